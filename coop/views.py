@@ -1,0 +1,41 @@
+"""Project-wide views: health check and the pages later modules fill."""
+
+import redis
+from django.conf import settings
+from django.db import connection
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+
+def _database_status() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as error:  # noqa: BLE001 - any failure means "down"
+        return f"error: {type(error).__name__}"
+    return "ok"
+
+
+def _broker_status() -> str:
+    try:
+        client = redis.Redis.from_url(
+            settings.CELERY_BROKER_URL, socket_connect_timeout=2, socket_timeout=2
+        )
+        client.ping()
+    except Exception as error:  # noqa: BLE001 - any failure means "down"
+        return f"error: {type(error).__name__}"
+    return "ok"
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    """Report whether the database and the broker answer; 503 when one does not."""
+    checks = {"database": _database_status(), "broker": _broker_status()}
+    healthy = all(value == "ok" for value in checks.values())
+    return JsonResponse(
+        {"status": "ok" if healthy else "error", "checks": checks},
+        status=200 if healthy else 503,
+    )

@@ -1,0 +1,354 @@
+"""Where staff work: members and their applications, the share register, Activities."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from coop.errors import CoopError
+from members import services
+from members.models import (
+    Activity,
+    LedgerEntry,
+    LedgerEntryKind,
+    LedgerStage,
+    Member,
+    MembershipEvent,
+    ShareSubscription,
+    User,
+)
+from members.validators import clean_iban, clean_niss, format_niss
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "name", "is_staff", "is_active", "date_joined"]
+    list_filter = ["is_staff", "is_superuser", "is_active", "groups"]
+    search_fields = ["email", "name"]
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        (_("Personal info"), {"fields": ["name"]}),
+        (
+            _("Permissions"),
+            {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]},
+        ),
+        (_("Important dates"), {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [
+        (None, {"classes": ["wide"], "fields": ["email", "name", "password1", "password2"]}),
+    ]
+
+
+class MembershipEventInline(admin.TabularInline):
+    model = MembershipEvent
+    fields = ["created_at", "kind", "from_status", "to_status", "actor", "reason"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ShareSubscriptionInline(admin.TabularInline):
+    model = ShareSubscription
+    fields = ["share_class", "number_of_shares", "nominal_value", "subscribed_on", "paid_on"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class MemberAdminForm(forms.ModelForm):
+    niss = forms.CharField(label=_("National register number"), required=False, max_length=20)
+
+    class Meta:
+        model = Member
+        fields = [
+            "user",
+            "legal_name",
+            "street",
+            "postal_code",
+            "city",
+            "country",
+            "phone",
+            "preferred_language",
+            "iban",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.niss:
+            self.initial["niss"] = format_niss(self.instance.niss)
+
+    def clean_iban(self) -> str:
+        return clean_iban(self.cleaned_data["iban"])
+
+    def clean_niss(self) -> str:
+        value = self.cleaned_data.get("niss", "")
+        return clean_niss(value) if value else ""
+
+
+class StatusChangeForm(admin.helpers.ActionForm):
+    reason = forms.CharField(label=_("Reason"), required=False)
+
+
+@admin.register(Member)
+class MemberAdmin(admin.ModelAdmin):
+    form = MemberAdminForm
+    action_form = StatusChangeForm
+    list_display = ["legal_name", "email", "status", "approved_at", "shares_paid", "created_at"]
+    list_filter = ["status", "preferred_language", "country"]
+    search_fields = ["legal_name", "user__email", "city"]
+    list_select_related = ["user"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["status", "approved_at", "approved_by", "created_at", "niss_display"]
+    inlines = [ShareSubscriptionInline, MembershipEventInline]
+    actions = ["approve_applications", "suspend_members", "reinstate_members", "record_departures"]
+    fieldsets = [
+        (None, {"fields": ["user", "legal_name", "status", "approved_at", "approved_by"]}),
+        (_("Contact"), {"fields": ["street", "postal_code", "city", "country", "phone"]}),
+        (
+            _("Payroll data"),
+            {"fields": ["preferred_language", "iban", "niss", "niss_display", "created_at"]},
+        ),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(paid_shares=Sum("shares__number_of_shares"))
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        if not request.user.has_perm("members.view_full_niss"):
+            form.base_fields.pop("niss", None)
+        return form
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if request.user.has_perm("members.view_full_niss"):
+            return fieldsets
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f != "niss"]})
+            for name, options in fieldsets
+        ]
+
+    @admin.display(description=_("e-mail"), ordering="user__email")
+    def email(self, member: Member) -> str:
+        return member.user.email
+
+    @admin.display(description=_("shares subscribed"), ordering="paid_shares")
+    def shares_paid(self, member: Member) -> int:
+        return member.paid_shares or 0
+
+    @admin.display(description=_("national register number (masked)"))
+    def niss_display(self, member: Member) -> str:
+        return member.niss_masked or "—"
+
+    def save_model(self, request, obj, form, change):
+        niss = form.cleaned_data.get("niss")
+        if not change:
+            obj.status = Member.Status.APPLICANT
+        obj.save()
+        if niss is not None and niss != (obj.niss or ""):
+            try:
+                services.set_national_number(member=obj, niss=niss)
+            except CoopError as error:
+                self.message_user(request, error.message, messages.ERROR)
+
+    def _run_for_each(self, request, queryset, action, success_message: str) -> None:
+        reason = request.POST.get("reason", "")
+        done = 0
+        for member in queryset:
+            try:
+                action(member=member, actor=request.user, reason=reason)
+            except CoopError as error:
+                self.message_user(request, f"{member}: {error.message}", messages.ERROR)
+            else:
+                done += 1
+        if done:
+            self.message_user(request, success_message % {"count": done}, messages.SUCCESS)
+
+    @admin.action(description=_("Approve the selected applications"), permissions=["change"])
+    def approve_applications(self, request, queryset):
+        self._run_for_each(
+            request,
+            queryset,
+            services.approve_application,
+            gettext("%(count)d application(s) approved."),
+        )
+
+    @admin.action(description=_("Suspend the selected members (give a reason)"), permissions=["change"])
+    def suspend_members(self, request, queryset):
+        self._run_for_each(
+            request, queryset, services.suspend_member, gettext("%(count)d member(s) suspended.")
+        )
+
+    @admin.action(description=_("Reinstate the selected members (give a reason)"), permissions=["change"])
+    def reinstate_members(self, request, queryset):
+        self._run_for_each(
+            request, queryset, services.reinstate_member, gettext("%(count)d member(s) reinstated.")
+        )
+
+    @admin.action(description=_("Record that the selected members left (give a reason)"), permissions=["change"])
+    def record_departures(self, request, queryset):
+        self._run_for_each(
+            request,
+            queryset,
+            services.record_departure,
+            gettext("%(count)d departure(s) recorded."),
+        )
+
+
+@admin.register(ShareSubscription)
+class ShareSubscriptionAdmin(admin.ModelAdmin):
+    """The share register."""
+
+    list_display = [
+        "member",
+        "share_class",
+        "number_of_shares",
+        "nominal_value",
+        "amount_display",
+        "subscribed_on",
+        "paid_on",
+    ]
+    list_filter = ["share_class", ("paid_on", admin.EmptyFieldListFilter), "subscribed_on"]
+    search_fields = ["member__legal_name", "member__user__email"]
+    list_select_related = ["member"]
+    date_hierarchy = "subscribed_on"
+    autocomplete_fields = ["member"]
+    readonly_fields = ["nominal_value", "paid_on", "recorded_by"]
+    actions = ["mark_paid_today"]
+
+    @admin.display(description=_("amount"))
+    def amount_display(self, subscription: ShareSubscription) -> str:
+        return f"{subscription.amount} €"
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return self.readonly_fields
+        return [*self.readonly_fields, "member", "share_class", "number_of_shares", "subscribed_on"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        subscription = services.subscribe_shares(
+            member=obj.member,
+            number_of_shares=obj.number_of_shares,
+            subscribed_on=obj.subscribed_on,
+            actor=request.user,
+            share_class=obj.share_class,
+        )
+        obj.pk = subscription.pk
+
+    @admin.action(description=_("Record payment received today"), permissions=["change"])
+    def mark_paid_today(self, request, queryset):
+        paid = 0
+        for subscription in queryset:
+            try:
+                services.record_share_payment(
+                    subscription=subscription, paid_on=timezone.localdate(), actor=request.user
+                )
+            except CoopError as error:
+                self.message_user(request, f"{subscription}: {error.message}", messages.ERROR)
+            else:
+                paid += 1
+        if paid:
+            self.message_user(
+                request, gettext("%(count)d payment(s) recorded.") % {"count": paid}, messages.SUCCESS
+            )
+
+
+class LedgerEntryInline(admin.TabularInline):
+    model = LedgerEntry
+    fields = ["created_at", "kind", "stage", "amount", "reference", "description", "author"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+    ordering = ["-created_at", "-pk"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Activity)
+class ActivityAdmin(admin.ModelAdmin):
+    list_display = ["name", "owner", "available", "planned", "created_at"]
+    search_fields = ["name", "owner__legal_name", "owner__user__email"]
+    list_select_related = ["owner"]
+    autocomplete_fields = ["owner", "co_members"]
+    readonly_fields = ["available", "planned", "created_at"]
+    inlines = [LedgerEntryInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_balances()
+
+    @admin.display(description=_("available"), ordering="available_balance")
+    def available(self, activity: Activity) -> str:
+        return format_html("{} €", activity.available_balance)
+
+    @admin.display(description=_("planned"), ordering="planned_balance")
+    def planned(self, activity: Activity) -> str:
+        return format_html("{} €", activity.planned_balance)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class LedgerEntryAdminForm(forms.ModelForm):
+    class Meta:
+        model = LedgerEntry
+        fields = ["activity", "kind", "stage", "amount", "reference", "description"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].initial = LedgerEntryKind.ADJUSTMENT
+        self.fields["stage"].initial = LedgerStage.AVAILABLE
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(admin.ModelAdmin):
+    """Ledger entries can be added (adjustments) and read, never changed or deleted."""
+
+    form = LedgerEntryAdminForm
+    list_display = ["created_at", "activity", "kind", "stage", "amount", "reference", "author"]
+    list_filter = ["kind", "stage"]
+    search_fields = ["reference", "description", "activity__name"]
+    list_select_related = ["activity", "author"]
+    autocomplete_fields = ["activity"]
+    date_hierarchy = "created_at"
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def save_model(self, request, obj, form, change):
+        entry = services.post_ledger_entry(
+            activity=obj.activity,
+            kind=obj.kind,
+            stage=obj.stage,
+            amount=obj.amount,
+            reference=obj.reference,
+            description=obj.description,
+            author=request.user,
+        )
+        obj.pk = entry.pk

@@ -1,0 +1,136 @@
+"""REST API for the signed-in user, their Activities and ledgers."""
+
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, permissions, serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from members import selectors
+from members.models import Activity, LedgerEntry, Member
+
+
+class IsMemberOrStaff(permissions.BasePermission):
+    """Let in cooperative members and staff; anyone else gets a 403."""
+
+    message = _("Only members of the cooperative can use this endpoint.")
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and (user.is_staff or hasattr(user, "member")))
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    niss = serializers.CharField(source="niss_masked", read_only=True)
+    shares_subscribed = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Member
+        fields = [
+            "legal_name",
+            "status",
+            "street",
+            "postal_code",
+            "city",
+            "country",
+            "phone",
+            "preferred_language",
+            "iban",
+            "niss",
+            "approved_at",
+            "shares_subscribed",
+        ]
+        read_only_fields = fields
+
+    def get_shares_subscribed(self, member: Member) -> int:
+        return sum(item.number_of_shares for item in selectors.shares_of(member))
+
+
+class MeSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    name = serializers.CharField()
+    is_staff = serializers.BooleanField()
+    member = MemberSerializer(allow_null=True)
+
+
+class ActivitySerializer(serializers.ModelSerializer):
+    owner = serializers.CharField(source="owner.legal_name")
+    available_balance = serializers.DecimalField(max_digits=14, decimal_places=2)
+    planned_balance = serializers.DecimalField(max_digits=14, decimal_places=2)
+    url = serializers.HyperlinkedIdentityField(view_name="api:activity-detail")
+    ledger_url = serializers.HyperlinkedIdentityField(view_name="api:activity-ledger")
+
+    class Meta:
+        model = Activity
+        fields = [
+            "pk",
+            "url",
+            "name",
+            "description",
+            "owner",
+            "created_at",
+            "available_balance",
+            "planned_balance",
+            "ledger_url",
+        ]
+        read_only_fields = fields
+
+
+class LedgerEntrySerializer(serializers.ModelSerializer):
+    author = serializers.EmailField(source="author.email", allow_null=True, default=None)
+
+    class Meta:
+        model = LedgerEntry
+        fields = ["pk", "created_at", "kind", "stage", "amount", "reference", "description", "author"]
+        read_only_fields = fields
+
+
+class MeView(APIView):
+    """The signed-in user and, for members, their profile (national number masked)."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(responses=MeSerializer)
+    def get(self, request):
+        user = request.user
+        data = {
+            "email": user.email,
+            "name": user.get_full_name(),
+            "is_staff": user.is_staff,
+            "member": selectors.member_of(user),
+        }
+        return Response(MeSerializer(data, context={"request": request}).data)
+
+
+class ActivityList(generics.ListAPIView):
+    """The Activities the user owns or shares, with available and planned balances."""
+
+    serializer_class = ActivitySerializer
+    permission_classes = [IsMemberOrStaff]
+
+    def get_queryset(self):
+        return selectors.activities_visible_to(self.request.user)
+
+
+class ActivityDetail(generics.RetrieveAPIView):
+    """One Activity with its balances; another member's Activity is a 404."""
+
+    serializer_class = ActivitySerializer
+    permission_classes = [IsMemberOrStaff]
+
+    def get_queryset(self):
+        return selectors.activities_visible_to(self.request.user)
+
+
+class ActivityLedger(generics.ListAPIView):
+    """An Activity's ledger entries, newest first, paginated."""
+
+    serializer_class = LedgerEntrySerializer
+    permission_classes = [IsMemberOrStaff]
+
+    def get_queryset(self):
+        activity = get_object_or_404(
+            selectors.activities_visible_to(self.request.user), pk=self.kwargs["pk"]
+        )
+        return selectors.ledger_entries_of(activity)

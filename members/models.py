@@ -1,0 +1,379 @@
+"""Users, members, cooperative shares, Activities and their append-only ledgers."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import Exists, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from stdnum import iban as iban_module
+
+from coop.fields import EncryptedCharField
+
+ZERO = Decimal("0.00")
+
+
+class UserManager(BaseUserManager):
+    """Create users identified by their e-mail address."""
+
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra_fields):
+        if not email:
+            raise ValueError("An e-mail address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra_fields):
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra_fields):
+        extra_fields["is_staff"] = True
+        extra_fields["is_superuser"] = True
+        return self._create_user(email, password, **extra_fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who signs in: a member, a staff member, a space manager."""
+
+    email = models.EmailField(_("e-mail address"), unique=True)
+    name = models.CharField(_("name"), max_length=150, blank=True)
+    is_staff = models.BooleanField(
+        _("staff status"),
+        default=False,
+        help_text=_("Designates whether the user can log into the admin site."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_case_insensitive_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = self.__class__.objects.normalize_email(self.email).lower()
+
+    def get_full_name(self) -> str:
+        return self.name or self.email
+
+    def get_short_name(self) -> str:
+        return self.name or self.email
+
+
+class Language(models.TextChoices):
+    FRENCH = "fr", _("French")
+    DUTCH = "nl", _("Dutch")
+    ENGLISH = "en", _("English")
+
+
+class Member(models.Model):
+    """A cooperator: the person behind one or more Activities."""
+
+    class Status(models.TextChoices):
+        APPLICANT = "applicant", _("Applicant")
+        ACTIVE = "active", _("Active")
+        SUSPENDED = "suspended", _("Suspended")
+        LEFT = "left", _("Left")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="member", verbose_name=_("user")
+    )
+    legal_name = models.CharField(_("legal name"), max_length=200)
+    street = models.CharField(_("street and number"), max_length=200)
+    postal_code = models.CharField(_("postal code"), max_length=16)
+    city = models.CharField(_("city"), max_length=100)
+    country = models.CharField(_("country"), max_length=2, default="BE")
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    preferred_language = models.CharField(
+        _("preferred language"), max_length=2, choices=Language.choices, default=Language.FRENCH
+    )
+    iban = models.CharField(_("IBAN"), max_length=34)
+    niss = EncryptedCharField(_("national register number"), blank=True)
+    niss_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.APPLICANT
+    )
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approved by"),
+    )
+    created_at = models.DateTimeField(_("applied at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("member")
+        verbose_name_plural = _("members")
+        ordering = ["legal_name"]
+        permissions = [("view_full_niss", _("Can read national register numbers in full"))]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["niss_fingerprint"],
+                condition=~Q(niss_fingerprint=""),
+                name="member_niss_unique",
+                violation_error_message=_("A member with this national register number exists."),
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["applicant", "left"]) | Q(approved_at__isnull=False),
+                name="member_not_applicant_is_approved",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.legal_name
+
+    @property
+    def is_approved(self) -> bool:
+        return self.approved_at is not None
+
+    @property
+    def iban_display(self) -> str:
+        return iban_module.format(self.iban) if self.iban else ""
+
+    @property
+    def niss_masked(self) -> str:
+        """Show only the check digits: the rest reveals birth date and sex."""
+        if not self.niss:
+            return ""
+        return f"**.**.**-***.{self.niss[-2:]}"
+
+
+class MembershipEvent(models.Model):
+    """One step of a member's lifecycle: who did what, when and why."""
+
+    class Kind(models.TextChoices):
+        APPLIED = "applied", _("Applied")
+        APPROVED = "approved", _("Application approved")
+        ACTIVATED = "activated", _("Activated")
+        SUSPENDED = "suspended", _("Suspended")
+        REINSTATED = "reinstated", _("Reinstated")
+        LEFT = "left", _("Left the cooperative")
+
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="events", verbose_name=_("member")
+    )
+    kind = models.CharField(_("event"), max_length=16, choices=Kind.choices)
+    from_status = models.CharField(_("from"), max_length=16, choices=Member.Status.choices)
+    to_status = models.CharField(_("to"), max_length=16, choices=Member.Status.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    reason = models.TextField(_("reason"), blank=True)
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("membership event")
+        verbose_name_plural = _("membership events")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.member}: {self.get_kind_display()}"
+
+
+class ShareSubscription(models.Model):
+    """Cooperative shares a member subscribed; a line of the share register."""
+
+    class ShareClass(models.TextChoices):
+        A = "A", _("Class A (members)")
+        B = "B", _("Class B (staff and partners)")
+
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="shares", verbose_name=_("member")
+    )
+    share_class = models.CharField(
+        _("class"), max_length=1, choices=ShareClass.choices, default=ShareClass.A
+    )
+    number_of_shares = models.PositiveIntegerField(_("number of shares"))
+    nominal_value = models.DecimalField(_("nominal value"), max_digits=12, decimal_places=2)
+    subscribed_on = models.DateField(_("subscribed on"))
+    paid_on = models.DateField(_("paid on"), null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+
+    class Meta:
+        verbose_name = _("share subscription")
+        verbose_name_plural = _("share register")
+        ordering = ["subscribed_on", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(number_of_shares__gt=0), name="share_subscription_positive_number"
+            ),
+            models.CheckConstraint(
+                condition=Q(nominal_value__gt=0), name="share_subscription_positive_value"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return _("%(count)s × %(value)s € (%(member)s)") % {
+            "count": self.number_of_shares,
+            "value": self.nominal_value,
+            "member": self.member,
+        }
+
+    @property
+    def amount(self) -> Decimal:
+        return self.nominal_value * self.number_of_shares
+
+    @property
+    def is_paid(self) -> bool:
+        return self.paid_on is not None
+
+
+class LedgerEntryKind(models.TextChoices):
+    CLIENT_INCOME = "client_income", _("Client income")
+    COOPERATIVE_FEE = "cooperative_fee", _("Cooperative fee")
+    GRANT = "grant", _("Grant")
+    SALARY_COST = "salary_cost", _("Salary cost")
+    EXPENSE_REIMBURSEMENT = "expense_reimbursement", _("Expense reimbursement")
+    SUPPLIER_PAYMENT = "supplier_payment", _("Supplier payment")
+    BOOKING_CHARGE = "booking_charge", _("Booking charge")
+    ADJUSTMENT = "adjustment", _("Adjustment")
+
+
+class LedgerStage(models.TextChoices):
+    """Whether money has moved (available) or is only committed (planned)."""
+
+    PLANNED = "planned", _("Planned")
+    AVAILABLE = "available", _("Available")
+
+
+def _balance_subquery(stage: str) -> Coalesce:
+    entries = (
+        LedgerEntry.objects.filter(activity=OuterRef("pk"), stage=stage)
+        .order_by()
+        .values("activity")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    return Coalesce(
+        Subquery(entries, output_field=models.DecimalField(max_digits=14, decimal_places=2)),
+        Value(ZERO),
+        output_field=models.DecimalField(max_digits=14, decimal_places=2),
+    )
+
+
+class ActivityQuerySet(models.QuerySet):
+    def with_balances(self) -> "ActivityQuerySet":
+        """Annotate ``available_balance`` and ``planned_balance``, summed by the database."""
+        return self.annotate(
+            available_balance=_balance_subquery(LedgerStage.AVAILABLE),
+            planned_balance=_balance_subquery(LedgerStage.PLANNED),
+        )
+
+    def of_user(self, user) -> "ActivityQuerySet":
+        """Keep the Activities a user owns or shares."""
+        shared = Activity.co_members.through.objects.filter(
+            activity_id=OuterRef("pk"), member__user=user
+        )
+        return self.filter(Q(owner__user=user) | Exists(shared))
+
+
+class Activity(models.Model):
+    """A budget envelope run by a member inside the cooperative."""
+
+    owner = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="activities", verbose_name=_("owner")
+    )
+    co_members = models.ManyToManyField(
+        Member, blank=True, related_name="shared_activities", verbose_name=_("co-members")
+    )
+    name = models.CharField(_("name"), max_length=120)
+    description = models.TextField(_("description"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    objects = ActivityQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("Activity")
+        verbose_name_plural = _("Activities")
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                "owner",
+                Lower("name"),
+                name="activity_name_unique_per_owner",
+                violation_error_message=_("You already have an Activity with this name."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LedgerEntry(models.Model):
+    """One movement of money in an Activity. Rows are never updated or deleted.
+
+    A database trigger refuses UPDATE and DELETE; corrections are new entries.
+    """
+
+    activity = models.ForeignKey(
+        Activity, on_delete=models.PROTECT, related_name="ledger_entries", verbose_name=_("Activity")
+    )
+    kind = models.CharField(_("kind"), max_length=32, choices=LedgerEntryKind.choices)
+    stage = models.CharField(_("stage"), max_length=16, choices=LedgerStage.choices)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    description = models.CharField(_("description"), max_length=255, blank=True)
+    reference = models.CharField(_("reference"), max_length=100)
+    source_type = models.ForeignKey(
+        ContentType, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    source_id = models.PositiveBigIntegerField(null=True, blank=True)
+    source = GenericForeignKey("source_type", "source_id")
+    created_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("author"),
+    )
+
+    class Meta:
+        verbose_name = _("ledger entry")
+        verbose_name_plural = _("ledger entries")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["activity", "stage"], name="ledger_activity_stage_idx")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount=0), name="ledger_entry_amount_not_zero"),
+            models.CheckConstraint(condition=~Q(reference=""), name="ledger_entry_has_reference"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference}: {self.amount}"

@@ -1,0 +1,40 @@
+"""Reads scoped to the requesting user: another member's object is simply not found."""
+
+from django.db.models import QuerySet
+
+from members.models import Activity, LedgerEntry, Member, ShareSubscription, User
+
+
+def member_of(user: User) -> Member | None:
+    """Return the user's member profile, or None."""
+    if not user.is_authenticated:
+        return None
+    return Member.objects.filter(user=user).first()
+
+
+def activities_visible_to(user: User) -> QuerySet[Activity]:
+    """Activities the user owns or shares (staff: all), with their balances."""
+    activities = Activity.objects.select_related("owner").with_balances()
+    if user.is_staff:
+        return activities
+    return activities.of_user(user)
+
+
+def ledger_entries_of(activity: Activity) -> QuerySet[LedgerEntry]:
+    """The ledger of an Activity already checked visible, newest first."""
+    return LedgerEntry.objects.filter(activity=activity).select_related("author")
+
+
+def recent_ledger_entries_for(user: User, *, limit: int = 10) -> QuerySet[LedgerEntry]:
+    """The latest entries across the user's Activities."""
+    visible = Activity.objects.of_user(user).values("pk")
+    return (
+        LedgerEntry.objects.filter(activity__in=visible)
+        .select_related("activity")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+
+
+def shares_of(member: Member) -> QuerySet[ShareSubscription]:
+    """A member's share subscriptions, oldest first."""
+    return ShareSubscription.objects.filter(member=member).order_by("subscribed_on", "pk")

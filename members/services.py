@@ -1,0 +1,456 @@
+"""Every write of the members app: membership lifecycle, shares, Activities and the ledger."""
+
+import datetime
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from coop.errors import CoopError
+from coop.fields import fingerprint
+from coop.money import has_at_most_cents
+from members.models import (
+    Activity,
+    LedgerEntry,
+    LedgerEntryKind,
+    LedgerStage,
+    Member,
+    MembershipEvent,
+    ShareSubscription,
+    User,
+)
+from members.validators import clean_iban, clean_niss
+
+
+class MembersError(CoopError):
+    """A membership, share or ledger rule refused the request."""
+
+
+def _validation_message(error: ValidationError) -> str:
+    return " ".join(str(message) for message in error.messages)
+
+
+def _record_event(
+    *, member: Member, kind: str, from_status: str, actor: User | None, reason: str, now
+) -> MembershipEvent:
+    return MembershipEvent.objects.create(
+        member=member,
+        kind=kind,
+        from_status=from_status,
+        to_status=member.status,
+        actor=actor,
+        reason=reason,
+        created_at=now,
+    )
+
+
+def _lock_member(member: Member) -> Member:
+    return Member.objects.select_for_update().get(pk=member.pk)
+
+
+def _clean_identity(*, iban: str, niss: str, member_pk: int | None = None) -> tuple[str, str, str]:
+    """Validate IBAN and NISS; return the compact IBAN, the NISS and its fingerprint."""
+    try:
+        compact_iban = clean_iban(iban)
+    except ValidationError as error:
+        raise MembersError(_validation_message(error), code=error.code, field="iban") from error
+    if not niss:
+        return compact_iban, "", ""
+    try:
+        compact_niss = clean_niss(niss)
+    except ValidationError as error:
+        raise MembersError(_validation_message(error), code=error.code, field="niss") from error
+    niss_fingerprint = fingerprint(compact_niss)
+    duplicates = Member.objects.filter(niss_fingerprint=niss_fingerprint)
+    if member_pk is not None:
+        duplicates = duplicates.exclude(pk=member_pk)
+    if duplicates.exists():
+        raise MembersError(
+            _("A member with this national register number already exists."),
+            code="niss_duplicate",
+            field="niss",
+        )
+    return compact_iban, compact_niss, niss_fingerprint
+
+
+@transaction.atomic
+def apply_for_membership(
+    *,
+    user: User,
+    legal_name: str,
+    street: str,
+    postal_code: str,
+    city: str,
+    country: str,
+    phone: str,
+    preferred_language: str,
+    iban: str,
+    niss: str,
+    number_of_shares: int,
+    today: datetime.date,
+    now: datetime.datetime | None = None,
+) -> Member:
+    """Record a membership application and its share subscription (unpaid)."""
+    now = now or timezone.now()
+    if Member.objects.filter(user=user).exists():
+        raise MembersError(_("You have already applied for membership."), code="duplicate")
+    if number_of_shares < 1:
+        raise MembersError(
+            _("Subscribe at least one share."), code="shares", field="number_of_shares"
+        )
+    compact_iban, compact_niss, niss_fingerprint = _clean_identity(iban=iban, niss=niss)
+    try:
+        with transaction.atomic():
+            member = Member.objects.create(
+                user=user,
+                legal_name=legal_name.strip(),
+                street=street.strip(),
+                postal_code=postal_code.strip(),
+                city=city.strip(),
+                country=country.upper(),
+                phone=phone.strip(),
+                preferred_language=preferred_language,
+                iban=compact_iban,
+                niss=compact_niss,
+                niss_fingerprint=niss_fingerprint,
+                status=Member.Status.APPLICANT,
+                created_at=now,
+            )
+    except IntegrityError as error:
+        # Two applications raced past the checks above: the unique constraints decide.
+        raise MembersError(
+            _("This application duplicates an existing member."), code="duplicate"
+        ) from error
+    ShareSubscription.objects.create(
+        member=member,
+        share_class=ShareSubscription.ShareClass.A,
+        number_of_shares=number_of_shares,
+        nominal_value=settings.COOP_SHARE_NOMINAL_VALUE,
+        subscribed_on=today,
+    )
+    _record_event(
+        member=member,
+        kind=MembershipEvent.Kind.APPLIED,
+        from_status=Member.Status.APPLICANT,
+        actor=user,
+        reason="",
+        now=now,
+    )
+    if not user.name:
+        user.name = member.legal_name
+        user.save(update_fields=["name"])
+    return member
+
+
+def _activate_if_ready(*, member: Member, actor: User | None, now) -> None:
+    """Activate an approved applicant once a share is paid."""
+    if member.status != Member.Status.APPLICANT or not member.is_approved:
+        return
+    if not member.shares.filter(paid_on__isnull=False).exists():
+        return
+    member.status = Member.Status.ACTIVE
+    member.save(update_fields=["status"])
+    _record_event(
+        member=member,
+        kind=MembershipEvent.Kind.ACTIVATED,
+        from_status=Member.Status.APPLICANT,
+        actor=actor,
+        reason=_("Application approved and first share paid."),
+        now=now,
+    )
+
+
+@transaction.atomic
+def approve_application(
+    *, member: Member, actor: User, reason: str = "", now: datetime.datetime | None = None
+) -> Member:
+    """Approve an applicant; the member becomes active once the first share is paid."""
+    now = now or timezone.now()
+    member = _lock_member(member)
+    if member.status != Member.Status.APPLICANT:
+        raise MembersError(
+            _("Only applications can be approved; this member is %(status)s.")
+            % {"status": member.get_status_display().lower()},
+            code="not_applicant",
+        )
+    if member.is_approved:
+        raise MembersError(_("This application is already approved."), code="already_approved")
+    member.approved_at = now
+    member.approved_by = actor
+    member.save(update_fields=["approved_at", "approved_by"])
+    _record_event(
+        member=member,
+        kind=MembershipEvent.Kind.APPROVED,
+        from_status=member.status,
+        actor=actor,
+        reason=reason,
+        now=now,
+    )
+    _activate_if_ready(member=member, actor=actor, now=now)
+    return member
+
+
+@transaction.atomic
+def subscribe_shares(
+    *,
+    member: Member,
+    number_of_shares: int,
+    subscribed_on: datetime.date,
+    actor: User | None,
+    share_class: str = ShareSubscription.ShareClass.A,
+) -> ShareSubscription:
+    """Record a further subscription of shares at the current nominal value."""
+    if number_of_shares < 1:
+        raise MembersError(
+            _("Subscribe at least one share."), code="shares", field="number_of_shares"
+        )
+    member = _lock_member(member)
+    if member.status == Member.Status.LEFT:
+        raise MembersError(_("A member who has left cannot subscribe shares."), code="left")
+    return ShareSubscription.objects.create(
+        member=member,
+        share_class=share_class,
+        number_of_shares=number_of_shares,
+        nominal_value=settings.COOP_SHARE_NOMINAL_VALUE,
+        subscribed_on=subscribed_on,
+        recorded_by=actor,
+    )
+
+
+@transaction.atomic
+def record_share_payment(
+    *,
+    subscription: ShareSubscription,
+    paid_on: datetime.date,
+    actor: User,
+    now: datetime.datetime | None = None,
+) -> ShareSubscription:
+    """Record that a subscription was paid; activates an approved applicant."""
+    now = now or timezone.now()
+    subscription = ShareSubscription.objects.select_for_update().get(pk=subscription.pk)
+    if subscription.paid_on is not None:
+        raise MembersError(
+            _("These shares were already paid on %(date)s.") % {"date": subscription.paid_on},
+            code="already_paid",
+        )
+    if paid_on < subscription.subscribed_on:
+        raise MembersError(
+            _("Shares cannot be paid before they were subscribed."), code="paid_before_subscribed"
+        )
+    subscription.paid_on = paid_on
+    subscription.recorded_by = actor
+    subscription.save(update_fields=["paid_on", "recorded_by"])
+    member = _lock_member(subscription.member)
+    _activate_if_ready(member=member, actor=actor, now=now)
+    return subscription
+
+
+def _change_status(
+    *,
+    member: Member,
+    allowed_from: Iterable[str],
+    to_status: str,
+    kind: str,
+    actor: User,
+    reason: str,
+    now: datetime.datetime | None,
+) -> Member:
+    now = now or timezone.now()
+    if not reason.strip():
+        raise MembersError(_("Give a reason for this change."), code="reason", field="reason")
+    member = _lock_member(member)
+    if member.status not in allowed_from:
+        raise MembersError(
+            _("A member who is %(status)s cannot be %(action)s.")
+            % {
+                "status": member.get_status_display().lower(),
+                "action": MembershipEvent.Kind(kind).label.lower(),
+            },
+            code="invalid_transition",
+        )
+    from_status = member.status
+    member.status = to_status
+    member.save(update_fields=["status"])
+    _record_event(
+        member=member, kind=kind, from_status=from_status, actor=actor, reason=reason, now=now
+    )
+    return member
+
+
+@transaction.atomic
+def suspend_member(
+    *, member: Member, actor: User, reason: str, now: datetime.datetime | None = None
+) -> Member:
+    """Suspend an active member."""
+    return _change_status(
+        member=member,
+        allowed_from=[Member.Status.ACTIVE],
+        to_status=Member.Status.SUSPENDED,
+        kind=MembershipEvent.Kind.SUSPENDED,
+        actor=actor,
+        reason=reason,
+        now=now,
+    )
+
+
+@transaction.atomic
+def reinstate_member(
+    *, member: Member, actor: User, reason: str, now: datetime.datetime | None = None
+) -> Member:
+    """Make a suspended member active again."""
+    return _change_status(
+        member=member,
+        allowed_from=[Member.Status.SUSPENDED],
+        to_status=Member.Status.ACTIVE,
+        kind=MembershipEvent.Kind.REINSTATED,
+        actor=actor,
+        reason=reason,
+        now=now,
+    )
+
+
+@transaction.atomic
+def record_departure(
+    *, member: Member, actor: User, reason: str, now: datetime.datetime | None = None
+) -> Member:
+    """Record that a member left the cooperative (from any state but left)."""
+    return _change_status(
+        member=member,
+        allowed_from=[Member.Status.APPLICANT, Member.Status.ACTIVE, Member.Status.SUSPENDED],
+        to_status=Member.Status.LEFT,
+        kind=MembershipEvent.Kind.LEFT,
+        actor=actor,
+        reason=reason,
+        now=now,
+    )
+
+
+@transaction.atomic
+def update_profile(
+    *,
+    member: Member,
+    street: str,
+    postal_code: str,
+    city: str,
+    country: str,
+    phone: str,
+    preferred_language: str,
+    iban: str,
+) -> Member:
+    """Update the contact and bank details a member may change themselves."""
+    compact_iban, _niss, _fingerprint = _clean_identity(iban=iban, niss="", member_pk=member.pk)
+    member = _lock_member(member)
+    member.street = street.strip()
+    member.postal_code = postal_code.strip()
+    member.city = city.strip()
+    member.country = country.upper()
+    member.phone = phone.strip()
+    member.preferred_language = preferred_language
+    member.iban = compact_iban
+    member.save(
+        update_fields=["street", "postal_code", "city", "country", "phone", "preferred_language", "iban"]
+    )
+    return member
+
+
+@transaction.atomic
+def set_national_number(*, member: Member, niss: str) -> Member:
+    """Record or correct a member's national register number (staff only)."""
+    _iban, compact_niss, niss_fingerprint = _clean_identity(
+        iban=member.iban, niss=niss, member_pk=member.pk
+    )
+    member = _lock_member(member)
+    member.niss = compact_niss
+    member.niss_fingerprint = niss_fingerprint
+    member.save(update_fields=["niss", "niss_fingerprint"])
+    return member
+
+
+@transaction.atomic
+def create_activity(
+    *, owner: Member, name: str, description: str = "", co_members: Iterable[Member] = ()
+) -> Activity:
+    """Open a new Activity for a member, optionally shared with co-members."""
+    name = name.strip()
+    if not name:
+        raise MembersError(_("Give the Activity a name."), code="name", field="name")
+    if owner.status not in (Member.Status.ACTIVE,):
+        raise MembersError(
+            _("Only active members can open an Activity."), code="member_not_active"
+        )
+    if Activity.objects.filter(owner=owner, name__iexact=name).exists():
+        raise MembersError(
+            _("You already have an Activity with this name."), code="duplicate", field="name"
+        )
+    activity = Activity.objects.create(owner=owner, name=name, description=description.strip())
+    co_members = [member for member in co_members if member.pk != owner.pk]
+    if co_members:
+        activity.co_members.set(co_members)
+    return activity
+
+
+def post_ledger_entry(
+    *,
+    activity: Activity,
+    kind: str,
+    stage: str,
+    amount: Decimal,
+    reference: str,
+    author: User | None,
+    description: str = "",
+    source: models.Model | None = None,
+    now: datetime.datetime | None = None,
+) -> LedgerEntry:
+    """Append one entry to an Activity's ledger: the only way money is written to a ledger.
+
+    ``amount`` is a signed Decimal with at most two decimals (income positive, costs
+    negative); ``reference`` names the source document (an invoice number, a payslip…).
+    """
+    if isinstance(amount, bool) or not isinstance(amount, Decimal):
+        raise MembersError(
+            _("Ledger amounts must be exact decimals, not %(type)s.")
+            % {"type": type(amount).__name__},
+            code="amount_type",
+            field="amount",
+        )
+    if not amount.is_finite() or not has_at_most_cents(amount):
+        raise MembersError(
+            _("Ledger amounts have at most two decimals."), code="amount_precision", field="amount"
+        )
+    if amount == 0:
+        raise MembersError(_("A ledger entry cannot be zero."), code="amount_zero", field="amount")
+    if abs(amount) >= Decimal("1e10"):
+        raise MembersError(_("This amount is too large."), code="amount_range", field="amount")
+    if kind not in LedgerEntryKind.values:
+        raise MembersError(_("Unknown ledger entry kind."), code="kind", field="kind")
+    if stage not in LedgerStage.values:
+        raise MembersError(_("Unknown ledger stage."), code="stage", field="stage")
+    reference = (reference or "").strip()
+    if not reference:
+        raise MembersError(
+            _("A ledger entry must reference its source document."),
+            code="reference",
+            field="reference",
+        )
+    if len(reference) > LedgerEntry._meta.get_field("reference").max_length:
+        raise MembersError(_("This reference is too long."), code="reference", field="reference")
+    entry = LedgerEntry(
+        activity=activity,
+        kind=kind,
+        stage=stage,
+        amount=amount,
+        reference=reference,
+        description=description[:255],
+        author=author,
+        created_at=now or timezone.now(),
+    )
+    if source is not None:
+        entry.source_type = ContentType.objects.get_for_model(source)
+        entry.source_id = source.pk
+    entry.save()
+    return entry

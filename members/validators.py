@@ -1,0 +1,46 @@
+"""Validation of the identifiers members give us (test vectors in DOMAIN.md §3)."""
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from stdnum import iban as iban_module
+from stdnum.be import ssn
+from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
+
+
+def clean_iban(value: str) -> str:
+    """Return the IBAN in compact form, or raise a ValidationError saying what is wrong."""
+    try:
+        return iban_module.validate(value)
+    except InvalidChecksum as error:
+        raise ValidationError(
+            _("This IBAN's check digits are wrong: please check for a typing error."),
+            code="iban_checksum",
+        ) from error
+    except InvalidComponent as error:
+        raise ValidationError(
+            _("This IBAN names an unknown country or bank."), code="iban_component"
+        ) from error
+    except (InvalidFormat, InvalidLength) as error:
+        raise ValidationError(
+            _("Enter an IBAN such as BE71 0961 2345 6769."), code="iban_format"
+        ) from error
+
+
+def clean_niss(value: str) -> str:
+    """Return a national register (or BIS) number as 11 digits, or raise a ValidationError."""
+    try:
+        return ssn.validate(value)
+    except InvalidChecksum as error:
+        raise ValidationError(
+            _("This national register number's check digits are wrong."), code="niss_checksum"
+        ) from error
+    except (InvalidFormat, InvalidLength, InvalidComponent) as error:
+        raise ValidationError(
+            _("Enter the 11 digits of your national register number, e.g. 85.07.30-033.28."),
+            code="niss_format",
+        ) from error
+
+
+def format_niss(value: str) -> str:
+    """Format 11 digits as YY.MM.DD-SSS.CC."""
+    return ssn.format(value) if value else ""

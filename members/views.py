@@ -1,0 +1,200 @@
+"""Freelancer pages: dashboard, Activities, profile, shares and the membership application."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+from django.views.i18n import set_language
+from rest_framework.authtoken.models import Token
+
+from coop.errors import CoopError
+from members import selectors, services
+from members.forms import ActivityForm, MembershipApplicationForm, ProfileForm
+from members.models import Member
+
+LEDGER_PAGE_SIZE = 25
+
+
+def _show_error(form, error: CoopError) -> None:
+    field = error.field if error.field in form.fields else None
+    form.add_error(field, error.message)
+
+
+def _require_member(request) -> Member:
+    member = selectors.member_of(request.user)
+    if member is None:
+        raise Http404(_("You have no member profile yet."))
+    return member
+
+
+@login_required
+def dashboard(request):
+    """Show the member's Activities with their balances and the latest ledger entries."""
+    member = selectors.member_of(request.user)
+    activities = selectors.activities_visible_to(request.user)
+    if request.user.is_staff:
+        activities = activities.of_user(request.user)
+    context = {
+        "member": member,
+        "activities": activities,
+        "recent_entries": selectors.recent_ledger_entries_for(request.user),
+    }
+    return render(request, "members/dashboard.html", context)
+
+
+@login_required
+def activity_detail(request, pk: int):
+    """Show one Activity the user may see, with its ledger one page at a time."""
+    activity = get_object_or_404(selectors.activities_visible_to(request.user), pk=pk)
+    paginator = Paginator(selectors.ledger_entries_of(activity), LEDGER_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    return render(
+        request,
+        "members/activity_detail.html",
+        {"activity": activity, "page": page, "co_members": activity.co_members.all()},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def activity_create(request):
+    """Open a new Activity."""
+    member = _require_member(request)
+    form = ActivityForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            activity = services.create_activity(
+                owner=member,
+                name=form.cleaned_data["name"],
+                description=form.cleaned_data["description"],
+            )
+        except CoopError as error:
+            _show_error(form, error)
+        else:
+            messages.success(request, _("Activity “%(name)s” opened.") % {"name": activity.name})
+            return redirect("members:activity_detail", pk=activity.pk)
+    return render(request, "members/activity_form.html", {"form": form, "member": member})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def apply(request):
+    """Apply for membership: identity, bank account and the first share."""
+    if selectors.member_of(request.user) is not None:
+        messages.info(request, _("You have already applied for membership."))
+        return redirect("members:profile")
+    form = MembershipApplicationForm(
+        request.POST or None, initial={"preferred_language": request.LANGUAGE_CODE}
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.apply_for_membership(
+                user=request.user,
+                legal_name=data["legal_name"],
+                street=data["street"],
+                postal_code=data["postal_code"],
+                city=data["city"],
+                country=data["country"],
+                phone=data["phone"],
+                preferred_language=data["preferred_language"],
+                iban=data["iban"],
+                niss=data["niss"],
+                number_of_shares=data["number_of_shares"],
+                today=timezone.localdate(),
+            )
+        except CoopError as error:
+            _show_error(form, error)
+        else:
+            messages.success(
+                request,
+                _("Thank you! Your application was received. Staff will review it shortly."),
+            )
+            return redirect("members:profile")
+    return render(request, "members/apply.html", {"form": form})
+
+
+@login_required
+def profile(request):
+    """Show the member's profile, membership history and API token."""
+    member = selectors.member_of(request.user)
+    token = Token.objects.filter(user=request.user).first()
+    return render(
+        request,
+        "members/profile.html",
+        {
+            "member": member,
+            "events": member.events.select_related("actor") if member else [],
+            "token": token,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile_edit(request):
+    """Let a member change their address, phone, language and IBAN."""
+    member = _require_member(request)
+    form = ProfileForm(request.POST or None, instance=member)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.update_profile(member=member, **data)
+        except CoopError as error:
+            _show_error(form, error)
+        else:
+            messages.success(request, _("Your profile was saved."))
+            response = redirect("members:profile")
+            _remember_language(response, data["preferred_language"])
+            return response
+    return render(request, "members/profile_form.html", {"form": form, "member": member})
+
+
+@login_required
+def shares(request):
+    """List the member's share subscriptions and their total."""
+    member = _require_member(request)
+    subscriptions = list(selectors.shares_of(member))
+    context = {
+        "member": member,
+        "subscriptions": subscriptions,
+        "total_shares": sum(item.number_of_shares for item in subscriptions),
+        "total_amount": sum((item.amount for item in subscriptions), start=0),
+        "paid_amount": sum((item.amount for item in subscriptions if item.is_paid), start=0),
+    }
+    return render(request, "members/shares.html", context)
+
+
+@login_required
+@require_POST
+def api_token(request):
+    """Create or replace the user's API token."""
+    Token.objects.filter(user=request.user).delete()
+    Token.objects.create(user=request.user)
+    messages.success(request, _("A new API token was created. The previous one no longer works."))
+    return redirect("members:profile")
+
+
+def _remember_language(response, language: str) -> None:
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+
+
+@require_POST
+def switch_language(request):
+    """Switch the interface language; a member's choice is also saved to their profile."""
+    response = set_language(request)
+    language = request.POST.get("language", "")
+    if language in dict(settings.LANGUAGES) and request.user.is_authenticated:
+        Member.objects.filter(user=request.user).update(preferred_language=language)
+    return response
