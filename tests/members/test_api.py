@@ -1,0 +1,135 @@
+"""The REST API: authentication, scoping and the shape of its answers."""
+
+from decimal import Decimal
+
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from members import services
+from members.models import LedgerEntryKind, LedgerStage
+from tests.conftest import PASSWORD, make_user
+
+
+def english_client() -> APIClient:
+    client = APIClient()
+    client.cookies["coop_language"] = "en"
+    return client
+
+
+@pytest.fixture
+def api():
+    return english_client()
+
+
+def token_client(user) -> APIClient:
+    client = english_client()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return client
+
+
+@pytest.mark.parametrize("path", ["/api/v1/me", "/api/v1/activities/", "/api/v1/activities/1/"])
+def test_anonymous_calls_are_refused_with_json(api, db, path):
+    response = api.get(path)
+    assert response.status_code in (401, 403)
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["detail"]
+
+
+def test_wrong_token_is_refused(api, db):
+    api.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
+    response = api.get("/api/v1/me")
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Invalid token."}
+
+
+def test_token_authentication_and_me(member):
+    response = token_client(member.user).get("/api/v1/me")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["email"] == "ana@coop.test"
+    assert body["member"]["status"] == "active"
+    assert body["member"]["niss"] == "**.**.**-***.28"
+    assert body["member"]["shares_subscribed"] == 1
+    assert "85073003328" not in response.content.decode()
+
+
+def test_session_authentication(api, member):
+    assert api.login(email="ana@coop.test", password=PASSWORD)
+    assert api.get("/api/v1/me").json()["email"] == "ana@coop.test"
+
+
+def test_activity_list_is_scoped_and_has_balances(member, activity, other_activity):
+    services.post_ledger_entry(
+        activity=activity,
+        kind=LedgerEntryKind.CLIENT_INCOME,
+        stage=LedgerStage.PLANNED,
+        amount=Decimal("2500.00"),
+        reference="INV-7",
+        author=None,
+    )
+    body = token_client(member.user).get("/api/v1/activities/").json()
+    assert body["count"] == 1
+    (row,) = body["results"]
+    assert (row["pk"], row["name"], row["available_balance"], row["planned_balance"]) == (
+        activity.pk,
+        "Illustration",
+        "0.00",
+        "2500.00",
+    )
+
+
+def test_another_members_activity_and_ledger_are_404(member, other_activity):
+    client = token_client(member.user)
+    assert client.get(f"/api/v1/activities/{other_activity.pk}/").status_code == 404
+    assert client.get(f"/api/v1/activities/{other_activity.pk}/ledger/").status_code == 404
+
+
+def test_ledger_is_paginated_newest_first(member, activity, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "PAGE_SIZE": 50}
+    for index in range(60):
+        services.post_ledger_entry(
+            activity=activity,
+            kind=LedgerEntryKind.ADJUSTMENT,
+            stage=LedgerStage.AVAILABLE,
+            amount=Decimal("-1.50"),
+            reference=f"R{index:02d}",
+            author=None,
+        )
+    client = token_client(member.user)
+    first = client.get(f"/api/v1/activities/{activity.pk}/ledger/").json()
+    assert first["count"] == 60
+    assert len(first["results"]) == 50
+    assert first["results"][0]["reference"] == "R59"
+    assert first["results"][0]["amount"] == "-1.50"
+    second = client.get(first["next"]).json()
+    assert [row["reference"] for row in second["results"]] == [f"R{i:02d}" for i in range(9, -1, -1)]
+
+
+def test_non_member_gets_403_with_a_message(db):
+    client = token_client(make_user("visitor@coop.test"))
+    response = client.get("/api/v1/activities/")
+    assert response.status_code == 403
+    assert response.json() == {"detail": "Only members of the cooperative can use this endpoint."}
+    assert client.get("/api/v1/me").json()["member"] is None
+
+
+def test_unknown_activity_is_a_json_404(member):
+    response = token_client(member.user).get("/api/v1/activities/999999/")
+    assert response.status_code == 404
+    assert response.json()["detail"]
+
+
+def test_api_is_read_only_here(member, activity):
+    response = token_client(member.user).delete(f"/api/v1/activities/{activity.pk}/")
+    assert response.status_code == 405
+
+
+def test_openapi_schema_and_docs(client, db):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json")
+    assert schema.status_code == 200
+    paths = schema.json()["paths"]
+    assert {"/api/v1/me", "/api/v1/activities/", "/api/v1/activities/{id}/ledger/"} <= set(paths)
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 200
+    assert "swagger-ui" in docs.content.decode()
