@@ -187,19 +187,26 @@ class MemberAdmin(admin.ModelAdmin):
             gettext("%(count)d application(s) approved."),
         )
 
-    @admin.action(description=_("Suspend the selected members (give a reason)"), permissions=["change"])
+    @admin.action(
+        description=_("Suspend the selected members (give a reason)"), permissions=["change"]
+    )
     def suspend_members(self, request, queryset):
         self._run_for_each(
             request, queryset, services.suspend_member, gettext("%(count)d member(s) suspended.")
         )
 
-    @admin.action(description=_("Reinstate the selected members (give a reason)"), permissions=["change"])
+    @admin.action(
+        description=_("Reinstate the selected members (give a reason)"), permissions=["change"]
+    )
     def reinstate_members(self, request, queryset):
         self._run_for_each(
             request, queryset, services.reinstate_member, gettext("%(count)d member(s) reinstated.")
         )
 
-    @admin.action(description=_("Record that the selected members left (give a reason)"), permissions=["change"])
+    @admin.action(
+        description=_("Record that the selected members left (give a reason)"),
+        permissions=["change"],
+    )
     def record_departures(self, request, queryset):
         self._run_for_each(
             request,
@@ -268,7 +275,9 @@ class ShareSubscriptionAdmin(admin.ModelAdmin):
                 paid += 1
         if paid:
             self.message_user(
-                request, gettext("%(count)d payment(s) recorded.") % {"count": paid}, messages.SUCCESS
+                request,
+                gettext("%(count)d payment(s) recorded.") % {"count": paid},
+                messages.SUCCESS,
             )
 
 

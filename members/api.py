@@ -82,7 +82,16 @@ class LedgerEntrySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = LedgerEntry
-        fields = ["pk", "created_at", "kind", "stage", "amount", "reference", "description", "author"]
+        fields = [
+            "pk",
+            "created_at",
+            "kind",
+            "stage",
+            "amount",
+            "reference",
+            "description",
+            "author",
+        ]
         read_only_fields = fields
 
 

@@ -69,4 +69,3 @@ class ActivityForm(forms.ModelForm):
         model = Activity
         fields = ["name", "description"]
         widgets = {"description": forms.Textarea(attrs={"rows": 4})}
-

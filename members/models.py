@@ -98,7 +98,10 @@ class Member(models.Model):
         LEFT = "left", _("Left")
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="member", verbose_name=_("user")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="member",
+        verbose_name=_("user"),
     )
     legal_name = models.CharField(_("legal name"), max_length=200)
     street = models.CharField(_("street and number"), max_length=200)
@@ -343,7 +346,10 @@ class LedgerEntry(models.Model):
     """
 
     activity = models.ForeignKey(
-        Activity, on_delete=models.PROTECT, related_name="ledger_entries", verbose_name=_("Activity")
+        Activity,
+        on_delete=models.PROTECT,
+        related_name="ledger_entries",
+        verbose_name=_("Activity"),
     )
     kind = models.CharField(_("kind"), max_length=32, choices=LedgerEntryKind.choices)
     stage = models.CharField(_("stage"), max_length=16, choices=LedgerStage.choices)

@@ -353,7 +353,15 @@ def update_profile(
     member.preferred_language = preferred_language
     member.iban = compact_iban
     member.save(
-        update_fields=["street", "postal_code", "city", "country", "phone", "preferred_language", "iban"]
+        update_fields=[
+            "street",
+            "postal_code",
+            "city",
+            "country",
+            "phone",
+            "preferred_language",
+            "iban",
+        ]
     )
     return member
 
@@ -380,9 +388,7 @@ def create_activity(
     if not name:
         raise MembersError(_("Give the Activity a name."), code="name", field="name")
     if owner.status not in (Member.Status.ACTIVE,):
-        raise MembersError(
-            _("Only active members can open an Activity."), code="member_not_active"
-        )
+        raise MembersError(_("Only active members can open an Activity."), code="member_not_active")
     if Activity.objects.filter(owner=owner, name__iexact=name).exists():
         raise MembersError(
             _("You already have an Activity with this name."), code="duplicate", field="name"

@@ -8,7 +8,6 @@ from stdnum import iban as iban_module
 from stdnum.be import ssn
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
 
-
 IBAN_SHAPE = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")
 BELGIAN_IBAN_LENGTH = 16
 

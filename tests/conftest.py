@@ -63,7 +63,9 @@ def make_member(
         now=NOW,
     )
     if active:
-        approver = approver or make_user(f"approver-{uuid.uuid4().hex[:8]}@coop.test", is_staff=True)
+        approver = approver or make_user(
+            f"approver-{uuid.uuid4().hex[:8]}@coop.test", is_staff=True
+        )
         services.approve_application(member=member, actor=approver, now=NOW)
         services.record_share_payment(
             subscription=member.shares.get(), paid_on=NOW.date(), actor=approver, now=NOW

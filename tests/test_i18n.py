@@ -32,7 +32,9 @@ def test_unknown_language_is_ignored(client, member):
 
 
 def test_external_next_url_is_not_followed(client, db):
-    response = client.post(reverse("set_language"), {"language": "fr", "next": "https://evil.example/"})
+    response = client.post(
+        reverse("set_language"), {"language": "fr", "next": "https://evil.example/"}
+    )
     assert response.status_code == 302
     assert not response["Location"].startswith("https://evil.example")
 

@@ -24,7 +24,9 @@ def test_sign_up_needs_e_mail_verification(client, db):
     assert link
 
     client.logout()
-    response = client.post(reverse("account_login"), {"login": "new@coop.test", "password": PASSWORD})
+    response = client.post(
+        reverse("account_login"), {"login": "new@coop.test", "password": PASSWORD}
+    )
     assert response.status_code == 302
     assert response["Location"] == reverse("account_email_verification_sent")
 
@@ -56,7 +58,9 @@ def test_invalid_e_mail_is_refused(client, db):
 
 
 def test_login_and_logout(client, member):
-    response = client.post(reverse("account_login"), {"login": "ana@coop.test", "password": PASSWORD})
+    response = client.post(
+        reverse("account_login"), {"login": "ana@coop.test", "password": PASSWORD}
+    )
     assert response.status_code == 302
     assert client.get(reverse("members:dashboard")).status_code == 200
     client.post(reverse("account_logout"))
@@ -65,10 +69,16 @@ def test_login_and_logout(client, member):
 
 def test_login_is_rate_limited_after_repeated_failures(client, member):
     for _attempt in range(5):
-        response = client.post(reverse("account_login"), {"login": "ana@coop.test", "password": "wrong"})
+        response = client.post(
+            reverse("account_login"), {"login": "ana@coop.test", "password": "wrong"}
+        )
         assert response.status_code == 200
-    response = client.post(reverse("account_login"), {"login": "ana@coop.test", "password": PASSWORD})
-    assert response.status_code == 429 or "Too many failed login attempts" in response.content.decode()
+    response = client.post(
+        reverse("account_login"), {"login": "ana@coop.test", "password": PASSWORD}
+    )
+    assert (
+        response.status_code == 429 or "Too many failed login attempts" in response.content.decode()
+    )
     assert "_auth_user_id" not in client.session
 
 
@@ -103,7 +113,9 @@ def test_members_cannot_enter_the_admin(client, member):
 
 def test_staff_with_totp_must_give_a_code_at_login(client, staff):
     TOTP.activate(staff, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
-    response = client.post(reverse("account_login"), {"login": "staff@coop.test", "password": PASSWORD})
+    response = client.post(
+        reverse("account_login"), {"login": "staff@coop.test", "password": PASSWORD}
+    )
     assert response.status_code == 302
     assert response["Location"] == reverse("mfa_authenticate")
     assert "_auth_user_id" not in client.session

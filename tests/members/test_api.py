@@ -103,7 +103,9 @@ def test_ledger_is_paginated_newest_first(member, activity, settings):
     assert first["results"][0]["reference"] == "R59"
     assert first["results"][0]["amount"] == "-1.50"
     second = client.get(first["next"]).json()
-    assert [row["reference"] for row in second["results"]] == [f"R{i:02d}" for i in range(9, -1, -1)]
+    assert [row["reference"] for row in second["results"]] == [
+        f"R{i:02d}" for i in range(9, -1, -1)
+    ]
 
 
 def test_non_member_gets_403_with_a_message(db):

@@ -78,9 +78,13 @@ def test_activity_ledger_is_paginated(client, member, activity):
 
 def test_member_opens_an_activity_and_duplicate_names_get_a_form_error(client, member):
     client.force_login(member.user)
-    response = client.post(reverse("members:activity_create"), {"name": "Pottery", "description": ""})
+    response = client.post(
+        reverse("members:activity_create"), {"name": "Pottery", "description": ""}
+    )
     assert response.status_code == 302
-    response = client.post(reverse("members:activity_create"), {"name": "pottery", "description": ""})
+    response = client.post(
+        reverse("members:activity_create"), {"name": "pottery", "description": ""}
+    )
     assert response.status_code == 200
     assert "already have an Activity with this name" in response.content.decode()
     assert member.activities.count() == 1

@@ -11,8 +11,15 @@ from members.models import Activity, LedgerEntry, LedgerEntryKind, LedgerStage
 from members.services import MembersError
 
 
-def post(activity, amount, *, stage=LedgerStage.AVAILABLE, kind=LedgerEntryKind.ADJUSTMENT,
-         reference="TEST-1", author=None):
+def post(
+    activity,
+    amount,
+    *,
+    stage=LedgerStage.AVAILABLE,
+    kind=LedgerEntryKind.ADJUSTMENT,
+    reference="TEST-1",
+    author=None,
+):
     return services.post_ledger_entry(
         activity=activity, kind=kind, stage=stage, amount=amount, reference=reference, author=author
     )
@@ -61,18 +68,24 @@ def test_bad_ledger_writes_are_refused_and_nothing_is_written(activity, amount, 
 
 def test_update_through_raw_sql_is_refused_by_the_database(activity):
     entry = post(activity, Decimal("100.00"))
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("UPDATE members_ledgerentry SET amount = 1 WHERE id = %s", [entry.pk])
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("UPDATE members_ledgerentry SET amount = 1 WHERE id = %s", [entry.pk])
     entry.refresh_from_db()
     assert entry.amount == Decimal("100.00")
 
 
 def test_delete_through_raw_sql_is_refused_by_the_database(activity):
     entry = post(activity, Decimal("100.00"))
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("DELETE FROM members_ledgerentry WHERE id = %s", [entry.pk])
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("DELETE FROM members_ledgerentry WHERE id = %s", [entry.pk])
     assert LedgerEntry.objects.filter(pk=entry.pk).exists()
 
 
@@ -85,8 +98,12 @@ def test_orm_save_of_an_existing_entry_is_refused(activity):
 
 
 def test_balances_separate_available_and_planned_money(activity, other_activity):
-    post(activity, Decimal("1000.00"), stage=LedgerStage.PLANNED, kind=LedgerEntryKind.CLIENT_INCOME)
-    post(activity, Decimal("-1000.00"), stage=LedgerStage.PLANNED, kind=LedgerEntryKind.CLIENT_INCOME)
+    post(
+        activity, Decimal("1000.00"), stage=LedgerStage.PLANNED, kind=LedgerEntryKind.CLIENT_INCOME
+    )
+    post(
+        activity, Decimal("-1000.00"), stage=LedgerStage.PLANNED, kind=LedgerEntryKind.CLIENT_INCOME
+    )
     post(activity, Decimal("1000.00"), kind=LedgerEntryKind.CLIENT_INCOME)
     post(activity, Decimal("-65.00"), kind=LedgerEntryKind.COOPERATIVE_FEE)
     post(activity, Decimal("-400.10"), stage=LedgerStage.PLANNED, kind=LedgerEntryKind.SALARY_COST)

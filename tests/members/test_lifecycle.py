@@ -43,7 +43,11 @@ def test_approved_applicant_becomes_active_when_the_first_share_is_paid(db, staf
         ("activated", "applicant", "active"),
     ]
     approval = member.events.get(kind=MembershipEvent.Kind.APPROVED)
-    assert (approval.actor, approval.reason, approval.created_at) == (staff, "Portfolio checked", NOW)
+    assert (approval.actor, approval.reason, approval.created_at) == (
+        staff,
+        "Portfolio checked",
+        NOW,
+    )
 
 
 def test_share_paid_before_approval_activates_on_approval(db, staff):
@@ -205,5 +209,9 @@ def test_member_applies_in_the_browser(client, db):
     response = client.post(reverse("members:apply"), form)
     assert response.status_code == 302
     member = Member.objects.get(user=user)
-    assert (member.iban, member.niss, member.status) == ("BE71096123456769", "85073003328", "applicant")
+    assert (member.iban, member.niss, member.status) == (
+        "BE71096123456769",
+        "85073003328",
+        "applicant",
+    )
     assert member.shares.get().number_of_shares == 2

@@ -32,9 +32,7 @@ def test_invalid_iban_is_refused_with_its_reason(given, code):
     assert error.value.code == code
 
 
-@pytest.mark.parametrize(
-    "given", ["85073003328", "17073003384", "98472899765", "85.07.30-033.28"]
-)
+@pytest.mark.parametrize("given", ["85073003328", "17073003384", "98472899765", "85.07.30-033.28"])
 def test_valid_national_numbers_including_bis(given):
     assert clean_niss(given) == given.replace(".", "").replace("-", "")
 

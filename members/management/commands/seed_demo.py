@@ -15,7 +15,7 @@ from stdnum import iban as iban_module
 
 from coop.money import round_money
 from members import services
-from members.demo import DEMO_MEMBER, DEMO_PASSWORD, DEMO_STAFF, DEMO_TOTP_SECRET
+from members.demo import DEMO_PASSWORD, DEMO_STAFF, DEMO_TOTP_SECRET
 from members.models import LedgerEntryKind, LedgerStage, Member, User
 
 SPACE_MANAGERS_GROUP = "Space managers"
