@@ -20,5 +20,7 @@ def exception_handler(exc, context):
             return Response(exc.message_dict, status=status.HTTP_400_BAD_REQUEST)
         return Response({"detail": exc.messages}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, PermissionDenied):
-        return Response({"detail": str(exc) or "Permission denied."}, status=status.HTTP_403_FORBIDDEN)
+        return Response(
+            {"detail": str(exc) or "Permission denied."}, status=status.HTTP_403_FORBIDDEN
+        )
     return drf_exception_handler(exc, context)

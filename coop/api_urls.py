@@ -10,5 +10,7 @@ urlpatterns = [
     path("me", members_api.MeView.as_view(), name="me"),
     path("activities/", members_api.ActivityList.as_view(), name="activity-list"),
     path("activities/<int:pk>/", members_api.ActivityDetail.as_view(), name="activity-detail"),
-    path("activities/<int:pk>/ledger/", members_api.ActivityLedger.as_view(), name="activity-ledger"),
+    path(
+        "activities/<int:pk>/ledger/", members_api.ActivityLedger.as_view(), name="activity-ledger"
+    ),
 ]

@@ -48,4 +48,6 @@ class EncryptedCharField(models.TextField):
         try:
             return fernet().decrypt(value.encode()).decode()
         except InvalidToken as error:
-            raise ValueError("An encrypted value could not be read: wrong FIELD_ENCRYPTION_KEY?") from error
+            raise ValueError(
+                "An encrypted value could not be read: wrong FIELD_ENCRYPTION_KEY?"
+            ) from error
