@@ -193,6 +193,7 @@ class MembershipEvent(models.Model):
     )
     reason = models.TextField(_("reason"), blank=True)
     created_at = models.DateTimeField(_("when"), default=timezone.now)
+    notified_at = models.DateTimeField(_("member notified at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("membership event")

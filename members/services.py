@@ -7,8 +7,10 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import IntegrityError, models, transaction
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from coop.errors import CoopError
@@ -35,10 +37,19 @@ def _validation_message(error: ValidationError) -> str:
     return " ".join(str(message) for message in error.messages)
 
 
+# Events the member hears about by e-mail.
+NOTIFIED_EVENTS = {
+    MembershipEvent.Kind.APPROVED,
+    MembershipEvent.Kind.ACTIVATED,
+    MembershipEvent.Kind.SUSPENDED,
+    MembershipEvent.Kind.REINSTATED,
+}
+
+
 def _record_event(
     *, member: Member, kind: str, from_status: str, actor: User | None, reason: str, now
 ) -> MembershipEvent:
-    return MembershipEvent.objects.create(
+    event = MembershipEvent.objects.create(
         member=member,
         kind=kind,
         from_status=from_status,
@@ -47,6 +58,32 @@ def _record_event(
         reason=reason,
         created_at=now,
     )
+    if kind in NOTIFIED_EVENTS:
+        from members.tasks import notify_membership_event_task
+
+        transaction.on_commit(lambda: notify_membership_event_task.delay(event.pk))
+    return event
+
+
+@transaction.atomic
+def notify_membership_event(
+    *, event: MembershipEvent, now: datetime.datetime | None = None
+) -> bool:
+    """E-mail the member about a step of their membership, once; return whether a mail left."""
+    event = (
+        MembershipEvent.objects.select_for_update().select_related("member__user").get(pk=event.pk)
+    )
+    if event.notified_at is not None or event.kind not in NOTIFIED_EVENTS:
+        return False
+    member = event.member
+    with translation.override(member.preferred_language):
+        context = {"member": member, "event": event, "site_url": settings.SITE_URL}
+        subject = render_to_string("emails/membership_event_subject.txt", context).strip()
+        body = render_to_string("emails/membership_event.txt", context)
+    send_mail(subject, body, None, [member.user.email])
+    event.notified_at = now or timezone.now()
+    event.save(update_fields=["notified_at"])
+    return True
 
 
 def _lock_member(member: Member) -> Member:

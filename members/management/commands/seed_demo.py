@@ -16,7 +16,7 @@ from stdnum import iban as iban_module
 from coop.money import round_money
 from members import services
 from members.demo import DEMO_PASSWORD, DEMO_STAFF, DEMO_TOTP_SECRET
-from members.models import LedgerEntryKind, LedgerStage, Member, User
+from members.models import LedgerEntryKind, LedgerStage, Member, MembershipEvent, User
 
 SPACE_MANAGERS_GROUP = "Space managers"
 
@@ -156,6 +156,8 @@ class Command(BaseCommand):
                 co_members=co_members,
             )
             self.seed_ledger(rng, activity=activity, author=staff, today=today)
+        # The demo's history is old news: nobody is e-mailed about it.
+        MembershipEvent.objects.update(notified_at=now)
         self.stdout.write(f"{len(members)} members, {len(active)} Activities.")
 
     def seed_ledger(self, rng: random.Random, *, activity, author: User, today) -> None:
