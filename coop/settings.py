@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -74,6 +75,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "coop",
     "members",
+    "invoicing",
 ]
 
 MIDDLEWARE = [
@@ -296,6 +298,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "coop.tasks.clear_expired_sessions_task",
         "schedule": 24 * 60 * 60,
     },
+    "send-payment-reminders": {
+        "task": "invoicing.tasks.send_payment_reminders_task",
+        "schedule": crontab(hour=8, minute=0),
+    },
+    "sweep-pending-invoice-documents": {
+        "task": "invoicing.tasks.sweep_pending_documents_task",
+        "schedule": 10 * 60,
+    },
 }
 
 # The cooperative.
@@ -303,6 +313,32 @@ COOP_NAME = os.environ.get("COOP_NAME", "coop SCE")
 COOP_SHARE_NOMINAL_VALUE = Decimal(os.environ.get("COOP_SHARE_NOMINAL_VALUE", "30.00"))
 COOP_SHARE_PERIOD = os.environ.get("COOP_SHARE_PERIOD", "yearly")
 COOP_FEE_RATE = Decimal(os.environ.get("COOP_FEE_RATE", "0.065"))
+
+# The cooperative as the legal seller on every invoice (company-law mentions, DOMAIN.md §2).
+COOP_SELLER = {
+    "name": os.environ.get("COOP_LEGAL_NAME", "coop SCE"),
+    "street": os.environ.get("COOP_STREET", "Rue Ransfort 27"),
+    "postal_code": os.environ.get("COOP_POSTAL_CODE", "1080"),
+    "city": os.environ.get("COOP_CITY", "Bruxelles"),
+    "country": os.environ.get("COOP_COUNTRY", "BE"),
+    "vat_number": os.environ.get("COOP_VAT_NUMBER", "BE0812345603"),
+    "enterprise_number": os.environ.get("COOP_ENTERPRISE_NUMBER", "0812345603"),
+    "iban": os.environ.get("COOP_IBAN", "BE71096123456769"),
+    "bic": os.environ.get("COOP_BIC", "GKCCBEBB"),
+    "legal_form": os.environ.get("COOP_LEGAL_FORM", "SCE"),
+    "seat": os.environ.get("COOP_SEAT", "Rue Ransfort 27, 1080 Bruxelles"),
+    "register": os.environ.get("COOP_REGISTER", "RPM Bruxelles"),
+    "email": os.environ.get("COOP_EMAIL", "invoices@coop.example"),
+    "phone": os.environ.get("COOP_PHONE", "+32 2 542 10 80"),
+    "website": os.environ.get("COOP_WEBSITE", SITE_URL),
+}
+# Submitted invoices above this amount (incl. VAT), or for a client never invoiced before,
+# wait for a staff review instead of being issued at once.
+COOP_INVOICE_REVIEW_THRESHOLD = Decimal(os.environ.get("COOP_INVOICE_REVIEW_THRESHOLD", "10000"))
+COOP_INVOICE_REVIEW_NEW_CLIENTS = env_bool("COOP_INVOICE_REVIEW_NEW_CLIENTS", default=True)
+# Payment reminders, in days after the due date; after the last one a formal notice is due.
+COOP_REMINDER_OFFSETS = [int(days) for days in env_list("COOP_REMINDER_OFFSETS", "7,21,35")]
+PEPPOL_TRANSPORT = os.environ.get("PEPPOL_TRANSPORT", "invoicing.peppol.OutboxTransport")
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,52 @@
+"""Generated documents (PDFs, e-invoices, payslips) share one life cycle.
+
+A row in state ``pending`` is created in the same transaction as the business event; after
+commit a Celery task renders it from the stored snapshot, stores the file with its SHA-256 and
+marks it ``ready`` (or ``failed`` with the error, retried with back-off). A periodic sweep
+re-enqueues rows left pending too long.
+"""
+
+import hashlib
+
+from django.core.files.base import ContentFile
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class DocumentStatus(models.TextChoices):
+    PENDING = "pending", _("Being prepared")
+    READY = "ready", _("Ready")
+    FAILED = "failed", _("Failed")
+
+
+class DocumentBase(models.Model):
+    """What every generated document row holds."""
+
+    status = models.CharField(
+        _("status"), max_length=16, choices=DocumentStatus.choices, default=DocumentStatus.PENDING
+    )
+    file = models.FileField(_("file"), upload_to="documents/%Y/%m/", blank=True)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    rendered_at = models.DateTimeField(_("rendered at"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_ready(self) -> bool:
+        return self.status == DocumentStatus.READY
+
+    def store(self, *, content: bytes, filename: str, now=None) -> None:
+        """Save rendered bytes through the storage API and mark the document ready."""
+        if self.file:
+            self.file.delete(save=False)
+        self.file.save(filename, ContentFile(content), save=False)
+        self.sha256 = hashlib.sha256(content).hexdigest()
+        self.status = DocumentStatus.READY
+        self.error = ""
+        self.rendered_at = now or timezone.now()
+        self.save(update_fields=["file", "sha256", "status", "error", "rendered_at"])

@@ -1,0 +1,5 @@
+from coop.errors import CoopError
+
+
+class InvoicingError(CoopError):
+    """An invoicing rule refused the request."""

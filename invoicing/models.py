@@ -1,0 +1,513 @@
+"""Clients, invoices and credit notes, their documents, payments, reminders and bank statements."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from coop.documents import DocumentBase
+from invoicing.calculation import VatCategory
+from members.models import Activity, Language
+
+ZERO = Decimal("0.00")
+
+
+class Client(models.Model):
+    """A customer of the cooperative: one legal entity, one record, shared by members."""
+
+    class Kind(models.TextChoices):
+        COMPANY = "company", _("Company or organisation")
+        PERSON = "person", _("Private person")
+
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.COMPANY)
+    name = models.CharField(_("name"), max_length=200)
+    street = models.CharField(_("street and number"), max_length=200)
+    postal_code = models.CharField(_("postal code"), max_length=16)
+    city = models.CharField(_("city"), max_length=100)
+    country = models.CharField(_("country"), max_length=2, default="BE")
+    email = models.EmailField(_("e-mail for invoices"))
+    language = models.CharField(
+        _("language"), max_length=2, choices=Language.choices, default=Language.FRENCH
+    )
+    vat_number = models.CharField(_("VAT number"), max_length=20, blank=True)
+    enterprise_number = models.CharField(_("enterprise number"), max_length=10, blank=True)
+    peppol_id = models.CharField(_("Peppol participant id"), max_length=64, blank=True)
+    payment_terms_days = models.PositiveSmallIntegerField(_("payment terms (days)"), default=30)
+    added_by = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        related_name="clients_added",
+        blank=True,
+        verbose_name=_("added by"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("client")
+        verbose_name_plural = _("clients")
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["vat_number"],
+                condition=~Q(vat_number=""),
+                name="client_vat_number_unique",
+                violation_error_message=_("A client with this VAT number already exists."),
+            ),
+            models.UniqueConstraint(
+                fields=["enterprise_number"],
+                condition=~Q(enterprise_number=""),
+                name="client_enterprise_number_unique",
+                violation_error_message=_("A client with this enterprise number already exists."),
+            ),
+            models.CheckConstraint(
+                condition=Q(payment_terms_days__lte=120), name="client_payment_terms_at_most_120"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_business(self) -> bool:
+        return self.kind == self.Kind.COMPANY
+
+
+class InvoiceQuerySet(models.QuerySet):
+    def with_amounts(self) -> "InvoiceQuerySet":
+        """Annotate ``amount_paid``, ``amount_credited`` and ``amount_due``, summed in SQL."""
+        decimal = models.DecimalField(max_digits=14, decimal_places=2)
+        paid = (
+            Payment.objects.filter(invoice=models.OuterRef("pk"))
+            .order_by()
+            .values("invoice")
+            .annotate(total=models.Sum("amount"))
+            .values("total")
+        )
+        credited = (
+            Invoice.objects.filter(credited_invoice=models.OuterRef("pk"), number__isnull=False)
+            .order_by()
+            .values("credited_invoice")
+            .annotate(total=models.Sum("total_incl_vat"))
+            .values("total")
+        )
+        zero = models.Value(ZERO, output_field=decimal)
+        return self.annotate(
+            amount_paid=models.functions.Coalesce(
+                models.Subquery(paid, output_field=decimal), zero
+            ),
+            amount_credited=models.functions.Coalesce(
+                models.Subquery(credited, output_field=decimal), zero
+            ),
+        ).annotate(
+            amount_due=models.F("total_incl_vat")
+            - models.F("amount_paid")
+            - models.F("amount_credited")
+        )
+
+
+class Invoice(models.Model):
+    """An invoice or credit note of the cooperative, drawn up for a member's Activity.
+
+    Once issued (it has a number) the row and its lines are frozen by database triggers:
+    only its payment status may still change.
+    """
+
+    class Kind(models.TextChoices):
+        INVOICE = "invoice", _("Invoice")
+        CREDIT_NOTE = "credit_note", _("Credit note")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PENDING_REVIEW = "pending_review", _("Awaiting staff review")
+        ISSUED = "issued", _("Issued")
+        PARTIALLY_PAID = "partially_paid", _("Partially paid")
+        PAID = "paid", _("Paid")
+        CREDITED = "credited", _("Credited")
+        REJECTED = "rejected", _("Rejected")
+
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.INVOICE)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.DRAFT
+    )
+    activity = models.ForeignKey(
+        Activity, on_delete=models.PROTECT, related_name="invoices", verbose_name=_("Activity")
+    )
+    client = models.ForeignKey(
+        Client, on_delete=models.PROTECT, related_name="invoices", verbose_name=_("client")
+    )
+    credited_invoice = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="credit_notes",
+        verbose_name=_("credited invoice"),
+    )
+    series = models.CharField(_("series"), max_length=16, blank=True)
+    sequence_number = models.PositiveIntegerField(_("sequence number"), null=True, blank=True)
+    number = models.CharField(_("number"), max_length=32, null=True, blank=True, unique=True)
+    issue_date = models.DateField(_("issue date"), null=True, blank=True)
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    buyer_reference = models.CharField(_("buyer reference"), max_length=100, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    language = models.CharField(
+        _("language"), max_length=2, choices=Language.choices, default=Language.FRENCH
+    )
+    structured_communication = models.CharField(
+        _("structured communication"), max_length=24, null=True, blank=True, unique=True
+    )
+    total_excl_vat = models.DecimalField(
+        _("total excl. VAT"), max_digits=12, decimal_places=2, default=ZERO
+    )
+    total_vat = models.DecimalField(_("VAT"), max_digits=12, decimal_places=2, default=ZERO)
+    total_incl_vat = models.DecimalField(
+        _("total incl. VAT"), max_digits=12, decimal_places=2, default=ZERO
+    )
+    snapshot = models.JSONField(_("issued content"), null=True, blank=True, editable=False)
+    review_reason = models.CharField(_("why staff review it"), max_length=255, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    issued_at = models.DateTimeField(_("issued at"), null=True, blank=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("issued by"),
+    )
+    formal_notice_due_at = models.DateTimeField(_("formal notice due since"), null=True, blank=True)
+
+    objects = InvoiceQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
+        ordering = ["-issue_date", "-sequence_number", "-created_at"]
+        indexes = [models.Index(fields=["status", "due_date"], name="invoice_status_due_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["series", "sequence_number"], name="invoice_series_number_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(number__isnull=True)
+                | (
+                    Q(sequence_number__isnull=False)
+                    & Q(issue_date__isnull=False)
+                    & Q(snapshot__isnull=False)
+                ),
+                name="invoice_issued_is_complete",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="invoice", credited_invoice__isnull=True)
+                | Q(kind="credit_note", credited_invoice__isnull=False),
+                name="invoice_credit_note_references_invoice",
+            ),
+            models.CheckConstraint(
+                condition=Q(total_excl_vat__gte=0) & Q(total_vat__gte=0) & Q(total_incl_vat__gte=0),
+                name="invoice_totals_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        label = self.get_kind_display()
+        return f"{label} {self.number}" if self.number else f"{label} ({self.get_status_display()})"
+
+    @property
+    def is_issued(self) -> bool:
+        return self.number is not None
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in (self.Status.DRAFT, self.Status.REJECTED)
+
+    @property
+    def is_credit_note(self) -> bool:
+        return self.kind == self.Kind.CREDIT_NOTE
+
+    def is_overdue(self, today) -> bool:
+        return (
+            self.status in (self.Status.ISSUED, self.Status.PARTIALLY_PAID)
+            and self.kind == self.Kind.INVOICE
+            and self.due_date is not None
+            and self.due_date < today
+        )
+
+
+class InvoiceLine(models.Model):
+    class Unit(models.TextChoices):
+        HOUR = "hour", _("hour")
+        DAY = "day", _("day")
+        PIECE = "piece", _("piece")
+
+    class VatCategoryChoice(models.TextChoices):
+        STANDARD = VatCategory.STANDARD, _("Standard rate")
+        ZERO_RATED = VatCategory.ZERO_RATED, _("Zero rated")
+        EXEMPT = VatCategory.EXEMPT, _("Exempt")
+        REVERSE_CHARGE = VatCategory.REVERSE_CHARGE, _("Reverse charge (autoliquidation)")
+        INTRA_EU = VatCategory.INTRA_EU, _("Intra-EU supply")
+
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.CASCADE, related_name="lines", verbose_name=_("invoice")
+    )
+    position = models.PositiveSmallIntegerField(_("position"))
+    description = models.CharField(_("description"), max_length=300)
+    quantity = models.DecimalField(_("quantity"), max_digits=10, decimal_places=2)
+    unit = models.CharField(_("unit"), max_length=8, choices=Unit.choices, default=Unit.HOUR)
+    unit_price = models.DecimalField(_("unit price excl. VAT"), max_digits=12, decimal_places=2)
+    vat_category = models.CharField(
+        _("VAT category"),
+        max_length=2,
+        choices=VatCategoryChoice.choices,
+        default=VatCategory.STANDARD,
+    )
+    vat_rate = models.DecimalField(_("VAT rate (%)"), max_digits=5, decimal_places=2)
+    exemption_reason = models.CharField(_("exemption reason"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("invoice line")
+        verbose_name_plural = _("invoice lines")
+        ordering = ["position", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="invoice_line_quantity_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(unit_price__gte=0), name="invoice_line_price_not_negative"
+            ),
+            models.UniqueConstraint(
+                fields=["invoice", "position"], name="invoice_line_position_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.description
+
+    @property
+    def net_amount(self) -> Decimal:
+        from coop.money import round_money
+
+        return round_money(self.quantity * self.unit_price)
+
+
+class InvoiceSequence(models.Model):
+    """The last number given in a series; locked while a number is taken, so none is lost."""
+
+    series = models.CharField(_("series"), max_length=16, primary_key=True)
+    last_number = models.PositiveIntegerField(_("last number"), default=0)
+    last_issue_date = models.DateField(_("last issue date"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("numbering series")
+        verbose_name_plural = _("numbering series")
+
+    def __str__(self) -> str:
+        return f"{self.series}: {self.last_number}"
+
+
+class InvoiceDocument(DocumentBase):
+    """The PDF or the UBL e-invoice of an issued invoice or credit note."""
+
+    class Format(models.TextChoices):
+        PDF = "pdf", _("PDF")
+        UBL = "ubl", _("Peppol UBL")
+
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="documents", verbose_name=_("invoice")
+    )
+    format = models.CharField(_("format"), max_length=8, choices=Format.choices)
+
+    class Meta:
+        verbose_name = _("invoice document")
+        verbose_name_plural = _("invoice documents")
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "format"], name="invoice_document_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice} ({self.get_format_display()})"
+
+
+class Dispatch(models.Model):
+    """One sending of an invoice to its client: by e-mail or over Peppol."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("E-mail")
+        PEPPOL = "peppol", _("Peppol")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for the documents")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="dispatches", verbose_name=_("invoice")
+    )
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+    recipient = models.CharField(_("recipient"), max_length=254)
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.PENDING
+    )
+    reference = models.CharField(_("transmission reference"), max_length=255, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    created_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("sending")
+        verbose_name_plural = _("sendings")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.invoice} → {self.recipient}"
+
+
+class BankStatement(models.Model):
+    """An imported CAMT.053 statement."""
+
+    account_iban = models.CharField(_("account"), max_length=34)
+    statement_id = models.CharField(_("statement id"), max_length=140)
+    filename = models.CharField(_("file"), max_length=255, blank=True)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+    )
+    imported_at = models.DateTimeField(_("imported at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("bank statement")
+        verbose_name_plural = _("bank statements")
+        ordering = ["-imported_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account_iban", "statement_id"], name="bank_statement_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_iban} {self.statement_id}"
+
+
+class BankStatementLine(models.Model):
+    class Status(models.TextChoices):
+        MATCHED = "matched", _("Matched")
+        UNMATCHED = "unmatched", _("Left for staff")
+        IGNORED = "ignored", _("Not a client payment")
+
+    statement = models.ForeignKey(
+        BankStatement, on_delete=models.PROTECT, related_name="lines", verbose_name=_("statement")
+    )
+    booking_date = models.DateField(_("booking date"))
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    is_credit = models.BooleanField(_("credit"))
+    structured_communication = models.CharField(
+        _("structured communication"), max_length=24, blank=True
+    )
+    free_text = models.TextField(_("communication"), blank=True)
+    counterparty_name = models.CharField(_("counterparty"), max_length=140, blank=True)
+    counterparty_iban = models.CharField(_("counterparty account"), max_length=34, blank=True)
+    bank_reference = models.CharField(_("bank reference"), max_length=140)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices)
+    invoice = models.ForeignKey(
+        Invoice,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="bank_lines",
+        verbose_name=_("invoice"),
+    )
+    note = models.CharField(_("note"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("bank statement line")
+        verbose_name_plural = _("bank statement lines")
+        ordering = ["booking_date", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["statement", "bank_reference"], name="bank_line_reference_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.booking_date} {self.amount} {self.structured_communication}"
+
+
+class Payment(models.Model):
+    """Money received from a client for an invoice."""
+
+    class Method(models.TextChoices):
+        MANUAL = "manual", _("Recorded by staff")
+        BANK_STATEMENT = "bank_statement", _("Bank statement")
+
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="payments", verbose_name=_("invoice")
+    )
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    received_on = models.DateField(_("received on"))
+    method = models.CharField(_("method"), max_length=16, choices=Method.choices)
+    bank_line = models.OneToOneField(
+        BankStatementLine,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payment",
+        verbose_name=_("bank statement line"),
+    )
+    note = models.CharField(_("note"), max_length=255, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    created_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        ordering = ["received_on", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} € ({self.received_on})"
+
+
+class Reminder(models.Model):
+    """A payment reminder; the unique constraint makes each level go out once."""
+
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="reminders", verbose_name=_("invoice")
+    )
+    level = models.PositiveSmallIntegerField(_("level"))
+    sent_on = models.DateField(_("sent on"))
+    amount_due = models.DecimalField(_("amount due"), max_digits=12, decimal_places=2)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminders")
+        ordering = ["invoice", "level"]
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "level"], name="reminder_once_per_level")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice} #{self.level}"

@@ -1,0 +1,111 @@
+"""Credit notes: requested by the member, issued by staff, in their own series."""
+
+import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from invoicing.calculation import compute_totals
+from invoicing.errors import InvoicingError
+from invoicing.models import Invoice, InvoiceLine
+from invoicing.services.drafts import LineInput, clean_lines
+from invoicing.services.issue import approve_invoice
+from members.models import User
+
+
+def _full_credit_lines(invoice: Invoice) -> list[LineInput]:
+    return [
+        LineInput(
+            description=line.description,
+            quantity=line.quantity,
+            unit=line.unit,
+            unit_price=line.unit_price,
+            vat_category=line.vat_category,
+            vat_rate=line.vat_rate,
+            exemption_reason=line.exemption_reason,
+        )
+        for line in invoice.lines.all()
+    ]
+
+
+@transaction.atomic
+def request_credit_note(
+    *,
+    user: User,
+    invoice: Invoice,
+    reason: str,
+    lines: list[LineInput] | None = None,
+    now: datetime.datetime | None = None,
+) -> Invoice:
+    """Ask staff for a credit note on an issued invoice: all of it, or the given lines."""
+    now = now or timezone.now()
+    if not reason.strip():
+        raise InvoicingError(_("Say why the invoice is credited."), code="reason", field="reason")
+    invoice = Invoice.objects.select_for_update().select_related("client").get(pk=invoice.pk)
+    if invoice.kind != Invoice.Kind.INVOICE or not invoice.is_issued:
+        raise InvoicingError(_("Only issued invoices can be credited."), code="not_issued")
+    lines = lines if lines is not None else _full_credit_lines(invoice)
+    cleaned = clean_lines(lines, client=invoice.client)
+    totals = compute_totals(cleaned)
+    already = (
+        Invoice.objects.filter(credited_invoice=invoice)
+        .exclude(status=Invoice.Status.REJECTED)
+        .with_amounts()
+    )
+    credited = sum((note.total_incl_vat for note in already), start=0)
+    if credited + totals.tax_inclusive > invoice.total_incl_vat:
+        raise InvoicingError(
+            _("Credit notes cannot exceed the invoice: %(left)s € is left to credit.")
+            % {"left": invoice.total_incl_vat - credited},
+            code="credit_too_large",
+        )
+    credit_note = Invoice.objects.create(
+        kind=Invoice.Kind.CREDIT_NOTE,
+        status=Invoice.Status.PENDING_REVIEW,
+        activity=invoice.activity,
+        client=invoice.client,
+        credited_invoice=invoice,
+        buyer_reference=invoice.buyer_reference,
+        notes=reason.strip(),
+        language=invoice.language,
+        due_date=None,
+        total_excl_vat=totals.line_extension,
+        total_vat=totals.vat,
+        total_incl_vat=totals.tax_inclusive,
+        review_reason=_("credit note requested"),
+        created_by=user,
+        submitted_at=now,
+    )
+    InvoiceLine.objects.bulk_create(
+        InvoiceLine(
+            invoice=credit_note,
+            position=position,
+            description=given.description[:300],
+            quantity=line.quantity,
+            unit=given.unit,
+            unit_price=line.unit_price,
+            vat_category=line.vat_category,
+            vat_rate=line.vat_rate,
+            exemption_reason=line.exemption_reason,
+        )
+        for position, (given, line) in enumerate(zip(lines, cleaned, strict=True), 1)
+    )
+    return credit_note
+
+
+@transaction.atomic
+def issue_credit_note(
+    *,
+    staff_user: User,
+    invoice: Invoice,
+    reason: str,
+    lines: list[LineInput] | None = None,
+    today: datetime.date | None = None,
+    now: datetime.datetime | None = None,
+) -> Invoice:
+    """Credit an issued invoice at once (staff)."""
+    credit_note = request_credit_note(
+        user=staff_user, invoice=invoice, reason=reason, lines=lines, now=now
+    )
+    return approve_invoice(staff_user=staff_user, invoice=credit_note, today=today, now=now)

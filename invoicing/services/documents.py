@@ -1,0 +1,157 @@
+"""Rendering invoice documents and sending invoices and reminders to clients."""
+
+import datetime
+
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from coop.documents import DocumentStatus
+from invoicing.errors import InvoicingError
+from invoicing.models import Dispatch, Invoice, InvoiceDocument, Reminder
+
+RETRY_AFTER = datetime.timedelta(minutes=10)
+
+
+def render_document(*, document: InvoiceDocument, now: datetime.datetime | None = None) -> bool:
+    """Render a pending document from the invoice's snapshot; return whether it was rendered.
+
+    A document already ready is left alone, so a redelivered task renders nothing twice.
+    """
+    from invoicing.pdf import render_invoice_pdf
+    from invoicing.ubl import build_ubl
+
+    with transaction.atomic():
+        document = (
+            InvoiceDocument.objects.select_for_update()
+            .select_related("invoice")
+            .get(pk=document.pk)
+        )
+        if document.status == DocumentStatus.READY:
+            return False
+        document.attempts += 1
+        document.save(update_fields=["attempts"])
+    snapshot = document.invoice.snapshot
+    try:
+        if document.format == InvoiceDocument.Format.PDF:
+            content, extension = render_invoice_pdf(snapshot), "pdf"
+        else:
+            content, extension = build_ubl(snapshot), "xml"
+    except Exception as error:
+        InvoiceDocument.objects.filter(pk=document.pk).update(
+            status=DocumentStatus.FAILED, error=f"{type(error).__name__}: {error}"[:2000]
+        )
+        raise
+    with transaction.atomic():
+        document = InvoiceDocument.objects.select_for_update().get(pk=document.pk)
+        if document.status == DocumentStatus.READY:
+            return False
+        document.store(content=content, filename=f"{snapshot['number']}.{extension}", now=now)
+        invoice = document.invoice
+        if not invoice.documents.exclude(status=DocumentStatus.READY).exists():
+            _queue_dispatches(invoice)
+    return True
+
+
+def _queue_dispatches(invoice: Invoice) -> None:
+    from invoicing.tasks import send_dispatch_task
+
+    for dispatch_pk in invoice.dispatches.filter(status=Dispatch.Status.PENDING).values_list(
+        "pk", flat=True
+    ):
+        transaction.on_commit(lambda pk=dispatch_pk: send_dispatch_task.delay(pk))
+
+
+@transaction.atomic
+def request_resend(*, invoice: Invoice, user, recipient: str = "") -> Dispatch:
+    """Send an issued invoice again by e-mail (to the client or another address)."""
+    from invoicing.tasks import send_dispatch_task
+
+    if not invoice.is_issued:
+        raise InvoicingError(_("Only issued invoices can be sent."), code="not_issued")
+    dispatch = Dispatch.objects.create(
+        invoice=invoice,
+        channel=Dispatch.Channel.EMAIL,
+        recipient=recipient or invoice.client.email,
+        requested_by=user,
+    )
+    if not invoice.documents.exclude(status=DocumentStatus.READY).exists():
+        transaction.on_commit(lambda: send_dispatch_task.delay(dispatch.pk))
+    return dispatch
+
+
+def send_dispatch(*, dispatch: Dispatch, now: datetime.datetime | None = None) -> bool:
+    """Send one dispatch (e-mail or Peppol) once its documents are ready; return whether sent."""
+    from invoicing.peppol import get_transport
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        dispatch = (
+            Dispatch.objects.select_for_update().select_related("invoice").get(pk=dispatch.pk)
+        )
+        if dispatch.status == Dispatch.Status.SENT:
+            return False
+        invoice = dispatch.invoice
+        documents = {document.format: document for document in invoice.documents.all()}
+        if any(not document.is_ready for document in documents.values()):
+            return False
+        if dispatch.channel == Dispatch.Channel.PEPPOL:
+            with documents[InvoiceDocument.Format.UBL].file.open("rb") as handle:
+                payload = handle.read()
+            dispatch.reference = get_transport().send(
+                document_number=invoice.number, receiver_id=dispatch.recipient, payload=payload
+            )
+        else:
+            _send_invoice_email(invoice, documents, recipient=dispatch.recipient)
+        dispatch.status = Dispatch.Status.SENT
+        dispatch.sent_at = now
+        dispatch.error = ""
+        dispatch.save(update_fields=["status", "sent_at", "reference", "error"])
+    return True
+
+
+def _send_invoice_email(invoice: Invoice, documents: dict, *, recipient: str) -> None:
+    snapshot = invoice.snapshot
+    with translation.override(invoice.language):
+        context = {"invoice": invoice, "snapshot": snapshot}
+        subject = render_to_string("emails/invoice_subject.txt", context).strip()
+        body = render_to_string("emails/invoice.txt", context)
+    message = EmailMessage(subject=subject, body=body, to=[recipient])
+    with documents[InvoiceDocument.Format.PDF].file.open("rb") as handle:
+        message.attach(f"{invoice.number}.pdf", handle.read(), "application/pdf")
+    if invoice.client.is_business:
+        with documents[InvoiceDocument.Format.UBL].file.open("rb") as handle:
+            message.attach(f"{invoice.number}.xml", handle.read(), "application/xml")
+    message.send()
+
+
+def send_reminder_email(*, reminder: Reminder, now: datetime.datetime | None = None) -> bool:
+    """E-mail a payment reminder to the client, once."""
+    with transaction.atomic():
+        reminder = (
+            Reminder.objects.select_for_update()
+            .select_related("invoice__client")
+            .get(pk=reminder.pk)
+        )
+        if reminder.emailed_at is not None:
+            return False
+        invoice = reminder.invoice
+        with translation.override(invoice.language):
+            context = {"invoice": invoice, "snapshot": invoice.snapshot, "reminder": reminder}
+            subject = render_to_string("emails/reminder_subject.txt", context).strip()
+            body = render_to_string("emails/reminder.txt", context)
+        EmailMessage(subject=subject, body=body, to=[invoice.client.email]).send()
+        reminder.emailed_at = now or timezone.now()
+        reminder.save(update_fields=["emailed_at"])
+    return True
+
+
+def stale_pending_documents(*, now: datetime.datetime):
+    """Documents pending or failed for longer than the retry delay."""
+    return InvoiceDocument.objects.filter(
+        status__in=[DocumentStatus.PENDING, DocumentStatus.FAILED],
+        created_at__lt=now - RETRY_AFTER,
+        attempts__lt=10,
+    )

@@ -1,0 +1,265 @@
+"""Drafting: members prepare invoices freely until they submit them."""
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from coop.money import has_at_most_cents
+from invoicing.calculation import STANDARD_RATES, Line, VatCategory, compute_totals
+from invoicing.errors import InvoicingError
+from invoicing.models import Client, Invoice, InvoiceLine
+from members.models import Activity, Member, User
+
+# Legal mentions used when the member gives no reason of their own (DOMAIN.md §2, §5).
+DEFAULT_EXEMPTION_REASONS = {
+    VatCategory.REVERSE_CHARGE: "Autoliquidation / Verlegging van heffing",
+    VatCategory.INTRA_EU: (
+        "Livraison intracommunautaire exonérée / Vrijgestelde intracommunautaire levering "
+        "(art. 39bis CTVA/WBTW)"
+    ),
+}
+MAX_LINES = 200
+MAX_AMOUNT = Decimal("999999999.99")
+
+
+@dataclass(frozen=True)
+class LineInput:
+    """One invoice line as typed by a member; amounts still to be checked."""
+
+    description: str
+    quantity: Decimal
+    unit: str
+    unit_price: Decimal
+    vat_category: str = VatCategory.STANDARD
+    vat_rate: Decimal = Decimal("21")
+    exemption_reason: str = ""
+
+
+def _decimal(value, *, position: int, label: str) -> Decimal:
+    if isinstance(value, float | bool):
+        raise InvoicingError(
+            _("Line %(position)d: the %(label)s must be an exact decimal number.")
+            % {"position": position, "label": label},
+            code="decimal",
+            field="lines",
+        )
+    try:
+        number = Decimal(str(value).strip().replace(",", "."))
+    except (InvalidOperation, ValueError) as error:
+        raise InvoicingError(
+            _("Line %(position)d: the %(label)s is not a number.")
+            % {"position": position, "label": label},
+            code="decimal",
+            field="lines",
+        ) from error
+    if not number.is_finite() or not has_at_most_cents(number):
+        raise InvoicingError(
+            _("Line %(position)d: the %(label)s has more than two decimals.")
+            % {"position": position, "label": label},
+            code="decimals",
+            field="lines",
+        )
+    return number
+
+
+def clean_lines(lines: list[LineInput], *, client: Client) -> list[Line]:
+    """Check every line and return them ready for computing; raise on the first problem."""
+    if not lines:
+        raise InvoicingError(
+            _("Add at least one line to the invoice."), code="empty", field="lines"
+        )
+    if len(lines) > MAX_LINES:
+        raise InvoicingError(
+            _("An invoice has at most %(count)d lines.") % {"count": MAX_LINES},
+            code="too_many_lines",
+            field="lines",
+        )
+    cleaned = []
+    for position, line in enumerate(lines, 1):
+        if not line.description.strip():
+            raise InvoicingError(
+                _("Line %(position)d: describe the work or goods.") % {"position": position},
+                code="description",
+                field="lines",
+            )
+        quantity = _decimal(line.quantity, position=position, label=_("quantity"))
+        unit_price = _decimal(line.unit_price, position=position, label=_("unit price"))
+        rate = _decimal(line.vat_rate, position=position, label=_("VAT rate"))
+        if quantity <= 0:
+            raise InvoicingError(
+                _("Line %(position)d: the quantity must be more than zero.")
+                % {"position": position},
+                code="quantity",
+                field="lines",
+            )
+        if unit_price < 0:
+            raise InvoicingError(
+                _("Line %(position)d: the unit price cannot be negative; issue a credit note.")
+                % {"position": position},
+                code="unit_price",
+                field="lines",
+            )
+        if quantity * unit_price > MAX_AMOUNT:
+            raise InvoicingError(
+                _("Line %(position)d: the amount is too large.") % {"position": position},
+                code="amount",
+                field="lines",
+            )
+        if line.unit not in InvoiceLine.Unit.values:
+            raise InvoicingError(
+                _("Line %(position)d: choose hour, day or piece.") % {"position": position},
+                code="unit",
+                field="lines",
+            )
+        category = line.vat_category
+        if category not in VatCategory.CHOICES:
+            raise InvoicingError(
+                _("Line %(position)d: unknown VAT category.") % {"position": position},
+                code="vat_category",
+                field="lines",
+            )
+        if category == VatCategory.STANDARD and rate not in STANDARD_RATES:
+            raise InvoicingError(
+                _("Line %(position)d: the Belgian VAT rates are 21 %%, 12 %% and 6 %%.")
+                % {"position": position},
+                code="vat_rate",
+                field="lines",
+            )
+        if category in VatCategory.ZERO_RATE and rate != 0:
+            raise InvoicingError(
+                _("Line %(position)d: this VAT category has a 0 %% rate.") % {"position": position},
+                code="vat_rate",
+                field="lines",
+            )
+        reason = line.exemption_reason.strip() or DEFAULT_EXEMPTION_REASONS.get(category, "")
+        if category in VatCategory.NEEDS_REASON and not reason:
+            raise InvoicingError(
+                _("Line %(position)d: give the legal basis of the VAT exemption.")
+                % {"position": position},
+                code="exemption_reason",
+                field="lines",
+            )
+        if category in (VatCategory.REVERSE_CHARGE, VatCategory.INTRA_EU) and not client.vat_number:
+            raise InvoicingError(
+                _("Reverse charge and intra-EU invoices need the client's VAT number."),
+                code="buyer_vat_required",
+                field="client",
+            )
+        if category == VatCategory.INTRA_EU and client.country == "BE":
+            raise InvoicingError(
+                _("An intra-EU supply goes to a client in another EU country."),
+                code="intra_eu_country",
+                field="client",
+            )
+        cleaned.append(
+            Line(
+                quantity=quantity,
+                unit_price=unit_price,
+                vat_category=category,
+                vat_rate=rate.quantize(Decimal("0.01")),
+                exemption_reason=reason if category in VatCategory.NEEDS_REASON else "",
+            )
+        )
+    return cleaned
+
+
+def _check_activity(user: User, activity: Activity) -> None:
+    from members.selectors import activities_visible_to
+
+    if not activities_visible_to(user).filter(pk=activity.pk).exists():
+        raise InvoicingError(_("Unknown Activity."), code="activity", field="activity")
+    if activity.owner.status != Member.Status.ACTIVE:
+        raise InvoicingError(
+            _("Only the Activities of active members can invoice."),
+            code="member_not_active",
+            field="activity",
+        )
+
+
+def _check_client(user: User, client: Client) -> None:
+    from invoicing.selectors import clients_visible_to
+
+    if not clients_visible_to(user).filter(pk=client.pk).exists():
+        raise InvoicingError(_("Unknown client."), code="client", field="client")
+
+
+@transaction.atomic
+def save_draft(
+    *,
+    user: User,
+    activity: Activity,
+    client: Client,
+    lines: list[LineInput],
+    today: datetime.date,
+    invoice: Invoice | None = None,
+    buyer_reference: str = "",
+    notes: str = "",
+    due_date: datetime.date | None = None,
+) -> Invoice:
+    """Create or replace a draft invoice with its lines and freshly computed totals."""
+    _check_activity(user, activity)
+    _check_client(user, client)
+    if invoice is not None:
+        invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        if not invoice.is_editable:
+            raise InvoicingError(
+                _("This invoice was submitted and can no longer be edited."), code="not_editable"
+            )
+    cleaned = clean_lines(lines, client=client)
+    totals = compute_totals(cleaned)
+    if due_date is None:
+        due_date = today + datetime.timedelta(days=client.payment_terms_days)
+    if due_date < today:
+        raise InvoicingError(
+            _("The due date cannot be in the past."), code="due_date", field="due_date"
+        )
+    fields = {
+        "activity": activity,
+        "client": client,
+        "buyer_reference": buyer_reference.strip()[:100],
+        "notes": notes.strip(),
+        "due_date": due_date,
+        "language": client.language,
+        "total_excl_vat": totals.line_extension,
+        "total_vat": totals.vat,
+        "total_incl_vat": totals.tax_inclusive,
+    }
+    if invoice is None:
+        invoice = Invoice.objects.create(created_by=user, **fields)
+    else:
+        for name, value in fields.items():
+            setattr(invoice, name, value)
+        invoice.status = Invoice.Status.DRAFT
+        invoice.save()
+        invoice.lines.all().delete()
+    InvoiceLine.objects.bulk_create(
+        InvoiceLine(
+            invoice=invoice,
+            position=position,
+            description=given.description.strip()[:300],
+            quantity=line.quantity,
+            unit=given.unit,
+            unit_price=line.unit_price,
+            vat_category=line.vat_category,
+            vat_rate=line.vat_rate,
+            exemption_reason=line.exemption_reason,
+        )
+        for position, (given, line) in enumerate(zip(lines, cleaned, strict=True), 1)
+    )
+    return invoice
+
+
+@transaction.atomic
+def delete_draft(*, invoice: Invoice) -> None:
+    """Delete a draft; submitted and issued invoices stay."""
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if not invoice.is_editable:
+        raise InvoicingError(
+            _("Only drafts can be deleted; issued invoices are corrected by a credit note."),
+            code="not_editable",
+        )
+    invoice.lines.all().delete()
+    invoice.delete()

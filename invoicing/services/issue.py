@@ -1,0 +1,287 @@
+"""Issuing: gapless numbers, frozen content, structured communication, planned income."""
+
+import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from stdnum.be import ogm_vcs
+
+from invoicing.calculation import Line, compute_totals
+from invoicing.errors import InvoicingError
+from invoicing.models import Dispatch, Invoice, InvoiceDocument, InvoiceSequence
+from invoicing.snapshot import InvoiceSnapshot
+from members.models import LedgerEntryKind, LedgerStage, User
+from members.services import post_ledger_entry
+
+UNIT_CODES = {"hour": "HUR", "day": "DAY", "piece": "C62"}
+
+
+def series_for(kind: str, issue_date: datetime.date) -> str:
+    """Return the numbering series: one per year, credit notes in their own."""
+    prefix = "NC-" if kind == Invoice.Kind.CREDIT_NOTE else ""
+    return f"{prefix}{issue_date.year}"
+
+
+def _take_number(*, series: str, issue_date: datetime.date) -> int:
+    """Take the next number of a series; the row lock makes concurrent issuers queue up."""
+    InvoiceSequence.objects.get_or_create(series=series)
+    sequence = InvoiceSequence.objects.select_for_update().get(series=series)
+    if sequence.last_issue_date and issue_date < sequence.last_issue_date:
+        # Dates follow numbers: number N may never carry a later date than N+1.
+        raise InvoicingError(
+            _("Invoice %(series)s-%(number)06d is dated %(date)s: a later number cannot be older.")
+            % {
+                "series": series,
+                "number": sequence.last_number,
+                "date": sequence.last_issue_date,
+            },
+            code="date_order",
+        )
+    sequence.last_number += 1
+    sequence.last_issue_date = issue_date
+    sequence.save(update_fields=["last_number", "last_issue_date"])
+    return sequence.last_number
+
+
+def structured_communication_for(*, issue_date: datetime.date, sequence_number: int) -> str:
+    """Return a unique OGM: two digits of the year, eight of the number, two check digits."""
+    base = f"{issue_date.year % 100:02d}{sequence_number:08d}"
+    return f"+++{ogm_vcs.format(base + ogm_vcs.calc_check_digits(base))}+++"
+
+
+def _money(value) -> str:
+    return f"{value:.2f}"
+
+
+def build_snapshot(invoice: Invoice) -> InvoiceSnapshot:
+    """Freeze what the invoice says: seller, buyer, lines, VAT breakdown and totals."""
+    client = invoice.client
+    seller = dict(settings.COOP_SELLER)
+    seller["peppol_id"] = f"0208:{seller['enterprise_number']}"
+    seller["is_business"] = True
+    lines = list(invoice.lines.all())
+    totals = compute_totals(
+        Line(
+            line.quantity, line.unit_price, line.vat_category, line.vat_rate, line.exemption_reason
+        )
+        for line in lines
+    )
+    credited = invoice.credited_invoice
+    return {
+        "document_type": invoice.kind,
+        "number": invoice.number,
+        "issue_date": invoice.issue_date.isoformat(),
+        "due_date": invoice.due_date.isoformat(),
+        "language": invoice.language,
+        "currency": "EUR",
+        "buyer_reference": invoice.buyer_reference,
+        "order_reference": "",
+        "note": invoice.notes,
+        "structured_communication": invoice.structured_communication or "",
+        "credited_invoice": (
+            {"number": credited.number, "issue_date": credited.issue_date.isoformat()}
+            if credited
+            else None
+        ),
+        "seller": seller,
+        "buyer": {
+            "name": client.name,
+            "street": client.street,
+            "postal_code": client.postal_code,
+            "city": client.city,
+            "country": client.country,
+            "vat_number": client.vat_number,
+            "enterprise_number": client.enterprise_number,
+            "peppol_id": client.peppol_id,
+            "email": client.email,
+            "is_business": client.is_business,
+        },
+        "lines": [
+            {
+                "position": line.position,
+                "description": line.description,
+                "quantity": _money(line.quantity),
+                "unit": UNIT_CODES[line.unit],
+                "unit_price": _money(line.unit_price),
+                "net_amount": _money(line.net_amount),
+                "vat_category": line.vat_category,
+                "vat_rate": _money(line.vat_rate),
+                "exemption_reason": line.exemption_reason,
+            }
+            for line in lines
+        ],
+        "vat_breakdown": [
+            {
+                "category": group.category,
+                "rate": _money(group.rate),
+                "taxable_amount": _money(group.taxable_amount),
+                "vat_amount": _money(group.vat_amount),
+                "exemption_reason": group.exemption_reason,
+                "exemption_code": group.exemption_code,
+            }
+            for group in totals.vat_breakdown
+        ],
+        "totals": {
+            "line_extension": _money(totals.line_extension),
+            "tax_exclusive": _money(totals.tax_exclusive),
+            "vat": _money(totals.vat),
+            "tax_inclusive": _money(totals.tax_inclusive),
+            "payable": _money(totals.payable),
+        },
+        "activity_name": invoice.activity.name,
+        "member_name": invoice.activity.owner.legal_name,
+    }
+
+
+def issue(
+    *, invoice: Invoice, actor: User, today: datetime.date, now: datetime.datetime
+) -> Invoice:
+    """Number and freeze a locked invoice or credit note, post it to the ledger, queue documents.
+
+    The caller holds the invoice's row lock inside a transaction.
+    """
+    if not invoice.lines.exists():
+        raise InvoicingError(_("Add at least one line to the invoice."), code="empty")
+    series = series_for(invoice.kind, today)
+    invoice.sequence_number = _take_number(series=series, issue_date=today)
+    invoice.series = series
+    invoice.number = f"{series}-{invoice.sequence_number:06d}"
+    invoice.issue_date = today
+    if invoice.due_date is None or invoice.due_date < today:
+        invoice.due_date = today + datetime.timedelta(days=invoice.client.payment_terms_days)
+    if invoice.kind == Invoice.Kind.INVOICE:
+        invoice.structured_communication = structured_communication_for(
+            issue_date=today, sequence_number=invoice.sequence_number
+        )
+    if not invoice.buyer_reference:
+        # Peppol BIS requires a buyer reference (PEPPOL-EN16931-R003); the number serves.
+        invoice.buyer_reference = invoice.number
+    invoice.language = invoice.client.language
+    invoice.status = Invoice.Status.ISSUED
+    invoice.issued_at = now
+    invoice.issued_by = actor
+    invoice.snapshot = build_snapshot(invoice)
+    invoice.save()
+
+    if invoice.total_excl_vat:
+        sign = -1 if invoice.is_credit_note else 1
+        post_ledger_entry(
+            activity=invoice.activity,
+            kind=LedgerEntryKind.CLIENT_INCOME,
+            stage=LedgerStage.PLANNED,
+            amount=sign * invoice.total_excl_vat,
+            reference=invoice.number,
+            description=_("Credit note issued") if invoice.is_credit_note else _("Invoice issued"),
+            author=actor,
+            source=invoice,
+            now=now,
+        )
+    _queue_documents(invoice, actor=actor)
+    return invoice
+
+
+def _queue_documents(invoice: Invoice, *, actor: User) -> None:
+    from invoicing.tasks import render_invoice_document_task
+
+    documents = [
+        InvoiceDocument.objects.create(invoice=invoice, format=document_format)
+        for document_format in InvoiceDocument.Format.values
+    ]
+    Dispatch.objects.create(
+        invoice=invoice,
+        channel=Dispatch.Channel.EMAIL,
+        recipient=invoice.client.email,
+        requested_by=actor,
+    )
+    if invoice.client.is_business and invoice.client.peppol_id:
+        Dispatch.objects.create(
+            invoice=invoice,
+            channel=Dispatch.Channel.PEPPOL,
+            recipient=invoice.client.peppol_id,
+            requested_by=actor,
+        )
+    for document in documents:
+        transaction.on_commit(lambda pk=document.pk: render_invoice_document_task.delay(pk))
+
+
+def _review_reason(invoice: Invoice) -> str:
+    reasons = []
+    if invoice.total_incl_vat > settings.COOP_INVOICE_REVIEW_THRESHOLD:
+        reasons.append(
+            _("amount above %(threshold)s €")
+            % {"threshold": settings.COOP_INVOICE_REVIEW_THRESHOLD}
+        )
+    if (
+        settings.COOP_INVOICE_REVIEW_NEW_CLIENTS
+        and not Invoice.objects.filter(client=invoice.client, number__isnull=False).exists()
+    ):
+        reasons.append(_("first invoice to this client"))
+    return ", ".join(reasons)
+
+
+@transaction.atomic
+def submit_invoice(
+    *,
+    user: User,
+    invoice: Invoice,
+    today: datetime.date | None = None,
+    now: datetime.datetime | None = None,
+) -> Invoice:
+    """Issue a draft at once, or queue it for staff review when a rule asks for it."""
+    now = now or timezone.now()
+    today = today or timezone.localdate(now)
+    invoice = (
+        Invoice.objects.select_for_update().select_related("client", "activity").get(pk=invoice.pk)
+    )
+    if not invoice.is_editable:
+        raise InvoicingError(_("This invoice was already submitted."), code="already_submitted")
+    if invoice.kind != Invoice.Kind.INVOICE:
+        raise InvoicingError(_("Credit notes are issued by staff."), code="credit_note")
+    invoice.submitted_at = now
+    reason = _review_reason(invoice)
+    if reason:
+        invoice.status = Invoice.Status.PENDING_REVIEW
+        invoice.review_reason = reason
+        invoice.save(update_fields=["status", "review_reason", "submitted_at"])
+        return invoice
+    return issue(invoice=invoice, actor=user, today=today, now=now)
+
+
+@transaction.atomic
+def approve_invoice(
+    *,
+    staff_user: User,
+    invoice: Invoice,
+    today: datetime.date | None = None,
+    now: datetime.datetime | None = None,
+) -> Invoice:
+    """Issue an invoice or credit note that waited for staff review."""
+    now = now or timezone.now()
+    today = today or timezone.localdate(now)
+    invoice = (
+        Invoice.objects.select_for_update().select_related("client", "activity").get(pk=invoice.pk)
+    )
+    if invoice.status != Invoice.Status.PENDING_REVIEW:
+        raise InvoicingError(_("This document is not waiting for review."), code="not_pending")
+    issue(invoice=invoice, actor=staff_user, today=today, now=now)
+    if invoice.is_credit_note:
+        from invoicing.services.payments import refresh_payment_status
+
+        refresh_payment_status(invoice=invoice.credited_invoice)
+    return invoice
+
+
+@transaction.atomic
+def reject_invoice(*, staff_user: User, invoice: Invoice, reason: str) -> Invoice:
+    """Send a submitted invoice back to its member with the reason."""
+    if not reason.strip():
+        raise InvoicingError(_("Say why the invoice is sent back."), code="reason", field="reason")
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if invoice.status != Invoice.Status.PENDING_REVIEW:
+        raise InvoicingError(_("This document is not waiting for review."), code="not_pending")
+    invoice.status = Invoice.Status.REJECTED
+    invoice.review_reason = reason.strip()[:255]
+    invoice.save(update_fields=["status", "review_reason"])
+    return invoice

@@ -1,0 +1,240 @@
+"""Client payments: recorded by staff or matched from bank statements, posted to the ledger."""
+
+import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from coop.money import has_at_most_cents, round_money
+from invoicing import camt
+from invoicing.errors import InvoicingError
+from invoicing.models import BankStatement, BankStatementLine, Invoice, Payment
+from members.models import LedgerEntry, LedgerEntryKind, LedgerStage, User
+from members.services import post_ledger_entry
+
+ZERO = Decimal("0.00")
+PAYABLE_STATUSES = [Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_PAID, Invoice.Status.PAID]
+
+
+def _posted(invoice: Invoice, *, kind: str, stage: str) -> Decimal:
+    total = LedgerEntry.objects.filter(
+        source_type=ContentType.objects.get_for_model(Invoice),
+        source_id=invoice.pk,
+        kind=kind,
+        stage=stage,
+    ).aggregate(total=Sum("amount"))["total"]
+    return total or ZERO
+
+
+def _post_income(invoice: Invoice, *, actor: User, now: datetime.datetime) -> None:
+    """Bring the Activity's income and fee for this invoice in line with what was paid.
+
+    Targets are computed on the cumulative amount paid, so partial payments add up to the
+    exact invoice total with no rounding drift; over-payments bring no extra income.
+    """
+    amounts = Invoice.objects.with_amounts().get(pk=invoice.pk)
+    collectible = amounts.total_incl_vat - amounts.amount_credited
+    if collectible <= 0:
+        return
+    credited_excl = (
+        Invoice.objects.filter(credited_invoice=invoice, number__isnull=False).aggregate(
+            total=Sum("total_excl_vat")
+        )["total"]
+        or ZERO
+    )
+    collectible_excl = invoice.total_excl_vat - credited_excl
+    paid = min(amounts.amount_paid, collectible)
+    income_target = round_money(paid * collectible_excl / collectible)
+    income_posted = _posted(
+        invoice, kind=LedgerEntryKind.CLIENT_INCOME, stage=LedgerStage.AVAILABLE
+    )
+    fee_target = -round_money(income_target * settings.COOP_FEE_RATE)
+    fee_posted = _posted(invoice, kind=LedgerEntryKind.COOPERATIVE_FEE, stage=LedgerStage.AVAILABLE)
+    income_change = income_target - income_posted
+    fee_change = fee_target - fee_posted
+    common = {
+        "activity": invoice.activity,
+        "reference": invoice.number,
+        "author": actor,
+        "source": invoice,
+        "now": now,
+    }
+    if income_change:
+        post_ledger_entry(
+            kind=LedgerEntryKind.CLIENT_INCOME,
+            stage=LedgerStage.PLANNED,
+            amount=-income_change,
+            description=_("Payment received: no longer planned"),
+            **common,
+        )
+        post_ledger_entry(
+            kind=LedgerEntryKind.CLIENT_INCOME,
+            stage=LedgerStage.AVAILABLE,
+            amount=income_change,
+            description=_("Payment received (excl. VAT)"),
+            **common,
+        )
+    if fee_change:
+        post_ledger_entry(
+            kind=LedgerEntryKind.COOPERATIVE_FEE,
+            stage=LedgerStage.AVAILABLE,
+            amount=fee_change,
+            description=_("Cooperative fee %(rate)s %%")
+            % {"rate": round_money(settings.COOP_FEE_RATE * 100).normalize()},
+            **common,
+        )
+
+
+def refresh_payment_status(*, invoice: Invoice) -> Invoice:
+    """Set issued / partially paid / paid / credited from payments and credit notes."""
+    amounts = Invoice.objects.with_amounts().get(pk=invoice.pk)
+    if amounts.amount_credited >= amounts.total_incl_vat and amounts.amount_paid == 0:
+        status = Invoice.Status.CREDITED
+    elif amounts.amount_due <= 0:
+        status = Invoice.Status.PAID
+    elif amounts.amount_paid > 0:
+        status = Invoice.Status.PARTIALLY_PAID
+    else:
+        status = Invoice.Status.ISSUED
+    if status != invoice.status:
+        Invoice.objects.filter(pk=invoice.pk).update(status=status)
+        invoice.status = status
+    return invoice
+
+
+@transaction.atomic
+def record_payment(
+    *,
+    invoice: Invoice,
+    amount: Decimal,
+    received_on: datetime.date,
+    actor: User,
+    method: str = Payment.Method.MANUAL,
+    bank_line: BankStatementLine | None = None,
+    note: str = "",
+    now: datetime.datetime | None = None,
+) -> Payment:
+    """Record money received for an invoice and post income and fee to its Activity."""
+    now = now or timezone.now()
+    if isinstance(amount, float) or not isinstance(amount, Decimal):
+        raise InvoicingError(_("Amounts must be exact decimals."), code="amount", field="amount")
+    if amount <= 0 or not has_at_most_cents(amount):
+        raise InvoicingError(
+            _("Enter a positive amount with at most two decimals."), code="amount", field="amount"
+        )
+    invoice = Invoice.objects.select_for_update().select_related("activity").get(pk=invoice.pk)
+    if invoice.kind != Invoice.Kind.INVOICE or invoice.status not in PAYABLE_STATUSES:
+        raise InvoicingError(
+            _("Payments are recorded on issued invoices only."), code="not_payable"
+        )
+    if received_on > timezone.localdate(now):
+        raise InvoicingError(
+            _("A payment cannot be received in the future."), code="date", field="received_on"
+        )
+    payment = Payment.objects.create(
+        invoice=invoice,
+        amount=amount,
+        received_on=received_on,
+        method=method,
+        bank_line=bank_line,
+        note=note[:255],
+        recorded_by=actor,
+        created_at=now,
+    )
+    _post_income(invoice, actor=actor, now=now)
+    refresh_payment_status(invoice=invoice)
+    return payment
+
+
+@transaction.atomic
+def import_bank_statement(
+    *, data: bytes, filename: str, actor: User, now: datetime.datetime | None = None
+) -> list[BankStatement]:
+    """Import a CAMT.053 file: match credits to invoices by structured communication.
+
+    Lines that match no issued invoice are kept, unmatched, for staff; importing the same
+    statement twice is refused and nothing of the file is written.
+    """
+    now = now or timezone.now()
+    try:
+        parsed = camt.parse_camt053(data)
+    except camt.CamtError as error:
+        raise InvoicingError(str(error), code="camt", field="file") from error
+    statements = []
+    for parsed_statement in parsed:
+        if BankStatement.objects.filter(
+            account_iban=parsed_statement.account_iban, statement_id=parsed_statement.statement_id
+        ).exists():
+            raise InvoicingError(
+                _("Statement %(id)s of %(iban)s was already imported.")
+                % {"id": parsed_statement.statement_id, "iban": parsed_statement.account_iban},
+                code="duplicate_statement",
+                field="file",
+            )
+        statement = BankStatement.objects.create(
+            account_iban=parsed_statement.account_iban,
+            statement_id=parsed_statement.statement_id,
+            filename=filename[:255],
+            imported_by=actor,
+            imported_at=now,
+        )
+        for parsed_line in parsed_statement.lines:
+            _import_line(statement, parsed_line, actor=actor, now=now)
+        statements.append(statement)
+    return statements
+
+
+def _import_line(statement: BankStatement, parsed_line, *, actor: User, now) -> BankStatementLine:
+    line = BankStatementLine(
+        statement=statement,
+        booking_date=parsed_line.booking_date,
+        amount=parsed_line.amount,
+        is_credit=parsed_line.is_credit,
+        structured_communication=parsed_line.structured_communication,
+        free_text=parsed_line.free_text,
+        counterparty_name=parsed_line.counterparty_name[:140],
+        counterparty_iban=parsed_line.counterparty_iban[:34],
+        bank_reference=parsed_line.bank_reference[:140],
+        status=BankStatementLine.Status.UNMATCHED,
+    )
+    invoice = None
+    if not parsed_line.is_credit or getattr(parsed_line, "is_reversal", False):
+        line.status = BankStatementLine.Status.IGNORED
+        line.note = _("Not an incoming payment.")
+    elif parsed_line.currency != "EUR":
+        line.note = _("Not in euro.")
+    elif not parsed_line.structured_communication:
+        line.note = _("No structured communication.")
+    else:
+        invoice = Invoice.objects.filter(
+            structured_communication=parsed_line.structured_communication,
+            kind=Invoice.Kind.INVOICE,
+            status__in=PAYABLE_STATUSES,
+        ).first()
+        if invoice is None:
+            line.note = _("No open invoice carries this structured communication.")
+    line.save()
+    if invoice is not None:
+        record_payment(
+            invoice=invoice,
+            amount=parsed_line.amount,
+            received_on=min(parsed_line.booking_date, timezone.localdate(now)),
+            actor=actor,
+            method=Payment.Method.BANK_STATEMENT,
+            bank_line=line,
+            now=now,
+        )
+        due = Invoice.objects.with_amounts().get(pk=invoice.pk).amount_due
+        line.status = BankStatementLine.Status.MATCHED
+        line.invoice = invoice
+        if due < 0:
+            line.note = _("Over-payment of %(amount)s €: refund the client.") % {"amount": -due}
+        elif due > 0:
+            line.note = _("Partial payment: %(amount)s € still due.") % {"amount": due}
+        line.save(update_fields=["status", "invoice", "note"])
+    return line

@@ -1,0 +1,87 @@
+"""The frozen content of an issued invoice or credit note.
+
+Issuing copies seller, buyer, lines and totals into a snapshot stored on the invoice; PDFs and
+UBL e-invoices are rendered from it alone, so a later change of a client's address never alters
+an issued document, and rendering twice gives the same result. Amounts are strings with two
+decimals ("1234.50"), dates ISO strings ("2026-03-02"): the snapshot is stored as JSON.
+"""
+
+from typing import Literal, TypedDict
+
+
+class PartySnapshot(TypedDict):
+    name: str
+    street: str
+    postal_code: str
+    city: str
+    country: str  # ISO 3166-1 alpha-2
+    vat_number: str  # "BE0403019261"; "" for a private person
+    enterprise_number: str  # Belgian KBO/BCE number, 10 digits; "" when none
+    peppol_id: str  # "0208:0403019261"; "" when none
+    email: str
+    is_business: bool
+
+
+class SellerSnapshot(PartySnapshot):
+    iban: str  # compact, "BE71096123456769"
+    bic: str
+    legal_form: str  # "SCE" / "société coopérative européenne"
+    seat: str  # registered office, one line
+    register: str  # "RPM Bruxelles" / "RPR Brussel"
+    phone: str
+    website: str
+
+
+class LineSnapshot(TypedDict):
+    position: int
+    description: str
+    quantity: str  # "3.00"
+    unit: str  # UN/ECE rec. 20 code: "HUR" hour, "DAY" day, "C62" piece
+    unit_price: str  # "19.99", excluding VAT
+    net_amount: str  # quantity × unit price, rounded to the cent
+    vat_category: str  # S, Z, E, AE, K
+    vat_rate: str  # "21.00"
+    exemption_reason: str
+
+
+class VatGroupSnapshot(TypedDict):
+    category: str
+    rate: str
+    taxable_amount: str
+    vat_amount: str
+    exemption_reason: str  # free text, required for E, AE, K
+    exemption_code: str  # "VATEX-EU-AE", "VATEX-EU-IC" or ""
+
+
+class TotalsSnapshot(TypedDict):
+    line_extension: str
+    tax_exclusive: str
+    vat: str
+    tax_inclusive: str
+    payable: str
+
+
+class CreditedInvoiceSnapshot(TypedDict):
+    number: str
+    issue_date: str
+
+
+class InvoiceSnapshot(TypedDict):
+    document_type: Literal["invoice", "credit_note"]
+    number: str  # "2026-000123", credit notes "NC-2026-000004"
+    issue_date: str
+    due_date: str
+    language: Literal["fr", "nl", "en"]
+    currency: Literal["EUR"]
+    buyer_reference: str
+    order_reference: str
+    note: str
+    structured_communication: str  # "+++123/4567/89002+++"
+    credited_invoice: CreditedInvoiceSnapshot | None
+    seller: SellerSnapshot
+    buyer: PartySnapshot
+    lines: list[LineSnapshot]
+    vat_breakdown: list[VatGroupSnapshot]
+    totals: TotalsSnapshot
+    activity_name: str
+    member_name: str  # the cooperator who did the work, shown on the PDF

@@ -1,0 +1,156 @@
+"""Drafting: bad input gets a clear message and nothing is half-written."""
+
+from decimal import Decimal
+
+import pytest
+
+from invoicing.errors import InvoicingError
+from invoicing.models import Invoice, InvoiceLine
+from invoicing.services.clients import create_client
+from invoicing.services.drafts import delete_draft
+from tests.invoicing.conftest import TODAY, days, line, make_draft
+
+
+def test_draft_computes_totals_and_due_date_from_the_client_terms(draft):
+    assert (draft.total_excl_vat, draft.total_vat, draft.total_incl_vat) == (
+        Decimal("59.97"),
+        Decimal("12.59"),
+        Decimal("72.56"),
+    )
+    assert draft.due_date == TODAY + days(30)
+    assert (draft.status, draft.number) == ("draft", None)
+
+
+@pytest.mark.parametrize(
+    ("lines", "code"),
+    [
+        ([], "empty"),
+        ([line(quantity="0")], "quantity"),
+        ([line(quantity="-2")], "quantity"),
+        ([line(price="19.999")], "decimals"),
+        ([line(quantity="1.005")], "decimals"),
+        ([line(price="-1")], "unit_price"),
+        ([line(description=" ")], "description"),
+        ([line(vat_rate=Decimal("19"))], "vat_rate"),
+        ([line(vat_category="AE", vat_rate=Decimal("21"))], "vat_rate"),
+        ([line(vat_category="E", vat_rate=Decimal("0"))], "exemption_reason"),
+        ([line(vat_category="K", vat_rate=Decimal("0"))], "intra_eu_country"),
+        ([line(unit="week")], "unit"),
+        ([line(vat_category="X")], "vat_category"),
+    ],
+)
+def test_bad_lines_are_refused_and_nothing_is_written(
+    member, activity, belgian_client, lines, code
+):
+    from invoicing.services.drafts import save_draft
+
+    with pytest.raises(InvoicingError) as error:
+        save_draft(
+            user=member.user, activity=activity, client=belgian_client, lines=lines, today=TODAY
+        )
+    assert error.value.code == code
+    assert Invoice.objects.count() == 0
+    assert InvoiceLine.objects.count() == 0
+
+
+def test_float_amounts_are_refused(member, activity, belgian_client):
+    from invoicing.services.drafts import LineInput, save_draft
+
+    with pytest.raises(InvoicingError) as error:
+        save_draft(
+            user=member.user,
+            activity=activity,
+            client=belgian_client,
+            lines=[LineInput("x", 1.5, "hour", Decimal("10"))],
+            today=TODAY,
+        )
+    assert error.value.code == "decimal"
+
+
+def test_reverse_charge_needs_the_buyer_vat_number(member, activity):
+    person, _created = create_client(
+        user=member.user,
+        kind="person",
+        name="Jan Janssens",
+        street="Kerkstraat 5",
+        postal_code="9000",
+        city="Gent",
+        country="BE",
+        email="jan@example.be",
+        language="nl",
+    )
+    with pytest.raises(InvoicingError) as error:
+        make_draft(member, activity, person, [line(vat_category="AE", vat_rate=Decimal("0"))])
+    assert error.value.code == "buyer_vat_required"
+
+
+def test_reverse_charge_gets_its_legal_mention(member, activity, belgian_client):
+    invoice = make_draft(
+        member, activity, belgian_client, [line(vat_category="AE", vat_rate=Decimal("0"))]
+    )
+    (stored,) = invoice.lines.all()
+    assert stored.exemption_reason == "Autoliquidation / Verlegging van heffing"
+    assert invoice.total_vat == Decimal("0.00")
+
+
+def test_intra_eu_invoice_for_a_french_business(member, activity, french_client):
+    invoice = make_draft(
+        member, activity, french_client, [line(vat_category="K", vat_rate=Decimal("0"))]
+    )
+    assert invoice.total_incl_vat == Decimal("59.97")
+
+
+def test_another_members_activity_or_client_is_unknown(
+    member, activity, other_member, belgian_client
+):
+    from members.services import create_activity
+
+    other_activity = create_activity(owner=other_member, name="Sound")
+    with pytest.raises(InvoicingError) as error:
+        make_draft(member, other_activity, belgian_client)
+    assert error.value.code == "activity"
+    with pytest.raises(InvoicingError) as error:
+        make_draft(other_member, other_activity, belgian_client)
+    assert error.value.code == "client"
+    assert Invoice.objects.count() == 0
+
+
+def test_suspended_members_activity_cannot_invoice(member, activity, belgian_client, staff):
+    from members.services import suspend_member
+
+    suspend_member(member=member, actor=staff, reason="Unpaid supplier")
+    with pytest.raises(InvoicingError) as error:
+        make_draft(member, activity, belgian_client)
+    assert error.value.code == "member_not_active"
+    assert Invoice.objects.count() == 0
+
+
+def test_draft_can_be_edited_and_deleted(member, activity, belgian_client, draft):
+    from invoicing.services.drafts import save_draft
+
+    edited = save_draft(
+        user=member.user,
+        invoice=draft,
+        activity=activity,
+        client=belgian_client,
+        lines=[
+            line(quantity="2", price="100"),
+            line(description="Travel", price="10", quantity="1"),
+        ],
+        today=TODAY,
+        buyer_reference="PO-1",
+    )
+    assert edited.pk == draft.pk
+    assert list(edited.lines.values_list("position", "description")) == [
+        (1, "Lighting design"),
+        (2, "Travel"),
+    ]
+    assert edited.total_incl_vat == Decimal("254.10")
+    delete_draft(invoice=edited)
+    assert not Invoice.objects.filter(pk=draft.pk).exists()
+
+
+def test_past_due_date_is_refused(member, activity, belgian_client):
+    with pytest.raises(InvoicingError) as error:
+        make_draft(member, activity, belgian_client, due_date=TODAY - days(1))
+    assert error.value.code == "due_date"
