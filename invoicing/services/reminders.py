@@ -20,8 +20,8 @@ def due_level(*, days_overdue: int, sent_levels: set[int]) -> int | None:
 def send_due_reminders(*, today: datetime.date, now: datetime.datetime | None = None) -> int:
     """Create the reminders due today and queue their e-mails; return how many were created.
 
-    One reminder per invoice per run: after days without a run, the missed levels follow on the
-    next days instead of reaching the client all at once. The unique (invoice, level)
+    At most one reminder per invoice a day: after days without a run, the missed levels follow
+    on the next days instead of reaching the client all at once. The unique (invoice, level)
     constraint makes a second run on the same day, or a concurrent one, create nothing.
     """
     now = now or timezone.now()
@@ -48,7 +48,10 @@ def _send_reminder(*, invoice_pk: int, today: datetime.date, now: datetime.datet
     invoice = Invoice.objects.select_for_update().get(pk=invoice_pk)
     if invoice.status not in (Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_PAID):
         return False
-    sent_levels = set(invoice.reminders.values_list("level", flat=True))
+    sent = dict(invoice.reminders.values_list("level", "sent_on"))
+    if today in sent.values():
+        return False  # at most one reminder a day, however often the task runs
+    sent_levels = set(sent)
     level = due_level(days_overdue=(today - invoice.due_date).days, sent_levels=sent_levels)
     if level is None:
         return False

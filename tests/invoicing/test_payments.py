@@ -1,0 +1,324 @@
+"""Payments, credit notes, bank statements and reminders, and what they do to the ledger."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.db.models import Sum
+
+from invoicing.errors import InvoicingError
+from invoicing.models import BankStatement, BankStatementLine, Invoice, Payment, Reminder
+from invoicing.services.credit import issue_credit_note, request_credit_note
+from invoicing.services.issue import submit_invoice
+from invoicing.services.payments import import_bank_statement, record_payment
+from invoicing.services.reminders import send_due_reminders
+from members.models import Activity, LedgerEntry
+from tests.conftest import NOW
+from tests.invoicing.conftest import TODAY, days, line, make_draft
+
+
+@pytest.fixture
+def issued(member, activity, belgian_client, no_review):
+    draft = make_draft(member, activity, belgian_client, [line(quantity="10", price="100.00")])
+    return submit_invoice(user=member.user, invoice=draft, today=TODAY, now=NOW)  # 1210.00
+
+
+def balances(activity):
+    row = Activity.objects.with_balances().get(pk=activity.pk)
+    return row.available_balance, row.planned_balance
+
+
+def ledger(invoice):
+    return list(
+        LedgerEntry.objects.filter(reference=invoice.number)
+        .order_by("pk")
+        .values_list("kind", "stage", "amount")
+    )
+
+
+def test_full_payment_posts_income_and_the_fee(issued, staff, activity):
+    record_payment(
+        invoice=issued, amount=Decimal("1210.00"), received_on=TODAY, actor=staff, now=NOW
+    )
+    issued.refresh_from_db()
+    assert issued.status == "paid"
+    assert ledger(issued) == [
+        ("client_income", "planned", Decimal("1000.00")),
+        ("client_income", "planned", Decimal("-1000.00")),
+        ("client_income", "available", Decimal("1000.00")),
+        ("cooperative_fee", "available", Decimal("-65.00")),
+    ]
+    assert balances(activity) == (Decimal("935.00"), Decimal("0.00"))
+
+
+def test_partial_payments_add_up_exactly(issued, staff, activity):
+    for amount in ["400.00", "333.33", "476.67"]:
+        record_payment(
+            invoice=issued, amount=Decimal(amount), received_on=TODAY, actor=staff, now=NOW
+        )
+        issued.refresh_from_db()
+        if amount != "476.67":
+            assert issued.status == "partially_paid"
+    assert issued.status == "paid"
+    assert balances(activity) == (Decimal("935.00"), Decimal("0.00"))
+    income = LedgerEntry.objects.filter(kind="client_income", stage="available").aggregate(
+        total=Sum("amount")
+    )["total"]
+    assert income == Decimal("1000.00")
+
+
+def test_over_payment_brings_no_extra_income(issued, staff, activity):
+    record_payment(
+        invoice=issued, amount=Decimal("1300.00"), received_on=TODAY, actor=staff, now=NOW
+    )
+    amounts = Invoice.objects.with_amounts().get(pk=issued.pk)
+    assert (amounts.status, amounts.amount_due) == ("paid", Decimal("-90.00"))
+    assert balances(activity) == (Decimal("935.00"), Decimal("0.00"))
+
+
+@pytest.mark.parametrize(
+    ("amount", "received_on"),
+    [
+        (Decimal("0"), TODAY),
+        (Decimal("-5"), TODAY),
+        (Decimal("10.001"), TODAY),
+        (10.0, TODAY),
+        (Decimal("10"), TODAY + days(400)),
+    ],
+)
+def test_bad_payments_are_refused_and_nothing_is_written(issued, staff, amount, received_on):
+    with pytest.raises(InvoicingError):
+        record_payment(invoice=issued, amount=amount, received_on=received_on, actor=staff, now=NOW)
+    assert Payment.objects.count() == 0
+    assert len(ledger(issued)) == 1
+
+
+def test_draft_cannot_be_paid(draft, staff):
+    with pytest.raises(InvoicingError) as error:
+        record_payment(invoice=draft, amount=Decimal("1"), received_on=TODAY, actor=staff, now=NOW)
+    assert error.value.code == "not_payable"
+
+
+def test_full_credit_note_cancels_the_planned_income(issued, member, staff, activity):
+    credit_note = request_credit_note(user=member.user, invoice=issued, reason="Show cancelled")
+    assert (credit_note.status, credit_note.number) == ("pending_review", None)
+    assert credit_note.total_incl_vat == Decimal("1210.00")
+    from invoicing.services.issue import approve_invoice
+
+    approve_invoice(staff_user=staff, invoice=credit_note, today=TODAY, now=NOW)
+    issued.refresh_from_db()
+    assert issued.status == "credited"
+    assert balances(activity) == (Decimal("0.00"), Decimal("0.00"))
+    assert Invoice.objects.with_amounts().get(pk=issued.pk).amount_due == Decimal("0.00")
+
+
+def test_partial_credit_then_payment_of_the_rest(issued, staff, activity):
+    issue_credit_note(
+        staff_user=staff,
+        invoice=issued,
+        reason="One day less",
+        lines=[line(description="One day less", quantity="1", price="100.00")],
+        today=TODAY,
+        now=NOW,
+    )
+    record_payment(
+        invoice=issued, amount=Decimal("1089.00"), received_on=TODAY, actor=staff, now=NOW
+    )
+    issued.refresh_from_db()
+    assert issued.status == "paid"
+    assert balances(activity) == (Decimal("841.50"), Decimal("0.00"))
+
+
+def test_credit_notes_cannot_exceed_the_invoice(issued, staff):
+    issue_credit_note(staff_user=staff, invoice=issued, reason="x", today=TODAY, now=NOW)
+    with pytest.raises(InvoicingError) as error:
+        request_credit_note(
+            user=staff, invoice=issued, reason="again", lines=[line(quantity="1", price="1")]
+        )
+    assert error.value.code == "credit_too_large"
+    assert Invoice.objects.filter(kind="credit_note").count() == 1
+
+
+def test_draft_cannot_be_credited(draft, staff):
+    with pytest.raises(InvoicingError) as error:
+        request_credit_note(user=staff, invoice=draft, reason="x")
+    assert error.value.code == "not_issued"
+
+
+CAMT = """<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02">
+ <BkToCstmrStmt>
+  <GrpHdr><MsgId>MSG-1</MsgId><CreDtTm>2026-03-20T08:00:00</CreDtTm></GrpHdr>
+  <Stmt>
+   <Id>{statement_id}</Id>
+   <CreDtTm>2026-03-20T08:00:00</CreDtTm>
+   <Acct><Id><IBAN>BE71096123456769</IBAN></Id><Ccy>EUR</Ccy></Acct>
+   {entries}
+  </Stmt>
+ </BkToCstmrStmt>
+</Document>"""
+
+ENTRY = """<Ntry>
+ <Amt Ccy="EUR">{amount}</Amt><CdtDbtInd>{direction}</CdtDbtInd><Sts>BOOK</Sts>
+ <BookgDt><Dt>2026-03-10</Dt></BookgDt><ValDt><Dt>2026-03-10</Dt></ValDt>
+ <AcctSvcrRef>{reference}</AcctSvcrRef>
+ <BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>RCDT</Cd><SubFmlyCd>ESCT</SubFmlyCd></Fmly></Domn></BkTxCd>
+ <NtryDtls><TxDtls>
+  <Refs><AcctSvcrRef>{reference}</AcctSvcrRef></Refs>
+  <RltdPties><Dbtr><Nm>Theatre des Galeries</Nm></Dbtr>
+   <DbtrAcct><Id><IBAN>BE68539007547034</IBAN></Id></DbtrAcct></RltdPties>
+  <RmtInf>{remittance}</RmtInf>
+ </TxDtls></NtryDtls>
+</Ntry>"""
+
+
+def structured(ogm: str) -> str:
+    return (
+        "<Strd><CdtrRefInf><Tp><CdOrPrtry><Cd>SCOR</Cd></CdOrPrtry><Issr>BBA</Issr></Tp>"
+        f"<Ref>{ogm.strip('+').replace('/', '')}</Ref></CdtrRefInf></Strd>"
+    )
+
+
+def camt_file(*entries: str, statement_id: str = "2026-058") -> bytes:
+    return CAMT.format(statement_id=statement_id, entries="".join(entries)).encode()
+
+
+def test_bank_statement_matches_by_structured_communication(issued, staff, activity):
+    data = camt_file(
+        ENTRY.format(
+            amount="600.00",
+            direction="CRDT",
+            reference="B1",
+            remittance=structured(issued.structured_communication),
+        ),
+        ENTRY.format(
+            amount="50.00",
+            direction="CRDT",
+            reference="B2",
+            remittance="<Ustrd>Invoice of March, thanks</Ustrd>",
+        ),
+        ENTRY.format(
+            amount="20.00",
+            direction="CRDT",
+            reference="B3",
+            remittance=structured("+++000/0000/09797+++"),
+        ),
+        ENTRY.format(
+            amount="75.00", direction="DBIT", reference="B4", remittance="<Ustrd>Rent</Ustrd>"
+        ),
+    )
+    (statement,) = import_bank_statement(data=data, filename="march.xml", actor=staff, now=NOW)
+    lines = {line.bank_reference: line for line in statement.lines.all()}
+    assert {ref: line.status for ref, line in lines.items()} == {
+        "B1": "matched",
+        "B2": "unmatched",
+        "B3": "unmatched",
+        "B4": "ignored",
+    }
+    assert lines["B1"].invoice == issued
+    assert lines["B1"].note == "Partial payment: 610.00 € still due."
+    payment = Payment.objects.get()
+    assert (payment.amount, payment.method, payment.bank_line) == (
+        Decimal("600.00"),
+        "bank_statement",
+        lines["B1"],
+    )
+    issued.refresh_from_db()
+    assert issued.status == "partially_paid"
+
+
+def test_over_payment_from_the_bank_is_flagged(issued, staff):
+    data = camt_file(
+        ENTRY.format(
+            amount="1250.00",
+            direction="CRDT",
+            reference="B1",
+            remittance=structured(issued.structured_communication),
+        )
+    )
+    import_bank_statement(data=data, filename="march.xml", actor=staff, now=NOW)
+    line = BankStatementLine.objects.get()
+    assert line.note == "Over-payment of 40.00 €: refund the client."
+
+
+def test_the_same_statement_cannot_be_imported_twice(issued, staff):
+    data = camt_file(
+        ENTRY.format(
+            amount="100.00",
+            direction="CRDT",
+            reference="B1",
+            remittance=structured(issued.structured_communication),
+        )
+    )
+    import_bank_statement(data=data, filename="march.xml", actor=staff, now=NOW)
+    with pytest.raises(InvoicingError) as error:
+        import_bank_statement(data=data, filename="march.xml", actor=staff, now=NOW)
+    assert error.value.code == "duplicate_statement"
+    assert Payment.objects.count() == 1
+    assert BankStatement.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"%PDF-1.7 not xml",
+        b"<?xml version='1.0'?><Document xmlns='urn:iso:std:iso:20022:tech:xsd:pain.001.001.03'/>",
+        b"",
+    ],
+)
+def test_files_that_are_not_camt053_are_refused_cleanly(staff, data):
+    with pytest.raises(InvoicingError) as error:
+        import_bank_statement(data=data, filename="x", actor=staff, now=NOW)
+    assert error.value.field == "file"
+    assert error.value.message
+    assert BankStatement.objects.count() == 0
+
+
+def test_reminders_go_out_once_per_level_even_if_runs_are_skipped_or_repeated(
+    issued, django_capture_on_commit_callbacks
+):
+    due = issued.due_date
+    assert send_due_reminders(today=due, now=NOW) == 0
+    assert send_due_reminders(today=due + days(6), now=NOW) == 0
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert send_due_reminders(today=due + days(7), now=NOW) == 1
+        assert send_due_reminders(today=due + days(7), now=NOW) == 0  # ran twice
+    assert len(callbacks) == 1
+    # The scheduler skipped two weeks: the missed level follows, one per run.
+    assert send_due_reminders(today=due + days(40), now=NOW) == 1
+    assert send_due_reminders(today=due + days(40), now=NOW) == 0
+    assert send_due_reminders(today=due + days(41), now=NOW) == 1
+    assert send_due_reminders(today=due + days(42), now=NOW) == 0
+    assert list(Reminder.objects.values_list("level", "sent_on")) == [
+        (1, due + days(7)),
+        (2, due + days(40)),
+        (3, due + days(41)),
+    ]
+    issued.refresh_from_db()
+    assert issued.formal_notice_due_at == NOW
+
+
+def test_paid_invoices_get_no_reminder(issued, staff):
+    record_payment(
+        invoice=issued, amount=Decimal("1210.00"), received_on=TODAY, actor=staff, now=NOW
+    )
+    assert send_due_reminders(today=issued.due_date + days(60), now=NOW) == 0
+
+
+def test_reminder_email_is_sent_once_in_the_client_language(issued, mailoutbox):
+    from invoicing.services.documents import send_reminder_email
+
+    send_due_reminders(today=issued.due_date + days(8), now=NOW)
+    reminder = Reminder.objects.get()
+    assert send_reminder_email(reminder=reminder) is True
+    assert send_reminder_email(reminder=reminder) is False
+    (message,) = mailoutbox
+    assert message.to == ["compta@galeries.example"]
+    assert issued.number in message.subject
+    assert "1210,00 €" in message.body  # amounts written the client's (French) way
+    assert issued.structured_communication in message.body
+
+
+def test_overdue(issued):
+    assert issued.is_overdue(issued.due_date) is False
+    assert issued.is_overdue(issued.due_date + datetime.timedelta(days=1)) is True
