@@ -1,16 +1,25 @@
 """Version 1 of the REST API."""
 
 from django.urls import path
+from rest_framework.routers import SimpleRouter
 
+from invoicing import api as invoicing_api
 from members import api as members_api
 
 app_name = "api"
+
+router = SimpleRouter()
+router.register("clients", invoicing_api.ClientViewSet, basename="client")
+router.register("invoices", invoicing_api.InvoiceViewSet, basename="invoice")
 
 urlpatterns = [
     path("me", members_api.MeView.as_view(), name="me"),
     path("activities/", members_api.ActivityList.as_view(), name="activity-list"),
     path("activities/<int:pk>/", members_api.ActivityDetail.as_view(), name="activity-detail"),
     path(
-        "activities/<int:pk>/ledger/", members_api.ActivityLedger.as_view(), name="activity-ledger"
+        "activities/<int:pk>/ledger/",
+        members_api.ActivityLedger.as_view(),
+        name="activity-ledger",
     ),
+    *router.urls,
 ]

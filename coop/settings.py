@@ -272,13 +272,18 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "coop API",
-    "DESCRIPTION": "The cooperative's REST API: members, Activities and their ledgers.",
+    "DESCRIPTION": (
+        "The cooperative's REST API: members, Activities and their ledgers, clients, invoices,"
+        " credit notes and payments. Authenticate with a token (header `Authorization: Token"
+        " <key>`, created on your profile page) or a browser session."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"LanguageEnum": "members.models.Language.choices"},
 }
 
 # Celery: Redis broker; PDF rendering has its own queue so it never delays the rest.

@@ -1,0 +1,398 @@
+"""REST API for clients, invoices, credit notes and payments, scoped to the requesting user."""
+
+from decimal import Decimal
+
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from invoicing import selectors
+from invoicing.models import Client, Invoice, InvoiceDocument, InvoiceLine, Payment
+from invoicing.services import clients as client_services
+from invoicing.services.credit import request_credit_note
+from invoicing.services.drafts import LineInput, delete_draft, save_draft
+from invoicing.services.issue import submit_invoice
+from invoicing.services.payments import record_payment
+from members.api import IsMemberOrStaff
+from members.selectors import activities_visible_to
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+
+
+class ClientSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Client
+        fields = [
+            "pk",
+            "kind",
+            "name",
+            "street",
+            "postal_code",
+            "city",
+            "country",
+            "email",
+            "language",
+            "vat_number",
+            "enterprise_number",
+            "peppol_id",
+            "payment_terms_days",
+        ]
+        read_only_fields = ["pk", "enterprise_number"]
+        extra_kwargs = {
+            "vat_number": {"required": False},
+            "peppol_id": {"required": False},
+            "payment_terms_days": {"required": False, "min_value": 0, "max_value": 120},
+        }
+        # Uniqueness is the service's business: an existing VAT number finds the record.
+        validators: list = []
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["vat_number"].validators = []
+        return fields
+
+
+class LineSerializer(serializers.Serializer):
+    description = serializers.CharField(max_length=300)
+    quantity = serializers.DecimalField(max_digits=10, decimal_places=2)
+    unit = serializers.ChoiceField(choices=InvoiceLine.Unit.choices)
+    unit_price = serializers.DecimalField(**MONEY)
+    vat_category = serializers.ChoiceField(
+        choices=InvoiceLine.VatCategoryChoice.choices, default="S"
+    )
+    vat_rate = serializers.DecimalField(max_digits=5, decimal_places=2, default="21.00")
+    exemption_reason = serializers.CharField(max_length=255, required=False, allow_blank=True)
+
+    def to_line(self, data: dict) -> LineInput:
+        return LineInput(
+            description=data["description"],
+            quantity=data["quantity"],
+            unit=data["unit"],
+            unit_price=data["unit_price"],
+            vat_category=data["vat_category"],
+            vat_rate=data["vat_rate"],
+            exemption_reason=data.get("exemption_reason", ""),
+        )
+
+
+class LineOutSerializer(serializers.ModelSerializer):
+    net_amount = serializers.DecimalField(**MONEY, read_only=True)
+
+    class Meta:
+        model = InvoiceLine
+        fields = [
+            "position",
+            "description",
+            "quantity",
+            "unit",
+            "unit_price",
+            "vat_category",
+            "vat_rate",
+            "exemption_reason",
+            "net_amount",
+        ]
+
+
+class DraftSerializer(serializers.Serializer):
+    activity = serializers.IntegerField()
+    client = serializers.IntegerField()
+    buyer_reference = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    notes = serializers.CharField(required=False, allow_blank=True)
+    due_date = serializers.DateField(required=False, allow_null=True)
+    lines = LineSerializer(many=True, allow_empty=True)
+
+
+class InvoiceSerializer(serializers.ModelSerializer):
+    lines = LineOutSerializer(many=True, read_only=True)
+    client_name = serializers.CharField(source="client.name", read_only=True)
+    amount_paid = serializers.DecimalField(**MONEY, read_only=True)
+    amount_credited = serializers.DecimalField(**MONEY, read_only=True)
+    amount_due = serializers.DecimalField(**MONEY, read_only=True)
+    documents = serializers.SerializerMethodField()
+    url = serializers.HyperlinkedIdentityField(view_name="api:invoice-detail")
+
+    class Meta:
+        model = Invoice
+        fields = [
+            "pk",
+            "url",
+            "kind",
+            "status",
+            "number",
+            "activity",
+            "client",
+            "client_name",
+            "credited_invoice",
+            "issue_date",
+            "due_date",
+            "buyer_reference",
+            "notes",
+            "language",
+            "structured_communication",
+            "total_excl_vat",
+            "total_vat",
+            "total_incl_vat",
+            "amount_paid",
+            "amount_credited",
+            "amount_due",
+            "review_reason",
+            "lines",
+            "documents",
+        ]
+        read_only_fields = fields
+
+    def get_documents(self, invoice: Invoice) -> dict[str, str]:
+        return {document.format: document.status for document in invoice.documents.all()}
+
+
+class CreditNoteRequestSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=1000)
+    lines = LineSerializer(many=True, required=False)
+
+
+class PaymentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Payment
+        fields = ["pk", "amount", "received_on", "method", "note", "created_at"]
+        read_only_fields = ["pk", "method", "created_at"]
+        extra_kwargs = {"amount": {"min_value": Decimal("0.01")}}
+
+
+class IsStaff(permissions.BasePermission):
+    message = _("Only the cooperative's staff can do this.")
+
+    def has_permission(self, request, view) -> bool:
+        return bool(request.user and request.user.is_staff)
+
+
+class ClientViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Clients the user added or invoiced. Creating one with a known VAT number returns it."""
+
+    serializer_class = ClientSerializer
+    permission_classes = [IsMemberOrStaff]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Client.objects.none()
+        queryset = selectors.clients_visible_to(self.request.user)
+        search = self.request.query_params.get("search", "").strip()
+        if search:
+            queryset = queryset.filter(name__icontains=search) | queryset.filter(
+                vat_number__icontains=search.replace(" ", "").replace(".", "")
+            )
+        return queryset.order_by("name", "pk")
+
+    @extend_schema(
+        parameters=[OpenApiParameter("search", OpenApiTypes.STR, description="Name or VAT")]
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        client, created = client_services.create_client(
+            user=request.user, **serializer.validated_data
+        )
+        return Response(
+            self.get_serializer(client).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+    def update(self, request, *args, **kwargs):
+        client = self.get_object()
+        serializer = self.get_serializer(client, data=request.data, partial=kwargs.get("partial"))
+        serializer.is_valid(raise_exception=True)
+        values = {**ClientSerializer(client).data, **serializer.validated_data}
+        client = client_services.update_client(
+            client=client,
+            **{
+                field: values[field]
+                for field in [
+                    "name",
+                    "street",
+                    "postal_code",
+                    "city",
+                    "country",
+                    "email",
+                    "language",
+                    "vat_number",
+                    "peppol_id",
+                    "payment_terms_days",
+                ]
+            },
+        )
+        return Response(self.get_serializer(client).data)
+
+
+class InvoiceFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Invoice.Status.values, required=False)
+    kind = serializers.ChoiceField(choices=Invoice.Kind.values, required=False)
+    client = serializers.IntegerField(required=False)
+    activity = serializers.IntegerField(required=False)
+    issued_from = serializers.DateField(required=False)
+    issued_to = serializers.DateField(required=False)
+
+
+INVOICE_FILTERS = [
+    OpenApiParameter("status", OpenApiTypes.STR, enum=Invoice.Status.values),
+    OpenApiParameter("kind", OpenApiTypes.STR, enum=Invoice.Kind.values),
+    OpenApiParameter("client", OpenApiTypes.INT),
+    OpenApiParameter("activity", OpenApiTypes.INT),
+    OpenApiParameter("issued_from", OpenApiTypes.DATE),
+    OpenApiParameter("issued_to", OpenApiTypes.DATE),
+]
+
+
+class InvoiceViewSet(viewsets.ModelViewSet):
+    """Invoices and credit notes of the user's Activities: drafts are written here."""
+
+    serializer_class = InvoiceSerializer
+    permission_classes = [IsMemberOrStaff]
+    http_method_names = ["get", "post", "put", "delete", "head", "options"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Invoice.objects.none()
+        queryset = selectors.invoices_visible_to(self.request.user).prefetch_related(
+            "lines", "documents"
+        )
+        if self.action != "list":
+            return queryset
+        filters = InvoiceFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        lookups = {
+            "status": "status",
+            "kind": "kind",
+            "client": "client_id",
+            "activity": "activity_id",
+            "issued_from": "issue_date__gte",
+            "issued_to": "issue_date__lte",
+        }
+        return queryset.filter(
+            **{lookups[name]: value for name, value in filters.validated_data.items()}
+        )
+
+    @extend_schema(parameters=INVOICE_FILTERS)
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    def _draft_arguments(self, request) -> dict:
+        serializer = DraftSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        activity = activities_visible_to(request.user).filter(pk=data["activity"]).first()
+        if activity is None:
+            raise serializers.ValidationError({"activity": [_("Unknown Activity.")]})
+        client = selectors.clients_visible_to(request.user).filter(pk=data["client"]).first()
+        if client is None:
+            raise serializers.ValidationError({"client": [_("Unknown client.")]})
+        line_serializer = LineSerializer()
+        return {
+            "user": request.user,
+            "activity": activity,
+            "client": client,
+            "lines": [line_serializer.to_line(line) for line in data["lines"]],
+            "buyer_reference": data.get("buyer_reference", ""),
+            "notes": data.get("notes", ""),
+            "due_date": data.get("due_date"),
+            "today": timezone.localdate(),
+        }
+
+    def _answer(self, invoice: Invoice, *, code=status.HTTP_200_OK) -> Response:
+        invoice = self.get_queryset().get(pk=invoice.pk)
+        return Response(self.get_serializer(invoice).data, status=code)
+
+    @extend_schema(request=DraftSerializer, responses={201: InvoiceSerializer})
+    def create(self, request, *args, **kwargs):
+        invoice = save_draft(**self._draft_arguments(request))
+        return self._answer(invoice, code=status.HTTP_201_CREATED)
+
+    @extend_schema(request=DraftSerializer, responses=InvoiceSerializer)
+    def update(self, request, *args, **kwargs):
+        invoice = self.get_object()
+        invoice = save_draft(invoice=invoice, **self._draft_arguments(request))
+        return self._answer(invoice)
+
+    def destroy(self, request, *args, **kwargs):
+        delete_draft(invoice=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses=InvoiceSerializer)
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        """Submit a draft: it is issued at once or waits for staff review."""
+        invoice = submit_invoice(user=request.user, invoice=self.get_object())
+        return self._answer(invoice)
+
+    def _download(self, invoice: Invoice, document_format: str, content_type: str):
+        document = invoice.documents.filter(format=document_format).first()
+        if document is None or not document.is_ready:
+            raise Http404(_("This document is being prepared: try again in a moment."))
+        extension = "pdf" if document_format == InvoiceDocument.Format.PDF else "xml"
+        return FileResponse(
+            document.file.open("rb"),
+            as_attachment=True,
+            filename=f"{invoice.number}.{extension}",
+            content_type=content_type,
+        )
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def pdf(self, request, pk=None):
+        """The invoice PDF (404 while it is being prepared)."""
+        return self._download(self.get_object(), InvoiceDocument.Format.PDF, "application/pdf")
+
+    @extend_schema(responses={(200, "application/xml"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def ubl(self, request, pk=None):
+        """The Peppol BIS Billing 3.0 UBL e-invoice (404 while it is being prepared)."""
+        return self._download(self.get_object(), InvoiceDocument.Format.UBL, "application/xml")
+
+    @extend_schema(request=CreditNoteRequestSerializer, responses={201: InvoiceSerializer})
+    @action(detail=True, methods=["post"], url_path="credit-notes")
+    def credit_notes(self, request, pk=None):
+        """Ask staff for a credit note on an issued invoice (all of it, or the given lines)."""
+        serializer = CreditNoteRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        lines = serializer.validated_data.get("lines")
+        credit_note = request_credit_note(
+            user=request.user,
+            invoice=self.get_object(),
+            reason=serializer.validated_data["reason"],
+            lines=[LineSerializer().to_line(line) for line in lines] if lines else None,
+        )
+        return self._answer(credit_note, code=status.HTTP_201_CREATED)
+
+    @extend_schema(request=PaymentSerializer, responses=PaymentSerializer(many=True))
+    @action(detail=True, methods=["get", "post"])
+    def payments(self, request, pk=None):
+        """List an invoice's payments; staff record a payment by POSTing one."""
+        invoice = self.get_object()
+        if request.method == "POST":
+            if not request.user.is_staff:
+                self.permission_denied(request, message=IsStaff.message)
+            serializer = PaymentSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            record_payment(
+                invoice=invoice,
+                amount=serializer.validated_data["amount"],
+                received_on=serializer.validated_data["received_on"],
+                note=serializer.validated_data.get("note", ""),
+                actor=request.user,
+            )
+        payments = get_object_or_404(self.get_queryset(), pk=invoice.pk).payments.all()
+        code = status.HTTP_201_CREATED if request.method == "POST" else status.HTTP_200_OK
+        return Response(PaymentSerializer(payments, many=True).data, status=code)

@@ -1,0 +1,219 @@
+"""The invoicing API: clients, drafts, submission, documents, credit notes, payments."""
+
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from invoicing.models import Client, Invoice, Payment
+from invoicing.services.documents import render_document
+from invoicing.services.issue import submit_invoice
+from tests.conftest import NOW
+from tests.invoicing.conftest import TODAY, make_draft
+
+
+def api_for(user) -> APIClient:
+    client = APIClient()
+    client.cookies["coop_language"] = "en"
+    token, _created = Token.objects.get_or_create(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+CLIENT = {
+    "kind": "company",
+    "name": "Théâtre des Galeries SA",
+    "street": "Galerie du Roi 32",
+    "postal_code": "1000",
+    "city": "Bruxelles",
+    "country": "BE",
+    "email": "compta@galeries.example",
+    "language": "fr",
+    "vat_number": "BE 1000.000.021",
+}
+
+
+def draft_payload(activity, buyer, **changes):
+    return {
+        "activity": activity.pk,
+        "client": buyer.pk,
+        "buyer_reference": "PO-77",
+        "lines": [
+            {
+                "description": "Lighting design",
+                "quantity": "3",
+                "unit": "hour",
+                "unit_price": "19.99",
+                "vat_category": "S",
+                "vat_rate": "21",
+            }
+        ],
+        **changes,
+    }
+
+
+def test_client_is_created_then_found_again_by_vat_number(member, other_member):
+    response = api_for(member.user).post("/api/v1/clients/", CLIENT, format="json")
+    assert response.status_code == 201
+    body = response.json()
+    assert (body["vat_number"], body["enterprise_number"], body["peppol_id"]) == (
+        "BE1000000021",
+        "1000000021",
+        "0208:1000000021",
+    )
+    again = api_for(other_member.user).post(
+        "/api/v1/clients/", {**CLIENT, "name": "Other name"}, format="json"
+    )
+    assert again.status_code == 200
+    assert again.json()["pk"] == body["pk"]
+    assert again.json()["name"] == "Théâtre des Galeries SA"
+    assert Client.objects.count() == 1
+
+
+def test_invalid_vat_number_is_a_400_with_a_message(member):
+    response = api_for(member.user).post(
+        "/api/v1/clients/", {**CLIENT, "vat_number": "BE0431150351"}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "This VAT number is not valid: check the country prefix and the digits.",
+        "code": "vat_number",
+        "field": "vat_number",
+    }
+    assert Client.objects.count() == 0
+
+
+def test_clients_are_scoped(member, other_member, belgian_client):
+    assert api_for(other_member.user).get("/api/v1/clients/").json()["count"] == 0
+    assert (
+        api_for(other_member.user).get(f"/api/v1/clients/{belgian_client.pk}/").status_code == 404
+    )
+    assert api_for(member.user).get("/api/v1/clients/").json()["count"] == 1
+
+
+def test_draft_create_update_submit(member, activity, belgian_client, no_review):
+    api = api_for(member.user)
+    response = api.post("/api/v1/invoices/", draft_payload(activity, belgian_client), format="json")
+    assert response.status_code == 201
+    body = response.json()
+    assert (body["status"], body["number"], body["total_vat"], body["total_incl_vat"]) == (
+        "draft",
+        None,
+        "12.59",
+        "72.56",
+    )
+    url = f"/api/v1/invoices/{body['pk']}/"
+    updated = api.put(url, draft_payload(activity, belgian_client, notes="Thanks"), format="json")
+    assert updated.status_code == 200 and updated.json()["notes"] == "Thanks"
+
+    submitted = api.post(f"{url}submit/")
+    assert submitted.status_code == 200
+    assert (submitted.json()["status"], submitted.json()["number"]) == ("issued", "2026-000001")
+    again = api.post(f"{url}submit/")
+    assert again.status_code == 400
+    assert again.json()["code"] == "already_submitted"
+    assert api.put(url, draft_payload(activity, belgian_client), format="json").status_code == 400
+    assert api.delete(url).status_code == 400
+    assert Invoice.objects.get().number is not None
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"lines": []}, "empty"),
+        (
+            {"lines": [{"description": "x", "quantity": "0", "unit": "hour", "unit_price": "1"}]},
+            "quantity",
+        ),
+    ],
+)
+def test_bad_drafts_are_400_and_nothing_is_written(
+    member, activity, belgian_client, change, expected
+):
+    response = api_for(member.user).post(
+        "/api/v1/invoices/", draft_payload(activity, belgian_client, **change), format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == expected
+    assert Invoice.objects.count() == 0
+
+
+def test_three_decimals_are_refused_by_the_serializer(member, activity, belgian_client):
+    payload = draft_payload(activity, belgian_client)
+    payload["lines"][0]["unit_price"] = "19.999"
+    response = api_for(member.user).post("/api/v1/invoices/", payload, format="json")
+    assert response.status_code == 400
+    assert "lines" in response.json()
+    assert Invoice.objects.count() == 0
+
+
+def test_unknown_client_or_activity_is_a_400(member, activity, other_activity, belgian_client):
+    api = api_for(member.user)
+    payload = draft_payload(activity, belgian_client, client=999999)
+    assert api.post("/api/v1/invoices/", payload, format="json").json() == {
+        "client": ["Unknown client."]
+    }
+    payload = draft_payload(other_activity, belgian_client)
+    assert api.post("/api/v1/invoices/", payload, format="json").json() == {
+        "activity": ["Unknown Activity."]
+    }
+
+
+def test_invoices_are_scoped_and_filtered(
+    member, other_member, activity, belgian_client, no_review
+):
+    issued = submit_invoice(
+        user=member.user,
+        invoice=make_draft(member, activity, belgian_client),
+        today=TODAY,
+        now=NOW,
+    )
+    make_draft(member, activity, belgian_client)
+    api = api_for(member.user)
+    assert api.get("/api/v1/invoices/").json()["count"] == 2
+    issued_only = api.get("/api/v1/invoices/", {"status": "issued"}).json()
+    assert [row["number"] for row in issued_only["results"]] == ["2026-000001"]
+    assert api.get("/api/v1/invoices/", {"issued_from": "2026-03-03"}).json()["count"] == 0
+    assert api.get("/api/v1/invoices/", {"status": "nonsense"}).status_code == 400
+    other = api_for(other_member.user)
+    assert other.get("/api/v1/invoices/").json()["count"] == 0
+    assert other.get(f"/api/v1/invoices/{issued.pk}/").status_code == 404
+    assert other.get(f"/api/v1/invoices/{issued.pk}/pdf/").status_code == 404
+
+
+def test_documents_download_once_ready(member, draft, no_review, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    invoice = submit_invoice(user=member.user, invoice=draft, today=TODAY, now=NOW)
+    api = api_for(member.user)
+    pending = api.get(f"/api/v1/invoices/{invoice.pk}/pdf/")
+    assert pending.status_code == 404
+    assert pending.json()["detail"] == "This document is being prepared: try again in a moment."
+    for document in invoice.documents.all():
+        render_document(document=document)
+    pdf = api.get(f"/api/v1/invoices/{invoice.pk}/pdf/")
+    assert pdf.status_code == 200
+    assert pdf["Content-Type"] == "application/pdf"
+    assert b"".join(pdf.streaming_content).startswith(b"%PDF-")
+    ubl = api.get(f"/api/v1/invoices/{invoice.pk}/ubl/")
+    assert b"<Invoice" in b"".join(ubl.streaming_content)
+    assert 'filename="2026-000001.xml"' in ubl["Content-Disposition"]
+
+
+def test_credit_note_request_and_staff_payments(member, staff, draft, no_review):
+    invoice = submit_invoice(user=member.user, invoice=draft, today=TODAY, now=NOW)
+    api = api_for(member.user)
+    response = api.post(
+        f"/api/v1/invoices/{invoice.pk}/credit-notes/", {"reason": "Cancelled"}, format="json"
+    )
+    assert response.status_code == 201
+    assert (response.json()["kind"], response.json()["status"]) == ("credit_note", "pending_review")
+
+    payment = {"amount": "72.56", "received_on": "2026-03-02"}
+    refused = api.post(f"/api/v1/invoices/{invoice.pk}/payments/", payment, format="json")
+    assert refused.status_code == 403
+    assert Payment.objects.count() == 0
+    accepted = api_for(staff).post(
+        f"/api/v1/invoices/{invoice.pk}/payments/", payment, format="json"
+    )
+    assert accepted.status_code == 201
+    assert [row["amount"] for row in accepted.json()] == ["72.56"]
+    assert api.get(f"/api/v1/invoices/{invoice.pk}/").json()["status"] == "paid"
