@@ -9,6 +9,7 @@ from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from coop import views
+from invoicing.admin import guarantee_fund_view
 from members.views import switch_language
 
 # Staff sign in through allauth, so the admin gets rate limiting and two-factor authentication.
@@ -26,6 +27,11 @@ def upcoming(name: str):
 urlpatterns = [
     path("", include("members.urls")),
     path("accounts/", include("allauth.urls")),
+    path(
+        "admin/invoicing/guarantee-fund/",
+        admin.site.admin_view(guarantee_fund_view),
+        name="guarantee_fund",
+    ),
     path("admin/", admin.site.urls),
     path("i18n/setlang/", switch_language, name="set_language"),
     path("healthz", views.healthz, name="healthz"),

@@ -1,0 +1,475 @@
+"""Where staff work on invoicing: review, credit notes, payments, bank statements, receivables."""
+
+from decimal import Decimal
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.db.models import Sum
+from django.shortcuts import redirect, render
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from coop.errors import CoopError
+from invoicing import selectors
+from invoicing.models import (
+    BankStatement,
+    BankStatementLine,
+    Client,
+    Dispatch,
+    Invoice,
+    InvoiceDocument,
+    InvoiceLine,
+    Payment,
+    Reminder,
+)
+from invoicing.services.credit import issue_credit_note
+from invoicing.services.issue import approve_invoice, reject_invoice
+from invoicing.services.payments import import_bank_statement, record_payment
+
+ZERO = Decimal("0.00")
+AGEING_BUCKETS = [
+    ("not_due", _("Not yet due"), None, 0),
+    ("days_1_30", _("1–30 days late"), 1, 30),
+    ("days_31_60", _("31–60 days late"), 31, 60),
+    ("days_61_90", _("61–90 days late"), 61, 90),
+    ("days_over_90", _("More than 90 days late"), 91, None),
+]
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class LineInline(ReadOnlyInline):
+    model = InvoiceLine
+    fields = [
+        "position",
+        "description",
+        "quantity",
+        "unit",
+        "unit_price",
+        "vat_category",
+        "vat_rate",
+    ]
+    readonly_fields = fields
+
+
+class DocumentInline(ReadOnlyInline):
+    model = InvoiceDocument
+    fields = ["format", "status", "file", "sha256", "attempts", "error", "rendered_at"]
+    readonly_fields = fields
+
+
+class PaymentInline(ReadOnlyInline):
+    model = Payment
+    fields = ["received_on", "amount", "method", "note", "recorded_by"]
+    readonly_fields = fields
+
+
+class DispatchInline(ReadOnlyInline):
+    model = Dispatch
+    fields = ["created_at", "channel", "recipient", "status", "reference", "sent_at", "error"]
+    readonly_fields = fields
+
+
+class ReminderInline(ReadOnlyInline):
+    model = Reminder
+    fields = ["level", "sent_on", "amount_due", "emailed_at"]
+    readonly_fields = fields
+
+
+class ReviewForm(admin.helpers.ActionForm):
+    reason = forms.CharField(label=_("Reason"), required=False)
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = _("overdue")
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Overdue")), ("formal_notice", _("Formal notice due"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(
+                kind=Invoice.Kind.INVOICE,
+                status__in=[Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_PAID],
+                due_date__lt=timezone.localdate(),
+            )
+        if self.value() == "formal_notice":
+            return queryset.filter(
+                formal_notice_due_at__isnull=False,
+                status__in=[Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_PAID],
+            )
+        return queryset
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(admin.ModelAdmin):
+    """Invoices are read-only here: staff act on them through the actions."""
+
+    action_form = ReviewForm
+    list_display = [
+        "display_number",
+        "kind",
+        "status",
+        "client",
+        "activity",
+        "issue_date",
+        "due_date",
+        "total_incl_vat",
+        "amount_due_display",
+    ]
+    list_filter = ["status", "kind", OverdueFilter, "issue_date"]
+    search_fields = ["number", "client__name", "activity__name", "structured_communication"]
+    list_select_related = ["client", "activity"]
+    date_hierarchy = "issue_date"
+    inlines = [LineInline, DocumentInline, PaymentInline, DispatchInline, ReminderInline]
+    actions = ["approve", "reject", "credit_in_full"]
+    fields = [
+        "kind",
+        "status",
+        "number",
+        "activity",
+        "client",
+        "credited_invoice",
+        "issue_date",
+        "due_date",
+        "buyer_reference",
+        "structured_communication",
+        "notes",
+        "total_excl_vat",
+        "total_vat",
+        "total_incl_vat",
+        "review_reason",
+        "created_by",
+        "submitted_at",
+        "issued_at",
+        "issued_by",
+        "formal_notice_due_at",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_amounts()
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return obj is None and super().has_change_permission(request)
+
+    @admin.display(description=_("number"), ordering="number")
+    def display_number(self, invoice: Invoice) -> str:
+        return invoice.number or gettext("(not issued)")
+
+    @admin.display(description=_("amount due"), ordering="amount_due")
+    def amount_due_display(self, invoice: Invoice) -> str:
+        if not invoice.is_issued or invoice.is_credit_note:
+            return "—"
+        return f"{invoice.amount_due} €"
+
+    def _each(self, request, queryset, action, done_message: str) -> None:
+        done = 0
+        for invoice in queryset:
+            try:
+                action(invoice)
+            except CoopError as error:
+                self.message_user(request, f"{invoice}: {error.message}", messages.ERROR)
+            else:
+                done += 1
+        if done:
+            self.message_user(request, done_message % {"count": done}, messages.SUCCESS)
+
+    @admin.action(description=_("Approve and issue the selected documents"), permissions=["view"])
+    def approve(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            lambda invoice: approve_invoice(staff_user=request.user, invoice=invoice),
+            gettext("%(count)d document(s) issued."),
+        )
+
+    @admin.action(description=_("Send back to the member (give a reason)"), permissions=["view"])
+    def reject(self, request, queryset):
+        reason = request.POST.get("reason", "")
+        self._each(
+            request,
+            queryset,
+            lambda invoice: reject_invoice(staff_user=request.user, invoice=invoice, reason=reason),
+            gettext("%(count)d invoice(s) sent back."),
+        )
+
+    @admin.action(description=_("Issue a full credit note (give a reason)"), permissions=["view"])
+    def credit_in_full(self, request, queryset):
+        reason = request.POST.get("reason", "")
+        self._each(
+            request,
+            queryset,
+            lambda invoice: issue_credit_note(
+                staff_user=request.user, invoice=invoice, reason=reason
+            ),
+            gettext("%(count)d credit note(s) issued."),
+        )
+
+
+@admin.register(Client)
+class ClientAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "vat_number", "city", "country", "email", "payment_terms_days"]
+    list_filter = ["kind", "country", "language"]
+    search_fields = ["name", "vat_number", "enterprise_number", "email"]
+    filter_horizontal = ["added_by"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return obj is None or not obj.invoices.exists()
+
+
+class PaymentForm(forms.ModelForm):
+    class Meta:
+        model = Payment
+        fields = ["invoice", "amount", "received_on", "note"]
+
+
+@admin.register(Payment)
+class PaymentAdmin(admin.ModelAdmin):
+    """Payments are recorded here by hand; the service posts income and fee to the ledger."""
+
+    form = PaymentForm
+    list_display = ["received_on", "invoice", "amount", "method", "recorded_by"]
+    list_filter = ["method", "received_on"]
+    search_fields = ["invoice__number", "invoice__client__name"]
+    list_select_related = ["invoice", "recorded_by"]
+    autocomplete_fields = ["invoice"]
+    date_hierarchy = "received_on"
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return obj is None and super().has_change_permission(request)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def save_model(self, request, obj, form, change):
+        payment = record_payment(
+            invoice=obj.invoice,
+            amount=obj.amount,
+            received_on=obj.received_on,
+            note=obj.note,
+            actor=request.user,
+        )
+        obj.pk = payment.pk
+
+    def add_view(self, request, form_url="", extra_context=None):
+        try:
+            return super().add_view(request, form_url, extra_context)
+        except CoopError as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return redirect(request.get_full_path())
+
+
+class StatementLineInline(ReadOnlyInline):
+    model = BankStatementLine
+    fields = [
+        "booking_date",
+        "amount",
+        "is_credit",
+        "structured_communication",
+        "counterparty_name",
+        "status",
+        "invoice",
+        "note",
+    ]
+    readonly_fields = fields
+
+
+class BankStatementUploadForm(forms.Form):
+    file = forms.FileField(label=_("CAMT.053 file"))
+
+
+@admin.register(BankStatement)
+class BankStatementAdmin(admin.ModelAdmin):
+    list_display = ["statement_id", "account_iban", "imported_at", "imported_by", "unmatched"]
+    readonly_fields = ["account_iban", "statement_id", "filename", "imported_by", "imported_at"]
+    inlines = [StatementLineInline]
+    change_list_template = "admin/invoicing/bankstatement/change_list.html"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("lines left for staff"))
+    def unmatched(self, statement: BankStatement) -> int:
+        return statement.lines.filter(status=BankStatementLine.Status.UNMATCHED).count()
+
+    def get_urls(self):
+        return [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name="invoicing_bankstatement_import",
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_view(self, request):
+        """Upload a CAMT.053 file and match its payments."""
+        if not self.has_view_permission(request):
+            return redirect("admin:index")
+        form = BankStatementUploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                statements = import_bank_statement(
+                    data=upload.read(), filename=upload.name, actor=request.user
+                )
+            except CoopError as error:
+                form.add_error("file", error.message)
+            else:
+                lines = BankStatementLine.objects.filter(statement__in=statements)
+                self.message_user(
+                    request,
+                    gettext("%(matched)d payment(s) matched, %(unmatched)d line(s) left for staff.")
+                    % {
+                        "matched": lines.filter(status=BankStatementLine.Status.MATCHED).count(),
+                        "unmatched": lines.filter(
+                            status=BankStatementLine.Status.UNMATCHED
+                        ).count(),
+                    },
+                    messages.SUCCESS,
+                )
+                return redirect("admin:invoicing_bankstatement_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Import a bank statement"),
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/invoicing/bankstatement/import.html", context)
+
+
+@admin.register(BankStatementLine)
+class BankStatementLineAdmin(admin.ModelAdmin):
+    """Lines left for staff: match them to an invoice by hand."""
+
+    list_display = [
+        "booking_date",
+        "amount",
+        "counterparty_name",
+        "structured_communication",
+        "free_text",
+        "status",
+        "invoice",
+        "note",
+    ]
+    list_filter = ["status", "is_credit"]
+    search_fields = ["counterparty_name", "free_text", "structured_communication"]
+    readonly_fields = [
+        "statement",
+        "booking_date",
+        "amount",
+        "is_credit",
+        "structured_communication",
+        "free_text",
+        "counterparty_name",
+        "counterparty_iban",
+        "bank_reference",
+        "status",
+        "note",
+    ]
+    fields = [*readonly_fields, "invoice"]
+    autocomplete_fields = ["invoice"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.status != BankStatementLine.Status.UNMATCHED:
+            return [*self.readonly_fields, "invoice"]
+        return self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        if obj.invoice is None or obj.status != BankStatementLine.Status.UNMATCHED:
+            return
+        try:
+            record_payment(
+                invoice=obj.invoice,
+                amount=obj.amount,
+                received_on=obj.booking_date,
+                actor=request.user,
+                method=Payment.Method.BANK_STATEMENT,
+                bank_line=obj,
+                note=gettext("Matched by hand"),
+            )
+        except CoopError as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return
+        obj.status = BankStatementLine.Status.MATCHED
+        obj.note = gettext("Matched by hand")
+        obj.save(update_fields=["invoice", "status", "note"])
+
+
+@staff_member_required
+def guarantee_fund_view(request):
+    """Outstanding receivables per client and per member, overdue amounts, ageing buckets."""
+    today = timezone.localdate()
+    receivables = list(selectors.open_receivables())
+    buckets = {key: ZERO for key, *_rest in AGEING_BUCKETS}
+    per_client: dict[int, dict] = {}
+    per_member: dict[int, dict] = {}
+    for invoice in receivables:
+        days_late = (today - invoice.due_date).days
+        bucket = next(
+            key
+            for key, _label, low, high in AGEING_BUCKETS
+            if (low is None or days_late >= low) and (high is None or days_late <= high)
+        )
+        buckets[bucket] += invoice.amount_due
+        overdue = invoice.amount_due if days_late > 0 else ZERO
+        for table, key, name in [
+            (per_client, invoice.client_id, invoice.client.name),
+            (per_member, invoice.activity.owner_id, invoice.activity.owner.legal_name),
+        ]:
+            row = table.setdefault(
+                key, {"name": name, "count": 0, "outstanding": ZERO, "overdue": ZERO}
+            )
+            row["count"] += 1
+            row["outstanding"] += invoice.amount_due
+            row["overdue"] += overdue
+    paid_this_year = Payment.objects.filter(received_on__year=today.year).aggregate(
+        total=Sum("amount")
+    )["total"]
+    context = {
+        **admin.site.each_context(request),
+        "title": gettext("Guarantee fund: receivables"),
+        "today": today,
+        "total_outstanding": sum(buckets.values(), ZERO),
+        "total_overdue": sum((amount for key, amount in buckets.items() if key != "not_due"), ZERO),
+        "buckets": [(label, buckets[key]) for key, label, *_rest in AGEING_BUCKETS],
+        "per_client": sorted(per_client.values(), key=lambda row: -row["outstanding"]),
+        "per_member": sorted(per_member.values(), key=lambda row: -row["outstanding"]),
+        "paid_this_year": paid_this_year or ZERO,
+        "formal_notices": [
+            invoice for invoice in receivables if invoice.formal_notice_due_at is not None
+        ],
+        "review_queue": selectors.invoices_to_review(),
+        "invoice_changelist": reverse("admin:invoicing_invoice_changelist"),
+    }
+    return render(request, "admin/invoicing/guarantee_fund.html", context)

@@ -1,0 +1,100 @@
+"""Staff work in the admin: review queue, payments, bank statements, the guarantee fund."""
+
+from decimal import Decimal
+
+import pytest
+from allauth.mfa.totp.internal.auth import TOTP
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from invoicing.models import BankStatement, Invoice, Payment
+from invoicing.services.issue import submit_invoice
+from tests.conftest import NOW
+from tests.invoicing.conftest import TODAY, days, line, make_draft
+from tests.invoicing.test_payments import ENTRY, camt_file, structured
+
+
+@pytest.fixture
+def staff_client(client, staff):
+    TOTP.activate(staff, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
+    client.force_login(staff)
+    return client
+
+
+def test_staff_approve_invoices_waiting_for_review(staff_client, draft, settings):
+    settings.COOP_INVOICE_REVIEW_NEW_CLIENTS = True
+    invoice = submit_invoice(user=draft.created_by, invoice=draft, today=TODAY, now=NOW)
+    response = staff_client.post(
+        reverse("admin:invoicing_invoice_changelist"),
+        {"action": "approve", "_selected_action": [invoice.pk]},
+        follow=True,
+    )
+    assert "1 document(s) issued." in response.content.decode()
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.number) == ("issued", f"{TODAY.year}-000001")
+
+
+def test_issued_invoices_are_read_only_in_the_admin(staff_client, draft, no_review):
+    invoice = submit_invoice(user=draft.created_by, invoice=draft, today=TODAY, now=NOW)
+    url = reverse("admin:invoicing_invoice_change", args=[invoice.pk])
+    page = staff_client.get(url).content.decode()
+    assert 'name="_save"' not in page
+    assert staff_client.post(url, {"notes": "changed"}).status_code == 403
+    invoice.refresh_from_db()
+    assert invoice.notes == ""
+
+
+def test_staff_record_a_payment_in_the_admin(staff_client, draft, no_review):
+    invoice = submit_invoice(user=draft.created_by, invoice=draft, today=TODAY, now=NOW)
+    response = staff_client.post(
+        reverse("admin:invoicing_payment_add"),
+        {"invoice": invoice.pk, "amount": "72.56", "received_on": TODAY.isoformat(), "note": ""},
+    )
+    assert response.status_code == 302
+    assert Payment.objects.get().amount == Decimal("72.56")
+    invoice.refresh_from_db()
+    assert invoice.status == "paid"
+
+
+def test_bank_statement_import_page(staff_client, draft, no_review):
+    invoice = submit_invoice(user=draft.created_by, invoice=draft, today=TODAY, now=NOW)
+    data = camt_file(
+        ENTRY.format(
+            amount="72.56",
+            direction="CRDT",
+            reference="B1",
+            remittance=structured(invoice.structured_communication),
+        )
+    )
+    url = reverse("admin:invoicing_bankstatement_import")
+    response = staff_client.post(url, {"file": SimpleUploadedFile("march.xml", data)}, follow=True)
+    assert "1 payment(s) matched, 0 line(s) left for staff." in response.content.decode()
+    invoice.refresh_from_db()
+    assert invoice.status == "paid"
+
+    broken = staff_client.post(url, {"file": SimpleUploadedFile("x.xml", b"not xml at all")})
+    assert broken.status_code == 200
+    assert "errorlist" in broken.content.decode()
+    assert BankStatement.objects.count() == 1
+
+
+def test_guarantee_fund_page(staff_client, member, activity, belgian_client, no_review):
+    old = make_draft(member, activity, belgian_client, [line(quantity="10", price="100.00")])
+    submit_invoice(user=member.user, invoice=old, today=TODAY, now=NOW)
+    later = TODAY + days(45)
+    recent = make_draft(member, activity, belgian_client, [line(quantity="1", price="100.00")])
+    submit_invoice(user=member.user, invoice=recent, today=later, now=NOW)
+    from django.utils import timezone
+
+    page = staff_client.get(reverse("guarantee_fund")).content.decode()
+    assert Invoice.objects.filter(status="issued").count() == 2
+    assert "Théâtre des Galeries SA" in page and "Ana Peeters" in page
+    assert timezone.localdate() > later  # both invoices are overdue today
+    assert "1,331.00\u00a0€" in page  # 1210.00 + 121.00 outstanding
+
+
+def test_members_cannot_open_the_guarantee_fund(client, member):
+    client.force_login(member.user)
+    response = client.get(reverse("guarantee_fund"))
+    assert response.status_code == 302
+    assert "login" in response["Location"]
