@@ -7,7 +7,7 @@ import uuid
 import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth.models import Group
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from members import services
 from members.models import Member, User
@@ -18,8 +18,10 @@ NOW = timezone.make_aware(datetime.datetime(2026, 3, 2, 10, 0))
 
 @pytest.fixture(autouse=True)
 def _isolated_settings(settings):
-    """Fast password hashing, and a cache namespace of this test's own in the shared Redis."""
+    """Fast password hashing, English messages, and a cache namespace of the test's own."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.LANGUAGE_CODE = "en"
+    translation.activate("en")
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     settings.CACHES = {
         "default": {

@@ -33,3 +33,21 @@ def test_seed_demo_builds_a_coherent_world_once(client, db):
     )
     # The last invoice of each Activity is still planned, the others were paid.
     assert activity.planned_balance > 0
+
+
+def test_seed_demo_shows_invoices_in_every_state(db):
+    from invoicing.models import Invoice, Reminder
+
+    call_command("seed_demo")
+    statuses = set(Invoice.objects.values_list("status", flat=True))
+    assert {"draft", "pending_review", "issued", "paid", "partially_paid"} <= statuses
+    credit_note = Invoice.objects.get(kind="credit_note")
+    assert credit_note.number.startswith("NC-")
+    assert credit_note.credited_invoice.status == "credited"
+    assert Reminder.objects.exists()
+    numbers = list(
+        Invoice.objects.filter(kind="invoice", number__isnull=False)
+        .order_by("sequence_number")
+        .values_list("issue_date", flat=True)
+    )
+    assert numbers == sorted(numbers)

@@ -3,14 +3,19 @@
 import datetime
 import random
 from decimal import Decimal
+from importlib import import_module
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.totp.internal.auth import TOTP
+from django.apps import apps
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.module_loading import module_has_submodule
 from stdnum import iban as iban_module
 
 from coop.money import round_money
@@ -81,16 +86,29 @@ class Command(BaseCommand):
         if User.objects.filter(email=DEMO_STAFF).exists():
             self.stdout.write("Demo data already present: nothing to do.")
             return
+        rng = random.Random(2026)
         with transaction.atomic():
-            self.seed(random.Random(2026))
+            context = self.seed(rng)
+            # Other apps add their part of the world from their own ``demo.seed(context)``.
+            for config in apps.get_app_configs():
+                if config.name == "members" or not module_has_submodule(config.module, "demo"):
+                    continue
+                import_module(f"{config.name}.demo").seed(context, stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS("Demo data loaded."))
 
+    @cached_property
+    def password_hash(self) -> str:
+        # Hashing is slow by design: hash the shared demo password once.
+        return make_password(DEMO_PASSWORD)
+
     def create_user(self, email: str, name: str, **flags) -> User:
-        user = User.objects.create_user(email=email, password=DEMO_PASSWORD, name=name, **flags)
+        user = User.objects.create_user(email=email, password=None, name=name, **flags)
+        user.password = self.password_hash
+        user.save(update_fields=["password"])
         EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
         return user
 
-    def seed(self, rng: random.Random) -> None:
+    def seed(self, rng: random.Random) -> dict:
         now = timezone.now()
         today = timezone.localdate()
         staff = self.create_user(DEMO_STAFF, "Camille Staff", is_staff=True, is_superuser=True)
@@ -159,6 +177,7 @@ class Command(BaseCommand):
         # The demo's history is old news: nobody is e-mailed about it.
         MembershipEvent.objects.update(notified_at=now)
         self.stdout.write(f"{len(members)} members, {len(active)} Activities.")
+        return {"rng": rng, "staff": staff, "members": active, "today": today}
 
     def seed_ledger(self, rng: random.Random, *, activity, author: User, today) -> None:
         """Write a plausible history: paid invoices with their fee, salaries, expenses."""

@@ -1,0 +1,155 @@
+"""The invoicing part of the demo world: clients, and invoices in every state."""
+
+import datetime
+from decimal import Decimal
+
+from django.utils import timezone
+
+from invoicing.models import Dispatch, Invoice
+from invoicing.services.clients import create_client
+from invoicing.services.credit import issue_credit_note
+from invoicing.services.drafts import LineInput, save_draft
+from invoicing.services.issue import approve_invoice, submit_invoice
+from invoicing.services.payments import record_payment
+from invoicing.services.reminders import send_due_reminders
+
+CLIENTS = [
+    (
+        "company",
+        "Théâtre des Galeries SA",
+        "Galerie du Roi 32",
+        "1000",
+        "Bruxelles",
+        "BE",
+        "fr",
+        "BE0403019261",
+    ),
+    (
+        "company",
+        "Kunstencentrum Vooruit vzw",
+        "Sint-Pietersnieuwstraat 23",
+        "9000",
+        "Gent",
+        "BE",
+        "nl",
+        "BE1000000021",
+    ),
+    (
+        "company",
+        "Atelier Lumière SARL",
+        "12 rue de la Paix",
+        "75002",
+        "Paris",
+        "FR",
+        "fr",
+        "FR40303265045",
+    ),
+    ("person", "Jan Janssens", "Kerkstraat 5", "2000", "Antwerpen", "BE", "nl", ""),
+    ("person", "Claire Dumont", "Rue Haute 120", "1000", "Bruxelles", "BE", "fr", ""),
+]
+WORK = [
+    ("Rehearsal days, lighting design", "day", "450.00"),
+    ("Sound engineering", "day", "380.00"),
+    ("Illustrations for the season brochure", "piece", "220.00"),
+    ("Photography, opening night", "hour", "85.00"),
+    ("Workshop for children", "hour", "60.00"),
+]
+
+
+def seed(context: dict, *, stdout) -> None:
+    """Create clients and a history of invoices, ending today."""
+    rng = context["rng"]
+    staff = context["staff"]
+    members = context["members"][:6]
+    today = context["today"]
+    now = timezone.now()
+    clients = []
+    for kind, name, street, postal_code, city, country, language, vat_number in CLIENTS:
+        client, _created = create_client(
+            user=members[0].user,
+            kind=kind,
+            name=name,
+            street=street,
+            postal_code=postal_code,
+            city=city,
+            country=country,
+            email=f"invoices@{name.split()[0].lower()}.example",
+            language=language,
+            vat_number=vat_number,
+        )
+        for member in members:
+            client.added_by.add(member.user)
+        clients.append(client)
+
+    # Issue dates only move forward; payments follow the issue date.
+    day = today - datetime.timedelta(days=150)
+    issued = []
+    for index in range(14):
+        member = members[index % len(members)]
+        activity = member.activities.first()
+        client = clients[index % len(clients)]
+        description, unit, price = WORK[index % len(WORK)]
+        category, rate = ("K", "0") if client.country != "BE" else ("S", "21")
+        draft = save_draft(
+            user=member.user,
+            activity=activity,
+            client=client,
+            lines=[
+                LineInput(
+                    description=description,
+                    quantity=Decimal(rng.choice([1, 2, 3, 4, 8])),
+                    unit=unit,
+                    unit_price=Decimal(price),
+                    vat_category=category,
+                    vat_rate=Decimal(rate),
+                )
+            ],
+            today=day,
+            buyer_reference=f"PO-{2026 * 10 + index}",
+        )
+        invoice = submit_invoice(user=member.user, invoice=draft, today=day, now=now)
+        if invoice.status == Invoice.Status.PENDING_REVIEW:
+            invoice = approve_invoice(staff_user=staff, invoice=invoice, today=day, now=now)
+        issued.append(invoice)
+        day += datetime.timedelta(days=10)
+
+    for invoice in issued[:7]:
+        record_payment(
+            invoice=invoice,
+            amount=invoice.total_incl_vat,
+            received_on=invoice.issue_date + datetime.timedelta(days=20),
+            actor=staff,
+            now=now,
+        )
+    record_payment(
+        invoice=issued[7],
+        amount=(issued[7].total_incl_vat / 2).quantize(Decimal("0.01")),
+        received_on=issued[7].issue_date + datetime.timedelta(days=25),
+        actor=staff,
+        now=now,
+    )
+    issue_credit_note(
+        staff_user=staff, invoice=issued[8], reason="Performance cancelled", today=today, now=now
+    )
+    send_due_reminders(today=today, now=now)
+
+    # One draft and one invoice waiting for review, so every state shows.
+    member = members[0]
+    save_draft(
+        user=member.user,
+        activity=member.activities.first(),
+        client=clients[0],
+        lines=[LineInput("Poster design", Decimal("1"), "piece", Decimal("350.00"))],
+        today=today,
+    )
+    big = save_draft(
+        user=members[1].user,
+        activity=members[1].activities.first(),
+        client=clients[1],
+        lines=[LineInput("Festival production", Decimal("30"), "day", Decimal("450.00"))],
+        today=today,
+    )
+    submit_invoice(user=members[1].user, invoice=big, today=today, now=now)
+    # The demo clients are fictitious: nothing is actually sent to them.
+    Dispatch.objects.update(status=Dispatch.Status.SENT, sent_at=now, reference="demo")
+    stdout.write(f"{len(clients)} clients, {Invoice.objects.count()} invoices and credit notes.")
