@@ -38,7 +38,7 @@ urlpatterns = [
     path("api/v1/", include("coop.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    upcoming("invoices"),
+    path("invoices/", include("invoicing.urls")),
     upcoming("contracts"),
     upcoming("payslips"),
     upcoming("bookings"),

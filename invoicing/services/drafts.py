@@ -169,9 +169,13 @@ def clean_lines(lines: list[LineInput], *, client: Client) -> list[Line]:
 def _check_activity(user: User, activity: Activity) -> None:
     from members.selectors import activities_visible_to
 
-    if not activities_visible_to(user).filter(pk=activity.pk).exists():
+    # Read the owner's status from the database: the caller's copy may predate a suspension.
+    owner_status = (
+        activities_visible_to(user).filter(pk=activity.pk).values_list("owner__status", flat=True)
+    ).first()
+    if owner_status is None:
         raise InvoicingError(_("Unknown Activity."), code="activity", field="activity")
-    if activity.owner.status != Member.Status.ACTIVE:
+    if owner_status != Member.Status.ACTIVE:
         raise InvoicingError(
             _("Only the Activities of active members can invoice."),
             code="member_not_active",

@@ -12,7 +12,7 @@ from invoicing.calculation import Line, compute_totals
 from invoicing.errors import InvoicingError
 from invoicing.models import Dispatch, Invoice, InvoiceDocument, InvoiceSequence
 from invoicing.snapshot import InvoiceSnapshot
-from members.models import LedgerEntryKind, LedgerStage, User
+from members.models import LedgerEntryKind, LedgerStage, Member, User
 from members.services import post_ledger_entry
 
 UNIT_CODES = {"hour": "HUR", "day": "DAY", "piece": "C62"}
@@ -239,6 +239,10 @@ def submit_invoice(
         raise InvoicingError(_("This invoice was already submitted."), code="already_submitted")
     if invoice.kind != Invoice.Kind.INVOICE:
         raise InvoicingError(_("Credit notes are issued by staff."), code="credit_note")
+    if invoice.activity.owner.status != Member.Status.ACTIVE:
+        raise InvoicingError(
+            _("Only the Activities of active members can invoice."), code="member_not_active"
+        )
     invoice.submitted_at = now
     reason = _review_reason(invoice)
     if reason:

@@ -249,3 +249,14 @@ def test_documents_are_rendered_once_and_sent(draft, no_review, settings, tmp_pa
     ]
     peppol = invoice.dispatches.get(channel=Dispatch.Channel.PEPPOL)
     assert peppol.status == "sent" and peppol.reference.startswith("outbox:")
+
+
+def test_suspended_member_cannot_submit_an_existing_draft(draft, staff, no_review):
+    from members.services import suspend_member
+
+    suspend_member(member=draft.activity.owner, actor=staff, reason="Under review")
+    with pytest.raises(InvoicingError) as error:
+        submit_invoice(user=draft.created_by, invoice=draft, today=TODAY, now=NOW)
+    assert error.value.code == "member_not_active"
+    draft.refresh_from_db()
+    assert (draft.status, draft.number) == ("draft", None)

@@ -1,0 +1,349 @@
+"""Browser forms of invoicing: they check the shape of input; services check the rules."""
+
+from decimal import Decimal
+from typing import cast
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from invoicing.calculation import VatCategory
+from invoicing.models import Client, Invoice, InvoiceLine
+from invoicing.selectors import clients_visible_to
+from invoicing.services.drafts import LineInput
+from members.models import Activity, Language, Member, User
+from members.selectors import activities_visible_to
+
+EU_COUNTRY_CHOICES = [
+    ("BE", _("Belgium")),
+    ("AT", _("Austria")),
+    ("BG", _("Bulgaria")),
+    ("HR", _("Croatia")),
+    ("CY", _("Cyprus")),
+    ("CZ", _("Czechia")),
+    ("DK", _("Denmark")),
+    ("EE", _("Estonia")),
+    ("FI", _("Finland")),
+    ("FR", _("France")),
+    ("DE", _("Germany")),
+    ("GR", _("Greece")),
+    ("HU", _("Hungary")),
+    ("IE", _("Ireland")),
+    ("IT", _("Italy")),
+    ("LV", _("Latvia")),
+    ("LT", _("Lithuania")),
+    ("LU", _("Luxembourg")),
+    ("MT", _("Malta")),
+    ("NL", _("Netherlands")),
+    ("PL", _("Poland")),
+    ("PT", _("Portugal")),
+    ("RO", _("Romania")),
+    ("SK", _("Slovakia")),
+    ("SI", _("Slovenia")),
+    ("ES", _("Spain")),
+    ("SE", _("Sweden")),
+]
+VAT_RATE_CHOICES = [
+    ("21.00", "21 %"),
+    ("12.00", "12 %"),
+    ("6.00", "6 %"),
+    ("0.00", "0 %"),
+]
+# A line row whose three key cells are empty is a spare row, not a line.
+LINE_KEY_FIELDS = ("description", "quantity", "unit_price")
+LINES_PREFIX = "lines"
+EXTRA_LINES = 3
+
+
+def _date_input() -> forms.DateInput:
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def _decimal_input(size: int) -> forms.TextInput:
+    # A text box, not type="number": Belgian members type "19,99" and browsers differ on it.
+    return forms.TextInput(attrs={"inputmode": "decimal", "size": size, "autocomplete": "off"})
+
+
+def invoicing_activities(user: User):
+    """The Activities a user may invoice for: theirs, run by an active member."""
+    return activities_visible_to(user).filter(owner__status=Member.Status.ACTIVE)
+
+
+class ClientForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=Client.Kind.choices)
+    name = forms.CharField(label=_("Name"), max_length=200)
+    street = forms.CharField(label=_("Street and number"), max_length=200)
+    postal_code = forms.CharField(label=_("Postal code"), max_length=16)
+    city = forms.CharField(label=_("City"), max_length=100)
+    country = forms.ChoiceField(label=_("Country"), choices=EU_COUNTRY_CHOICES, initial="BE")
+    email = forms.EmailField(
+        label=_("E-mail for invoices"),
+        help_text=_("Invoices and reminders are sent to this address."),
+    )
+    language = forms.ChoiceField(
+        label=_("Language of the invoices"), choices=Language.choices, initial=Language.FRENCH
+    )
+    vat_number = forms.CharField(
+        label=_("VAT number"),
+        max_length=32,
+        required=False,
+        help_text=_("For a company, with its country prefix: BE0403019261."),
+    )
+    peppol_id = forms.CharField(
+        label=_("Peppol id"),
+        max_length=64,
+        required=False,
+        help_text=_("Optional: Belgian companies are found from their VAT number."),
+    )
+    payment_terms_days = forms.IntegerField(
+        label=_("Payment terms (days)"), min_value=0, max_value=120, initial=30
+    )
+
+    @classmethod
+    def initial_from(cls, client: Client) -> dict:
+        return {name: getattr(client, name) for name in cls.base_fields}
+
+
+class ClientEditForm(ClientForm):
+    """The kind of a client is settled when it is added."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["kind"]
+
+
+class ClientSearchForm(forms.Form):
+    q = forms.CharField(label=_("Name or VAT number"), required=False, max_length=100)
+
+
+class DraftForm(forms.Form):
+    activity = forms.ModelChoiceField(
+        label=_("Activity"), queryset=Activity.objects.none(), empty_label=None
+    )
+    client = forms.ModelChoiceField(
+        label=_("Client"), queryset=Client.objects.none(), empty_label=_("Choose a client")
+    )
+    buyer_reference = forms.CharField(
+        label=_("Buyer reference"),
+        max_length=100,
+        required=False,
+        help_text=_("The client's order or reference number, if they gave you one."),
+    )
+    due_date = forms.DateField(
+        label=_("Due date"),
+        required=False,
+        widget=_date_input(),
+        help_text=_("Leave empty to apply the client's payment terms."),
+    )
+    notes = forms.CharField(
+        label=_("Notes"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Printed on the invoice."),
+    )
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.activity_field.queryset = invoicing_activities(user)
+        self.client_field.queryset = clients_visible_to(user).order_by("name", "pk")
+        self.client_field.label_from_instance = _client_label
+
+    @property
+    def activity_field(self) -> forms.ModelChoiceField:
+        return cast(forms.ModelChoiceField, self.fields["activity"])
+
+    @property
+    def client_field(self) -> forms.ModelChoiceField:
+        return cast(forms.ModelChoiceField, self.fields["client"])
+
+    def has_activities(self) -> bool:
+        return self.activity_field.queryset.exists()
+
+    def has_clients(self) -> bool:
+        return self.client_field.queryset.exists()
+
+
+def _client_label(client: Client) -> str:
+    return f"{client.name} ({client.vat_number})" if client.vat_number else client.name
+
+
+class LineForm(forms.Form):
+    """One row of the lines table; a row left empty is ignored."""
+
+    description = forms.CharField(label=_("Description"), max_length=300, required=False)
+    quantity = forms.DecimalField(
+        label=_("Quantity"),
+        max_digits=10,
+        decimal_places=2,
+        required=False,
+        localize=True,
+        widget=_decimal_input(6),
+    )
+    unit = forms.ChoiceField(
+        label=_("Unit"), choices=InvoiceLine.Unit.choices, initial=InvoiceLine.Unit.HOUR
+    )
+    unit_price = forms.DecimalField(
+        label=_("Unit price excl. VAT"),
+        max_digits=12,
+        decimal_places=2,
+        required=False,
+        localize=True,
+        widget=_decimal_input(9),
+    )
+    vat_category = forms.ChoiceField(
+        label=_("VAT category"),
+        choices=InvoiceLine.VatCategoryChoice.choices,
+        initial=VatCategory.STANDARD,
+    )
+    vat_rate = forms.TypedChoiceField(
+        label=_("VAT rate"), choices=VAT_RATE_CHOICES, coerce=Decimal, initial="21.00"
+    )
+    exemption_reason = forms.CharField(label=_("Exemption reason"), max_length=255, required=False)
+
+    def is_blank(self) -> bool:
+        return not any(str(self[name].value() or "").strip() for name in LINE_KEY_FIELDS)
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.is_blank():
+            for name in LINE_KEY_FIELDS:
+                if cleaned.get(name) in (None, "") and name not in self.errors:
+                    self.add_error(name, self.fields[name].error_messages["required"])
+        return cleaned
+
+    def counts(self) -> bool:
+        """Tell whether this row is a valid line to invoice (not empty, not removed)."""
+        return self.is_valid() and not self.cleaned_data.get("DELETE") and not self.is_blank()
+
+    def line_input(self) -> LineInput:
+        data = self.cleaned_data
+        return LineInput(
+            description=data["description"],
+            quantity=data["quantity"],
+            unit=data["unit"],
+            unit_price=data["unit_price"],
+            vat_category=data["vat_category"],
+            vat_rate=data["vat_rate"],
+            exemption_reason=data["exemption_reason"],
+        )
+
+
+class BaseLineFormSet(forms.BaseFormSet):
+    def line_inputs(self) -> list[LineInput]:
+        """The lines to invoice, in the order of the rows."""
+        return [form.line_input() for form in self.forms if form.counts()]
+
+    def has_incomplete_rows(self) -> bool:
+        return any(
+            not form.is_valid() and not form.cleaned_data.get("DELETE") for form in self.forms
+        )
+
+    def rows_as_initial(self) -> list[dict]:
+        """The rows as typed, without the removed ones, to show them again unvalidated."""
+        rows = []
+        for form in self.forms:
+            if form["DELETE"].value():
+                continue
+            rows.append({name: form[name].value() for name in LineForm.base_fields})
+        return rows
+
+
+LineFormSet = forms.formset_factory(
+    LineForm,
+    formset=BaseLineFormSet,
+    extra=EXTRA_LINES,
+    can_delete=True,
+    max_num=200,
+    absolute_max=200,
+)
+
+
+def line_formset(data=None, *, initial=None, extra: int = EXTRA_LINES) -> BaseLineFormSet:
+    """Return the lines formset; ``extra`` empty rows follow the given ones."""
+    formset = cast(BaseLineFormSet, LineFormSet(data, initial=initial, prefix=LINES_PREFIX))
+    formset.extra = extra
+    return formset
+
+
+def initial_lines(invoice: Invoice) -> list[dict]:
+    return [
+        {
+            "description": line.description,
+            "quantity": line.quantity,
+            "unit": line.unit,
+            "unit_price": line.unit_price,
+            "vat_category": line.vat_category,
+            "vat_rate": f"{line.vat_rate:.2f}",
+            "exemption_reason": line.exemption_reason,
+        }
+        for line in invoice.lines.all()
+    ]
+
+
+class InvoiceFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("All statuses")), *Invoice.Status.choices],
+    )
+    client = forms.ModelChoiceField(
+        label=_("Client"),
+        queryset=Client.objects.none(),
+        required=False,
+        empty_label=_("All clients"),
+    )
+    activity = forms.ModelChoiceField(
+        label=_("Activity"),
+        queryset=Activity.objects.none(),
+        required=False,
+        empty_label=_("All Activities"),
+    )
+    issued_from = forms.DateField(label=_("Issued from"), required=False, widget=_date_input())
+    issued_to = forms.DateField(label=_("Issued until"), required=False, widget=_date_input())
+
+    LOOKUPS = {
+        "status": "status",
+        "client": "client",
+        "activity": "activity",
+        "issued_from": "issue_date__gte",
+        "issued_to": "issue_date__lte",
+    }
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        clients = clients_visible_to(user).order_by("name", "pk")
+        cast(forms.ModelChoiceField, self.fields["client"]).queryset = clients
+        activities = activities_visible_to(user).order_by("name", "pk")
+        cast(forms.ModelChoiceField, self.fields["activity"]).queryset = activities
+
+    def filter(self, invoices):
+        """Apply the valid filters; a wrong one is shown as an error and ignored."""
+        self.is_valid()
+        lookups = {
+            self.LOOKUPS[name]: value
+            for name, value in self.cleaned_data.items()
+            if value not in (None, "")
+        }
+        return invoices.filter(**lookups)
+
+
+class ResendForm(forms.Form):
+    recipient = forms.EmailField(
+        label=_("Send to another address"),
+        required=False,
+        help_text=_("Leave empty to send it to the client's invoicing address."),
+    )
+
+
+class CreditNoteRequestForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Printed on the credit note: for example “order cancelled”."),
+    )
+    full_credit = forms.BooleanField(
+        label=_("Credit the whole invoice"),
+        required=False,
+        initial=True,
+        help_text=_("Uncheck it to credit only the lines and quantities below."),
+    )

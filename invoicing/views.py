@@ -1,0 +1,580 @@
+"""Member pages of invoicing: clients, drafts, invoices, their documents and credit notes."""
+
+import logging
+from decimal import Decimal
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from coop.errors import CoopError
+from invoicing import selectors
+from invoicing.calculation import Line, Totals, VatGroup, compute_totals
+from invoicing.errors import InvoicingError
+from invoicing.forms import (
+    BaseLineFormSet,
+    ClientEditForm,
+    ClientForm,
+    ClientSearchForm,
+    CreditNoteRequestForm,
+    DraftForm,
+    InvoiceFilterForm,
+    ResendForm,
+    initial_lines,
+    line_formset,
+)
+from invoicing.models import Invoice, InvoiceDocument, InvoiceLine
+from invoicing.services import clients as client_services
+from invoicing.services import credit, documents, drafts, issue
+from invoicing.services.drafts import LineInput
+
+logger = logging.getLogger(__name__)
+
+PAGE_SIZE = 25
+CATEGORY_LABELS = dict(InvoiceLine.VatCategoryChoice.choices)
+UNIT_LABELS = dict(InvoiceLine.Unit.choices)
+# Snapshots hold UN/ECE rec. 20 unit codes (see invoicing.services.issue.UNIT_CODES).
+SNAPSHOT_UNITS = {"HUR": "hour", "DAY": "day", "C62": "piece"}
+DOWNLOADS: dict[str, tuple[str, str]] = {
+    InvoiceDocument.Format.PDF: ("pdf", "application/pdf"),
+    InvoiceDocument.Format.UBL: ("xml", "application/xml"),
+}
+
+
+def _require_member_or_staff(request) -> None:
+    if not (request.user.is_staff or hasattr(request.user, "member")):
+        raise Http404(_("You have no member profile yet."))
+
+
+def _show_error(form, error: CoopError) -> None:
+    field = error.field if error.field in form.fields else None
+    form.add_error(field, error.message)
+
+
+def _get_invoice(request, pk: int) -> Invoice:
+    return get_object_or_404(selectors.invoices_visible_to(request.user), pk=pk)
+
+
+def _get_client(request, pk: int):
+    return get_object_or_404(selectors.clients_visible_to(request.user), pk=pk)
+
+
+# Clients
+
+
+@login_required
+def client_list(request):
+    """List the user's clients, searched by name or VAT number."""
+    search = ClientSearchForm(request.GET)
+    query = search.cleaned_data["q"].strip() if search.is_valid() else ""
+    clients = selectors.clients_visible_to(request.user).order_by("name", "pk")
+    if query:
+        condition = Q(name__icontains=query)
+        compact = "".join(character for character in query if character.isalnum())
+        if compact:
+            condition |= Q(vat_number__icontains=compact)
+        clients = clients.filter(condition)
+    page = Paginator(clients, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request, "invoicing/client_list.html", {"search": search, "query": query, "page": page}
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def client_create(request):
+    """Add a client, or find the cooperative's record of the same company by its VAT number."""
+    _require_member_or_staff(request)
+    form = ClientForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            client, created = client_services.create_client(user=request.user, **form.cleaned_data)
+        except InvoicingError as error:
+            _show_error(form, error)
+        else:
+            if created:
+                messages.success(request, _("Client “%(name)s” added.") % {"name": client.name})
+            else:
+                messages.info(
+                    request,
+                    _(
+                        "This company was already known to the cooperative: "
+                        "it is now in your clients."
+                    ),
+                )
+            if request.GET.get("then") == "invoice":
+                query = urlencode({"client": client.pk})
+                return redirect(f"{reverse('invoicing:invoice_create')}?{query}")
+            return redirect("invoicing:client_list")
+    return render(request, "invoicing/client_form.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def client_edit(request, pk: int):
+    """Correct a client's details; issued invoices keep the details they were issued with."""
+    client = _get_client(request, pk)
+    form = ClientEditForm(request.POST or None, initial=ClientForm.initial_from(client))
+    if request.method == "POST" and form.is_valid():
+        try:
+            client = client_services.update_client(client=client, **form.cleaned_data)
+        except InvoicingError as error:
+            _show_error(form, error)
+        else:
+            messages.success(request, _("Client “%(name)s” saved.") % {"name": client.name})
+            return redirect("invoicing:client_list")
+    return render(request, "invoicing/client_form.html", {"form": form, "client": client})
+
+
+# Invoice list
+
+
+@login_required
+def invoice_list(request):
+    """List the user's invoices and credit notes, filtered by status, dates, client, Activity."""
+    filters = InvoiceFilterForm(request.GET or None, user=request.user)
+    invoices = selectors.invoices_visible_to(request.user)
+    has_any = invoices.exists()
+    if filters.is_bound:
+        invoices = filters.filter(invoices)
+    page = Paginator(invoices, PAGE_SIZE).get_page(request.GET.get("page"))
+    today = timezone.localdate()
+    rows = list(page)
+    for invoice in rows:
+        invoice.overdue = invoice.is_overdue(today)
+    context = {"filters": filters, "page": page, "invoices": rows, "has_any": has_any}
+    return render(request, "invoicing/invoice_list.html", context)
+
+
+# Drafts
+
+
+def _to_line(line: LineInput) -> Line:
+    return Line(
+        quantity=line.quantity,
+        unit_price=line.unit_price,
+        vat_category=line.vat_category,
+        vat_rate=line.vat_rate,
+        exemption_reason=line.exemption_reason,
+    )
+
+
+def _vat_rows(totals: Totals) -> list[dict]:
+    return [
+        {"label": CATEGORY_LABELS.get(group.category, group.category), "group": group}
+        for group in totals.vat_breakdown
+    ]
+
+
+def _preview_context(formset: BaseLineFormSet, client=None) -> dict:
+    """Totals of the valid rows, and the first rule they break once a client is chosen."""
+    lines = formset.line_inputs()
+    problem = ""
+    totals = compute_totals(_to_line(line) for line in lines)
+    if client is not None and lines:
+        try:
+            totals = compute_totals(drafts.clean_lines(lines, client=client))
+        except InvoicingError as error:
+            problem = error.message
+    return {
+        "totals": totals,
+        "vat_rows": _vat_rows(totals),
+        "problem": problem,
+        "incomplete": formset.has_incomplete_rows(),
+    }
+
+
+def _draft_page(request, invoice: Invoice | None = None):
+    """Show the draft form; save it, or only add a row or refresh the totals (no JavaScript)."""
+    user = request.user
+    lines_error = ""
+    not_saved = False
+    if request.method == "POST":
+        form = DraftForm(request.POST, user=user)
+        formset = line_formset(request.POST)
+        form_valid = form.is_valid()
+        client = form.cleaned_data.get("client")
+        preview = _preview_context(formset, client)
+        if "add_line" in request.POST or "recalculate" in request.POST:
+            # Show the rows again as typed, without error messages: the member is not done.
+            initial = {name: request.POST.get(name, "") for name in DraftForm.base_fields}
+            form = DraftForm(user=user, initial=initial)
+            extra = 1 if "add_line" in request.POST else 0
+            formset = line_formset(initial=formset.rows_as_initial(), extra=extra)
+        elif form_valid & formset.is_valid():  # "&": validate both, to show every error
+            data = form.cleaned_data
+            try:
+                invoice = drafts.save_draft(
+                    user=user,
+                    activity=data["activity"],
+                    client=data["client"],
+                    lines=formset.line_inputs(),
+                    today=timezone.localdate(),
+                    invoice=invoice,
+                    buyer_reference=data["buyer_reference"],
+                    notes=data["notes"],
+                    due_date=data["due_date"],
+                )
+            except InvoicingError as error:
+                not_saved = True
+                if error.field == "lines":
+                    lines_error = error.message
+                else:
+                    _show_error(form, error)
+            else:
+                messages.success(request, _("Draft saved. Check it, then submit it."))
+                return redirect("invoicing:invoice_detail", pk=invoice.pk)
+        else:
+            not_saved = True
+    else:
+        if invoice is None:
+            initial = {name: request.GET.get(name) for name in ("client", "activity")}
+            form = DraftForm(user=user, initial=initial)
+            formset = line_formset()
+        else:
+            form = DraftForm(
+                user=user,
+                initial={
+                    "activity": invoice.activity_id,
+                    "client": invoice.client_id,
+                    "buyer_reference": invoice.buyer_reference,
+                    "due_date": invoice.due_date,
+                    "notes": invoice.notes,
+                },
+            )
+            formset = line_formset(initial=initial_lines(invoice), extra=1)
+        totals = compute_totals(_to_line(line) for line in _invoice_line_inputs(invoice))
+        preview = {"totals": totals, "vat_rows": _vat_rows(totals)}
+    context = {
+        "invoice": invoice,
+        "form": form,
+        "formset": formset,
+        "lines_error": lines_error,
+        "not_saved": not_saved,
+        "can_invoice": form.has_activities(),
+        "has_clients": form.has_clients(),
+        **preview,
+    }
+    return render(request, "invoicing/invoice_form.html", context)
+
+
+def _invoice_line_inputs(invoice: Invoice | None) -> list[LineInput]:
+    if invoice is None:
+        return []
+    return [
+        LineInput(
+            description=line.description,
+            quantity=line.quantity,
+            unit=line.unit,
+            unit_price=line.unit_price,
+            vat_category=line.vat_category,
+            vat_rate=line.vat_rate,
+            exemption_reason=line.exemption_reason,
+        )
+        for line in invoice.lines.all()
+    ]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def invoice_create(request):
+    """Draw up a new draft invoice."""
+    _require_member_or_staff(request)
+    return _draft_page(request)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def invoice_edit(request, pk: int):
+    """Change a draft, or an invoice staff sent back."""
+    invoice = _get_invoice(request, pk)
+    if not invoice.is_editable or invoice.is_credit_note:
+        messages.info(request, _("This invoice was submitted and can no longer be edited."))
+        return redirect("invoicing:invoice_detail", pk=invoice.pk)
+    return _draft_page(request, invoice)
+
+
+@login_required
+@require_POST
+def invoice_preview(request):
+    """Return the totals and VAT breakdown of the posted draft form as an HTML fragment."""
+    form = DraftForm(request.POST, user=request.user)
+    form.is_valid()
+    context = _preview_context(line_formset(request.POST), form.cleaned_data.get("client"))
+    return render(request, "invoicing/_totals.html", {**context, "live": True})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def invoice_delete(request, pk: int):
+    """Delete a draft, after a confirmation page."""
+    invoice = _get_invoice(request, pk)
+    if request.method == "POST":
+        try:
+            drafts.delete_draft(invoice=invoice)
+        except InvoicingError as error:
+            messages.error(request, error.message)
+            return redirect("invoicing:invoice_detail", pk=invoice.pk)
+        messages.success(request, _("Draft deleted."))
+        return redirect("invoicing:invoice_list")
+    if not invoice.is_editable:
+        messages.error(
+            request,
+            _("Only drafts can be deleted; issued invoices are corrected by a credit note."),
+        )
+        return redirect("invoicing:invoice_detail", pk=invoice.pk)
+    context = {"invoice": invoice, "title": _title(invoice)}
+    return render(request, "invoicing/invoice_confirm_delete.html", context)
+
+
+@login_required
+@require_POST
+def invoice_submit(request, pk: int):
+    """Submit a draft: it is issued at once, or waits for staff review.
+
+    A second click finds the invoice already submitted: the service refuses it, we say so.
+    """
+    invoice = _get_invoice(request, pk)
+    try:
+        invoice = issue.submit_invoice(user=request.user, invoice=invoice)
+    except InvoicingError as error:
+        messages.error(request, error.message)
+    else:
+        if invoice.is_issued:
+            messages.success(
+                request,
+                _("Issued as %(number)s. It is sent to the client as soon as it is ready.")
+                % {"number": invoice.number},
+            )
+        else:
+            messages.info(
+                request,
+                _("Sent to staff for review: %(reason)s.") % {"reason": invoice.review_reason},
+            )
+    return redirect("invoicing:invoice_detail", pk=invoice.pk)
+
+
+# Issued invoices
+
+
+def _totals_from_snapshot(snapshot: dict) -> Totals:
+    totals = snapshot["totals"]
+    return Totals(
+        line_extension=Decimal(totals["line_extension"]),
+        vat=Decimal(totals["vat"]),
+        tax_inclusive=Decimal(totals["tax_inclusive"]),
+        vat_breakdown=tuple(
+            VatGroup(
+                category=group["category"],
+                rate=Decimal(group["rate"]),
+                taxable_amount=Decimal(group["taxable_amount"]),
+                vat_amount=Decimal(group["vat_amount"]),
+                exemption_reason=group["exemption_reason"],
+                exemption_code=group["exemption_code"],
+            )
+            for group in snapshot["vat_breakdown"]
+        ),
+    )
+
+
+def _line_rows(invoice: Invoice) -> tuple[list[dict], Totals]:
+    """The lines and totals the invoice shows: as issued, or as drafted."""
+    if invoice.is_issued and invoice.snapshot:
+        snapshot = invoice.snapshot
+        rows = [
+            {
+                "description": line["description"],
+                "quantity": Decimal(line["quantity"]),
+                "unit": UNIT_LABELS.get(SNAPSHOT_UNITS.get(line["unit"], ""), line["unit"]),
+                "unit_price": Decimal(line["unit_price"]),
+                "net_amount": Decimal(line["net_amount"]),
+                "category": CATEGORY_LABELS.get(line["vat_category"], line["vat_category"]),
+                "rate": Decimal(line["vat_rate"]),
+                "exemption_reason": line["exemption_reason"],
+            }
+            for line in snapshot["lines"]
+        ]
+        return rows, _totals_from_snapshot(snapshot)
+    lines = list(invoice.lines.all())
+    rows = [
+        {
+            "description": line.description,
+            "quantity": line.quantity,
+            "unit": line.get_unit_display(),
+            "unit_price": line.unit_price,
+            "net_amount": line.net_amount,
+            "category": line.get_vat_category_display(),
+            "rate": line.vat_rate,
+            "exemption_reason": line.exemption_reason,
+        }
+        for line in lines
+    ]
+    totals = compute_totals(
+        Line(
+            line.quantity,
+            line.unit_price,
+            line.vat_category,
+            line.vat_rate,
+            line.exemption_reason,
+        )
+        for line in lines
+    )
+    return rows, totals
+
+
+def _title(invoice: Invoice) -> str:
+    if invoice.is_credit_note:
+        if invoice.number:
+            return _("Credit note %(number)s") % {"number": invoice.number}
+        return _("Requested credit note")
+    if invoice.number:
+        return _("Invoice %(number)s") % {"number": invoice.number}
+    return _("Draft invoice")
+
+
+def _can_credit(invoice: Invoice) -> bool:
+    return (
+        invoice.is_issued
+        and not invoice.is_credit_note
+        and invoice.status != Invoice.Status.CREDITED
+    )
+
+
+def _detail_context(invoice: Invoice, *, resend_form: ResendForm | None = None) -> dict:
+    rows, totals = _line_rows(invoice)
+    document_list = list(invoice.documents.all())
+    ready = {document.format for document in document_list if document.is_ready}
+    is_invoice = not invoice.is_credit_note
+    return {
+        "invoice": invoice,
+        "title": _title(invoice),
+        "lines": rows,
+        "totals": totals,
+        "vat_rows": _vat_rows(totals),
+        "overdue": invoice.is_overdue(timezone.localdate()),
+        "client_name": invoice.snapshot["buyer"]["name"] if invoice.snapshot else invoice.client,
+        "documents_pending": invoice.is_issued and len(ready) < len(InvoiceDocument.Format),
+        "pdf_ready": InvoiceDocument.Format.PDF in ready,
+        "ubl_ready": InvoiceDocument.Format.UBL in ready,
+        "payments": invoice.payments.all(),
+        "credit_notes": invoice.credit_notes.all() if is_invoice else [],
+        "dispatches": invoice.dispatches.all(),
+        "can_edit": invoice.is_editable and is_invoice,
+        "can_delete": invoice.is_editable,
+        "can_credit": _can_credit(invoice),
+        "resend_form": resend_form or ResendForm(),
+    }
+
+
+@login_required
+def invoice_detail(request, pk: int):
+    """Show an invoice or credit note, with what can be done with it now."""
+    invoice = _get_invoice(request, pk)
+    return render(request, "invoicing/invoice_detail.html", _detail_context(invoice))
+
+
+def _download(request, pk: int, document_format: str):
+    invoice = _get_invoice(request, pk)
+    document = invoice.documents.filter(format=document_format).first()
+    unreadable = False
+    if document is not None and document.is_ready:
+        extension, content_type = DOWNLOADS[document_format]
+        try:
+            handle = document.file.open("rb")
+        except OSError:
+            logger.exception("Invoice document %s cannot be read from storage", document.pk)
+            unreadable = True
+        else:
+            return FileResponse(
+                handle,
+                as_attachment=True,
+                filename=f"{invoice.number}.{extension}",
+                content_type=content_type,
+            )
+    context = {"invoice": invoice, "title": _title(invoice), "unreadable": unreadable}
+    return render(request, "invoicing/document_pending.html", context, status=404)
+
+
+@login_required
+def invoice_pdf(request, pk: int):
+    """Download the invoice's PDF; a page says so while it is being prepared."""
+    return _download(request, pk, InvoiceDocument.Format.PDF)
+
+
+@login_required
+def invoice_ubl(request, pk: int):
+    """Download the invoice's Peppol UBL e-invoice; a page says so while it is being prepared."""
+    return _download(request, pk, InvoiceDocument.Format.UBL)
+
+
+@login_required
+@require_POST
+def invoice_resend(request, pk: int):
+    """Send an issued invoice again by e-mail, to the client or another address."""
+    invoice = _get_invoice(request, pk)
+    form = ResendForm(request.POST)
+    if not form.is_valid():
+        context = _detail_context(invoice, resend_form=form)
+        return render(request, "invoicing/invoice_detail.html", context)
+    try:
+        dispatch = documents.request_resend(
+            invoice=invoice, user=request.user, recipient=form.cleaned_data["recipient"]
+        )
+    except InvoicingError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            _("The invoice will be sent to %(recipient)s.") % {"recipient": dispatch.recipient},
+        )
+    return redirect("invoicing:invoice_detail", pk=invoice.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def invoice_credit(request, pk: int):
+    """Ask staff for a credit note on an issued invoice: all of it, or some lines."""
+    invoice = _get_invoice(request, pk)
+    if not _can_credit(invoice):
+        messages.error(request, _("Only issued invoices can be credited."))
+        return redirect("invoicing:invoice_detail", pk=invoice.pk)
+    is_post = request.method == "POST"
+    form = CreditNoteRequestForm(request.POST if is_post else None)
+    formset = line_formset(
+        request.POST if is_post else None, initial=initial_lines(invoice), extra=0
+    )
+    lines_error = ""
+    if is_post and form.is_valid():
+        full_credit = form.cleaned_data["full_credit"]
+        if full_credit or formset.is_valid():
+            try:
+                credit.request_credit_note(
+                    user=request.user,
+                    invoice=invoice,
+                    reason=form.cleaned_data["reason"],
+                    lines=None if full_credit else formset.line_inputs(),
+                )
+            except InvoicingError as error:
+                if error.field == "lines":
+                    lines_error = error.message
+                else:
+                    _show_error(form, error)
+            else:
+                messages.success(request, _("Credit note requested: staff will issue it."))
+                return redirect("invoicing:invoice_detail", pk=invoice.pk)
+    context = {
+        "invoice": invoice,
+        "title": _title(invoice),
+        "form": form,
+        "formset": formset,
+        "lines_error": lines_error,
+    }
+    return render(request, "invoicing/credit_note_form.html", context)
