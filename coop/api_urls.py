@@ -3,14 +3,18 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from contracts import api as contracts_api
 from invoicing import api as invoicing_api
 from members import api as members_api
+from spaces import api as spaces_api
 
 app_name = "api"
 
 router = SimpleRouter()
 router.register("clients", invoicing_api.ClientViewSet, basename="client")
 router.register("invoices", invoicing_api.InvoiceViewSet, basename="invoice")
+contracts_api.register(router)
+spaces_api.register(router)
 
 urlpatterns = [
     path("me", members_api.MeView.as_view(), name="me"),

@@ -76,6 +76,8 @@ INSTALLED_APPS = [
     "coop",
     "members",
     "invoicing",
+    "contracts",
+    "spaces",
 ]
 
 MIDDLEWARE = [

@@ -3,9 +3,7 @@
 from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.auth.decorators import login_required
 from django.urls import include, path
-from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from coop import views
@@ -16,12 +14,6 @@ from members.views import switch_language
 admin.site.login = secure_admin_login(admin.site.login)
 admin.site.site_header = settings.COOP_NAME
 admin.site.site_title = settings.COOP_NAME
-
-
-def upcoming(name: str):
-    """A navigation entry whose module is not installed yet: an honest empty page."""
-    view = TemplateView.as_view(template_name="upcoming.html", extra_context={"section": name})
-    return path(f"{name}/", login_required(view), name=name)
 
 
 urlpatterns = [
@@ -39,7 +31,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("invoices/", include("invoicing.urls")),
-    upcoming("contracts"),
-    upcoming("payslips"),
-    upcoming("bookings"),
+    path("", include("contracts.urls")),
+    path("", include("spaces.urls")),
 ]

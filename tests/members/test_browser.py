@@ -153,7 +153,7 @@ def test_shares_page_totals(client, member, staff):
 
 def test_upcoming_sections_show_an_empty_state(client, member):
     client.force_login(member.user)
-    for name in ["contracts", "payslips", "bookings"]:
+    for name in ["contracts:index", "contracts:payslips", "spaces:index"]:
         response = client.get(reverse(name))
         assert response.status_code == 200
         assert "being built" in response.content.decode()
