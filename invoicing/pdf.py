@@ -1,0 +1,149 @@
+"""The PDF of an issued invoice or credit note, rendered from its snapshot alone."""
+
+import datetime
+from collections.abc import Callable
+from decimal import ROUND_CEILING, Decimal
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
+from stdnum import iban
+
+from coop.pdf import render_pdf
+from invoicing.payment_qr import epc_qr_png_data_uri
+from invoicing.snapshot import InvoiceSnapshot, LineSnapshot, PartySnapshot, VatGroupSnapshot
+
+TEMPLATE = "invoicing/pdf/invoice.html"
+STYLESHEET = "invoicing/pdf/invoice.css"
+
+# UN/ECE recommendation 20 codes of the units the cooperative invoices, named for a count.
+UNIT_NAMES: dict[str, Callable[[int], Promise]] = {
+    "HUR": lambda count: ngettext_lazy("hour", "hours", count),
+    "DAY": lambda count: ngettext_lazy("day", "days", count),
+    "C62": lambda count: ngettext_lazy("piece", "pieces", count),
+}
+CATEGORY_NAMES = {
+    "S": _("standard rate"),
+    "Z": _("zero rate"),
+    "E": _("exempt"),
+    "AE": _("reverse charge"),
+    "K": _("intra-EU supply"),
+}
+# The VAT Code's wording, printed in both national languages whatever the document's language.
+REVERSE_CHARGE_MENTION = "Autoliquidation / Verlegging van heffing"
+MENTION_TITLES = {
+    "AE": REVERSE_CHARGE_MENTION,
+    "K": _("Intra-Community supply exempt from VAT"),
+    "E": _("Exempt from VAT"),
+}
+
+
+def render_invoice_pdf(snapshot: InvoiceSnapshot) -> bytes:
+    """Render the invoice or credit note to PDF bytes, in the snapshot's language."""
+    return render_pdf(
+        TEMPLATE,
+        invoice_context(snapshot),
+        language=snapshot["language"],
+        stylesheets=[STYLESHEET],
+    )
+
+
+def invoice_context(snapshot: InvoiceSnapshot) -> dict:
+    """Turn the snapshot's strings into the dates, amounts and words the template shows.
+
+    Words are lazy translations: they take the document's language when the template renders.
+    """
+    is_credit_note = snapshot["document_type"] == "credit_note"
+    credited = snapshot["credited_invoice"]
+    return {
+        "snapshot": snapshot,
+        "is_credit_note": is_credit_note,
+        "title": _("Credit note") if is_credit_note else _("Invoice"),
+        "issue_date": _date(snapshot["issue_date"]),
+        "due_date": _date(snapshot["due_date"]),
+        "credited_invoice": credited
+        and {"number": credited["number"], "issue_date": _date(credited["issue_date"])},
+        "seller": _party(snapshot["seller"]),
+        "seller_iban": iban.format(snapshot["seller"]["iban"]),
+        "buyer": _party(snapshot["buyer"]),
+        "lines": [_line(line) for line in snapshot["lines"]],
+        "vat_breakdown": [_vat_group(group) for group in snapshot["vat_breakdown"]],
+        "mentions": _mentions(snapshot["vat_breakdown"]),
+        "totals": {
+            name: Decimal(snapshot["totals"][name])
+            for name in ("tax_exclusive", "vat", "tax_inclusive", "payable")
+        },
+        "payment_qr": epc_qr_png_data_uri(snapshot),
+    }
+
+
+def _date(iso_date: str) -> datetime.date:
+    return datetime.date.fromisoformat(iso_date)
+
+
+def _party(party: PartySnapshot) -> dict:
+    return {
+        **party,
+        "vat_number_display": _vat_number(party["vat_number"]),
+        "enterprise_number_display": _enterprise_number(party["enterprise_number"]),
+    }
+
+
+def _vat_number(vat_number: str) -> str:
+    if vat_number.startswith("BE") and len(vat_number) == 12:
+        return f"BE {_enterprise_number(vat_number[2:])}"
+    return vat_number
+
+
+def _enterprise_number(number: str) -> str:
+    if len(number) != 10:
+        return number
+    return f"{number[:4]}.{number[4:7]}.{number[7:]}"
+
+
+def _line(line: LineSnapshot) -> dict:
+    quantity = Decimal(line["quantity"])
+    return {
+        "description": line["description"],
+        "quantity": quantity,
+        "unit": _unit_name(line["unit"], quantity),
+        "unit_price": Decimal(line["unit_price"]),
+        "net_amount": Decimal(line["net_amount"]),
+        "vat_category": line["vat_category"],
+        "vat_rate": Decimal(line["vat_rate"]),
+    }
+
+
+def _unit_name(code: str, quantity: Decimal) -> Promise | str:
+    if code not in UNIT_NAMES:
+        return code
+    # Plural rules take whole numbers: 1.5 hours is counted as 2.
+    return UNIT_NAMES[code](int(quantity.to_integral_value(ROUND_CEILING)))
+
+
+def _vat_group(group: VatGroupSnapshot) -> dict:
+    return {
+        "category": group["category"],
+        "category_name": CATEGORY_NAMES.get(group["category"], group["category"]),
+        "rate": Decimal(group["rate"]),
+        "taxable_amount": Decimal(group["taxable_amount"]),
+        "vat_amount": Decimal(group["vat_amount"]),
+    }
+
+
+def _mentions(vat_breakdown: list[VatGroupSnapshot]) -> list[dict]:
+    """List the special VAT mentions (reverse charge, exemptions) with their legal basis."""
+    mentions: list[dict] = []
+    for group in vat_breakdown:
+        title = MENTION_TITLES.get(group["category"], "")
+        reason = group["exemption_reason"]
+        if not title and not reason:
+            continue
+        mention = {
+            "title": title,
+            "reason": "" if reason == title else reason,
+            "code": group["exemption_code"],
+        }
+        if mention not in mentions:
+            mentions.append(mention)
+    return mentions
