@@ -303,10 +303,10 @@ def _change_status(
     member = _lock_member(member)
     if member.status not in allowed_from:
         raise MembersError(
-            _("A member who is %(status)s cannot be %(action)s.")
+            _("“%(action)s” is not possible for a member whose status is “%(status)s”.")
             % {
-                "status": member.get_status_display().lower(),
-                "action": MembershipEvent.Kind(kind).label.lower(),
+                "status": member.get_status_display(),
+                "action": MembershipEvent.Kind(kind).label,
             },
             code="invalid_transition",
         )
