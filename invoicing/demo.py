@@ -4,6 +4,7 @@ import datetime
 from decimal import Decimal
 
 from django.utils import timezone
+from django.utils.text import slugify
 
 from invoicing.models import Dispatch, Invoice
 from invoicing.services.clients import create_client
@@ -73,7 +74,7 @@ def seed(context: dict, *, stdout) -> None:
             postal_code=postal_code,
             city=city,
             country=country,
-            email=f"invoices@{name.split()[0].lower()}.example",
+            email=f"invoices@{slugify(name.split()[0])}.example",
             language=language,
             vat_number=vat_number,
         )
