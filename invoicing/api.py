@@ -105,6 +105,7 @@ class DraftSerializer(serializers.Serializer):
     buyer_reference = serializers.CharField(max_length=100, required=False, allow_blank=True)
     notes = serializers.CharField(required=False, allow_blank=True)
     due_date = serializers.DateField(required=False, allow_null=True)
+    supply_date = serializers.DateField(required=False, allow_null=True)
     lines = LineSerializer(many=True, allow_empty=True)
 
 
@@ -131,6 +132,7 @@ class InvoiceSerializer(serializers.ModelSerializer):
             "credited_invoice",
             "issue_date",
             "due_date",
+            "supply_date",
             "buyer_reference",
             "notes",
             "language",
@@ -308,6 +310,7 @@ class InvoiceViewSet(viewsets.ModelViewSet):
             "buyer_reference": data.get("buyer_reference", ""),
             "notes": data.get("notes", ""),
             "due_date": data.get("due_date"),
+            "supply_date": data.get("supply_date"),
             "today": timezone.localdate(),
         }
 

@@ -128,6 +128,12 @@ class DraftForm(forms.Form):
         required=False,
         help_text=_("The client's order or reference number, if they gave you one."),
     )
+    supply_date = forms.DateField(
+        label=_("Date of supply"),
+        required=False,
+        widget=_date_input(),
+        help_text=_("When the work was done, if not today. Invoice by the 15th of the next month."),
+    )
     due_date = forms.DateField(
         label=_("Due date"),
         required=False,

@@ -150,6 +150,12 @@ class Invoice(models.Model):
     number = models.CharField(_("number"), max_length=32, null=True, blank=True, unique=True)
     issue_date = models.DateField(_("issue date"), null=True, blank=True)
     due_date = models.DateField(_("due date"), null=True, blank=True)
+    supply_date = models.DateField(
+        _("date of supply"),
+        null=True,
+        blank=True,
+        help_text=_("When the work was done or the goods delivered, if not on the issue date."),
+    )
     buyer_reference = models.CharField(_("buyer reference"), max_length=100, blank=True)
     notes = models.TextField(_("notes"), blank=True)
     language = models.CharField(

@@ -71,6 +71,7 @@ class InvoiceSnapshot(TypedDict):
     number: str  # "2026-000123", credit notes "NC-2026-000004"
     issue_date: str
     due_date: str
+    supply_date: str  # date of supply when it differs from the issue date, else ""
     language: Literal["fr", "nl", "en"]
     currency: Literal["EUR"]
     buyer_reference: str

@@ -227,10 +227,10 @@ def _add_address(address: etree._Element, party: PartySnapshot) -> None:
 
 
 def _add_intra_eu_delivery(root: etree._Element, snapshot: InvoiceSnapshot) -> None:
-    # BR-IC-11 needs a delivery date (or an invoicing period) and BR-IC-12 the deliver-to country.
-    # The snapshot has no separate date of supply, so the issue date stands for it.
+    # BR-IC-11 needs a delivery date (or an invoicing period) and BR-IC-12 the deliver-to country;
+    # without a separate date of supply, the supply took place on the issue date.
     delivery = _cac(root, "Delivery")
-    _cbc(delivery, "ActualDeliveryDate", snapshot["issue_date"])
+    _cbc(delivery, "ActualDeliveryDate", snapshot.get("supply_date") or snapshot["issue_date"])
     _add_address(_cac(_cac(delivery, "DeliveryLocation"), "Address"), snapshot["buyer"])
 
 

@@ -222,6 +222,7 @@ def _draft_page(request, invoice: Invoice | None = None):
                     buyer_reference=data["buyer_reference"],
                     notes=data["notes"],
                     due_date=data["due_date"],
+                    supply_date=data["supply_date"],
                 )
             except InvoicingError as error:
                 not_saved = True
@@ -247,6 +248,7 @@ def _draft_page(request, invoice: Invoice | None = None):
                     "client": invoice.client_id,
                     "buyer_reference": invoice.buyer_reference,
                     "due_date": invoice.due_date,
+                    "supply_date": invoice.supply_date,
                     "notes": invoice.notes,
                 },
             )

@@ -67,6 +67,7 @@ def request_credit_note(
         client=invoice.client,
         credited_invoice=invoice,
         buyer_reference=invoice.buyer_reference,
+        supply_date=invoice.supply_date,
         notes=reason.strip(),
         language=invoice.language,
         due_date=None,

@@ -202,6 +202,7 @@ def save_draft(
     buyer_reference: str = "",
     notes: str = "",
     due_date: datetime.date | None = None,
+    supply_date: datetime.date | None = None,
 ) -> Invoice:
     """Create or replace a draft invoice with its lines and freshly computed totals."""
     _check_activity(user, activity)
@@ -220,7 +221,14 @@ def save_draft(
         raise InvoicingError(
             _("The due date cannot be in the past."), code="due_date", field="due_date"
         )
+    if supply_date is not None and supply_date > today + datetime.timedelta(days=366):
+        raise InvoicingError(
+            _("The date of supply is too far in the future."),
+            code="supply_date",
+            field="supply_date",
+        )
     fields = {
+        "supply_date": supply_date,
         "activity": activity,
         "client": client,
         "buyer_reference": buyer_reference.strip()[:100],

@@ -74,6 +74,11 @@ def build_snapshot(invoice: Invoice) -> InvoiceSnapshot:
         "number": invoice.number,
         "issue_date": invoice.issue_date.isoformat(),
         "due_date": invoice.due_date.isoformat(),
+        "supply_date": (
+            invoice.supply_date.isoformat()
+            if invoice.supply_date and invoice.supply_date != invoice.issue_date
+            else ""
+        ),
         "language": invoice.language,
         "currency": "EUR",
         "buyer_reference": invoice.buyer_reference,

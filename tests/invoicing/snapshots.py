@@ -103,6 +103,7 @@ def make_snapshot(
         "number": number,
         "issue_date": "2026-03-02",
         "due_date": "2026-04-01",
+        "supply_date": "",
         "language": language,
         "currency": "EUR",
         "buyer_reference": "PO-2026-77",

@@ -260,3 +260,52 @@ def test_suspended_member_cannot_submit_an_existing_draft(draft, staff, no_revie
     assert error.value.code == "member_not_active"
     draft.refresh_from_db()
     assert (draft.status, draft.number) == ("draft", None)
+
+
+def test_date_of_supply_is_frozen_in_the_snapshot_pdf_and_ubl(
+    member, activity, french_client, no_review
+):
+    from invoicing.pdf import render_invoice_pdf
+    from invoicing.ubl import build_ubl
+
+    draft = make_draft(
+        member,
+        activity,
+        french_client,
+        [line(vat_category="K", vat_rate=Decimal("0"))],
+        supply_date=TODAY - days(20),
+    )
+    invoice = submit_invoice(user=member.user, invoice=draft, today=TODAY, now=NOW)
+    assert invoice.snapshot["supply_date"] == "2026-02-10"
+    assert b"<cbc:ActualDeliveryDate>2026-02-10</cbc:ActualDeliveryDate>" in build_ubl(
+        invoice.snapshot
+    )
+    import pypdfium2
+
+    pdf = pypdfium2.PdfDocument(render_invoice_pdf(invoice.snapshot))
+    text = pdf[0].get_textpage().get_text_range()
+    assert "Date of supply" in text and "10 February 2026" in text
+    with (
+        pytest.raises(DatabaseError, match="issued invoice"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            "UPDATE invoicing_invoice SET supply_date = NULL WHERE id = %s", [invoice.pk]
+        )
+
+
+def test_supply_on_the_issue_date_is_not_repeated(draft, no_review):
+    from invoicing.services.drafts import save_draft
+
+    save_draft(
+        user=draft.created_by,
+        invoice=draft,
+        activity=draft.activity,
+        client=draft.client,
+        lines=[line()],
+        today=TODAY,
+        supply_date=TODAY,
+    )
+    invoice = submit_invoice(user=draft.created_by, invoice=draft, today=TODAY, now=NOW)
+    assert invoice.snapshot["supply_date"] == ""
