@@ -189,7 +189,8 @@ class ClientViewSet(
         if getattr(self, "swagger_fake_view", False):
             return Client.objects.none()
         queryset = selectors.clients_visible_to(self.request.user)
-        search = self.request.query_params.get("search", "").strip()
+        # PostgreSQL text cannot hold NUL characters: drop them rather than fail.
+        search = self.request.query_params.get("search", "").replace("\x00", "").strip()
         if search:
             queryset = queryset.filter(name__icontains=search) | queryset.filter(
                 vat_number__icontains=search.replace(" ", "").replace(".", "")

@@ -82,6 +82,12 @@ def test_invalid_vat_number_is_a_400_with_a_message(member):
     assert Client.objects.count() == 0
 
 
+def test_client_search_survives_odd_input(member, belgian_client):
+    api = api_for(member.user)
+    assert api.get("/api/v1/clients/", {"search": "Gal\x00"}).json()["count"] == 1
+    assert api.get("/api/v1/clients/", {"search": "1000.000.021"}).json()["count"] == 1
+
+
 def test_clients_are_scoped(member, other_member, belgian_client):
     assert api_for(other_member.user).get("/api/v1/clients/").json()["count"] == 0
     assert (
