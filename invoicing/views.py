@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from coop.errors import CoopError
+from coop.forms import add_service_error
 from invoicing import selectors
 from invoicing.calculation import Line, Totals, VatGroup, compute_totals
 from invoicing.errors import InvoicingError
@@ -52,11 +52,6 @@ DOWNLOADS: dict[str, tuple[str, str]] = {
 def _require_member_or_staff(request) -> None:
     if not (request.user.is_staff or hasattr(request.user, "member")):
         raise Http404(_("You have no member profile yet."))
-
-
-def _show_error(form, error: CoopError) -> None:
-    field = error.field if error.field in form.fields else None
-    form.add_error(field, error.message)
 
 
 def _get_invoice(request, pk: int) -> Invoice:
@@ -98,7 +93,7 @@ def client_create(request):
         try:
             client, created = client_services.create_client(user=request.user, **form.cleaned_data)
         except InvoicingError as error:
-            _show_error(form, error)
+            add_service_error(form, error)
         else:
             if created:
                 messages.success(request, _("Client “%(name)s” added.") % {"name": client.name})
@@ -127,7 +122,7 @@ def client_edit(request, pk: int):
         try:
             client = client_services.update_client(client=client, **form.cleaned_data)
         except InvoicingError as error:
-            _show_error(form, error)
+            add_service_error(form, error)
         else:
             messages.success(request, _("Client “%(name)s” saved.") % {"name": client.name})
             return redirect("invoicing:client_list")
@@ -229,7 +224,7 @@ def _draft_page(request, invoice: Invoice | None = None):
                 if error.field == "lines":
                     lines_error = error.message
                 else:
-                    _show_error(form, error)
+                    add_service_error(form, error)
             else:
                 messages.success(request, _("Draft saved. Check it, then submit it."))
                 return redirect("invoicing:invoice_detail", pk=invoice.pk)
@@ -568,7 +563,7 @@ def invoice_credit(request, pk: int):
                 if error.field == "lines":
                     lines_error = error.message
                 else:
-                    _show_error(form, error)
+                    add_service_error(form, error)
             else:
                 messages.success(request, _("Credit note requested: staff will issue it."))
                 return redirect("invoicing:invoice_detail", pk=invoice.pk)

@@ -13,16 +13,12 @@ from django.views.i18n import set_language
 from rest_framework.authtoken.models import Token
 
 from coop.errors import CoopError
+from coop.forms import add_service_error
 from members import selectors, services
 from members.forms import ActivityForm, MembershipApplicationForm, ProfileForm
 from members.models import Member
 
 LEDGER_PAGE_SIZE = 25
-
-
-def _show_error(form, error: CoopError) -> None:
-    field = error.field if error.field in form.fields else None
-    form.add_error(field, error.message)
 
 
 def _require_member(request) -> Member:
@@ -74,7 +70,7 @@ def activity_create(request):
                 description=form.cleaned_data["description"],
             )
         except CoopError as error:
-            _show_error(form, error)
+            add_service_error(form, error)
         else:
             messages.success(request, _("Activity “%(name)s” opened.") % {"name": activity.name})
             return redirect("members:activity_detail", pk=activity.pk)
@@ -109,7 +105,7 @@ def apply(request):
                 today=timezone.localdate(),
             )
         except CoopError as error:
-            _show_error(form, error)
+            add_service_error(form, error)
         else:
             messages.success(
                 request,
@@ -146,7 +142,7 @@ def profile_edit(request):
         try:
             services.update_profile(member=member, **data)
         except CoopError as error:
-            _show_error(form, error)
+            add_service_error(form, error)
         else:
             messages.success(request, _("Your profile was saved."))
             response = redirect("members:profile")
