@@ -1,5 +1,334 @@
-"""REST API of this app; ``register`` adds its viewsets to the version 1 router."""
+"""REST API of contracts, payslips and the salary simulator, scoped to the requesting user.
+
+``register`` adds this app's viewsets to the version 1 router.
+"""
+
+from decimal import Decimal
+
+from django.http import FileResponse, Http404
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from contracts import selectors
+from contracts.models import Contract, ContractEvent, ContractWorker, Payslip, TaxProfile, WorkDay
+from contracts.parameters import load_parameters
+from contracts.payroll import TaxSituation, simulate
+from contracts.services import contracts as services
+from contracts.services.contracts import DayInput, WorkerInput
+from coop.documents import DocumentStatus
+from members.api import IsMemberOrStaff
+from members.models import Member
+from members.selectors import activities_visible_to
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+
+
+def described_choices(field: serializers.ChoiceField) -> serializers.ChoiceField:
+    """Document the choices in the field's description instead of as one more enum.
+
+    The schema's enum components are named by field: the contract's kinds and statuses
+    appear under several names ("kind" in requests, "from_status"…), and another enum for
+    them would collide with the other apps' "kind" and "status".
+    """
+    schema = {"type": "string", "description": " | ".join(str(key) for key in field.choices)}
+    field_class = extend_schema_field(schema)(type("DescribedChoiceField", (type(field),), {}))
+    return field_class(*field._args, **field._kwargs)
+
+
+class DaySerializer(serializers.Serializer):
+    date = serializers.DateField()
+    portion = serializers.ChoiceField(choices=WorkDay.Portion.choices, default="1.0")
+
+
+class WorkerInSerializer(serializers.Serializer):
+    member = serializers.IntegerField()
+    daily_wage = serializers.DecimalField(**MONEY)
+    days = DaySerializer(many=True)
+
+
+class ContractInSerializer(serializers.Serializer):
+    activity = serializers.IntegerField()
+    client = serializers.IntegerField(required=False, allow_null=True)
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True)
+    place = serializers.CharField(max_length=200)
+    kind = described_choices(serializers.ChoiceField(choices=Contract.Kind.choices))
+    amount_to_invoice = serializers.DecimalField(**MONEY)
+    workers = WorkerInSerializer(many=True)
+
+
+class WorkerOutSerializer(serializers.ModelSerializer):
+    member_name = serializers.CharField(source="member.legal_name", read_only=True)
+    days = DaySerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ContractWorker
+        fields = ["member", "member_name", "daily_wage", "planned_employer_cost", "days"]
+
+
+class EventSerializer(serializers.ModelSerializer):
+    from_status = described_choices(
+        serializers.ChoiceField(choices=Contract.Status.choices, read_only=True)
+    )
+    to_status = described_choices(
+        serializers.ChoiceField(choices=Contract.Status.choices, read_only=True)
+    )
+
+    class Meta:
+        model = ContractEvent
+        fields = ["from_status", "to_status", "reason", "created_at"]
+
+
+class ContractSerializer(serializers.ModelSerializer):
+    reference = serializers.CharField(read_only=True)
+    workers = WorkerOutSerializer(many=True, read_only=True)
+    history = EventSerializer(source="events", many=True, read_only=True)
+
+    class Meta:
+        model = Contract
+        fields = [
+            "pk",
+            "reference",
+            "status",
+            "activity",
+            "client",
+            "title",
+            "description",
+            "place",
+            "kind",
+            "amount_to_invoice",
+            "first_work_day",
+            "last_work_day",
+            "invoice",
+            "workers",
+            "history",
+        ]
+        read_only_fields = fields
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500)
+
+
+class ContractViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The user's contracts: record, change, submit, cancel, invoice."""
+
+    serializer_class = ContractSerializer
+    permission_classes = [IsMemberOrStaff]
+    http_method_names = ["get", "post", "put", "head", "options"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Contract.objects.none()
+        return selectors.contract_with_details(
+            selectors.contracts_visible_to(self.request.user)
+        ).order_by("-first_work_day", "-pk")
+
+    def _arguments(self, request) -> dict:
+        from invoicing.selectors import clients_visible_to
+
+        serializer = ContractInSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        activity = activities_visible_to(request.user).filter(pk=data["activity"]).first()
+        if activity is None:
+            raise serializers.ValidationError({"activity": [_("Unknown Activity.")]})
+        client = None
+        if data.get("client") is not None:
+            client = clients_visible_to(request.user).filter(pk=data["client"]).first()
+            if client is None:
+                raise serializers.ValidationError({"client": [_("Unknown client.")]})
+        members = Member.objects.in_bulk([worker["member"] for worker in data["workers"]])
+        workers = []
+        for worker in data["workers"]:
+            if worker["member"] not in members:
+                raise serializers.ValidationError({"workers": [_("Unknown member.")]})
+            workers.append(
+                WorkerInput(
+                    member=members[worker["member"]],
+                    daily_wage=worker["daily_wage"],
+                    days=[
+                        DayInput(date=day["date"], portion=day["portion"]) for day in worker["days"]
+                    ],
+                )
+            )
+        return {
+            "user": request.user,
+            "activity": activity,
+            "client": client,
+            "title": data["title"],
+            "description": data.get("description", ""),
+            "place": data["place"],
+            "kind": data["kind"],
+            "amount_to_invoice": data["amount_to_invoice"],
+            "workers": workers,
+            "today": timezone.localdate(),
+        }
+
+    def _answer(self, contract: Contract, *, code=status.HTTP_200_OK) -> Response:
+        contract = self.get_queryset().get(pk=contract.pk)
+        return Response(self.get_serializer(contract).data, status=code)
+
+    @extend_schema(request=ContractInSerializer, responses={201: ContractSerializer})
+    def create(self, request, *args, **kwargs):
+        contract = services.save_contract(**self._arguments(request))
+        return self._answer(contract, code=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ContractInSerializer, responses={200: ContractSerializer})
+    def update(self, request, *args, **kwargs):
+        contract = self.get_object()
+        contract = services.save_contract(contract=contract, **self._arguments(request))
+        return self._answer(contract)
+
+    @extend_schema(request=None, responses={200: ContractSerializer})
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        """Send the contract to staff for approval."""
+        contract = services.submit_contract(
+            user=request.user, contract=self.get_object(), today=timezone.localdate()
+        )
+        return self._answer(contract)
+
+    @extend_schema(request=ReasonSerializer, responses={200: ContractSerializer})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Cancel the contract before its work starts."""
+        serializer = ReasonSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        contract = services.cancel_contract(
+            user=request.user,
+            contract=self.get_object(),
+            reason=serializer.validated_data["reason"],
+            today=timezone.localdate(),
+        )
+        return self._answer(contract)
+
+    @extend_schema(request=None, responses={201: ContractSerializer})
+    @action(detail=True, methods=["post"])
+    def invoice(self, request, pk=None):
+        """Draft the contract's invoice (see the invoices endpoint to submit it)."""
+        contract = self.get_object()
+        services.create_invoice_from_contract(
+            user=request.user, contract=contract, today=timezone.localdate()
+        )
+        return self._answer(contract, code=status.HTTP_201_CREATED)
+
+
+class PayslipSerializer(serializers.ModelSerializer):
+    reference = serializers.CharField(read_only=True)
+    contract = serializers.IntegerField(source="worker.contract_id", read_only=True)
+    pdf_ready = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Payslip
+        fields = [
+            "pk",
+            "reference",
+            "kind",
+            "contract",
+            "activity",
+            "pay_date",
+            "days",
+            "gross",
+            "personal_onss",
+            "work_bonus",
+            "taxable",
+            "withholding_tax",
+            "special_contribution",
+            "expenses",
+            "net",
+            "employer_cost",
+            "pdf_ready",
+        ]
+        read_only_fields = fields
+
+    def get_pdf_ready(self, payslip: Payslip) -> bool:
+        return payslip.status == DocumentStatus.READY
+
+
+class PayslipViewSet(viewsets.ReadOnlyModelViewSet):
+    """The user's own payslips."""
+
+    serializer_class = PayslipSerializer
+    permission_classes = [IsMemberOrStaff]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Payslip.objects.none()
+        return selectors.payslips_visible_to(self.request.user).order_by("-pay_date", "-pk")
+
+    @extend_schema(responses={(200, "application/pdf"): bytes})
+    @action(detail=True, methods=["get"])
+    def pdf(self, request, pk=None):
+        """Download the payslip's PDF (404 while it is being prepared)."""
+        payslip = self.get_object()
+        if payslip.status != DocumentStatus.READY:
+            raise Http404(_("This payslip is being prepared."))
+        return FileResponse(
+            payslip.file.open("rb"),
+            as_attachment=True,
+            filename=f"{payslip.reference}.pdf",
+            content_type="application/pdf",
+        )
+
+
+class SimulationInSerializer(serializers.Serializer):
+    invoice_excl_vat = serializers.DecimalField(**MONEY, min_value=0)
+    expenses = serializers.DecimalField(**MONEY, min_value=0, default=Decimal("0.00"))
+    kind = described_choices(
+        serializers.ChoiceField(choices=Contract.Kind.choices, default="artistic")
+    )
+    household = serializers.ChoiceField(choices=TaxProfile.Household.choices, default="single")
+    children = serializers.IntegerField(min_value=0, max_value=20, default=0)
+
+
+class SimulationSerializer(serializers.Serializer):
+    invoice_excl_vat = serializers.DecimalField(**MONEY)
+    fee = serializers.DecimalField(**MONEY)
+    expenses = serializers.DecimalField(**MONEY)
+    budget = serializers.DecimalField(**MONEY)
+    employer_cost = serializers.DecimalField(**MONEY, source="payslip.employer_cost")
+    gross = serializers.DecimalField(**MONEY, source="payslip.gross")
+    personal_onss = serializers.DecimalField(**MONEY, source="payslip.personal_onss")
+    work_bonus = serializers.DecimalField(**MONEY, source="payslip.work_bonus")
+    withholding_tax = serializers.DecimalField(**MONEY, source="payslip.withholding_tax")
+    special_contribution = serializers.DecimalField(**MONEY, source="payslip.special_contribution")
+    net = serializers.DecimalField(**MONEY, source="payslip.net")
+
+
+class SalarySimulationViewSet(viewsets.GenericViewSet):
+    """From an invoice amount to the net salary, with the payroll engine."""
+
+    permission_classes = [IsMemberOrStaff]
+    serializer_class = SimulationSerializer
+
+    @extend_schema(request=SimulationInSerializer, responses={200: SimulationSerializer})
+    def create(self, request):
+        given = SimulationInSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        data = given.validated_data
+        result = simulate(
+            invoice_excl_vat=data["invoice_excl_vat"],
+            expenses=data["expenses"],
+            is_artistic=data["kind"] == Contract.Kind.ARTISTIC,
+            parameters=load_parameters(timezone.localdate()),
+            situation=TaxSituation(household=data["household"], children=data["children"]),
+        )
+        return Response(SimulationSerializer(result).data)
 
 
 def register(router) -> None:
     """Add this app's viewsets to the API router."""
+    router.register("contracts", ContractViewSet, basename="contract")
+    router.register("payslips", PayslipViewSet, basename="payslip")
+    router.register("salary-simulations", SalarySimulationViewSet, basename="salary-simulation")

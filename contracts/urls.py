@@ -6,5 +6,16 @@ app_name = "contracts"
 
 urlpatterns = [
     path("contracts/", views.index, name="index"),
+    path("contracts/new/", views.contract_create, name="create"),
+    path("contracts/simulator/", views.simulator, name="simulator"),
+    path("contracts/<int:pk>/", views.contract_detail, name="detail"),
+    path("contracts/<int:pk>/edit/", views.contract_edit, name="edit"),
+    path("contracts/<int:pk>/submit/", views.contract_submit, name="submit"),
+    path("contracts/<int:pk>/cancel/", views.contract_cancel, name="cancel"),
+    path("contracts/<int:pk>/invoice/", views.contract_invoice, name="invoice"),
+    path("contracts/<int:pk>/attachments/", views.attachment_add, name="attachment-add"),
+    path("contracts/attachments/<int:pk>/", views.attachment_download, name="attachment-download"),
     path("payslips/", views.payslips, name="payslips"),
+    path("payslips/expenses/", views.expense_claims, name="expenses"),
+    path("payslips/<int:pk>/pdf/", views.payslip_download, name="payslip-download"),
 ]

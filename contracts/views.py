@@ -1,16 +1,350 @@
-"""Member pages for contracts, payslips and expense claims."""
+"""Member pages for contracts, payslips and the salary simulator."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from contracts import selectors
+from contracts.errors import ContractsError
+from contracts.forms import (
+    AttachmentForm,
+    ContractForm,
+    ExpenseClaimForm,
+    ReasonForm,
+    SimulatorForm,
+    WorkerFormSet,
+    days_text,
+)
+from contracts.models import Contract
+from contracts.parameters import load_parameters
+from contracts.payroll import TaxSituation, simulate
+from contracts.services import contracts as services
+from contracts.services import expenses
+from coop.documents import DocumentStatus
+from coop.errors import CoopError
+from members.models import Member
+from members.selectors import activities_visible_to
+
+PAGE_SIZE = 25
+
+
+def _show_error(form, error: CoopError) -> None:
+    field = error.field if error.field in form.fields else None
+    form.add_error(field, error.message)
+
+
+def _get_contract(request, pk: int) -> Contract:
+    return get_object_or_404(selectors.contracts_visible_to(request.user), pk=pk)
+
+
+def _form_choices(user):
+    from invoicing.selectors import clients_visible_to
+
+    activities = activities_visible_to(user).filter(owner__status=Member.Status.ACTIVE)
+    members = (
+        Member.objects.filter(
+            Q(activities__in=activities.values("pk"))
+            | Q(shared_activities__in=activities.values("pk")),
+            status=Member.Status.ACTIVE,
+        )
+        .distinct()
+        .order_by("legal_name")
+    )
+    return activities, clients_visible_to(user).order_by("name"), members
 
 
 @login_required
 def index(request):
-    """The member's contracts (being built)."""
-    return render(request, "upcoming.html", {"section": "contracts"})
+    """The user's contracts, newest work first, filtered by status."""
+    contracts = selectors.contracts_visible_to(request.user).order_by("-first_work_day", "-pk")
+    status = request.GET.get("status", "")
+    if status in Contract.Status.values:
+        contracts = contracts.filter(status=status)
+    page = Paginator(contracts, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "contracts/contract_list.html",
+        {
+            "contracts": page,
+            "page": page,
+            "statuses": Contract.Status.choices,
+            "status": status,
+        },
+    )
+
+
+def _save(request, contract: Contract | None):
+    activities, clients, members = _form_choices(request.user)
+    if contract is None:
+        initial, workers_initial = {}, []
+        if hasattr(request.user, "member"):
+            workers_initial = [{"member": request.user.member}]
+    else:
+        initial = {
+            "activity": contract.activity,
+            "client": contract.client,
+            "title": contract.title,
+            "description": contract.description,
+            "place": contract.place,
+            "kind": contract.kind,
+            "amount_to_invoice": contract.amount_to_invoice,
+        }
+        workers_initial = [
+            {"member": worker.member, "daily_wage": worker.daily_wage, "days": days_text(worker)}
+            for worker in contract.workers.prefetch_related("days").select_related("member")
+        ]
+    data = request.POST if request.method == "POST" else None
+    form = ContractForm(data, initial=initial, activities=activities, clients=clients)
+    formset = WorkerFormSet(
+        data, initial=workers_initial, prefix="workers", form_kwargs={"members": members}
+    )
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        try:
+            saved = services.save_contract(
+                user=request.user,
+                contract=contract,
+                workers=formset.inputs(),
+                today=timezone.localdate(),
+                **form.cleaned_data,
+            )
+        except ContractsError as error:
+            _show_error(form, error)
+        else:
+            messages.success(request, _("Contract saved. Submit it for approval when ready."))
+            return redirect("contracts:detail", saved.pk)
+    return render(
+        request,
+        "contracts/contract_form.html",
+        {"form": form, "formset": formset, "contract": contract},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def contract_create(request):
+    """Record a new contract as a draft."""
+    if not hasattr(request.user, "member"):
+        raise Http404(_("You have no member profile yet."))
+    return _save(request, None)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def contract_edit(request, pk: int):
+    """Change a draft, or a contract sent back for changes."""
+    contract = _get_contract(request, pk)
+    if not contract.is_editable:
+        messages.error(request, _("This contract can no longer be edited."))
+        return redirect("contracts:detail", contract.pk)
+    return _save(request, contract)
+
+
+@login_required
+def contract_detail(request, pk: int):
+    """A contract with its workers, days, declarations, attachments and history."""
+    contract = get_object_or_404(
+        selectors.contract_with_details(selectors.contracts_visible_to(request.user)), pk=pk
+    )
+    return render(
+        request,
+        "contracts/contract_detail.html",
+        {
+            "contract": contract,
+            "cancel_form": ReasonForm(),
+            "attachment_form": AttachmentForm(),
+            "can_cancel": contract.status
+            in (
+                Contract.Status.DRAFT,
+                Contract.Status.SUBMITTED,
+                Contract.Status.CHANGES_REQUESTED,
+                Contract.Status.APPROVED,
+            ),
+            "can_invoice": contract.client_id
+            and not contract.invoice_id
+            and contract.status
+            in (Contract.Status.APPROVED, Contract.Status.IN_PROGRESS, Contract.Status.COMPLETED),
+        },
+    )
+
+
+def _act(request, pk: int, action, success: str):
+    contract = _get_contract(request, pk)
+    try:
+        action(contract)
+    except ContractsError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, success)
+    return redirect("contracts:detail", contract.pk)
+
+
+@login_required
+@require_POST
+def contract_submit(request, pk: int):
+    """Send the contract to staff for approval."""
+    return _act(
+        request,
+        pk,
+        lambda contract: services.submit_contract(
+            user=request.user, contract=contract, today=timezone.localdate()
+        ),
+        _("Contract submitted: staff will check it before the first work day."),
+    )
+
+
+@login_required
+@require_POST
+def contract_cancel(request, pk: int):
+    """Cancel the contract (with a reason) before work starts."""
+    form = ReasonForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    return _act(
+        request,
+        pk,
+        lambda contract: services.cancel_contract(
+            user=request.user, contract=contract, reason=reason, today=timezone.localdate()
+        ),
+        _("Contract cancelled."),
+    )
+
+
+@login_required
+@require_POST
+def contract_invoice(request, pk: int):
+    """Draft the contract's invoice and open it."""
+    contract = _get_contract(request, pk)
+    try:
+        invoice = services.create_invoice_from_contract(
+            user=request.user, contract=contract, today=timezone.localdate()
+        )
+    except CoopError as error:
+        messages.error(request, error.message)
+        return redirect("contracts:detail", contract.pk)
+    messages.success(request, _("Invoice drafted from the contract: check it and submit it."))
+    return redirect("invoicing:invoice_detail", invoice.pk)
+
+
+@login_required
+@require_POST
+def attachment_add(request, pk: int):
+    """Attach a signed quote."""
+    contract = _get_contract(request, pk)
+    form = AttachmentForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, _("Choose a file to upload."))
+        return redirect("contracts:detail", contract.pk)
+    try:
+        services.add_attachment(
+            user=request.user, contract=contract, upload=form.cleaned_data["file"]
+        )
+    except ContractsError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Document attached."))
+    return redirect("contracts:detail", contract.pk)
+
+
+@login_required
+def attachment_download(request, pk: int):
+    attachment = get_object_or_404(selectors.attachments_visible_to(request.user), pk=pk)
+    return FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=str(attachment),
+        content_type=attachment.content_type,
+    )
 
 
 @login_required
 def payslips(request):
-    """The member's payslips (being built)."""
-    return render(request, "upcoming.html", {"section": "payslips"})
+    """The user's payslips, newest first."""
+    page = Paginator(
+        selectors.payslips_visible_to(request.user).order_by("-pay_date", "-pk"), PAGE_SIZE
+    ).get_page(request.GET.get("page"))
+    return render(request, "contracts/payslip_list.html", {"payslips": page, "page": page})
+
+
+@login_required
+def payslip_download(request, pk: int):
+    payslip = get_object_or_404(selectors.payslips_visible_to(request.user), pk=pk)
+    if payslip.status != DocumentStatus.READY:
+        messages.info(request, _("This payslip is being prepared; try again in a minute."))
+        return redirect("contracts:payslips")
+    return FileResponse(
+        payslip.file.open("rb"),
+        as_attachment=True,
+        filename=f"{payslip.reference}.pdf",
+        content_type="application/pdf",
+    )
+
+
+@login_required
+def simulator(request):
+    """From an invoice amount to the net salary, with the payroll engine itself."""
+    form = SimulatorForm(request.GET or None)
+    result = None
+    error = None
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            parameters = load_parameters(timezone.localdate())
+        except ContractsError as problem:
+            error = problem.message
+        else:
+            result = simulate(
+                invoice_excl_vat=data["invoice_excl_vat"],
+                expenses=data["expenses"],
+                is_artistic=data["kind"] == Contract.Kind.ARTISTIC,
+                parameters=parameters,
+                situation=TaxSituation(household=data["household"], children=data["children"]),
+            )
+    return render(
+        request,
+        "contracts/simulator.html",
+        {"form": form, "result": result, "error": error},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def expense_claims(request):
+    """The user's expense claims, and a form to claim a receipt."""
+    activities = activities_visible_to(request.user).filter(owner__status=Member.Status.ACTIVE)
+    form = ExpenseClaimForm(request.POST or None, request.FILES or None, activities=activities)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            expenses.submit_expense_claim(
+                user=request.user,
+                activity=data["activity"],
+                description=data["description"],
+                receipts=[
+                    expenses.ReceiptInput(
+                        upload=data["receipt"],
+                        description=data["receipt_description"],
+                        spent_on=data["spent_on"],
+                        amount=data["amount"],
+                        vat=data["vat"],
+                    )
+                ],
+                today=timezone.localdate(),
+            )
+        except ContractsError as error:
+            _show_error(form, error)
+        else:
+            messages.success(
+                request,
+                _("Claim sent: once staff approve it, it is paid with your next salary."),
+            )
+            return redirect("contracts:expenses")
+    claims = selectors.expense_claims_visible_to(request.user).order_by("-created_at", "-pk")
+    page = Paginator(claims, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request, "contracts/expense_claims.html", {"form": form, "claims": page, "page": page}
+    )

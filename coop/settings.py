@@ -309,6 +309,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "invoicing.tasks.send_payment_reminders_task",
         "schedule": crontab(hour=8, minute=0),
     },
+    "advance-contracts": {
+        "task": "contracts.tasks.advance_contracts_task",
+        "schedule": crontab(hour=0, minute=30),
+    },
+    "sweep-pending-payslips": {
+        "task": "contracts.tasks.sweep_pending_payslips_task",
+        "schedule": 15 * 60,
+    },
+    "charge-lease-rent": {
+        "task": "spaces.tasks.charge_leases_task",
+        "schedule": crontab(hour=6, minute=0),
+    },
     "sweep-pending-invoice-documents": {
         "task": "invoicing.tasks.sweep_pending_documents_task",
         "schedule": 10 * 60,

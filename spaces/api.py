@@ -1,5 +1,363 @@
-"""REST API of this app; ``register`` adds its viewsets to the version 1 router."""
+"""REST API of rooms and bookings; ``register`` adds its viewsets to the version 1 router.
+
+Members see rooms, free/busy times (never who booked) and their own bookings; space managers
+see and act on every booking.
+"""
+
+import datetime
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from invoicing.models import Client
+from members.models import Activity
+from spaces import selectors, services
+from spaces.errors import BookingError
+from spaces.models import Booking, BookingSeries, Room, RoomPrice, Site
+
+
+class IsMemberOrSpaceManager(permissions.BasePermission):
+    """Let in cooperative members, space managers and staff."""
+
+    message = _("Only members and space managers can use this endpoint.")
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        return hasattr(user, "member") or selectors.is_space_manager(user)
+
+
+class SiteSerializer(serializers.ModelSerializer):
+    opening_hours = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Site
+        fields = ["pk", "name", "street", "postal_code", "city", "time_zone", "opening_hours"]
+        read_only_fields = fields
+
+    def get_opening_hours(self, site: Site) -> list[dict]:
+        return [
+            {
+                "weekday": row.weekday,
+                "opens_at": row.opens_at.strftime("%H:%M"),
+                "closes_at": row.closes_at.strftime("%H:%M"),
+            }
+            for row in site.opening_hours.all()
+        ]
+
+
+class PriceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RoomPrice
+        fields = ["tier", "per_hour", "per_half_day", "per_day", "per_month"]
+        read_only_fields = fields
+
+
+class RoomSerializer(serializers.ModelSerializer):
+    prices = PriceSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Room
+        fields = [
+            "pk",
+            "site",
+            "name",
+            "kind",
+            "area_m2",
+            "capacity",
+            "floor",
+            "amenities",
+            "accessibility_notes",
+            "is_bookable",
+            "slot_minutes",
+            "min_duration_minutes",
+            "max_duration_minutes",
+            "buffer_before_minutes",
+            "buffer_after_minutes",
+            "lead_time_minutes",
+            "horizon_days",
+            "requires_approval",
+            "cancellation_notice_hours",
+            "cancellation_fee_percent",
+            "prices",
+        ]
+        read_only_fields = fields
+
+
+class BusySerializer(serializers.Serializer):
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+
+
+class SearchSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    start_time = serializers.TimeField()
+    duration_minutes = serializers.IntegerField(min_value=1, max_value=24 * 60)
+    capacity = serializers.IntegerField(min_value=1, required=False)
+    kind = serializers.ChoiceField(choices=Room.Kind.choices, required=False)
+    site = serializers.IntegerField(required=False)
+
+
+class BookingSerializer(serializers.ModelSerializer):
+    start = serializers.DateTimeField(read_only=True)
+    end = serializers.DateTimeField(read_only=True)
+    booker = serializers.CharField(source="booker_name", read_only=True)
+
+    class Meta:
+        model = Booking
+        fields = [
+            "pk",
+            "room",
+            "title",
+            "start",
+            "end",
+            "state",
+            "booker",
+            "activity",
+            "organisation",
+            "series",
+            "tier",
+            "price_excl_vat",
+            "vat_rate",
+            "vat_amount",
+            "price_incl_vat",
+            "cancellation_fee",
+            "refunded_amount",
+            "state_reason",
+            "invoice",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class BookingCreateSerializer(serializers.Serializer):
+    room = serializers.IntegerField()
+    title = serializers.CharField(max_length=200)
+    date = serializers.DateField(help_text=_("On the site's wall clock (Europe/Brussels)."))
+    start_time = serializers.TimeField()
+    end_time = serializers.TimeField()
+    activity = serializers.IntegerField(required=False)
+    organisation = serializers.IntegerField(required=False, help_text=_("Managers only."))
+    contact_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    contact_email = serializers.EmailField(required=False, allow_blank=True)
+    contact_phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    repeat = serializers.ChoiceField(choices=BookingSeries.Frequency.choices, required=False)
+    until = serializers.DateField(required=False)
+    count = serializers.IntegerField(required=False, min_value=1)
+    book_free_only = serializers.BooleanField(default=False)
+
+
+class CancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    waive_fee = serializers.BooleanField(default=False)
+    rest_of_series = serializers.BooleanField(default=False)
+
+
+class RefuseSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=255)
+
+
+class SiteViewSet(viewsets.ReadOnlyModelViewSet):
+    """Sites with their opening hours."""
+
+    serializer_class = SiteSerializer
+    permission_classes = [IsMemberOrSpaceManager]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Site.objects.none()
+        return selectors.sites_visible_to(self.request.user).prefetch_related("opening_hours")
+
+
+class RoomViewSet(viewsets.ReadOnlyModelViewSet):
+    """Rooms with their rules and prices; free/busy times and a search for free rooms."""
+
+    serializer_class = RoomSerializer
+    permission_classes = [IsMemberOrSpaceManager]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Room.objects.none()
+        return selectors.rooms_visible_to(self.request.user).order_by("site", "floor", "name")
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("start", OpenApiTypes.DATETIME, required=True),
+            OpenApiParameter("end", OpenApiTypes.DATETIME, required=True),
+        ],
+        responses=BusySerializer(many=True),
+    )
+    @action(detail=True)
+    def busy(self, request, pk=None):
+        """Times the room is taken (buffers included), without saying by whom."""
+        room = self.get_object()
+        window = BusySerializer(data=request.query_params)
+        window.is_valid(raise_exception=True)
+        start, end = window.validated_data["start"], window.validated_data["end"]
+        if end <= start or end - start > datetime.timedelta(days=62):
+            raise BookingError(
+                _("Ask for a window of at most 62 days, ending after it starts."), code="window"
+            )
+        busy = selectors.busy_ranges(rooms=[room], start=start, end=end)
+        return Response(
+            BusySerializer(
+                [{"start": b.blocked_during.lower, "end": b.blocked_during.upper} for b in busy],
+                many=True,
+            ).data
+        )
+
+    @extend_schema(parameters=[SearchSerializer], responses=RoomSerializer(many=True))
+    @action(detail=False)
+    def free(self, request):
+        """Bookable rooms free for a slot, by capacity, kind and site."""
+        search = SearchSerializer(data=request.query_params)
+        search.is_valid(raise_exception=True)
+        data = search.validated_data
+        sites = selectors.sites_visible_to(request.user)
+        site = sites.filter(pk=data["site"]).first() if data.get("site") else sites.first()
+        if site is None:
+            return Response([])
+        start = services.local_datetime(site=site, date=data["date"], time=data["start_time"])
+        start = start.astimezone(datetime.UTC)
+        rooms = selectors.free_rooms(
+            user=request.user,
+            start=start,
+            end=start + datetime.timedelta(minutes=data["duration_minutes"]),
+            site=site if data.get("site") else None,
+            capacity=data.get("capacity"),
+            kind=data.get("kind"),
+        )
+        return Response(RoomSerializer(rooms, many=True).data)
+
+
+class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Bookings the user made or pays for (managers: all); create, approve, cancel, check in."""
+
+    serializer_class = BookingSerializer
+    permission_classes = [IsMemberOrSpaceManager]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Booking.objects.none()
+        return selectors.bookings_visible_to(self.request.user).order_by("during")
+
+    @extend_schema(request=BookingCreateSerializer, responses={201: BookingSerializer(many=True)})
+    def create(self, request, *args, **kwargs):
+        """Book a room, or every occurrence of a repeating booking; returns what was booked."""
+        serializer = BookingCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        room = selectors.rooms_visible_to(request.user).filter(pk=data["room"]).first()
+        if room is None:
+            raise BookingError(_("Unknown room."), code="room", field="room")
+        is_manager = selectors.is_space_manager(request.user)
+        activity = organisation = None
+        if data.get("activity"):
+            activities = (
+                Activity.objects.all() if is_manager else Activity.objects.of_user(request.user)
+            )
+            activity = activities.filter(pk=data["activity"]).first()
+            if activity is None:
+                raise BookingError(_("Unknown Activity."), code="activity", field="activity")
+        if data.get("organisation"):
+            organisation = Client.objects.filter(pk=data["organisation"]).first()
+            if organisation is None or not is_manager:
+                raise BookingError(
+                    _("Unknown organisation."), code="organisation", field="organisation"
+                )
+        booker = {
+            "activity": activity,
+            "organisation": organisation,
+            "contact_name": data.get("contact_name", ""),
+            "contact_email": data.get("contact_email", ""),
+            "contact_phone": data.get("contact_phone", ""),
+        }
+        if data.get("repeat"):
+            result = services.book_series(
+                actor=request.user,
+                room=room,
+                date=data["date"],
+                start_time=data["start_time"],
+                end_time=data["end_time"],
+                title=data["title"],
+                frequency=data["repeat"],
+                until=data.get("until"),
+                count=data.get("count"),
+                book_free_only=data["book_free_only"],
+                **booker,
+            )
+            bookings = result.bookings
+        else:
+            start, end = services.booking_range(
+                site=room.site,
+                date=data["date"],
+                start_time=data["start_time"],
+                end_time=data["end_time"],
+            )
+            bookings = [
+                services.book_room(
+                    actor=request.user,
+                    room=room,
+                    start=start,
+                    end=end,
+                    title=data["title"],
+                    **booker,
+                )
+            ]
+        return Response(BookingSerializer(bookings, many=True).data, status=status.HTTP_201_CREATED)
+
+    def _answer(self, booking: Booking) -> Response:
+        return Response(self.get_serializer(self.get_queryset().get(pk=booking.pk)).data)
+
+    @extend_schema(request=None, responses=BookingSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        return self._answer(services.approve_booking(actor=request.user, booking=self.get_object()))
+
+    @extend_schema(request=RefuseSerializer, responses=BookingSerializer)
+    @action(detail=True, methods=["post"])
+    def refuse(self, request, pk=None):
+        serializer = RefuseSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        booking = services.refuse_booking(
+            actor=request.user,
+            booking=self.get_object(),
+            reason=serializer.validated_data["reason"],
+        )
+        return self._answer(booking)
+
+    @extend_schema(request=CancelSerializer, responses=BookingSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        serializer = CancelSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        booking = self.get_object()
+        service = (
+            services.cancel_rest_of_series if data["rest_of_series"] else services.cancel_booking
+        )
+        service(
+            actor=request.user,
+            booking=booking,
+            reason=data.get("reason", ""),
+            waive_fee=data["waive_fee"],
+        )
+        return self._answer(booking)
+
+    @extend_schema(request=None, responses=BookingSerializer)
+    @action(detail=True, methods=["post"], url_path="check-in")
+    def check_in(self, request, pk=None):
+        booking = services.check_in_booking(actor=request.user, booking=self.get_object())
+        return self._answer(booking)
 
 
 def register(router) -> None:
     """Add this app's viewsets to the API router."""
+    router.register("sites", SiteViewSet, basename="site")
+    router.register("rooms", RoomViewSet, basename="room")
+    router.register("bookings", BookingViewSet, basename="booking")

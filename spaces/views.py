@@ -1,10 +1,546 @@
-"""Pages for rooms and bookings."""
+"""Pages for rooms and bookings: members book and cancel; space managers run the sites."""
 
+import datetime
+from collections import defaultdict
+from decimal import Decimal
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from coop.errors import CoopError
+from spaces import selectors, services
+from spaces.forms import NO_REPEAT, BookingForm, CancelForm, RefuseForm, SearchForm
+from spaces.ical import render_calendar
+from spaces.models import ACTIVE_STATES, Booking, FeedToken, Site, Tier
+
+SLOT = datetime.timedelta(minutes=30)
+
+
+def _show_error(form, error: CoopError) -> None:
+    field = error.field if error.field in form.fields else None
+    form.add_error(field, error.message)
+
+
+def _require_manager(request) -> None:
+    if not selectors.is_space_manager(request.user):
+        raise PermissionDenied(_("Only space managers can open this page."))
+
+
+def _parse_date(value: str | None, default: datetime.date) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(value) if value else default
+    except ValueError:
+        return default
+
+
+def _day_bounds(site: Site, day: datetime.date, days: int = 1):
+    start = services.local_datetime(site=site, date=day, time=datetime.time(0))
+    end = services.local_datetime(
+        site=site, date=day + datetime.timedelta(days=days), time=datetime.time(0)
+    )
+    return start, end
 
 
 @login_required
 def index(request):
-    """Bookings (being built)."""
-    return render(request, "upcoming.html", {"section": "bookings"})
+    """The user's bookings (upcoming first) and, for managers, the day's work."""
+    now = timezone.now()
+    bookings = selectors.bookings_visible_to(request.user)
+    is_manager = selectors.is_space_manager(request.user)
+    if is_manager:
+        bookings = bookings.filter(created_by=request.user) | bookings.filter(
+            member__user=request.user
+        )
+    upcoming = bookings.filter(during__endswith__gte=now).order_by("during")[:50]
+    past = bookings.filter(during__endswith__lt=now).order_by("-during")[:20]
+    return render(
+        request,
+        "spaces/index.html",
+        {
+            "upcoming": upcoming,
+            "past": past,
+            "is_manager": is_manager,
+            "sites": selectors.sites_visible_to(request.user),
+            "queue_size": selectors.tentative_queue().count() if is_manager else 0,
+            "leases": [] if is_manager else selectors.leases_visible_to(request.user),
+        },
+    )
+
+
+@login_required
+def room_list(request):
+    """Rooms with their rules and prices."""
+    rooms = selectors.rooms_visible_to(request.user).order_by("site__name", "floor", "name")
+    site_pk = request.GET.get("site")
+    if site_pk and site_pk.isdigit():
+        rooms = rooms.filter(site_id=int(site_pk))
+    return render(
+        request,
+        "spaces/room_list.html",
+        {"rooms": rooms, "sites": selectors.sites_visible_to(request.user)},
+    )
+
+
+def _week_of(request, site: Site) -> datetime.date:
+    today = timezone.localdate(timezone.now(), services.site_zone(site))
+    day = _parse_date(request.GET.get("date"), today)
+    return day - datetime.timedelta(days=day.weekday())
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def room_detail(request, pk: int):
+    """A room's rules, prices, free/busy week and the booking form."""
+    room = get_object_or_404(selectors.rooms_visible_to(request.user), pk=pk)
+    is_manager = selectors.is_space_manager(request.user)
+    monday = _week_of(request, room.site)
+    initial = {"date": request.GET.get("date"), "start_time": request.GET.get("start")}
+    form = BookingForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        booker = {
+            "activity": data.get("activity"),
+            "organisation": data.get("organisation"),
+            "contact_name": data.get("contact_name", ""),
+            "contact_email": data.get("contact_email", ""),
+            "contact_phone": data.get("contact_phone", ""),
+        }
+        try:
+            if data["repeat"] == NO_REPEAT:
+                start, end = services.booking_range(
+                    site=room.site,
+                    date=data["date"],
+                    start_time=data["start_time"],
+                    end_time=data["end_time"],
+                )
+                booking = services.book_room(
+                    actor=request.user,
+                    room=room,
+                    start=start,
+                    end=end,
+                    title=data["title"],
+                    **booker,
+                )
+                messages.success(request, _("Booked: %(title)s.") % {"title": booking.title})
+                return redirect("spaces:booking_detail", booking.pk)
+            result = services.book_series(
+                actor=request.user,
+                room=room,
+                date=data["date"],
+                start_time=data["start_time"],
+                end_time=data["end_time"],
+                title=data["title"],
+                frequency=data["repeat"],
+                until=data["until"],
+                count=data["count"],
+                book_free_only=data["book_free_only"],
+                **booker,
+            )
+        except CoopError as error:
+            _show_error(form, error)
+        else:
+            messages.success(
+                request,
+                _("%(booked)d occurrences booked, %(skipped)d skipped.")
+                % {"booked": len(result.bookings), "skipped": len(result.skipped)},
+            )
+            return redirect("spaces:index")
+    start, end = _day_bounds(room.site, monday, days=7)
+    zone = services.site_zone(room.site)
+    busy_by_day = defaultdict(list)
+    for booking in selectors.busy_ranges(rooms=[room], start=start, end=end):
+        busy_by_day[booking.start.astimezone(zone).date()].append(
+            {
+                "start": booking.start.astimezone(zone),
+                "end": booking.end.astimezone(zone),
+                "state": booking.state,
+                # Members see that a slot is taken, never by whom.
+                "title": booking.title if is_manager else "",
+            }
+        )
+    days = [
+        {"date": day, "busy": busy_by_day.get(day, [])}
+        for day in (monday + datetime.timedelta(days=offset) for offset in range(7))
+    ]
+    return render(
+        request,
+        "spaces/room_detail.html",
+        {
+            "room": room,
+            "prices": room.prices.all(),
+            "hours": room.site.opening_hours.all(),
+            "days": days,
+            "form": form,
+            "previous_week": monday - datetime.timedelta(days=7),
+            "next_week": monday + datetime.timedelta(days=7),
+            "is_manager": is_manager,
+        },
+    )
+
+
+@login_required
+def booking_detail(request, pk: int):
+    booking = get_object_or_404(selectors.bookings_visible_to(request.user), pk=pk)
+    is_manager = selectors.is_space_manager(request.user)
+    now = timezone.now()
+    return render(
+        request,
+        "spaces/booking_detail.html",
+        {
+            "booking": booking,
+            "is_manager": is_manager,
+            "cancel_form": CancelForm(),
+            "refuse_form": RefuseForm(),
+            "fee_now": services.cancellation_fee(booking, now=now) if booking.is_active else None,
+            "can_cancel": booking.state in ("tentative", "confirmed") and booking.end > now,
+            "can_check_in": booking.state == "confirmed"
+            and booking.start - services.CHECK_IN_EARLY <= now < booking.end,
+            "events": booking.events.select_related("actor") if is_manager else [],
+        },
+    )
+
+
+def _act(request, pk: int, action) -> HttpResponse:
+    booking = get_object_or_404(selectors.bookings_visible_to(request.user), pk=pk)
+    try:
+        action(booking)
+    except CoopError as error:
+        messages.error(request, error.message)
+    return redirect("spaces:booking_detail", booking.pk)
+
+
+@login_required
+@require_POST
+def booking_cancel(request, pk: int):
+    form = CancelForm(request.POST)
+    form.is_valid()
+    data = form.cleaned_data
+
+    def cancel(booking):
+        service = (
+            services.cancel_rest_of_series
+            if data.get("rest_of_series")
+            else (services.cancel_booking)
+        )
+        service(
+            actor=request.user,
+            booking=booking,
+            reason=data.get("reason", ""),
+            waive_fee=data.get("waive_fee", False),
+        )
+        messages.success(request, _("Booking cancelled."))
+
+    return _act(request, pk, cancel)
+
+
+@login_required
+@require_POST
+def booking_check_in(request, pk: int):
+    def check_in(booking):
+        services.check_in_booking(actor=request.user, booking=booking)
+        messages.success(request, _("Checked in."))
+
+    return _act(request, pk, check_in)
+
+
+@login_required
+@require_POST
+def booking_approve(request, pk: int):
+    _require_manager(request)
+
+    def approve(booking):
+        services.approve_booking(actor=request.user, booking=booking)
+        messages.success(request, _("Request approved."))
+
+    return _act(request, pk, approve)
+
+
+@login_required
+@require_POST
+def booking_refuse(request, pk: int):
+    _require_manager(request)
+    form = RefuseForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+
+    def refuse(booking):
+        services.refuse_booking(actor=request.user, booking=booking, reason=reason)
+        messages.success(request, _("Request refused."))
+
+    return _act(request, pk, refuse)
+
+
+@login_required
+@require_POST
+def booking_no_show(request, pk: int):
+    _require_manager(request)
+
+    def no_show(booking):
+        services.mark_no_show(actor=request.user, booking=booking)
+        messages.success(request, _("Recorded as a no-show; the room is free again."))
+
+    return _act(request, pk, no_show)
+
+
+@login_required
+def queue(request):
+    """Requests waiting for a space manager."""
+    _require_manager(request)
+    return render(
+        request,
+        "spaces/queue.html",
+        {"bookings": selectors.tentative_queue(), "refuse_form": RefuseForm()},
+    )
+
+
+@login_required
+def search(request):
+    """Free rooms for a slot, by capacity and kind."""
+    form = SearchForm(request.GET or None)
+    rooms = None
+    slot = None
+    if form.is_valid():
+        data = form.cleaned_data
+        site = selectors.sites_visible_to(request.user).first()
+        if site is None:
+            raise Http404(_("No site is open for bookings."))
+        try:
+            start = services.local_datetime(site=site, date=data["date"], time=data["start_time"])
+            start = start.astimezone(datetime.UTC)
+        except CoopError as error:
+            _show_error(form, error)
+        else:
+            end = start + datetime.timedelta(minutes=data["duration_minutes"])
+            rooms = selectors.free_rooms(
+                user=request.user,
+                start=start,
+                end=end,
+                capacity=data["capacity"],
+                kind=data["kind"] or None,
+            )
+            slot = {"date": data["date"], "start": data["start_time"]}
+    return render(request, "spaces/search.html", {"form": form, "rooms": rooms, "slot": slot})
+
+
+@login_required
+def site_calendar(request, pk: int):
+    """Day view (rooms side by side, half-hour rows) or week view (rooms × days)."""
+    _require_manager(request)
+    site = get_object_or_404(selectors.sites_visible_to(request.user), pk=pk)
+    zone = services.site_zone(site)
+    view = "week" if request.GET.get("view") == "week" else "day"
+    today = timezone.localdate(timezone.now(), zone)
+    day = _parse_date(request.GET.get("date"), today)
+    rooms = list(site.rooms.filter(is_bookable=True).order_by("floor", "name"))
+    if view == "week":
+        day -= datetime.timedelta(days=day.weekday())
+        start, end = _day_bounds(site, day, days=7)
+    else:
+        start, end = _day_bounds(site, day)
+    context = {"site": site, "view": view, "day": day, "rooms": rooms, "today": today}
+    if view == "week":
+        days = [day + datetime.timedelta(days=offset) for offset in range(7)]
+        # Each cell gets one line of times and links to the day view, where every booking shows.
+        summary = selectors.week_summary(rooms=rooms, start=start, end=end, zone=site.time_zone)
+        day_urls = [(d, f"?view=day&date={d:%Y-%m-%d}") for d in days]
+        context["days"] = days
+        context["rows"] = [
+            {
+                "room": room,
+                "cells": [
+                    {"url": url, "text": summary.get((room.pk, d), "")} for d, url in day_urls
+                ],
+            }
+            for room in rooms
+        ]
+        context["previous"] = day - datetime.timedelta(days=7)
+        context["next"] = day + datetime.timedelta(days=7)
+    else:
+        bookings = selectors.busy_times(rooms=rooms, start=start, end=end)
+        hours = site.opening_hours.filter(weekday=day.weekday()).first()
+        slots = []
+        if hours is not None:
+            moment = services.local_datetime(site=site, date=day, time=hours.opens_at)
+            closing = services.local_datetime(site=site, date=day, time=hours.closes_at)
+            by_room = defaultdict(list)
+            for booking in bookings:
+                by_room[booking["room_id"]].append(booking)
+            # Links and labels are built here: the grid has rooms × half hours cells.
+            detail_prefix = reverse("spaces:index")
+            room_urls = {
+                room.pk: f"{reverse('spaces:room_detail', args=[room.pk])}?date={day:%Y-%m-%d}"
+                for room in rooms
+            }
+            while moment < closing:
+                slot_end = moment + SLOT
+                label_time = f"{moment.astimezone(zone):%H:%M}"
+                cells = []
+                for room in rooms:
+                    taken = next(
+                        (
+                            booking
+                            for booking in by_room[room.pk]
+                            if booking["start"] < slot_end and booking["end"] > moment
+                        ),
+                        None,
+                    )
+                    if taken is None:
+                        cells.append(
+                            {"url": f"{room_urls[room.pk]}&start={label_time}", "room": room}
+                        )
+                    else:
+                        cells.append(
+                            {
+                                "busy": True,
+                                "state": taken["state"],
+                                "url": f"{detail_prefix}{taken['pk']}/",
+                                "label": taken["title"] if taken["start"] >= moment else "",
+                            }
+                        )
+                slots.append({"time": label_time, "cells": cells})
+                moment = slot_end
+        context["slots"] = slots
+        context["hours"] = hours
+        context["previous"] = day - datetime.timedelta(days=1)
+        context["next"] = day + datetime.timedelta(days=1)
+    return render(request, "spaces/calendar.html", context)
+
+
+# Calendar feeds
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def feeds(request):
+    """The user's private calendar addresses: create and revoke them."""
+    if request.method == "POST":
+        try:
+            if "revoke" in request.POST:
+                token = get_object_or_404(
+                    selectors.feeds_of(request.user), pk=request.POST.get("revoke")
+                )
+                services.revoke_feed_token(user=request.user, token=token)
+                messages.success(request, _("The calendar address no longer works."))
+            else:
+                room = None
+                if request.POST.get("room"):
+                    room = get_object_or_404(
+                        selectors.rooms_visible_to(request.user), pk=request.POST["room"]
+                    )
+                services.create_feed_token(user=request.user, room=room)
+                messages.success(request, _("New calendar address created."))
+        except CoopError as error:
+            messages.error(request, error.message)
+        return redirect("spaces:feeds")
+    is_manager = selectors.is_space_manager(request.user)
+    return render(
+        request,
+        "spaces/feeds.html",
+        {
+            "feeds": selectors.feeds_of(request.user),
+            "rooms": selectors.rooms_visible_to(request.user) if is_manager else [],
+        },
+    )
+
+
+def feed(request, secret: str):
+    """An iCalendar feed, reachable by whoever holds its secret address until it is revoked."""
+    token = (
+        FeedToken.objects.filter(secret=secret, revoked_at__isnull=True)
+        .select_related("user", "room")
+        .first()
+    )
+    if token is None or not token.user.is_active:
+        raise Http404
+    since = timezone.now() - datetime.timedelta(days=60)
+    if token.room is not None:
+        if not selectors.is_space_manager(token.user):
+            raise Http404
+        bookings = Booking.objects.filter(room=token.room, state__in=ACTIVE_STATES)
+        name = token.room.name
+    else:
+        bookings = selectors.bookings_visible_to(token.user).filter(
+            state__in=ACTIVE_STATES, member__user=token.user
+        ) | selectors.bookings_visible_to(token.user).filter(
+            state__in=ACTIVE_STATES, created_by=token.user
+        )
+        name = _("My bookings")
+    bookings = (
+        bookings.filter(during__endswith__gte=since)
+        .select_related("room__site", "member", "organisation")
+        .order_by("during")
+    )
+    body = render_calendar(bookings, name=name)
+    return HttpResponse(body, content_type="text/calendar; charset=utf-8")
+
+
+def _bar_chart(points: list[tuple[str, Decimal]], *, maximum: Decimal, unit: str) -> dict:
+    """Geometry of a simple SVG bar chart, computed here so the template does no arithmetic."""
+    width, height, gap = 640, 180, 8
+    bar = (width - gap * (len(points) + 1)) / max(len(points), 1)
+    bars = []
+    for index, (label, value) in enumerate(points):
+        bar_height = float(value / maximum) * (height - 30) if maximum else 0
+        x = gap + index * (bar + gap)
+        bars.append(
+            {
+                "x": round(x, 1),
+                "y": round(height - 20 - bar_height, 1),
+                "width": round(bar, 1),
+                "height": round(bar_height, 1),
+                "label": label,
+                "label_x": round(x + bar / 2, 1),
+                "value": f"{value:.0f}{unit}",
+            }
+        )
+    return {"width": width, "height": height, "bars": bars, "baseline": height - 20}
+
+
+@login_required
+def occupancy(request, pk: int):
+    """Occupancy and cost recovery of a site: this period's figures and the trend by week."""
+    _require_manager(request)
+    site = get_object_or_404(selectors.sites_visible_to(request.user), pk=pk)
+    zone = services.site_zone(site)
+    today = timezone.localdate(timezone.now(), zone)
+    period = "month" if request.GET.get("period") == "month" else "week"
+    day = _parse_date(request.GET.get("date"), today)
+    if period == "month":
+        first = day.replace(day=1)
+        last = (first + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
+    else:
+        first = day - datetime.timedelta(days=day.weekday())
+        last = first + datetime.timedelta(days=6)
+    figures = selectors.occupancy(site, first=first, last=last)
+    trend = []
+    for weeks_back in range(7, -1, -1):
+        monday = first - datetime.timedelta(days=first.weekday(), weeks=weeks_back)
+        week = selectors.occupancy(site, first=monday, last=monday + datetime.timedelta(days=6))
+        trend.append((monday.strftime("%d/%m"), week["rate"] or Decimal(0)))
+    tiers = [
+        (str(label), figures["revenue_by_tier"].get(value, Decimal("0.00")))
+        for value, label in Tier.choices
+    ] + [(_("Leases"), figures["lease_rent"])]
+    revenue_max = max((value for _label, value in tiers), default=Decimal(0))
+    return render(
+        request,
+        "spaces/occupancy.html",
+        {
+            "site": site,
+            "period": period,
+            "first": first,
+            "last": last,
+            "figures": figures,
+            "tiers": tiers,
+            "trend_chart": _bar_chart(trend, maximum=Decimal(100), unit=" %"),
+            "revenue_chart": _bar_chart(tiers, maximum=revenue_max, unit=" €"),
+            "previous": first - datetime.timedelta(days=1),
+            "next": last + datetime.timedelta(days=1),
+        },
+    )

@@ -151,14 +151,6 @@ def test_shares_page_totals(client, member, staff):
     assert "awaiting payment" in page
 
 
-def test_upcoming_sections_show_an_empty_state(client, member):
-    client.force_login(member.user)
-    for name in ["contracts:index", "contracts:payslips", "spaces:index"]:
-        response = client.get(reverse(name))
-        assert response.status_code == 200
-        assert "being built" in response.content.decode()
-
-
 def test_non_member_pages_answer_404_not_500(client, db):
     client.force_login(make_user("x@coop.test"))
     assert client.get(reverse("members:shares")).status_code == 404

@@ -1,0 +1,583 @@
+"""Where staff work on contracts and payroll: approvals, parameter tables, payroll runs."""
+
+from decimal import Decimal
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import (
+    Count,
+    DecimalField,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from contracts.errors import ContractsError
+from contracts.models import (
+    Contract,
+    ContractAttachment,
+    ContractAwaitingApproval,
+    ContractEvent,
+    ContractWorker,
+    DimonaDeclaration,
+    ExpenseClaim,
+    ExpenseReceipt,
+    PayrollRate,
+    PayrollRun,
+    Payslip,
+    SpecialContributionBracket,
+    TaxBracket,
+    TaxProfile,
+    WorkDay,
+)
+from contracts.parameters import load_parameters
+from contracts.services import contracts as services
+from contracts.services import expenses
+from contracts.services.payroll import run_payroll
+from coop.documents import DocumentStatus
+from coop.errors import CoopError
+
+ZERO = Decimal("0.00")
+MONEY = DecimalField(max_digits=14, decimal_places=2)
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class WorkerInline(ReadOnlyInline):
+    model = ContractWorker
+    fields = ["member", "daily_wage", "work_days", "planned_gross", "planned_employer_cost"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("member").prefetch_related("days")
+
+    @admin.display(description=_("work days"))
+    def work_days(self, worker: ContractWorker) -> str:
+        return ", ".join(
+            f"{day.date:%d/%m}{' ½' if day.portion == WorkDay.Portion.HALF else ''}"
+            for day in worker.days.all()
+        )
+
+
+class EventInline(ReadOnlyInline):
+    model = ContractEvent
+    fields = ["created_at", "from_status", "to_status", "actor", "reason", "notified_at"]
+    readonly_fields = fields
+    verbose_name_plural = _("history")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+
+class AttachmentInline(ReadOnlyInline):
+    model = ContractAttachment
+    fields = ["file", "content_type", "size", "uploaded_by", "uploaded_at"]
+    readonly_fields = fields
+
+
+class ReasonActionForm(admin.helpers.ActionForm):
+    reason = forms.CharField(label=_("Reason"), required=False)
+
+
+class ContractActions:
+    """Approve, reject and request changes, on one contract or many."""
+
+    def _each(self, request, queryset, action, done_message: str) -> None:
+        done = 0
+        for item in queryset:
+            try:
+                action(item)
+            except CoopError as error:
+                self.message_user(request, f"{item}: {error.message}", messages.ERROR)
+            else:
+                done += 1
+        if done:
+            self.message_user(request, done_message % {"count": done}, messages.SUCCESS)
+
+    @admin.action(description=_("Approve and declare (Dimona)"), permissions=["change"])
+    def approve(self, request, queryset):
+        today = timezone.localdate()
+        self._each(
+            request,
+            queryset.order_by("first_work_day", "pk"),
+            lambda contract: services.approve_contract(
+                staff_user=request.user,
+                contract=contract,
+                today=today,
+                reason=request.POST.get("reason", ""),
+            ),
+            gettext("%(count)d contract(s) approved."),
+        )
+
+    @admin.action(description=_("Reject (give a reason)"), permissions=["change"])
+    def reject(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            lambda contract: services.reject_contract(
+                staff_user=request.user, contract=contract, reason=request.POST.get("reason", "")
+            ),
+            gettext("%(count)d contract(s) rejected."),
+        )
+
+    @admin.action(description=_("Request changes (give a reason)"), permissions=["change"])
+    def request_changes(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            lambda contract: services.request_changes(
+                staff_user=request.user, contract=contract, reason=request.POST.get("reason", "")
+            ),
+            gettext("%(count)d contract(s) sent back for changes."),
+        )
+
+
+def _balance(stage: str) -> Coalesce:
+    from members.models import LedgerEntry
+
+    entries = (
+        LedgerEntry.objects.filter(activity=OuterRef("activity"), stage=stage)
+        .order_by()
+        .values("activity")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    return Coalesce(Subquery(entries, output_field=MONEY), Value(ZERO), output_field=MONEY)
+
+
+@admin.register(Contract)
+class ContractAdmin(ContractActions, admin.ModelAdmin):
+    """Contracts are read-only here: staff act on them through the actions."""
+
+    action_form = ReasonActionForm
+    actions = ["approve", "reject", "request_changes"]
+    list_display = [
+        "reference_display",
+        "title",
+        "activity",
+        "owner",
+        "kind",
+        "status",
+        "first_work_day",
+        "last_work_day",
+        "amount_to_invoice",
+    ]
+    list_filter = ["status", "kind", "first_work_day"]
+    search_fields = ["title", "activity__name", "activity__owner__legal_name", "client__name"]
+    list_select_related = ["activity__owner", "client"]
+    date_hierarchy = "first_work_day"
+    inlines = [WorkerInline, AttachmentInline, EventInline]
+    fields = [
+        "activity",
+        "client",
+        "title",
+        "description",
+        "place",
+        "kind",
+        "amount_to_invoice",
+        "status",
+        "first_work_day",
+        "last_work_day",
+        "invoice",
+        "created_by",
+        "created_at",
+        "submitted_at",
+        "approved_at",
+        "approved_by",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("reference"), ordering="pk")
+    def reference_display(self, contract: Contract) -> str:
+        return contract.reference
+
+    @admin.display(description=_("owner"), ordering="activity__owner__legal_name")
+    def owner(self, contract: Contract) -> str:
+        return str(contract.activity.owner)
+
+
+@admin.register(ContractAwaitingApproval)
+class AwaitingApprovalAdmin(ContractAdmin):
+    """Submitted contracts, the most urgent first, with the Activity's budget check."""
+
+    list_display = [
+        "reference_display",
+        "title",
+        "activity",
+        "owner",
+        "kind",
+        "first_work_day",
+        "days_left",
+        "estimated_cost",
+        "budget_check",
+    ]
+    list_filter = ["kind"]
+    ordering = ["first_work_day", "pk"]
+    date_hierarchy = None
+
+    def get_queryset(self, request):
+        gross = Sum(
+            Cast("workers__days__portion", DecimalField(max_digits=3, decimal_places=1))
+            * F("workers__daily_wage"),
+            output_field=MONEY,
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .filter(status=Contract.Status.SUBMITTED)
+            .annotate(
+                planned_gross=Coalesce(gross, Value(ZERO), output_field=MONEY),
+                available_balance=_balance("available"),
+                planned_balance=_balance("planned"),
+            )
+        )
+
+    def changelist_view(self, request, extra_context=None):
+        try:
+            self._parameters = load_parameters(timezone.localdate())
+        except ContractsError:
+            self._parameters = None
+        return super().changelist_view(request, extra_context)
+
+    def _cost(self, contract) -> Decimal | None:
+        parameters = getattr(self, "_parameters", None)
+        if parameters is None:
+            return None
+        factor = parameters.artist_base_factor if contract.is_artistic else Decimal("1")
+        return (contract.planned_gross * (1 + parameters.employer_rate * factor)).quantize(
+            Decimal("0.01")
+        )
+
+    @admin.display(description=_("days left"), ordering="first_work_day")
+    def days_left(self, contract) -> int:
+        return (contract.first_work_day - timezone.localdate()).days
+
+    @admin.display(description=_("estimated employer cost"), ordering="planned_gross")
+    def estimated_cost(self, contract) -> str:
+        cost = self._cost(contract)
+        return "—" if cost is None else f"{cost} €"
+
+    @admin.display(description=_("budget"))
+    def budget_check(self, contract) -> str:
+        cost = self._cost(contract)
+        if cost is None:
+            return "—"
+        left = contract.available_balance + contract.planned_balance - cost
+        if left >= 0:
+            return format_html('<span style="color:#1a7f37">✔ {}</span>', gettext("covered"))
+        return format_html(
+            '<span style="color:#b42318">✘ {}</span>',
+            gettext("short by %(amount)s €") % {"amount": -left},
+        )
+
+
+class DatedRowAdmin(admin.ModelAdmin):
+    list_filter = ["is_unverified", "valid_from"]
+    save_as = True
+
+
+@admin.register(PayrollRate)
+class PayrollRateAdmin(DatedRowAdmin):
+    list_display = ["key", "value", "valid_from", "valid_to", "is_unverified", "source"]
+    list_filter = ["key", "is_unverified", "valid_from"]
+    search_fields = ["key", "source"]
+
+
+@admin.register(TaxBracket)
+class TaxBracketAdmin(DatedRowAdmin):
+    list_display = ["valid_from", "valid_to", "lower", "upper", "rate", "is_unverified", "source"]
+
+
+@admin.register(SpecialContributionBracket)
+class SpecialContributionBracketAdmin(DatedRowAdmin):
+    list_display = [
+        "valid_from",
+        "valid_to",
+        "household",
+        "lower",
+        "upper",
+        "fixed",
+        "rate",
+        "maximum",
+        "is_unverified",
+    ]
+    list_filter = ["household", "is_unverified", "valid_from"]
+
+
+@admin.register(TaxProfile)
+class TaxProfileAdmin(admin.ModelAdmin):
+    list_display = ["member", "household", "children", "is_single_parent", "other_dependants"]
+    list_filter = ["household"]
+    search_fields = ["member__legal_name"]
+    autocomplete_fields = ["member"]
+    list_select_related = ["member"]
+
+
+@admin.register(DimonaDeclaration)
+class DimonaDeclarationAdmin(admin.ModelAdmin):
+    list_display = ["acknowledgement", "kind", "worker", "start_date", "end_date", "created_at"]
+    list_filter = ["kind", "joint_committee"]
+    search_fields = ["acknowledgement", "worker__member__legal_name"]
+    list_select_related = ["worker__member", "worker__contract"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class PayrollRunForm(forms.Form):
+    period_start = forms.DateField(
+        label=_("Work ended from"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    period_end = forms.DateField(
+        label=_("Work ended until"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+@admin.register(PayrollRun)
+class PayrollRunAdmin(admin.ModelAdmin):
+    list_display = [
+        "__str__",
+        "created_at",
+        "created_by",
+        "payslip_count",
+        "total_net",
+        "total_employer_cost",
+        "pdf_progress",
+        "sepa_file",
+    ]
+    list_select_related = ["created_by"]
+    readonly_fields = [
+        "period_start",
+        "period_end",
+        "created_by",
+        "created_at",
+        "payslip_count",
+        "total_net",
+        "total_employer_cost",
+        "sepa_file",
+        "sepa_message_id",
+    ]
+    fields = readonly_fields
+    actions = ["requeue_pdfs"]
+    change_list_template = "contracts/admin/payrollrun_change_list.html"
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                pdf_ready=Count("payslips", filter=Q(payslips__status=DocumentStatus.READY)),
+                pdf_failed=Count("payslips", filter=Q(payslips__status=DocumentStatus.FAILED)),
+            )
+        )
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return obj is None and super().has_change_permission(request)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("PDFs ready"))
+    def pdf_progress(self, run) -> str:
+        text = f"{run.pdf_ready} / {run.payslip_count}"
+        if run.pdf_failed:
+            text += " " + gettext("(%(count)d failed)") % {"count": run.pdf_failed}
+        return text
+
+    @admin.action(description=_("Render the PDFs still pending or failed"), permissions=["view"])
+    def requeue_pdfs(self, request, queryset):
+        from contracts.tasks import render_payslip_task
+
+        pending = Payslip.objects.filter(run__in=queryset).exclude(status=DocumentStatus.READY)
+        count = 0
+        for pk in pending.values_list("pk", flat=True):
+            render_payslip_task.delay(pk)
+            count += 1
+        self.message_user(request, gettext("%(count)d PDF(s) queued.") % {"count": count})
+
+    def get_urls(self):
+        return [
+            path(
+                "run/",
+                self.admin_site.admin_view(self.run_view),
+                name="contracts_payrollrun_run",
+            ),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "run_url": reverse("admin:contracts_payrollrun_run"),
+        }
+        return super().changelist_view(request, extra_context)
+
+    def run_view(self, request):
+        """Run payroll for a period: each worker is paid once however often it runs."""
+        if not self.has_view_permission(request) or not request.user.is_staff:
+            return redirect("admin:index")
+        form = PayrollRunForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                run = run_payroll(
+                    staff_user=request.user,
+                    period_start=form.cleaned_data["period_start"],
+                    period_end=form.cleaned_data["period_end"],
+                    today=timezone.localdate(),
+                )
+            except CoopError as error:
+                form.add_error(None, error.message)
+            else:
+                self.message_user(
+                    request,
+                    gettext("%(count)d payslip(s) created; their PDFs are being rendered.")
+                    % {"count": run.payslip_count},
+                    messages.SUCCESS,
+                )
+                return redirect("admin:contracts_payrollrun_change", run.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": gettext("Run payroll"),
+            "form": form,
+        }
+        return TemplateResponse(request, "contracts/admin/run_payroll.html", context)
+
+
+@admin.register(Payslip)
+class PayslipAdmin(admin.ModelAdmin):
+    list_display = [
+        "reference_display",
+        "kind",
+        "member",
+        "activity",
+        "pay_date",
+        "gross",
+        "net",
+        "employer_cost",
+        "status",
+    ]
+    list_filter = ["kind", "status", "pay_date", "run"]
+    search_fields = ["member__legal_name", "activity__name"]
+    list_select_related = ["member", "activity"]
+    date_hierarchy = "pay_date"
+    readonly_fields = [
+        field.name for field in Payslip._meta.fields if field.name not in ("id", "snapshot")
+    ]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return obj is None and super().has_change_permission(request)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("reference"), ordering="pk")
+    def reference_display(self, payslip: Payslip) -> str:
+        return payslip.reference
+
+
+class ReceiptInline(ReadOnlyInline):
+    model = ExpenseReceipt
+    fields = ["spent_on", "description", "amount", "vat", "file", "content_type", "size"]
+    readonly_fields = fields
+
+
+@admin.register(ExpenseClaim)
+class ExpenseClaimAdmin(ContractActions, admin.ModelAdmin):
+    """Claims are approved or rejected here; payroll reimburses the approved ones."""
+
+    action_form = ReasonActionForm
+    actions = ["approve_claims", "reject_claims"]
+    list_display = [
+        "description",
+        "member",
+        "activity",
+        "total",
+        "total_vat",
+        "status",
+        "created_at",
+    ]
+    list_filter = ["status", "created_at"]
+    search_fields = ["description", "member__legal_name", "activity__name"]
+    list_select_related = ["member", "activity"]
+    inlines = [ReceiptInline]
+    readonly_fields = [
+        "member",
+        "activity",
+        "description",
+        "status",
+        "total",
+        "total_vat",
+        "created_at",
+        "decided_at",
+        "decided_by",
+        "reason",
+        "payslip",
+    ]
+    fields = readonly_fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description=_("Approve the selected claims"), permissions=["change"])
+    def approve_claims(self, request, queryset):
+        self._each(
+            request,
+            queryset.order_by("created_at", "pk"),
+            lambda claim: expenses.approve_expense_claim(staff_user=request.user, claim=claim),
+            gettext("%(count)d claim(s) approved."),
+        )
+
+    @admin.action(
+        description=_("Reject the selected claims (give a reason)"), permissions=["change"]
+    )
+    def reject_claims(self, request, queryset):
+        self._each(
+            request,
+            queryset.order_by("created_at", "pk"),
+            lambda claim: expenses.reject_expense_claim(
+                staff_user=request.user, claim=claim, reason=request.POST.get("reason", "")
+            ),
+            gettext("%(count)d claim(s) rejected."),
+        )

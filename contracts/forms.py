@@ -1,0 +1,178 @@
+"""Forms of the member pages: they check the shape of the input; services check the rules."""
+
+import datetime
+import re
+from decimal import Decimal
+
+from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from contracts.models import Contract, TaxProfile, WorkDay
+from contracts.services.contracts import DayInput, WorkerInput
+from members.models import Member
+
+HALF_DAY_WORDS = {"half", "½", "demi", "halve", "0.5"}
+MAX_ATTACHMENT_LABEL = gettext_lazy("PDF, PNG or JPEG, at most 10 MB.")
+
+
+class ContractForm(forms.Form):
+    activity = forms.ModelChoiceField(queryset=None, label=gettext_lazy("Activity"))
+    client = forms.ModelChoiceField(
+        queryset=None,
+        required=False,
+        label=gettext_lazy("Client"),
+        help_text=gettext_lazy("Leave empty for work that is not invoiced to a client."),
+    )
+    title = forms.CharField(max_length=200, label=gettext_lazy("Title"))
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, label=gettext_lazy("Description")
+    )
+    place = forms.CharField(max_length=200, label=gettext_lazy("Place of work"))
+    kind = forms.ChoiceField(choices=Contract.Kind.choices, label=gettext_lazy("Kind of work"))
+    amount_to_invoice = forms.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        min_value=0,
+        label=gettext_lazy("Amount to invoice (excl. VAT, €)"),
+    )
+
+    def __init__(self, *args, activities, clients, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["activity"].queryset = activities
+        self.fields["client"].queryset = clients
+
+
+def parse_days(text: str) -> list[DayInput]:
+    """Read one work day per line (or comma): ``2026-03-09`` or ``2026-03-09 half``."""
+    days = []
+    for chunk in re.split(r"[\n,;]+", text):
+        words = chunk.strip().split()
+        if not words:
+            continue
+        try:
+            date = datetime.date.fromisoformat(words[0])
+        except ValueError as error:
+            raise forms.ValidationError(
+                _("“%(value)s” is not a date like 2026-03-09.") % {"value": words[0]}
+            ) from error
+        portion = WorkDay.Portion.FULL
+        if len(words) > 1:
+            if words[1].lower() not in HALF_DAY_WORDS or len(words) > 2:
+                raise forms.ValidationError(
+                    _("After the date, write “half” for a half day, or nothing.")
+                )
+            portion = WorkDay.Portion.HALF
+        days.append(DayInput(date=date, portion=portion))
+    return days
+
+
+class WorkerForm(forms.Form):
+    member = forms.ModelChoiceField(queryset=Member.objects.none(), label=gettext_lazy("Worker"))
+    daily_wage = forms.DecimalField(
+        max_digits=12, decimal_places=2, min_value=0, label=gettext_lazy("Gross daily wage (€)")
+    )
+    days = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4, "placeholder": "2026-03-09\n2026-03-10 half"}),
+        label=gettext_lazy("Work days"),
+        help_text=gettext_lazy("One date per line (YYYY-MM-DD); add “half” for a half day."),
+    )
+
+    def __init__(self, *args, members=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if members is not None:
+            self.fields["member"].queryset = members
+
+    def clean_days(self) -> list[DayInput]:
+        return parse_days(self.cleaned_data["days"])
+
+    def to_input(self) -> WorkerInput:
+        return WorkerInput(
+            member=self.cleaned_data["member"],
+            daily_wage=self.cleaned_data["daily_wage"],
+            days=self.cleaned_data["days"],
+        )
+
+
+class BaseWorkerFormSet(forms.BaseFormSet):
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        if not any(form.cleaned_data for form in self.forms if not self._should_delete_form(form)):
+            raise forms.ValidationError(_("Add at least one worker."))
+
+    def inputs(self) -> list[WorkerInput]:
+        return [form.to_input() for form in self.forms if form.cleaned_data]
+
+
+WorkerFormSet = forms.formset_factory(
+    WorkerForm, formset=BaseWorkerFormSet, extra=1, max_num=20, validate_max=True
+)
+
+
+def days_text(worker) -> str:
+    return "\n".join(
+        f"{day.date.isoformat()}{' half' if day.portion == WorkDay.Portion.HALF else ''}"
+        for day in worker.days.all()
+    )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(max_length=500, label=gettext_lazy("Reason"), widget=forms.TextInput())
+
+
+class AttachmentForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("Signed quote"), help_text=MAX_ATTACHMENT_LABEL)
+
+
+class SimulatorForm(forms.Form):
+    invoice_excl_vat = forms.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        min_value=0,
+        max_value=Decimal("1000000"),
+        label=gettext_lazy("Amount invoiced (excl. VAT, €)"),
+        initial=Decimal("1000.00"),
+    )
+    expenses = forms.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        min_value=0,
+        label=gettext_lazy("Expenses reimbursed (€)"),
+        initial=Decimal("0.00"),
+    )
+    kind = forms.ChoiceField(choices=Contract.Kind.choices, label=gettext_lazy("Kind of work"))
+    household = forms.ChoiceField(
+        choices=TaxProfile.Household.choices, label=gettext_lazy("Household")
+    )
+    children = forms.IntegerField(
+        min_value=0, max_value=20, initial=0, label=gettext_lazy("Dependent children")
+    )
+
+
+class ExpenseClaimForm(forms.Form):
+    activity = forms.ModelChoiceField(queryset=None, label=gettext_lazy("Activity"))
+    description = forms.CharField(max_length=255, label=gettext_lazy("What is the claim for?"))
+    receipt = forms.FileField(label=gettext_lazy("Receipt"), help_text=MAX_ATTACHMENT_LABEL)
+    receipt_description = forms.CharField(max_length=255, label=gettext_lazy("What was bought"))
+    spent_on = forms.DateField(
+        label=gettext_lazy("Date of the receipt"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    amount = forms.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        label=gettext_lazy("Amount incl. VAT (€)"),
+    )
+    vat = forms.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        min_value=0,
+        initial=Decimal("0.00"),
+        label=gettext_lazy("VAT on the receipt (€)"),
+    )
+
+    def __init__(self, *args, activities, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["activity"].queryset = activities

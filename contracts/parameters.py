@@ -1,0 +1,84 @@
+"""Load the payroll figures in force on a date from the dated parameter tables."""
+
+import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from contracts.errors import ContractsError
+from contracts.models import PayrollRate, SpecialContributionBracket, TaxBracket
+from contracts.payroll import Bracket, ContributionBracket, Parameters
+
+Key = PayrollRate.Key
+
+
+def _valid_on(day: datetime.date) -> Q:
+    return Q(valid_from__lte=day) & (Q(valid_to__isnull=True) | Q(valid_to__gte=day))
+
+
+def load_parameters(day: datetime.date) -> Parameters:
+    """Return the parameters in force on ``day``; refuse when a figure is missing."""
+    rates = {}
+    unverified = []
+    for key, value, is_unverified in PayrollRate.objects.filter(_valid_on(day)).values_list(
+        "key", "value", "is_unverified"
+    ):
+        rates[key] = value
+        if is_unverified:
+            unverified.append(key)
+    missing = [key for key in Key.values if key not in rates]
+    brackets = tuple(
+        Bracket(lower=lower, upper=upper, rate=rate)
+        for lower, upper, rate in TaxBracket.objects.filter(_valid_on(day))
+        .order_by("lower")
+        .values_list("lower", "upper", "rate")
+    )
+    if missing or not brackets:
+        raise ContractsError(
+            _("The payroll parameters for %(date)s are incomplete (%(missing)s).")
+            % {"date": day, "missing": ", ".join(missing) or _("tax scale")},
+            code="parameters_missing",
+        )
+    contribution: dict[str, list[ContributionBracket]] = {}
+    for row in SpecialContributionBracket.objects.filter(_valid_on(day)).order_by("lower"):
+        contribution.setdefault(row.household, []).append(
+            ContributionBracket(
+                lower=row.lower,
+                upper=row.upper,
+                fixed=row.fixed,
+                rate=row.rate,
+                maximum=row.maximum,
+            )
+        )
+        if row.is_unverified and "special_contribution" not in unverified:
+            unverified.append("special_contribution")
+    return Parameters(
+        personal_onss_rate=rates[Key.PERSONAL_ONSS_RATE],
+        artist_base_factor=rates[Key.ARTIST_BASE_FACTOR],
+        employer_rate=rates[Key.EMPLOYER_RATE],
+        professional_expenses_rate=rates[Key.PROFESSIONAL_EXPENSES_RATE],
+        professional_expenses_max=rates[Key.PROFESSIONAL_EXPENSES_MAX],
+        tax_brackets=brackets,
+        tax_free_reduction=rates[Key.TAX_FREE_REDUCTION],
+        marital_quotient_rate=rates[Key.MARITAL_QUOTIENT_RATE],
+        marital_quotient_max=rates[Key.MARITAL_QUOTIENT_MAX],
+        child_reductions=tuple(rates[f"child_reduction_{count}"] for count in range(1, 9)),
+        child_reduction_extra=rates[Key.CHILD_REDUCTION_EXTRA],
+        dependant_reduction=rates[Key.DEPENDANT_REDUCTION],
+        work_bonus_a_amount=rates[Key.WORK_BONUS_A_AMOUNT],
+        work_bonus_a_threshold=rates[Key.WORK_BONUS_A_THRESHOLD],
+        work_bonus_a_factor=rates[Key.WORK_BONUS_A_FACTOR],
+        work_bonus_a_ceiling=rates[Key.WORK_BONUS_A_CEILING],
+        work_bonus_b_amount=rates[Key.WORK_BONUS_B_AMOUNT],
+        work_bonus_b_threshold=rates[Key.WORK_BONUS_B_THRESHOLD],
+        work_bonus_b_factor=rates[Key.WORK_BONUS_B_FACTOR],
+        work_bonus_b_ceiling=rates[Key.WORK_BONUS_B_CEILING],
+        work_bonus_tax_rate_a=rates[Key.WORK_BONUS_TAX_RATE_A],
+        work_bonus_tax_rate_b=rates[Key.WORK_BONUS_TAX_RATE_B],
+        minimum_daily_wage=rates[Key.MINIMUM_DAILY_WAGE].quantize(Decimal("0.01")),
+        cooperative_fee_rate=settings.COOP_FEE_RATE,
+        special_contribution={key: tuple(rows) for key, rows in contribution.items()},
+        unverified=tuple(unverified),
+    )

@@ -1,0 +1,32 @@
+"""The payslip PDF layout, filled from the payslip's snapshot."""
+
+import datetime
+from decimal import Decimal
+
+from contracts.models import Payslip
+from coop.pdf import render_pdf
+
+
+def payslip_context(payslip: Payslip) -> dict:
+    snapshot = payslip.snapshot
+    figures = {name: Decimal(value) for name, value in snapshot["figures"].items()}
+    return {
+        "payslip": payslip,
+        "reference": payslip.reference,
+        "kind": payslip.kind,
+        "snapshot": snapshot,
+        "figures": figures,
+        "days": [
+            (datetime.date.fromisoformat(day), Decimal(portion))
+            for day, portion in snapshot["days"]
+        ],
+        "pay_date": datetime.date.fromisoformat(snapshot["pay_date"]),
+        "created": payslip.created_at.date(),
+    }
+
+
+def render_payslip_pdf(payslip: Payslip) -> bytes:
+    """Render the payslip in the member's language."""
+    return render_pdf(
+        "contracts/pdf/payslip.html", payslip_context(payslip), language=payslip.language
+    )

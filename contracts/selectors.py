@@ -1,0 +1,55 @@
+"""Reads scoped to the requesting user: another member's contract or payslip is not found."""
+
+from django.db.models import Prefetch, QuerySet
+
+from contracts.models import (
+    Contract,
+    ContractAttachment,
+    ContractWorker,
+    ExpenseClaim,
+    Payslip,
+    WorkDay,
+)
+from members.models import User
+
+
+def contracts_visible_to(user: User) -> QuerySet[Contract]:
+    """Contracts of the user's Activities or on which the user works (staff: all)."""
+    contracts = Contract.objects.select_related("activity", "client", "invoice")
+    if user.is_staff:
+        return contracts
+    return contracts.of_user(user)
+
+
+def contract_with_details(contracts: QuerySet[Contract]) -> QuerySet[Contract]:
+    """Add the workers with their days, the history and the attachments."""
+    return contracts.prefetch_related(
+        Prefetch(
+            "workers",
+            queryset=ContractWorker.objects.select_related("member").prefetch_related(
+                Prefetch("days", queryset=WorkDay.objects.order_by("date")), "declarations"
+            ),
+        ),
+        "events__actor",
+        "attachments",
+    )
+
+
+def attachments_visible_to(user: User) -> QuerySet[ContractAttachment]:
+    return ContractAttachment.objects.filter(contract__in=contracts_visible_to(user).values("pk"))
+
+
+def payslips_visible_to(user: User) -> QuerySet[Payslip]:
+    """The user's own payslips (staff: all): pay and tax details are personal."""
+    payslips = Payslip.objects.select_related("worker__contract", "activity", "member")
+    if user.is_staff:
+        return payslips
+    return payslips.filter(member__user=user)
+
+
+def expense_claims_visible_to(user: User) -> QuerySet[ExpenseClaim]:
+    """The user's own expense claims (staff: all)."""
+    claims = ExpenseClaim.objects.select_related("activity", "payslip")
+    if user.is_staff:
+        return claims
+    return claims.filter(member__user=user)

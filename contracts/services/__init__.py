@@ -1,0 +1,1 @@
+"""Every write of the contracts app, one module per topic."""

@@ -1,0 +1,501 @@
+"""Payroll: pay the workers of contracts whose work ended in a period, exactly once."""
+
+import datetime
+from dataclasses import replace
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from lxml import etree
+
+from contracts import sepa
+from contracts.bulk import copy_insert
+from contracts.errors import ContractsError
+from contracts.models import (
+    Contract,
+    ContractEvent,
+    ContractWorker,
+    DimonaDeclaration,
+    ExpenseClaim,
+    PayrollRun,
+    Payslip,
+    TaxProfile,
+    WorkDay,
+)
+from contracts.parameters import load_parameters
+from contracts.payroll import (
+    Parameters,
+    PayslipFigures,
+    TaxSituation,
+    compute_payslip,
+    is_belgian_working_day,
+    pay_date,
+)
+from coop.money import round_money
+from members.models import LedgerEntry, LedgerEntryKind, LedgerStage, User
+from members.services import post_ledger_entry
+
+ZERO = Decimal("0.00")
+PAYABLE = [Contract.Status.APPROVED, Contract.Status.IN_PROGRESS, Contract.Status.COMPLETED]
+# Any constant: serialises payroll runs so two of them never pay the same worker.
+PAYROLL_LOCK = 7_340_001
+FIGURES = [
+    "gross",
+    "personal_onss",
+    "work_bonus",
+    "taxable",
+    "withholding_tax",
+    "special_contribution",
+    "expenses",
+    "net",
+    "employer_cost",
+]
+
+
+def first_working_day_from(day: datetime.date) -> datetime.date:
+    while not is_belgian_working_day(day):
+        day += datetime.timedelta(days=1)
+    return day
+
+
+def tax_situation(profile: TaxProfile | None) -> TaxSituation:
+    if profile is None:
+        return TaxSituation()
+    return TaxSituation(
+        household=profile.household,
+        children=profile.children,
+        is_single_parent=profile.is_single_parent,
+        is_disabled=profile.is_disabled,
+        other_dependants=profile.other_dependants,
+    )
+
+
+def payable_workers(*, period_start: datetime.date, period_end: datetime.date):
+    """Declared workers of approved contracts whose work ended in the period, not yet paid."""
+    declarations = DimonaDeclaration.objects.filter(worker=OuterRef("pk"))
+    paid = Payslip.objects.filter(worker=OuterRef("pk"), kind=Payslip.Kind.REGULAR)
+    return (
+        ContractWorker.objects.filter(
+            contract__status__in=PAYABLE,
+            contract__last_work_day__gte=period_start,
+            contract__last_work_day__lte=period_end,
+        )
+        .filter(Exists(declarations.filter(kind=DimonaDeclaration.Kind.DECLARATION)))
+        .exclude(Exists(declarations.filter(kind=DimonaDeclaration.Kind.CANCELLATION)))
+        .exclude(Exists(paid))
+    )
+
+
+def _snapshot(
+    worker: ContractWorker,
+    days: list[tuple[datetime.date, str]],
+    figures: PayslipFigures,
+    parameters: Parameters,
+    *,
+    paid_on: datetime.date,
+    deadline: datetime.date,
+) -> dict:
+    contract, member = worker.contract, worker.member
+    return {
+        "employer": {
+            "name": settings.COOP_SELLER["name"],
+            "enterprise_number": settings.COOP_SELLER["enterprise_number"],
+            "address": f"{settings.COOP_SELLER['street']}, {settings.COOP_SELLER['postal_code']} "
+            f"{settings.COOP_SELLER['city']}",
+        },
+        "member": {
+            "name": member.legal_name,
+            "address": f"{member.street}, {member.postal_code} {member.city}",
+            "niss": member.niss_masked,
+            "iban": member.iban_display,
+        },
+        "contract": {
+            "reference": contract.reference,
+            "title": contract.title,
+            "kind": contract.kind,
+            "place": contract.place,
+            "activity": contract.activity.name,
+        },
+        "days": [[date.isoformat(), portion] for date, portion in days],
+        "daily_wage": str(worker.daily_wage),
+        "figures": figures.as_dict(),
+        "pay_date": paid_on.isoformat(),
+        "deadline": deadline.isoformat(),
+        "unverified": list(parameters.unverified),
+    }
+
+
+@transaction.atomic
+def run_payroll(
+    *,
+    staff_user: User | None,
+    period_start: datetime.date,
+    period_end: datetime.date,
+    today: datetime.date,
+    now: datetime.datetime | None = None,
+) -> PayrollRun:
+    """Pay every declared worker whose contract's work ended in the period and is not yet paid.
+
+    Creates the payslips (once per worker, however often it runs), debits the employer cost
+    from each Activity and releases the planned cost, writes the SEPA file and queues the PDFs.
+    """
+    now = now or timezone.now()
+    if period_end < period_start:
+        raise ContractsError(_("The period ends before it starts."), code="period")
+    if period_end >= today:
+        raise ContractsError(
+            _("Only work that is over can be paid: end the period before today."), code="period"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [PAYROLL_LOCK])
+    workers = list(
+        payable_workers(period_start=period_start, period_end=period_end)
+        .select_related("contract__activity", "member__tax_profile")
+        .order_by("contract__last_work_day", "pk")
+    )
+    if not workers:
+        raise ContractsError(
+            _("Nothing to pay: no approved work ended between %(start)s and %(end)s.")
+            % {"start": period_start, "end": period_end},
+            code="nothing_to_pay",
+        )
+    paid_on = first_working_day_from(today)
+    run = PayrollRun.objects.create(
+        period_start=period_start, period_end=period_end, created_by=staff_user, created_at=now
+    )
+    # Tuples, not model instances: a run reads some 175,000 work days.
+    days_of: dict[int, list[tuple[datetime.date, str]]] = {}
+    for worker_pk, date, portion in (
+        WorkDay.objects.filter(worker__in=[worker.pk for worker in workers])
+        .order_by("worker", "date")
+        .values_list("worker", "date", "portion")
+    ):
+        days_of.setdefault(worker_pk, []).append((date, portion))
+    claims = _claims_to_reimburse(workers)
+    parameters_by_day: dict[datetime.date, Parameters] = {}
+    payslips = []
+    reimbursed: list[tuple[ExpenseClaim, Payslip]] = []
+    vat_recovered: dict[int, Decimal] = {}
+    for worker in workers:
+        contract = worker.contract
+        last_day = contract.last_work_day
+        if last_day not in parameters_by_day:
+            parameters_by_day[last_day] = load_parameters(last_day)
+        parameters = parameters_by_day[last_day]
+        days = days_of.get(worker.pk, [])
+        count = sum((Decimal(portion) for _date, portion in days), Decimal("0"))
+        figures = compute_payslip(
+            gross=round_money(count * worker.daily_wage),
+            is_artistic=contract.is_artistic,
+            parameters=parameters,
+            situation=tax_situation(getattr(worker.member, "tax_profile", None)),
+        )
+        paid_claims = claims.take(worker, employer_cost=figures.employer_cost)
+        if paid_claims:
+            expenses = sum((claim.total for claim in paid_claims), ZERO)
+            figures = replace(figures, expenses=expenses, net=figures.net + expenses)
+        payslips.append(
+            Payslip(
+                run=run,
+                worker=worker,
+                member=worker.member,
+                activity=contract.activity,
+                pay_date=paid_on,
+                days=count,
+                language=worker.member.preferred_language,
+                created_at=now,
+                snapshot=_snapshot(
+                    worker,
+                    days,
+                    figures,
+                    parameters,
+                    paid_on=paid_on,
+                    deadline=pay_date(last_day),
+                ),
+                **{name: getattr(figures, name) for name in FIGURES},
+            )
+        )
+        for claim in paid_claims:
+            reimbursed.append((claim, payslips[-1]))
+            vat_recovered[claim.activity_id] = (
+                vat_recovered.get(claim.activity_id, ZERO) + claim.total_vat
+            )
+    copy_insert(Payslip, payslips)
+    for claim, payslip in reimbursed:
+        claim.status = ExpenseClaim.Status.REIMBURSED
+        claim.payslip = payslip
+        claim.save(update_fields=["status", "payslip"])
+    _post_run_to_ledgers(run, payslips, vat_recovered, author=staff_user, now=now)
+    run.payslip_count = len(payslips)
+    run.total_net = sum((payslip.net for payslip in payslips), ZERO)
+    run.total_employer_cost = sum((payslip.employer_cost for payslip in payslips), ZERO)
+    _attach_sepa_file(run, payslips)
+    run.save()
+    _complete_contracts([worker.contract_id for worker in workers], actor=staff_user, now=now)
+    _queue_rendering([payslip.pk for payslip in payslips])
+    return run
+
+
+class _Claims:
+    """Approved expense claims, paid from money the Activity actually received."""
+
+    def __init__(self, pending: dict[tuple[int, int], list[ExpenseClaim]], available) -> None:
+        self.pending = pending
+        self.available = available
+
+    def take(self, worker: ContractWorker, *, employer_cost: Decimal) -> list[ExpenseClaim]:
+        """Charge this payslip's cost, then take the claims the Activity's money still covers."""
+        activity_pk = worker.contract.activity_id
+        if activity_pk not in self.available:
+            return []
+        self.available[activity_pk] -= employer_cost
+        queue = self.pending.get((worker.member_id, activity_pk), [])
+        taken = []
+        while queue and queue[0].total <= self.available[activity_pk]:
+            claim = queue.pop(0)
+            self.available[activity_pk] -= claim.total
+            taken.append(claim)
+        return taken
+
+
+def _claims_to_reimburse(workers: list[ContractWorker]) -> _Claims:
+    pending: dict[tuple[int, int], list[ExpenseClaim]] = {}
+    for claim in (
+        ExpenseClaim.objects.select_for_update()
+        .filter(
+            status=ExpenseClaim.Status.APPROVED,
+            member__in={worker.member_id for worker in workers},
+            activity__in={worker.contract.activity_id for worker in workers},
+        )
+        .order_by("created_at", "pk")
+    ):
+        pending.setdefault((claim.member_id, claim.activity_id), []).append(claim)
+    available: dict[int, Decimal] = {}
+    if pending:
+        activities = {activity_pk for _member_pk, activity_pk in pending}
+        available = dict.fromkeys(activities, ZERO)
+        available.update(
+            LedgerEntry.objects.filter(activity__in=activities, stage=LedgerStage.AVAILABLE)
+            .order_by()
+            .values("activity")
+            .annotate(total=Sum("amount"))
+            .values_list("activity", "total")
+        )
+    return _Claims(pending, available)
+
+
+def _post_run_to_ledgers(
+    run: PayrollRun,
+    payslips: list[Payslip],
+    vat_recovered: dict[int, Decimal],
+    *,
+    author: User | None,
+    now: datetime.datetime,
+) -> None:
+    """Debit each Activity once per run: the salaries' employer cost and the expenses paid,
+    and release the salary cost planned when the contracts were approved."""
+    totals: dict[int, dict[str, Decimal]] = {}
+    activities = {}
+    for payslip in payslips:
+        activities[payslip.activity_id] = payslip.activity
+        total = totals.setdefault(
+            payslip.activity_id, {"cost": ZERO, "expenses": ZERO, "planned": ZERO, "count": 0}
+        )
+        total["cost"] += payslip.employer_cost
+        total["expenses"] += payslip.expenses
+        total["planned"] += payslip.worker.planned_employer_cost
+        total["count"] += 1
+    reference = _("Payroll run %(number)d") % {"number": run.pk}
+    for activity_pk, total in totals.items():
+        entries = [
+            (
+                LedgerEntryKind.SALARY_COST,
+                LedgerStage.AVAILABLE,
+                -total["cost"],
+                _("Salaries: %(count)d payslip(s)") % {"count": total["count"]},
+            ),
+            (
+                LedgerEntryKind.EXPENSE_REIMBURSEMENT,
+                LedgerStage.AVAILABLE,
+                -total["expenses"],
+                _("Expenses reimbursed with the salaries"),
+            ),
+            (
+                LedgerEntryKind.ADJUSTMENT,
+                LedgerStage.AVAILABLE,
+                vat_recovered.get(activity_pk, ZERO),
+                _("VAT on the reimbursed receipts, recovered"),
+            ),
+            (
+                LedgerEntryKind.SALARY_COST,
+                LedgerStage.PLANNED,
+                total["planned"],
+                _("Planned salary cost released: paid"),
+            ),
+        ]
+        for kind, stage, amount, description in entries:
+            if amount:
+                post_ledger_entry(
+                    activity=activities[activity_pk],
+                    kind=kind,
+                    stage=stage,
+                    amount=amount,
+                    reference=reference,
+                    description=description,
+                    author=author,
+                    source=run,
+                    now=now,
+                )
+
+
+def _attach_sepa_file(run: PayrollRun, payslips: list[Payslip]) -> None:
+    transfers = [
+        sepa.Transfer(
+            name=payslip.member.legal_name,
+            iban=payslip.member.iban,
+            amount=payslip.net,
+            execution_date=payslip.pay_date,
+            description=_("Salary %(payslip)s, contract %(contract)s")
+            % {"payslip": payslip.reference, "contract": payslip.worker.contract.reference},
+            end_to_end_id=payslip.reference,
+        )
+        for payslip in payslips
+        if payslip.net > 0
+    ]
+    if not transfers:
+        return
+    content = sepa.build_credit_transfer(
+        debtor_name=settings.COOP_SELLER["name"],
+        debtor_iban=settings.COOP_SELLER["iban"],
+        debtor_bic=settings.COOP_SELLER["bic"],
+        transfers=transfers,
+    )
+    message_id = etree.fromstring(content).findtext(".//{*}GrpHdr/{*}MsgId") or ""
+    run.sepa_message_id = message_id[:35]
+    run.sepa_file.save(f"payroll-{run.pk}.xml", ContentFile(content), save=False)
+
+
+def _complete_contracts(contract_pks: list[int], *, actor: User | None, now) -> None:
+    """Mark the paid contracts completed, with their history rows, in a few statements."""
+    moving = list(
+        Contract.objects.select_for_update()
+        .filter(
+            pk__in=contract_pks,
+            status__in=[Contract.Status.APPROVED, Contract.Status.IN_PROGRESS],
+        )
+        .values_list("pk", "status")
+    )
+    Contract.objects.filter(pk__in=[pk for pk, _status in moving]).update(
+        status=Contract.Status.COMPLETED
+    )
+    copy_insert(
+        ContractEvent,
+        [
+            ContractEvent(
+                contract_id=pk,
+                from_status=status,
+                to_status=Contract.Status.COMPLETED,
+                actor=actor,
+                reason=_("Paid"),
+                created_at=now,
+            )
+            for pk, status in moving
+        ],
+    )
+
+
+def _queue_rendering(payslip_pks: list[int]) -> None:
+    from contracts.tasks import render_payslip_task
+
+    def enqueue() -> None:
+        for pk in payslip_pks:
+            render_payslip_task.delay(pk)
+
+    transaction.on_commit(enqueue)
+
+
+@transaction.atomic
+def correct_payslip(
+    *,
+    staff_user: User,
+    payslip: Payslip,
+    days: Decimal,
+    daily_wage: Decimal,
+    reason: str,
+    today: datetime.date,
+    now: datetime.datetime | None = None,
+) -> Payslip:
+    """Correct a payslip with an adjustment payslip holding the differences; the original stays."""
+    now = now or timezone.now()
+    if not reason.strip():
+        raise ContractsError(_("Give a reason."), code="reason", field="reason")
+    original = (
+        Payslip.objects.select_for_update()
+        .select_related("worker__contract__activity", "member")
+        .get(pk=payslip.pk)
+    )
+    if original.kind != Payslip.Kind.REGULAR:
+        raise ContractsError(_("Correct the original payslip."), code="not_regular")
+    if days < 0 or daily_wage <= 0:
+        raise ContractsError(_("Days and wage must be positive."), code="range")
+    contract = original.worker.contract
+    parameters = load_parameters(contract.last_work_day)
+    if daily_wage < parameters.minimum_daily_wage:
+        raise ContractsError(
+            _("The gross daily wage is below the legal minimum of %(minimum)s €.")
+            % {"minimum": parameters.minimum_daily_wage},
+            code="wage_below_minimum",
+        )
+    corrected = compute_payslip(
+        gross=round_money(days * daily_wage),
+        is_artistic=contract.is_artistic,
+        parameters=parameters,
+        situation=tax_situation(TaxProfile.objects.filter(member=original.member).first()),
+        expenses=original.expenses,
+    )
+    paid = {name: getattr(original, name) for name in FIGURES}
+    paid_days = original.days
+    for adjustment in original.adjustments.all():
+        for name in FIGURES:
+            paid[name] += getattr(adjustment, name)
+        paid_days += adjustment.days
+    delta = {name: getattr(corrected, name) - paid[name] for name in FIGURES}
+    if not any(delta.values()):
+        raise ContractsError(_("This correction changes nothing."), code="no_change")
+    adjustment = Payslip.objects.create(
+        worker=original.worker,
+        member=original.member,
+        activity=original.activity,
+        kind=Payslip.Kind.ADJUSTMENT,
+        corrects=original,
+        reason=reason.strip()[:255],
+        pay_date=first_working_day_from(today),
+        days=days - paid_days,
+        language=original.language,
+        created_at=now,
+        snapshot={
+            **original.snapshot,
+            "figures": {name: str(value) for name, value in delta.items()},
+            "corrects": original.reference,
+            "reason": reason.strip(),
+        },
+        **delta,
+    )
+    if delta["employer_cost"]:
+        post_ledger_entry(
+            activity=original.activity,
+            kind=LedgerEntryKind.SALARY_COST,
+            stage=LedgerStage.AVAILABLE,
+            amount=-delta["employer_cost"],
+            reference=f"{adjustment.reference} {contract.reference}",
+            description=_("Payslip correction: %(reason)s") % {"reason": reason.strip()},
+            author=staff_user,
+            source=adjustment,
+            now=now,
+        )
+    _queue_rendering([adjustment.pk])
+    return adjustment

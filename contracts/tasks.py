@@ -1,0 +1,38 @@
+"""Background work of contracts and payroll: e-mails, payslip PDFs, daily status moves."""
+
+from celery import shared_task
+from django.utils import timezone
+
+from contracts.models import ContractEvent, Payslip
+from contracts.services import contracts, documents
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def notify_contract_event_task(event_pk: int) -> None:
+    """E-mail the member about a contract's step (does nothing if already sent)."""
+    event = ContractEvent.objects.filter(pk=event_pk).first()
+    if event is not None:
+        contracts.notify_contract_event(event=event)
+
+
+@shared_task(autoretry_for=(Exception,), retry_backoff=30, retry_backoff_max=1800, max_retries=8)
+def render_payslip_task(payslip_pk: int) -> None:
+    """Render a payslip's PDF in the member's language (queue "pdf")."""
+    payslip = Payslip.objects.filter(pk=payslip_pk).first()
+    if payslip is not None:
+        documents.render_payslip(payslip=payslip)
+
+
+@shared_task
+def advance_contracts_task() -> int:
+    """Start and complete contracts by their dates (daily, from Celery beat)."""
+    return contracts.advance_contracts(today=timezone.localdate())
+
+
+@shared_task
+def sweep_pending_payslips_task() -> int:
+    """Re-enqueue payslip PDFs left pending or failed too long."""
+    stale = list(documents.stale_payslips(now=timezone.now()).values_list("pk", flat=True))
+    for payslip_pk in stale:
+        render_payslip_task.delay(payslip_pk)
+    return len(stale)

@@ -1,0 +1,193 @@
+"""Where staff set up sites, rooms and prices, and look after bookings and leases.
+
+Bookings and leases are read-only here: they are written by the services, which enforce the
+rules and the ledger effects; the actions below call those services.
+"""
+
+from django.contrib import admin, messages
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from coop.errors import CoopError
+from spaces import services
+from spaces.models import (
+    Booking,
+    BookingEvent,
+    ClosedDay,
+    FeedToken,
+    Lease,
+    LeaseCharge,
+    OpeningHours,
+    Room,
+    RoomPrice,
+    Site,
+)
+
+
+class OpeningHoursInline(admin.TabularInline):
+    model = OpeningHours
+    extra = 0
+
+
+class ClosedDayInline(admin.TabularInline):
+    model = ClosedDay
+    extra = 0
+
+
+@admin.register(Site)
+class SiteAdmin(admin.ModelAdmin):
+    list_display = ["name", "city", "time_zone", "income_activity", "is_active"]
+    inlines = [OpeningHoursInline, ClosedDayInline]
+    autocomplete_fields = ["income_activity"]
+    search_fields = ["name", "city"]
+
+
+class RoomPriceInline(admin.TabularInline):
+    model = RoomPrice
+    extra = 0
+
+
+@admin.register(Room)
+class RoomAdmin(admin.ModelAdmin):
+    list_display = ["name", "site", "kind", "floor", "area_m2", "capacity", "is_bookable"]
+    list_filter = ["site", "kind", "is_bookable", "requires_approval"]
+    search_fields = ["name"]
+    inlines = [RoomPriceInline]
+    fieldsets = [
+        (None, {"fields": ["site", "name", "kind", "description"]}),
+        (
+            _("Space"),
+            {"fields": ["area_m2", "capacity", "floor", "amenities", "accessibility_notes"]},
+        ),
+        (
+            _("Booking rules"),
+            {
+                "fields": [
+                    "is_bookable",
+                    "slot_minutes",
+                    "min_duration_minutes",
+                    "max_duration_minutes",
+                    "buffer_before_minutes",
+                    "buffer_after_minutes",
+                    "lead_time_minutes",
+                    "horizon_days",
+                    "requires_approval",
+                    "cancellation_notice_hours",
+                    "cancellation_fee_percent",
+                ]
+            },
+        ),
+    ]
+
+
+class BookingEventInline(admin.TabularInline):
+    model = BookingEvent
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "from_state", "to_state", "actor", "note", "notified_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Booking)
+class BookingAdmin(admin.ModelAdmin):
+    list_display = [
+        "title",
+        "room",
+        "start_display",
+        "state",
+        "tier",
+        "price_incl_vat",
+        "member",
+        "organisation",
+    ]
+    list_filter = ["state", "tier", "room__site", "room"]
+    search_fields = ["title", "member__legal_name", "organisation__name", "contact_name"]
+    date_hierarchy = "created_at"
+    inlines = [BookingEventInline]
+    actions = ["approve", "cancel_waiving_fee"]
+    list_select_related = ["room__site", "member", "organisation"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in Booking._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("start"), ordering="during")
+    def start_display(self, booking: Booking) -> str:
+        return timezone.localtime(booking.start).strftime("%d/%m/%Y %H:%M")
+
+    def _run(self, request, queryset, action) -> None:
+        done = 0
+        for booking in queryset:
+            try:
+                action(booking)
+                done += 1
+            except CoopError as error:
+                self.message_user(request, f"{booking}: {error.message}", messages.ERROR)
+        if done:
+            self.message_user(
+                request, _("%(count)d bookings updated.") % {"count": done}, messages.SUCCESS
+            )
+
+    @admin.action(description=_("Approve the selected requests"))
+    def approve(self, request, queryset) -> None:
+        self._run(
+            request,
+            queryset,
+            lambda booking: services.approve_booking(actor=request.user, booking=booking),
+        )
+
+    @admin.action(description=_("Cancel the selected bookings without fee"))
+    def cancel_waiving_fee(self, request, queryset) -> None:
+        self._run(
+            request,
+            queryset,
+            lambda booking: services.cancel_booking(
+                actor=request.user, booking=booking, waive_fee=True, reason=str(_("By staff"))
+            ),
+        )
+
+
+class LeaseChargeInline(admin.TabularInline):
+    model = LeaseCharge
+    extra = 0
+    can_delete = False
+    fields = ["month", "amount", "charged_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Lease)
+class LeaseAdmin(admin.ModelAdmin):
+    list_display = ["room", "member", "activity", "starts_on", "ends_on", "monthly_rent"]
+    list_filter = ["room__site"]
+    search_fields = ["room__name", "member__legal_name"]
+    inlines = [LeaseChargeInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in Lease._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(FeedToken)
+class FeedTokenAdmin(admin.ModelAdmin):
+    list_display = ["user", "room", "created_at", "revoked_at"]
+    fields = ["user", "room", "created_at", "revoked_at"]
+    readonly_fields = ["user", "room", "created_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False

@@ -1,0 +1,246 @@
+"""The spaces part of the demo world: LaVallée, about thirty rooms, leases, a month of bookings."""
+
+import datetime
+from decimal import Decimal
+
+import holidays
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from coop.errors import CoopError
+from invoicing.services.clients import create_client
+from members.models import Activity, Member
+from spaces import services
+from spaces.apps import SPACE_MANAGERS_GROUP
+from spaces.models import ClosedDay, OpeningHours, Room, RoomPrice, Site
+
+# (name prefix, kind, count, area m², capacity, member €/h, external €/h, resident €/month)
+ROOM_TYPES = [
+    ("Atelier", Room.Kind.ATELIER, 12, Decimal("35"), 4, None, None, Decimal("420.00")),
+    ("Bureau", Room.Kind.OFFICE, 6, Decimal("18"), 3, None, None, Decimal("260.00")),
+    ("Coworking desk", Room.Kind.DESK, 4, Decimal("4"), 1, Decimal("3.00"), Decimal("6.00"), None),
+    (
+        "Salle de réunion",
+        Room.Kind.MEETING_ROOM,
+        4,
+        Decimal("30"),
+        12,
+        Decimal("12.00"),
+        Decimal("28.00"),
+        None,
+    ),
+    ("Studio", Room.Kind.STUDIO, 2, Decimal("60"), 8, Decimal("20.00"), Decimal("45.00"), None),
+    (
+        "Grande halle",
+        Room.Kind.EVENT_HALL,
+        2,
+        Decimal("400"),
+        250,
+        Decimal("60.00"),
+        Decimal("150.00"),
+        None,
+    ),
+]
+TITLES = ["Team meeting", "Workshop", "Rehearsal", "Photo shoot", "Training", "Client meeting"]
+
+
+HOUSE_ACTIVITY = "LaVallée rentals"
+
+
+def _house_activity():
+    """The cooperative's own Activity for LaVallée, which invoices outside renters, if seeded."""
+    return (
+        Activity.objects.filter(name=HOUSE_ACTIVITY, owner__status=Member.Status.ACTIVE)
+        .order_by("pk")
+        .first()
+    )
+
+
+def _room(site: Site, name: str, kind: str, area, capacity, floor: int, **rules) -> Room:
+    return Room.objects.create(
+        site=site,
+        name=name,
+        kind=kind,
+        area_m2=area,
+        capacity=capacity,
+        floor=floor,
+        amenities=["Wi-Fi", "heating"] + (["projector"] if kind == Room.Kind.MEETING_ROOM else []),
+        accessibility_notes="" if floor == 0 else "Lift on the east side.",
+        **rules,
+    )
+
+
+def seed(context: dict, *, stdout) -> None:
+    rng = context["rng"]
+    today = context["today"]
+    members = [member for member in context["members"] if member.activities.exists()]
+    manager = Group.objects.get(name=SPACE_MANAGERS_GROUP).user_set.order_by("pk").first()
+    services_now = timezone.now()
+
+    site = Site.objects.create(
+        name="LaVallée",
+        street="Rue Adolphe Lavallée 39",
+        postal_code="1080",
+        city="Molenbeek-Saint-Jean",
+        income_activity=_house_activity(),
+    )
+    for weekday in range(5):
+        OpeningHours.objects.create(
+            site=site, weekday=weekday, opens_at=datetime.time(8), closes_at=datetime.time(22)
+        )
+    OpeningHours.objects.create(
+        site=site, weekday=5, opens_at=datetime.time(9), closes_at=datetime.time(18)
+    )
+    for day, name in holidays.Belgium(years=[today.year, today.year + 1]).items():
+        ClosedDay.objects.get_or_create(site=site, date=day, defaults={"reason": name})
+
+    rooms: dict[str, list[Room]] = {}
+    for prefix, kind, count, area, capacity, per_hour, external, monthly in ROOM_TYPES:
+        for index in range(1, count + 1):
+            leased = monthly is not None
+            room = _room(
+                site,
+                f"{prefix} {index}",
+                kind,
+                area + rng.randrange(0, 20),
+                capacity,
+                index % 3,
+                is_bookable=not leased,
+                buffer_after_minutes=30 if kind == Room.Kind.EVENT_HALL else 0,
+                requires_approval=kind == Room.Kind.EVENT_HALL,
+                max_duration_minutes=14 * 60,
+            )
+            if leased:
+                RoomPrice.objects.create(
+                    room=room, tier="resident", per_hour=Decimal("0.00"), per_month=monthly
+                )
+            else:
+                RoomPrice.objects.create(
+                    room=room, tier="member", per_hour=per_hour, per_day=per_hour * 6
+                )
+                RoomPrice.objects.create(
+                    room=room,
+                    tier="resident",
+                    per_hour=(per_hour * Decimal("0.8")).quantize(Decimal("0.01")),
+                )
+                RoomPrice.objects.create(
+                    room=room,
+                    tier="external",
+                    per_hour=external,
+                    per_half_day=external * 3,
+                    per_day=external * 6,
+                )
+            rooms.setdefault(kind, []).append(room)
+
+    # Leases: most ateliers and offices are let to residents.
+    lease_start = (today.replace(day=1) - datetime.timedelta(days=75)).replace(day=1)
+    leases = []
+    for index, room in enumerate(rooms[Room.Kind.ATELIER][:9] + rooms[Room.Kind.OFFICE][:4]):
+        member = members[index % len(members)]
+        leases.append(
+            services.create_lease(
+                actor=manager,
+                room=room,
+                activity=member.activities.order_by("pk").first(),
+                starts_on=lease_start,
+            )
+        )
+    month = lease_start
+    while month <= today:
+        for lease in leases:
+            services.charge_lease_month(lease=lease, month=month)
+        month = (month + datetime.timedelta(days=32)).replace(day=1)
+
+    organisation, _created = create_client(
+        user=manager,
+        kind="company",
+        name="Brussels Design Week asbl",
+        street="Rue de la Loi 155",
+        postal_code="1040",
+        city="Etterbeek",
+        country="BE",
+        email="booking@designweek.example",
+        language="fr",
+        vat_number="BE0203201340",
+    )
+
+    # A month of bookings: two weeks back, two weeks ahead.
+    bookable = rooms[Room.Kind.MEETING_ROOM] + rooms[Room.Kind.STUDIO] + rooms[Room.Kind.DESK]
+    made = 0
+    for offset in range(-14, 15):
+        day = today + datetime.timedelta(days=offset)
+        for _attempt in range(rng.randrange(4, 9)):
+            room = rng.choice(bookable)
+            start_hour = rng.randrange(8, 19)
+            hours = rng.choice([1, 2, 2, 3, 4])
+            member = rng.choice(members)
+            try:
+                start, end = services.booking_range(
+                    site=site,
+                    date=day,
+                    start_time=datetime.time(start_hour),
+                    end_time=datetime.time(min(start_hour + hours, 22)),
+                )
+                booked_at = start - datetime.timedelta(days=rng.randrange(2, 10))
+                booking = services.book_room(
+                    actor=member.user,
+                    room=room,
+                    start=start,
+                    end=end,
+                    title=rng.choice(TITLES),
+                    activity=member.activities.order_by("pk").first(),
+                    now=booked_at,
+                )
+                made += 1
+                if end < services_now and rng.random() < 0.8:
+                    services.check_in_booking(actor=member.user, booking=booking, now=start)
+                elif end < services_now:
+                    services.mark_no_show(actor=manager, booking=booking, now=end)
+            except CoopError:
+                continue
+    hall = rooms[Room.Kind.EVENT_HALL][0]
+    outside_bookings = [(5, "Design Week opening"), (12, "Design Week talks")]
+    if site.income_activity is None:
+        # Outside renters are invoiced from the site's Activity; without one, none is booked.
+        outside_bookings = []
+    for offset, title in outside_bookings:
+        day = today + datetime.timedelta(days=offset)
+        try:
+            start, end = services.booking_range(
+                site=site, date=day, start_time=datetime.time(10), end_time=datetime.time(20)
+            )
+            services.book_room(
+                actor=manager,
+                room=hall,
+                start=start,
+                end=end,
+                title=title,
+                organisation=organisation,
+                contact_name="Léa Wouters",
+                contact_email="lea@designweek.example",
+            )
+            made += 1
+        except CoopError:
+            continue
+    # Two requests waiting for a manager.
+    for offset in (3, 9):
+        member = rng.choice(members)
+        day = today + datetime.timedelta(days=offset)
+        try:
+            start, end = services.booking_range(
+                site=site, date=day, start_time=datetime.time(14), end_time=datetime.time(18)
+            )
+            services.book_room(
+                actor=member.user,
+                room=rooms[Room.Kind.EVENT_HALL][1],
+                start=start,
+                end=end,
+                title="Exhibition opening",
+                activity=member.activities.order_by("pk").first(),
+            )
+        except CoopError:
+            continue
+    stdout.write(
+        f"Spaces: LaVallée with {Room.objects.filter(site=site).count()} rooms, "
+        f"{len(leases)} leases, {made} bookings."
+    )

@@ -1,0 +1,21 @@
+"""Background work of the spaces app."""
+
+from celery import shared_task
+from django.utils import timezone
+
+from spaces import notices, services
+from spaces.models import BookingEvent
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_booking_notice_task(event_pk: int) -> None:
+    """E-mail the booker about a booking step (does nothing if already sent)."""
+    event = BookingEvent.objects.filter(pk=event_pk).first()
+    if event is not None:
+        notices.send_booking_notice(event=event)
+
+
+@shared_task
+def charge_leases_task() -> int:
+    """Charge this month's rent of every running lease; months already charged are skipped."""
+    return services.charge_due_leases(today=timezone.localdate())

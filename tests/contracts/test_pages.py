@@ -1,0 +1,340 @@
+"""Member pages, the API and the staff admin of contracts and payroll."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from allauth.mfa.totp.internal.auth import TOTP
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from contracts.models import Contract, ContractAttachment, DimonaDeclaration, PayrollRun, Payslip
+from contracts.services.contracts import approve_contract, submit_contract
+from contracts.services.documents import render_payslip
+from contracts.services.payroll import run_payroll
+from tests.contracts.conftest import make_contract, worker
+
+D = Decimal
+
+
+def future_monday() -> datetime.date:
+    today = timezone.localdate()
+    return today + datetime.timedelta(days=14 - today.weekday())
+
+
+@pytest.fixture
+def upcoming(member, activity):
+    start = future_monday()
+    return make_contract(
+        member, activity, workers=[worker(member, start=start, count=3)], today=timezone.localdate()
+    )
+
+
+@pytest.fixture
+def staff_client(client, staff):
+    TOTP.activate(staff, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
+    client.force_login(staff)
+    return client
+
+
+def api_for(user) -> APIClient:
+    api = APIClient()
+    api.force_authenticate(user)
+    return api
+
+
+def test_member_creates_a_contract_in_the_browser(client, member, activity):
+    client.force_login(member.user)
+    start = future_monday()
+    response = client.post(
+        reverse("contracts:create"),
+        {
+            "activity": activity.pk,
+            "client": "",
+            "title": "Workshop",
+            "description": "",
+            "place": "LaVallée",
+            "kind": "artistic",
+            "amount_to_invoice": "900.00",
+            "workers-TOTAL_FORMS": "1",
+            "workers-INITIAL_FORMS": "0",
+            "workers-MIN_NUM_FORMS": "0",
+            "workers-MAX_NUM_FORMS": "20",
+            "workers-0-member": member.pk,
+            "workers-0-daily_wage": "250.00",
+            "workers-0-days": f"{start}\n{start + datetime.timedelta(days=1)} half",
+        },
+    )
+    contract = Contract.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("contracts:detail", args=[contract.pk])
+    assert [day.portion for day in contract.workers.get().days.all()] == ["1.0", "0.5"]
+    page = client.get(response["Location"])
+    assert b"Workshop" in page.content
+    assert b"Submit for approval" in page.content
+
+
+def test_form_shows_the_rule_that_refused_it(client, member, activity):
+    client.force_login(member.user)
+    response = client.post(
+        reverse("contracts:create"),
+        {
+            "activity": activity.pk,
+            "title": "Workshop",
+            "place": "LaVallée",
+            "kind": "artistic",
+            "amount_to_invoice": "900.00",
+            "workers-TOTAL_FORMS": "1",
+            "workers-INITIAL_FORMS": "0",
+            "workers-0-member": member.pk,
+            "workers-0-daily_wage": "50.00",
+            "workers-0-days": future_monday().isoformat(),
+        },
+    )
+    assert response.status_code == 200
+    assert "below the legal minimum" in response.content.decode()
+    assert not Contract.objects.exists()
+
+
+def test_member_submits_and_lists(client, member, upcoming):
+    client.force_login(member.user)
+    client.post(reverse("contracts:submit", args=[upcoming.pk]))
+    upcoming.refresh_from_db()
+    assert upcoming.status == Contract.Status.SUBMITTED
+    listing = client.get(reverse("contracts:index"))
+    assert upcoming.reference in listing.content.decode()
+    assert "Awaiting approval" in listing.content.decode()
+
+
+def test_other_members_contract_is_not_found(client, other_member, upcoming):
+    client.force_login(other_member.user)
+    assert client.get(reverse("contracts:detail", args=[upcoming.pk])).status_code == 404
+    assert client.post(reverse("contracts:submit", args=[upcoming.pk])).status_code == 404
+
+
+def test_attachment_type_is_checked(client, member, upcoming):
+    client.force_login(member.user)
+    url = reverse("contracts:attachment-add", args=[upcoming.pk])
+    client.post(url, {"file": SimpleUploadedFile("quote.pdf", b"not a pdf at all")})
+    assert not ContractAttachment.objects.exists()
+    client.post(url, {"file": SimpleUploadedFile("quote.pdf", b"%PDF-1.7\n...")})
+    attachment = ContractAttachment.objects.get()
+    assert attachment.content_type == "application/pdf"
+    other = client.get(reverse("contracts:attachment-download", args=[attachment.pk]))
+    assert other.status_code == 200
+
+
+def test_simulator_page(client, member):
+    client.force_login(member.user)
+    response = client.get(
+        reverse("contracts:simulator"),
+        {
+            "invoice_excl_vat": "1000.00",
+            "expenses": "0",
+            "kind": "non_artistic",
+            "household": "single",
+            "children": "0",
+        },
+    )
+    assert response.status_code == 200
+    assert response.context["result"].payslip.gross == D("748.00")
+
+
+def test_payslips_are_listed_and_downloaded_by_their_owner_only(
+    client, staff, member, other_member, upcoming
+):
+    submit_contract(user=member.user, contract=upcoming, today=timezone.localdate())
+    approve_contract(staff_user=staff, contract=upcoming, today=timezone.localdate())
+    payroll = run_payroll(
+        staff_user=staff,
+        period_start=upcoming.first_work_day,
+        period_end=upcoming.last_work_day,
+        today=upcoming.last_work_day + datetime.timedelta(days=1),
+    )
+    payslip = payroll.payslips.get()
+    render_payslip(payslip=payslip)
+    client.force_login(member.user)
+    assert payslip.reference in client.get(reverse("contracts:payslips")).content.decode()
+    download = client.get(reverse("contracts:payslip-download", args=[payslip.pk]))
+    assert download["Content-Type"] == "application/pdf"
+    client.force_login(other_member.user)
+    assert client.get(reverse("contracts:payslip-download", args=[payslip.pk])).status_code == 404
+    assert api_for(other_member.user).get("/api/v1/payslips/").json()["results"] == []
+    mine = api_for(member.user).get("/api/v1/payslips/").json()["results"]
+    assert [row["net"] for row in mine] == [str(payslip.net)]
+
+
+def test_api_creates_and_submits_a_contract(member, activity):
+    api = api_for(member.user)
+    start = future_monday()
+    response = api.post(
+        "/api/v1/contracts/",
+        {
+            "activity": activity.pk,
+            "title": "Concert",
+            "place": "Bozar",
+            "kind": "artistic",
+            "amount_to_invoice": "1500.00",
+            "workers": [
+                {"member": member.pk, "daily_wage": "300.00", "days": [{"date": start.isoformat()}]}
+            ],
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert (body["status"], body["first_work_day"]) == ("draft", start.isoformat())
+    submitted = api.post(f"/api/v1/contracts/{body['pk']}/submit/")
+    assert submitted.json()["status"] == "submitted"
+    assert submitted.json()["history"][0]["to_status"] == "submitted"
+
+
+def test_api_maps_rule_errors_to_400(member, activity):
+    response = api_for(member.user).post(
+        "/api/v1/contracts/",
+        {
+            "activity": activity.pk,
+            "title": "Concert",
+            "place": "Bozar",
+            "kind": "artistic",
+            "amount_to_invoice": "1500.00",
+            "workers": [
+                {"member": member.pk, "daily_wage": "300.00", "days": [{"date": "2020-01-06"}]}
+            ],
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "day_in_past"
+    assert not Contract.objects.exists()
+
+
+def test_api_simulation_and_schema(member):
+    api = api_for(member.user)
+    response = api.post(
+        "/api/v1/salary-simulations/",
+        {"invoice_excl_vat": "1000.00", "kind": "non_artistic"},
+        format="json",
+    )
+    assert response.status_code == 200
+    assert response.json()["gross"] == "748.00"
+    schema = api.get("/api/schema/").content.decode()
+    assert "/api/v1/contracts/" in schema
+    assert "/api/v1/payslips/{id}/pdf/" in schema
+
+
+def test_staff_sees_awaiting_approval_with_budget_and_approves(staff_client, member, upcoming):
+    submit_contract(user=member.user, contract=upcoming, today=timezone.localdate())
+    url = reverse("admin:contracts_contractawaitingapproval_changelist")
+    page = staff_client.get(url)
+    assert page.status_code == 200
+    content = page.content.decode()
+    assert upcoming.reference in content
+    assert "short by 1500.00" in content  # 3 days × 400 × 1.25 on an empty Activity
+    response = staff_client.post(
+        url, {"action": "approve", "_selected_action": [upcoming.pk]}, follow=True
+    )
+    assert "1 contract(s) approved." in response.content.decode()
+    upcoming.refresh_from_db()
+    assert upcoming.status == Contract.Status.APPROVED
+    assert DimonaDeclaration.objects.count() == 1
+
+
+def test_staff_rejects_in_bulk_with_a_reason(staff_client, member, activity, upcoming):
+    second = make_contract(
+        member,
+        activity,
+        workers=[worker(member, start=future_monday() + datetime.timedelta(days=7), count=1)],
+        today=timezone.localdate(),
+    )
+    for contract in (upcoming, second):
+        submit_contract(user=member.user, contract=contract, today=timezone.localdate())
+    staff_client.post(
+        reverse("admin:contracts_contract_changelist"),
+        {"action": "reject", "_selected_action": [upcoming.pk, second.pk], "reason": "Budget"},
+    )
+    assert set(Contract.objects.values_list("status", flat=True)) == {"rejected"}
+    assert list(Contract.objects.get(pk=second.pk).events.values_list("reason", flat=True)) == [
+        "",
+        "Budget",
+    ]
+
+
+def test_staff_runs_payroll_from_the_admin(staff_client, staff, member, upcoming):
+    submit_contract(user=member.user, contract=upcoming, today=timezone.localdate())
+    approve_contract(staff_user=staff, contract=upcoming, today=timezone.localdate())
+    url = reverse("admin:contracts_payrollrun_run")
+    response = staff_client.post(url, {"period_start": "2026-01-01", "period_end": "2026-01-31"})
+    assert "Nothing to pay" in response.content.decode()
+    assert not PayrollRun.objects.exists()
+    assert staff_client.get(reverse("admin:contracts_payrollrun_changelist")).status_code == 200
+    for name in ("payrollrate", "taxbracket", "specialcontributionbracket", "payslip"):
+        assert staff_client.get(reverse(f"admin:contracts_{name}_changelist")).status_code == 200
+    assert (
+        staff_client.get(reverse("admin:contracts_contract_change", args=[upcoming.pk])).status_code
+        == 200
+    )
+    assert not Payslip.objects.exists()
+
+
+def test_demo_seed_adds_every_state_and_a_payroll_run(staff, member, activity):
+    import io
+    import random
+
+    from contracts import demo
+
+    demo.seed(
+        {
+            "rng": random.Random(1),
+            "staff": staff,
+            "members": [member],
+            "today": timezone.localdate(),
+        },
+        stdout=io.StringIO(),
+    )
+    states = set(Contract.objects.values_list("status", flat=True))
+    assert states == set(Contract.Status.values)
+    run = PayrollRun.objects.get()
+    assert run.payslip_count == Payslip.objects.count() > 0
+    assert run.sepa_file
+
+
+def test_staff_approves_expense_claims_in_the_admin(staff_client, member, activity):
+    from contracts.models import ExpenseClaim
+    from tests.contracts.test_payroll_run import claim_for
+
+    claim = claim_for(member, activity)
+    url = reverse("admin:contracts_expenseclaim_changelist")
+    assert "Lighting supplies" in staff_client.get(url).content.decode()
+    staff_client.post(url, {"action": "approve_claims", "_selected_action": [claim.pk]})
+    claim.refresh_from_db()
+    assert claim.status == ExpenseClaim.Status.APPROVED
+    page = staff_client.get(reverse("admin:contracts_expenseclaim_change", args=[claim.pk]))
+    assert page.status_code == 200
+
+
+def test_member_claims_a_receipt_in_the_browser(client, member, other_member, activity):
+    from contracts.models import ExpenseClaim
+
+    client.force_login(member.user)
+    url = reverse("contracts:expenses")
+    response = client.post(
+        url,
+        {
+            "activity": activity.pk,
+            "description": "Paper",
+            "receipt": SimpleUploadedFile("r.png", b"\x89PNG\r\n\x1a\n rest"),
+            "receipt_description": "A3 paper",
+            "spent_on": "2026-01-05",
+            "amount": "60.50",
+            "vat": "10.50",
+        },
+    )
+    assert response.status_code == 302
+    claim = ExpenseClaim.objects.get()
+    assert (claim.total, claim.total_vat, claim.status) == (D("60.50"), D("10.50"), "submitted")
+    assert "Paper" in client.get(url).content.decode()
+    client.force_login(other_member.user)
+    assert "Paper" not in client.get(url).content.decode()

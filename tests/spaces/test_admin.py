@@ -1,0 +1,57 @@
+"""Staff set up sites, rooms and prices in the admin; bookings there go through the services."""
+
+import datetime
+
+import pytest
+from allauth.mfa.totp.internal.auth import TOTP
+from django.urls import reverse
+
+from members.models import LedgerEntry
+from spaces import services
+from tests.conftest import NOW
+from tests.spaces.conftest import at, make_room
+
+FUTURE = datetime.date(2030, 3, 12)
+
+
+@pytest.fixture
+def staff_client(client, staff):
+    TOTP.activate(staff, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
+    client.force_login(staff)
+    return client
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["spaces_site", "spaces_room", "spaces_booking", "spaces_lease", "spaces_feedtoken"],
+)
+def test_admin_pages_open(staff_client, room, name):
+    assert staff_client.get(reverse(f"admin:{name}_changelist")).status_code == 200
+    assert staff_client.get(reverse("admin:spaces_room_change", args=[room.pk])).status_code == 200
+    assert (
+        staff_client.get(reverse("admin:spaces_site_change", args=[room.site.pk])).status_code
+        == 200
+    )
+
+
+def test_admin_approves_requests_through_the_service(staff_client, member, activity, site):
+    hall = make_room(site, name="Hall", requires_approval=True, horizon_days=10000)
+    booking = services.book_room(
+        actor=member.user,
+        room=hall,
+        start=at(FUTURE, 10),
+        end=at(FUTURE, 12),
+        title="Opening",
+        activity=activity,
+        now=NOW,
+    )
+    staff_client.post(
+        reverse("admin:spaces_booking_changelist"),
+        {"action": "approve", "_selected_action": [booking.pk]},
+        follow=True,
+    )
+    booking.refresh_from_db()
+    assert booking.state == "confirmed"
+    assert LedgerEntry.objects.filter(activity=activity, kind="booking_charge").count() == 1
+    page = staff_client.get(reverse("admin:spaces_booking_change", args=[booking.pk]))
+    assert page.status_code == 200

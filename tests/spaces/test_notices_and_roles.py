@@ -1,0 +1,82 @@
+"""Confirmation e-mails with their .ics, the lease task, and the space managers' permissions."""
+
+import datetime
+
+from django.contrib.auth.models import Group
+from django.core import mail
+from icalendar import Calendar
+
+from spaces import notices, selectors, services, tasks
+from spaces.apps import grant_space_manager_permissions
+from spaces.models import BookingEvent, Lease
+from tests.conftest import NOW
+from tests.spaces.conftest import DAY, at, make_room
+
+
+def test_confirmation_mail_carries_the_ics_once(member, activity, room):
+    booking = services.book_room(
+        actor=member.user,
+        room=room,
+        start=at(DAY, 10),
+        end=at(DAY, 12),
+        title="Rehearsal",
+        activity=activity,
+        now=NOW,
+    )
+    event = BookingEvent.objects.get(booking=booking)
+
+    assert notices.send_booking_notice(event=event) is True
+    assert notices.send_booking_notice(event=event) is False
+
+    [message] = mail.outbox
+    assert message.to == ["ana@coop.test"]
+    # The member reads French.
+    assert "Salle Verte" in message.subject
+    name, content, mimetype = message.attachments[0]
+    assert name == "booking.ics"
+    assert mimetype.startswith("text/calendar")
+    [ical_event] = Calendar.from_ical(content).walk("VEVENT")
+    assert ical_event.decoded("dtstart") == at(DAY, 10)
+    assert str(ical_event["status"]) == "CONFIRMED"
+
+
+def test_cancellation_mail_cancels_the_event(member, activity, room):
+    booking = services.book_room(
+        actor=member.user,
+        room=room,
+        start=at(DAY, 10),
+        end=at(DAY, 12),
+        title="Rehearsal",
+        activity=activity,
+        now=NOW,
+    )
+    services.cancel_booking(actor=member.user, booking=booking, now=NOW)
+    event = BookingEvent.objects.get(booking=booking, to_state="cancelled")
+    tasks.send_booking_notice_task(event.pk)
+    [message] = mail.outbox
+    calendar = Calendar.from_ical(message.attachments[0][1])
+    assert str(calendar["method"]) == "CANCEL"
+
+
+def test_lease_task_charges_the_current_month(space_manager, activity, site):
+    atelier = make_room(site, name="Atelier 1", kind="atelier", is_bookable=False)
+    services.create_lease(
+        actor=space_manager, room=atelier, activity=activity, starts_on=datetime.date(2026, 1, 1)
+    )
+    assert tasks.charge_leases_task() == 1
+    assert tasks.charge_leases_task() == 0
+    assert Lease.objects.get().charges.count() == 1
+
+
+def test_space_managers_group_gets_its_permissions(space_manager):
+    grant_space_manager_permissions(sender=None)
+    group = Group.objects.get(name="Space managers")
+    codenames = set(group.permissions.values_list("codename", flat=True))
+    assert {"manage_bookings", "change_room", "add_roomprice", "view_booking"} <= codenames
+    assert "delete_booking" not in codenames
+    assert selectors.is_space_manager(space_manager)
+
+
+def test_members_and_staff_roles(member, staff):
+    assert not selectors.is_space_manager(member.user)
+    assert selectors.is_space_manager(staff)
