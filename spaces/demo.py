@@ -4,12 +4,14 @@ import datetime
 from decimal import Decimal
 
 import holidays
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from coop.errors import CoopError
 from invoicing.services.clients import create_client
-from members.models import Activity, Member
+from members import services as member_services
+from members.models import Activity, Member, ShareSubscription
 from spaces import services
 from spaces.apps import SPACE_MANAGERS_GROUP
 from spaces.models import ClosedDay, OpeningHours, Room, RoomPrice, Site
@@ -47,12 +49,42 @@ TITLES = ["Team meeting", "Workshop", "Rehearsal", "Photo shoot", "Training", "C
 HOUSE_ACTIVITY = "LaVallée rentals"
 
 
-def _house_activity():
-    """The cooperative's own Activity for LaVallée, which invoices outside renters, if seeded."""
-    return (
+def _house_activity(context: dict) -> Activity:
+    """Return the cooperative's own Activity for LaVallée, which invoices outside renters.
+
+    The staff account holds it as a class B member, as staff and partners do.
+    """
+    existing = (
         Activity.objects.filter(name=HOUSE_ACTIVITY, owner__status=Member.Status.ACTIVE)
         .order_by("pk")
         .first()
+    )
+    if existing is not None:
+        return existing
+    staff = context["staff"]
+    seller = settings.COOP_SELLER
+    house = member_services.apply_for_membership(
+        user=staff,
+        legal_name=f"{seller['name']} (LaVallée)",
+        street=seller["street"],
+        postal_code=seller["postal_code"],
+        city=seller["city"],
+        country=seller["country"],
+        phone=seller["phone"],
+        preferred_language="fr",
+        iban=seller["iban"],
+        niss="",
+        number_of_shares=1,
+        today=context["today"],
+    )
+    house.shares.update(share_class=ShareSubscription.ShareClass.B)
+    member_services.approve_application(member=house, actor=staff, reason="Cooperative account")
+    member_services.record_share_payment(
+        subscription=house.shares.get(), paid_on=context["today"], actor=staff
+    )
+    house.refresh_from_db()
+    return member_services.create_activity(
+        owner=house, name=HOUSE_ACTIVITY, description="Room rentals to outside organisations."
     )
 
 
@@ -82,7 +114,7 @@ def seed(context: dict, *, stdout) -> None:
         street="Rue Adolphe Lavallée 39",
         postal_code="1080",
         city="Molenbeek-Saint-Jean",
-        income_activity=_house_activity(),
+        income_activity=_house_activity(context),
     )
     for weekday in range(5):
         OpeningHours.objects.create(

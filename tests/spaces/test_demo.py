@@ -26,11 +26,15 @@ def seed(staff, members) -> str:
 def test_seed_builds_lavallee(staff, member, other_member, activity, other_activity, space_manager):
     output = seed(staff, [member, other_member])
     site = Site.objects.get(name="LaVallée")
-    assert site.income_activity is None
+    # The staff account holds the cooperative's own Activity, which invoices outside renters.
+    assert site.income_activity.name == "LaVallée rentals"
+    assert site.income_activity.owner.user == staff
     assert Room.objects.filter(site=site).count() == 30
     assert Lease.objects.count() == 13
     assert LeaseCharge.objects.count() >= 13 * 3
-    assert not Booking.objects.filter(organisation__isnull=False).exists()
+    outside = Booking.objects.filter(organisation__isnull=False)
+    assert outside.count() == 2
+    assert all(booking.invoice_id for booking in outside)
     assert Booking.objects.filter(state="tentative").exists()
     assert Booking.objects.count() > 50
     assert "LaVallée with 30 rooms" in output
