@@ -121,6 +121,8 @@ def seed(context: dict, *, stdout) -> None:
     )
     # The demo's history is old news: nobody is e-mailed about it.
     ContractEvent.objects.update(notified_at=now)
+    # The demo's history is old news: nobody is e-mailed about it.
+    ContractEvent.objects.filter(notified_at__isnull=True).update(notified_at=timezone.now())
     stdout.write(
         f"{created} contracts, payroll run with {run.payslip_count} payslips "
         f"({Contract.objects.filter(status=Contract.Status.COMPLETED).count()} completed)."

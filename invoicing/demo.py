@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.utils import timezone
 from django.utils.text import slugify
 
-from invoicing.models import Dispatch, Invoice
+from invoicing.models import Dispatch, Invoice, Reminder
 from invoicing.services.clients import create_client
 from invoicing.services.credit import issue_credit_note
 from invoicing.services.drafts import LineInput, save_draft
@@ -153,4 +153,5 @@ def seed(context: dict, *, stdout) -> None:
     submit_invoice(user=members[1].user, invoice=big, today=today, now=now)
     # The demo clients are fictitious: nothing is actually sent to them.
     Dispatch.objects.update(status=Dispatch.Status.SENT, sent_at=now, reference="demo")
+    Reminder.objects.update(emailed_at=now)
     stdout.write(f"{len(clients)} clients, {Invoice.objects.count()} invoices and credit notes.")

@@ -11,10 +11,10 @@ from django.utils import timezone
 from coop.errors import CoopError
 from invoicing.services.clients import create_client
 from members import services as member_services
-from members.models import Activity, Member, ShareSubscription
+from members.models import Activity, Member, MembershipEvent, ShareSubscription
 from spaces import services
 from spaces.apps import SPACE_MANAGERS_GROUP
-from spaces.models import ClosedDay, OpeningHours, Room, RoomPrice, Site
+from spaces.models import BookingEvent, ClosedDay, OpeningHours, Room, RoomPrice, Site
 
 # (name prefix, kind, count, area m², capacity, member €/h, external €/h, resident €/month)
 ROOM_TYPES = [
@@ -272,6 +272,9 @@ def seed(context: dict, *, stdout) -> None:
             )
         except CoopError:
             continue
+    # The demo's history is old news: nobody is e-mailed about it.
+    BookingEvent.objects.filter(notified_at__isnull=True).update(notified_at=services_now)
+    MembershipEvent.objects.filter(notified_at__isnull=True).update(notified_at=services_now)
     stdout.write(
         f"Spaces: LaVallée with {Room.objects.filter(site=site).count()} rooms, "
         f"{len(leases)} leases, {made} bookings."
