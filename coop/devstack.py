@@ -25,6 +25,7 @@ import sys
 import time
 import warnings
 from pathlib import Path
+from xml.etree import ElementTree
 
 import psycopg
 from psycopg import errors, sql
@@ -59,6 +60,8 @@ DATABASE_USER = "postgres"
 POSTGRES_SYSTEM_USER = "embedded_postgres"
 CHILD_STOP_SECONDS = 10
 PYTHON = sys.executable
+JUNIT_REPORT = VAR_DIRECTORY / "log" / "pytest-junit.xml"
+PROCESS_STARTED = time.time()
 
 
 class StartupError(Exception):
@@ -526,7 +529,7 @@ def command_test(services: Services, arguments: list[str]) -> int:
         "ruff check": [PYTHON, "-m", "ruff", "check", "."],
         "ruff format": [PYTHON, "-m", "ruff", "format", "--check", "."],
         "migrations check": manage("makemigrations", "--check", "--dry-run"),
-        "pytest": [PYTHON, "-m", "pytest", "-n", "2", *arguments],
+        "pytest": [PYTHON, "-m", "pytest", "-n", "2", f"--junitxml={JUNIT_REPORT}", *arguments],
     }
     began = time.monotonic()
     exit_code = 0
@@ -540,7 +543,25 @@ def command_test(services: Services, arguments: list[str]) -> int:
         summary = f"passed ({', '.join(steps)})"
     services.stop()
     print(f"dev.py test: {summary} in {time.monotonic() - began:.0f} s", flush=True)
+    counts = test_counts(JUNIT_REPORT)
+    if counts is not None:
+        # The plain closing line CI readers look for: "N passed, N failed".
+        passed, failed, skipped = counts
+        print(f"tests: {passed} passed, {failed} failed, {skipped} skipped", flush=True)
     return exit_code
+
+
+def test_counts(report: Path) -> tuple[int, int, int] | None:
+    """Read (passed, failed, skipped) from pytest's JUnit XML report, if this run wrote one."""
+    if not report.exists() or report.stat().st_mtime < PROCESS_STARTED:
+        return None
+    suites = ElementTree.parse(report).getroot()  # noqa: S314 - written by this run of pytest
+    total = failed = skipped = 0
+    for suite in suites.iter("testsuite"):
+        total += int(suite.get("tests", 0))
+        failed += int(suite.get("failures", 0)) + int(suite.get("errors", 0))
+        skipped += int(suite.get("skipped", 0))
+    return total - failed - skipped, failed, skipped
 
 
 def command_manage(services: Services, arguments: list[str]) -> int:
