@@ -138,8 +138,9 @@ def test_submit_then_approve_declares_and_plans_cost(
     notify_contract_event_task(event.pk)
     notify_contract_event_task(event.pk)  # a redelivered task sends nothing more
     assert len(mail.outbox) == 1
-    assert mail.outbox[0].subject == f"[coop] Contract {approved.reference}: Approved"
-    assert "declared to social security" in mail.outbox[0].body
+    # The member reads French (their preferred language), whatever language the staff used.
+    assert mail.outbox[0].subject == f"[coop] Contrat {approved.reference}\u00a0: Approuvé"
+    assert "Le travail est déclaré à la sécurité sociale (Dimona)." in mail.outbox[0].body
     assert mail.outbox[0].to == ["ana@coop.test"]
 
 
