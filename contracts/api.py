@@ -11,13 +11,25 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 
 from contracts import selectors
-from contracts.models import Contract, ContractEvent, ContractWorker, Payslip, TaxProfile, WorkDay
+from contracts.models import (
+    Contract,
+    ContractEvent,
+    ContractWorker,
+    ExpenseClaim,
+    ExpenseReceipt,
+    Payslip,
+    TaxProfile,
+    WorkDay,
+)
 from contracts.parameters import load_parameters
 from contracts.payroll import TaxSituation, simulate
 from contracts.services import contracts as services
+from contracts.services import expenses
 from contracts.services.contracts import DayInput, WorkerInput
 from coop.documents import DocumentStatus
 from members.api import IsMemberOrStaff
@@ -327,8 +339,147 @@ class SalarySimulationViewSet(viewsets.GenericViewSet):
         return Response(SimulationSerializer(result).data)
 
 
+class ReceiptInSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text=_("PDF, PNG or JPEG, at most 10 MB."))
+    description = serializers.CharField(max_length=255)
+    spent_on = serializers.DateField()
+    amount = serializers.DecimalField(**MONEY, help_text=_("Amount incl. VAT."))
+    vat = serializers.DecimalField(**MONEY, default=Decimal("0.00"))
+
+
+class ExpenseClaimInSerializer(serializers.Serializer):
+    activity = serializers.IntegerField()
+    description = serializers.CharField(max_length=255)
+    receipts = ReceiptInSerializer(
+        many=True,
+        allow_empty=False,
+        help_text=_(
+            "Multipart fields receipts[0]file, receipts[0]description, receipts[0]spent_on, "
+            "receipts[0]amount, receipts[0]vat, then receipts[1]… for the next receipt."
+        ),
+    )
+
+
+class ReceiptSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ExpenseReceipt
+        fields = ["pk", "description", "spent_on", "amount", "vat", "content_type", "size"]
+        read_only_fields = fields
+
+
+class ExpenseClaimSerializer(serializers.ModelSerializer):
+    status = described_choices(
+        serializers.ChoiceField(choices=ExpenseClaim.Status.choices, read_only=True)
+    )
+    payslip = serializers.CharField(source="payslip.reference", read_only=True, allow_null=True)
+    receipts = ReceiptSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ExpenseClaim
+        fields = [
+            "pk",
+            "activity",
+            "description",
+            "status",
+            "total",
+            "total_vat",
+            "created_at",
+            "decided_at",
+            "reason",
+            "payslip",
+            "receipts",
+        ]
+        read_only_fields = fields
+
+
+class ExpenseClaimViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The user's expense claims (staff: all): claim receipts, and staff decide."""
+
+    serializer_class = ExpenseClaimSerializer
+    permission_classes = [IsMemberOrStaff]
+
+    def get_parsers(self):
+        if getattr(self, "action", None) == "create":
+            return [MultiPartParser(), FormParser()]
+        return super().get_parsers()
+
+    def get_permissions(self):
+        if getattr(self, "action", None) in ("approve", "reject"):
+            return [IsAdminUser()]
+        return super().get_permissions()
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return ExpenseClaim.objects.none()
+        return (
+            selectors.expense_claims_visible_to(self.request.user)
+            .prefetch_related("receipts")
+            .order_by("-created_at", "-pk")
+        )
+
+    def _answer(self, claim: ExpenseClaim, *, code=status.HTTP_200_OK) -> Response:
+        claim = self.get_queryset().get(pk=claim.pk)
+        return Response(self.get_serializer(claim).data, status=code)
+
+    @extend_schema(
+        request={"multipart/form-data": ExpenseClaimInSerializer},
+        responses={201: ExpenseClaimSerializer},
+    )
+    def create(self, request, *args, **kwargs):
+        """Claim receipts from one of the user's Activities: sent to staff for approval."""
+        serializer = ExpenseClaimInSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        activity = activities_visible_to(request.user).filter(pk=data["activity"]).first()
+        if activity is None:
+            raise serializers.ValidationError({"activity": [_("Unknown Activity.")]})
+        claim = expenses.submit_expense_claim(
+            user=request.user,
+            activity=activity,
+            description=data["description"],
+            receipts=[
+                expenses.ReceiptInput(
+                    upload=receipt["file"],
+                    description=receipt["description"],
+                    spent_on=receipt["spent_on"],
+                    amount=receipt["amount"],
+                    vat=receipt["vat"],
+                )
+                for receipt in data["receipts"]
+            ],
+            today=timezone.localdate(),
+        )
+        return self._answer(claim, code=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: ExpenseClaimSerializer})
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        """Staff: approve the claim, reimbursed on the member's next payslip."""
+        claim = expenses.approve_expense_claim(staff_user=request.user, claim=self.get_object())
+        return self._answer(claim)
+
+    @extend_schema(request=ReasonSerializer, responses={200: ExpenseClaimSerializer})
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        """Staff: refuse the claim, with the reason."""
+        serializer = ReasonSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        claim = expenses.reject_expense_claim(
+            staff_user=request.user,
+            claim=self.get_object(),
+            reason=serializer.validated_data["reason"],
+        )
+        return self._answer(claim)
+
+
 def register(router) -> None:
     """Add this app's viewsets to the API router."""
     router.register("contracts", ContractViewSet, basename="contract")
     router.register("payslips", PayslipViewSet, basename="payslip")
+    router.register("expense-claims", ExpenseClaimViewSet, basename="expense-claim")
     router.register("salary-simulations", SalarySimulationViewSet, basename="salary-simulation")

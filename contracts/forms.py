@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy
 
 from contracts.models import Contract, TaxProfile, WorkDay
 from contracts.services.contracts import DayInput, WorkerInput
+from contracts.services.expenses import MAX_RECEIPTS
 from members.models import Member
 
 HALF_DAY_WORDS = {"half", "½", "demi", "halve", "0.5"}
@@ -154,6 +155,15 @@ class SimulatorForm(forms.Form):
 class ExpenseClaimForm(forms.Form):
     activity = forms.ModelChoiceField(queryset=None, label=gettext_lazy("Activity"))
     description = forms.CharField(max_length=255, label=gettext_lazy("What is the claim for?"))
+
+    def __init__(self, *args, activities, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["activity"].queryset = activities
+
+
+class ExpenseReceiptForm(forms.Form):
+    """One receipt of a claim; a blank row beyond the first is skipped."""
+
     receipt = forms.FileField(label=gettext_lazy("Receipt"), help_text=MAX_ATTACHMENT_LABEL)
     receipt_description = forms.CharField(max_length=255, label=gettext_lazy("What was bought"))
     spent_on = forms.DateField(
@@ -173,6 +183,16 @@ class ExpenseClaimForm(forms.Form):
         label=gettext_lazy("VAT on the receipt (€)"),
     )
 
-    def __init__(self, *args, activities, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["activity"].queryset = activities
+
+def expense_receipt_formset(rows: int):
+    """A formset of ``rows`` receipt rows (clamped to 1…MAX_RECEIPTS), the first required."""
+    rows = max(1, min(rows, MAX_RECEIPTS))
+    return forms.formset_factory(
+        ExpenseReceiptForm,
+        extra=rows - 1,
+        min_num=1,
+        validate_min=True,
+        max_num=MAX_RECEIPTS,
+        validate_max=True,
+        absolute_max=MAX_RECEIPTS,
+    )

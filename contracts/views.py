@@ -20,6 +20,7 @@ from contracts.forms import (
     SimulatorForm,
     WorkerFormSet,
     days_text,
+    expense_receipt_formset,
 )
 from contracts.models import Contract
 from contracts.parameters import load_parameters
@@ -311,13 +312,28 @@ def simulator(request):
     )
 
 
+RECEIPT_ROWS = 3
+
+
+def _receipt_rows(request) -> int:
+    """How many receipt rows the claim form shows: ``?rows=N`` (clamped by the formset)."""
+    try:
+        return int(request.GET.get("rows", RECEIPT_ROWS))
+    except ValueError:
+        return RECEIPT_ROWS
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def expense_claims(request):
-    """The user's expense claims, and a form to claim a receipt."""
+    """The user's expense claims, and a form to claim one or several receipts at once."""
     activities = activities_visible_to(request.user).filter(owner__status=Member.Status.ACTIVE)
-    form = ExpenseClaimForm(request.POST or None, request.FILES or None, activities=activities)
-    if request.method == "POST" and form.is_valid():
+    form = ExpenseClaimForm(request.POST or None, activities=activities)
+    rows = _receipt_rows(request)
+    formset = expense_receipt_formset(rows)(
+        request.POST or None, request.FILES or None, prefix="receipts"
+    )
+    if request.method == "POST" and form.is_valid() & formset.is_valid():
         data = form.cleaned_data
         try:
             expenses.submit_expense_claim(
@@ -326,12 +342,14 @@ def expense_claims(request):
                 description=data["description"],
                 receipts=[
                     expenses.ReceiptInput(
-                        upload=data["receipt"],
-                        description=data["receipt_description"],
-                        spent_on=data["spent_on"],
-                        amount=data["amount"],
-                        vat=data["vat"],
+                        upload=receipt["receipt"],
+                        description=receipt["receipt_description"],
+                        spent_on=receipt["spent_on"],
+                        amount=receipt["amount"],
+                        vat=receipt["vat"],
                     )
+                    for receipt in formset.cleaned_data
+                    if receipt
                 ],
                 today=timezone.localdate(),
             )
@@ -346,5 +364,13 @@ def expense_claims(request):
     claims = selectors.expense_claims_visible_to(request.user).order_by("-created_at", "-pk")
     page = Paginator(claims, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
-        request, "contracts/expense_claims.html", {"form": form, "claims": page, "page": page}
+        request,
+        "contracts/expense_claims.html",
+        {
+            "form": form,
+            "formset": formset,
+            "more_rows": min(formset.total_form_count() + 1, expenses.MAX_RECEIPTS),
+            "claims": page,
+            "page": page,
+        },
     )

@@ -1,5 +1,6 @@
 """Where staff work on invoicing: review, credit notes, payments, bank statements, receivables."""
 
+from collections.abc import Callable
 from decimal import Decimal
 
 from django import forms
@@ -10,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from coop.errors import CoopError
@@ -183,7 +184,7 @@ class InvoiceAdmin(admin.ModelAdmin):
             return "—"
         return f"{invoice.amount_due} €"
 
-    def _each(self, request, queryset, action, done_message: str) -> None:
+    def _each(self, request, queryset, action, done_message: Callable[[int], str]) -> None:
         done = 0
         for invoice in queryset:
             try:
@@ -193,7 +194,7 @@ class InvoiceAdmin(admin.ModelAdmin):
             else:
                 done += 1
         if done:
-            self.message_user(request, done_message % {"count": done}, messages.SUCCESS)
+            self.message_user(request, done_message(done) % {"count": done}, messages.SUCCESS)
 
     @admin.action(description=_("Approve and issue the selected documents"), permissions=["view"])
     def approve(self, request, queryset):
@@ -201,7 +202,9 @@ class InvoiceAdmin(admin.ModelAdmin):
             request,
             queryset,
             lambda invoice: approve_invoice(staff_user=request.user, invoice=invoice),
-            gettext("%(count)d document(s) issued."),
+            lambda count: ngettext(
+                "%(count)d document issued.", "%(count)d documents issued.", count
+            ),
         )
 
     @admin.action(description=_("Send back to the member (give a reason)"), permissions=["view"])
@@ -211,7 +214,9 @@ class InvoiceAdmin(admin.ModelAdmin):
             request,
             queryset,
             lambda invoice: reject_invoice(staff_user=request.user, invoice=invoice, reason=reason),
-            gettext("%(count)d invoice(s) sent back."),
+            lambda count: ngettext(
+                "%(count)d invoice sent back.", "%(count)d invoices sent back.", count
+            ),
         )
 
     @admin.action(description=_("Issue a full credit note (give a reason)"), permissions=["view"])
@@ -223,7 +228,9 @@ class InvoiceAdmin(admin.ModelAdmin):
             lambda invoice: issue_credit_note(
                 staff_user=request.user, invoice=invoice, reason=reason
             ),
-            gettext("%(count)d credit note(s) issued."),
+            lambda count: ngettext(
+                "%(count)d credit note issued.", "%(count)d credit notes issued.", count
+            ),
         )
 
 
@@ -343,7 +350,7 @@ class BankStatementAdmin(admin.ModelAdmin):
                 lines = BankStatementLine.objects.filter(statement__in=statements)
                 self.message_user(
                     request,
-                    gettext("%(matched)d payment(s) matched, %(unmatched)d line(s) left for staff.")
+                    gettext("Payments matched: %(matched)d. Lines left for staff: %(unmatched)d.")
                     % {
                         "matched": lines.filter(status=BankStatementLine.Status.MATCHED).count(),
                         "unmatched": lines.filter(

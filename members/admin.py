@@ -1,13 +1,15 @@
 """Where staff work: members and their applications, the share register, Activities."""
 
+from collections.abc import Callable
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from coop.errors import CoopError
 from members import services
@@ -165,7 +167,7 @@ class MemberAdmin(admin.ModelAdmin):
             except CoopError as error:
                 self.message_user(request, error.message, messages.ERROR)
 
-    def _run_for_each(self, request, queryset, action, success_message: str) -> None:
+    def _run_for_each(self, request, queryset, action, done_message: Callable[[int], str]) -> None:
         reason = request.POST.get("reason", "")
         done = 0
         for member in queryset:
@@ -176,7 +178,7 @@ class MemberAdmin(admin.ModelAdmin):
             else:
                 done += 1
         if done:
-            self.message_user(request, success_message % {"count": done}, messages.SUCCESS)
+            self.message_user(request, done_message(done) % {"count": done}, messages.SUCCESS)
 
     @admin.action(description=_("Approve the selected applications"), permissions=["change"])
     def approve_applications(self, request, queryset):
@@ -184,7 +186,9 @@ class MemberAdmin(admin.ModelAdmin):
             request,
             queryset,
             services.approve_application,
-            gettext("%(count)d application(s) approved."),
+            lambda count: ngettext(
+                "%(count)d application approved.", "%(count)d applications approved.", count
+            ),
         )
 
     @admin.action(
@@ -192,7 +196,12 @@ class MemberAdmin(admin.ModelAdmin):
     )
     def suspend_members(self, request, queryset):
         self._run_for_each(
-            request, queryset, services.suspend_member, gettext("%(count)d member(s) suspended.")
+            request,
+            queryset,
+            services.suspend_member,
+            lambda count: ngettext(
+                "%(count)d member suspended.", "%(count)d members suspended.", count
+            ),
         )
 
     @admin.action(
@@ -200,7 +209,12 @@ class MemberAdmin(admin.ModelAdmin):
     )
     def reinstate_members(self, request, queryset):
         self._run_for_each(
-            request, queryset, services.reinstate_member, gettext("%(count)d member(s) reinstated.")
+            request,
+            queryset,
+            services.reinstate_member,
+            lambda count: ngettext(
+                "%(count)d member reinstated.", "%(count)d members reinstated.", count
+            ),
         )
 
     @admin.action(
@@ -212,7 +226,9 @@ class MemberAdmin(admin.ModelAdmin):
             request,
             queryset,
             services.record_departure,
-            gettext("%(count)d departure(s) recorded."),
+            lambda count: ngettext(
+                "%(count)d departure recorded.", "%(count)d departures recorded.", count
+            ),
         )
 
 
@@ -276,7 +292,8 @@ class ShareSubscriptionAdmin(admin.ModelAdmin):
         if paid:
             self.message_user(
                 request,
-                gettext("%(count)d payment(s) recorded.") % {"count": paid},
+                ngettext("%(count)d payment recorded.", "%(count)d payments recorded.", paid)
+                % {"count": paid},
                 messages.SUCCESS,
             )
 

@@ -325,11 +325,13 @@ def test_member_claims_a_receipt_in_the_browser(client, member, other_member, ac
         {
             "activity": activity.pk,
             "description": "Paper",
-            "receipt": SimpleUploadedFile("r.png", b"\x89PNG\r\n\x1a\n rest"),
-            "receipt_description": "A3 paper",
-            "spent_on": "2026-01-05",
-            "amount": "60.50",
-            "vat": "10.50",
+            "receipts-TOTAL_FORMS": "1",
+            "receipts-INITIAL_FORMS": "0",
+            "receipts-0-receipt": SimpleUploadedFile("r.png", b"\x89PNG\r\n\x1a\n rest"),
+            "receipts-0-receipt_description": "A3 paper",
+            "receipts-0-spent_on": "2026-01-05",
+            "receipts-0-amount": "60.50",
+            "receipts-0-vat": "10.50",
         },
     )
     assert response.status_code == 302
@@ -338,3 +340,71 @@ def test_member_claims_a_receipt_in_the_browser(client, member, other_member, ac
     assert "Paper" in client.get(url).content.decode()
     client.force_login(other_member.user)
     assert "Paper" not in client.get(url).content.decode()
+
+
+def test_member_claims_several_receipts_in_the_browser(
+    client, member, activity, settings, tmp_path
+):
+    from contracts.models import ExpenseClaim
+
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(member.user)
+    url = reverse("contracts:expenses")
+    page = client.get(url, {"rows": "3"}).content.decode()
+    assert page.count('type="file"') == 3
+    assert 'href="?rows=4"' in page
+    response = client.post(
+        f"{url}?rows=3",
+        {
+            "activity": activity.pk,
+            "description": "Exhibition",
+            "receipts-TOTAL_FORMS": "3",
+            "receipts-INITIAL_FORMS": "0",
+            "receipts-0-receipt": SimpleUploadedFile("a.png", b"\x89PNG\r\n\x1a\n rest"),
+            "receipts-0-receipt_description": "A3 paper",
+            "receipts-0-spent_on": "2026-01-05",
+            "receipts-0-amount": "60.50",
+            "receipts-0-vat": "10.50",
+            "receipts-1-receipt": SimpleUploadedFile("b.pdf", b"%PDF-1.4 frames"),
+            "receipts-1-receipt_description": "Frames",
+            "receipts-1-spent_on": "2026-01-06",
+            "receipts-1-amount": "121.00",
+            "receipts-1-vat": "21.00",
+            "receipts-2-vat": "0.00",
+        },
+    )
+    assert response.status_code == 302
+    claim = ExpenseClaim.objects.get()
+    assert (claim.total, claim.total_vat) == (D("181.50"), D("31.50"))
+    assert sorted(claim.receipts.values_list("description", "content_type")) == [
+        ("A3 paper", "image/png"),
+        ("Frames", "application/pdf"),
+    ]
+
+
+def test_browser_claim_with_a_bad_receipt_keeps_nothing(client, member, activity):
+    from contracts.models import ExpenseClaim
+
+    client.force_login(member.user)
+    response = client.post(
+        reverse("contracts:expenses"),
+        {
+            "activity": activity.pk,
+            "description": "Exhibition",
+            "receipts-TOTAL_FORMS": "2",
+            "receipts-INITIAL_FORMS": "0",
+            "receipts-0-receipt": SimpleUploadedFile("a.png", b"\x89PNG\r\n\x1a\n rest"),
+            "receipts-0-receipt_description": "A3 paper",
+            "receipts-0-spent_on": "2026-01-05",
+            "receipts-0-amount": "60.50",
+            "receipts-0-vat": "10.50",
+            "receipts-1-receipt": SimpleUploadedFile("b.pdf", b"plain text"),
+            "receipts-1-receipt_description": "Frames",
+            "receipts-1-spent_on": "2026-01-06",
+            "receipts-1-amount": "121.00",
+            "receipts-1-vat": "21.00",
+        },
+    )
+    assert response.status_code == 200
+    assert "Receipt 2: upload a PDF, PNG or JPEG file." in response.content.decode()
+    assert not ExpenseClaim.objects.exists()

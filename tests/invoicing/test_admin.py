@@ -29,7 +29,7 @@ def test_staff_approve_invoices_waiting_for_review(staff_client, draft, settings
         {"action": "approve", "_selected_action": [invoice.pk]},
         follow=True,
     )
-    assert "1 document(s) issued." in response.content.decode()
+    assert "1 document issued." in response.content.decode()
     invoice.refresh_from_db()
     assert (invoice.status, invoice.number) == ("issued", f"{TODAY.year}-000001")
 
@@ -68,7 +68,7 @@ def test_bank_statement_import_page(staff_client, draft, no_review):
     )
     url = reverse("admin:invoicing_bankstatement_import")
     response = staff_client.post(url, {"file": SimpleUploadedFile("march.xml", data)}, follow=True)
-    assert "1 payment(s) matched, 0 line(s) left for staff." in response.content.decode()
+    assert "Payments matched: 1. Lines left for staff: 0." in response.content.decode()
     invoice.refresh_from_db()
     assert invoice.status == "paid"
 

@@ -168,7 +168,7 @@ def test_staff_approve_applications_in_the_admin(client, db):
         follow=True,
     )
     assert response.status_code == 200
-    assert "1 application(s) approved." in response.content.decode()
+    assert "1 application approved." in response.content.decode()
     applicant.refresh_from_db()
     assert (applicant.approved_by, applicant.status) == (staff_user, Member.Status.APPLICANT)
 
