@@ -1,12 +1,13 @@
 """Browser forms of spaces: they check the shape of input; services check the rules."""
 
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from invoicing.models import Client
-from members.models import Activity, User
+from members.models import Activity, Member, User
 from members.selectors import activities_visible_to
-from spaces.models import BookingSeries, Room
+from spaces.models import MONEY, BookingSeries, Room, Site
 from spaces.selectors import is_space_manager
 
 NO_REPEAT = ""
@@ -110,3 +111,43 @@ class CancelForm(forms.Form):
 
 class RefuseForm(forms.Form):
     reason = forms.CharField(label=_("Why is the request refused?"), max_length=255)
+
+
+class ActivityChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Activity) -> str:
+        return f"{obj.name} ({obj.owner})"
+
+
+class LeaseForm(forms.Form):
+    """Lease a room of a site to a member, paid by one of the member's Activities."""
+
+    room = forms.ModelChoiceField(label=_("Room"), queryset=Room.objects.none())
+    member = forms.ModelChoiceField(label=_("Member"), queryset=Member.objects.none())
+    activity = ActivityChoiceField(label=_("Paying Activity"), queryset=Activity.objects.none())
+    starts_on = forms.DateField(label=_("From"), widget=_date_input())
+    ends_on = forms.DateField(label=_("Until"), required=False, widget=_date_input())
+    monthly_rent = forms.DecimalField(label=_("Monthly rent"), required=False, **MONEY)
+
+    def __init__(self, *args, site: Site, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["room"].queryset = site.rooms.filter(
+            Q(kind__in=[Room.Kind.ATELIER, Room.Kind.OFFICE]) | Q(is_bookable=False)
+        ).order_by("floor", "name")
+        self.fields["member"].queryset = Member.objects.filter(
+            status=Member.Status.ACTIVE
+        ).order_by("legal_name")
+        self.fields["activity"].queryset = (
+            Activity.objects.select_related("owner")
+            .filter(owner__status=Member.Status.ACTIVE)
+            .order_by("owner__legal_name", "name")
+        )
+
+    def clean(self):
+        data = super().clean()
+        member, activity = data.get("member"), data.get("activity")
+        if member and activity and activity.owner_id != member.pk:
+            self.add_error(
+                "activity",
+                _("%(name)s is not a member of this Activity.") % {"name": member.legal_name},
+            )
+        return data

@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,11 +17,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from coop.errors import CoopError
 from spaces import selectors, services
-from spaces.forms import NO_REPEAT, BookingForm, CancelForm, RefuseForm, SearchForm
+from spaces.forms import NO_REPEAT, BookingForm, CancelForm, LeaseForm, RefuseForm, SearchForm
 from spaces.ical import render_calendar
-from spaces.models import ACTIVE_STATES, Booking, FeedToken, Site, Tier
+from spaces.models import ACTIVE_STATES, Booking, FeedToken, Lease, Site, Tier
 
 SLOT = datetime.timedelta(minutes=30)
+LEASES_PER_PAGE = 25
 
 
 def _show_error(form, error: CoopError) -> None:
@@ -410,6 +412,49 @@ def site_calendar(request, pk: int):
         context["previous"] = day - datetime.timedelta(days=1)
         context["next"] = day + datetime.timedelta(days=1)
     return render(request, "spaces/calendar.html", context)
+
+
+# Leases
+
+
+@login_required
+def lease_list(request, pk: int):
+    """The leases of a site, latest first."""
+    _require_manager(request)
+    site = get_object_or_404(selectors.sites_visible_to(request.user), pk=pk)
+    leases = (
+        Lease.objects.filter(room__site=site)
+        .select_related("room", "member", "activity")
+        .order_by("-starts_on", "room__name", "pk")
+    )
+    page = Paginator(leases, LEASES_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "spaces/lease_list.html", {"site": site, "page": page})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def lease_create(request, pk: int):
+    """Sign a lease of one of the site's ateliers or offices."""
+    _require_manager(request)
+    site = get_object_or_404(selectors.sites_visible_to(request.user), pk=pk)
+    form = LeaseForm(request.POST or None, site=site)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            lease = services.create_lease(
+                actor=request.user,
+                room=data["room"],
+                activity=data["activity"],
+                starts_on=data["starts_on"],
+                ends_on=data["ends_on"],
+                monthly_rent=data["monthly_rent"],
+            )
+        except CoopError as error:
+            _show_error(form, error)
+        else:
+            messages.success(request, _("Lease signed for %(room)s.") % {"room": lease.room.name})
+            return redirect("spaces:lease_list", site.pk)
+    return render(request, "spaces/lease_form.html", {"site": site, "form": form})
 
 
 # Calendar feeds
