@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Func, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from coop.documents import DocumentBase
 from members.models import Activity, Language, Member
@@ -200,10 +201,11 @@ class Contract(models.Model):
         SUBMITTED = "submitted", _("Awaiting approval")
         CHANGES_REQUESTED = "changes_requested", _("Changes requested")
         APPROVED = "approved", _("Approved")
-        REJECTED = "rejected", _("Rejected")
+        # Contexts: the words differ from the same statuses of invoices in French and Dutch.
+        REJECTED = "rejected", pgettext_lazy("contract status", "Rejected")
         IN_PROGRESS = "in_progress", _("In progress")
         COMPLETED = "completed", _("Completed")
-        CANCELLED = "cancelled", _("Cancelled")
+        CANCELLED = "cancelled", pgettext_lazy("contract status", "Cancelled")
 
     class Kind(models.TextChoices):
         ARTISTIC = "artistic", _("Artistic")
