@@ -14,11 +14,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     MEDIA_ROOT=/app/var/media \
     WEB_CONCURRENCY=3
 
-# WeasyPrint (invoice PDFs) needs Pango and HarfBuzz; the invoice style sheet asks for
-# Liberation Sans, then DejaVu Sans.
+# WeasyPrint (invoice and payslip PDFs) needs Pango and HarfBuzz; the PDF style sheets use
+# DejaVu Sans, the font Debian installs with its base system, so that a document lays out the
+# same here as on a development machine.
 RUN apt-get update \
     && apt-get install --yes --no-install-recommends \
-        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-liberation fonts-dejavu-core \
+        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
     && rm -rf /var/lib/apt/lists/*
 
 RUN groupadd --system coop \
