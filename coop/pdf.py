@@ -4,7 +4,8 @@ Invoices, credit notes and payslips all go through ``render_pdf``. A Celery work
 documents in one long-lived process, so what every document needs before its first page is
 laid out is prepared once per thread and kept: the font configuration (the fontconfig scan and
 the Pango font map: a third of the time of a one-page "Hello" document) and the parsed
-stylesheets.
+stylesheets. The font subsets embedded in the documents are cut once per process too
+(``coop.pdf_fonts``).
 """
 
 import threading
@@ -14,6 +15,10 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
+
+from coop import pdf_fonts
+
+pdf_fonts.install()
 
 # Applied before the document's own stylesheets, which may set the margins but not the paper.
 PAPER = "@page { size: A4; }"
