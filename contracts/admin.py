@@ -1,5 +1,6 @@
 """Where staff work on contracts and payroll: approvals, parameter tables, payroll runs."""
 
+from collections.abc import Callable
 from decimal import Decimal
 
 from django import forms
@@ -20,7 +21,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from contracts.errors import ContractsError
@@ -102,7 +103,7 @@ class ReasonActionForm(admin.helpers.ActionForm):
 class ContractActions:
     """Approve, reject and request changes, on one contract or many."""
 
-    def _each(self, request, queryset, action, done_message: str) -> None:
+    def _each(self, request, queryset, action, done_message: Callable[[int], str]) -> None:
         done = 0
         for item in queryset:
             try:
@@ -112,7 +113,7 @@ class ContractActions:
             else:
                 done += 1
         if done:
-            self.message_user(request, done_message % {"count": done}, messages.SUCCESS)
+            self.message_user(request, done_message(done) % {"count": done}, messages.SUCCESS)
 
     @admin.action(description=_("Approve and declare (Dimona)"), permissions=["change"])
     def approve(self, request, queryset):
@@ -126,7 +127,9 @@ class ContractActions:
                 today=today,
                 reason=request.POST.get("reason", ""),
             ),
-            gettext("%(count)d contract(s) approved."),
+            lambda count: ngettext(
+                "%(count)d contract approved.", "%(count)d contracts approved.", count
+            ),
         )
 
     @admin.action(description=_("Reject (give a reason)"), permissions=["change"])
@@ -137,7 +140,9 @@ class ContractActions:
             lambda contract: services.reject_contract(
                 staff_user=request.user, contract=contract, reason=request.POST.get("reason", "")
             ),
-            gettext("%(count)d contract(s) rejected."),
+            lambda count: ngettext(
+                "%(count)d contract rejected.", "%(count)d contracts rejected.", count
+            ),
         )
 
     @admin.action(description=_("Request changes (give a reason)"), permissions=["change"])
@@ -148,7 +153,11 @@ class ContractActions:
             lambda contract: services.request_changes(
                 staff_user=request.user, contract=contract, reason=request.POST.get("reason", "")
             ),
-            gettext("%(count)d contract(s) sent back for changes."),
+            lambda count: ngettext(
+                "%(count)d contract sent back for changes.",
+                "%(count)d contracts sent back for changes.",
+                count,
+            ),
         )
 
 
@@ -428,7 +437,10 @@ class PayrollRunAdmin(admin.ModelAdmin):
         for pk in pending.values_list("pk", flat=True):
             render_payslip_task.delay(pk)
             count += 1
-        self.message_user(request, gettext("%(count)d PDF(s) queued.") % {"count": count})
+        self.message_user(
+            request,
+            ngettext("%(count)d PDF queued.", "%(count)d PDFs queued.", count) % {"count": count},
+        )
 
     def get_urls(self):
         return [
@@ -465,7 +477,11 @@ class PayrollRunAdmin(admin.ModelAdmin):
             else:
                 self.message_user(
                     request,
-                    gettext("%(count)d payslip(s) created; their PDFs are being rendered.")
+                    ngettext(
+                        "%(count)d payslip created; its PDF is being rendered.",
+                        "%(count)d payslips created; their PDFs are being rendered.",
+                        run.payslip_count,
+                    )
                     % {"count": run.payslip_count},
                     messages.SUCCESS,
                 )
@@ -566,7 +582,9 @@ class ExpenseClaimAdmin(ContractActions, admin.ModelAdmin):
             request,
             queryset.order_by("created_at", "pk"),
             lambda claim: expenses.approve_expense_claim(staff_user=request.user, claim=claim),
-            gettext("%(count)d claim(s) approved."),
+            lambda count: ngettext(
+                "%(count)d claim approved.", "%(count)d claims approved.", count
+            ),
         )
 
     @admin.action(
@@ -579,5 +597,7 @@ class ExpenseClaimAdmin(ContractActions, admin.ModelAdmin):
             lambda claim: expenses.reject_expense_claim(
                 staff_user=request.user, claim=claim, reason=request.POST.get("reason", "")
             ),
-            gettext("%(count)d claim(s) rejected."),
+            lambda count: ngettext(
+                "%(count)d claim rejected.", "%(count)d claims rejected.", count
+            ),
         )

@@ -3,6 +3,11 @@
 Every rate, bracket and amount comes from ``Parameters``, which ``contracts.parameters`` loads
 from the dated tables for a given date (DOMAIN.md §6). Amounts are Decimals; each figure of a
 payslip is rounded half-up to the cent once, where the payslip shows it.
+
+The withholding tax, the work bonus and the special social security contribution are monthly
+items: they are computed on a member's pay of the month (``compute_payslip_in_month``), and each
+payslip of the month holds the difference with what the month's earlier payslips counted. The
+social security contributions are proportional and stay per payslip.
 """
 
 import datetime
@@ -114,6 +119,35 @@ class PayslipFigures:
 
     def as_dict(self) -> dict[str, str]:
         return {name: str(value) for name, value in self.__dict__.items()}
+
+
+@dataclass(frozen=True)
+class MonthToDate:
+    """What a member's payslips of one pay month counted so far (adjustments included)."""
+
+    gross: Decimal = ZERO
+    personal_onss: Decimal = ZERO
+    work_bonus: Decimal = ZERO
+    withholding_tax: Decimal = ZERO
+    special_contribution: Decimal = ZERO
+    payslips: int = 0
+
+    def including(self, figures: PayslipFigures) -> "MonthToDate":
+        """The month's totals once one more payslip is counted."""
+        return MonthToDate(
+            gross=self.gross + figures.gross,
+            personal_onss=self.personal_onss + figures.personal_onss,
+            work_bonus=self.work_bonus + figures.work_bonus,
+            withholding_tax=self.withholding_tax + figures.withholding_tax,
+            special_contribution=self.special_contribution + figures.special_contribution,
+            payslips=self.payslips + 1,
+        )
+
+    def as_dict(self) -> dict[str, str | int]:
+        return {
+            name: value if isinstance(value, int) else str(value)
+            for name, value in self.__dict__.items()
+        }
 
 
 def scale_tax(amount: Decimal, brackets: tuple[Bracket, ...]) -> Decimal:
@@ -228,22 +262,64 @@ def compute_payslip(
     situation: TaxSituation = TaxSituation(),
     expenses: Decimal = ZERO,
 ) -> PayslipFigures:
-    """Compute every figure of a payslip from its gross pay."""
+    """Compute every figure of a payslip from its gross pay, as the month's only pay."""
+    return compute_payslip_in_month(
+        gross=gross,
+        is_artistic=is_artistic,
+        parameters=parameters,
+        situation=situation,
+        expenses=expenses,
+        earlier=MonthToDate(),
+    )
+
+
+def compute_payslip_in_month(
+    *,
+    gross: Decimal,
+    is_artistic: bool,
+    parameters: Parameters,
+    situation: TaxSituation = TaxSituation(),
+    expenses: Decimal = ZERO,
+    earlier: MonthToDate,
+) -> PayslipFigures:
+    """Compute a payslip that follows the member's ``earlier`` payslips of the same pay month.
+
+    The social security contributions are proportional: computed on this payslip alone. The work
+    bonus, the withholding tax and the special contribution are computed on the month's
+    cumulative pay, and the payslip holds that amount minus what the earlier payslips counted;
+    a month's tax is never below zero, so a payslip refunds at most what the month withheld.
+    A payslip's net pay (before expenses) is never below zero: when catching up the month would
+    take it there, the payslip withholds what it can, and since every payslip counts from what
+    was actually withheld, the month's next payslip catches up the rest.
+    """
     p = parameters
     gross = round_money(gross)
     onss_base = round_money(gross * p.artist_base_factor) if is_artistic else gross
     personal_onss = round_money(onss_base * p.personal_onss_rate)
-    bonus = work_bonus(gross, personal_onss, p)
-    taxable = gross - personal_onss + bonus.total
-    tax = withholding_tax(taxable, p, situation, bonus)
-    contribution = special_contribution(gross, p, situation)
+    month_gross = earlier.gross + gross
+    month_bonus = work_bonus(month_gross, earlier.personal_onss + personal_onss, p)
+    # The parameter tables hold more decimals than cents: show the bonus in cents.
+    month_bonus_total = round_money(month_bonus.total)
+    month_taxable = month_gross - earlier.personal_onss - personal_onss + month_bonus_total
+    bonus = month_bonus_total - earlier.work_bonus
+    tax = withholding_tax(month_taxable, p, situation, month_bonus) - earlier.withholding_tax
+    contribution = special_contribution(month_gross, p, situation) - earlier.special_contribution
+    shortfall = (tax + contribution) - (gross - personal_onss + bonus)
+    if shortfall > 0:
+        # Withhold less tax first, then less contribution, then claw back less work bonus.
+        cut = min(shortfall, max(tax, ZERO))
+        tax, shortfall = tax - cut, shortfall - cut
+        cut = min(shortfall, max(contribution, ZERO))
+        contribution, shortfall = contribution - cut, shortfall - cut
+        bonus += shortfall
+    taxable = gross - personal_onss + bonus
     net = taxable - tax - contribution + expenses
     employer_contribution = round_money(onss_base * p.employer_rate)
     return PayslipFigures(
         gross=gross,
         onss_base=onss_base,
         personal_onss=personal_onss,
-        work_bonus=bonus.total,
+        work_bonus=bonus,
         taxable=taxable,
         withholding_tax=tax,
         special_contribution=contribution,

@@ -1,15 +1,18 @@
 """Payroll: pay the workers of contracts whose work ended in a period, exactly once."""
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import replace
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from lxml import etree
 
 from contracts import sepa
@@ -28,10 +31,11 @@ from contracts.models import (
 )
 from contracts.parameters import load_parameters
 from contracts.payroll import (
+    MonthToDate,
     Parameters,
     PayslipFigures,
     TaxSituation,
-    compute_payslip,
+    compute_payslip_in_month,
     is_belgian_working_day,
     pay_date,
 )
@@ -62,6 +66,53 @@ def first_working_day_from(day: datetime.date) -> datetime.date:
     return day
 
 
+def month_bounds(day: datetime.date) -> tuple[datetime.date, datetime.date]:
+    """The first day of the month of ``day`` and the first day of the next month."""
+    start = day.replace(day=1)
+    return start, (start + datetime.timedelta(days=32)).replace(day=1)
+
+
+def month_to_date(
+    *, members: Iterable[int], pay_date: datetime.date, excluding: Payslip | None = None
+) -> dict[int, MonthToDate]:
+    """What each member's payslips of the pay month of ``pay_date`` counted, in one query.
+
+    The withholding tax follows the date of payment, so a payslip belongs to the month of its
+    pay date; an adjustment belongs to the month of the payslip it corrects, because a
+    correction redoes that month's calculation (``correct_payslip``). ``excluding`` leaves out
+    a payslip and its adjustments.
+    """
+    start, end = month_bounds(pay_date)
+    payslips = Payslip.objects.annotate(
+        month_pay_date=Coalesce("corrects__pay_date", "pay_date")
+    ).filter(member__in=members, month_pay_date__gte=start, month_pay_date__lt=end)
+    if excluding is not None:
+        payslips = payslips.exclude(Q(pk=excluding.pk) | Q(corrects=excluding.pk))
+    rows = (
+        payslips.order_by()
+        .values("member")
+        .annotate(
+            total_gross=Sum("gross"),
+            total_personal_onss=Sum("personal_onss"),
+            total_work_bonus=Sum("work_bonus"),
+            total_withholding_tax=Sum("withholding_tax"),
+            total_special_contribution=Sum("special_contribution"),
+            regular_count=Count("pk", filter=Q(kind=Payslip.Kind.REGULAR)),
+        )
+    )
+    return {
+        row["member"]: MonthToDate(
+            gross=row["total_gross"],
+            personal_onss=row["total_personal_onss"],
+            work_bonus=row["total_work_bonus"],
+            withholding_tax=row["total_withholding_tax"],
+            special_contribution=row["total_special_contribution"],
+            payslips=row["regular_count"],
+        )
+        for row in rows
+    }
+
+
 def tax_situation(profile: TaxProfile | None) -> TaxSituation:
     if profile is None:
         return TaxSituation()
@@ -90,6 +141,11 @@ def payable_workers(*, period_start: datetime.date, period_end: datetime.date):
     )
 
 
+def month_snapshot(pay_date: datetime.date, month: MonthToDate) -> dict:
+    """The pay month's totals up to and including a payslip, as its PDF shows them."""
+    return {"start": month_bounds(pay_date)[0].isoformat(), **month.as_dict()}
+
+
 def _snapshot(
     worker: ContractWorker,
     days: list[tuple[datetime.date, str]],
@@ -98,6 +154,7 @@ def _snapshot(
     *,
     paid_on: datetime.date,
     deadline: datetime.date,
+    month: MonthToDate,
 ) -> dict:
     contract, member = worker.contract, worker.member
     return {
@@ -123,6 +180,7 @@ def _snapshot(
         "days": [[date.isoformat(), portion] for date, portion in days],
         "daily_wage": str(worker.daily_wage),
         "figures": figures.as_dict(),
+        "month": month_snapshot(paid_on, month),
         "pay_date": paid_on.isoformat(),
         "deadline": deadline.isoformat(),
         "unverified": list(parameters.unverified),
@@ -142,6 +200,7 @@ def run_payroll(
 
     Creates the payslips (once per worker, however often it runs), debits the employer cost
     from each Activity and releases the planned cost, writes the SEPA file and queues the PDFs.
+    A member's payslips of one pay month are computed cumulatively (``month_to_date``).
     """
     now = now or timezone.now()
     if period_end < period_start:
@@ -176,6 +235,7 @@ def run_payroll(
     ):
         days_of.setdefault(worker_pk, []).append((date, portion))
     claims = _claims_to_reimburse(workers)
+    months = month_to_date(members={worker.member_id for worker in workers}, pay_date=paid_on)
     parameters_by_day: dict[datetime.date, Parameters] = {}
     payslips = []
     reimbursed: list[tuple[ExpenseClaim, Payslip]] = []
@@ -188,12 +248,15 @@ def run_payroll(
         parameters = parameters_by_day[last_day]
         days = days_of.get(worker.pk, [])
         count = sum((Decimal(portion) for _date, portion in days), Decimal("0"))
-        figures = compute_payslip(
+        earlier = months.get(worker.member_id, MonthToDate())
+        figures = compute_payslip_in_month(
             gross=round_money(count * worker.daily_wage),
             is_artistic=contract.is_artistic,
             parameters=parameters,
             situation=tax_situation(getattr(worker.member, "tax_profile", None)),
+            earlier=earlier,
         )
+        months[worker.member_id] = earlier.including(figures)
         paid_claims = claims.take(worker, employer_cost=figures.employer_cost)
         if paid_claims:
             expenses = sum((claim.total for claim in paid_claims), ZERO)
@@ -215,6 +278,7 @@ def run_payroll(
                     parameters,
                     paid_on=paid_on,
                     deadline=pay_date(last_day),
+                    month=months[worker.member_id],
                 ),
                 **{name: getattr(figures, name) for name in FIGURES},
             )
@@ -316,7 +380,10 @@ def _post_run_to_ledgers(
                 LedgerEntryKind.SALARY_COST,
                 LedgerStage.AVAILABLE,
                 -total["cost"],
-                _("Salaries: %(count)d payslip(s)") % {"count": total["count"]},
+                ngettext(
+                    "Salaries: %(count)d payslip", "Salaries: %(count)d payslips", total["count"]
+                )
+                % {"count": total["count"]},
             ),
             (
                 LedgerEntryKind.EXPENSE_REIMBURSEMENT,
@@ -429,10 +496,18 @@ def correct_payslip(
     today: datetime.date,
     now: datetime.datetime | None = None,
 ) -> Payslip:
-    """Correct a payslip with an adjustment payslip holding the differences; the original stays."""
+    """Correct a payslip with an adjustment payslip holding the differences; the original stays.
+
+    The corrected payslip is recomputed in its own pay month, after every other payslip of that
+    month, so the month's payslips and adjustments add up to the month's figures; the
+    adjustment counts in that month.
+    """
     now = now or timezone.now()
     if not reason.strip():
         raise ContractsError(_("Give a reason."), code="reason", field="reason")
+    # A correction changes a member's month totals, which a payroll run reads.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [PAYROLL_LOCK])
     original = (
         Payslip.objects.select_for_update()
         .select_related("worker__contract__activity", "member")
@@ -450,12 +525,16 @@ def correct_payslip(
             % {"minimum": parameters.minimum_daily_wage},
             code="wage_below_minimum",
         )
-    corrected = compute_payslip(
+    earlier = month_to_date(
+        members=[original.member_id], pay_date=original.pay_date, excluding=original
+    ).get(original.member_id, MonthToDate())
+    corrected = compute_payslip_in_month(
         gross=round_money(days * daily_wage),
         is_artistic=contract.is_artistic,
         parameters=parameters,
         situation=tax_situation(TaxProfile.objects.filter(member=original.member).first()),
         expenses=original.expenses,
+        earlier=earlier,
     )
     paid = {name: getattr(original, name) for name in FIGURES}
     paid_days = original.days
@@ -480,6 +559,7 @@ def correct_payslip(
         snapshot={
             **original.snapshot,
             "figures": {name: str(value) for name, value in delta.items()},
+            "month": month_snapshot(original.pay_date, earlier.including(corrected)),
             "corrects": original.reference,
             "reason": reason.strip(),
         },

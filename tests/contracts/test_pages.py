@@ -236,7 +236,7 @@ def test_staff_sees_awaiting_approval_with_budget_and_approves(staff_client, mem
     response = staff_client.post(
         url, {"action": "approve", "_selected_action": [upcoming.pk]}, follow=True
     )
-    assert "1 contract(s) approved." in response.content.decode()
+    assert "1 contract approved." in response.content.decode()
     upcoming.refresh_from_db()
     assert upcoming.status == Contract.Status.APPROVED
     assert DimonaDeclaration.objects.count() == 1
@@ -251,10 +251,12 @@ def test_staff_rejects_in_bulk_with_a_reason(staff_client, member, activity, upc
     )
     for contract in (upcoming, second):
         submit_contract(user=member.user, contract=contract, today=timezone.localdate())
-    staff_client.post(
+    response = staff_client.post(
         reverse("admin:contracts_contract_changelist"),
         {"action": "reject", "_selected_action": [upcoming.pk, second.pk], "reason": "Budget"},
+        follow=True,
     )
+    assert "2 contracts rejected." in response.content.decode()
     assert set(Contract.objects.values_list("status", flat=True)) == {"rejected"}
     assert list(Contract.objects.get(pk=second.pk).events.values_list("reason", flat=True)) == [
         "",

@@ -10,13 +10,15 @@ from lxml import etree
 from contracts.errors import ContractsError
 from contracts.models import Contract, Payslip, TaxProfile
 from contracts.parameters import load_parameters
-from contracts.payroll import TaxSituation, withholding_tax
+from contracts.payroll import TaxSituation, compute_payslip, withholding_tax
+from contracts.pdf import payslip_context
 from contracts.sepa import SCHEMA_PATH
 from contracts.services.documents import render_payslip
 from contracts.services.payroll import correct_payslip, run_payroll
 from coop.documents import DocumentStatus
 from members.models import LedgerEntry, LedgerStage
 from tests.conftest import NOW
+from tests.contracts.conftest import TODAY, make_contract, worker
 
 D = Decimal
 PAY_DAY = datetime.date(2026, 3, 23)
@@ -59,6 +61,185 @@ def test_run_creates_payslip_and_debits_the_activity(
     }
     approved.refresh_from_db()
     assert approved.status == Contract.Status.COMPLETED
+
+
+MONTHLY = ("work_bonus", "withholding_tax", "special_contribution")
+
+
+def approved_job(staff, member, activity, *, wage, start, count):
+    """An approved contract of ``count`` days at ``wage`` for the member, from ``start``."""
+    from contracts.services.contracts import approve_contract, submit_contract
+
+    contract = make_contract(
+        member, activity, workers=[worker(member, wage=wage, start=start, count=count)]
+    )
+    submit_contract(user=member.user, contract=contract, today=TODAY, now=NOW)
+    return approve_contract(staff_user=staff, contract=contract, today=TODAY, now=NOW)
+
+
+@pytest.fixture
+def two_jobs(staff, member, activity):
+    """Two short jobs in March: 5 days at 200 (9–13 March) and 5 days at 300 (16–20 March)."""
+    return (
+        approved_job(
+            staff, member, activity, wage="200.00", start=datetime.date(2026, 3, 9), count=5
+        ),
+        approved_job(
+            staff, member, activity, wage="300.00", start=datetime.date(2026, 3, 16), count=5
+        ),
+    )
+
+
+def run_first_week(staff):
+    """Pay the first job alone, on Monday 16 March."""
+    return run_payroll(
+        staff_user=staff,
+        period_start=datetime.date(2026, 3, 1),
+        period_end=datetime.date(2026, 3, 13),
+        today=datetime.date(2026, 3, 16),
+        now=NOW,
+    )
+
+
+def month_totals(payslips):
+    return {name: sum(getattr(payslip, name) for payslip in payslips) for name in MONTHLY}
+
+
+def whole_month(gross, day=datetime.date(2026, 3, 20)):
+    figures = compute_payslip(gross=D(gross), is_artistic=False, parameters=load_parameters(day))
+    return {name: getattr(figures, name) for name in MONTHLY}
+
+
+def test_two_jobs_paid_in_one_month_are_taxed_on_the_month(staff, two_jobs, activity):
+    from django.utils import translation
+
+    with translation.override("en"):
+        run(staff)
+    first, second = Payslip.objects.order_by("pk")
+    cost = LedgerEntry.objects.get(activity=activity, stage=LedgerStage.AVAILABLE)
+    assert (cost.amount, cost.description) == (D("-3125.00"), "Salaries: 2 payslips")
+    assert (first.gross, second.gross) == (D("1000.00"), D("1500.00"))
+    # Alone, 1,000 owes nothing; the month's 2,500 owes tax 241.97 and contribution 22.01, and
+    # earns a work bonus of 245.72 of which the first payslip already granted 130.70.
+    assert (first.work_bonus, first.withholding_tax, first.special_contribution) == (
+        D("130.70"),
+        D("0.00"),
+        D("0.00"),
+    )
+    assert (second.work_bonus, second.withholding_tax, second.special_contribution) == (
+        D("115.02"),
+        D("241.97"),
+        D("22.01"),
+    )
+    assert second.net == D("1500.00") - D("196.05") + D("115.02") - D("241.97") - D("22.01")
+    assert month_totals([first, second]) == whole_month("2500.00")
+    # Personal and employer contributions stay per payslip.
+    assert (second.personal_onss, second.employer_cost) == (D("196.05"), D("1875.00"))
+    assert second.snapshot["month"] == {
+        "start": "2026-03-01",
+        "gross": "2500.00",
+        "personal_onss": "326.75",
+        "work_bonus": "245.72",
+        "withholding_tax": "241.97",
+        "special_contribution": "22.01",
+        "payslips": 2,
+    }
+    assert first.snapshot["month"]["payslips"] == 1
+
+
+def test_a_later_run_in_the_same_month_continues_the_month(staff, two_jobs):
+    run_first_week(staff)
+    run(staff)
+    first, second = Payslip.objects.order_by("pk")
+    assert first.run_id != second.run_id
+    assert (first.pay_date, second.pay_date) == (datetime.date(2026, 3, 16), PAY_DAY)
+    assert month_totals([first, second]) == whole_month("2500.00")
+    assert second.withholding_tax == D("241.97")
+
+
+def test_a_run_paid_next_month_starts_a_new_month(staff, two_jobs):
+    run_first_week(staff)
+    run(staff, today=datetime.date(2026, 4, 1))
+    second = Payslip.objects.order_by("pk").last()
+    assert second.pay_date == datetime.date(2026, 4, 1)
+    assert month_totals([second]) == whole_month("1500.00")
+    assert second.snapshot["month"]["payslips"] == 1
+
+
+def test_other_members_pay_does_not_count(staff, member, other_member, two_jobs, other_activity):
+    approved_job(
+        staff, other_member, other_activity, wage="300.00", start=datetime.date(2026, 3, 9), count=5
+    )
+    run(staff)
+    others = Payslip.objects.get(member=other_member)
+    assert month_totals([others]) == whole_month("1500.00")
+    assert month_totals(Payslip.objects.filter(member=member)) == whole_month("2500.00")
+
+
+def test_correcting_a_payslip_redoes_its_month(staff, two_jobs):
+    run(staff)
+    first, second = Payslip.objects.order_by("pk")
+    adjustment = correct_payslip(
+        staff_user=staff,
+        payslip=first,
+        days=D("6"),
+        daily_wage=D("200.00"),
+        reason="One more day",
+        today=datetime.date(2026, 4, 2),
+        now=NOW,
+    )
+    assert adjustment.gross == D("200.00")
+    assert adjustment.pay_date == datetime.date(2026, 4, 2)
+    # The month now holds 2,700 and its three payslips add up to the month's figures.
+    assert month_totals([first, second, adjustment]) == whole_month("2700.00")
+    assert adjustment.snapshot["month"]["gross"] == "2700.00"
+    assert adjustment.snapshot["month"]["payslips"] == 2
+    # The adjustment counts in March, the month it corrects: correcting again to the same pay
+    # changes nothing, and April starts from zero.
+    with pytest.raises(ContractsError) as error:
+        correct_payslip(
+            staff_user=staff,
+            payslip=first,
+            days=D("6"),
+            daily_wage=D("200.00"),
+            reason="again",
+            today=datetime.date(2026, 4, 2),
+        )
+    assert error.value.code == "no_change"
+    assert Payslip.objects.count() == 3
+    from contracts.services.payroll import month_to_date
+
+    assert month_to_date(members=[first.member_id], pay_date=datetime.date(2026, 4, 2)) == {}
+    march = month_to_date(members=[first.member_id], pay_date=PAY_DAY)[first.member_id]
+    assert (march.gross, march.payslips) == (D("2700.00"), 2)
+
+
+def test_payslip_pdf_shows_the_month_when_it_is_not_the_only_payslip(staff, two_jobs):
+    run(staff)
+    first, second = Payslip.objects.order_by("pk")
+    assert payslip_context(first)["month"] is None
+    month = payslip_context(second)["month"]
+    assert month["start"] == datetime.date(2026, 3, 1)
+    assert (month["gross"], month["withholding_tax"], month["payslips"]) == (
+        D("2500.00"),
+        D("241.97"),
+        2,
+    )
+    Payslip.objects.filter(pk=second.pk).update(language="en")
+    second.refresh_from_db()
+    assert render_payslip(payslip=second) is True
+    second.refresh_from_db()
+    text = pdf_text(second.file.read())
+    assert "Month of March 2026, 2 payslips" in text
+    assert "Withholding tax of the month" in text
+
+
+def pdf_text(content: bytes) -> str:
+    import pypdfium2
+
+    return "\n".join(
+        page.get_textpage().get_text_range() for page in pypdfium2.PdfDocument(content)
+    )
 
 
 def test_second_run_pays_nothing_twice(staff, approved):
