@@ -532,7 +532,16 @@ class PayslipAdmin(admin.ModelAdmin):
 
 class ReceiptInline(ReadOnlyInline):
     model = ExpenseReceipt
-    fields = ["spent_on", "description", "amount", "vat", "file", "content_type", "size"]
+    fields = [
+        "spent_on",
+        "description",
+        "category",
+        "amount",
+        "vat",
+        "file",
+        "content_type",
+        "size",
+    ]
     readonly_fields = fields
 
 
@@ -549,9 +558,9 @@ class ExpenseClaimAdmin(ContractActions, admin.ModelAdmin):
         "total",
         "total_vat",
         "status",
-        "created_at",
+        "submitted_at",
     ]
-    list_filter = ["status", "created_at"]
+    list_filter = ["status", "submitted_at"]
     search_fields = ["description", "member__legal_name", "activity__name"]
     list_select_related = ["member", "activity"]
     inlines = [ReceiptInline]
@@ -563,6 +572,7 @@ class ExpenseClaimAdmin(ContractActions, admin.ModelAdmin):
         "total",
         "total_vat",
         "created_at",
+        "submitted_at",
         "decided_at",
         "decided_by",
         "reason",

@@ -5,12 +5,14 @@
 
 from decimal import Decimal
 
+from django.db import transaction
 from django.http import FileResponse, Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
@@ -342,28 +344,48 @@ class SalarySimulationViewSet(viewsets.GenericViewSet):
 class ReceiptInSerializer(serializers.Serializer):
     file = serializers.FileField(help_text=_("PDF, PNG or JPEG, at most 10 MB."))
     description = serializers.CharField(max_length=255)
+    category = serializers.ChoiceField(
+        choices=ExpenseReceipt.Category.choices, default=ExpenseReceipt.Category.OTHER
+    )
     spent_on = serializers.DateField()
     amount = serializers.DecimalField(**MONEY, help_text=_("Amount incl. VAT."))
     vat = serializers.DecimalField(**MONEY, default=Decimal("0.00"))
 
 
+RECEIPTS_HELP = _(
+    "Multipart fields receipts[0]file, receipts[0]description, receipts[0]category, "
+    "receipts[0]spent_on, receipts[0]amount, receipts[0]vat, then receipts[1]… for the next "
+    "receipt."
+)
+
+
 class ExpenseClaimInSerializer(serializers.Serializer):
     activity = serializers.IntegerField()
     description = serializers.CharField(max_length=255)
-    receipts = ReceiptInSerializer(
-        many=True,
-        allow_empty=False,
-        help_text=_(
-            "Multipart fields receipts[0]file, receipts[0]description, receipts[0]spent_on, "
-            "receipts[0]amount, receipts[0]vat, then receipts[1]… for the next receipt."
-        ),
+    draft = serializers.BooleanField(
+        default=False,
+        help_text=_("Keep the claim as a draft, to add receipts later and send it then."),
     )
+    receipts = ReceiptInSerializer(many=True, required=False, help_text=RECEIPTS_HELP)
+
+
+class ReceiptsInSerializer(serializers.Serializer):
+    receipts = ReceiptInSerializer(many=True, allow_empty=False, help_text=RECEIPTS_HELP)
 
 
 class ReceiptSerializer(serializers.ModelSerializer):
     class Meta:
         model = ExpenseReceipt
-        fields = ["pk", "description", "spent_on", "amount", "vat", "content_type", "size"]
+        fields = [
+            "pk",
+            "description",
+            "category",
+            "spent_on",
+            "amount",
+            "vat",
+            "content_type",
+            "size",
+        ]
         read_only_fields = fields
 
 
@@ -384,6 +406,7 @@ class ExpenseClaimSerializer(serializers.ModelSerializer):
             "total",
             "total_vat",
             "created_at",
+            "submitted_at",
             "decided_at",
             "reason",
             "payslip",
@@ -396,15 +419,17 @@ class ExpenseClaimViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
-    """The user's expense claims (staff: all): claim receipts, and staff decide."""
+    """The user's expense claims (staff: all): claim receipts, or gather them in a draft and
+    send it; staff decide."""
 
     serializer_class = ExpenseClaimSerializer
     permission_classes = [IsMemberOrStaff]
 
     def get_parsers(self):
-        if getattr(self, "action", None) == "create":
+        if getattr(self, "action", None) in ("create", "receipts"):
             return [MultiPartParser(), FormParser()]
         return super().get_parsers()
 
@@ -438,23 +463,66 @@ class ExpenseClaimViewSet(
         activity = activities_visible_to(request.user).filter(pk=data["activity"]).first()
         if activity is None:
             raise serializers.ValidationError({"activity": [_("Unknown Activity.")]})
-        claim = expenses.submit_expense_claim(
-            user=request.user,
-            activity=activity,
-            description=data["description"],
-            receipts=[
-                expenses.ReceiptInput(
-                    upload=receipt["file"],
-                    description=receipt["description"],
-                    spent_on=receipt["spent_on"],
-                    amount=receipt["amount"],
-                    vat=receipt["vat"],
+        receipts = _receipt_inputs(data.get("receipts", []))
+        if data["draft"]:
+            with transaction.atomic():
+                claim = expenses.start_expense_claim(
+                    user=request.user, activity=activity, description=data["description"]
                 )
-                for receipt in data["receipts"]
-            ],
+                if receipts:
+                    expenses.add_receipts(
+                        user=request.user,
+                        claim=claim,
+                        receipts=receipts,
+                        today=timezone.localdate(),
+                    )
+        else:
+            claim = expenses.submit_expense_claim(
+                user=request.user,
+                activity=activity,
+                description=data["description"],
+                receipts=receipts,
+                today=timezone.localdate(),
+            )
+        return self._answer(claim, code=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request={"multipart/form-data": ReceiptsInSerializer},
+        responses={200: ExpenseClaimSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def receipts(self, request, pk=None):
+        """Add receipts to the user's draft claim."""
+        serializer = ReceiptsInSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        claim = expenses.add_receipts(
+            user=request.user,
+            claim=self.get_object(),
+            receipts=_receipt_inputs(serializer.validated_data["receipts"]),
             today=timezone.localdate(),
         )
-        return self._answer(claim, code=status.HTTP_201_CREATED)
+        return self._answer(claim)
+
+    @extend_schema(request=None, responses={200: ExpenseClaimSerializer})
+    @action(detail=True, methods=["delete"], url_path=r"receipts/(?P<receipt_pk>[0-9]+)")
+    def remove_receipt(self, request, pk=None, receipt_pk=None):
+        """Take a receipt out of the user's draft claim."""
+        claim = self.get_object()
+        receipt = claim.receipts.filter(pk=receipt_pk).first()
+        if receipt is None:
+            raise NotFound(_("This claim has no such receipt."))
+        return self._answer(expenses.remove_receipt(user=request.user, receipt=receipt))
+
+    @extend_schema(request=None, responses={200: ExpenseClaimSerializer})
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        """Send the user's draft claim to staff for approval."""
+        claim = expenses.submit_draft_claim(user=request.user, claim=self.get_object())
+        return self._answer(claim)
+
+    def perform_destroy(self, instance):
+        """Delete the user's draft claim (sent claims are kept)."""
+        expenses.delete_draft_claim(user=self.request.user, claim=instance)
 
     @extend_schema(request=None, responses={200: ExpenseClaimSerializer})
     @action(detail=True, methods=["post"])
@@ -475,6 +543,20 @@ class ExpenseClaimViewSet(
             reason=serializer.validated_data["reason"],
         )
         return self._answer(claim)
+
+
+def _receipt_inputs(receipts: list[dict]) -> list[expenses.ReceiptInput]:
+    return [
+        expenses.ReceiptInput(
+            upload=receipt["file"],
+            description=receipt["description"],
+            category=receipt["category"],
+            spent_on=receipt["spent_on"],
+            amount=receipt["amount"],
+            vat=receipt["vat"],
+        )
+        for receipt in receipts
+    ]
 
 
 def register(router) -> None:

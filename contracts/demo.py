@@ -1,12 +1,15 @@
-"""The contracts part of the demo world: contracts in every state and a completed payroll run."""
+"""The contracts part of the demo world: contracts in every state, expense claims and a
+completed payroll run."""
 
 import datetime
 from decimal import Decimal
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from contracts.models import Contract, ContractEvent, TaxProfile
 from contracts.services import contracts as services
+from contracts.services import expenses
 from contracts.services.contracts import DayInput, WorkerInput
 from contracts.services.payroll import run_payroll
 from members.models import Activity
@@ -113,6 +116,7 @@ def seed(context: dict, *, stdout) -> None:
             )
         elif state == "in_progress":
             services.start_contract(contract=contract, today=max(today, days[0]))
+    claims = _seed_expense_claims(pairs[:3], staff=staff, today=today)
     run = run_payroll(
         staff_user=staff,
         period_start=today - datetime.timedelta(days=90),
@@ -120,10 +124,64 @@ def seed(context: dict, *, stdout) -> None:
         today=today,
     )
     # The demo's history is old news: nobody is e-mailed about it.
-    ContractEvent.objects.update(notified_at=now)
-    # The demo's history is old news: nobody is e-mailed about it.
-    ContractEvent.objects.filter(notified_at__isnull=True).update(notified_at=timezone.now())
+    ContractEvent.objects.filter(notified_at__isnull=True).update(notified_at=now)
     stdout.write(
         f"{created} contracts, payroll run with {run.payslip_count} payslips "
-        f"({Contract.objects.filter(status=Contract.Status.COMPLETED).count()} completed)."
+        f"({Contract.objects.filter(status=Contract.Status.COMPLETED).count()} completed), "
+        f"{claims} expense claims."
     )
+
+
+# What each receipt of a demo claim is: description, category, days ago, amount, VAT.
+RECEIPTS = [
+    ("Train Brussels–Antwerp, return", "travel", 20, Decimal("31.80"), Decimal("1.80")),
+    ("Gaffer tape and gels", "supplies", 18, Decimal("64.13"), Decimal("11.13")),
+    ("Hotel night before the première", "accommodation", 15, Decimal("98.00"), Decimal("5.55")),
+    ("Sketchbooks and inks", "supplies", 9, Decimal("42.35"), Decimal("7.35")),
+    ("Prepaid phone card", "communication", 4, Decimal("15.00"), Decimal("2.60")),
+]
+
+
+def _receipt_file(name: str) -> SimpleUploadedFile:
+    """A one-line PDF standing in for a scanned receipt."""
+    return SimpleUploadedFile(
+        f"{name}.pdf", b"%PDF-1.4\n% demo receipt\n%%EOF\n", content_type="application/pdf"
+    )
+
+
+def _seed_expense_claims(pairs, *, staff, today: datetime.date) -> int:
+    """Give members claims in each state: approved (paid by the run), sent, and a draft."""
+    count = 0
+    for index, (member, activity) in enumerate(pairs):
+        receipts = [
+            expenses.ReceiptInput(
+                upload=_receipt_file(f"receipt-{index}-{position}"),
+                description=description,
+                category=category,
+                spent_on=today - datetime.timedelta(days=days_ago),
+                amount=amount,
+                vat=vat,
+            )
+            for position, (description, category, days_ago, amount, vat) in enumerate(RECEIPTS)
+        ]
+        approved = expenses.submit_expense_claim(
+            user=member.user,
+            activity=activity,
+            description="Tour expenses",
+            receipts=receipts[:2],
+            today=today,
+        )
+        expenses.approve_expense_claim(staff_user=staff, claim=approved)
+        expenses.submit_expense_claim(
+            user=member.user,
+            activity=activity,
+            description="Première week",
+            receipts=receipts[2:3],
+            today=today,
+        )
+        draft = expenses.start_expense_claim(
+            user=member.user, activity=activity, description="Next month's material"
+        )
+        expenses.add_receipts(user=member.user, claim=draft, receipts=receipts[3:], today=today)
+        count += 3
+    return count

@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from contracts.models import Contract, TaxProfile, WorkDay
+from contracts.models import Contract, ExpenseReceipt, TaxProfile, WorkDay
 from contracts.services.contracts import DayInput, WorkerInput
 from contracts.services.expenses import MAX_RECEIPTS
 from members.models import Member
@@ -166,6 +166,11 @@ class ExpenseReceiptForm(forms.Form):
 
     receipt = forms.FileField(label=gettext_lazy("Receipt"), help_text=MAX_ATTACHMENT_LABEL)
     receipt_description = forms.CharField(max_length=255, label=gettext_lazy("What was bought"))
+    # A blank first choice, so that an untouched spare row stays blank and is skipped.
+    category = forms.ChoiceField(
+        choices=[("", "---------"), *ExpenseReceipt.Category.choices],
+        label=gettext_lazy("Category"),
+    )
     spent_on = forms.DateField(
         label=gettext_lazy("Date of the receipt"), widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -184,14 +189,17 @@ class ExpenseReceiptForm(forms.Form):
     )
 
 
-def expense_receipt_formset(rows: int):
-    """A formset of ``rows`` receipt rows (clamped to 1…MAX_RECEIPTS), the first required."""
+def expense_receipt_formset(rows: int, *, required: bool = True):
+    """A formset of ``rows`` receipt rows (clamped to 1…MAX_RECEIPTS).
+
+    The first row is required unless ``required`` is false (a draft may be saved empty).
+    """
     rows = max(1, min(rows, MAX_RECEIPTS))
     return forms.formset_factory(
         ExpenseReceiptForm,
-        extra=rows - 1,
-        min_num=1,
-        validate_min=True,
+        extra=rows - 1 if required else rows,
+        min_num=1 if required else 0,
+        validate_min=required,
         max_num=MAX_RECEIPTS,
         validate_max=True,
         absolute_max=MAX_RECEIPTS,

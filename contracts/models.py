@@ -582,6 +582,7 @@ class ExpenseClaim(models.Model):
     """Receipts a member asks to be reimbursed from an Activity, on their next payslip."""
 
     class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
         SUBMITTED = "submitted", _("Awaiting approval")
         APPROVED = "approved", _("Approved, to be reimbursed")
         REJECTED = "rejected", _("Rejected")
@@ -602,7 +603,8 @@ class ExpenseClaim(models.Model):
     )
     total = models.DecimalField(_("total incl. VAT"), **MONEY)
     total_vat = models.DecimalField(_("VAT"), **MONEY)
-    created_at = models.DateTimeField(_("submitted at"), default=timezone.now)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -627,7 +629,14 @@ class ExpenseClaim(models.Model):
         verbose_name_plural = _("expense claims")
         ordering = ["-created_at", "-pk"]
         constraints = [
-            models.CheckConstraint(condition=Q(total__gt=0), name="expense_claim_positive"),
+            # A draft may still be empty; a sent claim holds receipts and says when it was sent.
+            models.CheckConstraint(
+                condition=Q(total__gt=0) | Q(status="draft"), name="expense_claim_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(submitted_at__isnull=False),
+                name="expense_claim_submitted_at",
+            ),
             models.CheckConstraint(
                 condition=Q(total_vat__gte=0) & Q(total_vat__lte=models.F("total")),
                 name="expense_claim_vat_range",
@@ -648,7 +657,17 @@ def receipt_path(instance, filename: str) -> str:
 
 
 class ExpenseReceipt(models.Model):
-    """One receipt of a claim: the scan, what was bought, when, and its VAT."""
+    """One receipt of a claim: the scan, what was bought, when, its category and its VAT."""
+
+    class Category(models.TextChoices):
+        TRAVEL = "travel", _("Travel and transport")
+        ACCOMMODATION = "accommodation", _("Accommodation")
+        MEALS = "meals", _("Meals")
+        EQUIPMENT = "equipment", _("Equipment and tools")
+        SUPPLIES = "supplies", _("Materials and supplies")
+        COMMUNICATION = "communication", _("Phone and internet")
+        DOCUMENTATION = "documentation", _("Books and documentation")
+        OTHER = "other", _("Other")
 
     claim = models.ForeignKey(
         ExpenseClaim, on_delete=models.CASCADE, related_name="receipts", verbose_name=_("claim")
@@ -657,6 +676,9 @@ class ExpenseReceipt(models.Model):
     content_type = models.CharField(_("type"), max_length=40)
     size = models.PositiveIntegerField(_("size (bytes)"))
     description = models.CharField(_("what"), max_length=255)
+    category = models.CharField(
+        _("category"), max_length=16, choices=Category.choices, default=Category.OTHER
+    )
     spent_on = models.DateField(_("date"))
     amount = models.DecimalField(_("amount incl. VAT"), **MONEY)
     vat = models.DecimalField(_("VAT"), **MONEY, default=ZERO)

@@ -17,5 +17,21 @@ urlpatterns = [
     path("contracts/attachments/<int:pk>/", views.attachment_download, name="attachment-download"),
     path("payslips/", views.payslips, name="payslips"),
     path("payslips/expenses/", views.expense_claims, name="expenses"),
+    path("payslips/expenses/<int:pk>/", views.expense_claim_detail, name="expense-claim"),
+    path(
+        "payslips/expenses/<int:pk>/submit/",
+        views.expense_claim_submit,
+        name="expense-claim-submit",
+    ),
+    path(
+        "payslips/expenses/<int:pk>/delete/",
+        views.expense_claim_delete,
+        name="expense-claim-delete",
+    ),
+    path(
+        "payslips/expenses/receipts/<int:pk>/remove/",
+        views.expense_receipt_remove,
+        name="expense-receipt-remove",
+    ),
     path("payslips/<int:pk>/pdf/", views.payslip_download, name="payslip-download"),
 ]

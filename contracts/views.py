@@ -3,11 +3,13 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from contracts import selectors
@@ -22,7 +24,7 @@ from contracts.forms import (
     days_text,
     expense_receipt_formset,
 )
-from contracts.models import Contract
+from contracts.models import Contract, ExpenseReceipt
 from contracts.parameters import load_parameters
 from contracts.payroll import TaxSituation, simulate
 from contracts.services import contracts as services
@@ -323,43 +325,58 @@ def _receipt_rows(request) -> int:
         return RECEIPT_ROWS
 
 
+def _receipt_inputs(formset) -> list[expenses.ReceiptInput]:
+    return [
+        expenses.ReceiptInput(
+            upload=receipt["receipt"],
+            description=receipt["receipt_description"],
+            category=receipt["category"],
+            spent_on=receipt["spent_on"],
+            amount=receipt["amount"],
+            vat=receipt["vat"],
+        )
+        for receipt in formset.cleaned_data
+        if receipt
+    ]
+
+
+CLAIM_SENT = _lazy("Claim sent: once staff approve it, it is paid with your next salary.")
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def expense_claims(request):
-    """The user's expense claims, and a form to claim one or several receipts at once."""
+    """The user's expense claims, and a form to claim receipts at once or start a draft."""
     activities = activities_visible_to(request.user).filter(owner__status=Member.Status.ACTIVE)
     form = ExpenseClaimForm(request.POST or None, activities=activities)
     rows = _receipt_rows(request)
-    formset = expense_receipt_formset(rows)(
+    as_draft = "draft" in request.POST
+    formset = expense_receipt_formset(rows, required=not as_draft)(
         request.POST or None, request.FILES or None, prefix="receipts"
     )
     if request.method == "POST" and form.is_valid() & formset.is_valid():
         data = form.cleaned_data
+        receipts = _receipt_inputs(formset)
         try:
-            expenses.submit_expense_claim(
-                user=request.user,
-                activity=data["activity"],
-                description=data["description"],
-                receipts=[
-                    expenses.ReceiptInput(
-                        upload=receipt["receipt"],
-                        description=receipt["receipt_description"],
-                        spent_on=receipt["spent_on"],
-                        amount=receipt["amount"],
-                        vat=receipt["vat"],
-                    )
-                    for receipt in formset.cleaned_data
-                    if receipt
-                ],
-                today=timezone.localdate(),
-            )
+            if as_draft:
+                claim = _start_draft(request.user, data, receipts)
+            else:
+                expenses.submit_expense_claim(
+                    user=request.user,
+                    activity=data["activity"],
+                    description=data["description"],
+                    receipts=receipts,
+                    today=timezone.localdate(),
+                )
         except ContractsError as error:
             _show_error(form, error)
         else:
-            messages.success(
-                request,
-                _("Claim sent: once staff approve it, it is paid with your next salary."),
-            )
+            if as_draft:
+                messages.success(
+                    request, _("Draft saved: add receipts whenever you like, then send it.")
+                )
+                return redirect("contracts:expense-claim", pk=claim.pk)
+            messages.success(request, str(CLAIM_SENT))
             return redirect("contracts:expenses")
     claims = selectors.expense_claims_visible_to(request.user).order_by("-created_at", "-pk")
     page = Paginator(claims, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -374,3 +391,104 @@ def expense_claims(request):
             "page": page,
         },
     )
+
+
+@transaction.atomic
+def _start_draft(user, data: dict, receipts: list[expenses.ReceiptInput]):
+    claim = expenses.start_expense_claim(
+        user=user, activity=data["activity"], description=data["description"]
+    )
+    if receipts:
+        expenses.add_receipts(user=user, claim=claim, receipts=receipts, today=timezone.localdate())
+    return claim
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def expense_claim_detail(request, pk: int):
+    """One claim with its receipts; a draft takes more receipts here."""
+    claim = get_object_or_404(
+        selectors.expense_claims_visible_to(request.user).select_related("member"), pk=pk
+    )
+    is_own_draft = claim.status == claim.Status.DRAFT and claim.member.user_id == request.user.pk
+    rows = _receipt_rows(request)
+    formset = None
+    if is_own_draft:
+        formset = expense_receipt_formset(rows)(
+            request.POST or None, request.FILES or None, prefix="receipts"
+        )
+    if request.method == "POST":
+        if formset is None:
+            raise Http404
+        if formset.is_valid():
+            try:
+                expenses.add_receipts(
+                    user=request.user,
+                    claim=claim,
+                    receipts=_receipt_inputs(formset),
+                    today=timezone.localdate(),
+                )
+            except ContractsError as error:
+                messages.error(request, error.message)
+            else:
+                messages.success(request, _("Receipts added to the draft."))
+                return redirect("contracts:expense-claim", pk=claim.pk)
+    return render(
+        request,
+        "contracts/expense_claim_detail.html",
+        {
+            "claim": claim,
+            "receipts": claim.receipts.all(),
+            "is_own_draft": is_own_draft,
+            "formset": formset,
+            "more_rows": min(rows + 1, expenses.MAX_RECEIPTS),
+        },
+    )
+
+
+@login_required
+@require_POST
+def expense_claim_submit(request, pk: int):
+    """Send a draft claim to staff."""
+    claim = get_object_or_404(selectors.expense_claims_visible_to(request.user), pk=pk)
+    try:
+        expenses.submit_draft_claim(user=request.user, claim=claim)
+    except ContractsError as error:
+        messages.error(request, error.message)
+        return redirect("contracts:expense-claim", pk=claim.pk)
+    messages.success(request, str(CLAIM_SENT))
+    return redirect("contracts:expenses")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def expense_claim_delete(request, pk: int):
+    """Delete a draft claim, after confirming."""
+    claim = get_object_or_404(selectors.expense_claims_visible_to(request.user), pk=pk)
+    if request.method == "POST":
+        try:
+            expenses.delete_draft_claim(user=request.user, claim=claim)
+        except ContractsError as error:
+            messages.error(request, error.message)
+            return redirect("contracts:expense-claim", pk=claim.pk)
+        messages.success(request, _("Draft deleted."))
+        return redirect("contracts:expenses")
+    return render(request, "contracts/expense_claim_confirm_delete.html", {"claim": claim})
+
+
+@login_required
+@require_POST
+def expense_receipt_remove(request, pk: int):
+    """Take a receipt out of a draft claim."""
+    receipt = get_object_or_404(
+        ExpenseReceipt.objects.select_related("claim"),
+        pk=pk,
+        claim__in=selectors.expense_claims_visible_to(request.user),
+    )
+    try:
+        expenses.remove_receipt(user=request.user, receipt=receipt)
+    except ContractsError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Receipt removed."))
+    return redirect("contracts:expense-claim", pk=receipt.claim_id)

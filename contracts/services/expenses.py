@@ -1,4 +1,8 @@
-"""Expense claims: receipts uploaded, approved by staff, reimbursed on the next payslip."""
+"""Expense claims: receipts gathered in a draft, sent to staff, reimbursed on the next payslip.
+
+A member opens a draft claim on an Activity and adds receipts to it (over several visits if need
+be), then sends it; staff approve or reject sent claims; payroll reimburses approved ones.
+"""
 
 import datetime
 from dataclasses import dataclass
@@ -6,6 +10,7 @@ from decimal import Decimal
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,6 +35,7 @@ class ReceiptInput:
     spent_on: datetime.date
     amount: Decimal
     vat: Decimal = ZERO
+    category: str = ExpenseReceipt.Category.OTHER
 
 
 def _check_receipt(receipt: ReceiptInput, *, position: int, today: datetime.date) -> str:
@@ -69,6 +75,12 @@ def _check_receipt(receipt: ReceiptInput, *, position: int, today: datetime.date
             code="future_receipt",
             field="receipts",
         )
+    if receipt.category not in ExpenseReceipt.Category.values:
+        raise ContractsError(
+            _("Receipt %(position)d: choose one of the categories.") % {"position": position},
+            code="category",
+            field="receipts",
+        )
     amount = _amount(receipt.amount, label=_("amount"), field_name="receipts")
     vat = _amount(receipt.vat, label=_("VAT"), field_name="receipts")
     if amount <= 0 or vat > amount:
@@ -82,16 +94,14 @@ def _check_receipt(receipt: ReceiptInput, *, position: int, today: datetime.date
 
 
 @transaction.atomic
-def submit_expense_claim(
+def start_expense_claim(
     *,
     user: User,
     activity: Activity,
     description: str,
-    receipts: list[ReceiptInput],
-    today: datetime.date,
     now: datetime.datetime | None = None,
 ) -> ExpenseClaim:
-    """Record a claim with its receipts, for staff to approve."""
+    """Open a draft claim on one of the user's Activities; receipts are added to it later."""
     activity = _check_activity(user, activity)
     member = Member.objects.filter(user=user).first()
     allowed = {activity.owner_id, *activity.co_members.values_list("pk", flat=True)}
@@ -103,9 +113,26 @@ def submit_expense_claim(
         )
     if not description.strip():
         raise ContractsError(_("Describe the claim."), code="description", field="description")
+    return ExpenseClaim.objects.create(
+        member=member,
+        activity=activity,
+        description=description.strip()[:255],
+        status=ExpenseClaim.Status.DRAFT,
+        total=ZERO,
+        total_vat=ZERO,
+        created_at=now or timezone.now(),
+    )
+
+
+@transaction.atomic
+def add_receipts(
+    *, user: User, claim: ExpenseClaim, receipts: list[ReceiptInput], today: datetime.date
+) -> ExpenseClaim:
+    """Add receipts to the user's draft claim; all are checked before any is stored."""
+    claim = _draft_of(user, claim)
     if not receipts:
         raise ContractsError(_("Add at least one receipt."), code="no_receipts", field="receipts")
-    if len(receipts) > MAX_RECEIPTS:
+    if claim.receipts.count() + len(receipts) > MAX_RECEIPTS:
         raise ContractsError(
             _("A claim holds at most %(count)d receipts.") % {"count": MAX_RECEIPTS},
             code="too_many_receipts",
@@ -115,14 +142,6 @@ def submit_expense_claim(
         _check_receipt(receipt, position=position, today=today)
         for position, receipt in enumerate(receipts, 1)
     ]
-    claim = ExpenseClaim.objects.create(
-        member=member,
-        activity=activity,
-        description=description.strip()[:255],
-        total=sum((Decimal(receipt.amount) for receipt in receipts), ZERO),
-        total_vat=sum((Decimal(receipt.vat) for receipt in receipts), ZERO),
-        created_at=now or timezone.now(),
-    )
     for receipt, content_type in zip(receipts, types, strict=True):
         ExpenseReceipt.objects.create(
             claim=claim,
@@ -130,10 +149,82 @@ def submit_expense_claim(
             content_type=content_type,
             size=receipt.upload.size,
             description=receipt.description.strip()[:255],
+            category=receipt.category,
             spent_on=receipt.spent_on,
             amount=Decimal(receipt.amount),
             vat=Decimal(receipt.vat),
         )
+    return _with_totals(claim)
+
+
+@transaction.atomic
+def remove_receipt(*, user: User, receipt: ExpenseReceipt) -> ExpenseClaim:
+    """Take a receipt out of the user's draft claim."""
+    claim = _draft_of(user, receipt.claim)
+    ExpenseReceipt.objects.filter(pk=receipt.pk, claim=claim).delete()
+    receipt.file.delete(save=False)
+    return _with_totals(claim)
+
+
+@transaction.atomic
+def submit_draft_claim(
+    *, user: User, claim: ExpenseClaim, now: datetime.datetime | None = None
+) -> ExpenseClaim:
+    """Send the user's draft claim to staff for approval; it can no longer change."""
+    claim = _draft_of(user, claim)
+    if not claim.receipts.exists():
+        raise ContractsError(_("Add at least one receipt."), code="no_receipts", field="receipts")
+    claim.status = ExpenseClaim.Status.SUBMITTED
+    claim.submitted_at = now or timezone.now()
+    claim.save(update_fields=["status", "submitted_at"])
+    return claim
+
+
+@transaction.atomic
+def delete_draft_claim(*, user: User, claim: ExpenseClaim) -> None:
+    """Delete the user's draft claim and its receipts."""
+    claim = _draft_of(user, claim)
+    files = [receipt.file for receipt in claim.receipts.all()]
+    claim.delete()
+    for file in files:
+        file.delete(save=False)
+
+
+@transaction.atomic
+def submit_expense_claim(
+    *,
+    user: User,
+    activity: Activity,
+    description: str,
+    receipts: list[ReceiptInput],
+    today: datetime.date,
+    now: datetime.datetime | None = None,
+) -> ExpenseClaim:
+    """Record a claim with its receipts and send it to staff, in one step."""
+    if not receipts:
+        raise ContractsError(_("Add at least one receipt."), code="no_receipts", field="receipts")
+    claim = start_expense_claim(user=user, activity=activity, description=description, now=now)
+    add_receipts(user=user, claim=claim, receipts=receipts, today=today)
+    return submit_draft_claim(user=user, claim=claim, now=now)
+
+
+def _draft_of(user: User, claim: ExpenseClaim) -> ExpenseClaim:
+    """Lock the claim and check that it is the user's own draft."""
+    claim = ExpenseClaim.objects.select_for_update().select_related("member").get(pk=claim.pk)
+    if claim.member.user_id != user.pk:
+        raise ContractsError(_("Only the member who made a claim can change it."), code="forbidden")
+    if claim.status != ExpenseClaim.Status.DRAFT:
+        raise ContractsError(
+            _("This claim was sent to staff and can no longer change."), code="not_draft"
+        )
+    return claim
+
+
+def _with_totals(claim: ExpenseClaim) -> ExpenseClaim:
+    totals = claim.receipts.aggregate(total=Sum("amount"), vat=Sum("vat"))
+    claim.total = totals["total"] or ZERO
+    claim.total_vat = totals["vat"] or ZERO
+    claim.save(update_fields=["total", "total_vat"])
     return claim
 
 
@@ -141,6 +232,10 @@ def _decide(
     claim: ExpenseClaim, *, staff_user: User, status: str, reason: str, now
 ) -> ExpenseClaim:
     claim = ExpenseClaim.objects.select_for_update().get(pk=claim.pk)
+    if claim.status == ExpenseClaim.Status.DRAFT:
+        raise ContractsError(
+            _("This claim is still a draft: the member has not sent it."), code="draft"
+        )
     if claim.status != ExpenseClaim.Status.SUBMITTED:
         raise ContractsError(_("This claim was already decided."), code="invalid_transition")
     claim.status = status

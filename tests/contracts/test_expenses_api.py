@@ -94,7 +94,11 @@ def test_claim_without_receipts_is_refused(member, activity):
     data = {"activity": activity.pk, "description": "Nothing"}
     response = api_for(member.user).post(URL, data, format="multipart")
     assert response.status_code == 400
-    assert list(response.json()) == ["receipts"]
+    assert response.json() == {
+        "detail": "Add at least one receipt.",
+        "code": "no_receipts",
+        "field": "receipts",
+    }
     assert not ExpenseClaim.objects.exists()
 
 
