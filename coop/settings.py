@@ -321,6 +321,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "spaces.tasks.charge_leases_task",
         "schedule": crontab(hour=6, minute=0),
     },
+    "release-no-shows": {
+        "task": "spaces.tasks.release_no_shows_task",
+        "schedule": 5 * 60,
+    },
     "sweep-pending-invoice-documents": {
         "task": "invoicing.tasks.sweep_pending_documents_task",
         "schedule": 10 * 60,

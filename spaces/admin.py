@@ -7,6 +7,7 @@ rules and the ledger effects; the actions below call those services.
 from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from coop.errors import CoopError
 from spaces import services
@@ -74,6 +75,7 @@ class RoomAdmin(admin.ModelAdmin):
                     "requires_approval",
                     "cancellation_notice_hours",
                     "cancellation_fee_percent",
+                    "check_in_grace_minutes",
                 ]
             },
         ),
@@ -133,7 +135,10 @@ class BookingAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{booking}: {error.message}", messages.ERROR)
         if done:
             self.message_user(
-                request, _("%(count)d bookings updated.") % {"count": done}, messages.SUCCESS
+                request,
+                ngettext("%(count)d booking updated.", "%(count)d bookings updated.", done)
+                % {"count": done},
+                messages.SUCCESS,
             )
 
     @admin.action(description=_("Approve the selected requests"))

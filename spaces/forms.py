@@ -8,7 +8,7 @@ from invoicing.models import Client
 from members.models import Activity, Member, User
 from members.selectors import activities_visible_to
 from spaces.models import MONEY, BookingSeries, Room, Site
-from spaces.selectors import is_space_manager
+from spaces.selectors import is_space_manager, sites_visible_to
 
 NO_REPEAT = ""
 
@@ -77,8 +77,15 @@ class BookingForm(forms.Form):
 
 
 class SearchForm(forms.Form):
-    """Find free rooms for a slot."""
+    """Find free rooms for a slot in one of the sites the user sees (the first one by default)."""
 
+    site = forms.ModelChoiceField(
+        label=_("Site"),
+        queryset=Site.objects.none(),
+        required=False,
+        empty_label=None,
+        error_messages={"invalid_choice": _("Choose one of the sites in the list.")},
+    )
     date = forms.DateField(label=_("Date"), widget=_date_input())
     start_time = forms.TimeField(label=_("From"), widget=_time_input())
     duration_minutes = forms.TypedChoiceField(
@@ -99,6 +106,17 @@ class SearchForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("Kind"), required=False, choices=[("", _("Any")), *Room.Kind.choices]
     )
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        sites = sites_visible_to(user).order_by("name")
+        self.fields["site"].queryset = sites
+        self.default_site = sites.first()
+        self.fields["site"].initial = self.default_site
+
+    def clean_site(self) -> Site | None:
+        # Links and bookmarks from before the selector carry no site: search the default one.
+        return self.cleaned_data.get("site") or self.default_site
 
 
 class CancelForm(forms.Form):

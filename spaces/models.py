@@ -7,10 +7,12 @@ from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import ArrayField, DateRangeField, DateTimeRangeField
 from django.contrib.postgres.fields.ranges import RangeOperators
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from invoicing.models import Client, Invoice
 from members.models import Activity, Member
@@ -157,6 +159,17 @@ class Room(models.Model):
         decimal_places=2,
         default=Decimal("50.00"),
     )
+    check_in_grace_minutes = models.PositiveSmallIntegerField(
+        _("check-in grace period (minutes)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "A confirmed booking nobody has checked in for this many minutes after its start "
+            "is released as a no-show (its price stays charged) and the rest of its time can be "
+            "booked again. Keep it shorter than the minimum duration. Leave empty to record "
+            "no-shows by hand only."
+        ),
+    )
 
     class Meta:
         verbose_name = _("room")
@@ -179,6 +192,23 @@ class Room(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.site})"
+
+    def clean(self) -> None:
+        super().clean()
+        grace = self.check_in_grace_minutes
+        if grace is not None and self.min_duration_minutes and grace >= self.min_duration_minutes:
+            raise ValidationError(
+                {
+                    "check_in_grace_minutes": ngettext(
+                        "The grace period must be shorter than the minimum duration "
+                        "(%(minutes)d minute): a booking is released while it still runs.",
+                        "The grace period must be shorter than the minimum duration "
+                        "(%(minutes)d minutes): a booking is released while it still runs.",
+                        self.min_duration_minutes,
+                    )
+                    % {"minutes": self.min_duration_minutes}
+                }
+            )
 
 
 class Tier(models.TextChoices):

@@ -9,8 +9,10 @@ from zoneinfo import ZoneInfo
 from dateutil import rrule
 from django.db import IntegrityError, OperationalError, transaction
 from django.db.backends.postgresql.psycopg_any import DateRange, DateTimeTZRange
+from django.db.models import DateTimeField, DurationField, ExpressionWrapper, F, QuerySet, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from psycopg import errors as psycopg_errors
 
 from coop.money import round_money
@@ -42,6 +44,7 @@ HALF_DAY_MINUTES = 4 * 60
 MAX_OCCURRENCES = 104
 # A booker may check in this long before the start.
 CHECK_IN_EARLY = datetime.timedelta(minutes=15)
+ONE_MINUTE = Value(datetime.timedelta(minutes=1), output_field=DurationField())
 
 
 # Time
@@ -148,14 +151,22 @@ def check_booking_rules(
     minutes = int((end - start).total_seconds() // 60)
     if minutes < room.min_duration_minutes:
         raise BookingError(
-            _("%(room)s is booked for at least %(minutes)d minutes.")
+            ngettext(
+                "%(room)s is booked for at least %(minutes)d minute.",
+                "%(room)s is booked for at least %(minutes)d minutes.",
+                room.min_duration_minutes,
+            )
             % {"room": room.name, "minutes": room.min_duration_minutes},
             code="too_short",
             field="end_time",
         )
     if minutes > room.max_duration_minutes:
         raise BookingError(
-            _("%(room)s is booked for at most %(hours)s hours.")
+            ngettext(
+                "%(room)s is booked for at most %(hours)s hour.",
+                "%(room)s is booked for at most %(hours)s hours.",
+                _hours_count(room.max_duration_minutes),
+            )
             % {"room": room.name, "hours": _hours(room.max_duration_minutes)},
             code="too_long",
             field="end_time",
@@ -168,7 +179,11 @@ def check_booking_rules(
         or local_end.second
     ):
         raise BookingError(
-            _("%(room)s is booked in steps of %(minutes)d minutes (for instance 10:00–11:30).")
+            ngettext(
+                "%(room)s is booked in steps of %(minutes)d minute (for instance 10:00–11:30).",
+                "%(room)s is booked in steps of %(minutes)d minutes (for instance 10:00–11:30).",
+                room.slot_minutes,
+            )
             % {"room": room.name, "minutes": room.slot_minutes},
             code="granularity",
             field="start_time",
@@ -223,14 +238,22 @@ def check_booking_rules(
         return
     if start < now + datetime.timedelta(minutes=room.lead_time_minutes):
         raise BookingError(
-            _("%(room)s must be booked at least %(hours)s hours ahead.")
+            ngettext(
+                "%(room)s must be booked at least %(hours)s hour ahead.",
+                "%(room)s must be booked at least %(hours)s hours ahead.",
+                _hours_count(room.lead_time_minutes),
+            )
             % {"room": room.name, "hours": _hours(room.lead_time_minutes)},
             code="lead_time",
             field="start_time",
         )
     if day > timezone.localdate(now, zone) + datetime.timedelta(days=room.horizon_days):
         raise BookingError(
-            _("%(room)s can be booked at most %(days)d days ahead.")
+            ngettext(
+                "%(room)s can be booked at most %(days)d day ahead.",
+                "%(room)s can be booked at most %(days)d days ahead.",
+                room.horizon_days,
+            )
             % {"room": room.name, "days": room.horizon_days},
             code="horizon",
             field="date",
@@ -240,6 +263,12 @@ def check_booking_rules(
 def _hours(minutes: int) -> str:
     value = Decimal(minutes) / 60
     return f"{value.normalize():f}"
+
+
+def _hours_count(minutes: int) -> int:
+    """Return the number that picks the plural form of ``_hours(minutes)`` hours."""
+    # Gettext plural rules take integers; a fraction ("1.5 hours") reads as a plural.
+    return minutes // 60 if minutes % 60 == 0 else minutes
 
 
 def _weekday_name(day: datetime.date) -> str:
@@ -809,6 +838,66 @@ def mark_no_show(*, actor: User, booking: Booking, now: datetime.datetime | None
     return booking
 
 
+def _due_no_shows(now: datetime.datetime) -> QuerySet[Booking]:
+    # Only bookings still running: the point is to free the room, and a rule set today must not
+    # rewrite last year's bookings that nobody checked in because check-in was not asked for.
+    return (
+        Booking.objects.filter(
+            state=BookingState.CONFIRMED,
+            room__check_in_grace_minutes__isnull=False,
+            during__endswith__gt=now,
+            # Implied by the line above once started; lets the exclusion constraint's index
+            # find the running bookings instead of reading the whole table every five minutes.
+            blocked_during__contains=now,
+        )
+        .alias(
+            release_at=ExpressionWrapper(
+                F("during__startswith") + F("room__check_in_grace_minutes") * ONE_MINUTE,
+                output_field=DateTimeField(),
+            )
+        )
+        .filter(release_at__lte=now)
+    )
+
+
+def release_no_shows(*, now: datetime.datetime) -> int:
+    """Release as no-shows the confirmed bookings not checked in by start + the room's grace.
+
+    The price stays charged, as with ``mark_no_show``. A no-show no longer holds the room (the
+    exclusion constraint only sees active states), so the rest of the slot can be booked again.
+    Each booking is locked and checked again in its own transaction: a check-in at the same
+    moment either wins or is refused, and a second or concurrent run finds nothing left to do.
+    Return how many bookings were released.
+    """
+    released = 0
+    for pk in list(_due_no_shows(now).values_list("pk", flat=True)):
+        released += _release_no_show(pk=pk, now=now)
+    return released
+
+
+@transaction.atomic
+def _release_no_show(*, pk: int, now: datetime.datetime) -> bool:
+    booking = (
+        _due_no_shows(now)
+        .select_for_update(of=("self",))
+        .select_related("room")
+        .filter(pk=pk)
+        .first()
+    )
+    if booking is None:
+        return False
+    booking.state = BookingState.NO_SHOW
+    booking.save(update_fields=["state"])
+    minutes = booking.room.check_in_grace_minutes or 0  # never None here: filtered above
+    note = ngettext(
+        "Released automatically: nobody checked in within %(minutes)d minute of the start.",
+        "Released automatically: nobody checked in within %(minutes)d minutes of the start.",
+        minutes,
+    ) % {"minutes": minutes}
+    _record(booking, from_state=BookingState.CONFIRMED, actor=None, note=note, now=now)
+    return True
+
+
 # Recurring bookings
 
 
@@ -863,7 +952,12 @@ def plan_series(
         )
     if count is not None and not 1 <= count <= MAX_OCCURRENCES:
         raise BookingError(
-            _("A series has between 1 and %(max)d occurrences.") % {"max": MAX_OCCURRENCES},
+            ngettext(
+                "A series has between 1 and %(max)d occurrence.",
+                "A series has between 1 and %(max)d occurrences.",
+                MAX_OCCURRENCES,
+            )
+            % {"max": MAX_OCCURRENCES},
             code="count",
             field="count",
         )
@@ -886,7 +980,12 @@ def plan_series(
     )
     if len(dates) > MAX_OCCURRENCES:
         raise BookingError(
-            _("A series has at most %(max)d occurrences.") % {"max": MAX_OCCURRENCES},
+            ngettext(
+                "A series has at most %(max)d occurrence.",
+                "A series has at most %(max)d occurrences.",
+                MAX_OCCURRENCES,
+            )
+            % {"max": MAX_OCCURRENCES},
             code="count",
             field="until",
         )
@@ -956,7 +1055,11 @@ def book_series(
             for occurrence in problems[:10]
         )
         raise BookingError(
-            _("%(count)d of %(total)d occurrences cannot be booked, so none was: %(list)s")
+            ngettext(
+                "%(count)d of %(total)d occurrence cannot be booked, so none was: %(list)s",
+                "%(count)d of %(total)d occurrences cannot be booked, so none was: %(list)s",
+                len(occurrences),
+            )
             % {"count": len(problems), "total": len(occurrences), "list": listed},
             code="series_conflicts",
         )

@@ -19,3 +19,9 @@ def send_booking_notice_task(event_pk: int) -> None:
 def charge_leases_task() -> int:
     """Charge this month's rent of every running lease; months already charged are skipped."""
     return services.charge_due_leases(today=timezone.localdate())
+
+
+@shared_task
+def release_no_shows_task() -> int:
+    """Release the bookings nobody checked in for within their room's grace period."""
+    return services.release_no_shows(now=timezone.now())

@@ -233,3 +233,31 @@ def test_index_lists_my_bookings(client, member, activity, long_horizon_room):
     sign_in(client, member.user)
     page = client.get(reverse("spaces:index")).content.decode()
     assert "Secret rehearsal" in page
+
+
+@pytest.mark.parametrize("view", ["week", "day"])
+def test_manager_calendar_queries_do_not_grow_with_rooms(
+    client, space_manager, member, activity, room, site, view
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    existing_booking(member.user, room, activity)
+    sign_in(client, space_manager)
+    url = reverse("spaces:calendar", args=[site.pk])
+    query = {"date": DAY.isoformat(), "view": view}
+    client.get(url, query)  # sessions and permissions warm up alike for both counts
+    with CaptureQueriesContext(connection) as few_rooms:
+        assert client.get(url, query).status_code == 200
+    for index in range(5):
+        other = make_room(site, name=f"Salle {index}")
+        existing_booking(member.user, other, activity)
+
+    with CaptureQueriesContext(connection) as more_rooms:
+        page = client.get(url, query).content.decode()
+
+    assert len(more_rooms) == len(few_rooms), [q["sql"] for q in more_rooms]
+    for name in ["Salle Verte", *(f"Salle {index}" for index in range(5))]:
+        assert f"{name}<" in page
+    if view == "week":
+        assert page.count(">10:00–12:00</a>") == 6
