@@ -5,6 +5,7 @@ import re
 from decimal import Decimal
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -74,15 +75,34 @@ class WorkerForm(forms.Form):
         max_digits=12, decimal_places=2, min_value=0, label=gettext_lazy("Gross daily wage (€)")
     )
     days = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 4, "placeholder": "2026-03-09\n2026-03-10 half"}),
+        widget=forms.Textarea(attrs={"rows": 4}),
         label=gettext_lazy("Work days"),
         help_text=gettext_lazy("One date per line (YYYY-MM-DD); add “half” for a half day."),
     )
 
-    def __init__(self, *args, members=None, **kwargs):
+    def __init__(self, *args, members=None, first_day: datetime.date | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         if members is not None:
             self.fields["member"].queryset = members
+        # Work is declared before it starts: the earliest day to pick is tomorrow.
+        first_day = first_day or timezone.localdate() + datetime.timedelta(days=1)
+        example = first_day + datetime.timedelta(days=(7 - first_day.weekday()) % 7)
+        self.fields["days"].widget.attrs.update(
+            {
+                "placeholder": f"{example}\n{example + datetime.timedelta(days=1)} half",
+                # Read by static/js/work-days.js, which shows a calendar to pick the days.
+                "data-work-days": "",
+                "data-first-day": first_day.isoformat(),
+                "data-full": _("full day"),
+                "data-half": _("half day"),
+                "data-previous-month": _("Previous month"),
+                "data-next-month": _("Next month"),
+                "data-legend": _(
+                    "Click a day once for a full day, twice for a half day, a third time to "
+                    "take it out."
+                ),
+            }
+        )
 
     def clean_days(self) -> list[DayInput]:
         return parse_days(self.cleaned_data["days"])

@@ -415,3 +415,15 @@ def test_browser_claim_with_a_bad_receipt_keeps_nothing(client, member, activity
     assert response.status_code == 200
     assert "Receipt 2: upload a PDF, PNG or JPEG file." in response.content.decode()
     assert not ExpenseClaim.objects.exists()
+
+
+def test_work_days_field_carries_the_calendar_from_tomorrow(client, member, activity):
+    client.force_login(member.user)
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+
+    page = client.get(reverse("contracts:create")).content.decode()
+
+    assert 'src="/static/js/work-days.js"' in page
+    assert page.count("data-work-days") == 2  # the worker form and the spare one
+    assert f'data-first-day="{tomorrow.isoformat()}"' in page
+    assert 'data-half="half day"' in page
