@@ -25,6 +25,7 @@ def payslip_context(payslip: Payslip) -> dict:
         "reference": payslip.reference,
         "kind": payslip.kind,
         "snapshot": snapshot,
+        "daily_wage": Decimal(snapshot["daily_wage"]),
         "figures": figures,
         "month": month,
         "days": [

@@ -31,7 +31,8 @@ class Command(BaseCommand):
             run = run_payroll(staff_user=None, period_start=start, period_end=end, today=today)
         except ContractsError as error:
             raise CommandError(error.message) from error
+        payslips = "1 payslip" if run.payslip_count == 1 else f"{run.payslip_count} payslips"
         self.stdout.write(
-            f"Payroll run {run.pk}: {run.payslip_count} payslips, net {run.total_net} €, "
+            f"Payroll run {run.pk}: {payslips}, net {run.total_net} €, "
             f"employer cost {run.total_employer_cost} €."
         )
