@@ -16,6 +16,9 @@ from spaces import services
 from spaces.apps import SPACE_MANAGERS_GROUP
 from spaces.models import BookingEvent, ClosedDay, OpeningHours, Room, RoomPrice, Site
 
+# Ateliers let to residents by the month; the others are project ateliers, booked by the hour.
+LEASED_ATELIERS = 9
+PROJECT_ATELIER_PRICES = (Decimal("8.00"), Decimal("15.00"))  # member and external €/h
 # (name prefix, kind, count, area m², capacity, member €/h, external €/h, resident €/month)
 ROOM_TYPES = [
     ("Atelier", Room.Kind.ATELIER, 12, Decimal("35"), 4, None, None, Decimal("420.00")),
@@ -130,6 +133,9 @@ def seed(context: dict, *, stdout) -> None:
     for prefix, kind, count, area, capacity, per_hour, external, monthly in ROOM_TYPES:
         for index in range(1, count + 1):
             leased = monthly is not None
+            if kind == Room.Kind.ATELIER and index > LEASED_ATELIERS:
+                # The last ateliers are project ateliers, booked by the hour or the day.
+                leased, (per_hour, external) = False, PROJECT_ATELIER_PRICES
             room = _room(
                 site,
                 f"{prefix} {index}",
@@ -167,7 +173,8 @@ def seed(context: dict, *, stdout) -> None:
     # Leases: most ateliers and offices are let to residents.
     lease_start = (today.replace(day=1) - datetime.timedelta(days=75)).replace(day=1)
     leases = []
-    for index, room in enumerate(rooms[Room.Kind.ATELIER][:9] + rooms[Room.Kind.OFFICE][:4]):
+    leased_rooms = rooms[Room.Kind.ATELIER][:LEASED_ATELIERS] + rooms[Room.Kind.OFFICE][:4]
+    for index, room in enumerate(leased_rooms):
         member = members[index % len(members)]
         leases.append(
             services.create_lease(

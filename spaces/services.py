@@ -296,21 +296,21 @@ def find_conflict(
 
 def _conflict_error(room: Room, conflict: Booking) -> BookingError:
     zone = site_zone(room.site)
-    return BookingError(
-        _(
+    values = {
+        "room": room.name,
+        "start": format_local(conflict.start, zone),
+        "end": conflict.end.astimezone(zone).strftime("%H:%M"),
+        "before": room.buffer_before_minutes,
+        "after": room.buffer_after_minutes,
+    }
+    if room.buffer_before_minutes or room.buffer_after_minutes:
+        message = _(
             "%(room)s is already booked from %(start)s to %(end)s "
             "(with %(before)d min before and %(after)d min after kept free)."
         )
-        % {
-            "room": room.name,
-            "start": format_local(conflict.start, zone),
-            "end": conflict.end.astimezone(zone).strftime("%H:%M"),
-            "before": room.buffer_before_minutes,
-            "after": room.buffer_after_minutes,
-        },
-        code="conflict",
-        field="start_time",
-    )
+    else:
+        message = _("%(room)s is already booked from %(start)s to %(end)s.")
+    return BookingError(message % values, code="conflict", field="start_time")
 
 
 # Prices

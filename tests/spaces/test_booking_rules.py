@@ -56,7 +56,7 @@ def test_overlap_is_refused_naming_the_slot(member, activity, other_member, othe
         book(other_member, other_activity, room, at(DAY, 11), at(DAY, 13))
 
     assert caught.value.code == "conflict"
-    assert "10/03/2026 10:00 to 12:00" in caught.value.message
+    assert caught.value.message == "Salle Verte is already booked from 10/03/2026 10:00 to 12:00."
     # The message names the slot, never who booked it.
     assert "Ana" not in caught.value.message
     assert Booking.objects.count() == 1
@@ -69,6 +69,10 @@ def test_buffer_after_keeps_the_room_free(member, activity, site):
     with pytest.raises(BookingError) as caught:
         book(member, activity, room, at(DAY, 12), at(DAY, 13))
     assert caught.value.code == "conflict"
+    assert caught.value.message == (
+        "Studio is already booked from 10/03/2026 10:00 to 12:00 "
+        "(with 0 min before and 30 min after kept free)."
+    )
     with pytest.raises(BookingError):
         book(member, activity, room, at(DAY, 8), at(DAY, 10))
 
