@@ -9,7 +9,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from contracts import selectors
@@ -340,7 +340,7 @@ def _receipt_inputs(formset) -> list[expenses.ReceiptInput]:
     ]
 
 
-CLAIM_SENT = _lazy("Claim sent: once staff approve it, it is paid with your next salary.")
+CLAIM_SENT = gettext_lazy("Claim sent: once staff approve it, it is paid with your next salary.")
 
 
 @login_required

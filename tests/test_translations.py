@@ -6,12 +6,15 @@ translating every entry and running compilemessages again.
 """
 
 import re
+import shutil
 from collections import Counter
+from contextlib import chdir
 from pathlib import Path
 
 import polib
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 from django.utils import translation
 
 LANGUAGES = ["fr", "nl", "en"]
@@ -121,3 +124,35 @@ def test_placeholders_are_filled_in_translated_text():
     with translation.override("fr"):
         text = translation.gettext("Page %(number)s of %(total)s") % {"number": 2, "total": 5}
     assert text == "Page 2 sur 5"
+
+
+@pytest.mark.skipif(shutil.which("xgettext") is None, reason="needs GNU gettext's xgettext")
+def test_every_translatable_string_of_the_source_is_in_the_catalogs(tmp_path, settings):
+    """Extract the strings the code and templates mark for translation, as makemessages does,
+    and find each in the committed catalog: a string marked in an unrecognised way (an alias of
+    gettext_lazy, say) or added without running makemessages would be shown untranslated.
+
+    makemessages writes next to the sources it reads, so it runs on a copy of them.
+    """
+    source = tmp_path / "source"
+    shutil.copytree(
+        settings.BASE_DIR,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".*", "var", "staticfiles", "tests", "locale", "__pycache__", "*.mo", "*.po"
+        ),
+    )
+    (source / "locale" / "fr").mkdir(parents=True)
+    settings.LOCALE_PATHS = [source / "locale"]
+    with chdir(source):
+        call_command("makemessages", locale=["fr"], no_obsolete=True, verbosity=0)
+    extracted = polib.pofile(str(source / "locale" / "fr" / "LC_MESSAGES" / "django.po"))
+    committed = polib.pofile(str(catalog_path("fr", "po")))
+    known = {(entry.msgctxt, entry.msgid, entry.msgid_plural) for entry in committed}
+    missing = [
+        entry.msgid
+        for entry in extracted
+        if entry.msgid and (entry.msgctxt, entry.msgid, entry.msgid_plural) not in known
+    ]
+
+    assert missing == []
