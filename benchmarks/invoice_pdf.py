@@ -7,6 +7,10 @@ prepared by the first render, see ``coop.pdf`` and ``coop.pdf_fonts``); the mini
 subset anew for every document. For comparison the same minimal document is also timed with the
 subsets the worker keeps. All are timed in turns, so that a busy machine slows each alike, and
 the medians are compared. Target: an invoice costs at most 1.5 times the minimal document.
+
+Which library cuts the font subsets decides most of the minimal document's time: fontTools
+takes some 25 ms a face, HarfBuzz-Subset (a system library, where installed) about 1 ms.
+``--fonttools`` measures the fontTools case on a machine that has both.
 """
 
 import argparse
@@ -27,7 +31,6 @@ django.setup()
 
 from weasyprint import HTML  # noqa: E402
 from weasyprint.pdf import fonts as weasyprint_fonts  # noqa: E402
-from weasyprint.text.ffi import harfbuzz_subset  # noqa: E402
 
 from coop import pdf_fonts  # noqa: E402
 from invoicing.payment_qr import epc_qr_png_data_uri  # noqa: E402
@@ -68,7 +71,15 @@ def main() -> None:
     """Print the minimal and invoice rendering times and their ratios."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument(
+        "--fonttools",
+        action="store_true",
+        help="cut font subsets with fontTools even where HarfBuzz-Subset is installed",
+    )
     arguments = parser.parse_args()
+    if arguments.fonttools:
+        # WeasyPrint falls back to fontTools where it found no HarfBuzz-Subset library.
+        weasyprint_fonts.harfbuzz_subset = None
     # WeasyPrint reports every step at INFO level, and warns at every subset that fontTools cuts
     # it: keep the log writes out of the timings.
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
@@ -88,7 +99,7 @@ def main() -> None:
     )
     minimal = medians["minimal document"]
     write = sys.stdout.write
-    subsetter = "HarfBuzz-Subset" if harfbuzz_subset else "fontTools (no HarfBuzz-Subset)"
+    subsetter = "HarfBuzz-Subset" if weasyprint_fonts.harfbuzz_subset else "fontTools"
     write(f"font subsets cut by {subsetter}\n")
     write(f"median wall time of {arguments.runs} runs each, after {WARM_UP_RUNS} warm-up runs\n")
     for name, milliseconds in medians.items():
