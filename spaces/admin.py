@@ -10,7 +10,6 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from coop.errors import CoopError
-from spaces import services
 from spaces.models import (
     Booking,
     BookingEvent,
@@ -23,6 +22,7 @@ from spaces.models import (
     RoomPrice,
     Site,
 )
+from spaces.services import lifecycle
 
 
 class OpeningHoursInline(admin.TabularInline):
@@ -146,7 +146,7 @@ class BookingAdmin(admin.ModelAdmin):
         self._run(
             request,
             queryset,
-            lambda booking: services.approve_booking(actor=request.user, booking=booking),
+            lambda booking: lifecycle.approve_booking(actor=request.user, booking=booking),
         )
 
     @admin.action(description=_("Cancel the selected bookings without fee"))
@@ -154,7 +154,7 @@ class BookingAdmin(admin.ModelAdmin):
         self._run(
             request,
             queryset,
-            lambda booking: services.cancel_booking(
+            lambda booking: lifecycle.cancel_booking(
                 actor=request.user, booking=booking, waive_fee=True, reason=str(_("By staff"))
             ),
         )

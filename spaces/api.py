@@ -15,9 +15,10 @@ from rest_framework.response import Response
 
 from invoicing.models import Client
 from members.models import Activity
-from spaces import selectors, services
+from spaces import selectors
 from spaces.errors import BookingError
 from spaces.models import Booking, BookingSeries, Room, RoomPrice, Site
+from spaces.services import lifecycle, recurring, times
 
 
 class IsMemberOrSpaceManager(permissions.BasePermission):
@@ -222,7 +223,7 @@ class RoomViewSet(viewsets.ReadOnlyModelViewSet):
         site = sites.filter(pk=data["site"]).first() if data.get("site") else sites.first()
         if site is None:
             return Response([])
-        start = services.local_datetime(site=site, date=data["date"], time=data["start_time"])
+        start = times.local_datetime(site=site, date=data["date"], time=data["start_time"])
         start = start.astimezone(datetime.UTC)
         rooms = selectors.free_rooms(
             user=request.user,
@@ -278,7 +279,7 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             "contact_phone": data.get("contact_phone", ""),
         }
         if data.get("repeat"):
-            result = services.book_series(
+            result = recurring.book_series(
                 actor=request.user,
                 room=room,
                 date=data["date"],
@@ -293,14 +294,14 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             )
             bookings = result.bookings
         else:
-            start, end = services.booking_range(
+            start, end = times.booking_range(
                 site=room.site,
                 date=data["date"],
                 start_time=data["start_time"],
                 end_time=data["end_time"],
             )
             bookings = [
-                services.book_room(
+                lifecycle.book_room(
                     actor=request.user,
                     room=room,
                     start=start,
@@ -317,14 +318,16 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @extend_schema(request=None, responses=BookingSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
-        return self._answer(services.approve_booking(actor=request.user, booking=self.get_object()))
+        return self._answer(
+            lifecycle.approve_booking(actor=request.user, booking=self.get_object())
+        )
 
     @extend_schema(request=RefuseSerializer, responses=BookingSerializer)
     @action(detail=True, methods=["post"])
     def refuse(self, request, pk=None):
         serializer = RefuseSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        booking = services.refuse_booking(
+        booking = lifecycle.refuse_booking(
             actor=request.user,
             booking=self.get_object(),
             reason=serializer.validated_data["reason"],
@@ -339,7 +342,7 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         data = serializer.validated_data
         booking = self.get_object()
         service = (
-            services.cancel_rest_of_series if data["rest_of_series"] else services.cancel_booking
+            recurring.cancel_rest_of_series if data["rest_of_series"] else lifecycle.cancel_booking
         )
         service(
             actor=request.user,
@@ -352,7 +355,7 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @extend_schema(request=None, responses=BookingSerializer)
     @action(detail=True, methods=["post"], url_path="check-in")
     def check_in(self, request, pk=None):
-        booking = services.check_in_booking(actor=request.user, booking=self.get_object())
+        booking = lifecycle.check_in_booking(actor=request.user, booking=self.get_object())
         return self._answer(booking)
 
 

@@ -12,9 +12,9 @@ from coop.errors import CoopError
 from invoicing.services.clients import create_client
 from members import services as member_services
 from members.models import Activity, Member, MembershipEvent, ShareSubscription
-from spaces import services
 from spaces.apps import SPACE_MANAGERS_GROUP
 from spaces.models import BookingEvent, ClosedDay, OpeningHours, Room, RoomPrice, Site
+from spaces.services import leasing, lifecycle, times
 
 # Ateliers let to residents by the month; the others are project ateliers, booked by the hour.
 LEASED_ATELIERS = 9
@@ -177,7 +177,7 @@ def seed(context: dict, *, stdout) -> None:
     for index, room in enumerate(leased_rooms):
         member = members[index % len(members)]
         leases.append(
-            services.create_lease(
+            leasing.create_lease(
                 actor=manager,
                 room=room,
                 activity=member.activities.order_by("pk").first(),
@@ -187,7 +187,7 @@ def seed(context: dict, *, stdout) -> None:
     month = lease_start
     while month <= today:
         for lease in leases:
-            services.charge_lease_month(lease=lease, month=month)
+            leasing.charge_lease_month(lease=lease, month=month)
         month = (month + datetime.timedelta(days=32)).replace(day=1)
 
     organisation, _created = create_client(
@@ -214,14 +214,14 @@ def seed(context: dict, *, stdout) -> None:
             hours = rng.choice([1, 2, 2, 3, 4])
             member = rng.choice(members)
             try:
-                start, end = services.booking_range(
+                start, end = times.booking_range(
                     site=site,
                     date=day,
                     start_time=datetime.time(start_hour),
                     end_time=datetime.time(min(start_hour + hours, 22)),
                 )
                 booked_at = start - datetime.timedelta(days=rng.randrange(2, 10))
-                booking = services.book_room(
+                booking = lifecycle.book_room(
                     actor=member.user,
                     room=room,
                     start=start,
@@ -232,9 +232,9 @@ def seed(context: dict, *, stdout) -> None:
                 )
                 made += 1
                 if end < services_now and rng.random() < 0.8:
-                    services.check_in_booking(actor=member.user, booking=booking, now=start)
+                    lifecycle.check_in_booking(actor=member.user, booking=booking, now=start)
                 elif end < services_now:
-                    services.mark_no_show(actor=manager, booking=booking, now=end)
+                    lifecycle.mark_no_show(actor=manager, booking=booking, now=end)
             except CoopError:
                 continue
     hall = rooms[Room.Kind.EVENT_HALL][0]
@@ -245,10 +245,10 @@ def seed(context: dict, *, stdout) -> None:
     for offset, title in outside_bookings:
         day = today + datetime.timedelta(days=offset)
         try:
-            start, end = services.booking_range(
+            start, end = times.booking_range(
                 site=site, date=day, start_time=datetime.time(10), end_time=datetime.time(20)
             )
-            services.book_room(
+            lifecycle.book_room(
                 actor=manager,
                 room=hall,
                 start=start,
@@ -266,10 +266,10 @@ def seed(context: dict, *, stdout) -> None:
         member = rng.choice(members)
         day = today + datetime.timedelta(days=offset)
         try:
-            start, end = services.booking_range(
+            start, end = times.booking_range(
                 site=site, date=day, start_time=datetime.time(14), end_time=datetime.time(18)
             )
-            services.book_room(
+            lifecycle.book_room(
                 actor=member.user,
                 room=rooms[Room.Kind.EVENT_HALL][1],
                 start=start,

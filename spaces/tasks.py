@@ -3,8 +3,9 @@
 from celery import shared_task
 from django.utils import timezone
 
-from spaces import notices, services
+from spaces import notices
 from spaces.models import BookingEvent
+from spaces.services import leasing, lifecycle
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
@@ -18,10 +19,10 @@ def send_booking_notice_task(event_pk: int) -> None:
 @shared_task
 def charge_leases_task() -> int:
     """Charge this month's rent of every running lease; months already charged are skipped."""
-    return services.charge_due_leases(today=timezone.localdate())
+    return leasing.charge_due_leases(today=timezone.localdate())
 
 
 @shared_task
 def release_no_shows_task() -> int:
     """Release the bookings nobody checked in for within their room's grace period."""
-    return services.release_no_shows(now=timezone.now())
+    return lifecycle.release_no_shows(now=timezone.now())

@@ -19,10 +19,11 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from coop.errors import CoopError
-from spaces import selectors, services
+from spaces import selectors
 from spaces.forms import NO_REPEAT, BookingForm, CancelForm, LeaseForm, RefuseForm, SearchForm
 from spaces.ical import render_calendar
 from spaces.models import ACTIVE_STATES, Booking, FeedToken, Lease, Room, Site, Tier
+from spaces.services import feed_tokens, leasing, lifecycle, pricing, recurring, times
 
 SLOT = datetime.timedelta(minutes=30)
 LEASES_PER_PAGE = 25
@@ -47,8 +48,8 @@ def _parse_date(value: str | None, default: datetime.date) -> datetime.date:
 
 
 def _day_bounds(site: Site, day: datetime.date, days: int = 1):
-    start = services.local_datetime(site=site, date=day, time=datetime.time(0))
-    end = services.local_datetime(
+    start = times.local_datetime(site=site, date=day, time=datetime.time(0))
+    end = times.local_datetime(
         site=site, date=day + datetime.timedelta(days=days), time=datetime.time(0)
     )
     return start, end
@@ -95,7 +96,7 @@ def room_list(request):
 
 
 def _week_of(request, site: Site) -> datetime.date:
-    today = timezone.localdate(timezone.now(), services.site_zone(site))
+    today = timezone.localdate(timezone.now(), times.site_zone(site))
     day = _parse_date(request.GET.get("date"), today)
     return day - datetime.timedelta(days=day.weekday())
 
@@ -120,13 +121,13 @@ def room_detail(request, pk: int):
         }
         try:
             if data["repeat"] == NO_REPEAT:
-                start, end = services.booking_range(
+                start, end = times.booking_range(
                     site=room.site,
                     date=data["date"],
                     start_time=data["start_time"],
                     end_time=data["end_time"],
                 )
-                booking = services.book_room(
+                booking = lifecycle.book_room(
                     actor=request.user,
                     room=room,
                     start=start,
@@ -136,7 +137,7 @@ def room_detail(request, pk: int):
                 )
                 messages.success(request, _("Booked: %(title)s.") % {"title": booking.title})
                 return redirect("spaces:booking_detail", booking.pk)
-            result = services.book_series(
+            result = recurring.book_series(
                 actor=request.user,
                 room=room,
                 date=data["date"],
@@ -163,7 +164,7 @@ def room_detail(request, pk: int):
             )
             return redirect("spaces:index")
     start, end = _day_bounds(room.site, monday, days=7)
-    zone = services.site_zone(room.site)
+    zone = times.site_zone(room.site)
     busy_by_day = defaultdict(list)
     for booking in selectors.busy_ranges(rooms=[room], start=start, end=end):
         busy_by_day[booking.start.astimezone(zone).date()].append(
@@ -208,10 +209,10 @@ def booking_detail(request, pk: int):
             "is_manager": is_manager,
             "cancel_form": CancelForm(),
             "refuse_form": RefuseForm(),
-            "fee_now": services.cancellation_fee(booking, now=now) if booking.is_active else None,
+            "fee_now": pricing.cancellation_fee(booking, now=now) if booking.is_active else None,
             "can_cancel": booking.state in ("tentative", "confirmed") and booking.end > now,
             "can_check_in": booking.state == "confirmed"
-            and booking.start - services.CHECK_IN_EARLY <= now < booking.end,
+            and booking.start - lifecycle.CHECK_IN_EARLY <= now < booking.end,
             "events": booking.events.select_related("actor") if is_manager else [],
         },
     )
@@ -235,9 +236,9 @@ def booking_cancel(request, pk: int):
 
     def cancel(booking):
         service = (
-            services.cancel_rest_of_series
+            recurring.cancel_rest_of_series
             if data.get("rest_of_series")
-            else (services.cancel_booking)
+            else (lifecycle.cancel_booking)
         )
         service(
             actor=request.user,
@@ -254,7 +255,7 @@ def booking_cancel(request, pk: int):
 @require_POST
 def booking_check_in(request, pk: int):
     def check_in(booking):
-        services.check_in_booking(actor=request.user, booking=booking)
+        lifecycle.check_in_booking(actor=request.user, booking=booking)
         messages.success(request, _("Checked in."))
 
     return _act(request, pk, check_in)
@@ -266,7 +267,7 @@ def booking_approve(request, pk: int):
     _require_manager(request)
 
     def approve(booking):
-        services.approve_booking(actor=request.user, booking=booking)
+        lifecycle.approve_booking(actor=request.user, booking=booking)
         messages.success(request, _("Request approved."))
 
     return _act(request, pk, approve)
@@ -280,7 +281,7 @@ def booking_refuse(request, pk: int):
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
 
     def refuse(booking):
-        services.refuse_booking(actor=request.user, booking=booking, reason=reason)
+        lifecycle.refuse_booking(actor=request.user, booking=booking, reason=reason)
         messages.success(request, _("Request refused."))
 
     return _act(request, pk, refuse)
@@ -292,7 +293,7 @@ def booking_no_show(request, pk: int):
     _require_manager(request)
 
     def no_show(booking):
-        services.mark_no_show(actor=request.user, booking=booking)
+        lifecycle.mark_no_show(actor=request.user, booking=booking)
         messages.success(request, _("Recorded as a no-show; the room is free again."))
 
     return _act(request, pk, no_show)
@@ -321,7 +322,7 @@ def search(request):
         if site is None:
             raise Http404(_("No site is open for bookings."))
         try:
-            start = services.local_datetime(site=site, date=data["date"], time=data["start_time"])
+            start = times.local_datetime(site=site, date=data["date"], time=data["start_time"])
             start = start.astimezone(datetime.UTC)
         except CoopError as error:
             _show_error(form, error)
@@ -368,7 +369,7 @@ def site_calendar(request, pk: int):
     """Day view (rooms side by side, half-hour rows) or week view (rooms × days)."""
     _require_manager(request)
     site = get_object_or_404(selectors.sites_visible_to(request.user), pk=pk)
-    zone = services.site_zone(site)
+    zone = times.site_zone(site)
     view = "week" if request.GET.get("view") == "week" else "day"
     today = timezone.localdate(timezone.now(), zone)
     day = _parse_date(request.GET.get("date"), today)
@@ -397,8 +398,8 @@ def site_calendar(request, pk: int):
         hours = site.opening_hours.filter(weekday=day.weekday()).first()
         slots = []
         if hours is not None:
-            moment = services.local_datetime(site=site, date=day, time=hours.opens_at)
-            closing = services.local_datetime(site=site, date=day, time=hours.closes_at)
+            moment = times.local_datetime(site=site, date=day, time=hours.opens_at)
+            closing = times.local_datetime(site=site, date=day, time=hours.closes_at)
             by_room = defaultdict(list)
             for booking in bookings:
                 by_room[booking["room_id"]].append(booking)
@@ -470,7 +471,7 @@ def lease_create(request, pk: int):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            lease = services.create_lease(
+            lease = leasing.create_lease(
                 actor=request.user,
                 room=data["room"],
                 activity=data["activity"],
@@ -499,7 +500,7 @@ def feeds(request):
                 token = get_object_or_404(
                     selectors.feeds_of(request.user), pk=request.POST.get("revoke")
                 )
-                services.revoke_feed_token(user=request.user, token=token)
+                feed_tokens.revoke_feed_token(user=request.user, token=token)
                 messages.success(request, _("The calendar address no longer works."))
             else:
                 room = None
@@ -507,7 +508,7 @@ def feeds(request):
                     room = get_object_or_404(
                         selectors.rooms_visible_to(request.user), pk=request.POST["room"]
                     )
-                services.create_feed_token(user=request.user, room=room)
+                feed_tokens.create_feed_token(user=request.user, room=room)
                 messages.success(request, _("New calendar address created."))
         except CoopError as error:
             messages.error(request, error.message)
@@ -581,7 +582,7 @@ def occupancy(request, pk: int):
     """Occupancy and cost recovery of a site: this period's figures and the trend by week."""
     _require_manager(request)
     site = get_object_or_404(selectors.sites_visible_to(request.user), pk=pk)
-    zone = services.site_zone(site)
+    zone = times.site_zone(site)
     today = timezone.localdate(timezone.now(), zone)
     period = "month" if request.GET.get("period") == "month" else "week"
     day = _parse_date(request.GET.get("date"), today)

@@ -7,7 +7,7 @@ from allauth.mfa.totp.internal.auth import TOTP
 from django.urls import reverse
 
 from members.models import LedgerEntry
-from spaces import services
+from spaces.services import lifecycle
 from tests.conftest import NOW
 from tests.spaces.conftest import at, make_room
 
@@ -36,7 +36,7 @@ def test_admin_pages_open(staff_client, room, name):
 
 def test_admin_approves_requests_through_the_service(staff_client, member, activity, site):
     hall = make_room(site, name="Hall", requires_approval=True, horizon_days=10000)
-    booking = services.book_room(
+    booking = lifecycle.book_room(
         actor=member.user,
         room=hall,
         start=at(FUTURE, 10),

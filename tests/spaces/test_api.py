@@ -5,8 +5,8 @@ import datetime
 import pytest
 from rest_framework.test import APIClient
 
-from spaces import services
 from spaces.models import Booking
+from spaces.services import lifecycle
 from tests.conftest import NOW
 from tests.spaces.conftest import DAY, at, make_room
 
@@ -81,7 +81,7 @@ def test_member_cannot_use_another_members_activity(api, member, other_activity,
 
 
 def test_busy_times_hide_the_booker(api, member, other_member, other_activity, room):
-    services.book_room(
+    lifecycle.book_room(
         actor=other_member.user,
         room=room,
         start=at(DAY, 10),

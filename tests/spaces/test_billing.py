@@ -7,9 +7,9 @@ import pytest
 
 from invoicing.models import Invoice
 from members.models import LedgerEntry
-from spaces import services
 from spaces.errors import BookingError
 from spaces.models import Booking
+from spaces.services import leasing, lifecycle, pricing, rules
 from tests.conftest import NOW
 from tests.spaces.conftest import DAY, at, make_room
 
@@ -24,7 +24,7 @@ def charges(activity) -> list[str]:
 
 
 def book(actor, room, start, end, **kwargs):
-    return services.book_room(
+    return lifecycle.book_room(
         actor=actor, room=room, start=start, end=end, title="Workshop", now=NOW, **kwargs
     )
 
@@ -34,13 +34,13 @@ def book(actor, room, start, end, **kwargs):
     [(1, "12.00"), (3, "36.00"), (4, "40.00"), (5, "60.00"), (6, "70.00"), (10, "70.00")],
 )
 def test_member_price_takes_the_cheapest_applicable_rate(room, hours, expected):
-    quote = services.quote(room=room, tier="member", start=at(DAY, 8), end=at(DAY, 8 + hours))
+    quote = pricing.quote(room=room, tier="member", start=at(DAY, 8), end=at(DAY, 8 + hours))
     assert str(quote.price_excl_vat) == expected
     assert quote.vat_amount == Decimal("0.00")
 
 
 def test_external_price_carries_21_percent_vat(room):
-    quote = services.quote(room=room, tier="external", start=at(DAY, 10), end=at(DAY, 13))
+    quote = pricing.quote(room=room, tier="external", start=at(DAY, 10), end=at(DAY, 13))
     assert (str(quote.price_excl_vat), str(quote.vat_amount), str(quote.price_incl_vat)) == (
         "75.00",
         "15.75",
@@ -50,7 +50,7 @@ def test_external_price_carries_21_percent_vat(room):
 
 def test_resident_of_the_site_pays_the_resident_price(member, activity, site, room, space_manager):
     atelier = make_room(site, name="Atelier 3", kind="atelier", is_bookable=False)
-    services.create_lease(
+    leasing.create_lease(
         actor=space_manager, room=atelier, activity=activity, starts_on=datetime.date(2026, 1, 1)
     )
     booking = book(member.user, room, at(DAY, 10), at(DAY, 12), activity=activity)
@@ -73,14 +73,14 @@ def test_tentative_request_is_charged_when_approved(member, activity, site, spac
     assert charges(activity) == []
 
     with pytest.raises(BookingError):
-        services.approve_booking(actor=member.user, booking=booking, now=NOW)
-    services.approve_booking(actor=space_manager, booking=booking, now=NOW)
+        lifecycle.approve_booking(actor=member.user, booking=booking, now=NOW)
+    lifecycle.approve_booking(actor=space_manager, booking=booking, now=NOW)
 
     booking.refresh_from_db()
     assert booking.state == "confirmed"
     assert charges(activity) == ["-24.00"]
     with pytest.raises(BookingError) as caught:
-        services.approve_booking(actor=space_manager, booking=booking, now=NOW)
+        lifecycle.approve_booking(actor=space_manager, booking=booking, now=NOW)
     assert caught.value.code == "not_tentative"
     assert charges(activity) == ["-24.00"]
 
@@ -91,8 +91,8 @@ def test_refused_request_frees_the_slot(
     room = make_room(site, name="Event hall", requires_approval=True)
     booking = book(member.user, room, at(DAY, 10), at(DAY, 12), activity=activity)
     with pytest.raises(BookingError):
-        services.refuse_booking(actor=space_manager, booking=booking, reason=" ", now=NOW)
-    services.refuse_booking(actor=space_manager, booking=booking, reason="Private event", now=NOW)
+        lifecycle.refuse_booking(actor=space_manager, booking=booking, reason=" ", now=NOW)
+    lifecycle.refuse_booking(actor=space_manager, booking=booking, reason="Private event", now=NOW)
     booking.refresh_from_db()
     assert booking.state == "refused"
     assert charges(activity) == []
@@ -102,7 +102,7 @@ def test_refused_request_frees_the_slot(
 
 def test_cancellation_with_notice_refunds_everything(member, activity, room):
     booking = book(member.user, room, at(DAY, 10), at(DAY, 12), activity=activity)
-    services.cancel_booking(actor=member.user, booking=booking, now=NOW)
+    lifecycle.cancel_booking(actor=member.user, booking=booking, now=NOW)
     booking.refresh_from_db()
     assert booking.state == "cancelled"
     assert booking.cancellation_fee == Decimal("0.00")
@@ -114,7 +114,7 @@ def test_cancellation_with_notice_refunds_everything(member, activity, room):
 def test_late_cancellation_keeps_the_fee(member, activity, room):
     booking = book(member.user, room, at(DAY, 10), at(DAY, 12), activity=activity)
     late = at(DAY, 9) - datetime.timedelta(hours=20)
-    services.cancel_booking(actor=member.user, booking=booking, now=late)
+    lifecycle.cancel_booking(actor=member.user, booking=booking, now=late)
     booking.refresh_from_db()
     assert str(booking.cancellation_fee) == "12.00"
     assert str(booking.refunded_amount) == "12.00"
@@ -125,17 +125,17 @@ def test_manager_may_waive_the_fee_member_may_not(member, activity, room, space_
     booking = book(member.user, room, at(DAY, 10), at(DAY, 12), activity=activity)
     late = at(DAY, 9)
     with pytest.raises(BookingError) as caught:
-        services.cancel_booking(actor=member.user, booking=booking, waive_fee=True, now=late)
+        lifecycle.cancel_booking(actor=member.user, booking=booking, waive_fee=True, now=late)
     assert caught.value.code == "forbidden"
     assert charges(activity) == ["-24.00"]
-    services.cancel_booking(actor=space_manager, booking=booking, waive_fee=True, now=late)
+    lifecycle.cancel_booking(actor=space_manager, booking=booking, waive_fee=True, now=late)
     assert charges(activity) == ["-24.00", "24.00"]
 
 
 def test_member_cannot_cancel_someone_elses_booking(member, activity, other_member, room):
     booking = book(member.user, room, at(DAY, 10), at(DAY, 12), activity=activity)
     with pytest.raises(BookingError) as caught:
-        services.cancel_booking(actor=other_member.user, booking=booking, now=NOW)
+        lifecycle.cancel_booking(actor=other_member.user, booking=booking, now=NOW)
     assert caught.value.code == "not_found"
     booking.refresh_from_db()
     assert booking.state == "confirmed"
@@ -143,9 +143,9 @@ def test_member_cannot_cancel_someone_elses_booking(member, activity, other_memb
 
 def test_cancelled_booking_cannot_be_cancelled_again(member, activity, room):
     booking = book(member.user, room, at(DAY, 10), at(DAY, 12), activity=activity)
-    services.cancel_booking(actor=member.user, booking=booking, now=NOW)
+    lifecycle.cancel_booking(actor=member.user, booking=booking, now=NOW)
     with pytest.raises(BookingError) as caught:
-        services.cancel_booking(actor=member.user, booking=booking, now=NOW)
+        lifecycle.cancel_booking(actor=member.user, booking=booking, now=NOW)
     assert caught.value.code == "not_cancellable"
     assert charges(activity) == ["-24.00", "24.00"]
 
@@ -179,7 +179,7 @@ def test_outside_renter_cancellation_credits_an_issued_invoice(
     booking = book(space_manager, room, at(DAY, 10), at(DAY, 13), organisation=organisation)
     invoice = Invoice.objects.get(pk=booking.invoice_id)
     assert invoice.status == "issued"
-    services.cancel_booking(actor=space_manager, booking=booking, now=at(DAY, 8))
+    lifecycle.cancel_booking(actor=space_manager, booking=booking, now=at(DAY, 8))
     credit = Invoice.objects.get(credited_invoice=invoice)
     assert credit.kind == "credit_note"
     assert str(credit.total_excl_vat) == "37.50"  # half the price back, the fee kept
@@ -188,7 +188,7 @@ def test_outside_renter_cancellation_credits_an_issued_invoice(
 def test_outside_renter_cancellation_withdraws_a_pending_invoice(space_manager, room, organisation):
     booking = book(space_manager, room, at(DAY, 10), at(DAY, 13), organisation=organisation)
     first = Invoice.objects.get(pk=booking.invoice_id)
-    services.cancel_booking(actor=space_manager, booking=booking, now=at(DAY, 8))
+    lifecycle.cancel_booking(actor=space_manager, booking=booking, now=at(DAY, 8))
     first.refresh_from_db()
     booking.refresh_from_db()
     assert first.status == "rejected"
@@ -208,18 +208,18 @@ def test_external_booking_needs_the_site_invoicing_activity(space_manager, room,
 def test_check_in_window_and_no_show(member, activity, room, space_manager):
     booking = book(member.user, room, at(DAY, 10), at(DAY, 12), activity=activity)
     with pytest.raises(BookingError) as caught:
-        services.check_in_booking(actor=member.user, booking=booking, now=at(DAY, 9, 30))
+        lifecycle.check_in_booking(actor=member.user, booking=booking, now=at(DAY, 9, 30))
     assert caught.value.code == "check_in_window"
-    services.check_in_booking(actor=member.user, booking=booking, now=at(DAY, 9, 50))
+    lifecycle.check_in_booking(actor=member.user, booking=booking, now=at(DAY, 9, 50))
     booking.refresh_from_db()
     assert booking.state == "checked_in"
 
     other = book(member.user, room, at(DAY, 14), at(DAY, 15), activity=activity)
     with pytest.raises(BookingError):
-        services.mark_no_show(actor=space_manager, booking=other, now=at(DAY, 13))
-    services.mark_no_show(actor=space_manager, booking=other, now=at(DAY, 14, 20))
+        lifecycle.mark_no_show(actor=space_manager, booking=other, now=at(DAY, 13))
+    lifecycle.mark_no_show(actor=space_manager, booking=other, now=at(DAY, 14, 20))
     other.refresh_from_db()
     assert other.state == "no_show"
     # The price stays charged and the room is released.
     assert charges(activity) == ["-24.00", "-12.00"]
-    assert services.find_conflict(room, at(DAY, 14), at(DAY, 15)) is None
+    assert rules.find_conflict(room, at(DAY, 14), at(DAY, 15)) is None

@@ -5,15 +5,15 @@ import datetime
 import pytest
 
 from members.models import LedgerEntry
-from spaces import services
 from spaces.errors import BookingError
 from spaces.models import Booking, BookingEvent, ClosedDay
+from spaces.services import lifecycle, times
 from tests.conftest import NOW
 from tests.spaces.conftest import DAY, at, make_room
 
 
 def book(member, activity, room, start, end, **kwargs):
-    return services.book_room(
+    return lifecycle.book_room(
         actor=member.user,
         room=room,
         start=start,
@@ -119,7 +119,7 @@ def test_past_and_lead_time(member, activity, room):
 
 def test_manager_skips_lead_time_but_not_opening_hours(space_manager, activity, room):
     today = NOW.date()
-    booking = services.book_room(
+    booking = lifecycle.book_room(
         actor=space_manager,
         room=room,
         start=at(today, 10, 30),
@@ -131,7 +131,7 @@ def test_manager_skips_lead_time_but_not_opening_hours(space_manager, activity, 
     assert booking.state == "confirmed"
     assert booking.member == activity.owner
     with pytest.raises(BookingError) as caught:
-        services.book_room(
+        lifecycle.book_room(
             actor=space_manager,
             room=room,
             start=at(today, 22),
@@ -165,18 +165,14 @@ def test_durations_and_granularity(member, activity, room, start, end, code):
 
 def test_dst_gap_is_refused(site):
     with pytest.raises(BookingError) as caught:
-        services.local_datetime(
-            site=site, date=datetime.date(2026, 3, 29), time=datetime.time(2, 30)
-        )
+        times.local_datetime(site=site, date=datetime.date(2026, 3, 29), time=datetime.time(2, 30))
     assert caught.value.code == "nonexistent_time"
     assert "02:30 on 29/03/2026 does not exist" in caught.value.message
 
 
 def test_dst_repeated_hour_is_refused(site):
     with pytest.raises(BookingError) as caught:
-        services.local_datetime(
-            site=site, date=datetime.date(2026, 10, 25), time=datetime.time(2, 30)
-        )
+        times.local_datetime(site=site, date=datetime.date(2026, 10, 25), time=datetime.time(2, 30))
     assert caught.value.code == "ambiguous_time"
 
 
@@ -185,7 +181,7 @@ def test_booking_across_the_clock_change_is_priced_on_real_hours(member, activit
         weekday=6, opens_at=datetime.time(0, 0), closes_at=datetime.time(23, 59)
     )
     room = make_room(site, name="Night studio", slot_minutes=60)
-    start, end = services.booking_range(
+    start, end = times.booking_range(
         site=site,
         date=datetime.date(2026, 3, 29),
         start_time=datetime.time(1, 0),
@@ -211,7 +207,7 @@ def test_member_cannot_book_for_another_members_activity(member, other_activity,
 
 def test_member_cannot_book_for_an_organisation(member, room, organisation):
     with pytest.raises(BookingError) as caught:
-        services.book_room(
+        lifecycle.book_room(
             actor=member.user,
             room=room,
             start=at(DAY, 10),

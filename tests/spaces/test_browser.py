@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 from icalendar import Calendar
 
-from spaces import services
 from spaces.models import Booking, FeedToken
+from spaces.services import feed_tokens, lifecycle
 from tests.conftest import NOW, PASSWORD
 from tests.spaces.conftest import DAY, at, make_room
 
@@ -25,7 +25,7 @@ def sign_in(client, user):
 
 
 def existing_booking(user, room, activity, day=DAY, hour=10):
-    return services.book_room(
+    return lifecycle.book_room(
         actor=user,
         room=room,
         start=at(day, hour),
@@ -212,7 +212,7 @@ def test_members_cannot_subscribe_to_a_room_feed(client, member, room):
 
 def test_manager_room_feed(client, space_manager, member, activity, long_horizon_room):
     existing_booking(member.user, long_horizon_room, activity, day=FUTURE)
-    token = services.create_feed_token(user=space_manager, room=long_horizon_room)
+    token = feed_tokens.create_feed_token(user=space_manager, room=long_horizon_room)
     response = client.get(reverse("spaces:feed", args=[token.secret]))
     assert b"Secret rehearsal" in response.content
 

@@ -5,9 +5,9 @@ import threading
 import pytest
 from django.db import connection
 
-from spaces import services
 from spaces.errors import BookingError
 from spaces.models import Booking
+from spaces.services import lifecycle
 from tests.conftest import NOW, make_member
 from tests.spaces.conftest import DAY, at
 
@@ -34,7 +34,7 @@ def test_twenty_simultaneous_bookings_of_one_slot_exactly_one_wins(room, space_m
         try:
             barrier.wait()
             # Overlapping, not identical, slots: every pair conflicts.
-            services.book_room(
+            lifecycle.book_room(
                 actor=space_manager,
                 room=room,
                 start=at(DAY, 10 + index % 2),
@@ -74,7 +74,7 @@ def services_activity(person, index):
 def test_the_constraint_refuses_an_overlap_even_without_the_service(member, activity, room):
     from django.db import IntegrityError, transaction
 
-    booking = services.book_room(
+    booking = lifecycle.book_room(
         actor=member.user,
         room=room,
         start=at(DAY, 10),

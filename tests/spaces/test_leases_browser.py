@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from spaces import services
 from spaces.models import Lease
+from spaces.services import leasing
 from tests.conftest import PASSWORD
 from tests.spaces.conftest import make_room
 
@@ -71,7 +71,7 @@ def test_manager_sets_the_rent(client, space_manager, member, activity, atelier)
 def test_overlapping_lease_is_refused_with_the_service_message(
     client, space_manager, member, activity, other_member, other_activity, atelier
 ):
-    existing = services.create_lease(
+    existing = leasing.create_lease(
         actor=space_manager,
         room=atelier,
         activity=activity,
@@ -110,7 +110,7 @@ def test_activity_of_another_member_is_refused(
 
 
 def test_lease_list_shows_the_site_leases(client, space_manager, activity, atelier):
-    services.create_lease(
+    leasing.create_lease(
         actor=space_manager,
         room=atelier,
         activity=activity,

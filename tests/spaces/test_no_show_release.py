@@ -9,9 +9,10 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 
 from members.models import LedgerEntry
-from spaces import services, tasks
+from spaces import tasks
 from spaces.errors import BookingError
 from spaces.models import Booking, BookingEvent
+from spaces.services import lifecycle
 from tests.conftest import NOW
 from tests.spaces.conftest import DAY, at, make_room
 
@@ -22,7 +23,7 @@ def graced_room(site):
 
 
 def book(user, room, start, end, *, activity, now=NOW):
-    return services.book_room(
+    return lifecycle.book_room(
         actor=user, room=room, start=start, end=end, title="Rehearsal", activity=activity, now=now
     )
 
@@ -39,7 +40,7 @@ def charges(activity) -> list[str]:
 def test_released_once_the_grace_period_has_passed(member, activity, graced_room):
     booking = book(member.user, graced_room, at(DAY, 10), at(DAY, 12), activity=activity)
 
-    assert services.release_no_shows(now=at(DAY, 10, 15)) == 1
+    assert lifecycle.release_no_shows(now=at(DAY, 10, 15)) == 1
 
     booking.refresh_from_db()
     assert booking.state == "no_show"
@@ -59,7 +60,7 @@ def test_released_once_the_grace_period_has_passed(member, activity, graced_room
 def test_not_released_before_the_grace_period_ends(member, activity, graced_room):
     booking = book(member.user, graced_room, at(DAY, 10), at(DAY, 12), activity=activity)
 
-    assert services.release_no_shows(now=at(DAY, 10, 15) - datetime.timedelta(seconds=1)) == 0
+    assert lifecycle.release_no_shows(now=at(DAY, 10, 15) - datetime.timedelta(seconds=1)) == 0
 
     booking.refresh_from_db()
     assert booking.state == "confirmed"
@@ -68,9 +69,9 @@ def test_not_released_before_the_grace_period_ends(member, activity, graced_room
 
 def test_checked_in_bookings_are_kept(member, activity, graced_room):
     booking = book(member.user, graced_room, at(DAY, 10), at(DAY, 12), activity=activity)
-    services.check_in_booking(actor=member.user, booking=booking, now=at(DAY, 10, 5))
+    lifecycle.check_in_booking(actor=member.user, booking=booking, now=at(DAY, 10, 5))
 
-    assert services.release_no_shows(now=at(DAY, 10, 30)) == 0
+    assert lifecycle.release_no_shows(now=at(DAY, 10, 30)) == 0
 
     booking.refresh_from_db()
     assert booking.state == "checked_in"
@@ -87,9 +88,9 @@ def test_only_confirmed_bookings_of_rooms_with_a_grace_period(
     without_rule = book(member.user, plain_room, at(DAY, 10), at(DAY, 12), activity=activity)
     tentative = book(member.user, approval_room, at(DAY, 10), at(DAY, 12), activity=activity)
     cancelled = book(member.user, graced_room, at(DAY, 10), at(DAY, 12), activity=activity)
-    services.cancel_booking(actor=member.user, booking=cancelled, reason="", now=NOW)
+    lifecycle.cancel_booking(actor=member.user, booking=cancelled, reason="", now=NOW)
 
-    assert services.release_no_shows(now=at(DAY, 11)) == 0
+    assert lifecycle.release_no_shows(now=at(DAY, 11)) == 0
 
     states = dict(
         Booking.objects.filter(pk__in=[without_rule.pk, tentative.pk, cancelled.pk]).values_list(
@@ -108,7 +109,7 @@ def test_bookings_that_already_ended_are_left_to_a_manager(member, activity, gra
     # A grace period set today must not rewrite past bookings nobody was asked to check in for.
     booking = book(member.user, graced_room, at(DAY, 10), at(DAY, 12), activity=activity)
 
-    assert services.release_no_shows(now=at(DAY, 12)) == 0
+    assert lifecycle.release_no_shows(now=at(DAY, 12)) == 0
 
     booking.refresh_from_db()
     assert booking.state == "confirmed"
@@ -116,16 +117,16 @@ def test_bookings_that_already_ended_are_left_to_a_manager(member, activity, gra
 
 def test_running_twice_changes_nothing_more(member, activity, space_manager, graced_room):
     booking = book(member.user, graced_room, at(DAY, 10), at(DAY, 12), activity=activity)
-    assert services.release_no_shows(now=at(DAY, 10, 20)) == 1
+    assert lifecycle.release_no_shows(now=at(DAY, 10, 20)) == 1
 
-    assert services.release_no_shows(now=at(DAY, 10, 25)) == 0
-    assert services.release_no_shows(now=at(DAY, 10, 20)) == 0
+    assert lifecycle.release_no_shows(now=at(DAY, 10, 25)) == 0
+    assert lifecycle.release_no_shows(now=at(DAY, 10, 20)) == 0
 
     assert booking.events.filter(to_state="no_show").count() == 1
     assert charges(activity) == ["-24.00"]
     # A manager cannot record it a second time either.
     with pytest.raises(BookingError) as caught:
-        services.mark_no_show(actor=space_manager, booking=booking, now=at(DAY, 10, 30))
+        lifecycle.mark_no_show(actor=space_manager, booking=booking, now=at(DAY, 10, 30))
     assert caught.value.code == "not_confirmed"
 
 
@@ -140,7 +141,7 @@ def test_concurrent_runs_release_each_booking_once(member, activity, graced_room
     def run() -> None:
         try:
             barrier.wait()
-            result: object = services.release_no_shows(now=at(DAY, 10, 30))
+            result: object = lifecycle.release_no_shows(now=at(DAY, 10, 30))
         except Exception as error:  # reported by the assertions below
             result = repr(error)
         finally:
@@ -166,7 +167,7 @@ def test_the_freed_remainder_can_be_booked(
         book(space_manager, graced_room, at(DAY, 10, 30), at(DAY, 12), activity=other_activity)
     assert caught.value.code == "conflict"
 
-    services.release_no_shows(now=at(DAY, 10, 20))
+    lifecycle.release_no_shows(now=at(DAY, 10, 20))
 
     walk_in = book(
         space_manager,

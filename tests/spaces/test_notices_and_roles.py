@@ -6,15 +6,16 @@ from django.contrib.auth.models import Group
 from django.core import mail
 from icalendar import Calendar
 
-from spaces import notices, selectors, services, tasks
+from spaces import notices, selectors, tasks
 from spaces.apps import grant_space_manager_permissions
 from spaces.models import BookingEvent, Lease
+from spaces.services import leasing, lifecycle
 from tests.conftest import NOW
 from tests.spaces.conftest import DAY, at, make_room
 
 
 def test_confirmation_mail_carries_the_ics_once(member, activity, room):
-    booking = services.book_room(
+    booking = lifecycle.book_room(
         actor=member.user,
         room=room,
         start=at(DAY, 10),
@@ -41,7 +42,7 @@ def test_confirmation_mail_carries_the_ics_once(member, activity, room):
 
 
 def test_cancellation_mail_cancels_the_event(member, activity, room):
-    booking = services.book_room(
+    booking = lifecycle.book_room(
         actor=member.user,
         room=room,
         start=at(DAY, 10),
@@ -50,7 +51,7 @@ def test_cancellation_mail_cancels_the_event(member, activity, room):
         activity=activity,
         now=NOW,
     )
-    services.cancel_booking(actor=member.user, booking=booking, now=NOW)
+    lifecycle.cancel_booking(actor=member.user, booking=booking, now=NOW)
     event = BookingEvent.objects.get(booking=booking, to_state="cancelled")
     tasks.send_booking_notice_task(event.pk)
     [message] = mail.outbox
@@ -60,7 +61,7 @@ def test_cancellation_mail_cancels_the_event(member, activity, room):
 
 def test_lease_task_charges_the_current_month(space_manager, activity, site):
     atelier = make_room(site, name="Atelier 1", kind="atelier", is_bookable=False)
-    services.create_lease(
+    leasing.create_lease(
         actor=space_manager, room=atelier, activity=activity, starts_on=datetime.date(2026, 1, 1)
     )
     assert tasks.charge_leases_task() == 1

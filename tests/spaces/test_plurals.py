@@ -6,15 +6,15 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from spaces import services
 from spaces.errors import BookingError
+from spaces.services import lifecycle
 from tests.conftest import NOW, PASSWORD
 from tests.spaces.conftest import DAY, at, make_room
 
 
 def refusal(member, activity, room, start, end) -> str:
     with pytest.raises(BookingError) as caught:
-        services.book_room(
+        lifecycle.book_room(
             actor=member.user,
             room=room,
             start=start,

@@ -6,8 +6,9 @@ import re
 import pytest
 from django.urls import reverse
 
-from spaces import services, views
+from spaces import views
 from spaces.models import Site
+from spaces.services import lifecycle
 from tests.conftest import NOW, PASSWORD
 from tests.spaces.conftest import at, make_room
 
@@ -50,7 +51,7 @@ def test_a_manager_searches_each_site(client, space_manager, member, activity, s
     make_room(site, name="Salle Verte")
     taken = make_room(site, name="Salle Prise", horizon_days=10000)
     make_room(north, name="Studio Nord")
-    services.book_room(
+    lifecycle.book_room(
         actor=member.user,
         room=taken,
         start=at(FUTURE, 11),

@@ -6,9 +6,9 @@ from decimal import Decimal
 import pytest
 
 from members.models import LedgerEntry
-from spaces import services
 from spaces.errors import BookingError
 from spaces.models import Booking, BookingSeries, LeaseCharge
+from spaces.services import leasing, lifecycle, recurring
 from tests.conftest import NOW
 from tests.spaces.conftest import DAY, at, make_room
 
@@ -24,7 +24,7 @@ def series(member, activity, room, **kwargs):
         "end_time": NOON,
         **kwargs,
     }
-    return services.book_series(
+    return recurring.book_series(
         actor=member.user, room=room, title="Weekly class", activity=activity, now=NOW, **options
     )
 
@@ -47,7 +47,7 @@ def test_series_keeps_the_wall_clock_across_the_clock_change(member, activity, r
 def test_conflicts_refuse_the_whole_series_by_default(
     member, activity, other_member, other_activity, room
 ):
-    services.book_room(
+    lifecycle.book_room(
         actor=other_member.user,
         room=room,
         start=at(DAY + datetime.timedelta(weeks=2), 11),
@@ -66,7 +66,7 @@ def test_conflicts_refuse_the_whole_series_by_default(
 
 
 def test_book_the_free_ones(member, activity, other_member, other_activity, room, site):
-    services.book_room(
+    lifecycle.book_room(
         actor=other_member.user,
         room=room,
         start=at(DAY + datetime.timedelta(weeks=1), 10),
@@ -130,8 +130,8 @@ def test_every_other_week_and_monthly(member, activity, room):
 
 def test_cancel_one_occurrence_or_the_rest(member, activity, room):
     bookings = series(member, activity, room).bookings
-    services.cancel_booking(actor=member.user, booking=bookings[0], now=NOW)
-    cancelled = services.cancel_rest_of_series(actor=member.user, booking=bookings[2], now=NOW)
+    lifecycle.cancel_booking(actor=member.user, booking=bookings[0], now=NOW)
+    cancelled = recurring.cancel_rest_of_series(actor=member.user, booking=bookings[2], now=NOW)
     assert [booking.pk for booking in cancelled] == [bookings[2].pk, bookings[3].pk]
     states = list(Booking.objects.order_by("during").values_list("state", flat=True))
     assert states == ["cancelled", "confirmed", "cancelled", "cancelled"]
@@ -146,7 +146,7 @@ def atelier(site):
 
 
 def test_lease_at_resident_monthly_price_and_prorated_rent(space_manager, activity, atelier):
-    lease = services.create_lease(
+    lease = leasing.create_lease(
         actor=space_manager,
         room=atelier,
         activity=activity,
@@ -154,19 +154,19 @@ def test_lease_at_resident_monthly_price_and_prorated_rent(space_manager, activi
         ends_on=datetime.date(2026, 5, 10),
     )
     assert lease.monthly_rent == Decimal("450.00")
-    assert str(services.rent_for_month(lease, datetime.date(2026, 3, 1))) == "232.26"  # 16/31
-    assert str(services.rent_for_month(lease, datetime.date(2026, 4, 1))) == "450.00"
-    assert str(services.rent_for_month(lease, datetime.date(2026, 5, 1))) == "145.16"  # 10/31
-    assert services.rent_for_month(lease, datetime.date(2026, 6, 1)) == Decimal("0.00")
+    assert str(leasing.rent_for_month(lease, datetime.date(2026, 3, 1))) == "232.26"  # 16/31
+    assert str(leasing.rent_for_month(lease, datetime.date(2026, 4, 1))) == "450.00"
+    assert str(leasing.rent_for_month(lease, datetime.date(2026, 5, 1))) == "145.16"  # 10/31
+    assert leasing.rent_for_month(lease, datetime.date(2026, 6, 1)) == Decimal("0.00")
 
 
 def test_monthly_rent_is_charged_once(space_manager, activity, atelier):
-    lease = services.create_lease(
+    lease = leasing.create_lease(
         actor=space_manager, room=atelier, activity=activity, starts_on=datetime.date(2026, 1, 1)
     )
-    assert services.charge_due_leases(today=datetime.date(2026, 3, 5), now=NOW) == 1
-    assert services.charge_due_leases(today=datetime.date(2026, 3, 20), now=NOW) == 0
-    assert services.charge_lease_month(lease=lease, month=datetime.date(2026, 3, 1)) is None
+    assert leasing.charge_due_leases(today=datetime.date(2026, 3, 5), now=NOW) == 1
+    assert leasing.charge_due_leases(today=datetime.date(2026, 3, 20), now=NOW) == 0
+    assert leasing.charge_lease_month(lease=lease, month=datetime.date(2026, 3, 1)) is None
     entry = LedgerEntry.objects.get(activity=activity)
     assert (entry.kind, str(entry.amount), entry.reference) == (
         "booking_charge",
@@ -177,7 +177,7 @@ def test_monthly_rent_is_charged_once(space_manager, activity, atelier):
 
 
 def test_leases_cannot_overlap(space_manager, activity, other_activity, atelier):
-    services.create_lease(
+    leasing.create_lease(
         actor=space_manager,
         room=atelier,
         activity=activity,
@@ -185,7 +185,7 @@ def test_leases_cannot_overlap(space_manager, activity, other_activity, atelier)
         ends_on=datetime.date(2026, 6, 30),
     )
     with pytest.raises(BookingError) as caught:
-        services.create_lease(
+        leasing.create_lease(
             actor=space_manager,
             room=atelier,
             activity=other_activity,
@@ -196,7 +196,7 @@ def test_leases_cannot_overlap(space_manager, activity, other_activity, atelier)
 
 def test_only_managers_sign_leases(member, activity, atelier):
     with pytest.raises(BookingError) as caught:
-        services.create_lease(
+        leasing.create_lease(
             actor=member.user, room=atelier, activity=activity, starts_on=datetime.date(2026, 4, 1)
         )
     assert caught.value.code == "forbidden"
@@ -204,11 +204,11 @@ def test_only_managers_sign_leases(member, activity, atelier):
 
 def test_leased_room_cannot_be_booked(space_manager, member, activity, site):
     office = make_room(site, name="Office 2", kind="office")
-    services.create_lease(
+    leasing.create_lease(
         actor=space_manager, room=office, activity=activity, starts_on=datetime.date(2026, 3, 1)
     )
     with pytest.raises(BookingError) as caught:
-        services.book_room(
+        lifecycle.book_room(
             actor=member.user,
             room=office,
             start=at(DAY, 10),
