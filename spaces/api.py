@@ -153,6 +153,16 @@ class BookingCreateSerializer(serializers.Serializer):
     book_free_only = serializers.BooleanField(default=False)
 
 
+class MoveSerializer(serializers.Serializer):
+    room = serializers.IntegerField(
+        required=False, help_text=_("Another room of the same site; the same room if left out.")
+    )
+    date = serializers.DateField(help_text=_("On the site's wall clock (Europe/Brussels)."))
+    start_time = serializers.TimeField()
+    end_time = serializers.TimeField()
+    title = serializers.CharField(max_length=200, required=False)
+
+
 class CancelSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=255, required=False, allow_blank=True)
     waive_fee = serializers.BooleanField(default=False)
@@ -351,6 +361,37 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             waive_fee=data["waive_fee"],
         )
         return self._answer(booking)
+
+    @extend_schema(request=MoveSerializer, responses=BookingSerializer)
+    @action(detail=True, methods=["post"])
+    def move(self, request, pk=None):
+        """Managers: move a confirmed booking to another slot or room; returns the new booking.
+
+        The old booking is cancelled free of fee and the same booker gets the new slot, priced
+        again; if the new slot is refused, nothing changes.
+        """
+        serializer = MoveSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        booking = self.get_object()
+        site = booking.room.site
+        room = booking.room
+        if data.get("room"):
+            room = site.rooms.filter(pk=data["room"], is_bookable=True).first()
+            if room is None:
+                raise BookingError(_("Unknown room."), code="room", field="room")
+        start, end = times.booking_range(
+            site=site, date=data["date"], start_time=data["start_time"], end_time=data["end_time"]
+        )
+        moved = lifecycle.move_booking(
+            actor=request.user,
+            booking=booking,
+            room=room,
+            start=start,
+            end=end,
+            title=data.get("title", ""),
+        )
+        return self._answer(moved)
 
     @extend_schema(request=None, responses=BookingSerializer)
     @action(detail=True, methods=["post"], url_path="check-in")

@@ -119,6 +119,25 @@ class SearchForm(forms.Form):
         return self.cleaned_data.get("site") or self.default_site
 
 
+class MoveForm(forms.Form):
+    """Move a booking: another slot, or another room of the same site."""
+
+    room = forms.ModelChoiceField(
+        label=_("Room"),
+        queryset=Room.objects.none(),
+        empty_label=None,
+        error_messages={"invalid_choice": _("Choose one of the rooms in the list.")},
+    )
+    date = forms.DateField(label=_("Date"), widget=_date_input())
+    start_time = forms.TimeField(label=_("From"), widget=_time_input())
+    end_time = forms.TimeField(label=_("To"), widget=_time_input())
+    title = forms.CharField(label=_("Title"), max_length=200)
+
+    def __init__(self, *args, site: Site, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["room"].queryset = site.rooms.filter(is_bookable=True).order_by("name")
+
+
 class CancelForm(forms.Form):
     reason = forms.CharField(label=_("Reason (optional)"), max_length=255, required=False)
     rest_of_series = forms.BooleanField(

@@ -20,7 +20,15 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from coop.errors import CoopError
 from spaces import selectors
-from spaces.forms import NO_REPEAT, BookingForm, CancelForm, LeaseForm, RefuseForm, SearchForm
+from spaces.forms import (
+    NO_REPEAT,
+    BookingForm,
+    CancelForm,
+    LeaseForm,
+    MoveForm,
+    RefuseForm,
+    SearchForm,
+)
 from spaces.ical import render_calendar
 from spaces.models import ACTIVE_STATES, Booking, FeedToken, Lease, Room, Site, Tier
 from spaces.services import feed_tokens, leasing, lifecycle, pricing, recurring, times
@@ -197,16 +205,30 @@ def room_detail(request, pk: int):
 
 
 @login_required
-def booking_detail(request, pk: int):
+def booking_detail(request, pk: int, move_form: MoveForm | None = None):
     booking = get_object_or_404(selectors.bookings_visible_to(request.user), pk=pk)
     is_manager = selectors.is_space_manager(request.user)
     now = timezone.now()
+    can_move = is_manager and booking.state == "confirmed" and booking.end > now
+    if can_move and move_form is None:
+        zone = times.site_zone(booking.room.site)
+        move_form = MoveForm(
+            site=booking.room.site,
+            initial={
+                "room": booking.room,
+                "date": booking.start.astimezone(zone).date(),
+                "start_time": booking.start.astimezone(zone).time(),
+                "end_time": booking.end.astimezone(zone).time(),
+                "title": booking.title,
+            },
+        )
     return render(
         request,
         "spaces/booking_detail.html",
         {
             "booking": booking,
             "is_manager": is_manager,
+            "move_form": move_form if can_move else None,
             "cancel_form": CancelForm(),
             "refuse_form": RefuseForm(),
             "fee_now": pricing.cancellation_fee(booking, now=now) if booking.is_active else None,
@@ -249,6 +271,40 @@ def booking_cancel(request, pk: int):
         messages.success(request, _("Booking cancelled."))
 
     return _act(request, pk, cancel)
+
+
+@login_required
+@require_POST
+def booking_move(request, pk: int):
+    """A space manager moves a booking to another slot or room of its site."""
+    booking = get_object_or_404(selectors.bookings_visible_to(request.user), pk=pk)
+    if not selectors.is_space_manager(request.user):
+        messages.error(request, _("Only space managers move bookings."))
+        return redirect("spaces:booking_detail", booking.pk)
+    form = MoveForm(request.POST, site=booking.room.site)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            start, end = times.booking_range(
+                site=booking.room.site,
+                date=data["date"],
+                start_time=data["start_time"],
+                end_time=data["end_time"],
+            )
+            moved = lifecycle.move_booking(
+                actor=request.user,
+                booking=booking,
+                room=data["room"],
+                start=start,
+                end=end,
+                title=data["title"],
+            )
+        except CoopError as error:
+            _show_error(form, error)
+        else:
+            messages.success(request, _("Booking moved."))
+            return redirect("spaces:booking_detail", moved.pk)
+    return booking_detail(request, pk, move_form=form)
 
 
 @login_required

@@ -97,3 +97,9 @@ def organisation(space_manager):
         vat_number="BE0403019261",
     )
     return client
+
+
+@pytest.fixture
+def long_horizon_room(site):
+    """A room bookable years ahead, for tests that go through the real clock."""
+    return make_room(site, name="Salle Bleue", horizon_days=10000, requires_approval=False)

@@ -152,3 +152,29 @@ def test_schema_lists_the_booking_endpoints(client, db):
         "/api/v1/bookings/{id}/cancel/",
         "/api/v1/bookings/{id}/check-in/",
     } <= set(paths)
+
+
+def test_manager_moves_a_booking_through_the_api(api, member, activity, space_manager, far_room):
+    created = as_user(api, member.user).post(
+        "/api/v1/bookings/", payload(far_room, activity), format="json"
+    )
+    pk = created.json()[0]["pk"]
+    move = {"date": FUTURE.isoformat(), "start_time": "14:00", "end_time": "17:00"}
+
+    refused = api.post(f"/api/v1/bookings/{pk}/move/", move, format="json")
+    assert refused.status_code == 400
+    assert refused.json()["code"] == "forbidden"
+
+    response = as_user(api, space_manager).post(f"/api/v1/bookings/{pk}/move/", move, format="json")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["pk"] != pk
+    assert (body["state"], body["title"]) == ("confirmed", "API booking")
+    assert Booking.objects.get(pk=pk).state == "cancelled"
+    assert Booking.objects.get(pk=body["pk"]).start == at(FUTURE, 14)
+
+    unknown_room = api.post(
+        f"/api/v1/bookings/{body['pk']}/move/", {**move, "room": 999999}, format="json"
+    )
+    assert unknown_room.status_code == 400
+    assert unknown_room.json()["field"] == "room"

@@ -14,11 +14,6 @@ from tests.spaces.conftest import DAY, at, make_room
 FUTURE = datetime.date(2030, 3, 12)  # a Tuesday far enough ahead for real clocks
 
 
-@pytest.fixture
-def long_horizon_room(site):
-    return make_room(site, name="Salle Bleue", horizon_days=10000, requires_approval=False)
-
-
 def sign_in(client, user):
     assert client.login(email=user.email, password=PASSWORD)
     return client
