@@ -21,6 +21,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.http import urlencode
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -213,6 +214,7 @@ class ContractAdmin(ContractActions, admin.ModelAdmin):
         "submitted_at",
         "approved_at",
         "approved_by",
+        "owner_history",
     ]
     readonly_fields = fields
 
@@ -225,6 +227,30 @@ class ContractAdmin(ContractActions, admin.ModelAdmin):
     @admin.display(description=_("reference"), ordering="pk")
     def reference_display(self, contract: Contract) -> str:
         return contract.reference
+
+    @admin.display(description=_("the member's other contracts"))
+    def owner_history(self, contract: Contract) -> str:
+        """Count the Activity owner's other contracts by state, linked to their list."""
+        owner = contract.activity.owner
+        counts = (
+            Contract.objects.filter(activity__owner=owner)
+            .exclude(pk=contract.pk)
+            .values("status")
+            .annotate(count=Count("pk"))
+            .order_by("status")
+        )
+        labels = dict(Contract.Status.choices)
+        parts = [f"{row['count']} {labels[row['status']].lower()}" for row in counts]
+        if not parts:
+            return gettext("None: this is the member's first contract.")
+        url = reverse("admin:contracts_contract_changelist")
+        return format_html(
+            '{} — <a href="{}?{}">{}</a>',
+            ", ".join(parts),
+            url,
+            urlencode({"q": owner.legal_name}),
+            gettext("see them"),
+        )
 
     @admin.display(description=_("owner"), ordering="activity__owner__legal_name")
     def owner(self, contract: Contract) -> str:

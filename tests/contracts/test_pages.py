@@ -427,3 +427,22 @@ def test_work_days_field_carries_the_calendar_from_tomorrow(client, member, acti
     assert page.count("data-work-days") == 2  # the worker form and the spare one
     assert f'data-first-day="{tomorrow.isoformat()}"' in page
     assert 'data-half="half day"' in page
+
+
+def test_contract_page_in_the_admin_shows_the_members_other_contracts(
+    staff_client, member, activity, upcoming
+):
+    url = reverse("admin:contracts_contract_change", args=[upcoming.pk])
+    assert "first contract." in staff_client.get(url).content.decode()
+
+    second = make_contract(
+        member,
+        activity,
+        workers=[worker(member, start=future_monday() + datetime.timedelta(days=7), count=1)],
+        today=timezone.localdate(),
+    )
+    submit_contract(user=member.user, contract=second, today=timezone.localdate())
+
+    content = staff_client.get(url).content.decode()
+    assert "1 awaiting approval — " in content
+    assert "?q=Ana+Peeters" in content
