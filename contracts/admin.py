@@ -16,6 +16,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Cast, Coalesce
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -91,10 +92,20 @@ class EventInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("actor")
 
 
+def _download_link(url: str, name: str) -> str:
+    # Uploaded files are not served from MEDIA_URL: they go through views that check who asks.
+    return format_html('<a href="{}">{}</a>', url, name.rsplit("/", 1)[-1])
+
+
 class AttachmentInline(ReadOnlyInline):
     model = ContractAttachment
-    fields = ["file", "content_type", "size", "uploaded_by", "uploaded_at"]
+    fields = ["download", "content_type", "size", "uploaded_by", "uploaded_at"]
     readonly_fields = fields
+
+    @admin.display(description=_("file"))
+    def download(self, attachment: ContractAttachment) -> str:
+        url = reverse("contracts:attachment-download", args=[attachment.pk])
+        return _download_link(url, attachment.file.name)
 
 
 class ReasonActionForm(admin.helpers.ActionForm):
@@ -410,7 +421,7 @@ class PayrollRunAdmin(admin.ModelAdmin):
         "total_net",
         "total_employer_cost",
         "pdf_progress",
-        "sepa_file",
+        "sepa_download",
     ]
     list_select_related = ["created_by"]
     readonly_fields = [
@@ -421,7 +432,7 @@ class PayrollRunAdmin(admin.ModelAdmin):
         "payslip_count",
         "total_net",
         "total_employer_cost",
-        "sepa_file",
+        "sepa_download",
         "sepa_message_id",
     ]
     fields = readonly_fields
@@ -454,6 +465,25 @@ class PayrollRunAdmin(admin.ModelAdmin):
             text += " " + gettext("(%(count)d failed)") % {"count": run.pdf_failed}
         return text
 
+    @admin.display(description=_("SEPA file"))
+    def sepa_download(self, run) -> str:
+        if not run.sepa_file:
+            return "—"
+        url = reverse("admin:contracts_payrollrun_sepa", args=[run.pk])
+        return _download_link(url, run.sepa_file.name)
+
+    def sepa_view(self, request, pk: int):
+        """The run's salary transfers (pain.001), to upload to the bank."""
+        run = PayrollRun.objects.filter(pk=pk).first()
+        if run is None or not run.sepa_file or not self.has_view_permission(request, run):
+            raise Http404
+        return FileResponse(
+            run.sepa_file.open("rb"),
+            as_attachment=True,
+            filename=run.sepa_file.name.rsplit("/", 1)[-1],
+            content_type="application/xml",
+        )
+
     @admin.action(description=_("Render the PDFs still pending or failed"), permissions=["view"])
     def requeue_pdfs(self, request, queryset):
         from contracts.tasks import render_payslip_task
@@ -474,6 +504,11 @@ class PayrollRunAdmin(admin.ModelAdmin):
                 "run/",
                 self.admin_site.admin_view(self.run_view),
                 name="contracts_payrollrun_run",
+            ),
+            path(
+                "<int:pk>/sepa/",
+                self.admin_site.admin_view(self.sepa_view),
+                name="contracts_payrollrun_sepa",
             ),
             *super().get_urls(),
         ]
@@ -539,8 +574,11 @@ class PayslipAdmin(admin.ModelAdmin):
     list_select_related = ["member", "activity"]
     date_hierarchy = "pay_date"
     readonly_fields = [
-        field.name for field in Payslip._meta.fields if field.name not in ("id", "snapshot")
+        "download" if field.name == "file" else field.name
+        for field in Payslip._meta.fields
+        if field.name not in ("id", "snapshot")
     ]
+    fields = readonly_fields
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -555,6 +593,13 @@ class PayslipAdmin(admin.ModelAdmin):
     def reference_display(self, payslip: Payslip) -> str:
         return payslip.reference
 
+    @admin.display(description=_("file"))
+    def download(self, payslip: Payslip) -> str:
+        if not payslip.file:
+            return "—"
+        url = reverse("contracts:payslip-download", args=[payslip.pk])
+        return _download_link(url, payslip.file.name)
+
 
 class ReceiptInline(ReadOnlyInline):
     model = ExpenseReceipt
@@ -564,11 +609,16 @@ class ReceiptInline(ReadOnlyInline):
         "category",
         "amount",
         "vat",
-        "file",
+        "download",
         "content_type",
         "size",
     ]
     readonly_fields = fields
+
+    @admin.display(description=_("receipt"))
+    def download(self, receipt: ExpenseReceipt) -> str:
+        url = reverse("contracts:expense-receipt-download", args=[receipt.pk])
+        return _download_link(url, receipt.file.name)
 
 
 @admin.register(ExpenseClaim)

@@ -7,6 +7,7 @@ from contracts.models import (
     ContractAttachment,
     ContractWorker,
     ExpenseClaim,
+    ExpenseReceipt,
     Payslip,
     WorkDay,
 )
@@ -37,6 +38,11 @@ def contract_with_details(contracts: QuerySet[Contract]) -> QuerySet[Contract]:
 
 def attachments_visible_to(user: User) -> QuerySet[ContractAttachment]:
     return ContractAttachment.objects.filter(contract__in=contracts_visible_to(user).values("pk"))
+
+
+def receipts_visible_to(user: User) -> QuerySet[ExpenseReceipt]:
+    """Receipts of the claims the user sees: their own (staff: all)."""
+    return ExpenseReceipt.objects.filter(claim__in=expense_claims_visible_to(user).values("pk"))
 
 
 def payslips_visible_to(user: User) -> QuerySet[Payslip]:

@@ -29,6 +29,11 @@ urlpatterns = [
         name="expense-claim-delete",
     ),
     path(
+        "payslips/expenses/receipts/<int:pk>/",
+        views.expense_receipt_download,
+        name="expense-receipt-download",
+    ),
+    path(
         "payslips/expenses/receipts/<int:pk>/remove/",
         views.expense_receipt_remove,
         name="expense-receipt-remove",

@@ -477,6 +477,18 @@ def expense_claim_delete(request, pk: int):
 
 
 @login_required
+def expense_receipt_download(request, pk: int):
+    """The scan of a receipt, for the member who claimed it and for staff."""
+    receipt = get_object_or_404(selectors.receipts_visible_to(request.user), pk=pk)
+    return FileResponse(
+        receipt.file.open("rb"),
+        as_attachment=True,
+        filename=receipt.file.name.rsplit("/", 1)[-1],
+        content_type=receipt.content_type,
+    )
+
+
+@login_required
 @require_POST
 def expense_receipt_remove(request, pk: int):
     """Take a receipt out of a draft claim."""

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -68,8 +69,17 @@ class LineInline(ReadOnlyInline):
 
 class DocumentInline(ReadOnlyInline):
     model = InvoiceDocument
-    fields = ["format", "status", "file", "sha256", "attempts", "error", "rendered_at"]
+    fields = ["format", "status", "download", "sha256", "attempts", "error", "rendered_at"]
     readonly_fields = fields
+
+    @admin.display(description=_("file"))
+    def download(self, document: InvoiceDocument) -> str:
+        # Documents are not served from MEDIA_URL: the invoice's download views check who asks.
+        if not document.file:
+            return "—"
+        view = "invoice_pdf" if document.format == InvoiceDocument.Format.PDF else "invoice_ubl"
+        url = reverse(f"invoicing:{view}", args=[document.invoice_id])
+        return format_html('<a href="{}">{}</a>', url, document.file.name.rsplit("/", 1)[-1])
 
 
 class PaymentInline(ReadOnlyInline):

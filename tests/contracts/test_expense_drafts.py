@@ -4,6 +4,7 @@ import datetime
 from decimal import Decimal as D
 
 import pytest
+from allauth.mfa.totp.internal.auth import TOTP
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -17,6 +18,13 @@ TODAY = datetime.date(2026, 3, 2)
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 URL = "/api/v1/expense-claims/"
+
+
+def staff_client_of(client, staff):
+    """Sign staff in for the admin, which asks them for a second factor."""
+    TOTP.activate(staff, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
+    client.force_login(staff)
+    return client
 
 
 @pytest.fixture(autouse=True)
@@ -278,3 +286,38 @@ def test_api_deletes_a_draft_and_refuses_an_unknown_category(member, draft):
 
     assert api.delete(f"{URL}{draft.pk}/").status_code == 204
     assert not ExpenseClaim.objects.exists()
+
+
+def test_receipts_download_for_their_member_and_staff_only(
+    client, member, other_member, staff, draft
+):
+    expenses.add_receipts(user=member.user, claim=draft, receipts=[receipt()], today=TODAY)
+    stored = draft.receipts.get()
+    url = reverse("contracts:expense-receipt-download", args=[stored.pk])
+
+    client.force_login(member.user)
+    assert url in client.get(reverse("contracts:expense-claim", args=[draft.pk])).content.decode()
+    response = client.get(url)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == PNG
+    assert response["Content-Type"] == "image/png"
+    assert response["Content-Disposition"] == 'attachment; filename="Gels.png"'
+
+    client.force_login(other_member.user)
+    assert client.get(url).status_code == 404
+
+    client.force_login(staff)
+    assert client.get(url).status_code == 200
+
+
+def test_the_admin_links_receipts_to_the_checked_download(client, staff, member, draft):
+    expenses.add_receipts(user=member.user, claim=draft, receipts=[receipt()], today=TODAY)
+    stored = draft.receipts.get()
+    staff_client = staff_client_of(client, staff)
+
+    page = staff_client.get(
+        reverse("admin:contracts_expenseclaim_change", args=[draft.pk])
+    ).content.decode()
+
+    assert reverse("contracts:expense-receipt-download", args=[stored.pk]) in page
+    assert "/media/" not in page

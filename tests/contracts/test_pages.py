@@ -446,3 +446,39 @@ def test_contract_page_in_the_admin_shows_the_members_other_contracts(
     content = staff_client.get(url).content.decode()
     assert "1 awaiting approval — " in content
     assert "?q=Ana+Peeters" in content
+
+
+def test_staff_download_the_sepa_file_of_a_run_from_the_admin(
+    staff_client, client, staff, approved, member, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    last_day = approved.last_work_day
+    run = run_payroll(
+        staff_user=staff,
+        period_start=last_day,
+        period_end=last_day,
+        today=last_day + datetime.timedelta(days=1),
+    )
+    url = reverse("admin:contracts_payrollrun_sepa", args=[run.pk])
+
+    page = staff_client.get(reverse("admin:contracts_payrollrun_changelist")).content.decode()
+    assert url in page
+    assert "/media/" not in page
+    response = staff_client.get(url)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/xml"
+    content = b"".join(response.streaming_content)
+    assert content == run.sepa_file.open("rb").read()
+    assert b"pain.001" in content
+
+    payslip = run.payslips.get()
+    render_payslip(payslip=payslip)
+    page = staff_client.get(
+        reverse("admin:contracts_payslip_change", args=[payslip.pk])
+    ).content.decode()
+    assert reverse("contracts:payslip-download", args=[payslip.pk]) in page
+    assert "/media/" not in page
+
+    staff_client.logout()
+    client.force_login(member.user)
+    assert client.get(url).status_code == 302  # to the admin's sign-in, not the file

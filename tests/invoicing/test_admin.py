@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from invoicing.models import BankStatement, Invoice, Payment
+from invoicing.services.documents import render_document
 from invoicing.services.issue import submit_invoice
 from tests.conftest import NOW
 from tests.invoicing.conftest import TODAY, days, line, make_draft
@@ -98,3 +99,21 @@ def test_members_cannot_open_the_guarantee_fund(client, member):
     response = client.get(reverse("guarantee_fund"))
     assert response.status_code == 302
     assert "login" in response["Location"]
+
+
+def test_document_links_in_the_admin_go_through_the_checked_downloads(
+    staff_client, draft, no_review, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    invoice = submit_invoice(user=draft.created_by, invoice=draft, today=TODAY, now=NOW)
+    for document in invoice.documents.all():
+        render_document(document=document)
+
+    page = staff_client.get(reverse("admin:invoicing_invoice_change", args=[invoice.pk]))
+
+    content = page.content.decode()
+    for view in ("invoicing:invoice_pdf", "invoicing:invoice_ubl"):
+        url = reverse(view, args=[invoice.pk])
+        assert f'href="{url}"' in content
+        assert staff_client.get(url).status_code == 200
+    assert "/media/" not in content
