@@ -345,8 +345,10 @@ class LedgerEntryAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["kind"].initial = LedgerEntryKind.ADJUSTMENT
-        self.fields["stage"].initial = LedgerStage.AVAILABLE
+        # An existing entry is shown read-only: its form has no fields.
+        if "kind" in self.fields:
+            self.fields["kind"].initial = LedgerEntryKind.ADJUSTMENT
+            self.fields["stage"].initial = LedgerStage.AVAILABLE
 
 
 @admin.register(LedgerEntry)
