@@ -5,7 +5,6 @@
 
 from decimal import Decimal
 
-from django.db import transaction
 from django.http import FileResponse, Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -465,17 +464,13 @@ class ExpenseClaimViewSet(
             raise serializers.ValidationError({"activity": [_("Unknown Activity.")]})
         receipts = _receipt_inputs(data.get("receipts", []))
         if data["draft"]:
-            with transaction.atomic():
-                claim = expenses.start_expense_claim(
-                    user=request.user, activity=activity, description=data["description"]
-                )
-                if receipts:
-                    expenses.add_receipts(
-                        user=request.user,
-                        claim=claim,
-                        receipts=receipts,
-                        today=timezone.localdate(),
-                    )
+            claim = expenses.start_expense_claim(
+                user=request.user,
+                activity=activity,
+                description=data["description"],
+                receipts=receipts,
+                today=timezone.localdate(),
+            )
         else:
             claim = expenses.submit_expense_claim(
                 user=request.user,

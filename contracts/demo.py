@@ -179,9 +179,12 @@ def _seed_expense_claims(pairs, *, staff, today: datetime.date) -> int:
             receipts=receipts[2:3],
             today=today,
         )
-        draft = expenses.start_expense_claim(
-            user=member.user, activity=activity, description="Next month's material"
+        expenses.start_expense_claim(
+            user=member.user,
+            activity=activity,
+            description="Next month's material",
+            receipts=receipts[3:],
+            today=today,
         )
-        expenses.add_receipts(user=member.user, claim=draft, receipts=receipts[3:], today=today)
         count += 3
     return count

@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -359,7 +358,13 @@ def expense_claims(request):
         receipts = _receipt_inputs(formset)
         try:
             if as_draft:
-                claim = _start_draft(request.user, data, receipts)
+                claim = expenses.start_expense_claim(
+                    user=request.user,
+                    activity=data["activity"],
+                    description=data["description"],
+                    receipts=receipts,
+                    today=timezone.localdate(),
+                )
             else:
                 expenses.submit_expense_claim(
                     user=request.user,
@@ -391,16 +396,6 @@ def expense_claims(request):
             "page": page,
         },
     )
-
-
-@transaction.atomic
-def _start_draft(user, data: dict, receipts: list[expenses.ReceiptInput]):
-    claim = expenses.start_expense_claim(
-        user=user, activity=data["activity"], description=data["description"]
-    )
-    if receipts:
-        expenses.add_receipts(user=user, claim=claim, receipts=receipts, today=timezone.localdate())
-    return claim
 
 
 @login_required

@@ -99,9 +99,12 @@ def start_expense_claim(
     user: User,
     activity: Activity,
     description: str,
+    receipts: list[ReceiptInput] | None = None,
+    today: datetime.date | None = None,
     now: datetime.datetime | None = None,
 ) -> ExpenseClaim:
-    """Open a draft claim on one of the user's Activities; receipts are added to it later."""
+    """Open a draft claim on one of the user's Activities, with the receipts already at hand;
+    more are added later."""
     activity = _check_activity(user, activity)
     member = Member.objects.filter(user=user).first()
     allowed = {activity.owner_id, *activity.co_members.values_list("pk", flat=True)}
@@ -113,7 +116,7 @@ def start_expense_claim(
         )
     if not description.strip():
         raise ContractsError(_("Describe the claim."), code="description", field="description")
-    return ExpenseClaim.objects.create(
+    claim = ExpenseClaim.objects.create(
         member=member,
         activity=activity,
         description=description.strip()[:255],
@@ -122,6 +125,9 @@ def start_expense_claim(
         total_vat=ZERO,
         created_at=now or timezone.now(),
     )
+    if receipts:
+        add_receipts(user=user, claim=claim, receipts=receipts, today=today or timezone.localdate())
+    return claim
 
 
 @transaction.atomic
@@ -203,8 +209,14 @@ def submit_expense_claim(
     """Record a claim with its receipts and send it to staff, in one step."""
     if not receipts:
         raise ContractsError(_("Add at least one receipt."), code="no_receipts", field="receipts")
-    claim = start_expense_claim(user=user, activity=activity, description=description, now=now)
-    add_receipts(user=user, claim=claim, receipts=receipts, today=today)
+    claim = start_expense_claim(
+        user=user,
+        activity=activity,
+        description=description,
+        receipts=receipts,
+        today=today,
+        now=now,
+    )
     return submit_draft_claim(user=user, claim=claim, now=now)
 
 
