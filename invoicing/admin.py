@@ -16,10 +16,12 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from coop.errors import CoopError
+from coop.templatetags.money import euro
 from invoicing import selectors
 from invoicing.models import (
     BankStatement,
     BankStatementLine,
+    Buyer,
     Client,
     Dispatch,
     Invoice,
@@ -28,6 +30,7 @@ from invoicing.models import (
     Payment,
     Reminder,
 )
+from invoicing.services.clients import check_buyer_identification
 from invoicing.services.credit import issue_credit_note
 from invoicing.services.issue import approve_invoice, reject_invoice
 from invoicing.services.payments import import_bank_statement, record_payment
@@ -246,13 +249,125 @@ class InvoiceAdmin(admin.ModelAdmin):
 
 @admin.register(Client)
 class ClientAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "vat_number", "city", "country", "email", "payment_terms_days"]
+    """Members' own client records; the cooperative-wide view of a buyer is on Buyer."""
+
+    list_display = ["name", "owner", "kind", "vat_number", "city", "country", "email"]
     list_filter = ["kind", "country", "language"]
-    search_fields = ["name", "vat_number", "enterprise_number", "email"]
-    filter_horizontal = ["added_by"]
+    search_fields = ["name", "vat_number", "email", "owner__email"]
+    list_select_related = ["owner"]
+    raw_id_fields = ["owner"]
+    readonly_fields = ["buyer", "enterprise_number", "created_at"]
+    show_full_result_count = False
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return obj is None or not obj.invoices.exists()
+
+
+class BuyerVerifiedFilter(admin.SimpleListFilter):
+    title = _("identification")
+    parameter_name = "checked"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Checked")), ("no", _("Not checked"))]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(verified_at__isnull=self.value() == "no")
+        return queryset
+
+
+@admin.register(Buyer)
+class BuyerAdmin(admin.ModelAdmin):
+    """The cooperative's record of each legal entity members invoice: identity and standing."""
+
+    list_display = ["vat_number", "legal_name", "country", "is_checked"]
+    list_filter = [BuyerVerifiedFilter, "country"]
+    search_fields = ["vat_number", "legal_name"]
+    fields = [
+        "vat_number",
+        "enterprise_number",
+        "legal_name",
+        "street",
+        "postal_code",
+        "city",
+        "country",
+        "verified_at",
+        "verified_by",
+        "standing",
+        "staff_notes",
+        "created_at",
+    ]
+    readonly_fields = [
+        "vat_number",
+        "enterprise_number",
+        "country",
+        "verified_at",
+        "verified_by",
+        "standing",
+        "created_at",
+    ]
+    actions = ["check_identification"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request) -> bool:
+        # Buyers come from the VAT numbers of members' clients.
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(boolean=True, description=_("identification checked"))
+    def is_checked(self, obj: Buyer) -> bool:
+        return obj.is_verified
+
+    @admin.display(description=_("standing"))
+    def standing(self, obj: Buyer) -> str:
+        figures = selectors.buyer_standing(obj, today=timezone.localdate())
+        return format_html(
+            "{}<br>{}<br>{}",
+            ngettext(
+                "Invoiced by %(count)d member.",
+                "Invoiced by %(count)d members.",
+                figures["members"],
+            )
+            % {"count": figures["members"]},
+            gettext("%(count)s open invoices: %(outstanding)s outstanding, %(overdue)s overdue.")
+            % {
+                "count": figures["open_invoices"],
+                "outstanding": euro(figures["outstanding"]),
+                "overdue": euro(figures["overdue"]),
+            },
+            gettext("%(late)s of %(count)s paid invoices were paid late.")
+            % {"late": figures["paid_late"], "count": figures["paid_invoices"]},
+        )
+
+    def save_model(self, request, obj, form, change):
+        # Staff corrected the registered details: the check now stands in their name.
+        super().save_model(request, obj, form, change)
+        if obj.is_verified and form.changed_data:
+            check_buyer_identification(buyer=obj, staff_user=request.user, now=timezone.now())
+
+    @admin.action(description=_("Mark the identification as checked"))
+    def check_identification(self, request, queryset):
+        checked = 0
+        for buyer in queryset:
+            try:
+                check_buyer_identification(buyer=buyer, staff_user=request.user, now=timezone.now())
+            except CoopError as error:
+                self.message_user(request, f"{buyer.vat_number}: {error.message}", messages.ERROR)
+            else:
+                checked += 1
+        if checked:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d identification checked.",
+                    "%(count)d identifications checked.",
+                    checked,
+                )
+                % {"count": checked},
+                messages.SUCCESS,
+            )
 
 
 class PaymentForm(forms.ModelForm):
@@ -443,13 +558,24 @@ class BankStatementLineAdmin(admin.ModelAdmin):
         obj.save(update_fields=["invoice", "status", "note"])
 
 
+def _buyer_key(client: Client) -> str:
+    return f"buyer-{client.buyer_id}" if client.buyer_id else f"client-{client.pk}"
+
+
+def _buyer_label(client: Client) -> str:
+    buyer = client.buyer
+    if buyer is None:
+        return client.name
+    return buyer.legal_name or f"{client.name} ({buyer.vat_number})"
+
+
 @staff_member_required
 def guarantee_fund_view(request):
     """Outstanding receivables per client and per member, overdue amounts, ageing buckets."""
     today = timezone.localdate()
     receivables = list(selectors.open_receivables())
     buckets = {key: ZERO for key, *_rest in AGEING_BUCKETS}
-    per_client: dict[int, dict] = {}
+    per_client: dict[str, dict] = {}
     per_member: dict[int, dict] = {}
     for invoice in receivables:
         days_late = (today - invoice.due_date).days
@@ -461,7 +587,8 @@ def guarantee_fund_view(request):
         buckets[bucket] += invoice.amount_due
         overdue = invoice.amount_due if days_late > 0 else ZERO
         for table, key, name in [
-            (per_client, invoice.client_id, invoice.client.name),
+            # One buyer, whichever members invoice it: the cooperative's exposure to it.
+            (per_client, _buyer_key(invoice.client), _buyer_label(invoice.client)),
             (per_member, invoice.activity.owner_id, invoice.activity.owner.legal_name),
         ]:
             row = table.setdefault(

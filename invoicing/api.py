@@ -13,6 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from invoicing import selectors
+from invoicing.forms import EU_COUNTRY_CHOICES
 from invoicing.models import Client, Invoice, InvoiceDocument, InvoiceLine, Payment
 from invoicing.services import clients as client_services
 from invoicing.services.credit import request_credit_note
@@ -45,6 +46,8 @@ class ClientSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["pk", "enterprise_number"]
         extra_kwargs = {
+            "kind": {"required": True},
+            "language": {"required": True},
             "vat_number": {"required": False},
             "peppol_id": {"required": False},
             "payment_terms_days": {"required": False, "min_value": 0, "max_value": 120},
@@ -52,10 +55,42 @@ class ClientSerializer(serializers.ModelSerializer):
         # Uniqueness is the service's business: an existing VAT number finds the record.
         validators: list = []
 
+    country = serializers.ChoiceField(choices=EU_COUNTRY_CHOICES)
+
     def get_fields(self):
         fields = super().get_fields()
         fields["vat_number"].validators = []
         return fields
+
+
+class ClientLookupSerializer(serializers.Serializer):
+    vat_number = serializers.CharField(max_length=32)
+    country = serializers.ChoiceField(choices=EU_COUNTRY_CHOICES)
+
+
+class ClientIdentificationSerializer(serializers.Serializer):
+    """The public identification of a VAT number: checked by staff, never a member's entry."""
+
+    vat_number = serializers.CharField()
+    enterprise_number = serializers.CharField()
+    peppol_id = serializers.CharField()
+    country = serializers.CharField()
+    verified = serializers.BooleanField()
+    name = serializers.CharField(required=False)
+    street = serializers.CharField(required=False)
+    postal_code = serializers.CharField(required=False)
+    city = serializers.CharField(required=False)
+
+
+class IsActiveMemberOrStaff(permissions.BasePermission):
+    message = _("Only active members of the cooperative can add clients.")
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        if user.is_staff:
+            return True
+        member = getattr(user, "member", None)
+        return member is not None and member.status == member.Status.ACTIVE
 
 
 class LineSerializer(serializers.Serializer):
@@ -111,7 +146,7 @@ class DraftSerializer(serializers.Serializer):
 
 class InvoiceSerializer(serializers.ModelSerializer):
     lines = LineOutSerializer(many=True, read_only=True)
-    client_name = serializers.CharField(source="client.name", read_only=True)
+    client_name = serializers.CharField(source="buyer_name", read_only=True)
     amount_paid = serializers.DecimalField(**MONEY, read_only=True)
     amount_credited = serializers.DecimalField(**MONEY, read_only=True)
     amount_due = serializers.DecimalField(**MONEY, read_only=True)
@@ -180,10 +215,18 @@ class ClientViewSet(
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Clients the user added or invoiced. Creating one with a known VAT number returns it."""
+    """The user's own client records; nobody else's, even for the same VAT number.
+
+    Creating a client with a VAT number the user already has returns that record (200).
+    """
 
     serializer_class = ClientSerializer
     permission_classes = [IsMemberOrStaff]
+
+    def get_permissions(self):
+        if self.action == "create":
+            return [IsMemberOrStaff(), IsActiveMemberOrStaff()]
+        return super().get_permissions()
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -207,7 +250,7 @@ class ClientViewSet(
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         client, created = client_services.create_client(
-            user=request.user, **serializer.validated_data
+            owner=request.user, **serializer.validated_data
         )
         return Response(
             self.get_serializer(client).data,
@@ -238,6 +281,17 @@ class ClientViewSet(
             },
         )
         return Response(self.get_serializer(client).data)
+
+    @extend_schema(
+        parameters=[ClientLookupSerializer], responses={200: ClientIdentificationSerializer}
+    )
+    @action(detail=False, methods=["get"])
+    def lookup(self, request):
+        """Return the public identification of a VAT number, to prefill a new client."""
+        query = ClientLookupSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        found = client_services.look_up_vat_number(**query.validated_data)
+        return Response(ClientIdentificationSerializer(found).data)
 
 
 class InvoiceFilterSerializer(serializers.Serializer):

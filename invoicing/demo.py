@@ -64,23 +64,23 @@ def seed(context: dict, *, stdout) -> None:
     members = context["members"][:6]
     today = context["today"]
     now = timezone.now()
-    clients = []
+    # Each member keeps their own record of the buyers they work for.
+    clients = {member.pk: [] for member in members}
     for kind, name, street, postal_code, city, country, language, vat_number in CLIENTS:
-        client, _created = create_client(
-            user=members[0].user,
-            kind=kind,
-            name=name,
-            street=street,
-            postal_code=postal_code,
-            city=city,
-            country=country,
-            email=f"invoices@{slugify(name.split()[0])}.example",
-            language=language,
-            vat_number=vat_number,
-        )
         for member in members:
-            client.added_by.add(member.user)
-        clients.append(client)
+            client, _created = create_client(
+                owner=member.user,
+                kind=kind,
+                name=name,
+                street=street,
+                postal_code=postal_code,
+                city=city,
+                country=country,
+                email=f"invoices@{slugify(name.split()[0])}.example",
+                language=language,
+                vat_number=vat_number,
+            )
+            clients[member.pk].append(client)
 
     # Issue dates only move forward; payments follow the issue date.
     day = today - datetime.timedelta(days=150)
@@ -88,7 +88,7 @@ def seed(context: dict, *, stdout) -> None:
     for index in range(14):
         member = members[index % len(members)]
         activity = member.activities.first()
-        client = clients[index % len(clients)]
+        client = clients[member.pk][index % len(CLIENTS)]
         description, unit, price = WORK[index % len(WORK)]
         category, rate = ("K", "0") if client.country != "BE" else ("S", "21")
         draft = save_draft(
@@ -139,14 +139,14 @@ def seed(context: dict, *, stdout) -> None:
     save_draft(
         user=member.user,
         activity=member.activities.first(),
-        client=clients[0],
+        client=clients[member.pk][0],
         lines=[LineInput("Poster design", Decimal("1"), "piece", Decimal("350.00"))],
         today=today,
     )
     big = save_draft(
         user=members[1].user,
         activity=members[1].activities.first(),
-        client=clients[1],
+        client=clients[members[1].pk][1],
         lines=[LineInput("Festival production", Decimal("30"), "day", Decimal("450.00"))],
         today=today,
     )
@@ -154,4 +154,5 @@ def seed(context: dict, *, stdout) -> None:
     # The demo clients are fictitious: nothing is actually sent to them.
     Dispatch.objects.update(status=Dispatch.Status.SENT, sent_at=now, reference="demo")
     Reminder.objects.update(emailed_at=now)
-    stdout.write(f"{len(clients)} clients, {Invoice.objects.count()} invoices and credit notes.")
+    invoices = Invoice.objects.count()
+    stdout.write(f"{len(CLIENTS)} clients of {len(members)} members, {invoices} invoices.")

@@ -111,6 +111,13 @@ class ClientEditForm(ClientForm):
         del self.fields["kind"]
 
 
+class ClientLookupForm(forms.Form):
+    """A VAT number whose public identification prefills a new client."""
+
+    vat_number = forms.CharField(label=_("VAT number"), max_length=32)
+    country = forms.ChoiceField(label=_("Country"), choices=EU_COUNTRY_CHOICES, initial="BE")
+
+
 class ClientSearchForm(forms.Form):
     q = forms.CharField(label=_("Name or VAT number"), required=False, max_length=100)
 

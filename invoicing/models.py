@@ -15,13 +15,82 @@ from members.models import Activity, Language
 ZERO = Decimal("0.00")
 
 
+class Buyer(models.Model):
+    """The cooperative's own record of a legal entity that members invoice, kept by staff.
+
+    Members never write here. Their client records point to it through the VAT number, so
+    that staff see the cooperative's exposure to one buyer across all members, and once
+    staff have checked its identification, a member adding the same VAT number gets it
+    prefilled. Nothing a member types reaches this record or another member's.
+    """
+
+    vat_number = models.CharField(_("VAT number"), max_length=20, unique=True)
+    enterprise_number = models.CharField(_("enterprise number"), max_length=10, blank=True)
+    legal_name = models.CharField(_("registered name"), max_length=200, blank=True)
+    street = models.CharField(_("street and number"), max_length=200, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=16, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    country = models.CharField(_("country"), max_length=2)
+    verified_at = models.DateTimeField(_("identification checked at"), null=True, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("identification checked by"),
+    )
+    staff_notes = models.TextField(_("staff notes"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("buyer")
+        verbose_name_plural = _("buyers")
+        ordering = ["vat_number"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(verified_at__isnull=True) | ~Q(legal_name=""),
+                name="buyer_verified_has_legal_name",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.legal_name} ({self.vat_number})" if self.legal_name else self.vat_number
+
+    @property
+    def is_verified(self) -> bool:
+        return self.verified_at is not None
+
+
 class Client(models.Model):
-    """A customer of the cooperative: one legal entity, one record, shared by members."""
+    """A member's record of one of their customers: theirs alone to read and change.
+
+    Several members may invoice the same legal entity; each keeps their own record (name,
+    address, e-mail, terms), linked by VAT number to the staff-side :class:`Buyer`. A record
+    without owner is the cooperative's own client, such as an outside renter of LaVallée.
+    """
 
     class Kind(models.TextChoices):
         COMPANY = "company", _("Company or organisation")
         PERSON = "person", _("Private person")
 
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="clients",
+        verbose_name=_("member"),
+        help_text=_("Empty for the cooperative's own clients, such as outside renters."),
+    )
+    buyer = models.ForeignKey(
+        Buyer,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="clients",
+        verbose_name=_("buyer"),
+    )
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.COMPANY)
     name = models.CharField(_("name"), max_length=200)
     street = models.CharField(_("street and number"), max_length=200)
@@ -36,30 +105,20 @@ class Client(models.Model):
     enterprise_number = models.CharField(_("enterprise number"), max_length=10, blank=True)
     peppol_id = models.CharField(_("Peppol participant id"), max_length=64, blank=True)
     payment_terms_days = models.PositiveSmallIntegerField(_("payment terms (days)"), default=30)
-    added_by = models.ManyToManyField(
-        settings.AUTH_USER_MODEL,
-        related_name="clients_added",
-        blank=True,
-        verbose_name=_("added by"),
-    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
         verbose_name = _("client")
         verbose_name_plural = _("clients")
         ordering = ["name", "pk"]
+        indexes = [models.Index(fields=["owner", "name", "id"], name="client_owner_name_idx")]
         constraints = [
             models.UniqueConstraint(
-                fields=["vat_number"],
+                fields=["owner", "vat_number"],
                 condition=~Q(vat_number=""),
-                name="client_vat_number_unique",
-                violation_error_message=_("A client with this VAT number already exists."),
-            ),
-            models.UniqueConstraint(
-                fields=["enterprise_number"],
-                condition=~Q(enterprise_number=""),
-                name="client_enterprise_number_unique",
-                violation_error_message=_("A client with this enterprise number already exists."),
+                nulls_distinct=False,
+                name="client_owner_vat_number_unique",
+                violation_error_message=_("You already have a client with this VAT number."),
             ),
             models.CheckConstraint(
                 condition=Q(payment_terms_days__lte=120), name="client_payment_terms_at_most_120"
@@ -234,6 +293,20 @@ class Invoice(models.Model):
     @property
     def is_editable(self) -> bool:
         return self.status in (self.Status.DRAFT, self.Status.REJECTED)
+
+    @property
+    def buyer_name(self) -> str:
+        """The buyer as the invoice names it: frozen once issued."""
+        if self.snapshot:
+            return self.snapshot["buyer"]["name"]
+        return self.client.name
+
+    @property
+    def buyer_email(self) -> str:
+        """Where the invoice goes: the address it was issued to, whoever edits the client later."""
+        if self.snapshot:
+            return self.snapshot["buyer"]["email"]
+        return self.client.email
 
     @property
     def is_credit_note(self) -> bool:

@@ -1,20 +1,26 @@
 """Reads scoped to the requesting user: another member's invoice or client is not found."""
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+import datetime
+from decimal import Decimal
 
-from invoicing.models import Client, Invoice
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
+
+from invoicing.models import Buyer, Client, Invoice, Payment
 from members.models import Activity, User
 
 
 def clients_visible_to(user: User) -> QuerySet[Client]:
-    """Clients the user added or invoiced (staff: all)."""
+    """The user's own client records (staff: all). Nobody else's, whatever they share."""
     if user.is_staff:
         return Client.objects.all()
-    invoiced = Invoice.objects.filter(
-        client=OuterRef("pk"), activity__in=Activity.objects.of_user(user).values("pk")
-    )
-    added = Client.added_by.through.objects.filter(client=OuterRef("pk"), user=user)
-    return Client.objects.filter(Exists(added) | Exists(invoiced))
+    if not user.is_authenticated:
+        return Client.objects.none()
+    return Client.objects.filter(owner=user)
+
+
+def cooperative_clients() -> QuerySet[Client]:
+    """The cooperative's own clients (no member owns them), such as outside renters."""
+    return Client.objects.filter(owner__isnull=True)
 
 
 def invoices_visible_to(user: User) -> QuerySet[Invoice]:
@@ -41,7 +47,42 @@ def open_receivables() -> QuerySet[Invoice]:
             kind=Invoice.Kind.INVOICE,
             status__in=[Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_PAID],
         )
-        .select_related("client", "activity__owner")
+        .select_related("client__buyer", "activity__owner")
         .with_amounts()
         .filter(~Q(amount_due__lte=0))
     )
+
+
+def buyer_standing(buyer: Buyer, *, today: datetime.date) -> dict:
+    """The cooperative's exposure to one buyer across all members, and how it pays."""
+    invoices = Invoice.objects.filter(client__buyer=buyer, kind=Invoice.Kind.INVOICE)
+    open_invoices = (
+        invoices.filter(status__in=[Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_PAID])
+        .with_amounts()
+        .order_by()
+    )
+    last_payment = (
+        Payment.objects.filter(invoice=OuterRef("pk"))
+        .order_by("-received_on")
+        .values("received_on")[:1]
+    )
+    paid = invoices.filter(status=Invoice.Status.PAID).annotate(paid_on=Subquery(last_payment))
+    exposure = open_invoices.aggregate(
+        count=Count("pk"),
+        outstanding=Sum("amount_due"),
+        overdue=Sum("amount_due", filter=Q(due_date__lt=today)),
+    )
+    behaviour = paid.aggregate(
+        count=Count("pk"), late=Count("pk", filter=Q(paid_on__gt=F("due_date")))
+    )
+    return {
+        "members": Client.objects.filter(buyer=buyer, owner__isnull=False)
+        .values("owner")
+        .distinct()
+        .count(),
+        "open_invoices": exposure["count"],
+        "outstanding": exposure["outstanding"] or Decimal("0.00"),
+        "overdue": exposure["overdue"] or Decimal("0.00"),
+        "paid_invoices": behaviour["count"],
+        "paid_late": behaviour["late"],
+    }

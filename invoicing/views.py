@@ -23,6 +23,7 @@ from invoicing.forms import (
     BaseLineFormSet,
     ClientEditForm,
     ClientForm,
+    ClientLookupForm,
     ClientSearchForm,
     CreditNoteRequestForm,
     DraftForm,
@@ -31,7 +32,7 @@ from invoicing.forms import (
     initial_lines,
     line_formset,
 )
-from invoicing.models import Invoice, InvoiceDocument, InvoiceLine
+from invoicing.models import Client, Invoice, InvoiceDocument, InvoiceLine
 from invoicing.services import clients as client_services
 from invoicing.services import credit, documents, drafts, issue
 from invoicing.services.drafts import LineInput
@@ -83,15 +84,46 @@ def client_list(request):
     )
 
 
+def _looked_up_initial(request) -> tuple[dict, ClientLookupForm]:
+    """Prefill a new client from the public identification of a VAT number, if asked."""
+    lookup = ClientLookupForm(
+        request.GET if "lookup-vat_number" in request.GET else None, prefix="lookup"
+    )
+    if not lookup.is_bound or not lookup.is_valid():
+        return {}, lookup
+    try:
+        found = client_services.look_up_vat_number(**lookup.cleaned_data)
+    except InvoicingError as error:
+        add_service_error(lookup, error)
+        return {}, lookup
+    initial = {
+        field: found[field]
+        for field in ("vat_number", "peppol_id", "country", "name", "street", "postal_code", "city")
+        if found.get(field)
+    }
+    initial["kind"] = Client.Kind.COMPANY
+    if found["verified"]:
+        messages.info(
+            request, _("The registered name and address of this VAT number are filled in.")
+        )
+    else:
+        messages.info(
+            request,
+            _("The cooperative has not checked this VAT number yet: enter the client's details."),
+        )
+    return initial, lookup
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def client_create(request):
-    """Add a client, or find the cooperative's record of the same company by its VAT number."""
+    """Add a client to the member's own records, prefilled from a VAT number if asked."""
     _require_member_or_staff(request)
-    form = ClientForm(request.POST or None)
+    initial, lookup = _looked_up_initial(request) if request.method == "GET" else ({}, None)
+    form = ClientForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            client, created = client_services.create_client(user=request.user, **form.cleaned_data)
+            client, created = client_services.create_client(owner=request.user, **form.cleaned_data)
         except InvoicingError as error:
             add_service_error(form, error)
         else:
@@ -100,16 +132,14 @@ def client_create(request):
             else:
                 messages.info(
                     request,
-                    _(
-                        "This company was already known to the cooperative: "
-                        "it is now in your clients."
-                    ),
+                    _("You already have this client: “%(name)s”.") % {"name": client.name},
                 )
             if request.GET.get("then") == "invoice":
                 query = urlencode({"client": client.pk})
                 return redirect(f"{reverse('invoicing:invoice_create')}?{query}")
             return redirect("invoicing:client_list")
-    return render(request, "invoicing/client_form.html", {"form": form})
+    lookup = lookup or ClientLookupForm(prefix="lookup")
+    return render(request, "invoicing/client_form.html", {"form": form, "lookup": lookup})
 
 
 @login_required
@@ -457,7 +487,7 @@ def _detail_context(invoice: Invoice, *, resend_form: ResendForm | None = None) 
         "totals": totals,
         "vat_rows": _vat_rows(totals),
         "overdue": invoice.is_overdue(timezone.localdate()),
-        "client_name": invoice.snapshot["buyer"]["name"] if invoice.snapshot else invoice.client,
+        "client_name": invoice.buyer_name,
         "documents_pending": invoice.is_issued and len(ready) < len(InvoiceDocument.Format),
         "pdf_ready": InvoiceDocument.Format.PDF in ready,
         "ubl_ready": InvoiceDocument.Format.UBL in ready,

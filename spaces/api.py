@@ -13,7 +13,7 @@ from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from invoicing.models import Client
+from invoicing.selectors import cooperative_clients
 from members.models import Activity
 from spaces import selectors
 from spaces.errors import BookingError
@@ -276,7 +276,7 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             if activity is None:
                 raise BookingError(_("Unknown Activity."), code="activity", field="activity")
         if data.get("organisation"):
-            organisation = Client.objects.filter(pk=data["organisation"]).first()
+            organisation = cooperative_clients().filter(pk=data["organisation"]).first()
             if organisation is None or not is_manager:
                 raise BookingError(
                     _("Unknown organisation."), code="organisation", field="organisation"

@@ -191,7 +191,7 @@ def seed(context: dict, *, stdout) -> None:
         month = (month + datetime.timedelta(days=32)).replace(day=1)
 
     organisation, _created = create_client(
-        user=manager,
+        owner=None,
         kind="company",
         name="Brussels Design Week asbl",
         street="Rue de la Loi 155",

@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from invoicing.models import Client
+from invoicing.selectors import cooperative_clients
 from members.models import Activity, Member, User
 from members.selectors import activities_visible_to
 from spaces.models import MONEY, BookingSeries, Room, Site
@@ -60,7 +61,7 @@ class BookingForm(forms.Form):
             self.fields["activity"].queryset = Activity.objects.select_related("owner").filter(
                 owner__status="active"
             )
-            self.fields["organisation"].queryset = Client.objects.filter(kind="company")
+            self.fields["organisation"].queryset = cooperative_clients()
         else:
             self.fields["activity"].queryset = activities_visible_to(user)
             self.fields["activity"].required = True

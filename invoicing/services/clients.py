@@ -1,13 +1,16 @@
-"""Client records: one per legal entity, shared by the members who invoice it."""
+"""Client records: each member's own, linked by VAT number to the staff-side buyer record."""
+
+import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import ValidationError as StdnumError
 
+from audit.services import diff_fields, record_event
 from invoicing.errors import InvoicingError
-from invoicing.models import Client
-from members.models import User
+from invoicing.models import Buyer, Client
+from members.models import Member, User
 
 # VAT numbers of Greece start with EL, not with the ISO country code GR.
 VAT_PREFIX_EXCEPTIONS = {"GR": "EL"}
@@ -56,10 +59,86 @@ def _identity(*, kind: str, country: str, vat_number: str, peppol_id: str) -> di
     }
 
 
+CLIENT_FIELDS = [
+    "kind",
+    "name",
+    "street",
+    "postal_code",
+    "city",
+    "country",
+    "email",
+    "language",
+    "vat_number",
+    "enterprise_number",
+    "peppol_id",
+    "payment_terms_days",
+]
+
+
+def _check_owner(owner: User | None) -> None:
+    if owner is None or owner.is_staff:
+        return
+    member = Member.objects.filter(user=owner).first()
+    if member is None or member.status != Member.Status.ACTIVE:
+        raise InvoicingError(
+            _("Only active members add clients: your membership is not active yet."),
+            code="not_active",
+        )
+
+
+def _check_terms(payment_terms_days: int) -> None:
+    if not 0 <= payment_terms_days <= 120:
+        raise InvoicingError(
+            _("Payment terms are between 0 and 120 days."), code="terms", field="payment_terms_days"
+        )
+
+
+def _buyer_for(vat_number: str, *, country: str) -> Buyer | None:
+    """The staff-side record of the legal entity behind a VAT number, created bare if new."""
+    if not vat_number:
+        return None
+    buyer, _created = Buyer.objects.get_or_create(
+        vat_number=vat_number,
+        defaults={
+            "country": country,
+            "enterprise_number": vat_number[2:] if vat_number.startswith("BE") else "",
+        },
+    )
+    return buyer
+
+
+def look_up_vat_number(*, vat_number: str, country: str) -> dict:
+    """Return the public identification of a VAT number: never what another member typed.
+
+    The compact VAT number, enterprise number and Peppol id are derived from the number
+    itself; the registered name and address come only from a buyer record whose
+    identification staff have checked.
+    """
+    country = (country or "").upper()
+    identity = _identity(
+        kind=Client.Kind.COMPANY, country=country, vat_number=vat_number, peppol_id=""
+    )
+    if not identity["vat_number"]:
+        raise InvoicingError(_("Enter a VAT number."), code="vat_number", field="vat_number")
+    found = {**identity, "country": country, "verified": False}
+    buyer = Buyer.objects.filter(
+        vat_number=identity["vat_number"], verified_at__isnull=False
+    ).first()
+    if buyer is not None:
+        found.update(
+            verified=True,
+            name=buyer.legal_name,
+            street=buyer.street,
+            postal_code=buyer.postal_code,
+            city=buyer.city,
+        )
+    return found
+
+
 @transaction.atomic
 def create_client(
     *,
-    user: User,
+    owner: User | None,
     kind: str,
     name: str,
     street: str,
@@ -72,25 +151,25 @@ def create_client(
     peppol_id: str = "",
     payment_terms_days: int = 30,
 ) -> tuple[Client, bool]:
-    """Add a client, or find the existing record of the same legal entity by its VAT number.
+    """Add a client to the owner's own records (no owner: the cooperative's own client).
 
-    Return the client and whether it was created; an existing client becomes visible to the
-    user who looked it up, and its details stay as they were.
+    Return the client and whether it was created: the owner's existing record with the same
+    VAT number is returned unchanged. Another member's record of the same buyer is never
+    looked at.
     """
+    _check_owner(owner)
     country = country.upper()
     identity = _identity(kind=kind, country=country, vat_number=vat_number, peppol_id=peppol_id)
     if identity["vat_number"]:
-        existing = Client.objects.filter(vat_number=identity["vat_number"]).first()
+        existing = Client.objects.filter(owner=owner, vat_number=identity["vat_number"]).first()
         if existing is not None:
-            existing.added_by.add(user)
             return existing, False
-    if not 0 <= payment_terms_days <= 120:
-        raise InvoicingError(
-            _("Payment terms are between 0 and 120 days."), code="terms", field="payment_terms_days"
-        )
+    _check_terms(payment_terms_days)
     try:
         with transaction.atomic():
             client = Client.objects.create(
+                owner=owner,
+                buyer=_buyer_for(identity["vat_number"], country=country),
                 kind=kind,
                 name=name.strip(),
                 street=street.strip(),
@@ -108,8 +187,12 @@ def create_client(
             code="duplicate",
             field="vat_number",
         ) from error
-    client.added_by.add(user)
+    record_event(action="created", obj=client, changes=_client_values(client))
     return client, True
+
+
+def _client_values(client: Client) -> dict:
+    return {field: getattr(client, field) for field in CLIENT_FIELDS}
 
 
 @transaction.atomic
@@ -127,23 +210,25 @@ def update_client(
     peppol_id: str,
     payment_terms_days: int,
 ) -> Client:
-    """Correct a client's details; issued invoices keep the details they were issued with."""
+    """Correct the owner's record of a client; issued invoices keep what they were issued with."""
     country = country.upper()
     identity = _identity(
         kind=client.kind, country=country, vat_number=vat_number, peppol_id=peppol_id
     )
+    client = Client.objects.select_for_update().get(pk=client.pk)
     if (
         identity["vat_number"]
-        and Client.objects.filter(vat_number=identity["vat_number"]).exclude(pk=client.pk).exists()
+        and Client.objects.filter(owner=client.owner, vat_number=identity["vat_number"])
+        .exclude(pk=client.pk)
+        .exists()
     ):
         raise InvoicingError(
-            _("Another client already has this VAT number."), code="duplicate", field="vat_number"
+            _("You already have another client with this VAT number."),
+            code="duplicate",
+            field="vat_number",
         )
-    if not 0 <= payment_terms_days <= 120:
-        raise InvoicingError(
-            _("Payment terms are between 0 and 120 days."), code="terms", field="payment_terms_days"
-        )
-    client = Client.objects.select_for_update().get(pk=client.pk)
+    _check_terms(payment_terms_days)
+    before = _client_values(client)
     client.name = name.strip()
     client.street = street.strip()
     client.postal_code = postal_code.strip()
@@ -154,5 +239,30 @@ def update_client(
     client.payment_terms_days = payment_terms_days
     for field, value in identity.items():
         setattr(client, field, value)
+    if client.vat_number != before["vat_number"]:
+        client.buyer = _buyer_for(client.vat_number, country=country)
     client.save()
+    changes = diff_fields(before, _client_values(client))
+    if changes:
+        record_event(action="changed", obj=client, changes=changes)
     return client
+
+
+@transaction.atomic
+def check_buyer_identification(*, buyer: Buyer, staff_user: User, now: datetime.datetime) -> Buyer:
+    """Record that staff checked a buyer's registered name and address against its VAT number.
+
+    From then on, members adding this VAT number get the name and address prefilled.
+    """
+    buyer = Buyer.objects.select_for_update().get(pk=buyer.pk)
+    if not buyer.legal_name.strip():
+        raise InvoicingError(
+            _("Enter the registered name before marking the identification as checked."),
+            code="legal_name",
+            field="legal_name",
+        )
+    buyer.verified_at = now
+    buyer.verified_by = staff_user
+    buyer.save(update_fields=["verified_at", "verified_by"])
+    record_event(action="approved", obj=buyer, reason="identification checked")
+    return buyer

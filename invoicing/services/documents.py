@@ -74,7 +74,7 @@ def request_resend(*, invoice: Invoice, user, recipient: str = "") -> Dispatch:
     dispatch = Dispatch.objects.create(
         invoice=invoice,
         channel=Dispatch.Channel.EMAIL,
-        recipient=recipient or invoice.client.email,
+        recipient=recipient or invoice.buyer_email,
         requested_by=user,
     )
     if not invoice.documents.exclude(status=DocumentStatus.READY).exists():
@@ -142,7 +142,7 @@ def send_reminder_email(*, reminder: Reminder, now: datetime.datetime | None = N
             context = {"invoice": invoice, "snapshot": invoice.snapshot, "reminder": reminder}
             subject = render_to_string("emails/reminder_subject.txt", context).strip()
             body = render_to_string("emails/reminder.txt", context)
-        EmailMessage(subject=subject, body=body, to=[invoice.client.email]).send()
+        EmailMessage(subject=subject, body=body, to=[invoice.buyer_email]).send()
         reminder.emailed_at = now or timezone.now()
         reminder.save(update_fields=["emailed_at"])
     return True

@@ -183,9 +183,16 @@ def _check_activity(user: User, activity: Activity) -> None:
         )
 
 
-def _check_client(user: User, client: Client) -> None:
+def _check_client(
+    user: User, client: Client, invoice: Invoice | None, *, cooperative_process: bool
+) -> None:
     from invoicing.selectors import clients_visible_to
 
+    # A co-member may open a draft made out to the client of whoever started it.
+    if invoice is not None and invoice.client_id == client.pk:
+        return
+    if cooperative_process and client.owner_id is None:
+        return
     if not clients_visible_to(user).filter(pk=client.pk).exists():
         raise InvoicingError(_("Unknown client."), code="client", field="client")
 
@@ -203,10 +210,16 @@ def save_draft(
     notes: str = "",
     due_date: datetime.date | None = None,
     supply_date: datetime.date | None = None,
+    cooperative_process: bool = False,
 ) -> Invoice:
-    """Create or replace a draft invoice with its lines and freshly computed totals."""
+    """Create or replace a draft invoice with its lines and freshly computed totals.
+
+    Members invoice their own clients. Only the cooperative's own processes (LaVallée's
+    billing of outside renters) say ``cooperative_process`` to invoice the cooperative's
+    clients, which no member owns; browser and API input never does.
+    """
     _check_activity(user, activity)
-    _check_client(user, client)
+    _check_client(user, client, invoice, cooperative_process=cooperative_process)
     if invoice is not None:
         invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
         if not invoice.is_editable:

@@ -197,7 +197,7 @@ def _queue_documents(invoice: Invoice, *, actor: User) -> None:
     Dispatch.objects.create(
         invoice=invoice,
         channel=Dispatch.Channel.EMAIL,
-        recipient=invoice.client.email,
+        recipient=invoice.buyer_email,
         requested_by=actor,
     )
     if invoice.client.is_business and invoice.client.peppol_id:

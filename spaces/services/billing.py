@@ -61,7 +61,6 @@ def _charge(booking: Booking, *, actor: User, now: datetime.datetime) -> None:
     else:
         site = booking.room.site
         drafter = _invoicing_user(site)
-        booking.organisation.added_by.add(drafter)
         today = timezone.localdate(now, site_zone(site))
         try:
             invoice = save_draft(
@@ -79,6 +78,7 @@ def _charge(booking: Booking, *, actor: User, now: datetime.datetime) -> None:
                 ],
                 today=today,
                 buyer_reference=_reference(booking),
+                cooperative_process=True,
             )
             invoice = submit_invoice(user=drafter, invoice=invoice, today=today, now=now)
         except InvoicingError as error:
@@ -171,6 +171,7 @@ def _invoice_fee(booking: Booking, *, drafter: User, now: datetime.datetime) -> 
         ],
         today=today,
         buyer_reference=_reference(booking),
+        cooperative_process=True,
     )
     booking.invoice = submit_invoice(user=drafter, invoice=invoice, today=today, now=now)
     booking.charged_at = now

@@ -15,7 +15,7 @@ TODAY = NOW.date()
 @pytest.fixture
 def belgian_client(member):
     client, _created = create_client(
-        user=member.user,
+        owner=member.user,
         kind="company",
         name="Théâtre des Galeries SA",
         street="Galerie du Roi 32",
@@ -32,7 +32,7 @@ def belgian_client(member):
 @pytest.fixture
 def french_client(member):
     client, _created = create_client(
-        user=member.user,
+        owner=member.user,
         kind="company",
         name="Atelier Lumière SARL",
         street="12 rue de la Paix",

@@ -60,13 +60,19 @@ def test_client_is_created_then_found_again_by_vat_number(member, other_member):
         "1000000021",
         "0208:1000000021",
     )
-    again = api_for(other_member.user).post(
+    again = api_for(member.user).post(
         "/api/v1/clients/", {**CLIENT, "name": "Other name"}, format="json"
     )
     assert again.status_code == 200
     assert again.json()["pk"] == body["pk"]
     assert again.json()["name"] == "Théâtre des Galeries SA"
-    assert Client.objects.count() == 1
+    # Another member's post of the same VAT number makes their own record.
+    theirs = api_for(other_member.user).post(
+        "/api/v1/clients/", {**CLIENT, "name": "Other name"}, format="json"
+    )
+    assert theirs.status_code == 201
+    assert theirs.json()["pk"] != body["pk"] and theirs.json()["name"] == "Other name"
+    assert Client.objects.count() == 2
 
 
 def test_invalid_vat_number_is_a_400_with_a_message(member):

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from invoicing.models import Client, Dispatch, Invoice, InvoiceLine
-from invoicing.services.clients import create_client
+from invoicing.services.clients import check_buyer_identification, create_client
 from invoicing.services.documents import render_document
 from invoicing.services.drafts import save_draft
 from invoicing.services.issue import reject_invoice, submit_invoice
@@ -135,7 +135,7 @@ def test_bad_lines_show_the_error_and_save_nothing(
 
 def test_reverse_charge_for_a_client_without_vat_number_is_refused(client, member, activity):
     person, _created = create_client(
-        user=member.user,
+        owner=member.user,
         kind="person",
         name="Jeanne Dupont",
         street="Rue Haute 1",
@@ -458,14 +458,16 @@ def test_member_adds_a_client(client, member):
         "factures@lumiere.example",
         45,
     )
-    assert list(created.added_by.all()) == [member.user]
+    assert created.owner == member.user
 
     wrong = client.post(reverse("invoicing:client_create"), {**data, "vat_number": "FR123"})
     assert "This VAT number is not valid" in wrong.content.decode()
     assert Client.objects.count() == 1
 
 
-def test_client_with_a_known_vat_number_reuses_the_record(client, other_member, belgian_client):
+def test_another_members_client_with_the_same_vat_number_stays_theirs(
+    client, other_member, belgian_client
+):
     client.force_login(other_member.user)
     data = {
         "kind": "company",
@@ -481,12 +483,51 @@ def test_client_with_a_known_vat_number_reuses_the_record(client, other_member, 
     }
     response = client.post(reverse("invoicing:client_create"), data, follow=True)
     page = response.content.decode()
-    assert "This company was already known to the cooperative: it is now in your clients." in page
-    assert Client.objects.count() == 1
+    assert "Client “Galeries (typed differently)” added." in page
+    assert "Théâtre des Galeries SA" not in page and "compta@galeries.example" not in page
+    own = Client.objects.get(owner=other_member.user)
+    assert (own.name, own.email, own.vat_number) == (
+        "Galeries (typed differently)",
+        "other@galeries.example",
+        "BE1000000021",
+    )
+    assert own.buyer_id == belgian_client.buyer_id is not None
     belgian_client.refresh_from_db()
-    assert belgian_client.name == "Théâtre des Galeries SA"
-    assert other_member.user in belgian_client.added_by.all()
-    assert "Théâtre des Galeries SA" in page
+    assert (belgian_client.name, belgian_client.email, belgian_client.owner_id) == (
+        "Théâtre des Galeries SA",
+        "compta@galeries.example",
+        belgian_client.owner_id,
+    )
+    assert client.get(reverse("invoicing:client_edit", args=[belgian_client.pk])).status_code == 404
+
+
+def test_a_vat_number_look_up_prefills_only_what_staff_checked(
+    client, member, other_member, belgian_client, staff
+):
+    client.force_login(other_member.user)
+    url = reverse("invoicing:client_create")
+    query = {"lookup-vat_number": "BE1000000021", "lookup-country": "BE"}
+    page = client.get(url, query).content.decode()
+    assert "The cooperative has not checked this VAT number yet" in page
+    assert "Théâtre des Galeries SA" not in page and "Galerie du Roi" not in page
+    assert 'value="0208:1000000021"' in page
+
+    buyer = belgian_client.buyer
+    buyer.legal_name, buyer.street, buyer.city = (
+        "Galeries Royales SA",
+        "Galerie du Roi 1",
+        "Bruxelles",
+    )
+    buyer.postal_code = "1000"
+    buyer.save()
+    check_buyer_identification(buyer=buyer, staff_user=staff, now=NOW)
+    page = client.get(url, query).content.decode()
+    assert "The registered name and address of this VAT number are filled in." in page
+    assert 'value="Galeries Royales SA"' in page and 'value="Galerie du Roi 1"' in page
+    assert "compta@galeries.example" not in page and "Théâtre des Galeries SA" not in page
+
+    wrong = client.get(url, {"lookup-vat_number": "BE123", "lookup-country": "BE"})
+    assert "This VAT number is not valid" in wrong.content.decode()
 
 
 def test_client_list_search_and_edit(client, member, belgian_client, french_client):

@@ -69,7 +69,7 @@ def test_float_amounts_are_refused(member, activity, belgian_client):
 
 def test_reverse_charge_needs_the_buyer_vat_number(member, activity):
     person, _created = create_client(
-        user=member.user,
+        owner=member.user,
         kind="person",
         name="Jan Janssens",
         street="Kerkstraat 5",

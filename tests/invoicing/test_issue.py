@@ -142,7 +142,7 @@ def test_fifty_concurrent_issuers_get_contiguous_unique_numbers(settings):
 
     activity = create_activity(owner=member, name="Illustration")
     client, _created = create_client(
-        user=member.user,
+        owner=member.user,
         kind="company",
         name="Galeries",
         street="Galerie du Roi 32",

@@ -85,7 +85,7 @@ def room(site):
 @pytest.fixture
 def organisation(space_manager):
     client, _created = create_client(
-        user=space_manager,
+        owner=None,
         kind="company",
         name="Kunstenfestival vzw",
         street="Quai du Commerce 18",

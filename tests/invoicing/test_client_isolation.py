@@ -1,0 +1,158 @@
+"""A member's client record is theirs alone: no other member reads, takes over or changes it.
+
+The first test replays an attack that worked before client records had owners: another
+member posted the VAT number of a client they could not see, got its full record back, then
+rewrote its name and e-mail, and the owner's next invoice went out with them.
+"""
+
+import datetime
+
+from django.core import mail
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from invoicing.models import Buyer, Client, Dispatch
+from invoicing.services.documents import request_resend, send_reminder_email
+from invoicing.services.issue import submit_invoice
+from invoicing.services.reminders import send_due_reminders
+from tests.conftest import NOW, make_member
+from tests.invoicing.conftest import TODAY, make_draft
+
+
+def api_for(user) -> APIClient:
+    client = APIClient()
+    client.cookies["coop_language"] = "en"
+    token, _created = Token.objects.get_or_create(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+def issue(member, activity, client, today=TODAY):
+    draft = make_draft(member, activity, client)
+    return submit_invoice(user=member.user, invoice=draft, today=today, now=NOW)
+
+
+ATTACK = {
+    "kind": "company",
+    "name": "Galeries — attacker's name",
+    "street": "Nowhere 1",
+    "postal_code": "1000",
+    "city": "Bruxelles",
+    "country": "BE",
+    "email": "attacker@evil.example",
+    "language": "fr",
+    "vat_number": "BE1000000021",
+}
+
+
+def test_another_member_cannot_take_over_a_client_through_its_vat_number(
+    member, other_member, activity, belgian_client, no_review
+):
+    first = issue(member, activity, belgian_client)
+    attacker = api_for(other_member.user)
+
+    found = attacker.post("/api/v1/clients/", ATTACK, format="json")
+
+    assert found.status_code == 201
+    body = found.json()
+    assert body["pk"] != belgian_client.pk
+    assert (body["name"], body["email"], body["street"]) == (
+        "Galeries — attacker's name",
+        "attacker@evil.example",
+        "Nowhere 1",
+    )
+    assert "compta@galeries.example" not in found.content.decode()
+    assert "Galerie du Roi" not in found.content.decode()
+    rewrite = {"name": "Rewritten SA", "email": "attacker@evil.example"}
+    assert (
+        attacker.patch(f"/api/v1/clients/{belgian_client.pk}/", rewrite, format="json").status_code
+        == 404
+    )
+    assert attacker.get(f"/api/v1/clients/{belgian_client.pk}/").status_code == 404
+    own = attacker.patch(f"/api/v1/clients/{body['pk']}/", rewrite, format="json")
+    assert own.status_code == 200
+
+    belgian_client.refresh_from_db()
+    assert (belgian_client.name, belgian_client.email, belgian_client.owner) == (
+        "Théâtre des Galeries SA",
+        "compta@galeries.example",
+        member.user,
+    )
+    second = issue(member, activity, belgian_client, today=TODAY + datetime.timedelta(days=1))
+    assert second.snapshot["buyer"]["name"] == "Théâtre des Galeries SA"
+    assert second.snapshot["buyer"]["email"] == "compta@galeries.example"
+    recipients = set(
+        Dispatch.objects.filter(invoice__in=[first, second], channel="email").values_list(
+            "recipient", flat=True
+        )
+    )
+    assert recipients == {"compta@galeries.example"}
+    # Both records point to the one staff-side buyer, which no member's edit reached.
+    buyer = Buyer.objects.get(vat_number="BE1000000021")
+    assert set(buyer.clients.values_list("owner", flat=True)) == {
+        member.user.pk,
+        other_member.user.pk,
+    }
+    assert (buyer.legal_name, buyer.verified_at) == ("", None)
+
+
+def test_reminders_and_resends_go_to_the_address_the_invoice_was_issued_to(
+    member, activity, belgian_client, no_review, settings
+):
+    invoice = issue(member, activity, belgian_client)
+    belgian_client.email = "new-address@galeries.example"
+    belgian_client.save(update_fields=["email"])
+
+    dispatch = request_resend(invoice=invoice, user=member.user)
+    assert dispatch.recipient == "compta@galeries.example"
+    mail.outbox.clear()
+    assert send_due_reminders(today=invoice.due_date + datetime.timedelta(days=7), now=NOW) == 1
+    assert send_reminder_email(reminder=invoice.reminders.get(), now=NOW) is True
+    assert [message.to for message in mail.outbox] == [["compta@galeries.example"]]
+
+
+def test_creating_a_client_without_kind_country_or_language_is_a_400(member):
+    incomplete = {
+        key: value for key, value in ATTACK.items() if key not in ("kind", "country", "language")
+    }
+    response = api_for(member.user).post("/api/v1/clients/", incomplete, format="json")
+    assert response.status_code == 400
+    text = response.content.decode()
+    for field in ("kind", "country", "language"):
+        assert f'"{field}"' in text
+    assert "This field is required." in text
+    assert Client.objects.count() == 0
+
+
+def test_an_applicant_cannot_add_clients(db, staff):
+    applicant = make_member(
+        "noah@coop.test", legal_name="Noah Janssens", niss="", active=False
+    )
+    response = api_for(applicant.user).post("/api/v1/clients/", ATTACK, format="json")
+    assert response.status_code == 403
+    assert Client.objects.count() == 0
+
+
+def test_staff_see_every_members_record_of_a_buyer(staff, member, other_member, belgian_client):
+    api_for(other_member.user).post("/api/v1/clients/", ATTACK, format="json")
+    listed = api_for(staff).get("/api/v1/clients/", {"search": "BE1000000021"}).json()
+    assert listed["count"] == 2
+
+
+def test_look_up_returns_public_identification_never_a_members_entries(
+    member, other_member, belgian_client, staff
+):
+    api = api_for(other_member.user)
+    unchecked = api.get(
+        "/api/v1/clients/lookup/", {"vat_number": "BE 1000.000.021", "country": "BE"}
+    )
+    assert unchecked.status_code == 200
+    assert unchecked.json() == {
+        "vat_number": "BE1000000021",
+        "enterprise_number": "1000000021",
+        "peppol_id": "0208:1000000021",
+        "country": "BE",
+        "verified": False,
+    }
+    invalid = api.get("/api/v1/clients/lookup/", {"vat_number": "BE123", "country": "BE"})
+    assert invalid.status_code == 400
