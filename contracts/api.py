@@ -98,7 +98,7 @@ class EventSerializer(serializers.ModelSerializer):
 
 class ContractSerializer(serializers.ModelSerializer):
     reference = serializers.CharField(read_only=True)
-    workers = WorkerOutSerializer(many=True, read_only=True)
+    workers = serializers.SerializerMethodField()
     history = EventSerializer(source="events", many=True, read_only=True)
 
     class Meta:
@@ -121,6 +121,13 @@ class ContractSerializer(serializers.ModelSerializer):
             "history",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(WorkerOutSerializer(many=True))
+    def get_workers(self, contract: Contract) -> list:
+        """Every worker for the Activity's members and staff; a hired worker sees only theirs."""
+        request = self.context["request"]
+        workers = selectors.workers_shown_to(request.user, contract)
+        return WorkerOutSerializer(workers, many=True).data
 
 
 class ReasonSerializer(serializers.Serializer):

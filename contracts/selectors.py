@@ -11,7 +11,7 @@ from contracts.models import (
     Payslip,
     WorkDay,
 )
-from members.models import User
+from members.models import Activity, User
 
 
 def contracts_visible_to(user: User) -> QuerySet[Contract]:
@@ -34,6 +34,18 @@ def contract_with_details(contracts: QuerySet[Contract]) -> QuerySet[Contract]:
         "events__actor",
         "attachments",
     )
+
+
+def workers_shown_to(user: User, contract: Contract) -> list[ContractWorker]:
+    """The workers of a contract that the user may see.
+
+    Staff and the members of the contract's Activity see every worker; a member hired on
+    someone else's Activity sees only their own row, since pay and declarations are personal.
+    """
+    workers = list(contract.workers.all())
+    if user.is_staff or Activity.objects.of_user(user).filter(pk=contract.activity_id).exists():
+        return workers
+    return [worker for worker in workers if worker.member.user_id == user.pk]
 
 
 def attachments_visible_to(user: User) -> QuerySet[ContractAttachment]:

@@ -158,6 +158,7 @@ def contract_detail(request, pk: int):
         "contracts/contract_detail.html",
         {
             "contract": contract,
+            "workers": selectors.workers_shown_to(request.user, contract),
             "cancel_form": ReasonForm(),
             "attachment_form": AttachmentForm(),
             "can_cancel": contract.status

@@ -14,6 +14,7 @@ from contracts.models import Contract, ContractAttachment, DimonaDeclaration, Pa
 from contracts.services.contracts import approve_contract, submit_contract
 from contracts.services.documents import render_payslip
 from contracts.services.payroll import run_payroll
+from members.services import create_activity
 from tests.contracts.conftest import make_contract, worker
 
 D = Decimal
@@ -482,3 +483,24 @@ def test_staff_download_the_sepa_file_of_a_run_from_the_admin(
     staff_client.logout()
     client.force_login(member.user)
     assert client.get(url).status_code == 302  # to the admin's sign-in, not the file
+
+
+def test_a_worker_who_left_the_activity_sees_only_their_own_pay(client, member, other_member):
+    shared = create_activity(owner=member, name="Festival", co_members=[other_member])
+    contract = make_contract(
+        member, shared, workers=[worker(member, wage="410.00"), worker(other_member)]
+    )
+    url = reverse("contracts:detail", args=[contract.pk])
+    client.force_login(member.user)
+    page = client.get(url).content.decode()
+    assert "Ana Peeters" in page and "Lucas Dubois" in page and "410.00" in page.replace(",", ".")
+
+    shared.co_members.remove(other_member)
+    client.force_login(other_member.user)
+    page = client.get(url).content.decode()
+    assert "Lucas Dubois" in page
+    assert "Ana Peeters" not in page and "410" not in page
+    body = api_for(other_member.user).get(f"/api/v1/contracts/{contract.pk}/").json()
+    assert [row["member_name"] for row in body["workers"]] == ["Lucas Dubois"]
+    owner_view = api_for(member.user).get(f"/api/v1/contracts/{contract.pk}/").json()
+    assert [row["member_name"] for row in owner_view["workers"]] == ["Ana Peeters", "Lucas Dubois"]

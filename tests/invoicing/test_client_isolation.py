@@ -125,9 +125,7 @@ def test_creating_a_client_without_kind_country_or_language_is_a_400(member):
 
 
 def test_an_applicant_cannot_add_clients(db, staff):
-    applicant = make_member(
-        "noah@coop.test", legal_name="Noah Janssens", niss="", active=False
-    )
+    applicant = make_member("noah@coop.test", legal_name="Noah Janssens", niss="", active=False)
     response = api_for(applicant.user).post("/api/v1/clients/", ATTACK, format="json")
     assert response.status_code == 403
     assert Client.objects.count() == 0
