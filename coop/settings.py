@@ -67,7 +67,6 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django.contrib.postgres",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "allauth",
@@ -177,6 +176,11 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "coop"
 # Staff must have TOTP before they reach the admin (members.middleware).
 COOP_STAFF_REQUIRE_TWO_FACTOR = env_bool("COOP_STAFF_REQUIRE_TWO_FACTOR", default=True)
+# API tokens (members.ApiToken): longest lifetime in days for members and for staff and space
+# managers (whose tokens also need a second-factor check), and active tokens per user.
+COOP_API_TOKEN_MAX_DAYS = int(os.environ.get("COOP_API_TOKEN_MAX_DAYS", "90"))
+COOP_API_TOKEN_MAX_DAYS_ELEVATED = int(os.environ.get("COOP_API_TOKEN_MAX_DAYS_ELEVATED", "30"))
+COOP_API_TOKENS_PER_USER = 20
 
 # E-mail: console in development (or a folder with EMAIL_FILE_PATH), SMTP in production.
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "coop <no-reply@coop.example>")
@@ -260,7 +264,7 @@ X_FRAME_OPTIONS = "DENY"
 # REST API.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "members.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
