@@ -128,12 +128,14 @@ if not DATABASES["default"]["ENGINE"].endswith("postgresql"):
     raise ImproperlyConfigured("coop runs on PostgreSQL only: DATABASE_URL must be postgres://…")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Redis: Celery broker (db 0 as given), cache (same server, db from REDIS_CACHE_DB).
+# Redis carries only Celery's messages. The cache (rate limits, lock-outs, used authenticator
+# codes, API throttle counters) lives in PostgreSQL, in a table created by coop's migrations, so a
+# broker flush or restart resets none of it (coop/cache.py).
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": os.environ.get("CACHE_URL", REDIS_URL),
+        "BACKEND": "coop.cache.DatabaseCache",
+        "LOCATION": "coop_cache",
         "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "coop"),
     }
 }
@@ -165,9 +167,13 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[coop] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if PRODUCTION else "http"
 ACCOUNT_ADAPTER = "members.adapters.AccountAdapter"
+# Lock-out: five failed sign-ins for one account within 15 minutes lock that account for up to
+# 15 minutes; fifty from one IP address lock that address. Another person signing in from the
+# same address is not affected by the first limit. The same "login_failed" limit counts wrong
+# authenticator codes per account. Stored in the PostgreSQL cache.
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
-    "login_failed": "5/5m/ip,5/5m/key",
+    "login_failed": "50/15m/ip,5/15m/key",
     "signup": "20/m/ip",
     "reset_password": "20/m/ip,5/m/key",
     "change_email": "2/m/user",
@@ -308,6 +314,14 @@ CELERY_BEAT_SCHEDULE = {
     "clear-expired-sessions": {
         "task": "coop.tasks.clear_expired_sessions_task",
         "schedule": 24 * 60 * 60,
+    },
+    "purge-expired-cache": {
+        "task": "coop.tasks.purge_expired_cache_task",
+        "schedule": 15 * 60,
+    },
+    "purge-old-api-tokens": {
+        "task": "members.tasks.purge_api_tokens_task",
+        "schedule": crontab(hour=3, minute=15),
     },
     "send-payment-reminders": {
         "task": "invoicing.tasks.send_payment_reminders_task",
