@@ -89,6 +89,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "members.middleware.SessionTimeoutMiddleware",
     "members.middleware.PreferredLanguageMiddleware",
     "members.middleware.StaffTwoFactorMiddleware",
 ]
@@ -140,6 +141,10 @@ CACHES = {
     }
 }
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# A session ends 12 hours after signing in, however active (members.middleware); staff and space
+# managers are also signed out after 30 minutes without a request.
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(12 * 60 * 60)))
+COOP_STAFF_IDLE_TIMEOUT = int(os.environ.get("COOP_STAFF_IDLE_MINUTES", "30")) * 60
 
 AUTH_USER_MODEL = "members.User"
 AUTHENTICATION_BACKENDS = [
