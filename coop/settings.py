@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -69,6 +70,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -81,6 +83,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -271,6 +274,23 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy on every answer (django-csp): scripts only from our own static files,
+# never inline (tests/test_csp.py checks every template and the pages that use JavaScript).
+# Inline style attributes stay allowed: the Django admin and Swagger UI set them.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 # REST API.
 REST_FRAMEWORK = {
@@ -291,8 +311,14 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "coop API",
     "DESCRIPTION": (
         "The cooperative's REST API: members, Activities and their ledgers, clients, invoices,"
-        " credit notes and payments. Authenticate with a token (header `Authorization: Token"
-        " <key>`, created on your profile page) or a browser session."
+        " credit notes and payments. Authenticate with a token in the header `Authorization:"
+        " Token <key>` (`Bearer <key>` works too) or a browser session. Create tokens on your"
+        " profile page (/profile/tokens/): each has a name and an expiry (at most 90 days; 30"
+        " for staff and space managers), its key is shown once and only its hash is stored. List"
+        " and revoke them there or with `GET /api/v1/tokens/` and `DELETE /api/v1/tokens/{id}/`."
+        " Staff and space managers must enter their authenticator (TOTP) code when creating a"
+        " token; a token created without it gets 401 for them. An expired or revoked token gets"
+        " 401 saying so. Requests are throttled per user (429 with `Retry-After`)."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
