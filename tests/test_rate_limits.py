@@ -124,3 +124,22 @@ def test_cache_writes_are_upserts_and_expired_rows_are_purged(db):
 
 def test_the_cache_is_not_redis():
     assert django_settings.CACHES["default"]["BACKEND"] == "coop.cache.DatabaseCache"
+
+
+def test_the_account_lock_out_is_the_same_under_every_host_name(client, member, settings):
+    settings.ALLOWED_HOSTS = ["coop.example", "www.coop.example"]
+    for number in range(5):
+        host = "coop.example" if number % 2 else "www.coop.example"
+        client.post(
+            "/accounts/login/",
+            {"login": "ANA@coop.test", "password": "wrong-password"},
+            REMOTE_ADDR=f"203.0.113.{number}",
+            HTTP_HOST=host,
+        )
+    locked = client.post(
+        "/accounts/login/",
+        {"login": "ana@coop.test", "password": PASSWORD},
+        REMOTE_ADDR="203.0.113.200",
+        HTTP_HOST="coop.example",
+    )
+    assert LOCKED_MESSAGE in locked.content.decode()

@@ -256,3 +256,19 @@ def test_old_authtoken_keys_of_members_carry_over_and_staff_keys_are_dropped(
 
 def test_password_is_not_a_token(member):
     assert api_with(PASSWORD).get("/api/v1/me").status_code == 401
+
+
+def test_staff_revoke_a_token_in_the_admin(client, staff, member):
+    key = make_api_token(member.user, name="leaked")
+    token = ApiToken.objects.get(name="leaked")
+    with_authenticator(staff)
+    client.force_login(staff)
+    response = client.post(
+        "/admin/members/apitoken/",
+        {"action": "revoke", "_selected_action": [token.pk]},
+        follow=True,
+    )
+    assert "1 token revoked." in response.content.decode()
+    assert ApiToken.objects.get(pk=token.pk).revoked_at is not None
+    assert api_with(key).get("/api/v1/me").status_code == 401
+    assert client.get("/admin/members/apitoken/add/").status_code == 403
