@@ -186,6 +186,10 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "20/m/ip,5/m/key",
     "change_email": "2/m/user",
 }
+# Proxies in front of the web process that append to X-Forwarded-For (the TLS proxy in
+# production): per-IP limits then count the client's address, not the proxy's.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "1" if PRODUCTION else "0"))
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "coop"
 # Staff must have TOTP before they reach the admin (members.middleware).
@@ -305,6 +309,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "coop.api.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_THROTTLE_RATES": {"user": os.environ.get("API_RATE_LIMIT", "1000/hour")},
 }
 SPECTACULAR_SETTINGS = {

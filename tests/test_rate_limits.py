@@ -143,3 +143,33 @@ def test_the_account_lock_out_is_the_same_under_every_host_name(client, member, 
         HTTP_HOST="coop.example",
     )
     assert LOCKED_MESSAGE in locked.content.decode()
+
+
+def test_behind_the_proxy_each_client_address_has_its_own_limit(client, member, settings):
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    settings.ACCOUNT_RATE_LIMITS = {
+        **settings.ACCOUNT_RATE_LIMITS,
+        "login_failed": "3/15m/ip,5/15m/key",
+    }
+    proxy = "10.0.0.2"
+    for number in range(3):
+        client.post(
+            "/accounts/login/",
+            {"login": f"nobody-{number}@coop.test", "password": "wrong-password"},
+            REMOTE_ADDR=proxy,
+            HTTP_X_FORWARDED_FOR="198.51.100.1",
+        )
+    same_client = client.post(
+        "/accounts/login/",
+        {"login": "ana@coop.test", "password": PASSWORD},
+        REMOTE_ADDR=proxy,
+        HTTP_X_FORWARDED_FOR="198.51.100.1",
+    )
+    assert LOCKED_MESSAGE in same_client.content.decode()
+    other_client = client.post(
+        "/accounts/login/",
+        {"login": "ana@coop.test", "password": PASSWORD},
+        REMOTE_ADDR=proxy,
+        HTTP_X_FORWARDED_FOR="198.51.100.2",
+    )
+    assert other_client.status_code == 302

@@ -272,3 +272,25 @@ def test_staff_revoke_a_token_in_the_admin(client, staff, member):
     assert ApiToken.objects.get(pk=token.pk).revoked_at is not None
     assert api_with(key).get("/api/v1/me").status_code == 401
     assert client.get("/admin/members/apitoken/add/").status_code == 403
+
+
+def test_tokens_expired_or_revoked_long_ago_are_purged(member):
+    now = timezone.now()
+    for name in ["current", "expired-long-ago", "revoked-long-ago", "expired-recently"]:
+        make_api_token(member.user, name=name)
+    ApiToken.objects.filter(name="expired-long-ago").update(
+        created_at=now - datetime.timedelta(days=200), expires_at=now - datetime.timedelta(days=91)
+    )
+    ApiToken.objects.filter(name="revoked-long-ago").update(
+        revoked_at=now - datetime.timedelta(days=91)
+    )
+    ApiToken.objects.filter(name="expired-recently").update(
+        created_at=now - datetime.timedelta(days=100), expires_at=now - datetime.timedelta(days=10)
+    )
+    from members.tasks import purge_api_tokens_task
+
+    assert purge_api_tokens_task() == 2
+    assert sorted(ApiToken.objects.values_list("name", flat=True)) == [
+        "current",
+        "expired-recently",
+    ]
