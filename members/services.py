@@ -506,6 +506,7 @@ def post_ledger_entry(
 # API tokens -----------------------------------------------------------------------------------
 
 API_TOKEN_PREFIX_LENGTH = 8
+API_TOKEN_NAME_MAX_LENGTH = 100
 # A token's last use is written at most this often, not on every request.
 API_TOKEN_USE_RESOLUTION = datetime.timedelta(minutes=1)
 
@@ -541,7 +542,7 @@ def create_api_token(
     name = name.strip()
     if not name:
         raise MembersError(_("Give the token a name."), code="name", field="name")
-    if len(name) > ApiToken._meta.get_field("name").max_length:
+    if len(name) > API_TOKEN_NAME_MAX_LENGTH:
         raise MembersError(_("A token name has at most 100 characters."), code="name", field="name")
     # Serialise concurrent creations by one user so the cap below holds.
     user = User.objects.select_for_update().get(pk=user.pk)

@@ -181,9 +181,10 @@ def api_tokens(request):
     new_key = None
     if request.method == "POST" and not needs_authenticator and form.is_valid():
         data = form.cleaned_data
-        # Authenticator codes are short: count attempts like failed logins.
+        # Authenticator codes are short: wrong ones count like failed sign-ins.
+        code_attempts = f"api-token-code-{user.pk}"
         if has_authenticator and not ratelimit.consume(
-            request, action="login_failed", key=f"api-token-code-{user.pk}"
+            request, action="login_failed", key=code_attempts, dry_run=True
         ):
             form.add_error(None, _("Too many attempts. Try again in a few minutes."))
         else:
@@ -195,6 +196,8 @@ def api_tokens(request):
                     totp_code=data.get("totp_code", ""),
                 )
             except CoopError as error:
+                if error.code == "second_factor_invalid":
+                    ratelimit.consume(request, action="login_failed", key=code_attempts)
                 add_service_error(form, error)
             else:
                 form = ApiTokenForm(

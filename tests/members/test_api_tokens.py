@@ -294,3 +294,20 @@ def test_tokens_expired_or_revoked_long_ago_are_purged(member):
         "current",
         "expired-recently",
     ]
+
+
+def test_wrong_authenticator_codes_are_limited_like_failed_sign_ins(client, staff):
+    secret = with_authenticator(staff)
+    client.force_login(staff)
+    for _attempt in range(5):
+        response = client.post(
+            "/profile/tokens/", {"name": "script", "lifetime_days": "7", "totp_code": "000000"}
+        )
+        assert "This authenticator code is not valid." in response.content.decode()
+    blocked = client.post(
+        "/profile/tokens/",
+        {"name": "script", "lifetime_days": "7", "totp_code": current_code(secret)},
+    )
+    assert "Too many attempts. Try again in a few minutes." in blocked.content.decode()
+    assert blocked.context["new_key"] is None
+    assert not ApiToken.objects.exists()
