@@ -13,6 +13,7 @@ app_name = "api"
 router = SimpleRouter()
 router.register("clients", invoicing_api.ClientViewSet, basename="client")
 router.register("invoices", invoicing_api.InvoiceViewSet, basename="invoice")
+router.register("tokens", members_api.ApiTokenViewSet, basename="api-token")
 contracts_api.register(router)
 spaces_api.register(router)
 

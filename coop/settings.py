@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -67,9 +68,9 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django.contrib.postgres",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -82,6 +83,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -90,6 +92,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "members.middleware.SessionTimeoutMiddleware",
     "members.middleware.PreferredLanguageMiddleware",
     "members.middleware.StaffTwoFactorMiddleware",
 ]
@@ -129,16 +132,22 @@ if not DATABASES["default"]["ENGINE"].endswith("postgresql"):
     raise ImproperlyConfigured("coop runs on PostgreSQL only: DATABASE_URL must be postgres://…")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Redis: Celery broker (db 0 as given), cache (same server, db from REDIS_CACHE_DB).
+# Redis carries only Celery's messages. The cache (rate limits, lock-outs, used authenticator
+# codes, API throttle counters) lives in PostgreSQL, in a table created by coop's migrations, so a
+# broker flush or restart resets none of it (coop/cache.py).
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": os.environ.get("CACHE_URL", REDIS_URL),
+        "BACKEND": "coop.cache.DatabaseCache",
+        "LOCATION": "coop_cache",
         "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "coop"),
     }
 }
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# A session ends 12 hours after signing in, however active (members.middleware); staff and space
+# managers are also signed out after 30 minutes without a request.
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(12 * 60 * 60)))
+COOP_STAFF_IDLE_TIMEOUT = int(os.environ.get("COOP_STAFF_IDLE_MINUTES", "30")) * 60
 
 AUTH_USER_MODEL = "members.User"
 AUTHENTICATION_BACKENDS = [
@@ -166,17 +175,30 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[coop] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if PRODUCTION else "http"
 ACCOUNT_ADAPTER = "members.adapters.AccountAdapter"
+# Lock-out: five failed sign-ins for one account within 15 minutes lock that account for up to
+# 15 minutes; fifty from one IP address lock that address. Another person signing in from the
+# same address is not affected by the first limit. The same "login_failed" limit counts wrong
+# authenticator codes per account. Stored in the PostgreSQL cache.
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
-    "login_failed": "5/5m/ip,5/5m/key",
+    "login_failed": "50/15m/ip,5/15m/key",
     "signup": "20/m/ip",
     "reset_password": "20/m/ip,5/m/key",
     "change_email": "2/m/user",
 }
+# Proxies in front of the web process that append to X-Forwarded-For (the TLS proxy in
+# production): per-IP limits then count the client's address, not the proxy's.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "1" if PRODUCTION else "0"))
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "coop"
 # Staff must have TOTP before they reach the admin (members.middleware).
 COOP_STAFF_REQUIRE_TWO_FACTOR = env_bool("COOP_STAFF_REQUIRE_TWO_FACTOR", default=True)
+# API tokens (members.ApiToken): longest lifetime in days for members and for staff and space
+# managers (whose tokens also need a second-factor check), and active tokens per user.
+COOP_API_TOKEN_MAX_DAYS = int(os.environ.get("COOP_API_TOKEN_MAX_DAYS", "90"))
+COOP_API_TOKEN_MAX_DAYS_ELEVATED = int(os.environ.get("COOP_API_TOKEN_MAX_DAYS_ELEVATED", "30"))
+COOP_API_TOKENS_PER_USER = 20
 
 # E-mail: console in development (or a folder with EMAIL_FILE_PATH), SMTP in production.
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "coop <no-reply@coop.example>")
@@ -256,11 +278,28 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy on every answer (django-csp): scripts only from our own static files,
+# never inline (tests/test_csp.py checks every template and the pages that use JavaScript).
+# Inline style attributes stay allowed: the Django admin and Swagger UI set them.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 # REST API.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "members.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -270,14 +309,21 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "coop.api.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_THROTTLE_RATES": {"user": os.environ.get("API_RATE_LIMIT", "1000/hour")},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "coop API",
     "DESCRIPTION": (
         "The cooperative's REST API: members, Activities and their ledgers, clients, invoices,"
-        " credit notes and payments. Authenticate with a token (header `Authorization: Token"
-        " <key>`, created on your profile page) or a browser session."
+        " credit notes and payments. Authenticate with a token in the header `Authorization:"
+        " Token <key>` (`Bearer <key>` works too) or a browser session. Create tokens on your"
+        " profile page (/profile/tokens/): each has a name and an expiry (at most 90 days; 30"
+        " for staff and space managers), its key is shown once and only its hash is stored. List"
+        " and revoke them there or with `GET /api/v1/tokens/` and `DELETE /api/v1/tokens/{id}/`."
+        " Staff and space managers must enter their authenticator (TOTP) code when creating a"
+        " token; a token created without it gets 401 for them. An expired or revoked token gets"
+        " 401 saying so. Requests are throttled per user (429 with `Retry-After`)."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -304,6 +350,14 @@ CELERY_BEAT_SCHEDULE = {
     "clear-expired-sessions": {
         "task": "coop.tasks.clear_expired_sessions_task",
         "schedule": 24 * 60 * 60,
+    },
+    "purge-expired-cache": {
+        "task": "coop.tasks.purge_expired_cache_task",
+        "schedule": 15 * 60,
+    },
+    "purge-old-api-tokens": {
+        "task": "members.tasks.purge_api_tokens_task",
+        "schedule": crontab(hour=3, minute=15),
     },
     "send-payment-reminders": {
         "task": "invoicing.tasks.send_payment_reminders_task",

@@ -8,3 +8,9 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def clean_email(self, email: str) -> str:
         return super().clean_email(email).strip().lower()
+
+    def _get_login_attempts_cache_key(self, request, **credentials) -> str:
+        # allauth prefixes the account's lock-out key with the requested host name; one
+        # account must have one counter whichever of our host names an attacker uses.
+        login = credentials.get("email", credentials.get("username", ""))
+        return f"login:{login.strip().lower()}"

@@ -15,6 +15,7 @@ from coop.errors import CoopError
 from members import services
 from members.models import (
     Activity,
+    ApiToken,
     LedgerEntry,
     LedgerEntryKind,
     LedgerStage,
@@ -380,3 +381,47 @@ class LedgerEntryAdmin(admin.ModelAdmin):
             author=request.user,
         )
         obj.pk = entry.pk
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Staff see every API token (never a key) and can revoke one, e.g. a leaked key."""
+
+    list_display = [
+        "name",
+        "user",
+        "prefix",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+        "second_factor_verified",
+    ]
+    list_filter = ["second_factor_verified", ("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["user__email", "prefix", "name"]
+    raw_id_fields = ["user"]
+    readonly_fields = list_display
+    fields = list_display
+    list_select_related = ["user"]
+    show_full_result_count = False
+    actions = ["revoke"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description=_("Revoke the selected tokens"), permissions=["change"])
+    def revoke(self, request, queryset) -> None:
+        count = 0
+        for token in queryset.select_related("user"):
+            if token.revoked_at is None:
+                services.revoke_api_token(user=token.user, token=token)
+                count += 1
+        self.message_user(
+            request,
+            ngettext("%(count)s token revoked.", "%(count)s tokens revoked.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )

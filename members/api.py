@@ -3,12 +3,12 @@
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, permissions, serializers
+from rest_framework import generics, mixins, permissions, serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from members import selectors
-from members.models import Activity, LedgerEntry, Member
+from members import selectors, services
+from members.models import Activity, ApiToken, LedgerEntry, Member
 
 
 class IsMemberOrStaff(permissions.BasePermission):
@@ -143,3 +143,39 @@ class ActivityLedger(generics.ListAPIView):
             selectors.activities_visible_to(self.request.user), pk=self.kwargs["pk"]
         )
         return selectors.ledger_entries_of(activity)
+
+
+class ApiTokenSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ApiToken
+        fields = [
+            "pk",
+            "name",
+            "prefix",
+            "created_at",
+            "expires_at",
+            "last_used_at",
+            "second_factor_verified",
+        ]
+        read_only_fields = fields
+
+
+class ApiTokenViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
+    """The signed-in user's API tokens (never their keys); DELETE revokes one at once.
+
+    Tokens are created on the profile page, where staff and space managers confirm with their
+    authenticator code.
+    """
+
+    serializer_class = ApiTokenSerializer
+    permission_classes = [permissions.IsAuthenticated]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return ApiToken.objects.none()
+        return selectors.api_tokens_of(self.request.user)
+
+    @extend_schema(responses={status.HTTP_204_NO_CONTENT: None})
+    def destroy(self, request, *args, **kwargs):
+        services.revoke_api_token(user=request.user, token=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)

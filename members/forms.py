@@ -2,6 +2,7 @@
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from members.models import Activity, Language, Member
 from members.validators import clean_iban, clean_niss
@@ -69,3 +70,34 @@ class ActivityForm(forms.ModelForm):
         model = Activity
         fields = ["name", "description"]
         widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=100,
+        help_text=_("What uses this token, e.g. “accounting export”."),
+    )
+    lifetime_days = forms.TypedChoiceField(label=_("Valid for"), coerce=int)
+    totp_code = forms.CharField(
+        label=_("Authenticator code"),
+        max_length=16,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+    def __init__(self, *args, max_days: int, needs_code: bool, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        lifetimes = sorted({days for days in (7, 30, 90) if days <= max_days} | {max_days})
+        self.fields["lifetime_days"].choices = [
+            (days, ngettext("%(days)s day", "%(days)s days", days) % {"days": days})
+            for days in lifetimes
+        ]
+        self.fields["lifetime_days"].initial = max_days
+        if needs_code:
+            self.fields["totp_code"].required = True
+            self.fields["totp_code"].help_text = _(
+                "The six-digit code your authenticator app shows now."
+            )
+        else:
+            del self.fields["totp_code"]

@@ -2,7 +2,7 @@
 
 from django.db.models import QuerySet
 
-from members.models import Activity, LedgerEntry, Member, ShareSubscription, User
+from members.models import Activity, ApiToken, LedgerEntry, Member, ShareSubscription, User
 
 
 def member_of(user: User) -> Member | None:
@@ -38,3 +38,28 @@ def recent_ledger_entries_for(user: User, *, limit: int = 10) -> QuerySet[Ledger
 def shares_of(member: Member) -> QuerySet[ShareSubscription]:
     """A member's share subscriptions, oldest first."""
     return ShareSubscription.objects.filter(member=member).order_by("subscribed_on", "pk")
+
+
+def has_elevated_powers(user: User) -> bool:
+    """Tell whether the user can do more than a member: staff, or any granted permission.
+
+    Space managers hold their powers through permissions of their group, so any permission
+    counts; members hold none.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_staff or user.is_superuser or bool(user.get_all_permissions())
+
+
+def api_tokens_of(user: User) -> QuerySet[ApiToken]:
+    """The user's API tokens that were not revoked, newest first (expired ones included)."""
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).order_by(
+        "-created_at", "-pk"
+    )
+
+
+def totp_authenticator_of(user: User):
+    """The user's authenticator app (allauth.mfa TOTP), or None."""
+    from allauth.mfa.models import Authenticator
+
+    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()

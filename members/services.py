@@ -1,6 +1,8 @@
 """Every write of the members app: membership lifecycle, shares, Activities and the ledger."""
 
 import datetime
+import hashlib
+import secrets
 from collections.abc import Iterable
 from decimal import Decimal
 
@@ -18,6 +20,7 @@ from coop.fields import fingerprint
 from coop.money import has_at_most_cents
 from members.models import (
     Activity,
+    ApiToken,
     LedgerEntry,
     LedgerEntryKind,
     LedgerStage,
@@ -26,6 +29,7 @@ from members.models import (
     ShareSubscription,
     User,
 )
+from members.selectors import has_elevated_powers, totp_authenticator_of
 from members.validators import clean_iban, clean_niss
 
 
@@ -497,3 +501,132 @@ def post_ledger_entry(
         entry.source_id = source.pk
     entry.save()
     return entry
+
+
+# API tokens -----------------------------------------------------------------------------------
+
+API_TOKEN_PREFIX_LENGTH = 8
+API_TOKEN_NAME_MAX_LENGTH = 100
+# A token's last use is written at most this often, not on every request.
+API_TOKEN_USE_RESOLUTION = datetime.timedelta(minutes=1)
+
+
+def hash_api_key(key: str) -> str:
+    """Return the SHA-256 (hex) under which an API key is stored."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def api_token_lifetime_limit(user: User) -> int:
+    """The longest lifetime, in days, a token of this user may have."""
+    if has_elevated_powers(user):
+        return settings.COOP_API_TOKEN_MAX_DAYS_ELEVATED
+    return settings.COOP_API_TOKEN_MAX_DAYS
+
+
+@transaction.atomic
+def create_api_token(
+    *,
+    user: User,
+    name: str,
+    lifetime_days: int,
+    totp_code: str = "",
+    now: datetime.datetime | None = None,
+) -> tuple[ApiToken, str]:
+    """Create an API token and return it with its key, which is never stored nor shown again.
+
+    Whoever has an authenticator app must enter its current code; staff and space managers
+    must have one, so their tokens are always created after a second-factor check and live
+    at most ``COOP_API_TOKEN_MAX_DAYS_ELEVATED`` days.
+    """
+    now = now or timezone.now()
+    name = name.strip()
+    if not name:
+        raise MembersError(_("Give the token a name."), code="name", field="name")
+    if len(name) > API_TOKEN_NAME_MAX_LENGTH:
+        raise MembersError(_("A token name has at most 100 characters."), code="name", field="name")
+    # Serialise concurrent creations by one user so the cap below holds.
+    user = User.objects.select_for_update().get(pk=user.pk)
+    max_days = api_token_lifetime_limit(user)
+    if isinstance(lifetime_days, bool) or not 1 <= lifetime_days <= max_days:
+        raise MembersError(
+            _("A token lives between 1 and %(days)s days.") % {"days": max_days},
+            code="lifetime",
+            field="lifetime_days",
+        )
+    authenticator = totp_authenticator_of(user)
+    if authenticator is None and has_elevated_powers(user):
+        raise MembersError(
+            _(
+                "Staff and space managers need an authenticator app before they create a"
+                " token: set one up under two-factor authentication first."
+            ),
+            code="second_factor_missing",
+        )
+    second_factor_verified = False
+    if authenticator is not None:
+        code = totp_code.strip()
+        if not code:
+            raise MembersError(
+                _("Enter the current code of your authenticator app."),
+                code="second_factor_required",
+                field="totp_code",
+            )
+        if not authenticator.wrap().validate_code(code):
+            raise MembersError(
+                _("This authenticator code is not valid."),
+                code="second_factor_invalid",
+                field="totp_code",
+            )
+        second_factor_verified = True
+    active = ApiToken.objects.filter(user=user, revoked_at__isnull=True, expires_at__gt=now)
+    if active.count() >= settings.COOP_API_TOKENS_PER_USER:
+        raise MembersError(
+            _("You have %(count)s active tokens: revoke one before creating another.")
+            % {"count": settings.COOP_API_TOKENS_PER_USER},
+            code="too_many_tokens",
+        )
+    key = secrets.token_urlsafe(30)
+    token = ApiToken.objects.create(
+        user=user,
+        name=name,
+        prefix=key[:API_TOKEN_PREFIX_LENGTH],
+        key_hash=hash_api_key(key),
+        created_at=now,
+        expires_at=now + datetime.timedelta(days=lifetime_days),
+        second_factor_verified=second_factor_verified,
+    )
+    return token, key
+
+
+@transaction.atomic
+def revoke_api_token(
+    *, user: User, token: ApiToken, now: datetime.datetime | None = None
+) -> ApiToken:
+    """Revoke one of the user's tokens at once; revoking twice changes nothing."""
+    now = now or timezone.now()
+    token = ApiToken.objects.select_for_update().get(pk=token.pk, user=user)
+    if token.revoked_at is None:
+        token.revoked_at = now
+        token.save(update_fields=["revoked_at"])
+    return token
+
+
+def record_api_token_use(*, token: ApiToken, now: datetime.datetime) -> None:
+    """Note that the token was used, at most once a minute (one conditional UPDATE)."""
+    if token.last_used_at is not None and now - token.last_used_at < API_TOKEN_USE_RESOLUTION:
+        return
+    ApiToken.objects.filter(
+        models.Q(last_used_at__isnull=True)
+        | models.Q(last_used_at__lt=now - API_TOKEN_USE_RESOLUTION),
+        pk=token.pk,
+    ).update(last_used_at=now)
+    token.last_used_at = now
+
+
+def purge_api_tokens(*, now: datetime.datetime) -> int:
+    """Delete tokens expired or revoked more than 90 days ago; return how many went."""
+    horizon = now - datetime.timedelta(days=90)
+    deleted, _by_model = ApiToken.objects.filter(
+        models.Q(expires_at__lt=horizon) | models.Q(revoked_at__lt=horizon)
+    ).delete()
+    return deleted

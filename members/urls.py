@@ -11,6 +11,7 @@ urlpatterns = [
     path("membership/apply/", views.apply, name="apply"),
     path("profile/", views.profile, name="profile"),
     path("profile/edit/", views.profile_edit, name="profile_edit"),
-    path("profile/api-token/", views.api_token, name="api_token"),
+    path("profile/tokens/", views.api_tokens, name="api_tokens"),
+    path("profile/tokens/<int:pk>/revoke/", views.api_token_revoke, name="api_token_revoke"),
     path("shares/", views.shares, name="shares"),
 ]

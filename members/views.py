@@ -1,5 +1,6 @@
 """Freelancer pages: dashboard, Activities, profile, shares and the membership application."""
 
+from allauth.core import ratelimit
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -8,14 +9,14 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.i18n import set_language
-from rest_framework.authtoken.models import Token
 
 from coop.errors import CoopError
 from coop.forms import add_service_error
 from members import selectors, services
-from members.forms import ActivityForm, MembershipApplicationForm, ProfileForm
+from members.forms import ActivityForm, ApiTokenForm, MembershipApplicationForm, ProfileForm
 from members.models import Member
 
 LEDGER_PAGE_SIZE = 25
@@ -117,17 +118,12 @@ def apply(request):
 
 @login_required
 def profile(request):
-    """Show the member's profile, membership history and API token."""
+    """Show the member's profile and membership history."""
     member = selectors.member_of(request.user)
-    token = Token.objects.filter(user=request.user).first()
     return render(
         request,
         "members/profile.html",
-        {
-            "member": member,
-            "events": member.events.select_related("actor") if member else [],
-            "token": token,
-        },
+        {"member": member, "events": member.events.select_related("actor") if member else []},
     )
 
 
@@ -166,14 +162,71 @@ def shares(request):
     return render(request, "members/shares.html", context)
 
 
+API_TOKENS_SHOWN = 50
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_tokens(request):
+    """List the user's API tokens and create one; the new key is shown in this answer only."""
+    user = request.user
+    has_authenticator = selectors.totp_authenticator_of(user) is not None
+    needs_authenticator = selectors.has_elevated_powers(user) and not has_authenticator
+    form = ApiTokenForm(
+        request.POST or None,
+        max_days=services.api_token_lifetime_limit(user),
+        needs_code=has_authenticator,
+    )
+    new_key = None
+    if request.method == "POST" and not needs_authenticator and form.is_valid():
+        data = form.cleaned_data
+        # Authenticator codes are short: wrong ones count like failed sign-ins.
+        code_attempts = f"api-token-code-{user.pk}"
+        if has_authenticator and not ratelimit.consume(
+            request, action="login_failed", key=code_attempts, dry_run=True
+        ):
+            form.add_error(None, _("Too many attempts. Try again in a few minutes."))
+        else:
+            try:
+                token, new_key = services.create_api_token(
+                    user=user,
+                    name=data["name"],
+                    lifetime_days=data["lifetime_days"],
+                    totp_code=data.get("totp_code", ""),
+                )
+            except CoopError as error:
+                if error.code == "second_factor_invalid":
+                    ratelimit.consume(request, action="login_failed", key=code_attempts)
+                add_service_error(form, error)
+            else:
+                form = ApiTokenForm(
+                    max_days=services.api_token_lifetime_limit(user),
+                    needs_code=has_authenticator,
+                )
+                messages.success(
+                    request,
+                    _("Token “%(name)s” created. Copy its key now: it will not be shown again.")
+                    % {"name": token.name},
+                )
+    context = {
+        "form": form,
+        "tokens": selectors.api_tokens_of(user)[:API_TOKENS_SHOWN],
+        "new_key": new_key,
+        "needs_authenticator": needs_authenticator,
+        "now": timezone.now(),
+    }
+    return render(request, "members/api_tokens.html", context)
+
+
 @login_required
 @require_POST
-def api_token(request):
-    """Create or replace the user's API token."""
-    Token.objects.filter(user=request.user).delete()
-    Token.objects.create(user=request.user)
-    messages.success(request, _("A new API token was created. The previous one no longer works."))
-    return redirect("members:profile")
+def api_token_revoke(request, pk: int):
+    """Revoke one of the user's API tokens."""
+    token = get_object_or_404(selectors.api_tokens_of(request.user), pk=pk)
+    services.revoke_api_token(user=request.user, token=token)
+    messages.success(request, _("Token “%(name)s” revoked.") % {"name": token.name})
+    return redirect("members:api_tokens")
 
 
 def _remember_language(response, language: str) -> None:

@@ -2,15 +2,18 @@
 
 import datetime
 import os
+import secrets
 import uuid
 
 import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth.models import Group
 from django.utils import timezone, translation
+from rest_framework.test import APIClient
 
 from members import services
-from members.models import Member, User
+from members.models import ApiToken, Member, User
+from members.selectors import has_elevated_powers
 
 PASSWORD = "a-long-test-password-42"
 NOW = timezone.make_aware(datetime.datetime(2026, 3, 2, 10, 0))
@@ -74,6 +77,37 @@ def make_member(
         )
         member.refresh_from_db()
     return member
+
+
+def make_api_token(
+    user: User, *, second_factor: bool | None = None, lifetime_days: int = 30, name: str = "test"
+) -> str:
+    """Create an API token for the user and return its key.
+
+    Staff and space managers get a token marked as created after a second-factor check (as
+    the profile page does after their TOTP code) unless ``second_factor`` says otherwise.
+    """
+    key = secrets.token_urlsafe(30)
+    if second_factor is None:
+        second_factor = has_elevated_powers(user)
+    ApiToken.objects.create(
+        user=user,
+        name=name,
+        prefix=key[:8],
+        key_hash=services.hash_api_key(key),
+        created_at=timezone.now(),
+        expires_at=timezone.now() + datetime.timedelta(days=lifetime_days),
+        second_factor_verified=second_factor,
+    )
+    return key
+
+
+def api_client_for(user: User) -> APIClient:
+    """An API client in English that authenticates with a fresh token of the user."""
+    client = APIClient()
+    client.cookies["coop_language"] = "en"
+    client.credentials(HTTP_AUTHORIZATION=f"Token {make_api_token(user)}")
+    return client
 
 
 @pytest.fixture

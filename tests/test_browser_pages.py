@@ -31,6 +31,7 @@ def member_pages(user: User) -> list[str]:
         reverse("members:dashboard"),
         reverse("members:activity_detail", args=[activity.pk]),
         reverse("members:profile"),
+        reverse("members:api_tokens"),
         reverse("members:shares"),
         reverse("invoicing:invoice_list"),
         reverse("invoicing:invoice_create"),

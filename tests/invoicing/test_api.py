@@ -1,21 +1,19 @@
 """The invoicing API: clients, drafts, submission, documents, credit notes, payments."""
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from invoicing.models import Client, Invoice, Payment
 from invoicing.services.documents import render_document
 from invoicing.services.issue import submit_invoice
-from tests.conftest import NOW
+from tests.conftest import NOW, make_api_token
 from tests.invoicing.conftest import TODAY, make_draft
 
 
 def api_for(user) -> APIClient:
     client = APIClient()
     client.cookies["coop_language"] = "en"
-    token, _created = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {make_api_token(user)}")
     return client
 
 

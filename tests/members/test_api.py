@@ -3,12 +3,11 @@
 from decimal import Decimal
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from members import services
 from members.models import LedgerEntryKind, LedgerStage
-from tests.conftest import PASSWORD, make_user
+from tests.conftest import PASSWORD, make_api_token, make_user
 
 
 def english_client() -> APIClient:
@@ -24,7 +23,7 @@ def api():
 
 def token_client(user) -> APIClient:
     client = english_client()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {make_api_token(user)}")
     return client
 
 

@@ -1,0 +1,91 @@
+"""API authentication by the tokens users create on their profile (members.ApiToken)."""
+
+import datetime
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+
+from members import services
+from members.models import ApiToken
+from members.selectors import has_elevated_powers
+
+KEYWORDS = (b"token", b"bearer")
+
+
+class ApiTokenAuthentication(BaseAuthentication):
+    """Accept ``Authorization: Token <key>`` (or ``Bearer <key>``) for a usable token.
+
+    Expired, revoked and unknown keys get a 401 saying which. Staff and space managers are let
+    in only with a token created after a second-factor check and younger than the staff limit,
+    even if they became staff after creating it.
+    """
+
+    keyword = "Token"
+
+    def authenticate(self, request):
+        parts = get_authorization_header(request).split()
+        if not parts or parts[0].lower() not in KEYWORDS:
+            return None
+        if len(parts) != 2:
+            raise exceptions.AuthenticationFailed(
+                _("Invalid token header: give the key after “Token ”, without spaces.")
+            )
+        try:
+            key = parts[1].decode("ascii")
+        except UnicodeError:
+            raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
+        return self.authenticate_key(key, now=timezone.now())
+
+    def authenticate_key(self, key: str, *, now: datetime.datetime):
+        token = (
+            ApiToken.objects.select_related("user")
+            .filter(key_hash=services.hash_api_key(key))
+            .first()
+        )
+        if token is None:
+            raise exceptions.AuthenticationFailed(_("Invalid token."))
+        if token.revoked_at is not None:
+            raise exceptions.AuthenticationFailed(_("This token was revoked."))
+        if token.expires_at <= now:
+            raise exceptions.AuthenticationFailed(_("This token has expired."))
+        user = token.user
+        if not user.is_active:
+            raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
+        if has_elevated_powers(user):
+            if not token.second_factor_verified:
+                raise exceptions.AuthenticationFailed(
+                    _(
+                        "Staff and space managers need a token created after entering their"
+                        " authenticator code: create a new one on your profile page."
+                    )
+                )
+            limit = datetime.timedelta(days=settings.COOP_API_TOKEN_MAX_DAYS_ELEVATED)
+            if token.created_at + limit <= now:
+                raise exceptions.AuthenticationFailed(_("This token has expired."))
+        services.record_api_token_use(token=token, now=now)
+        return (user, token)
+
+    def authenticate_header(self, request) -> str:
+        return self.keyword
+
+
+class ApiTokenScheme(OpenApiAuthenticationExtension):
+    """Describe the token header in the OpenAPI schema."""
+
+    target_class = ApiTokenAuthentication
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": (
+                "`Token <key>` (or `Bearer <key>`), with a key created on your profile page"
+                " (/profile/tokens/)."
+            ),
+        }
