@@ -8,23 +8,18 @@ rewrote its name and e-mail, and the owner's next invoice went out with them.
 import datetime
 
 from django.core import mail
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from invoicing.models import Buyer, Client, Dispatch
 from invoicing.services.documents import request_resend, send_reminder_email
 from invoicing.services.issue import submit_invoice
 from invoicing.services.reminders import send_due_reminders
-from tests.conftest import NOW, make_member
+from tests.conftest import NOW, api_client_for, make_member
 from tests.invoicing.conftest import TODAY, make_draft
 
 
 def api_for(user) -> APIClient:
-    client = APIClient()
-    client.cookies["coop_language"] = "en"
-    token, _created = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
+    return api_client_for(user)
 
 
 def issue(member, activity, client, today=TODAY):
