@@ -165,7 +165,7 @@ class Command(BaseCommand):
             ("files with equal SHA-256", totals["files"], totals["files"] - files_unequal, None),
             ("database dump bytes", totals["dump_bytes"], "-", "-"),
             (
-                "encrypted values readable",
+                "encrypted values readable (sample)",
                 report.encrypted_values_tried,
                 report.encrypted_values_tried - report.encrypted_values_unreadable,
                 None,
