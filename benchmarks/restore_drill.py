@@ -211,7 +211,7 @@ def load_ledger(activity_pks: list[int], count: int) -> None:
                    CASE WHEN g %% 4 = 0 THEN 'cooperative_fee' ELSE 'client_income' END,
                    CASE WHEN g %% 3 = 0 THEN 'planned' ELSE 'available' END,
                    CASE WHEN g %% 4 = 0 THEN -1 ELSE 1 END
-                       * ((g * 7919) %% 500000 + 100)::numeric(12, 2) / 100,
+                       * ((g::bigint * 7919) %% 500000 + 100)::numeric(12, 2) / 100,
                    'Scaled entry',
                    'SCALED-' || g,
                    now() - make_interval(secs => g)

@@ -410,6 +410,23 @@ def create_backup(
     server_major = database.server_major_version()
     pg_dump, pg_dump_major = find_tool("pg_dump", minimum_major=server_major)
     output.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        return _write_backup(
+            output=output,
+            database=database,
+            storage=storage,
+            now=now,
+            server_major=server_major,
+            pg_dump=pg_dump,
+            pg_dump_major=pg_dump_major,
+        )
+    except BaseException:
+        # A folder without its manifest must not pass for a backup.
+        shutil.rmtree(output, ignore_errors=True)
+        raise
+
+
+def _write_backup(*, output, database, storage, now, server_major, pg_dump, pg_dump_major) -> dict:
     output.chmod(0o700)
     dump_path = output / DUMP_NAME
     with database.connect() as connection:
@@ -493,7 +510,47 @@ def load_manifest(folder: Path) -> dict:
         raise BackupError(f"{path} cannot be read: {error}") from error
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_VERSION:
         raise BackupError(f"{path} is not a backup manifest of format {FORMAT_VERSION}.")
+    if not manifest_is_well_formed(manifest):
+        raise BackupError(f"{path} is incomplete or malformed; nothing was restored.")
     return manifest
+
+
+def manifest_is_well_formed(manifest: dict) -> bool:
+    """Tell whether a manifest has every part a restore reads, with the right types."""
+
+    def is_file_entry(entry) -> bool:
+        return (
+            isinstance(entry, dict)
+            and isinstance(entry.get("path"), str)
+            and isinstance(entry.get("size"), int)
+            and isinstance(entry.get("sha256"), str)
+        )
+
+    database = manifest.get("database")
+    key = manifest.get("encryption_key")
+    documents = manifest.get("documents")
+    return (
+        isinstance(database, dict)
+        and is_file_entry(database.get("dump"))
+        and isinstance(database.get("pg_dump_major_version"), int)
+        and isinstance(database.get("name"), str)
+        and isinstance(manifest.get("files"), list)
+        and all(is_file_entry(entry) for entry in manifest["files"])
+        and isinstance(key, dict)
+        and isinstance(key.get("fingerprint"), str)
+        and isinstance(key.get("source"), str)
+        and isinstance(manifest.get("migrations"), dict)
+        and isinstance(manifest.get("row_counts"), dict)
+        and isinstance(manifest.get("ledger_balances"), dict)
+        and all(str(activity).isdigit() for activity in manifest["ledger_balances"])
+        and isinstance(manifest.get("ledger_totals"), dict)
+        and isinstance(documents, list)
+        and all(
+            isinstance(row, dict) and {"model", "pk", "path", "sha256"} <= set(row)
+            for row in documents
+        )
+        and isinstance(manifest.get("totals"), dict)
+    )
 
 
 def verify_backup(folder: Path, manifest: dict) -> list[str]:

@@ -345,3 +345,40 @@ def test_backup_command_writes_a_dated_folder_under_backup_root(world, settings,
     manifest = json.loads((folder / "manifest.json").read_text())
     assert f"Backup written to {folder}: {manifest['totals']['rows']} rows" in out.getvalue()
     assert backup.verify_backup(folder, manifest) == []
+
+
+@committed
+def test_a_failed_pg_dump_leaves_no_folder_that_looks_like_a_backup(world, settings, tmp_path):
+    broken = tmp_path / "pg_dump"
+    broken.write_text(
+        "#!/bin/sh\n"
+        'if [ "$1" = --version ]; then echo "pg_dump (PostgreSQL) 99.0"; exit 0; fi\n'
+        'echo "pg_dump: error: disk full" >&2; exit 1\n'
+    )
+    broken.chmod(0o755)
+    settings.PG_DUMP = str(broken)
+
+    with pytest.raises(
+        CommandError, match=r"^pg_dump failed \(exit 1\): pg_dump: error: disk full$"
+    ):
+        call_command("backup", "--output", str(tmp_path / "backup"))
+    assert not (tmp_path / "backup").exists()
+
+
+@committed
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda manifest: manifest.pop("files"),
+        lambda manifest: manifest["database"]["dump"].update(size="big"),
+        lambda manifest: manifest["encryption_key"].pop("fingerprint"),
+        lambda manifest: manifest["ledger_balances"].update({"../x": {}}),
+    ],
+)
+def test_a_malformed_manifest_is_refused_clearly(damage, world, source, tmp_path):
+    folder, manifest = take_backup(source, tmp_path)
+    damage(manifest)
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+
+    with pytest.raises(CommandError, match=r"manifest\.json is incomplete or malformed"):
+        call_command("restore", "--input", str(folder))

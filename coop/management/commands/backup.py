@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import psycopg
 from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
@@ -35,7 +36,7 @@ class Command(BaseCommand):
                 storage=default_storage,
                 now=now,
             )
-        except (backup.BackupError, OSError) as error:
+        except (backup.BackupError, OSError, psycopg.Error) as error:
             raise CommandError(str(error)) from error
         totals = manifest["totals"]
         self.stdout.write(

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import psycopg
 from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
@@ -41,7 +42,7 @@ class Command(BaseCommand):
                 replace_database=options["replace_database"],
                 ignore_key_mismatch=options["ignore_key_mismatch"],
             )
-        except (backup.BackupError, OSError) as error:
+        except (backup.BackupError, OSError, psycopg.Error) as error:
             raise CommandError(str(error)) from error
         unknown = backup.unknown_migrations(report.manifest)
         if unknown:

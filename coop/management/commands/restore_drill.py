@@ -3,6 +3,7 @@
 import time
 from pathlib import Path
 
+import psycopg
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
@@ -39,7 +40,7 @@ class Command(BaseCommand):
                 work_folder.mkdir(parents=True, mode=0o700)
             try:
                 differences = self.drill(source, work_folder, stamp, keep=options["keep"])
-            except (backup.BackupError, OSError) as error:
+            except (backup.BackupError, OSError, psycopg.Error) as error:
                 raise CommandError(str(error)) from error
         if differences:
             raise CommandError(
