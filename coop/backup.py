@@ -500,9 +500,19 @@ def _write_backup(*, output, database, storage, now, server_major, pg_dump, pg_d
 # Verification ------------------------------------------------------------------------------------
 
 
-def load_manifest(folder: Path) -> dict:
+def manifest_sha256(folder: Path) -> str:
+    return file_sha256(folder / MANIFEST_NAME)[0]
+
+
+def load_manifest(folder: Path, *, expected_sha256: str | None = None) -> dict:
+    """Read a backup's manifest; with ``expected_sha256``, refuse one that is not that file."""
     path = folder / MANIFEST_NAME
     try:
+        if expected_sha256 and manifest_sha256(folder) != expected_sha256.strip().lower():
+            raise BackupError(
+                f"{path} has the SHA-256 {manifest_sha256(folder)}, not the {expected_sha256} "
+                "recorded when the backup was taken; nothing was restored."
+            )
         manifest = json.loads(path.read_text())
     except FileNotFoundError as error:
         raise BackupError(f"{folder} holds no {MANIFEST_NAME}: is it a backup folder?") from error
@@ -692,15 +702,16 @@ def restore_backup(
     storage: Storage,
     replace_database: bool = False,
     ignore_key_mismatch: bool = False,
+    expected_manifest_sha256: str | None = None,
 ) -> RestoreReport:
     """Restore a backup folder into ``database`` and ``storage``, then compare with its manifest.
 
     Refuse, before anything is touched, a backup whose checksums differ from its manifest, a
     key that cannot read the backup (unless ``ignore_key_mismatch``), a database that holds
     tables (unless ``replace_database``: its objects are dropped and replaced), and a storage
-    that holds files.
+    that holds files; with ``expected_manifest_sha256``, a manifest that is not that file.
     """
-    manifest = load_manifest(folder)
+    manifest = load_manifest(folder, expected_sha256=expected_manifest_sha256)
     problems = verify_backup(folder, manifest)
     if problems:
         raise BackupError(

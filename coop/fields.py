@@ -42,7 +42,7 @@ def key_source() -> str:
     """Say where the key in use comes from."""
     if settings.FIELD_ENCRYPTION_KEY:
         return "FIELD_ENCRYPTION_KEY"
-    return "derived from SECRET_KEY (development fallback)"
+    return "development fallback derived from SECRET_KEY"
 
 
 def fingerprint(value: str) -> str:

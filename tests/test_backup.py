@@ -382,3 +382,17 @@ def test_a_malformed_manifest_is_refused_clearly(damage, world, source, tmp_path
 
     with pytest.raises(CommandError, match=r"manifest\.json is incomplete or malformed"):
         call_command("restore", "--input", str(folder))
+
+
+@committed
+def test_a_manifest_other_than_the_recorded_one_is_refused(world, source, tmp_path):
+    folder, manifest = take_backup(source, tmp_path)
+    recorded = hashlib.sha256((folder / "manifest.json").read_bytes()).hexdigest()
+    # Someone changes a file and its line in the manifest alike.
+    (folder / "files/expenses/1/receipt.pdf").write_bytes(b"forged")
+    manifest["files"][0].update(size=6, sha256=hashlib.sha256(b"forged").hexdigest())
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+
+    with pytest.raises(CommandError) as refusal:
+        call_command("restore", "--input", str(folder), "--manifest-sha256", recorded)
+    assert f"not the {recorded} recorded when the backup was taken" in str(refusal.value)

@@ -45,6 +45,10 @@ class Command(BaseCommand):
             f"({totals['file_bytes']} bytes), {totals['documents']} documents; encryption key "
             f"fingerprint {manifest['encryption_key']['fingerprint']}."
         )
+        self.stdout.write(
+            f"manifest.json SHA-256: {backup.manifest_sha256(output)} (record it apart from the "
+            "backup; 'restore --manifest-sha256' checks it)"
+        )
         for name in manifest["missing_files"]:
             self.stderr.write(f"warning: {name} is named by a row but is not in the storage")
         self.stdout.write(

@@ -21,6 +21,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--input", type=Path, required=True, help="the backup folder")
         parser.add_argument(
+            "--manifest-sha256",
+            help="the SHA-256 of manifest.json recorded when the backup was taken: refuse "
+            "any other manifest",
+        )
+        parser.add_argument(
             "--replace-database",
             action="store_true",
             help="drop and replace what the database holds instead of refusing",
@@ -41,6 +46,7 @@ class Command(BaseCommand):
                 storage=default_storage,
                 replace_database=options["replace_database"],
                 ignore_key_mismatch=options["ignore_key_mismatch"],
+                expected_manifest_sha256=options["manifest_sha256"],
             )
         except (backup.BackupError, OSError, psycopg.Error) as error:
             raise CommandError(str(error)) from error
