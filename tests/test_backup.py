@@ -5,6 +5,7 @@ data (transactional tests) and restore into databases they create and drop thems
 """
 
 import hashlib
+import importlib
 import io
 import json
 import re
@@ -24,7 +25,27 @@ from coop.celery import app as celery_app
 from coop.fields import key_fingerprint
 from tests.conftest import make_member
 
-committed = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+committed = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _rows_of_data_migrations(request):
+    """Put back the payroll parameters that a data migration wrote, if a flush emptied them.
+
+    A transactional test empties every table when it ends; post_migrate recreates groups,
+    content types and permissions, but not what data migrations wrote.
+    """
+    if request.node.get_closest_marker("django_db") is None:
+        return
+    request.getfixturevalue("transactional_db")
+    from django.apps import apps
+
+    from contracts.models import PayrollRate
+
+    if not PayrollRate.objects.exists():
+        migration = importlib.import_module("contracts.migrations.0002_payroll_parameters")
+        migration.seed(apps, None)
+
 
 KEY = Fernet.generate_key().decode()
 OTHER_KEY = Fernet.generate_key().decode()
