@@ -10,18 +10,39 @@ from django.conf import settings
 from django.db import models
 
 
-@cache
-def _fernet(key_material: str) -> Fernet:
+def _field_key() -> str:
+    """Return the Fernet key in use, as its base64 text."""
     if settings.FIELD_ENCRYPTION_KEY:
-        return Fernet(settings.FIELD_ENCRYPTION_KEY.encode())
+        return settings.FIELD_ENCRYPTION_KEY
     # Development fallback: derive a stable key from SECRET_KEY (production requires a real key).
-    digest = hashlib.sha256(f"coop-field-encryption:{key_material}".encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(digest))
+    digest = hashlib.sha256(f"coop-field-encryption:{settings.SECRET_KEY}".encode()).digest()
+    return base64.urlsafe_b64encode(digest).decode()
+
+
+@cache
+def _fernet(key: str) -> Fernet:
+    return Fernet(key.encode())
 
 
 def fernet() -> Fernet:
     """Return the cipher for encrypted fields."""
-    return _fernet(settings.FIELD_ENCRYPTION_KEY or settings.SECRET_KEY)
+    return _fernet(_field_key())
+
+
+def key_fingerprint(key: str | None = None) -> str:
+    """Return the first 16 hex digits of the SHA-256 of a Fernet key (by default, the one in use).
+
+    The fingerprint names a key without revealing it: backups record it so that a restore can
+    tell which key it needs (``printf %s "$FIELD_ENCRYPTION_KEY" | sha256sum | cut -c1-16``).
+    """
+    return hashlib.sha256((key or _field_key()).encode()).hexdigest()[:16]
+
+
+def key_source() -> str:
+    """Say where the key in use comes from."""
+    if settings.FIELD_ENCRYPTION_KEY:
+        return "FIELD_ENCRYPTION_KEY"
+    return "development fallback derived from SECRET_KEY"
 
 
 def fingerprint(value: str) -> str:

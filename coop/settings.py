@@ -48,8 +48,9 @@ else:
         "SECRET_KEY", "development-only-secret-key-never-used-in-production-0123456789abcdef"
     )
 
-# Key for the encrypted personal fields (national register number). A Fernet key
-# (``manage.py generate_encryption_key``); in development it is derived from SECRET_KEY.
+# Key for the encrypted personal fields (national register number): a Fernet key printed by
+# ``manage.py generate_encryption_key``; in development it is derived from SECRET_KEY. Backups
+# never contain it (only its fingerprint): see "Encryption key custody" in the README.
 FIELD_ENCRYPTION_KEY = os.environ.get("FIELD_ENCRYPTION_KEY", "")
 if PRODUCTION and not FIELD_ENCRYPTION_KEY:
     raise ImproperlyConfigured("FIELD_ENCRYPTION_KEY must be set in production.")
@@ -236,6 +237,11 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "")
+# ``manage.py backup`` writes dated folders here unless told where. PG_DUMP / PG_RESTORE name the
+# client tools to use; by default the oldest copy at least as new as the server is picked.
+BACKUP_ROOT = Path(os.environ.get("BACKUP_ROOT", VAR_DIR / "backups"))
+PG_DUMP = os.environ.get("PG_DUMP", "")
+PG_RESTORE = os.environ.get("PG_RESTORE", "")
 if AWS_STORAGE_BUCKET_NAME:
     default_storage: dict = {
         "BACKEND": "storages.backends.s3.S3Storage",
