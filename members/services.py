@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from audit.services import diff_fields, field_values, record_event
 from coop.errors import CoopError
 from coop.fields import fingerprint
 from coop.money import has_at_most_cents
@@ -170,6 +171,7 @@ def apply_for_membership(
         nominal_value=settings.COOP_SHARE_NOMINAL_VALUE,
         subscribed_on=today,
     )
+    record_event(action="created", obj=member, actor=user)
     _record_event(
         member=member,
         kind=MembershipEvent.Kind.APPLIED,
@@ -192,6 +194,8 @@ def _activate_if_ready(*, member: Member, actor: User | None, now) -> None:
         return
     member.status = Member.Status.ACTIVE
     member.save(update_fields=["status"])
+    changes = {"status": [Member.Status.APPLICANT, Member.Status.ACTIVE]}
+    record_event(action="changed", obj=member, actor=actor, changes=changes)
     _record_event(
         member=member,
         kind=MembershipEvent.Kind.ACTIVATED,
@@ -220,6 +224,7 @@ def approve_application(
     member.approved_at = now
     member.approved_by = actor
     member.save(update_fields=["approved_at", "approved_by"])
+    record_event(action="approved", obj=member, actor=actor, reason=reason)
     _record_event(
         member=member,
         kind=MembershipEvent.Kind.APPROVED,
@@ -313,6 +318,8 @@ def _change_status(
     from_status = member.status
     member.status = to_status
     member.save(update_fields=["status"])
+    changes = {"status": [from_status, to_status]}
+    record_event(action="changed", obj=member, actor=actor, changes=changes, reason=reason)
     _record_event(
         member=member, kind=kind, from_status=from_status, actor=actor, reason=reason, now=now
     )
@@ -367,6 +374,9 @@ def record_departure(
     )
 
 
+PROFILE_FIELDS = ["street", "postal_code", "city", "country", "phone", "preferred_language", "iban"]
+
+
 @transaction.atomic
 def update_profile(
     *,
@@ -382,6 +392,7 @@ def update_profile(
     """Update the contact and bank details a member may change themselves."""
     compact_iban, _niss, _fingerprint = _clean_identity(iban=iban, niss="", member_pk=member.pk)
     member = _lock_member(member)
+    before = field_values(member, PROFILE_FIELDS)
     member.street = street.strip()
     member.postal_code = postal_code.strip()
     member.city = city.strip()
@@ -389,17 +400,10 @@ def update_profile(
     member.phone = phone.strip()
     member.preferred_language = preferred_language
     member.iban = compact_iban
-    member.save(
-        update_fields=[
-            "street",
-            "postal_code",
-            "city",
-            "country",
-            "phone",
-            "preferred_language",
-            "iban",
-        ]
-    )
+    member.save(update_fields=PROFILE_FIELDS)
+    changes = diff_fields(before, field_values(member, PROFILE_FIELDS))
+    if changes:
+        record_event(action="changed", obj=member, changes=changes)
     return member
 
 
@@ -410,10 +414,26 @@ def set_national_number(*, member: Member, niss: str) -> Member:
         iban=member.iban, niss=niss, member_pk=member.pk
     )
     member = _lock_member(member)
+    changes = diff_fields({"niss": member.niss}, {"niss": compact_niss})
     member.niss = compact_niss
     member.niss_fingerprint = niss_fingerprint
     member.save(update_fields=["niss", "niss_fingerprint"])
+    if changes:
+        record_event(action="changed", obj=member, changes=changes)
     return member
+
+
+def reveal_national_number(*, member: Member, actor: User, reason: str = "") -> str:
+    """Return a member's national register number in full and record who read it."""
+    if not (actor.is_active and actor.has_perm("members.view_full_niss")):
+        raise MembersError(
+            _("You may not read national register numbers in full."), code="forbidden"
+        )
+    member = Member.objects.get(pk=member.pk)
+    record_event(
+        action="viewed", obj=member, actor=actor, changes={"niss": [None, None]}, reason=reason
+    )
+    return member.niss
 
 
 @transaction.atomic
@@ -431,6 +451,7 @@ def create_activity(
             _("You already have an Activity with this name."), code="duplicate", field="name"
         )
     activity = Activity.objects.create(owner=owner, name=name, description=description.strip())
+    record_event(action="created", obj=activity)
     co_members = [member for member in co_members if member.pk != owner.pk]
     if co_members:
         activity.co_members.set(co_members)
