@@ -10,6 +10,12 @@ from django.utils import timezone
 
 from audit.context import current_request
 from audit.models import AuditEvent
+from coop.errors import CoopError
+
+
+class AuditError(CoopError):
+    """A data export or anonymisation rule refused the request."""
+
 
 # Field names whose values never enter the trail in clear: the fact of the change is kept.
 SENSITIVE_FIELDS = frozenset(

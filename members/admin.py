@@ -131,7 +131,13 @@ class MemberAdmin(admin.ModelAdmin):
         "audit_history",
     ]
     inlines = [ShareSubscriptionInline, MembershipEventInline]
-    actions = ["approve_applications", "suspend_members", "reinstate_members", "record_departures"]
+    actions = [
+        "approve_applications",
+        "suspend_members",
+        "reinstate_members",
+        "record_departures",
+        "anonymise_members",
+    ]
     fieldsets = [
         (
             None,
@@ -312,6 +318,27 @@ class MemberAdmin(admin.ModelAdmin):
             services.record_departure,
             lambda count: ngettext(
                 "%(count)d departure recorded.", "%(count)d departures recorded.", count
+            ),
+        )
+
+    def has_anonymise_permission(self, request) -> bool:
+        return request.user.has_perm("members.anonymise_member")
+
+    @admin.action(
+        description=_("Anonymise the selected members who left (give a reason)"),
+        permissions=["anonymise"],
+    )
+    def anonymise_members(self, request, queryset):
+        self._run_for_each(
+            request,
+            queryset,
+            services.anonymise_member,
+            lambda count: ngettext(
+                "%(count)d member anonymised. Their issued invoices, payslips and expense"
+                " receipts are kept: the law requires them for ten years.",
+                "%(count)d members anonymised. Their issued invoices, payslips and expense"
+                " receipts are kept: the law requires them for ten years.",
+                count,
             ),
         )
 

@@ -518,3 +518,66 @@ def post_ledger_entry(
         entry.source_id = source.pk
     entry.save()
     return entry
+
+
+# What anonymisation blanks on the member record: masked in earlier audit rows too.
+PERSONAL_FIELDS = ["legal_name", "street", "postal_code", "city", "phone", "iban", "niss", "email"]
+
+
+@transaction.atomic
+def anonymise_member(
+    *, member: Member, reason: str, actor: User, now: datetime.datetime | None = None
+) -> Member:
+    """Replace the personal data of a member who left, keeping what the law requires.
+
+    Names, e-mail (a unique placeholder), phone, address, IBAN and national number are
+    replaced, the account can no longer sign in, and earlier audit rows lose the person's name
+    and values. Issued invoices (frozen snapshots) and payslips with their PDFs are accounting
+    and payroll records kept for ten years: they stay. A member with open contracts, unpaid or
+    pending invoices, undecided claims or bookings to come is refused. Anonymising twice
+    changes nothing the second time.
+    """
+    from audit.privacy import expire_data_export, privacy_modules
+    from audit.services import redact_person
+
+    now = now or timezone.now()
+    reason = reason.strip()
+    if not reason:
+        raise MembersError(_("Give a reason for this change."), code="reason", field="reason")
+    member = Member.objects.select_for_update().select_related("user").get(pk=member.pk)
+    if member.anonymised_at is not None:
+        return member
+    blockers = [
+        message
+        for module in privacy_modules()
+        if hasattr(module, "anonymisation_blockers")
+        for message in module.anonymisation_blockers(member)
+    ]
+    if blockers:
+        raise MembersError(
+            _("%(member)s cannot be anonymised: %(reasons)s")
+            % {"member": member.legal_name, "reasons": " ".join(blockers)},
+            code="anonymisation_blocked",
+        )
+    placeholder = f"member-{member.pk}"
+    for module in privacy_modules():
+        if hasattr(module, "anonymise_member_data"):
+            module.anonymise_member_data(member=member, placeholder=placeholder, now=now)
+    for export in member.user.data_exports.exclude(status="expired"):
+        expire_data_export(export=export)
+    redact_person(
+        user=member.user,
+        placeholder=placeholder,
+        objects=[("members.member", member.pk), ("members.user", member.user_id)],
+        fields=PERSONAL_FIELDS,
+    )
+    _record_event(
+        member=member,
+        kind=MembershipEvent.Kind.ANONYMISED,
+        from_status=member.status,
+        actor=actor,
+        reason=reason,
+        now=now,
+    )
+    record_event(action="anonymised", obj=member, actor=actor, reason=reason)
+    return member

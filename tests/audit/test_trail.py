@@ -115,7 +115,14 @@ def test_redaction_may_rewrite_only_labels_and_values(member, staff):
         objects=[("members.member", str(member.pk))],
         fields=["city"],
     )
-    assert changed == 2
+    # The member's own application row and ``by_member`` (actor), and the four rows about the
+    # member record: application, approval, activation and ``about_member``.
+    assert changed == 6
+    assert set(
+        AuditEvent.objects.filter(object_type="members.member").values_list(
+            "object_repr", flat=True
+        )
+    ) == {"left-1"}
     by_member.refresh_from_db()
     about_member.refresh_from_db()
     assert by_member.actor_label == "left-1" and by_member.actor == member.user
