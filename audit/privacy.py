@@ -23,6 +23,7 @@ from importlib import import_module
 from types import ModuleType
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.files import File
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
@@ -111,7 +112,8 @@ def write_export_zip(member, destination) -> list[str]:
 
 
 def _member_of(user):
-    return type(user)._meta.get_field("member").related_model.objects.filter(user=user).first()
+    member_model = get_user_model()._meta.get_field("member").related_model
+    return member_model.objects.filter(user_id=user.pk).first()
 
 
 @transaction.atomic
@@ -121,7 +123,7 @@ def request_data_export(*, user, now: datetime.datetime | None = None) -> DataEx
     if _member_of(user) is None:
         raise AuditError(_("You have no member profile yet."), code="no_member")
     # Serialise requests of one user: two quick clicks make one export.
-    type(user).objects.select_for_update().filter(pk=user.pk).first()
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
     pending = DataExport.objects.filter(user=user, status=DataExport.Status.PENDING).first()
     if pending is not None:
         raise AuditError(_("Your data export is already being prepared."), code="export_pending")
