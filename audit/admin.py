@@ -262,10 +262,12 @@ def delete_selected(modeladmin, request, queryset):
     """Django's bulk deletion, recorded in the trail object by object once it is done."""
     doomed = list(queryset)
     response = django_delete_selected(modeladmin, request, queryset)
-    # Django answers None once it deleted; a confirmation page otherwise.
+    # Django answers None once it deleted; a confirmation page otherwise. A single object is
+    # logged with LogEntry.save(), which record_admin_log_entry already copies; several are
+    # logged with bulk_create(), which sends no signal.
     if (
         response is None
-        and doomed
+        and len(doomed) > 1
         and not queryset.model.objects.filter(pk__in=[obj.pk for obj in doomed]).exists()
     ):
         for obj in doomed:

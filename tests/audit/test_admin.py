@@ -123,3 +123,25 @@ def test_no_url_outside_the_admin_serves_the_trail():
     # The audit app's only other pages are the member's own data exports.
     assert outside_admin == {"profile/data/", "profile/data/<int:pk>/download/"}
     assert any(route.startswith("admin/audit/auditevent/") for route in served)
+
+
+def test_admin_deletions_one_by_one_and_in_bulk_are_recorded_once_each(client, staff):
+    from django.contrib.auth.models import Group
+
+    first, second, third = (Group.objects.create(name=name) for name in ("A", "B", "C"))
+    _signed_in(client, staff)
+    client.post(reverse("admin:auth_group_delete", args=[first.pk]), {"post": "yes"})
+    client.post(
+        reverse("admin:auth_group_changelist"),
+        {"action": "delete_selected", "_selected_action": [second.pk, third.pk], "post": "yes"},
+    )
+    assert not Group.objects.filter(name__in=["A", "B", "C"]).exists()
+    assert sorted(
+        AuditEvent.objects.filter(action="deleted").values_list(
+            "actor__email", "object_type", "object_pk", "object_repr"
+        )
+    ) == [
+        ("staff@coop.test", "auth.group", str(first.pk), "A"),
+        ("staff@coop.test", "auth.group", str(second.pk), "B"),
+        ("staff@coop.test", "auth.group", str(third.pk), "C"),
+    ]
