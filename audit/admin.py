@@ -5,8 +5,10 @@ import datetime
 from django.contrib import admin
 from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
+from django.core.paginator import Paginator
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
@@ -125,9 +127,24 @@ def _may_read_the_trail(request) -> bool:
     )
 
 
+class CappedCountPaginator(Paginator):
+    """Count at most ``CAP`` + 1 rows: a page of the trail never counts millions of them.
+
+    Beyond the cap the list says "10001" and offers 200 pages; filters narrow it down.
+    """
+
+    CAP = 10_000
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list[: self.CAP + 1].count()
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
     """Read-only: the trail is written by the code, never by hand."""
+
+    paginator = CappedCountPaginator
 
     list_display = [
         "occurred_at",

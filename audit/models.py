@@ -45,6 +45,8 @@ class AuditEvent(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("by"),
+        # Served by the (actor, occurred_at) index below.
+        db_index=False,
     )
     actor_label = models.CharField(_("by (e-mail at the time)"), max_length=254, blank=True)
     action = models.CharField(_("action"), max_length=32)
