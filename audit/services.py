@@ -136,6 +136,8 @@ def record_event(
     Sensitive values in ``changes`` (national number, IBAN, secrets) are masked.
     """
     request = current_request()
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None  # an AnonymousUser passed down from a view
     if actor is None and request is not None:
         actor = _request_user(request)
     if obj is not None:

@@ -274,3 +274,12 @@ def test_an_admin_edit_is_recorded_with_the_admin_message(client, member, staff)
             "admin: Changed Legal name.",
         )
     ]
+
+
+def test_a_sign_in_is_recorded(client, member):
+    from tests.conftest import PASSWORD
+
+    assert client.login(email="ana@coop.test", password=PASSWORD)
+    assert rows(action="signed_in") == [
+        ("ana@coop.test", "signed_in", "members.user", str(member.user.pk), {}, "")
+    ]

@@ -63,6 +63,13 @@ def test_an_anonymous_request_records_no_actor(member):
     assert (event.actor, event.ip) == (None, "2001:db8::1")
 
 
+def test_an_anonymous_user_passed_as_actor_records_no_actor(member):
+    from django.contrib.auth.models import AnonymousUser
+
+    event = record_event(action="viewed", obj=member, actor=AnonymousUser())
+    assert (event.actor, event.actor_label) == (None, "")
+
+
 def test_the_middleware_forgets_the_request_after_the_response(member, staff):
     request = RequestFactory().get("/")
     request.user = staff
