@@ -13,6 +13,7 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
+from audit.context import current_request
 from audit.models import AuditAction, AuditEvent, DataExport
 from audit.services import record_event
 
@@ -243,6 +244,22 @@ def audit_history_link(obj, label=None) -> str:
     return format_html('<a href="{}">{}</a>', url, label or _("Audit history"))
 
 
+class AuditedModelAdmin(admin.ModelAdmin):
+    """Record the old and new values of the fields an admin form changed, not only their names.
+
+    The values are kept on the request until the admin's log entry is written, where
+    ``record_admin_log_entry`` puts them in the audit row (sensitive ones masked).
+    """
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        if not add:
+            request.audit_changes = {
+                name: [form.initial.get(name), form.cleaned_data.get(name)]
+                for name in form.changed_data
+            }
+        return super().construct_change_message(request, form, formsets, add)
+
+
 ADMIN_ACTIONS = {
     ADDITION: AuditAction.CREATED,
     CHANGE: AuditAction.CHANGED,
@@ -264,11 +281,16 @@ def record_admin_log_entry(sender, instance: LogEntry, created: bool, raw: bool 
         return
     with translation.override("en"):
         message = instance.get_change_message()
+    request = current_request()
+    changes = getattr(request, "audit_changes", None) or {}
+    if request is not None and instance.action_flag == CHANGE:
+        request.audit_changes = {}
     record_event(
         action=ADMIN_ACTIONS[instance.action_flag],
         object_type=object_type,
         object_pk=instance.object_id,
         object_repr=instance.object_repr,
+        changes=changes if instance.action_flag == CHANGE else {},
         reason=f"admin: {message}" if message else "admin",
         actor=instance.user,
     )

@@ -58,7 +58,9 @@ def _plain(value):
 
 
 def _is_sensitive(field: str) -> bool:
-    return field.lower() in SENSITIVE_FIELDS
+    # By part of the name too, so a form's ``new_niss`` or ``api_token`` is masked as well.
+    name = field.lower()
+    return name in SENSITIVE_FIELDS or any(part in SENSITIVE_FIELDS for part in name.split("_"))
 
 
 def _mask(value):

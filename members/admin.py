@@ -15,7 +15,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from audit.admin import audit_history_link
+from audit.admin import AuditedModelAdmin, audit_history_link
 from coop.errors import CoopError
 from members import services
 from members.models import (
@@ -32,7 +32,7 @@ from members.validators import clean_iban, clean_niss, format_niss
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(AuditedModelAdmin, BaseUserAdmin):
     ordering = ["email"]
     list_display = ["email", "name", "is_staff", "is_active", "date_joined"]
     list_filter = ["is_staff", "is_superuser", "is_active", "groups"]
@@ -113,7 +113,7 @@ class StatusChangeForm(admin.helpers.ActionForm):
 
 
 @admin.register(Member)
-class MemberAdmin(admin.ModelAdmin):
+class MemberAdmin(AuditedModelAdmin):
     form = MemberAdminForm
     action_form = StatusChangeForm
     list_display = ["legal_name", "email", "status", "approved_at", "shares_paid", "created_at"]

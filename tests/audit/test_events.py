@@ -249,8 +249,8 @@ def test_an_admin_edit_is_recorded_with_the_admin_message(client, member, staff)
         "country": "BE",
         "phone": member.phone,
         "preferred_language": "fr",
-        "iban": member.iban,
-        "new_niss": "",
+        "iban": "BE09734123456757",
+        "new_niss": "17.07.30-033.84",
         "shares-TOTAL_FORMS": "1",
         "shares-INITIAL_FORMS": "1",
         "shares-MIN_NUM_FORMS": "0",
@@ -270,10 +270,18 @@ def test_an_admin_edit_is_recorded_with_the_admin_message(client, member, staff)
             "changed",
             "members.member",
             str(member.pk),
-            {},
-            "admin: Changed Legal name.",
+            {
+                "legal_name": ["Ana Peeters", "Ana Peeters-Claes"],
+                "iban": ["***", "***"],
+                "new_niss": [None, "***"],
+            },
+            "admin: Changed Legal name, IBAN and New national register number.",
         )
     ]
+    member.refresh_from_db()
+    assert member.niss == "17073003384"
+    written = [str(values) for values in AuditEvent.objects.values_list("changes", "reason")]
+    assert not [text for text in written if "17073003384" in text or "BE09734123456757" in text]
 
 
 def test_a_sign_in_is_recorded(client, member):
