@@ -31,7 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.models import AuditAction, DataExport
-from audit.services import AuditError, _plain, record_event
+from audit.services import AuditError, json_value, record_event
 
 EXPORT_LIFETIME = datetime.timedelta(days=7)
 # A pending export untouched this long is queued again (its task was lost).
@@ -59,8 +59,8 @@ def model_dict(obj: models.Model, *, exclude: tuple[str, ...] = ()) -> dict:
         if isinstance(field, models.FileField):
             value = value.name if value else ""
         elif hasattr(value, "lower") and hasattr(value, "upper") and not isinstance(value, str):
-            value = {"lower": _plain(value.lower), "upper": _plain(value.upper)}
-        values[field.name] = _plain(value)
+            value = {"lower": json_value(value.lower), "upper": json_value(value.upper)}
+        values[field.name] = json_value(value)
     return values
 
 

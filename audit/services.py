@@ -38,7 +38,7 @@ REPR_LENGTH = AuditEvent._meta.get_field("object_repr").max_length
 LABEL_LENGTH = AuditEvent._meta.get_field("actor_label").max_length
 
 
-def _plain(value):
+def json_value(value):
     """Turn a field value into something JSON keeps exactly (money as a string, never a float)."""
     if isinstance(value, models.Model):
         return value.pk
@@ -51,9 +51,9 @@ def _plain(value):
     if isinstance(value, str | int | bool | type(None)):
         return value
     if isinstance(value, list | tuple | set | frozenset):
-        return [_plain(item) for item in value]
+        return [json_value(item) for item in value]
     if isinstance(value, Mapping):
-        return {str(key): _plain(item) for key, item in value.items()}
+        return {str(key): json_value(item) for key, item in value.items()}
     return str(value)
 
 
@@ -79,7 +79,7 @@ def mask_changes(changes: Mapping) -> dict:
         if _is_sensitive(str(field)):
             masked[str(field)] = [_mask(old), _mask(new)]
         else:
-            masked[str(field)] = [_plain(old), _plain(new)]
+            masked[str(field)] = [json_value(old), json_value(new)]
     return masked
 
 
@@ -87,7 +87,7 @@ def diff_fields(before: dict, after: dict) -> dict:
     """Return ``{field: [old, new]}`` for every field whose value differs between two dicts."""
     changed = {}
     for field in [*before.keys(), *(key for key in after if key not in before)]:
-        old, new = _plain(before.get(field)), _plain(after.get(field))
+        old, new = json_value(before.get(field)), json_value(after.get(field))
         if old != new:
             changed[field] = [old, new]
     return changed
