@@ -1,6 +1,7 @@
 """The rows the services, download views and admin write to the audit trail."""
 
 import datetime
+from decimal import Decimal
 
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP
@@ -290,4 +291,112 @@ def test_a_sign_in_is_recorded(client, member):
     assert client.login(email="ana@coop.test", password=PASSWORD)
     assert rows(action="signed_in") == [
         ("ana@coop.test", "signed_in", "members.user", str(member.user.pk), {}, "")
+    ]
+
+
+def test_a_bank_statement_import_and_its_matched_payment_are_recorded(
+    member, staff, draft, no_review
+):
+    from invoicing.services.payments import import_bank_statement
+    from tests.invoicing.test_payments import ENTRY, camt_file, structured
+
+    submit_invoice(user=member.user, invoice=draft, today=TODAY, now=NOW)
+    draft.refresh_from_db()
+    data = camt_file(
+        ENTRY.format(
+            amount=str(draft.total_incl_vat),
+            direction="CRDT",
+            reference="B1",
+            remittance=structured(draft.structured_communication),
+        )
+    )
+    (statement,) = import_bank_statement(data=data, filename="march.xml", actor=staff, now=NOW)
+    payment = draft.payments.get()
+    assert rows(action__in=["imported", "created"], object_type__startswith="invoicing.")[-2:] == [
+        (
+            "staff@coop.test",
+            "created",
+            "invoicing.payment",
+            str(payment.pk),
+            {"amount": [None, str(draft.total_incl_vat)]},
+            "",
+        ),
+        (
+            "staff@coop.test",
+            "imported",
+            "invoicing.bankstatement",
+            str(statement.pk),
+            {},
+            "march.xml",
+        ),
+    ]
+
+
+def test_a_credit_note_request_and_issue_are_recorded(member, staff, draft, no_review):
+    from invoicing.services.credit import request_credit_note
+
+    submit_invoice(user=member.user, invoice=draft, today=TODAY, now=NOW)
+    note = request_credit_note(user=member.user, invoice=draft, reason="Cancelled show", now=NOW)
+    approve_invoice(staff_user=staff, invoice=note, today=TODAY, now=NOW)
+    assert rows(object_pk=str(note.pk), object_type="invoicing.invoice") == [
+        ("ana@coop.test", "requested", "invoicing.invoice", str(note.pk), {}, "Cancelled show"),
+        ("staff@coop.test", "approved", "invoicing.invoice", str(note.pk), {}, ""),
+        ("staff@coop.test", "issued", "invoicing.invoice", str(note.pk), {}, ""),
+    ]
+
+
+def test_expense_claims_and_every_receipt_download_are_recorded(
+    client, member, staff, activity, settings, tmp_path
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from contracts.services import expenses
+
+    settings.MEDIA_ROOT = tmp_path
+    png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"
+    receipt = expenses.ReceiptInput(
+        upload=SimpleUploadedFile("gels.png", png),
+        description="Gels",
+        category="supplies",
+        spent_on=datetime.date(2026, 2, 20),
+        amount=Decimal("60.50"),
+        vat=Decimal("10.50"),
+    )
+    claim = expenses.submit_expense_claim(
+        user=member.user,
+        activity=activity,
+        description="Tour",
+        receipts=[receipt],
+        today=TODAY,
+        now=NOW,
+    )
+    expenses.reject_expense_claim(staff_user=staff, claim=claim, reason="No VAT number", now=NOW)
+    assert rows(object_type="contracts.expenseclaim") == [
+        ("ana@coop.test", "created", "contracts.expenseclaim", str(claim.pk), {}, ""),
+        (
+            "ana@coop.test",
+            "submitted",
+            "contracts.expenseclaim",
+            str(claim.pk),
+            {"total": [None, "60.50"]},
+            "",
+        ),
+        (
+            "staff@coop.test",
+            "rejected",
+            "contracts.expenseclaim",
+            str(claim.pk),
+            {},
+            "No VAT number",
+        ),
+    ]
+    stored = claim.receipts.get()
+    url = reverse("contracts:expense-receipt-download", args=[stored.pk])
+    client.force_login(member.user)
+    assert client.get(url).status_code == 200
+    _staff_client(client, staff)
+    assert client.get(url).status_code == 200
+    assert rows(action="downloaded") == [
+        ("ana@coop.test", "downloaded", "contracts.expensereceipt", str(stored.pk), {}, ""),
+        ("staff@coop.test", "downloaded", "contracts.expensereceipt", str(stored.pk), {}, ""),
     ]
