@@ -26,6 +26,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from audit.services import record_event
 from contracts.errors import ContractsError
 from contracts.models import (
     Contract,
@@ -477,6 +478,7 @@ class PayrollRunAdmin(admin.ModelAdmin):
         run = PayrollRun.objects.filter(pk=pk).first()
         if run is None or not run.sepa_file or not self.has_view_permission(request, run):
             raise Http404
+        record_event(action="downloaded", obj=run, reason="SEPA")
         return FileResponse(
             run.sepa_file.open("rb"),
             as_attachment=True,

@@ -16,6 +16,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 
+from audit.services import record_event
 from contracts import selectors
 from contracts.models import (
     Contract,
@@ -294,6 +295,7 @@ class PayslipViewSet(viewsets.ReadOnlyModelViewSet):
         payslip = self.get_object()
         if payslip.status != DocumentStatus.READY:
             raise Http404(_("This payslip is being prepared."))
+        record_event(action="downloaded", obj=payslip)
         return FileResponse(
             payslip.file.open("rb"),
             as_attachment=True,

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from audit.services import record_event
 from contracts import selectors
 from contracts.errors import ContractsError
 from contracts.forms import (
@@ -256,6 +257,7 @@ def attachment_add(request, pk: int):
 @login_required
 def attachment_download(request, pk: int):
     attachment = get_object_or_404(selectors.attachments_visible_to(request.user), pk=pk)
+    record_event(action="downloaded", obj=attachment)
     return FileResponse(
         attachment.file.open("rb"),
         as_attachment=True,
@@ -279,6 +281,7 @@ def payslip_download(request, pk: int):
     if payslip.status != DocumentStatus.READY:
         messages.info(request, _("This payslip is being prepared; try again in a minute."))
         return redirect("contracts:payslips")
+    record_event(action="downloaded", obj=payslip)
     return FileResponse(
         payslip.file.open("rb"),
         as_attachment=True,
@@ -476,6 +479,7 @@ def expense_claim_delete(request, pk: int):
 def expense_receipt_download(request, pk: int):
     """The scan of a receipt, for the member who claimed it and for staff."""
     receipt = get_object_or_404(selectors.receipts_visible_to(request.user), pk=pk)
+    record_event(action="downloaded", obj=receipt)
     return FileResponse(
         receipt.file.open("rb"),
         as_attachment=True,

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "coop",
+    "audit",
     "members",
     "invoicing",
     "contracts",
@@ -90,6 +91,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "audit.context.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -340,6 +342,15 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {"LanguageEnum": "members.models.Language.choices"},
 }
 
+# Apps that hold members' personal data: each module's part of the data export and of the
+# anonymisation (see audit/privacy.py).
+COOP_PRIVACY_MODULES = [
+    "members.privacy",
+    "invoicing.privacy",
+    "contracts.privacy",
+    "spaces.privacy",
+]
+
 # Celery: Redis broker; PDF rendering has its own queue so it never delays the rest.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
 CELERY_RESULT_BACKEND = None
@@ -353,6 +364,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 # The one place where periodic work is scheduled.
 CELERY_BEAT_SCHEDULE = {
+    "data-export-housekeeping": {
+        "task": "audit.tasks.data_export_housekeeping_task",
+        "schedule": 10 * 60,
+    },
     "clear-expired-sessions": {
         "task": "coop.tasks.clear_expired_sessions_task",
         "schedule": 24 * 60 * 60,

@@ -18,6 +18,7 @@ admin.site.site_title = settings.COOP_NAME
 
 urlpatterns = [
     path("", include("members.urls")),
+    path("", include("audit.urls")),
     path("accounts/", include("allauth.urls")),
     path(
         "admin/invoicing/guarantee-fund/",

@@ -15,6 +15,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from audit.admin import audit_history_link
 from coop.errors import CoopError
 from coop.templatetags.money import euro
 from invoicing import selectors
@@ -172,8 +173,13 @@ class InvoiceAdmin(admin.ModelAdmin):
         "issued_at",
         "issued_by",
         "formal_notice_due_at",
+        "audit_history",
     ]
     readonly_fields = fields
+
+    @admin.display(description=_("audit"))
+    def audit_history(self, invoice: Invoice):
+        return audit_history_link(invoice)
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_amounts()

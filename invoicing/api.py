@@ -12,6 +12,7 @@ from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from audit.services import record_event
 from invoicing import selectors
 from invoicing.forms import EU_COUNTRY_CHOICES
 from invoicing.models import Client, Invoice, InvoiceDocument, InvoiceLine, Payment
@@ -400,6 +401,7 @@ class InvoiceViewSet(viewsets.ModelViewSet):
         if document is None or not document.is_ready:
             raise Http404(_("This document is being prepared: try again in a moment."))
         extension = "pdf" if document_format == InvoiceDocument.Format.PDF else "xml"
+        record_event(action="downloaded", obj=invoice, reason=document_format)
         return FileResponse(
             document.file.open("rb"),
             as_attachment=True,

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from audit.services import record_event
 from coop.forms import add_service_error
 from invoicing import selectors
 from invoicing.calculation import Line, Totals, VatGroup, compute_totals
@@ -520,6 +521,7 @@ def _download(request, pk: int, document_format: str):
             logger.exception("Invoice document %s cannot be read from storage", document.pk)
             unreadable = True
         else:
+            record_event(action="downloaded", obj=invoice, reason=document_format)
             return FileResponse(
                 handle,
                 as_attachment=True,

@@ -5,12 +5,17 @@ from collections.abc import Callable
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import PermissionDenied
 from django.db.models import Sum
+from django.http import Http404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from audit.admin import AuditedModelAdmin, audit_history_link
 from coop.errors import CoopError
 from members import services
 from members.models import (
@@ -28,7 +33,7 @@ from members.validators import clean_iban, clean_niss, format_niss
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(AuditedModelAdmin, BaseUserAdmin):
     ordering = ["email"]
     list_display = ["email", "name", "is_staff", "is_active", "date_joined"]
     list_filter = ["is_staff", "is_superuser", "is_active", "groups"]
@@ -73,7 +78,14 @@ class ShareSubscriptionInline(admin.TabularInline):
 
 
 class MemberAdminForm(forms.ModelForm):
-    niss = forms.CharField(label=_("National register number"), required=False, max_length=20)
+    # Write-only: the number is never put in the page; reading it in full is a separate,
+    # recorded action (see MemberAdmin.national_number_view).
+    new_niss = forms.CharField(
+        label=_("New national register number"),
+        required=False,
+        max_length=20,
+        help_text=_("Leave empty to keep the current number."),
+    )
 
     class Meta:
         model = Member
@@ -89,16 +101,11 @@ class MemberAdminForm(forms.ModelForm):
             "iban",
         ]
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.instance.pk and self.instance.niss:
-            self.initial["niss"] = format_niss(self.instance.niss)
-
     def clean_iban(self) -> str:
         return clean_iban(self.cleaned_data["iban"])
 
-    def clean_niss(self) -> str:
-        value = self.cleaned_data.get("niss", "")
+    def clean_new_niss(self) -> str:
+        value = self.cleaned_data.get("new_niss", "")
         return clean_niss(value) if value else ""
 
 
@@ -107,7 +114,7 @@ class StatusChangeForm(admin.helpers.ActionForm):
 
 
 @admin.register(Member)
-class MemberAdmin(admin.ModelAdmin):
+class MemberAdmin(AuditedModelAdmin):
     form = MemberAdminForm
     action_form = StatusChangeForm
     list_display = ["legal_name", "email", "status", "approved_at", "shares_paid", "created_at"]
@@ -115,15 +122,50 @@ class MemberAdmin(admin.ModelAdmin):
     search_fields = ["legal_name", "user__email", "city"]
     list_select_related = ["user"]
     date_hierarchy = "created_at"
-    readonly_fields = ["status", "approved_at", "approved_by", "created_at", "niss_display"]
+    readonly_fields = [
+        "status",
+        "approved_at",
+        "approved_by",
+        "created_at",
+        "niss_display",
+        "niss_reveal",
+        "audit_history",
+    ]
     inlines = [ShareSubscriptionInline, MembershipEventInline]
-    actions = ["approve_applications", "suspend_members", "reinstate_members", "record_departures"]
+    actions = [
+        "approve_applications",
+        "suspend_members",
+        "reinstate_members",
+        "record_departures",
+        "anonymise_members",
+    ]
     fieldsets = [
-        (None, {"fields": ["user", "legal_name", "status", "approved_at", "approved_by"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "user",
+                    "legal_name",
+                    "status",
+                    "approved_at",
+                    "approved_by",
+                    "audit_history",
+                ]
+            },
+        ),
         (_("Contact"), {"fields": ["street", "postal_code", "city", "country", "phone"]}),
         (
             _("Payroll data"),
-            {"fields": ["preferred_language", "iban", "niss", "niss_display", "created_at"]},
+            {
+                "fields": [
+                    "preferred_language",
+                    "iban",
+                    "niss_display",
+                    "niss_reveal",
+                    "new_niss",
+                    "created_at",
+                ]
+            },
         ),
     ]
 
@@ -133,15 +175,16 @@ class MemberAdmin(admin.ModelAdmin):
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
         if not request.user.has_perm("members.view_full_niss"):
-            form.base_fields.pop("niss", None)
+            form.base_fields.pop("new_niss", None)
         return form
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
         if request.user.has_perm("members.view_full_niss"):
             return fieldsets
+        hidden = {"new_niss", "niss_reveal"}
         return [
-            (name, {**options, "fields": [f for f in options["fields"] if f != "niss"]})
+            (name, {**options, "fields": [f for f in options["fields"] if f not in hidden]})
             for name, options in fieldsets
         ]
 
@@ -157,12 +200,59 @@ class MemberAdmin(admin.ModelAdmin):
     def niss_display(self, member: Member) -> str:
         return member.niss_masked or "—"
 
+    @admin.display(description=_("national register number in full"))
+    def niss_reveal(self, member: Member):
+        if not member.niss:
+            return "—"
+        url = reverse("admin:members_member_national_number", args=[member.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Show (the reading is recorded)"))
+
+    @admin.display(description=_("audit"))
+    def audit_history(self, member: Member):
+        return audit_history_link(member)
+
+    @staticmethod
+    def _may_read_niss(request) -> bool:
+        return request is not None and request.user.has_perm("members.view_full_niss")
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/national-number/",
+                self.admin_site.admin_view(self.national_number_view),
+                name="members_member_national_number",
+            ),
+            *super().get_urls(),
+        ]
+
+    def national_number_view(self, request, pk: int):
+        """Show one member's national register number in full after a POST; record the read."""
+        member = Member.objects.filter(pk=pk).first()
+        if member is None or not self.has_view_permission(request, member):
+            raise Http404
+        if not self._may_read_niss(request):
+            raise PermissionDenied
+        niss = None
+        if request.method == "POST":
+            reason = request.POST.get("reason", "").strip()[:500]
+            niss = format_niss(
+                services.reveal_national_number(member=member, actor=request.user, reason=reason)
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "member": member,
+            "niss": niss,
+            "title": _("National register number of %(member)s") % {"member": member},
+        }
+        return TemplateResponse(request, "admin/members/national_number.html", context)
+
     def save_model(self, request, obj, form, change):
-        niss = form.cleaned_data.get("niss")
+        niss = form.cleaned_data.get("new_niss")
         if not change:
             obj.status = Member.Status.APPLICANT
         obj.save()
-        if niss is not None and niss != (obj.niss or ""):
+        if niss and niss != (obj.niss or ""):
             try:
                 services.set_national_number(member=obj, niss=niss)
             except CoopError as error:
@@ -229,6 +319,27 @@ class MemberAdmin(admin.ModelAdmin):
             services.record_departure,
             lambda count: ngettext(
                 "%(count)d departure recorded.", "%(count)d departures recorded.", count
+            ),
+        )
+
+    def has_anonymise_permission(self, request) -> bool:
+        return request.user.has_perm("members.anonymise_member")
+
+    @admin.action(
+        description=_("Anonymise the selected members who left (give a reason)"),
+        permissions=["anonymise"],
+    )
+    def anonymise_members(self, request, queryset):
+        self._run_for_each(
+            request,
+            queryset,
+            services.anonymise_member,
+            lambda count: ngettext(
+                "%(count)d member anonymised. Their issued invoices, payslips and expense"
+                " receipts are kept: the law requires them for ten years.",
+                "%(count)d members anonymised. Their issued invoices, payslips and expense"
+                " receipts are kept: the law requires them for ten years.",
+                count,
             ),
         )
 

@@ -128,12 +128,16 @@ class Member(models.Model):
         verbose_name=_("approved by"),
     )
     created_at = models.DateTimeField(_("applied at"), default=timezone.now)
+    anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("member")
         verbose_name_plural = _("members")
         ordering = ["legal_name"]
-        permissions = [("view_full_niss", _("Can read national register numbers in full"))]
+        permissions = [
+            ("view_full_niss", _("Can read national register numbers in full")),
+            ("anonymise_member", _("Can anonymise members who left")),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["niss_fingerprint"],
@@ -176,6 +180,7 @@ class MembershipEvent(models.Model):
         SUSPENDED = "suspended", _("Suspended")
         REINSTATED = "reinstated", _("Reinstated")
         LEFT = "left", _("Left the cooperative")
+        ANONYMISED = "anonymised", _("Personal data anonymised")
 
     member = models.ForeignKey(
         Member, on_delete=models.PROTECT, related_name="events", verbose_name=_("member")

@@ -15,6 +15,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from audit.services import diff_fields, field_values, record_event
 from coop.errors import CoopError
 from coop.fields import fingerprint
 from coop.money import has_at_most_cents
@@ -174,6 +175,7 @@ def apply_for_membership(
         nominal_value=settings.COOP_SHARE_NOMINAL_VALUE,
         subscribed_on=today,
     )
+    record_event(action="created", obj=member, actor=user)
     _record_event(
         member=member,
         kind=MembershipEvent.Kind.APPLIED,
@@ -196,6 +198,8 @@ def _activate_if_ready(*, member: Member, actor: User | None, now) -> None:
         return
     member.status = Member.Status.ACTIVE
     member.save(update_fields=["status"])
+    changes = {"status": [Member.Status.APPLICANT, Member.Status.ACTIVE]}
+    record_event(action="changed", obj=member, actor=actor, changes=changes)
     _record_event(
         member=member,
         kind=MembershipEvent.Kind.ACTIVATED,
@@ -224,6 +228,7 @@ def approve_application(
     member.approved_at = now
     member.approved_by = actor
     member.save(update_fields=["approved_at", "approved_by"])
+    record_event(action="approved", obj=member, actor=actor, reason=reason)
     _record_event(
         member=member,
         kind=MembershipEvent.Kind.APPROVED,
@@ -317,6 +322,8 @@ def _change_status(
     from_status = member.status
     member.status = to_status
     member.save(update_fields=["status"])
+    changes = {"status": [from_status, to_status]}
+    record_event(action="changed", obj=member, actor=actor, changes=changes, reason=reason)
     _record_event(
         member=member, kind=kind, from_status=from_status, actor=actor, reason=reason, now=now
     )
@@ -371,6 +378,9 @@ def record_departure(
     )
 
 
+PROFILE_FIELDS = ["street", "postal_code", "city", "country", "phone", "preferred_language", "iban"]
+
+
 @transaction.atomic
 def update_profile(
     *,
@@ -386,6 +396,7 @@ def update_profile(
     """Update the contact and bank details a member may change themselves."""
     compact_iban, _niss, _fingerprint = _clean_identity(iban=iban, niss="", member_pk=member.pk)
     member = _lock_member(member)
+    before = field_values(member, PROFILE_FIELDS)
     member.street = street.strip()
     member.postal_code = postal_code.strip()
     member.city = city.strip()
@@ -393,17 +404,10 @@ def update_profile(
     member.phone = phone.strip()
     member.preferred_language = preferred_language
     member.iban = compact_iban
-    member.save(
-        update_fields=[
-            "street",
-            "postal_code",
-            "city",
-            "country",
-            "phone",
-            "preferred_language",
-            "iban",
-        ]
-    )
+    member.save(update_fields=PROFILE_FIELDS)
+    changes = diff_fields(before, field_values(member, PROFILE_FIELDS))
+    if changes:
+        record_event(action="changed", obj=member, changes=changes)
     return member
 
 
@@ -414,10 +418,26 @@ def set_national_number(*, member: Member, niss: str) -> Member:
         iban=member.iban, niss=niss, member_pk=member.pk
     )
     member = _lock_member(member)
+    changes = diff_fields({"niss": member.niss}, {"niss": compact_niss})
     member.niss = compact_niss
     member.niss_fingerprint = niss_fingerprint
     member.save(update_fields=["niss", "niss_fingerprint"])
+    if changes:
+        record_event(action="changed", obj=member, changes=changes)
     return member
+
+
+def reveal_national_number(*, member: Member, actor: User, reason: str = "") -> str:
+    """Return a member's national register number in full and record who read it."""
+    if not (actor.is_active and actor.has_perm("members.view_full_niss")):
+        raise MembersError(
+            _("You may not read national register numbers in full."), code="forbidden"
+        )
+    member = Member.objects.get(pk=member.pk)
+    record_event(
+        action="viewed", obj=member, actor=actor, changes={"niss": [None, None]}, reason=reason
+    )
+    return member.niss
 
 
 @transaction.atomic
@@ -435,6 +455,7 @@ def create_activity(
             _("You already have an Activity with this name."), code="duplicate", field="name"
         )
     activity = Activity.objects.create(owner=owner, name=name, description=description.strip())
+    record_event(action="created", obj=activity)
     co_members = [member for member in co_members if member.pk != owner.pk]
     if co_members:
         activity.co_members.set(co_members)
@@ -630,3 +651,66 @@ def purge_api_tokens(*, now: datetime.datetime) -> int:
         models.Q(expires_at__lt=horizon) | models.Q(revoked_at__lt=horizon)
     ).delete()
     return deleted
+
+
+# What anonymisation blanks on the member record: masked in earlier audit rows too.
+PERSONAL_FIELDS = ["legal_name", "street", "postal_code", "city", "phone", "iban", "niss", "email"]
+
+
+@transaction.atomic
+def anonymise_member(
+    *, member: Member, reason: str, actor: User, now: datetime.datetime | None = None
+) -> Member:
+    """Replace the personal data of a member who left, keeping what the law requires.
+
+    Names, e-mail (a unique placeholder), phone, address, IBAN and national number are
+    replaced, the account can no longer sign in, and earlier audit rows lose the person's name
+    and values. Issued invoices (frozen snapshots) and payslips with their PDFs are accounting
+    and payroll records kept for ten years: they stay. A member with open contracts, unpaid or
+    pending invoices, undecided claims or bookings to come is refused. Anonymising twice
+    changes nothing the second time.
+    """
+    from audit.privacy import expire_data_export, privacy_modules
+    from audit.services import redact_person
+
+    now = now or timezone.now()
+    reason = reason.strip()
+    if not reason:
+        raise MembersError(_("Give a reason for this change."), code="reason", field="reason")
+    member = Member.objects.select_for_update().select_related("user").get(pk=member.pk)
+    if member.anonymised_at is not None:
+        return member
+    blockers = [
+        message
+        for module in privacy_modules()
+        if hasattr(module, "anonymisation_blockers")
+        for message in module.anonymisation_blockers(member)
+    ]
+    if blockers:
+        raise MembersError(
+            _("%(member)s cannot be anonymised: %(reasons)s")
+            % {"member": member.legal_name, "reasons": " ".join(blockers)},
+            code="anonymisation_blocked",
+        )
+    placeholder = f"member-{member.pk}"
+    for module in privacy_modules():
+        if hasattr(module, "anonymise_member_data"):
+            module.anonymise_member_data(member=member, placeholder=placeholder, now=now)
+    for export in member.user.data_exports.exclude(status="expired"):
+        expire_data_export(export=export)
+    redact_person(
+        user=member.user,
+        placeholder=placeholder,
+        objects=[("members.member", member.pk), ("members.user", member.user_id)],
+        fields=PERSONAL_FIELDS,
+    )
+    _record_event(
+        member=member,
+        kind=MembershipEvent.Kind.ANONYMISED,
+        from_status=member.status,
+        actor=actor,
+        reason=reason,
+        now=now,
+    )
+    record_event(action="anonymised", obj=member, actor=actor, reason=reason)
+    return member

@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from audit.services import diff_fields, field_values, record_event
 from contracts import dimona
 from contracts.errors import ContractsError
 from contracts.models import (
@@ -251,11 +252,15 @@ def save_contract(
     }
     if contract is None:
         contract = Contract.objects.create(created_by=user, **fields)
+        record_event(action="created", obj=contract, actor=user)
     else:
+        before = field_values(contract, fields)
         for name, value in fields.items():
             setattr(contract, name, value)
         contract.save(update_fields=list(fields))
         contract.workers.all().delete()
+        changes = diff_fields(before, field_values(contract, fields))
+        record_event(action="changed", obj=contract, actor=user, changes=changes)
     try:
         with transaction.atomic():
             for worker, wage in cleaned:
@@ -321,6 +326,14 @@ def add_attachment(
 NOTIFIED = {Status.APPROVED, Status.REJECTED, Status.CHANGES_REQUESTED, Status.CANCELLED}
 
 
+AUDIT_ACTIONS = {
+    Status.SUBMITTED: "submitted",
+    Status.APPROVED: "approved",
+    Status.REJECTED: "rejected",
+    Status.CANCELLED: "cancelled",
+}
+
+
 def _lock(contract: Contract) -> Contract:
     return Contract.objects.select_for_update().select_related("activity").get(pk=contract.pk)
 
@@ -356,6 +369,9 @@ def _move(
         reason=reason.strip(),
         created_at=now,
     )
+    action = AUDIT_ACTIONS.get(to_status, "changed")
+    changes = {"status": [from_status, to_status]}
+    record_event(action=action, obj=contract, actor=actor, changes=changes, reason=event.reason)
     if to_status in NOTIFIED:
         from contracts.tasks import notify_contract_event_task
 

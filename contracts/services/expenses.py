@@ -14,6 +14,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.services import record_event
 from contracts.errors import ContractsError
 from contracts.models import ExpenseClaim, ExpenseReceipt
 from contracts.services.contracts import (
@@ -125,6 +126,7 @@ def start_expense_claim(
         total_vat=ZERO,
         created_at=now or timezone.now(),
     )
+    record_event(action="created", obj=claim, actor=user)
     if receipts:
         add_receipts(user=user, claim=claim, receipts=receipts, today=today or timezone.localdate())
     return claim
@@ -167,6 +169,7 @@ def add_receipts(
 def remove_receipt(*, user: User, receipt: ExpenseReceipt) -> ExpenseClaim:
     """Take a receipt out of the user's draft claim."""
     claim = _draft_of(user, receipt.claim)
+    record_event(action="deleted", obj=receipt, actor=user)
     ExpenseReceipt.objects.filter(pk=receipt.pk, claim=claim).delete()
     receipt.file.delete(save=False)
     return _with_totals(claim)
@@ -183,6 +186,7 @@ def submit_draft_claim(
     claim.status = ExpenseClaim.Status.SUBMITTED
     claim.submitted_at = now or timezone.now()
     claim.save(update_fields=["status", "submitted_at"])
+    record_event(action="submitted", obj=claim, actor=user, changes={"total": [None, claim.total]})
     return claim
 
 
@@ -191,6 +195,7 @@ def delete_draft_claim(*, user: User, claim: ExpenseClaim) -> None:
     """Delete the user's draft claim and its receipts."""
     claim = _draft_of(user, claim)
     files = [receipt.file for receipt in claim.receipts.all()]
+    record_event(action="deleted", obj=claim, actor=user)
     claim.delete()
     for file in files:
         file.delete(save=False)
@@ -255,6 +260,7 @@ def _decide(
     claim.decided_at = now or timezone.now()
     claim.reason = reason.strip()
     claim.save(update_fields=["status", "decided_by", "decided_at", "reason"])
+    record_event(action=status, obj=claim, actor=staff_user, reason=claim.reason)
     return claim
 
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from lxml import etree
 
+from audit.services import record_event
 from contracts import sepa
 from contracts.bulk import copy_insert
 from contracts.errors import ContractsError
@@ -299,6 +300,8 @@ def run_payroll(
     run.total_employer_cost = sum((payslip.employer_cost for payslip in payslips), ZERO)
     _attach_sepa_file(run, payslips)
     run.save()
+    changes = {"payslip_count": [None, run.payslip_count], "total_net": [None, run.total_net]}
+    record_event(action="created", obj=run, actor=staff_user, changes=changes)
     _complete_contracts([worker.contract_id for worker in workers], actor=staff_user, now=now)
     _queue_rendering([payslip.pk for payslip in payslips])
     return run
@@ -577,5 +580,6 @@ def correct_payslip(
             source=adjustment,
             now=now,
         )
+    record_event(action="created", obj=adjustment, actor=staff_user, reason=adjustment.reason)
     _queue_rendering([adjustment.pk])
     return adjustment

@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.services import record_event
 from invoicing.calculation import compute_totals
 from invoicing.errors import InvoicingError
 from invoicing.models import Invoice, InvoiceLine
@@ -92,6 +93,7 @@ def request_credit_note(
         )
         for position, (given, line) in enumerate(zip(lines, cleaned, strict=True), 1)
     )
+    record_event(action="requested", obj=credit_note, actor=user, reason=credit_note.notes)
     return credit_note
 
 

@@ -8,6 +8,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from audit.services import record_event
 from coop.documents import DocumentStatus
 from invoicing.errors import InvoicingError
 from invoicing.models import Dispatch, Invoice, InvoiceDocument, Reminder
@@ -77,6 +78,7 @@ def request_resend(*, invoice: Invoice, user, recipient: str = "") -> Dispatch:
         recipient=recipient or invoice.buyer_email,
         requested_by=user,
     )
+    record_event(action="requested", obj=dispatch, actor=user, reason=dispatch.recipient)
     if not invoice.documents.exclude(status=DocumentStatus.READY).exists():
         transaction.on_commit(lambda: send_dispatch_task.delay(dispatch.pk))
     return dispatch

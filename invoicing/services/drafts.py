@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from audit.services import diff_fields, field_values, record_event
 from coop.money import has_at_most_cents
 from invoicing.calculation import STANDARD_RATES, Line, VatCategory, compute_totals
 from invoicing.errors import InvoicingError
@@ -254,12 +255,16 @@ def save_draft(
     }
     if invoice is None:
         invoice = Invoice.objects.create(created_by=user, **fields)
+        record_event(action="created", obj=invoice, actor=user)
     else:
+        before = field_values(invoice, fields)
         for name, value in fields.items():
             setattr(invoice, name, value)
         invoice.status = Invoice.Status.DRAFT
         invoice.save()
         invoice.lines.all().delete()
+        changes = diff_fields(before, field_values(invoice, fields))
+        record_event(action="changed", obj=invoice, actor=user, changes=changes)
     InvoiceLine.objects.bulk_create(
         InvoiceLine(
             invoice=invoice,
@@ -286,5 +291,6 @@ def delete_draft(*, invoice: Invoice) -> None:
             _("Only drafts can be deleted; issued invoices are corrected by a credit note."),
             code="not_editable",
         )
+    record_event(action="deleted", obj=invoice)
     invoice.lines.all().delete()
     invoice.delete()

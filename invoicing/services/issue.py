@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from stdnum.be import ogm_vcs
 
+from audit.services import record_event
 from invoicing.calculation import Line, compute_totals
 from invoicing.errors import InvoicingError
 from invoicing.models import Dispatch, Invoice, InvoiceDocument, InvoiceSequence
@@ -169,6 +170,7 @@ def issue(
     invoice.issued_by = actor
     invoice.snapshot = build_snapshot(invoice)
     invoice.save()
+    record_event(action="issued", obj=invoice, actor=actor)
 
     if invoice.total_excl_vat:
         sign = -1 if invoice.is_credit_note else 1
@@ -250,6 +252,7 @@ def submit_invoice(
         )
     invoice.submitted_at = now
     reason = _review_reason(invoice)
+    record_event(action="submitted", obj=invoice, actor=user, reason=reason)
     if reason:
         invoice.status = Invoice.Status.PENDING_REVIEW
         invoice.review_reason = reason
@@ -274,6 +277,7 @@ def approve_invoice(
     )
     if invoice.status != Invoice.Status.PENDING_REVIEW:
         raise InvoicingError(_("This document is not waiting for review."), code="not_pending")
+    record_event(action="approved", obj=invoice, actor=staff_user)
     issue(invoice=invoice, actor=staff_user, today=today, now=now)
     if invoice.is_credit_note:
         from invoicing.services.payments import refresh_payment_status
@@ -293,4 +297,5 @@ def reject_invoice(*, staff_user: User, invoice: Invoice, reason: str) -> Invoic
     invoice.status = Invoice.Status.REJECTED
     invoice.review_reason = reason.strip()[:255]
     invoice.save(update_fields=["status", "review_reason"])
+    record_event(action="rejected", obj=invoice, actor=staff_user, reason=invoice.review_reason)
     return invoice

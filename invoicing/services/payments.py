@@ -10,6 +10,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.services import record_event
 from coop.money import has_at_most_cents, round_money
 from invoicing import camt
 from invoicing.errors import InvoicingError
@@ -146,6 +147,7 @@ def record_payment(
         recorded_by=actor,
         created_at=now,
     )
+    record_event(action="created", obj=payment, actor=actor, changes={"amount": [None, amount]})
     _post_income(invoice, actor=actor, now=now)
     refresh_payment_status(invoice=invoice)
     return payment
@@ -185,6 +187,7 @@ def import_bank_statement(
         )
         for parsed_line in parsed_statement.lines:
             _import_line(statement, parsed_line, actor=actor, now=now)
+        record_event(action="imported", obj=statement, actor=actor, reason=filename[:255])
         statements.append(statement)
     return statements
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from psycopg import errors as psycopg_errors
 
+from audit.services import record_event
 from invoicing.models import Client
 from members.models import Activity, Member, User
 from spaces.errors import BookingError
@@ -171,6 +172,7 @@ def book_room(
             _("This room was booked at the same moment: choose another slot."), code="conflict"
         ) from error
     event = _record(booking, from_state=BookingState.TENTATIVE, actor=actor, note="", now=now)
+    record_event(action="created", obj=booking, actor=actor, changes={"state": [None, state]})
     if state == BookingState.CONFIRMED:
         _charge(booking, actor=actor, now=now)
     _notify(event)
@@ -220,6 +222,7 @@ def approve_booking(
     booking.state = BookingState.CONFIRMED
     booking.save(update_fields=["state"])
     event = _record(booking, from_state=BookingState.TENTATIVE, actor=actor, note="", now=now)
+    record_event(action="approved", obj=booking, actor=actor)
     _charge(booking, actor=actor, now=now)
     _notify(event)
     return booking
@@ -241,6 +244,7 @@ def refuse_booking(
     booking.state = BookingState.REFUSED
     booking.state_reason = reason.strip()[:255]
     booking.save(update_fields=["state", "state_reason"])
+    record_event(action="rejected", obj=booking, actor=actor, reason=booking.state_reason)
     _notify(_record(booking, from_state=BookingState.TENTATIVE, actor=actor, note=reason, now=now))
     return booking
 
@@ -290,6 +294,8 @@ def cancel_booking(
             "invoice",
         ]
     )
+    changes = {"state": [from_state, booking.state], "cancellation_fee": [None, fee]}
+    record_event(action="cancelled", obj=booking, actor=actor, changes=changes, reason=reason)
     _notify(_record(booking, from_state=from_state, actor=actor, note=reason, now=now))
     return booking
 
@@ -327,7 +333,7 @@ def move_booking(
         "end": local_end.strftime("%H:%M"),
     }
     cancel_booking(actor=actor, booking=old, reason=reason, waive_fee=True, now=now)
-    return book_room(
+    new = book_room(
         actor=actor,
         room=room,
         start=start,
@@ -341,6 +347,8 @@ def move_booking(
         series=old.series,
         now=now,
     )
+    record_event(action="moved", obj=old, actor=actor, changes={"booking": [old.pk, new.pk]})
+    return new
 
 
 @transaction.atomic

@@ -10,6 +10,7 @@ import datetime
 from django.core import mail
 from rest_framework.test import APIClient
 
+from audit.models import AuditEvent
 from invoicing.models import Buyer, Client, Dispatch
 from invoicing.services.documents import request_resend, send_reminder_email
 from invoicing.services.issue import submit_invoice
@@ -66,6 +67,16 @@ def test_another_member_cannot_take_over_a_client_through_its_vat_number(
     assert attacker.get(f"/api/v1/clients/{belgian_client.pk}/").status_code == 404
     own = attacker.patch(f"/api/v1/clients/{body['pk']}/", rewrite, format="json")
     assert own.status_code == 200
+    # Every write is on record, and none reached the owner's record.
+    trail = AuditEvent.objects.filter(object_type="invoicing.client").order_by("pk")
+    assert [(event.action, event.actor, event.object_pk) for event in trail] == [
+        ("created", None, str(belgian_client.pk)),
+        ("created", other_member.user, str(body["pk"])),
+        ("changed", other_member.user, str(body["pk"])),
+    ]
+    assert trail.last().changes == {
+        "name": ["Galeries — attacker's name", "Rewritten SA"],
+    }
 
     belgian_client.refresh_from_db()
     assert (belgian_client.name, belgian_client.email, belgian_client.owner) == (

@@ -132,13 +132,15 @@ def test_profile_edit_validates_the_iban(client, member):
     assert (member.city, member.preferred_language) == ("Bruxelles", "nl")
 
 
-def test_staff_read_the_national_number_in_full_in_the_admin(client, member, staff):
+def test_the_admin_change_page_shows_the_national_number_masked(client, member, staff):
     from allauth.mfa.totp.internal.auth import TOTP
 
     TOTP.activate(staff, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
     client.force_login(staff)
     page = client.get(reverse("admin:members_member_change", args=[member.pk])).content.decode()
-    assert "85.07.30-033.28" in page
+    assert "**.**.**-***.28" in page
+    assert "85.07.30-033.28" not in page and "85073003328" not in page
+    assert reverse("admin:members_member_national_number", args=[member.pk]) in page
 
 
 def test_shares_page_totals(client, member, staff):

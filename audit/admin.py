@@ -1,0 +1,314 @@
+"""The audit trail in the admin: read-only, filterable, for superusers or its permission."""
+
+import datetime
+
+from django.contrib import admin
+from django.contrib.admin.actions import delete_selected as django_delete_selected
+from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
+from django.core.paginator import Paginator
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.functional import cached_property
+from django.utils.html import format_html
+from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
+
+from audit.context import current_request
+from audit.models import AuditAction, AuditEvent, DataExport
+from audit.services import record_event
+
+
+class OccurredBetweenFilter(admin.ListFilter):
+    """Two date inputs: events from one day until another, both included."""
+
+    title = _("date")
+    template = "admin/audit/date_range_filter.html"
+    from_name = "occurred_from"
+    until_name = "occurred_until"
+
+    def __init__(self, request, params, model, model_admin):
+        super().__init__(request, params, model, model_admin)
+        self.values = {}
+        for name in (self.from_name, self.until_name):
+            if name in params:
+                raw = params.pop(name)
+                raw = raw[-1] if isinstance(raw, list) else raw
+                try:
+                    self.values[name] = datetime.date.fromisoformat(raw)
+                except ValueError:
+                    # A malformed date is ignored rather than answered with an error page.
+                    continue
+        self.other_params = {
+            key: value
+            for key, value in request.GET.items()
+            if key not in self.expected_parameters()
+        }
+
+    def has_output(self) -> bool:
+        return True
+
+    def expected_parameters(self):
+        return [self.from_name, self.until_name]
+
+    def queryset(self, request, queryset):
+        zone = timezone.get_current_timezone()
+        start = self.values.get(self.from_name)
+        end = self.values.get(self.until_name)
+        if start:
+            queryset = queryset.filter(
+                occurred_at__gte=datetime.datetime.combine(start, datetime.time(), zone)
+            )
+        if end:
+            queryset = queryset.filter(
+                occurred_at__lt=datetime.datetime.combine(
+                    end + datetime.timedelta(days=1), datetime.time(), zone
+                )
+            )
+        return queryset
+
+    def choices(self, changelist):
+        start = self.values.get(self.from_name)
+        end = self.values.get(self.until_name)
+        yield {
+            "hidden": sorted(self.other_params.items()),
+            "from_name": self.from_name,
+            "until_name": self.until_name,
+            "from_value": start.isoformat() if start else "",
+            "until_value": end.isoformat() if end else "",
+            "clear_url": changelist.get_query_string(remove=self.expected_parameters()),
+        }
+
+
+class ActionFilter(admin.SimpleListFilter):
+    """Filter on the known actions without a DISTINCT over millions of rows."""
+
+    title = _("action")
+    parameter_name = "action"
+
+    def lookups(self, request, model_admin):
+        return AuditAction.choices
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(action=self.value())
+        return queryset
+
+
+class ObjectTypeFilter(admin.SimpleListFilter):
+    """Filter on the model: the choices come from the installed models, not from the rows."""
+
+    title = _("object type")
+    parameter_name = "object_type"
+
+    def lookups(self, request, model_admin):
+        from django.apps import apps
+
+        audited_apps = {"members", "invoicing", "contracts", "spaces", "audit"}
+        return sorted(
+            (
+                model._meta.label_lower,
+                f"{model._meta.app_config.verbose_name}: {model._meta.verbose_name}",
+            )
+            for model in apps.get_models()
+            if model._meta.app_label in audited_apps
+        )
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(object_type=self.value())
+        return queryset
+
+
+def _may_read_the_trail(request) -> bool:
+    user = request.user
+    return (
+        user.is_active
+        and user.is_staff
+        and (user.is_superuser or user.has_perm("audit.view_auditevent"))
+    )
+
+
+class CappedCountPaginator(Paginator):
+    """Count at most ``CAP`` + 1 rows: a page of the trail never counts millions of them.
+
+    Beyond the cap the list says "10001" and offers 200 pages; filters narrow it down.
+    """
+
+    CAP = 10_000
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list[: self.CAP + 1].count()
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only: the trail is written by the code, never by hand."""
+
+    paginator = CappedCountPaginator
+
+    list_display = [
+        "occurred_at",
+        "actor_label",
+        "action_display",
+        "object_type",
+        "object_pk",
+        "object_repr",
+        "ip",
+    ]
+    list_filter = [OccurredBetweenFilter, ActionFilter, ObjectTypeFilter]
+    search_fields = ["actor_label", "object_pk"]
+    search_help_text = _("An e-mail address (exact) or an object key (exact).")
+    ordering = ["-occurred_at", "-id"]
+    raw_id_fields = ["actor"]
+    show_full_result_count = False
+    list_per_page = 50
+    fields = [
+        "occurred_at",
+        "actor",
+        "actor_label",
+        "action",
+        "object_type",
+        "object_pk",
+        "object_repr",
+        "changes",
+        "reason",
+        "ip",
+        "user_agent",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description=_("action"), ordering="action")
+    def action_display(self, event: AuditEvent) -> str:
+        return event.get_action_display()
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        # Exact matches only, so each search uses an index on millions of rows.
+        if "@" in term:
+            return queryset.filter(actor_label=term.lower()), False
+        return queryset.filter(object_pk=term), False
+
+    def has_module_permission(self, request) -> bool:
+        return _may_read_the_trail(request)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return _may_read_the_trail(request)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_actions(self, request):
+        return {}
+
+
+@admin.register(DataExport)
+class DataExportAdmin(admin.ModelAdmin):
+    """Members' data exports: status only; the files are the members' to download."""
+
+    list_display = ["created_at", "user", "status", "ready_at", "expires_at", "size"]
+    list_filter = ["status"]
+    search_fields = ["=user__email"]
+    raw_id_fields = ["user"]
+    show_full_result_count = False
+    fields = ["user", "status", "created_at", "ready_at", "expires_at", "size", "sha256", "error"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+def audit_history_link(obj, label=None) -> str:
+    """Return a link to the audit trail filtered on one object (for a read-only admin field)."""
+    if obj is None or obj.pk is None:
+        return "—"
+    url = (
+        reverse("admin:audit_auditevent_changelist")
+        + "?"
+        + urlencode({"object_type": obj._meta.label_lower, "q": str(obj.pk)})
+    )
+    return format_html('<a href="{}">{}</a>', url, label or _("Audit history"))
+
+
+class AuditedModelAdmin(admin.ModelAdmin):
+    """Record the old and new values of the fields an admin form changed, not only their names.
+
+    The values are kept on the request until the admin's log entry is written, where
+    ``record_admin_log_entry`` puts them in the audit row (sensitive ones masked).
+    """
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        if not add:
+            request.audit_changes = {
+                name: [form.initial.get(name), form.cleaned_data.get(name)]
+                for name in form.changed_data
+            }
+        return super().construct_change_message(request, form, formsets, add)
+
+
+ADMIN_ACTIONS = {
+    ADDITION: AuditAction.CREATED,
+    CHANGE: AuditAction.CHANGED,
+    DELETION: AuditAction.DELETED,
+}
+
+
+def record_admin_log_entry(sender, instance: LogEntry, created: bool, raw: bool = False, **kwargs):
+    """Copy every admin addition, change and deletion into the audit trail.
+
+    The admin's own message ("Changed City and Phone.") goes in the reason, in English: the
+    trail is read by staff of any language and must not depend on who was signed in.
+    """
+    if not created or raw or instance.action_flag not in ADMIN_ACTIONS:
+        return
+    content_type = instance.content_type
+    object_type = f"{content_type.app_label}.{content_type.model}" if content_type else ""
+    if object_type == "audit.auditevent":
+        return
+    with translation.override("en"):
+        message = instance.get_change_message()
+    request = current_request()
+    changes = getattr(request, "audit_changes", None) or {}
+    if request is not None and instance.action_flag == CHANGE:
+        request.audit_changes = {}
+    record_event(
+        action=ADMIN_ACTIONS[instance.action_flag],
+        object_type=object_type,
+        object_pk=instance.object_id,
+        object_repr=instance.object_repr,
+        changes=changes if instance.action_flag == CHANGE else {},
+        reason=f"admin: {message}" if message else "admin",
+        actor=instance.user,
+    )
+
+
+@admin.action(permissions=["delete"], description=django_delete_selected.short_description)
+def delete_selected(modeladmin, request, queryset):
+    """Django's bulk deletion, recorded in the trail object by object once it is done."""
+    doomed = list(queryset)
+    response = django_delete_selected(modeladmin, request, queryset)
+    # Django answers None once it deleted; a confirmation page otherwise. A single object is
+    # logged with LogEntry.save(), which record_admin_log_entry already copies; several are
+    # logged with bulk_create(), which sends no signal.
+    if (
+        response is None
+        and len(doomed) > 1
+        and not queryset.model.objects.filter(pk__in=[obj.pk for obj in doomed]).exists()
+    ):
+        for obj in doomed:
+            record_event(action=AuditAction.DELETED, obj=obj, reason="admin: bulk deletion")
+    return response

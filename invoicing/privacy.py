@@ -1,0 +1,100 @@
+"""The invoicing app's part of a member's data export and anonymisation (see audit/privacy.py).
+
+Issued invoices and credit notes are accounting records kept ten years: anonymisation leaves
+them, with their frozen snapshots and documents, untouched.
+"""
+
+from django.db.models import Q
+from django.utils.translation import ngettext
+
+from audit.privacy import model_dict
+from coop.documents import DocumentStatus
+from invoicing.models import Client, Invoice, InvoiceDocument
+from members.models import Member
+
+CLIENT_FIELDS = (
+    "id",
+    "kind",
+    "name",
+    "street",
+    "postal_code",
+    "city",
+    "country",
+    "email",
+    "language",
+    "vat_number",
+    "enterprise_number",
+    "peppol_id",
+    "payment_terms_days",
+)
+
+
+def _invoices_of(member: Member):
+    # Invoices of the Activities the member owns: a shared Activity's papers are its owner's.
+    return Invoice.objects.filter(activity__owner=member)
+
+
+def export_member_data(member: Member) -> dict:
+    """The member's own client records, their invoices and credit notes with lines and payments,
+    and the invoice PDFs."""
+    clients = Client.objects.filter(owner=member.user).order_by("pk")
+    invoices = list(
+        _invoices_of(member).prefetch_related("lines", "payments").order_by("created_at", "pk")
+    )
+    documents = InvoiceDocument.objects.filter(
+        invoice__in=[invoice.pk for invoice in invoices],
+        format=InvoiceDocument.Format.PDF,
+        status=DocumentStatus.READY,
+    ).select_related("invoice")
+    return {
+        "data": {
+            "clients": [
+                {name: value for name, value in model_dict(client).items() if name in CLIENT_FIELDS}
+                for client in clients
+            ],
+            "invoices": [
+                {
+                    **model_dict(invoice, exclude=("created_by", "issued_by")),
+                    "lines": [
+                        model_dict(line, exclude=("invoice",))
+                        for line in sorted(invoice.lines.all(), key=lambda line: line.position)
+                    ],
+                    "payments": [
+                        model_dict(payment, exclude=("invoice", "recorded_by", "bank_line"))
+                        for payment in sorted(invoice.payments.all(), key=lambda p: p.pk)
+                    ],
+                }
+                for invoice in invoices
+            ],
+        },
+        "files": [
+            (f"invoices/{document.invoice.number}.pdf", document.file)
+            for document in documents
+            if document.file
+        ],
+    }
+
+
+def anonymisation_blockers(member: Member) -> list[str]:
+    """Invoices still waiting for review or for the client's money."""
+    open_count = (
+        _invoices_of(member)
+        .filter(
+            Q(status=Invoice.Status.PENDING_REVIEW)
+            | Q(
+                kind=Invoice.Kind.INVOICE,
+                status__in=[Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_PAID],
+            )
+        )
+        .count()
+    )
+    if not open_count:
+        return []
+    return [
+        ngettext(
+            "%(count)d invoice is still unpaid or awaiting review.",
+            "%(count)d invoices are still unpaid or awaiting review.",
+            open_count,
+        )
+        % {"count": open_count}
+    ]
