@@ -20,6 +20,15 @@ def activities_visible_to(user: User) -> QuerySet[Activity]:
     return activities.of_user(user)
 
 
+def takes_part_in(user: User, activity: Activity) -> bool:
+    """Whether the user owns or co-owns the Activity (staff included: their role does not count).
+
+    Segregation of duties rests on this: nobody decides on money that reaches an Activity of
+    their own.
+    """
+    return Activity.objects.of_user(user).filter(pk=activity.pk).exists()
+
+
 def ledger_entries_of(activity: Activity) -> QuerySet[LedgerEntry]:
     """The ledger of an Activity already checked visible, newest first."""
     return LedgerEntry.objects.filter(activity=activity).select_related("author")
