@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import FileResponse, Http404
@@ -35,6 +36,7 @@ from invoicing.models import Invoice, InvoiceDocument, InvoiceLine
 from invoicing.services import clients as client_services
 from invoicing.services import credit, documents, drafts, issue
 from invoicing.services.drafts import LineInput
+from members.selectors import is_active_member
 
 logger = logging.getLogger(__name__)
 
@@ -49,9 +51,14 @@ DOWNLOADS: dict[str, tuple[str, str]] = {
 }
 
 
-def _require_member_or_staff(request) -> None:
-    if not (request.user.is_staff or hasattr(request.user, "member")):
+def _require_active_member_or_staff(request) -> None:
+    """Let staff and active members create; applicants wait for their approval."""
+    if request.user.is_staff:
+        return
+    if not hasattr(request.user, "member"):
         raise Http404(_("You have no member profile yet."))
+    if not is_active_member(request.user):
+        raise PermissionDenied(_("Your membership must be approved before you invoice."))
 
 
 def _get_invoice(request, pk: int) -> Invoice:
@@ -87,7 +94,7 @@ def client_list(request):
 @require_http_methods(["GET", "POST"])
 def client_create(request):
     """Add a client, or find the cooperative's record of the same company by its VAT number."""
-    _require_member_or_staff(request)
+    _require_active_member_or_staff(request)
     form = ClientForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -284,7 +291,7 @@ def _invoice_line_inputs(invoice: Invoice | None) -> list[LineInput]:
 @require_http_methods(["GET", "POST"])
 def invoice_create(request):
     """Draw up a new draft invoice."""
-    _require_member_or_staff(request)
+    _require_active_member_or_staff(request)
     return _draft_page(request)
 
 

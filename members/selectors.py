@@ -12,6 +12,16 @@ def member_of(user: User) -> Member | None:
     return Member.objects.filter(user=user).first()
 
 
+def is_active_member(user: User) -> bool:
+    """Whether the user is a member whose membership is approved and in force.
+
+    Applicants (and suspended or departed members) may read what is theirs, never create.
+    """
+    if not user.is_authenticated:
+        return False
+    return Member.objects.filter(user=user, status=Member.Status.ACTIVE).exists()
+
+
 def activities_visible_to(user: User) -> QuerySet[Activity]:
     """Activities the user owns or shares (staff: all), with their balances."""
     activities = Activity.objects.select_related("owner").with_balances()

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -61,6 +62,8 @@ def activity_detail(request, pk: int):
 def activity_create(request):
     """Open a new Activity."""
     member = _require_member(request)
+    if member.status != Member.Status.ACTIVE:
+        raise PermissionDenied(_("Only active members can open an Activity."))
     form = ActivityForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from invoicing.models import Client
 from members.models import Activity
+from members.selectors import is_active_member
 from spaces import selectors
 from spaces.errors import BookingError
 from spaces.models import Booking, BookingSeries, Room, RoomPrice, Site
@@ -30,7 +31,12 @@ class IsMemberOrSpaceManager(permissions.BasePermission):
         user = request.user
         if not (user and user.is_authenticated):
             return False
-        return hasattr(user, "member") or selectors.is_space_manager(user)
+        if selectors.is_space_manager(user):
+            return True
+        if request.method in permissions.SAFE_METHODS:
+            return hasattr(user, "member")
+        # Applicants, and members suspended or gone, book nothing.
+        return is_active_member(user)
 
 
 class SiteSerializer(serializers.ModelSerializer):

@@ -16,7 +16,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from coop.errors import CoopError
 from spaces import selectors
@@ -580,6 +580,7 @@ def feeds(request):
     )
 
 
+@require_safe
 def feed(request, secret: str):
     """An iCalendar feed, reachable by whoever holds its secret address until it is revoked."""
     token = (
