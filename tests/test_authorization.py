@@ -644,11 +644,22 @@ def observed(response) -> str:
 
 # What only ``member`` (and those who share or manage it) may read: it must appear in no page or
 # API answer given to these personas. The feed is read by whoever holds its secret address.
+# The member's national register number is shown in full to nobody but staff, not even to them.
+NATIONAL_NUMBER = ["17073003384", "17.07.30-033.84", "170730-033"]
 MEMBERS_OWN = ["Ana Peeters", "Inkwell", "compta@galeries.example", "Exhibition supplies"]
 LEAKS = {
-    "applicant": [*MEMBERS_OWN, "Les Bonnes"],
-    "other_member": [*MEMBERS_OWN, "Les Bonnes"],
-    "space_manager": ["compta@galeries.example", "Exhibition supplies", "Les Bonnes"],
+    "anonymous": NATIONAL_NUMBER,
+    "applicant": [*NATIONAL_NUMBER, *MEMBERS_OWN, "Les Bonnes"],
+    "member": NATIONAL_NUMBER,
+    "other_member": [*NATIONAL_NUMBER, *MEMBERS_OWN, "Les Bonnes"],
+    # A co-member shares the Activity, not the member's expense claims.
+    "co_member": [*NATIONAL_NUMBER, "Exhibition supplies"],
+    "space_manager": [
+        *NATIONAL_NUMBER,
+        "compta@galeries.example",
+        "Exhibition supplies",
+        "Les Bonnes",
+    ],
 }
 READ_BY_SECRET = {"spaces:feed"}
 
