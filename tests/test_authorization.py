@@ -178,6 +178,8 @@ def test_the_table_has_one_row_per_route_and_operation_and_no_other():
         if route is None:
             problems.append(f"line {row.line}: {row.base} matches no URL pattern")
             continue
+        if row.variant is not None and row.variant not in VARIANTS:
+            problems.append(f"line {row.line}: the world has no object for [{row.variant}]")
         if is_api(route):
             if row.method != "GET" and (row.base, row.method) not in operations:
                 problems.append(f"line {row.line}: the schema has no {row.method} {row.base}")
@@ -221,7 +223,7 @@ class World:
             raise AttributeError(name) from None
 
 
-def build_world(media_root: Path) -> World:
+def build_world() -> World:
     """Personas, and one of everything owned by ``member`` (some shared with ``co_member``)."""
     world = World()
     o = world.objects
@@ -621,7 +623,7 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
         ),
         transaction.atomic(),
     ):
-        world = build_world(media_root)
+        world = build_world()
         world.objects["media_root"] = media_root
         yield world
         transaction.set_rollback(True)
@@ -750,50 +752,47 @@ def ask(browser: Client, method: str, url: str, *, api: bool, body: dict, media_
 def test_every_route_and_operation_answers_each_persona_as_the_table_says(world, db, capsys):
     routes = all_routes()
     clients = clients_for(world)
-    media_root = world.media_root
     printing = bool(os.environ.get("AUTHZ_PRINT"))
-    rows = [(row.route, row.method, row.expected) for row in read_table()]
+    rows = read_table()
     if printing:
-        listed = {(route, method) for route, method, _expected in rows}
+        listed = {(row.route, row.method) for row in rows}
         rows += [
-            (route, method, dict.fromkeys(PERSONAS))
+            Row(route, method, dict.fromkeys(PERSONAS), line=0)
             for route, method in required_checks(routes)
             if (route, method) not in listed
         ]
     mismatches, side_effects, leaked, matrix = [], [], [], []
-    for route_key, method, expected_row in rows:
-        variant = route_key[route_key.index("[") + 1 : -1] if "[" in route_key else None
-        route = routes.get(route_key.split("[", 1)[0])
+    for row in rows:
+        route = routes.get(row.base)
         if route is None:
             continue  # the table's own test names it
-        api = is_api(route)
-        url = url_for(route, world, variant=variant, write=method != "GET")
+        url = url_for(route, world, variant=row.variant, write=row.method != "GET")
         observed_row = {}
         for persona in PERSONAS:
-            expected = expected_row[persona]
-            if method in UNSAFE and expected == ALLOWED:
+            expected = row.expected[persona]
+            if row.method in UNSAFE and expected == ALLOWED:
                 observed_row[persona] = ALLOWED
                 continue
             response, changed = ask(
                 clients[persona],
-                method,
+                row.method,
                 url,
-                api=api,
+                api=is_api(route),
                 body=BODIES.get(route.key, dict)(),
-                media_root=media_root,
+                media_root=world.media_root,
             )
             got = observed(response)
             # A write that changed something shows with "!" in the printed matrix.
             observed_row[persona] = f"{got}!" if changed else got
             if got != expected:
                 mismatches.append(
-                    f"{route_key} {method} {url} as {persona}: expected {expected}, got {got}"
+                    f"{row.route} {row.method} {url} as {persona}: expected {expected}, got {got}"
                 )
             if changed:
-                side_effects.append(f"{method} {url} as {persona} changed something ({got})")
+                side_effects.append(f"{row.method} {url} as {persona} changed something ({got})")
             if secrets := leaks(persona, route, response):
-                leaked.append(f"{method} {url} shows {persona} the member's {secrets}")
-        matrix.append((route_key, method, observed_row))
+                leaked.append(f"{row.method} {url} shows {persona} the member's {secrets}")
+        matrix.append((row.route, row.method, observed_row))
     if printing:
         with capsys.disabled():
             print_matrix(matrix, sys.stdout)
@@ -803,7 +802,8 @@ def test_every_route_and_operation_answers_each_persona_as_the_table_says(world,
 
 def print_matrix(matrix, stream) -> None:
     """Write the observed answers in the table's own layout."""
-    stream.write("\n# route" + " " * 55 + " method " + " ".join(f"{p:<12}" for p in PERSONAS))
+    header = "# route" + " " * 55 + " method " + " ".join(f"{p:<12}" for p in PERSONAS)
+    stream.write("\n" + header.rstrip())
     for route, method, row in matrix:
         cells = " ".join(f"{row[persona]!s:<12}" for persona in PERSONAS)
         stream.write(f"\n{route:<62} {method:<6} {cells}".rstrip())
