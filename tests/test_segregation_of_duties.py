@@ -297,3 +297,56 @@ def test_a_member_requested_credit_note_is_not_approved_by_a_co_owner(
     assert error.value.code == "own_document"
     assert_waits_for_review(credit_note)
     assert approve_invoice(staff_user=staff, invoice=credit_note, today=TODAY, now=NOW).number
+
+
+def test_staff_do_not_record_by_hand_a_payment_to_their_own_activity(
+    settings, staff, staff_member, admin_as
+):
+    from invoicing.models import Payment
+    from invoicing.services.payments import record_payment
+
+    settings.COOP_INVOICE_REVIEW_NEW_CLIENTS = False
+    activity = member_services.create_activity(owner=staff_member, name="Ceramics")
+    invoice = submit_invoice(
+        user=staff_member.user,
+        invoice=make_draft(staff_member, activity, client_of(staff_member)),
+        today=TODAY,
+        now=NOW,
+    )
+    entries = LedgerEntry.objects.filter(activity=activity).count()
+    message = (
+        "This invoice is of an Activity you take part in: another staff member records its "
+        "payments."
+    )
+    with pytest.raises(InvoicingError) as error:
+        record_payment(
+            invoice=invoice,
+            amount=Decimal("10.00"),
+            received_on=TODAY,
+            actor=staff_member.user,
+            now=NOW,
+        )
+    assert (error.value.code, error.value.message) == ("own_invoice", message)
+
+    browser = admin_as(staff_member.user)
+    response = browser.post(
+        reverse("admin:invoicing_payment_add"),
+        {"invoice": invoice.pk, "amount": "10.00", "received_on": TODAY.isoformat(), "note": ""},
+        follow=True,
+    )
+    assert escape(message) in response.content.decode()
+    response = api_as(staff_member.user).post(
+        f"/api/v1/invoices/{invoice.pk}/payments/",
+        {"amount": "10.00", "received_on": TODAY.isoformat()},
+        format="json",
+    )
+    assert (response.status_code, response.json()["code"]) == (400, "own_invoice")
+    assert not Payment.objects.exists()
+    assert LedgerEntry.objects.filter(activity=activity).count() == entries
+    invoice.refresh_from_db()
+    assert invoice.status == "issued"
+
+    record_payment(
+        invoice=invoice, amount=Decimal("10.00"), received_on=TODAY, actor=staff, now=NOW
+    )
+    assert Payment.objects.get().recorded_by == staff
