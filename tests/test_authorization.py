@@ -552,6 +552,13 @@ BODIES = {
         "receipts[0]vat": "2.10",
     },
 }
+# Reads that need their question to answer anything but a 400.
+QUERIES = {
+    "api:room-busy": "?start=2026-03-10T08:00:00%2B01:00&end=2026-03-11T08:00:00%2B01:00",
+    "api:room-free": "?date=2026-03-12&start_time=10:00&duration_minutes=60",
+    "spaces:search": "?date=2026-03-12&start_time=10:00&duration_minutes=60",
+    "admin:autocomplete": "?app_label=invoicing&model_name=payment&field_name=invoice",
+}
 VARIANTS = {
     "credit_note": "credit_note",
     "draft": "draft",
@@ -567,6 +574,12 @@ def lookup(world: World, path: str):
 
 
 def url_for(route: Route, world: World, *, variant: str | None, write: bool) -> str:
+    """The route's address with the world's objects, and its question for a read."""
+    path = path_for(route, world, variant=variant, write=write)
+    return path if write else path + QUERIES.get(route.key, "")
+
+
+def path_for(route: Route, world: World, *, variant: str | None, write: bool) -> str:
     """Fill the route's arguments with the world's objects."""
     name = route.name or ""
     admin_match = "<path:object_id>" in route.pattern and (
