@@ -33,10 +33,13 @@ class IsMemberOrSpaceManager(permissions.BasePermission):
             return False
         if selectors.is_space_manager(user):
             return True
-        if request.method in permissions.SAFE_METHODS:
+        if request.method in permissions.SAFE_METHODS or not hasattr(user, "member"):
             return hasattr(user, "member")
         # Applicants, and members suspended or gone, book nothing.
-        return is_active_member(user)
+        if not is_active_member(user):
+            self.message = _("Only active members and space managers book rooms.")
+            return False
+        return True
 
 
 class SiteSerializer(serializers.ModelSerializer):
