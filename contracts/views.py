@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import FileResponse, Http404
@@ -32,7 +33,7 @@ from contracts.services import expenses
 from coop.documents import DocumentStatus
 from coop.errors import CoopError
 from members.models import Member
-from members.selectors import activities_visible_to
+from members.selectors import activities_visible_to, is_active_member
 
 PAGE_SIZE = 25
 
@@ -134,6 +135,8 @@ def contract_create(request):
     """Record a new contract as a draft."""
     if not hasattr(request.user, "member"):
         raise Http404(_("You have no member profile yet."))
+    if not is_active_member(request.user):
+        raise PermissionDenied(_("Only the Activities of active members can record contracts."))
     return _save(request, None)
 
 
@@ -350,6 +353,8 @@ CLAIM_SENT = gettext_lazy("Claim sent: once staff approve it, it is paid with yo
 @require_http_methods(["GET", "POST"])
 def expense_claims(request):
     """The user's expense claims, and a form to claim receipts at once or start a draft."""
+    if request.method == "POST" and not is_active_member(request.user):
+        raise PermissionDenied(_("Only active members can claim expenses."))
     activities = activities_visible_to(request.user).filter(owner__status=Member.Status.ACTIVE)
     form = ExpenseClaimForm(request.POST or None, activities=activities)
     rows = _receipt_rows(request)

@@ -32,7 +32,7 @@ from invoicing.models import (
     Reminder,
 )
 from invoicing.services.clients import check_buyer_identification
-from invoicing.services.credit import issue_credit_note
+from invoicing.services.credit import request_credit_note
 from invoicing.services.issue import approve_invoice, reject_invoice
 from invoicing.services.payments import import_bank_statement, record_payment
 
@@ -238,17 +238,20 @@ class InvoiceAdmin(admin.ModelAdmin):
             ),
         )
 
-    @admin.action(description=_("Issue a full credit note (give a reason)"), permissions=["view"])
+    @admin.action(
+        description=_("Request a full credit note (give a reason; a colleague approves it)"),
+        permissions=["view"],
+    )
     def credit_in_full(self, request, queryset):
         reason = request.POST.get("reason", "")
         self._each(
             request,
             queryset,
-            lambda invoice: issue_credit_note(
-                staff_user=request.user, invoice=invoice, reason=reason
-            ),
+            lambda invoice: request_credit_note(user=request.user, invoice=invoice, reason=reason),
             lambda count: ngettext(
-                "%(count)d credit note issued.", "%(count)d credit notes issued.", count
+                "%(count)d credit note requested: another staff member approves it.",
+                "%(count)d credit notes requested: another staff member approves them.",
+                count,
             ),
         )
 

@@ -83,17 +83,6 @@ class ClientIdentificationSerializer(serializers.Serializer):
     city = serializers.CharField(required=False)
 
 
-class IsActiveMemberOrStaff(permissions.BasePermission):
-    message = _("Only active members of the cooperative can add clients.")
-
-    def has_permission(self, request, view) -> bool:
-        user = request.user
-        if user.is_staff:
-            return True
-        member = getattr(user, "member", None)
-        return member is not None and member.status == member.Status.ACTIVE
-
-
 class LineSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=300)
     quantity = serializers.DecimalField(max_digits=10, decimal_places=2)
@@ -223,11 +212,6 @@ class ClientViewSet(
 
     serializer_class = ClientSerializer
     permission_classes = [IsMemberOrStaff]
-
-    def get_permissions(self):
-        if self.action == "create":
-            return [IsMemberOrStaff(), IsActiveMemberOrStaff()]
-        return super().get_permissions()
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

@@ -8,7 +8,7 @@ from django.utils.text import slugify
 
 from invoicing.models import Dispatch, Invoice, Reminder
 from invoicing.services.clients import create_client
-from invoicing.services.credit import issue_credit_note
+from invoicing.services.credit import request_credit_note
 from invoicing.services.drafts import LineInput, save_draft
 from invoicing.services.issue import approve_invoice, submit_invoice
 from invoicing.services.payments import record_payment
@@ -129,9 +129,10 @@ def seed(context: dict, *, stdout) -> None:
         actor=staff,
         now=now,
     )
-    issue_credit_note(
-        staff_user=staff, invoice=issued[8], reason="Performance cancelled", today=today, now=now
+    credit_note = request_credit_note(
+        user=issued[8].created_by, invoice=issued[8], reason="Performance cancelled", now=now
     )
+    approve_invoice(staff_user=staff, invoice=credit_note, today=today, now=now)
     send_due_reminders(today=today, now=now)
 
     # One draft and one invoice waiting for review, so every state shows.

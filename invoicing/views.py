@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import FileResponse, Http404
@@ -37,6 +38,7 @@ from invoicing.models import Client, Invoice, InvoiceDocument, InvoiceLine
 from invoicing.services import clients as client_services
 from invoicing.services import credit, documents, drafts, issue
 from invoicing.services.drafts import LineInput
+from members.selectors import is_active_member
 
 logger = logging.getLogger(__name__)
 
@@ -51,9 +53,14 @@ DOWNLOADS: dict[str, tuple[str, str]] = {
 }
 
 
-def _require_member_or_staff(request) -> None:
-    if not (request.user.is_staff or hasattr(request.user, "member")):
+def _require_active_member_or_staff(request) -> None:
+    """Let staff and active members create; applicants wait for their approval."""
+    if request.user.is_staff:
+        return
+    if not hasattr(request.user, "member"):
         raise Http404(_("You have no member profile yet."))
+    if not is_active_member(request.user):
+        raise PermissionDenied(_("Your membership must be approved before you invoice."))
 
 
 def _get_invoice(request, pk: int) -> Invoice:
@@ -119,7 +126,7 @@ def _looked_up_initial(request) -> tuple[dict, ClientLookupForm]:
 @require_http_methods(["GET", "POST"])
 def client_create(request):
     """Add a client to the member's own records, prefilled from a VAT number if asked."""
-    _require_member_or_staff(request)
+    _require_active_member_or_staff(request)
     initial, lookup = _looked_up_initial(request) if request.method == "GET" else ({}, None)
     form = ClientForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -315,7 +322,7 @@ def _invoice_line_inputs(invoice: Invoice | None) -> list[LineInput]:
 @require_http_methods(["GET", "POST"])
 def invoice_create(request):
     """Draw up a new draft invoice."""
-    _require_member_or_staff(request)
+    _require_active_member_or_staff(request)
     return _draft_page(request)
 
 

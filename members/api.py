@@ -10,15 +10,31 @@ from rest_framework.views import APIView
 from members import selectors, services
 from members.models import Activity, ApiToken, LedgerEntry, Member
 
+MEMBERS_ONLY = _("Only members of the cooperative can use this endpoint.")
+ACTIVE_MEMBERS_ONLY = _("Only active members of the cooperative can make changes.")
+
 
 class IsMemberOrStaff(permissions.BasePermission):
-    """Let in cooperative members and staff; anyone else gets a 403."""
+    """Let in cooperative members and staff; anyone else gets a 403.
 
-    message = _("Only members of the cooperative can use this endpoint.")
+    Applicants, and members suspended or gone, read what is theirs but change nothing.
+    """
+
+    message = MEMBERS_ONLY
 
     def has_permission(self, request, view) -> bool:
         user = request.user
-        return bool(user and user.is_authenticated and (user.is_staff or hasattr(user, "member")))
+        if not (user and user.is_authenticated):
+            return False
+        if user.is_staff:
+            return True
+        if not hasattr(user, "member"):
+            self.message = MEMBERS_ONLY
+            return False
+        if request.method not in permissions.SAFE_METHODS and not selectors.is_active_member(user):
+            self.message = ACTIVE_MEMBERS_ONLY
+            return False
+        return True
 
 
 class MemberSerializer(serializers.ModelSerializer):

@@ -12,12 +12,31 @@ def member_of(user: User) -> Member | None:
     return Member.objects.filter(user=user).first()
 
 
+def is_active_member(user: User) -> bool:
+    """Whether the user is a member whose membership is approved and in force.
+
+    Applicants (and suspended or departed members) may read what is theirs, never create.
+    """
+    if not user.is_authenticated:
+        return False
+    return Member.objects.filter(user=user, status=Member.Status.ACTIVE).exists()
+
+
 def activities_visible_to(user: User) -> QuerySet[Activity]:
     """Activities the user owns or shares (staff: all), with their balances."""
     activities = Activity.objects.select_related("owner").with_balances()
     if user.is_staff:
         return activities
     return activities.of_user(user)
+
+
+def takes_part_in(user: User, activity: Activity) -> bool:
+    """Whether the user owns or co-owns the Activity (staff included: their role does not count).
+
+    Segregation of duties rests on this: nobody decides on money that reaches an Activity of
+    their own.
+    """
+    return Activity.objects.of_user(user).filter(pk=activity.pk).exists()
 
 
 def ledger_entries_of(activity: Activity) -> QuerySet[LedgerEntry]:

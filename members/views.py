@@ -4,6 +4,7 @@ from allauth.core import ratelimit
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -62,6 +63,8 @@ def activity_detail(request, pk: int):
 def activity_create(request):
     """Open a new Activity."""
     member = _require_member(request)
+    if member.status != Member.Status.ACTIVE:
+        raise PermissionDenied(_("Only active members can open an Activity."))
     form = ActivityForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

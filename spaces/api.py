@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from invoicing.selectors import cooperative_clients
 from members.models import Activity
+from members.selectors import is_active_member
 from spaces import selectors
 from spaces.errors import BookingError
 from spaces.models import Booking, BookingSeries, Room, RoomPrice, Site
@@ -30,7 +31,15 @@ class IsMemberOrSpaceManager(permissions.BasePermission):
         user = request.user
         if not (user and user.is_authenticated):
             return False
-        return hasattr(user, "member") or selectors.is_space_manager(user)
+        if selectors.is_space_manager(user):
+            return True
+        if request.method in permissions.SAFE_METHODS or not hasattr(user, "member"):
+            return hasattr(user, "member")
+        # Applicants, and members suspended or gone, book nothing.
+        if not is_active_member(user):
+            self.message = _("Only active members and space managers book rooms.")
+            return False
+        return True
 
 
 class SiteSerializer(serializers.ModelSerializer):

@@ -16,9 +16,10 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from coop.errors import CoopError
+from members.selectors import is_active_member
 from spaces import selectors
 from spaces.forms import (
     NO_REPEAT,
@@ -115,6 +116,8 @@ def room_detail(request, pk: int):
     """A room's rules, prices, free/busy week and the booking form."""
     room = get_object_or_404(selectors.rooms_visible_to(request.user), pk=pk)
     is_manager = selectors.is_space_manager(request.user)
+    if request.method == "POST" and not (is_manager or is_active_member(request.user)):
+        raise PermissionDenied(_("Only active members and space managers book rooms."))
     monday = _week_of(request, room.site)
     initial = {"date": request.GET.get("date"), "start_time": request.GET.get("start")}
     form = BookingForm(request.POST or None, user=request.user, initial=initial)
@@ -580,6 +583,7 @@ def feeds(request):
     )
 
 
+@require_safe
 def feed(request, secret: str):
     """An iCalendar feed, reachable by whoever holds its secret address until it is revoked."""
     token = (

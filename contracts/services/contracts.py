@@ -28,6 +28,7 @@ from contracts.parameters import load_parameters
 from contracts.payroll import employer_cost_of
 from coop.money import has_at_most_cents, round_money
 from members.models import Activity, LedgerEntryKind, LedgerStage, Member, User
+from members.selectors import takes_part_in
 from members.services import post_ledger_entry
 
 ZERO = Decimal("0.00")
@@ -426,6 +427,22 @@ def planned_cost(contract: Contract) -> list[tuple[ContractWorker, Decimal, Deci
     return result
 
 
+def _check_independent(staff_user: User, contract: Contract) -> None:
+    """Refuse the approval of a contract its approver wrote, works on or shares the Activity of."""
+    if (
+        contract.created_by_id == staff_user.pk
+        or contract.workers.filter(member__user=staff_user).exists()
+        or takes_part_in(staff_user, contract.activity)
+    ):
+        raise ContractsError(
+            _(
+                "You take part in this contract (you wrote it, work on it or share its "
+                "Activity): another staff member must approve it."
+            ),
+            code="own_contract",
+        )
+
+
 @transaction.atomic
 def approve_contract(
     *,
@@ -439,6 +456,7 @@ def approve_contract(
     """Approve before the first work day: declare each worker, post the planned salary cost."""
     now = now or timezone.now()
     contract = _lock(contract)
+    _check_independent(staff_user, contract)
     if contract.status == Status.SUBMITTED and today >= contract.first_work_day:
         raise ContractsError(
             _(

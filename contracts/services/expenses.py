@@ -24,6 +24,7 @@ from contracts.services.contracts import (
     _check_activity,
 )
 from members.models import Activity, Member, User
+from members.selectors import takes_part_in
 
 ZERO = Decimal("0.00")
 MAX_RECEIPTS = 50
@@ -268,7 +269,23 @@ def _decide(
 def approve_expense_claim(
     *, staff_user: User, claim: ExpenseClaim, now: datetime.datetime | None = None
 ) -> ExpenseClaim:
-    """Approve a claim: it is reimbursed on the member's next payslip from this Activity."""
+    """Approve a claim: it is reimbursed on the member's next payslip from this Activity.
+
+    Nobody approves their own claim, nor one paid from an Activity they own or share.
+    """
+    claim = (
+        ExpenseClaim.objects.select_for_update()
+        .select_related("member", "activity")
+        .get(pk=claim.pk)
+    )
+    if claim.member.user_id == staff_user.pk or takes_part_in(staff_user, claim.activity):
+        raise ContractsError(
+            _(
+                "This claim is yours or is paid from an Activity you take part in: another "
+                "staff member must approve it."
+            ),
+            code="own_claim",
+        )
     return _decide(
         claim, staff_user=staff_user, status=ExpenseClaim.Status.APPROVED, reason="", now=now
     )

@@ -1,4 +1,9 @@
-"""Credit notes: requested by the member, issued by staff, in their own series."""
+"""Credit notes: requested by the member (or by staff), issued by another staff member, in their
+own series.
+
+Nobody issues a credit note they requested: staff who want an invoice credited request it, and a
+colleague approves it like any document waiting for review.
+"""
 
 import datetime
 
@@ -11,7 +16,6 @@ from invoicing.calculation import compute_totals
 from invoicing.errors import InvoicingError
 from invoicing.models import Invoice, InvoiceLine
 from invoicing.services.drafts import LineInput, clean_lines
-from invoicing.services.issue import approve_invoice
 from members.models import User
 
 
@@ -95,20 +99,3 @@ def request_credit_note(
     )
     record_event(action="requested", obj=credit_note, actor=user, reason=credit_note.notes)
     return credit_note
-
-
-@transaction.atomic
-def issue_credit_note(
-    *,
-    staff_user: User,
-    invoice: Invoice,
-    reason: str,
-    lines: list[LineInput] | None = None,
-    today: datetime.date | None = None,
-    now: datetime.datetime | None = None,
-) -> Invoice:
-    """Credit an issued invoice at once (staff)."""
-    credit_note = request_credit_note(
-        user=staff_user, invoice=invoice, reason=reason, lines=lines, now=now
-    )
-    return approve_invoice(staff_user=staff_user, invoice=credit_note, today=today, now=now)

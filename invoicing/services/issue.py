@@ -14,6 +14,7 @@ from invoicing.errors import InvoicingError
 from invoicing.models import Dispatch, Invoice, InvoiceDocument, InvoiceSequence
 from invoicing.snapshot import InvoiceSnapshot
 from members.models import LedgerEntryKind, LedgerStage, Member, User
+from members.selectors import takes_part_in
 from members.services import post_ledger_entry
 
 UNIT_CODES = {"hour": "HUR", "day": "DAY", "piece": "C62"}
@@ -269,7 +270,10 @@ def approve_invoice(
     today: datetime.date | None = None,
     now: datetime.datetime | None = None,
 ) -> Invoice:
-    """Issue an invoice or credit note that waited for staff review."""
+    """Issue an invoice or credit note that waited for staff review.
+
+    Nobody approves a document they requested or one of an Activity they own or share.
+    """
     now = now or timezone.now()
     today = today or timezone.localdate(now)
     invoice = (
@@ -277,6 +281,14 @@ def approve_invoice(
     )
     if invoice.status != Invoice.Status.PENDING_REVIEW:
         raise InvoicingError(_("This document is not waiting for review."), code="not_pending")
+    if invoice.created_by_id == staff_user.pk or takes_part_in(staff_user, invoice.activity):
+        raise InvoicingError(
+            _(
+                "You requested this document or take part in its Activity: another staff "
+                "member must approve it."
+            ),
+            code="own_document",
+        )
     record_event(action="approved", obj=invoice, actor=staff_user)
     issue(invoice=invoice, actor=staff_user, today=today, now=now)
     if invoice.is_credit_note:

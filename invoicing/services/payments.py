@@ -16,6 +16,7 @@ from invoicing import camt
 from invoicing.errors import InvoicingError
 from invoicing.models import BankStatement, BankStatementLine, Invoice, Payment
 from members.models import LedgerEntry, LedgerEntryKind, LedgerStage, User
+from members.selectors import takes_part_in
 from members.services import post_ledger_entry
 
 ZERO = Decimal("0.00")
@@ -136,6 +137,15 @@ def record_payment(
     if received_on > timezone.localdate(now):
         raise InvoicingError(
             _("A payment cannot be received in the future."), code="date", field="received_on"
+        )
+    if method == Payment.Method.MANUAL and takes_part_in(actor, invoice.activity):
+        # A payment typed in by hand makes money available to the Activity: not by its own.
+        raise InvoicingError(
+            _(
+                "This invoice is of an Activity you take part in: another staff member records "
+                "its payments."
+            ),
+            code="own_invoice",
         )
     payment = Payment.objects.create(
         invoice=invoice,

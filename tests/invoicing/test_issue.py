@@ -119,12 +119,13 @@ def test_rejected_invoice_goes_back_to_the_member(draft, staff, settings):
 
 
 def test_credit_notes_have_their_own_series(draft, no_review, staff):
-    from invoicing.services.credit import issue_credit_note
+    from invoicing.services.credit import request_credit_note
 
     invoice = submit_invoice(user=draft.created_by, invoice=draft, today=TODAY, now=NOW)
-    credit_note = issue_credit_note(
-        staff_user=staff, invoice=invoice, reason="Cancelled show", today=TODAY, now=NOW
+    credit_note = request_credit_note(
+        user=draft.created_by, invoice=invoice, reason="Cancelled show", now=NOW
     )
+    credit_note = approve_invoice(staff_user=staff, invoice=credit_note, today=TODAY, now=NOW)
     assert credit_note.number == "NC-2026-000001"
     assert credit_note.structured_communication is None
     assert credit_note.snapshot["credited_invoice"] == {

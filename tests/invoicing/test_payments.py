@@ -8,8 +8,8 @@ from django.db.models import Sum
 
 from invoicing.errors import InvoicingError
 from invoicing.models import BankStatement, BankStatementLine, Invoice, Payment, Reminder
-from invoicing.services.credit import issue_credit_note, request_credit_note
-from invoicing.services.issue import submit_invoice
+from invoicing.services.credit import request_credit_note
+from invoicing.services.issue import approve_invoice, submit_invoice
 from invoicing.services.payments import import_bank_statement, record_payment
 from invoicing.services.reminders import send_due_reminders
 from members.models import Activity, LedgerEntry
@@ -112,14 +112,18 @@ def test_full_credit_note_cancels_the_planned_income(issued, member, staff, acti
     assert Invoice.objects.with_amounts().get(pk=issued.pk).amount_due == Decimal("0.00")
 
 
+def credit(issued, *, staff, **request):
+    """Credit an issued invoice: its member requests the credit note, staff approve it."""
+    credit_note = request_credit_note(user=issued.created_by, invoice=issued, **request)
+    return approve_invoice(staff_user=staff, invoice=credit_note, today=TODAY, now=NOW)
+
+
 def test_partial_credit_then_payment_of_the_rest(issued, staff, activity):
-    issue_credit_note(
-        staff_user=staff,
-        invoice=issued,
+    credit(
+        issued,
+        staff=staff,
         reason="One day less",
         lines=[line(description="One day less", quantity="1", price="100.00")],
-        today=TODAY,
-        now=NOW,
     )
     record_payment(
         invoice=issued, amount=Decimal("1089.00"), received_on=TODAY, actor=staff, now=NOW
@@ -130,7 +134,7 @@ def test_partial_credit_then_payment_of_the_rest(issued, staff, activity):
 
 
 def test_credit_notes_cannot_exceed_the_invoice(issued, staff):
-    issue_credit_note(staff_user=staff, invoice=issued, reason="x", today=TODAY, now=NOW)
+    credit(issued, staff=staff, reason="x")
     with pytest.raises(InvoicingError) as error:
         request_credit_note(
             user=staff, invoice=issued, reason="again", lines=[line(quantity="1", price="1")]

@@ -134,3 +134,33 @@ def test_openapi_schema_and_docs(client, db):
     docs = client.get("/api/docs/")
     assert docs.status_code == 200
     assert "swagger-ui" in docs.content.decode()
+
+
+def test_applicant_reads_what_is_theirs_but_creates_nothing(db):
+    from invoicing.models import Client
+    from tests.conftest import make_member
+
+    applicant = make_member(
+        "noah@coop.test", legal_name="Noah Janssens", niss="85073003328", active=False
+    )
+    client = token_client(applicant.user)
+    assert client.get("/api/v1/me").json()["member"]["status"] == "applicant"
+    assert client.get("/api/v1/clients/").json()["results"] == []
+    response = client.post(
+        "/api/v1/clients/",
+        {
+            "kind": "company",
+            "name": "Théâtre des Galeries SA",
+            "street": "Galerie du Roi 32",
+            "postal_code": "1000",
+            "city": "Bruxelles",
+            "country": "BE",
+            "email": "compta@galeries.example",
+            "language": "fr",
+            "vat_number": "BE1000000021",
+        },
+        format="json",
+    )
+    assert response.status_code == 403
+    assert response.json() == {"detail": "Only active members of the cooperative can make changes."}
+    assert not Client.objects.exists()

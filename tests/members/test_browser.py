@@ -95,8 +95,9 @@ def test_applicant_cannot_open_an_activity(client, db):
 
     applicant = make_member("a@coop.test", legal_name="Ana", niss="85073003328", active=False)
     client.force_login(applicant.user)
+    assert client.get(reverse("members:activity_create")).status_code == 403
     response = client.post(reverse("members:activity_create"), {"name": "Pottery"})
-    assert response.status_code == 200
+    assert response.status_code == 403
     assert "Only active members can open an Activity." in response.content.decode()
     assert applicant.activities.count() == 0
 

@@ -178,3 +178,22 @@ def test_manager_moves_a_booking_through_the_api(api, member, activity, space_ma
     )
     assert unknown_room.status_code == 400
     assert unknown_room.json()["field"] == "room"
+
+
+def test_an_applicant_sees_rooms_but_books_none(db, room):
+    from tests.conftest import make_member
+
+    applicant = make_member(
+        "noah@coop.test", legal_name="Noah Janssens", niss="85073003328", active=False
+    )
+    api = APIClient()
+    api.force_authenticate(applicant.user)
+    assert api.get(f"/api/v1/rooms/{room.pk}/").status_code == 200
+    response = api.post(
+        "/api/v1/bookings/",
+        {"room": room.pk, "date": "2026-03-10", "start_time": "10:00", "end_time": "12:00"},
+        format="json",
+    )
+    assert response.status_code == 403
+    assert response.json()["detail"] == "Only active members and space managers book rooms."
+    assert not Booking.objects.exists()
