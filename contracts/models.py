@@ -569,6 +569,12 @@ class Payslip(DocumentBase):
                 name="payslip_adjustment_corrects",
             ),
         ]
+        # The recovery sweep looks for the few payslips whose PDF is not ready.
+        indexes = [
+            models.Index(
+                fields=["created_at"], condition=~Q(status="ready"), name="payslip_unready_idx"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.reference

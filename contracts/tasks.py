@@ -1,10 +1,13 @@
 """Background work of contracts and payroll: e-mails, payslip PDFs, daily status moves."""
 
+import datetime
+
 from celery import shared_task
 from django.utils import timezone
 
 from contracts.models import ContractEvent, Payslip
 from contracts.services import contracts, documents
+from coop import recovery
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
@@ -29,10 +32,8 @@ def advance_contracts_task() -> int:
     return contracts.advance_contracts(today=timezone.localdate())
 
 
-@shared_task
-def sweep_pending_payslips_task() -> int:
-    """Re-enqueue payslip PDFs left pending or failed too long."""
-    stale = list(documents.stale_payslips(now=timezone.now()).values_list("pk", flat=True))
-    for payslip_pk in stale:
-        render_payslip_task.delay(payslip_pk)
-    return len(stale)
+def recover_lost_work(*, now: datetime.datetime, idle_queues: set[str]) -> int:
+    """Enqueue again the payslip renders whose message was lost (see ``coop.recovery``)."""
+    if "pdf" not in idle_queues:
+        return 0
+    return recovery.requeue(documents.lost_payslips(now=now), render_payslip_task, now=now)

@@ -482,7 +482,7 @@ def _queue_rendering(payslip_pks: list[int]) -> None:
         for pk in payslip_pks:
             render_payslip_task.delay(pk)
 
-    transaction.on_commit(enqueue)
+    transaction.on_commit(enqueue, robust=True)
 
 
 @transaction.atomic
