@@ -33,7 +33,16 @@ def advance_contracts_task() -> int:
 
 
 def recover_lost_work(*, now: datetime.datetime, idle_queues: set[str]) -> int:
-    """Enqueue again the payslip renders whose message was lost (see ``coop.recovery``)."""
-    if "pdf" not in idle_queues:
-        return 0
-    return recovery.requeue(documents.lost_payslips(now=now), render_payslip_task, now=now)
+    """Enqueue again the payslip renders and contract notices whose message was lost.
+
+    See ``coop.recovery``; a queue with messages waiting is looked at again at the next sweep.
+    """
+    count = 0
+    if "pdf" in idle_queues:
+        lost = documents.lost_payslips(now=now)
+        count += recovery.requeue(lost, render_payslip_task, now=now)
+    if "default" in idle_queues:
+        events = ContractEvent.objects.filter(to_status__in=contracts.NOTIFIED)
+        lost = recovery.lost_notices(events, now=now)
+        count += recovery.requeue(lost, notify_contract_event_task, now=now)
+    return count

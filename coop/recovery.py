@@ -6,7 +6,7 @@ flushed or restarted without its data, a worker killed before it acknowledged, a
 failed after the transaction committed. Each app's sweep task finds such rows and enqueues them
 again; the tasks are idempotent, so a message that was not lost after all does nothing twice.
 
-The sweeps run every minute (``CELERY_BEAT_SCHEDULE``) and when a worker starts
+The sweeps run every 30 seconds (``CELERY_BEAT_SCHEDULE``) and when a worker starts
 (``coop.celery``). A row counts as lost when it has waited longer than ``LOST_AFTER`` since it
 was last enqueued *and* its queue holds no waiting message: while a backlog is being worked
 through, nothing is enqueued twice.
@@ -15,7 +15,7 @@ through, nothing is enqueued twice.
 import datetime
 import logging
 
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -24,7 +24,11 @@ logger = logging.getLogger(__name__)
 # Longer than any render or sending takes (a PDF takes seconds), short enough that a lost
 # message is enqueued again within two minutes: LOST_AFTER plus one sweep interval.
 LOST_AFTER = datetime.timedelta(minutes=1)
-SWEEP_INTERVAL_SECONDS = 60
+SWEEP_INTERVAL_SECONDS = 30
+# Notices (e-mails about a step of a membership, contract or booking) are looked for over the
+# last day only; one that could not leave is tried again every ten minutes meanwhile.
+NOTICE_WINDOW = datetime.timedelta(days=1)
+NOTICE_RETRY_AFTER = datetime.timedelta(minutes=10)
 
 
 def declare_queue(queue_name: str) -> int | None:
@@ -55,6 +59,18 @@ def waiting_too_long(queryset: QuerySet, *, now: datetime.datetime) -> QuerySet:
     """Keep the rows last enqueued (or created, if never enqueued again) before LOST_AFTER."""
     return queryset.alias(last_queued=Coalesce(F("queued_at"), F("created_at"))).filter(
         last_queued__lt=now - LOST_AFTER
+    )
+
+
+def lost_notices(queryset: QuerySet, *, now: datetime.datetime) -> QuerySet:
+    """Keep the events of the last day whose member or booker was not notified yet.
+
+    An event waits LOST_AFTER before its first new message, then NOTICE_RETRY_AFTER between
+    the next ones (a notice without an address never leaves, and must not be sent every minute).
+    """
+    return queryset.filter(notified_at__isnull=True, created_at__gte=now - NOTICE_WINDOW).filter(
+        Q(queued_at__isnull=True, created_at__lt=now - LOST_AFTER)
+        | Q(queued_at__lt=now - NOTICE_RETRY_AFTER)
     )
 
 

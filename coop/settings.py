@@ -334,14 +334,16 @@ CELERY_BEAT_SCHEDULE = {
     # Work whose broker message was lost is enqueued again (also when a worker starts).
     "recover-lost-work": {
         "task": "coop.tasks.recover_lost_work_task",
-        "schedule": 60,
+        "schedule": 30,
     },
 }
 # The recovery sweep (coop.recovery): the queues it watches and each app's function.
 COOP_RECOVERY_QUEUES = ["default", "pdf"]
 COOP_RECOVERY_SWEEPS = [
+    "members.tasks.recover_lost_work",
     "invoicing.tasks.recover_lost_work",
     "contracts.tasks.recover_lost_work",
+    "spaces.tasks.recover_lost_work",
 ]
 
 # The cooperative.

@@ -19,7 +19,7 @@ def clear_expired_sessions_task() -> None:
 def recover_lost_work_task() -> int:
     """Enqueue again the background work whose broker message was lost; return how many.
 
-    Every minute from Celery beat and once when a worker starts. Each app's function named in
+    Every 30 seconds from Celery beat and once when a worker starts. Each app's function named in
     ``COOP_RECOVERY_SWEEPS`` is called with the queues that had no message waiting when the
     sweep began (asked before any of them enqueues anything).
     """

@@ -1,7 +1,10 @@
 """Background work of the members app."""
 
+import datetime
+
 from celery import shared_task
 
+from coop import recovery
 from members import services
 from members.models import MembershipEvent
 
@@ -12,3 +15,13 @@ def notify_membership_event_task(event_pk: int) -> None:
     event = MembershipEvent.objects.filter(pk=event_pk).first()
     if event is not None:
         services.notify_membership_event(event=event)
+
+
+def recover_lost_work(*, now: datetime.datetime, idle_queues: set[str]) -> int:
+    """Enqueue again the membership notices whose message was lost (see ``coop.recovery``)."""
+    if "default" not in idle_queues:
+        return 0
+    events = MembershipEvent.objects.filter(kind__in=services.NOTIFIED_EVENTS)
+    return recovery.requeue(
+        recovery.lost_notices(events, now=now), notify_membership_event_task, now=now
+    )

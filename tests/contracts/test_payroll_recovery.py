@@ -6,12 +6,13 @@ import pytest
 from lxml import etree
 
 from contracts import tasks
-from contracts.models import Contract, PayrollRun, Payslip
+from contracts.models import Contract, ContractEvent, PayrollRun, Payslip
 from contracts.services import payroll
 from contracts.services.documents import lost_payslips
 from coop.documents import DocumentStatus
 from members.models import LedgerEntry, LedgerStage
 from tests.broker import waiting_messages
+from tests.conftest import NOW
 from tests.contracts.test_payroll_run import run
 
 NS = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"}
@@ -51,6 +52,7 @@ def test_a_run_interrupted_after_writing_everything_but_before_commit_pays_nobod
 
 def test_a_payslip_whose_render_message_was_lost_is_enqueued_again(staff, approved):
     run(staff)
+    ContractEvent.objects.update(notified_at=NOW)  # only the payslip is left to do
     payslip = Payslip.objects.get()
     message = ("contracts.tasks.render_payslip_task", f"({payslip.pk},)")
     before = waiting_messages("pdf")[message]
@@ -64,3 +66,17 @@ def test_a_payslip_whose_render_message_was_lost_is_enqueued_again(staff, approv
     assert (
         tasks.recover_lost_work(now=later + datetime.timedelta(hours=1), idle_queues={"pdf"}) == 0
     )
+
+
+def test_a_lost_contract_notice_is_enqueued_again(approved):
+    event = approved.events.get(to_status=Contract.Status.APPROVED)
+    assert event.notified_at is None
+    message = ("contracts.tasks.notify_contract_event_task", f"({event.pk},)")
+    before = waiting_messages("default")[message]
+    later = event.created_at + datetime.timedelta(seconds=61)
+    assert tasks.recover_lost_work(now=later, idle_queues={"pdf"}) == 0
+    assert tasks.recover_lost_work(now=later, idle_queues={"default"}) >= 1
+    assert waiting_messages("default")[message] == before + 1
+    ContractEvent.objects.filter(contract=approved).update(notified_at=later)
+    eleven_minutes_on = later + datetime.timedelta(minutes=11)
+    assert tasks.recover_lost_work(now=eleven_minutes_on, idle_queues={"default"}) == 0
