@@ -1,15 +1,17 @@
-"""Drill: kill a payroll run midway (three times, at three stages), then run it to the end.
+"""Drill: kill a payroll run midway (four times, at four stages), then run it to the end.
 
 Run with ``.venv/bin/python drills/payroll_interrupt.py [--workers 5000]``. The drill starts its
 own PostgreSQL and Valkey (``drills/stack.py``), loads the given number of approved, declared
 one-worker contracts (as ``benchmarks/payroll.py`` does) and runs
-``manage.py run_payroll --from 2026-09-01 --to 2026-09-30`` in a process of its own. It kills
-that process with SIGKILL three times: one second after it starts, while it writes the payslips
-(PostgreSQL shows a query on ``contracts_payslip``) and while it posts the ledger entries
-(a query on ``members_ledgerentry``), checking after each kill that nothing of the run is left.
+``manage.py run_payroll --from 2026-07-01 --to 2026-09-30`` in a process of its own. It kills
+that process with SIGKILL four times: one second after it starts, while it writes the payslips
+(PostgreSQL shows a query on ``contracts_payslip``), while it posts the ledger entries (a query
+on ``members_ledgerentry``) and after it wrote the SEPA file (a query on
+``contracts_contractevent``), checking after each kill that nothing of the run is left.
 Then it lets a run finish, runs it once more (which must find nothing to pay) and prints:
 workers paid, paid twice, not paid, the SEPA file's transfers against the payslips, the ledger
-debits against the employer cost, and SEPA files left in storage by the killed runs.
+debits against the employer cost, and the SEPA files the killed runs left in storage (the next
+run removes them).
 """
 
 import argparse
@@ -24,12 +26,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from drills.stack import PYTHON, ROOT, Stack, say
 
-PERIOD = ["--from", "2026-09-01", "--to", "2026-09-30"]
+PERIOD = ["--from", "2026-07-01", "--to", "2026-09-30"]
 NS = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"}
 STAGES = [
     ("one second after the start", None),
     ("while the payslips are written", "contracts_payslip"),
     ("while the ledger entries are posted", "members_ledgerentry"),
+    ("after the SEPA file was written, as the contracts complete", "contracts_contractevent"),
 ]
 
 
@@ -117,6 +120,7 @@ def run(stack: Stack, options) -> None:
     say(f"loaded {options.workers} approved contracts in {time.monotonic() - began:.1f} s")
     for description, pattern in STAGES:
         interrupt(stack, description, pattern)
+    left_files = sorted(path.name for path in (stack.media / "payroll").rglob("*.xml"))
 
     began = time.monotonic()
     finished = subprocess.run(
@@ -168,7 +172,8 @@ def run(stack: Stack, options) -> None:
         f"{tree.findtext('.//p:GrpHdr/p:CtrlSum', namespaces=NS)} / {net_total}"
     )
     say(f"ledger salary debits / employer cost:  {-debited} / {cost_total['total']}")
-    say(f"SEPA files in storage:                 {len(stored)} ({', '.join(stored)})")
+    say(f"SEPA files left by the killed runs:    {len(left_files)} ({', '.join(left_files)})")
+    say(f"SEPA files in storage at the end:      {len(stored)} ({', '.join(stored)})")
     say(f"SEPA files of no recorded run:         {len(stored) - 1}")
 
 

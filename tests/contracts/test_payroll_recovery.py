@@ -18,7 +18,7 @@ from tests.contracts.test_payroll_run import run
 NS = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"}
 
 
-def test_a_run_interrupted_after_writing_everything_but_before_commit_pays_nobody(
+def test_a_run_interrupted_before_its_commit_pays_nobody_and_its_sepa_file_goes(
     staff, approved, monkeypatch, settings, tmp_path
 ):
     settings.MEDIA_ROOT = tmp_path
@@ -36,9 +36,17 @@ def test_a_run_interrupted_after_writing_everything_but_before_commit_pays_nobod
     approved.refresh_from_db()
     assert approved.status == Contract.Status.APPROVED
 
+    # The killed run's SEPA file is in storage, under the number of no recorded run.
+    (orphan,) = [path for path in tmp_path.rglob("*.xml") if path.parent.parent.name == "payroll"]
+
     monkeypatch.undo()
     settings.MEDIA_ROOT = tmp_path
     payroll_run = run(staff)
+    assert not orphan.exists()  # removed by the next run, which holds the payroll lock
+    stored = [path for path in tmp_path.rglob("*.xml") if path.parent.parent.name == "payroll"]
+    assert [path.relative_to(tmp_path).as_posix() for path in stored] == [
+        payroll_run.sepa_file.name
+    ]
     payslip = Payslip.objects.get()
     assert payslip.run == payroll_run
     assert LedgerEntry.objects.filter(stage=LedgerStage.AVAILABLE).count() == 1
