@@ -80,9 +80,7 @@ def run(stack: Stack, options) -> None:
     sent = dispatches.filter(status=Dispatch.Status.SENT).count()
     requeued = documents.filter(pk__in=not_ready, queued_at__isnull=False)
     spread = requeued.aggregate(first=Min("queued_at"), last=Max("queued_at"))
-    rendered = documents.filter(pk__in=not_ready).aggregate(
-        first=Min("rendered_at"), last=Max("rendered_at")
-    )
+    rendered = requeued.aggregate(first=Min("rendered_at"), last=Max("rendered_at"))
     numbers = set(Invoice.objects.filter(pk__in=pks).values_list("number", flat=True))
     mails = {
         subject: count
@@ -103,8 +101,8 @@ def run(stack: Stack, options) -> None:
     say(f"documents enqueued again by the sweep: {requeued.count()}")
     say(f"first re-enqueued after the flush:    {after_flush(spread['first'])}")
     say(f"last re-enqueued after the flush:     {after_flush(spread['last'])}")
-    say(f"first lost document ready after:      {after_flush(rendered['first'])}")
-    say(f"last lost document ready after:       {after_flush(rendered['last'])}")
+    say(f"first re-enqueued document ready after: {after_flush(rendered['first'])}")
+    say(f"last re-enqueued document ready after:  {after_flush(rendered['last'])}")
     say(f"sendings sent / expected:             {sent} / {expected_dispatches}")
     say(f"e-mails missing:                      {len(numbers) - len(mails)}")
     say(f"e-mails sent twice:                   {sum(count - 1 for count in mails.values())}")

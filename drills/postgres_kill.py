@@ -226,6 +226,8 @@ def audit(load: Load) -> dict:
 
 
 def run(stack: Stack, options) -> None:
+    from django.db import connection
+
     from coop.documents import DocumentStatus
     from drills.invoices import dispatches_of, documents_of
     from invoicing.models import Dispatch
@@ -250,6 +252,7 @@ def run(stack: Stack, options) -> None:
     load.stopping.set()
     for thread in threads:
         thread.join()
+    connection.close()  # this thread's connection died with the server
 
     documents, dispatches = documents_of(load.invoice_pks), dispatches_of(load.invoice_pks)
     expected_documents, expected_dispatches = documents.count(), dispatches.count()
@@ -261,9 +264,14 @@ def run(stack: Stack, options) -> None:
         timeout=options.timeout,
     )
     web_back = next(
-        (moment - restarted for moment, status in load.web if moment > killed and status == 200),
+        (
+            moment - restarted
+            for moment, status in load.web
+            if moment >= restarted and status == 200
+        ),
         None,
     )
+    failures = [moment for moment, status in load.web if status != 200]
     say("")
     for what, count in sorted(load.counts.items()):
         say(f"{what + ':':<44}{count}")
@@ -275,6 +283,10 @@ def run(stack: Stack, options) -> None:
     say(f"{'sendings not sent:':<44}{expected_dispatches - sent} of {expected_dispatches}")
     back = f"{web_back:.1f} s" if web_back is not None else "never"
     say(f"{'web answered 200 again, after the restart:':<44}{back}")
+    if failures:
+        first, last = failures[0] - killed, failures[-1] - restarted
+        say(f"{'web failures: first after the kill:':<44}{first:+.1f} s")
+        say(f"{'web failures: last after the restart:':<44}{last:+.1f} s")
     waited = f"{settled:.1f} s" if settled is not None else "not within the timeout"
     say(f"{'every document ready and sent, after load:':<44}{waited}")
 
