@@ -24,5 +24,5 @@ def recover_lost_work_at_start(sender, **kwargs) -> None:
     """
     try:
         sender.app.send_task("coop.tasks.recover_lost_work_task")
-    except Exception:  # the periodic sweep tries again a minute later
+    except Exception:  # the periodic sweep tries again 30 seconds later
         logger.warning("could not enqueue the recovery sweep at worker start", exc_info=True)

@@ -29,6 +29,8 @@ SWEEP_INTERVAL_SECONDS = 30
 # last day only; one that could not leave is tried again every ten minutes meanwhile.
 NOTICE_WINDOW = datetime.timedelta(days=1)
 NOTICE_RETRY_AFTER = datetime.timedelta(minutes=10)
+# Rows stamped per UPDATE (a statement takes at most 65,535 parameters).
+STAMP_BATCH = 5000
 
 
 def declare_queue(queue_name: str) -> int | None:
@@ -84,7 +86,8 @@ def requeue(queryset: QuerySet, task, *, now: datetime.datetime | None = None) -
     pks = list(queryset.order_by("pk").values_list("pk", flat=True))
     if not pks:
         return 0
-    queryset.model.objects.filter(pk__in=pks).update(queued_at=now)
+    for start in range(0, len(pks), STAMP_BATCH):
+        queryset.model.objects.filter(pk__in=pks[start : start + STAMP_BATCH]).update(queued_at=now)
     for pk in pks:
         task.delay(pk)
     logger.info("re-enqueued %d %s rows", len(pks), queryset.model._meta.label)
