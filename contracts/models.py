@@ -423,11 +423,20 @@ class ContractEvent(models.Model):
     reason = models.TextField(_("reason"), blank=True)
     created_at = models.DateTimeField(_("when"), default=timezone.now)
     notified_at = models.DateTimeField(_("member notified at"), null=True, blank=True)
+    queued_at = models.DateTimeField(_("last enqueued again at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("contract event")
         verbose_name_plural = _("contract history")
         ordering = ["created_at", "pk"]
+        # The recovery sweep looks for the recent events whose notice has not left.
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=Q(notified_at__isnull=True),
+                name="contract_event_unsent_idx",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.contract.reference}: {self.from_status} → {self.to_status}"
@@ -568,6 +577,12 @@ class Payslip(DocumentBase):
                 | Q(kind="adjustment", corrects__isnull=False),
                 name="payslip_adjustment_corrects",
             ),
+        ]
+        # The recovery sweep looks for the few payslips whose PDF is not ready.
+        indexes = [
+            models.Index(
+                fields=["created_at"], condition=~Q(status="ready"), name="payslip_unready_idx"
+            )
         ]
 
     def __str__(self) -> str:

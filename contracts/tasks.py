@@ -1,10 +1,13 @@
 """Background work of contracts and payroll: e-mails, payslip PDFs, daily status moves."""
 
+import datetime
+
 from celery import shared_task
 from django.utils import timezone
 
 from contracts.models import ContractEvent, Payslip
 from contracts.services import contracts, documents
+from coop import recovery
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
@@ -29,10 +32,17 @@ def advance_contracts_task() -> int:
     return contracts.advance_contracts(today=timezone.localdate())
 
 
-@shared_task
-def sweep_pending_payslips_task() -> int:
-    """Re-enqueue payslip PDFs left pending or failed too long."""
-    stale = list(documents.stale_payslips(now=timezone.now()).values_list("pk", flat=True))
-    for payslip_pk in stale:
-        render_payslip_task.delay(payslip_pk)
-    return len(stale)
+def recover_lost_work(*, now: datetime.datetime, idle_queues: set[str]) -> int:
+    """Enqueue again the payslip renders and contract notices whose message was lost.
+
+    See ``coop.recovery``; a queue with messages waiting is looked at again at the next sweep.
+    """
+    count = 0
+    if "pdf" in idle_queues:
+        lost = documents.lost_payslips(now=now)
+        count += recovery.requeue(lost, render_payslip_task, now=now)
+    if "default" in idle_queues:
+        events = ContractEvent.objects.filter(to_status__in=contracts.NOTIFIED)
+        lost = recovery.lost_notices(events, now=now)
+        count += recovery.requeue(lost, notify_contract_event_task, now=now)
+    return count

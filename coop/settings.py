@@ -356,9 +356,19 @@ CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {"*.render_*": {"queue": "pdf"}}
+# A message is acknowledged when its task has finished, and goes back to the queue when the
+# process running it dies: tasks are idempotent (they take primary keys and check the row), so
+# running one twice produces nothing twice.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Redis hands a message that was taken but not acknowledged to another worker after this long.
+# It must exceed the longest task *including* a retry's countdown (retry_backoff_max is 30
+# minutes), or a task waiting for its retry would be delivered twice. It is only the broker's
+# slow second net: the recovery sweep below enqueues lost work again within two minutes.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", str(2 * 60 * 60)))
+}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
@@ -388,10 +398,6 @@ CELERY_BEAT_SCHEDULE = {
         "task": "contracts.tasks.advance_contracts_task",
         "schedule": crontab(hour=0, minute=30),
     },
-    "sweep-pending-payslips": {
-        "task": "contracts.tasks.sweep_pending_payslips_task",
-        "schedule": 15 * 60,
-    },
     "charge-lease-rent": {
         "task": "spaces.tasks.charge_leases_task",
         "schedule": crontab(hour=6, minute=0),
@@ -400,11 +406,20 @@ CELERY_BEAT_SCHEDULE = {
         "task": "spaces.tasks.release_no_shows_task",
         "schedule": 5 * 60,
     },
-    "sweep-pending-invoice-documents": {
-        "task": "invoicing.tasks.sweep_pending_documents_task",
-        "schedule": 10 * 60,
+    # Work whose broker message was lost is enqueued again (also when a worker starts).
+    "recover-lost-work": {
+        "task": "coop.tasks.recover_lost_work_task",
+        "schedule": 30,
     },
 }
+# The recovery sweep (coop.recovery): the queues it watches and each app's function.
+COOP_RECOVERY_QUEUES = ["default", "pdf"]
+COOP_RECOVERY_SWEEPS = [
+    "members.tasks.recover_lost_work",
+    "invoicing.tasks.recover_lost_work",
+    "contracts.tasks.recover_lost_work",
+    "spaces.tasks.recover_lost_work",
+]
 
 # The cooperative.
 COOP_NAME = os.environ.get("COOP_NAME", "coop SCE")

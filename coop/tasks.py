@@ -1,9 +1,13 @@
 """Periodic housekeeping that belongs to no single app."""
 
 from celery import shared_task
+from django.conf import settings
 from django.core import management
 from django.core.cache import caches
 from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from coop import recovery
 
 
 @shared_task
@@ -16,3 +20,18 @@ def clear_expired_sessions_task() -> None:
 def purge_expired_cache_task() -> int:
     """Delete expired rows of the PostgreSQL cache (rate limits, throttles); return how many."""
     return caches["default"].purge_expired(now=timezone.now())
+
+
+@shared_task
+def recover_lost_work_task() -> int:
+    """Enqueue again the background work whose broker message was lost; return how many.
+
+    Every 30 seconds from Celery beat and once when a worker starts. Each app's function named in
+    ``COOP_RECOVERY_SWEEPS`` is called with the queues that had no message waiting when the
+    sweep began (asked before any of them enqueues anything).
+    """
+    now = timezone.now()
+    idle = recovery.idle_queues(settings.COOP_RECOVERY_QUEUES)
+    return sum(
+        import_string(path)(now=now, idle_queues=idle) for path in settings.COOP_RECOVERY_SWEEPS
+    )

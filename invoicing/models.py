@@ -410,6 +410,14 @@ class InvoiceDocument(DocumentBase):
         constraints = [
             models.UniqueConstraint(fields=["invoice", "format"], name="invoice_document_unique")
         ]
+        # The recovery sweep looks for the few documents that are not ready.
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=~Q(status="ready"),
+                name="invoice_document_unready_idx",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.invoice} ({self.get_format_display()})"
@@ -447,11 +455,18 @@ class Dispatch(models.Model):
     )
     created_at = models.DateTimeField(_("requested at"), default=timezone.now)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    queued_at = models.DateTimeField(_("last enqueued again at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("sending")
         verbose_name_plural = _("sendings")
         ordering = ["-created_at", "-pk"]
+        # The recovery sweep looks for the few sendings still pending.
+        indexes = [
+            models.Index(
+                fields=["created_at"], condition=Q(status="pending"), name="dispatch_pending_idx"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.invoice} → {self.recipient}"
@@ -579,11 +594,20 @@ class Reminder(models.Model):
     amount_due = models.DecimalField(_("amount due"), max_digits=12, decimal_places=2)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
+    queued_at = models.DateTimeField(_("last enqueued again at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("reminder")
         verbose_name_plural = _("reminders")
         ordering = ["invoice", "level"]
+        # The recovery sweep looks for the few reminders not yet e-mailed.
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=Q(emailed_at__isnull=True),
+                name="reminder_not_emailed_idx",
+            )
+        ]
         constraints = [
             models.UniqueConstraint(fields=["invoice", "level"], name="reminder_once_per_level")
         ]

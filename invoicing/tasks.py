@@ -1,8 +1,11 @@
 """Background work of invoicing: documents, sending, reminders."""
 
+import datetime
+
 from celery import shared_task
 from django.utils import timezone
 
+from coop import recovery
 from invoicing.models import Dispatch, InvoiceDocument, Reminder
 from invoicing.services import documents, reminders
 
@@ -37,10 +40,19 @@ def send_payment_reminders_task() -> int:
     return reminders.send_due_reminders(today=timezone.localdate())
 
 
-@shared_task
-def sweep_pending_documents_task() -> int:
-    """Re-enqueue documents left pending or failed too long."""
-    stale = list(documents.stale_pending_documents(now=timezone.now()).values_list("pk", flat=True))
-    for document_pk in stale:
-        render_invoice_document_task.delay(document_pk)
-    return len(stale)
+def recover_lost_work(*, now: datetime.datetime, idle_queues: set[str]) -> int:
+    """Enqueue again the renders, sendings and reminder e-mails whose message was lost.
+
+    Called by ``coop.tasks.recover_lost_work_task`` with the queues in which no message waits;
+    a queue with a backlog is being worked through and is looked at again at the next sweep.
+    """
+    count = 0
+    if "pdf" in idle_queues:
+        lost = documents.lost_documents(now=now)
+        count += recovery.requeue(lost, render_invoice_document_task, now=now)
+    if "default" in idle_queues:
+        lost = documents.lost_dispatches(now=now)
+        count += recovery.requeue(lost, send_dispatch_task, now=now)
+        lost = documents.lost_reminders(now=now)
+        count += recovery.requeue(lost, send_reminder_email_task, now=now)
+    return count

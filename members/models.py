@@ -199,11 +199,20 @@ class MembershipEvent(models.Model):
     reason = models.TextField(_("reason"), blank=True)
     created_at = models.DateTimeField(_("when"), default=timezone.now)
     notified_at = models.DateTimeField(_("member notified at"), null=True, blank=True)
+    queued_at = models.DateTimeField(_("last enqueued again at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("membership event")
         verbose_name_plural = _("membership events")
         ordering = ["created_at", "pk"]
+        # The recovery sweep looks for the recent events whose notice has not left.
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=Q(notified_at__isnull=True),
+                name="membership_event_unsent_idx",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.member}: {self.get_kind_display()}"

@@ -66,7 +66,7 @@ def _record_event(
     if kind in NOTIFIED_EVENTS:
         from members.tasks import notify_membership_event_task
 
-        transaction.on_commit(lambda: notify_membership_event_task.delay(event.pk))
+        transaction.on_commit(lambda: notify_membership_event_task.delay(event.pk), robust=True)
     return event
 
 

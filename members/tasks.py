@@ -1,8 +1,11 @@
 """Background work of the members app."""
 
+import datetime
+
 from celery import shared_task
 from django.utils import timezone
 
+from coop import recovery
 from members import services
 from members.models import MembershipEvent
 
@@ -19,3 +22,13 @@ def notify_membership_event_task(event_pk: int) -> None:
 def purge_api_tokens_task() -> int:
     """Delete API tokens expired or revoked more than 90 days ago; return how many."""
     return services.purge_api_tokens(now=timezone.now())
+
+
+def recover_lost_work(*, now: datetime.datetime, idle_queues: set[str]) -> int:
+    """Enqueue again the membership notices whose message was lost (see ``coop.recovery``)."""
+    if "default" not in idle_queues:
+        return 0
+    events = MembershipEvent.objects.filter(kind__in=services.NOTIFIED_EVENTS)
+    return recovery.requeue(
+        recovery.lost_notices(events, now=now), notify_membership_event_task, now=now
+    )

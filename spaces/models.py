@@ -451,11 +451,20 @@ class BookingEvent(models.Model):
     note = models.CharField(_("note"), max_length=255, blank=True)
     created_at = models.DateTimeField(_("when"), default=timezone.now)
     notified_at = models.DateTimeField(_("booker notified at"), null=True, blank=True)
+    queued_at = models.DateTimeField(_("last enqueued again at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("booking event")
         verbose_name_plural = _("booking events")
         ordering = ["created_at", "pk"]
+        # The recovery sweep looks for the recent events whose notice has not left.
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=Q(notified_at__isnull=True),
+                name="booking_event_unsent_idx",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.booking_id}: {self.from_state} → {self.to_state}"

@@ -376,7 +376,7 @@ def _move(
     if to_status in NOTIFIED:
         from contracts.tasks import notify_contract_event_task
 
-        transaction.on_commit(lambda: notify_contract_event_task.delay(event.pk))
+        transaction.on_commit(lambda: notify_contract_event_task.delay(event.pk), robust=True)
     return event
 
 

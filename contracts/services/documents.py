@@ -3,12 +3,16 @@
 import datetime
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
+from django.db.models.functions import Coalesce
 
 from contracts.models import Payslip
+from coop import recovery
 from coop.documents import DocumentStatus
 
+# A failed render is retried by Celery with back-off; the sweep tries again this long after.
 RETRY_AFTER = datetime.timedelta(minutes=10)
+MAX_ATTEMPTS = 8
 
 
 def render_payslip(*, payslip: Payslip, now: datetime.datetime | None = None) -> bool:
@@ -39,9 +43,17 @@ def render_payslip(*, payslip: Payslip, now: datetime.datetime | None = None) ->
     return True
 
 
-def stale_payslips(*, now: datetime.datetime) -> QuerySet[Payslip]:
-    """Payslips whose PDF is still pending or failed after a while."""
-    return Payslip.objects.filter(
-        Q(status=DocumentStatus.PENDING) | Q(status=DocumentStatus.FAILED, attempts__lt=8),
-        created_at__lt=now - RETRY_AFTER,
+def lost_payslips(*, now: datetime.datetime) -> QuerySet[Payslip]:
+    """Payslips to render again: pending while their message was lost, or failed a while ago."""
+    return (
+        Payslip.objects.exclude(status=DocumentStatus.READY)
+        .alias(last_queued=Coalesce(F("queued_at"), F("created_at")))
+        .filter(
+            Q(status=DocumentStatus.PENDING, last_queued__lt=now - recovery.LOST_AFTER)
+            | Q(
+                status=DocumentStatus.FAILED,
+                attempts__lt=MAX_ATTEMPTS,
+                last_queued__lt=now - RETRY_AFTER,
+            )
+        )
     )

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.db.models.functions import Coalesce
@@ -212,6 +213,7 @@ def run_payroll(
         )
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [PAYROLL_LOCK])
+    _remove_sepa_files_of_unrecorded_runs()
     workers = list(
         payable_workers(period_start=period_start, period_end=period_end)
         .select_related("contract__activity", "member__tax_profile")
@@ -449,6 +451,27 @@ def _attach_sepa_file(run: PayrollRun, payslips: list[Payslip]) -> None:
     run.sepa_file.save(f"payroll-{run.pk}.xml", ContentFile(content), save=False)
 
 
+def _remove_sepa_files_of_unrecorded_runs() -> None:
+    """Delete the SEPA files that runs killed before their commit left in storage.
+
+    A run writes its file inside its transaction; when the process dies before the commit,
+    the run is rolled back but the file stays, under the number of no recorded run, where
+    someone could take it to the bank. Runs hold PAYROLL_LOCK, so no other run writes one now.
+    """
+    folder = PayrollRun._meta.get_field("sepa_file").upload_to.split("/", 1)[0]
+    recorded = set(PayrollRun.objects.exclude(sepa_file="").values_list("sepa_file", flat=True))
+    try:
+        years, _files = default_storage.listdir(folder)
+    except FileNotFoundError:
+        return
+    for year in years:
+        _folders, names = default_storage.listdir(f"{folder}/{year}")
+        for name in names:
+            path = f"{folder}/{year}/{name}"
+            if path not in recorded:
+                default_storage.delete(path)
+
+
 def _complete_contracts(contract_pks: list[int], *, actor: User | None, now) -> None:
     """Mark the paid contracts completed, with their history rows, in a few statements."""
     moving = list(
@@ -485,7 +508,7 @@ def _queue_rendering(payslip_pks: list[int]) -> None:
         for pk in payslip_pks:
             render_payslip_task.delay(pk)
 
-    transaction.on_commit(enqueue)
+    transaction.on_commit(enqueue, robust=True)
 
 
 @transaction.atomic

@@ -4,16 +4,21 @@ import datetime
 
 from django.core.mail import EmailMessage
 from django.db import transaction
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from audit.services import record_event
+from coop import recovery
 from coop.documents import DocumentStatus
 from invoicing.errors import InvoicingError
 from invoicing.models import Dispatch, Invoice, InvoiceDocument, Reminder
 
+# A failed render is retried by Celery with back-off; the sweep tries again this long after.
 RETRY_AFTER = datetime.timedelta(minutes=10)
+MAX_ATTEMPTS = 10
 
 
 def render_document(*, document: InvoiceDocument, now: datetime.datetime | None = None) -> bool:
@@ -62,7 +67,7 @@ def _queue_dispatches(invoice: Invoice) -> None:
     for dispatch_pk in invoice.dispatches.filter(status=Dispatch.Status.PENDING).values_list(
         "pk", flat=True
     ):
-        transaction.on_commit(lambda pk=dispatch_pk: send_dispatch_task.delay(pk))
+        transaction.on_commit(lambda pk=dispatch_pk: send_dispatch_task.delay(pk), robust=True)
 
 
 @transaction.atomic
@@ -80,7 +85,7 @@ def request_resend(*, invoice: Invoice, user, recipient: str = "") -> Dispatch:
     )
     record_event(action="requested", obj=dispatch, actor=user, reason=dispatch.recipient)
     if not invoice.documents.exclude(status=DocumentStatus.READY).exists():
-        transaction.on_commit(lambda: send_dispatch_task.delay(dispatch.pk))
+        transaction.on_commit(lambda: send_dispatch_task.delay(dispatch.pk), robust=True)
     return dispatch
 
 
@@ -150,10 +155,32 @@ def send_reminder_email(*, reminder: Reminder, now: datetime.datetime | None = N
     return True
 
 
-def stale_pending_documents(*, now: datetime.datetime):
-    """Documents pending or failed for longer than the retry delay."""
-    return InvoiceDocument.objects.filter(
-        status__in=[DocumentStatus.PENDING, DocumentStatus.FAILED],
-        created_at__lt=now - RETRY_AFTER,
-        attempts__lt=10,
+def lost_documents(*, now: datetime.datetime) -> QuerySet[InvoiceDocument]:
+    """Documents to render again: pending while their message was lost, or failed a while ago."""
+    return (
+        InvoiceDocument.objects.exclude(status=DocumentStatus.READY)
+        .alias(last_queued=Coalesce(F("queued_at"), F("created_at")))
+        .filter(
+            Q(status=DocumentStatus.PENDING, last_queued__lt=now - recovery.LOST_AFTER)
+            | Q(
+                status=DocumentStatus.FAILED,
+                attempts__lt=MAX_ATTEMPTS,
+                last_queued__lt=now - RETRY_AFTER,
+            )
+        )
     )
+
+
+def lost_dispatches(*, now: datetime.datetime) -> QuerySet[Dispatch]:
+    """Pending sendings whose documents are all ready, and whose message was lost."""
+    unready = InvoiceDocument.objects.filter(invoice=OuterRef("invoice")).exclude(
+        status=DocumentStatus.READY
+    )
+    return recovery.waiting_too_long(
+        Dispatch.objects.filter(status=Dispatch.Status.PENDING).filter(~Exists(unready)), now=now
+    )
+
+
+def lost_reminders(*, now: datetime.datetime) -> QuerySet[Reminder]:
+    """Reminders created but not e-mailed, whose message was lost."""
+    return recovery.waiting_too_long(Reminder.objects.filter(emailed_at__isnull=True), now=now)

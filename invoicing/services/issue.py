@@ -211,7 +211,9 @@ def _queue_documents(invoice: Invoice, *, actor: User) -> None:
             requested_by=actor,
         )
     for document in documents:
-        transaction.on_commit(lambda pk=document.pk: render_invoice_document_task.delay(pk))
+        transaction.on_commit(
+            lambda pk=document.pk: render_invoice_document_task.delay(pk), robust=True
+        )
 
 
 def _review_reason(invoice: Invoice) -> str:

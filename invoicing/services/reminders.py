@@ -66,5 +66,5 @@ def _send_reminder(*, invoice_pk: int, today: datetime.date, now: datetime.datet
     if level == len(settings.COOP_REMINDER_OFFSETS) and invoice.formal_notice_due_at is None:
         invoice.formal_notice_due_at = now
         invoice.save(update_fields=["formal_notice_due_at"])
-    transaction.on_commit(lambda: send_reminder_email_task.delay(reminder.pk))
+    transaction.on_commit(lambda: send_reminder_email_task.delay(reminder.pk), robust=True)
     return True

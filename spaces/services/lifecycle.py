@@ -186,7 +186,7 @@ def _is_deadlock(error: OperationalError) -> bool:
 def _notify(event: BookingEvent) -> None:
     from spaces.tasks import send_booking_notice_task
 
-    transaction.on_commit(lambda: send_booking_notice_task.delay(event.pk))
+    transaction.on_commit(lambda: send_booking_notice_task.delay(event.pk), robust=True)
 
 
 def _lock(booking: Booking) -> Booking:
