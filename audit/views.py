@@ -41,6 +41,7 @@ def data_exports(request):
 
 
 @login_required
+@require_http_methods(["GET", "HEAD"])
 def data_export_download(request, pk: int):
     """The zip, for the user who asked for it, until it expires."""
     export = get_object_or_404(DataExport.objects.filter(user=request.user), pk=pk)

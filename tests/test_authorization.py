@@ -33,8 +33,9 @@ from django.db import connection, transaction
 from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from drf_spectacular.generators import SchemaGenerator
-from rest_framework.authtoken.models import Token, TokenProxy
 
+from audit.models import AuditEvent, DataExport
+from audit.privacy import build_data_export, request_data_export
 from contracts.models import (
     ContractAttachment,
     DimonaDeclaration,
@@ -413,8 +414,15 @@ def build_world() -> World:
     o["feedtoken_revoked"] = feed_tokens.revoke_feed_token(user=member.user, token=revoked)
 
     # What only the admin shows.
-    Token.objects.create(user=member.user)
-    o["token"] = TokenProxy.objects.get(user=member.user)
+    o["apitoken"], _key = member_services.create_api_token(
+        user=member.user, name="Accounting", lifetime_days=30
+    )
+    # Exports expire after a week: this one is made now, not on the world's fixed date.
+    export = request_data_export(user=member.user)
+    build_data_export(export=export)
+    o["dataexport"] = DataExport.objects.get(pk=export.pk)
+    o["buyer"] = o["client"].buyer
+    o["auditevent"] = AuditEvent.objects.order_by("pk").first()
     o["emailaddress"] = member.user.emailaddress_set.get()
     o["authenticator"] = Authenticator.objects.get(user=staff)
     o["sharesubscription"] = member.shares.get()
@@ -434,7 +442,10 @@ def build_world() -> World:
 # Which object of the world each model's admin pages open.
 ADMIN_OBJECTS = {
     "auth_group": "group",
-    "authtoken_tokenproxy": "token",
+    "members_apitoken": "apitoken",
+    "invoicing_buyer": "buyer",
+    "audit_auditevent": "auditevent",
+    "audit_dataexport": "dataexport",
     "account_emailaddress": "emailaddress",
     "mfa_authenticator": "authenticator",
     "members_user": "member.user",
@@ -468,6 +479,10 @@ ADMIN_OBJECTS = {
 # draft rather than an issued invoice), so a missing check would show as a change.
 OBJECTS = {
     "members:activity_detail": "activity",
+    "members:api_token_revoke": "apitoken",
+    "api:api-token-detail": "apitoken",
+    "audit:data_export_download": "dataexport",
+    "admin:members_member_national_number": "member",
     "api:activity-detail": "activity",
     "api:activity-ledger": "activity",
     "invoicing:invoice_detail": "invoice",
@@ -558,6 +573,7 @@ QUERIES = {
     "api:room-free": "?date=2026-03-12&start_time=10:00&duration_minutes=60",
     "spaces:search": "?date=2026-03-12&start_time=10:00&duration_minutes=60",
     "admin:autocomplete": "?app_label=invoicing&model_name=payment&field_name=invoice",
+    "api:client-lookup": "?vat_number=BE1000000021&country=BE",
 }
 VARIANTS = {
     "credit_note": "credit_note",
@@ -716,11 +732,14 @@ def send(browser: Client, method: str, url: str, *, api: bool, body: dict):
 
 
 def footprint(media_root: Path) -> tuple:
-    """What a request could have changed: rows written in this transaction, files, e-mails."""
+    """What a request could have changed: rows written in this transaction, files, e-mails.
+
+    Sessions and the cache (rate-limit and throttle counters) change on any request.
+    """
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT COALESCE(SUM(n_tup_ins + n_tup_upd + n_tup_del), 0)"
-            " FROM pg_stat_xact_user_tables WHERE relname <> 'django_session'"
+            " FROM pg_stat_xact_user_tables WHERE relname NOT IN ('django_session', 'coop_cache')"
         )
         written = cursor.fetchone()[0]
     files = sum(len(names) for _root, _dirs, names in os.walk(media_root))
