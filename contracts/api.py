@@ -33,6 +33,7 @@ from contracts.services import contracts as services
 from contracts.services import expenses
 from contracts.services.contracts import DayInput, WorkerInput
 from coop.documents import DocumentStatus
+from coop.idempotency import IdempotentCreationMixin
 from members.api import IsMemberOrStaff
 from members.models import Member
 from members.selectors import activities_visible_to
@@ -128,6 +129,7 @@ class ReasonSerializer(serializers.Serializer):
 
 
 class ContractViewSet(
+    IdempotentCreationMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -319,7 +321,7 @@ class SimulationSerializer(serializers.Serializer):
     net = serializers.DecimalField(**MONEY, source="payslip.net")
 
 
-class SalarySimulationViewSet(viewsets.GenericViewSet):
+class SalarySimulationViewSet(IdempotentCreationMixin, viewsets.GenericViewSet):
     """From an invoice amount to the net salary, with the payroll engine."""
 
     permission_classes = [IsMemberOrStaff]
@@ -415,6 +417,7 @@ class ExpenseClaimSerializer(serializers.ModelSerializer):
 
 
 class ExpenseClaimViewSet(
+    IdempotentCreationMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,

@@ -51,9 +51,7 @@ def validation_problem(errors: dict[str, list[str]]) -> dict:
     if len(messages) == 1:
         detail = messages[0]
     else:
-        detail = gettext("Some fields are not valid: %(fields)s.") % {
-            "fields": ", ".join(errors)
-        }
+        detail = gettext("Some fields are not valid: %(fields)s.") % {"fields": ", ".join(errors)}
     return problem(
         status.HTTP_400_BAD_REQUEST,
         detail,

@@ -286,6 +286,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {"LanguageEnum": "members.models.Language.choices"},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "coop.schema.add_problem_responses",
+    ],
 }
 
 # Celery: Redis broker; PDF rendering has its own queue so it never delays the rest.

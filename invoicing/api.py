@@ -12,6 +12,7 @@ from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from coop.idempotency import IdempotentCreationMixin
 from invoicing import selectors
 from invoicing.models import Client, Invoice, InvoiceDocument, InvoiceLine, Payment
 from invoicing.services import clients as client_services
@@ -174,6 +175,7 @@ class IsStaff(permissions.BasePermission):
 
 
 class ClientViewSet(
+    IdempotentCreationMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -259,7 +261,7 @@ INVOICE_FILTERS = [
 ]
 
 
-class InvoiceViewSet(viewsets.ModelViewSet):
+class InvoiceViewSet(IdempotentCreationMixin, viewsets.ModelViewSet):
     """Invoices and credit notes of the user's Activities: drafts are written here."""
 
     serializer_class = InvoiceSerializer
@@ -381,7 +383,7 @@ class InvoiceViewSet(viewsets.ModelViewSet):
         return self._answer(credit_note, code=status.HTTP_201_CREATED)
 
     @extend_schema(request=PaymentSerializer, responses=PaymentSerializer(many=True))
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
     def payments(self, request, pk=None):
         """List an invoice's payments; staff record a payment by POSTing one."""
         invoice = self.get_object()

@@ -13,6 +13,7 @@ from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from coop.idempotency import IdempotentCreationMixin
 from invoicing.models import Client
 from members.models import Activity
 from spaces import selectors
@@ -225,28 +226,35 @@ class RoomViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(parameters=[SearchSerializer], responses=RoomSerializer(many=True))
     @action(detail=False)
     def free(self, request):
-        """Bookable rooms free for a slot, by capacity, kind and site."""
+        """Bookable rooms free for a slot, by capacity, kind and site, a page at a time."""
         search = SearchSerializer(data=request.query_params)
         search.is_valid(raise_exception=True)
         data = search.validated_data
         sites = selectors.sites_visible_to(request.user)
         site = sites.filter(pk=data["site"]).first() if data.get("site") else sites.first()
         if site is None:
-            return Response([])
-        start = times.local_datetime(site=site, date=data["date"], time=data["start_time"])
-        start = start.astimezone(datetime.UTC)
-        rooms = selectors.free_rooms(
-            user=request.user,
-            start=start,
-            end=start + datetime.timedelta(minutes=data["duration_minutes"]),
-            site=site if data.get("site") else None,
-            capacity=data.get("capacity"),
-            kind=data.get("kind"),
-        )
-        return Response(RoomSerializer(rooms, many=True).data)
+            rooms = Room.objects.none()
+        else:
+            start = times.local_datetime(site=site, date=data["date"], time=data["start_time"])
+            start = start.astimezone(datetime.UTC)
+            rooms = selectors.free_rooms(
+                user=request.user,
+                start=start,
+                end=start + datetime.timedelta(minutes=data["duration_minutes"]),
+                site=site if data.get("site") else None,
+                capacity=data.get("capacity"),
+                kind=data.get("kind"),
+            ).prefetch_related("prices")
+        page = self.paginate_queryset(rooms)
+        return self.get_paginated_response(RoomSerializer(page, many=True).data)
 
 
-class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class BookingViewSet(
+    IdempotentCreationMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
     """Bookings the user made or pays for (managers: all); create, approve, cancel, check in."""
 
     serializer_class = BookingSerializer
