@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from coop.forms import add_service_error
+from coop.idempotency import one_time_form
 from invoicing import selectors
 from invoicing.calculation import Line, Totals, VatGroup, compute_totals
 from invoicing.errors import InvoicingError
@@ -85,6 +86,7 @@ def client_list(request):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@one_time_form
 def client_create(request):
     """Add a client, or find the cooperative's record of the same company by its VAT number."""
     _require_member_or_staff(request)
@@ -282,6 +284,7 @@ def _invoice_line_inputs(invoice: Invoice | None) -> list[LineInput]:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@one_time_form
 def invoice_create(request):
     """Draw up a new draft invoice."""
     _require_member_or_staff(request)

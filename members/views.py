@@ -14,6 +14,7 @@ from rest_framework.authtoken.models import Token
 
 from coop.errors import CoopError
 from coop.forms import add_service_error
+from coop.idempotency import one_time_form
 from members import selectors, services
 from members.forms import ActivityForm, MembershipApplicationForm, ProfileForm
 from members.models import Member
@@ -58,6 +59,7 @@ def activity_detail(request, pk: int):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@one_time_form
 def activity_create(request):
     """Open a new Activity."""
     member = _require_member(request)

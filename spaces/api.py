@@ -13,6 +13,7 @@ from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from coop import bounds
 from coop.idempotency import IdempotentCreationMixin
 from invoicing.models import Client
 from members.models import Activity
@@ -20,6 +21,8 @@ from spaces import selectors
 from spaces.errors import BookingError
 from spaces.models import Booking, BookingSeries, Room, RoomPrice, Site
 from spaces.services import lifecycle, recurring, times
+
+BOOKING_DATE = bounds.date_validator(bounds.check_booking_date)
 
 
 class IsMemberOrSpaceManager(permissions.BasePermission):
@@ -97,7 +100,7 @@ class BusySerializer(serializers.Serializer):
 
 
 class SearchSerializer(serializers.Serializer):
-    date = serializers.DateField()
+    date = serializers.DateField(validators=[BOOKING_DATE])
     start_time = serializers.TimeField()
     duration_minutes = serializers.IntegerField(min_value=1, max_value=24 * 60)
     capacity = serializers.IntegerField(min_value=1, required=False)
@@ -140,7 +143,10 @@ class BookingSerializer(serializers.ModelSerializer):
 class BookingCreateSerializer(serializers.Serializer):
     room = serializers.IntegerField()
     title = serializers.CharField(max_length=200)
-    date = serializers.DateField(help_text=_("On the site's wall clock (Europe/Brussels)."))
+    date = serializers.DateField(
+        validators=[BOOKING_DATE],
+        help_text=_("On the site's wall clock (Europe/Brussels); at most ten years ahead."),
+    )
     start_time = serializers.TimeField()
     end_time = serializers.TimeField()
     activity = serializers.IntegerField(required=False)
@@ -149,7 +155,7 @@ class BookingCreateSerializer(serializers.Serializer):
     contact_email = serializers.EmailField(required=False, allow_blank=True)
     contact_phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
     repeat = serializers.ChoiceField(choices=BookingSeries.Frequency.choices, required=False)
-    until = serializers.DateField(required=False)
+    until = serializers.DateField(required=False, validators=[BOOKING_DATE])
     count = serializers.IntegerField(required=False, min_value=1)
     book_free_only = serializers.BooleanField(default=False)
 
@@ -158,7 +164,10 @@ class MoveSerializer(serializers.Serializer):
     room = serializers.IntegerField(
         required=False, help_text=_("Another room of the same site; the same room if left out.")
     )
-    date = serializers.DateField(help_text=_("On the site's wall clock (Europe/Brussels)."))
+    date = serializers.DateField(
+        validators=[BOOKING_DATE],
+        help_text=_("On the site's wall clock (Europe/Brussels); at most two years ahead."),
+    )
     start_time = serializers.TimeField()
     end_time = serializers.TimeField()
     title = serializers.CharField(max_length=200, required=False)
