@@ -309,6 +309,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "coop.tasks.clear_expired_sessions_task",
         "schedule": 24 * 60 * 60,
     },
+    "purge-idempotency-keys": {
+        "task": "coop.tasks.purge_idempotency_keys_task",
+        "schedule": 60 * 60,
+    },
     "send-payment-reminders": {
         "task": "invoicing.tasks.send_payment_reminders_task",
         "schedule": crontab(hour=8, minute=0),
