@@ -166,7 +166,7 @@ class MoveSerializer(serializers.Serializer):
     )
     date = serializers.DateField(
         validators=[BOOKING_DATE],
-        help_text=_("On the site's wall clock (Europe/Brussels); at most two years ahead."),
+        help_text=_("On the site's wall clock (Europe/Brussels); at most ten years ahead."),
     )
     start_time = serializers.TimeField()
     end_time = serializers.TimeField()
