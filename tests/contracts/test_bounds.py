@@ -3,6 +3,7 @@
 import datetime
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 from django.utils import timezone
 
 from contracts.models import Contract, ExpenseClaim
@@ -69,3 +70,26 @@ def test_api_refuses_receipts_from_the_future_or_older_than_two_years(member, ac
     assert not ExpenseClaim.objects.exists()
     response = api_for(member.user).post(URL, receipt_claim(activity, today), format="multipart")
     assert response.status_code == 201
+
+
+def test_the_claim_form_shows_the_receipt_date_bound(client, member, activity):
+    client.force_login(member.user)
+    future = timezone.localdate() + datetime.timedelta(days=1)
+    response = client.post(
+        reverse("contracts:expenses"),
+        {
+            "activity": activity.pk,
+            "description": "Paper",
+            "receipts-TOTAL_FORMS": "1",
+            "receipts-INITIAL_FORMS": "0",
+            "receipts-0-receipt": SimpleUploadedFile("paper.png", PNG),
+            "receipts-0-receipt_description": "Paper",
+            "receipts-0-category": "other",
+            "receipts-0-spent_on": future.isoformat(),
+            "receipts-0-amount": "12.10",
+            "receipts-0-vat": "2.10",
+        },
+    )
+    assert response.status_code == 200
+    assert "A receipt cannot be dated in the future" in response.content.decode()
+    assert not ExpenseClaim.objects.exists()
