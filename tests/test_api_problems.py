@@ -141,3 +141,9 @@ def test_schema_says_free_rooms_come_a_page_at_a_time(schema):
     assert response["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/PaginatedRoomList"
     }
+
+
+def test_a_body_over_the_upload_limit_is_a_413_problem(member, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = api_for(member.user).post("/api/v1/invoices/", {"notes": "n" * 2000}, format="json")
+    assert_problem(response, 413, "too_large")
