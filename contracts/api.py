@@ -33,7 +33,9 @@ from contracts.payroll import TaxSituation, simulate
 from contracts.services import contracts as services
 from contracts.services import expenses
 from contracts.services.contracts import DayInput, WorkerInput
+from coop import bounds
 from coop.documents import DocumentStatus
+from coop.idempotency import IdempotentCreationMixin
 from members.api import IsMemberOrStaff
 from members.models import Member
 from members.selectors import activities_visible_to
@@ -54,7 +56,7 @@ def described_choices(field: serializers.ChoiceField) -> serializers.ChoiceField
 
 
 class DaySerializer(serializers.Serializer):
-    date = serializers.DateField()
+    date = serializers.DateField(validators=[bounds.date_validator(bounds.check_work_day)])
     portion = serializers.ChoiceField(choices=WorkDay.Portion.choices, default="1.0")
 
 
@@ -67,9 +69,11 @@ class WorkerInSerializer(serializers.Serializer):
 class ContractInSerializer(serializers.Serializer):
     activity = serializers.IntegerField()
     client = serializers.IntegerField(required=False, allow_null=True)
-    title = serializers.CharField(max_length=200)
-    description = serializers.CharField(required=False, allow_blank=True)
-    place = serializers.CharField(max_length=200)
+    title = serializers.CharField(max_length=bounds.TITLE_MAX_LENGTH)
+    description = serializers.CharField(
+        max_length=bounds.DESCRIPTION_MAX_LENGTH, required=False, allow_blank=True
+    )
+    place = serializers.CharField(max_length=bounds.TITLE_MAX_LENGTH)
     kind = described_choices(serializers.ChoiceField(choices=Contract.Kind.choices))
     amount_to_invoice = serializers.DecimalField(**MONEY)
     workers = WorkerInSerializer(many=True)
@@ -136,6 +140,7 @@ class ReasonSerializer(serializers.Serializer):
 
 
 class ContractViewSet(
+    IdempotentCreationMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -328,7 +333,7 @@ class SimulationSerializer(serializers.Serializer):
     net = serializers.DecimalField(**MONEY, source="payslip.net")
 
 
-class SalarySimulationViewSet(viewsets.GenericViewSet):
+class SalarySimulationViewSet(IdempotentCreationMixin, viewsets.GenericViewSet):
     """From an invoice amount to the net salary, with the payroll engine."""
 
     permission_classes = [IsMemberOrStaff]
@@ -355,7 +360,10 @@ class ReceiptInSerializer(serializers.Serializer):
     category = serializers.ChoiceField(
         choices=ExpenseReceipt.Category.choices, default=ExpenseReceipt.Category.OTHER
     )
-    spent_on = serializers.DateField()
+    spent_on = serializers.DateField(
+        validators=[bounds.date_validator(bounds.check_receipt_date)],
+        help_text=_("Not in the future, at most two years ago."),
+    )
     amount = serializers.DecimalField(**MONEY, help_text=_("Amount incl. VAT."))
     vat = serializers.DecimalField(**MONEY, default=Decimal("0.00"))
 
@@ -424,6 +432,7 @@ class ExpenseClaimSerializer(serializers.ModelSerializer):
 
 
 class ExpenseClaimViewSet(
+    IdempotentCreationMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 from contracts.models import Contract, ExpenseReceipt, TaxProfile, WorkDay
 from contracts.services.contracts import DayInput, WorkerInput
 from contracts.services.expenses import MAX_RECEIPTS
+from coop import bounds
 from members.models import Member
 
 HALF_DAY_WORDS = {"half", "½", "demi", "halve", "0.5"}
@@ -26,11 +27,14 @@ class ContractForm(forms.Form):
         label=gettext_lazy("Client"),
         help_text=gettext_lazy("Leave empty for work that is not invoiced to a client."),
     )
-    title = forms.CharField(max_length=200, label=gettext_lazy("Title"))
+    title = forms.CharField(max_length=bounds.TITLE_MAX_LENGTH, label=gettext_lazy("Title"))
     description = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), required=False, label=gettext_lazy("Description")
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=bounds.DESCRIPTION_MAX_LENGTH,
+        label=gettext_lazy("Description"),
     )
-    place = forms.CharField(max_length=200, label=gettext_lazy("Place of work"))
+    place = forms.CharField(max_length=bounds.TITLE_MAX_LENGTH, label=gettext_lazy("Place of work"))
     kind = forms.ChoiceField(choices=Contract.Kind.choices, label=gettext_lazy("Kind of work"))
     amount_to_invoice = forms.DecimalField(
         max_digits=12,
@@ -192,7 +196,9 @@ class ExpenseReceiptForm(forms.Form):
         label=gettext_lazy("Category"),
     )
     spent_on = forms.DateField(
-        label=gettext_lazy("Date of the receipt"), widget=forms.DateInput(attrs={"type": "date"})
+        label=gettext_lazy("Date of the receipt"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[bounds.date_validator(bounds.check_receipt_date)],
     )
     amount = forms.DecimalField(
         max_digits=12,

@@ -32,6 +32,7 @@ from contracts.services import contracts as services
 from contracts.services import expenses
 from coop.documents import DocumentStatus
 from coop.errors import CoopError
+from coop.idempotency import one_time_form
 from members.models import Member
 from members.selectors import activities_visible_to, is_active_member
 
@@ -131,6 +132,7 @@ def _save(request, contract: Contract | None):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@one_time_form
 def contract_create(request):
     """Record a new contract as a draft."""
     if not hasattr(request.user, "member"):
@@ -351,6 +353,7 @@ CLAIM_SENT = gettext_lazy("Claim sent: once staff approve it, it is paid with yo
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@one_time_form
 def expense_claims(request):
     """The user's expense claims, and a form to claim receipts at once or start a draft."""
     if request.method == "POST" and not is_active_member(request.user):

@@ -340,6 +340,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {"LanguageEnum": "members.models.Language.choices"},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "coop.schema.add_problem_responses",
+    ],
 }
 
 # Apps that hold members' personal data: each module's part of the data export and of the
@@ -389,6 +393,10 @@ CELERY_BEAT_SCHEDULE = {
     "purge-old-api-tokens": {
         "task": "members.tasks.purge_api_tokens_task",
         "schedule": crontab(hour=3, minute=15),
+    },
+    "purge-idempotency-keys": {
+        "task": "coop.tasks.purge_idempotency_keys_task",
+        "schedule": 60 * 60,
     },
     "send-payment-reminders": {
         "task": "invoicing.tasks.send_payment_reminders_task",

@@ -35,3 +35,13 @@ def recover_lost_work_task() -> int:
     return sum(
         import_string(path)(now=now, idle_queues=idle) for path in settings.COOP_RECOVERY_SWEEPS
     )
+
+
+@shared_task
+def purge_idempotency_keys_task() -> int:
+    """Forget the answers to creating requests older than 24 hours."""
+    from django.utils import timezone
+
+    from coop.idempotency import purge_expired_keys
+
+    return purge_expired_keys(now=timezone.now())

@@ -15,6 +15,8 @@ admin.site.login = secure_admin_login(admin.site.login)
 admin.site.site_header = settings.COOP_NAME
 admin.site.site_title = settings.COOP_NAME
 
+handler404 = "coop.views.page_not_found"
+handler500 = "coop.views.server_error"
 
 urlpatterns = [
     path("", include("members.urls")),

@@ -4,8 +4,12 @@ import redis
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
+from django.utils.translation import gettext
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from coop.problems import problem_response
 
 
 def _database_status() -> str:
@@ -39,3 +43,22 @@ def healthz(request):
         {"status": "ok" if healthy else "error", "checks": checks},
         status=200 if healthy else 503,
     )
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def page_not_found(request, exception):
+    """An unknown API address is a problem document; other pages keep Django's 404 page."""
+    if _is_api(request):
+        return problem_response(404, gettext("Not found."), code="not_found")
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    """An API failure is a problem document without a traceback; other pages keep the 500 page."""
+    if _is_api(request):
+        detail = gettext("Something went wrong on our side; nothing was saved. Try again later.")
+        return problem_response(500, detail, code="server_error")
+    return defaults.server_error(request)

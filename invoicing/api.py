@@ -13,6 +13,8 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from audit.services import record_event
+from coop import bounds
+from coop.idempotency import IdempotentCreationMixin
 from invoicing import selectors
 from invoicing.forms import EU_COUNTRY_CHOICES
 from invoicing.models import Client, Invoice, InvoiceDocument, InvoiceLine, Payment
@@ -84,7 +86,7 @@ class ClientIdentificationSerializer(serializers.Serializer):
 
 
 class LineSerializer(serializers.Serializer):
-    description = serializers.CharField(max_length=300)
+    description = serializers.CharField(max_length=bounds.LINE_DESCRIPTION_MAX_LENGTH)
     quantity = serializers.DecimalField(max_digits=10, decimal_places=2)
     unit = serializers.ChoiceField(choices=InvoiceLine.Unit.choices)
     unit_price = serializers.DecimalField(**MONEY)
@@ -127,10 +129,24 @@ class LineOutSerializer(serializers.ModelSerializer):
 class DraftSerializer(serializers.Serializer):
     activity = serializers.IntegerField()
     client = serializers.IntegerField()
-    buyer_reference = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    notes = serializers.CharField(required=False, allow_blank=True)
-    due_date = serializers.DateField(required=False, allow_null=True)
-    supply_date = serializers.DateField(required=False, allow_null=True)
+    buyer_reference = serializers.CharField(
+        max_length=bounds.BUYER_REFERENCE_MAX_LENGTH, required=False, allow_blank=True
+    )
+    notes = serializers.CharField(
+        max_length=bounds.NOTES_MAX_LENGTH, required=False, allow_blank=True
+    )
+    due_date = serializers.DateField(
+        required=False,
+        allow_null=True,
+        validators=[bounds.date_validator(bounds.check_draft_due_date)],
+        help_text=_("From the invoice date to a year after it; the client's terms if left out."),
+    )
+    supply_date = serializers.DateField(
+        required=False,
+        allow_null=True,
+        validators=[bounds.date_validator(bounds.check_supply_date)],
+        help_text=_("From 2000 to a year ahead."),
+    )
     lines = LineSerializer(many=True, allow_empty=True)
 
 
@@ -188,7 +204,10 @@ class PaymentSerializer(serializers.ModelSerializer):
         model = Payment
         fields = ["pk", "amount", "received_on", "method", "note", "created_at"]
         read_only_fields = ["pk", "method", "created_at"]
-        extra_kwargs = {"amount": {"min_value": Decimal("0.01")}}
+        extra_kwargs = {
+            "amount": {"min_value": Decimal("0.01")},
+            "received_on": {"validators": [bounds.date_validator(bounds.check_past_date)]},
+        }
 
 
 class IsStaff(permissions.BasePermission):
@@ -199,6 +218,7 @@ class IsStaff(permissions.BasePermission):
 
 
 class ClientViewSet(
+    IdempotentCreationMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -298,7 +318,7 @@ INVOICE_FILTERS = [
 ]
 
 
-class InvoiceViewSet(viewsets.ModelViewSet):
+class InvoiceViewSet(IdempotentCreationMixin, viewsets.ModelViewSet):
     """Invoices and credit notes of the user's Activities: drafts are written here."""
 
     serializer_class = InvoiceSerializer
@@ -421,7 +441,7 @@ class InvoiceViewSet(viewsets.ModelViewSet):
         return self._answer(credit_note, code=status.HTTP_201_CREATED)
 
     @extend_schema(request=PaymentSerializer, responses=PaymentSerializer(many=True))
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
     def payments(self, request, pk=None):
         """List an invoice's payments; staff record a payment by POSTing one."""
         invoice = self.get_object()

@@ -6,6 +6,7 @@ from typing import cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from coop import bounds
 from invoicing.calculation import VatCategory
 from invoicing.models import Client, Invoice, InvoiceLine
 from invoicing.selectors import clients_visible_to
@@ -131,7 +132,7 @@ class DraftForm(forms.Form):
     )
     buyer_reference = forms.CharField(
         label=_("Buyer reference"),
-        max_length=100,
+        max_length=bounds.BUYER_REFERENCE_MAX_LENGTH,
         required=False,
         help_text=_("The client's order or reference number, if they gave you one."),
     )
@@ -139,17 +140,20 @@ class DraftForm(forms.Form):
         label=_("Date of supply"),
         required=False,
         widget=_date_input(),
+        validators=[bounds.date_validator(bounds.check_supply_date)],
         help_text=_("When the work was done, if not today. Invoice by the 15th of the next month."),
     )
     due_date = forms.DateField(
         label=_("Due date"),
         required=False,
         widget=_date_input(),
+        validators=[bounds.date_validator(bounds.check_draft_due_date)],
         help_text=_("Leave empty to apply the client's payment terms."),
     )
     notes = forms.CharField(
         label=_("Notes"),
         required=False,
+        max_length=bounds.NOTES_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Printed on the invoice."),
     )
@@ -182,7 +186,9 @@ def _client_label(client: Client) -> str:
 class LineForm(forms.Form):
     """One row of the lines table; a row left empty is ignored."""
 
-    description = forms.CharField(label=_("Description"), max_length=300, required=False)
+    description = forms.CharField(
+        label=_("Description"), max_length=bounds.LINE_DESCRIPTION_MAX_LENGTH, required=False
+    )
     quantity = forms.DecimalField(
         label=_("Quantity"),
         max_digits=10,

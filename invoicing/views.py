@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.services import record_event
 from coop.forms import add_service_error
+from coop.idempotency import one_time_form
 from invoicing import selectors
 from invoicing.calculation import Line, Totals, VatGroup, compute_totals
 from invoicing.errors import InvoicingError
@@ -124,6 +125,7 @@ def _looked_up_initial(request) -> tuple[dict, ClientLookupForm]:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@one_time_form
 def client_create(request):
     """Add a client to the member's own records, prefilled from a VAT number if asked."""
     _require_active_member_or_staff(request)
@@ -320,6 +322,7 @@ def _invoice_line_inputs(invoice: Invoice | None) -> list[LineInput]:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@one_time_form
 def invoice_create(request):
     """Draw up a new draft invoice."""
     _require_active_member_or_staff(request)

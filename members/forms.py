@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from coop import bounds
 from members.models import Activity, Language, Member
 from members.validators import clean_iban, clean_niss
 
@@ -66,6 +67,13 @@ class ProfileForm(IdentityCleaningMixin, forms.ModelForm):
 
 
 class ActivityForm(forms.ModelForm):
+    description = forms.CharField(
+        label=_("Description"),
+        required=False,
+        max_length=bounds.DESCRIPTION_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
     class Meta:
         model = Activity
         fields = ["name", "description"]

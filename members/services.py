@@ -16,6 +16,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from audit.services import diff_fields, field_values, record_event
+from coop import bounds
 from coop.errors import CoopError
 from coop.fields import fingerprint
 from coop.money import has_at_most_cents
@@ -450,6 +451,12 @@ def create_activity(
         raise MembersError(_("Give the Activity a name."), code="name", field="name")
     if owner.status not in (Member.Status.ACTIVE,):
         raise MembersError(_("Only active members can open an Activity."), code="member_not_active")
+    try:
+        bounds.check_text_length(
+            description.strip(), limit=bounds.DESCRIPTION_MAX_LENGTH, label=_("Description")
+        )
+    except bounds.OutOfBounds as error:
+        raise MembersError(error.message, code="description", field="description") from None
     if Activity.objects.filter(owner=owner, name__iexact=name).exists():
         raise MembersError(
             _("You already have an Activity with this name."), code="duplicate", field="name"

@@ -16,6 +16,7 @@ from django.views.i18n import set_language
 
 from coop.errors import CoopError
 from coop.forms import add_service_error
+from coop.idempotency import one_time_form
 from members import selectors, services
 from members.forms import ActivityForm, ApiTokenForm, MembershipApplicationForm, ProfileForm
 from members.models import Member
@@ -60,6 +61,7 @@ def activity_detail(request, pk: int):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@one_time_form
 def activity_create(request):
     """Open a new Activity."""
     member = _require_member(request)

@@ -13,6 +13,8 @@ from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from coop import bounds
+from coop.idempotency import IdempotentCreationMixin
 from invoicing.selectors import cooperative_clients
 from members.models import Activity
 from members.selectors import is_active_member
@@ -20,6 +22,8 @@ from spaces import selectors
 from spaces.errors import BookingError
 from spaces.models import Booking, BookingSeries, Room, RoomPrice, Site
 from spaces.services import lifecycle, recurring, times
+
+BOOKING_DATE = bounds.date_validator(bounds.check_booking_date)
 
 
 class IsMemberOrSpaceManager(permissions.BasePermission):
@@ -105,7 +109,7 @@ class BusySerializer(serializers.Serializer):
 
 
 class SearchSerializer(serializers.Serializer):
-    date = serializers.DateField()
+    date = serializers.DateField(validators=[BOOKING_DATE])
     start_time = serializers.TimeField()
     duration_minutes = serializers.IntegerField(min_value=1, max_value=24 * 60)
     capacity = serializers.IntegerField(min_value=1, required=False)
@@ -148,7 +152,10 @@ class BookingSerializer(serializers.ModelSerializer):
 class BookingCreateSerializer(serializers.Serializer):
     room = serializers.IntegerField()
     title = serializers.CharField(max_length=200)
-    date = serializers.DateField(help_text=_("On the site's wall clock (Europe/Brussels)."))
+    date = serializers.DateField(
+        validators=[BOOKING_DATE],
+        help_text=_("On the site's wall clock (Europe/Brussels); at most ten years ahead."),
+    )
     start_time = serializers.TimeField()
     end_time = serializers.TimeField()
     activity = serializers.IntegerField(required=False)
@@ -157,7 +164,7 @@ class BookingCreateSerializer(serializers.Serializer):
     contact_email = serializers.EmailField(required=False, allow_blank=True)
     contact_phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
     repeat = serializers.ChoiceField(choices=BookingSeries.Frequency.choices, required=False)
-    until = serializers.DateField(required=False)
+    until = serializers.DateField(required=False, validators=[BOOKING_DATE])
     count = serializers.IntegerField(required=False, min_value=1)
     book_free_only = serializers.BooleanField(default=False)
 
@@ -166,7 +173,10 @@ class MoveSerializer(serializers.Serializer):
     room = serializers.IntegerField(
         required=False, help_text=_("Another room of the same site; the same room if left out.")
     )
-    date = serializers.DateField(help_text=_("On the site's wall clock (Europe/Brussels)."))
+    date = serializers.DateField(
+        validators=[BOOKING_DATE],
+        help_text=_("On the site's wall clock (Europe/Brussels); at most ten years ahead."),
+    )
     start_time = serializers.TimeField()
     end_time = serializers.TimeField()
     title = serializers.CharField(max_length=200, required=False)
@@ -234,28 +244,35 @@ class RoomViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(parameters=[SearchSerializer], responses=RoomSerializer(many=True))
     @action(detail=False)
     def free(self, request):
-        """Bookable rooms free for a slot, by capacity, kind and site."""
+        """Bookable rooms free for a slot, by capacity, kind and site, a page at a time."""
         search = SearchSerializer(data=request.query_params)
         search.is_valid(raise_exception=True)
         data = search.validated_data
         sites = selectors.sites_visible_to(request.user)
         site = sites.filter(pk=data["site"]).first() if data.get("site") else sites.first()
         if site is None:
-            return Response([])
-        start = times.local_datetime(site=site, date=data["date"], time=data["start_time"])
-        start = start.astimezone(datetime.UTC)
-        rooms = selectors.free_rooms(
-            user=request.user,
-            start=start,
-            end=start + datetime.timedelta(minutes=data["duration_minutes"]),
-            site=site if data.get("site") else None,
-            capacity=data.get("capacity"),
-            kind=data.get("kind"),
-        )
-        return Response(RoomSerializer(rooms, many=True).data)
+            rooms = Room.objects.none()
+        else:
+            start = times.local_datetime(site=site, date=data["date"], time=data["start_time"])
+            start = start.astimezone(datetime.UTC)
+            rooms = selectors.free_rooms(
+                user=request.user,
+                start=start,
+                end=start + datetime.timedelta(minutes=data["duration_minutes"]),
+                site=site if data.get("site") else None,
+                capacity=data.get("capacity"),
+                kind=data.get("kind"),
+            ).prefetch_related("prices")
+        page = self.paginate_queryset(rooms)
+        return self.get_paginated_response(RoomSerializer(page, many=True).data)
 
 
-class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class BookingViewSet(
+    IdempotentCreationMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
     """Bookings the user made or pays for (managers: all); create, approve, cancel, check in."""
 
     serializer_class = BookingSerializer

@@ -4,6 +4,7 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from coop import bounds
 from invoicing.models import Client
 from invoicing.selectors import cooperative_clients
 from members.models import Activity, Member, User
@@ -12,6 +13,8 @@ from spaces.models import MONEY, BookingSeries, Room, Site
 from spaces.selectors import is_space_manager, sites_visible_to
 
 NO_REPEAT = ""
+BOOKING_DATE = bounds.date_validator(bounds.check_booking_date)
+ANY_DATE = bounds.date_validator(bounds.check_any_date)
 
 
 def _date_input() -> forms.DateInput:
@@ -26,7 +29,7 @@ class BookingForm(forms.Form):
     """Book a room: a slot on the site's wall clock, who pays, and an optional repetition."""
 
     title = forms.CharField(label=_("Title"), max_length=200)
-    date = forms.DateField(label=_("Date"), widget=_date_input())
+    date = forms.DateField(label=_("Date"), widget=_date_input(), validators=[BOOKING_DATE])
     start_time = forms.TimeField(label=_("From"), widget=_time_input())
     end_time = forms.TimeField(label=_("To"), widget=_time_input())
     activity = forms.ModelChoiceField(
@@ -46,7 +49,9 @@ class BookingForm(forms.Form):
         required=False,
         choices=[(NO_REPEAT, _("Does not repeat")), *BookingSeries.Frequency.choices],
     )
-    until = forms.DateField(label=_("Until"), required=False, widget=_date_input())
+    until = forms.DateField(
+        label=_("Until"), required=False, widget=_date_input(), validators=[BOOKING_DATE]
+    )
     count = forms.IntegerField(
         label=_("Or number of occurrences"), required=False, min_value=1, max_value=104
     )
@@ -87,7 +92,7 @@ class SearchForm(forms.Form):
         empty_label=None,
         error_messages={"invalid_choice": _("Choose one of the sites in the list.")},
     )
-    date = forms.DateField(label=_("Date"), widget=_date_input())
+    date = forms.DateField(label=_("Date"), widget=_date_input(), validators=[BOOKING_DATE])
     start_time = forms.TimeField(label=_("From"), widget=_time_input())
     duration_minutes = forms.TypedChoiceField(
         label=_("Duration"),
@@ -129,7 +134,7 @@ class MoveForm(forms.Form):
         empty_label=None,
         error_messages={"invalid_choice": _("Choose one of the rooms in the list.")},
     )
-    date = forms.DateField(label=_("Date"), widget=_date_input())
+    date = forms.DateField(label=_("Date"), widget=_date_input(), validators=[BOOKING_DATE])
     start_time = forms.TimeField(label=_("From"), widget=_time_input())
     end_time = forms.TimeField(label=_("To"), widget=_time_input())
     title = forms.CharField(label=_("Title"), max_length=200)
@@ -162,8 +167,10 @@ class LeaseForm(forms.Form):
     room = forms.ModelChoiceField(label=_("Room"), queryset=Room.objects.none())
     member = forms.ModelChoiceField(label=_("Member"), queryset=Member.objects.none())
     activity = ActivityChoiceField(label=_("Paying Activity"), queryset=Activity.objects.none())
-    starts_on = forms.DateField(label=_("From"), widget=_date_input())
-    ends_on = forms.DateField(label=_("Until"), required=False, widget=_date_input())
+    starts_on = forms.DateField(label=_("From"), widget=_date_input(), validators=[ANY_DATE])
+    ends_on = forms.DateField(
+        label=_("Until"), required=False, widget=_date_input(), validators=[ANY_DATE]
+    )
     monthly_rent = forms.DecimalField(label=_("Monthly rent"), required=False, **MONEY)
 
     def __init__(self, *args, site: Site, **kwargs):

@@ -19,6 +19,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from coop.errors import CoopError
+from coop.idempotency import one_time_form
 from members.selectors import is_active_member
 from spaces import selectors
 from spaces.forms import (
@@ -112,6 +113,7 @@ def _week_of(request, site: Site) -> datetime.date:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@one_time_form
 def room_detail(request, pk: int):
     """A room's rules, prices, free/busy week and the booking form."""
     room = get_object_or_404(selectors.rooms_visible_to(request.user), pk=pk)
@@ -522,6 +524,7 @@ def lease_list(request, pk: int):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@one_time_form
 def lease_create(request, pk: int):
     """Sign a lease of one of the site's ateliers or offices."""
     _require_manager(request)

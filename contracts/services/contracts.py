@@ -26,6 +26,7 @@ from contracts.models import (
 )
 from contracts.parameters import load_parameters
 from contracts.payroll import employer_cost_of
+from coop import bounds
 from coop.money import has_at_most_cents, round_money
 from members.models import Activity, LedgerEntryKind, LedgerStage, Member, User
 from members.selectors import takes_part_in
@@ -153,6 +154,11 @@ def _check_workers(
             raise ContractsError(
                 _("A work day is a full or a half day."), code="portion", field="workers"
             )
+        for day in dates:
+            try:
+                bounds.check_work_day(day, today=today)
+            except bounds.OutOfBounds as error:
+                raise ContractsError(error.message, code="day_bounds", field="workers") from None
         first_day = min(dates)
         if first_day <= today:
             raise ContractsError(
@@ -237,15 +243,25 @@ def save_contract(
     amount = _amount(
         amount_to_invoice, label=_("amount to invoice"), field_name="amount_to_invoice"
     )
+    texts = [
+        ("title", title, bounds.TITLE_MAX_LENGTH, _("Title")),
+        ("place", place, bounds.TITLE_MAX_LENGTH, _("Place of work")),
+        ("description", description.strip(), bounds.DESCRIPTION_MAX_LENGTH, _("Description")),
+    ]
+    for name, text, limit, label in texts:
+        try:
+            bounds.check_text_length(text, limit=limit, label=label)
+        except bounds.OutOfBounds as error:
+            raise ContractsError(error.message, code=name, field=name) from None
     cleaned = _check_workers(activity, workers, today=today)
     _check_overlaps(workers, contract=contract)
     all_dates = [day.date for worker in workers for day in worker.days]
     fields = {
         "activity": activity,
         "client": client,
-        "title": title[:200],
+        "title": title,
         "description": description.strip(),
-        "place": place[:200],
+        "place": place,
         "kind": kind,
         "amount_to_invoice": amount,
         "first_work_day": min(all_dates),

@@ -23,6 +23,7 @@ from contracts.services.contracts import (
     _attachment_type,
     _check_activity,
 )
+from coop import bounds
 from members.models import Activity, Member, User
 from members.selectors import takes_part_in
 
@@ -77,6 +78,18 @@ def _check_receipt(receipt: ReceiptInput, *, position: int, today: datetime.date
             code="future_receipt",
             field="receipts",
         )
+    try:
+        bounds.check_receipt_date(receipt.spent_on, today=today)
+        bounds.check_text_length(
+            receipt.description.strip(), limit=bounds.SHORT_TEXT_MAX_LENGTH, label=_("Description")
+        )
+    except bounds.OutOfBounds as error:
+        raise ContractsError(
+            _("Receipt %(position)d: %(problem)s")
+            % {"position": position, "problem": error.message},
+            code="receipt_bounds",
+            field="receipts",
+        ) from None
     if receipt.category not in ExpenseReceipt.Category.values:
         raise ContractsError(
             _("Receipt %(position)d: choose one of the categories.") % {"position": position},
@@ -118,10 +131,16 @@ def start_expense_claim(
         )
     if not description.strip():
         raise ContractsError(_("Describe the claim."), code="description", field="description")
+    try:
+        bounds.check_text_length(
+            description.strip(), limit=bounds.SHORT_TEXT_MAX_LENGTH, label=_("Description")
+        )
+    except bounds.OutOfBounds as error:
+        raise ContractsError(error.message, code="description", field="description") from None
     claim = ExpenseClaim.objects.create(
         member=member,
         activity=activity,
-        description=description.strip()[:255],
+        description=description.strip(),
         status=ExpenseClaim.Status.DRAFT,
         total=ZERO,
         total_vat=ZERO,
@@ -157,7 +176,7 @@ def add_receipts(
             file=receipt.upload,
             content_type=content_type,
             size=receipt.upload.size,
-            description=receipt.description.strip()[:255],
+            description=receipt.description.strip(),
             category=receipt.category,
             spent_on=receipt.spent_on,
             amount=Decimal(receipt.amount),

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from audit.services import diff_fields, field_values, record_event
+from coop import bounds
 from coop.money import has_at_most_cents
 from invoicing.calculation import STANDARD_RATES, Line, VatCategory, compute_totals
 from invoicing.errors import InvoicingError
@@ -198,6 +199,45 @@ def _check_client(
         raise InvoicingError(_("Unknown client."), code="client", field="client")
 
 
+def _refuse_out_of_bounds(field: str, check, *args, **kwargs) -> None:
+    try:
+        check(*args, **kwargs)
+    except bounds.OutOfBounds as error:
+        raise InvoicingError(error.message, code=field, field=field) from None
+
+
+def _check_bounds(
+    *,
+    due_date: datetime.date,
+    supply_date: datetime.date | None,
+    buyer_reference: str,
+    notes: str,
+    lines: list[LineInput],
+    today: datetime.date,
+) -> None:
+    """Refuse dates and texts outside ``coop.bounds``: nothing is cut to fit."""
+    _refuse_out_of_bounds("due_date", bounds.check_due_date, due_date, issue_date=today)
+    if supply_date is not None:
+        _refuse_out_of_bounds("supply_date", bounds.check_supply_date, supply_date, today=today)
+    texts = [
+        (
+            "buyer_reference",
+            buyer_reference,
+            bounds.BUYER_REFERENCE_MAX_LENGTH,
+            _("Buyer reference"),
+        ),
+        ("notes", notes, bounds.NOTES_MAX_LENGTH, _("Notes")),
+        *(
+            ("lines", line.description, bounds.LINE_DESCRIPTION_MAX_LENGTH, _("Description"))
+            for line in lines
+        ),
+    ]
+    for field, text, limit, label in texts:
+        _refuse_out_of_bounds(
+            field, bounds.check_text_length, str(text).strip(), limit=limit, label=label
+        )
+
+
 @transaction.atomic
 def save_draft(
     *,
@@ -235,17 +275,19 @@ def save_draft(
         raise InvoicingError(
             _("The due date cannot be in the past."), code="due_date", field="due_date"
         )
-    if supply_date is not None and supply_date > today + datetime.timedelta(days=366):
-        raise InvoicingError(
-            _("The date of supply is too far in the future."),
-            code="supply_date",
-            field="supply_date",
-        )
+    _check_bounds(
+        due_date=due_date,
+        supply_date=supply_date,
+        buyer_reference=buyer_reference,
+        notes=notes,
+        lines=lines,
+        today=today,
+    )
     fields = {
         "supply_date": supply_date,
         "activity": activity,
         "client": client,
-        "buyer_reference": buyer_reference.strip()[:100],
+        "buyer_reference": buyer_reference.strip(),
         "notes": notes.strip(),
         "due_date": due_date,
         "language": client.language,
@@ -269,7 +311,7 @@ def save_draft(
         InvoiceLine(
             invoice=invoice,
             position=position,
-            description=given.description.strip()[:300],
+            description=given.description.strip(),
             quantity=line.quantity,
             unit=given.unit,
             unit_price=line.unit_price,

@@ -86,7 +86,7 @@ def test_another_members_claim_is_not_found(member, other_member, activity):
 def test_claim_on_another_members_activity_is_refused(member, other_activity):
     response = api_for(member.user).post(URL, claim_data(other_activity), format="multipart")
     assert response.status_code == 400
-    assert response.json() == {"activity": ["Unknown Activity."]}
+    assert response.json()["errors"] == {"activity": ["Unknown Activity."]}
     assert not ExpenseClaim.objects.exists()
 
 
@@ -95,6 +95,9 @@ def test_claim_without_receipts_is_refused(member, activity):
     response = api_for(member.user).post(URL, data, format="multipart")
     assert response.status_code == 400
     assert response.json() == {
+        "type": "urn:coop:problem:business-rule",
+        "title": "Bad request",
+        "status": 400,
         "detail": "Add at least one receipt.",
         "code": "no_receipts",
         "field": "receipts",
@@ -107,6 +110,9 @@ def test_text_file_named_pdf_is_refused_and_nothing_written(member, activity, tm
     response = api_for(member.user).post(URL, data, format="multipart")
     assert response.status_code == 400
     assert response.json() == {
+        "type": "urn:coop:problem:business-rule",
+        "title": "Bad request",
+        "status": 400,
         "detail": "Receipt 2: upload a PDF, PNG or JPEG file.",
         "code": "file_type",
         "field": "receipts",
@@ -134,6 +140,9 @@ def test_staff_approves_a_claim_once(staff, member, activity):
     again = api.post(f"{URL}{body['pk']}/approve/")
     assert again.status_code == 400
     assert again.json() == {
+        "type": "urn:coop:problem:business-rule",
+        "title": "Bad request",
+        "status": 400,
         "detail": "This claim was already decided.",
         "code": "invalid_transition",
     }

@@ -78,7 +78,11 @@ def test_invalid_vat_number_is_a_400_with_a_message(member):
         "/api/v1/clients/", {**CLIENT, "vat_number": "BE0431150351"}, format="json"
     )
     assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
     assert response.json() == {
+        "type": "urn:coop:problem:business-rule",
+        "title": "Bad request",
+        "status": 400,
         "detail": "This VAT number is not valid: check the country prefix and the digits.",
         "code": "vat_number",
         "field": "vat_number",
@@ -152,7 +156,9 @@ def test_three_decimals_are_refused_by_the_serializer(member, activity, belgian_
     payload["lines"][0]["unit_price"] = "19.999"
     response = api_for(member.user).post("/api/v1/invoices/", payload, format="json")
     assert response.status_code == 400
-    assert "lines" in response.json()
+    assert response.json()["errors"] == {
+        "lines.0.unit_price": ["Ensure that there are no more than 2 decimal places."]
+    }
     assert Invoice.objects.count() == 0
 
 
@@ -160,10 +166,15 @@ def test_unknown_client_or_activity_is_a_400(member, activity, other_activity, b
     api = api_for(member.user)
     payload = draft_payload(activity, belgian_client, client=999999)
     assert api.post("/api/v1/invoices/", payload, format="json").json() == {
-        "client": ["Unknown client."]
+        "type": "urn:coop:problem:validation",
+        "title": "Bad request",
+        "status": 400,
+        "detail": "Unknown client.",
+        "code": "invalid",
+        "errors": {"client": ["Unknown client."]},
     }
     payload = draft_payload(other_activity, belgian_client)
-    assert api.post("/api/v1/invoices/", payload, format="json").json() == {
+    assert api.post("/api/v1/invoices/", payload, format="json").json()["errors"] == {
         "activity": ["Unknown Activity."]
     }
 

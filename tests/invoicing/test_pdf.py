@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext
 
+from coop import bounds
 from invoicing.payment_qr import epc_payload, epc_qr_png_data_uri, epc_qr_svg
 from invoicing.pdf import TEMPLATE, invoice_context, render_invoice_pdf
 from tests.invoicing.snapshots import (
@@ -232,3 +233,32 @@ def test_dutch_invoice_is_rendered_in_dutch():
     assert "302,50 €" in text
     assert "Jan Janssens" in text
     assert "Kerkstraat 5" in text
+
+
+def test_the_longest_note_and_line_description_are_printed_in_full_on_the_page():
+    word = "".join(str(index % 10) for index in range(250))
+    note = (word + " " + "Lorem ipsum dolor sit amet. " * 40)[: bounds.NOTES_MAX_LENGTH]
+    description = ("Répétition-" * 40)[: bounds.LINE_DESCRIPTION_MAX_LENGTH]
+    assert len(note) == bounds.NOTES_MAX_LENGTH
+    snapshot = make_snapshot([(description, "1", "day", "450.00", "S", "21")], language="en")
+    snapshot["note"] = note
+    pdf = render_invoice_pdf(snapshot)
+
+    lines = pdf_lines(pdf)
+    assert "".join(note.split()) in "".join("".join(lines).split())
+    # The description wraps inside its column: the first word of each of its lines.
+    start = next(i for i, line in enumerate(lines) if line.startswith("Répétition-"))
+    fragments = []
+    for line in lines[start:]:
+        # pdfium reads a hyphen that ends a line as U+FFFE.
+        fragment = line.split(" ")[0].replace("\ufffe", "-")
+        if not fragment or set(fragment) - set("Répétition-"):
+            break
+        fragments.append(fragment)
+    assert "".join(fragments) == description
+    width = A4_POINTS[0]
+    for page in open_pdf(pdf):
+        text_page = page.get_textpage()
+        for index in range(text_page.count_chars()):
+            left, _bottom, right, _top = text_page.get_charbox(index)
+            assert left >= 0 and right <= width

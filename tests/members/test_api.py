@@ -31,7 +31,7 @@ def token_client(user) -> APIClient:
 def test_anonymous_calls_are_refused_with_json(api, db, path):
     response = api.get(path)
     assert response.status_code in (401, 403)
-    assert response["Content-Type"] == "application/json"
+    assert response["Content-Type"] == "application/problem+json"
     assert response.json()["detail"]
 
 
@@ -39,7 +39,13 @@ def test_wrong_token_is_refused(api, db):
     api.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
     response = api.get("/api/v1/me")
     assert response.status_code == 401
-    assert response.json() == {"detail": "Invalid token."}
+    assert response.json() == {
+        "type": "about:blank",
+        "title": "Not authenticated",
+        "status": 401,
+        "detail": "Invalid token.",
+        "code": "authentication_failed",
+    }
 
 
 def test_token_authentication_and_me(member):
@@ -111,7 +117,13 @@ def test_non_member_gets_403_with_a_message(db):
     client = token_client(make_user("visitor@coop.test"))
     response = client.get("/api/v1/activities/")
     assert response.status_code == 403
-    assert response.json() == {"detail": "Only members of the cooperative can use this endpoint."}
+    assert response.json() == {
+        "type": "about:blank",
+        "title": "Forbidden",
+        "status": 403,
+        "detail": "Only members of the cooperative can use this endpoint.",
+        "code": "permission_denied",
+    }
     assert client.get("/api/v1/me").json()["member"] is None
 
 

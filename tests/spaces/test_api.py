@@ -110,7 +110,8 @@ def test_free_room_search(api, member, site, far_room):
         {"date": FUTURE.isoformat(), "start_time": "10:00", "duration_minutes": 60, "capacity": 5},
     )
     assert response.status_code == 200
-    assert [room["name"] for room in response.json()] == ["Salle Bleue"]
+    assert response.json()["count"] == 1
+    assert [room["name"] for room in response.json()["results"]] == ["Salle Bleue"]
 
 
 def test_manager_approves_and_member_cannot(api, member, activity, site, space_manager):
