@@ -19,7 +19,6 @@ from django.db import close_old_connections
 from django.test import Client
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
-from rest_framework.authtoken.models import Token
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
@@ -29,6 +28,8 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+
+from tests.conftest import make_api_token
 
 CHECKS = [
     not_a_server_error,
@@ -76,15 +77,14 @@ class Report:
 
 
 def token_persona(name: str, user) -> Persona:
-    token, _created = Token.objects.get_or_create(user=user)
-    return Persona(name, {"Authorization": f"Token {token.key}"}, {})
+    return Persona(name, {"Authorization": f"Token {make_api_token(user)}"}, {})
 
 
 def session_persona(name: str, user) -> Persona:
     """A signed-in browser: its session cookie and the CSRF token it sends with writes."""
     browser = Client()
     browser.force_login(user)
-    browser.get("/api/docs/")  # sets the CSRF cookie
+    browser.get("/accounts/logout/")  # a page with a form sets the CSRF cookie
     csrf = browser.cookies["csrftoken"].value
     cookies = {"sessionid": browser.cookies["sessionid"].value, "csrftoken": csrf}
     return Persona(name, {"X-CSRFToken": csrf, "Referer": "http://localhost/"}, cookies)

@@ -174,5 +174,10 @@ def test_applicant_reads_what_is_theirs_but_creates_nothing(db):
         format="json",
     )
     assert response.status_code == 403
-    assert response.json() == {"detail": "Only active members of the cooperative can make changes."}
+    problem = response.json()
+    assert (problem["status"], problem["code"], problem["detail"]) == (
+        403,
+        "permission_denied",
+        "Only active members of the cooperative can make changes.",
+    )
     assert not Client.objects.exists()
