@@ -10,23 +10,10 @@ from django.utils.translation import ngettext
 from audit.privacy import model_dict
 from coop.documents import DocumentStatus
 from invoicing.models import Client, Invoice, InvoiceDocument
+from invoicing.services import clients
 from members.models import Member
 
-CLIENT_FIELDS = (
-    "id",
-    "kind",
-    "name",
-    "street",
-    "postal_code",
-    "city",
-    "country",
-    "email",
-    "language",
-    "vat_number",
-    "enterprise_number",
-    "peppol_id",
-    "payment_terms_days",
-)
+CLIENT_FIELDS = ("id", *clients.CLIENT_FIELDS)
 
 
 def _invoices_of(member: Member):
