@@ -71,10 +71,14 @@ def main() -> int:
         api_fuzz.session_persona("staff", User.objects.get(email=DEMO_STAFF)),
     ]
 
+    # The report grows as the run goes: each operation's figures are the growth since the last.
+    seen = {"cases": 0, "failures": 0}
+
     def progress(label: str, report) -> None:
-        sys.stdout.write(
-            f"{label:60s} {report.cases:7d} cases {len(report.failures):5d} failures\n"
-        )
+        cases = report.cases - seen["cases"]
+        failures = len(report.failures) - seen["failures"]
+        seen.update(cases=report.cases, failures=len(report.failures))
+        sys.stdout.write(f"{label:60s} {cases:7d} cases {failures:5d} failures\n")
         sys.stdout.flush()
 
     began = time.perf_counter()
