@@ -19,7 +19,7 @@ def drill_seller():
     member = Member.objects.select_related("user").get(user__email=DEMO_MEMBER)
     activity = member.activities.order_by("pk").first()
     client, _created = create_client(
-        user=member.user,
+        owner=member.user,
         kind="company",
         name="Théâtre des Galeries SA",
         street="Galerie du Roi 32",
