@@ -58,7 +58,7 @@ class OccurredBetweenFilter(admin.ListFilter):
             queryset = queryset.filter(
                 occurred_at__gte=datetime.datetime.combine(start, datetime.time(), zone)
             )
-        if end:
+        if end and end < datetime.date.max:
             queryset = queryset.filter(
                 occurred_at__lt=datetime.datetime.combine(
                     end + datetime.timedelta(days=1), datetime.time(), zone

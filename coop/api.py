@@ -1,6 +1,7 @@
 """What every API view shares: errors as RFC 9457 problem details."""
 
 import logging
+import re
 
 from django.core.exceptions import (
     PermissionDenied,
@@ -9,8 +10,9 @@ from django.core.exceptions import (
     TooManyFieldsSent,
     ValidationError,
 )
+from django.http import Http404
 from django.utils.translation import gettext
-from rest_framework import exceptions, status
+from rest_framework import exceptions, parsers, status
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -26,6 +28,19 @@ from coop.problems import (
 )
 
 logger = logging.getLogger(__name__)
+DJANGO_NOT_FOUND = re.compile(r"^No \w+ matches the given query\.$")
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser, refusing JSON nested too deep to decode with a 400, not a 500."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError as error:
+            raise exceptions.ParseError(
+                gettext("The JSON document is nested too deeply.")
+            ) from error
 
 
 def flatten_errors(detail, prefix: str = "") -> dict[str, list[str]]:
@@ -91,6 +106,9 @@ def _as_problem(exc, context) -> tuple[dict, int, dict[str, str]]:
         return problem(400, detail, code="bad_request"), 400, {}
     if isinstance(exc, PermissionDenied) and not str(exc):
         exc = exceptions.PermissionDenied()
+    if isinstance(exc, Http404) and DJANGO_NOT_FOUND.match(str(exc)):
+        # get_object_or_404's English sentence: say it in the reader's language instead.
+        exc = exceptions.NotFound()
     response = drf_exception_handler(exc, context)
     if response is None:
         # A bug: say so without a traceback; the log keeps it.

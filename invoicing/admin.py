@@ -285,6 +285,9 @@ class BuyerVerifiedFilter(admin.SimpleListFilter):
         return queryset
 
 
+IDENTIFICATION_FIELDS = ["legal_name", "street", "postal_code", "city"]
+
+
 @admin.register(Buyer)
 class BuyerAdmin(admin.ModelAdmin):
     """The cooperative's record of each legal entity members invoice: identity and standing."""
@@ -351,10 +354,16 @@ class BuyerAdmin(admin.ModelAdmin):
         )
 
     def save_model(self, request, obj, form, change):
-        # Staff corrected the registered details: the check now stands in their name.
+        # Changed registered details are no longer the checked ones: members' look-ups stop
+        # prefilling them until someone checks the identification again.
+        if obj.is_verified and set(form.changed_data) & set(IDENTIFICATION_FIELDS):
+            obj.verified_at = obj.verified_by = None
+            self.message_user(
+                request,
+                gettext("The identification changed: check it again before members see it."),
+                messages.WARNING,
+            )
         super().save_model(request, obj, form, change)
-        if obj.is_verified and form.changed_data:
-            check_buyer_identification(buyer=obj, staff_user=request.user, now=timezone.now())
 
     @admin.action(description=_("Mark the identification as checked"))
     def check_identification(self, request, queryset):

@@ -266,6 +266,11 @@ class ClientViewSet(
         client = self.get_object()
         serializer = self.get_serializer(client, data=request.data, partial=kwargs.get("partial"))
         serializer.is_valid(raise_exception=True)
+        kind = serializer.validated_data.get("kind", client.kind)
+        if kind != client.kind:
+            raise serializers.ValidationError(
+                {"kind": [_("The kind of a client is settled when it is added.")]}
+            )
         values = {**ClientSerializer(client).data, **serializer.validated_data}
         client = client_services.update_client(
             client=client,
@@ -351,14 +356,18 @@ class InvoiceViewSet(IdempotentCreationMixin, viewsets.ModelViewSet):
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
-    def _draft_arguments(self, request) -> dict:
+    def _draft_arguments(self, request, invoice: Invoice | None = None) -> dict:
         serializer = DraftSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         activity = activities_visible_to(request.user).filter(pk=data["activity"]).first()
         if activity is None:
             raise serializers.ValidationError({"activity": [_("Unknown Activity.")]})
-        client = selectors.clients_visible_to(request.user).filter(pk=data["client"]).first()
+        clients = selectors.clients_visible_to(request.user)
+        if invoice is not None:
+            # A co-member's draft keeps the client its author chose.
+            clients = clients | Client.objects.filter(pk=invoice.client_id)
+        client = clients.filter(pk=data["client"]).first()
         if client is None:
             raise serializers.ValidationError({"client": [_("Unknown client.")]})
         line_serializer = LineSerializer()
@@ -386,7 +395,7 @@ class InvoiceViewSet(IdempotentCreationMixin, viewsets.ModelViewSet):
     @extend_schema(request=DraftSerializer, responses=InvoiceSerializer)
     def update(self, request, *args, **kwargs):
         invoice = self.get_object()
-        invoice = save_draft(invoice=invoice, **self._draft_arguments(request))
+        invoice = save_draft(invoice=invoice, **self._draft_arguments(request, invoice))
         return self._answer(invoice)
 
     def destroy(self, request, *args, **kwargs):

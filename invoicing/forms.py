@@ -158,10 +158,14 @@ class DraftForm(forms.Form):
         help_text=_("Printed on the invoice."),
     )
 
-    def __init__(self, *args, user: User, **kwargs):
+    def __init__(self, *args, user: User, invoice: Invoice | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.activity_field.queryset = invoicing_activities(user)
-        self.client_field.queryset = clients_visible_to(user).order_by("name", "pk")
+        clients = clients_visible_to(user)
+        if invoice is not None:
+            # A co-member's draft keeps the client its author chose.
+            clients = clients | Client.objects.filter(pk=invoice.client_id)
+        self.client_field.queryset = clients.order_by("name", "pk")
         self.client_field.label_from_instance = _client_label
 
     @property

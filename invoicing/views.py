@@ -233,7 +233,7 @@ def _draft_page(request, invoice: Invoice | None = None):
     lines_error = ""
     not_saved = False
     if request.method == "POST":
-        form = DraftForm(request.POST, user=user)
+        form = DraftForm(request.POST, user=user, invoice=invoice)
         formset = line_formset(request.POST)
         form_valid = form.is_valid()
         client = form.cleaned_data.get("client")
@@ -241,7 +241,7 @@ def _draft_page(request, invoice: Invoice | None = None):
         if "add_line" in request.POST or "recalculate" in request.POST:
             # Show the rows again as typed, without error messages: the member is not done.
             initial = {name: request.POST.get(name, "") for name in DraftForm.base_fields}
-            form = DraftForm(user=user, initial=initial)
+            form = DraftForm(user=user, invoice=invoice, initial=initial)
             extra = 1 if "add_line" in request.POST else 0
             formset = line_formset(initial=formset.rows_as_initial(), extra=extra)
         elif form_valid & formset.is_valid():  # "&": validate both, to show every error
@@ -273,11 +273,12 @@ def _draft_page(request, invoice: Invoice | None = None):
     else:
         if invoice is None:
             initial = {name: request.GET.get(name) for name in ("client", "activity")}
-            form = DraftForm(user=user, initial=initial)
+            form = DraftForm(user=user, invoice=invoice, initial=initial)
             formset = line_formset()
         else:
             form = DraftForm(
                 user=user,
+                invoice=invoice,
                 initial={
                     "activity": invoice.activity_id,
                     "client": invoice.client_id,

@@ -232,17 +232,22 @@ class MemberAdmin(AuditedModelAdmin):
             raise Http404
         if not self._may_read_niss(request):
             raise PermissionDenied
-        niss = None
+        niss = error = None
         if request.method == "POST":
-            reason = request.POST.get("reason", "").strip()[:500]
-            niss = format_niss(
-                services.reveal_national_number(member=member, actor=request.user, reason=reason)
-            )
+            try:
+                niss = format_niss(
+                    services.reveal_national_number(
+                        member=member, actor=request.user, reason=request.POST.get("reason", "")
+                    )
+                )
+            except CoopError as refused:
+                error = refused.message
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "member": member,
             "niss": niss,
+            "error": error,
             "title": _("National register number of %(member)s") % {"member": member},
         }
         return TemplateResponse(request, "admin/members/national_number.html", context)

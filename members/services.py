@@ -428,13 +428,31 @@ def set_national_number(*, member: Member, niss: str) -> Member:
     return member
 
 
+REASON_MAX_LENGTH = 500
+
+
 def reveal_national_number(*, member: Member, actor: User, reason: str = "") -> str:
     """Return a member's national register number in full and record who read it."""
     if not (actor.is_active and actor.has_perm("members.view_full_niss")):
         raise MembersError(
             _("You may not read national register numbers in full."), code="forbidden"
         )
+    reason = reason.strip()
+    if not reason:
+        raise MembersError(
+            _("Say why you read this national register number: the reason is recorded."),
+            code="reason",
+            field="reason",
+        )
+    if len(reason) > REASON_MAX_LENGTH:
+        raise MembersError(
+            _("Keep the reason under %(count)d characters.") % {"count": REASON_MAX_LENGTH},
+            code="reason",
+            field="reason",
+        )
     member = Member.objects.get(pk=member.pk)
+    if not member.niss:
+        raise MembersError(_("This member has no national register number."), code="no_niss")
     record_event(
         action="viewed", obj=member, actor=actor, changes={"niss": [None, None]}, reason=reason
     )

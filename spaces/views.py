@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from coop import bounds
 from coop.errors import CoopError
 from coop.idempotency import one_time_form
 from members.selectors import is_active_member
@@ -51,10 +52,14 @@ def _require_manager(request) -> None:
 
 
 def _parse_date(value: str | None, default: datetime.date) -> datetime.date:
+    """The date asked for in the address, or the default when it is malformed or beyond the
+    dates the calendars can show (stepping a week or a month around it must stay valid)."""
     try:
-        return datetime.date.fromisoformat(value) if value else default
+        day = datetime.date.fromisoformat(value) if value else default
     except ValueError:
         return default
+    latest = default + datetime.timedelta(days=bounds.BOOKING_MAX_DAYS_AHEAD)
+    return day if bounds.EARLIEST_DATE <= day <= latest else default
 
 
 def _day_bounds(site: Site, day: datetime.date, days: int = 1):

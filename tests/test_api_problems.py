@@ -141,3 +141,20 @@ def test_a_body_over_the_upload_limit_is_a_413_problem(member, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     response = api_for(member.user).post("/api/v1/invoices/", {"notes": "n" * 2000}, format="json")
     assert_problem(response, 413, "too_large")
+
+
+def test_json_nested_too_deeply_is_a_400_problem(member):
+    body = '{"a":' * 3000 + "1" + "}" * 3000
+    response = api_for(member.user).generic(
+        "POST", "/api/v1/clients/", body, content_type="application/json"
+    )
+    assert_problem(response, 400, "parse_error")
+    assert response.json()["detail"] == "The JSON document is nested too deeply."
+
+
+def test_an_unknown_object_is_a_404_in_the_readers_language(member):
+    api = api_for(member.user)
+    api.cookies["coop_language"] = "fr"
+    response = api.get("/api/v1/clients/999999/")
+    assert_problem(response, 404, "not_found")
+    assert response.json()["detail"] == "Introuvable."

@@ -50,8 +50,18 @@ def _identity(*, kind: str, country: str, vat_number: str, peppol_id: str) -> di
             field="vat_number",
         )
     enterprise_number = vat_number[2:] if vat_number.startswith("BE") else ""
+    peppol_id = peppol_id.strip()
     if not peppol_id and enterprise_number:
         peppol_id = f"0208:{enterprise_number}"
+    # Belgian Peppol ids name the enterprise (0208) or its VAT number (9925): the client's own.
+    scheme, _colon, identifier = peppol_id.partition(":")
+    own = {"0208": enterprise_number, "9925": vat_number}.get(scheme)
+    if own is not None and identifier.upper() != own:
+        raise InvoicingError(
+            _("This Peppol id names another company than the VAT number: leave it empty."),
+            code="peppol_id",
+            field="peppol_id",
+        )
     return {
         "vat_number": vat_number,
         "enterprise_number": enterprise_number,
@@ -212,6 +222,9 @@ def update_client(
 ) -> Client:
     """Correct the owner's record of a client; issued invoices keep what they were issued with."""
     country = country.upper()
+    if client.enterprise_number and peppol_id.strip() == f"0208:{client.enterprise_number}":
+        # The Peppol id was derived from the VAT number: derive it again from the new one.
+        peppol_id = ""
     identity = _identity(
         kind=client.kind, country=country, vat_number=vat_number, peppol_id=peppol_id
     )

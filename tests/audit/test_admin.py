@@ -145,3 +145,15 @@ def test_admin_deletions_one_by_one_and_in_bulk_are_recorded_once_each(client, s
         ("staff@coop.test", "auth.group", str(second.pk), "B"),
         ("staff@coop.test", "auth.group", str(third.pk), "C"),
     ]
+
+
+def test_a_date_range_to_the_end_of_the_calendar_lists_everything(client, member, staff):
+    event = record_event(action="viewed", obj=member, actor=staff)
+    _signed_in(client, staff)
+    for params in (
+        {"occurred_until": "9999-12-31"},
+        {"occurred_from": "0001-01-01", "occurred_until": "9999-12-31"},
+    ):
+        response = client.get(reverse(LIST), params)
+        assert response.status_code == 200
+        assert event.pk in {row.pk for row in response.context["cl"].result_list}

@@ -88,6 +88,11 @@ def test_reading_a_national_number_in_full_is_a_recorded_post(client, member, st
     page = client.get(url).content.decode()
     assert "85.07.30-033.28" not in page
     assert not AuditEvent.objects.filter(action="viewed").exists()
+    for reason in ("", "   ", "x" * 501):
+        refused = client.post(url, {"reason": reason}).content.decode()
+        assert "85.07.30-033.28" not in refused
+    assert "Say why you read this national register number" in client.post(url).content.decode()
+    assert not AuditEvent.objects.filter(action="viewed").exists()
     page = client.post(url, {"reason": "Dimona check"}).content.decode()
     assert "85.07.30-033.28" in page
     assert rows(action="viewed") == [
@@ -115,7 +120,7 @@ def test_staff_without_the_permission_and_members_cannot_read_a_national_number(
     assert response.status_code == 302 and "/login/" in response["Location"]
     assert not AuditEvent.objects.filter(action="viewed").exists()
     with pytest.raises(services.MembersError):
-        services.reveal_national_number(member=member, actor=clerk)
+        services.reveal_national_number(member=member, actor=clerk, reason="curious")
 
 
 def test_invoice_submission_review_and_payment_are_recorded(member, staff, draft):

@@ -117,3 +117,30 @@ def test_document_links_in_the_admin_go_through_the_checked_downloads(
         assert f'href="{url}"' in content
         assert staff_client.get(url).status_code == 200
     assert "/media/" not in content
+
+
+def test_staff_check_a_buyer_and_an_edit_of_its_identity_needs_a_new_check(
+    staff_client, staff, belgian_client
+):
+    buyer = belgian_client.buyer
+    url = reverse("admin:invoicing_buyer_change", args=[buyer.pk])
+    form = {
+        "legal_name": "Théâtre Royal des Galeries SA",
+        "street": "Galerie du Roi 32",
+        "postal_code": "1000",
+        "city": "Bruxelles",
+        "staff_notes": "",
+    }
+    assert staff_client.post(url, form).status_code == 302
+    changelist = reverse("admin:invoicing_buyer_changelist")
+    staff_client.post(
+        changelist, {"action": "check_identification", "_selected_action": [buyer.pk]}
+    )
+    buyer.refresh_from_db()
+    assert (buyer.verified_by, buyer.legal_name) == (staff, "Théâtre Royal des Galeries SA")
+    page = staff_client.get(url).content.decode()
+    assert "Invoiced by 1 member." in page
+
+    staff_client.post(url, {**form, "legal_name": "Typo Name SA"})
+    buyer.refresh_from_db()
+    assert (buyer.legal_name, buyer.verified_at, buyer.verified_by) == ("Typo Name SA", None, None)

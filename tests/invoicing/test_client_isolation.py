@@ -8,6 +8,7 @@ rewrote its name and e-mail, and the owner's next invoice went out with them.
 import datetime
 
 from django.core import mail
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
@@ -15,6 +16,7 @@ from invoicing.models import Buyer, Client, Dispatch
 from invoicing.services.documents import request_resend, send_reminder_email
 from invoicing.services.issue import submit_invoice
 from invoicing.services.reminders import send_due_reminders
+from members.services import create_activity
 from tests.conftest import NOW, api_client_for, make_member
 from tests.invoicing.conftest import TODAY, make_draft
 
@@ -161,3 +163,56 @@ def test_look_up_returns_public_identification_never_a_members_entries(
     }
     invalid = api.get("/api/v1/clients/lookup/", {"vat_number": "BE123", "country": "BE"})
     assert invalid.status_code == 400
+
+
+def test_kind_is_settled_and_peppol_ids_follow_the_vat_number(member, belgian_client):
+    api = api_for(member.user)
+    url = f"/api/v1/clients/{belgian_client.pk}/"
+    refused = api.patch(url, {"kind": "person"}, format="json")
+    assert refused.status_code == 400
+    assert refused.json()["errors"]["kind"] == ["The kind of a client is settled when it is added."]
+    moved = api.patch(url, {"vat_number": "BE0403019261"}, format="json")
+    assert moved.status_code == 200
+    assert (moved.json()["enterprise_number"], moved.json()["peppol_id"]) == (
+        "0403019261",
+        "0208:0403019261",
+    )
+    other = api.post(
+        "/api/v1/clients/",
+        {**ATTACK, "vat_number": "BE0417497106", "peppol_id": "9925:BE0999999999"},
+        format="json",
+    )
+    assert other.status_code == 400
+    assert other.json()["field"] == "peppol_id"
+    assert Client.objects.filter(vat_number="BE0417497106").count() == 0
+
+
+def test_a_co_member_edits_a_shared_draft_keeping_its_authors_client(
+    client, member, other_member, belgian_client
+):
+    shared = create_activity(owner=member, name="Festival", co_members=[other_member])
+    draft = make_draft(member, shared, belgian_client)
+    payload = {
+        "activity": shared.pk,
+        "client": belgian_client.pk,
+        "notes": "Edited by the co-member",
+        "lines": [
+            {"description": "Lights", "quantity": "2", "unit": "hour", "unit_price": "50.00"}
+        ],
+    }
+    response = api_for(other_member.user).put(
+        f"/api/v1/invoices/{draft.pk}/", payload, format="json"
+    )
+    assert response.status_code == 200, response.content
+    draft.refresh_from_db()
+    assert (draft.client_id, draft.notes) == (belgian_client.pk, "Edited by the co-member")
+    # The author's client stays the author's: the co-member reads it on the draft only.
+    assert (
+        api_for(other_member.user).get(f"/api/v1/clients/{belgian_client.pk}/").status_code == 404
+    )
+    client.force_login(other_member.user)
+    page = client.get(reverse("invoicing:invoice_edit", args=[draft.pk])).content.decode()
+    assert f'<option value="{belgian_client.pk}" selected>' in page
+    # A new draft offers only the co-member's own clients.
+    new = client.get(reverse("invoicing:invoice_create")).content.decode()
+    assert f'<option value="{belgian_client.pk}"' not in new

@@ -256,3 +256,15 @@ def test_manager_calendar_queries_do_not_grow_with_rooms(
         assert f"{name}<" in page
     if view == "week":
         assert page.count(">10:00–12:00</a>") == 6
+
+
+@pytest.mark.parametrize("name", ["spaces:calendar", "spaces:occupancy"])
+@pytest.mark.parametrize("date", ["9999-12-31", "0001-01-01", "2026-02-30"])
+def test_manager_pages_answer_a_date_beyond_the_calendar_with_today(
+    client, space_manager, site, name, date
+):
+    sign_in(client, space_manager)
+    url = reverse(name, args=[site.pk])
+    for period in ("", "week", "month"):
+        response = client.get(url, {"date": date, "period": period, "view": period})
+        assert response.status_code == 200
