@@ -641,6 +641,17 @@ def create_api_token(
         expires_at=now + datetime.timedelta(days=lifetime_days),
         second_factor_verified=second_factor_verified,
     )
+    record_event(
+        action="created",
+        obj=token,
+        actor=user,
+        changes={
+            "name": token.name,
+            "prefix": token.prefix,
+            "expires_at": token.expires_at,
+            "second_factor_verified": second_factor_verified,
+        },
+    )
     return token, key
 
 
@@ -654,6 +665,7 @@ def revoke_api_token(
     if token.revoked_at is None:
         token.revoked_at = now
         token.save(update_fields=["revoked_at"])
+        record_event(action="cancelled", obj=token, actor=user, reason="revoked")
     return token
 
 

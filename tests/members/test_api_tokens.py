@@ -12,6 +12,7 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from audit.models import AuditEvent
 from members import services
 from members.authentication import ApiTokenAuthentication
 from members.models import ApiToken
@@ -48,6 +49,13 @@ def test_member_creates_a_token_whose_key_is_shown_once_and_stored_hashed(client
     assert token.expires_at - token.created_at == datetime.timedelta(days=90)
     assert token.second_factor_verified is False
     assert key in response.content.decode()
+    event = AuditEvent.objects.get(object_type="members.apitoken", object_pk=str(token.pk))
+    assert (event.action, event.actor, event.changes["name"]) == (
+        "created",
+        member.user,
+        [None, "Accounting export"],
+    )
+    assert key not in str(event.changes) and key not in event.object_repr
     assert "no-store" in response["Cache-Control"]
     again = client.get("/profile/tokens/")
     assert key not in again.content.decode()
@@ -195,6 +203,10 @@ def test_tokens_are_listed_and_revoked_through_the_api_by_their_owner_only(membe
     assert api.delete(f"/api/v1/tokens/{mine.pk}/").status_code == 204
     assert ApiToken.objects.get(pk=mine.pk).revoked_at is not None
     assert api_with(key).get("/api/v1/me").status_code == 401
+    revoked = AuditEvent.objects.filter(object_type="members.apitoken", action="cancelled")
+    assert [(event.object_pk, event.actor, event.reason) for event in revoked] == [
+        (str(mine.pk), member.user, "revoked")
+    ]
 
 
 def test_browser_revoke_touches_only_the_owners_tokens(client, member, other_member):
