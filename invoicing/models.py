@@ -552,7 +552,9 @@ class BankAccount(models.Model):
         self.other_scheme = self.other_scheme.strip()
         self.other_issuer = self.other_issuer.strip()
         if bool(self.iban) == bool(self.other_id):
-            raise ValidationError(_("Give either the IBAN or the other identifier, not both."))
+            raise ValidationError(
+                _("Give the IBAN or the other identifier: one of them, not both.")
+            )
         if self.iban and not iban_module.is_valid(self.iban):
             raise ValidationError({"iban": _("This IBAN is not valid.")})
 
