@@ -144,6 +144,11 @@ def refusal(data: bytes, staff, *, now: datetime.datetime = NOW) -> InvoicingErr
     return raised.value
 
 
+def unpaid(invoice: Invoice) -> bool:
+    invoice.refresh_from_db()
+    return invoice.status == "issued" and not Payment.objects.exists()
+
+
 def nothing_written(invoice: Invoice) -> bool:
     invoice.refresh_from_db()
     return (
@@ -360,12 +365,17 @@ def test_a_credit_booked_before_the_invoice_was_issued_waits_for_staff(issued, s
         f"Booked on 02/20/2026, before invoice {issued.number} was issued on 03/02/2026: check"
         " that it is its payment, then match it by hand."
     )
-    issued.refresh_from_db()
-    assert issued.status == "issued"
-    assert not Payment.objects.exists()
+    assert unpaid(issued)
 
 
 # Payments recorded by hand or through the API
+
+
+def dated_before(invoice: Invoice) -> str:
+    return (
+        f"The payment is dated 01/05/2014, before invoice {invoice.number} was issued"
+        " (03/02/2026): it cannot be a payment of this invoice."
+    )
 
 
 def test_a_payment_dated_before_the_invoice_is_refused_by_the_service(issued, staff):
@@ -377,10 +387,7 @@ def test_a_payment_dated_before_the_invoice_is_refused_by_the_service(issued, st
             actor=staff,
             now=NOW,
         )
-    assert raised.value.message == (
-        f"The payment is dated 01/05/2014, before invoice {issued.number} was issued"
-        " (03/02/2026): it cannot be a payment of this invoice."
-    )
+    assert raised.value.message == dated_before(issued)
     assert (raised.value.code, raised.value.field) == ("before_issue", "received_on")
     assert not Payment.objects.exists()
 
@@ -408,13 +415,8 @@ def test_api_refuses_a_payment_dated_before_the_invoice_with_a_problem(issued, s
     assert response["Content-Type"] == "application/problem+json"
     body = response.json()
     assert (body["code"], body["field"]) == ("before_issue", "received_on")
-    assert body["detail"] == (
-        f"The payment is dated 01/05/2014, before invoice {issued.number} was issued"
-        " (03/02/2026): it cannot be a payment of this invoice."
-    )
-    issued.refresh_from_db()
-    assert issued.status == "issued"
-    assert not Payment.objects.exists()
+    assert body["detail"] == dated_before(issued)
+    assert unpaid(issued)
 
 
 def test_api_refuses_a_payment_dated_in_the_future(issued, staff):
