@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -220,14 +220,19 @@ def import_bank_statement(
     ]
     statements = []
     for parsed_statement, account in zip(parsed, accounts, strict=True):
-        statement = BankStatement.objects.create(
-            account_iban=parsed_statement.account_iban or parsed_statement.account_other_id,
-            bank_account=account,
-            statement_id=parsed_statement.statement_id,
-            filename=filename[:255],
-            imported_by=actor,
-            imported_at=now,
-        )
+        try:
+            # The same statement twice in the file, or imported at the same moment by another.
+            with transaction.atomic():
+                statement = BankStatement.objects.create(
+                    account_iban=_account_key(parsed_statement),
+                    bank_account=account,
+                    statement_id=parsed_statement.statement_id,
+                    filename=filename[:255],
+                    imported_by=actor,
+                    imported_at=now,
+                )
+        except IntegrityError as error:
+            raise _already_imported(parsed_statement) from error
         for parsed_line in parsed_statement.lines:
             _import_line(statement, parsed_line, actor=actor, now=now)
         record_event(action="imported", obj=statement, actor=actor, reason=filename[:255])
@@ -264,17 +269,25 @@ def _checked_statement(parsed: camt.BankStatement, *, today: datetime.date) -> B
             field="file",
         )
     if BankStatement.objects.filter(
-        account_iban=parsed.account_iban or parsed.account_other_id,
-        statement_id=parsed.statement_id,
+        account_iban=_account_key(parsed), statement_id=parsed.statement_id
     ).exists():
-        raise InvoicingError(
-            _("Statement %(id)s of %(iban)s was already imported.")
-            % {"id": parsed.statement_id, "iban": parsed.account},
-            code="duplicate_statement",
-            field="file",
-        )
+        raise _already_imported(parsed)
     _check_statement_dates(parsed, where=where, today=today)
     return active[0]
+
+
+def _account_key(parsed: camt.BankStatement) -> str:
+    """What a statement stores as its account: the IBAN, else the bank's other identifier."""
+    return parsed.account_iban or parsed.account_other_id
+
+
+def _already_imported(parsed: camt.BankStatement) -> InvoicingError:
+    return InvoicingError(
+        _("Statement %(id)s of %(iban)s was already imported.")
+        % {"id": parsed.statement_id, "iban": parsed.account},
+        code="duplicate_statement",
+        field="file",
+    )
 
 
 def _check_statement_dates(parsed: camt.BankStatement, *, where: str, today: datetime.date) -> None:

@@ -247,18 +247,31 @@ def test_a_statement_of_an_inactive_account_is_refused(issued, staff):
     assert nothing_written(issued)
 
 
-def test_one_foreign_statement_in_a_file_refuses_the_whole_file(issued, staff):
-    ours = statement(issued, booked=TODAY).decode()
-    foreign = statement(
-        issued, booked=TODAY, account=ACCOUNT_BY_IBAN.format(iban=FOREIGN_IBAN)
-    ).decode()
+def two_statements(first: bytes, second: bytes) -> bytes:
+    """One file holding the ``Stmt`` of both files."""
     start, end = "<Stmt>", "</Stmt>"
-    second = foreign[foreign.index(start) : foreign.index(end) + len(end)].replace(
-        "2026-061", "2026-062"
+    text, other = first.decode(), second.decode()
+    added = other[other.index(start) : other.index(end) + len(end)]
+    return text.replace(end, end + added, 1).encode()
+
+
+def test_one_foreign_statement_in_a_file_refuses_the_whole_file(issued, staff):
+    foreign = statement(
+        issued,
+        booked=TODAY,
+        account=ACCOUNT_BY_IBAN.format(iban=FOREIGN_IBAN),
+        statement_id="2026-062",
     )
-    both = ours.replace(end, end + second, 1).encode()
-    error = refusal(both, staff)
+    error = refusal(two_statements(statement(issued, booked=TODAY), foreign), staff)
     assert error.message.startswith("Statement 2026-062: NL77 ABNA 0574 9087 65 is not one")
+    assert nothing_written(issued)
+
+
+def test_a_file_holding_the_same_statement_twice_is_refused_cleanly(issued, staff):
+    ours = statement(issued, booked=TODAY)
+    error = refusal(two_statements(ours, ours), staff)
+    assert error.message == ("Statement 2026-061 of BE71 0961 2345 6769 was already imported.")
+    assert error.code == "duplicate_statement"
     assert nothing_written(issued)
 
 
