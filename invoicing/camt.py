@@ -49,6 +49,7 @@ CLOSING_BALANCES = ("CLBD",)
 NOT_PROVIDED = "NOTPROVIDED"
 SHOWN_VALUE_LENGTH = 40
 MAX_ACCOUNT_ID_LENGTH = 34  # ISO 20022 Max34Text
+MAX_STATEMENT_ID_LENGTH = 140  # what is stored; ISO 20022 allows 35, some banks write more
 
 
 class CamtError(CoopError):
@@ -209,6 +210,15 @@ def _statement(
     if not statement_id:
         raise CamtError(
             _("Statement %(number)s of the file has no identifier.") % {"number": number},
+            code="camt_invalid",
+        )
+    if len(statement_id) > MAX_STATEMENT_ID_LENGTH:
+        raise CamtError(
+            _(
+                "Statement %(number)s of the file has an identifier longer than %(length)s "
+                "characters."
+            )
+            % {"number": number, "length": MAX_STATEMENT_ID_LENGTH},
             code="camt_invalid",
         )
     where = _("Statement %(statement)s") % {"statement": _shown(statement_id)}

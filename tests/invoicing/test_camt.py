@@ -548,6 +548,13 @@ def test_statement_without_any_account_identifier_is_refused():
     assert error.code == "camt_invalid"
 
 
+def test_statement_identifier_longer_than_can_be_kept_is_refused():
+    data = replaced(f"<Id>{BELFIUS_STATEMENT}</Id>", f"<Id>{'S' * 141}</Id>")
+    assert error_of(data).message == (
+        "Statement 1 of the file has an identifier longer than 140 characters."
+    )
+
+
 def test_account_identifier_longer_than_the_standard_allows_is_refused():
     data = replaced(
         "<IBAN>BE71096123456769</IBAN>\n        </Id>\n        <Ccy>",
