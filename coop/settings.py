@@ -458,6 +458,11 @@ COOP_SELLER = {
     "phone": os.environ.get("COOP_PHONE", "+32 2 542 10 80"),
     "website": os.environ.get("COOP_WEBSITE", SITE_URL),
 }
+# The cooperative's bank accounts: a bank statement of any other account is refused. Each is an
+# IBAN or othr:<id>[:<scheme>[:<issuer>]]; they seed the bank accounts staff edit in the admin.
+COOP_BANK_ACCOUNTS = env_list("COOP_BANK_ACCOUNTS", COOP_SELLER["iban"])
+# A bank statement booking anything older than this many days is refused as a whole.
+COOP_BANK_STATEMENT_MAX_AGE_DAYS = int(os.environ.get("COOP_BANK_STATEMENT_MAX_AGE_DAYS", "400"))
 # Submitted invoices above this amount (incl. VAT), or for a client never invoiced before,
 # wait for a staff review instead of being issued at once.
 COOP_INVOICE_REVIEW_THRESHOLD = Decimal(os.environ.get("COOP_INVOICE_REVIEW_THRESHOLD", "10000"))

@@ -20,6 +20,7 @@ from coop.errors import CoopError
 from coop.templatetags.money import euro
 from invoicing import selectors
 from invoicing.models import (
+    BankAccount,
     BankStatement,
     BankStatementLine,
     Buyer,
@@ -34,7 +35,7 @@ from invoicing.models import (
 from invoicing.services.clients import check_buyer_identification
 from invoicing.services.credit import request_credit_note
 from invoicing.services.issue import approve_invoice, reject_invoice
-from invoicing.services.payments import import_bank_statement, record_payment
+from invoicing.services.payments import check_payment_date, import_bank_statement, record_payment
 
 ZERO = Decimal("0.00")
 AGEING_BUCKETS = [
@@ -393,6 +394,18 @@ class PaymentForm(forms.ModelForm):
         model = Payment
         fields = ["invoice", "amount", "received_on", "note"]
 
+    def clean(self):
+        cleaned = super().clean()
+        invoice, received_on = cleaned.get("invoice"), cleaned.get("received_on")
+        if invoice is not None and received_on is not None:
+            try:
+                check_payment_date(
+                    invoice=invoice, received_on=received_on, today=timezone.localdate()
+                )
+            except CoopError as error:
+                self.add_error("received_on", error.message)
+        return cleaned
+
 
 @admin.register(Payment)
 class PaymentAdmin(admin.ModelAdmin):
@@ -449,10 +462,44 @@ class BankStatementUploadForm(forms.Form):
     file = forms.FileField(label=_("CAMT.053 file"))
 
 
+@admin.register(BankAccount)
+class BankAccountAdmin(admin.ModelAdmin):
+    """The cooperative's accounts: a bank statement of any other account is refused."""
+
+    list_display = ["label", "identifier", "active"]
+    list_filter = ["active"]
+    search_fields = ["label", "iban", "other_id"]
+    fields = ["label", "iban", "other_id", "other_scheme", "other_issuer", "active"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Statements keep pointing to their account: one no longer used is made inactive.
+        return False
+
+    @admin.display(description=_("account"))
+    def identifier(self, account: BankAccount) -> str:
+        return account.identifier
+
+
 @admin.register(BankStatement)
 class BankStatementAdmin(admin.ModelAdmin):
-    list_display = ["statement_id", "account_iban", "imported_at", "imported_by", "unmatched"]
-    readonly_fields = ["account_iban", "statement_id", "filename", "imported_by", "imported_at"]
+    list_display = [
+        "statement_id",
+        "account_iban",
+        "bank_account",
+        "imported_at",
+        "imported_by",
+        "to_review",
+        "unmatched",
+    ]
+    list_select_related = ["bank_account", "imported_by"]
+    readonly_fields = [
+        "account_iban",
+        "bank_account",
+        "statement_id",
+        "filename",
+        "imported_by",
+        "imported_at",
+    ]
     inlines = [StatementLineInline]
     change_list_template = "admin/invoicing/bankstatement/change_list.html"
 
@@ -465,6 +512,10 @@ class BankStatementAdmin(admin.ModelAdmin):
     @admin.display(description=_("lines left for staff"))
     def unmatched(self, statement: BankStatement) -> int:
         return statement.lines.filter(status=BankStatementLine.Status.UNMATCHED).count()
+
+    @admin.display(description=_("lines to review"))
+    def to_review(self, statement: BankStatement) -> int:
+        return statement.lines.filter(status=BankStatementLine.Status.TO_REVIEW).count()
 
     def get_urls(self):
         return [
@@ -493,9 +544,13 @@ class BankStatementAdmin(admin.ModelAdmin):
                 lines = BankStatementLine.objects.filter(statement__in=statements)
                 self.message_user(
                     request,
-                    gettext("Payments matched: %(matched)d. Lines left for staff: %(unmatched)d.")
+                    gettext(
+                        "Payments matched: %(matched)d. Lines to review before matching: "
+                        "%(review)d. Other lines left for staff: %(unmatched)d."
+                    )
                     % {
                         "matched": lines.filter(status=BankStatementLine.Status.MATCHED).count(),
+                        "review": lines.filter(status=BankStatementLine.Status.TO_REVIEW).count(),
                         "unmatched": lines.filter(
                             status=BankStatementLine.Status.UNMATCHED
                         ).count(),
@@ -512,10 +567,44 @@ class BankStatementAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/invoicing/bankstatement/import.html", context)
 
 
+# Lines staff can still match to an invoice by hand.
+OPEN_LINE_STATUSES = [BankStatementLine.Status.UNMATCHED, BankStatementLine.Status.TO_REVIEW]
+
+
+class BankStatementLineForm(forms.ModelForm):
+    paid_before_issue_checked = forms.BooleanField(
+        label=_("I checked it: the client paid this invoice before it was issued"),
+        required=False,
+        help_text=_(
+            "Needed only to match a line booked before the invoice's issue date (an advance)."
+        ),
+    )
+
+    class Meta:
+        model = BankStatementLine
+        fields = ["invoice"]
+
+    def clean(self):
+        cleaned = super().clean()
+        invoice = cleaned.get("invoice")
+        if invoice is not None and self.instance.status in OPEN_LINE_STATUSES:
+            try:
+                check_payment_date(
+                    invoice=invoice,
+                    received_on=self.instance.booking_date,
+                    today=timezone.localdate(),
+                    before_issue_checked=cleaned.get("paid_before_issue_checked", False),
+                )
+            except CoopError as error:
+                self.add_error("invoice", error.message)
+        return cleaned
+
+
 @admin.register(BankStatementLine)
 class BankStatementLineAdmin(admin.ModelAdmin):
-    """Lines left for staff: match them to an invoice by hand."""
+    """Lines left for staff, and lines to review: match them to an invoice by hand."""
 
+    form = BankStatementLineForm
     list_display = [
         "booking_date",
         "amount",
@@ -524,7 +613,7 @@ class BankStatementLineAdmin(admin.ModelAdmin):
         "free_text",
         "status",
         "invoice",
-        "note",
+        "reason",
     ]
     list_filter = ["status", "is_credit"]
     search_fields = ["counterparty_name", "free_text", "structured_communication"]
@@ -541,7 +630,6 @@ class BankStatementLineAdmin(admin.ModelAdmin):
         "status",
         "note",
     ]
-    fields = [*readonly_fields, "invoice"]
     autocomplete_fields = ["invoice"]
 
     def has_add_permission(self, request) -> bool:
@@ -550,14 +638,29 @@ class BankStatementLineAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
+    @admin.display(description=_("reason or note"))
+    def reason(self, line: BankStatementLine) -> str:
+        return line.note
+
+    def get_fields(self, request, obj=None):
+        if obj is not None and obj.status in OPEN_LINE_STATUSES:
+            return [*self.readonly_fields, "invoice", "paid_before_issue_checked"]
+        return [*self.readonly_fields, "invoice"]
+
     def get_readonly_fields(self, request, obj=None):
-        if obj is not None and obj.status != BankStatementLine.Status.UNMATCHED:
+        if obj is not None and obj.status not in OPEN_LINE_STATUSES:
             return [*self.readonly_fields, "invoice"]
         return self.readonly_fields
 
     def save_model(self, request, obj, form, change):
-        if obj.invoice is None or obj.status != BankStatementLine.Status.UNMATCHED:
+        if obj.invoice is None or obj.status not in OPEN_LINE_STATUSES:
             return
+        checked = form.cleaned_data.get("paid_before_issue_checked", False)
+        note = (
+            gettext("Matched by hand: paid before the invoice was issued, checked")
+            if checked and obj.booking_date < obj.invoice.issue_date
+            else gettext("Matched by hand")
+        )
         try:
             record_payment(
                 invoice=obj.invoice,
@@ -566,13 +669,14 @@ class BankStatementLineAdmin(admin.ModelAdmin):
                 actor=request.user,
                 method=Payment.Method.BANK_STATEMENT,
                 bank_line=obj,
-                note=gettext("Matched by hand"),
+                note=note,
+                before_issue_checked=checked,
             )
         except CoopError as error:
             self.message_user(request, error.message, messages.ERROR)
             return
         obj.status = BankStatementLine.Status.MATCHED
-        obj.note = gettext("Matched by hand")
+        obj.note = note
         obj.save(update_fields=["invoice", "status", "note"])
 
 

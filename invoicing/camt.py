@@ -5,6 +5,10 @@ read here have the same shape in all of them, except the related parties (``Dbtr
 ``Dbtr/Pty/Nm`` in .001.08) and the per-transaction amount (``AmtDtls/TxAmt/Amt`` in .001.02,
 ``TxDtls/Amt`` from .001.04).
 
+A statement names its account by ``Acct/Id/IBAN``, or at some banks by ``Acct/Id/Othr/Id`` (with
+an optional scheme and issuer): both are read; whether the account is the cooperative's is for
+the importer to decide.
+
 The parser yields one ``StatementLine`` per transaction: an entry (``Ntry``) of a batch booking
 carries several transactions (``NtryDtls/TxDtls``), each with its own amount and remittance
 information. Everything malformed raises ``CamtError`` with a message a staff member can act on;
@@ -44,6 +48,8 @@ OPENING_BALANCES = ("OPBD", "PRCD")
 CLOSING_BALANCES = ("CLBD",)
 NOT_PROVIDED = "NOTPROVIDED"
 SHOWN_VALUE_LENGTH = 40
+MAX_ACCOUNT_ID_LENGTH = 34  # ISO 20022 Max34Text
+MAX_STATEMENT_ID_LENGTH = 140  # what is stored; ISO 20022 allows 35, some banks write more
 
 
 class CamtError(CoopError):
@@ -77,12 +83,34 @@ class StatementLine:
 class BankStatement:
     """One statement (``Stmt``) of one account; a file may hold several."""
 
-    account_iban: str
+    account_iban: str  # compact; "" when the bank names the account by another identifier
     statement_id: str
     created_at: datetime | None  # the statement's, else the file's
     lines: list[StatementLine]  # booked entries only, in the bank's order
     opening_balance: Decimal | None = None  # signed: negative when overdrawn
     closing_balance: Decimal | None = None
+    # ``Acct/Id/Othr``: the account's identifier when the bank gives no IBAN.
+    account_other_id: str = ""
+    account_scheme: str = ""  # SchmeNm/Cd or SchmeNm/Prtry
+    account_issuer: str = ""
+
+    @property
+    def account(self) -> str:
+        """The account as staff read it."""
+        return account_label(
+            iban=self.account_iban,
+            other_id=self.account_other_id,
+            scheme=self.account_scheme,
+            issuer=self.account_issuer,
+        )
+
+
+def account_label(*, iban: str, other_id: str, scheme: str = "", issuer: str = "") -> str:
+    """An IBAN in groups of four, or another identifier followed by its scheme and issuer."""
+    if iban:
+        return iban_module.format(iban)
+    qualifiers = ", ".join(part for part in (scheme, issuer) if part)
+    return f"{other_id} ({qualifiers})" if qualifiers else other_id
 
 
 def parse_camt053(data: bytes) -> list[BankStatement]:
@@ -184,13 +212,31 @@ def _statement(
             _("Statement %(number)s of the file has no identifier.") % {"number": number},
             code="camt_invalid",
         )
+    if len(statement_id) > MAX_STATEMENT_ID_LENGTH:
+        raise CamtError(
+            _(
+                "Statement %(number)s of the file has an identifier longer than %(length)s "
+                "characters."
+            )
+            % {"number": number, "length": MAX_STATEMENT_ID_LENGTH},
+            code="camt_invalid",
+        )
     where = _("Statement %(statement)s") % {"statement": _shown(statement_id)}
     account_iban = iban_module.compact(_text(element, "Acct/Id/IBAN"))
-    if not account_iban:
+    other_id = _text(element, "Acct/Id/Othr/Id")
+    if not account_iban and not other_id:
         raise CamtError(
-            _("%(where)s: the account has no IBAN.") % {"where": where}, code="camt_invalid"
+            _("%(where)s: the account has neither an IBAN nor another identifier.")
+            % {"where": where},
+            code="camt_invalid",
         )
-    if not iban_module.is_valid(account_iban, check_country=False):
+    if not account_iban and len(other_id) > MAX_ACCOUNT_ID_LENGTH:
+        raise CamtError(
+            _("%(where)s: the account identifier %(value)s is longer than %(length)s characters.")
+            % {"where": where, "value": _shown(other_id), "length": MAX_ACCOUNT_ID_LENGTH},
+            code="camt_invalid",
+        )
+    if account_iban and not iban_module.is_valid(account_iban, check_country=False):
         raise CamtError(
             _("%(where)s: the account IBAN %(iban)s is not valid.")
             % {"where": where, "iban": _shown(account_iban)},
@@ -207,6 +253,14 @@ def _statement(
         lines=lines,
         opening_balance=_balance(element, OPENING_BALANCES, where=where),
         closing_balance=_balance(element, CLOSING_BALANCES, where=where),
+        account_other_id="" if account_iban else other_id,
+        account_scheme=""
+        if account_iban
+        else (
+            _text(element, "Acct/Id/Othr/SchmeNm/Cd")
+            or _text(element, "Acct/Id/Othr/SchmeNm/Prtry")
+        ),
+        account_issuer="" if account_iban else _text(element, "Acct/Id/Othr/Issr"),
     )
 
 

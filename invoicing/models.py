@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -472,10 +473,116 @@ class Dispatch(models.Model):
         return f"{self.invoice} → {self.recipient}"
 
 
+class BankAccount(models.Model):
+    """An account of the cooperative: statements of any account not listed here are refused.
+
+    Banks name the account of a CAMT.053 statement by its IBAN, or some by another identifier
+    (``Acct/Id/Othr``) with an optional scheme and issuer; such an account is accepted only
+    when it is recorded here with that identifier.
+    """
+
+    iban = models.CharField(_("IBAN"), max_length=34, blank=True)
+    other_id = models.CharField(
+        _("other identifier"),
+        max_length=34,
+        blank=True,
+        help_text=_(
+            "Only for a bank that names the account otherwise than by its IBAN in its "
+            "statements (Acct/Id/Othr/Id). Leave the IBAN empty then."
+        ),
+    )
+    other_scheme = models.CharField(
+        _("identifier scheme"),
+        max_length=35,
+        blank=True,
+        help_text=_("As the statement gives it (SchmeNm), e.g. BBAN; empty accepts any."),
+    )
+    other_issuer = models.CharField(
+        _("identifier issuer"),
+        max_length=35,
+        blank=True,
+        help_text=_("As the statement gives it (Issr); empty accepts any."),
+    )
+    label = models.CharField(_("label"), max_length=100, blank=True)
+    active = models.BooleanField(
+        _("active"),
+        default=True,
+        help_text=_("Statements of an inactive account are refused."),
+    )
+
+    class Meta:
+        verbose_name = _("bank account of the cooperative")
+        verbose_name_plural = _("bank accounts of the cooperative")
+        ordering = ["-active", "label", "iban", "other_id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(iban="") & ~Q(other_id="")) | (~Q(iban="") & Q(other_id="")),
+                name="bank_account_one_identifier",
+            ),
+            models.UniqueConstraint(
+                fields=["iban"], condition=~Q(iban=""), name="bank_account_iban_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["other_id", "other_scheme", "other_issuer"],
+                condition=~Q(other_id=""),
+                name="bank_account_other_id_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.identifier})" if self.label else self.identifier
+
+    @property
+    def identifier(self) -> str:
+        """The account as staff read it: a grouped IBAN, or the other id with its scheme."""
+        from invoicing.camt import account_label
+
+        return account_label(
+            iban=self.iban,
+            other_id=self.other_id,
+            scheme=self.other_scheme,
+            issuer=self.other_issuer,
+        )
+
+    def clean(self) -> None:
+        from stdnum import iban as iban_module
+
+        self.iban = iban_module.compact(self.iban)
+        self.other_id = self.other_id.strip()
+        self.other_scheme = self.other_scheme.strip()
+        self.other_issuer = self.other_issuer.strip()
+        if bool(self.iban) == bool(self.other_id):
+            raise ValidationError(
+                _("Give the IBAN or the other identifier: one of them, not both.")
+            )
+        if self.iban and not iban_module.is_valid(self.iban):
+            raise ValidationError({"iban": _("This IBAN is not valid.")})
+
+    def accepts(self, *, iban: str, other_id: str, scheme: str, issuer: str) -> bool:
+        """Whether a statement naming its account so is of this account."""
+        if self.iban:
+            return bool(iban) and self.iban == iban
+        return (
+            not iban
+            and self.other_id == other_id
+            and (not self.other_scheme or self.other_scheme == scheme)
+            and (not self.other_issuer or self.other_issuer == issuer)
+        )
+
+
 class BankStatement(models.Model):
     """An imported CAMT.053 statement."""
 
+    # The IBAN, or the other identifier when the bank names the account so.
     account_iban = models.CharField(_("account"), max_length=34)
+    bank_account = models.ForeignKey(
+        BankAccount,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="statements",
+        verbose_name=_("account of the cooperative"),
+    )
     statement_id = models.CharField(_("statement id"), max_length=140)
     filename = models.CharField(_("file"), max_length=255, blank=True)
     imported_by = models.ForeignKey(
@@ -501,6 +608,8 @@ class BankStatementLine(models.Model):
     class Status(models.TextChoices):
         MATCHED = "matched", _("Matched")
         UNMATCHED = "unmatched", _("Left for staff")
+        # It would match an invoice, but something about it needs a person's eyes first.
+        TO_REVIEW = "to_review", _("To review before matching")
         IGNORED = "ignored", _("Not a client payment")
 
     statement = models.ForeignKey(

@@ -307,6 +307,7 @@ def build_world() -> World:
         now=NOW,
     )
     o["bankstatement"] = statement
+    o["bankaccount"] = statement.bank_account
     o["bankstatementline"] = BankStatementLine.objects.filter(statement=statement).first()
     for document in InvoiceDocument.objects.filter(invoice__in=[issued, o["credit_note"]]):
         render_document(document=document, now=NOW)
@@ -456,6 +457,7 @@ ADMIN_OBJECTS = {
     "invoicing_invoice": "invoice",
     "invoicing_client": "client",
     "invoicing_payment": "payment",
+    "invoicing_bankaccount": "bankaccount",
     "invoicing_bankstatement": "bankstatement",
     "invoicing_bankstatementline": "bankstatementline",
     "contracts_contract": "contract",

@@ -5,16 +5,16 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Sum
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from audit.services import record_event
 from coop.money import has_at_most_cents, round_money
 from invoicing import camt
 from invoicing.errors import InvoicingError
-from invoicing.models import BankStatement, BankStatementLine, Invoice, Payment
+from invoicing.models import BankAccount, BankStatement, BankStatementLine, Invoice, Payment
 from members.models import LedgerEntry, LedgerEntryKind, LedgerStage, User
 from members.selectors import takes_part_in
 from members.services import post_ledger_entry
@@ -109,6 +109,34 @@ def refresh_payment_status(*, invoice: Invoice) -> Invoice:
     return invoice
 
 
+def check_payment_date(
+    *,
+    invoice: Invoice,
+    received_on: datetime.date,
+    today: datetime.date,
+    before_issue_checked: bool = False,
+) -> None:
+    """Refuse a payment received in the future, or before the invoice was issued."""
+    if received_on > today:
+        raise InvoicingError(
+            _("A payment cannot be received in the future."), code="date", field="received_on"
+        )
+    if invoice.issue_date and received_on < invoice.issue_date and not before_issue_checked:
+        raise InvoicingError(
+            _(
+                "The payment is dated %(date)s, before invoice %(number)s was issued "
+                "(%(issued)s): it cannot be a payment of this invoice."
+            )
+            % {
+                "date": _day(received_on),
+                "number": invoice.number,
+                "issued": _day(invoice.issue_date),
+            },
+            code="before_issue",
+            field="received_on",
+        )
+
+
 @transaction.atomic
 def record_payment(
     *,
@@ -119,9 +147,15 @@ def record_payment(
     method: str = Payment.Method.MANUAL,
     bank_line: BankStatementLine | None = None,
     note: str = "",
+    before_issue_checked: bool = False,
     now: datetime.datetime | None = None,
 ) -> Payment:
-    """Record money received for an invoice and post income and fee to its Activity."""
+    """Record money received for an invoice and post income and fee to its Activity.
+
+    A payment dated before the invoice's issue date is refused: it is almost always a payment
+    for something else. Only staff matching a bank line by hand, having checked that the
+    client paid in advance, pass ``before_issue_checked``.
+    """
     now = now or timezone.now()
     if isinstance(amount, float) or not isinstance(amount, Decimal):
         raise InvoicingError(_("Amounts must be exact decimals."), code="amount", field="amount")
@@ -134,10 +168,13 @@ def record_payment(
         raise InvoicingError(
             _("Payments are recorded on issued invoices only."), code="not_payable"
         )
-    if received_on > timezone.localdate(now):
-        raise InvoicingError(
-            _("A payment cannot be received in the future."), code="date", field="received_on"
-        )
+    check_payment_date(
+        invoice=invoice,
+        received_on=received_on,
+        today=timezone.localdate(now),
+        # Only a bank line staff have looked at can be an advance payment.
+        before_issue_checked=before_issue_checked and bank_line is not None,
+    )
     if method == Payment.Method.MANUAL and takes_part_in(actor, invoice.activity):
         # A payment typed in by hand makes money available to the Activity: not by its own.
         raise InvoicingError(
@@ -177,29 +214,117 @@ def import_bank_statement(
         parsed = camt.parse_camt053(data)
     except camt.CamtError as error:
         raise InvoicingError(str(error), code="camt", field="file") from error
+    # Every statement of the file is checked before anything is written.
+    accounts = [
+        _checked_statement(statement, today=timezone.localdate(now)) for statement in parsed
+    ]
     statements = []
-    for parsed_statement in parsed:
-        if BankStatement.objects.filter(
-            account_iban=parsed_statement.account_iban, statement_id=parsed_statement.statement_id
-        ).exists():
-            raise InvoicingError(
-                _("Statement %(id)s of %(iban)s was already imported.")
-                % {"id": parsed_statement.statement_id, "iban": parsed_statement.account_iban},
-                code="duplicate_statement",
-                field="file",
-            )
-        statement = BankStatement.objects.create(
-            account_iban=parsed_statement.account_iban,
-            statement_id=parsed_statement.statement_id,
-            filename=filename[:255],
-            imported_by=actor,
-            imported_at=now,
-        )
+    for parsed_statement, account in zip(parsed, accounts, strict=True):
+        try:
+            # The same statement twice in the file, or imported at the same moment by another.
+            with transaction.atomic():
+                statement = BankStatement.objects.create(
+                    account_iban=_account_key(parsed_statement),
+                    bank_account=account,
+                    statement_id=parsed_statement.statement_id,
+                    filename=filename[:255],
+                    imported_by=actor,
+                    imported_at=now,
+                )
+        except IntegrityError as error:
+            raise _already_imported(parsed_statement) from error
         for parsed_line in parsed_statement.lines:
             _import_line(statement, parsed_line, actor=actor, now=now)
         record_event(action="imported", obj=statement, actor=actor, reason=filename[:255])
         statements.append(statement)
     return statements
+
+
+def _checked_statement(parsed: camt.BankStatement, *, today: datetime.date) -> BankAccount:
+    """Return the cooperative's account the statement is of, or refuse the statement."""
+    where = _("Statement %(id)s") % {"id": parsed.statement_id}
+    identity = {
+        "iban": parsed.account_iban,
+        "other_id": parsed.account_other_id,
+        "scheme": parsed.account_scheme,
+        "issuer": parsed.account_issuer,
+    }
+    known = [account for account in BankAccount.objects.all() if account.accepts(**identity)]
+    active = [account for account in known if account.active]
+    if not active:
+        message = (
+            _(
+                "%(where)s: %(account)s is an account of the cooperative that is no longer "
+                "active. Nothing of the file was imported."
+            )
+            if known
+            else _(
+                "%(where)s: %(account)s is not one of the cooperative's accounts. Nothing of "
+                "the file was imported."
+            )
+        )
+        raise InvoicingError(
+            message % {"where": where, "account": parsed.account},
+            code="foreign_account",
+            field="file",
+        )
+    if BankStatement.objects.filter(
+        account_iban=_account_key(parsed), statement_id=parsed.statement_id
+    ).exists():
+        raise _already_imported(parsed)
+    _check_statement_dates(parsed, where=where, today=today)
+    return active[0]
+
+
+def _account_key(parsed: camt.BankStatement) -> str:
+    """What a statement stores as its account: the IBAN, else the bank's other identifier."""
+    return parsed.account_iban or parsed.account_other_id
+
+
+def _already_imported(parsed: camt.BankStatement) -> InvoicingError:
+    return InvoicingError(
+        _("Statement %(id)s of %(iban)s was already imported.")
+        % {"id": parsed.statement_id, "iban": parsed.account},
+        code="duplicate_statement",
+        field="file",
+    )
+
+
+def _check_statement_dates(parsed: camt.BankStatement, *, where: str, today: datetime.date) -> None:
+    """Refuse a statement dated in the future (beyond a day's time zones) or absurdly old."""
+    latest = today + datetime.timedelta(days=1)
+    max_age = settings.COOP_BANK_STATEMENT_MAX_AGE_DAYS
+    earliest = today - datetime.timedelta(days=max_age)
+    future_statement = _(
+        "%(where)s is dated %(date)s, in the future. Nothing of the file was imported."
+    )
+    old_statement = _(
+        "%(where)s is dated %(date)s, more than %(days)s days ago: statements are imported as "
+        "they arrive. Nothing of the file was imported."
+    )
+    future_entry = _(
+        "%(where)s books an entry on %(date)s, in the future. Nothing of the file was imported."
+    )
+    old_entry = _(
+        "%(where)s books an entry on %(date)s, more than %(days)s days ago: statements are "
+        "imported as they arrive. Nothing of the file was imported."
+    )
+    dated = [(future_entry, old_entry, line.booking_date) for line in parsed.lines]
+    if parsed.created_at:
+        dated.insert(0, (future_statement, old_statement, timezone.localdate(parsed.created_at)))
+    for too_late, too_early, day in dated:
+        if earliest <= day <= latest:
+            continue
+        raise InvoicingError(
+            (too_late if day > latest else too_early)
+            % {"where": where, "date": _day(day), "days": max_age},
+            code="statement_date",
+            field="file",
+        )
+
+
+def _day(day: datetime.date) -> str:
+    return formats.date_format(day, "SHORT_DATE_FORMAT")
 
 
 def _import_line(statement: BankStatement, parsed_line, *, actor: User, now) -> BankStatementLine:
@@ -231,6 +356,17 @@ def _import_line(statement: BankStatement, parsed_line, *, actor: User, now) -> 
         ).first()
         if invoice is None:
             line.note = _("No open invoice carries this structured communication.")
+        elif parsed_line.booking_date < invoice.issue_date:
+            line.status = BankStatementLine.Status.TO_REVIEW
+            line.note = _(
+                "Booked on %(date)s, before invoice %(number)s was issued on %(issued)s: check "
+                "that it is its payment, then match it by hand."
+            ) % {
+                "date": _day(parsed_line.booking_date),
+                "number": invoice.number,
+                "issued": _day(invoice.issue_date),
+            }
+            invoice = None
     line.save()
     if invoice is not None:
         record_payment(

@@ -509,14 +509,61 @@ def test_other_currency_is_kept_for_the_caller_to_decide():
     assert (line.amount, line.currency) == (Decimal("30.00"), "CHF")
 
 
-def test_statement_without_account_iban_is_refused():
+def test_account_given_by_another_identifier_is_read_with_its_scheme_and_issuer():
     data = replaced(
         "<IBAN>BE71096123456769</IBAN>\n        </Id>\n        <Ccy>",
-        "<Othr><Id>096-1234567-69</Id></Othr>\n        </Id>\n        <Ccy>",
+        "<Othr><Id>096-1234567-69</Id><SchmeNm><Cd>BBAN</Cd></SchmeNm><Issr>Belfius</Issr>"
+        "</Othr>\n        </Id>\n        <Ccy>",
+    )
+    [statement] = parse_camt053(data)
+    assert (
+        statement.account_iban,
+        statement.account_other_id,
+        statement.account_scheme,
+        statement.account_issuer,
+        statement.account,
+    ) == ("", "096-1234567-69", "BBAN", "Belfius", "096-1234567-69 (BBAN, Belfius)")
+    assert len(statement.lines) == 6
+
+
+def test_account_given_by_a_proprietary_scheme_and_no_issuer():
+    data = replaced(
+        "<IBAN>BE71096123456769</IBAN>\n        </Id>\n        <Ccy>",
+        "<Othr><Id>0961234567</Id><SchmeNm><Prtry>ACCOUNT</Prtry></SchmeNm></Othr>"
+        "\n        </Id>\n        <Ccy>",
+    )
+    [statement] = parse_camt053(data)
+    assert (statement.account_other_id, statement.account) == ("0961234567", "0961234567 (ACCOUNT)")
+
+
+def test_statement_without_any_account_identifier_is_refused():
+    data = replaced(
+        "<IBAN>BE71096123456769</IBAN>\n        </Id>\n        <Ccy>",
+        "<Othr><SchmeNm><Cd>BBAN</Cd></SchmeNm></Othr>\n        </Id>\n        <Ccy>",
     )
     error = error_of(data)
-    assert error.message == f"Statement {BELFIUS_STATEMENT}: the account has no IBAN."
+    assert error.message == (
+        f"Statement {BELFIUS_STATEMENT}: the account has neither an IBAN nor another identifier."
+    )
     assert error.code == "camt_invalid"
+
+
+def test_statement_identifier_longer_than_can_be_kept_is_refused():
+    data = replaced(f"<Id>{BELFIUS_STATEMENT}</Id>", f"<Id>{'S' * 141}</Id>")
+    assert error_of(data).message == (
+        "Statement 1 of the file has an identifier longer than 140 characters."
+    )
+
+
+def test_account_identifier_longer_than_the_standard_allows_is_refused():
+    data = replaced(
+        "<IBAN>BE71096123456769</IBAN>\n        </Id>\n        <Ccy>",
+        f"<Othr><Id>{'1' * 35}</Id></Othr>\n        </Id>\n        <Ccy>",
+    )
+    assert error_of(data).message == (
+        f"Statement {BELFIUS_STATEMENT}: the account identifier {'1' * 35} is longer than 34"
+        " characters."
+    )
 
 
 def test_statement_with_a_wrong_account_iban_is_refused():

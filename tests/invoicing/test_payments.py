@@ -152,10 +152,10 @@ def test_draft_cannot_be_credited(draft, staff):
 CAMT = """<?xml version="1.0" encoding="UTF-8"?>
 <Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02">
  <BkToCstmrStmt>
-  <GrpHdr><MsgId>MSG-1</MsgId><CreDtTm>2026-03-20T08:00:00</CreDtTm></GrpHdr>
+  <GrpHdr><MsgId>MSG-1</MsgId><CreDtTm>2026-03-02T09:00:00</CreDtTm></GrpHdr>
   <Stmt>
    <Id>{statement_id}</Id>
-   <CreDtTm>2026-03-20T08:00:00</CreDtTm>
+   <CreDtTm>2026-03-02T09:00:00</CreDtTm>
    <Acct><Id><IBAN>BE71096123456769</IBAN></Id><Ccy>EUR</Ccy></Acct>
    {entries}
   </Stmt>
@@ -164,7 +164,7 @@ CAMT = """<?xml version="1.0" encoding="UTF-8"?>
 
 ENTRY = """<Ntry>
  <Amt Ccy="EUR">{amount}</Amt><CdtDbtInd>{direction}</CdtDbtInd><Sts>BOOK</Sts>
- <BookgDt><Dt>2026-03-10</Dt></BookgDt><ValDt><Dt>2026-03-10</Dt></ValDt>
+ <BookgDt><Dt>2026-03-02</Dt></BookgDt><ValDt><Dt>2026-03-02</Dt></ValDt>
  <AcctSvcrRef>{reference}</AcctSvcrRef>
  <BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>RCDT</Cd><SubFmlyCd>ESCT</SubFmlyCd></Fmly></Domn></BkTxCd>
  <NtryDtls><TxDtls>
