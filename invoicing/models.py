@@ -104,6 +104,12 @@ class Client(models.Model):
     vat_number = models.CharField(_("VAT number"), max_length=20, blank=True)
     enterprise_number = models.CharField(_("enterprise number"), max_length=10, blank=True)
     peppol_id = models.CharField(_("Peppol participant id"), max_length=64, blank=True)
+    gln = models.CharField(
+        _("GLN"),
+        max_length=13,
+        blank=True,
+        help_text=_("GS1 Global Location Number (13 digits), if the client has one."),
+    )
     payment_terms_days = models.PositiveSmallIntegerField(_("payment terms (days)"), default=30)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
@@ -131,6 +137,26 @@ class Client(models.Model):
     @property
     def is_business(self) -> bool:
         return self.kind == self.Kind.COMPANY
+
+    @property
+    def peppol_endpoint(self) -> str:
+        """Return the Peppol address invoices to this client go to ("0208:0403019261"), or ""
+        when the client cannot be reached on Peppol (invoices then go by e-mail)."""
+        from invoicing.ubl import party_endpoint
+
+        try:
+            endpoint = party_endpoint(
+                {
+                    "peppol_id": self.peppol_id,
+                    "country": self.country,
+                    "enterprise_number": self.enterprise_number,
+                    "vat_number": self.vat_number,
+                    "gln": self.gln,
+                }
+            )
+        except ValueError:
+            return ""
+        return ":".join(endpoint) if endpoint else ""
 
 
 class InvoiceQuerySet(models.QuerySet):
