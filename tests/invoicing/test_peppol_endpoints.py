@@ -81,7 +81,7 @@ def test_a_participant_id_outside_the_eas_list_is_refused(peppol_id):
         party_endpoint(party(peppol_id=peppol_id))
 
 
-COMPANY = {
+GERMAN_COMPANY = {
     "kind": "company",
     "name": "Bühnentechnik Köln GmbH",
     "street": "Domstraße 1",
@@ -95,29 +95,26 @@ COMPANY = {
 
 def test_client_records_refuse_an_e_mail_peppol_id_and_a_wrong_gln(member):
     with pytest.raises(InvoicingError) as error:
-        create_client(owner=member.user, **COMPANY, peppol_id="EM:rechnung@buehne.example")
+        create_client(owner=member.user, **GERMAN_COMPANY, peppol_id="EM:rechnung@buehne.example")
     assert (error.value.code, error.value.field) == ("peppol_id", "peppol_id")
     with pytest.raises(InvoicingError) as error:
-        create_client(owner=member.user, **COMPANY, gln="5790000435969")
+        create_client(owner=member.user, **GERMAN_COMPANY, gln="5790000435969")
     assert (error.value.code, error.value.field) == ("gln", "gln")
     assert not member.user.clients.exists()
 
 
-def test_client_record_shows_where_its_invoices_go(member, belgian_client):
-    german, _created = create_client(owner=member.user, **COMPANY, gln="579 0000 435968")
-    person, _created = create_client(
-        owner=member.user, **{**COMPANY, "kind": "person", "name": "Jan Janssens"}
-    )
+def test_client_record_shows_where_its_invoices_go(member, belgian_client, private_client):
+    german, _created = create_client(owner=member.user, **GERMAN_COMPANY, gln="579 0000 435968")
 
     assert german.gln == "5790000435968"
     assert german.peppol_endpoint == "0088:5790000435968"
     assert belgian_client.peppol_endpoint == "0208:1000000021"
-    assert person.peppol_endpoint == ""
+    assert private_client.peppol_endpoint == ""
     german = update_client(
         client=german,
-        **{field: COMPANY[field] for field in ("name", "street", "postal_code", "city")},
+        **{field: GERMAN_COMPANY[field] for field in ("name", "street", "postal_code", "city")},
         country="DE",
-        email=COMPANY["email"],
+        email=GERMAN_COMPANY["email"],
         language="en",
         vat_number="DE136695976",
         peppol_id="",
@@ -127,27 +124,16 @@ def test_client_record_shows_where_its_invoices_go(member, belgian_client):
 
     body = api_for(member.user).get(f"/api/v1/clients/{belgian_client.pk}/").json()
     assert (body["gln"], body["peppol_endpoint"]) == ("", "0208:1000000021")
-    body = api_for(member.user).get(f"/api/v1/clients/{person.pk}/").json()
+    body = api_for(member.user).get(f"/api/v1/clients/{private_client.pk}/").json()
     assert body["peppol_endpoint"] == ""
 
 
 def test_a_private_buyer_gets_the_pdf_and_ubl_by_e_mail_never_over_peppol(
-    member, activity, no_review, settings, tmp_path, mailoutbox
+    member, activity, no_review, settings, tmp_path, mailoutbox, private_client
 ):
     settings.MEDIA_ROOT = tmp_path
-    person, _created = create_client(
-        owner=member.user,
-        kind="person",
-        name="Jan Janssens",
-        street="Kerkstraat 1",
-        postal_code="9000",
-        city="Gent",
-        country="BE",
-        email="jan@example.be",
-        language="nl",
-    )
     invoice = submit_invoice(
-        user=member.user, invoice=make_draft(member, activity, person), today=TODAY, now=NOW
+        user=member.user, invoice=make_draft(member, activity, private_client), today=TODAY, now=NOW
     )
     assert list(invoice.dispatches.values_list("channel", "recipient")) == [
         ("email", "jan@example.be")
