@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -10,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from coop.documents import DocumentBase
 from invoicing.calculation import VatCategory
+from invoicing.eas import clean_gln
 from members.models import Activity, Language
 
 ZERO = Decimal("0.00")
@@ -62,6 +64,18 @@ class Buyer(models.Model):
         return self.verified_at is not None
 
 
+def validate_gln(value: str) -> None:
+    """Refuse a GLN that is not 13 digits with a valid GS1 check digit (staff edits included)."""
+    try:
+        if clean_gln(value) != value:
+            raise ValueError(value)
+    except ValueError:
+        raise ValidationError(
+            _("This GLN is not valid: it has 13 digits, the last one a check digit."),
+            code="gln",
+        ) from None
+
+
 class Client(models.Model):
     """A member's record of one of their customers: theirs alone to read and change.
 
@@ -108,6 +122,7 @@ class Client(models.Model):
         _("GLN"),
         max_length=13,
         blank=True,
+        validators=[validate_gln],
         help_text=_("GS1 Global Location Number (13 digits), if the client has one."),
     )
     payment_terms_days = models.PositiveSmallIntegerField(_("payment terms (days)"), default=30)

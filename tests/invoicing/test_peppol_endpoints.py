@@ -1,6 +1,7 @@
 """Where an invoice goes on Peppol: each kind of buyer's endpoint, and who gets e-mail only."""
 
 import pytest
+from allauth.mfa.totp.internal.auth import TOTP
 
 from invoicing.errors import InvoicingError
 from invoicing.models import Dispatch, InvoiceDocument
@@ -186,3 +187,21 @@ def test_a_client_with_an_invalid_stored_peppol_id_cannot_be_invoiced(
     assert error.value.code == "peppol_id"
     draft.refresh_from_db()
     assert draft.number is None
+
+
+def test_staff_cannot_save_a_wrong_gln_in_the_admin(client, staff, german_client):
+    TOTP.activate(staff, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
+    client.force_login(staff)
+    browser = client
+    url = f"/admin/invoicing/client/{german_client.pk}/change/"
+    page = browser.get(url)
+    assert "Reachable on Peppol as 9930:DE136695976." in page.content.decode()
+
+    form = page.context["adminform"].form
+    data = {name: value for name, value in form.initial.items() if value is not None}
+    response = browser.post(url, {**data, "owner": german_client.owner_id, "gln": "5790000435969"})
+
+    assert response.status_code == 200
+    assert "This GLN is not valid" in response.content.decode()
+    german_client.refresh_from_db()
+    assert german_client.gln == ""
