@@ -470,6 +470,9 @@ COOP_INVOICE_REVIEW_NEW_CLIENTS = env_bool("COOP_INVOICE_REVIEW_NEW_CLIENTS", de
 # Payment reminders, in days after the due date; after the last one a formal notice is due.
 COOP_REMINDER_OFFSETS = [int(days) for days in env_list("COOP_REMINDER_OFFSETS", "7,21,35")]
 PEPPOL_TRANSPORT = os.environ.get("PEPPOL_TRANSPORT", "invoicing.peppol.OutboxTransport")
+# Where the official Peppol BIS Billing rule files are installed, one folder per release
+# (<dir>/3.0.21/PEPPOL-EN16931-UBL.sch); see schemas/peppol-bis-billing-3.0/README.md.
+PEPPOL_RULES_DIR = os.environ.get("PEPPOL_RULES_DIR", "")
 
 LOGGING = {
     "version": 1,

@@ -266,11 +266,19 @@ class ClientAdmin(admin.ModelAdmin):
     search_fields = ["name", "vat_number", "email", "owner__email"]
     list_select_related = ["owner"]
     raw_id_fields = ["owner"]
-    readonly_fields = ["buyer", "enterprise_number", "created_at"]
+    readonly_fields = ["buyer", "enterprise_number", "peppol_reachability", "created_at"]
     show_full_result_count = False
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return obj is None or not obj.invoices.exists()
+
+    @admin.display(description=_("Peppol"))
+    def peppol_reachability(self, obj: Client) -> str:
+        if obj.peppol_endpoint:
+            return _("Reachable on Peppol as %(endpoint)s.") % {"endpoint": obj.peppol_endpoint}
+        return _(
+            "Not reachable on Peppol: invoices are EN 16931 e-invoices sent by e-mail with the PDF."
+        )
 
 
 class BuyerVerifiedFilter(admin.SimpleListFilter):

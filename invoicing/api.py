@@ -45,6 +45,8 @@ class ClientSerializer(serializers.ModelSerializer):
             "vat_number",
             "enterprise_number",
             "peppol_id",
+            "gln",
+            "peppol_endpoint",
             "payment_terms_days",
         ]
         read_only_fields = ["pk", "enterprise_number"]
@@ -53,12 +55,21 @@ class ClientSerializer(serializers.ModelSerializer):
             "language": {"required": True},
             "vat_number": {"required": False},
             "peppol_id": {"required": False},
+            "gln": {"required": False},
             "payment_terms_days": {"required": False, "min_value": 0, "max_value": 120},
         }
         # Uniqueness is the service's business: an existing VAT number finds the record.
         validators: list = []
 
     country = serializers.ChoiceField(choices=EU_COUNTRY_CHOICES)
+    peppol_endpoint = serializers.CharField(
+        read_only=True,
+        help_text=_(
+            "Where invoices to this client go on Peppol (scheme:identifier), derived from the "
+            "Peppol id, enterprise number, VAT number or GLN; empty when the client cannot be "
+            "reached on Peppol and invoices go by e-mail."
+        ),
+    )
 
     def get_fields(self):
         fields = super().get_fields()
@@ -286,6 +297,7 @@ class ClientViewSet(
                     "language",
                     "vat_number",
                     "peppol_id",
+                    "gln",
                     "payment_terms_days",
                 ]
             },

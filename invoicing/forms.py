@@ -95,6 +95,12 @@ class ClientForm(forms.Form):
         required=False,
         help_text=_("Optional: Belgian companies are found from their VAT number."),
     )
+    gln = forms.CharField(
+        label=_("GLN"),
+        max_length=32,
+        required=False,
+        help_text=_("Optional: the client's GS1 Global Location Number (13 digits)."),
+    )
     payment_terms_days = forms.IntegerField(
         label=_("Payment terms (days)"), min_value=0, max_value=120, initial=30
     )

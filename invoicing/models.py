@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from coop.documents import DocumentBase
 from invoicing.calculation import VatCategory
+from invoicing.eas import clean_gln
 from members.models import Activity, Language
 
 ZERO = Decimal("0.00")
@@ -63,6 +64,18 @@ class Buyer(models.Model):
         return self.verified_at is not None
 
 
+def validate_gln(value: str) -> None:
+    """Refuse a GLN that is not 13 digits with a valid GS1 check digit (staff edits included)."""
+    try:
+        if clean_gln(value) != value:
+            raise ValueError(value)
+    except ValueError:
+        raise ValidationError(
+            _("This GLN is not valid: it has 13 digits, the last one a check digit."),
+            code="gln",
+        ) from None
+
+
 class Client(models.Model):
     """A member's record of one of their customers: theirs alone to read and change.
 
@@ -105,6 +118,13 @@ class Client(models.Model):
     vat_number = models.CharField(_("VAT number"), max_length=20, blank=True)
     enterprise_number = models.CharField(_("enterprise number"), max_length=10, blank=True)
     peppol_id = models.CharField(_("Peppol participant id"), max_length=64, blank=True)
+    gln = models.CharField(
+        _("GLN"),
+        max_length=13,
+        blank=True,
+        validators=[validate_gln],
+        help_text=_("GS1 Global Location Number (13 digits), if the client has one."),
+    )
     payment_terms_days = models.PositiveSmallIntegerField(_("payment terms (days)"), default=30)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
@@ -132,6 +152,26 @@ class Client(models.Model):
     @property
     def is_business(self) -> bool:
         return self.kind == self.Kind.COMPANY
+
+    @property
+    def peppol_endpoint(self) -> str:
+        """Return the Peppol address invoices to this client go to ("0208:0403019261"), or ""
+        when the client cannot be reached on Peppol (invoices then go by e-mail)."""
+        from invoicing.ubl import party_endpoint
+
+        try:
+            endpoint = party_endpoint(
+                {
+                    "peppol_id": self.peppol_id,
+                    "country": self.country,
+                    "enterprise_number": self.enterprise_number,
+                    "vat_number": self.vat_number,
+                    "gln": self.gln,
+                }
+            )
+        except ValueError:
+            return ""
+        return ":".join(endpoint) if endpoint else ""
 
 
 class InvoiceQuerySet(models.QuerySet):

