@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('invoicing', '0006_recovery_sweep_queued_at'),
+        ('invoicing', '0008_seed_bank_accounts'),
     ]
 
     operations = [
