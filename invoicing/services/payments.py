@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -14,7 +14,7 @@ from audit.services import record_event
 from coop.money import has_at_most_cents, round_money
 from invoicing import camt
 from invoicing.errors import InvoicingError
-from invoicing.models import BankStatement, BankStatementLine, Invoice, Payment
+from invoicing.models import BankStatement, BankStatementLine, Invoice, Payment, Refund
 from members.models import LedgerEntry, LedgerEntryKind, LedgerStage, User
 from members.selectors import takes_part_in
 from members.services import post_ledger_entry
@@ -24,9 +24,11 @@ PAYABLE_STATUSES = [Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_PAID, Invoic
 
 
 def _posted(invoice: Invoice, *, kind: str, stage: str) -> Decimal:
+    """Sum what the invoice and the refunds of its credit notes posted to the ledger."""
+    refunds = Refund.objects.filter(credit_note__credited_invoice=invoice).values("pk")
     total = LedgerEntry.objects.filter(
-        source_type=ContentType.objects.get_for_model(Invoice),
-        source_id=invoice.pk,
+        Q(source_type=ContentType.objects.get_for_model(Invoice), source_id=invoice.pk)
+        | Q(source_type=ContentType.objects.get_for_model(Refund), source_id__in=refunds),
         kind=kind,
         stage=stage,
     ).aggregate(total=Sum("amount"))["total"]
