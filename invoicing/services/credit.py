@@ -457,3 +457,13 @@ def settlement_of(credit_note: Invoice) -> dict:
             )
         text = text % values
     return {"deducted": f"{deducted:.2f}", "refunded": f"{refunded:.2f}", "text": text}
+
+
+def credit_note_problem(credit_note: Invoice) -> str:
+    """Return why a credit note waiting for review cannot be issued now, or ""."""
+    try:
+        with transaction.atomic():
+            recheck_credit_note(credit_note)
+    except InvoicingError as error:
+        return error.message
+    return ""
