@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import sepaxml
+from django.conf import settings
 from lxml import etree
 from sepaxml import SepaTransfer
 
@@ -53,6 +54,18 @@ def build_credit_transfer(
     # lxml's validator (libxml2) checks tens of thousands of transfers in well under a second.
     _schema().assertValid(etree.fromstring(content))
     return content
+
+
+def pay_from_cooperative(transfers: list[Transfer]) -> tuple[bytes, str]:
+    """Return a pain.001 file paying the transfers from the cooperative's account, and its id."""
+    content = build_credit_transfer(
+        debtor_name=settings.COOP_SELLER["name"],
+        debtor_iban=settings.COOP_SELLER["iban"],
+        debtor_bic=settings.COOP_SELLER["bic"],
+        transfers=transfers,
+    )
+    message_id = etree.fromstring(content).findtext(".//{*}GrpHdr/{*}MsgId") or ""
+    return content, message_id[:35]
 
 
 @functools.cache

@@ -121,6 +121,17 @@ class ReminderInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class ServiceAddMixin:
+    """An add form whose save calls a service: a refusal shows as a message, nothing is saved."""
+
+    def add_view(self, request, form_url="", extra_context=None):
+        try:
+            return super().add_view(request, form_url, extra_context)
+        except CoopError as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return redirect(request.get_full_path())
+
+
 class ReviewForm(admin.helpers.ActionForm):
     reason = forms.CharField(label=_("Reason"), required=False)
 
@@ -522,7 +533,7 @@ class PaymentForm(forms.ModelForm):
 
 
 @admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):
+class PaymentAdmin(ServiceAddMixin, admin.ModelAdmin):
     """Payments are recorded here by hand; the service posts income and fee to the ledger."""
 
     form = PaymentForm
@@ -549,13 +560,6 @@ class PaymentAdmin(admin.ModelAdmin):
         )
         obj.pk = payment.pk
 
-    def add_view(self, request, form_url="", extra_context=None):
-        try:
-            return super().add_view(request, form_url, extra_context)
-        except CoopError as error:
-            self.message_user(request, error.message, messages.ERROR)
-            return redirect(request.get_full_path())
-
 
 class RefundRequestForm(forms.ModelForm):
     class Meta:
@@ -579,7 +583,7 @@ class RefundActionForm(admin.helpers.ActionForm):
 
 
 @admin.register(Refund)
-class RefundAdmin(admin.ModelAdmin):
+class RefundAdmin(ServiceAddMixin, admin.ModelAdmin):
     """Money owed back to clients for credit notes: requested, sent, recorded paid.
 
     Another staff member than who requested a refund puts it in a payment file or records it;
@@ -656,13 +660,6 @@ class RefundAdmin(admin.ModelAdmin):
             method=obj.method,
         )
         obj.pk = refund.pk
-
-    def add_view(self, request, form_url="", extra_context=None):
-        try:
-            return super().add_view(request, form_url, extra_context)
-        except CoopError as error:
-            self.message_user(request, error.message, messages.ERROR)
-            return redirect(request.get_full_path())
 
     @admin.action(
         description=_("Put the selected SEPA refunds in a payment file"), permissions=["view"]

@@ -244,6 +244,21 @@ def _full_credit_lines(position: CreditPosition) -> list[CreditedLine]:
     return lines
 
 
+def _positive(value, *, position: int, label: str) -> Decimal | None:
+    """Return a given quantity or amount as an exact decimal above zero; None when not given."""
+    if value is None:
+        return None
+    number = _decimal(value, position=position, label=label)
+    if number <= 0:
+        raise InvoicingError(
+            _("Line %(position)d: the %(label)s must be more than zero.")
+            % {"position": position, "label": label},
+            code="amount",
+            field="lines",
+        )
+    return number
+
+
 def _credited_lines(invoice: Invoice, requested: list[CreditLineInput]) -> list[CreditedLine]:
     """Turn what was asked into credit-note lines; refuse unknown lines and other VAT."""
     if not requested:
@@ -278,32 +293,15 @@ def _credited_lines(invoice: Invoice, requested: list[CreditLineInput]) -> list[
                 code="vat_mismatch",
                 field="lines",
             )
-        quantity = amount = None
-        if given.quantity is not None:
-            quantity = _decimal(given.quantity, position=position, label=_("quantity"))
-            if quantity <= 0:
-                raise InvoicingError(
-                    _("Line %(position)d: the quantity must be more than zero.")
-                    % {"position": position},
-                    code="quantity",
-                    field="lines",
-                )
-            if quantity > original.quantity:
-                raise InvoicingError(
-                    _("Line %(position)d: at most %(quantity)s can be credited.")
-                    % {"position": position, "quantity": original.quantity.normalize()},
-                    code="credit_too_large",
-                    field="lines",
-                )
-        if given.amount is not None:
-            amount = _decimal(given.amount, position=position, label=_("amount"))
-            if amount <= 0:
-                raise InvoicingError(
-                    _("Line %(position)d: the amount must be more than zero.")
-                    % {"position": position},
-                    code="amount",
-                    field="lines",
-                )
+        quantity = _positive(given.quantity, position=position, label=_("quantity"))
+        amount = _positive(given.amount, position=position, label=_("amount"))
+        if quantity is not None and quantity > original.quantity:
+            raise InvoicingError(
+                _("Line %(position)d: at most %(quantity)s can be credited.")
+                % {"position": position, "quantity": original.quantity.normalize()},
+                code="credit_too_large",
+                field="lines",
+            )
         description = (given.description or original.description).strip()[:300]
         if quantity is not None and amount is None:
             lines.append(

@@ -59,38 +59,68 @@ def _post_income(invoice: Invoice, *, actor: User, now: datetime.datetime) -> No
     )
     fee_target = -round_money(income_target * settings.COOP_FEE_RATE)
     fee_posted = _posted(invoice, kind=LedgerEntryKind.COOPERATIVE_FEE, stage=LedgerStage.AVAILABLE)
-    income_change = income_target - income_posted
-    fee_change = fee_target - fee_posted
-    common = {
-        "activity": invoice.activity,
-        "reference": invoice.number,
-        "author": actor,
-        "source": invoice,
-        "now": now,
-    }
+    post_income_change(
+        income_change=income_target - income_posted,
+        fee_change=fee_target - fee_posted,
+        descriptions=(
+            _("Payment received: no longer planned"),
+            _("Payment received (excl. VAT)"),
+            _("Cooperative fee %(rate)s %%")
+            % {"rate": round_money(settings.COOP_FEE_RATE * 100).normalize()},
+        ),
+        activity=invoice.activity,
+        reference=invoice.number,
+        author=actor,
+        source=invoice,
+        now=now,
+    )
+
+
+def post_income_change(
+    *,
+    income_change: Decimal,
+    fee_change: Decimal,
+    descriptions: tuple[str, str, str],
+    **entry,
+) -> None:
+    """Move client income from planned to available (or back), and the fee with it.
+
+    ``descriptions`` name the planned, the available and the fee entries; ``entry`` holds
+    what every entry shares: activity, reference, author, source and now.
+    """
+    planned, available, fee = descriptions
     if income_change:
         post_ledger_entry(
             kind=LedgerEntryKind.CLIENT_INCOME,
             stage=LedgerStage.PLANNED,
             amount=-income_change,
-            description=_("Payment received: no longer planned"),
-            **common,
+            description=planned,
+            **entry,
         )
         post_ledger_entry(
             kind=LedgerEntryKind.CLIENT_INCOME,
             stage=LedgerStage.AVAILABLE,
             amount=income_change,
-            description=_("Payment received (excl. VAT)"),
-            **common,
+            description=available,
+            **entry,
         )
     if fee_change:
         post_ledger_entry(
             kind=LedgerEntryKind.COOPERATIVE_FEE,
             stage=LedgerStage.AVAILABLE,
             amount=fee_change,
-            description=_("Cooperative fee %(rate)s %%")
-            % {"rate": round_money(settings.COOP_FEE_RATE * 100).normalize()},
-            **common,
+            description=fee,
+            **entry,
+        )
+
+
+def check_amount(amount: Decimal) -> None:
+    """Refuse an amount of money that is not an exact, positive decimal in cents."""
+    if isinstance(amount, float) or not isinstance(amount, Decimal):
+        raise InvoicingError(_("Amounts must be exact decimals."), code="amount", field="amount")
+    if amount <= 0 or not has_at_most_cents(amount):
+        raise InvoicingError(
+            _("Enter a positive amount with at most two decimals."), code="amount", field="amount"
         )
 
 
@@ -125,12 +155,7 @@ def record_payment(
 ) -> Payment:
     """Record money received for an invoice and post income and fee to its Activity."""
     now = now or timezone.now()
-    if isinstance(amount, float) or not isinstance(amount, Decimal):
-        raise InvoicingError(_("Amounts must be exact decimals."), code="amount", field="amount")
-    if amount <= 0 or not has_at_most_cents(amount):
-        raise InvoicingError(
-            _("Enter a positive amount with at most two decimals."), code="amount", field="amount"
-        )
+    check_amount(amount)
     invoice = Invoice.objects.select_for_update().select_related("activity").get(pk=invoice.pk)
     if invoice.kind != Invoice.Kind.INVOICE or invoice.status not in PAYABLE_STATUSES:
         raise InvoicingError(

@@ -15,20 +15,19 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from lxml import etree
 from stdnum import iban as iban_numbers
 from stdnum.exceptions import ValidationError
 
 from audit.services import record_event
 from coop import sepa
-from coop.money import has_at_most_cents, round_money
+from coop.money import round_money
 from coop.templatetags.money import euro
 from invoicing.errors import InvoicingError
 from invoicing.models import Invoice, Refund, RefundPaymentFile
 from invoicing.services.credit import amount_owed_to_client
-from members.models import LedgerEntryKind, LedgerStage, User
+from invoicing.services.payments import check_amount, post_income_change
+from members.models import User
 from members.selectors import takes_part_in
-from members.services import post_ledger_entry
 
 ZERO = Decimal("0.00")
 
@@ -77,12 +76,7 @@ def request_refund(
 ) -> Refund:
     """Ask for a refund of what a credit note leaves owed to the client."""
     now = now or timezone.now()
-    if isinstance(amount, float) or not isinstance(amount, Decimal):
-        raise InvoicingError(_("Amounts must be exact decimals."), code="amount", field="amount")
-    if amount <= 0 or not has_at_most_cents(amount):
-        raise InvoicingError(
-            _("Enter a positive amount with at most two decimals."), code="amount", field="amount"
-        )
+    check_amount(amount)
     if method not in Refund.Method.values:
         raise InvoicingError(_("Choose how the refund is made."), code="method", field="method")
     credit_note = Invoice.objects.select_related("activity", "credited_invoice").get(
@@ -171,22 +165,16 @@ def create_refund_payment_file(
         )
         for refund in locked
     ]
-    content = sepa.build_credit_transfer(
-        debtor_name=settings.COOP_SELLER["name"],
-        debtor_iban=settings.COOP_SELLER["iban"],
-        debtor_bic=settings.COOP_SELLER["bic"],
-        transfers=transfers,
-    )
-    message_id = etree.fromstring(content).findtext(".//{*}GrpHdr/{*}MsgId") or ""
+    content, message_id = sepa.pay_from_cooperative(transfers)
     payment_file = RefundPaymentFile(
-        message_id=message_id[:35],
+        message_id=message_id,
         execution_date=execution_date,
         transfer_count=len(locked),
         total=sum((refund.amount for refund in locked), ZERO),
         created_by=staff_user,
         created_at=now,
     )
-    payment_file.file.save(f"refunds-{message_id[:35]}.xml", ContentFile(content), save=False)
+    payment_file.file.save(f"refunds-{message_id}.xml", ContentFile(content), save=False)
     payment_file.save()
     for refund in locked:
         refund.status = Refund.Status.IN_PAYMENT_FILE
@@ -262,33 +250,17 @@ def _post_refund(refund: Refund, *, actor: User, now: datetime.datetime) -> None
     credit_note = refund.credit_note
     income = round_money(refund.amount * credit_note.total_excl_vat / credit_note.total_incl_vat)
     fee = round_money(income * settings.COOP_FEE_RATE)
-    common = {
-        "activity": credit_note.activity,
-        "reference": credit_note.number,
-        "author": actor,
-        "source": refund,
-        "now": now,
-    }
-    if income:
-        post_ledger_entry(
-            kind=LedgerEntryKind.CLIENT_INCOME,
-            stage=LedgerStage.AVAILABLE,
-            amount=-income,
-            description=_("Refund to the client (excl. VAT)"),
-            **common,
-        )
-        post_ledger_entry(
-            kind=LedgerEntryKind.CLIENT_INCOME,
-            stage=LedgerStage.PLANNED,
-            amount=income,
-            description=_("Refund paid: the credited income is no longer planned"),
-            **common,
-        )
-    if fee:
-        post_ledger_entry(
-            kind=LedgerEntryKind.COOPERATIVE_FEE,
-            stage=LedgerStage.AVAILABLE,
-            amount=fee,
-            description=_("Cooperative fee on the refunded income, returned"),
-            **common,
-        )
+    post_income_change(
+        income_change=-income,
+        fee_change=fee,
+        descriptions=(
+            _("Refund paid: the credited income is no longer planned"),
+            _("Refund to the client (excl. VAT)"),
+            _("Cooperative fee on the refunded income, returned"),
+        ),
+        activity=credit_note.activity,
+        reference=credit_note.number,
+        author=actor,
+        source=refund,
+        now=now,
+    )

@@ -13,30 +13,20 @@ from invoicing.errors import InvoicingError
 from invoicing.models import Invoice, InvoiceLine
 from invoicing.pdf import render_invoice_pdf
 from invoicing.services.credit import CreditLineInput, request_credit_note
-from invoicing.services.issue import approve_invoice, reject_invoice, submit_invoice
+from invoicing.services.issue import approve_invoice, reject_invoice
 from invoicing.services.payments import record_payment
 from invoicing.ubl import build_ubl
 from invoicing.validation import check_ubl
 from tests.conftest import NOW, api_client_for
-from tests.invoicing.conftest import TODAY, line, make_draft
+from tests.invoicing.conftest import TODAY
 from tests.invoicing.test_pdf import pdf_text
 
 NBSP = "\u00a0"
 
 
 @pytest.fixture
-def invoice(member, activity, belgian_client, no_review):
-    """1 × 150.00 at 6 % (VAT 9.00) and 10 hours × 100.00 at 21 % (VAT 210.00): 1369.00."""
-    draft = make_draft(
-        member,
-        activity,
-        belgian_client,
-        [
-            line("Rehearsal room", quantity="1", unit="piece", price="150.00", vat_rate=6),
-            line("Lighting design", quantity="10", price="100.00", vat_rate=21),
-        ],
-    )
-    return submit_invoice(user=member.user, invoice=draft, today=TODAY, now=NOW)
+def invoice(two_rate_invoice):
+    return two_rate_invoice
 
 
 def request(invoice, *lines: CreditLineInput, reason="Correction"):
@@ -272,6 +262,8 @@ def test_an_issued_credit_note_asks_for_no_payment(invoice, staff, member, setti
 
     text = pdf_text(render_invoice_pdf(credit_note.snapshot))
     assert "IBAN" not in text
+    assert "Settlement" in text or "Règlement" in text
+    assert invoice.number in text.split("Settlement" if "Settlement" in text else "Règlement")[1]
     assert invoice.structured_communication not in text
 
     body = api_client_for(member.user).get(f"/api/v1/invoices/{credit_note.pk}/").json()

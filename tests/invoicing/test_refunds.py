@@ -11,12 +11,12 @@ from lxml import etree
 from invoicing.errors import InvoicingError
 from invoicing.models import Invoice, Refund
 from invoicing.services.credit import CreditLineInput, request_credit_note
-from invoicing.services.issue import approve_invoice, submit_invoice
+from invoicing.services.issue import approve_invoice
 from invoicing.services.payments import record_payment
 from invoicing.services.refunds import create_refund_payment_file, record_refund, request_refund
 from members.models import Activity, LedgerEntry
 from tests.conftest import NOW, api_client_for, make_user
-from tests.invoicing.conftest import TODAY, line, make_draft
+from tests.invoicing.conftest import TODAY
 
 NBSP = "\u00a0"
 CLIENT_IBAN = "BE68068897250734"
@@ -28,18 +28,8 @@ def colleague(db):
 
 
 @pytest.fixture
-def invoice(member, activity, belgian_client, no_review):
-    """1 × 150.00 at 6 % and 10 hours × 100.00 at 21 %: 1369.00 incl. VAT."""
-    draft = make_draft(
-        member,
-        activity,
-        belgian_client,
-        [
-            line("Rehearsal room", quantity="1", unit="piece", price="150.00", vat_rate=6),
-            line("Lighting design", quantity="10", price="100.00", vat_rate=21),
-        ],
-    )
-    return submit_invoice(user=member.user, invoice=draft, today=TODAY, now=NOW)
+def invoice(two_rate_invoice):
+    return two_rate_invoice
 
 
 def credit_line_1(invoice, staff):
@@ -50,6 +40,16 @@ def credit_line_1(invoice, staff):
         lines=[CreditLineInput(position=1, amount=Decimal("150.00"))],
     )
     return approve_invoice(staff_user=staff, invoice=credit_note, today=TODAY, now=NOW)
+
+
+def ask_refund(credit_note, staff, amount="1.00", method=Refund.Method.MANUAL):
+    return request_refund(
+        staff_user=staff,
+        credit_note=credit_note,
+        amount=Decimal(amount),
+        client_iban=CLIENT_IBAN,
+        method=method,
+    )
 
 
 def balances(activity):
@@ -92,13 +92,7 @@ def test_refund_by_sepa_transfer_from_request_to_paid(
         "Théâtre des Galeries SA",
     )
     with pytest.raises(InvoicingError) as error:
-        request_refund(
-            staff_user=staff,
-            credit_note=credit_note,
-            amount=Decimal("0.01"),
-            client_iban=CLIENT_IBAN,
-            method=Refund.Method.MANUAL,
-        )
+        ask_refund(credit_note, staff, "0.01")
     assert error.value.message == f"At most 0.00{NBSP}€ is owed to the client for this credit note."
 
     with pytest.raises(InvoicingError) as error:
@@ -136,8 +130,8 @@ def test_refund_by_sepa_transfer_from_request_to_paid(
         .order_by("pk")
         .values_list("kind", "stage", "amount")
     ) == [
-        ("client_income", "available", Decimal("-150.00")),
         ("client_income", "planned", Decimal("150.00")),
+        ("client_income", "available", Decimal("-150.00")),
         ("cooperative_fee", "available", Decimal("9.75")),
     ]
     # What is left: 1000.00 of income less the 6.5 % fee; nothing planned.
@@ -164,13 +158,7 @@ def test_refund_by_sepa_transfer_from_request_to_paid(
 def test_a_refund_recorded_by_hand_needs_a_second_person_and_counts_once(
     paid_and_credited, staff, colleague, activity
 ):
-    refund = request_refund(
-        staff_user=staff,
-        credit_note=paid_and_credited,
-        amount=Decimal("100.00"),
-        client_iban=CLIENT_IBAN,
-        method=Refund.Method.MANUAL,
-    )
+    refund = ask_refund(paid_and_credited, staff, "100.00")
     with pytest.raises(InvoicingError) as error:
         record_refund(staff_user=staff, refund=refund, paid_on=TODAY, bank_reference="REF-9")
     assert error.value.code == "own_request"
@@ -186,13 +174,7 @@ def test_a_refund_recorded_by_hand_needs_a_second_person_and_counts_once(
         Decimal("-55.66"),
     )
 
-    second = request_refund(
-        staff_user=staff,
-        credit_note=paid_and_credited,
-        amount=Decimal("59.00"),
-        client_iban=CLIENT_IBAN,
-        method=Refund.Method.MANUAL,
-    )
+    second = ask_refund(paid_and_credited, staff, "59.00")
     with pytest.raises(InvoicingError) as error:
         record_refund(staff_user=colleague, refund=second, paid_on=TODAY, bank_reference="REF-9")
     assert error.value.code == "duplicate_reference"
@@ -203,37 +185,19 @@ def test_a_credit_note_on_an_unpaid_invoice_leaves_nothing_to_refund(invoice, st
 
     assert Invoice.objects.with_amounts().get(pk=invoice.pk).amount_due == Decimal("1210.00")
     with pytest.raises(InvoicingError) as error:
-        request_refund(
-            staff_user=staff,
-            credit_note=credit_note,
-            amount=Decimal("1.00"),
-            client_iban=CLIENT_IBAN,
-            method=Refund.Method.MANUAL,
-        )
+        ask_refund(credit_note, staff, "1.00")
     assert error.value.code == "refund_too_large"
     assert not Refund.objects.exists()
 
 
 def test_staff_of_the_activity_and_members_cannot_refund(paid_and_credited, member):
     with pytest.raises(InvoicingError) as error:
-        request_refund(
-            staff_user=member.user,
-            credit_note=paid_and_credited,
-            amount=Decimal("1.00"),
-            client_iban=CLIENT_IBAN,
-            method=Refund.Method.MANUAL,
-        )
+        ask_refund(paid_and_credited, member.user, "1.00")
     assert error.value.code == "not_staff"
     member.user.is_staff = True
     member.user.save(update_fields=["is_staff"])
     with pytest.raises(InvoicingError) as error:
-        request_refund(
-            staff_user=member.user,
-            credit_note=paid_and_credited,
-            amount=Decimal("1.00"),
-            client_iban=CLIENT_IBAN,
-            method=Refund.Method.MANUAL,
-        )
+        ask_refund(paid_and_credited, member.user, "1.00")
     assert error.value.code == "own_invoice"
     assert not Refund.objects.exists()
 
