@@ -23,7 +23,6 @@ from invoicing.services.credit import CreditLineInput, request_credit_note
 from invoicing.services.drafts import LineInput, delete_draft, save_draft
 from invoicing.services.issue import submit_invoice
 from invoicing.services.payments import record_payment
-from invoicing.services.refunds import refundable_amount
 from members.api import IsMemberOrStaff
 from members.selectors import activities_visible_to
 
@@ -280,7 +279,7 @@ class InvoiceSerializer(serializers.ModelSerializer):
     def get_amount_refundable(self, invoice: Invoice) -> Decimal | None:
         if not invoice.is_credit_note:
             return None
-        return serializers.DecimalField(**MONEY).to_representation(refundable_amount(invoice))
+        return serializers.DecimalField(**MONEY).to_representation(invoice.amount_refundable)
 
     def get_documents(self, invoice: Invoice) -> dict[str, str]:
         return {document.format: document.status for document in invoice.documents.all()}
@@ -429,8 +428,10 @@ class InvoiceViewSet(IdempotentCreationMixin, viewsets.ModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Invoice.objects.none()
-        queryset = selectors.invoices_visible_to(self.request.user).prefetch_related(
-            "lines__credited_line", "documents", "refunds"
+        queryset = (
+            selectors.invoices_visible_to(self.request.user)
+            .with_refundable()
+            .prefetch_related("lines__credited_line", "documents", "refunds")
         )
         if self.action != "list":
             return queryset

@@ -180,6 +180,50 @@ class InvoiceQuerySet(models.QuerySet):
             + models.F("amount_refunded")
         )
 
+    def with_refundable(self) -> "InvoiceQuerySet":
+        """Annotate ``amount_refundable``: on an issued credit note, what the client is owed.
+
+        The client is owed what it paid beyond what is left of the credited invoice, less every
+        refund already asked for; a credit note refunds at most its own total. Zero elsewhere.
+        """
+        decimal = models.DecimalField(max_digits=14, decimal_places=2)
+        zero = models.Value(ZERO, output_field=decimal)
+        invoice = models.OuterRef("credited_invoice")
+
+        def total(queryset, group: str, field: str):
+            summed = queryset.order_by().values(group).annotate(total=models.Sum(field))
+            return models.functions.Coalesce(
+                models.Subquery(summed.values("total"), output_field=decimal), zero
+            )
+
+        paid = total(Payment.objects.filter(invoice=invoice), "invoice", "amount")
+        credited = total(
+            Invoice.objects.filter(credited_invoice=invoice, number__isnull=False),
+            "credited_invoice",
+            "total_incl_vat",
+        )
+        refunded = total(
+            Refund.objects.filter(credit_note__credited_invoice=invoice),
+            "credit_note__credited_invoice",
+            "amount",
+        )
+        asked = total(
+            Refund.objects.filter(credit_note=models.OuterRef("pk")), "credit_note", "amount"
+        )
+        owed = paid + credited - models.F("credited_invoice__total_incl_vat") - refunded
+        left = models.F("total_incl_vat") - asked
+        return self.annotate(
+            amount_refundable=models.Case(
+                models.When(
+                    kind="credit_note",
+                    number__isnull=False,
+                    then=models.functions.Greatest(models.functions.Least(owed, left), zero),
+                ),
+                default=zero,
+                output_field=decimal,
+            )
+        )
+
 
 class Invoice(models.Model):
     """An invoice or credit note of the cooperative, drawn up for a member's Activity.

@@ -25,7 +25,7 @@ from coop.money import round_money
 from coop.templatetags.money import euro
 from invoicing.calculation import Line, compute_totals
 from invoicing.errors import InvoicingError
-from invoicing.models import Invoice, InvoiceLine, Refund
+from invoicing.models import Invoice, InvoiceLine
 from invoicing.services.drafts import _decimal
 from members.models import User
 
@@ -415,17 +415,6 @@ def recheck_credit_note(credit_note: Invoice) -> None:
         for line in lines
     ]
     check_credit_caps(credit_position(invoice, credit_note=credit_note), credited)
-
-
-def amount_owed_to_client(invoice: Invoice) -> Decimal:
-    """Return what the client paid beyond what is left of the invoice, less refunds under way."""
-    amounts = Invoice.objects.with_amounts().get(pk=invoice.pk)
-    refunds = (
-        Refund.objects.filter(credit_note__credited_invoice=invoice)
-        .exclude(status__in=Refund.SETTLED_STATUSES)
-        .aggregate(total=Sum("amount"))["total"]
-    )
-    return max(-amounts.amount_due - (refunds or ZERO), ZERO)
 
 
 def settlement_of(credit_note: Invoice) -> dict:

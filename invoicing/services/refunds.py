@@ -12,7 +12,6 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from stdnum import iban as iban_numbers
@@ -24,7 +23,6 @@ from coop.money import round_money
 from coop.templatetags.money import euro
 from invoicing.errors import InvoicingError
 from invoicing.models import Invoice, Refund, RefundPaymentFile
-from invoicing.services.credit import amount_owed_to_client
 from invoicing.services.payments import check_amount, post_income_change
 from members.models import User
 from members.selectors import takes_part_in
@@ -47,11 +45,7 @@ def _check_staff(user: User, credit_note: Invoice) -> None:
 
 def refundable_amount(credit_note: Invoice) -> Decimal:
     """Return what can still be refunded for a credit note: owed to the client, not yet asked."""
-    if not credit_note.is_credit_note or not credit_note.is_issued:
-        return ZERO
-    asked = credit_note.refunds.aggregate(total=Sum("amount"))["total"] or ZERO
-    owed = amount_owed_to_client(credit_note.credited_invoice)
-    return max(min(owed, credit_note.total_incl_vat - asked), ZERO)
+    return Invoice.objects.with_refundable().get(pk=credit_note.pk).amount_refundable
 
 
 def _clean_iban(value: str) -> str:

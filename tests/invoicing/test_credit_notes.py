@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from lxml import etree, html
 
@@ -345,3 +346,18 @@ def test_the_review_screen_explains_why_a_credit_note_cannot_be_issued(
     assert message in page
     pending.refresh_from_db()
     assert (pending.status, pending.number) == ("pending_review", None)
+
+
+def test_the_invoice_list_runs_as_many_queries_for_many_credit_notes(member, invoice, staff):
+    api = api_client_for(member.user)
+    approve(request(invoice, CreditLineInput(position=2, quantity=Decimal("1"))), staff)
+    api.get("/api/v1/invoices/")
+    with CaptureQueriesContext(connection) as one_note:
+        assert api.get("/api/v1/invoices/").status_code == 200
+    for _index in range(3):
+        approve(request(invoice, CreditLineInput(position=2, quantity=Decimal("1"))), staff)
+    with CaptureQueriesContext(connection) as four_notes:
+        response = api.get("/api/v1/invoices/")
+
+    assert len(response.json()["results"]) == 5
+    assert len(four_notes) == len(one_note)
