@@ -263,3 +263,13 @@ def test_staff_request_send_and_record_refunds_in_the_admin(
     refund.refresh_from_db()
     assert (refund.status, refund.bank_reference) == ("paid", "BANK-77")
     assert LedgerEntry.objects.filter(source_id=refund.pk, kind="cooperative_fee").count() == 1
+
+
+def test_the_member_sees_how_the_credit_note_is_settled(paid_and_credited, staff, member, client):
+    ask_refund(paid_and_credited, staff, "159.00", method=Refund.Method.SEPA_TRANSFER)
+    client.force_login(member.user)
+    page = client.get(reverse("invoicing:invoice_detail", args=[paid_and_credited.pk]))
+
+    text = page.content.decode()
+    assert paid_and_credited.snapshot["settlement"]["text"] in text
+    assert f"Refund of 159.00{NBSP}€: Requested." in text
