@@ -7,11 +7,14 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.db.models import Sum
-from django.shortcuts import redirect, render
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -30,12 +33,20 @@ from invoicing.models import (
     InvoiceDocument,
     InvoiceLine,
     Payment,
+    Refund,
+    RefundPaymentFile,
     Reminder,
 )
 from invoicing.services.clients import check_buyer_identification
-from invoicing.services.credit import request_credit_note
+from invoicing.services.credit import credit_note_problem, credit_position, request_credit_note
 from invoicing.services.issue import approve_invoice, reject_invoice
 from invoicing.services.payments import check_payment_date, import_bank_statement, record_payment
+from invoicing.services.refunds import (
+    create_refund_payment_file,
+    record_refund,
+    refundable_amount,
+    request_refund,
+)
 
 ZERO = Decimal("0.00")
 AGEING_BUCKETS = [
@@ -93,6 +104,12 @@ class PaymentInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class RefundInline(ReadOnlyInline):
+    model = Refund
+    fields = ["amount", "method", "status", "client_iban", "paid_on", "bank_reference"]
+    readonly_fields = fields
+
+
 class DispatchInline(ReadOnlyInline):
     model = Dispatch
     fields = ["created_at", "channel", "recipient", "status", "reference", "sent_at", "error"]
@@ -103,6 +120,17 @@ class ReminderInline(ReadOnlyInline):
     model = Reminder
     fields = ["level", "sent_on", "amount_due", "emailed_at"]
     readonly_fields = fields
+
+
+class ServiceAddMixin:
+    """An add form whose save calls a service: a refusal shows as a message, nothing is saved."""
+
+    def add_view(self, request, form_url="", extra_context=None):
+        try:
+            return super().add_view(request, form_url, extra_context)
+        except CoopError as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return redirect(request.get_full_path())
 
 
 class ReviewForm(admin.helpers.ActionForm):
@@ -131,6 +159,40 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
+def credit_comparison_table(invoice: Invoice) -> SafeString:
+    """Each line of the credited invoice beside what credit notes take from it, as HTML.
+
+    The template escapes what it shows: its output is safe as it is.
+    """
+    credit_note = invoice if invoice.is_credit_note else None
+    original = invoice.credited_invoice if credit_note else invoice
+    position = credit_position(original, credit_note=credit_note)
+    this_excl = credit_note.total_excl_vat if credit_note else ZERO
+    this_vat = credit_note.total_vat if credit_note else ZERO
+    problem = ""
+    if credit_note and credit_note.status == Invoice.Status.PENDING_REVIEW:
+        problem = credit_note_problem(credit_note)
+    return render_to_string(
+        "admin/invoicing/invoice/credit_comparison.html",
+        {
+            "position": position,
+            "credit_note": credit_note,
+            "left_excl_vat": original.total_excl_vat - position.credited_excl_vat - this_excl,
+            "left_vat": original.total_vat - position.credited_vat - this_vat,
+            "problem": problem,
+        },
+    )
+
+
+class CreditNoteReviewForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for sending it back"),
+        required=False,
+        max_length=255,
+        help_text=_("Only needed to send the credit note back."),
+    )
+
+
 @admin.register(Invoice)
 class InvoiceAdmin(admin.ModelAdmin):
     """Invoices are read-only here: staff act on them through the actions."""
@@ -151,7 +213,14 @@ class InvoiceAdmin(admin.ModelAdmin):
     search_fields = ["number", "client__name", "activity__name", "structured_communication"]
     list_select_related = ["client", "activity"]
     date_hierarchy = "issue_date"
-    inlines = [LineInline, DocumentInline, PaymentInline, DispatchInline, ReminderInline]
+    inlines = [
+        LineInline,
+        DocumentInline,
+        PaymentInline,
+        RefundInline,
+        DispatchInline,
+        ReminderInline,
+    ]
     actions = ["approve", "reject", "credit_in_full"]
     fields = [
         "kind",
@@ -174,6 +243,7 @@ class InvoiceAdmin(admin.ModelAdmin):
         "issued_at",
         "issued_by",
         "formal_notice_due_at",
+        "credit_comparison",
         "audit_history",
     ]
     readonly_fields = fields
@@ -181,6 +251,74 @@ class InvoiceAdmin(admin.ModelAdmin):
     @admin.display(description=_("audit"))
     def audit_history(self, invoice: Invoice):
         return audit_history_link(invoice)
+
+    @admin.display(description=_("credited lines"))
+    def credit_comparison(self, invoice: Invoice):
+        if not invoice.is_credit_note and not invoice.credit_notes.exists():
+            return "—"
+        table = credit_comparison_table(invoice)
+        if invoice.is_credit_note and invoice.status == Invoice.Status.PENDING_REVIEW:
+            url = reverse("admin:invoicing_invoice_review", args=[invoice.pk])
+            return format_html(
+                '{}<p><a class="button" href="{}">{}</a></p>',
+                table,
+                url,
+                gettext("Review and issue this credit note"),
+            )
+        return table
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/review/",
+                self.admin_site.admin_view(self.review_view),
+                name="invoicing_invoice_review",
+            ),
+            *super().get_urls(),
+        ]
+
+    def review_view(self, request, pk: int):
+        """Staff compare a requested credit note with the invoice, then issue or send it back."""
+        credit_note = get_object_or_404(
+            Invoice.objects.select_related("credited_invoice", "activity", "client"),
+            pk=pk,
+            kind=Invoice.Kind.CREDIT_NOTE,
+        )
+        if not self.has_view_permission(request, credit_note):
+            return redirect("admin:index")
+        form = CreditNoteReviewForm(request.POST or None)
+        change_url = reverse("admin:invoicing_invoice_change", args=[credit_note.pk])
+        if request.method == "POST" and form.is_valid():
+            try:
+                if "reject" in request.POST:
+                    reject_invoice(
+                        staff_user=request.user,
+                        invoice=credit_note,
+                        reason=form.cleaned_data["reason"],
+                    )
+                    done = gettext("The credit note was sent back.")
+                else:
+                    credit_note = approve_invoice(staff_user=request.user, invoice=credit_note)
+                    done = gettext("Credit note %(number)s issued.") % {
+                        "number": credit_note.number
+                    }
+            except CoopError as error:
+                form.add_error(None, error.message)
+            else:
+                self.message_user(request, done, messages.SUCCESS)
+                return redirect(change_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Review credit note: %(invoice)s")
+            % {"invoice": credit_note.credited_invoice},
+            "opts": self.model._meta,
+            "credit_note": credit_note,
+            "comparison": credit_comparison_table(credit_note),
+            "form": form,
+            "change_url": change_url,
+            "can_decide": credit_note.status == Invoice.Status.PENDING_REVIEW,
+        }
+        return TemplateResponse(request, "admin/invoicing/invoice/review.html", context)
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_amounts()
@@ -416,7 +554,7 @@ class PaymentForm(forms.ModelForm):
 
 
 @admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):
+class PaymentAdmin(ServiceAddMixin, admin.ModelAdmin):
     """Payments are recorded here by hand; the service posts income and fee to the ledger."""
 
     form = PaymentForm
@@ -443,12 +581,216 @@ class PaymentAdmin(admin.ModelAdmin):
         )
         obj.pk = payment.pk
 
-    def add_view(self, request, form_url="", extra_context=None):
+
+class RefundRequestForm(forms.ModelForm):
+    class Meta:
+        model = Refund
+        fields = ["credit_note", "amount", "client_iban", "account_holder", "method"]
+        help_texts = {
+            "account_holder": _("The client's name as the bank knows it; empty: the buyer's."),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "account_holder" in self.fields:
+            self.fields["account_holder"].required = False
+
+
+class RefundActionForm(admin.helpers.ActionForm):
+    paid_on = forms.DateField(
+        label=_("Paid on"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    bank_reference = forms.CharField(label=_("Bank reference"), required=False, max_length=140)
+
+
+@admin.register(Refund)
+class RefundAdmin(ServiceAddMixin, admin.ModelAdmin):
+    """Money owed back to clients for credit notes: requested, sent, recorded paid.
+
+    Another staff member than who requested a refund puts it in a payment file or records it;
+    nobody handles the refunds of an Activity they take part in.
+    """
+
+    form = RefundRequestForm
+    action_form = RefundActionForm
+    list_display = [
+        "credit_note",
+        "amount",
+        "account_holder",
+        "client_iban",
+        "method",
+        "status",
+        "requested_by",
+        "payment_file",
+        "paid_on",
+        "bank_reference",
+    ]
+    list_filter = ["status", "method"]
+    search_fields = ["credit_note__number", "account_holder", "client_iban", "bank_reference"]
+    list_select_related = ["credit_note", "requested_by", "payment_file"]
+    raw_id_fields = ["credit_note"]
+    actions = ["make_payment_file", "mark_paid"]
+    show_full_result_count = False
+    readonly_fields = [
+        "credit_note",
+        "refundable",
+        "amount",
+        "account_holder",
+        "client_iban",
+        "method",
+        "status",
+        "payment_file",
+        "paid_on",
+        "bank_reference",
+        "requested_by",
+        "requested_at",
+        "settled_by",
+        "settled_at",
+        "audit_history",
+    ]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["credit_note", "amount", "client_iban", "account_holder", "method"]
+        return self.readonly_fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj is not None else []
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return obj is None and super().has_change_permission(request)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("audit"))
+    def audit_history(self, refund: Refund):
+        return audit_history_link(refund)
+
+    @admin.display(description=_("still owed to the client for this credit note"))
+    def refundable(self, refund: Refund) -> str:
+        return euro(refundable_amount(refund.credit_note))
+
+    def save_model(self, request, obj, form, change):
+        refund = request_refund(
+            staff_user=request.user,
+            credit_note=obj.credit_note,
+            amount=obj.amount,
+            client_iban=obj.client_iban,
+            account_holder=obj.account_holder,
+            method=obj.method,
+        )
+        obj.pk = refund.pk
+
+    @admin.action(
+        description=_("Put the selected SEPA refunds in a payment file"), permissions=["view"]
+    )
+    def make_payment_file(self, request, queryset):
         try:
-            return super().add_view(request, form_url, extra_context)
+            payment_file = create_refund_payment_file(
+                staff_user=request.user,
+                refunds=list(queryset),
+                execution_date=timezone.localdate(),
+            )
         except CoopError as error:
             self.message_user(request, error.message, messages.ERROR)
-            return redirect(request.get_full_path())
+            return
+        self.message_user(
+            request,
+            ngettext(
+                "Payment file %(file)s made with %(count)d refund: upload it to the bank.",
+                "Payment file %(file)s made with %(count)d refunds: upload it to the bank.",
+                payment_file.transfer_count,
+            )
+            % {"file": payment_file.message_id, "count": payment_file.transfer_count},
+            messages.SUCCESS,
+        )
+
+    @admin.action(
+        description=_("Record as paid (give the date and the bank reference)"),
+        permissions=["view"],
+    )
+    def mark_paid(self, request, queryset):
+        try:
+            paid_on = forms.DateField().clean(request.POST.get("paid_on", ""))
+        except forms.ValidationError:
+            self.message_user(request, gettext("Give the date of payment."), messages.ERROR)
+            return
+        reference = request.POST.get("bank_reference", "").strip()
+        done = 0
+        for refund in queryset:
+            try:
+                record_refund(
+                    staff_user=request.user,
+                    refund=refund,
+                    paid_on=paid_on,
+                    bank_reference=reference
+                    if queryset.count() == 1
+                    else f"{reference} REFUND-{refund.pk}".strip(),
+                )
+            except CoopError as error:
+                self.message_user(request, f"{refund}: {error.message}", messages.ERROR)
+            else:
+                done += 1
+        if done:
+            self.message_user(
+                request,
+                ngettext("%(count)d refund recorded.", "%(count)d refunds recorded.", done)
+                % {"count": done},
+                messages.SUCCESS,
+            )
+
+
+@admin.register(RefundPaymentFile)
+class RefundPaymentFileAdmin(admin.ModelAdmin):
+    list_display = ["message_id", "execution_date", "transfer_count", "total", "created_by"]
+    fields = [
+        "message_id",
+        "execution_date",
+        "transfer_count",
+        "total",
+        "download",
+        "created_by",
+        "created_at",
+    ]
+    readonly_fields = fields
+    inlines = [RefundInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("SEPA file"))
+    def download(self, payment_file: RefundPaymentFile) -> str:
+        url = reverse("admin:invoicing_refundpaymentfile_sepa", args=[payment_file.pk])
+        return format_html('<a href="{}">{}</a>', url, payment_file.file.name.rsplit("/", 1)[-1])
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/sepa/",
+                self.admin_site.admin_view(self.sepa_view),
+                name="invoicing_refundpaymentfile_sepa",
+            ),
+            *super().get_urls(),
+        ]
+
+    def sepa_view(self, request, pk: int):
+        """The refunds' transfers (pain.001), to upload to the bank."""
+        payment_file = RefundPaymentFile.objects.filter(pk=pk).first()
+        if payment_file is None or not self.has_view_permission(request, payment_file):
+            raise Http404
+        return FileResponse(
+            payment_file.file.open("rb"),
+            as_attachment=True,
+            filename=payment_file.file.name.rsplit("/", 1)[-1],
+            content_type="application/xml",
+        )
 
 
 class StatementLineInline(ReadOnlyInline):

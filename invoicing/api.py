@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -17,9 +17,9 @@ from coop import bounds
 from coop.idempotency import IdempotentCreationMixin
 from invoicing import selectors
 from invoicing.forms import EU_COUNTRY_CHOICES
-from invoicing.models import Client, Invoice, InvoiceDocument, InvoiceLine, Payment
+from invoicing.models import Client, Invoice, InvoiceDocument, InvoiceLine, Payment, Refund
 from invoicing.services import clients as client_services
-from invoicing.services.credit import request_credit_note
+from invoicing.services.credit import CreditLineInput, request_credit_note
 from invoicing.services.drafts import LineInput, delete_draft, save_draft
 from invoicing.services.issue import submit_invoice
 from invoicing.services.payments import record_payment
@@ -119,8 +119,58 @@ class LineSerializer(serializers.Serializer):
         )
 
 
+class CreditLineSerializer(serializers.Serializer):
+    """How much of one invoice line to credit: a quantity at its price, or an amount."""
+
+    position = serializers.IntegerField(
+        min_value=1, help_text=_("The position of the invoice line to credit (1, 2, …).")
+    )
+    quantity = serializers.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        required=False,
+        help_text=_("Quantity credited at the line's unit price."),
+    )
+    amount = serializers.DecimalField(
+        **MONEY,
+        required=False,
+        help_text=_("Amount excl. VAT credited; with a quantity, the amount for that quantity."),
+    )
+    description = serializers.CharField(
+        max_length=bounds.LINE_DESCRIPTION_MAX_LENGTH, required=False, allow_blank=True
+    )
+    vat_category = serializers.ChoiceField(
+        choices=InvoiceLine.VatCategoryChoice.choices,
+        required=False,
+        help_text=_("The invoice line's: any other is refused."),
+    )
+    vat_rate = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        required=False,
+        help_text=_("The invoice line's: any other is refused."),
+    )
+
+    def to_line(self, data: dict) -> CreditLineInput:
+        return CreditLineInput(
+            position=data["position"],
+            quantity=data.get("quantity"),
+            amount=data.get("amount"),
+            description=data.get("description", ""),
+            vat_category=data.get("vat_category"),
+            vat_rate=data.get("vat_rate"),
+        )
+
+
 class LineOutSerializer(serializers.ModelSerializer):
     net_amount = serializers.DecimalField(**MONEY, read_only=True)
+    credited_line_position = serializers.IntegerField(
+        source="credited_line.position",
+        read_only=True,
+        allow_null=True,
+        default=None,
+        help_text=_("On a credit note: the position of the invoice line it credits."),
+    )
 
     class Meta:
         model = InvoiceLine
@@ -134,6 +184,7 @@ class LineOutSerializer(serializers.ModelSerializer):
             "vat_rate",
             "exemption_reason",
             "net_amount",
+            "credited_line_position",
         ]
 
 
@@ -161,12 +212,32 @@ class DraftSerializer(serializers.Serializer):
     lines = LineSerializer(many=True, allow_empty=True)
 
 
+class RefundSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Refund
+        fields = ["pk", "amount", "method", "status", "requested_at", "paid_on", "bank_reference"]
+        read_only_fields = fields
+
+
 class InvoiceSerializer(serializers.ModelSerializer):
     lines = LineOutSerializer(many=True, read_only=True)
     client_name = serializers.CharField(source="buyer_name", read_only=True)
     amount_paid = serializers.DecimalField(**MONEY, read_only=True)
     amount_credited = serializers.DecimalField(**MONEY, read_only=True)
-    amount_due = serializers.DecimalField(**MONEY, read_only=True)
+    amount_due = serializers.SerializerMethodField(
+        help_text=_(
+            "What the client still owes on an issued invoice (total − credited − paid + "
+            "refunded); null on a credit note, which asks for no payment."
+        )
+    )
+    refunds = serializers.SerializerMethodField(
+        help_text=_("On a credit note: the refunds of what the client had already paid.")
+    )
+    amount_refundable = serializers.SerializerMethodField(
+        help_text=_(
+            "On a credit note: what is owed to the client and not yet refunded; null on an invoice."
+        )
+    )
     documents = serializers.SerializerMethodField()
     url = serializers.HyperlinkedIdentityField(view_name="api:invoice-detail")
 
@@ -195,11 +266,31 @@ class InvoiceSerializer(serializers.ModelSerializer):
             "amount_paid",
             "amount_credited",
             "amount_due",
+            "amount_refundable",
+            "refunds",
             "review_reason",
             "lines",
             "documents",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.DecimalField(**MONEY, allow_null=True))
+    def get_amount_due(self, invoice: Invoice) -> Decimal | None:
+        if invoice.is_credit_note:
+            return None
+        return serializers.DecimalField(**MONEY).to_representation(invoice.amount_due)
+
+    @extend_schema_field(RefundSerializer(many=True))
+    def get_refunds(self, invoice: Invoice) -> list[dict]:
+        if not invoice.is_credit_note:
+            return []
+        return RefundSerializer(invoice.refunds.all(), many=True).data
+
+    @extend_schema_field(serializers.DecimalField(**MONEY, allow_null=True))
+    def get_amount_refundable(self, invoice: Invoice) -> Decimal | None:
+        if not invoice.is_credit_note:
+            return None
+        return serializers.DecimalField(**MONEY).to_representation(invoice.amount_refundable)
 
     def get_documents(self, invoice: Invoice) -> dict[str, str]:
         return {document.format: document.status for document in invoice.documents.all()}
@@ -207,7 +298,11 @@ class InvoiceSerializer(serializers.ModelSerializer):
 
 class CreditNoteRequestSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=1000)
-    lines = LineSerializer(many=True, required=False)
+    lines = CreditLineSerializer(
+        many=True,
+        required=False,
+        help_text=_("The invoice lines to credit and how much; all that is left if left out."),
+    )
 
 
 class PaymentSerializer(serializers.ModelSerializer):
@@ -345,8 +440,10 @@ class InvoiceViewSet(IdempotentCreationMixin, viewsets.ModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Invoice.objects.none()
-        queryset = selectors.invoices_visible_to(self.request.user).prefetch_related(
-            "lines", "documents"
+        queryset = (
+            selectors.invoices_visible_to(self.request.user)
+            .with_refundable()
+            .prefetch_related("lines__credited_line", "documents", "refunds")
         )
         if self.action != "list":
             return queryset
@@ -457,7 +554,7 @@ class InvoiceViewSet(IdempotentCreationMixin, viewsets.ModelViewSet):
             user=request.user,
             invoice=self.get_object(),
             reason=serializer.validated_data["reason"],
-            lines=[LineSerializer().to_line(line) for line in lines] if lines else None,
+            lines=[CreditLineSerializer().to_line(line) for line in lines] if lines else None,
         )
         return self._answer(credit_note, code=status.HTTP_201_CREATED)
 

@@ -10,6 +10,7 @@ from coop import bounds
 from invoicing.calculation import VatCategory
 from invoicing.models import Client, Invoice, InvoiceLine
 from invoicing.selectors import clients_visible_to
+from invoicing.services.credit import CreditLineInput
 from invoicing.services.drafts import LineInput
 from members.models import Activity, Language, Member, User
 from members.selectors import activities_visible_to
@@ -375,4 +376,53 @@ class CreditNoteRequestForm(forms.Form):
         required=False,
         initial=True,
         help_text=_("Uncheck it to credit only the lines and quantities below."),
+    )
+
+
+class CreditLineForm(forms.Form):
+    """How much of one invoice line to credit; a row left empty credits nothing of it."""
+
+    position = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    quantity = forms.DecimalField(
+        label=_("Quantity to credit"),
+        max_digits=10,
+        decimal_places=2,
+        required=False,
+        localize=True,
+        widget=_decimal_input(6),
+    )
+    amount = forms.DecimalField(
+        label=_("or amount excl. VAT"),
+        max_digits=12,
+        decimal_places=2,
+        required=False,
+        localize=True,
+        widget=_decimal_input(9),
+    )
+
+    def credit_line(self) -> CreditLineInput | None:
+        data = self.cleaned_data
+        if data.get("quantity") is None and data.get("amount") is None:
+            return None
+        return CreditLineInput(
+            position=data["position"], quantity=data.get("quantity"), amount=data.get("amount")
+        )
+
+
+class BaseCreditLineFormSet(forms.BaseFormSet):
+    def credit_lines(self) -> list[CreditLineInput]:
+        """The lines to credit, in the invoice's order."""
+        return [line for form in self.forms if (line := form.credit_line()) is not None]
+
+
+CreditLineFormSet = forms.formset_factory(
+    CreditLineForm, formset=BaseCreditLineFormSet, extra=0, max_num=200, absolute_max=200
+)
+
+
+def credit_line_formset(invoice: Invoice, data=None) -> BaseCreditLineFormSet:
+    """One row per line of the invoice, to say how much of it to credit."""
+    initial = [{"position": line.position} for line in invoice.lines.all()]
+    return cast(
+        BaseCreditLineFormSet, CreditLineFormSet(data, initial=initial, prefix=LINES_PREFIX)
     )

@@ -192,6 +192,17 @@ class InvoiceQuerySet(models.QuerySet):
             .annotate(total=models.Sum("total_incl_vat"))
             .values("total")
         )
+        # Money sent back to the client for its credit notes: what it is owed no longer.
+        refunded = (
+            Refund.objects.filter(
+                credit_note__credited_invoice=models.OuterRef("pk"),
+                status__in=Refund.SETTLED_STATUSES,
+            )
+            .order_by()
+            .values("credit_note__credited_invoice")
+            .annotate(total=models.Sum("amount"))
+            .values("total")
+        )
         zero = models.Value(ZERO, output_field=decimal)
         return self.annotate(
             amount_paid=models.functions.Coalesce(
@@ -200,10 +211,58 @@ class InvoiceQuerySet(models.QuerySet):
             amount_credited=models.functions.Coalesce(
                 models.Subquery(credited, output_field=decimal), zero
             ),
+            amount_refunded=models.functions.Coalesce(
+                models.Subquery(refunded, output_field=decimal), zero
+            ),
         ).annotate(
             amount_due=models.F("total_incl_vat")
             - models.F("amount_paid")
             - models.F("amount_credited")
+            + models.F("amount_refunded")
+        )
+
+    def with_refundable(self) -> "InvoiceQuerySet":
+        """Annotate ``amount_refundable``: on an issued credit note, what the client is owed.
+
+        The client is owed what it paid beyond what is left of the credited invoice, less every
+        refund already asked for; a credit note refunds at most its own total. Zero elsewhere.
+        """
+        decimal = models.DecimalField(max_digits=14, decimal_places=2)
+        zero = models.Value(ZERO, output_field=decimal)
+        invoice = models.OuterRef("credited_invoice")
+
+        def total(queryset, group: str, field: str):
+            summed = queryset.order_by().values(group).annotate(total=models.Sum(field))
+            return models.functions.Coalesce(
+                models.Subquery(summed.values("total"), output_field=decimal), zero
+            )
+
+        paid = total(Payment.objects.filter(invoice=invoice), "invoice", "amount")
+        credited = total(
+            Invoice.objects.filter(credited_invoice=invoice, number__isnull=False),
+            "credited_invoice",
+            "total_incl_vat",
+        )
+        refunded = total(
+            Refund.objects.filter(credit_note__credited_invoice=invoice),
+            "credit_note__credited_invoice",
+            "amount",
+        )
+        asked = total(
+            Refund.objects.filter(credit_note=models.OuterRef("pk")), "credit_note", "amount"
+        )
+        owed = paid + credited - models.F("credited_invoice__total_incl_vat") - refunded
+        left = models.F("total_incl_vat") - asked
+        return self.annotate(
+            amount_refundable=models.Case(
+                models.When(
+                    kind="credit_note",
+                    number__isnull=False,
+                    then=models.functions.Greatest(models.functions.Least(owed, left), zero),
+                ),
+                default=zero,
+                output_field=decimal,
+            )
         )
 
 
@@ -391,6 +450,15 @@ class InvoiceLine(models.Model):
     )
     vat_rate = models.DecimalField(_("VAT rate (%)"), max_digits=5, decimal_places=2)
     exemption_reason = models.CharField(_("exemption reason"), max_length=255, blank=True)
+    credited_line = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="credits",
+        verbose_name=_("credited invoice line"),
+        help_text=_("On a credit note: the line of the credited invoice this line credits."),
+    )
 
     class Meta:
         verbose_name = _("invoice line")
@@ -763,3 +831,110 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.invoice} #{self.level}"
+
+
+class RefundPaymentFile(models.Model):
+    """A SEPA credit transfer file (pain.001) paying credit-note refunds back to clients."""
+
+    file = models.FileField(_("SEPA file"), upload_to="refunds/%Y/")
+    message_id = models.CharField(_("SEPA message id"), max_length=35)
+    execution_date = models.DateField(_("execution date"))
+    transfer_count = models.PositiveIntegerField(_("transfers"))
+    total = models.DecimalField(_("total"), max_digits=12, decimal_places=2)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("refund payment file")
+        verbose_name_plural = _("refund payment files")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.message_id} ({self.transfer_count})"
+
+
+class Refund(models.Model):
+    """Money a credit note leaves owed to a client who had already paid, and its way back.
+
+    A refund by SEPA credit transfer is requested, then included in a payment file, then
+    marked paid once the bank executed it; one made some other way is recorded by hand with its
+    date and bank reference. Only a paid or recorded refund moves money on the ledger.
+    """
+
+    class Method(models.TextChoices):
+        SEPA_TRANSFER = "sepa_transfer", _("SEPA credit transfer")
+        MANUAL = "manual", _("Recorded by hand")
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Requested")
+        IN_PAYMENT_FILE = "in_payment_file", _("In a payment file")
+        PAID = "paid", _("Paid")
+        RECORDED = "recorded", _("Recorded by hand")
+
+    SETTLED_STATUSES = [Status.PAID, Status.RECORDED]
+
+    credit_note = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="refunds", verbose_name=_("credit note")
+    )
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    account_holder = models.CharField(_("account holder"), max_length=70)
+    client_iban = models.CharField(_("client's IBAN"), max_length=34)
+    method = models.CharField(_("method"), max_length=16, choices=Method.choices)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.REQUESTED
+    )
+    payment_file = models.ForeignKey(
+        RefundPaymentFile,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="refunds",
+        verbose_name=_("payment file"),
+    )
+    paid_on = models.DateField(_("paid on"), null=True, blank=True)
+    bank_reference = models.CharField(_("bank reference"), max_length=140, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    settled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("marked paid by"),
+    )
+    settled_at = models.DateTimeField(_("marked paid at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+        ordering = ["-requested_at", "-pk"]
+        indexes = [models.Index(fields=["status", "method"], name="refund_status_method_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),
+            models.CheckConstraint(
+                condition=~Q(status__in=["paid", "recorded"])
+                | (Q(paid_on__isnull=False) & ~Q(bank_reference="")),
+                name="refund_settled_has_date_and_reference",
+            ),
+            models.UniqueConstraint(
+                fields=["bank_reference"],
+                condition=~Q(bank_reference=""),
+                name="refund_bank_reference_unique",
+                violation_error_message=_("A refund with this bank reference is recorded."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} € ({self.get_status_display()})"
+
+    @property
+    def is_settled(self) -> bool:
+        return self.status in self.SETTLED_STATUSES

@@ -60,7 +60,8 @@ def invoice_context(snapshot: InvoiceSnapshot) -> dict:
         "is_credit_note": is_credit_note,
         "title": _("Credit note") if is_credit_note else _("Invoice"),
         "issue_date": _date(snapshot["issue_date"]),
-        "due_date": _date(snapshot["due_date"]),
+        "due_date": _date(snapshot["due_date"]) if snapshot["due_date"] else None,
+        "settlement": snapshot.get("settlement"),
         "supply_date": _date(snapshot["supply_date"]) if snapshot.get("supply_date") else None,
         "credited_invoice": credited
         and {"number": credited["number"], "issue_date": _date(credited["issue_date"])},

@@ -67,11 +67,19 @@ class CreditedInvoiceSnapshot(TypedDict):
     issue_date: str
 
 
+class SettlementSnapshot(TypedDict):
+    """How a credit note is settled: deducted from what is due, refunded for what was paid."""
+
+    deducted: str
+    refunded: str
+    text: str  # one sentence in the document's language, printed and put in the payment terms
+
+
 class InvoiceSnapshot(TypedDict):
     document_type: Literal["invoice", "credit_note"]
     number: str  # "2026-000123", credit notes "NC-2026-000004"
     issue_date: str
-    due_date: str
+    due_date: str  # "" on a credit note: it asks for no payment
     supply_date: str  # date of supply when it differs from the issue date, else ""
     language: Literal["fr", "nl", "en"]
     currency: Literal["EUR"]
@@ -87,3 +95,4 @@ class InvoiceSnapshot(TypedDict):
     totals: TotalsSnapshot
     activity_name: str
     member_name: str  # the cooperator who did the work, shown on the PDF
+    settlement: NotRequired[SettlementSnapshot]  # credit notes issued since refunds exist

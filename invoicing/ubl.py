@@ -61,7 +61,7 @@ def build_ubl(snapshot: InvoiceSnapshot) -> bytes:
         _cbc(root, "CustomizationID", EN16931_CUSTOMIZATION_ID)
     _cbc(root, "ID", snapshot["number"])
     _cbc(root, "IssueDate", snapshot["issue_date"])
-    # A UBL CreditNote has no DueDate: its due date goes into PaymentMeans/PaymentDueDate.
+    # A credit note asks for no payment: no due date (see _add_credit_note_terms).
     if is_credit_note:
         _cbc(root, "CreditNoteTypeCode", CREDIT_NOTE_TYPE_CODE)
     else:
@@ -257,14 +257,15 @@ def _add_intra_eu_delivery(root: etree._Element, snapshot: InvoiceSnapshot) -> N
 def _add_payment_means(
     root: etree._Element, snapshot: InvoiceSnapshot, *, is_credit_note: bool
 ) -> None:
+    if is_credit_note:
+        _add_credit_note_terms(root, snapshot)
+        return
     seller = snapshot["seller"]
     # BR-61: a credit transfer needs the payee's account; without an IBAN there is nothing to say.
     if not seller["iban"]:
         return
     payment_means = _cac(root, "PaymentMeans")
     _cbc(payment_means, "PaymentMeansCode", CREDIT_TRANSFER)
-    if is_credit_note and snapshot["due_date"]:
-        _cbc(payment_means, "PaymentDueDate", snapshot["due_date"])
     # Belgian banks match the structured communication in its +++…+++ form.
     if snapshot["structured_communication"]:
         _cbc(payment_means, "PaymentID", snapshot["structured_communication"])
@@ -273,6 +274,22 @@ def _add_payment_means(
     _cbc(account, "Name", seller["name"])
     if seller["bic"]:
         _cbc(_cac(account, "FinancialInstitutionBranch"), "ID", seller["bic"])
+
+
+def _add_credit_note_terms(root: etree._Element, snapshot: InvoiceSnapshot) -> None:
+    """Say how the credit note is settled, and ask for no payment.
+
+    A credit note carries no payment means to the cooperative's account and no due date: the
+    buyer pays nothing. BR-CO-25 still wants payment terms (BT-20) for a positive amount due, so
+    they say whether the amount is deducted from the invoice or refunded.
+    """
+    settlement = snapshot.get("settlement")
+    credited = snapshot["credited_invoice"]
+    text = settlement["text"] if settlement else ""
+    if not text and credited:
+        text = f"Credit note for invoice {credited['number']}: nothing to pay."
+    if text:
+        _cbc(_cac(root, "PaymentTerms"), "Note", text)
 
 
 def _add_tax_total(root: etree._Element, snapshot: InvoiceSnapshot) -> None:

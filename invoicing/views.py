@@ -32,6 +32,7 @@ from invoicing.forms import (
     DraftForm,
     InvoiceFilterForm,
     ResendForm,
+    credit_line_formset,
     initial_lines,
     line_formset,
 )
@@ -588,9 +589,7 @@ def invoice_credit(request, pk: int):
         return redirect("invoicing:invoice_detail", pk=invoice.pk)
     is_post = request.method == "POST"
     form = CreditNoteRequestForm(request.POST if is_post else None)
-    formset = line_formset(
-        request.POST if is_post else None, initial=initial_lines(invoice), extra=0
-    )
+    formset = credit_line_formset(invoice, request.POST if is_post else None)
     lines_error = ""
     if is_post and form.is_valid():
         full_credit = form.cleaned_data["full_credit"]
@@ -600,21 +599,23 @@ def invoice_credit(request, pk: int):
                     user=request.user,
                     invoice=invoice,
                     reason=form.cleaned_data["reason"],
-                    lines=None if full_credit else formset.line_inputs(),
+                    lines=None if full_credit else formset.credit_lines(),
                 )
             except InvoicingError as error:
-                if error.field == "lines":
+                if error.field == "lines" or error.code == "credit_too_large":
                     lines_error = error.message
                 else:
                     add_service_error(form, error)
             else:
                 messages.success(request, _("Credit note requested: staff will issue it."))
                 return redirect("invoicing:invoice_detail", pk=invoice.pk)
+    position = credit.credit_position(invoice)
     context = {
         "invoice": invoice,
         "title": _title(invoice),
         "form": form,
         "formset": formset,
+        "rows": list(zip(formset.forms, position.lines, strict=False)),
         "lines_error": lines_error,
     }
     return render(request, "invoicing/credit_note_form.html", context)

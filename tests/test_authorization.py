@@ -28,6 +28,7 @@ from allauth.mfa.totp.internal.auth import TOTP
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.core import mail
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 from django.test import Client, override_settings
@@ -49,9 +50,9 @@ from contracts.services.contracts import add_attachment, approve_contract, submi
 from contracts.services.documents import render_payslip
 from contracts.services.expenses import ReceiptInput, start_expense_claim, submit_expense_claim
 from contracts.services.payroll import run_payroll
-from invoicing.models import BankStatementLine, InvoiceDocument
+from invoicing.models import BankStatementLine, InvoiceDocument, Refund, RefundPaymentFile
 from invoicing.services.clients import create_client
-from invoicing.services.credit import request_credit_note
+from invoicing.services.credit import CreditLineInput, request_credit_note
 from invoicing.services.documents import render_document
 from invoicing.services.issue import approve_invoice, submit_invoice
 from invoicing.services.payments import import_bank_statement, record_payment
@@ -60,7 +61,7 @@ from members.models import LedgerEntry
 from spaces.services import feed_tokens, leasing, lifecycle
 from tests.conftest import NOW, make_member, make_user
 from tests.contracts.conftest import TODAY, make_contract, worker
-from tests.invoicing.conftest import line, make_draft
+from tests.invoicing.conftest import make_draft
 from tests.invoicing.test_payments import ENTRY, camt_file, structured
 from tests.spaces.conftest import DAY, at, make_room
 
@@ -287,7 +288,10 @@ def build_world() -> World:
         issued = approve_invoice(staff_user=staff, invoice=issued, today=TODAY, now=NOW)
     o["invoice"] = issued
     credit_note = request_credit_note(
-        user=member.user, invoice=issued, reason="One hour less", lines=[line(quantity="1")]
+        user=member.user,
+        invoice=issued,
+        reason="One hour less",
+        lines=[CreditLineInput(position=1, quantity=Decimal("1"))],
     )
     o["credit_note"] = approve_invoice(staff_user=staff, invoice=credit_note, today=TODAY, now=NOW)
     o["payment"] = record_payment(
@@ -309,6 +313,25 @@ def build_world() -> World:
     o["bankstatement"] = statement
     o["bankaccount"] = statement.bank_account
     o["bankstatementline"] = BankStatementLine.objects.filter(statement=statement).first()
+    # A refund in a payment file: staff-side only, written as the services would leave it.
+    o["refundpaymentfile"] = RefundPaymentFile.objects.create(
+        file=ContentFile(b"<Document/>", name="refunds-authz.xml"),
+        message_id="AUTHZ-REFUNDS",
+        execution_date=TODAY,
+        transfer_count=1,
+        total=Decimal("1.00"),
+        created_by=staff,
+    )
+    o["refund"] = Refund.objects.create(
+        credit_note=o["credit_note"],
+        amount=Decimal("1.00"),
+        account_holder=client.name,
+        client_iban="BE68068897250734",
+        method=Refund.Method.SEPA_TRANSFER,
+        status=Refund.Status.IN_PAYMENT_FILE,
+        payment_file=o["refundpaymentfile"],
+        requested_by=staff,
+    )
     for document in InvoiceDocument.objects.filter(invoice__in=[issued, o["credit_note"]]):
         render_document(document=document, now=NOW)
 
@@ -458,6 +481,8 @@ ADMIN_OBJECTS = {
     "invoicing_client": "client",
     "invoicing_payment": "payment",
     "invoicing_bankaccount": "bankaccount",
+    "invoicing_refund": "refund",
+    "invoicing_refundpaymentfile": "refundpaymentfile",
     "invoicing_bankstatement": "bankstatement",
     "invoicing_bankstatementline": "bankstatementline",
     "contracts_contract": "contract",
@@ -615,6 +640,10 @@ def path_for(route: Route, world: World, *, variant: str | None, write: bool) ->
         return reverse(name, kwargs={"object_id": pk})
     if name == "admin:auth_user_password_change":
         return reverse(name, kwargs={"id": world.member.user.pk})
+    if name == "admin:invoicing_refundpaymentfile_sepa":
+        return reverse(name, kwargs={"pk": world.refundpaymentfile.pk})
+    if name == "admin:invoicing_invoice_review":
+        return reverse(name, kwargs={"pk": world.credit_note.pk})
     if name == "admin:contracts_payrollrun_sepa":
         return reverse(name, kwargs={"pk": world.payrollrun.pk})
     if name == "admin:view_on_site":

@@ -14,7 +14,6 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from lxml import etree
 
 from audit.services import record_event
 from contracts import sepa
@@ -440,14 +439,7 @@ def _attach_sepa_file(run: PayrollRun, payslips: list[Payslip]) -> None:
     ]
     if not transfers:
         return
-    content = sepa.build_credit_transfer(
-        debtor_name=settings.COOP_SELLER["name"],
-        debtor_iban=settings.COOP_SELLER["iban"],
-        debtor_bic=settings.COOP_SELLER["bic"],
-        transfers=transfers,
-    )
-    message_id = etree.fromstring(content).findtext(".//{*}GrpHdr/{*}MsgId") or ""
-    run.sepa_message_id = message_id[:35]
+    content, run.sepa_message_id = sepa.pay_from_cooperative(transfers)
     run.sepa_file.save(f"payroll-{run.pk}.xml", ContentFile(content), save=False)
 
 

@@ -3,35 +3,333 @@ own series.
 
 Nobody issues a credit note they requested: staff who want an invoice credited request it, and a
 colleague approves it like any document waiting for review.
+
+Each line of a credit note credits one line of the invoice, at that line's VAT category and
+rate. Per invoice line, what all credit notes still standing (issued or waiting for review)
+credit never exceeds what was invoiced, excluding VAT and in VAT; in total, neither does the
+net, the VAT or the amount including VAT. The check runs when the credit note is requested and
+again when staff issue it, under the invoice's row lock, so two requests cannot both pass.
 """
 
 import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.db import transaction
-from django.utils import timezone
+from django.db.models import Sum
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from audit.services import record_event
-from invoicing.calculation import compute_totals
+from coop.money import round_money
+from coop.templatetags.money import euro
+from invoicing.calculation import Line, compute_totals
 from invoicing.errors import InvoicingError
 from invoicing.models import Invoice, InvoiceLine
-from invoicing.services.drafts import LineInput, clean_lines
+from invoicing.services.drafts import _decimal
 from members.models import User
 
+ZERO = Decimal("0.00")
+HUNDRED = Decimal(100)
 
-def _full_credit_lines(invoice: Invoice) -> list[LineInput]:
-    return [
-        LineInput(
-            description=line.description,
-            quantity=line.quantity,
-            unit=line.unit,
-            unit_price=line.unit_price,
-            vat_category=line.vat_category,
-            vat_rate=line.vat_rate,
-            exemption_reason=line.exemption_reason,
+
+@dataclass(frozen=True)
+class CreditLineInput:
+    """How much of one invoice line to credit: a quantity at its price, or an amount excl. VAT.
+
+    ``position`` is the invoice line's position (1, 2, …). With a quantity only, that quantity
+    is credited at the line's unit price; with an amount only, one piece of that amount; with
+    both, the quantity for that amount. The VAT category and rate are the invoice line's: when
+    given, they must be the same.
+    """
+
+    position: int
+    quantity: Decimal | None = None
+    amount: Decimal | None = None
+    description: str = ""
+    vat_category: str | None = None
+    vat_rate: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class CreditedLine:
+    """A credit-note line ready to be written: the invoice line it credits and how much."""
+
+    original: InvoiceLine
+    description: str
+    quantity: Decimal
+    unit: str
+    unit_price: Decimal
+
+    @property
+    def net_amount(self) -> Decimal:
+        return round_money(self.quantity * self.unit_price)
+
+    def as_line(self) -> Line:
+        return Line(
+            self.quantity,
+            self.unit_price,
+            self.original.vat_category,
+            self.original.vat_rate,
+            self.original.exemption_reason,
         )
-        for line in invoice.lines.all()
-    ]
+
+
+@dataclass
+class LineCredit:
+    """One invoice line beside what credit notes take from it."""
+
+    line: InvoiceLine
+    invoiced_net: Decimal
+    invoiced_vat: Decimal
+    credited_net: Decimal = ZERO  # by other credit notes still standing
+    credited_vat: Decimal = ZERO
+    this_net: Decimal = ZERO  # by the credit note at hand
+    this_vat: Decimal = ZERO
+    this_quantity: Decimal | None = None
+
+    @property
+    def left_net(self) -> Decimal:
+        return self.invoiced_net - self.credited_net - self.this_net
+
+    @property
+    def left_vat(self) -> Decimal:
+        return self.invoiced_vat - self.credited_vat - self.this_vat
+
+
+@dataclass
+class CreditPosition:
+    """What an invoice charged, per line and in total, and what its credit notes take back."""
+
+    invoice: Invoice
+    lines: list[LineCredit] = field(default_factory=list)
+    credited_excl_vat: Decimal = ZERO
+    credited_vat: Decimal = ZERO
+    credited_incl_vat: Decimal = ZERO
+    unlinked_lines: list[InvoiceLine] = field(default_factory=list)
+
+
+def line_vat(net: Decimal, rate: Decimal) -> Decimal:
+    """Return the VAT a line's amount generates on its own, rounded half-up to the cent."""
+    return round_money(net * rate / HUNDRED)
+
+
+def credit_position(invoice: Invoice, *, credit_note: Invoice | None = None) -> CreditPosition:
+    """Return the invoice's lines beside what its other standing credit notes credit.
+
+    Standing means issued or waiting for review: every credit note that is not rejected. When
+    ``credit_note`` is given, it is left out of "already credited" and shown as "this note".
+    """
+    others = Invoice.objects.filter(credited_invoice=invoice).exclude(
+        status=Invoice.Status.REJECTED
+    )
+    if credit_note is not None:
+        others = others.exclude(pk=credit_note.pk)
+    totals = others.aggregate(
+        excl=Sum("total_excl_vat"), vat=Sum("total_vat"), incl=Sum("total_incl_vat")
+    )
+    position = CreditPosition(
+        invoice=invoice,
+        credited_excl_vat=totals["excl"] or ZERO,
+        credited_vat=totals["vat"] or ZERO,
+        credited_incl_vat=totals["incl"] or ZERO,
+    )
+    by_pk = {}
+    for line in invoice.lines.all():
+        net = line.net_amount
+        by_pk[line.pk] = LineCredit(
+            line=line, invoiced_net=net, invoiced_vat=line_vat(net, line.vat_rate)
+        )
+        position.lines.append(by_pk[line.pk])
+    credit_lines = InvoiceLine.objects.filter(invoice__in=others).select_related("credited_line")
+    for credit_line in credit_lines:
+        entry = by_pk.get(credit_line.credited_line_id)
+        if entry is None:
+            # Credited before lines were linked: it counts in the totals only.
+            position.unlinked_lines.append(credit_line)
+            continue
+        entry.credited_net += credit_line.net_amount
+        entry.credited_vat += line_vat(credit_line.net_amount, credit_line.vat_rate)
+    if credit_note is not None:
+        for credit_line in credit_note.lines.all():
+            entry = by_pk.get(credit_line.credited_line_id)
+            if entry is not None:
+                entry.this_net += credit_line.net_amount
+                entry.this_vat += line_vat(credit_line.net_amount, credit_line.vat_rate)
+                entry.this_quantity = (entry.this_quantity or ZERO) + credit_line.quantity
+    return position
+
+
+def _refuse_line(line: InvoiceLine, message: str, **values) -> InvoicingError:
+    return InvoicingError(
+        message % {"position": line.position, **values}, code="credit_too_large", field="lines"
+    )
+
+
+def check_credit_caps(position: CreditPosition, lines: list[CreditedLine]) -> None:
+    """Refuse credit-note lines that, with the other standing notes, credit more than invoiced."""
+    entries = {entry.line.pk: entry for entry in position.lines}
+    this_net: dict[int, Decimal] = {}
+    this_vat: dict[int, Decimal] = {}
+    for credited in lines:
+        pk = credited.original.pk
+        this_net[pk] = this_net.get(pk, ZERO) + credited.net_amount
+        this_vat[pk] = this_vat.get(pk, ZERO) + line_vat(
+            credited.net_amount, credited.original.vat_rate
+        )
+    for pk, net in this_net.items():
+        entry = entries[pk]
+        left_net = entry.invoiced_net - entry.credited_net
+        if net > left_net:
+            raise _refuse_line(
+                entry.line,
+                _("Line %(position)d: at most %(left)s excl. VAT is left to credit."),
+                left=euro(max(left_net, ZERO)),
+            )
+        left_vat = entry.invoiced_vat - entry.credited_vat
+        if this_vat[pk] > left_vat:
+            raise _refuse_line(
+                entry.line,
+                _("Line %(position)d: at most %(left)s of VAT is left to credit."),
+                left=euro(max(left_vat, ZERO)),
+            )
+    totals = compute_totals(credited.as_line() for credited in lines)
+    invoice = position.invoice
+    for credited, this, invoiced, message in [
+        (
+            position.credited_excl_vat,
+            totals.line_extension,
+            invoice.total_excl_vat,
+            _("Credit notes cannot exceed the invoice: %(left)s excl. VAT is left to credit."),
+        ),
+        (
+            position.credited_vat,
+            totals.vat,
+            invoice.total_vat,
+            _("Credit notes cannot exceed the invoice: %(left)s of VAT is left to credit."),
+        ),
+        (
+            position.credited_incl_vat,
+            totals.tax_inclusive,
+            invoice.total_incl_vat,
+            _("Credit notes cannot exceed the invoice: %(left)s incl. VAT is left to credit."),
+        ),
+    ]:
+        if credited + this > invoiced:
+            raise InvoicingError(
+                message % {"left": euro(max(invoiced - credited, ZERO))},
+                code="credit_too_large",
+            )
+
+
+def _full_credit_lines(position: CreditPosition) -> list[CreditedLine]:
+    """Credit what is left of every line: the line itself when nothing of it was credited."""
+    lines = []
+    for entry in position.lines:
+        line = entry.line
+        left = entry.invoiced_net - entry.credited_net
+        if left <= 0:
+            continue
+        if entry.credited_net == 0:
+            lines.append(
+                CreditedLine(line, line.description, line.quantity, line.unit, line.unit_price)
+            )
+        else:
+            lines.append(CreditedLine(line, line.description, Decimal("1"), "piece", left))
+    if not lines:
+        raise InvoicingError(
+            _("Credit notes cannot exceed the invoice: nothing is left to credit."),
+            code="credit_too_large",
+        )
+    return lines
+
+
+def _positive(value, *, position: int, label: str) -> Decimal | None:
+    """Return a given quantity or amount as an exact decimal above zero; None when not given."""
+    if value is None:
+        return None
+    number = _decimal(value, position=position, label=label)
+    if number <= 0:
+        raise InvoicingError(
+            _("Line %(position)d: the %(label)s must be more than zero.")
+            % {"position": position, "label": label},
+            code="amount",
+            field="lines",
+        )
+    return number
+
+
+def _credited_lines(invoice: Invoice, requested: list[CreditLineInput]) -> list[CreditedLine]:
+    """Turn what was asked into credit-note lines; refuse unknown lines and other VAT."""
+    if not requested:
+        raise InvoicingError(
+            _("Say which lines of the invoice to credit."), code="empty", field="lines"
+        )
+    originals = {line.position: line for line in invoice.lines.all()}
+    lines = []
+    for index, given in enumerate(requested, 1):
+        original = originals.get(given.position)
+        if original is None:
+            raise InvoicingError(
+                _("Credit line %(index)d: the invoice has no line %(position)s.")
+                % {"index": index, "position": given.position},
+                code="unknown_line",
+                field="lines",
+            )
+        position = original.position
+        if (given.vat_category is not None and given.vat_category != original.vat_category) or (
+            given.vat_rate is not None and Decimal(given.vat_rate) != original.vat_rate
+        ):
+            raise InvoicingError(
+                _(
+                    "Line %(position)d: a credit note keeps the VAT category and rate of the "
+                    "invoice line (%(category)s, %(rate)s %%)."
+                )
+                % {
+                    "position": position,
+                    "category": original.get_vat_category_display(),
+                    "rate": original.vat_rate.normalize(),
+                },
+                code="vat_mismatch",
+                field="lines",
+            )
+        quantity = _positive(given.quantity, position=position, label=_("quantity"))
+        amount = _positive(given.amount, position=position, label=_("amount"))
+        if quantity is not None and quantity > original.quantity:
+            raise InvoicingError(
+                _("Line %(position)d: at most %(quantity)s can be credited.")
+                % {"position": position, "quantity": original.quantity.normalize()},
+                code="credit_too_large",
+                field="lines",
+            )
+        description = (given.description or original.description).strip()[:300]
+        if quantity is not None and amount is None:
+            lines.append(
+                CreditedLine(original, description, quantity, original.unit, original.unit_price)
+            )
+        elif quantity is None and amount is not None:
+            lines.append(CreditedLine(original, description, Decimal("1"), "piece", amount))
+        elif quantity is not None and amount is not None:
+            unit_price = round_money(amount / quantity)
+            if unit_price * quantity != amount:
+                raise InvoicingError(
+                    _(
+                        "Line %(position)d: %(amount)s for %(quantity)s does not give a unit "
+                        "price in cents; give the quantity or the amount alone."
+                    )
+                    % {"position": position, "amount": euro(amount), "quantity": quantity},
+                    code="amount",
+                    field="lines",
+                )
+            lines.append(CreditedLine(original, description, quantity, original.unit, unit_price))
+        else:
+            raise InvoicingError(
+                _("Line %(position)d: give the quantity or the amount to credit.")
+                % {"position": position},
+                code="amount",
+                field="lines",
+            )
+    return lines
 
 
 @transaction.atomic
@@ -40,31 +338,21 @@ def request_credit_note(
     user: User,
     invoice: Invoice,
     reason: str,
-    lines: list[LineInput] | None = None,
+    lines: list[CreditLineInput] | None = None,
     now: datetime.datetime | None = None,
 ) -> Invoice:
-    """Ask staff for a credit note on an issued invoice: all of it, or the given lines."""
+    """Ask staff for a credit note on an issued invoice: all that is left of it, or given lines."""
     now = now or timezone.now()
     if not reason.strip():
         raise InvoicingError(_("Say why the invoice is credited."), code="reason", field="reason")
+    # The invoice's row lock makes concurrent requests on it queue up: each sees the others.
     invoice = Invoice.objects.select_for_update().select_related("client").get(pk=invoice.pk)
     if invoice.kind != Invoice.Kind.INVOICE or not invoice.is_issued:
         raise InvoicingError(_("Only issued invoices can be credited."), code="not_issued")
-    lines = lines if lines is not None else _full_credit_lines(invoice)
-    cleaned = clean_lines(lines, client=invoice.client)
-    totals = compute_totals(cleaned)
-    already = (
-        Invoice.objects.filter(credited_invoice=invoice)
-        .exclude(status=Invoice.Status.REJECTED)
-        .with_amounts()
-    )
-    credited = sum((note.total_incl_vat for note in already), start=0)
-    if credited + totals.tax_inclusive > invoice.total_incl_vat:
-        raise InvoicingError(
-            _("Credit notes cannot exceed the invoice: %(left)s € is left to credit.")
-            % {"left": invoice.total_incl_vat - credited},
-            code="credit_too_large",
-        )
+    position = credit_position(invoice)
+    credited = _full_credit_lines(position) if lines is None else _credited_lines(invoice, lines)
+    check_credit_caps(position, credited)
+    totals = compute_totals(line.as_line() for line in credited)
     credit_note = Invoice.objects.create(
         kind=Invoice.Kind.CREDIT_NOTE,
         status=Invoice.Status.PENDING_REVIEW,
@@ -86,16 +374,83 @@ def request_credit_note(
     InvoiceLine.objects.bulk_create(
         InvoiceLine(
             invoice=credit_note,
-            position=position,
-            description=given.description[:300],
+            position=number,
+            description=line.description,
             quantity=line.quantity,
-            unit=given.unit,
+            unit=line.unit,
             unit_price=line.unit_price,
-            vat_category=line.vat_category,
-            vat_rate=line.vat_rate,
-            exemption_reason=line.exemption_reason,
+            vat_category=line.original.vat_category,
+            vat_rate=line.original.vat_rate,
+            exemption_reason=line.original.exemption_reason,
+            credited_line=line.original,
         )
-        for position, (given, line) in enumerate(zip(lines, cleaned, strict=True), 1)
+        for number, line in enumerate(credited, 1)
     )
     record_event(action="requested", obj=credit_note, actor=user, reason=credit_note.notes)
     return credit_note
+
+
+def recheck_credit_note(credit_note: Invoice) -> None:
+    """Check again, before issuing, that the credit note credits no more than is left.
+
+    Something else may have been credited since it was requested. The caller holds the credit
+    note's row lock; the invoice's is taken here.
+    """
+    invoice = Invoice.objects.select_for_update().get(pk=credit_note.credited_invoice_id)
+    lines = list(credit_note.lines.select_related("credited_line"))
+    unlinked = [line for line in lines if line.credited_line_id is None]
+    if unlinked or any(line.credited_line.invoice_id != invoice.pk for line in lines):
+        raise InvoicingError(
+            _(
+                "Line %(position)d of this credit note does not say which invoice line it "
+                "credits: reject it and request it again."
+            )
+            % {"position": (unlinked or lines)[0].position},
+            code="unlinked_line",
+        )
+    credited = [
+        CreditedLine(
+            line.credited_line, line.description, line.quantity, line.unit, line.unit_price
+        )
+        for line in lines
+    ]
+    check_credit_caps(credit_position(invoice, credit_note=credit_note), credited)
+
+
+def settlement_of(credit_note: Invoice) -> dict:
+    """Say how a credit note being issued is settled: deducted from what is due, or refunded.
+
+    The client who already paid more than is left of the invoice gets the difference back.
+    """
+    invoice = credit_note.credited_invoice
+    due_before = max(Invoice.objects.with_amounts().get(pk=invoice.pk).amount_due, ZERO)
+    total = credit_note.total_incl_vat
+    refunded = min(total, max(total - due_before, ZERO))
+    deducted = total - refunded
+    values = {
+        "number": invoice.number,
+        "deducted": euro(deducted),
+        "refunded": euro(refunded),
+    }
+    with translation.override(credit_note.language):
+        if not refunded:
+            text = _("This credit note is deducted from what is due on invoice %(number)s.")
+        elif not deducted:
+            text = _("Invoice %(number)s was paid: %(refunded)s is refunded to your account.")
+        else:
+            text = _(
+                "%(deducted)s is deducted from what is due on invoice %(number)s; "
+                "%(refunded)s already paid is refunded to your account."
+            )
+        text = text % values
+    return {"deducted": f"{deducted:.2f}", "refunded": f"{refunded:.2f}", "text": text}
+
+
+def credit_note_problem(credit_note: Invoice) -> str:
+    """Return why a credit note waiting for review cannot be issued now, or ""."""
+    try:
+        with transaction.atomic():
+            recheck_credit_note(credit_note)
+    except InvoicingError as error:
+        return error.message
+    return ""

@@ -13,6 +13,7 @@ from invoicing.calculation import Line, compute_totals
 from invoicing.eas import split_participant_id
 from invoicing.errors import InvoicingError
 from invoicing.models import Dispatch, Invoice, InvoiceDocument, InvoiceSequence
+from invoicing.services.credit import settlement_of
 from invoicing.snapshot import InvoiceSnapshot
 from invoicing.ubl import party_endpoint
 from members.models import LedgerEntryKind, LedgerStage, Member, User
@@ -77,7 +78,7 @@ def build_snapshot(invoice: Invoice) -> InvoiceSnapshot:
         "document_type": invoice.kind,
         "number": invoice.number,
         "issue_date": invoice.issue_date.isoformat(),
-        "due_date": invoice.due_date.isoformat(),
+        "due_date": invoice.due_date.isoformat() if invoice.due_date else "",
         "supply_date": (
             invoice.supply_date.isoformat()
             if invoice.supply_date and invoice.supply_date != invoice.issue_date
@@ -142,6 +143,7 @@ def build_snapshot(invoice: Invoice) -> InvoiceSnapshot:
         },
         "activity_name": invoice.activity.name,
         "member_name": invoice.activity.owner.legal_name,
+        **({"settlement": settlement_of(invoice)} if invoice.is_credit_note else {}),
     }
 
 
@@ -167,7 +169,10 @@ def issue(
     invoice.series = series
     invoice.number = f"{series}-{invoice.sequence_number:06d}"
     invoice.issue_date = today
-    if invoice.due_date is None or invoice.due_date < today:
+    if invoice.is_credit_note:
+        # A credit note asks for no payment: it has no due date.
+        invoice.due_date = None
+    elif invoice.due_date is None or invoice.due_date < today:
         invoice.due_date = today + datetime.timedelta(days=invoice.client.payment_terms_days)
     if invoice.kind == Invoice.Kind.INVOICE:
         invoice.structured_communication = structured_communication_for(
@@ -305,6 +310,10 @@ def approve_invoice(
             ),
             code="own_document",
         )
+    if invoice.is_credit_note:
+        from invoicing.services.credit import recheck_credit_note
+
+        recheck_credit_note(invoice)
     record_event(action="approved", obj=invoice, actor=staff_user)
     issue(invoice=invoice, actor=staff_user, today=today, now=now)
     if invoice.is_credit_note:

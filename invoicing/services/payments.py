@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
@@ -14,7 +14,14 @@ from audit.services import record_event
 from coop.money import has_at_most_cents, round_money
 from invoicing import camt
 from invoicing.errors import InvoicingError
-from invoicing.models import BankAccount, BankStatement, BankStatementLine, Invoice, Payment
+from invoicing.models import (
+    BankAccount,
+    BankStatement,
+    BankStatementLine,
+    Invoice,
+    Payment,
+    Refund,
+)
 from members.models import LedgerEntry, LedgerEntryKind, LedgerStage, User
 from members.selectors import takes_part_in
 from members.services import post_ledger_entry
@@ -24,9 +31,11 @@ PAYABLE_STATUSES = [Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_PAID, Invoic
 
 
 def _posted(invoice: Invoice, *, kind: str, stage: str) -> Decimal:
+    """Sum what the invoice and the refunds of its credit notes posted to the ledger."""
+    refunds = Refund.objects.filter(credit_note__credited_invoice=invoice).values("pk")
     total = LedgerEntry.objects.filter(
-        source_type=ContentType.objects.get_for_model(Invoice),
-        source_id=invoice.pk,
+        Q(source_type=ContentType.objects.get_for_model(Invoice), source_id=invoice.pk)
+        | Q(source_type=ContentType.objects.get_for_model(Refund), source_id__in=refunds),
         kind=kind,
         stage=stage,
     ).aggregate(total=Sum("amount"))["total"]
@@ -57,38 +66,68 @@ def _post_income(invoice: Invoice, *, actor: User, now: datetime.datetime) -> No
     )
     fee_target = -round_money(income_target * settings.COOP_FEE_RATE)
     fee_posted = _posted(invoice, kind=LedgerEntryKind.COOPERATIVE_FEE, stage=LedgerStage.AVAILABLE)
-    income_change = income_target - income_posted
-    fee_change = fee_target - fee_posted
-    common = {
-        "activity": invoice.activity,
-        "reference": invoice.number,
-        "author": actor,
-        "source": invoice,
-        "now": now,
-    }
+    post_income_change(
+        income_change=income_target - income_posted,
+        fee_change=fee_target - fee_posted,
+        descriptions=(
+            _("Payment received: no longer planned"),
+            _("Payment received (excl. VAT)"),
+            _("Cooperative fee %(rate)s %%")
+            % {"rate": round_money(settings.COOP_FEE_RATE * 100).normalize()},
+        ),
+        activity=invoice.activity,
+        reference=invoice.number,
+        author=actor,
+        source=invoice,
+        now=now,
+    )
+
+
+def post_income_change(
+    *,
+    income_change: Decimal,
+    fee_change: Decimal,
+    descriptions: tuple[str, str, str],
+    **entry,
+) -> None:
+    """Move client income from planned to available (or back), and the fee with it.
+
+    ``descriptions`` name the planned, the available and the fee entries; ``entry`` holds
+    what every entry shares: activity, reference, author, source and now.
+    """
+    planned, available, fee = descriptions
     if income_change:
         post_ledger_entry(
             kind=LedgerEntryKind.CLIENT_INCOME,
             stage=LedgerStage.PLANNED,
             amount=-income_change,
-            description=_("Payment received: no longer planned"),
-            **common,
+            description=planned,
+            **entry,
         )
         post_ledger_entry(
             kind=LedgerEntryKind.CLIENT_INCOME,
             stage=LedgerStage.AVAILABLE,
             amount=income_change,
-            description=_("Payment received (excl. VAT)"),
-            **common,
+            description=available,
+            **entry,
         )
     if fee_change:
         post_ledger_entry(
             kind=LedgerEntryKind.COOPERATIVE_FEE,
             stage=LedgerStage.AVAILABLE,
             amount=fee_change,
-            description=_("Cooperative fee %(rate)s %%")
-            % {"rate": round_money(settings.COOP_FEE_RATE * 100).normalize()},
-            **common,
+            description=fee,
+            **entry,
+        )
+
+
+def check_amount(amount: Decimal) -> None:
+    """Refuse an amount of money that is not an exact, positive decimal in cents."""
+    if isinstance(amount, float) or not isinstance(amount, Decimal):
+        raise InvoicingError(_("Amounts must be exact decimals."), code="amount", field="amount")
+    if amount <= 0 or not has_at_most_cents(amount):
+        raise InvoicingError(
+            _("Enter a positive amount with at most two decimals."), code="amount", field="amount"
         )
 
 
@@ -157,12 +196,7 @@ def record_payment(
     client paid in advance, pass ``before_issue_checked``.
     """
     now = now or timezone.now()
-    if isinstance(amount, float) or not isinstance(amount, Decimal):
-        raise InvoicingError(_("Amounts must be exact decimals."), code="amount", field="amount")
-    if amount <= 0 or not has_at_most_cents(amount):
-        raise InvoicingError(
-            _("Enter a positive amount with at most two decimals."), code="amount", field="amount"
-        )
+    check_amount(amount)
     invoice = Invoice.objects.select_for_update().select_related("activity").get(pk=invoice.pk)
     if invoice.kind != Invoice.Kind.INVOICE or invoice.status not in PAYABLE_STATUSES:
         raise InvoicingError(

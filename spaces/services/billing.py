@@ -89,8 +89,7 @@ def _charge(booking: Booking, *, actor: User, now: datetime.datetime) -> None:
 
 
 def _refund(booking: Booking, *, actor: User, now: datetime.datetime) -> None:
-    from invoicing.services.credit import request_credit_note
-    from invoicing.services.drafts import LineInput
+    from invoicing.services.credit import CreditLineInput, request_credit_note
     from invoicing.services.issue import reject_invoice
 
     refund = booking.refunded_amount
@@ -119,13 +118,12 @@ def _refund(booking: Booking, *, actor: User, now: datetime.datetime) -> None:
                     invoice=invoice,
                     reason=_("Booking cancelled: %(booking)s") % {"booking": _describe(booking)},
                     lines=[
-                        LineInput(
+                        # The booking invoice's one line, credited by the refunded amount.
+                        CreditLineInput(
+                            position=1,
+                            amount=refund,
                             description=_("Refund: %(booking)s")
                             % {"booking": _describe(booking)[:250]},
-                            quantity=Decimal("1"),
-                            unit="piece",
-                            unit_price=refund,
-                            vat_rate=EXTERNAL_VAT_RATE,
                         )
                     ],
                     now=now,

@@ -106,6 +106,23 @@ def draft(member, activity, belgian_client):
 
 
 @pytest.fixture
+def two_rate_invoice(member, activity, belgian_client, no_review):
+    """1 × 150.00 at 6 % (VAT 9.00) and 10 hours × 100.00 at 21 % (VAT 210.00): 1369.00."""
+    from invoicing.services.issue import submit_invoice
+
+    draft = make_draft(
+        member,
+        activity,
+        belgian_client,
+        [
+            line("Rehearsal room", quantity="1", unit="piece", price="150.00", vat_rate=6),
+            line("Lighting design", quantity="10", price="100.00", vat_rate=21),
+        ],
+    )
+    return submit_invoice(user=member.user, invoice=draft, today=TODAY, now=NOW)
+
+
+@pytest.fixture
 def no_review(settings):
     """Issue submitted invoices at once: no staff review rule applies."""
     settings.COOP_INVOICE_REVIEW_NEW_CLIENTS = False

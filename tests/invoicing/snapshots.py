@@ -164,12 +164,20 @@ def intra_eu_invoice() -> InvoiceSnapshot:
 
 
 def credit_note() -> InvoiceSnapshot:
-    return make_snapshot(
+    snapshot = make_snapshot(
         [("Refund: one rehearsal hour", "1", "hour", "19.99", "S", "21")],
         document_type="credit_note",
         number="NC-2026-000004",
         credited_invoice={"number": "2026-000123", "issue_date": "2026-03-02"},
     )
+    # A credit note asks for no payment: no due date; it says how it is settled instead.
+    snapshot["due_date"] = ""
+    snapshot["settlement"] = {
+        "deducted": "0.00",
+        "refunded": "24.19",
+        "text": "La facture 2026-000123 a été payée : 24,19 € sont remboursés sur votre compte.",
+    }
+    return snapshot
 
 
 def private_person_invoice() -> InvoiceSnapshot:

@@ -417,21 +417,19 @@ def test_member_requests_a_partial_credit_note(client, member, activity, belgian
         "reason": "One hour was not worked",
         "lines-TOTAL_FORMS": 1,
         "lines-INITIAL_FORMS": 1,
-        "lines-0-description": "Lighting design",
+        "lines-0-position": "1",
         "lines-0-quantity": "1",
-        "lines-0-unit": "hour",
-        "lines-0-unit_price": "19.99",
-        "lines-0-vat_category": "S",
-        "lines-0-vat_rate": "21.00",
+        "lines-0-amount": "",
     }
     url = reverse("invoicing:invoice_credit", args=[invoice.pk])
     assert client.post(url, data).status_code == 302
     credit_note = Invoice.objects.get(kind="credit_note")
     assert credit_note.total_incl_vat == Decimal("24.19")
+    assert credit_note.lines.get().credited_line == invoice.lines.get()
 
-    too_much = {**data, "lines-0-quantity": "4"}
+    too_much = {**data, "lines-0-quantity": "3"}
     page = client.post(url, too_much).content.decode()
-    assert "Credit notes cannot exceed the invoice" in page
+    assert "Line 1: at most 39.98 € excl. VAT is left to credit." in page
     assert Invoice.objects.filter(kind="credit_note").count() == 1
 
 

@@ -8,7 +8,7 @@ from django.db.models import Sum
 
 from invoicing.errors import InvoicingError
 from invoicing.models import BankStatement, BankStatementLine, Invoice, Payment, Reminder
-from invoicing.services.credit import request_credit_note
+from invoicing.services.credit import CreditLineInput, request_credit_note
 from invoicing.services.issue import approve_invoice, submit_invoice
 from invoicing.services.payments import import_bank_statement, record_payment
 from invoicing.services.reminders import send_due_reminders
@@ -123,7 +123,7 @@ def test_partial_credit_then_payment_of_the_rest(issued, staff, activity):
         issued,
         staff=staff,
         reason="One day less",
-        lines=[line(description="One day less", quantity="1", price="100.00")],
+        lines=[CreditLineInput(position=1, quantity=Decimal("1"), description="One day less")],
     )
     record_payment(
         invoice=issued, amount=Decimal("1089.00"), received_on=TODAY, actor=staff, now=NOW
@@ -137,7 +137,10 @@ def test_credit_notes_cannot_exceed_the_invoice(issued, staff):
     credit(issued, staff=staff, reason="x")
     with pytest.raises(InvoicingError) as error:
         request_credit_note(
-            user=staff, invoice=issued, reason="again", lines=[line(quantity="1", price="1")]
+            user=staff,
+            invoice=issued,
+            reason="again",
+            lines=[CreditLineInput(position=1, amount=Decimal("1"))],
         )
     assert error.value.code == "credit_too_large"
     assert Invoice.objects.filter(kind="credit_note").count() == 1

@@ -70,19 +70,25 @@ def peppol_problems(root: etree._Element, snapshot: InvoiceSnapshot) -> list[str
             xpath(root, "string(cbc:DocumentCurrencyCode)") == "EUR"
             and not xpath(root, "//@currencyID[. != 'EUR']")
         ),
-        "one PaymentMeans": len(xpath(root, "cac:PaymentMeans")) == 1,
-        "PaymentMeansCode 30 or 58": (
-            xpath(root, "string(cac:PaymentMeans/cbc:PaymentMeansCode)") in {"30", "58"}
-        ),
-        "PaymentID is the structured communication": (
+    }
+    if is_credit_note:
+        # A credit note asks for no payment: no payment means, no due date, terms saying how.
+        checks["credit note: no PaymentMeans"] = not xpath(root, "cac:PaymentMeans")
+        checks["credit note: no due date"] = not xpath(root, "//cbc:DueDate | //cbc:PaymentDueDate")
+        checks["credit note: payment terms"] = bool(xpath(root, "cac:PaymentTerms/cbc:Note"))
+    else:
+        checks["one PaymentMeans"] = len(xpath(root, "cac:PaymentMeans")) == 1
+        checks["PaymentMeansCode 30 or 58"] = xpath(
+            root, "string(cac:PaymentMeans/cbc:PaymentMeansCode)"
+        ) in {"30", "58"}
+        checks["PaymentID is the structured communication"] = (
             xpath(root, "string(cac:PaymentMeans/cbc:PaymentID)")
             == snapshot["structured_communication"]
-        ),
-        "PayeeFinancialAccount/ID is the IBAN": (
+        )
+        checks["PayeeFinancialAccount/ID is the IBAN"] = (
             xpath(root, "string(cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:ID)")
             == snapshot["seller"]["iban"]
-        ),
-    }
+        )
     problems = [rule for rule, passed in checks.items() if not passed]
     problems += [
         f"PEPPOL-EN16931-R008 empty {etree.QName(element).localname}"
@@ -210,10 +216,22 @@ def test_credit_note_references_the_credited_invoice():
     assert text(root, "cac:BillingReference/cac:InvoiceDocumentReference/cbc:IssueDate") == (
         "2026-03-02"
     )
-    assert text(root, "cac:PaymentMeans/cbc:PaymentDueDate") == "2026-04-01"
     assert xpath(root, "cbc:DueDate | cbc:InvoiceTypeCode | cac:InvoiceLine") == []
     assert text(root, "cac:CreditNoteLine/cbc:CreditedQuantity") == "1.00"
     assert text(root, "cac:LegalMonetaryTotal/cbc:PayableAmount") == "24.19"
+
+
+def test_credit_note_asks_for_no_payment_and_says_how_it_is_settled():
+    snapshot = snapshots.credit_note()
+    root = etree.fromstring(build_ubl(snapshot))
+
+    # No payment means to the cooperative's IBAN, no due date: the buyer pays nothing.
+    assert xpath(root, "cac:PaymentMeans") == []
+    assert xpath(root, "//cbc:PaymentDueDate | //cbc:DueDate") == []
+    assert snapshot["seller"]["iban"] not in etree.tostring(root).decode()
+    assert text(root, "cac:PaymentTerms/cbc:Note") == snapshot["settlement"]["text"]
+    report = check_ubl(etree.tostring(root))
+    assert (report.errors, report.warnings) == ([], [])
 
 
 def test_private_person_has_no_vat_number():

@@ -1,0 +1,260 @@
+"""Refunds: money a credit note leaves owed to a client who had already paid, sent back.
+
+Staff request a refund on an issued credit note, for at most what the client is owed; another
+staff member sends it, in a SEPA payment file or by hand, and records it paid with the bank's
+date and reference. Nobody moves money to or from an Activity they take part in, and nobody
+settles a refund they requested. Only a settled refund moves money on the Activity's ledger.
+"""
+
+import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from stdnum import iban as iban_numbers
+from stdnum.exceptions import ValidationError
+
+from audit.services import record_event
+from coop import sepa
+from coop.money import round_money
+from coop.templatetags.money import euro
+from invoicing.errors import InvoicingError
+from invoicing.models import Invoice, Refund, RefundPaymentFile
+from invoicing.services.payments import check_amount, post_income_change
+from members.models import User
+from members.selectors import takes_part_in
+
+ZERO = Decimal("0.00")
+
+
+def _check_staff(user: User, credit_note: Invoice) -> None:
+    if not user.is_staff:
+        raise InvoicingError(_("Only the cooperative's staff can do this."), code="not_staff")
+    if takes_part_in(user, credit_note.activity):
+        raise InvoicingError(
+            _(
+                "This credit note is of an Activity you take part in: another staff member "
+                "handles its refund."
+            ),
+            code="own_invoice",
+        )
+
+
+def refundable_amount(credit_note: Invoice) -> Decimal:
+    """Return what can still be refunded for a credit note: owed to the client, not yet asked."""
+    return Invoice.objects.with_refundable().get(pk=credit_note.pk).amount_refundable
+
+
+def _clean_iban(value: str) -> str:
+    try:
+        return iban_numbers.validate(value)
+    except ValidationError as error:
+        raise InvoicingError(
+            _("Enter the client's account as a valid IBAN."), code="iban", field="client_iban"
+        ) from error
+
+
+@transaction.atomic
+def request_refund(
+    *,
+    staff_user: User,
+    credit_note: Invoice,
+    amount: Decimal,
+    client_iban: str,
+    method: str,
+    account_holder: str = "",
+    now: datetime.datetime | None = None,
+) -> Refund:
+    """Ask for a refund of what a credit note leaves owed to the client."""
+    now = now or timezone.now()
+    check_amount(amount)
+    if method not in Refund.Method.values:
+        raise InvoicingError(_("Choose how the refund is made."), code="method", field="method")
+    credit_note = Invoice.objects.select_related("activity", "credited_invoice").get(
+        pk=credit_note.pk
+    )
+    if not credit_note.is_credit_note or not credit_note.is_issued:
+        raise InvoicingError(
+            _("Only issued credit notes are refunded."), code="not_refundable", field="credit_note"
+        )
+    _check_staff(staff_user, credit_note)
+    # The invoice's row lock makes refunds of its credit notes queue up: each sees the others.
+    Invoice.objects.select_for_update().get(pk=credit_note.credited_invoice_id)
+    left = refundable_amount(credit_note)
+    if amount > left:
+        raise InvoicingError(
+            _("At most %(left)s is owed to the client for this credit note.")
+            % {"left": euro(left)},
+            code="refund_too_large",
+            field="amount",
+        )
+    refund = Refund.objects.create(
+        credit_note=credit_note,
+        amount=amount,
+        account_holder=(account_holder.strip() or credit_note.buyer_name)[:70],
+        client_iban=_clean_iban(client_iban),
+        method=method,
+        requested_by=staff_user,
+        requested_at=now,
+    )
+    record_event(
+        action="requested", obj=refund, actor=staff_user, changes={"amount": [None, amount]}
+    )
+    return refund
+
+
+def _settle(refund: Refund, *, staff_user: User) -> None:
+    """Refuse to settle a refund twice, or by the one who requested it."""
+    if refund.is_settled:
+        raise InvoicingError(
+            _("This refund is already recorded: %(date)s, reference %(reference)s.")
+            % {"date": refund.paid_on, "reference": refund.bank_reference},
+            code="already_settled",
+        )
+    _check_staff(staff_user, refund.credit_note)
+    if refund.requested_by_id == staff_user.pk:
+        raise InvoicingError(
+            _("You requested this refund: another staff member sends and records it."),
+            code="own_request",
+        )
+
+
+@transaction.atomic
+def create_refund_payment_file(
+    *,
+    staff_user: User,
+    refunds: list[Refund],
+    execution_date: datetime.date,
+    now: datetime.datetime | None = None,
+) -> RefundPaymentFile:
+    """Put requested SEPA refunds in one pain.001 file paying each client from our account."""
+    now = now or timezone.now()
+    locked = list(
+        Refund.objects.select_for_update()
+        .select_related("credit_note__activity")
+        .filter(pk__in=[refund.pk for refund in refunds])
+        .order_by("pk")
+    )
+    if not locked:
+        raise InvoicingError(_("Choose the refunds to pay."), code="empty")
+    for refund in locked:
+        if refund.method != Refund.Method.SEPA_TRANSFER or refund.status != Refund.Status.REQUESTED:
+            raise InvoicingError(
+                _("Refund of %(number)s is not a requested SEPA transfer.")
+                % {"number": refund.credit_note.number},
+                code="not_requested",
+            )
+        _settle(refund, staff_user=staff_user)
+    transfers = [
+        sepa.Transfer(
+            name=refund.account_holder,
+            iban=refund.client_iban,
+            amount=refund.amount,
+            execution_date=execution_date,
+            description=_("Refund, credit note %(number)s") % {"number": refund.credit_note.number},
+            end_to_end_id=f"REFUND-{refund.pk}",
+        )
+        for refund in locked
+    ]
+    content, message_id = sepa.pay_from_cooperative(transfers)
+    payment_file = RefundPaymentFile(
+        message_id=message_id,
+        execution_date=execution_date,
+        transfer_count=len(locked),
+        total=sum((refund.amount for refund in locked), ZERO),
+        created_by=staff_user,
+        created_at=now,
+    )
+    payment_file.file.save(f"refunds-{message_id}.xml", ContentFile(content), save=False)
+    payment_file.save()
+    for refund in locked:
+        refund.status = Refund.Status.IN_PAYMENT_FILE
+        refund.payment_file = payment_file
+        refund.save(update_fields=["status", "payment_file"])
+        record_event(action="included", obj=refund, actor=staff_user, reason=message_id)
+    return payment_file
+
+
+@transaction.atomic
+def record_refund(
+    *,
+    staff_user: User,
+    refund: Refund,
+    paid_on: datetime.date,
+    bank_reference: str,
+    now: datetime.datetime | None = None,
+) -> Refund:
+    """Record that a refund left the cooperative's account, and post it to the ledger.
+
+    A SEPA refund must be in a payment file first; one made by hand is recorded directly.
+    Recording a refund twice, or a bank reference already recorded, is refused.
+    """
+    now = now or timezone.now()
+    refund = (
+        Refund.objects.select_for_update().select_related("credit_note__activity").get(pk=refund.pk)
+    )
+    _settle(refund, staff_user=staff_user)
+    bank_reference = bank_reference.strip()
+    if not bank_reference:
+        raise InvoicingError(
+            _("Give the bank's reference of the transfer."),
+            code="bank_reference",
+            field="bank_reference",
+        )
+    if paid_on > timezone.localdate(now) or paid_on < refund.credit_note.issue_date:
+        raise InvoicingError(
+            _("A refund is paid between the credit note's date and today."),
+            code="date",
+            field="paid_on",
+        )
+    if Refund.objects.filter(bank_reference=bank_reference).exists():
+        raise InvoicingError(
+            _("A refund with this bank reference is recorded."),
+            code="duplicate_reference",
+            field="bank_reference",
+        )
+    if refund.method == Refund.Method.SEPA_TRANSFER:
+        if refund.status != Refund.Status.IN_PAYMENT_FILE:
+            raise InvoicingError(
+                _("Put this refund in a payment file before recording it paid."),
+                code="not_in_payment_file",
+            )
+        refund.status = Refund.Status.PAID
+    else:
+        refund.status = Refund.Status.RECORDED
+    refund.paid_on = paid_on
+    refund.bank_reference = bank_reference[:140]
+    refund.settled_by = staff_user
+    refund.settled_at = now
+    refund.save(update_fields=["status", "paid_on", "bank_reference", "settled_by", "settled_at"])
+    record_event(action="recorded", obj=refund, actor=staff_user, reason=refund.bank_reference)
+    _post_refund(refund, actor=staff_user, now=now)
+    return refund
+
+
+def _post_refund(refund: Refund, *, actor: User, now: datetime.datetime) -> None:
+    """Take the refunded income and its fee back from the Activity.
+
+    The credit note left its income planned negatively; the refund moves that part from planned
+    to available: income available falls, the planned loss is released, the fee comes back.
+    """
+    credit_note = refund.credit_note
+    income = round_money(refund.amount * credit_note.total_excl_vat / credit_note.total_incl_vat)
+    fee = round_money(income * settings.COOP_FEE_RATE)
+    post_income_change(
+        income_change=-income,
+        fee_change=fee,
+        descriptions=(
+            _("Refund paid: the credited income is no longer planned"),
+            _("Refund to the client (excl. VAT)"),
+            _("Cooperative fee on the refunded income, returned"),
+        ),
+        activity=credit_note.activity,
+        reference=credit_note.number,
+        author=actor,
+        source=refund,
+        now=now,
+    )

@@ -1,0 +1,363 @@
+"""Credit notes credit no more than was invoiced, per line and in total, and ask for no payment."""
+
+import threading
+from decimal import Decimal
+
+import pytest
+from allauth.mfa.totp.internal.auth import TOTP
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from lxml import etree, html
+
+from invoicing.errors import InvoicingError
+from invoicing.models import Invoice, InvoiceLine
+from invoicing.pdf import render_invoice_pdf
+from invoicing.services.credit import CreditLineInput, request_credit_note
+from invoicing.services.issue import approve_invoice, reject_invoice
+from invoicing.services.payments import record_payment
+from invoicing.ubl import build_ubl
+from invoicing.validation import check_ubl
+from tests.conftest import NOW, api_client_for
+from tests.invoicing.conftest import TODAY
+from tests.invoicing.test_pdf import pdf_text
+
+NBSP = "\u00a0"
+
+
+@pytest.fixture
+def invoice(two_rate_invoice):
+    return two_rate_invoice
+
+
+def request(invoice, *lines: CreditLineInput, reason="Correction"):
+    return request_credit_note(
+        user=invoice.created_by, invoice=invoice, reason=reason, lines=list(lines) or None
+    )
+
+
+def approve(credit_note, staff):
+    return approve_invoice(staff_user=staff, invoice=credit_note, today=TODAY, now=NOW)
+
+
+def credited_vat_on_line_1(invoice) -> Decimal:
+    notes = Invoice.objects.filter(credited_invoice=invoice).exclude(status="rejected")
+    return sum(
+        (note.total_vat for note in notes if note.lines.filter(credited_line__position=1)),
+        Decimal("0.00"),
+    )
+
+
+def test_the_invoice_totals(invoice):
+    assert (invoice.total_excl_vat, invoice.total_vat, invoice.total_incl_vat) == (
+        Decimal("1150.00"),
+        Decimal("219.00"),
+        Decimal("1369.00"),
+    )
+
+
+def test_900_on_a_line_of_150_is_refused_with_what_is_left(invoice):
+    with pytest.raises(InvoicingError) as error:
+        request(invoice, CreditLineInput(position=1, amount=Decimal("900.00")))
+
+    assert error.value.message == f"Line 1: at most 150.00{NBSP}€ excl. VAT is left to credit."
+    assert error.value.code == "credit_too_large"
+    assert not Invoice.objects.filter(kind="credit_note").exists()
+
+
+def test_954_is_never_issued_and_vat_credited_never_exceeds_9(invoice, member, staff):
+    api = api_for_member(member)
+    url = f"/api/v1/invoices/{invoice.pk}/credit-notes/"
+    for lines, message in [
+        (
+            [{"position": 1, "amount": "900.00"}],
+            f"Line 1: at most 150.00{NBSP}€ excl. VAT is left to credit.",
+        ),
+        (
+            # Crediting line 1 at 21 % would give back VAT never charged.
+            [{"position": 1, "amount": "150.00", "vat_category": "S", "vat_rate": "21.00"}],
+            "Line 1: a credit note keeps the VAT category and rate of the invoice line "
+            "(Standard rate, 6 %).",
+        ),
+        ([{"position": 1, "quantity": "6"}], "Line 1: at most 1 can be credited."),
+    ]:
+        response = api.post(url, {"reason": "Cancelled", "lines": lines}, format="json")
+        assert response.status_code == 400, response.json()
+        assert response.json()["detail"] == message
+    assert not Invoice.objects.filter(kind="credit_note").exists()
+
+    response = api.post(
+        url,
+        {"reason": "Room not used", "lines": [{"position": 1, "amount": "150.00"}]},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    credit_note = Invoice.objects.get(pk=response.json()["pk"])
+    approve(credit_note, staff)
+    assert (credit_note.total_excl_vat, credit_note.total_vat, credit_note.total_incl_vat) == (
+        Decimal("150.00"),
+        Decimal("9.00"),
+        Decimal("159.00"),
+    )
+    refused = api.post(
+        url, {"reason": "Again", "lines": [{"position": 1, "amount": "0.01"}]}, format="json"
+    )
+    assert refused.status_code == 400
+    assert refused.json()["detail"] == f"Line 1: at most 0.00{NBSP}€ excl. VAT is left to credit."
+    assert credited_vat_on_line_1(invoice) == Decimal("9.00")
+    assert not Invoice.objects.filter(kind="credit_note", total_incl_vat=Decimal("954.00"))
+
+
+def api_for_member(member):
+    return api_client_for(member.user)
+
+
+def test_partial_credits_add_up_to_the_invoice(invoice, staff):
+    first = approve(request(invoice, CreditLineInput(position=2, quantity=Decimal("4"))), staff)
+    second = approve(
+        request(
+            invoice,
+            CreditLineInput(position=2, quantity=Decimal("6")),
+            CreditLineInput(position=1, amount=Decimal("100.00")),
+        ),
+        staff,
+    )
+    third = approve(request(invoice, CreditLineInput(position=1, amount=Decimal("50.00"))), staff)
+
+    notes = [first, second, third]
+    assert [note.total_incl_vat for note in notes] == [
+        Decimal("484.00"),
+        Decimal("832.00"),
+        Decimal("53.00"),
+    ]
+    assert sum(note.total_excl_vat for note in notes) == invoice.total_excl_vat
+    assert sum(note.total_vat for note in notes) == invoice.total_vat
+    assert sum(note.total_incl_vat for note in notes) == invoice.total_incl_vat
+    assert [line.credited_line.position for line in second.lines.all()] == [2, 1]
+    invoice.refresh_from_db()
+    assert invoice.status == "credited"
+    with pytest.raises(InvoicingError) as error:
+        request(invoice)
+    assert (
+        error.value.message == "Credit notes cannot exceed the invoice: nothing is left to credit."
+    )
+
+
+def test_a_full_credit_after_a_partial_one_credits_what_is_left(invoice, staff):
+    approve(request(invoice, CreditLineInput(position=2, quantity=Decimal("3"))), staff)
+    rest = approve(request(invoice), staff)
+
+    assert (rest.total_excl_vat, rest.total_vat, rest.total_incl_vat) == (
+        Decimal("850.00"),
+        Decimal("156.00"),
+        Decimal("1006.00"),
+    )
+    assert [(line.credited_line.position, line.net_amount) for line in rest.lines.all()] == [
+        (1, Decimal("150.00")),
+        (2, Decimal("700.00")),
+    ]
+
+
+def test_over_crediting_after_an_earlier_note_is_refused_even_while_it_waits(invoice):
+    pending = request(invoice, CreditLineInput(position=2, quantity=Decimal("8")))
+    assert pending.status == "pending_review"
+
+    with pytest.raises(InvoicingError) as error:
+        request(invoice, CreditLineInput(position=2, quantity=Decimal("3")))
+
+    assert error.value.message == f"Line 2: at most 200.00{NBSP}€ excl. VAT is left to credit."
+    assert Invoice.objects.filter(kind="credit_note").count() == 1
+    # A rejected note no longer counts.
+    reject_invoice(staff_user=invoice.created_by, invoice=pending, reason="Wrong line")
+    assert request(invoice, CreditLineInput(position=2, quantity=Decimal("3"))).total_excl_vat == (
+        Decimal("300.00")
+    )
+
+
+def test_approval_checks_again_what_is_left(invoice, staff):
+    first = request(invoice, CreditLineInput(position=1, amount=Decimal("100.00")))
+    # A note that reached the review queue past the request check (typed in before the caps
+    # existed): staff must not issue it once the first one is issued.
+    second = Invoice.objects.create(
+        kind="credit_note",
+        status="pending_review",
+        activity=invoice.activity,
+        client=invoice.client,
+        credited_invoice=invoice,
+        buyer_reference=invoice.buyer_reference,
+        notes="Room not used",
+        total_excl_vat=Decimal("100.00"),
+        total_vat=Decimal("6.00"),
+        total_incl_vat=Decimal("106.00"),
+        created_by=invoice.created_by,
+    )
+    InvoiceLine.objects.create(
+        invoice=second,
+        position=1,
+        description="Rehearsal room",
+        quantity=Decimal("1"),
+        unit="piece",
+        unit_price=Decimal("100.00"),
+        vat_rate=Decimal("6"),
+        credited_line=invoice.lines.get(position=1),
+    )
+
+    for note in [second, first]:
+        with pytest.raises(InvoicingError) as error:
+            approve(note, staff)
+        assert error.value.message == f"Line 1: at most 50.00{NBSP}€ excl. VAT is left to credit."
+        note.refresh_from_db()
+        assert (note.status, note.number) == ("pending_review", None)
+    reject_invoice(staff_user=staff, invoice=second, reason="Twice the same credit")
+    assert approve(first, staff).number == "NC-2026-000001"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_requests_cannot_both_pass(invoice):
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def ask():
+        try:
+            barrier.wait(timeout=10)
+            request(invoice, CreditLineInput(position=2, quantity=Decimal("6")))
+            outcomes.append("requested")
+        except InvoicingError as error:
+            outcomes.append(error.message)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=ask) for _index in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(outcomes) == [
+        f"Line 2: at most 400.00{NBSP}€ excl. VAT is left to credit.",
+        "requested",
+    ]
+    assert Invoice.objects.filter(kind="credit_note").count() == 1
+
+
+def test_an_issued_credit_note_asks_for_no_payment(invoice, staff, member, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    credit_note = approve(
+        request(invoice, CreditLineInput(position=1, amount=Decimal("150"))), staff
+    )
+
+    assert credit_note.due_date is None
+    assert credit_note.snapshot["due_date"] == ""
+    xml = build_ubl(credit_note.snapshot)
+    root = etree.fromstring(xml)
+    namespaces = {"cac": root.nsmap["cac"], "cbc": root.nsmap["cbc"]}
+    assert (
+        root.xpath("cac:PaymentMeans | //cbc:PaymentDueDate | //cbc:DueDate", namespaces=namespaces)
+        == []
+    )
+    terms = root.xpath("string(cac:PaymentTerms/cbc:Note)", namespaces=namespaces)
+    assert terms == credit_note.snapshot["settlement"]["text"]
+    assert invoice.number in terms
+    report = check_ubl(xml)
+    assert (report.errors, report.warnings) == ([], [])
+
+    text = pdf_text(render_invoice_pdf(credit_note.snapshot))
+    assert "IBAN" not in text
+    assert "Settlement" in text or "Règlement" in text
+    assert invoice.number in text.split("Settlement" if "Settlement" in text else "Règlement")[1]
+    assert invoice.structured_communication not in text
+
+    body = api_client_for(member.user).get(f"/api/v1/invoices/{credit_note.pk}/").json()
+    assert body["amount_due"] is None
+    assert (body["amount_refundable"], body["refunds"]) == ("0.00", [])
+    invoice_body = api_client_for(member.user).get(f"/api/v1/invoices/{invoice.pk}/").json()
+    assert (invoice_body["amount_due"], invoice_body["amount_refundable"]) == ("1210.00", None)
+
+
+def test_a_credit_note_on_an_unpaid_invoice_is_deducted_from_what_is_due(invoice, staff):
+    credit_note = approve(
+        request(invoice, CreditLineInput(position=1, amount=Decimal("150"))), staff
+    )
+
+    settlement = credit_note.snapshot["settlement"]
+    assert (settlement["deducted"], settlement["refunded"]) == ("159.00", "0.00")
+    assert invoice.number in settlement["text"]
+    assert Invoice.objects.with_amounts().get(pk=invoice.pk).amount_due == Decimal("1210.00")
+    record_payment(
+        invoice=invoice, amount=Decimal("1210.00"), received_on=TODAY, actor=staff, now=NOW
+    )
+    invoice.refresh_from_db()
+    assert invoice.status == "paid"
+
+
+@pytest.fixture
+def staff_client(client, staff):
+    TOTP.activate(staff, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
+    client.force_login(staff)
+    return client
+
+
+def table_rows(page: str) -> list[list[str]]:
+    table = html.fromstring(page).xpath('//table[@class="credit-comparison"]')[0]
+    return [
+        [" ".join(cell.text_content().split()) for cell in row.xpath("td")]
+        for row in table.xpath("tbody/tr")
+    ]
+
+
+def test_staff_see_each_credited_line_beside_the_original(staff_client, invoice, staff):
+    approve(request(invoice, CreditLineInput(position=2, quantity=Decimal("3"))), staff)
+    pending = request(
+        invoice,
+        CreditLineInput(position=1, amount=Decimal("150.00")),
+        CreditLineInput(position=2, quantity=Decimal("2")),
+    )
+    expected = [
+        ["1", "Rehearsal room", "1", "150.00 €", "150.00 €", "6 % (Standard rate)", "0.00 €",
+         "0.00 €", "1", "150.00 €", "9.00 €", "0.00 €", "0.00 €"],
+        ["2", "Lighting design", "10", "100.00 €", "1,000.00 €", "21 % (Standard rate)",
+         "300.00 €", "63.00 €", "2", "200.00 €", "42.00 €", "500.00 €", "105.00 €"],
+    ]  # fmt: skip
+
+    change = staff_client.get(reverse("admin:invoicing_invoice_change", args=[pending.pk]))
+    assert table_rows(change.content.decode().replace(NBSP, " ")) == expected
+    review_url = reverse("admin:invoicing_invoice_review", args=[pending.pk])
+    assert review_url in change.content.decode()
+    review = staff_client.get(review_url)
+    assert table_rows(review.content.decode().replace(NBSP, " ")) == expected
+
+    response = staff_client.post(review_url, {"approve": "1"}, follow=True)
+    assert "Credit note NC-2026-000002 issued." in response.content.decode()
+    pending.refresh_from_db()
+    assert (pending.status, pending.number) == ("issued", "NC-2026-000002")
+
+
+def test_the_review_screen_explains_why_a_credit_note_cannot_be_issued(
+    staff_client, invoice, staff
+):
+    pending = request(invoice, CreditLineInput(position=1, amount=Decimal("150.00")))
+    # Written past the request check, as a note typed in before the caps existed.
+    InvoiceLine.objects.filter(invoice=pending).update(unit_price=Decimal("900.00"))
+    review_url = reverse("admin:invoicing_invoice_review", args=[pending.pk])
+    message = f"Line 1: at most 150.00{NBSP}€ excl. VAT is left to credit."
+
+    assert message in staff_client.get(review_url).content.decode()
+    page = staff_client.post(review_url, {"approve": "1"}).content.decode()
+    assert message in page
+    pending.refresh_from_db()
+    assert (pending.status, pending.number) == ("pending_review", None)
+
+
+def test_the_invoice_list_runs_as_many_queries_for_many_credit_notes(member, invoice, staff):
+    api = api_client_for(member.user)
+    approve(request(invoice, CreditLineInput(position=2, quantity=Decimal("1"))), staff)
+    api.get("/api/v1/invoices/")
+    with CaptureQueriesContext(connection) as one_note:
+        assert api.get("/api/v1/invoices/").status_code == 200
+    for _index in range(3):
+        approve(request(invoice, CreditLineInput(position=2, quantity=Decimal("1"))), staff)
+    with CaptureQueriesContext(connection) as four_notes:
+        response = api.get("/api/v1/invoices/")
+
+    assert len(response.json()["results"]) == 5
+    assert len(four_notes) == len(one_note)

@@ -1,0 +1,275 @@
+"""Refunds: what a credit note leaves owed to a client who paid goes back, once, on the ledger."""
+
+from decimal import Decimal
+
+import pytest
+from allauth.mfa.totp.internal.auth import TOTP
+from django.test import Client
+from django.urls import reverse
+from lxml import etree
+
+from invoicing.errors import InvoicingError
+from invoicing.models import Invoice, Refund
+from invoicing.services.credit import CreditLineInput, request_credit_note
+from invoicing.services.issue import approve_invoice
+from invoicing.services.payments import record_payment
+from invoicing.services.refunds import create_refund_payment_file, record_refund, request_refund
+from members.models import Activity, LedgerEntry
+from tests.conftest import NOW, api_client_for, make_user
+from tests.invoicing.conftest import TODAY
+
+NBSP = "\u00a0"
+CLIENT_IBAN = "BE68068897250734"
+
+
+@pytest.fixture
+def colleague(db):
+    return make_user("colleague@coop.test", is_staff=True, is_superuser=True, name="Noor Colleague")
+
+
+@pytest.fixture
+def invoice(two_rate_invoice):
+    return two_rate_invoice
+
+
+def credit_line_1(invoice, staff):
+    credit_note = request_credit_note(
+        user=invoice.created_by,
+        invoice=invoice,
+        reason="Room not used",
+        lines=[CreditLineInput(position=1, amount=Decimal("150.00"))],
+    )
+    return approve_invoice(staff_user=staff, invoice=credit_note, today=TODAY, now=NOW)
+
+
+def ask_refund(credit_note, staff, amount="1.00", method=Refund.Method.MANUAL):
+    return request_refund(
+        staff_user=staff,
+        credit_note=credit_note,
+        amount=Decimal(amount),
+        client_iban=CLIENT_IBAN,
+        method=method,
+    )
+
+
+def balances(activity):
+    row = Activity.objects.with_balances().get(pk=activity.pk)
+    return row.available_balance, row.planned_balance
+
+
+@pytest.fixture
+def paid_and_credited(invoice, staff):
+    record_payment(
+        invoice=invoice, amount=Decimal("1369.00"), received_on=TODAY, actor=staff, now=NOW
+    )
+    return credit_line_1(invoice, staff)
+
+
+def test_a_credit_note_on_a_paid_invoice_is_refunded(paid_and_credited, invoice):
+    settlement = paid_and_credited.snapshot["settlement"]
+    assert (settlement["deducted"], settlement["refunded"]) == ("0.00", "159.00")
+    assert Invoice.objects.with_amounts().get(pk=invoice.pk).amount_due == Decimal("-159.00")
+
+
+def test_refund_by_sepa_transfer_from_request_to_paid(
+    paid_and_credited, invoice, staff, colleague, activity, member, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    credit_note = paid_and_credited
+    assert balances(activity) == (Decimal("1075.25"), Decimal("-150.00"))
+
+    refund = request_refund(
+        staff_user=staff,
+        credit_note=credit_note,
+        amount=Decimal("159.00"),
+        client_iban="BE68 0688 9725 0734",
+        method=Refund.Method.SEPA_TRANSFER,
+        now=NOW,
+    )
+    assert (refund.status, refund.client_iban, refund.account_holder) == (
+        "requested",
+        CLIENT_IBAN,
+        "Théâtre des Galeries SA",
+    )
+    with pytest.raises(InvoicingError) as error:
+        ask_refund(credit_note, staff, "0.01")
+    assert error.value.message == f"At most 0.00{NBSP}€ is owed to the client for this credit note."
+
+    with pytest.raises(InvoicingError) as error:
+        create_refund_payment_file(
+            staff_user=staff, refunds=[refund], execution_date=TODAY, now=NOW
+        )
+    assert error.value.code == "own_request"
+    payment_file = create_refund_payment_file(
+        staff_user=colleague, refunds=[refund], execution_date=TODAY, now=NOW
+    )
+    root = etree.fromstring(payment_file.file.read())
+    transfers = root.findall(".//{*}CdtTrfTxInf")
+    assert [
+        (
+            transfer.findtext("{*}Cdtr/{*}Nm"),
+            transfer.findtext("{*}CdtrAcct/{*}Id/{*}IBAN"),
+            transfer.findtext("{*}Amt/{*}InstdAmt"),
+            transfer.findtext("{*}PmtId/{*}EndToEndId"),
+        )
+        for transfer in transfers
+        # The SEPA character set has no accents: the builder writes them plain.
+    ] == [("Theatre des Galeries SA", CLIENT_IBAN, "159.00", f"REFUND-{refund.pk}")]
+    assert root.findtext(".//{*}DbtrAcct/{*}Id/{*}IBAN") == settings.COOP_SELLER["iban"]
+    refund.refresh_from_db()
+    assert (refund.status, refund.payment_file) == ("in_payment_file", payment_file)
+    assert balances(activity) == (Decimal("1075.25"), Decimal("-150.00"))
+
+    record_refund(
+        staff_user=colleague, refund=refund, paid_on=TODAY, bank_reference="BANK-REF-1", now=NOW
+    )
+    refund.refresh_from_db()
+    assert (refund.status, refund.paid_on, refund.settled_by) == ("paid", TODAY, colleague)
+    assert list(
+        LedgerEntry.objects.filter(source_id=refund.pk, reference=credit_note.number)
+        .order_by("pk")
+        .values_list("kind", "stage", "amount")
+    ) == [
+        ("client_income", "planned", Decimal("150.00")),
+        ("client_income", "available", Decimal("-150.00")),
+        ("cooperative_fee", "available", Decimal("9.75")),
+    ]
+    # What is left: 1000.00 of income less the 6.5 % fee; nothing planned.
+    assert balances(activity) == (Decimal("935.00"), Decimal("0.00"))
+    assert Invoice.objects.with_amounts().get(pk=invoice.pk).amount_due == Decimal("0.00")
+
+    with pytest.raises(InvoicingError) as error:
+        record_refund(
+            staff_user=colleague, refund=refund, paid_on=TODAY, bank_reference="BANK-REF-2"
+        )
+    assert error.value.code == "already_settled"
+    assert (
+        LedgerEntry.objects.filter(source_id=refund.pk, reference=credit_note.number).count() == 3
+    )
+
+    body = api_client_for(member.user).get(f"/api/v1/invoices/{credit_note.pk}/").json()
+    assert body["amount_due"] is None
+    assert body["amount_refundable"] == "0.00"
+    assert [(row["amount"], row["status"], row["method"]) for row in body["refunds"]] == [
+        ("159.00", "paid", "sepa_transfer")
+    ]
+
+
+def test_a_refund_recorded_by_hand_needs_a_second_person_and_counts_once(
+    paid_and_credited, staff, colleague, activity
+):
+    refund = ask_refund(paid_and_credited, staff, "100.00")
+    with pytest.raises(InvoicingError) as error:
+        record_refund(staff_user=staff, refund=refund, paid_on=TODAY, bank_reference="REF-9")
+    assert error.value.code == "own_request"
+
+    record_refund(staff_user=colleague, refund=refund, paid_on=TODAY, bank_reference="REF-9")
+    refund.refresh_from_db()
+    assert (refund.status, refund.bank_reference) == ("recorded", "REF-9")
+    with pytest.raises(InvoicingError):
+        record_refund(staff_user=colleague, refund=refund, paid_on=TODAY, bank_reference="REF-9")
+    # 100.00 of 159.00: 94.34 of income and its fee of 6.13 go back.
+    assert balances(activity) == (
+        Decimal("1075.25") - Decimal("94.34") + Decimal("6.13"),
+        Decimal("-55.66"),
+    )
+
+    second = ask_refund(paid_and_credited, staff, "59.00")
+    with pytest.raises(InvoicingError) as error:
+        record_refund(staff_user=colleague, refund=second, paid_on=TODAY, bank_reference="REF-9")
+    assert error.value.code == "duplicate_reference"
+
+
+def test_a_credit_note_on_an_unpaid_invoice_leaves_nothing_to_refund(invoice, staff):
+    credit_note = credit_line_1(invoice, staff)
+
+    assert Invoice.objects.with_amounts().get(pk=invoice.pk).amount_due == Decimal("1210.00")
+    with pytest.raises(InvoicingError) as error:
+        ask_refund(credit_note, staff, "1.00")
+    assert error.value.code == "refund_too_large"
+    assert not Refund.objects.exists()
+
+
+def test_staff_of_the_activity_and_members_cannot_refund(paid_and_credited, member):
+    with pytest.raises(InvoicingError) as error:
+        ask_refund(paid_and_credited, member.user, "1.00")
+    assert error.value.code == "not_staff"
+    member.user.is_staff = True
+    member.user.save(update_fields=["is_staff"])
+    with pytest.raises(InvoicingError) as error:
+        ask_refund(paid_and_credited, member.user, "1.00")
+    assert error.value.code == "own_invoice"
+    assert not Refund.objects.exists()
+
+
+def admin_client_for(user):
+    client = Client()
+    TOTP.activate(user, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
+    client.force_login(user)
+    return client
+
+
+def test_staff_request_send_and_record_refunds_in_the_admin(
+    paid_and_credited, staff, colleague, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    requester, sender = admin_client_for(staff), admin_client_for(colleague)
+    add = requester.post(
+        reverse("admin:invoicing_refund_add"),
+        {
+            "credit_note": paid_and_credited.pk,
+            "amount": "159.00",
+            "client_iban": CLIENT_IBAN,
+            "account_holder": "",
+            "method": "sepa_transfer",
+        },
+    )
+    assert add.status_code == 302
+    refund = Refund.objects.get()
+    assert (refund.status, refund.requested_by) == ("requested", staff)
+
+    changelist = reverse("admin:invoicing_refund_changelist")
+    waiting = sender.get(changelist, {"status__exact": "requested"}).content.decode()
+    assert paid_and_credited.number in waiting
+    assert (
+        paid_and_credited.number
+        not in sender.get(changelist, {"status__exact": "paid"}).content.decode()
+    )
+
+    own = requester.post(
+        changelist, {"action": "make_payment_file", "_selected_action": [refund.pk]}, follow=True
+    ).content.decode()
+    assert "You requested this refund: another staff member sends and records it." in own
+    made = sender.post(
+        changelist, {"action": "make_payment_file", "_selected_action": [refund.pk]}, follow=True
+    ).content.decode()
+    assert "made with 1 refund: upload it to the bank." in made
+    refund.refresh_from_db()
+    assert refund.status == "in_payment_file"
+    download = sender.get(
+        reverse("admin:invoicing_refundpaymentfile_sepa", args=[refund.payment_file.pk])
+    )
+    assert CLIENT_IBAN.encode() in b"".join(download.streaming_content)
+
+    paid = {
+        "action": "mark_paid",
+        "_selected_action": [refund.pk],
+        "paid_on": TODAY.isoformat(),
+        "bank_reference": "BANK-77",
+    }
+    assert "1 refund recorded." in sender.post(changelist, paid, follow=True).content.decode()
+    again = sender.post(changelist, paid, follow=True).content.decode()
+    assert "This refund is already recorded" in again
+    refund.refresh_from_db()
+    assert (refund.status, refund.bank_reference) == ("paid", "BANK-77")
+    assert LedgerEntry.objects.filter(source_id=refund.pk, kind="cooperative_fee").count() == 1
+
+
+def test_the_member_sees_how_the_credit_note_is_settled(paid_and_credited, staff, member, client):
+    ask_refund(paid_and_credited, staff, "159.00", method=Refund.Method.SEPA_TRANSFER)
+    client.force_login(member.user)
+    page = client.get(reverse("invoicing:invoice_detail", args=[paid_and_credited.pk]))
+
+    text = page.content.decode()
+    assert paid_and_credited.snapshot["settlement"]["text"] in text
+    assert f"Refund of 159.00{NBSP}€: Requested." in text
