@@ -15,23 +15,12 @@ from audit.services import record_event
 from invoicing.calculation import compute_totals
 from invoicing.errors import InvoicingError
 from invoicing.models import Invoice, InvoiceLine
-from invoicing.services.drafts import LineInput, clean_lines
+from invoicing.services.drafts import LineInput, clean_lines, line_input_of
 from members.models import User
 
 
 def _full_credit_lines(invoice: Invoice) -> list[LineInput]:
-    return [
-        LineInput(
-            description=line.description,
-            quantity=line.quantity,
-            unit=line.unit,
-            unit_price=line.unit_price,
-            vat_category=line.vat_category,
-            vat_rate=line.vat_rate,
-            exemption_reason=line.exemption_reason,
-        )
-        for line in invoice.lines.all()
-    ]
+    return [line_input_of(line) for line in invoice.lines.all()]
 
 
 @transaction.atomic
@@ -93,7 +82,9 @@ def request_credit_note(
             unit_price=line.unit_price,
             vat_category=line.vat_category,
             vat_rate=line.vat_rate,
+            supply_kind=given.supply_kind,
             exemption_reason=line.exemption_reason,
+            exemption_code=line.exemption_code,
         )
         for position, (given, line) in enumerate(zip(lines, cleaned, strict=True), 1)
     )
