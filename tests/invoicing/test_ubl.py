@@ -25,6 +25,10 @@ ALL_SNAPSHOTS = [
     snapshots.intra_eu_invoice,
     snapshots.credit_note,
     snapshots.private_person_invoice,
+    snapshots.intra_eu_services_invoice,
+    snapshots.export_invoice,
+    snapshots.outside_scope_invoice,
+    snapshots.exempt_invoice,
 ]
 
 
