@@ -4,12 +4,13 @@ import datetime
 from collections.abc import Callable
 from decimal import ROUND_CEILING, Decimal
 
-from django.utils.functional import Promise
+from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 from stdnum import iban
 
 from coop.pdf import render_pdf
+from invoicing.countries import country_name
 from invoicing.payment_qr import epc_qr_png_data_uri
 from invoicing.snapshot import InvoiceSnapshot, LineSnapshot, PartySnapshot, VatGroupSnapshot
 from invoicing.vat import RATE_NAMES
@@ -76,6 +77,8 @@ def _date(iso_date: str) -> datetime.date:
 def _party(party: PartySnapshot) -> dict:
     return {
         **party,
+        # Named when the template renders, in the document's language.
+        "country_name": lazy(country_name, str)(party["country"]),
         "vat_number_display": _vat_number(party["vat_number"]),
         "enterprise_number_display": _enterprise_number(party["enterprise_number"]),
     }

@@ -7,6 +7,8 @@ mention on the PDF (in the invoice's language) and its VATEX code in the UBL.
 from decimal import Decimal
 
 import pytest
+from allauth.mfa.totp.internal.auth import TOTP
+from django.urls import reverse
 from django.utils import translation
 from lxml import etree
 from rest_framework.test import APIClient
@@ -269,6 +271,7 @@ def test_export_of_goods_to_an_american_client_through_the_api(
     text = " ".join(pdf_lines(pdf))
     assert "Exempt export – art. 39 Belgian VAT Code (VATEX-EU-G)" in text
     assert "0 % (export)" in text
+    assert "United States of America" in pdf_lines(pdf)
     root = ubl_root(ubl)
     assert texts(root, f"{SUBTOTAL_CATEGORY}/cbc:ID") == ["G"]
     assert texts(root, f"{SUBTOTAL_CATEGORY}/cbc:Percent") == ["0.00"]
@@ -295,6 +298,7 @@ def test_service_to_a_swiss_business_is_outside_the_scope_through_the_api(
     text = " ".join(pdf_lines(pdf))
     mention = "Hors du champ d'application de la TVA belge – art. 21 §2 du Code de la TVA"
     assert f"{mention} (VATEX-EU-O)" in text
+    assert "Suisse" in pdf_lines(pdf)  # the buyer's country, named in French
     root = ubl_root(ubl)
     assert texts(root, f"{SUBTOTAL_CATEGORY}/cbc:ID") == ["O"]
     # BR-O-05, BR-O-02: no rate, and neither party's VAT number.
@@ -463,3 +467,43 @@ def test_six_and_twelve_per_cent_are_called_taux_reduit_in_french(
     assert page.count("Taux réduit · 6") == 2
     assert page.count("Taux normal · 21") == 2
     assert "Taux normal · 6" not in page
+
+
+# Staff
+
+
+@pytest.fixture
+def staff_client(client, staff):
+    TOTP.activate(staff, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
+    client.force_login(staff)
+    return client
+
+
+def test_staff_see_country_names_and_vat_numbers_are_checked_in_the_admin(staff_client, member):
+    swiss, _created = create_client(owner=member.user, **SWISS_CLIENT)
+    changelist = staff_client.get(reverse("admin:invoicing_client_changelist")).content.decode()
+    url = reverse("admin:invoicing_client_change", args=[swiss.pk])
+    form = {
+        "owner": member.user.pk,
+        "kind": "company",
+        "name": swiss.name,
+        "street": swiss.street,
+        "postal_code": swiss.postal_code,
+        "city": swiss.city,
+        "country": "CH",
+        "email": swiss.email,
+        "language": "fr",
+        "vat_number": "CHE-116.281.711 MWST",
+        "peppol_id": "",
+        "payment_terms_days": 30,
+    }
+
+    refused = staff_client.post(url, form)
+    accepted = staff_client.post(url, {**form, "vat_number": "CHE 116 281 710 TVA"})
+
+    assert '<td class="field-country_display">Switzerland</td>' in changelist
+    assert refused.status_code == 200
+    assert "This VAT number is not valid" in refused.content.decode()
+    assert accepted.status_code == 302
+    swiss.refresh_from_db()
+    assert swiss.vat_number == "CHE116281710TVA"
