@@ -7,11 +7,9 @@ mention on the PDF (in the invoice's language) and its VATEX code in the UBL.
 from decimal import Decimal
 
 import pytest
-from allauth.mfa.totp.internal.auth import TOTP
 from django.urls import reverse
 from django.utils import translation
 from lxml import etree
-from rest_framework.test import APIClient
 
 from invoicing.countries import country_choices
 from invoicing.errors import InvoicingError
@@ -23,8 +21,9 @@ from invoicing.services.documents import render_document
 from invoicing.services.issue import submit_invoice
 from invoicing.ubl import build_ubl
 from invoicing.validation import check_ubl
-from tests.conftest import NOW, make_api_token
+from tests.conftest import NOW
 from tests.invoicing.conftest import TODAY, line, make_draft
+from tests.invoicing.test_api import api_for
 from tests.invoicing.test_pdf import pdf_lines
 
 NAMESPACES = {
@@ -53,13 +52,6 @@ AMERICAN_CLIENT = {
     "email": "ap@hudson.example",
     "language": "en",
 }
-
-
-def api_for(user) -> APIClient:
-    api = APIClient()
-    api.cookies["coop_language"] = "en"
-    api.credentials(HTTP_AUTHORIZATION=f"Token {make_api_token(user)}")
-    return api
 
 
 def invoice_payload(activity, client_pk: int, *lines: dict) -> dict:
@@ -470,13 +462,6 @@ def test_six_and_twelve_per_cent_are_called_taux_reduit_in_french(
 
 
 # Staff
-
-
-@pytest.fixture
-def staff_client(client, staff):
-    TOTP.activate(staff, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
-    client.force_login(staff)
-    return client
 
 
 def test_staff_see_country_names_and_vat_numbers_are_checked_in_the_admin(staff_client, member):
