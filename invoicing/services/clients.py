@@ -15,6 +15,8 @@ from invoicing.models import Buyer, Client
 from invoicing.vat import is_eu, vat_prefix
 from members.models import Member, User
 
+VAT_NUMBER_MAX_LENGTH = Client._meta.get_field("vat_number").max_length or 20
+
 
 def clean_country(value: str) -> str:
     """Return an ISO 3166-1 alpha-2 country code, or raise InvoicingError."""
@@ -52,6 +54,13 @@ def clean_vat_number(value: str, *, country: str) -> str:
     if not is_eu(country) and not compact.startswith(country):
         # EN 16931 BR-CO-9: a VAT identifier starts with its country's code.
         compact = f"{country}{compact}"
+    if len(compact) > VAT_NUMBER_MAX_LENGTH or not (compact.isascii() and compact.isalnum()):
+        raise InvoicingError(
+            _("A VAT number has at most %(count)d letters and digits, without accents.")
+            % {"count": VAT_NUMBER_MAX_LENGTH},
+            code="vat_number",
+            field="vat_number",
+        )
     if compact[:2] != expected_prefix:
         raise InvoicingError(
             _("This VAT number belongs to another country than the client's address."),

@@ -216,7 +216,13 @@ def test_vat_numbers_outside_the_eu_are_checked_where_a_scheme_exists(
 
 @pytest.mark.parametrize(
     ("country", "typed"),
-    [("CH", "CHE-116.281.711 MWST"), ("GB", "GB 980 7806 85"), ("CH", "DE136695976")],
+    [
+        ("CH", "CHE-116.281.711 MWST"),
+        ("GB", "GB 980 7806 85"),
+        ("CH", "DE136695976"),
+        ("US", "1" * 19),
+        ("US", "ÄÖ-12"),
+    ],
 )
 def test_wrong_vat_numbers_outside_the_eu_are_a_400(member, country, typed):
     response = api_for(member.user).post(
