@@ -178,8 +178,8 @@ def rate_name(category: str, rate: Decimal) -> str:
 
 
 @dataclass(frozen=True)
-class Buyer:
-    """What the rules need to know about the client."""
+class Customer:
+    """What the VAT rules need to know about the client (the customer, in the directive's words)."""
 
     country: str
     vat_number: str
@@ -191,7 +191,7 @@ def _refuse(message: str, *, code: str, field: str = "lines") -> None:
 
 
 def check_line(
-    *, position: int, category: str, supply_kind: str, rate: Decimal, code: str, buyer: Buyer
+    *, position: int, category: str, supply_kind: str, rate: Decimal, code: str, buyer: Customer
 ) -> None:
     """Refuse a line whose category does not fit its rate, its supply kind or the buyer."""
     where = {"position": position}
@@ -273,7 +273,7 @@ def check_line(
         _check_outside_scope(buyer, supply_kind, where)
 
 
-def _check_eu_business(buyer: Buyer, where: dict) -> None:
+def _check_eu_business(buyer: Customer, where: dict) -> None:
     if buyer.country == HOME_COUNTRY or not is_eu(buyer.country):
         _refuse(
             _("An intra-EU supply goes to a client in another EU country."),
@@ -298,7 +298,7 @@ def _check_eu_business(buyer: Buyer, where: dict) -> None:
         )
 
 
-def _check_outside_scope(buyer: Buyer, supply_kind: str, where: dict) -> None:
+def _check_outside_scope(buyer: Customer, supply_kind: str, where: dict) -> None:
     if buyer.country == HOME_COUNTRY:
         _refuse(
             _(

@@ -89,7 +89,7 @@ def clean_lines(lines: list[LineInput], *, client: Client) -> list[Line]:
             code="too_many_lines",
             field="lines",
         )
-    buyer = vat.Buyer(
+    buyer = vat.Customer(
         country=client.country, vat_number=client.vat_number, is_business=client.is_business
     )
     cleaned = []

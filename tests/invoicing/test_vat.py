@@ -532,3 +532,20 @@ def test_existing_intra_eu_lines_are_goods_after_the_migration_and_stay_frozen(
     ]
     with pytest.raises(DatabaseError, match="issued invoice"):
         kinds.update(supply_kind="services")
+
+
+def test_a_group_of_exempt_lines_keeps_a_code_only_when_its_lines_agree():
+    from invoicing.calculation import Line, compute_totals
+
+    def exempt(code: str) -> Line:
+        return Line(Decimal("1"), Decimal("100.00"), "E", Decimal("0"), code or "basis", code)
+
+    [agreed] = compute_totals([exempt("VATEX-EU-132-1I"), exempt("VATEX-EU-132-1I")]).vat_breakdown
+    [mixed] = compute_totals([exempt("VATEX-EU-132-1I"), exempt("")]).vat_breakdown
+    [export] = compute_totals(
+        [Line(Decimal("1"), Decimal("5"), "G", Decimal("0"), "x")]
+    ).vat_breakdown
+
+    assert (agreed.exemption_code, agreed.taxable_amount) == ("VATEX-EU-132-1I", Decimal("200.00"))
+    assert (mixed.exemption_code, mixed.exemption_reason) == ("", "VATEX-EU-132-1I; basis")
+    assert export.exemption_code == "VATEX-EU-G"
