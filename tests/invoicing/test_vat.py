@@ -549,3 +549,26 @@ def test_a_group_of_exempt_lines_keeps_a_code_only_when_its_lines_agree():
     assert (agreed.exemption_code, agreed.taxable_amount) == ("VATEX-EU-132-1I", Decimal("200.00"))
     assert (mixed.exemption_code, mixed.exemption_reason) == ("", "VATEX-EU-132-1I; basis")
     assert export.exemption_code == "VATEX-EU-G"
+
+
+def test_the_invoice_form_asks_goods_or_services_and_refuses_k_for_services(
+    client, member, activity, french_client
+):
+    from tests.invoicing.test_browser import draft_data, row
+
+    client.force_login(member.user)
+    page = client.get(reverse("invoicing:invoice_create")).content.decode()
+    services = draft_data(activity, french_client, [row(vat_category="K", vat_rate="0.00")])
+    goods = draft_data(
+        activity, french_client, [row(vat_category="K", vat_rate="0.00", supply_kind="goods")]
+    )
+
+    refused = client.post(reverse("invoicing:invoice_create"), services).content.decode()
+    assert Invoice.objects.count() == 0
+    accepted = client.post(reverse("invoicing:invoice_create"), goods)
+
+    assert '<option value="goods">Goods</option>' in page
+    assert "Goods or services" in page
+    assert "choose AE" in refused
+    assert accepted.status_code == 302
+    assert list(InvoiceLine.objects.values_list("vat_category", "supply_kind")) == [("K", "goods")]
