@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
+    "django_countries",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -453,6 +454,7 @@ COOP_SELLER = {
     "bic": os.environ.get("COOP_BIC", "GKCCBEBB"),
     "legal_form": os.environ.get("COOP_LEGAL_FORM", "SCE"),
     "seat": os.environ.get("COOP_SEAT", "Rue Ransfort 27, 1080 Bruxelles"),
+    # The register of legal entities and its court, in French; see COOP_SELLER_REGISTER.
     "register": os.environ.get("COOP_REGISTER", "RPM Bruxelles"),
     "email": os.environ.get("COOP_EMAIL", "invoices@coop.example"),
     "phone": os.environ.get("COOP_PHONE", "+32 2 542 10 80"),
@@ -463,6 +465,13 @@ COOP_SELLER = {
 COOP_BANK_ACCOUNTS = env_list("COOP_BANK_ACCOUNTS", COOP_SELLER["iban"])
 # A bank statement booking anything older than this many days is refused as a whole.
 COOP_BANK_STATEMENT_MAX_AGE_DAYS = int(os.environ.get("COOP_BANK_STATEMENT_MAX_AGE_DAYS", "400"))
+# The register line in each language of the invoices: RPM in French, RPR in Dutch, RLE
+# (register of legal entities) in English, with the court's city in that language.
+COOP_SELLER_REGISTER = {
+    "fr": COOP_SELLER["register"],
+    "nl": os.environ.get("COOP_REGISTER_NL", "RPR Brussel"),
+    "en": os.environ.get("COOP_REGISTER_EN", "RLE Brussels"),
+}
 # Submitted invoices above this amount (incl. VAT), or for a client never invoiced before,
 # wait for a staff review instead of being issued at once.
 COOP_INVOICE_REVIEW_THRESHOLD = Decimal(os.environ.get("COOP_INVOICE_REVIEW_THRESHOLD", "10000"))

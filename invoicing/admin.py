@@ -22,6 +22,8 @@ from audit.admin import audit_history_link
 from coop.errors import CoopError
 from coop.templatetags.money import euro
 from invoicing import selectors
+from invoicing.countries import country_choices, country_name
+from invoicing.errors import InvoicingError
 from invoicing.models import (
     BankAccount,
     BankStatement,
@@ -37,7 +39,7 @@ from invoicing.models import (
     RefundPaymentFile,
     Reminder,
 )
-from invoicing.services.clients import check_buyer_identification
+from invoicing.services.clients import check_buyer_identification, clean_vat_number
 from invoicing.services.credit import credit_note_problem, credit_position, request_credit_note
 from invoicing.services.issue import approve_invoice, reject_invoice
 from invoicing.services.payments import check_payment_date, import_bank_statement, record_payment
@@ -77,8 +79,11 @@ class LineInline(ReadOnlyInline):
         "quantity",
         "unit",
         "unit_price",
+        "supply_kind",
         "vat_category",
         "vat_rate",
+        "exemption_reason",
+        "exemption_code",
     ]
     readonly_fields = fields
 
@@ -395,12 +400,54 @@ class InvoiceAdmin(admin.ModelAdmin):
         )
 
 
+class CountryFilter(admin.SimpleListFilter):
+    """The countries present, by name in the reader's language."""
+
+    title = _("country")
+    parameter_name = "country"
+
+    def lookups(self, request, model_admin):
+        codes = model_admin.get_queryset(request).order_by().values_list("country", flat=True)
+        names = [(code, country_name(code)) for code in codes.distinct()]
+        return sorted(names, key=lambda choice: choice[1])
+
+    def queryset(self, request, queryset):
+        return queryset.filter(country=self.value()) if self.value() else queryset
+
+
+@admin.display(description=_("country"), ordering="country")
+def country_display(obj) -> str:
+    return country_name(obj.country)
+
+
+class ClientAdminForm(forms.ModelForm):
+    """Staff pick the country by name; the VAT number is checked as members' are."""
+
+    country = forms.ChoiceField(label=_("Country"), choices=country_choices)
+
+    class Meta:
+        model = Client
+        fields = ["country", "vat_number"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if "country" in cleaned and "vat_number" in cleaned:
+            try:
+                cleaned["vat_number"] = clean_vat_number(
+                    cleaned["vat_number"], country=cleaned["country"]
+                )
+            except InvoicingError as error:
+                self.add_error("vat_number", error.message)
+        return cleaned
+
+
 @admin.register(Client)
 class ClientAdmin(admin.ModelAdmin):
     """Members' own client records; the cooperative-wide view of a buyer is on Buyer."""
 
-    list_display = ["name", "owner", "kind", "vat_number", "city", "country", "email"]
-    list_filter = ["kind", "country", "language"]
+    form = ClientAdminForm
+    list_display = ["name", "owner", "kind", "vat_number", "city", country_display, "email"]
+    list_filter = ["kind", CountryFilter, "language"]
     search_fields = ["name", "vat_number", "email", "owner__email"]
     list_select_related = ["owner"]
     raw_id_fields = ["owner"]
@@ -439,8 +486,8 @@ IDENTIFICATION_FIELDS = ["legal_name", "street", "postal_code", "city"]
 class BuyerAdmin(admin.ModelAdmin):
     """The cooperative's record of each legal entity members invoice: identity and standing."""
 
-    list_display = ["vat_number", "legal_name", "country", "is_checked"]
-    list_filter = [BuyerVerifiedFilter, "country"]
+    list_display = ["vat_number", "legal_name", country_display, "is_checked"]
+    list_filter = [BuyerVerifiedFilter, CountryFilter]
     search_fields = ["vat_number", "legal_name"]
     fields = [
         "vat_number",

@@ -15,8 +15,9 @@ from rest_framework.response import Response
 from audit.services import record_event
 from coop import bounds
 from coop.idempotency import IdempotentCreationMixin
-from invoicing import selectors
-from invoicing.forms import EU_COUNTRY_CHOICES
+from invoicing import selectors, vat
+from invoicing.calculation import VatCategory
+from invoicing.countries import COUNTRY_CODES
 from invoicing.models import Client, Invoice, InvoiceDocument, InvoiceLine, Payment, Refund
 from invoicing.services import clients as client_services
 from invoicing.services.credit import CreditLineInput, request_credit_note
@@ -61,7 +62,9 @@ class ClientSerializer(serializers.ModelSerializer):
         # Uniqueness is the service's business: an existing VAT number finds the record.
         validators: list = []
 
-    country = serializers.ChoiceField(choices=EU_COUNTRY_CHOICES)
+    country = serializers.ChoiceField(
+        choices=COUNTRY_CODES, help_text=_("ISO 3166-1 alpha-2 code: BE, FR, CH, US…")
+    )
     peppol_endpoint = serializers.CharField(
         read_only=True,
         help_text=_(
@@ -79,7 +82,7 @@ class ClientSerializer(serializers.ModelSerializer):
 
 class ClientLookupSerializer(serializers.Serializer):
     vat_number = serializers.CharField(max_length=32)
-    country = serializers.ChoiceField(choices=EU_COUNTRY_CHOICES)
+    country = serializers.ChoiceField(choices=COUNTRY_CODES)
 
 
 class ClientIdentificationSerializer(serializers.Serializer):
@@ -102,20 +105,50 @@ class LineSerializer(serializers.Serializer):
     unit = serializers.ChoiceField(choices=InvoiceLine.Unit.choices)
     unit_price = serializers.DecimalField(**MONEY)
     vat_category = serializers.ChoiceField(
-        choices=InvoiceLine.VatCategoryChoice.choices, default="S"
+        choices=InvoiceLine.VatCategoryChoice.choices,
+        default=VatCategory.STANDARD,
+        help_text=_(
+            "S taxed, Z zero rated, E exempt, AE reverse charge, K intra-EU supply of goods, "
+            "G export of goods, O service outside the scope of Belgian VAT."
+        ),
     )
-    vat_rate = serializers.DecimalField(max_digits=5, decimal_places=2, default="21.00")
-    exemption_reason = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    vat_rate = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        required=False,
+        help_text=_("21, 12 or 6 for S; 0 for the other categories (their default)."),
+    )
+    supply_kind = serializers.ChoiceField(
+        choices=InvoiceLine.SupplyKindChoice.choices,
+        default=vat.SupplyKind.SERVICES,
+        help_text=_("Goods or services: it decides the VAT rules across borders."),
+    )
+    exemption_reason = serializers.CharField(
+        max_length=255,
+        required=False,
+        allow_blank=True,
+        help_text=_("The legal basis of an exemption (E); the other categories get the law's."),
+    )
+    exemption_code = serializers.ChoiceField(
+        choices=vat.EXEMPTION_CODES,
+        required=False,
+        allow_blank=True,
+        help_text=_("The VATEX code of an exemption (E), when its basis has one."),
+    )
 
     def to_line(self, data: dict) -> LineInput:
+        category = data["vat_category"]
+        default_rate = Decimal("21.00") if category == VatCategory.STANDARD else Decimal("0.00")
         return LineInput(
             description=data["description"],
             quantity=data["quantity"],
             unit=data["unit"],
             unit_price=data["unit_price"],
-            vat_category=data["vat_category"],
-            vat_rate=data["vat_rate"],
+            vat_category=category,
+            vat_rate=data.get("vat_rate", default_rate),
             exemption_reason=data.get("exemption_reason", ""),
+            supply_kind=data["supply_kind"],
+            exemption_code=data.get("exemption_code", ""),
         )
 
 
@@ -180,9 +213,11 @@ class LineOutSerializer(serializers.ModelSerializer):
             "quantity",
             "unit",
             "unit_price",
+            "supply_kind",
             "vat_category",
             "vat_rate",
             "exemption_reason",
+            "exemption_code",
             "net_amount",
             "credited_line_position",
         ]

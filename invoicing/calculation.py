@@ -23,13 +23,21 @@ class VatCategory:
     EXEMPT = "E"
     REVERSE_CHARGE = "AE"
     INTRA_EU = "K"
+    EXPORT = "G"
+    OUTSIDE_SCOPE = "O"
 
-    CHOICES = [STANDARD, ZERO_RATED, EXEMPT, REVERSE_CHARGE, INTRA_EU]
-    # Categories whose rate is always 0 %.
-    ZERO_RATE = {ZERO_RATED, EXEMPT, REVERSE_CHARGE, INTRA_EU}
-    # Categories that need an exemption reason (EN 16931 BR-E-10, BR-AE-10, BR-IC-10).
-    NEEDS_REASON = {EXEMPT, REVERSE_CHARGE, INTRA_EU}
-    EXEMPTION_CODES = {REVERSE_CHARGE: "VATEX-EU-AE", INTRA_EU: "VATEX-EU-IC"}
+    CHOICES = [STANDARD, ZERO_RATED, EXEMPT, REVERSE_CHARGE, INTRA_EU, EXPORT, OUTSIDE_SCOPE]
+    # Categories whose rate is always 0 % (outside the scope of VAT: no rate, computed as 0).
+    ZERO_RATE = {ZERO_RATED, EXEMPT, REVERSE_CHARGE, INTRA_EU, EXPORT, OUTSIDE_SCOPE}
+    # Categories that need an exemption reason (EN 16931 BR-E-10, BR-AE-10, BR-IC-10,
+    # BR-G-10, BR-O-10).
+    NEEDS_REASON = {EXEMPT, REVERSE_CHARGE, INTRA_EU, EXPORT, OUTSIDE_SCOPE}
+    EXEMPTION_CODES = {
+        REVERSE_CHARGE: "VATEX-EU-AE",
+        INTRA_EU: "VATEX-EU-IC",
+        EXPORT: "VATEX-EU-G",
+        OUTSIDE_SCOPE: "VATEX-EU-O",
+    }
 
 
 STANDARD_RATES = [Decimal("21.00"), Decimal("12.00"), Decimal("6.00")]
@@ -42,6 +50,7 @@ class Line:
     vat_category: str
     vat_rate: Decimal
     exemption_reason: str = ""
+    exemption_code: str = ""  # VATEX code; the category's own when empty
 
     @property
     def net_amount(self) -> Decimal:
@@ -85,6 +94,9 @@ def compute_totals(lines: Iterable[Line]) -> Totals:
     ):
         taxable = sum((line.net_amount for line in members), ZERO)
         reasons = sorted({line.exemption_reason for line in members if line.exemption_reason})
+        # One code per group: the lines' own when they agree, else the category's (if any).
+        codes = {line.exemption_code for line in members}
+        code = codes.pop() if len(codes) == 1 else ""
         breakdown.append(
             VatGroup(
                 category=category,
@@ -92,7 +104,7 @@ def compute_totals(lines: Iterable[Line]) -> Totals:
                 taxable_amount=taxable,
                 vat_amount=round_money(taxable * rate / HUNDRED),
                 exemption_reason="; ".join(reasons),
-                exemption_code=VatCategory.EXEMPTION_CODES.get(category, ""),
+                exemption_code=code or VatCategory.EXEMPTION_CODES.get(category, ""),
             )
         )
     line_extension = sum((group.taxable_amount for group in breakdown), ZERO)

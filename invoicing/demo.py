@@ -13,6 +13,7 @@ from invoicing.services.drafts import LineInput, save_draft
 from invoicing.services.issue import approve_invoice, submit_invoice
 from invoicing.services.payments import record_payment
 from invoicing.services.reminders import send_due_reminders
+from invoicing.vat import is_eu
 
 CLIENTS = [
     (
@@ -47,7 +48,20 @@ CLIENTS = [
     ),
     ("person", "Jan Janssens", "Kerkstraat 5", "2000", "Antwerpen", "BE", "nl", ""),
     ("person", "Claire Dumont", "Rue Haute 120", "1000", "Bruxelles", "BE", "fr", ""),
+    (
+        "company",
+        "Festival Lumières Léman SA",
+        "Avenue de la Gare 12",
+        "1003",
+        "Lausanne",
+        "CH",
+        "en",
+        "CHE-116.281.710 MWST",
+    ),
 ]
+# The work is services: reverse charged for a business elsewhere in the EU (art. 21 §2),
+# outside the scope of Belgian VAT for one outside the EU.
+CATEGORY_AND_RATE = {"BE": ("S", "21"), "EU": ("AE", "0"), "world": ("O", "0")}
 WORK = [
     ("Rehearsal days, lighting design", "day", "450.00"),
     ("Sound engineering", "day", "380.00"),
@@ -90,7 +104,8 @@ def seed(context: dict, *, stdout) -> None:
         activity = member.activities.first()
         client = clients[member.pk][index % len(CLIENTS)]
         description, unit, price = WORK[index % len(WORK)]
-        category, rate = ("K", "0") if client.country != "BE" else ("S", "21")
+        region = "BE" if client.country == "BE" else "EU" if is_eu(client.country) else "world"
+        category, rate = CATEGORY_AND_RATE[region]
         draft = save_draft(
             user=member.user,
             activity=activity,

@@ -1,5 +1,6 @@
 """Browser forms of invoicing: they check the shape of input; services check the rules."""
 
+from dataclasses import asdict
 from decimal import Decimal
 from typing import cast
 
@@ -7,43 +8,16 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from coop import bounds
+from invoicing import vat
 from invoicing.calculation import VatCategory
+from invoicing.countries import country_choices
 from invoicing.models import Client, Invoice, InvoiceLine
 from invoicing.selectors import clients_visible_to
 from invoicing.services.credit import CreditLineInput
-from invoicing.services.drafts import LineInput
+from invoicing.services.drafts import LineInput, line_input_of
 from members.models import Activity, Language, Member, User
 from members.selectors import activities_visible_to
 
-EU_COUNTRY_CHOICES = [
-    ("BE", _("Belgium")),
-    ("AT", _("Austria")),
-    ("BG", _("Bulgaria")),
-    ("HR", _("Croatia")),
-    ("CY", _("Cyprus")),
-    ("CZ", _("Czechia")),
-    ("DK", _("Denmark")),
-    ("EE", _("Estonia")),
-    ("FI", _("Finland")),
-    ("FR", _("France")),
-    ("DE", _("Germany")),
-    ("GR", _("Greece")),
-    ("HU", _("Hungary")),
-    ("IE", _("Ireland")),
-    ("IT", _("Italy")),
-    ("LV", _("Latvia")),
-    ("LT", _("Lithuania")),
-    ("LU", _("Luxembourg")),
-    ("MT", _("Malta")),
-    ("NL", _("Netherlands")),
-    ("PL", _("Poland")),
-    ("PT", _("Portugal")),
-    ("RO", _("Romania")),
-    ("SK", _("Slovakia")),
-    ("SI", _("Slovenia")),
-    ("ES", _("Spain")),
-    ("SE", _("Sweden")),
-]
 VAT_RATE_CHOICES = [
     ("21.00", "21 %"),
     ("12.00", "12 %"),
@@ -76,7 +50,7 @@ class ClientForm(forms.Form):
     street = forms.CharField(label=_("Street and number"), max_length=200)
     postal_code = forms.CharField(label=_("Postal code"), max_length=16)
     city = forms.CharField(label=_("City"), max_length=100)
-    country = forms.ChoiceField(label=_("Country"), choices=EU_COUNTRY_CHOICES, initial="BE")
+    country = forms.ChoiceField(label=_("Country"), choices=country_choices, initial="BE")
     email = forms.EmailField(
         label=_("E-mail for invoices"),
         help_text=_("Invoices and reminders are sent to this address."),
@@ -88,7 +62,10 @@ class ClientForm(forms.Form):
         label=_("VAT number"),
         max_length=32,
         required=False,
-        help_text=_("For a company, with its country prefix: BE0403019261."),
+        help_text=_(
+            "For a company, with its country prefix: BE0403019261, CHE-116.281.710 MWST. "
+            "Numbers of the EU and of countries with a known scheme are checked."
+        ),
     )
     peppol_id = forms.CharField(
         label=_("Peppol id"),
@@ -123,7 +100,7 @@ class ClientLookupForm(forms.Form):
     """A VAT number whose public identification prefills a new client."""
 
     vat_number = forms.CharField(label=_("VAT number"), max_length=32)
-    country = forms.ChoiceField(label=_("Country"), choices=EU_COUNTRY_CHOICES, initial="BE")
+    country = forms.ChoiceField(label=_("Country"), choices=country_choices, initial="BE")
 
 
 class ClientSearchForm(forms.Form):
@@ -219,6 +196,13 @@ class LineForm(forms.Form):
         localize=True,
         widget=_decimal_input(9),
     )
+    supply_kind = forms.ChoiceField(
+        label=_("Goods or services"),
+        choices=InvoiceLine.SupplyKindChoice.choices,
+        initial=vat.SupplyKind.SERVICES,
+        # Members mostly sell services: a row posted without the choice is one.
+        required=False,
+    )
     vat_category = forms.ChoiceField(
         label=_("VAT category"),
         choices=InvoiceLine.VatCategoryChoice.choices,
@@ -227,7 +211,21 @@ class LineForm(forms.Form):
     vat_rate = forms.TypedChoiceField(
         label=_("VAT rate"), choices=VAT_RATE_CHOICES, coerce=Decimal, initial="21.00"
     )
-    exemption_reason = forms.CharField(label=_("Exemption reason"), max_length=255, required=False)
+    exemption_reason = forms.CharField(
+        label=_("Exemption reason"),
+        max_length=255,
+        required=False,
+        help_text=_(
+            "Only for an exemption (E): its legal basis, such as art. 44 §2 8° of the VAT Code. "
+            "Reverse charge, intra-EU supplies, exports and out-of-scope lines get the law's "
+            "mention."
+        ),
+    )
+    exemption_code = forms.ChoiceField(
+        label=_("Exemption code"),
+        choices=[("", "—"), *((code, code) for code in vat.EXEMPTION_CODES)],
+        required=False,
+    )
 
     def is_blank(self) -> bool:
         return not any(str(self[name].value() or "").strip() for name in LINE_KEY_FIELDS)
@@ -254,6 +252,8 @@ class LineForm(forms.Form):
             vat_category=data["vat_category"],
             vat_rate=data["vat_rate"],
             exemption_reason=data["exemption_reason"],
+            supply_kind=data["supply_kind"] or vat.SupplyKind.SERVICES,
+            exemption_code=data["exemption_code"],
         )
 
 
@@ -295,18 +295,12 @@ def line_formset(data=None, *, initial=None, extra: int = EXTRA_LINES) -> BaseLi
 
 
 def initial_lines(invoice: Invoice) -> list[dict]:
-    return [
-        {
-            "description": line.description,
-            "quantity": line.quantity,
-            "unit": line.unit,
-            "unit_price": line.unit_price,
-            "vat_category": line.vat_category,
-            "vat_rate": f"{line.vat_rate:.2f}",
-            "exemption_reason": line.exemption_reason,
-        }
-        for line in invoice.lines.all()
-    ]
+    rows = []
+    for line in invoice.lines.all():
+        row = asdict(line_input_of(line))
+        row["vat_rate"] = f"{line.vat_rate:.2f}"
+        rows.append(row)
+    return rows
 
 
 class InvoiceFilterForm(forms.Form):

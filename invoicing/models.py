@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from coop.documents import DocumentBase
 from invoicing.calculation import VatCategory
 from invoicing.eas import clean_gln
+from invoicing.vat import SupplyKind
 from members.models import Activity, Language
 
 ZERO = Decimal("0.00")
@@ -428,11 +429,17 @@ class InvoiceLine(models.Model):
         PIECE = "piece", _("piece")
 
     class VatCategoryChoice(models.TextChoices):
-        STANDARD = VatCategory.STANDARD, _("Standard rate")
+        STANDARD = VatCategory.STANDARD, _("Belgian VAT (21, 12 or 6 per cent)")
         ZERO_RATED = VatCategory.ZERO_RATED, _("Zero rated")
         EXEMPT = VatCategory.EXEMPT, _("Exempt")
         REVERSE_CHARGE = VatCategory.REVERSE_CHARGE, _("Reverse charge (autoliquidation)")
-        INTRA_EU = VatCategory.INTRA_EU, _("Intra-EU supply")
+        INTRA_EU = VatCategory.INTRA_EU, _("Intra-EU supply of goods")
+        EXPORT = VatCategory.EXPORT, _("Export of goods outside the EU")
+        OUTSIDE_SCOPE = VatCategory.OUTSIDE_SCOPE, _("Outside the scope of Belgian VAT")
+
+    class SupplyKindChoice(models.TextChoices):
+        SERVICES = SupplyKind.SERVICES, _("Services")
+        GOODS = SupplyKind.GOODS, _("Goods")
 
     invoice = models.ForeignKey(
         Invoice, on_delete=models.CASCADE, related_name="lines", verbose_name=_("invoice")
@@ -449,7 +456,20 @@ class InvoiceLine(models.Model):
         default=VatCategory.STANDARD,
     )
     vat_rate = models.DecimalField(_("VAT rate (%)"), max_digits=5, decimal_places=2)
+    supply_kind = models.CharField(
+        _("supply of"),
+        max_length=8,
+        choices=SupplyKindChoice.choices,
+        default=SupplyKind.SERVICES,
+        help_text=_("Goods or services: it decides the VAT rules across borders."),
+    )
     exemption_reason = models.CharField(_("exemption reason"), max_length=255, blank=True)
+    exemption_code = models.CharField(
+        _("exemption code"),
+        max_length=30,
+        blank=True,
+        help_text=_("The VATEX code of the exemption's legal basis, when it has one."),
+    )
     credited_line = models.ForeignKey(
         "self",
         on_delete=models.PROTECT,

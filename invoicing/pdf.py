@@ -4,14 +4,16 @@ import datetime
 from collections.abc import Callable
 from decimal import ROUND_CEILING, Decimal
 
-from django.utils.functional import Promise
+from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 from stdnum import iban
 
 from coop.pdf import render_pdf
+from invoicing.countries import country_name
 from invoicing.payment_qr import epc_qr_png_data_uri
 from invoicing.snapshot import InvoiceSnapshot, LineSnapshot, PartySnapshot, VatGroupSnapshot
+from invoicing.vat import RATE_NAMES
 
 TEMPLATE = "invoicing/pdf/invoice.html"
 STYLESHEET = "invoicing/pdf/invoice.css"
@@ -22,20 +24,10 @@ UNIT_NAMES: dict[str, Callable[[int], Promise]] = {
     "DAY": lambda count: ngettext_lazy("day", "days", count),
     "C62": lambda count: ngettext_lazy("piece", "pieces", count),
 }
-CATEGORY_NAMES = {
-    "S": _("standard rate"),
-    "Z": _("zero rate"),
-    "E": _("exempt"),
-    "AE": _("reverse charge"),
-    "K": _("intra-EU supply"),
-}
-# The VAT Code's wording, printed in both national languages whatever the document's language.
-REVERSE_CHARGE_MENTION = "Autoliquidation / Verlegging van heffing"
-MENTION_TITLES = {
-    "AE": REVERSE_CHARGE_MENTION,
-    "K": _("Intra-Community supply exempt from VAT"),
-    "E": _("Exempt from VAT"),
-}
+# Reverse charge, intra-EU supplies, exports and supplies outside the scope carry the law's
+# mention in the document's language as their reason (invoicing.vat); an exemption (E) the
+# member's legal basis, under this title.
+MENTION_TITLES = {"E": _("Exempt from VAT")}
 
 
 def render_invoice_pdf(snapshot: InvoiceSnapshot) -> bytes:
@@ -86,6 +78,8 @@ def _date(iso_date: str) -> datetime.date:
 def _party(party: PartySnapshot) -> dict:
     return {
         **party,
+        # Named when the template renders, in the document's language.
+        "country_name": lazy(country_name, str)(party["country"]),
         "vat_number_display": _vat_number(party["vat_number"]),
         "enterprise_number_display": _enterprise_number(party["enterprise_number"]),
     }
@@ -126,7 +120,7 @@ def _unit_name(code: str, quantity: Decimal) -> Promise | str:
 def _vat_group(group: VatGroupSnapshot) -> dict:
     return {
         "category": group["category"],
-        "category_name": CATEGORY_NAMES.get(group["category"], group["category"]),
+        "category_name": RATE_NAMES.get(group["category"], group["category"]),
         "rate": Decimal(group["rate"]),
         "taxable_amount": Decimal(group["taxable_amount"]),
         "vat_amount": Decimal(group["vat_amount"]),

@@ -28,7 +28,7 @@ class SellerSnapshot(PartySnapshot):
     bic: str
     legal_form: str  # "SCE" / "société coopérative européenne"
     seat: str  # registered office, one line
-    register: str  # "RPM Bruxelles" / "RPR Brussel"
+    register: str  # in the document's language: "RPM Bruxelles" / "RPR Brussel" / "RLE Brussels"
     phone: str
     website: str
 
@@ -40,9 +40,10 @@ class LineSnapshot(TypedDict):
     unit: str  # UN/ECE rec. 20 code: "HUR" hour, "DAY" day, "C62" piece
     unit_price: str  # "19.99", excluding VAT
     net_amount: str  # quantity × unit price, rounded to the cent
-    vat_category: str  # S, Z, E, AE, K
-    vat_rate: str  # "21.00"
-    exemption_reason: str
+    supply_kind: NotRequired[str]  # "goods" or "services"; absent in older snapshots
+    vat_category: str  # S, Z, E, AE, K, G, O
+    vat_rate: str  # "21.00"; "0.00" for O, which has no rate
+    exemption_reason: str  # the law's mention for AE, K, G, O; the legal basis for E
 
 
 class VatGroupSnapshot(TypedDict):
@@ -50,8 +51,8 @@ class VatGroupSnapshot(TypedDict):
     rate: str
     taxable_amount: str
     vat_amount: str
-    exemption_reason: str  # free text, required for E, AE, K
-    exemption_code: str  # "VATEX-EU-AE", "VATEX-EU-IC" or ""
+    exemption_reason: str  # required for E, AE, K, G, O
+    exemption_code: str  # VATEX code: "VATEX-EU-AE", "-IC", "-G", "-O", one for E, or ""
 
 
 class TotalsSnapshot(TypedDict):

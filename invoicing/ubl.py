@@ -74,16 +74,22 @@ def build_ubl(snapshot: InvoiceSnapshot) -> bytes:
     _cbc(root, "DocumentCurrencyCode", snapshot["currency"])
     _add_references(root, snapshot, is_credit_note=is_credit_note)
     seller = snapshot["seller"]
+    # BR-O-02: a document outside the scope of VAT names neither party's VAT number; the seller
+    # is identified by its enterprise number (BT-30) instead.
+    outside_scope = any(group["category"] == OUTSIDE_SCOPE for group in snapshot["vat_breakdown"])
     _add_party(
         root,
         "AccountingSupplierParty",
         seller,
+        with_vat_number=not outside_scope,
         legal_mentions=", ".join(
             part for part in (seller["legal_form"], seller["seat"], seller["register"]) if part
         ),
         telephone=seller["phone"],
     )
-    _add_party(root, "AccountingCustomerParty", snapshot["buyer"])
+    _add_party(
+        root, "AccountingCustomerParty", snapshot["buyer"], with_vat_number=not outside_scope
+    )
     if any(group["category"] == INTRA_EU for group in snapshot["vat_breakdown"]):
         _add_intra_eu_delivery(root, snapshot)
     _add_payment_means(root, snapshot, is_credit_note=is_credit_note)
@@ -203,6 +209,7 @@ def _add_party(
     *,
     legal_mentions: str = "",
     telephone: str = "",
+    with_vat_number: bool = True,
 ) -> None:
     element = _cac(_cac(root, role), "Party")
     endpoint = party_endpoint(party)
@@ -211,7 +218,7 @@ def _add_party(
         _cbc(element, "EndpointID", identifier, schemeID=scheme)
     _add_address(_cac(element, "PostalAddress"), party)
     # A private person has no VAT number, so no PartyTaxScheme (BT-48 is optional in B2C).
-    if party["vat_number"]:
+    if party["vat_number"] and with_vat_number:
         tax_scheme = _cac(element, "PartyTaxScheme")
         _cbc(tax_scheme, "CompanyID", party["vat_number"])
         _cbc(_cac(tax_scheme, "TaxScheme"), "ID", VAT_SCHEME)

@@ -40,12 +40,12 @@ from invoicing.models import Client, Invoice, InvoiceDocument, InvoiceLine
 from invoicing.services import clients as client_services
 from invoicing.services import credit, documents, drafts, issue
 from invoicing.services.drafts import LineInput
+from invoicing.vat import rate_name
 from members.selectors import is_active_member
 
 logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 25
-CATEGORY_LABELS = dict(InvoiceLine.VatCategoryChoice.choices)
 UNIT_LABELS = dict(InvoiceLine.Unit.choices)
 # Snapshots hold UN/ECE rec. 20 unit codes (see invoicing.services.issue.UNIT_CODES).
 SNAPSHOT_UNITS = {"HUR": "hour", "DAY": "day", "C62": "piece"}
@@ -205,7 +205,7 @@ def _to_line(line: LineInput) -> Line:
 
 def _vat_rows(totals: Totals) -> list[dict]:
     return [
-        {"label": CATEGORY_LABELS.get(group.category, group.category), "group": group}
+        {"label": rate_name(group.category, group.rate), "group": group}
         for group in totals.vat_breakdown
     ]
 
@@ -308,18 +308,7 @@ def _draft_page(request, invoice: Invoice | None = None):
 def _invoice_line_inputs(invoice: Invoice | None) -> list[LineInput]:
     if invoice is None:
         return []
-    return [
-        LineInput(
-            description=line.description,
-            quantity=line.quantity,
-            unit=line.unit,
-            unit_price=line.unit_price,
-            vat_category=line.vat_category,
-            vat_rate=line.vat_rate,
-            exemption_reason=line.exemption_reason,
-        )
-        for line in invoice.lines.all()
-    ]
+    return [drafts.line_input_of(line) for line in invoice.lines.all()]
 
 
 @login_required
@@ -436,7 +425,7 @@ def _line_rows(invoice: Invoice) -> tuple[list[dict], Totals]:
                 "unit": UNIT_LABELS.get(SNAPSHOT_UNITS.get(line["unit"], ""), line["unit"]),
                 "unit_price": Decimal(line["unit_price"]),
                 "net_amount": Decimal(line["net_amount"]),
-                "category": CATEGORY_LABELS.get(line["vat_category"], line["vat_category"]),
+                "category": rate_name(line["vat_category"], Decimal(line["vat_rate"])),
                 "rate": Decimal(line["vat_rate"]),
                 "exemption_reason": line["exemption_reason"],
             }
@@ -451,7 +440,7 @@ def _line_rows(invoice: Invoice) -> tuple[list[dict], Totals]:
             "unit": line.get_unit_display(),
             "unit_price": line.unit_price,
             "net_amount": line.net_amount,
-            "category": line.get_vat_category_display(),
+            "category": rate_name(line.vat_category, line.vat_rate),
             "rate": line.vat_rate,
             "exemption_reason": line.exemption_reason,
         }

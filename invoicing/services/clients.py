@@ -6,33 +6,62 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import ValidationError as StdnumError
+from stdnum.util import get_cc_module
 
 from audit.services import diff_fields, record_event
 from invoicing import eas
+from invoicing.countries import is_country
 from invoicing.errors import InvoicingError
 from invoicing.models import Buyer, Client
+from invoicing.vat import is_eu, vat_prefix
 from members.models import Member, User
 
-# VAT numbers of Greece start with EL, not with the ISO country code GR.
-VAT_PREFIX_EXCEPTIONS = {"GR": "EL"}
+VAT_NUMBER_MAX_LENGTH = Client._meta.get_field("vat_number").max_length or 20
+
+
+def clean_country(value: str) -> str:
+    """Return an ISO 3166-1 alpha-2 country code, or raise InvoicingError."""
+    country = (value or "").strip().upper()
+    if not is_country(country):
+        raise InvoicingError(
+            _("Choose the client's country from the list."), code="country", field="country"
+        )
+    return country
 
 
 def clean_vat_number(value: str, *, country: str) -> str:
-    """Return an EU VAT number in compact form (``BE0403019261``) or raise InvoicingError."""
+    """Return a VAT number in compact form with its country prefix, or raise InvoicingError.
+
+    EU numbers (``BE0403019261``) and those of countries whose scheme python-stdnum knows
+    (``CHE116281710MWST``, ``GB980780684``) are checked digit by digit; others are taken as
+    typed, in capitals without spaces and dots.
+    """
     compact = "".join(character for character in (value or "").upper() if character.isalnum())
     if not compact:
         return ""
+    expected_prefix = vat_prefix(country)
     if compact[:2].isdigit() and country == "BE":
         compact = f"BE{compact}"
-    try:
-        compact = eu_vat.validate(compact)
-    except StdnumError as error:
+    module = eu_vat if is_eu(country) else get_cc_module(country.lower(), "vat")
+    if module is not None:
+        try:
+            compact = module.validate(compact)
+        except StdnumError as error:
+            raise InvoicingError(
+                _("This VAT number is not valid: check the country prefix and the digits."),
+                code="vat_number",
+                field="vat_number",
+            ) from error
+    if not is_eu(country) and not compact.startswith(country):
+        # EN 16931 BR-CO-9: a VAT identifier starts with its country's code.
+        compact = f"{country}{compact}"
+    if len(compact) > VAT_NUMBER_MAX_LENGTH or not (compact.isascii() and compact.isalnum()):
         raise InvoicingError(
-            _("This VAT number is not valid: check the country prefix and the digits."),
+            _("A VAT number has at most %(count)d letters and digits, without accents.")
+            % {"count": VAT_NUMBER_MAX_LENGTH},
             code="vat_number",
             field="vat_number",
-        ) from error
-    expected_prefix = VAT_PREFIX_EXCEPTIONS.get(country, country)
+        )
     if compact[:2] != expected_prefix:
         raise InvoicingError(
             _("This VAT number belongs to another country than the client's address."),
@@ -147,7 +176,7 @@ def look_up_vat_number(*, vat_number: str, country: str) -> dict:
     itself; the registered name and address come only from a buyer record whose
     identification staff have checked.
     """
-    country = (country or "").upper()
+    country = clean_country(country)
     identity = _identity(
         kind=Client.Kind.COMPANY, country=country, vat_number=vat_number, peppol_id=""
     )
@@ -193,7 +222,7 @@ def create_client(
     looked at.
     """
     _check_owner(owner)
-    country = country.upper()
+    country = clean_country(country)
     identity = _identity(
         kind=kind, country=country, vat_number=vat_number, peppol_id=peppol_id, gln=gln
     )
@@ -249,7 +278,7 @@ def update_client(
     gln: str | None = None,
 ) -> Client:
     """Correct the owner's record of a client; issued invoices keep what they were issued with."""
-    country = country.upper()
+    country = clean_country(country)
     if client.enterprise_number and peppol_id.strip() == f"0208:{client.enterprise_number}":
         # The Peppol id was derived from the VAT number: derive it again from the new one.
         peppol_id = ""

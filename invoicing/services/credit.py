@@ -72,6 +72,7 @@ class CreditedLine:
             self.original.vat_category,
             self.original.vat_rate,
             self.original.exemption_reason,
+            self.original.exemption_code,
         )
 
 
@@ -383,6 +384,8 @@ def request_credit_note(
             vat_rate=line.original.vat_rate,
             exemption_reason=line.original.exemption_reason,
             credited_line=line.original,
+            supply_kind=line.original.supply_kind,
+            exemption_code=line.original.exemption_code,
         )
         for number, line in enumerate(credited, 1)
     )

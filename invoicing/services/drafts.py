@@ -10,19 +10,12 @@ from django.utils.translation import gettext as _
 from audit.services import diff_fields, field_values, record_event
 from coop import bounds
 from coop.money import has_at_most_cents
-from invoicing.calculation import STANDARD_RATES, Line, VatCategory, compute_totals
+from invoicing import vat
+from invoicing.calculation import Line, VatCategory, compute_totals
 from invoicing.errors import InvoicingError
 from invoicing.models import Client, Invoice, InvoiceLine
 from members.models import Activity, Member, User
 
-# Legal mentions used when the member gives no reason of their own (DOMAIN.md §2, §5).
-DEFAULT_EXEMPTION_REASONS = {
-    VatCategory.REVERSE_CHARGE: "Autoliquidation / Verlegging van heffing",
-    VatCategory.INTRA_EU: (
-        "Livraison intracommunautaire exonérée / Vrijgestelde intracommunautaire levering "
-        "(art. 39bis CTVA/WBTW)"
-    ),
-}
 MAX_LINES = 200
 MAX_AMOUNT = Decimal("999999999.99")
 
@@ -38,6 +31,23 @@ class LineInput:
     vat_category: str = VatCategory.STANDARD
     vat_rate: Decimal = Decimal("21")
     exemption_reason: str = ""
+    supply_kind: str = vat.SupplyKind.SERVICES
+    exemption_code: str = ""
+
+
+def line_input_of(line: InvoiceLine) -> LineInput:
+    """The input that gives a stored line again (to edit a draft or credit an invoice)."""
+    return LineInput(
+        description=line.description,
+        quantity=line.quantity,
+        unit=line.unit,
+        unit_price=line.unit_price,
+        vat_category=line.vat_category,
+        vat_rate=line.vat_rate,
+        exemption_reason=line.exemption_reason,
+        supply_kind=line.supply_kind,
+        exemption_code=line.exemption_code,
+    )
 
 
 def _decimal(value, *, position: int, label: str) -> Decimal:
@@ -79,6 +89,9 @@ def clean_lines(lines: list[LineInput], *, client: Client) -> list[Line]:
             code="too_many_lines",
             field="lines",
         )
+    buyer = vat.Customer(
+        country=client.country, vat_number=client.vat_number, is_business=client.is_business
+    )
     cleaned = []
     for position, line in enumerate(lines, 1):
         if not line.description.strip():
@@ -123,20 +136,22 @@ def clean_lines(lines: list[LineInput], *, client: Client) -> list[Line]:
                 code="vat_category",
                 field="lines",
             )
-        if category == VatCategory.STANDARD and rate not in STANDARD_RATES:
-            raise InvoicingError(
-                _("Line %(position)d: the Belgian VAT rates are 21 %%, 12 %% and 6 %%.")
-                % {"position": position},
-                code="vat_rate",
-                field="lines",
-            )
-        if category in VatCategory.ZERO_RATE and rate != 0:
-            raise InvoicingError(
-                _("Line %(position)d: this VAT category has a 0 %% rate.") % {"position": position},
-                code="vat_rate",
-                field="lines",
-            )
-        reason = line.exemption_reason.strip() or DEFAULT_EXEMPTION_REASONS.get(category, "")
+        vat.check_line(
+            position=position,
+            category=category,
+            supply_kind=line.supply_kind,
+            rate=rate,
+            code=line.exemption_code.strip(),
+            buyer=buyer,
+        )
+        # The law's mention for K, AE, G and O, in the client's language; for E the member's.
+        reason, code = vat.exemption(
+            category,
+            reason=line.exemption_reason,
+            code=line.exemption_code.strip(),
+            buyer_country=client.country,
+            language=client.language,
+        )
         if category in VatCategory.NEEDS_REASON and not reason:
             raise InvoicingError(
                 _("Line %(position)d: give the legal basis of the VAT exemption.")
@@ -144,27 +159,17 @@ def clean_lines(lines: list[LineInput], *, client: Client) -> list[Line]:
                 code="exemption_reason",
                 field="lines",
             )
-        if category in (VatCategory.REVERSE_CHARGE, VatCategory.INTRA_EU) and not client.vat_number:
-            raise InvoicingError(
-                _("Reverse charge and intra-EU invoices need the client's VAT number."),
-                code="buyer_vat_required",
-                field="client",
-            )
-        if category == VatCategory.INTRA_EU and client.country == "BE":
-            raise InvoicingError(
-                _("An intra-EU supply goes to a client in another EU country."),
-                code="intra_eu_country",
-                field="client",
-            )
         cleaned.append(
             Line(
                 quantity=quantity,
                 unit_price=unit_price,
                 vat_category=category,
                 vat_rate=rate.quantize(Decimal("0.01")),
-                exemption_reason=reason if category in VatCategory.NEEDS_REASON else "",
+                exemption_reason=reason,
+                exemption_code=code,
             )
         )
+    vat.check_invoice({line.vat_category for line in cleaned})
     return cleaned
 
 
@@ -317,7 +322,9 @@ def save_draft(
             unit_price=line.unit_price,
             vat_category=line.vat_category,
             vat_rate=line.vat_rate,
+            supply_kind=given.supply_kind,
             exemption_reason=line.exemption_reason,
+            exemption_code=line.exemption_code,
         )
         for position, (given, line) in enumerate(zip(lines, cleaned, strict=True), 1)
     )

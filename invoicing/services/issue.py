@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from stdnum.be import ogm_vcs
 
 from audit.services import record_event
+from invoicing import vat
 from invoicing.calculation import Line, compute_totals
 from invoicing.eas import split_participant_id
 from invoicing.errors import InvoicingError
@@ -66,12 +67,23 @@ def build_snapshot(invoice: Invoice) -> InvoiceSnapshot:
     seller = dict(settings.COOP_SELLER)
     seller["peppol_id"] = f"0208:{seller['enterprise_number']}"
     seller["is_business"] = True
+    # Company law names the register in the invoice's language: RPM Bruxelles, RPR Brussel.
+    seller["register"] = settings.COOP_SELLER_REGISTER.get(invoice.language, seller["register"])
     lines = list(invoice.lines.all())
-    totals = compute_totals(
-        Line(
-            line.quantity, line.unit_price, line.vat_category, line.vat_rate, line.exemption_reason
+    # The legal mentions are those of the client's country, in the invoice's language.
+    exemptions = [
+        vat.exemption(
+            line.vat_category,
+            reason=line.exemption_reason,
+            code=line.exemption_code,
+            buyer_country=client.country,
+            language=invoice.language,
         )
         for line in lines
+    ]
+    totals = compute_totals(
+        Line(line.quantity, line.unit_price, line.vat_category, line.vat_rate, reason, code)
+        for line, (reason, code) in zip(lines, exemptions, strict=True)
     )
     credited = invoice.credited_invoice
     return {
@@ -117,11 +129,12 @@ def build_snapshot(invoice: Invoice) -> InvoiceSnapshot:
                 "unit": UNIT_CODES[line.unit],
                 "unit_price": _money(line.unit_price),
                 "net_amount": _money(line.net_amount),
+                "supply_kind": line.supply_kind,
                 "vat_category": line.vat_category,
                 "vat_rate": _money(line.vat_rate),
-                "exemption_reason": line.exemption_reason,
+                "exemption_reason": reason,
             }
-            for line in lines
+            for line, (reason, _code) in zip(lines, exemptions, strict=True)
         ],
         "vat_breakdown": [
             {

@@ -4,6 +4,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from allauth.mfa.totp.internal.auth import TOTP
 
 from invoicing.services.clients import create_client
 from invoicing.services.drafts import LineInput, save_draft
@@ -131,3 +132,11 @@ def no_review(settings):
 
 def days(count: int) -> datetime.timedelta:
     return datetime.timedelta(days=count)
+
+
+@pytest.fixture
+def staff_client(client, staff):
+    """A browser signed in as staff, with the second factor the admin requires."""
+    TOTP.activate(staff, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
+    client.force_login(staff)
+    return client

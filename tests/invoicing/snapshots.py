@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from invoicing.calculation import Line, compute_totals
 from invoicing.snapshot import InvoiceSnapshot
+from invoicing.vat import exemption
 
 SELLER = {
     "name": "coop SCE",
@@ -49,6 +50,30 @@ FRENCH_COMPANY = {
     "email": "factures@lumiere.example",
     "is_business": True,
 }
+SWISS_COMPANY = {
+    "name": "Festival Lumières Léman SA",
+    "street": "Avenue de la Gare 12",
+    "postal_code": "1003",
+    "city": "Lausanne",
+    "country": "CH",
+    "vat_number": "CHE116281710MWST",
+    "enterprise_number": "",
+    "peppol_id": "",
+    "email": "billing@leman.example",
+    "is_business": True,
+}
+AMERICAN_COMPANY = {
+    "name": "Hudson Stage Supply Inc.",
+    "street": "350 Fifth Avenue",
+    "postal_code": "10118",
+    "city": "New York",
+    "country": "US",
+    "vat_number": "",
+    "enterprise_number": "",
+    "peppol_id": "",
+    "email": "ap@hudson.example",
+    "is_business": True,
+}
 PRIVATE_PERSON = {
     "name": "Jan Janssens",
     "street": "Kerkstraat 5",
@@ -76,13 +101,19 @@ def make_snapshot(
     """Build a snapshot from (description, quantity, unit, unit price, category, rate) rows."""
     computed_lines = []
     line_snapshots = []
+    buyer = buyer or BELGIAN_COMPANY
     for position, (description, quantity, unit, price, category, rate) in enumerate(lines, 1):
         reason = {
             "AE": "Autoliquidation / Verlegging van heffing",
             "K": "Livraison intracommunautaire exonérée, art. 138 directive 2006/112/CE",
             "E": "Exempt, article 44 du Code de la TVA",
         }.get(category, "")
-        line = Line(Decimal(quantity), Decimal(price), category, Decimal(rate), reason)
+        code = ""
+        if category in ("G", "O"):
+            reason, code = exemption(
+                category, reason="", code="", buyer_country=buyer["country"], language=language
+            )
+        line = Line(Decimal(quantity), Decimal(price), category, Decimal(rate), reason, code)
         computed_lines.append(line)
         line_snapshots.append(
             {
@@ -112,7 +143,7 @@ def make_snapshot(
         "structured_communication": "+++123/4567/89002+++",
         "credited_invoice": credited_invoice,
         "seller": copy.deepcopy(SELLER),
-        "buyer": copy.deepcopy(buyer or BELGIAN_COMPANY),
+        "buyer": copy.deepcopy(buyer),
         "lines": line_snapshots,
         "vat_breakdown": [
             {
@@ -186,3 +217,31 @@ def private_person_invoice() -> InvoiceSnapshot:
         buyer=PRIVATE_PERSON,
         language="nl",
     )
+
+
+def intra_eu_services_invoice() -> InvoiceSnapshot:
+    return make_snapshot(
+        [("Lighting design, Paris tour", "3", "day", "450.00", "AE", "0")],
+        buyer=FRENCH_COMPANY,
+        language="en",
+    )
+
+
+def export_invoice() -> InvoiceSnapshot:
+    return make_snapshot(
+        [("Stage lamps, shipped to New York", "6", "piece", "125.50", "G", "0")],
+        buyer=AMERICAN_COMPANY,
+        language="en",
+    )
+
+
+def outside_scope_invoice() -> InvoiceSnapshot:
+    return make_snapshot(
+        [("Lighting design, festival in Lausanne", "2", "day", "450.00", "O", "0")],
+        buyer=SWISS_COMPANY,
+        language="fr",
+    )
+
+
+def exempt_invoice() -> InvoiceSnapshot:
+    return make_snapshot([("Lecture on stage lighting", "1", "piece", "300.00", "E", "0")])

@@ -2,8 +2,6 @@
 
 from decimal import Decimal
 
-import pytest
-from allauth.mfa.totp.internal.auth import TOTP
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -13,13 +11,6 @@ from invoicing.services.issue import submit_invoice
 from tests.conftest import NOW
 from tests.invoicing.conftest import TODAY, days, line, make_draft
 from tests.invoicing.test_payments import ENTRY, camt_file, structured
-
-
-@pytest.fixture
-def staff_client(client, staff):
-    TOTP.activate(staff, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
-    client.force_login(staff)
-    return client
 
 
 def test_staff_approve_invoices_waiting_for_review(staff_client, draft, settings):

@@ -89,13 +89,18 @@ def test_reverse_charge_gets_its_legal_mention(member, activity, belgian_client)
         member, activity, belgian_client, [line(vat_category="AE", vat_rate=Decimal("0"))]
     )
     (stored,) = invoice.lines.all()
-    assert stored.exemption_reason == "Autoliquidation / Verlegging van heffing"
+    # A Belgian buyer owes the VAT on, for instance, construction work (art. 20 Royal Decree 1).
+    assert stored.exemption_reason == "Autoliquidation – art. 51 §2 du Code de la TVA"
+    assert stored.exemption_code == "VATEX-EU-AE"
     assert invoice.total_vat == Decimal("0.00")
 
 
 def test_intra_eu_invoice_for_a_french_business(member, activity, french_client):
     invoice = make_draft(
-        member, activity, french_client, [line(vat_category="K", vat_rate=Decimal("0"))]
+        member,
+        activity,
+        french_client,
+        [line(vat_category="K", vat_rate=Decimal("0"), supply_kind="goods")],
     )
     assert invoice.total_incl_vat == Decimal("59.97")
 

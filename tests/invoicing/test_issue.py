@@ -273,7 +273,7 @@ def test_date_of_supply_is_frozen_in_the_snapshot_pdf_and_ubl(
         member,
         activity,
         french_client,
-        [line(vat_category="K", vat_rate=Decimal("0"))],
+        [line(vat_category="K", vat_rate=Decimal("0"), supply_kind="goods")],
         supply_date=TODAY - days(20),
     )
     invoice = submit_invoice(user=member.user, invoice=draft, today=TODAY, now=NOW)

@@ -24,6 +24,10 @@ ALL_SNAPSHOTS = [
     snapshots.reverse_charge_invoice,
     snapshots.intra_eu_invoice,
     snapshots.credit_note,
+    snapshots.intra_eu_services_invoice,
+    snapshots.export_invoice,
+    snapshots.outside_scope_invoice,
+    snapshots.exempt_invoice,
 ]
 
 

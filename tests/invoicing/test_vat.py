@@ -1,0 +1,574 @@
+"""VAT categories as Belgian practice needs them, for clients in any country.
+
+Goods or services and the buyer's country decide the category; each category carries the law's
+mention on the PDF (in the invoice's language) and its VATEX code in the UBL.
+"""
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import translation
+from lxml import etree
+
+from invoicing.countries import country_choices
+from invoicing.errors import InvoicingError
+from invoicing.forms import ClientForm
+from invoicing.models import Client, Invoice, InvoiceLine
+from invoicing.pdf import render_invoice_pdf
+from invoicing.services.clients import create_client
+from invoicing.services.documents import render_document
+from invoicing.services.issue import submit_invoice
+from invoicing.ubl import build_ubl
+from invoicing.validation import check_ubl
+from tests.conftest import NOW
+from tests.invoicing.conftest import TODAY, line, make_draft
+from tests.invoicing.test_api import api_for
+from tests.invoicing.test_pdf import pdf_lines
+
+NAMESPACES = {
+    "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
+    "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
+}
+SUBTOTAL_CATEGORY = "cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory"
+SWISS_CLIENT = {
+    "kind": "company",
+    "name": "Festival Lumières Léman SA",
+    "street": "Avenue de la Gare 12",
+    "postal_code": "1003",
+    "city": "Lausanne",
+    "country": "CH",
+    "email": "billing@leman.example",
+    "language": "fr",
+    "vat_number": "CHE-116.281.710 MWST",
+}
+AMERICAN_CLIENT = {
+    "kind": "company",
+    "name": "Hudson Stage Supply Inc.",
+    "street": "350 Fifth Avenue",
+    "postal_code": "10118",
+    "city": "New York",
+    "country": "US",
+    "email": "ap@hudson.example",
+    "language": "en",
+}
+
+
+def invoice_payload(activity, client_pk: int, *lines: dict) -> dict:
+    return {
+        "activity": activity.pk,
+        "client": client_pk,
+        "buyer_reference": "PO-77",
+        "lines": [
+            {"description": "Lighting design", "quantity": "2", "unit": "day", **line}
+            for line in lines
+        ],
+    }
+
+
+def ubl_root(xml: bytes) -> etree._Element:
+    return etree.fromstring(xml)
+
+
+def texts(root: etree._Element, path: str) -> list[str]:
+    return [element.text for element in root.xpath(path, namespaces=NAMESPACES)]
+
+
+def issue_through_the_api(api, activity, client_body: dict, *lines: dict) -> tuple[dict, dict]:
+    """Create the client and an invoice through the API, submit it; return both bodies."""
+    created = api.post("/api/v1/clients/", client_body, format="json")
+    assert created.status_code == 201, created.json()
+    draft = api.post(
+        "/api/v1/invoices/",
+        invoice_payload(activity, created.json()["pk"], *lines),
+        format="json",
+    )
+    assert draft.status_code == 201, draft.json()
+    submitted = api.post(f"/api/v1/invoices/{draft.json()['pk']}/submit/")
+    assert submitted.status_code == 200, submitted.json()
+    return created.json(), submitted.json()
+
+
+def documents_of(api, invoice_body: dict) -> tuple[bytes, bytes]:
+    """Render the invoice's PDF and UBL as the worker would, and download them."""
+    for document in Invoice.objects.get(pk=invoice_body["pk"]).documents.all():
+        render_document(document=document)
+    url = f"/api/v1/invoices/{invoice_body['pk']}/"
+    pdf = b"".join(api.get(f"{url}pdf/").streaming_content)
+    ubl = b"".join(api.get(f"{url}ubl/").streaming_content)
+    return pdf, ubl
+
+
+# A service to a business in another EU member state
+
+
+def test_intra_eu_services_are_refused_and_pointed_to_reverse_charge(
+    member, activity, french_client
+):
+    with pytest.raises(InvoicingError) as error:
+        make_draft(member, activity, french_client, [line(vat_category="K", vat_rate=Decimal("0"))])
+
+    assert (error.value.code, error.value.field) == ("intra_eu_services", "lines")
+    assert "choose AE" in error.value.message
+    assert Invoice.objects.count() == 0
+
+
+def test_intra_eu_services_through_the_api_are_a_400_naming_ae(member, activity, french_client):
+    response = api_for(member.user).post(
+        "/api/v1/invoices/",
+        invoice_payload(activity, french_client.pk, {"unit_price": "450", "vat_category": "K"}),
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "intra_eu_services"
+    assert response.json()["detail"] == (
+        "Line 1: category K is for goods sent to another EU country. A service to a business "
+        "in another EU country is reverse charged: choose AE."
+    )
+    assert Invoice.objects.count() == 0
+
+
+def test_intra_eu_service_carries_the_reverse_charge_mention_of_article_196(
+    member, activity, french_client, no_review
+):
+    draft = make_draft(
+        member,
+        activity,
+        french_client,
+        [line(vat_category="AE", vat_rate=Decimal("0"), price="450.00")],
+    )
+    invoice = submit_invoice(user=member.user, invoice=draft, today=TODAY, now=NOW)
+
+    [group] = invoice.snapshot["vat_breakdown"]
+    assert (group["category"], group["exemption_code"], group["exemption_reason"]) == (
+        "AE",
+        "VATEX-EU-AE",
+        "Reverse charge – Article 196 Directive 2006/112/EC",
+    )
+    text = " ".join(pdf_lines(render_invoice_pdf(invoice.snapshot)))
+    assert "Reverse charge – Article 196 Directive 2006/112/EC (VATEX-EU-AE)" in text
+    assert "intracommunautaire" not in text
+    assert check_ubl(build_ubl(invoice.snapshot)).errors == []
+
+
+def test_intra_eu_goods_keep_the_exemption_of_article_39bis(
+    member, activity, french_client, no_review
+):
+    draft = make_draft(
+        member,
+        activity,
+        french_client,
+        [line(vat_category="K", vat_rate=Decimal("0"), supply_kind="goods", unit="piece")],
+    )
+    invoice = submit_invoice(user=member.user, invoice=draft, today=TODAY, now=NOW)
+
+    [group] = invoice.snapshot["vat_breakdown"]
+    assert (group["exemption_code"], group["exemption_reason"]) == (
+        "VATEX-EU-IC",
+        "Exempt intra-Community supply – art. 39bis Belgian VAT Code",
+    )
+    assert invoice.snapshot["lines"][0]["supply_kind"] == "goods"
+
+
+# Clients outside the EU
+
+
+def test_clients_can_be_of_any_country_with_translated_names(db):
+    with translation.override("fr"):
+        french = dict(country_choices())
+        form_choices = dict(ClientForm().fields["country"].choices)
+    with translation.override("nl"):
+        dutch = dict(country_choices())
+
+    assert (french["CH"], french["US"], dutch["CH"]) == (
+        "Suisse",
+        "États-Unis d'Amérique",
+        "Zwitserland",
+    )
+    assert form_choices["CH"] == "Suisse"
+    assert len(french) == 249
+    assert next(iter(french)) == "BE"
+
+
+@pytest.mark.parametrize(
+    ("country", "typed", "stored"),
+    [
+        ("CH", "CHE-116.281.710 MWST", "CHE116281710MWST"),
+        ("GB", "GB 980 7806 84", "GB980780684"),
+        ("NO", "995 525 828 MVA", "NO995525828MVA"),
+        ("US", "12-3456789", "US123456789"),
+    ],
+)
+def test_vat_numbers_outside_the_eu_are_checked_where_a_scheme_exists(
+    member, country, typed, stored
+):
+    response = api_for(member.user).post(
+        "/api/v1/clients/",
+        {**SWISS_CLIENT, "country": country, "vat_number": typed},
+        format="json",
+    )
+
+    assert response.status_code == 201, response.json()
+    assert (response.json()["country"], response.json()["vat_number"]) == (country, stored)
+    assert response.json()["enterprise_number"] == ""
+
+
+@pytest.mark.parametrize(
+    ("country", "typed"),
+    [
+        ("CH", "CHE-116.281.711 MWST"),
+        ("GB", "GB 980 7806 85"),
+        ("CH", "DE136695976"),
+        ("US", "1" * 19),
+        ("US", "ÄÖ-12"),
+    ],
+)
+def test_wrong_vat_numbers_outside_the_eu_are_a_400(member, country, typed):
+    response = api_for(member.user).post(
+        "/api/v1/clients/",
+        {**SWISS_CLIENT, "country": country, "vat_number": typed},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["field"] == "vat_number"
+    assert Client.objects.count() == 0
+
+
+def test_an_unknown_country_is_a_400(member):
+    response = api_for(member.user).post(
+        "/api/v1/clients/", {**SWISS_CLIENT, "country": "XX"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["country"]
+    assert Client.objects.count() == 0
+
+
+def test_export_of_goods_to_an_american_client_through_the_api(
+    member, activity, no_review, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    api = api_for(member.user)
+    client, invoice = issue_through_the_api(
+        api,
+        activity,
+        AMERICAN_CLIENT,
+        {"unit": "piece", "unit_price": "125.50", "vat_category": "G", "supply_kind": "goods"},
+    )
+
+    assert (client["country"], client["vat_number"]) == ("US", "")
+    assert (invoice["status"], invoice["total_vat"], invoice["total_incl_vat"]) == (
+        "issued",
+        "0.00",
+        "251.00",
+    )
+    assert invoice["lines"][0]["vat_rate"] == "0.00"
+    pdf, ubl = documents_of(api, invoice)
+    text = " ".join(pdf_lines(pdf))
+    assert "Exempt export – art. 39 Belgian VAT Code (VATEX-EU-G)" in text
+    assert "0 % (export)" in text
+    assert "United States of America" in pdf_lines(pdf)
+    root = ubl_root(ubl)
+    assert texts(root, f"{SUBTOTAL_CATEGORY}/cbc:ID") == ["G"]
+    assert texts(root, f"{SUBTOTAL_CATEGORY}/cbc:Percent") == ["0.00"]
+    assert texts(root, f"{SUBTOTAL_CATEGORY}/cbc:TaxExemptionReasonCode") == ["VATEX-EU-G"]
+    assert texts(root, f"{SUBTOTAL_CATEGORY}/cbc:TaxExemptionReason") == [
+        "Exempt export – art. 39 Belgian VAT Code"
+    ]
+    assert texts(root, "//cac:ClassifiedTaxCategory/cbc:ID") == ["G"]
+    assert check_ubl(ubl).errors == []
+
+
+def test_service_to_a_swiss_business_is_outside_the_scope_through_the_api(
+    member, activity, no_review, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    api = api_for(member.user)
+    client, invoice = issue_through_the_api(
+        api, activity, SWISS_CLIENT, {"unit_price": "450.00", "vat_category": "O"}
+    )
+
+    assert client["vat_number"] == "CHE116281710MWST"
+    assert (invoice["total_vat"], invoice["total_incl_vat"]) == ("0.00", "900.00")
+    pdf, ubl = documents_of(api, invoice)
+    text = " ".join(pdf_lines(pdf))
+    mention = "Hors du champ d'application de la TVA belge – art. 21 §2 du Code de la TVA"
+    assert f"{mention} (VATEX-EU-O)" in text
+    assert "Suisse" in pdf_lines(pdf)  # the buyer's country, named in French
+    root = ubl_root(ubl)
+    assert texts(root, f"{SUBTOTAL_CATEGORY}/cbc:ID") == ["O"]
+    # BR-O-05, BR-O-02: no rate, and neither party's VAT number.
+    assert (
+        texts(root, "//cac:TaxCategory/cbc:Percent | //cac:ClassifiedTaxCategory/cbc:Percent") == []
+    )
+    assert texts(root, "//cac:PartyTaxScheme/cbc:CompanyID") == []
+    assert texts(root, f"{SUBTOTAL_CATEGORY}/cbc:TaxExemptionReasonCode") == ["VATEX-EU-O"]
+    assert texts(root, f"{SUBTOTAL_CATEGORY}/cbc:TaxExemptionReason") == [mention]
+    assert check_ubl(ubl).errors == []
+
+
+# Combinations that the law does not allow
+
+
+@pytest.fixture
+def clients(member, belgian_client, french_client):
+    def make(**fields):
+        client, _created = create_client(owner=member.user, **fields)
+        return client
+
+    return {
+        "BE": belgian_client,
+        "FR": french_client,
+        "US": make(**{**AMERICAN_CLIENT, "vat_number": ""}),
+        "CH person": make(**{**SWISS_CLIENT, "kind": "person", "vat_number": ""}),
+        "FR without VAT": make(**{**SWISS_CLIENT, "country": "FR", "vat_number": ""}),
+    }
+
+
+@pytest.mark.parametrize(
+    ("buyer", "lines", "code", "field"),
+    [
+        ("BE", [{"vat_category": "O"}], "outside_scope_country", "client"),
+        ("FR", [{"vat_category": "O"}], "outside_scope_country", "client"),
+        ("CH person", [{"vat_category": "O"}], "outside_scope_person", "client"),
+        ("US", [{"vat_category": "O", "supply_kind": "goods"}], "outside_scope_goods", "lines"),
+        ("US", [{"vat_category": "O"}, {"vat_category": "S"}], "outside_scope_mixed", "lines"),
+        ("FR", [{"vat_category": "G", "supply_kind": "goods"}], "export_country", "client"),
+        ("US", [{"vat_category": "G"}], "export_services", "lines"),
+        ("BE", [{"vat_category": "K", "supply_kind": "goods"}], "intra_eu_country", "client"),
+        (
+            "FR without VAT",
+            [{"vat_category": "K", "supply_kind": "goods"}],
+            "buyer_vat_required",
+            "client",
+        ),
+        ("US", [{"vat_category": "AE"}], "buyer_vat_required", "client"),
+        ("FR", [{"vat_category": "AE", "supply_kind": "goods"}], "reverse_charge_goods", "lines"),
+        ("FR", [{"vat_category": "S", "vat_rate": "0"}], "vat_rate", "lines"),
+        ("US", [{"vat_category": "O", "vat_rate": "21"}], "vat_rate", "lines"),
+        ("BE", [{"vat_category": "E"}], "exemption_reason", "lines"),
+        (
+            "BE",
+            [{"vat_category": "E", "exemption_reason": "x", "exemption_code": "VATEX-EU-O"}],
+            None,
+            None,
+        ),
+    ],
+)
+def test_combinations_the_law_refuses_are_a_400_and_nothing_is_written(
+    member, activity, clients, buyer, lines, code, field
+):
+    response = api_for(member.user).post(
+        "/api/v1/invoices/",
+        invoice_payload(activity, clients[buyer].pk, *({"unit_price": "100"} | x for x in lines)),
+        format="json",
+    )
+
+    assert response.status_code == 400
+    body = response.json()
+    if code is None:  # refused by the serializer: not an exemption code of its list
+        assert list(body["errors"]) == ["lines.0.exemption_code"]
+    else:
+        assert (body["code"], body["field"]) == (code, field)
+        assert body["detail"]
+    assert Invoice.objects.count() == InvoiceLine.objects.count() == 0
+
+
+def test_an_exemption_keeps_the_members_basis_and_its_code(
+    member, activity, belgian_client, no_review
+):
+    basis = "Exonération – art. 44 §2 4° a) du Code de la TVA (enseignement, formation)"
+    draft = make_draft(
+        member,
+        activity,
+        belgian_client,
+        [
+            line(
+                vat_category="E",
+                vat_rate=Decimal("0"),
+                exemption_reason=basis,
+                exemption_code="VATEX-EU-132-1I",
+            )
+        ],
+    )
+    invoice = submit_invoice(user=member.user, invoice=draft, today=TODAY, now=NOW)
+
+    [group] = invoice.snapshot["vat_breakdown"]
+    assert (group["exemption_code"], group["exemption_reason"]) == ("VATEX-EU-132-1I", basis)
+    root = ubl_root(build_ubl(invoice.snapshot))
+    assert texts(root, f"{SUBTOTAL_CATEGORY}/cbc:TaxExemptionReasonCode") == ["VATEX-EU-132-1I"]
+
+
+# Company-law and rate wording
+
+
+@pytest.mark.parametrize(
+    ("language", "register", "other"),
+    [("nl", "RPR Brussel", "RPM"), ("fr", "RPM Bruxelles", "RPR"), ("en", "RLE Brussels", "RPM")],
+)
+def test_the_register_is_named_in_the_invoices_language(
+    member, activity, belgian_client, no_review, language, register, other
+):
+    belgian_client.language = language
+    belgian_client.save(update_fields=["language"])
+    invoice = submit_invoice(
+        user=member.user,
+        invoice=make_draft(member, activity, belgian_client),
+        today=TODAY,
+        now=NOW,
+    )
+
+    assert invoice.snapshot["seller"]["register"] == register
+    text = "\n".join(pdf_lines(render_invoice_pdf(invoice.snapshot)))
+    assert f"0812.345.603 · {register}" in text
+    assert other not in text
+
+
+def test_six_and_twelve_per_cent_are_reduced_rates_in_the_browser(
+    client, member, activity, belgian_client
+):
+    draft = make_draft(
+        member,
+        activity,
+        belgian_client,
+        [
+            line(vat_rate=Decimal("21")),
+            line(description="Booklets", vat_rate=Decimal("6")),
+            line(description="Material", vat_rate=Decimal("12")),
+        ],
+    )
+    client.force_login(member.user)
+
+    page = client.get(f"/invoices/{draft.pk}/").content.decode()
+
+    assert page.count("Standard rate · 21") == 2  # the line and the VAT breakdown
+    assert page.count("Reduced rate · 6") == 2
+    assert page.count("Reduced rate · 12") == 2
+
+
+def test_six_and_twelve_per_cent_are_called_taux_reduit_in_french(
+    client, member, activity, belgian_client
+):
+    draft = make_draft(
+        member,
+        activity,
+        belgian_client,
+        [line(vat_rate=Decimal("21")), line(description="Booklets", vat_rate=Decimal("6"))],
+    )
+    client.force_login(member.user)
+    client.cookies["coop_language"] = "fr"
+
+    page = client.get(f"/invoices/{draft.pk}/").content.decode()
+
+    assert page.count("Taux réduit · 6") == 2
+    assert page.count("Taux normal · 21") == 2
+    assert "Taux normal · 6" not in page
+
+
+# Staff
+
+
+def test_staff_see_country_names_and_vat_numbers_are_checked_in_the_admin(staff_client, member):
+    swiss, _created = create_client(owner=member.user, **SWISS_CLIENT)
+    changelist = staff_client.get(reverse("admin:invoicing_client_changelist")).content.decode()
+    url = reverse("admin:invoicing_client_change", args=[swiss.pk])
+    form = {
+        "owner": member.user.pk,
+        "kind": "company",
+        "name": swiss.name,
+        "street": swiss.street,
+        "postal_code": swiss.postal_code,
+        "city": swiss.city,
+        "country": "CH",
+        "email": swiss.email,
+        "language": "fr",
+        "vat_number": "CHE-116.281.711 MWST",
+        "peppol_id": "",
+        "payment_terms_days": 30,
+    }
+
+    refused = staff_client.post(url, form)
+    accepted = staff_client.post(url, {**form, "vat_number": "CHE 116 281 710 TVA"})
+
+    assert '<td class="field-country_display">Switzerland</td>' in changelist
+    assert refused.status_code == 200
+    assert "This VAT number is not valid" in refused.content.decode()
+    assert accepted.status_code == 302
+    swiss.refresh_from_db()
+    assert swiss.vat_number == "CHE116281710TVA"
+
+
+def test_existing_intra_eu_lines_are_goods_after_the_migration_and_stay_frozen(
+    member, activity, french_client, no_review
+):
+    from django.db import DatabaseError, connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    draft = make_draft(
+        member,
+        activity,
+        french_client,
+        [
+            line(vat_category="K", vat_rate=Decimal("0"), supply_kind="goods"),
+            line(description="Installation", vat_category="AE", vat_rate=Decimal("0")),
+        ],
+    )
+    invoice = submit_invoice(user=member.user, invoice=draft, today=TODAY, now=NOW)
+    with connection.cursor() as cursor:
+        # The rows above wait for their deferred foreign-key checks; a table with pending
+        # checks cannot be altered, as a real migration's tables never are.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    executor = MigrationExecutor(connection)
+    executor.migrate([("invoicing", "0010_credit_note_lines_and_refunds")])
+    executor.loader.build_graph()
+    executor.migrate([("invoicing", "0011_vat_supply_kind_exemption_code_export_outside_scope")])
+
+    kinds = InvoiceLine.objects.filter(invoice=invoice).order_by("position")
+    assert list(kinds.values_list("vat_category", "supply_kind")) == [
+        ("K", "goods"),
+        ("AE", "services"),
+    ]
+    with pytest.raises(DatabaseError, match="issued invoice"):
+        kinds.update(supply_kind="services")
+
+
+def test_a_group_of_exempt_lines_keeps_a_code_only_when_its_lines_agree():
+    from invoicing.calculation import Line, compute_totals
+
+    def exempt(code: str) -> Line:
+        return Line(Decimal("1"), Decimal("100.00"), "E", Decimal("0"), code or "basis", code)
+
+    [agreed] = compute_totals([exempt("VATEX-EU-132-1I"), exempt("VATEX-EU-132-1I")]).vat_breakdown
+    [mixed] = compute_totals([exempt("VATEX-EU-132-1I"), exempt("")]).vat_breakdown
+    [export] = compute_totals(
+        [Line(Decimal("1"), Decimal("5"), "G", Decimal("0"), "x")]
+    ).vat_breakdown
+
+    assert (agreed.exemption_code, agreed.taxable_amount) == ("VATEX-EU-132-1I", Decimal("200.00"))
+    assert (mixed.exemption_code, mixed.exemption_reason) == ("", "VATEX-EU-132-1I; basis")
+    assert export.exemption_code == "VATEX-EU-G"
+
+
+def test_the_invoice_form_asks_goods_or_services_and_refuses_k_for_services(
+    client, member, activity, french_client
+):
+    from tests.invoicing.test_browser import draft_data, row
+
+    client.force_login(member.user)
+    page = client.get(reverse("invoicing:invoice_create")).content.decode()
+    services = draft_data(activity, french_client, [row(vat_category="K", vat_rate="0.00")])
+    goods = draft_data(
+        activity, french_client, [row(vat_category="K", vat_rate="0.00", supply_kind="goods")]
+    )
+
+    refused = client.post(reverse("invoicing:invoice_create"), services).content.decode()
+    assert Invoice.objects.count() == 0
+    accepted = client.post(reverse("invoicing:invoice_create"), goods)
+
+    assert '<option value="goods">Goods</option>' in page
+    assert "Goods or services" in page
+    assert "choose AE" in refused
+    assert accepted.status_code == 302
+    assert list(InvoiceLine.objects.values_list("vat_category", "supply_kind")) == [("K", "goods")]
