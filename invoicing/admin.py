@@ -425,10 +425,6 @@ class ClientAdminForm(forms.ModelForm):
 
     country = forms.ChoiceField(label=_("Country"), choices=country_choices)
 
-    class Meta:
-        model = Client
-        fields = ["country", "vat_number"]
-
     def clean(self):
         cleaned = super().clean()
         if "country" in cleaned and "vat_number" in cleaned:

@@ -27,6 +27,7 @@ from invoicing.calculation import Line, compute_totals
 from invoicing.errors import InvoicingError
 from invoicing.models import Invoice, InvoiceLine
 from invoicing.services.drafts import _decimal
+from invoicing.vat import rate_name
 from members.models import User
 
 ZERO = Decimal("0.00")
@@ -88,6 +89,10 @@ class LineCredit:
     this_net: Decimal = ZERO  # by the credit note at hand
     this_vat: Decimal = ZERO
     this_quantity: Decimal | None = None
+
+    @property
+    def rate_name(self) -> str:
+        return rate_name(self.line.vat_category, self.line.vat_rate)
 
     @property
     def left_net(self) -> Decimal:
@@ -288,7 +293,7 @@ def _credited_lines(invoice: Invoice, requested: list[CreditLineInput]) -> list[
                 )
                 % {
                     "position": position,
-                    "category": original.get_vat_category_display(),
+                    "category": rate_name(original.vat_category, original.vat_rate),
                     "rate": original.vat_rate.normalize(),
                 },
                 code="vat_mismatch",

@@ -77,7 +77,7 @@ def test_954_is_never_issued_and_vat_credited_never_exceeds_9(invoice, member, s
             # Crediting line 1 at 21 % would give back VAT never charged.
             [{"position": 1, "amount": "150.00", "vat_category": "S", "vat_rate": "21.00"}],
             "Line 1: a credit note keeps the VAT category and rate of the invoice line "
-            "(Standard rate, 6 %).",
+            "(reduced rate, 6 %).",
         ),
         ([{"position": 1, "quantity": "6"}], "Line 1: at most 1 can be credited."),
     ]:
@@ -313,9 +313,9 @@ def test_staff_see_each_credited_line_beside_the_original(staff_client, invoice,
         CreditLineInput(position=2, quantity=Decimal("2")),
     )
     expected = [
-        ["1", "Rehearsal room", "1", "150.00 €", "150.00 €", "6 % (Standard rate)", "0.00 €",
+        ["1", "Rehearsal room", "1", "150.00 €", "150.00 €", "6 % (reduced rate)", "0.00 €",
          "0.00 €", "1", "150.00 €", "9.00 €", "0.00 €", "0.00 €"],
-        ["2", "Lighting design", "10", "100.00 €", "1,000.00 €", "21 % (Standard rate)",
+        ["2", "Lighting design", "10", "100.00 €", "1,000.00 €", "21 % (standard rate)",
          "300.00 €", "63.00 €", "2", "200.00 €", "42.00 €", "500.00 €", "105.00 €"],
     ]  # fmt: skip
 

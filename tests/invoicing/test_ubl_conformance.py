@@ -78,7 +78,7 @@ KINDS = [
     pytest.param(
         Kind(
             "french_client",
-            lines=[line(vat_category="K", vat_rate=Decimal("0"))],
+            lines=[line(vat_category="K", vat_rate=Decimal("0"), supply_kind="goods")],
             endpoint=("9957", "FR40303265045"),
         ),
         id="intra-eu-goods-K",
