@@ -32,6 +32,7 @@ from invoicing.validation import (
     sha256,
 )
 from tests.invoicing import snapshots
+from tests.invoicing.schxslt import both_verdicts, schematron_of
 
 CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
 CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
@@ -332,3 +333,101 @@ def test_schematron_features_the_compiler_lacks_are_refused():
         compile_schematron(SCHEMA.replace(b'queryBinding="xslt2"', b'queryBinding="xslt"'))
     with pytest.raises(SchematronError, match="declared twice"):
         compile_schematron(SCHEMA.replace(b"<pattern>", b'<let name="limit" value="3"/><pattern>'))
+
+
+def test_the_packaged_rules_read_back_are_the_whole_rule_set():
+    schema = etree.fromstring(schematron_of(packaged_rules_path(PACKAGED).read_bytes()))
+    sch = "{http://purl.oclc.org/dsdl/schematron}"
+
+    # 3.0.16 has 12 patterns, 80 rules, 124 asserts and 26 schema or pattern variables.
+    assert len(schema.findall(f"{sch}pattern")) == 12
+    assert len(schema.findall(f"{sch}pattern/{sch}rule")) == 80
+    assert len(schema.findall(f".//{sch}assert")) == 124
+    assert len(schema.findall(f"{sch}let")) == 26
+
+
+def broken(snapshot, change) -> bytes:
+    root = etree.fromstring(build_ubl(snapshot))
+    change(root)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def e_mail_endpoint(root):
+    buyer_endpoint(root).set("schemeID", "EM")
+    buyer_endpoint(root).text = "compta@galeries.example"
+
+
+def wrong_check_digits(root):
+    buyer_endpoint(root).text = "1000000022"
+
+
+def no_buyer_or_order_reference(root):
+    for path in (f"{{{CBC}}}BuyerReference", f"{{{CAC}}}OrderReference"):
+        for element in root.findall(path):
+            root.remove(element)
+
+
+def no_supplier_endpoint(root):
+    endpoint = root.find(f"{{{CAC}}}AccountingSupplierParty/{{{CAC}}}Party/{{{CBC}}}EndpointID")
+    endpoint.getparent().remove(endpoint)
+
+
+def percentage_without_base_amount(root):
+    # Two rules of one pattern match this allowance: only the first may run (ISO Schematron).
+    charge = etree.Element(f"{{{CAC}}}AllowanceCharge")
+    etree.SubElement(charge, f"{{{CBC}}}ChargeIndicator").text = "maybe"
+    etree.SubElement(charge, f"{{{CBC}}}MultiplierFactorNumeric").text = "10"
+    etree.SubElement(charge, f"{{{CBC}}}Amount", currencyID="EUR").text = "10.00"
+    root.find(f"{{{CAC}}}TaxTotal").addprevious(charge)
+
+
+@pytest.mark.parametrize(
+    ("document", "rules"),
+    [
+        (lambda: build_ubl(snapshots.domestic_invoice()), []),
+        (lambda: build_ubl(snapshots.mixed_rates_invoice()), []),
+        (lambda: build_ubl(snapshots.reverse_charge_invoice()), []),
+        (lambda: build_ubl(snapshots.intra_eu_invoice()), []),
+        (lambda: build_ubl(snapshots.credit_note()), []),
+        # An EN 16931 invoice is not a Peppol document: run through the Peppol rules anyway,
+        # it lacks what only Peppol requires.
+        (
+            lambda: build_ubl(snapshots.private_person_invoice()),
+            [
+                "PEPPOL-EN16931-R001",
+                "PEPPOL-EN16931-R004",
+                "PEPPOL-EN16931-R007",
+                "PEPPOL-EN16931-R010",
+            ],
+        ),
+        (lambda: broken(snapshots.domestic_invoice(), e_mail_endpoint), ["PEPPOL-EN16931-CL008"]),
+        (lambda: broken(snapshots.domestic_invoice(), wrong_check_digits), ["PEPPOL-COMMON-R043"]),
+        (
+            lambda: broken(snapshots.domestic_invoice(), no_buyer_or_order_reference),
+            ["PEPPOL-EN16931-R003"],
+        ),
+        (lambda: broken(snapshots.credit_note(), no_supplier_endpoint), ["PEPPOL-EN16931-R020"]),
+        (
+            lambda: broken(snapshots.domestic_invoice(), percentage_without_base_amount),
+            ["PEPPOL-EN16931-R041"],
+        ),
+    ],
+    ids=[
+        "domestic",
+        "mixed-rates",
+        "reverse-charge",
+        "intra-eu",
+        "credit-note",
+        "private-person",
+        "e-mail-endpoint",
+        "wrong-0208-check-digits",
+        "no-buyer-or-order-reference",
+        "no-supplier-endpoint",
+        "percentage-without-base-amount",
+    ],
+)
+def test_our_compiler_and_schxslt_reach_the_same_verdict(document, rules):
+    packaged, ours = both_verdicts(document())
+
+    assert ours == packaged
+    assert [rule for rule, fatal, _message in ours if fatal] == rules
