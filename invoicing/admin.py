@@ -26,6 +26,7 @@ from invoicing.models import (
     Client,
     Dispatch,
     Invoice,
+    InvoiceAllowanceCharge,
     InvoiceDocument,
     InvoiceLine,
     Payment,
@@ -67,7 +68,26 @@ class LineInline(ReadOnlyInline):
         "unit_price",
         "vat_category",
         "vat_rate",
+        "discount",
     ]
+    readonly_fields = fields
+
+    @admin.display(description=_("discount"))
+    def discount(self, line: InvoiceLine) -> str:
+        if not line.allowance_amount:
+            return "—"
+        if line.allowance_percent is not None:
+            return gettext("%(percent)s %% (%(amount)s): %(reason)s") % {
+                "percent": line.allowance_percent,
+                "amount": euro(line.allowance_amount),
+                "reason": line.allowance_reason,
+            }
+        return f"{euro(line.allowance_amount)}: {line.allowance_reason}"
+
+
+class AllowanceChargeInline(ReadOnlyInline):
+    model = InvoiceAllowanceCharge
+    fields = ["position", "is_charge", "reason", "percent", "amount", "vat_category", "vat_rate"]
     readonly_fields = fields
 
 
@@ -150,7 +170,14 @@ class InvoiceAdmin(admin.ModelAdmin):
     search_fields = ["number", "client__name", "activity__name", "structured_communication"]
     list_select_related = ["client", "activity"]
     date_hierarchy = "issue_date"
-    inlines = [LineInline, DocumentInline, PaymentInline, DispatchInline, ReminderInline]
+    inlines = [
+        LineInline,
+        AllowanceChargeInline,
+        DocumentInline,
+        PaymentInline,
+        DispatchInline,
+        ReminderInline,
+    ]
     actions = ["approve", "reject", "credit_in_full"]
     fields = [
         "kind",
@@ -161,7 +188,11 @@ class InvoiceAdmin(admin.ModelAdmin):
         "credited_invoice",
         "issue_date",
         "due_date",
+        "supply_date",
+        "period_start",
+        "period_end",
         "buyer_reference",
+        "order_reference",
         "structured_communication",
         "notes",
         "total_excl_vat",

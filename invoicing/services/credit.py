@@ -15,7 +15,13 @@ from audit.services import record_event
 from invoicing.calculation import compute_totals
 from invoicing.errors import InvoicingError
 from invoicing.models import Invoice, InvoiceLine
-from invoicing.services.drafts import LineInput, clean_lines
+from invoicing.services.drafts import (
+    AllowanceChargeInput,
+    LineInput,
+    clean_allowance_charges,
+    clean_lines,
+    create_allowance_charges,
+)
 from members.models import User
 
 
@@ -29,8 +35,27 @@ def _full_credit_lines(invoice: Invoice) -> list[LineInput]:
             vat_category=line.vat_category,
             vat_rate=line.vat_rate,
             exemption_reason=line.exemption_reason,
+            allowance_percent=line.allowance_percent,
+            allowance_amount=(
+                line.allowance_amount or None if line.allowance_percent is None else None
+            ),
+            allowance_reason=line.allowance_reason,
         )
         for line in invoice.lines.all()
+    ]
+
+
+def _full_credit_allowance_charges(invoice: Invoice) -> list[AllowanceChargeInput]:
+    return [
+        AllowanceChargeInput(
+            is_charge=adjustment.is_charge,
+            reason=adjustment.reason,
+            vat_category=adjustment.vat_category,
+            vat_rate=adjustment.vat_rate,
+            percent=adjustment.percent,
+            amount=adjustment.amount if adjustment.percent is None else None,
+        )
+        for adjustment in invoice.allowance_charges.all()
     ]
 
 
@@ -50,9 +75,12 @@ def request_credit_note(
     invoice = Invoice.objects.select_for_update().select_related("client").get(pk=invoice.pk)
     if invoice.kind != Invoice.Kind.INVOICE or not invoice.is_issued:
         raise InvoicingError(_("Only issued invoices can be credited."), code="not_issued")
+    # Crediting the whole invoice repeats its document-level discounts and charges too.
+    adjustments = _full_credit_allowance_charges(invoice) if lines is None else []
     lines = lines if lines is not None else _full_credit_lines(invoice)
     cleaned = clean_lines(lines, client=invoice.client)
-    totals = compute_totals(cleaned)
+    cleaned_adjustments = clean_allowance_charges(adjustments, lines=cleaned)
+    totals = compute_totals(cleaned, cleaned_adjustments)
     already = (
         Invoice.objects.filter(credited_invoice=invoice)
         .exclude(status=Invoice.Status.REJECTED)
@@ -72,11 +100,15 @@ def request_credit_note(
         client=invoice.client,
         credited_invoice=invoice,
         buyer_reference=invoice.buyer_reference,
-        supply_date=invoice.supply_date,
+        order_reference=invoice.order_reference,
+        # Without its own date of supply, the credited invoice's supply took place on its date.
+        supply_date=invoice.supply_date or (None if invoice.period_start else invoice.issue_date),
+        period_start=invoice.period_start,
+        period_end=invoice.period_end,
         notes=reason.strip(),
         language=invoice.language,
         due_date=None,
-        total_excl_vat=totals.line_extension,
+        total_excl_vat=totals.tax_exclusive,
         total_vat=totals.vat,
         total_incl_vat=totals.tax_inclusive,
         review_reason=_("credit note requested"),
@@ -94,8 +126,12 @@ def request_credit_note(
             vat_category=line.vat_category,
             vat_rate=line.vat_rate,
             exemption_reason=line.exemption_reason,
+            allowance_percent=line.allowance_percent,
+            allowance_amount=line.allowance_amount,
+            allowance_reason=line.allowance_reason,
         )
         for position, (given, line) in enumerate(zip(lines, cleaned, strict=True), 1)
     )
+    create_allowance_charges(credit_note, cleaned_adjustments, lines=cleaned)
     record_event(action="requested", obj=credit_note, actor=user, reason=credit_note.notes)
     return credit_note
