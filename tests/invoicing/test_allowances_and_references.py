@@ -10,11 +10,11 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 from lxml import etree
 
-from invoicing.calculation import AllowanceCharge, Line, compute_totals
+from invoicing import calculation
 from invoicing.errors import InvoicingError
-from invoicing.models import Invoice, InvoiceAllowanceCharge
+from invoicing.models import Invoice
 from invoicing.pdf import render_invoice_pdf
-from invoicing.services.drafts import AllowanceChargeInput
+from invoicing.services import drafts
 from invoicing.services.issue import submit_invoice
 from invoicing.ubl import build_ubl
 from invoicing.validation import check_ubl, validate_ubl
@@ -39,9 +39,9 @@ def discounted_lines():
 
 def document_adjustments():
     return [
-        AllowanceChargeInput(is_charge=False, reason="Season discount", percent=D("5"),
+        drafts.AllowanceChargeInput(is_charge=False, reason="Season discount", percent=D("5"),
                              vat_category="S", vat_rate=D("21")),
-        AllowanceChargeInput(is_charge=True, reason="Travel costs", amount=D("25.00"),
+        drafts.AllowanceChargeInput(is_charge=True, reason="Travel costs", amount=D("25.00"),
                              vat_category="S", vat_rate=D("21")),
     ]  # fmt: skip
 
@@ -62,17 +62,18 @@ def discounted_invoice(member, activity, belgian_client, no_review):
 
 
 def test_line_and_document_allowances_and_charges_give_the_totals_to_the_cent():
+    line, allowance_charge = calculation.Line, calculation.AllowanceCharge
     lines = [
-        Line(D("3"), D("19.99"), "S", D("21.00"), allowance_percent=D("10")),
-        Line(D("150"), D("1.35"), "S", D("6.00"), allowance_fixed=D("2.50")),
-        Line(D("2"), D("450.00"), "S", D("21.00")),
+        line(D("3"), D("19.99"), "S", D("21.00"), allowance_percent=D("10")),
+        line(D("150"), D("1.35"), "S", D("6.00"), allowance_fixed=D("2.50")),
+        line(D("2"), D("450.00"), "S", D("21.00")),
     ]
     adjustments = [
-        AllowanceCharge(False, "Season discount", "S", D("21.00"), percent=D("5")),
-        AllowanceCharge(True, "Travel costs", "S", D("21.00"), fixed=D("25.00")),
+        allowance_charge(False, "Season discount", "S", D("21.00"), percent=D("5")),
+        allowance_charge(True, "Travel costs", "S", D("21.00"), fixed=D("25.00")),
     ]
 
-    totals = compute_totals(lines, adjustments)
+    totals = calculation.compute_totals(lines, adjustments)
 
     # 59.97 less 10 % (5.997 → 6.00) = 53.97; 202.50 less 2.50 = 200.00.
     assert [item.net_amount for item in lines] == [D("53.97"), D("200.00"), D("900.00")]
@@ -163,7 +164,7 @@ def test_issued_invoice_freezes_discounts_charges_and_totals(discounted_invoice)
         cursor.execute(
             "UPDATE invoicing_invoice SET order_reference = 'X' WHERE id = %s", [invoice.pk]
         )
-    assert InvoiceAllowanceCharge.objects.filter(invoice=invoice).count() == 2
+    assert invoice.allowance_charges.count() == 2
 
 
 # UBL
@@ -380,7 +381,7 @@ def test_wrong_line_discounts_are_refused_with_a_clear_message(
 def test_wrong_document_allowances_are_refused_with_a_clear_message(
     member, activity, belgian_client, given, message
 ):
-    item = AllowanceChargeInput(**{"is_charge": False, "reason": "Discount", **given})
+    item = drafts.AllowanceChargeInput(**{"is_charge": False, "reason": "Discount", **given})
 
     with pytest.raises(InvoicingError) as error:
         make_draft(member, activity, belgian_client, allowance_charges=[item])
@@ -391,7 +392,7 @@ def test_wrong_document_allowances_are_refused_with_a_clear_message(
 
 def test_two_allowances_may_not_take_more_than_their_lines(member, activity, belgian_client):
     items = [
-        AllowanceChargeInput(is_charge=False, reason=f"Discount {index}", percent=D("60"))
+        drafts.AllowanceChargeInput(is_charge=False, reason=f"Discount {index}", percent=D("60"))
         for index in (1, 2)
     ]
 
