@@ -61,6 +61,17 @@ def _date_input() -> forms.DateInput:
     return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
+def _supply_day_field(label, help_text) -> forms.DateField:
+    """An optional day of the supply: its date, or the first or last day of its period."""
+    return forms.DateField(
+        label=label,
+        required=False,
+        widget=_date_input(),
+        validators=[bounds.date_validator(bounds.check_supply_date)],
+        help_text=help_text,
+    )
+
+
 def _decimal_input(size: int) -> forms.TextInput:
     # A text box, not type="number": Belgian members type "19,99" and browsers differ on it.
     return forms.TextInput(attrs={"inputmode": "decimal", "size": size, "autocomplete": "off"})
@@ -147,27 +158,15 @@ class DraftForm(forms.Form):
         required=False,
         help_text=_("The number of your client's purchase order, if they sent you one."),
     )
-    supply_date = forms.DateField(
-        label=_("Date of supply"),
-        required=False,
-        widget=_date_input(),
-        validators=[bounds.date_validator(bounds.check_supply_date)],
-        help_text=_("When the work was done, if not today. Invoice by the 15th of the next month."),
+    supply_date = _supply_day_field(
+        _("Date of supply"),
+        _("When the work was done, if not today. Invoice by the 15th of the next month."),
     )
-    period_start = forms.DateField(
-        label=_("Period of service from"),
-        required=False,
-        widget=_date_input(),
-        validators=[bounds.date_validator(bounds.check_supply_date)],
-        help_text=_("For work over several days, instead of a date of supply: the first day."),
+    period_start = _supply_day_field(
+        _("Period of service from"),
+        _("For work over several days, instead of a date of supply: the first day."),
     )
-    period_end = forms.DateField(
-        label=_("Period of service until"),
-        required=False,
-        widget=_date_input(),
-        validators=[bounds.date_validator(bounds.check_supply_date)],
-        help_text=_("The last day of the period."),
-    )
+    period_end = _supply_day_field(_("Period of service until"), _("The last day of the period."))
     due_date = forms.DateField(
         label=_("Due date"),
         required=False,

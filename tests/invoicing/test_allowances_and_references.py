@@ -764,3 +764,32 @@ def test_draft_form_shows_a_discount_above_its_line_as_an_error(
         in response.content.decode()
     )
     assert not Invoice.objects.exists()
+
+
+def test_demo_invoices_with_a_discount_charge_and_purchase_order_are_valid_e_invoices(
+    staff, member, other_member, activity, other_activity
+):
+    import io
+    import random
+
+    from invoicing import demo
+
+    demo.seed(
+        {"rng": random.Random(2026), "staff": staff, "members": [member, other_member],
+         "today": TODAY},
+        stdout=io.StringIO(),
+    )  # fmt: skip
+
+    with_extras = Invoice.objects.filter(
+        kind=Invoice.Kind.INVOICE, allowance_charges__isnull=False
+    ).order_by("number")
+    assert [invoice.order_reference for invoice in with_extras] == [
+        "BC-20262",
+        "BC-20267",
+        "BC-20272",
+    ]
+    for invoice in with_extras:
+        assert invoice.buyer_reference == ""
+        assert invoice.snapshot["allowance_charges"][0]["reason"] == "Travel costs"
+        assert invoice.snapshot["lines"][0]["allowance_percent"] == "10.00"
+        assert check_ubl(build_ubl(invoice.snapshot)).errors == []
