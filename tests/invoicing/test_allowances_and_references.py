@@ -174,6 +174,39 @@ def amounts(root, path: str) -> list[Decimal]:
     return [D(element.text) for element in xpath(root, path)]
 
 
+def peppol_allowance_problems(root) -> list[str]:
+    """Return the Peppol BIS rules on allowances and line amounts that the document breaks.
+
+    PEPPOL-EN16931-R040/R041/R042 (amount, base and percentage go together and agree, within
+    the rules' 0.02 slack) and R120 (line net = quantity × price − allowances + charges).
+    """
+    problems = []
+    for element in xpath(root, "//cac:AllowanceCharge"):
+        percent = xpath(element, "cbc:MultiplierFactorNumeric")
+        base = xpath(element, "cbc:BaseAmount")
+        if bool(percent) != bool(base):
+            problems.append("PEPPOL-EN16931-R041/R042 percentage and base amount go together")
+        if percent and base:
+            expected = D(base[0].text) * D(percent[0].text) / 100
+            if abs(D(text(element, "cbc:Amount")) - expected) > D("0.02"):
+                problems.append("PEPPOL-EN16931-R040 amount = base × percentage / 100")
+    for line_element in xpath(root, "cac:InvoiceLine | cac:CreditNoteLine"):
+        quantity = D(text(line_element, "cbc:InvoicedQuantity | cbc:CreditedQuantity"))
+        price = D(text(line_element, "cac:Price/cbc:PriceAmount"))
+        adjustments = sum(
+            (
+                D(text(item, "cbc:Amount"))
+                * (1 if text(item, "cbc:ChargeIndicator") == "true" else -1)
+                for item in xpath(line_element, "cac:AllowanceCharge")
+            ),
+            D(0),
+        )
+        net = D(text(line_element, "cbc:LineExtensionAmount"))
+        if abs(net - (quantity * price + adjustments)) > D("0.02"):
+            problems.append(f"PEPPOL-EN16931-R120 line {text(line_element, 'cbc:ID')}")
+    return problems
+
+
 def test_ubl_with_allowances_and_charges_passes_xsd_and_cen_and_adds_up(discounted_invoice):
     snapshot = discounted_invoice.snapshot
     xml = build_ubl(snapshot)
@@ -184,6 +217,7 @@ def test_ubl_with_allowances_and_charges_passes_xsd_and_cen_and_adds_up(discount
     assert report.errors == []
     assert report.warnings == []
     assert peppol_problems(root, snapshot) == []
+    assert peppol_allowance_problems(root) == []
     season, travel = xpath(root, "cac:AllowanceCharge")
     assert [
         text(season, name)
@@ -246,6 +280,21 @@ def test_ubl_with_allowances_and_charges_passes_xsd_and_cen_and_adds_up(discount
     assert subtotals == [("931.27", "195.57"), ("200.00", "12.00")]
 
 
+def test_the_peppol_allowance_checks_catch_a_wrong_amount(discounted_invoice):
+    root = etree.fromstring(build_ubl(discounted_invoice.snapshot))
+    xpath(root, "cac:AllowanceCharge/cbc:Amount")[0].text = "47.80"
+    xpath(root, "cac:InvoiceLine/cac:AllowanceCharge/cbc:BaseAmount")[0].getparent().remove(
+        xpath(root, "cac:InvoiceLine/cac:AllowanceCharge/cbc:BaseAmount")[0]
+    )
+    xpath(root, "cac:InvoiceLine/cbc:LineExtensionAmount")[1].text = "202.50"
+
+    assert peppol_allowance_problems(root) == [
+        "PEPPOL-EN16931-R040 amount = base × percentage / 100",
+        "PEPPOL-EN16931-R041/R042 percentage and base amount go together",
+        "PEPPOL-EN16931-R120 line 2",
+    ]
+
+
 def test_allowance_total_that_does_not_add_up_is_fatal(discounted_invoice):
     snapshot = discounted_invoice.snapshot
     snapshot["totals"]["allowance_total"] = "47.71"
@@ -270,6 +319,7 @@ def test_credit_note_of_a_discounted_invoice_repeats_its_discounts(discounted_in
     xml = build_ubl(credit_note.snapshot)
     assert check_ubl(xml).errors == []
     root = etree.fromstring(xml)
+    assert peppol_allowance_problems(root) == []
     assert len(xpath(root, "cac:AllowanceCharge")) == 2
     assert text(root, "cac:CreditNoteLine[1]/cac:AllowanceCharge/cbc:Amount") == "6.00"
     # The credited supply took place on the invoice's date.
