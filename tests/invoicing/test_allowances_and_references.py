@@ -843,3 +843,52 @@ def test_demo_invoices_with_a_discount_charge_and_purchase_order_are_valid_e_inv
         assert invoice.snapshot["allowance_charges"][0]["reason"] == "Travel costs"
         assert invoice.snapshot["lines"][0]["allowance_percent"] == "10.00"
         assert check_ubl(build_ubl(invoice.snapshot)).errors == []
+
+
+def overlapping_glyphs(pdf: bytes) -> list[str]:
+    """Return the characters drawn over their neighbour on the same baseline.
+
+    Kerning lets glyphs touch by a fraction of a point; text printed over other text overlaps
+    by more than a point and a half.
+    """
+    import itertools
+
+    import pypdfium2
+
+    found = []
+    for page in pypdfium2.PdfDocument(pdf):
+        text_page = page.get_textpage()
+        boxes = []
+        for index in range(text_page.count_chars()):
+            character = text_page.get_text_range(index, 1)
+            left, bottom, right, _top = text_page.get_charbox(index)
+            if character.strip() and right > left:
+                boxes.append((round(bottom), left, right, character))
+        for first, second in itertools.pairwise(sorted(boxes)):
+            # The letters of a ligature ("fi") share one glyph and so one box.
+            is_ligature = abs(first[1] - second[1]) < 0.1 and abs(first[2] - second[2]) < 0.1
+            if first[0] == second[0] and second[1] < first[2] - 1.5 and not is_ligature:
+                found.append(first[3] + second[3])
+    return found
+
+
+@pytest.mark.parametrize("language", ["fr", "nl", "en"])
+def test_pdf_with_period_purchase_order_and_long_discount_reasons_draws_nothing_twice(
+    discounted_invoice, language
+):
+    snapshot = {
+        **discounted_invoice.snapshot,
+        "language": language,
+        "order_reference": "BC-2026-004411-ABCD",
+        "period_start": "2026-09-01",
+        "period_end": "2026-09-30",
+    }
+    snapshot["lines"][0]["allowance_reason"] = "Loyal client since 2019, " * 6
+    snapshot["allowance_charges"][0]["reason"] = "Season discount for the whole festival " * 4
+
+    pdf = render_invoice_pdf(snapshot)
+
+    assert overlapping_glyphs(pdf) == []
+    text = pdf_text(pdf)
+    assert "BC-2026-004411-ABCD" in text
+    assert "2026" in text and "30" in text
