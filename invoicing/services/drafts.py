@@ -296,12 +296,12 @@ def clean_allowance_charges(
         given_percent = item.percent not in (None, "")
         given_amount = item.amount not in (None, "")
         if given_percent == given_amount:
-            raise InvoicingError(
+            message = (
                 _("Discount or charge %(position)d: give a percentage or an amount, not both.")
-                % where,
-                code="percent_or_amount",
-                field=field,
+                if given_percent
+                else _("Discount or charge %(position)d: give a percentage or an amount.")
             )
+            raise InvoicingError(message % where, code="percent_or_amount", field=field)
         rate = _decimal(item.vat_rate, position=position, label=_("VAT rate"), field=field)
         rate = rate.quantize(Decimal("0.01"))
         if not any(

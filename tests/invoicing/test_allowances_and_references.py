@@ -426,6 +426,7 @@ def test_wrong_line_discounts_are_refused_with_a_clear_message(
             {"amount": D("5"), "percent": D("5")},
             "Discount or charge 1: give a percentage or an amount, not both.",
         ),
+        ({}, "Discount or charge 1: give a percentage or an amount."),
     ],
 )
 def test_wrong_document_allowances_are_refused_with_a_clear_message(
