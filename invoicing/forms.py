@@ -72,6 +72,20 @@ def _supply_day_field(label, help_text) -> forms.DateField:
     )
 
 
+def _vat_category_field() -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=_("VAT category"),
+        choices=InvoiceLine.VatCategoryChoice.choices,
+        initial=VatCategory.STANDARD,
+    )
+
+
+def _vat_rate_field() -> forms.TypedChoiceField:
+    return forms.TypedChoiceField(
+        label=_("VAT rate"), choices=VAT_RATE_CHOICES, coerce=Decimal, initial="21.00"
+    )
+
+
 def _decimal_input(size: int) -> forms.TextInput:
     # A text box, not type="number": Belgian members type "19,99" and browsers differ on it.
     return forms.TextInput(attrs={"inputmode": "decimal", "size": size, "autocomplete": "off"})
@@ -273,14 +287,8 @@ class LineForm(forms.Form):
         localize=True,
         widget=_decimal_input(9),
     )
-    vat_category = forms.ChoiceField(
-        label=_("VAT category"),
-        choices=InvoiceLine.VatCategoryChoice.choices,
-        initial=VatCategory.STANDARD,
-    )
-    vat_rate = forms.TypedChoiceField(
-        label=_("VAT rate"), choices=VAT_RATE_CHOICES, coerce=Decimal, initial="21.00"
-    )
+    vat_category = _vat_category_field()
+    vat_rate = _vat_rate_field()
     exemption_reason = forms.CharField(label=_("Exemption reason"), max_length=255, required=False)
     discount = PercentOrAmountField(label=_("Discount"))
     discount_reason = forms.CharField(
@@ -399,14 +407,8 @@ class AllowanceChargeForm(forms.Form):
     )
     reason = forms.CharField(label=_("Reason"), max_length=255, required=False)
     value = PercentOrAmountField(label=_("Percentage or amount"))
-    vat_category = forms.ChoiceField(
-        label=_("VAT category"),
-        choices=InvoiceLine.VatCategoryChoice.choices,
-        initial=VatCategory.STANDARD,
-    )
-    vat_rate = forms.TypedChoiceField(
-        label=_("VAT rate"), choices=VAT_RATE_CHOICES, coerce=Decimal, initial="21.00"
-    )
+    vat_category = _vat_category_field()
+    vat_rate = _vat_rate_field()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
