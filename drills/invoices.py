@@ -54,6 +54,7 @@ def issue_one(member, activity, client, index: int) -> Invoice:
         lines=lines,
         today=today,
         due_date=today + datetime.timedelta(days=30),
+        buyer_reference=f"PO-{index}",
     )
     return submit_invoice(user=member.user, invoice=draft, today=today)
 

@@ -32,6 +32,7 @@ from invoicing.models import (
     Client,
     Dispatch,
     Invoice,
+    InvoiceAllowanceCharge,
     InvoiceDocument,
     InvoiceLine,
     Payment,
@@ -84,7 +85,26 @@ class LineInline(ReadOnlyInline):
         "vat_rate",
         "exemption_reason",
         "exemption_code",
+        "discount",
     ]
+    readonly_fields = fields
+
+    @admin.display(description=_("discount"))
+    def discount(self, line: InvoiceLine) -> str:
+        if not line.allowance_amount:
+            return "—"
+        if line.allowance_percent is not None:
+            return gettext("%(percent)s %% (%(amount)s): %(reason)s") % {
+                "percent": line.allowance_percent,
+                "amount": euro(line.allowance_amount),
+                "reason": line.allowance_reason,
+            }
+        return f"{euro(line.allowance_amount)}: {line.allowance_reason}"
+
+
+class AllowanceChargeInline(ReadOnlyInline):
+    model = InvoiceAllowanceCharge
+    fields = ["position", "is_charge", "reason", "percent", "amount", "vat_category", "vat_rate"]
     readonly_fields = fields
 
 
@@ -220,6 +240,7 @@ class InvoiceAdmin(admin.ModelAdmin):
     date_hierarchy = "issue_date"
     inlines = [
         LineInline,
+        AllowanceChargeInline,
         DocumentInline,
         PaymentInline,
         RefundInline,
@@ -236,7 +257,11 @@ class InvoiceAdmin(admin.ModelAdmin):
         "credited_invoice",
         "issue_date",
         "due_date",
+        "supply_date",
+        "period_start",
+        "period_end",
         "buyer_reference",
+        "order_reference",
         "structured_communication",
         "notes",
         "total_excl_vat",

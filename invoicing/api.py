@@ -18,16 +18,35 @@ from coop.idempotency import IdempotentCreationMixin
 from invoicing import selectors, vat
 from invoicing.calculation import VatCategory
 from invoicing.countries import COUNTRY_CODES
-from invoicing.models import Client, Invoice, InvoiceDocument, InvoiceLine, Payment, Refund
+from invoicing.models import (
+    Client,
+    Invoice,
+    InvoiceAllowanceCharge,
+    InvoiceDocument,
+    InvoiceLine,
+    Payment,
+    Refund,
+)
 from invoicing.services import clients as client_services
 from invoicing.services.credit import CreditLineInput, request_credit_note
-from invoicing.services.drafts import LineInput, delete_draft, save_draft
+from invoicing.services.drafts import (
+    AllowanceChargeInput,
+    LineInput,
+    delete_draft,
+    save_draft,
+)
 from invoicing.services.issue import submit_invoice
 from invoicing.services.payments import record_payment
 from members.api import IsMemberOrStaff
 from members.selectors import activities_visible_to
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
+PERCENT = {
+    "max_digits": 5,
+    "decimal_places": 2,
+    "min_value": Decimal("0.01"),
+    "max_value": Decimal("100"),
+}
 
 
 class ClientSerializer(serializers.ModelSerializer):
@@ -135,6 +154,25 @@ class LineSerializer(serializers.Serializer):
         allow_blank=True,
         help_text=_("The VATEX code of an exemption (E), when its basis has one."),
     )
+    allowance_percent = serializers.DecimalField(
+        **PERCENT,
+        required=False,
+        allow_null=True,
+        help_text=_("A discount on the line, as a percentage of quantity × unit price."),
+    )
+    allowance_amount = serializers.DecimalField(
+        **MONEY,
+        min_value=Decimal("0.01"),
+        required=False,
+        allow_null=True,
+        help_text=_("A discount on the line, as a fixed amount excl. VAT."),
+    )
+    allowance_reason = serializers.CharField(
+        max_length=255,
+        required=False,
+        allow_blank=True,
+        help_text=_("Why the discount is given; required with a discount."),
+    )
 
     def to_line(self, data: dict) -> LineInput:
         category = data["vat_category"]
@@ -149,6 +187,9 @@ class LineSerializer(serializers.Serializer):
             exemption_reason=data.get("exemption_reason", ""),
             supply_kind=data["supply_kind"],
             exemption_code=data.get("exemption_code", ""),
+            allowance_percent=data.get("allowance_percent"),
+            allowance_amount=data.get("allowance_amount"),
+            allowance_reason=data.get("allowance_reason", ""),
         )
 
 
@@ -195,6 +236,51 @@ class CreditLineSerializer(serializers.Serializer):
         )
 
 
+class AllowanceChargeSerializer(serializers.Serializer):
+    """A discount or charge on the whole invoice, in the VAT category and rate of some lines."""
+
+    is_charge = serializers.BooleanField(
+        default=False, help_text=_("True for a charge, false for a discount.")
+    )
+    reason = serializers.CharField(max_length=255)
+    percent = serializers.DecimalField(
+        **PERCENT,
+        required=False,
+        allow_null=True,
+        help_text=_("A percentage of the lines with the same VAT category and rate."),
+    )
+    amount = serializers.DecimalField(
+        **MONEY, min_value=Decimal("0.01"), required=False, allow_null=True
+    )
+    vat_category = serializers.ChoiceField(
+        choices=InvoiceLine.VatCategoryChoice.choices, default="S"
+    )
+    vat_rate = serializers.DecimalField(max_digits=5, decimal_places=2, default="21.00")
+
+    def validate(self, attrs: dict) -> dict:
+        if (attrs.get("percent") is None) == (attrs.get("amount") is None):
+            raise serializers.ValidationError(
+                {"amount": [_("Give a percentage or an amount, not both.")]}
+            )
+        return attrs
+
+    def to_input(self, data: dict) -> AllowanceChargeInput:
+        return AllowanceChargeInput(
+            is_charge=data["is_charge"],
+            reason=data["reason"],
+            vat_category=data["vat_category"],
+            vat_rate=data["vat_rate"],
+            percent=data.get("percent"),
+            amount=data.get("amount"),
+        )
+
+
+class AllowanceChargeOutSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = InvoiceAllowanceCharge
+        fields = ["is_charge", "reason", "percent", "amount", "vat_category", "vat_rate"]
+
+
 class LineOutSerializer(serializers.ModelSerializer):
     net_amount = serializers.DecimalField(**MONEY, read_only=True)
     credited_line_position = serializers.IntegerField(
@@ -218,6 +304,9 @@ class LineOutSerializer(serializers.ModelSerializer):
             "vat_rate",
             "exemption_reason",
             "exemption_code",
+            "allowance_percent",
+            "allowance_amount",
+            "allowance_reason",
             "net_amount",
             "credited_line_position",
         ]
@@ -227,7 +316,19 @@ class DraftSerializer(serializers.Serializer):
     activity = serializers.IntegerField()
     client = serializers.IntegerField()
     buyer_reference = serializers.CharField(
-        max_length=bounds.BUYER_REFERENCE_MAX_LENGTH, required=False, allow_blank=True
+        max_length=bounds.BUYER_REFERENCE_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        help_text=_("The reference the client asked to find on the invoice (BT-10)."),
+    )
+    order_reference = serializers.CharField(
+        max_length=bounds.BUYER_REFERENCE_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        help_text=_(
+            "The client's purchase order number (BT-13). Clients reached on Peppol need "
+            "this or a buyer reference."
+        ),
     )
     notes = serializers.CharField(
         max_length=bounds.NOTES_MAX_LENGTH, required=False, allow_blank=True
@@ -244,7 +345,20 @@ class DraftSerializer(serializers.Serializer):
         validators=[bounds.date_validator(bounds.check_supply_date)],
         help_text=_("From 2000 to a year ahead."),
     )
+    period_start = serializers.DateField(
+        required=False,
+        allow_null=True,
+        validators=[bounds.date_validator(bounds.check_supply_date)],
+        help_text=_("First day of the period of the work, instead of a date of supply."),
+    )
+    period_end = serializers.DateField(
+        required=False,
+        allow_null=True,
+        validators=[bounds.date_validator(bounds.check_supply_date)],
+        help_text=_("Last day of the period of the work."),
+    )
     lines = LineSerializer(many=True, allow_empty=True)
+    allowance_charges = AllowanceChargeSerializer(many=True, required=False, max_length=20)
 
 
 class RefundSerializer(serializers.ModelSerializer):
@@ -256,6 +370,7 @@ class RefundSerializer(serializers.ModelSerializer):
 
 class InvoiceSerializer(serializers.ModelSerializer):
     lines = LineOutSerializer(many=True, read_only=True)
+    allowance_charges = AllowanceChargeOutSerializer(many=True, read_only=True)
     client_name = serializers.CharField(source="buyer_name", read_only=True)
     amount_paid = serializers.DecimalField(**MONEY, read_only=True)
     amount_credited = serializers.DecimalField(**MONEY, read_only=True)
@@ -291,7 +406,10 @@ class InvoiceSerializer(serializers.ModelSerializer):
             "issue_date",
             "due_date",
             "supply_date",
+            "period_start",
+            "period_end",
             "buyer_reference",
+            "order_reference",
             "notes",
             "language",
             "structured_communication",
@@ -305,6 +423,7 @@ class InvoiceSerializer(serializers.ModelSerializer):
             "refunds",
             "review_reason",
             "lines",
+            "allowance_charges",
             "documents",
         ]
         read_only_fields = fields
@@ -478,7 +597,7 @@ class InvoiceViewSet(IdempotentCreationMixin, viewsets.ModelViewSet):
         queryset = (
             selectors.invoices_visible_to(self.request.user)
             .with_refundable()
-            .prefetch_related("lines__credited_line", "documents", "refunds")
+            .prefetch_related("lines__credited_line", "allowance_charges", "documents", "refunds")
         )
         if self.action != "list":
             return queryset
@@ -521,9 +640,16 @@ class InvoiceViewSet(IdempotentCreationMixin, viewsets.ModelViewSet):
             "client": client,
             "lines": [line_serializer.to_line(line) for line in data["lines"]],
             "buyer_reference": data.get("buyer_reference", ""),
+            "order_reference": data.get("order_reference", ""),
             "notes": data.get("notes", ""),
             "due_date": data.get("due_date"),
             "supply_date": data.get("supply_date"),
+            "period_start": data.get("period_start"),
+            "period_end": data.get("period_end"),
+            "allowance_charges": [
+                AllowanceChargeSerializer().to_input(item)
+                for item in data.get("allowance_charges", [])
+            ],
             "today": timezone.localdate(),
         }
 

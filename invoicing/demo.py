@@ -9,7 +9,7 @@ from django.utils.text import slugify
 from invoicing.models import Dispatch, Invoice, Reminder
 from invoicing.services.clients import create_client
 from invoicing.services.credit import request_credit_note
-from invoicing.services.drafts import LineInput, save_draft
+from invoicing.services.drafts import AllowanceChargeInput, LineInput, save_draft
 from invoicing.services.issue import approve_invoice, submit_invoice
 from invoicing.services.payments import record_payment
 from invoicing.services.reminders import send_due_reminders
@@ -106,6 +106,8 @@ def seed(context: dict, *, stdout) -> None:
         description, unit, price = WORK[index % len(WORK)]
         region = "BE" if client.country == "BE" else "EU" if is_eu(client.country) else "world"
         category, rate = CATEGORY_AND_RATE[region]
+        # Every fifth invoice shows a discount, a travel charge and a purchase order instead.
+        with_extras = index % 5 == 2
         draft = save_draft(
             user=member.user,
             activity=activity,
@@ -118,10 +120,24 @@ def seed(context: dict, *, stdout) -> None:
                     unit_price=Decimal(price),
                     vat_category=category,
                     vat_rate=Decimal(rate),
+                    allowance_percent=Decimal("10") if with_extras else None,
+                    allowance_reason="Repeat client" if with_extras else "",
                 )
             ],
             today=day,
-            buyer_reference=f"PO-{2026 * 10 + index}",
+            buyer_reference="" if with_extras else f"PO-{2026 * 10 + index}",
+            order_reference=f"BC-{2026 * 10 + index}" if with_extras else "",
+            allowance_charges=[
+                AllowanceChargeInput(
+                    is_charge=True,
+                    reason="Travel costs",
+                    amount=Decimal("35.00"),
+                    vat_category=category,
+                    vat_rate=Decimal(rate),
+                )
+            ]
+            if with_extras
+            else [],
         )
         invoice = submit_invoice(user=member.user, invoice=draft, today=day, now=now)
         if invoice.status == Invoice.Status.PENDING_REVIEW:
@@ -158,6 +174,7 @@ def seed(context: dict, *, stdout) -> None:
         client=clients[member.pk][0],
         lines=[LineInput("Poster design", Decimal("1"), "piece", Decimal("350.00"))],
         today=today,
+        buyer_reference="Poster 2026",
     )
     big = save_draft(
         user=members[1].user,
@@ -165,6 +182,7 @@ def seed(context: dict, *, stdout) -> None:
         client=clients[members[1].pk][1],
         lines=[LineInput("Festival production", Decimal("30"), "day", Decimal("450.00"))],
         today=today,
+        order_reference="BC-FESTIVAL-2026",
     )
     submit_invoice(user=members[1].user, invoice=big, today=today, now=now)
     # The demo clients are fictitious: nothing is actually sent to them.

@@ -1,10 +1,11 @@
 """Browser forms of invoicing: they check the shape of input; services check the rules."""
 
 from dataclasses import asdict
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import cast
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from coop import bounds
@@ -14,7 +15,7 @@ from invoicing.countries import country_choices
 from invoicing.models import Client, Invoice, InvoiceLine
 from invoicing.selectors import clients_visible_to
 from invoicing.services.credit import CreditLineInput
-from invoicing.services.drafts import LineInput, line_input_of
+from invoicing.services.drafts import AllowanceChargeInput, LineInput, line_input_of
 from members.models import Activity, Language, Member, User
 from members.selectors import activities_visible_to
 
@@ -27,11 +28,37 @@ VAT_RATE_CHOICES = [
 # A line row whose three key cells are empty is a spare row, not a line.
 LINE_KEY_FIELDS = ("description", "quantity", "unit_price")
 LINES_PREFIX = "lines"
+ADJUSTMENTS_PREFIX = "adjustments"
 EXTRA_LINES = 3
 
 
 def _date_input() -> forms.DateInput:
     return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def _supply_day_field(label, help_text) -> forms.DateField:
+    """An optional day of the supply: its date, or the first or last day of its period."""
+    return forms.DateField(
+        label=label,
+        required=False,
+        widget=_date_input(),
+        validators=[bounds.date_validator(bounds.check_supply_date)],
+        help_text=help_text,
+    )
+
+
+def _vat_category_field() -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=_("VAT category"),
+        choices=InvoiceLine.VatCategoryChoice.choices,
+        initial=VatCategory.STANDARD,
+    )
+
+
+def _vat_rate_field() -> forms.TypedChoiceField:
+    return forms.TypedChoiceField(
+        label=_("VAT rate"), choices=VAT_RATE_CHOICES, coerce=Decimal, initial="21.00"
+    )
 
 
 def _decimal_input(size: int) -> forms.TextInput:
@@ -118,15 +145,26 @@ class DraftForm(forms.Form):
         label=_("Buyer reference"),
         max_length=bounds.BUYER_REFERENCE_MAX_LENGTH,
         required=False,
-        help_text=_("The client's order or reference number, if they gave you one."),
+        help_text=_(
+            "The reference your client asked you to put on the invoice, if any. Clients "
+            "reached on Peppol need this or a purchase order number."
+        ),
     )
-    supply_date = forms.DateField(
-        label=_("Date of supply"),
+    order_reference = forms.CharField(
+        label=_("Purchase order"),
+        max_length=bounds.BUYER_REFERENCE_MAX_LENGTH,
         required=False,
-        widget=_date_input(),
-        validators=[bounds.date_validator(bounds.check_supply_date)],
-        help_text=_("When the work was done, if not today. Invoice by the 15th of the next month."),
+        help_text=_("The number of your client's purchase order, if they sent you one."),
     )
+    supply_date = _supply_day_field(
+        _("Date of supply"),
+        _("When the work was done, if not today. Invoice by the 15th of the next month."),
+    )
+    period_start = _supply_day_field(
+        _("Period of service from"),
+        _("For work over several days, instead of a date of supply: the first day."),
+    )
+    period_end = _supply_day_field(_("Period of service until"), _("The last day of the period."))
     due_date = forms.DateField(
         label=_("Due date"),
         required=False,
@@ -165,6 +203,43 @@ class DraftForm(forms.Form):
 
     def has_clients(self) -> bool:
         return self.client_field.queryset.exists()
+
+
+def parse_percent_or_amount(text: str) -> tuple[Decimal | None, Decimal | None]:
+    """Read "10 %" as a percentage and "25,00" as an amount; return (percent, amount).
+
+    Raise ValidationError for anything else. The service checks the ranges.
+    """
+    text = (text or "").strip()
+    if not text:
+        return None, None
+    is_percent = text.endswith("%")
+    number = text.rstrip("%").strip().replace("\u00a0", "").replace(" ", "").replace(",", ".")
+    try:
+        value = Decimal(number)
+    except InvalidOperation:
+        value = None
+    if value is None or not value.is_finite():
+        raise forms.ValidationError(
+            gettext("Type a percentage such as 10 %% or an amount such as 25,00.") % {},
+            code="invalid",
+        )
+    return (value, None) if is_percent else (None, value)
+
+
+class PercentOrAmountField(forms.CharField):
+    """A discount or charge typed as "10 %" or as an amount in euros."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 20)
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("widget", _decimal_input(7))
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        parse_percent_or_amount(value)
+        return value
 
 
 def _client_label(client: Client) -> str:
@@ -226,6 +301,16 @@ class LineForm(forms.Form):
         choices=[("", "—"), *((code, code) for code in vat.EXEMPTION_CODES)],
         required=False,
     )
+    discount = PercentOrAmountField(label=_("Discount"))
+    discount_reason = forms.CharField(
+        label=_("Reason for the discount"), max_length=255, required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["discount"].help_text = (
+            gettext("A percentage (10 %%) or an amount excl. VAT (25,00).") % {}
+        )
 
     def is_blank(self) -> bool:
         return not any(str(self[name].value() or "").strip() for name in LINE_KEY_FIELDS)
@@ -244,6 +329,7 @@ class LineForm(forms.Form):
 
     def line_input(self) -> LineInput:
         data = self.cleaned_data
+        percent, amount = parse_percent_or_amount(data.get("discount", ""))
         return LineInput(
             description=data["description"],
             quantity=data["quantity"],
@@ -254,6 +340,9 @@ class LineForm(forms.Form):
             exemption_reason=data["exemption_reason"],
             supply_kind=data["supply_kind"] or vat.SupplyKind.SERVICES,
             exemption_code=data["exemption_code"],
+            allowance_percent=percent,
+            allowance_amount=amount,
+            allowance_reason=data.get("discount_reason", ""),
         )
 
 
@@ -294,13 +383,115 @@ def line_formset(data=None, *, initial=None, extra: int = EXTRA_LINES) -> BaseLi
     return formset
 
 
+def percent_or_amount_text(percent: Decimal | None, amount: Decimal | None) -> str:
+    """Show a stored discount or charge the way a member types it."""
+    if percent is not None:
+        return f"{percent.normalize():f} %".replace(".", ",")
+    if amount:
+        return f"{amount:.2f}".replace(".", ",")
+    return ""
+
+
 def initial_lines(invoice: Invoice) -> list[dict]:
     rows = []
     for line in invoice.lines.all():
         row = asdict(line_input_of(line))
         row["vat_rate"] = f"{line.vat_rate:.2f}"
+        row["discount"] = percent_or_amount_text(line.allowance_percent, line.allowance_amount)
+        row["discount_reason"] = line.allowance_reason
         rows.append(row)
     return rows
+
+
+class AllowanceChargeForm(forms.Form):
+    """A discount or charge on the whole invoice; a row without a value is ignored."""
+
+    is_charge = forms.TypedChoiceField(
+        label=_("Kind"),
+        choices=[("0", _("Discount")), ("1", _("Charge"))],
+        coerce=lambda value: value == "1",
+        initial="0",
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=255, required=False)
+    value = PercentOrAmountField(label=_("Percentage or amount"))
+    vat_category = _vat_category_field()
+    vat_rate = _vat_rate_field()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["value"].help_text = (
+            gettext("10 %% of the lines at this VAT rate, or 25,00 excl. VAT.") % {}
+        )
+
+    def is_blank(self) -> bool:
+        return not any(str(self[name].value() or "").strip() for name in ("reason", "value"))
+
+    def counts(self) -> bool:
+        return self.is_valid() and not self.cleaned_data.get("DELETE") and not self.is_blank()
+
+    def allowance_charge_input(self) -> AllowanceChargeInput:
+        data = self.cleaned_data
+        percent, amount = parse_percent_or_amount(data["value"])
+        return AllowanceChargeInput(
+            is_charge=data["is_charge"],
+            reason=data["reason"],
+            vat_category=data["vat_category"],
+            vat_rate=data["vat_rate"],
+            percent=percent,
+            amount=amount,
+        )
+
+
+class BaseAllowanceChargeFormSet(forms.BaseFormSet):
+    def allowance_charge_inputs(self) -> list[AllowanceChargeInput]:
+        return [form.allowance_charge_input() for form in self.forms if form.counts()]
+
+    def rows_as_initial(self) -> list[dict]:
+        return [
+            {name: form[name].value() for name in AllowanceChargeForm.base_fields}
+            for form in self.forms
+            if not form["DELETE"].value()
+        ]
+
+
+AllowanceChargeFormSet = forms.formset_factory(
+    AllowanceChargeForm,
+    formset=BaseAllowanceChargeFormSet,
+    extra=1,
+    can_delete=True,
+    max_num=20,
+    absolute_max=20,
+)
+
+
+def allowance_charge_formset(data=None, *, initial=None) -> BaseAllowanceChargeFormSet:
+    """Return the formset of the invoice's discounts and charges, with one spare row.
+
+    Posted data without the formset (a page from before it existed, an older script) means
+    no discount and no charge.
+    """
+    if data is not None and f"{ADJUSTMENTS_PREFIX}-TOTAL_FORMS" not in data:
+        data = {
+            f"{ADJUSTMENTS_PREFIX}-TOTAL_FORMS": "0",
+            f"{ADJUSTMENTS_PREFIX}-INITIAL_FORMS": "0",
+        }
+    return cast(
+        BaseAllowanceChargeFormSet,
+        AllowanceChargeFormSet(data, initial=initial, prefix=ADJUSTMENTS_PREFIX),
+    )
+
+
+def initial_allowance_charges(invoice: Invoice) -> list[dict]:
+    return [
+        {
+            "is_charge": "1" if item.is_charge else "0",
+            "reason": item.reason,
+            "value": percent_or_amount_text(item.percent, item.amount),
+            "vat_category": item.vat_category,
+            "vat_rate": f"{item.vat_rate:.2f}",
+        }
+        for item in invoice.allowance_charges.all()
+    ]
 
 
 class InvoiceFilterForm(forms.Form):

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from coop.documents import DocumentBase
-from invoicing.calculation import VatCategory
+from invoicing.calculation import AllowanceCharge, Line, VatCategory
 from invoicing.eas import clean_gln
 from invoicing.vat import SupplyKind
 from members.models import Activity, Language
@@ -316,7 +316,30 @@ class Invoice(models.Model):
         blank=True,
         help_text=_("When the work was done or the goods delivered, if not on the issue date."),
     )
-    buyer_reference = models.CharField(_("buyer reference"), max_length=100, blank=True)
+    period_start = models.DateField(
+        _("period from"),
+        null=True,
+        blank=True,
+        help_text=_("When the work spans a period: its first day."),
+    )
+    period_end = models.DateField(
+        _("period until"),
+        null=True,
+        blank=True,
+        help_text=_("When the work spans a period: its last day."),
+    )
+    buyer_reference = models.CharField(
+        _("buyer reference"),
+        max_length=100,
+        blank=True,
+        help_text=_("The reference the client asked to find on the invoice, if any."),
+    )
+    order_reference = models.CharField(
+        _("purchase order"),
+        max_length=100,
+        blank=True,
+        help_text=_("The number of the client's purchase order, if any."),
+    )
     notes = models.TextField(_("notes"), blank=True)
     language = models.CharField(
         _("language"), max_length=2, choices=Language.choices, default=Language.FRENCH
@@ -380,6 +403,16 @@ class Invoice(models.Model):
             models.CheckConstraint(
                 condition=Q(total_excl_vat__gte=0) & Q(total_vat__gte=0) & Q(total_incl_vat__gte=0),
                 name="invoice_totals_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(period_start__isnull=True, period_end__isnull=True)
+                | Q(
+                    period_start__isnull=False,
+                    period_end__isnull=False,
+                    period_end__gte=models.F("period_start"),
+                    supply_date__isnull=True,
+                ),
+                name="invoice_period_complete_and_ordered",
             ),
         ]
 
@@ -479,6 +512,18 @@ class InvoiceLine(models.Model):
         verbose_name=_("credited invoice line"),
         help_text=_("On a credit note: the line of the credited invoice this line credits."),
     )
+    allowance_percent = models.DecimalField(
+        _("discount (%)"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("Empty when the discount is a fixed amount."),
+    )
+    allowance_amount = models.DecimalField(
+        _("discount"), max_digits=12, decimal_places=2, default=ZERO
+    )
+    allowance_reason = models.CharField(_("reason for the discount"), max_length=255, blank=True)
 
     class Meta:
         verbose_name = _("invoice line")
@@ -494,16 +539,109 @@ class InvoiceLine(models.Model):
             models.UniqueConstraint(
                 fields=["invoice", "position"], name="invoice_line_position_unique"
             ),
+            models.CheckConstraint(
+                condition=Q(allowance_amount__gte=0)
+                & (
+                    Q(allowance_percent__isnull=True)
+                    | Q(allowance_percent__gt=0, allowance_percent__lte=100)
+                )
+                & (Q(allowance_amount=0) | ~Q(allowance_reason="")),
+                name="invoice_line_allowance_sane",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.description
 
+    def as_line(self) -> Line:
+        """The line as the calculation sees it."""
+        return Line(
+            quantity=self.quantity,
+            unit_price=self.unit_price,
+            vat_category=self.vat_category,
+            vat_rate=self.vat_rate,
+            exemption_reason=self.exemption_reason,
+            exemption_code=self.exemption_code,
+            allowance_percent=self.allowance_percent,
+            allowance_fixed=self.allowance_amount if self.allowance_percent is None else ZERO,
+            allowance_reason=self.allowance_reason,
+        )
+
+    @property
+    def gross_amount(self) -> Decimal:
+        return self.as_line().gross_amount
+
     @property
     def net_amount(self) -> Decimal:
-        from coop.money import round_money
+        return self.as_line().net_amount
 
-        return round_money(self.quantity * self.unit_price)
+
+class InvoiceAllowanceCharge(models.Model):
+    """A discount or a charge on the whole invoice (EN 16931 BG-20, BG-21), in one VAT group.
+
+    A percentage is taken of the net amount of the invoice's lines of the same VAT category and
+    rate; ``amount`` holds the result, or the fixed amount the member gave.
+    """
+
+    invoice = models.ForeignKey(
+        Invoice,
+        on_delete=models.CASCADE,
+        related_name="allowance_charges",
+        verbose_name=_("invoice"),
+    )
+    position = models.PositiveSmallIntegerField(_("position"))
+    is_charge = models.BooleanField(
+        _("charge"),
+        default=False,
+        help_text=_("A charge adds to the invoice; a discount lowers it."),
+    )
+    reason = models.CharField(_("reason"), max_length=255)
+    percent = models.DecimalField(
+        _("percentage"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("Empty when the amount is fixed."),
+    )
+    amount = models.DecimalField(_("amount excl. VAT"), max_digits=12, decimal_places=2)
+    vat_category = models.CharField(
+        _("VAT category"),
+        max_length=2,
+        choices=InvoiceLine.VatCategoryChoice.choices,
+        default=VatCategory.STANDARD,
+    )
+    vat_rate = models.DecimalField(_("VAT rate (%)"), max_digits=5, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("discount or charge on the invoice")
+        verbose_name_plural = _("discounts and charges on the invoice")
+        ordering = ["position", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invoice", "position"], name="invoice_allowance_charge_position_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0)
+                & ~Q(reason="")
+                & (Q(percent__isnull=True) | Q(percent__gt=0, percent__lte=100)),
+                name="invoice_allowance_charge_sane",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reason
+
+    def as_allowance_charge(self) -> AllowanceCharge:
+        """The discount or charge as the calculation sees it."""
+        return AllowanceCharge(
+            is_charge=self.is_charge,
+            reason=self.reason,
+            vat_category=self.vat_category,
+            vat_rate=self.vat_rate,
+            percent=self.percent,
+            fixed=self.amount if self.percent is None else ZERO,
+        )
 
 
 class InvoiceSequence(models.Model):

@@ -12,7 +12,13 @@ from stdnum import iban
 from coop.pdf import render_pdf
 from invoicing.countries import country_name
 from invoicing.payment_qr import epc_qr_png_data_uri
-from invoicing.snapshot import InvoiceSnapshot, LineSnapshot, PartySnapshot, VatGroupSnapshot
+from invoicing.snapshot import (
+    AllowanceChargeSnapshot,
+    InvoiceSnapshot,
+    LineSnapshot,
+    PartySnapshot,
+    VatGroupSnapshot,
+)
 from invoicing.vat import RATE_NAMES
 
 TEMPLATE = "invoicing/pdf/invoice.html"
@@ -55,12 +61,16 @@ def invoice_context(snapshot: InvoiceSnapshot) -> dict:
         "due_date": _date(snapshot["due_date"]) if snapshot["due_date"] else None,
         "settlement": snapshot.get("settlement"),
         "supply_date": _date(snapshot["supply_date"]) if snapshot.get("supply_date") else None,
+        "period": _period(snapshot),
         "credited_invoice": credited
         and {"number": credited["number"], "issue_date": _date(credited["issue_date"])},
         "seller": _party(snapshot["seller"]),
         "seller_iban": iban.format(snapshot["seller"]["iban"]),
         "buyer": _party(snapshot["buyer"]),
         "lines": [_line(line) for line in snapshot["lines"]],
+        "allowance_charges": [
+            _allowance_charge(item) for item in snapshot.get("allowance_charges", [])
+        ],
         "vat_breakdown": [_vat_group(group) for group in snapshot["vat_breakdown"]],
         "mentions": _mentions(snapshot["vat_breakdown"]),
         "totals": {
@@ -73,6 +83,25 @@ def invoice_context(snapshot: InvoiceSnapshot) -> dict:
 
 def _date(iso_date: str) -> datetime.date:
     return datetime.date.fromisoformat(iso_date)
+
+
+def _period(snapshot: InvoiceSnapshot) -> dict | None:
+    start, end = snapshot.get("period_start", ""), snapshot.get("period_end", "")
+    if not (start and end):
+        return None
+    return {"start": _date(start), "end": _date(end)}
+
+
+def _allowance_charge(item: AllowanceChargeSnapshot) -> dict:
+    return {
+        "is_charge": item["is_charge"],
+        "reason": item["reason"],
+        "amount": Decimal(item["amount"]),
+        "percent": Decimal(item["percent"]) if item["percent"] else None,
+        "base_amount": Decimal(item["base_amount"]) if item["base_amount"] else None,
+        "vat_category": item["vat_category"],
+        "vat_rate": Decimal(item["vat_rate"]),
+    }
 
 
 def _party(party: PartySnapshot) -> dict:
@@ -107,6 +136,11 @@ def _line(line: LineSnapshot) -> dict:
         "net_amount": Decimal(line["net_amount"]),
         "vat_category": line["vat_category"],
         "vat_rate": Decimal(line["vat_rate"]),
+        "allowance_amount": Decimal(line.get("allowance_amount") or "0"),
+        "allowance_percent": (
+            Decimal(line["allowance_percent"]) if line.get("allowance_percent") else None
+        ),
+        "allowance_reason": line.get("allowance_reason", ""),
     }
 
 

@@ -39,11 +39,28 @@ class LineSnapshot(TypedDict):
     quantity: str  # "3.00"
     unit: str  # UN/ECE rec. 20 code: "HUR" hour, "DAY" day, "C62" piece
     unit_price: str  # "19.99", excluding VAT
-    net_amount: str  # quantity × unit price, rounded to the cent
+    net_amount: str  # quantity × unit price, rounded to the cent, less the line's discount
     supply_kind: NotRequired[str]  # "goods" or "services"; absent in older snapshots
     vat_category: str  # S, Z, E, AE, K, G, O
     vat_rate: str  # "21.00"; "0.00" for O, which has no rate
     exemption_reason: str  # the law's mention for AE, K, G, O; the legal basis for E
+    # Snapshots taken before line discounts existed lack the four keys below.
+    gross_amount: NotRequired[str]  # quantity × unit price, rounded to the cent
+    allowance_amount: NotRequired[str]  # the line's discount, "0.00" when none
+    allowance_percent: NotRequired[str]  # "10.00" when a percentage of the gross amount, else ""
+    allowance_reason: NotRequired[str]
+
+
+class AllowanceChargeSnapshot(TypedDict):
+    """A document-level allowance (discount) or charge, EN 16931 BG-20 / BG-21."""
+
+    is_charge: bool
+    reason: str
+    amount: str
+    percent: str  # "5.00" when a percentage of base_amount, else ""
+    base_amount: str  # the net amount of the lines of its VAT group when a percentage, else ""
+    vat_category: str
+    vat_rate: str
 
 
 class VatGroupSnapshot(TypedDict):
@@ -57,6 +74,8 @@ class VatGroupSnapshot(TypedDict):
 
 class TotalsSnapshot(TypedDict):
     line_extension: str
+    allowance_total: NotRequired[str]  # absent from snapshots older than allowances
+    charge_total: NotRequired[str]
     tax_exclusive: str
     vat: str
     tax_inclusive: str
@@ -82,6 +101,8 @@ class InvoiceSnapshot(TypedDict):
     issue_date: str
     due_date: str  # "" on a credit note: it asks for no payment
     supply_date: str  # date of supply when it differs from the issue date, else ""
+    period_start: NotRequired[str]  # invoicing period when the work spans one, else ""
+    period_end: NotRequired[str]
     language: Literal["fr", "nl", "en"]
     currency: Literal["EUR"]
     buyer_reference: str
@@ -92,6 +113,7 @@ class InvoiceSnapshot(TypedDict):
     seller: SellerSnapshot
     buyer: PartySnapshot
     lines: list[LineSnapshot]
+    allowance_charges: NotRequired[list[AllowanceChargeSnapshot]]
     vat_breakdown: list[VatGroupSnapshot]
     totals: TotalsSnapshot
     activity_name: str

@@ -12,6 +12,7 @@ from lxml import etree
 from coop.money import has_at_most_cents
 from invoicing import eas
 from invoicing.snapshot import (
+    AllowanceChargeSnapshot,
     InvoiceSnapshot,
     LineSnapshot,
     PartySnapshot,
@@ -90,9 +91,10 @@ def build_ubl(snapshot: InvoiceSnapshot) -> bytes:
     _add_party(
         root, "AccountingCustomerParty", snapshot["buyer"], with_vat_number=not outside_scope
     )
-    if any(group["category"] == INTRA_EU for group in snapshot["vat_breakdown"]):
-        _add_intra_eu_delivery(root, snapshot)
+    _add_delivery(root, snapshot)
     _add_payment_means(root, snapshot, is_credit_note=is_credit_note)
+    for allowance_charge in snapshot.get("allowance_charges", []):
+        _add_allowance_charge(root, allowance_charge)
     _add_tax_total(root, snapshot)
     _add_monetary_total(root, snapshot)
     for line in snapshot["lines"]:
@@ -180,16 +182,24 @@ def _number(value: str) -> str:
     return f"{_decimal(value):f}"
 
 
+def _period(snapshot: InvoiceSnapshot) -> tuple[str, str] | None:
+    start, end = snapshot.get("period_start", ""), snapshot.get("period_end", "")
+    return (start, end) if start and end else None
+
+
 def _add_references(
     root: etree._Element, snapshot: InvoiceSnapshot, *, is_credit_note: bool
 ) -> None:
-    # PEPPOL-EN16931-R003: a buyer reference or an order reference is mandatory.
-    if not (snapshot["buyer_reference"].strip() or snapshot["order_reference"].strip()):
-        raise ValueError(
-            "A buyer reference or an order reference is required (PEPPOL-EN16931-R003)."
-        )
+    # BT-10 and BT-13 carry only what the buyer gave. Peppol requires one of them
+    # (PEPPOL-EN16931-R003): issuing refuses an invoice without either for a buyer reached on
+    # Peppol; a document e-mailed to anyone else may carry none (EN 16931 does not require it).
     if snapshot["buyer_reference"].strip():
         _cbc(root, "BuyerReference", snapshot["buyer_reference"])
+    period = _period(snapshot)
+    if period:
+        invoice_period = _cac(root, "InvoicePeriod")
+        _cbc(invoice_period, "StartDate", period[0])
+        _cbc(invoice_period, "EndDate", period[1])
     if snapshot["order_reference"].strip():
         _cbc(_cac(root, "OrderReference"), "ID", snapshot["order_reference"])
     credited_invoice = snapshot["credited_invoice"]
@@ -253,12 +263,56 @@ def _add_address(address: etree._Element, party: PartySnapshot) -> None:
     _cbc(_cac(address, "Country"), "IdentificationCode", party["country"])
 
 
-def _add_intra_eu_delivery(root: etree._Element, snapshot: InvoiceSnapshot) -> None:
-    # BR-IC-11 needs a delivery date (or an invoicing period) and BR-IC-12 the deliver-to country;
-    # without a separate date of supply, the supply took place on the issue date.
+def _add_delivery(root: etree._Element, snapshot: InvoiceSnapshot) -> None:
+    """Add the date of supply (BT-72) unless an invoicing period says when; one Delivery only.
+
+    Without a separate date of supply, the supply took place on the issue date, as the PDF
+    implies by printing none. An intra-EU supply also needs a delivery date or an invoicing
+    period (BR-IC-11) and the deliver-to country (BR-IC-12).
+    """
+    is_intra_eu = any(group["category"] == INTRA_EU for group in snapshot["vat_breakdown"])
+    has_period = _period(snapshot) is not None
+    if has_period and not is_intra_eu:
+        return
     delivery = _cac(root, "Delivery")
-    _cbc(delivery, "ActualDeliveryDate", snapshot.get("supply_date") or snapshot["issue_date"])
-    _add_address(_cac(_cac(delivery, "DeliveryLocation"), "Address"), snapshot["buyer"])
+    if not has_period:
+        _cbc(delivery, "ActualDeliveryDate", snapshot.get("supply_date") or snapshot["issue_date"])
+    if is_intra_eu:
+        _add_address(_cac(_cac(delivery, "DeliveryLocation"), "Address"), snapshot["buyer"])
+
+
+def _add_allowance_charge(root: etree._Element, item: AllowanceChargeSnapshot) -> None:
+    """Add a document-level allowance (BG-20) or charge (BG-21) with its VAT category."""
+    element = _cac(root, "AllowanceCharge")
+    _cbc(element, "ChargeIndicator", "true" if item["is_charge"] else "false")
+    _cbc(element, "AllowanceChargeReason", item["reason"])
+    # PEPPOL-EN16931-R041/R042: a percentage and its base go together; R040: amount = base × %.
+    if item["percent"]:
+        _cbc(element, "MultiplierFactorNumeric", _number(item["percent"]))
+    _amount(element, "Amount", item["amount"])
+    if item["percent"]:
+        _amount(element, "BaseAmount", item["base_amount"])
+    category = _cac(element, "TaxCategory")
+    _cbc(category, "ID", item["vat_category"])
+    if item["vat_category"] != OUTSIDE_SCOPE:
+        _cbc(category, "Percent", _percent(item["vat_rate"]))
+    _cbc(_cac(category, "TaxScheme"), "ID", VAT_SCHEME)
+
+
+def _add_line_allowance(element: etree._Element, line: LineSnapshot) -> None:
+    """Add the line's discount (BG-27); its VAT is the line's, so no TaxCategory here."""
+    amount = line.get("allowance_amount", "")
+    if not amount or _decimal(amount) == 0:
+        return
+    allowance = _cac(element, "AllowanceCharge")
+    _cbc(allowance, "ChargeIndicator", "false")
+    _cbc(allowance, "AllowanceChargeReason", line.get("allowance_reason", ""))
+    percent = line.get("allowance_percent", "")
+    if percent:
+        _cbc(allowance, "MultiplierFactorNumeric", _number(percent))
+    _amount(allowance, "Amount", amount)
+    if percent:
+        _amount(allowance, "BaseAmount", line["gross_amount"])
 
 
 def _add_payment_means(
@@ -328,6 +382,12 @@ def _add_monetary_total(root: etree._Element, snapshot: InvoiceSnapshot) -> None
     _amount(monetary_total, "LineExtensionAmount", totals["line_extension"])
     _amount(monetary_total, "TaxExclusiveAmount", totals["tax_exclusive"])
     _amount(monetary_total, "TaxInclusiveAmount", totals["tax_inclusive"])
+    # BT-107 and BT-108 are given when the document has allowances or charges (BR-CO-11/12).
+    allowance_charges = snapshot.get("allowance_charges", [])
+    if any(not item["is_charge"] for item in allowance_charges):
+        _amount(monetary_total, "AllowanceTotalAmount", totals["allowance_total"])
+    if any(item["is_charge"] for item in allowance_charges):
+        _amount(monetary_total, "ChargeTotalAmount", totals["charge_total"])
     _amount(monetary_total, "PayableAmount", totals["payable"])
 
 
@@ -341,6 +401,7 @@ def _add_line(root: etree._Element, line: LineSnapshot, *, is_credit_note: bool)
         unitCode=line["unit"],
     )
     _amount(element, "LineExtensionAmount", line["net_amount"])
+    _add_line_allowance(element, line)
     item = _cac(element, "Item")
     # The item name is a short label; a description of several lines goes in full into BT-154.
     description = line["description"].strip()

@@ -23,6 +23,7 @@ from invoicing import selectors
 from invoicing.calculation import Line, Totals, VatGroup, compute_totals
 from invoicing.errors import InvoicingError
 from invoicing.forms import (
+    BaseAllowanceChargeFormSet,
     BaseLineFormSet,
     ClientEditForm,
     ClientForm,
@@ -32,14 +33,16 @@ from invoicing.forms import (
     DraftForm,
     InvoiceFilterForm,
     ResendForm,
+    allowance_charge_formset,
     credit_line_formset,
+    initial_allowance_charges,
     initial_lines,
     line_formset,
 )
 from invoicing.models import Client, Invoice, InvoiceDocument, InvoiceLine
 from invoicing.services import clients as client_services
 from invoicing.services import credit, documents, drafts, issue
-from invoicing.services.drafts import LineInput
+from invoicing.services.drafts import AllowanceChargeInput, LineInput
 from invoicing.vat import rate_name
 from members.selectors import is_active_member
 
@@ -200,7 +203,29 @@ def _to_line(line: LineInput) -> Line:
         vat_category=line.vat_category,
         vat_rate=line.vat_rate,
         exemption_reason=line.exemption_reason,
+        allowance_percent=line.allowance_percent,
+        allowance_fixed=line.allowance_amount or Decimal("0.00"),
     )
+
+
+def _unchecked_totals(
+    lines: list[LineInput], adjustments: list[AllowanceChargeInput], client=None
+) -> tuple[Totals, str]:
+    """Totals of typed lines and discounts, and the first rule they break once a client is known.
+
+    Until the client is chosen, or when a rule is broken, the lines as typed give the totals.
+    """
+    totals = compute_totals(_to_line(line) for line in lines)
+    problem = ""
+    if client is not None and lines:
+        try:
+            cleaned = drafts.clean_lines(lines, client=client)
+            totals = compute_totals(
+                cleaned, drafts.clean_allowance_charges(adjustments, lines=cleaned)
+            )
+        except InvoicingError as error:
+            problem = error.message
+    return totals, problem
 
 
 def _vat_rows(totals: Totals) -> list[dict]:
@@ -210,16 +235,13 @@ def _vat_rows(totals: Totals) -> list[dict]:
     ]
 
 
-def _preview_context(formset: BaseLineFormSet, client=None) -> dict:
+def _preview_context(
+    formset: BaseLineFormSet, adjustments: BaseAllowanceChargeFormSet, client=None
+) -> dict:
     """Totals of the valid rows, and the first rule they break once a client is chosen."""
-    lines = formset.line_inputs()
-    problem = ""
-    totals = compute_totals(_to_line(line) for line in lines)
-    if client is not None and lines:
-        try:
-            totals = compute_totals(drafts.clean_lines(lines, client=client))
-        except InvoicingError as error:
-            problem = error.message
+    totals, problem = _unchecked_totals(
+        formset.line_inputs(), adjustments.allowance_charge_inputs(), client
+    )
     return {
         "totals": totals,
         "vat_rows": _vat_rows(totals),
@@ -231,21 +253,24 @@ def _preview_context(formset: BaseLineFormSet, client=None) -> dict:
 def _draft_page(request, invoice: Invoice | None = None):
     """Show the draft form; save it, or only add a row or refresh the totals (no JavaScript)."""
     user = request.user
-    lines_error = ""
+    lines_error = adjustments_error = ""
     not_saved = False
     if request.method == "POST":
         form = DraftForm(request.POST, user=user, invoice=invoice)
         formset = line_formset(request.POST)
+        adjustments = allowance_charge_formset(request.POST)
         form_valid = form.is_valid()
         client = form.cleaned_data.get("client")
-        preview = _preview_context(formset, client)
+        preview = _preview_context(formset, adjustments, client)
         if "add_line" in request.POST or "recalculate" in request.POST:
             # Show the rows again as typed, without error messages: the member is not done.
             initial = {name: request.POST.get(name, "") for name in DraftForm.base_fields}
             form = DraftForm(user=user, invoice=invoice, initial=initial)
             extra = 1 if "add_line" in request.POST else 0
             formset = line_formset(initial=formset.rows_as_initial(), extra=extra)
-        elif form_valid & formset.is_valid():  # "&": validate both, to show every error
+            adjustments = allowance_charge_formset(initial=adjustments.rows_as_initial())
+        # "&": validate all three, to show every error.
+        elif form_valid & formset.is_valid() & adjustments.is_valid():
             data = form.cleaned_data
             try:
                 invoice = drafts.save_draft(
@@ -256,14 +281,20 @@ def _draft_page(request, invoice: Invoice | None = None):
                     today=timezone.localdate(),
                     invoice=invoice,
                     buyer_reference=data["buyer_reference"],
+                    order_reference=data["order_reference"],
                     notes=data["notes"],
                     due_date=data["due_date"],
                     supply_date=data["supply_date"],
+                    period_start=data["period_start"],
+                    period_end=data["period_end"],
+                    allowance_charges=adjustments.allowance_charge_inputs(),
                 )
             except InvoicingError as error:
                 not_saved = True
                 if error.field == "lines":
                     lines_error = error.message
+                elif error.field == "allowance_charges":
+                    adjustments_error = error.message
                 else:
                     add_service_error(form, error)
             else:
@@ -276,6 +307,7 @@ def _draft_page(request, invoice: Invoice | None = None):
             initial = {name: request.GET.get(name) for name in ("client", "activity")}
             form = DraftForm(user=user, invoice=invoice, initial=initial)
             formset = line_formset()
+            adjustments = allowance_charge_formset()
         else:
             form = DraftForm(
                 user=user,
@@ -284,19 +316,25 @@ def _draft_page(request, invoice: Invoice | None = None):
                     "activity": invoice.activity_id,
                     "client": invoice.client_id,
                     "buyer_reference": invoice.buyer_reference,
+                    "order_reference": invoice.order_reference,
                     "due_date": invoice.due_date,
                     "supply_date": invoice.supply_date,
+                    "period_start": invoice.period_start,
+                    "period_end": invoice.period_end,
                     "notes": invoice.notes,
                 },
             )
             formset = line_formset(initial=initial_lines(invoice), extra=1)
-        totals = compute_totals(_to_line(line) for line in _invoice_line_inputs(invoice))
+            adjustments = allowance_charge_formset(initial=initial_allowance_charges(invoice))
+        totals = _stored_totals(invoice) if invoice else compute_totals([])
         preview = {"totals": totals, "vat_rows": _vat_rows(totals)}
     context = {
         "invoice": invoice,
         "form": form,
         "formset": formset,
+        "adjustments": adjustments,
         "lines_error": lines_error,
+        "adjustments_error": adjustments_error,
         "not_saved": not_saved,
         "can_invoice": form.has_activities(),
         "has_clients": form.has_clients(),
@@ -309,6 +347,14 @@ def _invoice_line_inputs(invoice: Invoice | None) -> list[LineInput]:
     if invoice is None:
         return []
     return [drafts.line_input_of(line) for line in invoice.lines.all()]
+
+
+def _stored_totals(invoice: Invoice) -> Totals:
+    """The totals of a draft as saved: its lines with their discounts, and its own."""
+    return compute_totals(
+        [line.as_line() for line in invoice.lines.all()],
+        [item.as_allowance_charge() for item in invoice.allowance_charges.all()],
+    )
 
 
 @login_required
@@ -337,7 +383,11 @@ def invoice_preview(request):
     """Return the totals and VAT breakdown of the posted draft form as an HTML fragment."""
     form = DraftForm(request.POST, user=request.user)
     form.is_valid()
-    context = _preview_context(line_formset(request.POST), form.cleaned_data.get("client"))
+    context = _preview_context(
+        line_formset(request.POST),
+        allowance_charge_formset(request.POST),
+        form.cleaned_data.get("client"),
+    )
     return render(request, "invoicing/_totals.html", {**context, "live": True})
 
 
@@ -398,6 +448,8 @@ def _totals_from_snapshot(snapshot: dict) -> Totals:
     totals = snapshot["totals"]
     return Totals(
         line_extension=Decimal(totals["line_extension"]),
+        allowance_total=Decimal(totals.get("allowance_total", "0.00")),
+        charge_total=Decimal(totals.get("charge_total", "0.00")),
         vat=Decimal(totals["vat"]),
         tax_inclusive=Decimal(totals["tax_inclusive"]),
         vat_breakdown=tuple(
@@ -428,6 +480,8 @@ def _line_rows(invoice: Invoice) -> tuple[list[dict], Totals]:
                 "category": rate_name(line["vat_category"], Decimal(line["vat_rate"])),
                 "rate": Decimal(line["vat_rate"]),
                 "exemption_reason": line["exemption_reason"],
+                "allowance_amount": Decimal(line.get("allowance_amount") or "0"),
+                "allowance_reason": line.get("allowance_reason", ""),
             }
             for line in snapshot["lines"]
         ]
@@ -443,20 +497,40 @@ def _line_rows(invoice: Invoice) -> tuple[list[dict], Totals]:
             "category": rate_name(line.vat_category, line.vat_rate),
             "rate": line.vat_rate,
             "exemption_reason": line.exemption_reason,
+            "allowance_amount": line.allowance_amount,
+            "allowance_reason": line.allowance_reason,
         }
         for line in lines
     ]
-    totals = compute_totals(
-        Line(
-            line.quantity,
-            line.unit_price,
-            line.vat_category,
-            line.vat_rate,
-            line.exemption_reason,
-        )
-        for line in lines
-    )
-    return rows, totals
+    return rows, _stored_totals(invoice)
+
+
+def _allowance_charge_rows(invoice: Invoice) -> list[dict]:
+    """The discounts and charges on the whole invoice: as issued, or as drafted."""
+    if invoice.is_issued and invoice.snapshot:
+        items = invoice.snapshot.get("allowance_charges", [])
+        return [
+            {
+                "is_charge": item["is_charge"],
+                "reason": item["reason"],
+                "amount": Decimal(item["amount"]),
+                "percent": Decimal(item["percent"]) if item["percent"] else None,
+                "category": rate_name(item["vat_category"], Decimal(item["vat_rate"])),
+                "rate": Decimal(item["vat_rate"]),
+            }
+            for item in items
+        ]
+    return [
+        {
+            "is_charge": item.is_charge,
+            "reason": item.reason,
+            "amount": item.amount,
+            "percent": item.percent,
+            "category": rate_name(item.vat_category, item.vat_rate),
+            "rate": item.vat_rate,
+        }
+        for item in invoice.allowance_charges.all()
+    ]
 
 
 def _title(invoice: Invoice) -> str:
@@ -486,6 +560,7 @@ def _detail_context(invoice: Invoice, *, resend_form: ResendForm | None = None) 
         "invoice": invoice,
         "title": _title(invoice),
         "lines": rows,
+        "allowance_charges": _allowance_charge_rows(invoice),
         "totals": totals,
         "vat_rows": _vat_rows(totals),
         "overdue": invoice.is_overdue(timezone.localdate()),

@@ -23,10 +23,15 @@ from django.utils.translation import gettext as _
 from audit.services import record_event
 from coop.money import round_money
 from coop.templatetags.money import euro
-from invoicing.calculation import Line, compute_totals
+from invoicing.calculation import AllowanceCharge, Line, compute_totals
 from invoicing.errors import InvoicingError
 from invoicing.models import Invoice, InvoiceLine
-from invoicing.services.drafts import _decimal
+from invoicing.services.drafts import (
+    AllowanceChargeInput,
+    _decimal,
+    clean_allowance_charges,
+    create_allowance_charges,
+)
 from invoicing.vat import rate_name
 from members.models import User
 
@@ -61,10 +66,14 @@ class CreditedLine:
     quantity: Decimal
     unit: str
     unit_price: Decimal
+    # The invoice line's own discount, repeated when the whole line is credited.
+    allowance_percent: Decimal | None = None
+    allowance_fixed: Decimal = ZERO
+    allowance_reason: str = ""
 
     @property
     def net_amount(self) -> Decimal:
-        return round_money(self.quantity * self.unit_price)
+        return self.as_line().net_amount
 
     def as_line(self) -> Line:
         return Line(
@@ -74,6 +83,9 @@ class CreditedLine:
             self.original.vat_rate,
             self.original.exemption_reason,
             self.original.exemption_code,
+            self.allowance_percent,
+            self.allowance_fixed,
+            self.allowance_reason,
         )
 
 
@@ -172,7 +184,12 @@ def _refuse_line(line: InvoiceLine, message: str, **values) -> InvoicingError:
     )
 
 
-def check_credit_caps(position: CreditPosition, lines: list[CreditedLine]) -> None:
+def check_credit_caps(
+    position: CreditPosition,
+    lines: list[CreditedLine],
+    *,
+    adjustments: tuple[AllowanceCharge, ...] | list[AllowanceCharge] = (),
+) -> None:
     """Refuse credit-note lines that, with the other standing notes, credit more than invoiced."""
     entries = {entry.line.pk: entry for entry in position.lines}
     this_net: dict[int, Decimal] = {}
@@ -199,7 +216,7 @@ def check_credit_caps(position: CreditPosition, lines: list[CreditedLine]) -> No
                 _("Line %(position)d: at most %(left)s of VAT is left to credit."),
                 left=euro(max(left_vat, ZERO)),
             )
-    totals = compute_totals(credited.as_line() for credited in lines)
+    totals = compute_totals([credited.as_line() for credited in lines], adjustments)
     invoice = position.invoice
     for credited, this, invoiced, message in [
         (
@@ -238,7 +255,18 @@ def _full_credit_lines(position: CreditPosition) -> list[CreditedLine]:
             continue
         if entry.credited_net == 0:
             lines.append(
-                CreditedLine(line, line.description, line.quantity, line.unit, line.unit_price)
+                CreditedLine(
+                    line,
+                    line.description,
+                    line.quantity,
+                    line.unit,
+                    line.unit_price,
+                    allowance_percent=line.allowance_percent,
+                    allowance_fixed=line.allowance_amount
+                    if line.allowance_percent is None
+                    else ZERO,
+                    allowance_reason=line.allowance_reason,
+                )
             )
         else:
             lines.append(CreditedLine(line, line.description, Decimal("1"), "piece", left))
@@ -338,6 +366,20 @@ def _credited_lines(invoice: Invoice, requested: list[CreditLineInput]) -> list[
     return lines
 
 
+def _full_credit_allowance_charges(invoice: Invoice) -> list[AllowanceChargeInput]:
+    return [
+        AllowanceChargeInput(
+            is_charge=adjustment.is_charge,
+            reason=adjustment.reason,
+            vat_category=adjustment.vat_category,
+            vat_rate=adjustment.vat_rate,
+            percent=adjustment.percent,
+            amount=adjustment.amount if adjustment.percent is None else None,
+        )
+        for adjustment in invoice.allowance_charges.all()
+    ]
+
+
 @transaction.atomic
 def request_credit_note(
     *,
@@ -356,9 +398,18 @@ def request_credit_note(
     if invoice.kind != Invoice.Kind.INVOICE or not invoice.is_issued:
         raise InvoicingError(_("Only issued invoices can be credited."), code="not_issued")
     position = credit_position(invoice)
-    credited = _full_credit_lines(position) if lines is None else _credited_lines(invoice, lines)
-    check_credit_caps(position, credited)
-    totals = compute_totals(line.as_line() for line in credited)
+    if lines is None:
+        credited = _full_credit_lines(position)
+        # Crediting the whole invoice at once repeats its document-level discounts and charges.
+        untouched = position.credited_incl_vat == 0
+        adjustments = _full_credit_allowance_charges(invoice) if untouched else []
+    else:
+        credited = _credited_lines(invoice, lines)
+        adjustments = []
+    as_lines = [line.as_line() for line in credited]
+    cleaned_adjustments = clean_allowance_charges(adjustments, lines=as_lines)
+    check_credit_caps(position, credited, adjustments=cleaned_adjustments)
+    totals = compute_totals(as_lines, cleaned_adjustments)
     credit_note = Invoice.objects.create(
         kind=Invoice.Kind.CREDIT_NOTE,
         status=Invoice.Status.PENDING_REVIEW,
@@ -366,11 +417,15 @@ def request_credit_note(
         client=invoice.client,
         credited_invoice=invoice,
         buyer_reference=invoice.buyer_reference,
-        supply_date=invoice.supply_date,
+        order_reference=invoice.order_reference,
+        # Without its own date of supply, the credited invoice's supply took place on its date.
+        supply_date=invoice.supply_date or (None if invoice.period_start else invoice.issue_date),
+        period_start=invoice.period_start,
+        period_end=invoice.period_end,
         notes=reason.strip(),
         language=invoice.language,
         due_date=None,
-        total_excl_vat=totals.line_extension,
+        total_excl_vat=totals.tax_exclusive,
         total_vat=totals.vat,
         total_incl_vat=totals.tax_inclusive,
         review_reason=_("credit note requested"),
@@ -391,9 +446,13 @@ def request_credit_note(
             credited_line=line.original,
             supply_kind=line.original.supply_kind,
             exemption_code=line.original.exemption_code,
+            allowance_percent=line.allowance_percent,
+            allowance_amount=line.as_line().allowance_amount,
+            allowance_reason=line.allowance_reason,
         )
         for number, line in enumerate(credited, 1)
     )
+    create_allowance_charges(credit_note, cleaned_adjustments, lines=as_lines)
     record_event(action="requested", obj=credit_note, actor=user, reason=credit_note.notes)
     return credit_note
 

@@ -11,13 +11,21 @@ from audit.services import diff_fields, field_values, record_event
 from coop import bounds
 from coop.money import has_at_most_cents
 from invoicing import vat
-from invoicing.calculation import Line, VatCategory, compute_totals
+from invoicing.calculation import (
+    AllowanceCharge,
+    Line,
+    VatCategory,
+    compute_totals,
+    percentage_of,
+)
 from invoicing.errors import InvoicingError
-from invoicing.models import Client, Invoice, InvoiceLine
+from invoicing.models import Client, Invoice, InvoiceAllowanceCharge, InvoiceLine
 from members.models import Activity, Member, User
 
 MAX_LINES = 200
+MAX_ALLOWANCE_CHARGES = 20
 MAX_AMOUNT = Decimal("999999999.99")
+HUNDRED = Decimal(100)
 
 
 @dataclass(frozen=True)
@@ -33,6 +41,10 @@ class LineInput:
     exemption_reason: str = ""
     supply_kind: str = vat.SupplyKind.SERVICES
     exemption_code: str = ""
+    # A discount on the line: a percentage of quantity × price, or a fixed amount, with a reason.
+    allowance_percent: Decimal | None = None
+    allowance_amount: Decimal | None = None
+    allowance_reason: str = ""
 
 
 def line_input_of(line: InvoiceLine) -> LineInput:
@@ -47,34 +59,110 @@ def line_input_of(line: InvoiceLine) -> LineInput:
         exemption_reason=line.exemption_reason,
         supply_kind=line.supply_kind,
         exemption_code=line.exemption_code,
+        allowance_percent=line.allowance_percent,
+        allowance_amount=(line.allowance_amount or None)
+        if line.allowance_percent is None
+        else None,
+        allowance_reason=line.allowance_reason,
     )
 
 
-def _decimal(value, *, position: int, label: str) -> Decimal:
+@dataclass(frozen=True)
+class AllowanceChargeInput:
+    """A discount or charge on the whole invoice as typed; a percentage or a fixed amount."""
+
+    is_charge: bool
+    reason: str
+    vat_category: str = VatCategory.STANDARD
+    vat_rate: Decimal = Decimal("21")
+    percent: Decimal | None = None
+    amount: Decimal | None = None
+
+
+def _decimal(value, *, position: int, label: str, field: str = "lines") -> Decimal:
+    if field == "lines":
+        messages = {
+            "exact": _("Line %(position)d: the %(label)s must be an exact decimal number."),
+            "number": _("Line %(position)d: the %(label)s is not a number."),
+            "cents": _("Line %(position)d: the %(label)s has more than two decimals."),
+        }
+    else:
+        messages = {
+            "exact": _(
+                "Discount or charge %(position)d: the %(label)s must be an exact decimal number."
+            ),
+            "number": _("Discount or charge %(position)d: the %(label)s is not a number."),
+            "cents": _(
+                "Discount or charge %(position)d: the %(label)s has more than two decimals."
+            ),
+        }
+    placeholders = {"position": position, "label": label}
     if isinstance(value, float | bool):
-        raise InvoicingError(
-            _("Line %(position)d: the %(label)s must be an exact decimal number.")
-            % {"position": position, "label": label},
-            code="decimal",
-            field="lines",
-        )
+        raise InvoicingError(messages["exact"] % placeholders, code="decimal", field=field)
     try:
         number = Decimal(str(value).strip().replace(",", "."))
     except (InvalidOperation, ValueError) as error:
         raise InvoicingError(
-            _("Line %(position)d: the %(label)s is not a number.")
-            % {"position": position, "label": label},
-            code="decimal",
-            field="lines",
+            messages["number"] % placeholders, code="decimal", field=field
         ) from error
     if not number.is_finite() or not has_at_most_cents(number):
+        raise InvoicingError(messages["cents"] % placeholders, code="decimals", field=field)
+    return number
+
+
+def _clean_line_allowance(
+    line: LineInput, *, position: int, gross_amount: Decimal
+) -> tuple[Decimal | None, Decimal, str]:
+    """Return the line's discount as (percentage or None, fixed amount, reason)."""
+    given_percent = line.allowance_percent not in (None, "")
+    given_amount = line.allowance_amount not in (None, "")
+    if not given_percent and not given_amount:
+        return None, Decimal("0.00"), ""
+    if given_percent and given_amount:
         raise InvoicingError(
-            _("Line %(position)d: the %(label)s has more than two decimals.")
-            % {"position": position, "label": label},
-            code="decimals",
+            _("Line %(position)d: give the discount as a percentage or as an amount, not both.")
+            % {"position": position},
+            code="allowance",
             field="lines",
         )
-    return number
+    reason = line.allowance_reason.strip()
+    if given_percent:
+        percent = _decimal(line.allowance_percent, position=position, label=_("discount"))
+        if not 0 < percent <= HUNDRED:
+            raise InvoicingError(
+                _("Line %(position)d: a discount percentage is more than 0 and at most 100.")
+                % {"position": position},
+                code="allowance_percent",
+                field="lines",
+            )
+        fixed, allowance = Decimal("0.00"), percentage_of(gross_amount, percent)
+    else:
+        percent = None
+        fixed = allowance = _decimal(line.allowance_amount, position=position, label=_("discount"))
+        if fixed <= 0:
+            raise InvoicingError(
+                _("Line %(position)d: a discount is more than zero; leave it empty for none.")
+                % {"position": position},
+                code="allowance_amount",
+                field="lines",
+            )
+    if allowance > gross_amount:
+        raise InvoicingError(
+            _(
+                "Line %(position)d: the discount (%(discount)s €) is larger than the line "
+                "amount (%(amount)s €)."
+            )
+            % {"position": position, "discount": allowance, "amount": gross_amount},
+            code="allowance_too_large",
+            field="lines",
+        )
+    if not reason:
+        raise InvoicingError(
+            _("Line %(position)d: say why the discount is given.") % {"position": position},
+            code="allowance_reason",
+            field="lines",
+        )
+    return percent, fixed, reason
 
 
 def clean_lines(lines: list[LineInput], *, client: Client) -> list[Line]:
@@ -159,6 +247,11 @@ def clean_lines(lines: list[LineInput], *, client: Client) -> list[Line]:
                 code="exemption_reason",
                 field="lines",
             )
+        allowance_percent, allowance_fixed, allowance_reason = _clean_line_allowance(
+            line,
+            position=position,
+            gross_amount=Line(quantity, unit_price, category, rate).gross_amount,
+        )
         cleaned.append(
             Line(
                 quantity=quantity,
@@ -167,9 +260,129 @@ def clean_lines(lines: list[LineInput], *, client: Client) -> list[Line]:
                 vat_rate=rate.quantize(Decimal("0.01")),
                 exemption_reason=reason,
                 exemption_code=code,
+                allowance_percent=allowance_percent,
+                allowance_fixed=allowance_fixed,
+                allowance_reason=allowance_reason,
             )
         )
     vat.check_invoice({line.vat_category for line in cleaned})
+    return cleaned
+
+
+def clean_allowance_charges(
+    items: list[AllowanceChargeInput], *, lines: list[Line]
+) -> list[AllowanceCharge]:
+    """Check the document-level discounts and charges against the checked lines.
+
+    Each takes the VAT category and rate of lines it adjusts; a percentage is taken of those
+    lines' net amount; discounts never exceed what they reduce.
+    """
+    if len(items) > MAX_ALLOWANCE_CHARGES:
+        raise InvoicingError(
+            _("An invoice has at most %(count)d discounts and charges.")
+            % {"count": MAX_ALLOWANCE_CHARGES},
+            code="too_many_allowance_charges",
+            field="allowance_charges",
+        )
+    field = "allowance_charges"
+    cleaned = []
+    for position, item in enumerate(items, 1):
+        where = {"position": position}
+        reason = item.reason.strip()
+        if not reason:
+            raise InvoicingError(
+                _("Discount or charge %(position)d: say what it is for.") % where,
+                code="reason",
+                field=field,
+            )
+        if len(reason) > 255:
+            raise InvoicingError(
+                _("Discount or charge %(position)d: the reason has at most 255 characters.")
+                % where,
+                code="reason",
+                field=field,
+            )
+        given_percent = item.percent not in (None, "")
+        given_amount = item.amount not in (None, "")
+        if given_percent == given_amount:
+            message = (
+                _("Discount or charge %(position)d: give a percentage or an amount, not both.")
+                if given_percent
+                else _("Discount or charge %(position)d: give a percentage or an amount.")
+            )
+            raise InvoicingError(message % where, code="percent_or_amount", field=field)
+        rate = _decimal(item.vat_rate, position=position, label=_("VAT rate"), field=field)
+        rate = rate.quantize(Decimal("0.01"))
+        if not any(
+            (line.vat_category, line.vat_rate) == (item.vat_category, rate) for line in lines
+        ):
+            raise InvoicingError(
+                _(
+                    "Discount or charge %(position)d: no line has this VAT category and rate; "
+                    "a discount or charge takes the VAT of the lines it adjusts."
+                )
+                % where,
+                code="vat_group",
+                field=field,
+            )
+        if given_percent:
+            percent = _decimal(item.percent, position=position, label=_("percentage"), field=field)
+            if not 0 < percent <= HUNDRED:
+                raise InvoicingError(
+                    _(
+                        "Discount or charge %(position)d: the percentage is more than 0 and "
+                        "at most 100."
+                    )
+                    % where,
+                    code="percent",
+                    field=field,
+                )
+            fixed = Decimal("0.00")
+        else:
+            percent = None
+            fixed = _decimal(item.amount, position=position, label=_("amount"), field=field)
+            if fixed <= 0 or fixed > MAX_AMOUNT:
+                raise InvoicingError(
+                    _("Discount or charge %(position)d: the amount must be more than zero.")
+                    % where,
+                    code="amount",
+                    field=field,
+                )
+        adjustment = AllowanceCharge(
+            is_charge=bool(item.is_charge),
+            reason=reason,
+            vat_category=item.vat_category,
+            vat_rate=rate,
+            percent=percent,
+            fixed=fixed,
+        )
+        base = adjustment.base_amount(lines)
+        amount = adjustment.amount(lines)
+        if amount <= 0:
+            raise InvoicingError(
+                _("Discount or charge %(position)d: it comes to less than a cent.") % where,
+                code="amount",
+                field=field,
+            )
+        if not adjustment.is_charge and amount > base:
+            raise InvoicingError(
+                _(
+                    "Discount %(position)d (%(amount)s €) is larger than its base, the lines "
+                    "at this VAT rate (%(base)s €)."
+                )
+                % {**where, "amount": amount, "base": base},
+                code="allowance_too_large",
+                field=field,
+            )
+        cleaned.append(adjustment)
+    for group in compute_totals(lines, cleaned).vat_breakdown:
+        if group.taxable_amount < 0:
+            raise InvoicingError(
+                _("The discounts at %(rate)s %% come to more than the lines they reduce.")
+                % {"rate": group.rate},
+                code="allowance_too_large",
+                field=field,
+            )
     return cleaned
 
 
@@ -211,11 +424,43 @@ def _refuse_out_of_bounds(field: str, check, *args, **kwargs) -> None:
         raise InvoicingError(error.message, code=field, field=field) from None
 
 
+def _check_period(
+    *,
+    supply_date: datetime.date | None,
+    period_start: datetime.date | None,
+    period_end: datetime.date | None,
+    today: datetime.date,
+) -> None:
+    """A supply on one day has a date of supply; work over several days has a period."""
+    for field, day in (("period_start", period_start), ("period_end", period_end)):
+        if day is not None:
+            _refuse_out_of_bounds(field, bounds.check_supply_date, day, today=today)
+    if (period_start is None) != (period_end is None):
+        raise InvoicingError(
+            _("Give both the first and the last day of the period, or neither."),
+            code="period",
+            field="period_end" if period_end is None else "period_start",
+        )
+    if period_start is None or period_end is None:
+        return
+    if period_end < period_start:
+        raise InvoicingError(
+            _("The period ends before it starts."), code="period", field="period_end"
+        )
+    if supply_date is not None:
+        raise InvoicingError(
+            _("Give a date of supply or a period, not both."),
+            code="period",
+            field="supply_date",
+        )
+
+
 def _check_bounds(
     *,
     due_date: datetime.date,
     supply_date: datetime.date | None,
     buyer_reference: str,
+    order_reference: str,
     notes: str,
     lines: list[LineInput],
     today: datetime.date,
@@ -230,6 +475,12 @@ def _check_bounds(
             buyer_reference,
             bounds.BUYER_REFERENCE_MAX_LENGTH,
             _("Buyer reference"),
+        ),
+        (
+            "order_reference",
+            order_reference,
+            bounds.BUYER_REFERENCE_MAX_LENGTH,
+            _("Purchase order"),
         ),
         ("notes", notes, bounds.NOTES_MAX_LENGTH, _("Notes")),
         *(
@@ -253,9 +504,13 @@ def save_draft(
     today: datetime.date,
     invoice: Invoice | None = None,
     buyer_reference: str = "",
+    order_reference: str = "",
     notes: str = "",
     due_date: datetime.date | None = None,
     supply_date: datetime.date | None = None,
+    period_start: datetime.date | None = None,
+    period_end: datetime.date | None = None,
+    allowance_charges: list[AllowanceChargeInput] | None = None,
     cooperative_process: bool = False,
 ) -> Invoice:
     """Create or replace a draft invoice with its lines and freshly computed totals.
@@ -273,7 +528,8 @@ def save_draft(
                 _("This invoice was submitted and can no longer be edited."), code="not_editable"
             )
     cleaned = clean_lines(lines, client=client)
-    totals = compute_totals(cleaned)
+    adjustments = clean_allowance_charges(allowance_charges or [], lines=cleaned)
+    totals = compute_totals(cleaned, adjustments)
     if due_date is None:
         due_date = today + datetime.timedelta(days=client.payment_terms_days)
     if due_date < today:
@@ -284,19 +540,26 @@ def save_draft(
         due_date=due_date,
         supply_date=supply_date,
         buyer_reference=buyer_reference,
+        order_reference=order_reference,
         notes=notes,
         lines=lines,
         today=today,
     )
+    _check_period(
+        supply_date=supply_date, period_start=period_start, period_end=period_end, today=today
+    )
     fields = {
         "supply_date": supply_date,
+        "period_start": period_start,
+        "period_end": period_end,
         "activity": activity,
         "client": client,
         "buyer_reference": buyer_reference.strip(),
+        "order_reference": order_reference.strip(),
         "notes": notes.strip(),
         "due_date": due_date,
         "language": client.language,
-        "total_excl_vat": totals.line_extension,
+        "total_excl_vat": totals.tax_exclusive,
         "total_vat": totals.vat,
         "total_incl_vat": totals.tax_inclusive,
     }
@@ -310,6 +573,7 @@ def save_draft(
         invoice.status = Invoice.Status.DRAFT
         invoice.save()
         invoice.lines.all().delete()
+        invoice.allowance_charges.all().delete()
         changes = diff_fields(before, field_values(invoice, fields))
         record_event(action="changed", obj=invoice, actor=user, changes=changes)
     InvoiceLine.objects.bulk_create(
@@ -325,10 +589,33 @@ def save_draft(
             supply_kind=given.supply_kind,
             exemption_reason=line.exemption_reason,
             exemption_code=line.exemption_code,
+            allowance_percent=line.allowance_percent,
+            allowance_amount=line.allowance_amount,
+            allowance_reason=line.allowance_reason,
         )
         for position, (given, line) in enumerate(zip(lines, cleaned, strict=True), 1)
     )
+    create_allowance_charges(invoice, adjustments, lines=cleaned)
     return invoice
+
+
+def create_allowance_charges(
+    invoice: Invoice, adjustments: list[AllowanceCharge], *, lines: list[Line]
+) -> None:
+    """Store checked document-level discounts and charges with their computed amounts."""
+    InvoiceAllowanceCharge.objects.bulk_create(
+        InvoiceAllowanceCharge(
+            invoice=invoice,
+            position=position,
+            is_charge=adjustment.is_charge,
+            reason=adjustment.reason,
+            percent=adjustment.percent,
+            amount=adjustment.amount(lines),
+            vat_category=adjustment.vat_category,
+            vat_rate=adjustment.vat_rate,
+        )
+        for position, adjustment in enumerate(adjustments, 1)
+    )
 
 
 @transaction.atomic
@@ -342,4 +629,5 @@ def delete_draft(*, invoice: Invoice) -> None:
         )
     record_event(action="deleted", obj=invoice)
     invoice.lines.all().delete()
+    invoice.allowance_charges.all().delete()
     invoice.delete()

@@ -1,5 +1,6 @@
 """Issuing: gapless numbers, frozen content, structured communication, planned income."""
 
+import dataclasses
 import datetime
 
 from django.conf import settings
@@ -10,10 +11,10 @@ from stdnum.be import ogm_vcs
 
 from audit.services import record_event
 from invoicing import vat
-from invoicing.calculation import Line, compute_totals
+from invoicing.calculation import compute_totals
 from invoicing.eas import split_participant_id
 from invoicing.errors import InvoicingError
-from invoicing.models import Dispatch, Invoice, InvoiceDocument, InvoiceSequence
+from invoicing.models import Client, Dispatch, Invoice, InvoiceDocument, InvoiceSequence
 from invoicing.services.credit import settlement_of
 from invoicing.snapshot import InvoiceSnapshot
 from invoicing.ubl import party_endpoint
@@ -61,6 +62,41 @@ def _money(value) -> str:
     return f"{value:.2f}"
 
 
+def _optional_money(value) -> str:
+    return "" if value is None else _money(value)
+
+
+def _optional_date(value: datetime.date | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def sent_over_peppol(client: Client) -> bool:
+    """Tell whether invoices to this client go over the Peppol network: it has a Peppol address
+    (invoicing.ubl.party_endpoint, as the UBL carries it)."""
+    return bool(client.peppol_endpoint)
+
+
+def check_references(invoice: Invoice) -> None:
+    """Refuse to issue, for a client reached on Peppol, an invoice without any reference.
+
+    Peppol BIS requires a buyer reference (BT-10) or a purchase order reference (BT-13)
+    (PEPPOL-EN16931-R003). Only what the client gave counts: the invoice's own number is no
+    reference of the buyer's. Invoices sent otherwise may carry none.
+    """
+    if invoice.kind != Invoice.Kind.INVOICE or not sent_over_peppol(invoice.client):
+        return
+    if invoice.buyer_reference.strip() or invoice.order_reference.strip():
+        return
+    raise InvoicingError(
+        _(
+            "This client receives its invoices over Peppol, which requires their reference or "
+            "purchase order number: ask the client for one and add it to the draft."
+        ),
+        code="reference_required",
+        field="buyer_reference",
+    )
+
+
 def build_snapshot(invoice: Invoice) -> InvoiceSnapshot:
     """Freeze what the invoice says: seller, buyer, lines, VAT breakdown and totals."""
     client = invoice.client
@@ -81,9 +117,13 @@ def build_snapshot(invoice: Invoice) -> InvoiceSnapshot:
         )
         for line in lines
     ]
-    totals = compute_totals(
-        Line(line.quantity, line.unit_price, line.vat_category, line.vat_rate, reason, code)
+    computed_lines = [
+        dataclasses.replace(line.as_line(), exemption_reason=reason, exemption_code=code)
         for line, (reason, code) in zip(lines, exemptions, strict=True)
+    ]
+    adjustments = list(invoice.allowance_charges.all())
+    totals = compute_totals(
+        computed_lines, [adjustment.as_allowance_charge() for adjustment in adjustments]
     )
     credited = invoice.credited_invoice
     return {
@@ -98,8 +138,10 @@ def build_snapshot(invoice: Invoice) -> InvoiceSnapshot:
         ),
         "language": invoice.language,
         "currency": "EUR",
+        "period_start": _optional_date(invoice.period_start),
+        "period_end": _optional_date(invoice.period_end),
         "buyer_reference": invoice.buyer_reference,
-        "order_reference": "",
+        "order_reference": invoice.order_reference,
         "note": invoice.notes,
         "structured_communication": invoice.structured_communication or "",
         "credited_invoice": (
@@ -128,13 +170,33 @@ def build_snapshot(invoice: Invoice) -> InvoiceSnapshot:
                 "quantity": _money(line.quantity),
                 "unit": UNIT_CODES[line.unit],
                 "unit_price": _money(line.unit_price),
-                "net_amount": _money(line.net_amount),
+                "net_amount": _money(computed.net_amount),
                 "supply_kind": line.supply_kind,
                 "vat_category": line.vat_category,
                 "vat_rate": _money(line.vat_rate),
-                "exemption_reason": reason,
+                "exemption_reason": computed.exemption_reason,
+                "gross_amount": _money(computed.gross_amount),
+                "allowance_amount": _money(computed.allowance_amount),
+                "allowance_percent": _optional_money(line.allowance_percent),
+                "allowance_reason": line.allowance_reason,
             }
-            for line, (reason, _code) in zip(lines, exemptions, strict=True)
+            for line, computed in zip(lines, computed_lines, strict=True)
+        ],
+        "allowance_charges": [
+            {
+                "is_charge": adjustment.is_charge,
+                "reason": adjustment.reason,
+                "amount": _money(adjustment.amount),
+                "percent": _optional_money(adjustment.percent),
+                "base_amount": (
+                    _money(adjustment.as_allowance_charge().base_amount(computed_lines))
+                    if adjustment.percent is not None
+                    else ""
+                ),
+                "vat_category": adjustment.vat_category,
+                "vat_rate": _money(adjustment.vat_rate),
+            }
+            for adjustment in adjustments
         ],
         "vat_breakdown": [
             {
@@ -149,6 +211,8 @@ def build_snapshot(invoice: Invoice) -> InvoiceSnapshot:
         ],
         "totals": {
             "line_extension": _money(totals.line_extension),
+            "allowance_total": _money(totals.allowance_total),
+            "charge_total": _money(totals.charge_total),
             "tax_exclusive": _money(totals.tax_exclusive),
             "vat": _money(totals.vat),
             "tax_inclusive": _money(totals.tax_inclusive),
@@ -177,6 +241,7 @@ def issue(
                 _("The client's Peppol id is not valid: correct it in the client's record."),
                 code="peppol_id",
             ) from error
+    check_references(invoice)
     series = series_for(invoice.kind, today)
     invoice.sequence_number = _take_number(series=series, issue_date=today)
     invoice.series = series
@@ -191,9 +256,6 @@ def issue(
         invoice.structured_communication = structured_communication_for(
             issue_date=today, sequence_number=invoice.sequence_number
         )
-    if not invoice.buyer_reference:
-        # Peppol BIS requires a buyer reference (PEPPOL-EN16931-R003); the number serves.
-        invoice.buyer_reference = invoice.number
     invoice.language = invoice.client.language
     invoice.status = Invoice.Status.ISSUED
     invoice.issued_at = now
@@ -285,6 +347,7 @@ def submit_invoice(
         raise InvoicingError(
             _("Only the Activities of active members can invoice."), code="member_not_active"
         )
+    check_references(invoice)
     invoice.submitted_at = now
     reason = _review_reason(invoice)
     record_event(action="submitted", obj=invoice, actor=user, reason=reason)

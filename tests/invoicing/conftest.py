@@ -91,6 +91,8 @@ def line(description="Lighting design", quantity="3", unit="hour", price="19.99"
 
 
 def make_draft(member, activity, client, lines=None, **extra):
+    # Clients reached on Peppol need a reference of theirs (PEPPOL-EN16931-R003).
+    extra.setdefault("buyer_reference", "PO-2026-77")
     return save_draft(
         user=member.user,
         activity=activity,

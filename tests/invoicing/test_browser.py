@@ -278,7 +278,12 @@ def test_empty_invoice_list_invites_to_draft_one(client, member):
 def test_overdue_invoice_is_flagged(client, member, activity, belgian_client, no_review):
     long_ago = datetime.date(2020, 1, 6)
     draft = save_draft(
-        user=member.user, activity=activity, client=belgian_client, lines=[line()], today=long_ago
+        user=member.user,
+        activity=activity,
+        client=belgian_client,
+        lines=[line()],
+        today=long_ago,
+        buyer_reference="PO-7",
     )
     invoice = submit_invoice(user=member.user, invoice=draft, today=long_ago, now=NOW)
     assert invoice.due_date == datetime.date(2020, 2, 5)

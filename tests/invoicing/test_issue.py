@@ -30,13 +30,15 @@ def test_submit_issues_with_number_ogm_snapshot_and_planned_income(
     assert invoice.structured_communication == "+++260/0000/00170+++"
     assert invoice.snapshot["totals"] == {
         "line_extension": "59.97",
+        "allowance_total": "0.00",
+        "charge_total": "0.00",
         "tax_exclusive": "59.97",
         "vat": "12.59",
         "tax_inclusive": "72.56",
         "payable": "72.56",
     }
     assert invoice.snapshot["buyer"]["vat_number"] == "BE1000000021"
-    assert invoice.snapshot["buyer_reference"] == "2026-000001"
+    assert invoice.snapshot["buyer_reference"] == "PO-2026-77"
     (entry,) = LedgerEntry.objects.filter(activity=invoice.activity)
     assert (entry.kind, entry.stage, entry.amount, entry.reference) == (
         "client_income",
@@ -307,6 +309,7 @@ def test_supply_on_the_issue_date_is_not_repeated(draft, no_review):
         lines=[line()],
         today=TODAY,
         supply_date=TODAY,
+        buyer_reference="PO-2026-77",
     )
     invoice = submit_invoice(user=draft.created_by, invoice=draft, today=TODAY, now=NOW)
     assert invoice.snapshot["supply_date"] == ""

@@ -295,12 +295,16 @@ def test_order_reference_stands_in_for_a_missing_buyer_reference():
     assert peppol_problems(root, snapshot) == []
 
 
-def test_snapshot_without_any_reference_is_refused():
-    snapshot = snapshots.domestic_invoice()
+def test_snapshot_without_any_reference_carries_none():
+    # Issuing refuses this for a buyer reached on Peppol (PEPPOL-EN16931-R003); a document sent
+    # by e-mail carries no made-up reference, and EN 16931 does not require one.
+    snapshot = snapshots.private_person_invoice()
     snapshot["buyer_reference"] = ""
 
-    with pytest.raises(ValueError, match="R003"):
-        build_ubl(snapshot)
+    xml = build_ubl(snapshot)
+
+    assert xpath(etree.fromstring(xml), "cbc:BuyerReference | cac:OrderReference") == []
+    assert validate_ubl(xml) == []
 
 
 def test_same_snapshot_gives_the_same_bytes():
