@@ -243,24 +243,28 @@ def seed(context: dict, *, stdout) -> None:
         # Outside renters are invoiced from the site's Activity; without one, none is booked.
         outside_bookings = []
     for offset, title in outside_bookings:
-        day = today + datetime.timedelta(days=offset)
-        try:
-            start, end = times.booking_range(
-                site=site, date=day, start_time=datetime.time(10), end_time=datetime.time(20)
-            )
-            lifecycle.book_room(
-                actor=manager,
-                room=hall,
-                start=start,
-                end=end,
-                title=title,
-                organisation=organisation,
-                contact_name="Léa Wouters",
-                contact_email="lea@designweek.example",
-            )
+        # The first day from the offset on when the site is open and the hall free: a weekend
+        # or a public holiday moves the event to the next open day.
+        for delay in range(7):
+            day = today + datetime.timedelta(days=offset + delay)
+            try:
+                start, end = times.booking_range(
+                    site=site, date=day, start_time=datetime.time(10), end_time=datetime.time(20)
+                )
+                lifecycle.book_room(
+                    actor=manager,
+                    room=hall,
+                    start=start,
+                    end=end,
+                    title=title,
+                    organisation=organisation,
+                    contact_name="Léa Wouters",
+                    contact_email="lea@designweek.example",
+                )
+            except CoopError:
+                continue
             made += 1
-        except CoopError:
-            continue
+            break
     # Two requests waiting for a manager.
     for offset in (3, 9):
         member = rng.choice(members)

@@ -221,7 +221,7 @@ def check_credit_caps(
     for credited, this, invoiced, message in [
         (
             position.credited_excl_vat,
-            totals.line_extension,
+            totals.tax_exclusive,
             invoice.total_excl_vat,
             _("Credit notes cannot exceed the invoice: %(left)s excl. VAT is left to credit."),
         ),
@@ -477,11 +477,21 @@ def recheck_credit_note(credit_note: Invoice) -> None:
         )
     credited = [
         CreditedLine(
-            line.credited_line, line.description, line.quantity, line.unit, line.unit_price
+            line.credited_line,
+            line.description,
+            line.quantity,
+            line.unit,
+            line.unit_price,
+            allowance_percent=line.allowance_percent,
+            allowance_fixed=line.allowance_amount if line.allowance_percent is None else ZERO,
+            allowance_reason=line.allowance_reason,
         )
         for line in lines
     ]
-    check_credit_caps(credit_position(invoice, credit_note=credit_note), credited)
+    adjustments = [item.as_allowance_charge() for item in credit_note.allowance_charges.all()]
+    check_credit_caps(
+        credit_position(invoice, credit_note=credit_note), credited, adjustments=adjustments
+    )
 
 
 def settlement_of(credit_note: Invoice) -> dict:

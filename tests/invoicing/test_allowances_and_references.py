@@ -496,9 +496,10 @@ def test_both_references_are_carried_each_in_its_place(member, activity, belgian
 
 
 def test_without_a_reference_the_invoice_number_is_no_buyer_reference(
-    member, activity, french_client, no_review
+    member, activity, private_client, no_review
 ):
-    draft = make_draft(member, activity, french_client, buyer_reference="")
+    # A private person is not reached on Peppol, so an invoice to them may carry no reference.
+    draft = make_draft(member, activity, private_client, buyer_reference="")
     invoice = submit_invoice(user=member.user, invoice=draft, today=TODAY, now=NOW)
 
     assert invoice.buyer_reference == ""
@@ -593,7 +594,7 @@ def test_intra_eu_supply_over_a_period_keeps_one_delivery_with_the_country(
         member,
         activity,
         french_client,
-        [line(vat_category="K", vat_rate=D("0"))],
+        [line(vat_category="K", vat_rate=D("0"), supply_kind="goods")],
         period_start=TODAY - days(29),
         period_end=TODAY - days(2),
     )
