@@ -17,22 +17,12 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 
 from coop import pdf_fonts
+from coop.pdf_font_stack import FONT_STACK
 
 pdf_fonts.install()
 
-# The fonts of every document, in order of preference. DejaVu Sans draws the Latin, Greek and
-# Cyrillic scripts; a character it lacks is drawn with the first family after it that has it:
-# Droid Sans Fallback (7 MB installed) for Chinese, Japanese and Korean, Symbola (an outline
-# font, 3 MB installed) for emoji. WeasyPrint opens and embeds a fallback font only in a document
-# that shows one of its characters, so a document in Latin script costs what it cost with DejaVu
-# Sans alone. A colour emoji font is not used: where one is named, Pango draws the digits and
-# "*" and "#" (characters that may start an emoji) with it. The Debian packages that install
-# the fonts are in FONT_PACKAGES; ``python3 dev.py`` and the Dockerfile install them.
-FONT_FAMILIES = ("DejaVu Sans", "Droid Sans Fallback", "Symbola")
-FONT_PACKAGES = ("fonts-dejavu-core", "fonts-droid-fallback", "fonts-symbola")
 # Applied before the document's own stylesheets, which may set the margins but not the paper;
-# they inherit the font families (and should not name others).
-FONT_STACK = ", ".join([*(f'"{family}"' for family in FONT_FAMILIES), "sans-serif"])
+# they inherit the font families (coop.pdf_font_stack) and name no others.
 PAPER = "@page { size: A4; } html { font-family: " + FONT_STACK + "; }"
 
 # A Pango font map must not be shared between threads; a prefork Celery worker has only one.

@@ -66,6 +66,13 @@ class Layout:
     fonts: set[str] = field(default_factory=set)
     blank_runs: list[TextRun] = field(default_factory=list)
     images: list[Image.Image] = field(default_factory=list)
+    # The fonts each character is drawn with.
+    character_fonts: dict[str, set[str]] = field(default_factory=dict)
+
+    def fonts_of(self, characters: str) -> set[str]:
+        """Return the fonts that draw any of the characters."""
+        found = [self.character_fonts.get(character, set()) for character in characters]
+        return set().union(*found)
 
 
 def read_layout(pdf: bytes, *, scale: float = 1.5) -> Layout:
@@ -174,6 +181,7 @@ def _check_glyphs(text_page, number: int, font_cmaps: dict, layout: Layout) -> N
         pdfium_c.FPDFText_GetFontInfo(text_page, index, name, len(name), ctypes.byref(flags))
         font_name = name.value.decode("latin-1").split("+")[-1]
         layout.fonts.add(font_name)
+        layout.character_fonts.setdefault(character, set()).add(font_name)
         key = ctypes.cast(font, ctypes.c_void_p).value
         if key not in font_cmaps:
             font_cmaps[key] = _font_code_points(font)
