@@ -16,7 +16,7 @@ from django.utils.translation import gettext
 from contracts.models import Payslip
 from contracts.pdf import render_payslip_pdf
 from coop.templatetags.money import euro
-from invoicing.pdf import render_invoice_pdf
+from invoicing.pdf import invoice_context, render_invoice_pdf
 from tests.invoicing.snapshots import BELGIAN_COMPANY, make_snapshot
 
 LANGUAGES = ("fr", "nl", "en")
@@ -36,10 +36,6 @@ LONG_DESCRIPTION = (
     "Ωμέγα Привет 東京 😀"
 )
 LONG_REFERENCE = "BESTELLING-2026-ABCDEFGHIJ-0123456789"
-
-
-def _payable(snapshot) -> Decimal:
-    return Decimal(snapshot["totals"]["payable"])
 
 
 def invoice(length: str, language: str, *, document_type: str = "invoice") -> tuple[bytes, list]:
@@ -83,25 +79,32 @@ def invoice(length: str, language: str, *, document_type: str = "invoice") -> tu
         snapshot["note"] = "\n".join([LONG_DESCRIPTION] * 2)
         snapshot["member_name"] = "Marie-Françoise Vandenberghe-Van den Broeck de Saint-Étienne"
         snapshot["activity_name"] = "Théâtre de rue, arts forains et spectacles itinérants"
-    with translation.override(language):
-        mentions = [
-            gettext("Credit note") if is_credit_note else gettext("Invoice"),
-            snapshot["number"],
-            snapshot["seller"]["name"],
-            "0403.019.261",
-            "BE 0403.019.261",
-            snapshot["buyer"]["name"],
-            euro(Decimal(snapshot["totals"]["tax_exclusive"])),
-            euro(Decimal(snapshot["totals"]["vat"])),
-            euro(_payable(snapshot)),
-        ]
-        if is_credit_note:
-            mentions.append("2026-000099")
-        else:
-            mentions += ["BE71 0961 2345 6769", snapshot["structured_communication"]]
+    mentions = invoice_mentions(snapshot)
     if length == "long":
         mentions += [LONG_REFERENCE, LONG_STREET, "Ωμέγα Привет 東京"]
     return render_invoice_pdf(snapshot), mentions
+
+
+def invoice_mentions(snapshot) -> list[str]:
+    """What an invoice or credit note must show: title, number, parties, totals, payment."""
+    is_credit_note = snapshot["document_type"] == "credit_note"
+    context = invoice_context(snapshot)
+    seller, buyer = context["seller"], context["buyer"]
+    with translation.override(snapshot["language"]):
+        mentions = [
+            gettext("Credit note") if is_credit_note else gettext("Invoice"),
+            snapshot["number"],
+            seller["name"],
+            seller["enterprise_number_display"],
+            seller["vat_number_display"],
+            buyer["name"],
+            *(euro(context["totals"][name]) for name in ("tax_exclusive", "vat", "payable")),
+        ]
+        if is_credit_note:
+            mentions.append(snapshot["credited_invoice"]["number"])
+        else:
+            mentions += [context["seller_iban"], snapshot["structured_communication"]]
+    return mentions
 
 
 def credit_note(length: str, language: str) -> tuple[bytes, list]:
@@ -185,21 +188,27 @@ def payslip(length: str, language: str) -> tuple[bytes, list]:
         snapshot=snapshot,
         created_at=timezone.make_aware(datetime.datetime(2026, 3, 10, 9)),
     )
-    with translation.override(language):
-        mentions = [
-            gettext("Payslip adjustment") if length == "long" else gettext("Payslip"),
-            "P0000042",
+    return render_payslip_pdf(document), payslip_mentions(document)
+
+
+def payslip_mentions(payslip: Payslip) -> list[str]:
+    """What a payslip must show: title, reference, parties, national number (masked), net pay."""
+    snapshot = payslip.snapshot
+    with translation.override(payslip.language):
+        return [
+            gettext("Payslip adjustment") if payslip.kind == "adjustment" else gettext("Payslip"),
+            payslip.reference,
             snapshot["employer"]["name"],
-            "0403019261",
+            snapshot["employer"]["enterprise_number"],
             snapshot["member"]["name"],
             snapshot["member"]["address"],
-            "**.**.**-***.42",
-            "BE71 0961 2345 6769",
+            # The national register number, masked: only its check digits.
+            f"**.**.**-***.{snapshot['member']['niss'][-2:]}",
+            snapshot["member"]["iban"],
             snapshot["contract"]["reference"],
             gettext("Net pay"),
             formats.localize(Decimal(snapshot["figures"]["net"])),
         ]
-    return render_payslip_pdf(document), mentions
 
 
 DOCUMENTS: dict[str, Callable[[str, str], tuple[bytes, list]]] = {
