@@ -17,6 +17,7 @@ It knows nothing of a particular document: the caller says what must be in it.
 import ctypes
 import io
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pypdfium2
@@ -105,17 +106,20 @@ def read_layout(pdf: bytes, *, scale: float = 1.5) -> Layout:
 
 
 def check_layout(
-    pdf: bytes, *, expected: list[str] = (), margin_mm: float = 8.0, layout: Layout | None = None
+    pdf: bytes,
+    *,
+    expected: Sequence[str] = (),
+    margin_mm: float = 8.0,
+    layout: Layout | None = None,
 ) -> list[str]:
     """Return the layout flaws of the PDF, one sentence each; [] when it is clean."""
     layout = layout or read_layout(pdf)
     problems = []
-    for first, second in itertools.combinations(layout.runs, 2):
-        if first.page != second.page:
-            continue
-        across, up = first.overlap(second)
-        if across > OVERLAP_POINTS and up > OVERLAP_POINTS:
-            problems.append(f"overlapping text: {first} and {second}")
+    for _page, runs in itertools.groupby(layout.runs, key=lambda run: run.page):
+        for first, second in itertools.combinations(list(runs), 2):
+            across, up = first.overlap(second)
+            if across > OVERLAP_POINTS and up > OVERLAP_POINTS:
+                problems.append(f"overlapping text: {first} and {second}")
     margin = margin_mm * POINTS_PER_MM
     for run in layout.runs:
         width, height = layout.page_sizes[run.page]
