@@ -583,8 +583,9 @@ def test_work_over_a_period_gives_an_invoice_period_in_ubl_and_pdf(
     assert names.index("BuyerReference") + 1 == names.index("InvoicePeriod")
     assert check_ubl(xml).errors == []
     lines = pdf_lines(render_invoice_pdf({**invoice.snapshot, "language": "en"}))
-    assert "Period of service" in lines
-    assert "from 1 February 2026" in lines and "to 28 February 2026" in lines
+    # The label and the first date share a line; the second date wraps under the first.
+    assert "Period of service from 1 February 2026" in lines
+    assert "to 28 February 2026" in lines
 
 
 def test_intra_eu_supply_over_a_period_keeps_one_delivery_with_the_country(
