@@ -65,6 +65,39 @@ def german_client(member):
 
 
 @pytest.fixture
+def swiss_client(member):
+    client, _created = create_client(
+        owner=member.user,
+        kind="company",
+        name="Festival Lumières Léman SA",
+        street="Avenue de la Gare 12",
+        postal_code="1003",
+        city="Lausanne",
+        country="CH",
+        email="billing@leman.example",
+        language="fr",
+        vat_number="CHE116281710MWST",
+    )
+    return client
+
+
+@pytest.fixture
+def american_client(member):
+    client, _created = create_client(
+        owner=member.user,
+        kind="company",
+        name="Hudson Stage Supply Inc.",
+        street="350 Fifth Avenue",
+        postal_code="10118",
+        city="New York",
+        country="US",
+        email="ap@hudson.example",
+        language="en",
+    )
+    return client
+
+
+@pytest.fixture
 def private_client(member):
     client, _created = create_client(
         owner=member.user,

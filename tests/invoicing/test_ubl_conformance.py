@@ -10,6 +10,7 @@ installed (schemas/peppol-bis-billing-3.0), else with the compiled rules the pep
 ships (3.0.16), as on a clean clone in CI. The report names which one ran.
 """
 
+import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -18,6 +19,7 @@ from lxml import etree
 
 from invoicing import validation
 from invoicing.services.credit import request_credit_note
+from invoicing.services.drafts import AllowanceChargeInput
 from invoicing.services.issue import approve_invoice, submit_invoice
 from invoicing.ubl import CUSTOMIZATION_ID, EN16931_CUSTOMIZATION_ID, build_ubl
 from invoicing.validation import (
@@ -46,7 +48,37 @@ class Kind:
     # A buyer without Peppol address gets an EN 16931 invoice, not a Peppol BIS document.
     peppol: bool = True
     endpoint: tuple[str, str] | None = ("0208", "1000000021")
+    draft: dict = field(default_factory=dict)  # more of the draft: references, period, …
 
+
+DISCOUNTS = {
+    "lines": [
+        line(allowance_percent=Decimal("10"), allowance_reason="Repeat client"),
+        line(description="Sound check", price="200.00", vat_rate=Decimal("6")),
+    ],
+    "allowance_charges": [
+        AllowanceChargeInput(
+            is_charge=False,
+            reason="Season discount",
+            percent=Decimal("5"),
+            vat_category="S",
+            vat_rate=Decimal("21"),
+        ),
+        AllowanceChargeInput(
+            is_charge=True,
+            reason="Travel costs",
+            amount=Decimal("25.00"),
+            vat_category="S",
+            vat_rate=Decimal("6"),
+        ),
+    ],
+}
+PERIOD_AND_ORDER = {
+    "buyer_reference": "",
+    "order_reference": "BC-2026-0042",
+    "period_start": datetime.date(2026, 2, 1),
+    "period_end": datetime.date(2026, 2, 28),
+}
 
 KINDS = [
     pytest.param(Kind("belgian_client"), id="domestic-single-rate"),
@@ -91,12 +123,50 @@ KINDS = [
         Kind("german_client", endpoint=("9930", "DE136695976")), id="foreign-eu-business-buyer"
     ),
     pytest.param(Kind("belgian_client", credit_note=True), id="credit-note"),
+    pytest.param(
+        Kind(
+            "german_client",
+            lines=[line(vat_category="AE", vat_rate=Decimal("0"))],
+            endpoint=("9930", "DE136695976"),
+        ),
+        id="intra-eu-services-AE",
+    ),
+    pytest.param(
+        Kind(
+            "swiss_client",
+            lines=[line(vat_category="G", vat_rate=Decimal("0"), supply_kind="goods")],
+            endpoint=("9927", "CHE116281710MWST"),
+        ),
+        id="export-G",
+    ),
+    pytest.param(
+        Kind(
+            "american_client",
+            lines=[line(vat_category="O", vat_rate=Decimal("0"))],
+            peppol=False,
+            endpoint=None,
+        ),
+        id="outside-scope-O",
+    ),
+    pytest.param(
+        Kind("belgian_client", draft=DISCOUNTS, credit_note=False),
+        id="line-and-document-allowances-and-charge",
+    ),
+    pytest.param(
+        Kind("belgian_client", draft=DISCOUNTS, credit_note=True),
+        id="credit-note-of-a-discounted-invoice",
+    ),
+    pytest.param(
+        Kind("belgian_client", draft=PERIOD_AND_ORDER),
+        id="period-and-purchase-order",
+    ),
 ]
 
 
 def issue(kind: Kind, *, request, member, activity, staff):
     client = request.getfixturevalue(kind.client)
-    draft = make_draft(member, activity, client, lines=kind.lines)
+    extra = dict(kind.draft)
+    draft = make_draft(member, activity, client, lines=extra.pop("lines", kind.lines), **extra)
     invoice = submit_invoice(user=member.user, invoice=draft, today=TODAY, now=NOW)
     if kind.credit_note:
         credit_note = request_credit_note(
