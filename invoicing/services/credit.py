@@ -331,30 +331,35 @@ def check_credit_caps(
         if charged is None:
             continue
         # Per VAT group: the net credited at a rate cannot take the room left at another rate.
-        if charged.credited_net + group.taxable_amount > charged.invoiced_net:
-            raise InvoicingError(
+        for credited, this, invoiced, message in [
+            (
+                charged.credited_net,
+                group.taxable_amount,
+                charged.invoiced_net,
                 _(
                     "Credit notes cannot exceed the invoice: %(left)s excl. VAT is left to "
                     "credit at %(rate)s %%."
-                )
-                % {
-                    "left": euro(max(charged.invoiced_net - charged.credited_net, ZERO)),
-                    "rate": group.rate.normalize(),
-                },
-                code="credit_too_large",
-            )
-        if charged.credited_vat + group.vat_amount > charged.invoiced_vat:
-            raise InvoicingError(
+                ),
+            ),
+            (
+                charged.credited_vat,
+                group.vat_amount,
+                charged.invoiced_vat,
                 _(
                     "Credit notes cannot exceed the invoice: %(left)s of VAT is left to credit "
                     "at %(rate)s %%."
+                ),
+            ),
+        ]:
+            if credited + this > invoiced:
+                raise InvoicingError(
+                    message
+                    % {
+                        "left": euro(max(invoiced - credited, ZERO)),
+                        "rate": group.rate.normalize(),
+                    },
+                    code="credit_too_large",
                 )
-                % {
-                    "left": euro(max(charged.invoiced_vat - charged.credited_vat, ZERO)),
-                    "rate": group.rate.normalize(),
-                },
-                code="credit_too_large",
-            )
     invoice = position.invoice
     for credited, this, invoiced, message in [
         (

@@ -19,11 +19,8 @@ from invoicing.services.payments import record_payment
 from invoicing.ubl import build_ubl
 from invoicing.validation import check_ubl
 from tests.conftest import NOW, api_client_for
+from tests.invoicing import test_allowances_and_references as allowances
 from tests.invoicing.conftest import TODAY, make_draft
-from tests.invoicing.test_allowances_and_references import (
-    discounted_lines,
-    document_adjustments,
-)
 from tests.invoicing.test_pdf import pdf_text
 
 NBSP = "\u00a0"
@@ -482,20 +479,9 @@ def test_a_full_credit_after_one_hour_takes_exactly_the_rest(hours_invoice, staf
     assert Invoice.objects.with_amounts().get(pk=hours_invoice.pk).amount_due == Decimal("0.00")
 
 
-@pytest.fixture
-def discounted_invoice(member, activity, belgian_client, no_review):
-    """53.97 (3 × 19.99 less 10 %) and 900.00 at 21 %, less 5 %, plus 25.00: 931.27, VAT 195.57;
-    200.00 at 6 % (150 × 1.35 less 2.50), VAT 12.00. 1131.27 + 207.57 = 1338.84."""
-    from invoicing.services.issue import submit_invoice
-
-    draft = make_draft(
-        member,
-        activity,
-        belgian_client,
-        discounted_lines(),
-        allowance_charges=document_adjustments(),
-    )
-    return submit_invoice(user=member.user, invoice=draft, today=TODAY, now=NOW)
+# 53.97 (3 × 19.99 less 10 %) and 900.00 at 21 %, less 5 %, plus 25.00: 931.27, VAT 195.57;
+# 200.00 at 6 % (150 × 1.35 less 2.50), VAT 12.00. 1131.27 + 207.57 = 1338.84.
+discounted_invoice = allowances.discounted_invoice
 
 
 def test_a_discounted_invoice_credited_in_pieces_never_exceeds_the_vat_charged(
