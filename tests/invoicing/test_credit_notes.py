@@ -11,14 +11,15 @@ from django.urls import reverse
 from lxml import etree, html
 
 from invoicing.errors import InvoicingError
-from invoicing.models import Invoice, InvoiceLine
+from invoicing.models import Invoice, InvoiceLine, Refund
 from invoicing.pdf import render_invoice_pdf
 from invoicing.services.credit import CreditLineInput, request_credit_note
 from invoicing.services.issue import approve_invoice, reject_invoice
 from invoicing.services.payments import record_payment
+from invoicing.services.refunds import record_refund, refundable_amount, request_refund
 from invoicing.ubl import build_ubl
 from invoicing.validation import check_ubl
-from tests.conftest import NOW, api_client_for
+from tests.conftest import NOW, api_client_for, make_user
 from tests.invoicing import test_allowances_and_references as allowances
 from tests.invoicing.conftest import TODAY, make_draft
 from tests.invoicing.test_pdf import pdf_text
@@ -524,3 +525,39 @@ def test_a_discounted_invoice_credited_in_pieces_never_exceeds_the_vat_charged(
     assert (
         error.value.message == "Credit notes cannot exceed the invoice: nothing is left to credit."
     )
+
+
+def test_a_paid_invoice_credited_hour_by_hour_is_refunded_to_the_cent(hours_invoice, staff):
+    colleague = make_user("colleague@coop.test", is_staff=True, is_superuser=True, name="Noor")
+    record_payment(
+        invoice=hours_invoice, amount=Decimal("72.56"), received_on=TODAY, actor=staff, now=NOW
+    )
+    notes = [
+        approve(request(hours_invoice, CreditLineInput(position=1, quantity=Decimal("1"))), staff)
+        for _hour in range(3)
+    ]
+
+    assert [note.snapshot["settlement"]["refunded"] for note in notes] == [
+        "24.19",
+        "24.19",
+        "24.18",
+    ]
+    assert [refundable_amount(note) for note in notes] == [
+        Decimal("24.19"),
+        Decimal("24.19"),
+        Decimal("24.18"),
+    ]
+    assert Invoice.objects.with_amounts().get(pk=hours_invoice.pk).amount_due == Decimal("-72.56")
+    for number, note in enumerate(notes, 1):
+        refund = request_refund(
+            staff_user=staff,
+            credit_note=note,
+            amount=refundable_amount(note),
+            client_iban="BE68068897250734",
+            method=Refund.Method.MANUAL,
+        )
+        record_refund(
+            staff_user=colleague, refund=refund, paid_on=TODAY, bank_reference=f"REF-{number}"
+        )
+    assert Invoice.objects.with_amounts().get(pk=hours_invoice.pk).amount_due == Decimal("0.00")
+    assert [refundable_amount(note) for note in notes] == [Decimal("0.00")] * 3
