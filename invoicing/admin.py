@@ -86,6 +86,7 @@ class LineInline(ReadOnlyInline):
         "exemption_reason",
         "exemption_code",
         "discount",
+        "vat_correction_shown",
     ]
     readonly_fields = fields
 
@@ -100,6 +101,11 @@ class LineInline(ReadOnlyInline):
                 "reason": line.allowance_reason,
             }
         return f"{euro(line.allowance_amount)}: {line.allowance_reason}"
+
+    @admin.display(description=_("VAT correction"))
+    def vat_correction_shown(self, line: InvoiceLine) -> str:
+        """On the credit note that completes a line or VAT group: the cents of VAT it adjusts."""
+        return euro(line.vat_correction) if line.vat_correction else "—"
 
 
 class AllowanceChargeInline(ReadOnlyInline):

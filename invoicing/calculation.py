@@ -9,6 +9,10 @@ the discount. Document-level allowances and charges (BG-20, BG-21) each belong t
 category and rate; a percentage one is taken of its base, the net amount of the lines of that
 category and rate. The taxable amount of a group is its lines' net amounts, less its allowances,
 plus its charges (BR-S-08 and siblings), and its VAT is rounded once, on that amount.
+
+A credit-note line may carry a VAT correction: the cents that make the credit note completing an
+invoice line or VAT group take back exactly the VAT that is left of it (see
+invoicing.services.credit). The group's VAT is then its rounded VAT plus its lines' corrections.
 """
 
 from collections.abc import Iterable
@@ -66,6 +70,9 @@ class Line:
     allowance_percent: Decimal | None = None
     allowance_fixed: Decimal = ZERO
     allowance_reason: str = ""
+    # On a credit note only: added to the group's rounded VAT so that what all credit notes take
+    # back adds up to the VAT charged (a cent or two at most).
+    vat_correction: Decimal = ZERO
 
     @property
     def gross_amount(self) -> Decimal:
@@ -170,7 +177,8 @@ def compute_totals(
                 category=category,
                 rate=rate,
                 taxable_amount=taxable,
-                vat_amount=round_money(taxable * rate / HUNDRED),
+                vat_amount=round_money(taxable * rate / HUNDRED)
+                + sum((line.vat_correction for line in members), ZERO),
                 exemption_reason="; ".join(reasons),
                 exemption_code=code or VatCategory.EXEMPTION_CODES.get(category, ""),
             )

@@ -524,6 +524,16 @@ class InvoiceLine(models.Model):
         _("discount"), max_digits=12, decimal_places=2, default=ZERO
     )
     allowance_reason = models.CharField(_("reason for the discount"), max_length=255, blank=True)
+    vat_correction = models.DecimalField(
+        _("VAT correction"),
+        max_digits=12,
+        decimal_places=2,
+        default=ZERO,
+        help_text=_(
+            "On a credit note: the cents added to the VAT of its amount so that, with the other "
+            "credit notes, exactly the VAT charged is taken back."
+        ),
+    )
 
     class Meta:
         verbose_name = _("invoice line")
@@ -565,6 +575,7 @@ class InvoiceLine(models.Model):
             allowance_percent=self.allowance_percent,
             allowance_fixed=self.allowance_amount if self.allowance_percent is None else ZERO,
             allowance_reason=self.allowance_reason,
+            vat_correction=self.vat_correction,
         )
 
     @property

@@ -9,8 +9,18 @@ rate. Per invoice line, what all credit notes still standing (issued or waiting 
 credit never exceeds what was invoiced, excluding VAT and in VAT; in total, neither does the
 net, the VAT or the amount including VAT. The check runs when the credit note is requested and
 again when staff issue it, under the invoice's row lock, so two requests cannot both pass.
+
+VAT is rounded once per VAT group (category and rate), so pieces credited one by one may round
+to more than was charged: 3 × 19.99 at 21 % charged 12.59, while each hour credited alone gives
+4.20. The credit note that completes an invoice line's net amount, or a VAT group's taxable
+amount, therefore takes exactly the VAT that is left of it (12.59 − 8.40 = 4.19), through a VAT
+correction on its last line of that line or group (:func:`with_vat_remainders`). Its VAT
+breakdown then differs by a cent from taxable amount × rate: EN 16931 allows this (BR-S-09 and
+its siblings accept less than one euro of difference), and it is what the law asks of a credit
+note, which corrects the VAT actually charged (art. 79 of the VAT code), no more.
 """
 
+import dataclasses
 import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -70,6 +80,8 @@ class CreditedLine:
     allowance_percent: Decimal | None = None
     allowance_fixed: Decimal = ZERO
     allowance_reason: str = ""
+    # The cents that make this credit note take back exactly the VAT left (see the module).
+    vat_correction: Decimal = ZERO
 
     @property
     def net_amount(self) -> Decimal:
@@ -86,6 +98,7 @@ class CreditedLine:
             self.allowance_percent,
             self.allowance_fixed,
             self.allowance_reason,
+            self.vat_correction,
         )
 
 
@@ -116,6 +129,16 @@ class LineCredit:
 
 
 @dataclass
+class GroupCredit:
+    """One VAT group (category and rate) of the invoice beside what credit notes take from it."""
+
+    invoiced_net: Decimal
+    invoiced_vat: Decimal
+    credited_net: Decimal = ZERO  # by other credit notes still standing
+    credited_vat: Decimal = ZERO
+
+
+@dataclass
 class CreditPosition:
     """What an invoice charged, per line and in total, and what its credit notes take back."""
 
@@ -125,6 +148,7 @@ class CreditPosition:
     credited_vat: Decimal = ZERO
     credited_incl_vat: Decimal = ZERO
     unlinked_lines: list[InvoiceLine] = field(default_factory=list)
+    groups: dict[tuple[str, Decimal], GroupCredit] = field(default_factory=dict)
 
 
 def line_vat(net: Decimal, rate: Decimal) -> Decimal:
@@ -153,29 +177,113 @@ def credit_position(invoice: Invoice, *, credit_note: Invoice | None = None) -> 
         credited_incl_vat=totals["incl"] or ZERO,
     )
     by_pk = {}
-    for line in invoice.lines.all():
+    invoice_lines = list(invoice.lines.all())
+    for line in invoice_lines:
         net = line.net_amount
         by_pk[line.pk] = LineCredit(
             line=line, invoiced_net=net, invoiced_vat=line_vat(net, line.vat_rate)
         )
         position.lines.append(by_pk[line.pk])
-    credit_lines = InvoiceLine.objects.filter(invoice__in=others).select_related("credited_line")
-    for credit_line in credit_lines:
-        entry = by_pk.get(credit_line.credited_line_id)
-        if entry is None:
-            # Credited before lines were linked: it counts in the totals only.
-            position.unlinked_lines.append(credit_line)
-            continue
-        entry.credited_net += credit_line.net_amount
-        entry.credited_vat += line_vat(credit_line.net_amount, credit_line.vat_rate)
+    _add_groups(
+        position.groups,
+        [line.as_line() for line in invoice_lines],
+        [item.as_allowance_charge() for item in invoice.allowance_charges.all()],
+        invoiced=True,
+    )
+    notes = others.prefetch_related("lines", "allowance_charges")
+    for note in notes:
+        note_lines = list(note.lines.all())
+        _add_groups(
+            position.groups,
+            [line.as_line() for line in note_lines],
+            [item.as_allowance_charge() for item in note.allowance_charges.all()],
+        )
+        for credit_line in note_lines:
+            entry = by_pk.get(credit_line.credited_line_id)
+            if entry is None:
+                # Credited before lines were linked: it counts in the totals only.
+                position.unlinked_lines.append(credit_line)
+                continue
+            entry.credited_net += credit_line.net_amount
+            entry.credited_vat += _credited_line_vat(credit_line)
     if credit_note is not None:
         for credit_line in credit_note.lines.all():
             entry = by_pk.get(credit_line.credited_line_id)
             if entry is not None:
                 entry.this_net += credit_line.net_amount
-                entry.this_vat += line_vat(credit_line.net_amount, credit_line.vat_rate)
+                entry.this_vat += _credited_line_vat(credit_line)
                 entry.this_quantity = (entry.this_quantity or ZERO) + credit_line.quantity
     return position
+
+
+def _credited_line_vat(line: InvoiceLine) -> Decimal:
+    """The VAT a credit-note line takes back: its amount's own, and its correction."""
+    return line_vat(line.net_amount, line.vat_rate) + line.vat_correction
+
+
+def _add_groups(
+    groups: dict[tuple[str, Decimal], GroupCredit],
+    lines: list[Line],
+    adjustments: list[AllowanceCharge],
+    *,
+    invoiced: bool = False,
+) -> None:
+    """Add a document's VAT groups to what the invoice charged, or to what is credited."""
+    for group in compute_totals(lines, adjustments).vat_breakdown:
+        key = (group.category, group.rate)
+        if invoiced:
+            groups[key] = GroupCredit(group.taxable_amount, group.vat_amount)
+        elif key in groups:
+            groups[key].credited_net += group.taxable_amount
+            groups[key].credited_vat += group.vat_amount
+
+
+def with_vat_remainders(
+    position: CreditPosition,
+    lines: list[CreditedLine],
+    adjustments: tuple[AllowanceCharge, ...] | list[AllowanceCharge] = (),
+) -> list[CreditedLine]:
+    """Return the lines with the VAT corrections that make the note take exactly what is left.
+
+    The credit note that completes an invoice line's net amount takes the VAT left of that line;
+    the one that completes a VAT group's taxable amount, the VAT left of that group. Any other
+    keeps the VAT its own amounts give.
+    """
+    lines = [dataclasses.replace(line, vat_correction=ZERO) for line in lines]
+    entries = {entry.line.pk: entry for entry in position.lines}
+    last_of_line: dict[int, int] = {}
+    for index, credited in enumerate(lines):
+        last_of_line[credited.original.pk] = index
+    for pk, index in last_of_line.items():
+        entry = entries[pk]
+        mine = [line for line in lines if line.original.pk == pk]
+        if entry.credited_net + sum((line.net_amount for line in mine), ZERO) != entry.invoiced_net:
+            continue
+        taken = sum((line_vat(line.net_amount, entry.line.vat_rate) for line in mine), ZERO)
+        lines[index] = dataclasses.replace(
+            lines[index], vat_correction=entry.invoiced_vat - entry.credited_vat - taken
+        )
+    totals = compute_totals([line.as_line() for line in lines], adjustments)
+    for group in totals.vat_breakdown:
+        key = (group.category, group.rate)
+        charged = position.groups.get(key)
+        in_group = [
+            index
+            for index, line in enumerate(lines)
+            if (line.original.vat_category, line.original.vat_rate) == key
+        ]
+        if (
+            charged is None
+            or not in_group
+            or charged.credited_net + group.taxable_amount != charged.invoiced_net
+        ):
+            continue
+        index = in_group[-1]
+        difference = charged.invoiced_vat - charged.credited_vat - group.vat_amount
+        lines[index] = dataclasses.replace(
+            lines[index], vat_correction=lines[index].vat_correction + difference
+        )
+    return lines
 
 
 def _refuse_line(line: InvoiceLine, message: str, **values) -> InvoicingError:
@@ -210,13 +318,48 @@ def check_credit_caps(
                 left=euro(max(left_net, ZERO)),
             )
         left_vat = entry.invoiced_vat - entry.credited_vat
-        if this_vat[pk] > left_vat:
+        # The note that completes the line takes the VAT left of it (with_vat_remainders).
+        if net != left_net and this_vat[pk] > left_vat:
             raise _refuse_line(
                 entry.line,
                 _("Line %(position)d: at most %(left)s of VAT is left to credit."),
                 left=euro(max(left_vat, ZERO)),
             )
     totals = compute_totals([credited.as_line() for credited in lines], adjustments)
+    for group in totals.vat_breakdown:
+        charged = position.groups.get((group.category, group.rate))
+        if charged is None:
+            continue
+        # Per VAT group: the net credited at a rate cannot take the room left at another rate.
+        for credited, this, invoiced, message in [
+            (
+                charged.credited_net,
+                group.taxable_amount,
+                charged.invoiced_net,
+                _(
+                    "Credit notes cannot exceed the invoice: %(left)s excl. VAT is left to "
+                    "credit at %(rate)s %%."
+                ),
+            ),
+            (
+                charged.credited_vat,
+                group.vat_amount,
+                charged.invoiced_vat,
+                _(
+                    "Credit notes cannot exceed the invoice: %(left)s of VAT is left to credit "
+                    "at %(rate)s %%."
+                ),
+            ),
+        ]:
+            if credited + this > invoiced:
+                raise InvoicingError(
+                    message
+                    % {
+                        "left": euro(max(invoiced - credited, ZERO)),
+                        "rate": group.rate.normalize(),
+                    },
+                    code="credit_too_large",
+                )
     invoice = position.invoice
     for credited, this, invoiced, message in [
         (
@@ -248,12 +391,22 @@ def check_credit_caps(
 def _full_credit_lines(position: CreditPosition) -> list[CreditedLine]:
     """Credit what is left of every line: the line itself when nothing of it was credited."""
     lines = []
+    # After partial credits, which do not repeat the document's discounts and charges, what is
+    # left of a VAT group can be less than what is left of its lines: the group caps them.
+    untouched = position.credited_incl_vat == 0
+    group_left = {
+        key: group.invoiced_net - group.credited_net for key, group in position.groups.items()
+    }
     for entry in position.lines:
         line = entry.line
         left = entry.invoiced_net - entry.credited_net
+        key = (line.vat_category, line.vat_rate)
+        if not untouched and key in group_left:
+            left = min(left, group_left[key])
+            group_left[key] -= max(left, ZERO)
         if left <= 0:
             continue
-        if entry.credited_net == 0:
+        if entry.credited_net == 0 and left == entry.invoiced_net:
             lines.append(
                 CreditedLine(
                     line,
@@ -408,6 +561,8 @@ def request_credit_note(
         adjustments = []
     as_lines = [line.as_line() for line in credited]
     cleaned_adjustments = clean_allowance_charges(adjustments, lines=as_lines)
+    credited = with_vat_remainders(position, credited, cleaned_adjustments)
+    as_lines = [line.as_line() for line in credited]
     check_credit_caps(position, credited, adjustments=cleaned_adjustments)
     totals = compute_totals(as_lines, cleaned_adjustments)
     credit_note = Invoice.objects.create(
@@ -449,6 +604,7 @@ def request_credit_note(
             allowance_percent=line.allowance_percent,
             allowance_amount=line.as_line().allowance_amount,
             allowance_reason=line.allowance_reason,
+            vat_correction=line.vat_correction,
         )
         for number, line in enumerate(credited, 1)
     )
@@ -485,6 +641,7 @@ def recheck_credit_note(credit_note: Invoice) -> None:
             allowance_percent=line.allowance_percent,
             allowance_fixed=line.allowance_amount if line.allowance_percent is None else ZERO,
             allowance_reason=line.allowance_reason,
+            vat_correction=line.vat_correction,
         )
         for line in lines
     ]

@@ -18,6 +18,22 @@ def test_vat_is_rounded_on_the_total_per_rate_not_per_line():
     assert per_line.vat == Decimal("12.59")  # three lines of 4.1979 → one rounding, not three
 
 
+def test_a_credit_note_vat_correction_is_added_to_its_group_once():
+    hour = Line(Decimal("1"), Decimal("19.99"), "S", Decimal("21"))
+    room = Line(Decimal("1"), Decimal("150.00"), "S", Decimal("6"))
+    last_hour = Line(
+        Decimal("1"), Decimal("19.99"), "S", Decimal("21"), vat_correction=Decimal("-0.01")
+    )
+    totals = compute_totals([last_hour, room])
+    assert [(group.rate, group.taxable_amount, group.vat_amount) for group in
+            totals.vat_breakdown] == [
+        (Decimal("21"), Decimal("19.99"), Decimal("4.19")),
+        (Decimal("6"), Decimal("150.00"), Decimal("9.00")),
+    ]  # fmt: skip
+    assert (totals.vat, totals.tax_inclusive) == (Decimal("13.19"), Decimal("183.18"))
+    assert compute_totals([hour, room]).vat == Decimal("13.20")
+
+
 def test_half_cent_rounds_up():
     # 0.50 × 21 % = 0.105 → 0.11 (half-up), where banker's rounding would give 0.10
     totals = compute_totals([Line(Decimal("1"), Decimal("0.50"), "S", Decimal("21"))])

@@ -11,15 +11,17 @@ from django.urls import reverse
 from lxml import etree, html
 
 from invoicing.errors import InvoicingError
-from invoicing.models import Invoice, InvoiceLine
+from invoicing.models import Invoice, InvoiceLine, Refund
 from invoicing.pdf import render_invoice_pdf
 from invoicing.services.credit import CreditLineInput, request_credit_note
 from invoicing.services.issue import approve_invoice, reject_invoice
 from invoicing.services.payments import record_payment
+from invoicing.services.refunds import record_refund, refundable_amount, request_refund
 from invoicing.ubl import build_ubl
 from invoicing.validation import check_ubl
-from tests.conftest import NOW, api_client_for
-from tests.invoicing.conftest import TODAY
+from tests.conftest import NOW, api_client_for, make_user
+from tests.invoicing import test_allowances_and_references as allowances
+from tests.invoicing.conftest import TODAY, make_draft
 from tests.invoicing.test_pdf import pdf_text
 
 NBSP = "\u00a0"
@@ -361,3 +363,203 @@ def test_the_invoice_list_runs_as_many_queries_for_many_credit_notes(member, inv
 
     assert len(response.json()["results"]) == 5
     assert len(four_notes) == len(one_note)
+
+
+# VAT rounding: the credit note that completes a line or a VAT group takes the VAT left of it.
+
+UBL_NAMESPACES = {
+    "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
+    "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
+}
+
+
+@pytest.fixture
+def hours_invoice(member, activity, belgian_client, no_review):
+    """3 hours × 19.99 at 21 %: 59.97 and, rounded once, 12.59 of VAT (per hour 4.1979)."""
+    from invoicing.services.issue import submit_invoice
+
+    draft = make_draft(member, activity, belgian_client)
+    return submit_invoice(user=member.user, invoice=draft, today=TODAY, now=NOW)
+
+
+def amounts(note) -> tuple[Decimal, Decimal, Decimal]:
+    return note.total_excl_vat, note.total_vat, note.total_incl_vat
+
+
+def ubl_figures(xml: bytes) -> dict[str, str]:
+    root = etree.fromstring(xml)
+    path = {
+        "subtotal_taxable": "cac:TaxTotal/cac:TaxSubtotal/cbc:TaxableAmount",
+        "subtotal_vat": "cac:TaxTotal/cac:TaxSubtotal/cbc:TaxAmount",
+        "tax_total": "cac:TaxTotal/cbc:TaxAmount",
+        "tax_inclusive": "cac:LegalMonetaryTotal/cbc:TaxInclusiveAmount",
+        "payable": "cac:LegalMonetaryTotal/cbc:PayableAmount",
+    }
+    return {name: root.xpath(f"string({xpath})", namespaces=UBL_NAMESPACES) for name, xpath in
+            path.items()}  # fmt: skip
+
+
+def test_three_one_hour_credits_take_back_exactly_the_vat_charged(
+    hours_invoice, staff, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    assert amounts(hours_invoice) == (Decimal("59.97"), Decimal("12.59"), Decimal("72.56"))
+
+    notes = [
+        approve(request(hours_invoice, CreditLineInput(position=1, quantity=Decimal("1"))), staff)
+        for _hour in range(3)
+    ]
+
+    assert [amounts(note) for note in notes] == [
+        (Decimal("19.99"), Decimal("4.20"), Decimal("24.19")),
+        (Decimal("19.99"), Decimal("4.20"), Decimal("24.19")),
+        (Decimal("19.99"), Decimal("4.19"), Decimal("24.18")),
+    ]
+    assert sum(note.total_vat for note in notes) == Decimal("12.59")
+    assert sum(note.total_incl_vat for note in notes) == Decimal("72.56")
+    third = notes[2]
+    assert third.snapshot["vat_breakdown"][0]["vat_amount"] == "4.19"
+    assert (third.snapshot["totals"]["vat"], third.snapshot["totals"]["payable"]) == (
+        "4.19",
+        "24.18",
+    )
+    xml = build_ubl(third.snapshot)
+    assert ubl_figures(xml) == {
+        "subtotal_taxable": "19.99",
+        "subtotal_vat": "4.19",
+        "tax_total": "4.19",
+        "tax_inclusive": "24.18",
+        "payable": "24.18",
+    }
+    # 19.99 × 21 % is 4.1979: BR-S-09 accepts the VAT charged less than a euro away from it.
+    report = check_ubl(xml)
+    assert (report.errors, report.warnings) == ([], [])
+    assert set(report.layers) == {"xsd", "cen", "peppol"}
+    text = pdf_text(render_invoice_pdf(third.snapshot))
+    assert "4,19" in text and "24,18" in text and "4,20" not in text
+
+    hours_invoice.refresh_from_db()
+    assert hours_invoice.status == "credited"
+    assert Invoice.objects.with_amounts().get(pk=hours_invoice.pk).amount_due == Decimal("0.00")
+    with pytest.raises(InvoicingError) as error:
+        request(hours_invoice)
+    assert (
+        error.value.message == "Credit notes cannot exceed the invoice: nothing is left to credit."
+    )
+    with pytest.raises(InvoicingError) as error:
+        request(hours_invoice, CreditLineInput(position=1, quantity=Decimal("1")))
+    assert error.value.message == f"Line 1: at most 0.00{NBSP}€ excl. VAT is left to credit."
+
+
+def test_credits_by_amount_take_back_exactly_the_vat_charged(hours_invoice, staff):
+    first = request(hours_invoice, CreditLineInput(position=1, amount=Decimal("19.99")))
+    second = request(hours_invoice, CreditLineInput(position=1, amount=Decimal("19.99")))
+    # The third is requested while the others wait for review: they count already.
+    third = request(hours_invoice, CreditLineInput(position=1, amount=Decimal("19.99")))
+    assert [amounts(note) for note in (first, second, third)] == [
+        (Decimal("19.99"), Decimal("4.20"), Decimal("24.19")),
+        (Decimal("19.99"), Decimal("4.20"), Decimal("24.19")),
+        (Decimal("19.99"), Decimal("4.19"), Decimal("24.18")),
+    ]
+
+    # Approval checks the caps again, and accepts the note that takes the rest.
+    issued = [approve(note, staff) for note in (third, first, second)]
+    assert [note.snapshot["totals"]["vat"] for note in issued] == ["4.19", "4.20", "4.20"]
+    assert Invoice.objects.with_amounts().get(pk=hours_invoice.pk).amount_due == Decimal("0.00")
+    with pytest.raises(InvoicingError) as error:
+        request(hours_invoice, CreditLineInput(position=1, amount=Decimal("0.01")))
+    assert error.value.message == f"Line 1: at most 0.00{NBSP}€ excl. VAT is left to credit."
+
+
+def test_a_full_credit_after_one_hour_takes_exactly_the_rest(hours_invoice, staff):
+    one = approve(request(hours_invoice, CreditLineInput(position=1, quantity=Decimal("1"))), staff)
+    rest = approve(request(hours_invoice), staff)
+
+    assert amounts(one) == (Decimal("19.99"), Decimal("4.20"), Decimal("24.19"))
+    # 39.98 × 21 % is 8.3958, but only 12.59 − 4.20 of VAT is left.
+    assert amounts(rest) == (Decimal("39.98"), Decimal("8.39"), Decimal("48.37"))
+    assert check_ubl(build_ubl(rest.snapshot)).errors == []
+    assert Invoice.objects.with_amounts().get(pk=hours_invoice.pk).amount_due == Decimal("0.00")
+
+
+# 53.97 (3 × 19.99 less 10 %) and 900.00 at 21 %, less 5 %, plus 25.00: 931.27, VAT 195.57;
+# 200.00 at 6 % (150 × 1.35 less 2.50), VAT 12.00. 1131.27 + 207.57 = 1338.84.
+discounted_invoice = allowances.discounted_invoice
+
+
+def test_a_discounted_invoice_credited_in_pieces_never_exceeds_the_vat_charged(
+    discounted_invoice, staff
+):
+    invoice = discounted_invoice
+    assert amounts(invoice) == (Decimal("1131.27"), Decimal("207.57"), Decimal("1338.84"))
+
+    def credit(position, amount):
+        note = request(invoice, CreditLineInput(position=position, amount=Decimal(amount)))
+        return approve(note, staff)
+
+    # Line 1 (53.97, VAT 11.33 alone) in three pieces of 17.99 (3.7779 each).
+    pieces = [credit(1, "17.99") for _piece in range(3)]
+    assert [note.total_vat for note in pieces] == [
+        Decimal("3.78"),
+        Decimal("3.78"),
+        Decimal("3.77"),
+    ]
+    # At 21 % only 931.27 was charged: the document discount leaves less than the lines.
+    pieces.append(credit(3, "450.00"))
+    with pytest.raises(InvoicingError) as error:
+        credit(3, "450.00")
+    assert error.value.message == (
+        f"Credit notes cannot exceed the invoice: 427.30{NBSP}€ excl. VAT is left to credit "
+        "at 21 %."
+    )
+    # The rest at 21 %: 427.30 × 21 % is 89.733, but 195.57 − 11.33 − 94.50 = 89.74 is left.
+    last_at_21 = credit(3, "427.30")
+    assert amounts(last_at_21) == (Decimal("427.30"), Decimal("89.74"), Decimal("517.04"))
+    assert check_ubl(build_ubl(last_at_21.snapshot)).errors == []
+    pieces += [last_at_21, credit(2, "100.00"), credit(2, "100.00")]
+
+    assert sum(note.total_excl_vat for note in pieces) == invoice.total_excl_vat
+    assert sum(note.total_vat for note in pieces) == invoice.total_vat
+    assert sum(note.total_incl_vat for note in pieces) == invoice.total_incl_vat
+    assert Invoice.objects.with_amounts().get(pk=invoice.pk).amount_due == Decimal("0.00")
+    with pytest.raises(InvoicingError) as error:
+        request(invoice)
+    assert (
+        error.value.message == "Credit notes cannot exceed the invoice: nothing is left to credit."
+    )
+
+
+def test_a_paid_invoice_credited_hour_by_hour_is_refunded_to_the_cent(hours_invoice, staff):
+    colleague = make_user("colleague@coop.test", is_staff=True, is_superuser=True, name="Noor")
+    record_payment(
+        invoice=hours_invoice, amount=Decimal("72.56"), received_on=TODAY, actor=staff, now=NOW
+    )
+    notes = [
+        approve(request(hours_invoice, CreditLineInput(position=1, quantity=Decimal("1"))), staff)
+        for _hour in range(3)
+    ]
+
+    assert [note.snapshot["settlement"]["refunded"] for note in notes] == [
+        "24.19",
+        "24.19",
+        "24.18",
+    ]
+    assert [refundable_amount(note) for note in notes] == [
+        Decimal("24.19"),
+        Decimal("24.19"),
+        Decimal("24.18"),
+    ]
+    assert Invoice.objects.with_amounts().get(pk=hours_invoice.pk).amount_due == Decimal("-72.56")
+    for number, note in enumerate(notes, 1):
+        refund = request_refund(
+            staff_user=staff,
+            credit_note=note,
+            amount=refundable_amount(note),
+            client_iban="BE68068897250734",
+            method=Refund.Method.MANUAL,
+        )
+        record_refund(
+            staff_user=colleague, refund=refund, paid_on=TODAY, bank_reference=f"REF-{number}"
+        )
+    assert Invoice.objects.with_amounts().get(pk=hours_invoice.pk).amount_due == Decimal("0.00")
+    assert [refundable_amount(note) for note in notes] == [Decimal("0.00")] * 3
