@@ -43,7 +43,12 @@ from invoicing.models import (
 from invoicing.services.clients import check_buyer_identification, clean_vat_number
 from invoicing.services.credit import credit_note_problem, credit_position, request_credit_note
 from invoicing.services.issue import approve_invoice, reject_invoice
-from invoicing.services.payments import check_payment_date, import_bank_statement, record_payment
+from invoicing.services.payments import (
+    check_payment_date,
+    import_bank_statement,
+    record_payment,
+    set_aside_bank_line,
+)
 from invoicing.services.refunds import (
     create_refund_payment_file,
     record_refund,
@@ -1055,12 +1060,35 @@ class BankStatementLineAdmin(admin.ModelAdmin):
         "note",
     ]
     autocomplete_fields = ["invoice"]
+    actions = ["set_aside"]
 
     def has_add_permission(self, request) -> bool:
         return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+    @admin.action(description=_("Set aside: not a client payment"))
+    def set_aside(self, request, queryset) -> None:
+        done = 0
+        for line in queryset:
+            try:
+                set_aside_bank_line(line=line, actor=request.user)
+            except CoopError as error:
+                self.message_user(
+                    request,
+                    _("%(line)s: %(error)s") % {"line": line, "error": error.message},
+                    messages.WARNING,
+                )
+            else:
+                done += 1
+        if done:
+            self.message_user(
+                request,
+                ngettext("%(count)d line set aside.", "%(count)d lines set aside.", done)
+                % {"count": done},
+                messages.SUCCESS,
+            )
 
     @admin.display(description=_("reason or note"))
     def reason(self, line: BankStatementLine) -> str:

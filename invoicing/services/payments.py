@@ -421,3 +421,37 @@ def _import_line(statement: BankStatement, parsed_line, *, actor: User, now) -> 
             line.note = _("Partial payment: %(amount)s € still due.") % {"amount": due}
         line.save(update_fields=["status", "invoice", "note"])
     return line
+
+
+@transaction.atomic
+def set_aside_bank_line(*, line: BankStatementLine, actor: User) -> BankStatementLine:
+    """Close a line left for staff or waiting for review that is no client payment.
+
+    A refund from a supplier, a transfer between the cooperative's own accounts, a payment for
+    an invoice of another body: the line stays in its statement, marked and noted, and never
+    books a payment. Only open lines can be set aside; a matched line keeps its payment.
+    """
+    line = BankStatementLine.objects.select_for_update().get(pk=line.pk)
+    if line.status not in (
+        BankStatementLine.Status.UNMATCHED,
+        BankStatementLine.Status.TO_REVIEW,
+    ):
+        raise InvoicingError(
+            _("Only a line left for staff or waiting for review can be set aside."),
+            code="line_closed",
+        )
+    previous = line.status
+    line.status = BankStatementLine.Status.IGNORED
+    line.note = _("Set aside by %(name)s: not a client payment. Before: %(note)s") % {
+        "name": actor.get_full_name() or actor.email,
+        "note": line.note or "—",
+    }
+    line.note = line.note[:255]
+    line.save(update_fields=["status", "note"])
+    record_event(
+        action="set_aside",
+        obj=line,
+        actor=actor,
+        changes={"status": [previous, line.status]},
+    )
+    return line

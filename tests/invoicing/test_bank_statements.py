@@ -15,6 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from audit.models import AuditEvent
 from invoicing.bank_accounts import (
     ConfiguredAccount,
     check_configured_accounts,
@@ -543,3 +544,28 @@ def test_staff_add_an_account_of_the_cooperative_in_the_admin(staff_client):
     )
     assert response.status_code == 302
     assert BankAccount.objects.get(label="KBC").iban == "BE62510007547061"
+
+
+def test_staff_set_aside_a_line_that_is_no_client_payment(staff_client, line_to_review, staff):
+    changelist = reverse("admin:invoicing_bankstatementline_changelist")
+    response = staff_client.post(
+        changelist,
+        {"action": "set_aside", "_selected_action": [line_to_review.pk]},
+        follow=True,
+    )
+
+    assert "1 line set aside." in response.content.decode()
+    line_to_review.refresh_from_db()
+    assert line_to_review.status == "ignored"
+    assert line_to_review.note.startswith("Set aside by ")
+    assert "not a client payment. Before: Booked on " in line_to_review.note
+    assert not Payment.objects.exists()
+    assert Invoice.objects.get().status == "issued"
+    event = AuditEvent.objects.get(action="set_aside")
+    assert (event.actor, event.changes) == (staff, {"status": ["to_review", "ignored"]})
+
+    again = staff_client.post(
+        changelist, {"action": "set_aside", "_selected_action": [line_to_review.pk]}, follow=True
+    )
+    assert "can be set aside" in again.content.decode()
+    assert AuditEvent.objects.filter(action="set_aside").count() == 1
