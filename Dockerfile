@@ -24,7 +24,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN apt-get update \
     && apt-get install --yes --no-install-recommends \
         libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
-        fonts-dejavu-core fonts-droid-fallback fonts-symbola \
+        fonts-dejavu-core fonts-droid-fallback fonts-wqy-microhei fonts-symbola \
         postgresql-common \
     && /usr/share/postgresql-common/pgdg/apt.postgresql.org.sh -y \
     && apt-get install --yes --no-install-recommends postgresql-client-18 \

@@ -136,7 +136,7 @@ def test_the_same_document_gives_the_same_bytes_whenever_its_subset_is_cut(monke
 
 
 # What members type: Greek, Cyrillic, Chinese/Japanese and an emoji, beside Latin and digits.
-OTHER_SCRIPTS = "Ωμέγα Привет 東京 😀"
+OTHER_SCRIPTS = "Ωμέγα Привет 東京 서울 😀"
 
 
 def test_the_font_stack_names_only_installed_families():
@@ -164,7 +164,7 @@ def test_greek_cyrillic_cjk_and_emoji_are_drawn_with_real_glyphs(kind):
     assert layout.missing_glyphs == []
     # Bold text in a font without a bold face is drawn emboldened, named "…-Bold…".
     faces = {font.replace("-Bold", "") for font in layout.fonts}
-    assert {"Droid-Sans-Fallback", "Symbola-Semi-Condensed"} <= faces
+    assert {"Droid-Sans-Fallback", "WenQuanYi-Micro-Hei", "Symbola-Semi-Condensed"} <= faces
     assert check_layout(pdf, layout=layout) == []
 
 
@@ -199,7 +199,10 @@ def test_dev_py_installs_missing_fonts_as_root_or_says_how(monkeypatch, capsys, 
 
     devstack.ensure_pdf_fonts()
 
-    install = ["apt-get", "install", "--yes", "--no-install-recommends", "fonts-droid-fallback"]
+    install = [
+        *("apt-get", "install", "--yes", "--no-install-recommends"),
+        *("fonts-droid-fallback", "fonts-wqy-microhei"),
+    ]
     if is_root:
         assert commands == [install]
     else:
