@@ -44,8 +44,10 @@ from invoicing.services.clients import check_buyer_identification, clean_vat_num
 from invoicing.services.credit import credit_note_problem, credit_position, request_credit_note
 from invoicing.services.issue import approve_invoice, reject_invoice
 from invoicing.services.payments import (
+    check_payment_amount,
     check_payment_date,
     import_bank_statement,
+    payment_note,
     record_payment,
     set_aside_bank_line,
 )
@@ -178,7 +180,11 @@ class OverdueFilter(admin.SimpleListFilter):
     parameter_name = "overdue"
 
     def lookups(self, request, model_admin):
-        return [("yes", _("Overdue")), ("formal_notice", _("Formal notice due"))]
+        return [
+            ("yes", _("Overdue")),
+            ("formal_notice", _("Formal notice due")),
+            ("overpaid", _("Overpaid: refund the client")),
+        ]
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
@@ -191,6 +197,10 @@ class OverdueFilter(admin.SimpleListFilter):
             return queryset.filter(
                 formal_notice_due_at__isnull=False,
                 status__in=[Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_PAID],
+            )
+        if self.value() == "overpaid":
+            return queryset.filter(
+                kind=Invoice.Kind.INVOICE, number__isnull=False, amount_due__lt=0
             )
         return queryset
 
@@ -381,6 +391,10 @@ class InvoiceAdmin(admin.ModelAdmin):
     def amount_due_display(self, invoice: Invoice) -> str:
         if not invoice.is_issued or invoice.is_credit_note:
             return "—"
+        if invoice.amount_due < 0:
+            return gettext("Overpaid by %(amount)s €: refund the client") % {
+                "amount": -invoice.amount_due
+            }
         return f"{invoice.amount_due} €"
 
     def _each(self, request, queryset, action, done_message: Callable[[int], str]) -> None:
@@ -629,6 +643,13 @@ class PaymentForm(forms.ModelForm):
                 )
             except CoopError as error:
                 self.add_error("received_on", error.message)
+        amount = cleaned.get("amount")
+        if invoice is not None and amount is not None:
+            try:
+                # The service checks again under the invoice's lock.
+                check_payment_amount(invoice=invoice, amount=amount)
+            except CoopError as error:
+                self.add_error("amount", error.message)
         return cleaned
 
 
@@ -1128,7 +1149,8 @@ class BankStatementLineAdmin(admin.ModelAdmin):
             self.message_user(request, error.message, messages.ERROR)
             return
         obj.status = BankStatementLine.Status.MATCHED
-        obj.note = note
+        left = payment_note(obj.invoice)
+        obj.note = f"{note}. {left}" if left else note
         obj.save(update_fields=["invoice", "status", "note"])
 
 

@@ -41,6 +41,9 @@ from members.api import IsMemberOrStaff
 from members.selectors import activities_visible_to
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
+# Sums computed in SQL (paid, credited, due, refundable) are as long as the money stored: they
+# are shown in full, never refused for having more digits than one stored amount may have.
+SUM = {"max_digits": None, "decimal_places": 2}
 PERCENT = {
     "max_digits": 5,
     "decimal_places": 2,
@@ -372,8 +375,8 @@ class InvoiceSerializer(serializers.ModelSerializer):
     lines = LineOutSerializer(many=True, read_only=True)
     allowance_charges = AllowanceChargeOutSerializer(many=True, read_only=True)
     client_name = serializers.CharField(source="buyer_name", read_only=True)
-    amount_paid = serializers.DecimalField(**MONEY, read_only=True)
-    amount_credited = serializers.DecimalField(**MONEY, read_only=True)
+    amount_paid = serializers.DecimalField(**SUM, read_only=True)
+    amount_credited = serializers.DecimalField(**SUM, read_only=True)
     amount_due = serializers.SerializerMethodField(
         help_text=_(
             "What the client still owes on an issued invoice (total − credited − paid + "
@@ -428,11 +431,11 @@ class InvoiceSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(serializers.DecimalField(**MONEY, allow_null=True))
+    @extend_schema_field(serializers.DecimalField(**SUM, allow_null=True))
     def get_amount_due(self, invoice: Invoice) -> Decimal | None:
         if invoice.is_credit_note:
             return None
-        return serializers.DecimalField(**MONEY).to_representation(invoice.amount_due)
+        return serializers.DecimalField(**SUM).to_representation(invoice.amount_due)
 
     @extend_schema_field(RefundSerializer(many=True))
     def get_refunds(self, invoice: Invoice) -> list[dict]:
@@ -440,11 +443,11 @@ class InvoiceSerializer(serializers.ModelSerializer):
             return []
         return RefundSerializer(invoice.refunds.all(), many=True).data
 
-    @extend_schema_field(serializers.DecimalField(**MONEY, allow_null=True))
+    @extend_schema_field(serializers.DecimalField(**SUM, allow_null=True))
     def get_amount_refundable(self, invoice: Invoice) -> Decimal | None:
         if not invoice.is_credit_note:
             return None
-        return serializers.DecimalField(**MONEY).to_representation(invoice.amount_refundable)
+        return serializers.DecimalField(**SUM).to_representation(invoice.amount_refundable)
 
     def get_documents(self, invoice: Invoice) -> dict[str, str]:
         return {document.format: document.status for document in invoice.documents.all()}

@@ -50,6 +50,9 @@ NOT_PROVIDED = "NOTPROVIDED"
 SHOWN_VALUE_LENGTH = 40
 MAX_ACCOUNT_ID_LENGTH = 34  # ISO 20022 Max34Text
 MAX_STATEMENT_ID_LENGTH = 140  # what is stored; ISO 20022 allows 35, some banks write more
+# What a statement line's amount column holds (12 digits, 2 of them decimals); ISO 20022 allows
+# 18 digits. Balances are held to the same bound: no account of the cooperative comes near it.
+MAX_AMOUNT = Decimal("9999999999.99")
 
 
 class CamtError(CoopError):
@@ -481,7 +484,17 @@ def _amount(element: etree._Element | None, *, where: str) -> tuple[Decimal, str
             % {"where": where, "value": _shown(currency)},
             code="camt_invalid",
         )
-    return Decimal(text), currency
+    amount = Decimal(text)
+    if amount > MAX_AMOUNT:
+        raise CamtError(
+            _(
+                "%(where)s: the amount %(value)s is larger than %(max)s, the largest amount that "
+                "can be recorded."
+            )
+            % {"where": where, "value": _shown(text), "max": MAX_AMOUNT},
+            code="camt_invalid",
+        )
+    return amount, currency
 
 
 def _is_credit(element: etree._Element, *, where: str) -> bool:

@@ -3,11 +3,14 @@
 import datetime
 import os
 import secrets
+import threading
 import uuid
+from collections.abc import Callable
 
 import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth.models import Group
+from django.db import connection
 from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
@@ -77,6 +80,29 @@ def make_member(
         )
         member.refresh_from_db()
     return member
+
+
+def run_at_once(action: Callable[[], str], *, times: int) -> list[str]:
+    """Run ``action`` in ``times`` threads released together; return their outcomes, sorted.
+
+    Each thread has its own database connection: the test needs ``transaction=True``.
+    """
+    barrier = threading.Barrier(times)
+    outcomes: list[str] = []
+
+    def run() -> None:
+        try:
+            barrier.wait(timeout=10)
+            outcomes.append(action())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _index in range(times)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return sorted(outcomes)
 
 
 def make_api_token(

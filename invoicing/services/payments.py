@@ -176,6 +176,36 @@ def check_payment_date(
         )
 
 
+def amount_due(invoice: Invoice) -> Decimal:
+    """What the client still owes: total − credited − paid + refunded (negative when overpaid)."""
+    return Invoice.objects.with_amounts().get(pk=invoice.pk).amount_due
+
+
+def check_payment_amount(*, invoice: Invoice, amount: Decimal) -> None:
+    """Refuse a payment typed in by hand that is more than what is still due on the invoice."""
+    due = max(amount_due(invoice), ZERO)
+    if amount > due:
+        raise InvoicingError(
+            _(
+                "Only %(due)s € is still due on invoice %(number)s: a payment recorded by hand "
+                "cannot be more (%(amount)s €)."
+            )
+            % {"due": due, "number": invoice.number, "amount": amount},
+            code="over_payment",
+            field="amount",
+        )
+
+
+def payment_note(invoice: Invoice) -> str:
+    """Tell staff what a bank payment leaves: an over-payment to refund, or what is still due."""
+    due = amount_due(invoice)
+    if due < 0:
+        return _("Over-payment of %(amount)s €: refund the client.") % {"amount": -due}
+    if due > 0:
+        return _("Partial payment: %(amount)s € still due.") % {"amount": due}
+    return ""
+
+
 @transaction.atomic
 def record_payment(
     *,
@@ -194,6 +224,11 @@ def record_payment(
     A payment dated before the invoice's issue date is refused: it is almost always a payment
     for something else. Only staff matching a bank line by hand, having checked that the
     client paid in advance, pass ``before_issue_checked``.
+
+    A payment typed in by hand (no ``bank_line``) may not exceed what is still due, checked
+    under the invoice's lock so that parallel requests cannot all pass. Money that did arrive
+    on the bank account is recorded as it is: an over-payment from a bank line (matched by
+    staff, the importer leaves them for review) shows as a negative amount due, to refund.
     """
     now = now or timezone.now()
     check_amount(amount)
@@ -218,6 +253,8 @@ def record_payment(
             ),
             code="own_invoice",
         )
+    if bank_line is None:
+        check_payment_amount(invoice=invoice, amount=amount)
     payment = Payment.objects.create(
         invoice=invoice,
         amount=amount,
@@ -383,11 +420,17 @@ def _import_line(statement: BankStatement, parsed_line, *, actor: User, now) -> 
     elif not parsed_line.structured_communication:
         line.note = _("No structured communication.")
     else:
-        invoice = Invoice.objects.filter(
-            structured_communication=parsed_line.structured_communication,
-            kind=Invoice.Kind.INVOICE,
-            status__in=PAYABLE_STATUSES,
-        ).first()
+        # Locked: what is due must not change between the check below and the payment.
+        invoice = (
+            Invoice.objects.select_for_update()
+            .filter(
+                structured_communication=parsed_line.structured_communication,
+                kind=Invoice.Kind.INVOICE,
+                status__in=PAYABLE_STATUSES,
+            )
+            .first()
+        )
+        due = amount_due(invoice) if invoice is not None else ZERO
         if invoice is None:
             line.note = _("No open invoice carries this structured communication.")
         elif parsed_line.booking_date < invoice.issue_date:
@@ -401,6 +444,13 @@ def _import_line(statement: BankStatement, parsed_line, *, actor: User, now) -> 
                 "issued": _day(invoice.issue_date),
             }
             invoice = None
+        elif parsed_line.amount > due:
+            line.status = BankStatementLine.Status.TO_REVIEW
+            line.note = _(
+                "%(amount)s € is more than the %(due)s € still due on invoice %(number)s: check "
+                "it, then match it by hand and refund the difference, or set it aside."
+            ) % {"amount": parsed_line.amount, "due": max(due, ZERO), "number": invoice.number}
+            invoice = None
     line.save()
     if invoice is not None:
         record_payment(
@@ -412,13 +462,9 @@ def _import_line(statement: BankStatement, parsed_line, *, actor: User, now) -> 
             bank_line=line,
             now=now,
         )
-        due = Invoice.objects.with_amounts().get(pk=invoice.pk).amount_due
         line.status = BankStatementLine.Status.MATCHED
         line.invoice = invoice
-        if due < 0:
-            line.note = _("Over-payment of %(amount)s €: refund the client.") % {"amount": -due}
-        elif due > 0:
-            line.note = _("Partial payment: %(amount)s € still due.") % {"amount": due}
+        line.note = payment_note(invoice)
         line.save(update_fields=["status", "invoice", "note"])
     return line
 

@@ -48,6 +48,22 @@ def test_staff_record_a_payment_in_the_admin(staff_client, draft, no_review):
     assert invoice.status == "paid"
 
 
+def test_the_admin_refuses_a_payment_beyond_what_is_due(staff_client, draft, no_review):
+    invoice = submit_invoice(user=draft.created_by, invoice=draft, today=TODAY, now=NOW)
+    response = staff_client.post(
+        reverse("admin:invoicing_payment_add"),
+        {"invoice": invoice.pk, "amount": "72.57", "received_on": TODAY.isoformat(), "note": ""},
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {
+        "amount": [
+            f"Only 72.56 € is still due on invoice {invoice.number}: a payment recorded by "
+            "hand cannot be more (72.57 €)."
+        ]
+    }
+    assert not Payment.objects.exists()
+
+
 def test_bank_statement_import_page(staff_client, draft, no_review, settings):
     # The page imports on the real day, and the statement is of the tests' fixed day.
     settings.COOP_BANK_STATEMENT_MAX_AGE_DAYS = 100 * 366

@@ -1,5 +1,7 @@
 """The invoicing API: clients, drafts, submission, documents, credit notes, payments."""
 
+from decimal import Decimal
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -238,3 +240,52 @@ def test_credit_note_request_and_staff_payments(member, staff, draft, no_review)
     assert accepted.status_code == 201
     assert [row["amount"] for row in accepted.json()] == ["72.56"]
     assert api.get(f"/api/v1/invoices/{invoice.pk}/").json()["status"] == "paid"
+
+
+def test_a_payment_beyond_what_is_due_is_a_400_and_the_invoice_still_reads(
+    member, staff, draft, no_review
+):
+    invoice = submit_invoice(user=member.user, invoice=draft, today=TODAY, now=NOW)  # 72.56
+    payments = f"/api/v1/invoices/{invoice.pk}/payments/"
+    refused = api_for(staff).post(
+        payments, {"amount": "9999999999.99", "received_on": "2026-03-02"}, format="json"
+    )
+    assert refused.status_code == 400
+    assert refused["Content-Type"] == "application/problem+json"
+    assert refused.json() == {
+        "type": "urn:coop:problem:business-rule",
+        "title": "Bad request",
+        "status": 400,
+        "detail": f"Only 72.56 € is still due on invoice {invoice.number}: a payment recorded "
+        "by hand cannot be more (9999999999.99 €).",
+        "code": "over_payment",
+        "field": "amount",
+    }
+    assert Payment.objects.count() == 0
+    api = api_for(member.user)
+    detail = api.get(f"/api/v1/invoices/{invoice.pk}/")
+    assert (detail.status_code, detail.json()["amount_due"]) == (200, "72.56")
+    assert api.get("/api/v1/invoices/").status_code == 200
+
+
+def test_amounts_the_database_holds_always_render(member, staff, draft, no_review):
+    invoice = submit_invoice(user=member.user, invoice=draft, today=TODAY, now=NOW)  # 72.56
+    # Money that did arrive, however absurd: two bank payments of the largest storable amount.
+    for _ in range(2):
+        Payment.objects.create(
+            invoice=invoice,
+            amount=Decimal("9999999999.99"),
+            received_on=TODAY,
+            method=Payment.Method.BANK_STATEMENT,
+            recorded_by=staff,
+        )
+    api = api_for(member.user)
+    detail = api.get(f"/api/v1/invoices/{invoice.pk}/")
+    assert detail.status_code == 200
+    assert (detail.json()["amount_paid"], detail.json()["amount_due"]) == (
+        "19999999999.98",
+        "-19999999927.42",
+    )
+    listed = api.get("/api/v1/invoices/")
+    assert listed.status_code == 200
+    assert [row["amount_paid"] for row in listed.json()["results"]] == ["19999999999.98"]

@@ -569,3 +569,42 @@ def test_staff_set_aside_a_line_that_is_no_client_payment(staff_client, line_to_
     )
     assert "can be set aside" in again.content.decode()
     assert AuditEvent.objects.filter(action="set_aside").count() == 1
+
+
+def test_staff_confirm_an_over_payment_and_the_invoice_shows_it_to_refund(
+    staff_client, member, activity, belgian_client, no_review, staff
+):
+    today = timezone.localdate()
+    invoice = issue(member, activity, belgian_client, today=today)
+    import_bank_statement(
+        data=statement(invoice, booked=today, amount="1250.00"),
+        filename="statement.xml",
+        actor=staff,
+    )
+    line = BankStatementLine.objects.get()
+    assert (line.status, line.note) == (
+        "to_review",
+        f"1250.00 € is more than the 1210.00 € still due on invoice {invoice.number}: check "
+        "it, then match it by hand and refund the difference, or set it aside.",
+    )
+    assert unpaid(invoice)
+
+    url = reverse("admin:invoicing_bankstatementline_change", args=[line.pk])
+    assert staff_client.post(url, {"invoice": invoice.pk}).status_code == 302
+    line.refresh_from_db()
+    assert (line.status, line.invoice, line.note) == (
+        "matched",
+        invoice,
+        "Matched by hand. Over-payment of 40.00 €: refund the client.",
+    )
+    amounts = Invoice.objects.with_amounts().get(pk=invoice.pk)
+    assert (amounts.status, amounts.amount_due) == ("paid", Decimal("-40.00"))
+
+    changelist = reverse("admin:invoicing_invoice_changelist")
+    page = staff_client.get(changelist, {"overdue": "overpaid"}).content.decode()
+    assert invoice.number in page
+    assert "Overpaid by 40.00 €: refund the client" in page
+    paid_in_full = issue(member, activity, belgian_client, today=today)
+    record_payment(invoice=paid_in_full, amount=Decimal("1210.00"), received_on=today, actor=staff)
+    page = staff_client.get(changelist, {"overdue": "overpaid"}).content.decode()
+    assert paid_in_full.number not in page

@@ -19,6 +19,7 @@ from invoicing.camt import (
     find_structured_communication,
     parse_camt053,
 )
+from invoicing.models import BankStatementLine
 
 DATA = Path(__file__).parent / "data"
 BELFIUS_V02 = "camt053_v02_belfius.xml"
@@ -470,6 +471,42 @@ def test_amount_outside_the_iso_20022_format_is_refused(amount):
     assert error_of(data).message == (
         f"Statement {BELFIUS_STATEMENT}, entry 3: the amount “{amount}” is not a number."
     )
+
+
+@pytest.mark.parametrize("amount", ["99999999999999999.99", "10000000000.00", "9999999999.995"])
+def test_amount_larger_than_a_statement_line_holds_is_refused_with_its_place(amount):
+    data = replaced('<Amt Ccy="EUR">30.00</Amt>', f'<Amt Ccy="EUR">{amount}</Amt>')
+    error = error_of(data)
+    assert (error.code, error.message) == (
+        "camt_invalid",
+        f"Statement {BELFIUS_STATEMENT}, entry 3: the amount {amount} is larger than "
+        "9999999999.99, the largest amount that can be recorded.",
+    )
+
+
+def test_largest_amount_a_statement_line_holds_is_read():
+    data = replaced('<Amt Ccy="EUR">30.00</Amt>', '<Amt Ccy="EUR">9999999999.99</Amt>')
+    [statement] = parse_camt053(data)
+    assert Decimal("9999999999.99") in [line.amount for line in statement.lines]
+
+
+def test_balance_larger_than_a_statement_line_holds_is_refused():
+    data = replaced('<Amt Ccy="EUR">15234.56</Amt>', '<Amt Ccy="EUR">99999999999999999.99</Amt>')
+    assert error_of(data).message == (
+        f"Statement {BELFIUS_STATEMENT}: the amount 99999999999999999.99 is larger than "
+        "9999999999.99, the largest amount that can be recorded."
+    )
+
+
+def test_largest_amount_read_is_what_the_amount_column_holds():
+    field = BankStatementLine._meta.get_field("amount")
+    cent = Decimal(1).scaleb(-field.decimal_places)
+    largest = Decimal(10 ** (field.max_digits - field.decimal_places)) - cent
+    parse_camt053(replaced('<Amt Ccy="EUR">30.00</Amt>', f'<Amt Ccy="EUR">{largest}</Amt>'))
+    with pytest.raises(CamtError):
+        parse_camt053(
+            replaced('<Amt Ccy="EUR">30.00</Amt>', f'<Amt Ccy="EUR">{largest + cent}</Amt>')
+        )
 
 
 def test_amount_in_a_batch_transaction_is_checked_with_its_place():

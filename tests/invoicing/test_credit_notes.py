@@ -1,6 +1,5 @@
 """Credit notes credit no more than was invoiced, per line and in total, and ask for no payment."""
 
-import threading
 from decimal import Decimal
 
 import pytest
@@ -19,7 +18,7 @@ from invoicing.services.payments import record_payment
 from invoicing.services.refunds import record_refund, refundable_amount, request_refund
 from invoicing.ubl import build_ubl
 from invoicing.validation import check_ubl
-from tests.conftest import NOW, api_client_for, make_user
+from tests.conftest import NOW, api_client_for, make_user, run_at_once
 from tests.invoicing import test_allowances_and_references as allowances
 from tests.invoicing.conftest import TODAY, make_draft
 from tests.invoicing.test_pdf import pdf_text
@@ -216,26 +215,14 @@ def test_approval_checks_again_what_is_left(invoice, staff):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_requests_cannot_both_pass(invoice):
-    barrier = threading.Barrier(2)
-    outcomes: list[str] = []
-
-    def ask():
+    def ask() -> str:
         try:
-            barrier.wait(timeout=10)
             request(invoice, CreditLineInput(position=2, quantity=Decimal("6")))
-            outcomes.append("requested")
         except InvoicingError as error:
-            outcomes.append(error.message)
-        finally:
-            connection.close()
+            return error.message
+        return "requested"
 
-    threads = [threading.Thread(target=ask) for _index in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-
-    assert sorted(outcomes) == [
+    assert run_at_once(ask, times=2) == [
         f"Line 2: at most 400.00{NBSP}€ excl. VAT is left to credit.",
         "requested",
     ]

@@ -13,7 +13,7 @@ from invoicing.services.issue import approve_invoice, submit_invoice
 from invoicing.services.payments import import_bank_statement, record_payment
 from invoicing.services.reminders import send_due_reminders
 from members.models import Activity, LedgerEntry
-from tests.conftest import NOW
+from tests.conftest import NOW, run_at_once
 from tests.invoicing.conftest import TODAY, days, line, make_draft
 
 
@@ -68,8 +68,17 @@ def test_partial_payments_add_up_exactly(issued, staff, activity):
 
 
 def test_over_payment_brings_no_extra_income(issued, staff, activity):
+    # Only money that did arrive can be more than what is due: a bank line staff matched.
+    data = camt_file(paying(issued, "1300.00"))
+    import_bank_statement(data=data, filename="march.xml", actor=staff, now=NOW)
     record_payment(
-        invoice=issued, amount=Decimal("1300.00"), received_on=TODAY, actor=staff, now=NOW
+        invoice=issued,
+        amount=Decimal("1300.00"),
+        received_on=TODAY,
+        actor=staff,
+        method=Payment.Method.BANK_STATEMENT,
+        bank_line=BankStatementLine.objects.get(),
+        now=NOW,
     )
     amounts = Invoice.objects.with_amounts().get(pk=issued.pk)
     assert (amounts.status, amounts.amount_due) == ("paid", Decimal("-90.00"))
@@ -91,6 +100,51 @@ def test_bad_payments_are_refused_and_nothing_is_written(issued, staff, amount, 
         record_payment(invoice=issued, amount=amount, received_on=received_on, actor=staff, now=NOW)
     assert Payment.objects.count() == 0
     assert len(ledger(issued)) == 1
+
+
+def test_a_payment_recorded_by_hand_cannot_exceed_what_is_due(issued, staff, activity):
+    def pay(amount: str) -> Payment:
+        return record_payment(
+            invoice=issued, amount=Decimal(amount), received_on=TODAY, actor=staff, now=NOW
+        )
+
+    with pytest.raises(InvoicingError) as error:
+        pay("9999999999.99")
+    assert (error.value.code, error.value.field, error.value.message) == (
+        "over_payment",
+        "amount",
+        "Only 1210.00 € is still due on invoice 2026-000001: a payment recorded by hand "
+        "cannot be more (9999999999.99 €).",
+    )
+    pay("1000.00")
+    with pytest.raises(InvoicingError, match=r"Only 210\.00 € is still due"):
+        pay("210.01")
+    pay("210.00")
+    with pytest.raises(InvoicingError, match=r"Only 0\.00 € is still due"):
+        pay("0.01")
+    assert [payment.amount for payment in Payment.objects.all()] == [
+        Decimal("1000.00"),
+        Decimal("210.00"),
+    ]
+    amounts = Invoice.objects.with_amounts().get(pk=issued.pk)
+    assert (amounts.status, amounts.amount_due) == ("paid", Decimal("0.00"))
+    assert balances(activity) == (Decimal("935.00"), Decimal("0.00"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_payments_cannot_all_pass_the_limit(issued, staff):
+    def pay() -> str:
+        try:
+            record_payment(
+                invoice=issued, amount=Decimal("1210.00"), received_on=TODAY, actor=staff, now=NOW
+            )
+        except InvoicingError as error:
+            return error.code
+        return "paid"
+
+    assert run_at_once(pay, times=4) == ["over_payment", "over_payment", "over_payment", "paid"]
+    amounts = Invoice.objects.with_amounts().get(pk=issued.pk)
+    assert (amounts.amount_paid, amounts.amount_due) == (Decimal("1210.00"), Decimal("0.00"))
 
 
 def test_draft_cannot_be_paid(draft, staff):
@@ -186,18 +240,23 @@ def structured(ogm: str) -> str:
     )
 
 
+def paying(invoice: Invoice, amount: str, *, reference: str = "B1") -> str:
+    """An entry crediting ``amount`` with the invoice's structured communication."""
+    return ENTRY.format(
+        amount=amount,
+        direction="CRDT",
+        reference=reference,
+        remittance=structured(invoice.structured_communication),
+    )
+
+
 def camt_file(*entries: str, statement_id: str = "2026-058") -> bytes:
     return CAMT.format(statement_id=statement_id, entries="".join(entries)).encode()
 
 
 def test_bank_statement_matches_by_structured_communication(issued, staff, activity):
     data = camt_file(
-        ENTRY.format(
-            amount="600.00",
-            direction="CRDT",
-            reference="B1",
-            remittance=structured(issued.structured_communication),
-        ),
+        paying(issued, "600.00"),
         ENTRY.format(
             amount="50.00",
             direction="CRDT",
@@ -235,28 +294,62 @@ def test_bank_statement_matches_by_structured_communication(issued, staff, activ
 
 
 def test_over_payment_from_the_bank_is_flagged(issued, staff):
+    data = camt_file(paying(issued, "1250.00"))
+    import_bank_statement(data=data, filename="march.xml", actor=staff, now=NOW)
+    line = BankStatementLine.objects.get()
+    # More than is due is not matched on its own: staff look at it first.
+    assert (line.status, line.invoice, line.note) == (
+        "to_review",
+        None,
+        "1250.00 € is more than the 1210.00 € still due on invoice 2026-000001: check it, "
+        "then match it by hand and refund the difference, or set it aside.",
+    )
+    assert Payment.objects.count() == 0
+    issued.refresh_from_db()
+    assert issued.status == "issued"
+
+
+def test_a_bank_line_beyond_what_is_left_due_goes_to_review(issued, staff):
+    record_payment(
+        invoice=issued, amount=Decimal("1000.00"), received_on=TODAY, actor=staff, now=NOW
+    )
     data = camt_file(
-        ENTRY.format(
-            amount="1250.00",
-            direction="CRDT",
-            reference="B1",
-            remittance=structured(issued.structured_communication),
+        *(
+            paying(issued, amount, reference=reference)
+            for amount, reference in [("210.00", "B1"), ("210.00", "B2")]
         )
     )
     import_bank_statement(data=data, filename="march.xml", actor=staff, now=NOW)
-    line = BankStatementLine.objects.get()
-    assert line.note == "Over-payment of 40.00 €: refund the client."
+    assert list(BankStatementLine.objects.values_list("bank_reference", "status", "note")) == [
+        ("B1", "matched", ""),
+        (
+            "B2",
+            "to_review",
+            "210.00 € is more than the 0.00 € still due on invoice 2026-000001: check it, "
+            "then match it by hand and refund the difference, or set it aside.",
+        ),
+    ]
+    assert Invoice.objects.with_amounts().get(pk=issued.pk).amount_due == Decimal("0.00")
+
+
+def test_an_amount_beyond_what_can_be_stored_is_refused_and_nothing_is_written(issued, staff):
+    data = camt_file(
+        paying(issued, "100.00"),
+        paying(issued, "99999999999999999.99", reference="B2"),
+    )
+    with pytest.raises(InvoicingError) as error:
+        import_bank_statement(data=data, filename="march.xml", actor=staff, now=NOW)
+    assert (error.value.code, error.value.field, error.value.message) == (
+        "camt",
+        "file",
+        "Statement 2026-058, entry 2: the amount 99999999999999999.99 is larger than "
+        "9999999999.99, the largest amount that can be recorded.",
+    )
+    assert (BankStatement.objects.count(), Payment.objects.count()) == (0, 0)
 
 
 def test_the_same_statement_cannot_be_imported_twice(issued, staff):
-    data = camt_file(
-        ENTRY.format(
-            amount="100.00",
-            direction="CRDT",
-            reference="B1",
-            remittance=structured(issued.structured_communication),
-        )
-    )
+    data = camt_file(paying(issued, "100.00"))
     import_bank_statement(data=data, filename="march.xml", actor=staff, now=NOW)
     with pytest.raises(InvoicingError) as error:
         import_bank_statement(data=data, filename="march.xml", actor=staff, now=NOW)
