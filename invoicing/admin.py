@@ -891,6 +891,38 @@ class BankStatementUploadForm(forms.Form):
     file = forms.FileField(label=_("CAMT.053 file"))
 
 
+@admin.register(Dispatch)
+class DispatchAdmin(admin.ModelAdmin):
+    """Every sending of an invoice, to find the failed ones and why (an e-invoice kept off
+    Peppol for breaking a validation rule, a buyer without Peppol address)."""
+
+    list_display = ["created_at", "invoice", "channel", "recipient", "status", "sent_at", "error"]
+    list_filter = ["status", "channel"]
+    list_select_related = ["invoice"]
+    search_fields = ["invoice__number", "recipient", "error"]
+    fields = [
+        "invoice",
+        "channel",
+        "recipient",
+        "status",
+        "error",
+        "reference",
+        "requested_by",
+        "created_at",
+        "sent_at",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(BankAccount)
 class BankAccountAdmin(admin.ModelAdmin):
     """The cooperative's accounts: a bank statement of any other account is refused."""
