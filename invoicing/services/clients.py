@@ -85,16 +85,9 @@ def _identity(*, kind: str, country: str, vat_number: str, peppol_id: str, gln: 
         peppol_id = f"0208:{enterprise_number}"
     if peppol_id:
         try:
-            eas.split_participant_id(peppol_id)
+            peppol_id = eas.check_participant_id(peppol_id)
         except ValueError as error:
-            raise InvoicingError(
-                _(
-                    "This Peppol id is not valid: write it as scheme:identifier, with a scheme "
-                    "of the Peppol list (0208 for a Belgian enterprise number)."
-                ),
-                code="peppol_id",
-                field="peppol_id",
-            ) from error
+            raise InvoicingError(str(error), code="peppol_id", field="peppol_id") from error
     try:
         gln = eas.clean_gln(gln or "")
     except ValueError as error:
