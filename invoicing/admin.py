@@ -23,6 +23,7 @@ from coop.errors import CoopError
 from coop.templatetags.money import euro
 from invoicing import selectors
 from invoicing.countries import country_choices, country_name
+from invoicing.eas import check_participant_id
 from invoicing.errors import InvoicingError
 from invoicing.models import (
     BankAccount,
@@ -470,6 +471,11 @@ class ClientAdminForm(forms.ModelForm):
                 )
             except InvoicingError as error:
                 self.add_error("vat_number", error.message)
+        if cleaned.get("peppol_id"):
+            try:
+                cleaned["peppol_id"] = check_participant_id(cleaned["peppol_id"])
+            except ValueError as error:
+                self.add_error("peppol_id", str(error))
         return cleaned
 
 
