@@ -159,6 +159,19 @@ class ReminderInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class ReadOnlyAdminMixin:
+    """A record staff read but never add, change or delete in the admin."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 class ServiceAddMixin:
     """An add form whose save calls a service: a refusal shows as a message, nothing is saved."""
 
@@ -827,7 +840,7 @@ class RefundAdmin(ServiceAddMixin, admin.ModelAdmin):
 
 
 @admin.register(RefundPaymentFile)
-class RefundPaymentFileAdmin(admin.ModelAdmin):
+class RefundPaymentFileAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["message_id", "execution_date", "transfer_count", "total", "created_by"]
     fields = [
         "message_id",
@@ -840,15 +853,6 @@ class RefundPaymentFileAdmin(admin.ModelAdmin):
     ]
     readonly_fields = fields
     inlines = [RefundInline]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.display(description=_("SEPA file"))
     def download(self, payment_file: RefundPaymentFile) -> str:
@@ -898,7 +902,7 @@ class BankStatementUploadForm(forms.Form):
 
 
 @admin.register(Dispatch)
-class DispatchAdmin(admin.ModelAdmin):
+class DispatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Every sending of an invoice, to find the failed ones and why (an e-invoice kept off
     Peppol for breaking a validation rule, a buyer without Peppol address)."""
 
@@ -918,15 +922,6 @@ class DispatchAdmin(admin.ModelAdmin):
         "sent_at",
     ]
     readonly_fields = fields
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(BankAccount)
