@@ -101,6 +101,11 @@ def clean_vat_number(value: str, *, country: str) -> str:
     return compact
 
 
+def _enterprise_number(vat_number: str, country: str) -> str:
+    """A Belgian VAT number's enterprise number; "" for any other tax number."""
+    return vat_number[2:] if country == "BE" and vat_number.startswith("BE") else ""
+
+
 def _identity(*, kind: str, country: str, vat_number: str, peppol_id: str, gln: str = "") -> dict:
     vat_number = clean_vat_number(vat_number, country=country)
     if kind == Client.Kind.PERSON and vat_number:
@@ -109,7 +114,7 @@ def _identity(*, kind: str, country: str, vat_number: str, peppol_id: str, gln: 
             code="person_vat",
             field="vat_number",
         )
-    enterprise_number = vat_number[2:] if vat_number.startswith("BE") else ""
+    enterprise_number = _enterprise_number(vat_number, country)
     peppol_id = peppol_id.strip()
     if not peppol_id and enterprise_number:
         peppol_id = f"0208:{enterprise_number}"
@@ -184,12 +189,10 @@ def _buyer_for(vat_number: str, *, country: str) -> Buyer | None:
         return None
     buyer, _created = Buyer.objects.get_or_create(
         vat_number=vat_number,
-        defaults={
-            "country": country,
-            "enterprise_number": vat_number[2:] if vat_number.startswith("BE") else "",
-        },
+        defaults={"country": country, "enterprise_number": _enterprise_number(vat_number, country)},
     )
-    return buyer
+    # A tax number without country prefix may be another entity's in another country.
+    return buyer if buyer.country == country else None
 
 
 def look_up_vat_number(*, vat_number: str, country: str) -> dict:
@@ -208,7 +211,7 @@ def look_up_vat_number(*, vat_number: str, country: str) -> dict:
     identity.pop("gln")
     found = {**identity, "country": country, "verified": False}
     buyer = Buyer.objects.filter(
-        vat_number=identity["vat_number"], verified_at__isnull=False
+        vat_number=identity["vat_number"], country=country, verified_at__isnull=False
     ).first()
     if buyer is not None:
         found.update(

@@ -636,3 +636,23 @@ def test_a_japanese_registration_number_is_printed_and_sent_as_typed(
     assert texts(root, f"{buyer}/cac:PartyTaxScheme/cbc:CompanyID") == []
     assert texts(root, f"{buyer}/cac:PartyLegalEntity/cbc:CompanyID") == ["T5835678256246"]
     assert check_ubl(ubl).errors == []
+
+
+def test_a_tax_number_without_prefix_names_no_buyer_of_another_country(member):
+    from tests.conftest import make_member
+
+    saudi, _created = create_client(
+        owner=member.user, **{**AMERICAN_CLIENT, "country": "SA", "vat_number": "300000000000003"}
+    )
+    emirati, _created = create_client(
+        owner=make_member("noor@coop.test", legal_name="Noor Claes", niss="").user,
+        **{**AMERICAN_CLIENT, "country": "AE", "vat_number": "300000000000003"},
+    )
+    south_african, _created = create_client(
+        owner=member.user, **{**AMERICAN_CLIENT, "country": "ZA", "vat_number": "BE40301926"}
+    )
+
+    assert (saudi.buyer.country, emirati.buyer) == ("SA", None)
+    # Letters BE in a South African number make no Belgian enterprise nor Peppol address.
+    assert (south_african.vat_number, south_african.enterprise_number) == ("BE40301926", "")
+    assert (south_african.peppol_id, south_african.peppol_endpoint) == ("", "")
