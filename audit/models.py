@@ -25,6 +25,7 @@ class AuditAction(models.TextChoices):
     ANONYMISED = "anonymised", _("Anonymised")
     DELETED = "deleted", _("Deleted")
     SIGNED_IN = "signed_in", _("Signed in")
+    PEPPOL_REFUSED = "peppol_refused", _("Kept off Peppol")
 
 
 class AuditEvent(models.Model):

@@ -23,6 +23,7 @@ from coop.errors import CoopError
 from coop.templatetags.money import euro
 from invoicing import selectors
 from invoicing.countries import country_choices, country_name
+from invoicing.eas import check_participant_id
 from invoicing.errors import InvoicingError
 from invoicing.models import (
     BankAccount,
@@ -158,6 +159,19 @@ class ReminderInline(ReadOnlyInline):
     model = Reminder
     fields = ["level", "sent_on", "amount_due", "emailed_at"]
     readonly_fields = fields
+
+
+class ReadOnlyAdminMixin:
+    """A record staff read but never add, change or delete in the admin."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 class ServiceAddMixin:
@@ -484,6 +498,11 @@ class ClientAdminForm(forms.ModelForm):
                 )
             except InvoicingError as error:
                 self.add_error("vat_number", error.message)
+        if cleaned.get("peppol_id"):
+            try:
+                cleaned["peppol_id"] = check_participant_id(cleaned["peppol_id"])
+            except ValueError as error:
+                self.add_error("peppol_id", str(error))
         return cleaned
 
 
@@ -842,7 +861,7 @@ class RefundAdmin(ServiceAddMixin, admin.ModelAdmin):
 
 
 @admin.register(RefundPaymentFile)
-class RefundPaymentFileAdmin(admin.ModelAdmin):
+class RefundPaymentFileAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["message_id", "execution_date", "transfer_count", "total", "created_by"]
     fields = [
         "message_id",
@@ -855,15 +874,6 @@ class RefundPaymentFileAdmin(admin.ModelAdmin):
     ]
     readonly_fields = fields
     inlines = [RefundInline]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.display(description=_("SEPA file"))
     def download(self, payment_file: RefundPaymentFile) -> str:
@@ -910,6 +920,29 @@ class StatementLineInline(ReadOnlyInline):
 
 class BankStatementUploadForm(forms.Form):
     file = forms.FileField(label=_("CAMT.053 file"))
+
+
+@admin.register(Dispatch)
+class DispatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Every sending of an invoice, to find the failed ones and why (an e-invoice kept off
+    Peppol for breaking a validation rule, a buyer without Peppol address)."""
+
+    list_display = ["created_at", "invoice", "channel", "recipient", "status", "sent_at", "error"]
+    list_filter = ["status", "channel"]
+    list_select_related = ["invoice"]
+    search_fields = ["invoice__number", "recipient", "error"]
+    fields = [
+        "invoice",
+        "channel",
+        "recipient",
+        "status",
+        "error",
+        "reference",
+        "requested_by",
+        "created_at",
+        "sent_at",
+    ]
+    readonly_fields = fields
 
 
 @admin.register(BankAccount)

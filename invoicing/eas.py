@@ -8,8 +8,20 @@ Countries the list gives no VAT scheme (Denmark, Sweden, …) are reached throug
 id or a GLN only. "EM" (e-mail) is not an EAS code: an e-mail address is never an endpoint.
 """
 
+import re
+from collections.abc import Callable
+
+from django.utils.translation import gettext as _
 from stdnum import ean
+from stdnum.be import vat as be_vat
+from stdnum.dk import cvr
+from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import ValidationError
+from stdnum.fi import ytunnus
+from stdnum.fr import siren, siret
+from stdnum.no import orgnr as no_orgnr
+from stdnum.se import orgnr as se_orgnr
+from stdnum.util import get_cc_module
 
 EAS_CODES = frozenset(
     [
@@ -179,3 +191,120 @@ def clean_gln(value: str) -> str:
     if len(compact) != 13:
         raise ValueError(f"{value!r} is not a valid GLN: a GLN has 13 digits.")
     return compact
+
+
+# Peppol policy for identifiers: a participant identifier value has at most 50 characters.
+PARTICIPANT_ID_MAX_LENGTH = 50
+PARTICIPANT_ID_SYNTAX = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-_/+@]*")
+
+
+def _gln(identifier: str) -> str:
+    if not (identifier.isdigit() and len(identifier) == 13):
+        raise ValidationError()
+    return ean.validate(identifier)
+
+
+def _enterprise_number(identifier: str) -> str:
+    compact = be_vat.compact(identifier)
+    if not (compact.isdigit() and len(compact) == 10):
+        raise ValidationError()
+    return be_vat.validate(compact)
+
+
+def _duns(identifier: str) -> str:
+    if not (identifier.isdigit() and len(identifier) == 9):
+        raise ValidationError()
+    return identifier
+
+
+def _vat_scheme_check(prefix: str) -> Callable[[str], str]:
+    """Check a VAT number under its country's scheme with python-stdnum, when it has a module."""
+    country = "gr" if prefix == "EL" else prefix.lower()
+    module = get_cc_module(country, "vat")
+
+    def check(identifier: str) -> str:
+        value = identifier.upper()
+        if prefix == "EL" and value.startswith("GR"):
+            value = f"EL{value[2:]}"
+        if country in eu_vat.MEMBER_STATES:
+            if not value.startswith(prefix):
+                value = f"{prefix}{value}"
+            return eu_vat.validate(value)
+        if module is None:
+            raise LookupError(prefix)
+        for candidate in (value, value.removeprefix(prefix)):
+            if module.is_valid(candidate):
+                return value
+        raise ValidationError()
+
+    return check
+
+
+def _checks() -> dict[str, tuple[Callable[[str], str], Callable[[], str]]]:
+    checks = {
+        GLN: (_gln, lambda: _("a GLN has 13 digits, the last one a check digit")),
+        BELGIAN_ENTERPRISE: (
+            _enterprise_number,
+            lambda: _("a Belgian enterprise number has 10 digits and passes the modulo 97 check"),
+        ),
+        "0060": (_duns, lambda: _("a DUNS number has 9 digits")),
+        "0192": (no_orgnr.validate, lambda: _("a Norwegian organisation number has 9 digits")),
+        "0007": (se_orgnr.validate, lambda: _("a Swedish organisation number has 10 digits")),
+        "0184": (cvr.validate, lambda: _("a Danish CVR number has 8 digits")),
+        "0002": (siren.validate, lambda: _("a French SIREN number has 9 digits")),
+        "0009": (siret.validate, lambda: _("a French SIRET number has 14 digits")),
+        "0037": (ytunnus.validate, lambda: _("a Finnish business id is written 1234567-8")),
+    }
+    for prefix, scheme in VAT_SCHEMES.items():
+        checks[scheme] = (
+            _vat_scheme_check(prefix),
+            lambda prefix=prefix: (
+                _("a VAT number of country %(country)s has that country's prefix and valid digits")
+                % {"country": prefix}
+            ),
+        )
+    return checks
+
+
+IDENTIFIER_CHECKS = _checks()
+
+
+def check_participant_id(value: str) -> str:
+    """Return a participant id "scheme:identifier" with its identifier checked by its scheme.
+
+    The identifier of a scheme python-stdnum (or a check digit) covers is validated and returned
+    in compact form; any other scheme's identifier is checked for its syntax only. Raise
+    ValueError with a readable, translated reason.
+    """
+    try:
+        scheme, identifier = split_participant_id(value)
+    except ValueError as error:
+        raise ValueError(
+            _(
+                "This Peppol id is not valid: write it as scheme:identifier, with a scheme "
+                "of the Peppol list (0208 for a Belgian enterprise number)."
+            )
+        ) from error
+    if len(identifier) > PARTICIPANT_ID_MAX_LENGTH or not PARTICIPANT_ID_SYNTAX.fullmatch(
+        identifier
+    ):
+        raise ValueError(
+            _(
+                "This Peppol id is not valid: its identifier has at most %(count)d letters, "
+                "digits and . - _ / + @, without spaces."
+            )
+            % {"count": PARTICIPANT_ID_MAX_LENGTH}
+        )
+    check, description = IDENTIFIER_CHECKS.get(scheme, (None, None))
+    if check is None:
+        return f"{scheme}:{identifier}"
+    try:
+        identifier = check(identifier)
+    except LookupError:
+        return f"{scheme}:{identifier}"  # a VAT scheme python-stdnum does not know
+    except ValidationError as error:
+        raise ValueError(
+            _("This Peppol id is not valid: under scheme %(scheme)s, %(rule)s.")
+            % {"scheme": scheme, "rule": description()}
+        ) from error
+    return f"{scheme}:{identifier}"

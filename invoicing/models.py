@@ -18,6 +18,16 @@ from members.models import Activity, Language
 ZERO = Decimal("0.00")
 
 
+VERIFIED_BUYER_NEEDS_NAME = _(
+    "A buyer whose identification was checked keeps its registered name: write it."
+)
+PAYMENT_TERMS_AT_MOST_120 = _("Payment terms are between 0 and 120 days.")
+AMOUNT_POSITIVE = _("The amount must be more than zero.")
+ONE_ACCOUNT_IDENTIFIER = _("Give the IBAN or the other identifier: one of them, not both.")
+IBAN_LISTED = _("This IBAN is already listed as an account of the cooperative.")
+OTHER_ID_LISTED = _("An account with this identifier, scheme and issuer is already listed.")
+
+
 class Buyer(models.Model):
     """The cooperative's own record of a legal entity that members invoice, kept by staff.
 
@@ -54,6 +64,7 @@ class Buyer(models.Model):
             models.CheckConstraint(
                 condition=Q(verified_at__isnull=True) | ~Q(legal_name=""),
                 name="buyer_verified_has_legal_name",
+                violation_error_message=VERIFIED_BUYER_NEEDS_NAME,
             ),
         ]
 
@@ -63,6 +74,10 @@ class Buyer(models.Model):
     @property
     def is_verified(self) -> bool:
         return self.verified_at is not None
+
+    def clean(self) -> None:
+        if self.verified_at is not None and not self.legal_name.strip():
+            raise ValidationError({"legal_name": VERIFIED_BUYER_NEEDS_NAME})
 
 
 def validate_gln(value: str) -> None:
@@ -143,12 +158,29 @@ class Client(models.Model):
                 violation_error_message=_("You already have a client with this VAT number."),
             ),
             models.CheckConstraint(
-                condition=Q(payment_terms_days__lte=120), name="client_payment_terms_at_most_120"
+                condition=Q(payment_terms_days__lte=120),
+                name="client_payment_terms_at_most_120",
+                violation_error_message=PAYMENT_TERMS_AT_MOST_120,
             ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        errors = {}
+        if self.payment_terms_days is not None and self.payment_terms_days > 120:
+            errors["payment_terms_days"] = PAYMENT_TERMS_AT_MOST_120
+        if (
+            self.vat_number
+            and self.owner_id
+            and Client.objects.exclude(pk=self.pk)
+            .filter(owner_id=self.owner_id, vat_number=self.vat_number)
+            .exists()
+        ):
+            errors["vat_number"] = _("This member already has a client with this VAT number.")
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def is_business(self) -> bool:
@@ -795,14 +827,19 @@ class BankAccount(models.Model):
             models.CheckConstraint(
                 condition=(Q(iban="") & ~Q(other_id="")) | (~Q(iban="") & Q(other_id="")),
                 name="bank_account_one_identifier",
+                violation_error_message=ONE_ACCOUNT_IDENTIFIER,
             ),
             models.UniqueConstraint(
-                fields=["iban"], condition=~Q(iban=""), name="bank_account_iban_unique"
+                fields=["iban"],
+                condition=~Q(iban=""),
+                name="bank_account_iban_unique",
+                violation_error_message=IBAN_LISTED,
             ),
             models.UniqueConstraint(
                 fields=["other_id", "other_scheme", "other_issuer"],
                 condition=~Q(other_id=""),
                 name="bank_account_other_id_unique",
+                violation_error_message=OTHER_ID_LISTED,
             ),
         ]
 
@@ -828,12 +865,24 @@ class BankAccount(models.Model):
         self.other_id = self.other_id.strip()
         self.other_scheme = self.other_scheme.strip()
         self.other_issuer = self.other_issuer.strip()
+        # Each refusal names its field, so the database constraints it stands for are not
+        # checked again with their own message.
         if bool(self.iban) == bool(self.other_id):
-            raise ValidationError(
-                _("Give the IBAN or the other identifier: one of them, not both.")
-            )
+            raise ValidationError({"other_id" if self.iban else "iban": ONE_ACCOUNT_IDENTIFIER})
         if self.iban and not iban_module.is_valid(self.iban):
             raise ValidationError({"iban": _("This IBAN is not valid.")})
+        others = BankAccount.objects.exclude(pk=self.pk)
+        if self.iban and others.filter(iban=self.iban).exists():
+            raise ValidationError({"iban": IBAN_LISTED})
+        if (
+            self.other_id
+            and others.filter(
+                other_id=self.other_id,
+                other_scheme=self.other_scheme,
+                other_issuer=self.other_issuer,
+            ).exists()
+        ):
+            raise ValidationError({"other_id": OTHER_ID_LISTED})
 
     def accepts(self, *, iban: str, other_id: str, scheme: str, issuer: str) -> bool:
         """Whether a statement naming its account so is of this account."""
@@ -962,7 +1011,11 @@ class Payment(models.Model):
         verbose_name_plural = _("payments")
         ordering = ["received_on", "pk"]
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive")
+            models.CheckConstraint(
+                condition=Q(amount__gt=0),
+                name="payment_amount_positive",
+                violation_error_message=AMOUNT_POSITIVE,
+            )
         ]
 
     def __str__(self) -> str:
@@ -1087,11 +1140,18 @@ class Refund(models.Model):
         ordering = ["-requested_at", "-pk"]
         indexes = [models.Index(fields=["status", "method"], name="refund_status_method_idx")]
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0),
+                name="refund_amount_positive",
+                violation_error_message=AMOUNT_POSITIVE,
+            ),
             models.CheckConstraint(
                 condition=~Q(status__in=["paid", "recorded"])
                 | (Q(paid_on__isnull=False) & ~Q(bank_reference="")),
                 name="refund_settled_has_date_and_reference",
+                violation_error_message=_(
+                    "A refund paid or recorded has its payment date and bank reference."
+                ),
             ),
             models.UniqueConstraint(
                 fields=["bank_reference"],

@@ -18,6 +18,7 @@ from invoicing.snapshot import (
     PartySnapshot,
     VatGroupSnapshot,
 )
+from invoicing.vat import vat_prefix
 
 CUSTOMIZATION_ID = "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
 PROFILE_ID = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
@@ -121,11 +122,16 @@ def party_endpoint(party: PartySnapshot) -> tuple[str, str] | None:
     if party["country"] == "BE" and party["enterprise_number"]:
         return BELGIAN_ENTERPRISE_SCHEME, party["enterprise_number"]
     vat_scheme = eas.VAT_SCHEMES.get(party["vat_number"][:2])
-    if vat_scheme:
+    if vat_scheme and has_vat_prefix(party):
         return vat_scheme, party["vat_number"]
     if party.get("gln"):
         return eas.GLN, party["gln"]
     return None
+
+
+def has_vat_prefix(party: PartySnapshot) -> bool:
+    """Tell whether a party's VAT number starts with its country's prefix (EL for Greece)."""
+    return party["vat_number"][:2] == vat_prefix(party["country"])
 
 
 def is_peppol_document(snapshot: InvoiceSnapshot) -> bool:
@@ -228,9 +234,16 @@ def _add_party(
         _cbc(element, "EndpointID", identifier, schemeID=scheme)
     _add_address(_cac(element, "PostalAddress"), party)
     # A private person has no VAT number, so no PartyTaxScheme (BT-48 is optional in B2C).
-    if party["vat_number"] and with_vat_number:
+    # A tax number without its country's prefix (a Japanese T-number, an identifier of a
+    # country python-stdnum cannot check) is no VAT identifier under EN 16931 (BR-CO-9): it
+    # goes as the party's legal registration identifier (BT-47) instead.
+    tax_number = party["vat_number"] if with_vat_number else ""
+    registration = ""
+    if tax_number and not has_vat_prefix(party):
+        tax_number, registration = "", tax_number
+    if tax_number:
         tax_scheme = _cac(element, "PartyTaxScheme")
-        _cbc(tax_scheme, "CompanyID", party["vat_number"])
+        _cbc(tax_scheme, "CompanyID", tax_number)
         _cbc(_cac(tax_scheme, "TaxScheme"), "ID", VAT_SCHEME)
     legal_entity = _cac(element, "PartyLegalEntity")
     _cbc(legal_entity, "RegistrationName", party["name"])
@@ -241,6 +254,8 @@ def _add_party(
             party["enterprise_number"],
             schemeID=BELGIAN_ENTERPRISE_SCHEME,
         )
+    elif registration:
+        _cbc(legal_entity, "CompanyID", registration)
     # BT-33, seller additional legal information: legal form, seat and register, which Belgian
     # company law requires on every invoice.
     if legal_mentions:

@@ -313,6 +313,7 @@ def build_world() -> World:
     o["bankstatement"] = statement
     o["bankaccount"] = statement.bank_account
     o["bankstatementline"] = BankStatementLine.objects.filter(statement=statement).first()
+    o["dispatch"] = issued.dispatches.first()
     # A refund in a payment file: staff-side only, written as the services would leave it.
     o["refundpaymentfile"] = RefundPaymentFile.objects.create(
         file=ContentFile(b"<Document/>", name="refunds-authz.xml"),
@@ -485,6 +486,7 @@ ADMIN_OBJECTS = {
     "invoicing_refundpaymentfile": "refundpaymentfile",
     "invoicing_bankstatement": "bankstatement",
     "invoicing_bankstatementline": "bankstatementline",
+    "invoicing_dispatch": "dispatch",
     "contracts_contract": "contract",
     "contracts_contractawaitingapproval": "contract_waiting",
     "contracts_payrollrate": "payrollrate",

@@ -1,6 +1,7 @@
 """Client records: each member's own, linked by VAT number to the staff-side buyer record."""
 
 import datetime
+import re
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
@@ -29,46 +30,80 @@ def clean_country(value: str) -> str:
     return country
 
 
-def clean_vat_number(value: str, *, country: str) -> str:
-    """Return a VAT number in compact form with its country prefix, or raise InvoicingError.
+# Countries with no VAT (nor any tax number that could stand for one).
+NO_VAT_COUNTRIES = frozenset(["US"])
+# Japan's qualified invoice registration number: T and 13 digits.
+JAPANESE_REGISTRATION_NUMBER = re.compile(r"T[0-9]{13}")
+# A tax identifier of a country python-stdnum cannot check: 4 to 20 letters and digits.
+OTHER_TAX_IDENTIFIER = re.compile(r"[A-Z0-9]{4,20}")
 
-    EU numbers (``BE0403019261``) and those of countries whose scheme python-stdnum knows
-    (``CHE116281710MWST``, ``GB980780684``) are checked digit by digit; others are taken as
-    typed, in capitals without spaces and dots.
+
+def _vat_refusal(message: str, code: str = "vat_number") -> InvoicingError:
+    return InvoicingError(message, code=code, field="vat_number")
+
+
+def clean_vat_number(value: str, *, country: str) -> str:
+    """Return a VAT number in compact form, or raise InvoicingError.
+
+    EU numbers (``BE0403019261``; Greek ones written GR or EL, stored EL) and those of countries
+    whose scheme python-stdnum knows (``CHE116281710MWST``, ``GB980780684``) are checked digit
+    by digit and carry their country prefix. Japan's registration number (``T`` and 13 digits)
+    is taken as written. The United States have no VAT, so a US client has no VAT number.
+    Elsewhere the tax identifier is taken as typed, in capitals without spaces and dots, when it
+    has 4 to 20 letters and digits, at least 3 of them digits; no country prefix is invented.
     """
     compact = "".join(character for character in (value or "").upper() if character.isalnum())
     if not compact:
         return ""
+    if country in NO_VAT_COUNTRIES:
+        raise _vat_refusal(
+            _("The United States has no VAT: a client there has no VAT number."),
+            code="no_vat_country",
+        )
+    if not compact.isascii():
+        raise _vat_refusal(_("A VAT number has only letters and digits, without accents."))
     expected_prefix = vat_prefix(country)
     if compact[:2].isdigit() and country == "BE":
         compact = f"BE{compact}"
+    if country == "GR" and compact.startswith("GR"):
+        compact = f"EL{compact[2:]}"
+    if country == "JP" and JAPANESE_REGISTRATION_NUMBER.fullmatch(compact):
+        return compact
     module = eu_vat if is_eu(country) else get_cc_module(country.lower(), "vat")
-    if module is not None:
-        try:
-            compact = module.validate(compact)
-        except StdnumError as error:
-            raise InvoicingError(
-                _("This VAT number is not valid: check the country prefix and the digits."),
-                code="vat_number",
-                field="vat_number",
-            ) from error
+    if module is None:
+        if not OTHER_TAX_IDENTIFIER.fullmatch(compact) or sum(c.isdigit() for c in compact) < 3:
+            raise _vat_refusal(
+                _(
+                    "This tax number is not valid: write it as it is issued, with 4 to 20 "
+                    "letters and digits, at least 3 of them digits."
+                )
+            )
+        return compact
+    try:
+        compact = module.validate(compact)
+    except StdnumError as error:
+        raise _vat_refusal(
+            _("This VAT number is not valid: check the country prefix and the digits.")
+        ) from error
     if not is_eu(country) and not compact.startswith(country):
         # EN 16931 BR-CO-9: a VAT identifier starts with its country's code.
         compact = f"{country}{compact}"
     if len(compact) > VAT_NUMBER_MAX_LENGTH or not (compact.isascii() and compact.isalnum()):
-        raise InvoicingError(
+        raise _vat_refusal(
             _("A VAT number has at most %(count)d letters and digits, without accents.")
-            % {"count": VAT_NUMBER_MAX_LENGTH},
-            code="vat_number",
-            field="vat_number",
+            % {"count": VAT_NUMBER_MAX_LENGTH}
         )
     if compact[:2] != expected_prefix:
-        raise InvoicingError(
+        raise _vat_refusal(
             _("This VAT number belongs to another country than the client's address."),
             code="vat_country",
-            field="vat_number",
         )
     return compact
+
+
+def _enterprise_number(vat_number: str, country: str) -> str:
+    """A Belgian VAT number's enterprise number; "" for any other tax number."""
+    return vat_number[2:] if country == "BE" and vat_number.startswith("BE") else ""
 
 
 def _identity(*, kind: str, country: str, vat_number: str, peppol_id: str, gln: str = "") -> dict:
@@ -79,22 +114,15 @@ def _identity(*, kind: str, country: str, vat_number: str, peppol_id: str, gln: 
             code="person_vat",
             field="vat_number",
         )
-    enterprise_number = vat_number[2:] if vat_number.startswith("BE") else ""
+    enterprise_number = _enterprise_number(vat_number, country)
     peppol_id = peppol_id.strip()
     if not peppol_id and enterprise_number:
         peppol_id = f"0208:{enterprise_number}"
     if peppol_id:
         try:
-            eas.split_participant_id(peppol_id)
+            peppol_id = eas.check_participant_id(peppol_id)
         except ValueError as error:
-            raise InvoicingError(
-                _(
-                    "This Peppol id is not valid: write it as scheme:identifier, with a scheme "
-                    "of the Peppol list (0208 for a Belgian enterprise number)."
-                ),
-                code="peppol_id",
-                field="peppol_id",
-            ) from error
+            raise InvoicingError(str(error), code="peppol_id", field="peppol_id") from error
     try:
         gln = eas.clean_gln(gln or "")
     except ValueError as error:
@@ -161,12 +189,10 @@ def _buyer_for(vat_number: str, *, country: str) -> Buyer | None:
         return None
     buyer, _created = Buyer.objects.get_or_create(
         vat_number=vat_number,
-        defaults={
-            "country": country,
-            "enterprise_number": vat_number[2:] if vat_number.startswith("BE") else "",
-        },
+        defaults={"country": country, "enterprise_number": _enterprise_number(vat_number, country)},
     )
-    return buyer
+    # A tax number without country prefix may be another entity's in another country.
+    return buyer if buyer.country == country else None
 
 
 def look_up_vat_number(*, vat_number: str, country: str) -> dict:
@@ -185,7 +211,7 @@ def look_up_vat_number(*, vat_number: str, country: str) -> dict:
     identity.pop("gln")
     found = {**identity, "country": country, "verified": False}
     buyer = Buyer.objects.filter(
-        vat_number=identity["vat_number"], verified_at__isnull=False
+        vat_number=identity["vat_number"], country=country, verified_at__isnull=False
     ).first()
     if buyer is not None:
         found.update(

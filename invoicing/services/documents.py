@@ -9,8 +9,10 @@ from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from lxml import etree
 
+from audit.models import AuditAction
 from audit.services import record_event
 from coop import recovery
 from coop.documents import DocumentStatus
@@ -119,6 +121,13 @@ def send_dispatch(*, dispatch: Dispatch, now: datetime.datetime | None = None) -
                 )
                 dispatch.save(update_fields=["status", "error"])
                 return False
+            refusal = peppol_refusal(payload)
+            if refusal:
+                dispatch.status = Dispatch.Status.FAILED
+                dispatch.error = refusal
+                dispatch.save(update_fields=["status", "error"])
+                record_event(action=AuditAction.PEPPOL_REFUSED, obj=dispatch, reason=refusal)
+                return False
             dispatch.reference = get_transport().send(
                 document_number=invoice.number, receiver_id=dispatch.recipient, payload=payload
             )
@@ -146,6 +155,35 @@ def _send_invoice_email(invoice: Invoice, documents: dict, *, recipient: str) ->
         with documents[InvoiceDocument.Format.UBL].file.open("rb") as handle:
             message.attach(f"{invoice.number}.xml", handle.read(), "application/xml")
     message.send()
+
+
+# How many validation messages a refused sending keeps as its reason.
+REFUSAL_MESSAGES = 3
+
+
+def peppol_refusal(payload: bytes) -> str:
+    """Validate a UBL document before it goes on Peppol; return why it may not, or "".
+
+    The XSD, CEN and Peppol rules run (:func:`invoicing.validation.check_ubl`): a fatal failure
+    keeps the document off the network, warnings alone do not.
+    """
+    from invoicing.validation import check_ubl
+
+    report = check_ubl(payload)
+    if report.is_valid:
+        return ""
+    count = len(report.errors)
+    reason = ngettext(
+        "Not sent over Peppol: the e-invoice breaks %(count)d validation rule: %(errors)s",
+        "Not sent over Peppol: the e-invoice breaks %(count)d validation rules: %(errors)s",
+        count,
+    ) % {"count": count, "errors": " | ".join(report.errors[:REFUSAL_MESSAGES])}
+    if count > REFUSAL_MESSAGES:
+        more = count - REFUSAL_MESSAGES
+        reason += " | " + ngettext(
+            "…and %(count)d more error.", "…and %(count)d more errors.", more
+        ) % {"count": more}
+    return reason
 
 
 def is_peppol_payload(payload: bytes) -> bool:

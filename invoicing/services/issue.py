@@ -12,7 +12,7 @@ from stdnum.be import ogm_vcs
 from audit.services import record_event
 from invoicing import vat
 from invoicing.calculation import compute_totals
-from invoicing.eas import split_participant_id
+from invoicing.eas import check_participant_id
 from invoicing.errors import InvoicingError
 from invoicing.models import Client, Dispatch, Invoice, InvoiceDocument, InvoiceSequence
 from invoicing.services.credit import settlement_of
@@ -235,7 +235,7 @@ def issue(
         raise InvoicingError(_("Add at least one line to the invoice."), code="empty")
     if invoice.client.peppol_id:
         try:
-            split_participant_id(invoice.client.peppol_id)
+            check_participant_id(invoice.client.peppol_id)
         except ValueError as error:
             raise InvoicingError(
                 _("The client's Peppol id is not valid: correct it in the client's record."),

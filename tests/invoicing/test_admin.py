@@ -156,3 +156,87 @@ def test_staff_check_a_buyer_and_an_edit_of_its_identity_needs_a_new_check(
     staff_client.post(url, {**form, "legal_name": "Typo Name SA"})
     buyer.refresh_from_db()
     assert (buyer.legal_name, buyer.verified_at, buyer.verified_by) == ("Typo Name SA", None, None)
+
+
+def _errors(response) -> dict:
+    form = response.context["adminform"].form
+    return {field: list(messages) for field, messages in form.errors.items()}
+
+
+def test_staff_read_why_a_client_is_refused_on_its_field(staff_client, member, belgian_client):
+    from invoicing.services.clients import create_client
+
+    other, _created = create_client(
+        owner=member.user,
+        kind="company",
+        name="Other SA",
+        street="Rue 1",
+        postal_code="1000",
+        city="Bruxelles",
+        country="BE",
+        email="other@example.be",
+        language="fr",
+    )
+    url = reverse("admin:invoicing_client_change", args=[other.pk])
+    form = {
+        "owner": member.user.pk,
+        "kind": "company",
+        "name": "Other SA",
+        "street": "Rue 1",
+        "postal_code": "1000",
+        "city": "Bruxelles",
+        "country": "BE",
+        "email": "other@example.be",
+        "language": "fr",
+        "vat_number": "",
+        "peppol_id": "",
+        "gln": "",
+        "payment_terms_days": 30,
+    }
+    refusals = [
+        (
+            {"payment_terms_days": 121},
+            "payment_terms_days",
+            "Payment terms are between 0 and 120 days.",
+        ),
+        (
+            {"vat_number": "BE 1000.000.021"},
+            "vat_number",
+            "This member already has a client with this VAT number.",
+        ),
+        (
+            {"peppol_id": "0088:123"},
+            "peppol_id",
+            "This Peppol id is not valid: under scheme 0088, a GLN has 13 digits, the last one "
+            "a check digit.",
+        ),
+    ]
+    for values, field, message in refusals:
+        response = staff_client.post(url, {**form, **values})
+
+        assert response.status_code == 200
+        assert _errors(response) == {field: [message]}
+        assert "Constraint" not in response.content.decode()
+    other.refresh_from_db()
+    assert (other.payment_terms_days, other.vat_number, other.peppol_id) == (30, "", "")
+
+
+def test_a_checked_buyer_keeps_its_registered_name_in_the_admin(staff_client, belgian_client):
+    buyer = belgian_client.buyer
+    buyer.legal_name = "Théâtre Royal des Galeries SA"
+    buyer.verified_at = NOW
+    buyer.save()
+    url = reverse("admin:invoicing_buyer_change", args=[buyer.pk])
+
+    response = staff_client.post(
+        url,
+        {"legal_name": "", "street": "", "postal_code": "", "city": "", "staff_notes": ""},
+    )
+
+    assert response.status_code == 200
+    assert _errors(response) == {
+        "legal_name": [
+            "A buyer whose identification was checked keeps its registered name: write it."
+        ]
+    }
+    assert "Constraint" not in response.content.decode()

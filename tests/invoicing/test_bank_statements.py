@@ -608,3 +608,46 @@ def test_staff_confirm_an_over_payment_and_the_invoice_shows_it_to_refund(
     record_payment(invoice=paid_in_full, amount=Decimal("1210.00"), received_on=today, actor=staff)
     page = staff_client.get(changelist, {"overdue": "overpaid"}).content.decode()
     assert paid_in_full.number not in page
+
+
+def _form_errors(response) -> dict:
+    """The add form's errors by field ("__all__" for the form), as staff read them."""
+    form = response.context["adminform"].form
+    return {field: list(messages) for field, messages in form.errors.items()}
+
+
+@pytest.mark.parametrize(
+    ("values", "errors"),
+    [
+        (
+            {"iban": "BE62 5100 0754 7061"},
+            {"iban": ["This IBAN is already listed as an account of the cooperative."]},
+        ),
+        (
+            {"iban": "", "other_id": ""},
+            {"iban": ["Give the IBAN or the other identifier: one of them, not both."]},
+        ),
+        (
+            {"iban": "BE68 5390 0754 7034", "other_id": "0961234567"},
+            {"other_id": ["Give the IBAN or the other identifier: one of them, not both."]},
+        ),
+        (
+            {"iban": "", "other_id": "0961234567", "other_scheme": "BBAN"},
+            {"other_id": ["An account with this identifier, scheme and issuer is already listed."]},
+        ),
+    ],
+)
+def test_staff_read_why_an_account_is_refused_on_its_field(staff_client, values, errors):
+    BankAccount.objects.create(iban="BE62510007547061", label="Existing")
+    BankAccount.objects.create(other_id="0961234567", other_scheme="BBAN")
+    form = {"label": "New", "iban": "", "other_id": "", "other_scheme": "", "other_issuer": ""}
+    count = BankAccount.objects.count()
+
+    response = staff_client.post(
+        reverse("admin:invoicing_bankaccount_add"), {**form, "active": "on", **values}
+    )
+
+    assert response.status_code == 200
+    assert _form_errors(response) == errors
+    assert "Constraint" not in response.content.decode()
+    assert BankAccount.objects.count() == count

@@ -313,3 +313,70 @@ def test_supply_on_the_issue_date_is_not_repeated(draft, no_review):
     )
     invoice = submit_invoice(user=draft.created_by, invoice=draft, today=TODAY, now=NOW)
     assert invoice.snapshot["supply_date"] == ""
+
+
+def _tamper_snapshot(invoice, path: str, value: str) -> None:
+    """Change an issued invoice's frozen snapshot behind the guard, as a faulty write would."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET session_replication_role = replica")
+        try:
+            cursor.execute(
+                "UPDATE invoicing_invoice SET snapshot = jsonb_set(snapshot::jsonb, %s, %s)"
+                " WHERE id = %s",
+                [path, f'"{value}"', invoice.pk],
+            )
+        finally:
+            cursor.execute("SET session_replication_role = DEFAULT")
+
+
+def test_an_e_invoice_breaking_a_rule_never_goes_on_peppol(
+    draft, no_review, settings, tmp_path, mailoutbox, staff_client
+):
+    from audit.models import AuditEvent
+    from invoicing.services.documents import render_document, send_dispatch
+
+    settings.MEDIA_ROOT = tmp_path
+    invoice = submit_invoice(user=draft.created_by, invoice=draft, today=TODAY, now=NOW)
+    # The amount due no longer follows from the totals: EN 16931 rule BR-CO-16 fails.
+    _tamper_snapshot(invoice, "{totals,payable}", "1.00")
+    for document in invoice.documents.all():
+        assert render_document(document=document) is True
+    peppol = invoice.dispatches.get(channel=Dispatch.Channel.PEPPOL)
+
+    assert send_dispatch(dispatch=peppol) is False
+
+    peppol.refresh_from_db()
+    assert (peppol.status, peppol.reference) == ("failed", "")
+    assert peppol.error.startswith(
+        "Not sent over Peppol: the e-invoice breaks 1 validation rule: [BR-CO-16]-Amount due"
+    )
+    assert not (tmp_path / "peppol").exists()
+    event = AuditEvent.objects.get(action="peppol_refused")
+    assert (event.object_pk, event.reason) == (str(peppol.pk), peppol.error)
+    # A redelivered task does not try again.
+    assert send_dispatch(dispatch=peppol) is False
+    # Staff find the refused sending among the failed ones, with its reason.
+    page = staff_client.get("/admin/invoicing/dispatch/?status__exact=failed").content.decode()
+    assert "2026-000001" in page and "BR-CO-16" in page
+    page = staff_client.get("/admin/invoicing/dispatch/?status__exact=sent").content.decode()
+    assert "BR-CO-16" not in page
+
+
+def test_warnings_alone_do_not_keep_an_e_invoice_off_peppol():
+    from lxml import etree
+
+    from invoicing.services.documents import peppol_refusal
+    from invoicing.ubl import build_ubl
+    from invoicing.validation import check_ubl
+    from tests.invoicing import snapshots
+
+    cbc = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
+    root = etree.fromstring(build_ubl(snapshots.domestic_invoice()))
+    uuid = etree.Element(f"{{{cbc}}}UUID")
+    uuid.text = "6f1e2a9c-3a43-4d1b-9c51-2b8c7a1f0e11"
+    root.find(f"{{{cbc}}}ID").addnext(uuid)
+    payload = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+    report = check_ubl(payload)
+    assert report.errors == [] and report.rules("cen", fatal=False) == ["UBL-CR-005"]
+    assert peppol_refusal(payload) == ""

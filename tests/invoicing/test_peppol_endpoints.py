@@ -175,11 +175,13 @@ def test_a_foreign_business_is_sent_over_peppol_under_its_vat_scheme(
     }
 
 
+# A wrong GLN (0088) was once accepted, and its invoice sent over Peppol.
+@pytest.mark.parametrize("peppol_id", ["EM:x@y.example", "0088:123"])
 def test_a_client_with_an_invalid_stored_peppol_id_cannot_be_invoiced(
-    member, activity, no_review, belgian_client
+    member, activity, no_review, belgian_client, peppol_id
 ):
     draft = make_draft(member, activity, belgian_client)
-    type(belgian_client).objects.filter(pk=belgian_client.pk).update(peppol_id="EM:x@y.example")
+    type(belgian_client).objects.filter(pk=belgian_client.pk).update(peppol_id=peppol_id)
 
     with pytest.raises(InvoicingError) as error:
         submit_invoice(user=member.user, invoice=draft, today=TODAY, now=NOW)
@@ -205,3 +207,55 @@ def test_staff_cannot_save_a_wrong_gln_in_the_admin(client, staff, german_client
     assert "This GLN is not valid" in response.content.decode()
     german_client.refresh_from_db()
     assert german_client.gln == ""
+
+
+@pytest.mark.parametrize(
+    ("peppol_id", "message"),
+    [
+        ("0088:123", "under scheme 0088, a GLN has 13 digits, the last one a check digit."),
+        ("0088:5790000435969", "under scheme 0088, a GLN has 13 digits, the last one a check"),
+        ("0060:12345678", "under scheme 0060, a DUNS number has 9 digits."),
+        ("0192:974760674", "under scheme 0192, a Norwegian organisation number has 9 digits."),
+        ("0007:5560360794", "under scheme 0007, a Swedish organisation number has 10 digits."),
+        ("0184:13585629", "under scheme 0184, a Danish CVR number has 8 digits."),
+        ("9930:DE136695977", "under scheme 9930, a VAT number of country DE has that country"),
+        ("9957:FR40303265046", "under scheme 9957, a VAT number of country FR has that country"),
+        ("0151:not a number", "its identifier has at most 50 letters, digits and . - _ / + @"),
+    ],
+)
+def test_a_participant_identifier_is_checked_by_its_scheme(member, peppol_id, message):
+    with pytest.raises(InvoicingError) as error:
+        create_client(owner=member.user, **GERMAN_COMPANY, peppol_id=peppol_id)
+
+    assert (error.value.code, error.value.field) == ("peppol_id", "peppol_id")
+    assert error.value.message.startswith(f"This Peppol id is not valid: {message}")
+    assert not member.user.clients.exists()
+
+
+def test_a_belgian_enterprise_number_id_must_pass_its_modulo_97(member):
+    belgian = {**GERMAN_COMPANY, "country": "BE", "city": "Bruxelles", "postal_code": "1000"}
+    with pytest.raises(InvoicingError) as error:
+        create_client(owner=member.user, **belgian, peppol_id="0208:0403019262")
+    assert error.value.message == (
+        "This Peppol id is not valid: under scheme 0208, a Belgian enterprise number has 10 "
+        "digits and passes the modulo 97 check."
+    )
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("0088:5790000435968", "0088:5790000435968"),
+        ("0060:123456789", "0060:123456789"),
+        ("0192:974760673", "0192:974760673"),
+        ("0007:5560360793", "0007:5560360793"),
+        ("0184:13585628", "0184:13585628"),
+        ("9930:de136695976", "9930:DE136695976"),
+        ("9933:GR094259216", "9933:EL094259216"),
+        ("0151:51824753556", "0151:51824753556"),  # a scheme without check: syntax only
+    ],
+)
+def test_valid_participant_ids_are_kept_in_compact_form(member, typed, stored):
+    client, _created = create_client(owner=member.user, **GERMAN_COMPANY, peppol_id=typed)
+
+    assert client.peppol_id == stored

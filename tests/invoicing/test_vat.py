@@ -197,7 +197,13 @@ def test_clients_can_be_of_any_country_with_translated_names(db):
         ("CH", "CHE-116.281.710 MWST", "CHE116281710MWST"),
         ("GB", "GB 980 7806 84", "GB980780684"),
         ("NO", "995 525 828 MVA", "NO995525828MVA"),
-        ("US", "12-3456789", "US123456789"),
+        ("GR", "GR 094259216", "EL094259216"),
+        ("GR", "EL094259216", "EL094259216"),
+        ("JP", "T5835678256246", "T5835678256246"),
+        ("JP", "T-5835-6782-56246", "T5835678256246"),
+        # Saudi Arabia: no check known, taken as typed without an invented prefix.
+        ("SA", "300 000 000 000 003", "300000000000003"),
+        ("SA", "ab-12345", "AB12345"),
     ],
 )
 def test_vat_numbers_outside_the_eu_are_checked_where_a_scheme_exists(
@@ -572,3 +578,81 @@ def test_the_invoice_form_asks_goods_or_services_and_refuses_k_for_services(
     assert "choose AE" in refused
     assert accepted.status_code == 302
     assert list(InvoiceLine.objects.values_list("vat_category", "supply_kind")) == [("K", "goods")]
+
+
+@pytest.mark.parametrize("typed", ["abc", "12-3456789", "US123456789"])
+def test_a_us_client_has_no_vat_number(member, typed):
+    response = api_for(member.user).post(
+        "/api/v1/clients/",
+        {**AMERICAN_CLIENT, "vat_number": typed},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["field"] == "vat_number"
+    assert response.json()["detail"] == (
+        "The United States has no VAT: a client there has no VAT number."
+    )
+    assert Client.objects.count() == 0
+
+
+@pytest.mark.parametrize("typed", ["abc", "AB12", "A1B2", "123456789012345678901"])
+def test_a_made_up_tax_number_of_a_country_without_check_is_refused(member, typed):
+    response = api_for(member.user).post(
+        "/api/v1/clients/",
+        {**AMERICAN_CLIENT, "country": "SA", "vat_number": typed},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["field"] == "vat_number"
+    assert response.json()["detail"] == (
+        "This tax number is not valid: write it as it is issued, with 4 to 20 letters and "
+        "digits, at least 3 of them digits."
+    )
+    assert Client.objects.count() == 0
+
+
+def test_a_japanese_registration_number_is_printed_and_sent_as_typed(
+    member, activity, no_review, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    api = api_for(member.user)
+    japanese = {**AMERICAN_CLIENT, "country": "JP", "vat_number": "T5835678256246"}
+    client, invoice = issue_through_the_api(
+        api,
+        activity,
+        japanese,
+        {"unit": "piece", "unit_price": "125.50", "vat_category": "G", "supply_kind": "goods"},
+    )
+
+    assert client["vat_number"] == "T5835678256246"
+    pdf, ubl = documents_of(api, invoice)
+    assert "VAT T5835678256246" in " ".join(pdf_lines(pdf))
+    root = ubl_root(ubl)
+    buyer = "cac:AccountingCustomerParty/cac:Party"
+    # Without a country prefix it is no EN 16931 VAT identifier (BR-CO-9): it is the buyer's
+    # legal registration identifier.
+    assert texts(root, f"{buyer}/cac:PartyTaxScheme/cbc:CompanyID") == []
+    assert texts(root, f"{buyer}/cac:PartyLegalEntity/cbc:CompanyID") == ["T5835678256246"]
+    assert check_ubl(ubl).errors == []
+
+
+def test_a_tax_number_without_prefix_names_no_buyer_of_another_country(member):
+    from tests.conftest import make_member
+
+    saudi, _created = create_client(
+        owner=member.user, **{**AMERICAN_CLIENT, "country": "SA", "vat_number": "300000000000003"}
+    )
+    emirati, _created = create_client(
+        owner=make_member("noor@coop.test", legal_name="Noor Claes", niss="").user,
+        **{**AMERICAN_CLIENT, "country": "AE", "vat_number": "300000000000003"},
+    )
+    south_african, _created = create_client(
+        owner=member.user, **{**AMERICAN_CLIENT, "country": "ZA", "vat_number": "BE40301926"}
+    )
+
+    assert (saudi.buyer.country, emirati.buyer) == ("SA", None)
+    # Letters BE in a South African number make no Belgian enterprise nor Peppol address.
+    assert (south_african.vat_number, south_african.enterprise_number) == ("BE40301926", "")
+    assert (south_african.peppol_id, south_african.peppol_endpoint) == ("", "")
