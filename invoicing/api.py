@@ -203,7 +203,10 @@ class CreditLineSerializer(serializers.Serializer):
         max_digits=10,
         decimal_places=2,
         required=False,
-        help_text=_("Quantity credited at the line's unit price."),
+        help_text=_(
+            "Quantity credited at the line's net unit price: its unit price less the same share "
+            "of its discount."
+        ),
     )
     amount = serializers.DecimalField(
         **MONEY,
@@ -259,9 +262,12 @@ class AllowanceChargeSerializer(serializers.Serializer):
 
     def validate(self, attrs: dict) -> dict:
         if (attrs.get("percent") is None) == (attrs.get("amount") is None):
-            raise serializers.ValidationError(
-                {"amount": [_("Give a percentage or an amount, not both.")]}
+            message = (
+                _("Give a percentage or an amount, not both.")
+                if attrs.get("percent") is not None
+                else _("Give a percentage or an amount: one of them is needed.")
             )
+            raise serializers.ValidationError({"amount": [message]})
         return attrs
 
     def to_input(self, data: dict) -> AllowanceChargeInput:
@@ -715,7 +721,10 @@ class InvoiceViewSet(IdempotentCreationMixin, viewsets.ModelViewSet):
             user=request.user,
             invoice=self.get_object(),
             reason=serializer.validated_data["reason"],
-            lines=[CreditLineSerializer().to_line(line) for line in lines] if lines else None,
+            # Only a request without lines credits the whole invoice: an empty list says nothing.
+            lines=None
+            if lines is None
+            else [CreditLineSerializer().to_line(line) for line in lines],
         )
         return self._answer(credit_note, code=status.HTTP_201_CREATED)
 
