@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from stdnum.be import ogm_vcs
 
 from audit.services import record_event
+from coop.templatetags.money import euro
 from invoicing import vat
 from invoicing.calculation import compute_totals
 from invoicing.eas import split_participant_id
@@ -314,8 +315,8 @@ def _review_reason(invoice: Invoice) -> str:
     reasons = []
     if invoice.total_incl_vat > settings.COOP_INVOICE_REVIEW_THRESHOLD:
         reasons.append(
-            _("amount above %(threshold)s €")
-            % {"threshold": settings.COOP_INVOICE_REVIEW_THRESHOLD}
+            _("amount above %(threshold)s")
+            % {"threshold": euro(settings.COOP_INVOICE_REVIEW_THRESHOLD)}
         )
     if (
         settings.COOP_INVOICE_REVIEW_NEW_CLIENTS
