@@ -35,7 +35,7 @@ from invoicing.services.drafts import (
     delete_draft,
     save_draft,
 )
-from invoicing.services.issue import submit_invoice
+from invoicing.services.issue import place_of_supply_warning, submit_invoice
 from invoicing.services.payments import record_payment
 from members.api import IsMemberOrStaff
 from members.selectors import activities_visible_to
@@ -395,6 +395,13 @@ class InvoiceSerializer(serializers.ModelSerializer):
         )
     )
     documents = serializers.SerializerMethodField()
+    warnings = serializers.SerializerMethodField(
+        help_text=_(
+            "What to check before submitting an invoice not yet issued, such as Belgian VAT "
+            "charged on a service to a business established abroad; staff review such an "
+            "invoice before it is issued."
+        )
+    )
     url = serializers.HyperlinkedIdentityField(view_name="api:invoice-detail")
 
     class Meta:
@@ -431,6 +438,7 @@ class InvoiceSerializer(serializers.ModelSerializer):
             "lines",
             "allowance_charges",
             "documents",
+            "warnings",
         ]
         read_only_fields = fields
 
@@ -451,6 +459,10 @@ class InvoiceSerializer(serializers.ModelSerializer):
         if not invoice.is_credit_note:
             return None
         return serializers.DecimalField(**MONEY).to_representation(invoice.amount_refundable)
+
+    def get_warnings(self, invoice: Invoice) -> list[str]:
+        warning = place_of_supply_warning(invoice)
+        return [warning] if warning else []
 
     def get_documents(self, invoice: Invoice) -> dict[str, str]:
         return {document.format: document.status for document in invoice.documents.all()}

@@ -178,9 +178,7 @@ def clean_lines(lines: list[LineInput], *, client: Client) -> list[Line]:
             code="too_many_lines",
             field="lines",
         )
-    buyer = vat.Customer(
-        country=client.country, vat_number=client.vat_number, is_business=client.is_business
-    )
+    buyer = vat.customer_of(client)
     cleaned = []
     for position, line in enumerate(lines, 1):
         if not line.description.strip():
