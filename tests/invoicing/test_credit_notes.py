@@ -14,14 +14,15 @@ from invoicing.errors import InvoicingError
 from invoicing.models import Invoice, InvoiceLine, Refund
 from invoicing.pdf import render_invoice_pdf
 from invoicing.services.credit import CreditLineInput, request_credit_note
-from invoicing.services.issue import approve_invoice, reject_invoice
+from invoicing.services.drafts import AllowanceChargeInput
+from invoicing.services.issue import approve_invoice, reject_invoice, submit_invoice
 from invoicing.services.payments import record_payment
 from invoicing.services.refunds import record_refund, refundable_amount, request_refund
 from invoicing.ubl import build_ubl
 from invoicing.validation import check_ubl
 from tests.conftest import NOW, api_client_for, make_user
 from tests.invoicing import test_allowances_and_references as allowances
-from tests.invoicing.conftest import TODAY, make_draft
+from tests.invoicing.conftest import TODAY, line, make_draft
 from tests.invoicing.test_pdf import pdf_text
 
 NBSP = "\u00a0"
@@ -571,10 +572,6 @@ def test_a_paid_invoice_credited_hour_by_hour_is_refunded_to_the_cent(hours_invo
 @pytest.fixture
 def line_discount_invoice(member, activity, belgian_client, no_review):
     """2 × 300.00 less 10 % (540.00) and 3 × 100.00 less 10.00 (290.00), less 40.00: 790.00."""
-    from invoicing.services.drafts import AllowanceChargeInput
-    from invoicing.services.issue import submit_invoice
-    from tests.invoicing.conftest import line
-
     lines = [
         line("Set design", "2", "day", "300.00", allowance_percent=Decimal("10"),
              allowance_reason="Loyal client"),
@@ -649,9 +646,6 @@ def test_a_fixed_line_discount_is_shared_and_the_last_hour_takes_what_is_left(
 def test_the_hour_that_completes_a_percentage_discounted_line_takes_what_is_left(
     member, activity, belgian_client, no_review, staff
 ):
-    from invoicing.services.issue import submit_invoice
-    from tests.invoicing.conftest import line
-
     # 3 × 10.05 = 30.15 less 10 % (3.015 → 3.02): 27.13; one hour less 10 % is 9.04.
     draft = make_draft(
         member,
@@ -712,9 +706,6 @@ def test_a_unit_price_above_the_invoiced_net_price_is_refused(
 
 
 def test_half_a_piece_of_500_cannot_be_credited_for_400(member, activity, belgian_client, staff):
-    from invoicing.services.issue import approve_invoice, submit_invoice
-    from tests.invoicing.conftest import line
-
     draft = make_draft(member, activity, belgian_client, [line(quantity="1", price="500.00")])
     invoice = approve_invoice(
         staff_user=staff,
@@ -723,19 +714,16 @@ def test_half_a_piece_of_500_cannot_be_credited_for_400(member, activity, belgia
         now=NOW,
     )
 
+    half = Decimal("0.5")
     with pytest.raises(InvoicingError) as error:
-        request(invoice, CreditLineInput(position=1, quantity=Decimal("0.5"), amount=D400))
+        request(invoice, CreditLineInput(position=1, quantity=half, amount=Decimal("400")))
 
     assert error.value.message == (
         f"Line 1: 400.00{NBSP}€ for 0.50 is 800.00{NBSP}€ a unit, more than the invoiced net "
         f"unit price (500.00{NBSP}€)."
     )
-    note = request(invoice, CreditLineInput(position=1, quantity=Decimal("0.5"), amount=D250))
+    note = request(invoice, CreditLineInput(position=1, quantity=half, amount=Decimal("250")))
     assert (note.lines.get().quantity, note.lines.get().unit_price) == (
         Decimal("0.50"),
         Decimal("500.00"),
     )
-
-
-D400 = Decimal("400.00")
-D250 = Decimal("250.00")
