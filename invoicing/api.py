@@ -35,7 +35,7 @@ from invoicing.services.drafts import (
     delete_draft,
     save_draft,
 )
-from invoicing.services.issue import submit_invoice
+from invoicing.services.issue import place_of_supply_warning, submit_invoice
 from invoicing.services.payments import record_payment
 from members.api import IsMemberOrStaff
 from members.selectors import activities_visible_to
@@ -206,7 +206,10 @@ class CreditLineSerializer(serializers.Serializer):
         max_digits=10,
         decimal_places=2,
         required=False,
-        help_text=_("Quantity credited at the line's unit price."),
+        help_text=_(
+            "Quantity credited at the line's net unit price: its unit price less the same share "
+            "of its discount."
+        ),
     )
     amount = serializers.DecimalField(
         **MONEY,
@@ -262,9 +265,12 @@ class AllowanceChargeSerializer(serializers.Serializer):
 
     def validate(self, attrs: dict) -> dict:
         if (attrs.get("percent") is None) == (attrs.get("amount") is None):
-            raise serializers.ValidationError(
-                {"amount": [_("Give a percentage or an amount, not both.")]}
+            message = (
+                _("Give a percentage or an amount, not both.")
+                if attrs.get("percent") is not None
+                else _("Give a percentage or an amount: one of them is needed.")
             )
+            raise serializers.ValidationError({"amount": [message]})
         return attrs
 
     def to_input(self, data: dict) -> AllowanceChargeInput:
@@ -392,6 +398,13 @@ class InvoiceSerializer(serializers.ModelSerializer):
         )
     )
     documents = serializers.SerializerMethodField()
+    warnings = serializers.SerializerMethodField(
+        help_text=_(
+            "What to check before submitting an invoice not yet issued, such as Belgian VAT "
+            "charged on a service to a business established abroad; staff review such an "
+            "invoice before it is issued."
+        )
+    )
     url = serializers.HyperlinkedIdentityField(view_name="api:invoice-detail")
 
     class Meta:
@@ -428,6 +441,7 @@ class InvoiceSerializer(serializers.ModelSerializer):
             "lines",
             "allowance_charges",
             "documents",
+            "warnings",
         ]
         read_only_fields = fields
 
@@ -448,6 +462,10 @@ class InvoiceSerializer(serializers.ModelSerializer):
         if not invoice.is_credit_note:
             return None
         return serializers.DecimalField(**SUM).to_representation(invoice.amount_refundable)
+
+    def get_warnings(self, invoice: Invoice) -> list[str]:
+        warning = place_of_supply_warning(invoice)
+        return [warning] if warning else []
 
     def get_documents(self, invoice: Invoice) -> dict[str, str]:
         return {document.format: document.status for document in invoice.documents.all()}
@@ -718,7 +736,10 @@ class InvoiceViewSet(IdempotentCreationMixin, viewsets.ModelViewSet):
             user=request.user,
             invoice=self.get_object(),
             reason=serializer.validated_data["reason"],
-            lines=[CreditLineSerializer().to_line(line) for line in lines] if lines else None,
+            # Only a request without lines credits the whole invoice: an empty list says nothing.
+            lines=None
+            if lines is None
+            else [CreditLineSerializer().to_line(line) for line in lines],
         )
         return self._answer(credit_note, code=status.HTTP_201_CREATED)
 

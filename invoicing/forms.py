@@ -55,9 +55,17 @@ def _vat_category_field() -> forms.ChoiceField:
     )
 
 
+def _rate(value: str) -> Decimal:
+    """Read a posted VAT rate; anything but a number is no valid choice (never a crash)."""
+    try:
+        return Decimal(value)
+    except (InvalidOperation, TypeError) as error:
+        raise ValueError(value) from error
+
+
 def _vat_rate_field() -> forms.TypedChoiceField:
     return forms.TypedChoiceField(
-        label=_("VAT rate"), choices=VAT_RATE_CHOICES, coerce=Decimal, initial="21.00"
+        label=_("VAT rate"), choices=VAT_RATE_CHOICES, coerce=_rate, initial="21.00"
     )
 
 
@@ -283,9 +291,7 @@ class LineForm(forms.Form):
         choices=InvoiceLine.VatCategoryChoice.choices,
         initial=VatCategory.STANDARD,
     )
-    vat_rate = forms.TypedChoiceField(
-        label=_("VAT rate"), choices=VAT_RATE_CHOICES, coerce=Decimal, initial="21.00"
-    )
+    vat_rate = _vat_rate_field()
     exemption_reason = forms.CharField(
         label=_("Exemption reason"),
         max_length=255,

@@ -17,6 +17,7 @@ The legal mentions are the law's wording in each language of the invoices, kept 
 than in the translation catalogs: a translator's rewording must never change a legal text.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -186,6 +187,13 @@ class Customer:
     is_business: bool
 
 
+def customer_of(client) -> Customer:
+    """The customer the VAT rules see in a client record."""
+    return Customer(
+        country=client.country, vat_number=client.vat_number, is_business=client.is_business
+    )
+
+
 def _refuse(message: str, *, code: str, field: str = "lines") -> None:
     raise InvoicingError(message, code=code, field=field)
 
@@ -334,6 +342,47 @@ def _check_outside_scope(buyer: Customer, supply_kind: str, where: dict) -> None
             _("Line %(position)d: goods sent outside the EU are an export: choose G.") % where,
             code="outside_scope_goods",
         )
+
+
+# Art. 21 §2: a service to a business is taxed where the business is established. Belgian VAT
+# on a service to a business established abroad is then usually wrong, though not always (work
+# on immovable property in Belgium, admission to an event held in Belgium…): staff check it.
+PLACE_OF_SUPPLY_REVIEW = gettext_lazy(
+    "Belgian VAT on a service to a business established abroad: check the place of supply "
+    "(art. 21 §2)"
+)
+
+
+def charges_belgian_vat_abroad(buyer: Customer, lines: Iterable[tuple[str, str]]) -> bool:
+    """Tell whether a line charges Belgian VAT (S) on a service to a business abroad.
+
+    ``lines`` gives each line's (VAT category, supply kind). Goods are not concerned.
+    """
+    if not buyer.is_business or buyer.country == HOME_COUNTRY:
+        return False
+    return any(
+        category == VatCategory.STANDARD and supply_kind == SupplyKind.SERVICES
+        for category, supply_kind in lines
+    )
+
+
+def place_of_supply_warning(buyer: Customer, lines: Iterable[tuple[str, str]]) -> str:
+    """Warn the member who charges Belgian VAT on a service to a business abroad, or ""."""
+    if not charges_belgian_vat_abroad(buyer, lines):
+        return ""
+    if is_eu(buyer.country):
+        return _(
+            "Belgian VAT on a service to a business established in another EU country: such a "
+            "service is taxed where the client is established (art. 21 §2 of the VAT Code). "
+            "Unless an exception applies, choose AE (reverse charge). Staff will check the "
+            "invoice before it is issued."
+        )
+    return _(
+        "Belgian VAT on a service to a business established outside the EU: such a service is "
+        "taxed where the client is established (art. 21 §2 of the VAT Code). Unless an "
+        "exception applies, choose O (outside the scope of Belgian VAT). Staff will check the "
+        "invoice before it is issued."
+    )
 
 
 def check_invoice(categories: set[str]) -> None:

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from audit.services import record_event
 from coop.forms import add_service_error
 from coop.idempotency import one_time_form
-from invoicing import selectors
+from invoicing import selectors, vat
 from invoicing.calculation import Line, Totals, VatGroup, compute_totals
 from invoicing.errors import InvoicingError
 from invoicing.forms import (
@@ -239,13 +239,18 @@ def _preview_context(
     formset: BaseLineFormSet, adjustments: BaseAllowanceChargeFormSet, client=None
 ) -> dict:
     """Totals of the valid rows, and the first rule they break once a client is chosen."""
-    totals, problem = _unchecked_totals(
-        formset.line_inputs(), adjustments.allowance_charge_inputs(), client
-    )
+    lines = formset.line_inputs()
+    totals, problem = _unchecked_totals(lines, adjustments.allowance_charge_inputs(), client)
+    warning = ""
+    if client is not None and not problem:
+        warning = vat.place_of_supply_warning(
+            vat.customer_of(client), [(line.vat_category, line.supply_kind) for line in lines]
+        )
     return {
         "totals": totals,
         "vat_rows": _vat_rows(totals),
         "problem": problem,
+        "warning": warning,
         "incomplete": formset.has_incomplete_rows(),
     }
 
@@ -575,6 +580,7 @@ def _detail_context(invoice: Invoice, *, resend_form: ResendForm | None = None) 
         "can_delete": invoice.is_editable,
         "can_credit": _can_credit(invoice),
         "resend_form": resend_form or ResendForm(),
+        "place_of_supply_warning": issue.place_of_supply_warning(invoice),
     }
 
 

@@ -27,6 +27,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Sum
+from django.template.defaultfilters import floatformat
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -54,9 +55,10 @@ class CreditLineInput:
     """How much of one invoice line to credit: a quantity at its price, or an amount excl. VAT.
 
     ``position`` is the invoice line's position (1, 2, …). With a quantity only, that quantity
-    is credited at the line's unit price; with an amount only, one piece of that amount; with
-    both, the quantity for that amount. The VAT category and rate are the invoice line's: when
-    given, they must be the same.
+    is credited at the line's net price (see :func:`_by_quantity`); with an amount only, one
+    piece of that amount; with both, the quantity for that amount, at a unit price no higher
+    than the line's net one. The VAT category and rate are the invoice line's: when given, they
+    must be the same.
     """
 
     position: int
@@ -114,6 +116,9 @@ class LineCredit:
     this_net: Decimal = ZERO  # by the credit note at hand
     this_vat: Decimal = ZERO
     this_quantity: Decimal | None = None
+    # The quantity other standing notes credit at the line's unit price; None once one of them
+    # credits it otherwise (an amount, or a quantity at another price).
+    credited_quantity: Decimal | None = ZERO
 
     @property
     def rate_name(self) -> str:
@@ -206,6 +211,9 @@ def credit_position(invoice: Invoice, *, credit_note: Invoice | None = None) -> 
                 continue
             entry.credited_net += credit_line.net_amount
             entry.credited_vat += _credited_line_vat(credit_line)
+            entry.credited_quantity = _add_quantity(
+                entry.credited_quantity, credit_line, entry.line
+            )
     if credit_note is not None:
         for credit_line in credit_note.lines.all():
             entry = by_pk.get(credit_line.credited_line_id)
@@ -214,6 +222,18 @@ def credit_position(invoice: Invoice, *, credit_note: Invoice | None = None) -> 
                 entry.this_vat += _credited_line_vat(credit_line)
                 entry.this_quantity = (entry.this_quantity or ZERO) + credit_line.quantity
     return position
+
+
+def _add_quantity(
+    credited: Decimal | None, credit_line: InvoiceLine | CreditedLine, line: InvoiceLine
+) -> Decimal | None:
+    """Add a credit line's quantity when it credits the line by quantity, at its unit price."""
+    if credited is None or (credit_line.unit, credit_line.unit_price) != (
+        line.unit,
+        line.unit_price,
+    ):
+        return None
+    return credited + credit_line.quantity
 
 
 def _credited_line_vat(line: InvoiceLine) -> Decimal:
@@ -446,24 +466,96 @@ def _positive(value, *, position: int, label: str) -> Decimal | None:
     return number
 
 
-def _credited_lines(invoice: Invoice, requested: list[CreditLineInput]) -> list[CreditedLine]:
+def _by_quantity(
+    entry: LineCredit,
+    description: str,
+    quantity: Decimal,
+    *,
+    credited_quantity: Decimal | None,
+    credited_net: Decimal,
+) -> CreditedLine:
+    """Credit a quantity of an invoice line at its net price, less its own discount.
+
+    A percentage discount is repeated; a fixed one is shared pro rata to the quantity, rounded
+    to the cent. The note that completes the line's quantity, when everything credited of it so
+    far was credited by quantity, takes exactly the net amount that is left of it, as
+    :func:`_full_credit_lines` and :func:`with_vat_remainders` do: the rounded shares of the
+    discount then add up to the discount given.
+    """
+    line = entry.line
+    credited = CreditedLine(line, description, quantity, line.unit, line.unit_price)
+    if not line.allowance_amount:
+        return credited
+    if line.allowance_percent is not None:
+        credited = dataclasses.replace(
+            credited,
+            allowance_percent=line.allowance_percent,
+            allowance_reason=line.allowance_reason,
+        )
+    else:
+        credited = dataclasses.replace(
+            credited,
+            allowance_fixed=round_money(line.allowance_amount * quantity / line.quantity),
+            allowance_reason=line.allowance_reason,
+        )
+    if credited_quantity is None or credited_quantity + quantity != line.quantity:
+        return credited
+    left = entry.invoiced_net - credited_net
+    gross = credited.as_line().gross_amount
+    if credited.net_amount == left or not ZERO <= gross - left <= gross:
+        return credited
+    return dataclasses.replace(
+        credited,
+        allowance_percent=None,
+        allowance_fixed=gross - left,
+        allowance_reason=line.allowance_reason if gross > left else "",
+    )
+
+
+def _check_unit_price(
+    line: InvoiceLine, *, quantity: Decimal, amount: Decimal, invoiced_net: Decimal
+) -> None:
+    """Refuse an amount for a quantity that credits more a unit than the line's net price."""
+    if amount * line.quantity <= invoiced_net * quantity:
+        return
+    raise InvoicingError(
+        _(
+            "Line %(position)d: %(amount)s for %(quantity)s is %(price)s a unit, more than the "
+            "invoiced net unit price (%(invoiced)s)."
+        )
+        % {
+            "position": line.position,
+            "amount": euro(amount),
+            "quantity": floatformat(quantity, -2),
+            "price": euro(round_money(amount / quantity)),
+            "invoiced": euro(round_money(invoiced_net / line.quantity)),
+        },
+        code="credit_unit_price",
+        field="lines",
+    )
+
+
+def _credited_lines(
+    position: CreditPosition, requested: list[CreditLineInput]
+) -> list[CreditedLine]:
     """Turn what was asked into credit-note lines; refuse unknown lines and other VAT."""
     if not requested:
         raise InvoicingError(
             _("Say which lines of the invoice to credit."), code="empty", field="lines"
         )
-    originals = {line.position: line for line in invoice.lines.all()}
-    lines = []
+    entries = {entry.line.position: entry for entry in position.lines}
+    lines: list[CreditedLine] = []
     for index, given in enumerate(requested, 1):
-        original = originals.get(given.position)
-        if original is None:
+        entry = entries.get(given.position)
+        if entry is None:
             raise InvoicingError(
                 _("Credit line %(index)d: the invoice has no line %(position)s.")
                 % {"index": index, "position": given.position},
                 code="unknown_line",
                 field="lines",
             )
-        position = original.position
+        original = entry.line
+        number = original.position
         if (given.vat_category is not None and given.vat_category != original.vat_category) or (
             given.vat_rate is not None and Decimal(given.vat_rate) != original.vat_rate
         ):
@@ -473,26 +565,38 @@ def _credited_lines(invoice: Invoice, requested: list[CreditLineInput]) -> list[
                     "invoice line (%(category)s, %(rate)s %%)."
                 )
                 % {
-                    "position": position,
+                    "position": number,
                     "category": rate_name(original.vat_category, original.vat_rate),
                     "rate": original.vat_rate.normalize(),
                 },
                 code="vat_mismatch",
                 field="lines",
             )
-        quantity = _positive(given.quantity, position=position, label=_("quantity"))
-        amount = _positive(given.amount, position=position, label=_("amount"))
+        quantity = _positive(given.quantity, position=number, label=_("quantity"))
+        amount = _positive(given.amount, position=number, label=_("amount"))
         if quantity is not None and quantity > original.quantity:
             raise InvoicingError(
                 _("Line %(position)d: at most %(quantity)s can be credited.")
-                % {"position": position, "quantity": original.quantity.normalize()},
+                % {"position": number, "quantity": floatformat(original.quantity, -2)},
                 code="credit_too_large",
                 field="lines",
             )
         description = (given.description or original.description).strip()[:300]
         if quantity is not None and amount is None:
+            # Earlier lines of this note that credit the same invoice line count as credited.
+            before = [line for line in lines if line.original.pk == original.pk]
+            credited_quantity = entry.credited_quantity
+            for line in before:
+                credited_quantity = _add_quantity(credited_quantity, line, original)
             lines.append(
-                CreditedLine(original, description, quantity, original.unit, original.unit_price)
+                _by_quantity(
+                    entry,
+                    description,
+                    quantity,
+                    credited_quantity=credited_quantity,
+                    credited_net=entry.credited_net
+                    + sum((line.net_amount for line in before), ZERO),
+                )
             )
         elif quantity is None and amount is not None:
             lines.append(CreditedLine(original, description, Decimal("1"), "piece", amount))
@@ -504,15 +608,22 @@ def _credited_lines(invoice: Invoice, requested: list[CreditLineInput]) -> list[
                         "Line %(position)d: %(amount)s for %(quantity)s does not give a unit "
                         "price in cents; give the quantity or the amount alone."
                     )
-                    % {"position": position, "amount": euro(amount), "quantity": quantity},
+                    % {
+                        "position": number,
+                        "amount": euro(amount),
+                        "quantity": floatformat(quantity, -2),
+                    },
                     code="amount",
                     field="lines",
                 )
+            _check_unit_price(
+                original, quantity=quantity, amount=amount, invoiced_net=entry.invoiced_net
+            )
             lines.append(CreditedLine(original, description, quantity, original.unit, unit_price))
         else:
             raise InvoicingError(
                 _("Line %(position)d: give the quantity or the amount to credit.")
-                % {"position": position},
+                % {"position": number},
                 code="amount",
                 field="lines",
             )
@@ -557,7 +668,7 @@ def request_credit_note(
         untouched = position.credited_incl_vat == 0
         adjustments = _full_credit_allowance_charges(invoice) if untouched else []
     else:
-        credited = _credited_lines(invoice, lines)
+        credited = _credited_lines(position, lines)
         adjustments = []
     as_lines = [line.as_line() for line in credited]
     cleaned_adjustments = clean_allowance_charges(adjustments, lines=as_lines)

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from audit.services import diff_fields, field_values, record_event
 from coop import bounds
 from coop.money import has_at_most_cents
+from coop.templatetags.money import euro
 from invoicing import vat
 from invoicing.calculation import (
     AllowanceCharge,
@@ -149,10 +150,10 @@ def _clean_line_allowance(
     if allowance > gross_amount:
         raise InvoicingError(
             _(
-                "Line %(position)d: the discount (%(discount)s €) is larger than the line "
-                "amount (%(amount)s €)."
+                "Line %(position)d: the discount (%(discount)s) is larger than the line amount "
+                "(%(amount)s)."
             )
-            % {"position": position, "discount": allowance, "amount": gross_amount},
+            % {"position": position, "discount": euro(allowance), "amount": euro(gross_amount)},
             code="allowance_too_large",
             field="lines",
         )
@@ -177,9 +178,7 @@ def clean_lines(lines: list[LineInput], *, client: Client) -> list[Line]:
             code="too_many_lines",
             field="lines",
         )
-    buyer = vat.Customer(
-        country=client.country, vat_number=client.vat_number, is_business=client.is_business
-    )
+    buyer = vat.customer_of(client)
     cleaned = []
     for position, line in enumerate(lines, 1):
         if not line.description.strip():
@@ -367,10 +366,10 @@ def clean_allowance_charges(
         if not adjustment.is_charge and amount > base:
             raise InvoicingError(
                 _(
-                    "Discount %(position)d (%(amount)s €) is larger than its base, the lines "
-                    "at this VAT rate (%(base)s €)."
+                    "Discount %(position)d (%(amount)s) is larger than its base, the lines at "
+                    "this VAT rate (%(base)s)."
                 )
-                % {**where, "amount": amount, "base": base},
+                % {**where, "amount": euro(amount), "base": euro(base)},
                 code="allowance_too_large",
                 field=field,
             )

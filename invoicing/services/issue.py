@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from stdnum.be import ogm_vcs
 
 from audit.services import record_event
+from coop.templatetags.money import euro
 from invoicing import vat
 from invoicing.calculation import compute_totals
 from invoicing.eas import check_participant_id
@@ -310,19 +311,33 @@ def _queue_documents(invoice: Invoice, *, actor: User) -> None:
         )
 
 
+def _vat_lines(invoice: Invoice) -> list[tuple[str, str]]:
+    return [(line.vat_category, line.supply_kind) for line in invoice.lines.all()]
+
+
+def place_of_supply_warning(invoice: Invoice) -> str:
+    """What the member of an invoice not yet issued should check about where it is taxed."""
+    if invoice.kind != Invoice.Kind.INVOICE or invoice.is_issued:
+        return ""
+    return vat.place_of_supply_warning(vat.customer_of(invoice.client), _vat_lines(invoice))
+
+
 def _review_reason(invoice: Invoice) -> str:
     reasons = []
     if invoice.total_incl_vat > settings.COOP_INVOICE_REVIEW_THRESHOLD:
         reasons.append(
-            _("amount above %(threshold)s €")
-            % {"threshold": settings.COOP_INVOICE_REVIEW_THRESHOLD}
+            _("amount above %(threshold)s")
+            % {"threshold": euro(settings.COOP_INVOICE_REVIEW_THRESHOLD)}
         )
     if (
         settings.COOP_INVOICE_REVIEW_NEW_CLIENTS
         and not Invoice.objects.filter(client=invoice.client, number__isnull=False).exists()
     ):
         reasons.append(_("first invoice to this client"))
-    return ", ".join(reasons)
+    if vat.charges_belgian_vat_abroad(vat.customer_of(invoice.client), _vat_lines(invoice)):
+        reasons.append(str(vat.PLACE_OF_SUPPLY_REVIEW))
+    # The reasons fit the field in every language; never fail on a long translation.
+    return ", ".join(reasons)[:255]
 
 
 @transaction.atomic

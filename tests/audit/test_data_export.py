@@ -26,7 +26,7 @@ from invoicing.services.documents import render_document
 from invoicing.services.issue import submit_invoice
 from tests.conftest import NOW
 from tests.contracts.conftest import make_contract, worker
-from tests.invoicing.conftest import TODAY, make_draft
+from tests.invoicing.conftest import TODAY, line, make_draft
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"
 
@@ -36,8 +36,8 @@ def _media(settings, tmp_path, no_review):
     settings.MEDIA_ROOT = tmp_path
 
 
-def issued_invoice(member, activity, client):
-    invoice = make_draft(member, activity, client)
+def issued_invoice(member, activity, client, lines=None):
+    invoice = make_draft(member, activity, client, lines)
     submit_invoice(user=member.user, invoice=invoice, today=TODAY, now=NOW)
     invoice.refresh_from_db()
     render_document(document=invoice.documents.get(format=InvoiceDocument.Format.PDF))
@@ -120,7 +120,9 @@ def test_the_zip_holds_exactly_the_members_data_and_documents(
         vat_number="FR40303265045",
     )
     invoice = issued_invoice(member, activity, client)
-    other_invoice = issued_invoice(other_member, other_activity, theirs)
+    # A service to a business in another member state is reverse charged (art. 21 §2).
+    reverse_charged = [line(vat_category="AE", vat_rate=Decimal("0"))]
+    other_invoice = issued_invoice(other_member, other_activity, theirs, reverse_charged)
     claim = claim_with_receipt(member, activity, "gels")
     claim_with_receipt(other_member, other_activity, "cables")
     contract, payslip = paid_payslip(member, activity, staff)

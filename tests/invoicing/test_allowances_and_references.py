@@ -372,7 +372,7 @@ def test_pdf_prints_the_document_allowance_in_each_language(discounted_invoice, 
     [
         (
             {"allowance_amount": D("60.00"), "allowance_reason": "Too much"},
-            "Line 1: the discount (60.00 €) is larger than the line amount (59.97 €).",
+            "Line 1: the discount (60.00\u00a0€) is larger than the line amount (59.97\u00a0€).",
         ),
         (
             {"allowance_amount": D("-1.00"), "allowance_reason": "Negative"},
@@ -408,7 +408,8 @@ def test_wrong_line_discounts_are_refused_with_a_clear_message(
     [
         (
             {"amount": D("60.00")},
-            "Discount 1 (60.00 €) is larger than its base, the lines at this VAT rate (59.97 €).",
+            "Discount 1 (60.00\u00a0€) is larger than its base, the lines at this VAT rate "
+            "(59.97\u00a0€).",
         ),
         ({"amount": D("-5")}, "Discount or charge 1: the amount must be more than zero."),
         ({"amount": D("2.555")}, "Discount or charge 1: the amount has more than two decimals."),
@@ -738,7 +739,8 @@ def test_api_answers_a_discount_above_its_base_with_a_problem(member, activity, 
     body = response.json()
     assert (body["code"], body["field"]) == ("allowance_too_large", "allowance_charges")
     assert body["detail"] == (
-        "Discount 1 (60.00 €) is larger than its base, the lines at this VAT rate (59.97 €)."
+        "Discount 1 (60.00\u00a0€) is larger than its base, the lines at this VAT rate "
+        "(59.97\u00a0€)."
     )
     assert not Invoice.objects.exists()
 
@@ -813,7 +815,7 @@ def test_draft_form_shows_a_discount_above_its_line_as_an_error(
 
     assert response.status_code == 200
     assert (
-        "Line 1: the discount (60.00 €) is larger than the line amount (59.97 €)."
+        "Line 1: the discount (60.00\u00a0€) is larger than the line amount (59.97\u00a0€)."
         in response.content.decode()
     )
     assert not Invoice.objects.exists()

@@ -289,3 +289,44 @@ def test_amounts_the_database_holds_always_render(member, staff, draft, no_revie
     listed = api.get("/api/v1/invoices/")
     assert listed.status_code == 200
     assert [row["amount_paid"] for row in listed.json()["results"]] == ["19999999999.98"]
+
+
+def test_an_empty_list_of_lines_to_credit_is_refused(member, draft, no_review):
+    invoice = submit_invoice(user=member.user, invoice=draft, today=TODAY, now=NOW)
+
+    response = api_for(member.user).post(
+        f"/api/v1/invoices/{invoice.pk}/credit-notes/",
+        {"reason": "Cancelled", "lines": []},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    body = response.json()
+    assert (body["code"], body["field"], body["detail"]) == (
+        "empty",
+        "lines",
+        "Say which lines of the invoice to credit.",
+    )
+    assert not Invoice.objects.filter(kind="credit_note").exists()
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ({}, "Give a percentage or an amount: one of them is needed."),
+        ({"percent": "5", "amount": "5"}, "Give a percentage or an amount, not both."),
+    ],
+)
+def test_an_invoice_discount_needs_a_percentage_or_an_amount(
+    member, activity, belgian_client, given, message
+):
+    payload = draft_payload(
+        activity, belgian_client, allowance_charges=[{"reason": "Season discount", **given}]
+    )
+
+    response = api_for(member.user).post("/api/v1/invoices/", payload, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"allowance_charges.0.amount": [message]}
+    assert not Invoice.objects.exists()

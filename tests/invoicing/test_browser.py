@@ -133,6 +133,37 @@ def test_bad_lines_show_the_error_and_save_nothing(
     assert InvoiceLine.objects.count() == 0
 
 
+@pytest.mark.parametrize(
+    "posted",
+    [
+        {"lines-0-vat_rate": "abc"},
+        {
+            "adjustments-TOTAL_FORMS": "1",
+            "adjustments-INITIAL_FORMS": "0",
+            "adjustments-0-is_charge": "0",
+            "adjustments-0-reason": "Season discount",
+            "adjustments-0-value": "10 %",
+            "adjustments-0-vat_category": "S",
+            "adjustments-0-vat_rate": "abc",
+        },
+    ],
+)
+def test_a_vat_rate_that_is_no_number_is_a_form_error(
+    client, member, activity, belgian_client, posted
+):
+    client.force_login(member.user)
+    data = {**draft_data(activity, belgian_client, [row()]), **posted}
+
+    preview = client.post(reverse("invoicing:invoice_preview"), data)
+    response = client.post(reverse("invoicing:invoice_create"), data)
+
+    assert (preview.status_code, response.status_code) == (200, 200)
+    page = response.content.decode()
+    assert "Select a valid choice. abc is not one of the available choices." in page
+    assert "The draft was not saved" in page
+    assert Invoice.objects.count() == 0
+
+
 def test_reverse_charge_for_a_client_without_vat_number_is_refused(client, member, activity):
     person, _created = create_client(
         owner=member.user,

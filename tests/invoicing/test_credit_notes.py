@@ -13,14 +13,15 @@ from invoicing.errors import InvoicingError
 from invoicing.models import Invoice, InvoiceLine, Refund
 from invoicing.pdf import render_invoice_pdf
 from invoicing.services.credit import CreditLineInput, request_credit_note
-from invoicing.services.issue import approve_invoice, reject_invoice
+from invoicing.services.drafts import AllowanceChargeInput
+from invoicing.services.issue import approve_invoice, reject_invoice, submit_invoice
 from invoicing.services.payments import record_payment
 from invoicing.services.refunds import record_refund, refundable_amount, request_refund
 from invoicing.ubl import build_ubl
 from invoicing.validation import check_ubl
 from tests.conftest import NOW, api_client_for, make_user, run_at_once
 from tests.invoicing import test_allowances_and_references as allowances
-from tests.invoicing.conftest import TODAY, make_draft
+from tests.invoicing.conftest import TODAY, line, make_draft
 from tests.invoicing.test_pdf import pdf_text
 
 NBSP = "\u00a0"
@@ -550,3 +551,166 @@ def test_a_paid_invoice_credited_hour_by_hour_is_refunded_to_the_cent(hours_invo
         )
     assert Invoice.objects.with_amounts().get(pk=hours_invoice.pk).amount_due == Decimal("0.00")
     assert [refundable_amount(note) for note in notes] == [Decimal("0.00")] * 3
+
+
+# A quantity of a discounted line is credited at the line's net price.
+
+
+@pytest.fixture
+def line_discount_invoice(member, activity, belgian_client, no_review):
+    """2 × 300.00 less 10 % (540.00) and 3 × 100.00 less 10.00 (290.00), less 40.00: 790.00."""
+    lines = [
+        line("Set design", "2", "day", "300.00", allowance_percent=Decimal("10"),
+             allowance_reason="Loyal client"),
+        line("Rigging", "3", "hour", "100.00", allowance_amount=Decimal("10.00"),
+             allowance_reason="Late start"),
+    ]  # fmt: skip
+    draft = make_draft(
+        member,
+        activity,
+        belgian_client,
+        lines,
+        allowance_charges=[
+            AllowanceChargeInput(is_charge=False, reason="Season discount", amount=Decimal("40"))
+        ],
+    )
+    return submit_invoice(user=member.user, invoice=draft, today=TODAY, now=NOW)
+
+
+def test_one_item_of_a_line_with_a_percentage_discount_is_credited_at_its_net_price(
+    line_discount_invoice, member, staff
+):
+    invoice = line_discount_invoice
+    assert amounts(invoice) == (Decimal("790.00"), Decimal("165.90"), Decimal("955.90"))
+
+    response = api_for_member(member).post(
+        f"/api/v1/invoices/{invoice.pk}/credit-notes/",
+        {"reason": "One day cancelled", "lines": [{"position": 1, "quantity": "1"}]},
+        format="json",
+    )
+
+    assert response.status_code == 201, response.json()
+    (credited,) = response.json()["lines"]
+    assert (credited["quantity"], credited["unit_price"], credited["net_amount"]) == (
+        "1.00",
+        "300.00",
+        "270.00",
+    )
+    assert (credited["allowance_percent"], credited["allowance_amount"]) == ("10.00", "30.00")
+    note = approve(Invoice.objects.get(pk=response.json()["pk"]), staff)
+    assert amounts(note) == (Decimal("270.00"), Decimal("56.70"), Decimal("326.70"))
+    assert check_ubl(build_ubl(note.snapshot)).errors == []
+
+
+def test_a_fixed_line_discount_is_shared_and_the_last_hour_takes_what_is_left(
+    line_discount_invoice, staff
+):
+    invoice = line_discount_invoice
+
+    notes = [
+        approve(request(invoice, CreditLineInput(position=2, quantity=Decimal("1"))), staff)
+        for _hour in range(3)
+    ]
+
+    # 10.00 shared over 3 hours: 3.33, 3.33 and the 3.34 left.
+    assert [note.lines.get().allowance_amount for note in notes] == [
+        Decimal("3.33"),
+        Decimal("3.33"),
+        Decimal("3.34"),
+    ]
+    assert [note.total_excl_vat for note in notes] == [
+        Decimal("96.67"),
+        Decimal("96.67"),
+        Decimal("96.66"),
+    ]
+    # 290.00 charged 60.90 of VAT on line 2: 20.30 each.
+    assert sum(note.total_vat for note in notes) == Decimal("60.90")
+    with pytest.raises(InvoicingError) as error:
+        request(invoice, CreditLineInput(position=2, quantity=Decimal("1")))
+    assert error.value.message == f"Line 2: at most 0.00{NBSP}€ excl. VAT is left to credit."
+
+
+def test_the_hour_that_completes_a_percentage_discounted_line_takes_what_is_left(
+    member, activity, belgian_client, no_review, staff
+):
+    # 3 × 10.05 = 30.15 less 10 % (3.015 → 3.02): 27.13; one hour less 10 % is 9.04.
+    draft = make_draft(
+        member,
+        activity,
+        belgian_client,
+        [line(price="10.05", allowance_percent=Decimal("10"), allowance_reason="Loyal client")],
+    )
+    invoice = submit_invoice(user=member.user, invoice=draft, today=TODAY, now=NOW)
+    assert invoice.total_excl_vat == Decimal("27.13")
+
+    notes = [
+        approve(request(invoice, CreditLineInput(position=1, quantity=Decimal("1"))), staff)
+        for _hour in range(3)
+    ]
+    last = notes[-1]
+
+    assert [note.total_excl_vat for note in notes] == [
+        Decimal("9.04"),
+        Decimal("9.04"),
+        Decimal("9.05"),
+    ]
+    assert (last.lines.get().allowance_percent, last.lines.get().allowance_amount) == (
+        None,
+        Decimal("1.00"),
+    )
+    assert sum(note.total_vat for note in notes) == invoice.total_vat
+    assert Invoice.objects.with_amounts().get(pk=invoice.pk).amount_due == Decimal("0.00")
+    assert check_ubl(build_ubl(last.snapshot)).errors == []
+
+
+@pytest.mark.parametrize(
+    ("lines", "message"),
+    [
+        (
+            [{"position": 1, "quantity": "1", "amount": "300.00"}],
+            f"Line 1: 300.00{NBSP}€ for 1 is 300.00{NBSP}€ a unit, more than the invoiced net "
+            f"unit price (270.00{NBSP}€).",
+        ),
+        (
+            [{"position": 2, "quantity": "0.5", "amount": "50.00"}],
+            f"Line 2: 50.00{NBSP}€ for 0.50 is 100.00{NBSP}€ a unit, more than the invoiced net "
+            f"unit price (96.67{NBSP}€).",
+        ),
+    ],
+)
+def test_a_unit_price_above_the_invoiced_net_price_is_refused(
+    line_discount_invoice, member, lines, message
+):
+    response = api_for_member(member).post(
+        f"/api/v1/invoices/{line_discount_invoice.pk}/credit-notes/",
+        {"reason": "Correction", "lines": lines},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert (response.json()["code"], response.json()["detail"]) == ("credit_unit_price", message)
+    assert not Invoice.objects.filter(kind="credit_note").exists()
+
+
+def test_half_a_piece_of_500_cannot_be_credited_for_400(member, activity, belgian_client, staff):
+    draft = make_draft(member, activity, belgian_client, [line(quantity="1", price="500.00")])
+    invoice = approve_invoice(
+        staff_user=staff,
+        invoice=submit_invoice(user=member.user, invoice=draft, today=TODAY, now=NOW),
+        today=TODAY,
+        now=NOW,
+    )
+
+    half = Decimal("0.5")
+    with pytest.raises(InvoicingError) as error:
+        request(invoice, CreditLineInput(position=1, quantity=half, amount=Decimal("400")))
+
+    assert error.value.message == (
+        f"Line 1: 400.00{NBSP}€ for 0.50 is 800.00{NBSP}€ a unit, more than the invoiced net "
+        f"unit price (500.00{NBSP}€)."
+    )
+    note = request(invoice, CreditLineInput(position=1, quantity=half, amount=Decimal("250")))
+    assert (note.lines.get().quantity, note.lines.get().unit_price) == (
+        Decimal("0.50"),
+        Decimal("500.00"),
+    )

@@ -159,3 +159,38 @@ def test_past_due_date_is_refused(member, activity, belgian_client):
     with pytest.raises(InvoicingError) as error:
         make_draft(member, activity, belgian_client, due_date=TODAY - days(1))
     assert error.value.code == "due_date"
+
+
+@pytest.mark.parametrize(
+    ("language", "amounts"),
+    [
+        ("fr", ["10\u00a0000\u00a0000\u00a0000,00\u00a0€", "59,97\u00a0€", "100,00\u00a0€"]),
+        ("nl", ["10.000.000.000,00\u00a0€", "59,97\u00a0€", "100,00\u00a0€"]),
+        ("en", ["10,000,000,000.00\u00a0€", "59.97\u00a0€", "100.00\u00a0€"]),
+    ],
+)
+def test_amounts_in_refusals_are_written_as_money_in_the_language(
+    member, activity, belgian_client, language, amounts
+):
+    from django.utils import translation
+
+    from invoicing.services.drafts import AllowanceChargeInput
+
+    huge, line_amount, discount = amounts
+    too_much = AllowanceChargeInput(is_charge=False, reason="Too much", amount=Decimal("100.00"))
+    with translation.override(language):
+        with pytest.raises(InvoicingError) as on_line:
+            make_draft(
+                member,
+                activity,
+                belgian_client,
+                [line(allowance_amount=Decimal("1E+10"), allowance_reason="Too much")],
+            )
+        with pytest.raises(InvoicingError) as on_invoice:
+            make_draft(member, activity, belgian_client, allowance_charges=[too_much])
+
+    assert f"({huge})" in on_line.value.message and f"({line_amount})" in on_line.value.message
+    assert f"({discount})" in on_invoice.value.message
+    assert f"({line_amount})" in on_invoice.value.message
+    assert "E+" not in on_line.value.message and " €" not in on_invoice.value.message
+    assert not Invoice.objects.exists()

@@ -104,7 +104,7 @@ def test_amount_above_threshold_waits_for_staff(member, activity, belgian_client
         user=member.user, invoice=make_draft(member, activity, belgian_client), today=TODAY, now=NOW
     )
     assert invoice.status == "pending_review"
-    assert invoice.review_reason == "amount above 50.00 €"
+    assert invoice.review_reason == "amount above 50.00\u00a0€"
 
 
 def test_rejected_invoice_goes_back_to_the_member(draft, staff, settings):

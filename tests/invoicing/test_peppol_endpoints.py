@@ -1,5 +1,7 @@
 """Where an invoice goes on Peppol: each kind of buyer's endpoint, and who gets e-mail only."""
 
+from decimal import Decimal
+
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP
 
@@ -10,7 +12,7 @@ from invoicing.services.documents import render_document, send_dispatch
 from invoicing.services.issue import submit_invoice
 from invoicing.ubl import party_endpoint
 from tests.conftest import NOW
-from tests.invoicing.conftest import TODAY, make_draft
+from tests.invoicing.conftest import TODAY, line, make_draft
 from tests.invoicing.test_api import api_for
 
 
@@ -165,9 +167,11 @@ def test_a_private_buyer_gets_the_pdf_and_ubl_by_e_mail_never_over_peppol(
 def test_a_foreign_business_is_sent_over_peppol_under_its_vat_scheme(
     member, activity, no_review, french_client
 ):
-    invoice = submit_invoice(
-        user=member.user, invoice=make_draft(member, activity, french_client), today=TODAY, now=NOW
+    # A service to a business in another member state is reverse charged (art. 21 §2).
+    draft = make_draft(
+        member, activity, french_client, [line(vat_category="AE", vat_rate=Decimal("0"))]
     )
+    invoice = submit_invoice(user=member.user, invoice=draft, today=TODAY, now=NOW)
 
     assert set(invoice.dispatches.values_list("channel", "recipient")) == {
         ("email", "factures@lumiere.example"),

@@ -18,6 +18,7 @@ import pytest
 from lxml import etree
 
 from invoicing import validation
+from invoicing.models import Invoice
 from invoicing.services.credit import request_credit_note
 from invoicing.services.drafts import AllowanceChargeInput
 from invoicing.services.issue import approve_invoice, submit_invoice
@@ -168,6 +169,9 @@ def issue(kind: Kind, *, request, member, activity, staff):
     extra = dict(kind.draft)
     draft = make_draft(member, activity, client, lines=extra.pop("lines", kind.lines), **extra)
     invoice = submit_invoice(user=member.user, invoice=draft, today=TODAY, now=NOW)
+    if invoice.status == Invoice.Status.PENDING_REVIEW:
+        # Belgian VAT on a service to a business abroad: staff check the place of supply.
+        invoice = approve_invoice(staff_user=staff, invoice=invoice, today=TODAY, now=NOW)
     if kind.credit_note:
         credit_note = request_credit_note(
             user=member.user, invoice=invoice, reason="Cancelled show", now=NOW

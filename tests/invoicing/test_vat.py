@@ -656,3 +656,114 @@ def test_a_tax_number_without_prefix_names_no_buyer_of_another_country(member):
     # Letters BE in a South African number make no Belgian enterprise nor Peppol address.
     assert (south_african.vat_number, south_african.enterprise_number) == ("BE40301926", "")
     assert (south_african.peppol_id, south_african.peppol_endpoint) == ("", "")
+
+
+# Belgian VAT on a service to a business established abroad (art. 21 §2): staff check it.
+
+PLACE_OF_SUPPLY = (
+    "Belgian VAT on a service to a business established abroad: check the place of supply "
+    "(art. 21 §2)"
+)
+SUGGEST_AE = "Unless an exception applies, choose AE (reverse charge)."
+SUGGEST_O = "Unless an exception applies, choose O (outside the scope of Belgian VAT)."
+
+
+@pytest.mark.parametrize(
+    ("buyer", "rate", "suggestion"),
+    [
+        ("french_client", "21", SUGGEST_AE),
+        ("french_client", "6", SUGGEST_AE),
+        ("american_client", "21", SUGGEST_O),
+    ],
+)
+def test_belgian_vat_on_a_service_to_a_business_abroad_waits_for_staff(
+    member, activity, staff, no_review, request, buyer, rate, suggestion
+):
+    from invoicing.services.issue import approve_invoice
+
+    client = request.getfixturevalue(buyer)
+    api = api_for(member.user)
+    response = api.post(
+        "/api/v1/invoices/",
+        invoice_payload(
+            activity, client.pk, {"unit_price": "450.00", "vat_category": "S", "vat_rate": rate}
+        ),
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    (warning,) = response.json()["warnings"]
+    assert suggestion in warning and "art. 21 §2" in warning
+    page = _member_page(member, response.json()["pk"])
+    assert suggestion in page
+
+    submitted = api.post(f"/api/v1/invoices/{response.json()['pk']}/submit/")
+
+    assert submitted.status_code == 200
+    body = submitted.json()
+    assert (body["status"], body["number"], body["review_reason"]) == (
+        "pending_review",
+        None,
+        PLACE_OF_SUPPLY,
+    )
+    # An exception may apply (work on a building in Belgium…): staff may issue it as it is.
+    issued = approve_invoice(
+        staff_user=staff, invoice=Invoice.objects.get(pk=body["pk"]), today=TODAY, now=NOW
+    )
+    assert (issued.status, issued.number) == ("issued", "2026-000001")
+
+
+def _member_page(member, pk: int) -> str:
+    from django.test import Client as BrowserClient
+
+    browser = BrowserClient()
+    browser.force_login(member.user)
+    return browser.get(reverse("invoicing:invoice_detail", args=[pk])).content.decode()
+
+
+def test_goods_abroad_services_in_belgium_and_private_persons_are_issued_at_once(
+    member, activity, belgian_client, french_client, no_review
+):
+    french_person, _created = create_client(
+        owner=member.user,
+        kind="person",
+        name="Claire Martin",
+        street="3 rue Lepic",
+        postal_code="75018",
+        city="Paris",
+        country="FR",
+        email="claire@example.fr",
+        language="fr",
+    )
+    drafts = [
+        make_draft(member, activity, french_client, [line(supply_kind="goods")]),
+        make_draft(member, activity, belgian_client, [line()]),
+        make_draft(member, activity, french_person, [line()]),
+        make_draft(
+            member,
+            activity,
+            french_client,
+            [line(vat_category="AE", vat_rate=Decimal("0"))],
+        ),
+    ]
+
+    invoices = [
+        submit_invoice(user=member.user, invoice=draft, today=TODAY, now=NOW) for draft in drafts
+    ]
+
+    assert [(invoice.status, invoice.review_reason) for invoice in invoices] == [("issued", "")] * 4
+    response = api_for(member.user).get("/api/v1/invoices/")
+    assert [row["warnings"] for row in response.json()["results"]] == [[]] * 4
+
+
+def test_the_draft_form_warns_before_saving(client, member, activity, french_client):
+    from tests.invoicing.test_browser import draft_data, row
+
+    client.force_login(member.user)
+
+    response = client.post(
+        reverse("invoicing:invoice_preview"), draft_data(activity, french_client, [row()])
+    )
+
+    page = response.content.decode()
+    assert "Belgian VAT on a service to a business established in another EU country" in page
+    assert SUGGEST_AE in page
