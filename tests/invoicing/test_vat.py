@@ -7,6 +7,7 @@ mention on the PDF (in the invoice's language) and its VATEX code in the UBL.
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 from lxml import etree
@@ -716,6 +717,7 @@ def _member_page(member, pk: int) -> str:
     from django.test import Client as BrowserClient
 
     browser = BrowserClient()
+    browser.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     browser.force_login(member.user)
     return browser.get(reverse("invoicing:invoice_detail", args=[pk])).content.decode()
 
