@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext, ngettext
@@ -1079,7 +1079,26 @@ class BankStatementLineForm(forms.ModelForm):
                     before_issue_checked=cleaned.get("paid_before_issue_checked", False),
                 )
             except CoopError as error:
-                self.add_error("invoice", error.message)
+                if error.code != "before_issue":
+                    self.add_error("invoice", error.message)
+                else:
+                    # Said beside the checkbox, in its own words: ticking it is the way through.
+                    self.add_error(
+                        "paid_before_issue_checked",
+                        gettext(
+                            "Booked on %(date)s, before invoice %(number)s was issued on "
+                            "%(issued)s. If you checked that the client did pay this invoice "
+                            "before it was issued, tick “%(label)s” and save again."
+                        )
+                        % {
+                            "date": formats.date_format(
+                                self.instance.booking_date, "SHORT_DATE_FORMAT"
+                            ),
+                            "number": invoice.number,
+                            "issued": formats.date_format(invoice.issue_date, "SHORT_DATE_FORMAT"),
+                            "label": self.fields["paid_before_issue_checked"].label,
+                        },
+                    )
         return cleaned
 
 

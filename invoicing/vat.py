@@ -125,6 +125,18 @@ EXEMPTION_BASES = [
 EXEMPTION_CODES = sorted({basis.code for basis in EXEMPTION_BASES if basis.code})
 
 
+def _words(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+# Each offered basis under its text in every language, for a reason picked from the list.
+_OFFERED_BASES = {
+    _words(basis.text(language)): basis
+    for basis in EXEMPTION_BASES
+    for language in ("fr", "nl", "en")
+}
+
+
 def is_eu(country: str) -> bool:
     return country in EU_MEMBER_STATES
 
@@ -157,7 +169,10 @@ def exemption(
     if mention is not None:
         return mention.text(language), mention.code
     if category == VatCategory.EXEMPT:
-        return reason.strip(), code
+        # A basis picked from the offered ones is printed in the invoice's language; a basis
+        # the member typed stays as typed.
+        offered = _OFFERED_BASES.get(_words(reason))
+        return (offered.text(language) if offered else reason.strip()), code
     return "", ""
 
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from django.utils import formats, timezone, translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 
 from contracts.models import Payslip
 from contracts.pdf import render_payslip_pdf
@@ -36,6 +36,7 @@ LONG_DESCRIPTION = (
     "Ωμέγα Привет 東京 😀"
 )
 LONG_REFERENCE = "BESTELLING-2026-ABCDEFGHIJ-0123456789"
+PAGE_CONTEXT = "in the footer of every page of a document, before its number: page 2 / 3"
 
 
 def invoice(length: str, language: str, *, document_type: str = "invoice") -> tuple[bytes, list]:
@@ -100,6 +101,9 @@ def invoice_mentions(snapshot) -> list[str]:
             buyer["name"],
             *(euro(context["totals"][name]) for name in ("tax_exclusive", "vat", "payable")),
         ]
+        # The footer of the first page: whose page it is.
+        page = pgettext(PAGE_CONTEXT, "page")
+        mentions.append(f"{mentions[0]} {snapshot['number']} · {page} 1 /")
         if is_credit_note:
             mentions.append(snapshot["credited_invoice"]["number"])
         else:

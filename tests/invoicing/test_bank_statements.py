@@ -498,7 +498,14 @@ def test_staff_match_a_reviewed_line_only_after_confirming_it(staff_client, line
     url = reverse("admin:invoicing_bankstatementline_change", args=[line_to_review.pk])
     refused = staff_client.post(url, {"invoice": invoice.pk})
     assert refused.status_code == 200
-    assert "before invoice" in refused.content.decode()
+    assert refused.context["adminform"].form.errors == {
+        "paid_before_issue_checked": [
+            f"Booked on {line_to_review.booking_date:%m/%d/%Y}, before invoice {invoice.number} "
+            f"was issued on {invoice.issue_date:%m/%d/%Y}. If you checked that the client did "
+            "pay this invoice before it was issued, tick “I checked it: the client paid this "
+            "invoice before it was issued” and save again."
+        ]
+    }
     line_to_review.refresh_from_db()
     assert line_to_review.status == "to_review"
     assert not Payment.objects.exists()

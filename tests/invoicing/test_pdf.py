@@ -181,7 +181,24 @@ def test_long_invoice_flows_onto_more_pages_with_the_table_header_repeated():
     for number, page in enumerate(document, 1):
         lines = page_lines(page)
         assert any(line.startswith(header) for line in lines), number
-        assert f"{number} / {len(document)}" in lines
+        # Every page says whose it is: the document's number beside the page number.
+        assert f"Invoice 2026-000123 · page {number} / {len(document)}" in lines
+
+
+def test_a_vatex_code_is_never_split_over_two_lines():
+    snapshot = make_snapshot([("Training day", "1", "day", "450.00", "E", "0")], language="fr")
+    [group] = snapshot["vat_breakdown"]
+    basis = "Exonération – art. 44 §2 4° a) du Code de la TVA (enseignement, formation)"
+    code = "VATEX-EU-132-1I"
+    # Reasons of every length around a line's end: in some of them the code reaches it.
+    snapshot["vat_breakdown"] = [
+        {**group, "exemption_reason": f"{basis} {'x' * length}", "exemption_code": code}
+        for length in range(1, 41)
+    ]
+    lines = pdf_lines(render_invoice_pdf(snapshot))
+
+    assert [line for line in lines if "VATEX" in line and "(VATEX-EU-132-1I)" not in line] == []
+    assert sum(line.count("(VATEX-EU-132-1I)") for line in lines) == 40
 
 
 def test_payment_qr_code_carries_the_epc_payload():

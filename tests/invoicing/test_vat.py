@@ -408,6 +408,46 @@ def test_an_exemption_keeps_the_members_basis_and_its_code(
     assert texts(root, f"{SUBTOTAL_CATEGORY}/cbc:TaxExemptionReasonCode") == ["VATEX-EU-132-1I"]
 
 
+@pytest.mark.parametrize(
+    ("language", "picked", "printed"),
+    [
+        (
+            "nl",
+            "Exonération – art. 44 §2 8° du Code de la TVA (conférenciers, artistes exécutants)",
+            "Vrijstelling – art. 44 §2 8° W.btw (sprekers, uitvoerende kunstenaars)",
+        ),
+        (
+            "fr",
+            "Exempt – art. 44 §1 Belgian VAT Code (medical care)",
+            "Exonération – art. 44 §1 du Code de la TVA (soins médicaux)",
+        ),
+        (
+            "en",
+            "  Vrijstelling – art. 44 §2 4° b)   W.btw (privélessen) ",
+            "Exempt – art. 44 §2 4° b) Belgian VAT Code (private tuition)",
+        ),
+        # A basis the member typed is printed as typed, in any language.
+        ("nl", "Exonération art. 44 §2, 8° CTVA", "Exonération art. 44 §2, 8° CTVA"),
+    ],
+)
+def test_an_offered_exemption_basis_is_printed_in_the_invoices_language(
+    member, activity, belgian_client, no_review, language, picked, printed
+):
+    belgian_client.language = language
+    belgian_client.save(update_fields=["language"])
+    draft = make_draft(
+        member,
+        activity,
+        belgian_client,
+        [line(vat_category="E", vat_rate=Decimal("0"), exemption_reason=picked)],
+    )
+    invoice = submit_invoice(user=member.user, invoice=draft, today=TODAY, now=NOW)
+
+    [group] = invoice.snapshot["vat_breakdown"]
+    assert group["exemption_reason"] == printed
+    assert printed in " ".join(pdf_lines(render_invoice_pdf(invoice.snapshot)))
+
+
 # Company-law and rate wording
 
 
