@@ -591,8 +591,8 @@ def test_staff_confirm_an_over_payment_and_the_invoice_shows_it_to_refund(
     line = BankStatementLine.objects.get()
     assert (line.status, line.note) == (
         "to_review",
-        f"1250.00 € is more than the 1210.00 € still due on invoice {invoice.number}: check "
-        "it, then match it by hand and refund the difference, or set it aside.",
+        f"1,250.00\u00a0€ is more than the 1,210.00\u00a0€ still due on invoice {invoice.number}: "
+        "check it, then match it by hand and refund the difference, or set it aside.",
     )
     assert unpaid(invoice)
 
@@ -602,7 +602,7 @@ def test_staff_confirm_an_over_payment_and_the_invoice_shows_it_to_refund(
     assert (line.status, line.invoice, line.note) == (
         "matched",
         invoice,
-        "Matched by hand. Over-payment of 40.00 €: refund the client.",
+        "Matched by hand. Over-payment of 40.00\u00a0€: refund the client.",
     )
     amounts = Invoice.objects.with_amounts().get(pk=invoice.pk)
     assert (amounts.status, amounts.amount_due) == ("paid", Decimal("-40.00"))
