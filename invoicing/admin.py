@@ -716,7 +716,9 @@ class RefundRequestForm(forms.ModelForm):
 
 
 class RefundActionForm(admin.helpers.ActionForm):
-    paid_on = forms.DateField(
+    # Read by the action, which says what is wrong with it: a date field refused here would
+    # make the admin answer "No action selected." instead.
+    paid_on = forms.CharField(
         label=_("Paid on"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     bank_reference = forms.CharField(label=_("Bank reference"), required=False, max_length=140)
