@@ -617,6 +617,31 @@ def test_staff_confirm_an_over_payment_and_the_invoice_shows_it_to_refund(
     assert paid_in_full.number not in page
 
 
+def test_the_invoice_of_a_matched_line_cannot_be_changed_in_the_admin(
+    staff_client, member, activity, belgian_client, no_review, staff
+):
+    today = timezone.localdate()
+    invoice = issue(member, activity, belgian_client, today=today)
+    other = issue(member, activity, belgian_client, today=today)
+    import_bank_statement(
+        data=statement(invoice, booked=today), filename="statement.xml", actor=staff
+    )
+    line = BankStatementLine.objects.get()
+    assert (line.status, line.invoice) == ("matched", invoice)
+    url = reverse("admin:invoicing_bankstatementline_change", args=[line.pk])
+
+    page = staff_client.get(url).content.decode()
+    assert 'name="_save"' not in page
+    for typed in ["99999", "abc", str(other.pk)]:
+        response = staff_client.post(url, {"invoice": typed}, follow=True)
+        text = response.content.decode()
+        assert "changed successfully" not in text
+        assert "This line is closed (Matched): its invoice cannot be changed here." in text
+        line.refresh_from_db()
+        assert (line.status, line.invoice) == ("matched", invoice)
+    assert Payment.objects.get().invoice == invoice
+
+
 def _form_errors(response) -> dict:
     """The add form's errors by field ("__all__" for the form), as staff read them."""
     form = response.context["adminform"].form
