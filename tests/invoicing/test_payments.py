@@ -348,6 +348,24 @@ def test_entries_with_the_same_bank_reference_are_imported_by_their_position(iss
     assert Payment.objects.count() == 3
 
 
+def test_lines_whose_references_cannot_be_stored_apart_refuse_the_file_cleanly(issued, staff):
+    # A statement id of 140 characters leaves no room for the line's position in its reference.
+    statement_id = "S" * 140
+    data = camt_file(
+        without_bank_reference(paying(issued, "600.00", reference=""), end_to_end="NOTPROVIDED"),
+        without_bank_reference(paying(issued, "10.00", reference=""), end_to_end="NOTPROVIDED"),
+        statement_id=statement_id,
+    )
+    with pytest.raises(InvoicingError) as error:
+        import_bank_statement(data=data, filename="march.xml", actor=staff, now=NOW)
+    assert error.value.message == (
+        f"Statement {statement_id}: two of its lines cannot be told apart by their references. "
+        "Nothing of the file was imported."
+    )
+    assert not BankStatement.objects.exists()
+    assert not Payment.objects.exists()
+
+
 def test_over_payment_from_the_bank_is_flagged(issued, staff):
     data = camt_file(paying(issued, "1250.00"))
     import_bank_statement(data=data, filename="march.xml", actor=staff, now=NOW)
