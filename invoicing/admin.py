@@ -7,7 +7,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.db.models import Sum
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -716,7 +716,9 @@ class RefundRequestForm(forms.ModelForm):
 
 
 class RefundActionForm(admin.helpers.ActionForm):
-    paid_on = forms.DateField(
+    # Read by the action, which says what is wrong with it: a date field refused here would
+    # make the admin answer "No action selected." instead.
+    paid_on = forms.CharField(
         label=_("Paid on"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     bank_reference = forms.CharField(label=_("Bank reference"), required=False, max_length=140)
@@ -1166,6 +1168,26 @@ class BankStatementLineAdmin(admin.ModelAdmin):
     @admin.display(description=_("reason or note"))
     def reason(self, line: BankStatementLine) -> str:
         return line.note
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        line = self.get_object(request, object_id) if object_id else None
+        if line is not None and line.status not in OPEN_LINE_STATUSES:
+            # A matched or set-aside line is only shown: nothing of it is saved from here.
+            if request.method == "POST":
+                self.message_user(
+                    request,
+                    gettext("This line is closed (%(status)s): its invoice cannot be changed here.")
+                    % {"status": line.get_status_display()},
+                    messages.ERROR,
+                )
+                return HttpResponseRedirect(request.get_full_path())
+            extra_context = {
+                **(extra_context or {}),
+                "show_save": False,
+                "show_save_and_continue": False,
+                "show_save_and_add_another": False,
+            }
+        return super().changeform_view(request, object_id, form_url, extra_context)
 
     def get_fields(self, request, obj=None):
         if obj is not None and obj.status in OPEN_LINE_STATUSES:

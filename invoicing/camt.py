@@ -16,7 +16,8 @@ no lxml or ``ValueError`` escapes.
 """
 
 import re
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -246,14 +247,24 @@ def _statement(
             code="camt_invalid",
         )
     lines: list[StatementLine] = []
+    positions: list[str] = []
     for entry_number, entry in enumerate(element.findall("Ntry"), start=1):
         if _text(entry, "Sts") not in UNBOOKED_STATUSES:
-            lines += _entry_lines(entry, statement_id=statement_id, number=entry_number)
+            entry_lines = _entry_lines(entry, statement_id=statement_id, number=entry_number)
+            lines += entry_lines
+            positions += (
+                [f"{statement_id}/{entry_number}"]
+                if len(entry_lines) == 1
+                else [
+                    f"{statement_id}/{entry_number}/{position}"
+                    for position in range(1, len(entry_lines) + 1)
+                ]
+            )
     return BankStatement(
+        lines=_unique_references(lines, positions),
         account_iban=account_iban,
         statement_id=statement_id,
         created_at=_datetime(element, "CreDtTm", where=where) or group_created_at,
-        lines=lines,
         opening_balance=_balance(element, OPENING_BALANCES, where=where),
         closing_balance=_balance(element, CLOSING_BALANCES, where=where),
         account_other_id="" if account_iban else other_id,
@@ -265,6 +276,27 @@ def _statement(
         ),
         account_issuer="" if account_iban else _text(element, "Acct/Id/Othr/Issr"),
     )
+
+
+def _unique_references(lines: list[StatementLine], positions: list[str]) -> list[StatementLine]:
+    """Give each line a reference of its own within the statement.
+
+    A bank may give no reference of its own and the payers the same end-to-end reference, or
+    repeat one reference: such lines take their place in the statement instead (statement,
+    entry and transaction numbers), which is the same each time the file is read.
+    """
+    counts = Counter(line.bank_reference for line in lines)
+    unique = [
+        line if counts[line.bank_reference] == 1 else replace(line, bank_reference=position)
+        for line, position in zip(lines, positions, strict=True)
+    ]
+    if len({line.bank_reference for line in unique}) == len(unique):
+        return unique
+    # A bank's own reference happens to look like a position: every line takes its position.
+    return [
+        replace(line, bank_reference=position)
+        for line, position in zip(lines, positions, strict=True)
+    ]
 
 
 def _balance(statement: etree._Element, codes: tuple[str, ...], *, where: str) -> Decimal | None:

@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import ValidationError as StdnumError
+from stdnum.jp import cn as jp_cn
 from stdnum.util import get_cc_module
 
 from audit.services import diff_fields, record_event
@@ -47,8 +48,9 @@ def clean_vat_number(value: str, *, country: str) -> str:
 
     EU numbers (``BE0403019261``; Greek ones written GR or EL, stored EL) and those of countries
     whose scheme python-stdnum knows (``CHE116281710MWST``, ``GB980780684``) are checked digit
-    by digit and carry their country prefix. Japan's registration number (``T`` and 13 digits)
-    is taken as written. The United States have no VAT, so a US client has no VAT number.
+    by digit and carry their country prefix. Japan's registration number (``T`` and the 13
+    digits of the corporate number) is checked by its check digit. The United States have no
+    VAT, so a US client has no VAT number.
     Elsewhere the tax identifier is taken as typed, in capitals without spaces and dots, when it
     has 4 to 20 letters and digits, at least 3 of them digits; no country prefix is invented.
     """
@@ -68,6 +70,14 @@ def clean_vat_number(value: str, *, country: str) -> str:
     if country == "GR" and compact.startswith("GR"):
         compact = f"EL{compact[2:]}"
     if country == "JP" and JAPANESE_REGISTRATION_NUMBER.fullmatch(compact):
+        # The registration number of a company is T and its corporate number, check digit first.
+        if not jp_cn.is_valid(compact[1:]):
+            raise _vat_refusal(
+                _(
+                    "This registration number is not valid: check the 13 digits after the T "
+                    "(the first one is a check digit)."
+                )
+            )
         return compact
     module = eu_vat if is_eu(country) else get_cc_module(country.lower(), "vat")
     if module is None:
@@ -134,7 +144,7 @@ def _identity(*, kind: str, country: str, vat_number: str, peppol_id: str, gln: 
     # Belgian Peppol ids name the enterprise (0208) or its VAT number (9925): the client's own.
     scheme, _colon, identifier = peppol_id.partition(":")
     own = {"0208": enterprise_number, "9925": vat_number}.get(scheme)
-    if own is not None and identifier.upper() != own:
+    if vat_number and own is not None and identifier.upper() != own:
         raise InvoicingError(
             _("This Peppol id names another company than the VAT number: leave it empty."),
             code="peppol_id",

@@ -772,12 +772,13 @@ def settlement_of(credit_note: Invoice) -> dict:
     total = credit_note.total_incl_vat
     refunded = min(total, max(total - due_before, ZERO))
     deducted = total - refunded
-    values = {
-        "number": invoice.number,
-        "deducted": euro(deducted),
-        "refunded": euro(refunded),
-    }
     with translation.override(credit_note.language):
+        # Amounts are written as a reader of the credit note's language expects.
+        values = {
+            "number": invoice.number,
+            "deducted": euro(deducted),
+            "refunded": euro(refunded),
+        }
         if not refunded:
             text = _("This credit note is deducted from what is due on invoice %(number)s.")
         elif not deducted:

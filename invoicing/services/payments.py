@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from audit.services import record_event
 from coop.money import has_at_most_cents, round_money
+from coop.templatetags.money import euro
 from invoicing import camt
 from invoicing.errors import InvoicingError
 from invoicing.models import (
@@ -27,6 +28,7 @@ from members.selectors import takes_part_in
 from members.services import post_ledger_entry
 
 ZERO = Decimal("0.00")
+MAX_BANK_REFERENCE_LENGTH = 140  # BankStatementLine.bank_reference
 PAYABLE_STATUSES = [Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_PAID, Invoice.Status.PAID]
 
 
@@ -187,10 +189,10 @@ def check_payment_amount(*, invoice: Invoice, amount: Decimal) -> None:
     if amount > due:
         raise InvoicingError(
             _(
-                "Only %(due)s € is still due on invoice %(number)s: a payment recorded by hand "
-                "cannot be more (%(amount)s €)."
+                "Only %(due)s is still due on invoice %(number)s: a payment recorded by hand "
+                "cannot be more (%(amount)s)."
             )
-            % {"due": due, "number": invoice.number, "amount": amount},
+            % {"due": euro(due), "number": invoice.number, "amount": euro(amount)},
             code="over_payment",
             field="amount",
         )
@@ -200,9 +202,9 @@ def payment_note(invoice: Invoice) -> str:
     """Tell staff what a bank payment leaves: an over-payment to refund, or what is still due."""
     due = amount_due(invoice)
     if due < 0:
-        return _("Over-payment of %(amount)s €: refund the client.") % {"amount": -due}
+        return _("Over-payment of %(amount)s: refund the client.") % {"amount": euro(-due)}
     if due > 0:
-        return _("Partial payment: %(amount)s € still due.") % {"amount": due}
+        return _("Partial payment: %(amount)s still due.") % {"amount": euro(due)}
     return ""
 
 
@@ -344,6 +346,17 @@ def _checked_statement(parsed: camt.BankStatement, *, today: datetime.date) -> B
     ).exists():
         raise _already_imported(parsed)
     _check_statement_dates(parsed, where=where, today=today)
+    references = [line.bank_reference[:MAX_BANK_REFERENCE_LENGTH] for line in parsed.lines]
+    if len(set(references)) != len(references):
+        raise InvoicingError(
+            _(
+                "%(where)s: two of its lines cannot be told apart by their references. Nothing "
+                "of the file was imported."
+            )
+            % {"where": where},
+            code="camt",
+            field="file",
+        )
     return active[0]
 
 
@@ -408,7 +421,7 @@ def _import_line(statement: BankStatement, parsed_line, *, actor: User, now) -> 
         free_text=parsed_line.free_text,
         counterparty_name=parsed_line.counterparty_name[:140],
         counterparty_iban=parsed_line.counterparty_iban[:34],
-        bank_reference=parsed_line.bank_reference[:140],
+        bank_reference=parsed_line.bank_reference[:MAX_BANK_REFERENCE_LENGTH],
         status=BankStatementLine.Status.UNMATCHED,
     )
     invoice = None
@@ -447,9 +460,13 @@ def _import_line(statement: BankStatement, parsed_line, *, actor: User, now) -> 
         elif parsed_line.amount > due:
             line.status = BankStatementLine.Status.TO_REVIEW
             line.note = _(
-                "%(amount)s € is more than the %(due)s € still due on invoice %(number)s: check "
+                "%(amount)s is more than the %(due)s still due on invoice %(number)s: check "
                 "it, then match it by hand and refund the difference, or set it aside."
-            ) % {"amount": parsed_line.amount, "due": max(due, ZERO), "number": invoice.number}
+            ) % {
+                "amount": euro(parsed_line.amount),
+                "due": euro(max(due, ZERO)),
+                "number": invoice.number,
+            }
             invoice = None
     line.save()
     if invoice is not None:

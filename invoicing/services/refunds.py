@@ -22,7 +22,7 @@ from coop import sepa
 from coop.money import round_money
 from coop.templatetags.money import euro
 from invoicing.errors import InvoicingError
-from invoicing.models import Invoice, Refund, RefundPaymentFile
+from invoicing.models import BankAccount, Invoice, Refund, RefundPaymentFile
 from invoicing.services.payments import check_amount, post_income_change
 from members.models import User
 from members.selectors import takes_part_in
@@ -50,11 +50,23 @@ def refundable_amount(credit_note: Invoice) -> Decimal:
 
 def _clean_iban(value: str) -> str:
     try:
-        return iban_numbers.validate(value)
+        iban = iban_numbers.validate(value)
     except ValidationError as error:
         raise InvoicingError(
             _("Enter the client's account as a valid IBAN."), code="iban", field="client_iban"
         ) from error
+    own = BankAccount.objects.filter(active=True).exclude(iban="").values_list("iban", flat=True)
+    if iban in {iban_numbers.compact(account) for account in own}:
+        raise InvoicingError(
+            _(
+                "%(iban)s is an account of the cooperative: a refund goes to the client's own "
+                "account."
+            )
+            % {"iban": iban_numbers.format(iban)},
+            code="own_iban",
+            field="client_iban",
+        )
+    return iban
 
 
 @transaction.atomic

@@ -57,8 +57,8 @@ def test_the_admin_refuses_a_payment_beyond_what_is_due(staff_client, draft, no_
     assert response.status_code == 200
     assert response.context["adminform"].form.errors == {
         "amount": [
-            f"Only 72.56 € is still due on invoice {invoice.number}: a payment recorded by "
-            "hand cannot be more (72.57 €)."
+            f"Only 72.56\u00a0€ is still due on invoice {invoice.number}: a payment recorded by "
+            "hand cannot be more (72.57\u00a0€)."
         ]
     }
     assert not Payment.objects.exists()

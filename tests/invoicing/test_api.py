@@ -256,8 +256,8 @@ def test_a_payment_beyond_what_is_due_is_a_400_and_the_invoice_still_reads(
         "type": "urn:coop:problem:business-rule",
         "title": "Bad request",
         "status": 400,
-        "detail": f"Only 72.56 € is still due on invoice {invoice.number}: a payment recorded "
-        "by hand cannot be more (9999999999.99 €).",
+        "detail": f"Only 72.56\u00a0€ is still due on invoice {invoice.number}: a payment recorded "
+        "by hand cannot be more (9,999,999,999.99\u00a0€).",
         "code": "over_payment",
         "field": "amount",
     }

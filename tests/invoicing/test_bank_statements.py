@@ -591,8 +591,8 @@ def test_staff_confirm_an_over_payment_and_the_invoice_shows_it_to_refund(
     line = BankStatementLine.objects.get()
     assert (line.status, line.note) == (
         "to_review",
-        f"1250.00 € is more than the 1210.00 € still due on invoice {invoice.number}: check "
-        "it, then match it by hand and refund the difference, or set it aside.",
+        f"1,250.00\u00a0€ is more than the 1,210.00\u00a0€ still due on invoice {invoice.number}: "
+        "check it, then match it by hand and refund the difference, or set it aside.",
     )
     assert unpaid(invoice)
 
@@ -602,7 +602,7 @@ def test_staff_confirm_an_over_payment_and_the_invoice_shows_it_to_refund(
     assert (line.status, line.invoice, line.note) == (
         "matched",
         invoice,
-        "Matched by hand. Over-payment of 40.00 €: refund the client.",
+        "Matched by hand. Over-payment of 40.00\u00a0€: refund the client.",
     )
     amounts = Invoice.objects.with_amounts().get(pk=invoice.pk)
     assert (amounts.status, amounts.amount_due) == ("paid", Decimal("-40.00"))
@@ -615,6 +615,31 @@ def test_staff_confirm_an_over_payment_and_the_invoice_shows_it_to_refund(
     record_payment(invoice=paid_in_full, amount=Decimal("1210.00"), received_on=today, actor=staff)
     page = staff_client.get(changelist, {"overdue": "overpaid"}).content.decode()
     assert paid_in_full.number not in page
+
+
+def test_the_invoice_of_a_matched_line_cannot_be_changed_in_the_admin(
+    staff_client, member, activity, belgian_client, no_review, staff
+):
+    today = timezone.localdate()
+    invoice = issue(member, activity, belgian_client, today=today)
+    other = issue(member, activity, belgian_client, today=today)
+    import_bank_statement(
+        data=statement(invoice, booked=today), filename="statement.xml", actor=staff
+    )
+    line = BankStatementLine.objects.get()
+    assert (line.status, line.invoice) == ("matched", invoice)
+    url = reverse("admin:invoicing_bankstatementline_change", args=[line.pk])
+
+    page = staff_client.get(url).content.decode()
+    assert 'name="_save"' not in page
+    for typed in ["99999", "abc", str(other.pk)]:
+        response = staff_client.post(url, {"invoice": typed}, follow=True)
+        text = response.content.decode()
+        assert "changed successfully" not in text
+        assert "This line is closed (Matched): its invoice cannot be changed here." in text
+        line.refresh_from_db()
+        assert (line.status, line.invoice) == ("matched", invoice)
+    assert Payment.objects.get().invoice == invoice
 
 
 def _form_errors(response) -> dict:

@@ -280,6 +280,28 @@ def test_a_credit_note_on_an_unpaid_invoice_is_deducted_from_what_is_due(invoice
     assert invoice.status == "paid"
 
 
+@pytest.mark.parametrize(
+    ("language", "deducted", "refunded"),
+    [("nl", "10,00", "149,00"), ("fr", "10,00", "149,00"), ("en", "10.00", "149.00")],
+)
+def test_the_settlement_writes_amounts_in_the_credit_notes_language(
+    invoice, staff, language, deducted, refunded
+):
+    paid = invoice.total_incl_vat - Decimal("10.00")
+    record_payment(invoice=invoice, amount=paid, received_on=TODAY, actor=staff, now=NOW)
+    invoice.client.language = language
+    invoice.client.save(update_fields=["language"])
+    credit_note = approve(
+        request(invoice, CreditLineInput(position=1, amount=Decimal("150"))), staff
+    )
+
+    settlement = credit_note.snapshot["settlement"]
+    assert credit_note.language == language
+    assert (settlement["deducted"], settlement["refunded"]) == ("10.00", "149.00")
+    assert f"{deducted}{NBSP}€" in settlement["text"]
+    assert f"{refunded}{NBSP}€" in settlement["text"]
+
+
 @pytest.fixture
 def staff_client(client, staff):
     TOTP.activate(staff, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")

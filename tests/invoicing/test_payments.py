@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.db.models import Sum
+from django.utils import translation
 
 from invoicing.errors import InvoicingError
 from invoicing.models import BankStatement, BankStatementLine, Invoice, Payment, Reminder
@@ -113,14 +114,14 @@ def test_a_payment_recorded_by_hand_cannot_exceed_what_is_due(issued, staff, act
     assert (error.value.code, error.value.field, error.value.message) == (
         "over_payment",
         "amount",
-        "Only 1210.00 € is still due on invoice 2026-000001: a payment recorded by hand "
-        "cannot be more (9999999999.99 €).",
+        "Only 1,210.00\u00a0€ is still due on invoice 2026-000001: a payment recorded by "
+        "hand cannot be more (9,999,999,999.99\u00a0€).",
     )
     pay("1000.00")
-    with pytest.raises(InvoicingError, match=r"Only 210\.00 € is still due"):
+    with pytest.raises(InvoicingError, match=r"Only 210\.00\u00a0€ is still due"):
         pay("210.01")
     pay("210.00")
-    with pytest.raises(InvoicingError, match=r"Only 0\.00 € is still due"):
+    with pytest.raises(InvoicingError, match=r"Only 0\.00\u00a0€ is still due"):
         pay("0.01")
     assert [payment.amount for payment in Payment.objects.all()] == [
         Decimal("1000.00"),
@@ -282,7 +283,7 @@ def test_bank_statement_matches_by_structured_communication(issued, staff, activ
         "B4": "ignored",
     }
     assert lines["B1"].invoice == issued
-    assert lines["B1"].note == "Partial payment: 610.00 € still due."
+    assert lines["B1"].note == "Partial payment: 610.00\u00a0€ still due."
     payment = Payment.objects.get()
     assert (payment.amount, payment.method, payment.bank_line) == (
         Decimal("600.00"),
@@ -293,6 +294,78 @@ def test_bank_statement_matches_by_structured_communication(issued, staff, activ
     assert issued.status == "partially_paid"
 
 
+def test_bank_line_notes_write_amounts_in_the_active_language(issued, staff):
+    data = camt_file(paying(issued, "600.00"), paying(issued, "1250.00", reference="B2"))
+    with translation.override("nl"):
+        import_bank_statement(data=data, filename="march.xml", actor=staff, now=NOW)
+    notes = dict(BankStatementLine.objects.values_list("bank_reference", "note"))
+    assert "610,00\u00a0€" in notes["B1"]
+    assert "1.250,00\u00a0€" in notes["B2"]
+    assert "610,00\u00a0€" in notes["B2"]
+
+
+def without_bank_reference(entry: str, *, end_to_end: str) -> str:
+    """The entry as a bank writes it that gives no reference of its own."""
+    payer_reference = f"<Refs><EndToEndId>{end_to_end}</EndToEndId></Refs>"
+    return entry.replace("<AcctSvcrRef></AcctSvcrRef>\n", "").replace(
+        "<Refs><AcctSvcrRef></AcctSvcrRef></Refs>", payer_reference
+    )
+
+
+def test_entries_without_a_bank_reference_and_the_same_payer_reference_are_imported(issued, staff):
+    data = camt_file(
+        without_bank_reference(paying(issued, "600.00", reference=""), end_to_end="E2E"),
+        without_bank_reference(paying(issued, "10.00", reference=""), end_to_end="E2E"),
+    )
+    assert b"AcctSvcrRef" not in data
+    import_bank_statement(data=data, filename="march.xml", actor=staff, now=NOW)
+    assert list(
+        BankStatementLine.objects.order_by("pk").values_list("bank_reference", "amount", "status")
+    ) == [
+        ("2026-058/1", Decimal("600.00"), "matched"),
+        ("2026-058/2", Decimal("10.00"), "matched"),
+    ]
+    with pytest.raises(InvoicingError) as error:
+        import_bank_statement(data=data, filename="march.xml", actor=staff, now=NOW)
+    assert error.value.code == "duplicate_statement"
+    assert BankStatementLine.objects.count() == 2
+
+
+def test_entries_with_the_same_bank_reference_are_imported_by_their_position(issued, staff):
+    data = camt_file(
+        paying(issued, "600.00", reference="B1"),
+        paying(issued, "10.00", reference="B2"),
+        paying(issued, "20.00", reference="B1"),
+    )
+    import_bank_statement(data=data, filename="march.xml", actor=staff, now=NOW)
+    assert list(
+        BankStatementLine.objects.order_by("pk").values_list("bank_reference", "amount")
+    ) == [
+        ("2026-058/1", Decimal("600.00")),
+        ("B2", Decimal("10.00")),
+        ("2026-058/3", Decimal("20.00")),
+    ]
+    assert Payment.objects.count() == 3
+
+
+def test_lines_whose_references_cannot_be_stored_apart_refuse_the_file_cleanly(issued, staff):
+    # A statement id of 140 characters leaves no room for the line's position in its reference.
+    statement_id = "S" * 140
+    data = camt_file(
+        without_bank_reference(paying(issued, "600.00", reference=""), end_to_end="NOTPROVIDED"),
+        without_bank_reference(paying(issued, "10.00", reference=""), end_to_end="NOTPROVIDED"),
+        statement_id=statement_id,
+    )
+    with pytest.raises(InvoicingError) as error:
+        import_bank_statement(data=data, filename="march.xml", actor=staff, now=NOW)
+    assert error.value.message == (
+        f"Statement {statement_id}: two of its lines cannot be told apart by their references. "
+        "Nothing of the file was imported."
+    )
+    assert not BankStatement.objects.exists()
+    assert not Payment.objects.exists()
+
+
 def test_over_payment_from_the_bank_is_flagged(issued, staff):
     data = camt_file(paying(issued, "1250.00"))
     import_bank_statement(data=data, filename="march.xml", actor=staff, now=NOW)
@@ -301,8 +374,8 @@ def test_over_payment_from_the_bank_is_flagged(issued, staff):
     assert (line.status, line.invoice, line.note) == (
         "to_review",
         None,
-        "1250.00 € is more than the 1210.00 € still due on invoice 2026-000001: check it, "
-        "then match it by hand and refund the difference, or set it aside.",
+        "1,250.00\u00a0€ is more than the 1,210.00\u00a0€ still due on invoice 2026-000001: "
+        "check it, then match it by hand and refund the difference, or set it aside.",
     )
     assert Payment.objects.count() == 0
     issued.refresh_from_db()
@@ -325,8 +398,8 @@ def test_a_bank_line_beyond_what_is_left_due_goes_to_review(issued, staff):
         (
             "B2",
             "to_review",
-            "210.00 € is more than the 0.00 € still due on invoice 2026-000001: check it, "
-            "then match it by hand and refund the difference, or set it aside.",
+            "210.00\u00a0€ is more than the 0.00\u00a0€ still due on invoice 2026-000001: check "
+            "it, then match it by hand and refund the difference, or set it aside.",
         ),
     ]
     assert Invoice.objects.with_amounts().get(pk=issued.pk).amount_due == Decimal("0.00")

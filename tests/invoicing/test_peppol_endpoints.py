@@ -246,6 +246,23 @@ def test_a_belgian_enterprise_number_id_must_pass_its_modulo_97(member):
     )
 
 
+def test_a_belgian_company_without_a_vat_number_keeps_its_enterprise_number_peppol_id(member):
+    belgian = {**GERMAN_COMPANY, "country": "BE", "city": "Bruxelles", "postal_code": "1000"}
+    client, _created = create_client(owner=member.user, **belgian, peppol_id="0208:0403170701")
+    assert (client.vat_number, client.peppol_id) == ("", "0208:0403170701")
+
+    with pytest.raises(InvoicingError) as error:
+        create_client(
+            owner=member.user,
+            **{**belgian, "name": "Other SA"},
+            vat_number="BE0403019261",
+            peppol_id="0208:0403170701",
+        )
+    assert error.value.message == (
+        "This Peppol id names another company than the VAT number: leave it empty."
+    )
+
+
 @pytest.mark.parametrize(
     ("typed", "stored"),
     [

@@ -265,6 +265,41 @@ def test_staff_request_send_and_record_refunds_in_the_admin(
     assert LedgerEntry.objects.filter(source_id=refund.pk, kind="cooperative_fee").count() == 1
 
 
+def test_recording_a_refund_paid_on_a_date_that_is_not_one_says_so(
+    paid_and_credited, staff, colleague
+):
+    refund = ask_refund(paid_and_credited, staff, "159.00")
+    changelist = reverse("admin:invoicing_refund_changelist")
+    page = admin_client_for(colleague).post(
+        changelist,
+        {"action": "mark_paid", "_selected_action": [refund.pk], "paid_on": "abc"},
+        follow=True,
+    )
+    text = page.content.decode()
+    assert "Give the date of payment." in text
+    assert "No action selected." not in text
+    refund.refresh_from_db()
+    assert refund.status == "requested"
+
+
+def test_a_refund_to_an_account_of_the_cooperative_is_refused(paid_and_credited, staff):
+    with pytest.raises(InvoicingError) as error:
+        request_refund(
+            staff_user=staff,
+            credit_note=paid_and_credited,
+            amount=Decimal("159.00"),
+            client_iban="be71 0961 2345 6769",
+            method=Refund.Method.SEPA_TRANSFER,
+        )
+    assert (error.value.code, error.value.field, error.value.message) == (
+        "own_iban",
+        "client_iban",
+        "BE71 0961 2345 6769 is an account of the cooperative: a refund goes to the client's "
+        "own account.",
+    )
+    assert not Refund.objects.exists()
+
+
 def test_the_member_sees_how_the_credit_note_is_settled(paid_and_credited, staff, member, client):
     ask_refund(paid_and_credited, staff, "159.00", method=Refund.Method.SEPA_TRANSFER)
     client.force_login(member.user)

@@ -229,6 +229,9 @@ def test_vat_numbers_outside_the_eu_are_checked_where_a_scheme_exists(
         ("CH", "DE136695976"),
         ("US", "1" * 19),
         ("US", "ÄÖ-12"),
+        # Japan: T and a corporate number whose check digit (the first) is wrong.
+        ("JP", "T1234567890123"),
+        ("JP", "T-2835-6782-56246"),
     ],
 )
 def test_wrong_vat_numbers_outside_the_eu_are_a_400(member, country, typed):
