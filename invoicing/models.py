@@ -258,7 +258,8 @@ class InvoiceQuerySet(models.QuerySet):
         """Annotate ``amount_refundable``: on an issued credit note, what the client is owed.
 
         The client is owed what it paid beyond what is left of the credited invoice, less every
-        refund already asked for; a credit note refunds at most its own total. Zero elsewhere.
+        refund already asked for; a credit note refunds at most its own total, and shares what
+        is owed with the invoice's other credit notes, earliest first. Zero elsewhere.
         """
         decimal = models.DecimalField(max_digits=14, decimal_places=2)
         zero = models.Value(ZERO, output_field=decimal)
@@ -284,7 +285,23 @@ class InvoiceQuerySet(models.QuerySet):
         asked = total(
             Refund.objects.filter(credit_note=models.OuterRef("pk")), "credit_note", "amount"
         )
-        owed = paid + credited - models.F("credited_invoice__total_incl_vat") - refunded
+        # What the invoice's earlier credit notes can still refund takes its share first, so
+        # that the amounts shown on all its credit notes add up to what the client is owed.
+        earlier = {
+            "credit_note__credited_invoice": invoice,
+            "credit_note__number__isnull": False,
+            "credit_note__pk__lt": models.OuterRef("pk"),
+        }
+        earlier_left = total(
+            Invoice.objects.filter(
+                credited_invoice=invoice, number__isnull=False, pk__lt=models.OuterRef("pk")
+            ),
+            "credited_invoice",
+            "total_incl_vat",
+        ) - total(Refund.objects.filter(**earlier), "credit_note__credited_invoice", "amount")
+        owed = (
+            paid + credited - models.F("credited_invoice__total_incl_vat") - refunded - earlier_left
+        )
         left = models.F("total_incl_vat") - asked
         return self.annotate(
             amount_refundable=models.Case(

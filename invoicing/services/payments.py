@@ -30,7 +30,7 @@ ZERO = Decimal("0.00")
 PAYABLE_STATUSES = [Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_PAID, Invoice.Status.PAID]
 
 
-def _posted(invoice: Invoice, *, kind: str, stage: str) -> Decimal:
+def posted_amount(invoice: Invoice, *, kind: str, stage: str) -> Decimal:
     """Sum what the invoice and the refunds of its credit notes posted to the ledger."""
     refunds = Refund.objects.filter(credit_note__credited_invoice=invoice).values("pk")
     total = LedgerEntry.objects.filter(
@@ -61,11 +61,13 @@ def _post_income(invoice: Invoice, *, actor: User, now: datetime.datetime) -> No
     collectible_excl = invoice.total_excl_vat - credited_excl
     paid = min(amounts.amount_paid, collectible)
     income_target = round_money(paid * collectible_excl / collectible)
-    income_posted = _posted(
+    income_posted = posted_amount(
         invoice, kind=LedgerEntryKind.CLIENT_INCOME, stage=LedgerStage.AVAILABLE
     )
     fee_target = -round_money(income_target * settings.COOP_FEE_RATE)
-    fee_posted = _posted(invoice, kind=LedgerEntryKind.COOPERATIVE_FEE, stage=LedgerStage.AVAILABLE)
+    fee_posted = posted_amount(
+        invoice, kind=LedgerEntryKind.COOPERATIVE_FEE, stage=LedgerStage.AVAILABLE
+    )
     post_income_change(
         income_change=income_target - income_posted,
         fee_change=fee_target - fee_posted,

@@ -23,8 +23,8 @@ from coop.money import round_money
 from coop.templatetags.money import euro
 from invoicing.errors import InvoicingError
 from invoicing.models import Invoice, Refund, RefundPaymentFile
-from invoicing.services.payments import check_amount, post_income_change
-from members.models import User
+from invoicing.services.payments import check_amount, post_income_change, posted_amount
+from members.models import LedgerEntryKind, LedgerStage, User
 from members.selectors import takes_part_in
 
 ZERO = Decimal("0.00")
@@ -240,10 +240,25 @@ def _post_refund(refund: Refund, *, actor: User, now: datetime.datetime) -> None
 
     The credit note left its income planned negatively; the refund moves that part from planned
     to available: income available falls, the planned loss is released, the fee comes back.
+    A refund never reverses more income, nor returns more fee, than the invoice's payments
+    made available, net of earlier refunds: the part of a refund that gives back an
+    over-payment (money that never became income) posts nothing on the Activity.
     """
     credit_note = refund.credit_note
-    income = round_money(refund.amount * credit_note.total_excl_vat / credit_note.total_incl_vat)
-    fee = round_money(income * settings.COOP_FEE_RATE)
+    invoice = credit_note.credited_invoice
+    income_left = max(
+        posted_amount(invoice, kind=LedgerEntryKind.CLIENT_INCOME, stage=LedgerStage.AVAILABLE),
+        ZERO,
+    )
+    fee_left = max(
+        -posted_amount(invoice, kind=LedgerEntryKind.COOPERATIVE_FEE, stage=LedgerStage.AVAILABLE),
+        ZERO,
+    )
+    income = min(
+        round_money(refund.amount * credit_note.total_excl_vat / credit_note.total_incl_vat),
+        income_left,
+    )
+    fee = min(round_money(income * settings.COOP_FEE_RATE), fee_left)
     post_income_change(
         income_change=-income,
         fee_change=fee,
