@@ -209,7 +209,11 @@ class Client(models.Model):
 
 class InvoiceQuerySet(models.QuerySet):
     def with_amounts(self) -> "InvoiceQuerySet":
-        """Annotate ``amount_paid``, ``amount_credited`` and ``amount_due``, summed in SQL."""
+        """Annotate ``amount_paid``, ``amount_credited``, ``amount_due`` and ``amount_to_refund``.
+
+        ``amount_due`` is negative when the client paid more than is left of the invoice;
+        ``amount_to_refund`` is that excess, what is owed back to the client.
+        """
         decimal = models.DecimalField(max_digits=14, decimal_places=2)
         paid = (
             Payment.objects.filter(invoice=models.OuterRef("pk"))
@@ -237,21 +241,28 @@ class InvoiceQuerySet(models.QuerySet):
             .values("total")
         )
         zero = models.Value(ZERO, output_field=decimal)
-        return self.annotate(
-            amount_paid=models.functions.Coalesce(
-                models.Subquery(paid, output_field=decimal), zero
-            ),
-            amount_credited=models.functions.Coalesce(
-                models.Subquery(credited, output_field=decimal), zero
-            ),
-            amount_refunded=models.functions.Coalesce(
-                models.Subquery(refunded, output_field=decimal), zero
-            ),
-        ).annotate(
-            amount_due=models.F("total_incl_vat")
-            - models.F("amount_paid")
-            - models.F("amount_credited")
-            + models.F("amount_refunded")
+        return (
+            self.annotate(
+                amount_paid=models.functions.Coalesce(
+                    models.Subquery(paid, output_field=decimal), zero
+                ),
+                amount_credited=models.functions.Coalesce(
+                    models.Subquery(credited, output_field=decimal), zero
+                ),
+                amount_refunded=models.functions.Coalesce(
+                    models.Subquery(refunded, output_field=decimal), zero
+                ),
+            )
+            .annotate(
+                amount_due=models.F("total_incl_vat")
+                - models.F("amount_paid")
+                - models.F("amount_credited")
+                + models.F("amount_refunded")
+            )
+            .annotate(
+                # What the client paid beyond what is left of the invoice: owed back, to refund.
+                amount_to_refund=models.functions.Greatest(-models.F("amount_due"), zero),
+            )
         )
 
     def with_refundable(self) -> "InvoiceQuerySet":

@@ -28,6 +28,9 @@ from members.services import post_ledger_entry
 
 ZERO = Decimal("0.00")
 PAYABLE_STATUSES = [Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_PAID, Invoice.Status.PAID]
+# Money that arrives on the bank for a credited invoice is still the client's payment: staff
+# match it by hand (nothing is due, so the importer leaves it for review) and refund it.
+BANK_PAYABLE_STATUSES = [*PAYABLE_STATUSES, Invoice.Status.CREDITED]
 
 
 def posted_amount(invoice: Invoice, *, kind: str, stage: str) -> Decimal:
@@ -134,9 +137,13 @@ def check_amount(amount: Decimal) -> None:
 
 
 def refresh_payment_status(*, invoice: Invoice) -> Invoice:
-    """Set issued / partially paid / paid / credited from payments and credit notes."""
+    """Set issued / partially paid / paid / credited from payments and credit notes.
+
+    An invoice its credit notes cover in full is credited, whether or not the client had paid
+    part of it: what the client paid is then owed back, shown as to refund, never as paid.
+    """
     amounts = Invoice.objects.with_amounts().get(pk=invoice.pk)
-    if amounts.amount_credited >= amounts.total_incl_vat and amounts.amount_paid == 0:
+    if amounts.amount_credited >= amounts.total_incl_vat:
         status = Invoice.Status.CREDITED
     elif amounts.amount_due <= 0:
         status = Invoice.Status.PAID
@@ -235,7 +242,8 @@ def record_payment(
     now = now or timezone.now()
     check_amount(amount)
     invoice = Invoice.objects.select_for_update().select_related("activity").get(pk=invoice.pk)
-    if invoice.kind != Invoice.Kind.INVOICE or invoice.status not in PAYABLE_STATUSES:
+    payable = PAYABLE_STATUSES if bank_line is None else BANK_PAYABLE_STATUSES
+    if invoice.kind != Invoice.Kind.INVOICE or invoice.status not in payable:
         raise InvoicingError(
             _("Payments are recorded on issued invoices only."), code="not_payable"
         )
@@ -428,7 +436,7 @@ def _import_line(statement: BankStatement, parsed_line, *, actor: User, now) -> 
             .filter(
                 structured_communication=parsed_line.structured_communication,
                 kind=Invoice.Kind.INVOICE,
-                status__in=PAYABLE_STATUSES,
+                status__in=BANK_PAYABLE_STATUSES,
             )
             .first()
         )

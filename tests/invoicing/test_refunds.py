@@ -392,3 +392,39 @@ def test_the_refundable_amounts_of_an_invoices_credit_notes_add_up_to_what_was_p
         first.pk: Decimal("40.00"),
         second.pk: Decimal("0.00"),
     }
+
+
+def test_a_fully_credited_invoice_partly_paid_is_credited_with_the_payment_to_refund(
+    credited_and_over_paid, room_invoice, staff, colleague, member, client
+):
+    room_invoice.refresh_from_db()
+    assert room_invoice.status == "credited"
+    body = api_client_for(member.user).get(f"/api/v1/invoices/{room_invoice.pk}/").json()
+    assert (body["status"], body["amount_due"], body["amount_to_refund"]) == (
+        "credited",
+        "0.00",
+        "100.00",
+    )
+    client.force_login(member.user)
+    listed = client.get(reverse("invoicing:invoice_list")).content.decode()
+    assert f"100.00{NBSP}€ to refund" in listed
+    assert f"-100.00{NBSP}€" not in listed
+    detail = client.get(reverse("invoicing:invoice_detail", args=[room_invoice.pk]))
+    assert f"To refund to the client</dt><dd>100.00{NBSP}€" in detail.content.decode()
+    changelist = admin_client_for(colleague).get(reverse("admin:invoicing_invoice_changelist"))
+    row = next(
+        row for row in changelist.content.decode().split("<tr") if f">{room_invoice.number}<" in row
+    )
+    assert "Credited" in row
+    assert "Overpaid by 100.00 €: refund the client" in row
+
+    # Once the 100.00 goes back, nothing is due nor owed, and the invoice stays credited.
+    refund = ask_refund(credited_and_over_paid[0], staff, "100.00")
+    record_refund(staff_user=colleague, refund=refund, paid_on=TODAY, bank_reference="R-3", now=NOW)
+    room_invoice.refresh_from_db()
+    amounts = Invoice.objects.with_amounts().get(pk=room_invoice.pk)
+    assert (room_invoice.status, amounts.amount_due, amounts.amount_to_refund) == (
+        "credited",
+        Decimal("0.00"),
+        Decimal("0.00"),
+    )
