@@ -396,7 +396,10 @@ class InvoiceSerializer(serializers.ModelSerializer):
         )
     )
     refunds = serializers.SerializerMethodField(
-        help_text=_("On a credit note: the refunds of what the client had already paid.")
+        help_text=_(
+            "On a credit note: the refunds of what the client had already paid; on an invoice: "
+            "the refunds of what the client paid beyond it."
+        )
     )
     amount_refundable = serializers.SerializerMethodField(
         help_text=_(
@@ -468,9 +471,8 @@ class InvoiceSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(RefundSerializer(many=True))
     def get_refunds(self, invoice: Invoice) -> list[dict]:
-        if not invoice.is_credit_note:
-            return []
-        return RefundSerializer(invoice.refunds.all(), many=True).data
+        refunds = invoice.refunds if invoice.is_credit_note else invoice.over_payment_refunds
+        return RefundSerializer(refunds.all(), many=True).data
 
     @extend_schema_field(serializers.DecimalField(**SUM, allow_null=True))
     def get_amount_refundable(self, invoice: Invoice) -> Decimal | None:

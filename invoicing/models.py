@@ -231,13 +231,10 @@ class InvoiceQuerySet(models.QuerySet):
         )
         # Money sent back to the client for its credit notes: what it is owed no longer.
         refunded = (
-            Refund.objects.filter(
-                credit_note__credited_invoice=models.OuterRef("pk"),
-                status__in=Refund.SETTLED_STATUSES,
-            )
+            Refund.objects.of_invoice(models.OuterRef("pk"))
+            .filter(status__in=Refund.SETTLED_STATUSES)
             .order_by()
-            .values("credit_note__credited_invoice")
-            .annotate(total=models.Sum("amount"))
+            .annotate(total=models.Func(models.F("amount"), function="SUM"))
             .values("total")
         )
         zero = models.Value(ZERO, output_field=decimal)
@@ -288,10 +285,15 @@ class InvoiceQuerySet(models.QuerySet):
             "credited_invoice",
             "total_incl_vat",
         )
-        refunded = total(
-            Refund.objects.filter(credit_note__credited_invoice=invoice),
-            "credit_note__credited_invoice",
-            "amount",
+        refunded = models.functions.Coalesce(
+            models.Subquery(
+                Refund.objects.of_invoice(invoice)
+                .order_by()
+                .annotate(total=models.Func(models.F("amount"), function="SUM"))
+                .values("total"),
+                output_field=decimal,
+            ),
+            zero,
         )
         asked = total(
             Refund.objects.filter(credit_note=models.OuterRef("pk")), "credit_note", "amount"
@@ -1105,6 +1107,12 @@ class RefundPaymentFile(models.Model):
         return f"{self.message_id} ({self.transfer_count})"
 
 
+class RefundQuerySet(models.QuerySet):
+    def of_invoice(self, invoice) -> "RefundQuerySet":
+        """Refunds of an invoice's credit notes and of its over-payment."""
+        return self.filter(Q(credit_note__credited_invoice=invoice) | Q(invoice=invoice))
+
+
 class Refund(models.Model):
     """Money a credit note leaves owed to a client who had already paid, and its way back.
 
@@ -1126,7 +1134,22 @@ class Refund(models.Model):
     SETTLED_STATUSES = [Status.PAID, Status.RECORDED]
 
     credit_note = models.ForeignKey(
-        Invoice, on_delete=models.PROTECT, related_name="refunds", verbose_name=_("credit note")
+        Invoice,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="refunds",
+        verbose_name=_("credit note"),
+    )
+    # A refund of what the client paid beyond an invoice, with no credit note: the invoice.
+    invoice = models.ForeignKey(
+        Invoice,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="over_payment_refunds",
+        verbose_name=_("over-paid invoice"),
+        help_text=_("To refund an over-payment, choose the invoice instead of a credit note."),
     )
     amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
     account_holder = models.CharField(_("account holder"), max_length=70)
@@ -1162,6 +1185,8 @@ class Refund(models.Model):
     )
     settled_at = models.DateTimeField(_("marked paid at"), null=True, blank=True)
 
+    objects = RefundQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("refund")
         verbose_name_plural = _("refunds")
@@ -1187,10 +1212,29 @@ class Refund(models.Model):
                 name="refund_bank_reference_unique",
                 violation_error_message=_("A refund with this bank reference is recorded."),
             ),
+            models.CheckConstraint(
+                condition=Q(credit_note__isnull=False, invoice__isnull=True)
+                | Q(credit_note__isnull=True, invoice__isnull=False),
+                name="refund_of_a_credit_note_or_an_over_payment",
+                violation_error_message=_(
+                    "Choose the credit note to refund, or, to refund an over-payment, the "
+                    "invoice: one of the two."
+                ),
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.amount} € ({self.get_status_display()})"
+
+    @property
+    def document(self) -> Invoice:
+        """The credit note refunded, or the over-paid invoice."""
+        return self.credit_note or self.invoice
+
+    @property
+    def credited_invoice_id(self) -> int:
+        """The invoice whose money goes back."""
+        return self.credit_note.credited_invoice_id if self.credit_note else self.invoice_id
 
     @property
     def is_settled(self) -> bool:

@@ -35,7 +35,7 @@ BANK_PAYABLE_STATUSES = [*PAYABLE_STATUSES, Invoice.Status.CREDITED]
 
 def posted_amount(invoice: Invoice, *, kind: str, stage: str) -> Decimal:
     """Sum what the invoice and the refunds of its credit notes posted to the ledger."""
-    refunds = Refund.objects.filter(credit_note__credited_invoice=invoice).values("pk")
+    refunds = Refund.objects.of_invoice(invoice).values("pk")
     total = LedgerEntry.objects.filter(
         Q(source_type=ContentType.objects.get_for_model(Invoice), source_id=invoice.pk)
         | Q(source_type=ContentType.objects.get_for_model(Refund), source_id__in=refunds),

@@ -428,3 +428,83 @@ def test_a_fully_credited_invoice_partly_paid_is_credited_with_the_payment_to_re
         Decimal("0.00"),
         Decimal("0.00"),
     )
+
+
+# An over-payment refunded without a credit note
+
+
+def test_an_over_payment_is_refunded_without_a_credit_note(
+    room_invoice, staff, colleague, activity, settings, tmp_path
+):
+    from invoicing.services.refunds import request_over_payment_refund
+
+    settings.MEDIA_ROOT = tmp_path
+    bank_line_matched_by_hand(room_invoice, staff, "200.00")
+    assert Invoice.objects.with_amounts().get(pk=room_invoice.pk).amount_due == Decimal("-41.00")
+    before = balances(activity)
+
+    with pytest.raises(InvoicingError) as error:
+        request_over_payment_refund(
+            staff_user=staff,
+            invoice=room_invoice,
+            amount=Decimal("41.01"),
+            client_iban=CLIENT_IBAN,
+            method=Refund.Method.SEPA_TRANSFER,
+        )
+    assert error.value.message == (
+        f"At most 41.00{NBSP}€ was paid beyond invoice {room_invoice.number} and is not yet "
+        "refunded."
+    )
+    refund = request_over_payment_refund(
+        staff_user=staff,
+        invoice=room_invoice,
+        amount=Decimal("41.00"),
+        client_iban=CLIENT_IBAN,
+        method=Refund.Method.SEPA_TRANSFER,
+        now=NOW,
+    )
+    payment_file = create_refund_payment_file(
+        staff_user=colleague, refunds=[refund], execution_date=TODAY, now=NOW
+    )
+    root = etree.fromstring(payment_file.file.read())
+    assert [
+        (transfer.findtext("{*}Amt/{*}InstdAmt"), transfer.findtext("{*}RmtInf/{*}Ustrd"))
+        for transfer in root.findall(".//{*}CdtTrfTxInf")
+    ] == [("41.00", f"Refund of over-payment, invoice {room_invoice.number}")]
+    record_refund(
+        staff_user=colleague, refund=refund, paid_on=TODAY, bank_reference="R-OVER", now=NOW
+    )
+    refund.refresh_from_db()
+    assert refund.status == "paid"
+    # The over-payment never became income: nothing moves on the Activity.
+    assert balances(activity) == before
+    assert not LedgerEntry.objects.filter(source_type__model="refund").exists()
+    assert Invoice.objects.with_amounts().get(pk=room_invoice.pk).amount_due == Decimal("0.00")
+
+
+def test_staff_refund_an_over_payment_from_the_refund_add_form(room_invoice, staff, colleague):
+    bank_line_matched_by_hand(room_invoice, staff, "200.00")
+    admin = admin_client_for(colleague)
+    changelist = admin.get(reverse("admin:invoicing_invoice_changelist")).content.decode()
+    add_url = reverse("admin:invoicing_refund_add")
+    assert f'<a href="{add_url}?invoice={room_invoice.pk}">Overpaid by 41.00 €' in changelist
+    form = {
+        "amount": "41.00",
+        "client_iban": CLIENT_IBAN,
+        "account_holder": "",
+        "method": "manual",
+    }
+    neither = admin.post(add_url, form)
+    assert neither.context["adminform"].form.non_field_errors() == [
+        "Choose the credit note to refund, or, to refund an over-payment, the invoice: one of "
+        "the two."
+    ]
+    response = admin.post(add_url, {**form, "invoice": room_invoice.pk})
+    assert response.status_code == 302
+    refund = Refund.objects.get()
+    assert (refund.invoice, refund.credit_note, refund.amount, refund.requested_by) == (
+        room_invoice,
+        None,
+        Decimal("41.00"),
+        colleague,
+    )
