@@ -57,7 +57,6 @@ from invoicing.services.refunds import (
     over_payment_refundable,
     record_refund,
     refundable_amount,
-    request_over_payment_refund,
     request_refund,
 )
 
@@ -821,18 +820,14 @@ class RefundAdmin(ServiceAddMixin, admin.ModelAdmin):
         return euro(over_payment_refundable(refund.invoice))
 
     def save_model(self, request, obj, form, change):
-        request_service, document = (
-            (request_refund, {"credit_note": obj.credit_note})
-            if obj.credit_note
-            else (request_over_payment_refund, {"invoice": obj.invoice})
-        )
-        refund = request_service(
+        refund = request_refund(
             staff_user=request.user,
+            credit_note=obj.credit_note,
+            invoice=obj.invoice,
             amount=obj.amount,
             client_iban=obj.client_iban,
             account_holder=obj.account_holder,
             method=obj.method,
-            **document,
         )
         obj.pk = refund.pk
 

@@ -76,111 +76,46 @@ def _clean_iban(value: str) -> str:
 def request_refund(
     *,
     staff_user: User,
-    credit_note: Invoice,
     amount: Decimal,
     client_iban: str,
     method: str,
+    credit_note: Invoice | None = None,
+    invoice: Invoice | None = None,
     account_holder: str = "",
     now: datetime.datetime | None = None,
 ) -> Refund:
-    """Ask for a refund of what a credit note leaves owed to the client."""
-    now = now or timezone.now()
-    check_amount(amount)
-    if method not in Refund.Method.values:
-        raise InvoicingError(_("Choose how the refund is made."), code="method", field="method")
-    credit_note = Invoice.objects.select_related("activity", "credited_invoice").get(
-        pk=credit_note.pk
-    )
-    if not credit_note.is_credit_note or not credit_note.is_issued:
-        raise InvoicingError(
-            _("Only issued credit notes are refunded."), code="not_refundable", field="credit_note"
-        )
-    _check_staff(staff_user, credit_note)
-    # The invoice's row lock makes refunds of its credit notes queue up: each sees the others.
-    Invoice.objects.select_for_update().get(pk=credit_note.credited_invoice_id)
-    left = refundable_amount(credit_note)
-    if amount > left:
-        raise InvoicingError(
-            _("At most %(left)s is owed to the client for this credit note.")
-            % {"left": euro(left)},
-            code="refund_too_large",
-            field="amount",
-        )
-    return _create_refund(
-        {"credit_note": credit_note},
-        buyer_name=credit_note.buyer_name,
-        staff_user=staff_user,
-        amount=amount,
-        client_iban=client_iban,
-        method=method,
-        account_holder=account_holder,
-        now=now,
-    )
+    """Ask for a refund of what a credit note leaves owed to the client, or of an over-payment.
 
-
-@transaction.atomic
-def request_over_payment_refund(
-    *,
-    staff_user: User,
-    invoice: Invoice,
-    amount: Decimal,
-    client_iban: str,
-    method: str,
-    account_holder: str = "",
-    now: datetime.datetime | None = None,
-) -> Refund:
-    """Ask for a refund of what the client paid beyond an invoice, with no credit note.
-
-    The money never became the Activity's income: settling it posts nothing on its ledger.
+    Give ``credit_note``, or ``invoice`` to send back what the client paid beyond an invoice
+    with no credit note: that money never became the Activity's income, and settling its
+    refund posts nothing on the ledger.
     """
     now = now or timezone.now()
     check_amount(amount)
     if method not in Refund.Method.values:
         raise InvoicingError(_("Choose how the refund is made."), code="method", field="method")
-    # The invoice's row lock makes its refunds queue up: each sees the others.
-    invoice = Invoice.objects.select_for_update().select_related("activity").get(pk=invoice.pk)
-    if invoice.is_credit_note or not invoice.is_issued:
-        raise InvoicingError(
-            _("Only an issued invoice has an over-payment to refund."),
-            code="not_refundable",
-            field="invoice",
+    if credit_note is not None:
+        document = _refunded_credit_note(credit_note)
+        left = refundable_amount(document)
+        too_large = _("At most %(left)s is owed to the client for this credit note.")
+    else:
+        document = _over_paid_invoice(invoice)
+        left = over_payment_refundable(document)
+        too_large = _(
+            "At most %(left)s was paid beyond invoice %(number)s and is not yet refunded."
         )
-    _check_staff(staff_user, invoice)
-    left = over_payment_refundable(invoice)
+    _check_staff(staff_user, document)
     if amount > left:
         raise InvoicingError(
-            _("At most %(left)s was paid beyond invoice %(number)s and is not yet refunded.")
-            % {"left": euro(left), "number": invoice.number},
+            too_large % {"left": euro(left), "number": document.number},
             code="refund_too_large",
             field="amount",
         )
-    return _create_refund(
-        {"invoice": invoice},
-        buyer_name=invoice.buyer_name,
-        staff_user=staff_user,
-        amount=amount,
-        client_iban=client_iban,
-        method=method,
-        account_holder=account_holder,
-        now=now,
-    )
-
-
-def _create_refund(
-    document: dict,
-    *,
-    buyer_name: str,
-    staff_user: User,
-    amount: Decimal,
-    client_iban: str,
-    method: str,
-    account_holder: str,
-    now: datetime.datetime,
-) -> Refund:
     refund = Refund.objects.create(
-        **document,
+        credit_note=document if document.is_credit_note else None,
+        invoice=None if document.is_credit_note else document,
         amount=amount,
-        account_holder=(account_holder.strip() or buyer_name)[:70],
+        account_holder=(account_holder.strip() or document.buyer_name)[:70],
         client_iban=_clean_iban(client_iban),
         method=method,
         requested_by=staff_user,
@@ -190,6 +125,38 @@ def _create_refund(
         action="requested", obj=refund, actor=staff_user, changes={"amount": [None, amount]}
     )
     return refund
+
+
+def _refunded_credit_note(credit_note: Invoice) -> Invoice:
+    credit_note = Invoice.objects.select_related("activity", "credited_invoice").get(
+        pk=credit_note.pk
+    )
+    if not credit_note.is_credit_note or not credit_note.is_issued:
+        raise InvoicingError(
+            _("Only issued credit notes are refunded."), code="not_refundable", field="credit_note"
+        )
+    # The invoice's row lock makes its refunds queue up: each sees the others.
+    Invoice.objects.select_for_update().get(pk=credit_note.credited_invoice_id)
+    return credit_note
+
+
+def _over_paid_invoice(invoice: Invoice | None) -> Invoice:
+    if invoice is None:
+        raise InvoicingError(
+            _(
+                "Choose the credit note to refund, or, to refund an over-payment, the "
+                "invoice: one of the two."
+            ),
+            code="not_refundable",
+        )
+    invoice = Invoice.objects.select_for_update().select_related("activity").get(pk=invoice.pk)
+    if invoice.is_credit_note or not invoice.is_issued:
+        raise InvoicingError(
+            _("Only an issued invoice has an over-payment to refund."),
+            code="not_refundable",
+            field="invoice",
+        )
+    return invoice
 
 
 def _settle(refund: Refund, *, staff_user: User) -> None:

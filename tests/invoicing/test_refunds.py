@@ -436,15 +436,13 @@ def test_a_fully_credited_invoice_partly_paid_is_credited_with_the_payment_to_re
 def test_an_over_payment_is_refunded_without_a_credit_note(
     room_invoice, staff, colleague, activity, settings, tmp_path
 ):
-    from invoicing.services.refunds import request_over_payment_refund
-
     settings.MEDIA_ROOT = tmp_path
     bank_line_matched_by_hand(room_invoice, staff, "200.00")
     assert Invoice.objects.with_amounts().get(pk=room_invoice.pk).amount_due == Decimal("-41.00")
     before = balances(activity)
 
     with pytest.raises(InvoicingError) as error:
-        request_over_payment_refund(
+        request_refund(
             staff_user=staff,
             invoice=room_invoice,
             amount=Decimal("41.01"),
@@ -455,7 +453,7 @@ def test_an_over_payment_is_refunded_without_a_credit_note(
         f"At most 41.00{NBSP}€ was paid beyond invoice {room_invoice.number} and is not yet "
         "refunded."
     )
-    refund = request_over_payment_refund(
+    refund = request_refund(
         staff_user=staff,
         invoice=room_invoice,
         amount=Decimal("41.00"),
