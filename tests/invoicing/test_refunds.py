@@ -434,7 +434,7 @@ def test_a_fully_credited_invoice_partly_paid_is_credited_with_the_payment_to_re
 
 
 def test_an_over_payment_is_refunded_without_a_credit_note(
-    room_invoice, staff, colleague, activity, settings, tmp_path
+    room_invoice, staff, colleague, activity, member, client, settings, tmp_path
 ):
     settings.MEDIA_ROOT = tmp_path
     bank_line_matched_by_hand(room_invoice, staff, "200.00")
@@ -478,6 +478,9 @@ def test_an_over_payment_is_refunded_without_a_credit_note(
     assert balances(activity) == before
     assert not LedgerEntry.objects.filter(source_type__model="refund").exists()
     assert Invoice.objects.with_amounts().get(pk=room_invoice.pk).amount_due == Decimal("0.00")
+    client.force_login(member.user)
+    page = client.get(reverse("invoicing:invoice_detail", args=[room_invoice.pk]))
+    assert f"Refund of 41.00{NBSP}€: Paid." in page.content.decode()
 
 
 def test_staff_refund_an_over_payment_from_the_refund_add_form(room_invoice, staff, colleague):
