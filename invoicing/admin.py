@@ -54,6 +54,7 @@ from invoicing.services.payments import (
 )
 from invoicing.services.refunds import (
     create_refund_payment_file,
+    over_payment_refundable,
     record_refund,
     refundable_amount,
     request_refund,
@@ -145,7 +146,20 @@ class PaymentInline(ReadOnlyInline):
 
 class RefundInline(ReadOnlyInline):
     model = Refund
+    fk_name = "credit_note"
     fields = ["amount", "method", "status", "client_iban", "paid_on", "bank_reference"]
+    readonly_fields = fields
+
+
+class OverPaymentRefundInline(RefundInline):
+    fk_name = "invoice"
+    verbose_name = _("refund of the over-payment")
+    verbose_name_plural = _("refunds of the over-payment")
+
+
+class PaymentFileRefundInline(RefundInline):
+    fk_name = "payment_file"
+    fields = ["credit_note", "invoice", *RefundInline.fields]
     readonly_fields = fields
 
 
@@ -279,6 +293,7 @@ class InvoiceAdmin(admin.ModelAdmin):
         DocumentInline,
         PaymentInline,
         RefundInline,
+        OverPaymentRefundInline,
         DispatchInline,
         ReminderInline,
     ]
@@ -406,9 +421,13 @@ class InvoiceAdmin(admin.ModelAdmin):
         if not invoice.is_issued or invoice.is_credit_note:
             return "—"
         if invoice.amount_due < 0:
-            return gettext("Overpaid by %(amount)s €: refund the client") % {
-                "amount": -invoice.amount_due
-            }
+            return format_html(
+                '<a href="{}?invoice={}">{}</a>',
+                reverse("admin:invoicing_refund_add"),
+                invoice.pk,
+                gettext("Overpaid by %(amount)s €: refund the client")
+                % {"amount": -invoice.amount_due},
+            )
         return f"{invoice.amount_due} €"
 
     def _each(self, request, queryset, action, done_message: Callable[[int], str]) -> None:
@@ -704,7 +723,7 @@ class PaymentAdmin(ServiceAddMixin, admin.ModelAdmin):
 class RefundRequestForm(forms.ModelForm):
     class Meta:
         model = Refund
-        fields = ["credit_note", "amount", "client_iban", "account_holder", "method"]
+        fields = ["credit_note", "invoice", "amount", "client_iban", "account_holder", "method"]
         help_texts = {
             "account_holder": _("The client's name as the bank knows it; empty: the buyer's."),
         }
@@ -736,6 +755,7 @@ class RefundAdmin(ServiceAddMixin, admin.ModelAdmin):
     action_form = RefundActionForm
     list_display = [
         "credit_note",
+        "invoice",
         "amount",
         "account_holder",
         "client_iban",
@@ -747,13 +767,20 @@ class RefundAdmin(ServiceAddMixin, admin.ModelAdmin):
         "bank_reference",
     ]
     list_filter = ["status", "method"]
-    search_fields = ["credit_note__number", "account_holder", "client_iban", "bank_reference"]
-    list_select_related = ["credit_note", "requested_by", "payment_file"]
-    raw_id_fields = ["credit_note"]
+    search_fields = [
+        "credit_note__number",
+        "invoice__number",
+        "account_holder",
+        "client_iban",
+        "bank_reference",
+    ]
+    list_select_related = ["credit_note", "invoice", "requested_by", "payment_file"]
+    raw_id_fields = ["credit_note", "invoice"]
     actions = ["make_payment_file", "mark_paid"]
     show_full_result_count = False
     readonly_fields = [
         "credit_note",
+        "invoice",
         "refundable",
         "amount",
         "account_holder",
@@ -772,7 +799,7 @@ class RefundAdmin(ServiceAddMixin, admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ["credit_note", "amount", "client_iban", "account_holder", "method"]
+            return ["credit_note", "invoice", "amount", "client_iban", "account_holder", "method"]
         return self.readonly_fields
 
     def get_readonly_fields(self, request, obj=None):
@@ -788,14 +815,17 @@ class RefundAdmin(ServiceAddMixin, admin.ModelAdmin):
     def audit_history(self, refund: Refund):
         return audit_history_link(refund)
 
-    @admin.display(description=_("still owed to the client for this credit note"))
+    @admin.display(description=_("still owed to the client for this credit note or invoice"))
     def refundable(self, refund: Refund) -> str:
-        return euro(refundable_amount(refund.credit_note))
+        if refund.credit_note:
+            return euro(refundable_amount(refund.credit_note))
+        return euro(over_payment_refundable(refund.invoice))
 
     def save_model(self, request, obj, form, change):
         refund = request_refund(
             staff_user=request.user,
             credit_note=obj.credit_note,
+            invoice=obj.invoice,
             amount=obj.amount,
             client_iban=obj.client_iban,
             account_holder=obj.account_holder,
@@ -875,7 +905,7 @@ class RefundPaymentFileAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "created_at",
     ]
     readonly_fields = fields
-    inlines = [RefundInline]
+    inlines = [PaymentFileRefundInline]
 
     @admin.display(description=_("SEPA file"))
     def download(self, payment_file: RefundPaymentFile) -> str:

@@ -386,11 +386,20 @@ class InvoiceSerializer(serializers.ModelSerializer):
     amount_due = serializers.SerializerMethodField(
         help_text=_(
             "What the client still owes on an issued invoice (total − credited − paid + "
-            "refunded); null on a credit note, which asks for no payment."
+            "refunded, never below zero); null on a credit note, which asks for no payment."
+        )
+    )
+    amount_to_refund = serializers.SerializerMethodField(
+        help_text=_(
+            "On an issued invoice: what the client paid beyond what is left of it after its "
+            "credit notes, owed back and not yet refunded; null on a credit note."
         )
     )
     refunds = serializers.SerializerMethodField(
-        help_text=_("On a credit note: the refunds of what the client had already paid.")
+        help_text=_(
+            "On a credit note: the refunds of what the client had already paid; on an invoice: "
+            "the refunds of what the client paid beyond it."
+        )
     )
     amount_refundable = serializers.SerializerMethodField(
         help_text=_(
@@ -435,6 +444,7 @@ class InvoiceSerializer(serializers.ModelSerializer):
             "amount_paid",
             "amount_credited",
             "amount_due",
+            "amount_to_refund",
             "amount_refundable",
             "refunds",
             "review_reason",
@@ -449,13 +459,20 @@ class InvoiceSerializer(serializers.ModelSerializer):
     def get_amount_due(self, invoice: Invoice) -> Decimal | None:
         if invoice.is_credit_note:
             return None
-        return serializers.DecimalField(**SUM).to_representation(invoice.amount_due)
+        return serializers.DecimalField(**SUM).to_representation(
+            max(invoice.amount_due, Decimal("0.00"))
+        )
+
+    @extend_schema_field(serializers.DecimalField(**SUM, allow_null=True))
+    def get_amount_to_refund(self, invoice: Invoice) -> Decimal | None:
+        if invoice.is_credit_note:
+            return None
+        return serializers.DecimalField(**SUM).to_representation(invoice.amount_to_refund)
 
     @extend_schema_field(RefundSerializer(many=True))
     def get_refunds(self, invoice: Invoice) -> list[dict]:
-        if not invoice.is_credit_note:
-            return []
-        return RefundSerializer(invoice.refunds.all(), many=True).data
+        refunds = invoice.refunds if invoice.is_credit_note else invoice.over_payment_refunds
+        return RefundSerializer(refunds.all(), many=True).data
 
     @extend_schema_field(serializers.DecimalField(**SUM, allow_null=True))
     def get_amount_refundable(self, invoice: Invoice) -> Decimal | None:

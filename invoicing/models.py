@@ -209,7 +209,11 @@ class Client(models.Model):
 
 class InvoiceQuerySet(models.QuerySet):
     def with_amounts(self) -> "InvoiceQuerySet":
-        """Annotate ``amount_paid``, ``amount_credited`` and ``amount_due``, summed in SQL."""
+        """Annotate ``amount_paid``, ``amount_credited``, ``amount_due`` and ``amount_to_refund``.
+
+        ``amount_due`` is negative when the client paid more than is left of the invoice;
+        ``amount_to_refund`` is that excess, what is owed back to the client.
+        """
         decimal = models.DecimalField(max_digits=14, decimal_places=2)
         paid = (
             Payment.objects.filter(invoice=models.OuterRef("pk"))
@@ -227,38 +231,43 @@ class InvoiceQuerySet(models.QuerySet):
         )
         # Money sent back to the client for its credit notes: what it is owed no longer.
         refunded = (
-            Refund.objects.filter(
-                credit_note__credited_invoice=models.OuterRef("pk"),
-                status__in=Refund.SETTLED_STATUSES,
-            )
+            Refund.objects.of_invoice(models.OuterRef("pk"))
+            .filter(status__in=Refund.SETTLED_STATUSES)
             .order_by()
-            .values("credit_note__credited_invoice")
-            .annotate(total=models.Sum("amount"))
+            .annotate(total=models.Func(models.F("amount"), function="SUM"))
             .values("total")
         )
         zero = models.Value(ZERO, output_field=decimal)
-        return self.annotate(
-            amount_paid=models.functions.Coalesce(
-                models.Subquery(paid, output_field=decimal), zero
-            ),
-            amount_credited=models.functions.Coalesce(
-                models.Subquery(credited, output_field=decimal), zero
-            ),
-            amount_refunded=models.functions.Coalesce(
-                models.Subquery(refunded, output_field=decimal), zero
-            ),
-        ).annotate(
-            amount_due=models.F("total_incl_vat")
-            - models.F("amount_paid")
-            - models.F("amount_credited")
-            + models.F("amount_refunded")
+        return (
+            self.annotate(
+                amount_paid=models.functions.Coalesce(
+                    models.Subquery(paid, output_field=decimal), zero
+                ),
+                amount_credited=models.functions.Coalesce(
+                    models.Subquery(credited, output_field=decimal), zero
+                ),
+                amount_refunded=models.functions.Coalesce(
+                    models.Subquery(refunded, output_field=decimal), zero
+                ),
+            )
+            .annotate(
+                amount_due=models.F("total_incl_vat")
+                - models.F("amount_paid")
+                - models.F("amount_credited")
+                + models.F("amount_refunded")
+            )
+            .annotate(
+                # What the client paid beyond what is left of the invoice: owed back, to refund.
+                amount_to_refund=models.functions.Greatest(-models.F("amount_due"), zero),
+            )
         )
 
     def with_refundable(self) -> "InvoiceQuerySet":
         """Annotate ``amount_refundable``: on an issued credit note, what the client is owed.
 
         The client is owed what it paid beyond what is left of the credited invoice, less every
-        refund already asked for; a credit note refunds at most its own total. Zero elsewhere.
+        refund already asked for; a credit note refunds at most its own total, and shares what
+        is owed with the invoice's other credit notes, earliest first. Zero elsewhere.
         """
         decimal = models.DecimalField(max_digits=14, decimal_places=2)
         zero = models.Value(ZERO, output_field=decimal)
@@ -276,15 +285,36 @@ class InvoiceQuerySet(models.QuerySet):
             "credited_invoice",
             "total_incl_vat",
         )
-        refunded = total(
-            Refund.objects.filter(credit_note__credited_invoice=invoice),
-            "credit_note__credited_invoice",
-            "amount",
+        refunded = models.functions.Coalesce(
+            models.Subquery(
+                Refund.objects.of_invoice(invoice)
+                .order_by()
+                .annotate(total=models.Func(models.F("amount"), function="SUM"))
+                .values("total"),
+                output_field=decimal,
+            ),
+            zero,
         )
         asked = total(
             Refund.objects.filter(credit_note=models.OuterRef("pk")), "credit_note", "amount"
         )
-        owed = paid + credited - models.F("credited_invoice__total_incl_vat") - refunded
+        # What the invoice's earlier credit notes can still refund takes its share first, so
+        # that the amounts shown on all its credit notes add up to what the client is owed.
+        earlier = {
+            "credit_note__credited_invoice": invoice,
+            "credit_note__number__isnull": False,
+            "credit_note__pk__lt": models.OuterRef("pk"),
+        }
+        earlier_left = total(
+            Invoice.objects.filter(
+                credited_invoice=invoice, number__isnull=False, pk__lt=models.OuterRef("pk")
+            ),
+            "credited_invoice",
+            "total_incl_vat",
+        ) - total(Refund.objects.filter(**earlier), "credit_note__credited_invoice", "amount")
+        owed = (
+            paid + credited - models.F("credited_invoice__total_incl_vat") - refunded - earlier_left
+        )
         left = models.F("total_incl_vat") - asked
         return self.annotate(
             amount_refundable=models.Case(
@@ -1077,6 +1107,12 @@ class RefundPaymentFile(models.Model):
         return f"{self.message_id} ({self.transfer_count})"
 
 
+class RefundQuerySet(models.QuerySet):
+    def of_invoice(self, invoice) -> "RefundQuerySet":
+        """Refunds of an invoice's credit notes and of its over-payment."""
+        return self.filter(Q(credit_note__credited_invoice=invoice) | Q(invoice=invoice))
+
+
 class Refund(models.Model):
     """Money a credit note leaves owed to a client who had already paid, and its way back.
 
@@ -1098,7 +1134,22 @@ class Refund(models.Model):
     SETTLED_STATUSES = [Status.PAID, Status.RECORDED]
 
     credit_note = models.ForeignKey(
-        Invoice, on_delete=models.PROTECT, related_name="refunds", verbose_name=_("credit note")
+        Invoice,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="refunds",
+        verbose_name=_("credit note"),
+    )
+    # A refund of what the client paid beyond an invoice, with no credit note: the invoice.
+    invoice = models.ForeignKey(
+        Invoice,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="over_payment_refunds",
+        verbose_name=_("over-paid invoice"),
+        help_text=_("To refund an over-payment, choose the invoice instead of a credit note."),
     )
     amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
     account_holder = models.CharField(_("account holder"), max_length=70)
@@ -1134,6 +1185,8 @@ class Refund(models.Model):
     )
     settled_at = models.DateTimeField(_("marked paid at"), null=True, blank=True)
 
+    objects = RefundQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("refund")
         verbose_name_plural = _("refunds")
@@ -1159,10 +1212,29 @@ class Refund(models.Model):
                 name="refund_bank_reference_unique",
                 violation_error_message=_("A refund with this bank reference is recorded."),
             ),
+            models.CheckConstraint(
+                condition=Q(credit_note__isnull=False, invoice__isnull=True)
+                | Q(credit_note__isnull=True, invoice__isnull=False),
+                name="refund_of_a_credit_note_or_an_over_payment",
+                violation_error_message=_(
+                    "Choose the credit note to refund, or, to refund an over-payment, the "
+                    "invoice: one of the two."
+                ),
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.amount} € ({self.get_status_display()})"
+
+    @property
+    def document(self) -> Invoice:
+        """The credit note refunded, or the over-paid invoice."""
+        return self.credit_note or self.invoice
+
+    @property
+    def credited_invoice_id(self) -> int:
+        """The invoice whose money goes back."""
+        return self.credit_note.credited_invoice_id if self.credit_note else self.invoice_id
 
     @property
     def is_settled(self) -> bool:

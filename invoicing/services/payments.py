@@ -30,11 +30,14 @@ from members.services import post_ledger_entry
 ZERO = Decimal("0.00")
 MAX_BANK_REFERENCE_LENGTH = 140  # BankStatementLine.bank_reference
 PAYABLE_STATUSES = [Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_PAID, Invoice.Status.PAID]
+# Money that arrives on the bank for a credited invoice is still the client's payment: staff
+# match it by hand (nothing is due, so the importer leaves it for review) and refund it.
+BANK_PAYABLE_STATUSES = [*PAYABLE_STATUSES, Invoice.Status.CREDITED]
 
 
-def _posted(invoice: Invoice, *, kind: str, stage: str) -> Decimal:
+def posted_amount(invoice: Invoice, *, kind: str, stage: str) -> Decimal:
     """Sum what the invoice and the refunds of its credit notes posted to the ledger."""
-    refunds = Refund.objects.filter(credit_note__credited_invoice=invoice).values("pk")
+    refunds = Refund.objects.of_invoice(invoice).values("pk")
     total = LedgerEntry.objects.filter(
         Q(source_type=ContentType.objects.get_for_model(Invoice), source_id=invoice.pk)
         | Q(source_type=ContentType.objects.get_for_model(Refund), source_id__in=refunds),
@@ -63,11 +66,13 @@ def _post_income(invoice: Invoice, *, actor: User, now: datetime.datetime) -> No
     collectible_excl = invoice.total_excl_vat - credited_excl
     paid = min(amounts.amount_paid, collectible)
     income_target = round_money(paid * collectible_excl / collectible)
-    income_posted = _posted(
+    income_posted = posted_amount(
         invoice, kind=LedgerEntryKind.CLIENT_INCOME, stage=LedgerStage.AVAILABLE
     )
     fee_target = -round_money(income_target * settings.COOP_FEE_RATE)
-    fee_posted = _posted(invoice, kind=LedgerEntryKind.COOPERATIVE_FEE, stage=LedgerStage.AVAILABLE)
+    fee_posted = posted_amount(
+        invoice, kind=LedgerEntryKind.COOPERATIVE_FEE, stage=LedgerStage.AVAILABLE
+    )
     post_income_change(
         income_change=income_target - income_posted,
         fee_change=fee_target - fee_posted,
@@ -134,9 +139,13 @@ def check_amount(amount: Decimal) -> None:
 
 
 def refresh_payment_status(*, invoice: Invoice) -> Invoice:
-    """Set issued / partially paid / paid / credited from payments and credit notes."""
+    """Set issued / partially paid / paid / credited from payments and credit notes.
+
+    An invoice its credit notes cover in full is credited, whether or not the client had paid
+    part of it: what the client paid is then owed back, shown as to refund, never as paid.
+    """
     amounts = Invoice.objects.with_amounts().get(pk=invoice.pk)
-    if amounts.amount_credited >= amounts.total_incl_vat and amounts.amount_paid == 0:
+    if amounts.amount_credited >= amounts.total_incl_vat:
         status = Invoice.Status.CREDITED
     elif amounts.amount_due <= 0:
         status = Invoice.Status.PAID
@@ -235,7 +244,8 @@ def record_payment(
     now = now or timezone.now()
     check_amount(amount)
     invoice = Invoice.objects.select_for_update().select_related("activity").get(pk=invoice.pk)
-    if invoice.kind != Invoice.Kind.INVOICE or invoice.status not in PAYABLE_STATUSES:
+    payable = PAYABLE_STATUSES if bank_line is None else BANK_PAYABLE_STATUSES
+    if invoice.kind != Invoice.Kind.INVOICE or invoice.status not in payable:
         raise InvoicingError(
             _("Payments are recorded on issued invoices only."), code="not_payable"
         )
@@ -439,7 +449,7 @@ def _import_line(statement: BankStatement, parsed_line, *, actor: User, now) -> 
             .filter(
                 structured_communication=parsed_line.structured_communication,
                 kind=Invoice.Kind.INVOICE,
-                status__in=PAYABLE_STATUSES,
+                status__in=BANK_PAYABLE_STATUSES,
             )
             .first()
         )

@@ -1,6 +1,7 @@
-"""Refunds: money a credit note leaves owed to a client who had already paid, sent back.
+"""Refunds: money a credit note or an over-payment leaves owed to a client, sent back.
 
-Staff request a refund on an issued credit note, for at most what the client is owed; another
+Staff request a refund on an issued credit note, or of what the client paid beyond an invoice
+(an over-payment, no credit note needed), for at most what the client is owed; another
 staff member sends it, in a SEPA payment file or by hand, and records it paid with the bank's
 date and reference. Nobody moves money to or from an Activity they take part in, and nobody
 settles a refund they requested. Only a settled refund moves money on the Activity's ledger.
@@ -12,6 +13,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from stdnum import iban as iban_numbers
@@ -23,20 +25,25 @@ from coop.money import round_money
 from coop.templatetags.money import euro
 from invoicing.errors import InvoicingError
 from invoicing.models import BankAccount, Invoice, Refund, RefundPaymentFile
-from invoicing.services.payments import check_amount, post_income_change
-from members.models import User
+from invoicing.services.payments import check_amount, post_income_change, posted_amount
+from members.models import LedgerEntryKind, LedgerStage, User
 from members.selectors import takes_part_in
 
 ZERO = Decimal("0.00")
 
 
-def _check_staff(user: User, credit_note: Invoice) -> None:
+def _check_staff(user: User, document: Invoice) -> None:
     if not user.is_staff:
         raise InvoicingError(_("Only the cooperative's staff can do this."), code="not_staff")
-    if takes_part_in(user, credit_note.activity):
+    if takes_part_in(user, document.activity):
         raise InvoicingError(
             _(
                 "This credit note is of an Activity you take part in: another staff member "
+                "handles its refund."
+            )
+            if document.is_credit_note
+            else _(
+                "This invoice is of an Activity you take part in: another staff member "
                 "handles its refund."
             ),
             code="own_invoice",
@@ -46,6 +53,14 @@ def _check_staff(user: User, credit_note: Invoice) -> None:
 def refundable_amount(credit_note: Invoice) -> Decimal:
     """Return what can still be refunded for a credit note: owed to the client, not yet asked."""
     return Invoice.objects.with_refundable().get(pk=credit_note.pk).amount_refundable
+
+
+def over_payment_refundable(invoice: Invoice) -> Decimal:
+    """Return what the client paid beyond what is left of an invoice, not yet asked back."""
+    amounts = Invoice.objects.with_amounts().get(pk=invoice.pk)
+    asked = Refund.objects.of_invoice(invoice).aggregate(total=Sum("amount"))["total"] or ZERO
+    owed = amounts.amount_paid + amounts.amount_credited - amounts.total_incl_vat - asked
+    return max(owed, ZERO)
 
 
 def _clean_iban(value: str) -> str:
@@ -73,40 +88,46 @@ def _clean_iban(value: str) -> str:
 def request_refund(
     *,
     staff_user: User,
-    credit_note: Invoice,
     amount: Decimal,
     client_iban: str,
     method: str,
+    credit_note: Invoice | None = None,
+    invoice: Invoice | None = None,
     account_holder: str = "",
     now: datetime.datetime | None = None,
 ) -> Refund:
-    """Ask for a refund of what a credit note leaves owed to the client."""
+    """Ask for a refund of what a credit note leaves owed to the client, or of an over-payment.
+
+    Give ``credit_note``, or ``invoice`` to send back what the client paid beyond an invoice
+    with no credit note: that money never became the Activity's income, and settling its
+    refund posts nothing on the ledger.
+    """
     now = now or timezone.now()
     check_amount(amount)
     if method not in Refund.Method.values:
         raise InvoicingError(_("Choose how the refund is made."), code="method", field="method")
-    credit_note = Invoice.objects.select_related("activity", "credited_invoice").get(
-        pk=credit_note.pk
-    )
-    if not credit_note.is_credit_note or not credit_note.is_issued:
-        raise InvoicingError(
-            _("Only issued credit notes are refunded."), code="not_refundable", field="credit_note"
+    if credit_note is not None:
+        document = _refunded_credit_note(credit_note)
+        left = refundable_amount(document)
+        too_large = _("At most %(left)s is owed to the client for this credit note.")
+    else:
+        document = _over_paid_invoice(invoice)
+        left = over_payment_refundable(document)
+        too_large = _(
+            "At most %(left)s was paid beyond invoice %(number)s and is not yet refunded."
         )
-    _check_staff(staff_user, credit_note)
-    # The invoice's row lock makes refunds of its credit notes queue up: each sees the others.
-    Invoice.objects.select_for_update().get(pk=credit_note.credited_invoice_id)
-    left = refundable_amount(credit_note)
+    _check_staff(staff_user, document)
     if amount > left:
         raise InvoicingError(
-            _("At most %(left)s is owed to the client for this credit note.")
-            % {"left": euro(left)},
+            too_large % {"left": euro(left), "number": document.number},
             code="refund_too_large",
             field="amount",
         )
     refund = Refund.objects.create(
-        credit_note=credit_note,
+        credit_note=document if document.is_credit_note else None,
+        invoice=None if document.is_credit_note else document,
         amount=amount,
-        account_holder=(account_holder.strip() or credit_note.buyer_name)[:70],
+        account_holder=(account_holder.strip() or document.buyer_name)[:70],
         client_iban=_clean_iban(client_iban),
         method=method,
         requested_by=staff_user,
@@ -118,6 +139,38 @@ def request_refund(
     return refund
 
 
+def _refunded_credit_note(credit_note: Invoice) -> Invoice:
+    credit_note = Invoice.objects.select_related("activity", "credited_invoice").get(
+        pk=credit_note.pk
+    )
+    if not credit_note.is_credit_note or not credit_note.is_issued:
+        raise InvoicingError(
+            _("Only issued credit notes are refunded."), code="not_refundable", field="credit_note"
+        )
+    # The invoice's row lock makes its refunds queue up: each sees the others.
+    Invoice.objects.select_for_update().get(pk=credit_note.credited_invoice_id)
+    return credit_note
+
+
+def _over_paid_invoice(invoice: Invoice | None) -> Invoice:
+    if invoice is None:
+        raise InvoicingError(
+            _(
+                "Choose the credit note to refund, or, to refund an over-payment, the "
+                "invoice: one of the two."
+            ),
+            code="not_refundable",
+        )
+    invoice = Invoice.objects.select_for_update().select_related("activity").get(pk=invoice.pk)
+    if invoice.is_credit_note or not invoice.is_issued:
+        raise InvoicingError(
+            _("Only an issued invoice has an over-payment to refund."),
+            code="not_refundable",
+            field="invoice",
+        )
+    return invoice
+
+
 def _settle(refund: Refund, *, staff_user: User) -> None:
     """Refuse to settle a refund twice, or by the one who requested it."""
     if refund.is_settled:
@@ -126,7 +179,7 @@ def _settle(refund: Refund, *, staff_user: User) -> None:
             % {"date": refund.paid_on, "reference": refund.bank_reference},
             code="already_settled",
         )
-    _check_staff(staff_user, refund.credit_note)
+    _check_staff(staff_user, refund.document)
     if refund.requested_by_id == staff_user.pk:
         raise InvoicingError(
             _("You requested this refund: another staff member sends and records it."),
@@ -145,8 +198,8 @@ def create_refund_payment_file(
     """Put requested SEPA refunds in one pain.001 file paying each client from our account."""
     now = now or timezone.now()
     locked = list(
-        Refund.objects.select_for_update()
-        .select_related("credit_note__activity")
+        Refund.objects.select_for_update(of=("self",))
+        .select_related("credit_note__activity", "invoice__activity")
         .filter(pk__in=[refund.pk for refund in refunds])
         .order_by("pk")
     )
@@ -156,7 +209,7 @@ def create_refund_payment_file(
         if refund.method != Refund.Method.SEPA_TRANSFER or refund.status != Refund.Status.REQUESTED:
             raise InvoicingError(
                 _("Refund of %(number)s is not a requested SEPA transfer.")
-                % {"number": refund.credit_note.number},
+                % {"number": refund.document.number},
                 code="not_requested",
             )
         _settle(refund, staff_user=staff_user)
@@ -166,7 +219,7 @@ def create_refund_payment_file(
             iban=refund.client_iban,
             amount=refund.amount,
             execution_date=execution_date,
-            description=_("Refund, credit note %(number)s") % {"number": refund.credit_note.number},
+            description=_description(refund),
             end_to_end_id=f"REFUND-{refund.pk}",
         )
         for refund in locked
@@ -190,6 +243,12 @@ def create_refund_payment_file(
     return payment_file
 
 
+def _description(refund: Refund) -> str:
+    if refund.credit_note:
+        return _("Refund, credit note %(number)s") % {"number": refund.credit_note.number}
+    return _("Refund of over-payment, invoice %(number)s") % {"number": refund.invoice.number}
+
+
 @transaction.atomic
 def record_refund(
     *,
@@ -206,7 +265,9 @@ def record_refund(
     """
     now = now or timezone.now()
     refund = (
-        Refund.objects.select_for_update().select_related("credit_note__activity").get(pk=refund.pk)
+        Refund.objects.select_for_update(of=("self",))
+        .select_related("credit_note__activity", "invoice__activity")
+        .get(pk=refund.pk)
     )
     _settle(refund, staff_user=staff_user)
     bank_reference = bank_reference.strip()
@@ -216,9 +277,11 @@ def record_refund(
             code="bank_reference",
             field="bank_reference",
         )
-    if paid_on > timezone.localdate(now) or paid_on < refund.credit_note.issue_date:
+    if paid_on > timezone.localdate(now) or paid_on < refund.document.issue_date:
         raise InvoicingError(
-            _("A refund is paid between the credit note's date and today."),
+            _("A refund is paid between the credit note's date and today.")
+            if refund.credit_note
+            else _("A refund is paid between the invoice's date and today."),
             code="date",
             field="paid_on",
         )
@@ -252,10 +315,28 @@ def _post_refund(refund: Refund, *, actor: User, now: datetime.datetime) -> None
 
     The credit note left its income planned negatively; the refund moves that part from planned
     to available: income available falls, the planned loss is released, the fee comes back.
+    A refund never reverses more income, nor returns more fee, than the invoice's payments
+    made available, net of earlier refunds: the part of a refund that gives back an
+    over-payment (money that never became income) posts nothing on the Activity.
     """
     credit_note = refund.credit_note
-    income = round_money(refund.amount * credit_note.total_excl_vat / credit_note.total_incl_vat)
-    fee = round_money(income * settings.COOP_FEE_RATE)
+    if credit_note is None:
+        # An over-payment never became the Activity's income: nothing to take back.
+        return
+    invoice = credit_note.credited_invoice
+    income_left = max(
+        posted_amount(invoice, kind=LedgerEntryKind.CLIENT_INCOME, stage=LedgerStage.AVAILABLE),
+        ZERO,
+    )
+    fee_left = max(
+        -posted_amount(invoice, kind=LedgerEntryKind.COOPERATIVE_FEE, stage=LedgerStage.AVAILABLE),
+        ZERO,
+    )
+    income = min(
+        round_money(refund.amount * credit_note.total_excl_vat / credit_note.total_incl_vat),
+        income_left,
+    )
+    fee = min(round_money(income * settings.COOP_FEE_RATE), fee_left)
     post_income_change(
         income_change=-income,
         fee_change=fee,

@@ -308,3 +308,239 @@ def test_the_member_sees_how_the_credit_note_is_settled(paid_and_credited, staff
     text = page.content.decode()
     assert paid_and_credited.snapshot["settlement"]["text"] in text
     assert f"Refund of 159.00{NBSP}€: Requested." in text
+
+
+# A fully credited invoice partly paid, then over-paid: refunds never reverse unposted income
+
+
+@pytest.fixture
+def room_invoice(member, activity, belgian_client, no_review):
+    """1 × 150.00 at 6 %: 159.00."""
+    from invoicing.services.issue import submit_invoice
+    from tests.invoicing.conftest import line, make_draft
+
+    draft = make_draft(
+        member,
+        activity,
+        belgian_client,
+        [line("Rehearsal room", quantity="1", unit="piece", price="150.00", vat_rate=6)],
+    )
+    return submit_invoice(user=member.user, invoice=draft, today=TODAY, now=NOW)
+
+
+def credit(invoice, staff, amount_excl_vat):
+    credit_note = request_credit_note(
+        user=invoice.created_by,
+        invoice=invoice,
+        reason="Room not used",
+        lines=[CreditLineInput(position=1, amount=Decimal(amount_excl_vat))],
+    )
+    return approve_invoice(staff_user=staff, invoice=credit_note, today=TODAY, now=NOW)
+
+
+def bank_line_matched_by_hand(invoice, staff, amount):
+    from invoicing.models import BankStatement, BankStatementLine
+
+    statement = BankStatement.objects.create(
+        account_iban="BE71096123456769", statement_id="2026-100", imported_by=staff
+    )
+    line = BankStatementLine.objects.create(
+        statement=statement,
+        booking_date=TODAY,
+        amount=Decimal(amount),
+        is_credit=True,
+        bank_reference=f"LINE-{amount}",
+        status=BankStatementLine.Status.MATCHED,
+        invoice=invoice,
+    )
+    record_payment(
+        invoice=invoice,
+        amount=Decimal(amount),
+        received_on=TODAY,
+        actor=staff,
+        method="bank_statement",
+        bank_line=line,
+        now=NOW,
+    )
+
+
+@pytest.fixture
+def credited_and_over_paid(room_invoice, staff):
+    record_payment(
+        invoice=room_invoice, amount=Decimal("100.00"), received_on=TODAY, actor=staff, now=NOW
+    )
+    return credit(room_invoice, staff, "100.00"), credit(room_invoice, staff, "50.00")
+
+
+def test_refunds_never_reverse_income_that_was_never_made_available(
+    credited_and_over_paid, room_invoice, staff, colleague, activity
+):
+    first, second = credited_and_over_paid
+    # 100.00 paid made 94.34 available, less the fee 6.13; the credit notes unplan 150.00.
+    assert balances(activity) == (Decimal("88.21"), Decimal("-94.34"))
+    bank_line_matched_by_hand(room_invoice, staff, "59.00")
+    # All over-payment: the invoice is fully credited, nothing more becomes income.
+    assert balances(activity) == (Decimal("88.21"), Decimal("-94.34"))
+
+    for credit_note, amount, reference in ((first, "106.00", "R-1"), (second, "53.00", "R-2")):
+        refund = ask_refund(credit_note, staff, amount)
+        record_refund(
+            staff_user=colleague, refund=refund, paid_on=TODAY, bank_reference=reference, now=NOW
+        )
+    # Only the 94.34 of income and the 6.13 of fee ever posted are reversed: nothing is owed.
+    assert balances(activity) == (Decimal("0.00"), Decimal("0.00"))
+    refunds = Refund.objects.order_by("pk")
+    assert [
+        sorted(
+            (entry.kind, entry.stage, entry.amount)
+            for entry in LedgerEntry.objects.filter(
+                source_type__model="refund", source_id=refund.pk
+            )
+        )
+        for refund in refunds
+    ] == [
+        [
+            ("client_income", "available", Decimal("-94.34")),
+            ("client_income", "planned", Decimal("94.34")),
+            ("cooperative_fee", "available", Decimal("6.13")),
+        ],
+        [],
+    ]
+    assert Invoice.objects.with_amounts().get(pk=room_invoice.pk).amount_due == Decimal("0.00")
+
+
+def test_the_refundable_amounts_of_an_invoices_credit_notes_add_up_to_what_was_paid(
+    credited_and_over_paid, staff
+):
+    first, second = credited_and_over_paid
+    refundable = Invoice.objects.with_refundable().filter(pk__in=[first.pk, second.pk])
+    assert dict(refundable.values_list("pk", "amount_refundable")) == {
+        first.pk: Decimal("100.00"),
+        second.pk: Decimal("0.00"),
+    }
+    with pytest.raises(InvoicingError) as error:
+        ask_refund(second, staff, "0.01")
+    assert error.value.message == f"At most 0.00{NBSP}€ is owed to the client for this credit note."
+    ask_refund(first, staff, "60.00")
+    refundable = Invoice.objects.with_refundable().filter(pk__in=[first.pk, second.pk])
+    assert dict(refundable.values_list("pk", "amount_refundable")) == {
+        first.pk: Decimal("40.00"),
+        second.pk: Decimal("0.00"),
+    }
+
+
+def test_a_fully_credited_invoice_partly_paid_is_credited_with_the_payment_to_refund(
+    credited_and_over_paid, room_invoice, staff, colleague, member, client
+):
+    room_invoice.refresh_from_db()
+    assert room_invoice.status == "credited"
+    body = api_client_for(member.user).get(f"/api/v1/invoices/{room_invoice.pk}/").json()
+    assert (body["status"], body["amount_due"], body["amount_to_refund"]) == (
+        "credited",
+        "0.00",
+        "100.00",
+    )
+    client.force_login(member.user)
+    listed = client.get(reverse("invoicing:invoice_list")).content.decode()
+    assert f"100.00{NBSP}€ to refund" in listed
+    assert f"-100.00{NBSP}€" not in listed
+    detail = client.get(reverse("invoicing:invoice_detail", args=[room_invoice.pk]))
+    assert f"To refund to the client</dt><dd>100.00{NBSP}€" in detail.content.decode()
+    changelist = admin_client_for(colleague).get(reverse("admin:invoicing_invoice_changelist"))
+    row = next(
+        row for row in changelist.content.decode().split("<tr") if f">{room_invoice.number}<" in row
+    )
+    assert "Credited" in row
+    assert "Overpaid by 100.00 €: refund the client" in row
+
+    # Once the 100.00 goes back, nothing is due nor owed, and the invoice stays credited.
+    refund = ask_refund(credited_and_over_paid[0], staff, "100.00")
+    record_refund(staff_user=colleague, refund=refund, paid_on=TODAY, bank_reference="R-3", now=NOW)
+    room_invoice.refresh_from_db()
+    amounts = Invoice.objects.with_amounts().get(pk=room_invoice.pk)
+    assert (room_invoice.status, amounts.amount_due, amounts.amount_to_refund) == (
+        "credited",
+        Decimal("0.00"),
+        Decimal("0.00"),
+    )
+
+
+# An over-payment refunded without a credit note
+
+
+def test_an_over_payment_is_refunded_without_a_credit_note(
+    room_invoice, staff, colleague, activity, member, client, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    bank_line_matched_by_hand(room_invoice, staff, "200.00")
+    assert Invoice.objects.with_amounts().get(pk=room_invoice.pk).amount_due == Decimal("-41.00")
+    before = balances(activity)
+
+    with pytest.raises(InvoicingError) as error:
+        request_refund(
+            staff_user=staff,
+            invoice=room_invoice,
+            amount=Decimal("41.01"),
+            client_iban=CLIENT_IBAN,
+            method=Refund.Method.SEPA_TRANSFER,
+        )
+    assert error.value.message == (
+        f"At most 41.00{NBSP}€ was paid beyond invoice {room_invoice.number} and is not yet "
+        "refunded."
+    )
+    refund = request_refund(
+        staff_user=staff,
+        invoice=room_invoice,
+        amount=Decimal("41.00"),
+        client_iban=CLIENT_IBAN,
+        method=Refund.Method.SEPA_TRANSFER,
+        now=NOW,
+    )
+    payment_file = create_refund_payment_file(
+        staff_user=colleague, refunds=[refund], execution_date=TODAY, now=NOW
+    )
+    root = etree.fromstring(payment_file.file.read())
+    assert [
+        (transfer.findtext("{*}Amt/{*}InstdAmt"), transfer.findtext("{*}RmtInf/{*}Ustrd"))
+        for transfer in root.findall(".//{*}CdtTrfTxInf")
+    ] == [("41.00", f"Refund of over-payment, invoice {room_invoice.number}")]
+    record_refund(
+        staff_user=colleague, refund=refund, paid_on=TODAY, bank_reference="R-OVER", now=NOW
+    )
+    refund.refresh_from_db()
+    assert refund.status == "paid"
+    # The over-payment never became income: nothing moves on the Activity.
+    assert balances(activity) == before
+    assert not LedgerEntry.objects.filter(source_type__model="refund").exists()
+    assert Invoice.objects.with_amounts().get(pk=room_invoice.pk).amount_due == Decimal("0.00")
+    client.force_login(member.user)
+    page = client.get(reverse("invoicing:invoice_detail", args=[room_invoice.pk]))
+    assert f"Refund of 41.00{NBSP}€: Paid." in page.content.decode()
+
+
+def test_staff_refund_an_over_payment_from_the_refund_add_form(room_invoice, staff, colleague):
+    bank_line_matched_by_hand(room_invoice, staff, "200.00")
+    admin = admin_client_for(colleague)
+    changelist = admin.get(reverse("admin:invoicing_invoice_changelist")).content.decode()
+    add_url = reverse("admin:invoicing_refund_add")
+    assert f'<a href="{add_url}?invoice={room_invoice.pk}">Overpaid by 41.00 €' in changelist
+    form = {
+        "amount": "41.00",
+        "client_iban": CLIENT_IBAN,
+        "account_holder": "",
+        "method": "manual",
+    }
+    neither = admin.post(add_url, form)
+    assert neither.context["adminform"].form.non_field_errors() == [
+        "Choose the credit note to refund, or, to refund an over-payment, the invoice: one of "
+        "the two."
+    ]
+    response = admin.post(add_url, {**form, "invoice": room_invoice.pk})
+    assert response.status_code == 302
+    refund = Refund.objects.get()
+    assert (refund.invoice, refund.credit_note, refund.amount, refund.requested_by) == (
+        room_invoice,
+        None,
+        Decimal("41.00"),
+        colleague,
+    )
