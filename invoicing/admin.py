@@ -425,10 +425,10 @@ class InvoiceAdmin(admin.ModelAdmin):
                 '<a href="{}?invoice={}">{}</a>',
                 reverse("admin:invoicing_refund_add"),
                 invoice.pk,
-                gettext("Overpaid by %(amount)s €: refund the client")
-                % {"amount": -invoice.amount_due},
+                gettext("Overpaid by %(amount)s: refund the client")
+                % {"amount": euro(-invoice.amount_due)},
             )
-        return f"{invoice.amount_due} €"
+        return euro(invoice.amount_due)
 
     def _each(self, request, queryset, action, done_message: Callable[[int], str]) -> None:
         done = 0

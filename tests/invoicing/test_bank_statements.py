@@ -610,7 +610,7 @@ def test_staff_confirm_an_over_payment_and_the_invoice_shows_it_to_refund(
     changelist = reverse("admin:invoicing_invoice_changelist")
     page = staff_client.get(changelist, {"overdue": "overpaid"}).content.decode()
     assert invoice.number in page
-    assert "Overpaid by 40.00 €: refund the client" in page
+    assert "Overpaid by 40.00\xa0€: refund the client" in page
     paid_in_full = issue(member, activity, belgian_client, today=today)
     record_payment(invoice=paid_in_full, amount=Decimal("1210.00"), received_on=today, actor=staff)
     page = staff_client.get(changelist, {"overdue": "overpaid"}).content.decode()

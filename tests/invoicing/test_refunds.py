@@ -451,7 +451,7 @@ def test_a_fully_credited_invoice_partly_paid_is_credited_with_the_payment_to_re
         row for row in changelist.content.decode().split("<tr") if f">{room_invoice.number}<" in row
     )
     assert "Credited" in row
-    assert "Overpaid by 100.00 €: refund the client" in row
+    assert "Overpaid by 100.00\xa0€: refund the client" in row
 
     # Once the 100.00 goes back, nothing is due nor owed, and the invoice stays credited.
     refund = ask_refund(credited_and_over_paid[0], staff, "100.00")
@@ -523,7 +523,7 @@ def test_staff_refund_an_over_payment_from_the_refund_add_form(room_invoice, sta
     admin = admin_client_for(colleague)
     changelist = admin.get(reverse("admin:invoicing_invoice_changelist")).content.decode()
     add_url = reverse("admin:invoicing_refund_add")
-    assert f'<a href="{add_url}?invoice={room_invoice.pk}">Overpaid by 41.00 €' in changelist
+    assert f'<a href="{add_url}?invoice={room_invoice.pk}">Overpaid by 41.00\xa0€' in changelist
     form = {
         "amount": "41.00",
         "client_iban": CLIENT_IBAN,
