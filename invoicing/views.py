@@ -348,12 +348,6 @@ def _draft_page(request, invoice: Invoice | None = None):
     return render(request, "invoicing/invoice_form.html", context)
 
 
-def _invoice_line_inputs(invoice: Invoice | None) -> list[LineInput]:
-    if invoice is None:
-        return []
-    return [drafts.line_input_of(line) for line in invoice.lines.all()]
-
-
 def _stored_totals(invoice: Invoice) -> Totals:
     """The totals of a draft as saved: its lines with their discounts, and its own."""
     return compute_totals(
