@@ -317,7 +317,7 @@ class InvoiceAdmin(admin.ModelAdmin):
         "total_excl_vat",
         "total_vat",
         "total_incl_vat",
-        "review_reason",
+        "review_reason_display",
         "created_by",
         "submitted_at",
         "issued_at",
@@ -327,6 +327,10 @@ class InvoiceAdmin(admin.ModelAdmin):
         "audit_history",
     ]
     readonly_fields = fields
+
+    @admin.display(description=_("why staff review it"))
+    def review_reason_display(self, invoice: Invoice) -> str:
+        return invoice.review_reason_text or "—"
 
     @admin.display(description=_("audit"))
     def audit_history(self, invoice: Invoice):

@@ -407,6 +407,14 @@ class InvoiceSerializer(serializers.ModelSerializer):
         )
     )
     documents = serializers.SerializerMethodField()
+    review_reason = serializers.CharField(
+        source="review_reason_text",
+        read_only=True,
+        help_text=_(
+            "Why staff review the document, in the language of the request; a reason given by "
+            "staff when sending it back is shown as written."
+        ),
+    )
     warnings = serializers.SerializerMethodField(
         help_text=_(
             "What to check before submitting an invoice not yet issued, such as Belgian VAT "

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from coop.documents import DocumentBase
 from invoicing.calculation import AllowanceCharge, Line, VatCategory
 from invoicing.eas import clean_gln
+from invoicing.review_reasons import render_review_reason
 from invoicing.vat import SupplyKind
 from members.models import Activity, Language
 
@@ -503,6 +504,11 @@ class Invoice(models.Model):
         if self.snapshot:
             return self.snapshot["buyer"]["email"]
         return self.client.email
+
+    @property
+    def review_reason_text(self) -> str:
+        """Why staff review this document, in the reader's language (a staff reason as typed)."""
+        return render_review_reason(self.review_reason)
 
     @property
     def is_credit_note(self) -> bool:

@@ -435,7 +435,7 @@ def invoice_submit(request, pk: int):
         else:
             messages.info(
                 request,
-                _("Sent to staff for review: %(reason)s.") % {"reason": invoice.review_reason},
+                _("Sent to staff for review: %(reason)s.") % {"reason": invoice.review_reason_text},
             )
     return redirect("invoicing:invoice_detail", pk=invoice.pk)
 

@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 from audit.services import record_event
 from coop.money import round_money
 from coop.templatetags.money import euro
+from invoicing import review_reasons
 from invoicing.calculation import AllowanceCharge, Line, compute_totals
 from invoicing.errors import InvoicingError
 from invoicing.models import Invoice, InvoiceLine
@@ -694,7 +695,7 @@ def request_credit_note(
         total_excl_vat=totals.tax_exclusive,
         total_vat=totals.vat,
         total_incl_vat=totals.tax_inclusive,
-        review_reason=_("credit note requested"),
+        review_reason=review_reasons.CREDIT_NOTE_REQUESTED,
         created_by=user,
         submitted_at=now,
     )

@@ -10,8 +10,7 @@ from django.utils.translation import gettext as _
 from stdnum.be import ogm_vcs
 
 from audit.services import record_event
-from coop.templatetags.money import euro
-from invoicing import vat
+from invoicing import review_reasons, vat
 from invoicing.calculation import compute_totals
 from invoicing.eas import check_participant_id
 from invoicing.errors import InvoicingError
@@ -323,21 +322,18 @@ def place_of_supply_warning(invoice: Invoice) -> str:
 
 
 def _review_reason(invoice: Invoice) -> str:
+    """The codes of the reasons to queue an invoice for staff review, read in any language."""
     reasons = []
     if invoice.total_incl_vat > settings.COOP_INVOICE_REVIEW_THRESHOLD:
-        reasons.append(
-            _("amount above %(threshold)s")
-            % {"threshold": euro(settings.COOP_INVOICE_REVIEW_THRESHOLD)}
-        )
+        reasons.append(review_reasons.amount_above(settings.COOP_INVOICE_REVIEW_THRESHOLD))
     if (
         settings.COOP_INVOICE_REVIEW_NEW_CLIENTS
         and not Invoice.objects.filter(client=invoice.client, number__isnull=False).exists()
     ):
-        reasons.append(_("first invoice to this client"))
+        reasons.append(review_reasons.FIRST_INVOICE_TO_CLIENT)
     if vat.charges_belgian_vat_abroad(vat.customer_of(invoice.client), _vat_lines(invoice)):
-        reasons.append(str(vat.PLACE_OF_SUPPLY_REVIEW))
-    # The reasons fit the field in every language; never fail on a long translation.
-    return ", ".join(reasons)[:255]
+        reasons.append(review_reasons.PLACE_OF_SUPPLY)
+    return review_reasons.join_codes(reasons)
 
 
 @transaction.atomic
@@ -365,7 +361,12 @@ def submit_invoice(
     check_references(invoice)
     invoice.submitted_at = now
     reason = _review_reason(invoice)
-    record_event(action="submitted", obj=invoice, actor=user, reason=reason)
+    record_event(
+        action="submitted",
+        obj=invoice,
+        actor=user,
+        reason=review_reasons.render_review_reason(reason),
+    )
     if reason:
         invoice.status = Invoice.Status.PENDING_REVIEW
         invoice.review_reason = reason

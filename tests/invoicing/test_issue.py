@@ -90,7 +90,8 @@ def test_new_client_and_large_amounts_wait_for_staff(draft, staff, settings):
     settings.COOP_INVOICE_REVIEW_NEW_CLIENTS = True
     invoice = submit_invoice(user=draft.created_by, invoice=draft, today=TODAY, now=NOW)
     assert (invoice.status, invoice.number) == ("pending_review", None)
-    assert invoice.review_reason == "first invoice to this client"
+    assert invoice.review_reason == "first_invoice_to_client"  # read in any language
+    assert invoice.review_reason_text == "first invoice to this client"
     assert LedgerEntry.objects.count() == 0
 
     issued = approve_invoice(staff_user=staff, invoice=invoice, today=TODAY, now=NOW)
@@ -104,7 +105,8 @@ def test_amount_above_threshold_waits_for_staff(member, activity, belgian_client
         user=member.user, invoice=make_draft(member, activity, belgian_client), today=TODAY, now=NOW
     )
     assert invoice.status == "pending_review"
-    assert invoice.review_reason == "amount above 50.00\u00a0€"
+    assert invoice.review_reason == "amount_above_threshold:50.00"
+    assert invoice.review_reason_text == "amount above 50.00\u00a0€"
 
 
 def test_rejected_invoice_goes_back_to_the_member(draft, staff, settings):
