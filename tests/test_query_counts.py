@@ -212,7 +212,11 @@ class World:
         copies = []
         for _index in range(number):
             self.count += 1
-            shift = datetime.timedelta(days=self.count)
+            # Half the copies to come, half past: the page lists both.
+            if self.count % 2:
+                shift = -datetime.timedelta(days=self.count)
+            else:
+                shift = timezone.localdate() - DAY + datetime.timedelta(days=self.count)
             copy = Booking.objects.get(pk=self.first_booking.pk)
             copy.pk = None
             copy.title = f"Rehearsal {self.count}"
