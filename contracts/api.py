@@ -156,8 +156,9 @@ class ContractViewSet(
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Contract.objects.none()
-        return selectors.contract_with_details(
-            selectors.contracts_visible_to(self.request.user)
+        user = self.request.user
+        return selectors.with_worker_visibility(
+            selectors.contract_with_details(selectors.contracts_visible_to(user)), user
         ).order_by("-first_work_day", "-pk")
 
     def _arguments(self, request) -> dict:

@@ -1,6 +1,6 @@
 """Reads scoped to the requesting user: another member's contract or payslip is not found."""
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from contracts.models import (
     Contract,
@@ -36,6 +36,15 @@ def contract_with_details(contracts: QuerySet[Contract]) -> QuerySet[Contract]:
     )
 
 
+def with_worker_visibility(contracts: QuerySet[Contract], user: User) -> QuerySet[Contract]:
+    """Annotate whether the user sees every worker, so a list asks it once, not per contract."""
+    return contracts.annotate(
+        user_sees_all_workers=Exists(
+            Activity.objects.of_user(user).filter(pk=OuterRef("activity_id"))
+        )
+    )
+
+
 def workers_shown_to(user: User, contract: Contract) -> list[ContractWorker]:
     """The workers of a contract that the user may see.
 
@@ -43,7 +52,12 @@ def workers_shown_to(user: User, contract: Contract) -> list[ContractWorker]:
     someone else's Activity sees only their own row, since pay and declarations are personal.
     """
     workers = list(contract.workers.all())
-    if user.is_staff or Activity.objects.of_user(user).filter(pk=contract.activity_id).exists():
+    if user.is_staff:
+        return workers
+    sees_all = getattr(contract, "user_sees_all_workers", None)
+    if sees_all is None:
+        sees_all = Activity.objects.of_user(user).filter(pk=contract.activity_id).exists()
+    if sees_all:
         return workers
     return [worker for worker in workers if worker.member.user_id == user.pk]
 

@@ -643,7 +643,13 @@ class InvoiceViewSet(IdempotentCreationMixin, viewsets.ModelViewSet):
         queryset = (
             selectors.invoices_visible_to(self.request.user)
             .with_refundable()
-            .prefetch_related("lines__credited_line", "allowance_charges", "documents", "refunds")
+            .prefetch_related(
+                "lines__credited_line",
+                "allowance_charges",
+                "documents",
+                "refunds",
+                "over_payment_refunds",
+            )
         )
         if self.action != "list":
             return queryset
