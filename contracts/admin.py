@@ -191,6 +191,7 @@ def _balance(stage: str) -> Coalesce:
 class ContractAdmin(ContractActions, admin.ModelAdmin):
     """Contracts are read-only here: staff act on them through the actions."""
 
+    show_full_result_count = False  # a count of the whole table is too slow
     action_form = ReasonActionForm
     actions = ["approve", "reject", "request_changes"]
     list_display = [
@@ -379,6 +380,7 @@ class SpecialContributionBracketAdmin(DatedRowAdmin):
 
 @admin.register(TaxProfile)
 class TaxProfileAdmin(admin.ModelAdmin):
+    show_full_result_count = False  # a count of the whole table is too slow
     list_display = ["member", "household", "children", "is_single_parent", "other_dependants"]
     list_filter = ["household"]
     search_fields = ["member__legal_name"]
@@ -388,6 +390,7 @@ class TaxProfileAdmin(admin.ModelAdmin):
 
 @admin.register(DimonaDeclaration)
 class DimonaDeclarationAdmin(admin.ModelAdmin):
+    show_full_result_count = False  # a count of the whole table is too slow
     list_display = ["acknowledgement", "kind", "worker", "start_date", "end_date", "created_at"]
     list_filter = ["kind", "joint_committee"]
     search_fields = ["acknowledgement", "worker__member__legal_name"]
@@ -560,6 +563,7 @@ class PayrollRunAdmin(admin.ModelAdmin):
 
 @admin.register(Payslip)
 class PayslipAdmin(admin.ModelAdmin):
+    show_full_result_count = False  # a count of the whole table is too slow
     list_display = [
         "reference_display",
         "kind",
@@ -627,6 +631,7 @@ class ReceiptInline(ReadOnlyInline):
 class ExpenseClaimAdmin(ContractActions, admin.ModelAdmin):
     """Claims are approved or rejected here; payroll reimburses the approved ones."""
 
+    show_full_result_count = False  # a count of the whole table is too slow
     action_form = ReasonActionForm
     actions = ["approve_claims", "reject_claims"]
     list_display = [

@@ -271,6 +271,7 @@ class CreditNoteReviewForm(forms.Form):
 class InvoiceAdmin(admin.ModelAdmin):
     """Invoices are read-only here: staff act on them through the actions."""
 
+    show_full_result_count = False  # a count of the whole table is too slow
     action_form = ReviewForm
     list_display = [
         "display_number",
@@ -699,6 +700,7 @@ class PaymentForm(forms.ModelForm):
 class PaymentAdmin(ServiceAddMixin, admin.ModelAdmin):
     """Payments are recorded here by hand; the service posts income and fee to the ledger."""
 
+    show_full_result_count = False  # a count of the whole table is too slow
     form = PaymentForm
     list_display = ["received_on", "invoice", "amount", "method", "recorded_by"]
     list_filter = ["method", "received_on"]
@@ -963,6 +965,7 @@ class DispatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Every sending of an invoice, to find the failed ones and why (an e-invoice kept off
     Peppol for breaking a validation rule, a buyer without Peppol address)."""
 
+    show_full_result_count = False  # a count of the whole table is too slow
     list_display = ["created_at", "invoice", "channel", "recipient", "status", "sent_at", "error"]
     list_filter = ["status", "channel"]
     list_select_related = ["invoice"]
@@ -1142,6 +1145,7 @@ class BankStatementLineForm(forms.ModelForm):
 class BankStatementLineAdmin(admin.ModelAdmin):
     """Lines left for staff, and lines to review: match them to an invoice by hand."""
 
+    show_full_result_count = False  # a count of the whole table is too slow
     form = BankStatementLineForm
     list_display = [
         "booking_date",
