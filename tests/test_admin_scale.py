@@ -13,6 +13,7 @@ from django.contrib.admin.widgets import (
     RelatedFieldWidgetWrapper,
 )
 from django.contrib.auth import get_user_model
+from django.contrib.postgres.indexes import GinIndex
 from django.test import RequestFactory
 
 # Tables that grow with the members, their invoices, contracts and bookings.
@@ -153,3 +154,26 @@ def test_the_walk_catches_a_select_a_filter_and_a_full_count(db):
         "LoadsEverything: list_filter 'user' lists every row of a big table"
     ]
     assert model_admin.show_full_result_count
+
+
+def test_names_staff_search_by_part_have_a_trigram_index():
+    """A search for a part of a name (icontains) reads a trigram index, not every row."""
+    searched = set()
+    for model, model_admin in admin.site._registry.items():
+        for search_field in model_admin.search_fields:
+            if search_field[0] not in "^=@":
+                field = get_fields_from_path(model, search_field)[-1]
+                searched.add((field.model._meta.label, field.name))
+
+    for label, name in [
+        ("members.Member", "legal_name"),
+        ("members.Activity", "name"),
+        ("invoicing.Client", "name"),
+    ]:
+        assert (label, name) in searched
+        assert any(
+            isinstance(index, GinIndex)
+            and index.fields == [name]
+            and index.opclasses == ["gin_trgm_ops"]
+            for index in apps.get_model(label)._meta.indexes
+        ), (label, name)
