@@ -16,6 +16,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.postgres.indexes import GinIndex
 from django.test import RequestFactory
 
+from audit.admin import CappedCountPaginator
+
 # Tables that grow with the members, their invoices, contracts and bookings.
 BIG_MODEL_NAMES = [
     "members.Member",
@@ -111,6 +113,8 @@ def admin_offenders(user):
         where = type(model_admin).__name__
         if is_big(model) and model_admin.show_full_result_count:
             offenders.append(f"{where}: counts the whole table (show_full_result_count)")
+        if is_big(model) and not issubclass(model_admin.paginator, CappedCountPaginator):
+            offenders.append(f"{where}: its paginator counts the whole table")
         offenders += list_filter_offenders(where, model, model_admin.get_list_filter(request))
         pages = []
         # Without the change permission the change page shows values, not widgets.
@@ -154,6 +158,7 @@ def test_the_walk_catches_a_select_a_filter_and_a_full_count(db):
         "LoadsEverything: list_filter 'user' lists every row of a big table"
     ]
     assert model_admin.show_full_result_count
+    assert not issubclass(model_admin.paginator, CappedCountPaginator)
 
 
 def test_names_staff_search_by_part_have_a_trigram_index():
