@@ -129,9 +129,9 @@ def _may_read_the_trail(request) -> bool:
 
 
 class CappedCountPaginator(Paginator):
-    """Count at most ``CAP`` + 1 rows: a page of the trail never counts millions of them.
+    """Count at most ``CAP`` + 1 rows: a page of a big table never counts millions of them.
 
-    Beyond the cap the list says "10001" and offers 200 pages; filters narrow it down.
+    Beyond the cap the list says "10001" and offers its pages up to there; filters narrow it down.
     """
 
     CAP = 10_000
@@ -219,6 +219,7 @@ class DataExportAdmin(admin.ModelAdmin):
     search_fields = ["=user__email"]
     raw_id_fields = ["user"]
     show_full_result_count = False
+    paginator = CappedCountPaginator
     fields = ["user", "status", "created_at", "ready_at", "expires_at", "size", "sha256", "error"]
     readonly_fields = fields
 

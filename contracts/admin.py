@@ -26,6 +26,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from audit.admin import CappedCountPaginator
 from audit.services import record_event
 from contracts.errors import ContractsError
 from contracts.models import (
@@ -191,6 +192,8 @@ def _balance(stage: str) -> Coalesce:
 class ContractAdmin(ContractActions, admin.ModelAdmin):
     """Contracts are read-only here: staff act on them through the actions."""
 
+    show_full_result_count = False  # a count of the whole table is too slow
+    paginator = CappedCountPaginator
     action_form = ReasonActionForm
     actions = ["approve", "reject", "request_changes"]
     list_display = [
@@ -379,6 +382,8 @@ class SpecialContributionBracketAdmin(DatedRowAdmin):
 
 @admin.register(TaxProfile)
 class TaxProfileAdmin(admin.ModelAdmin):
+    show_full_result_count = False  # a count of the whole table is too slow
+    paginator = CappedCountPaginator
     list_display = ["member", "household", "children", "is_single_parent", "other_dependants"]
     list_filter = ["household"]
     search_fields = ["member__legal_name"]
@@ -388,6 +393,8 @@ class TaxProfileAdmin(admin.ModelAdmin):
 
 @admin.register(DimonaDeclaration)
 class DimonaDeclarationAdmin(admin.ModelAdmin):
+    show_full_result_count = False  # a count of the whole table is too slow
+    paginator = CappedCountPaginator
     list_display = ["acknowledgement", "kind", "worker", "start_date", "end_date", "created_at"]
     list_filter = ["kind", "joint_committee"]
     search_fields = ["acknowledgement", "worker__member__legal_name"]
@@ -560,6 +567,8 @@ class PayrollRunAdmin(admin.ModelAdmin):
 
 @admin.register(Payslip)
 class PayslipAdmin(admin.ModelAdmin):
+    show_full_result_count = False  # a count of the whole table is too slow
+    paginator = CappedCountPaginator
     list_display = [
         "reference_display",
         "kind",
@@ -627,6 +636,8 @@ class ReceiptInline(ReadOnlyInline):
 class ExpenseClaimAdmin(ContractActions, admin.ModelAdmin):
     """Claims are approved or rejected here; payroll reimburses the approved ones."""
 
+    show_full_result_count = False  # a count of the whole table is too slow
+    paginator = CappedCountPaginator
     action_form = ReasonActionForm
     actions = ["approve_claims", "reject_claims"]
     list_display = [

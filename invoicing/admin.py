@@ -18,7 +18,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from audit.admin import audit_history_link
+from audit.admin import CappedCountPaginator, audit_history_link
 from coop.errors import CoopError
 from coop.templatetags.money import euro
 from invoicing import selectors
@@ -271,6 +271,8 @@ class CreditNoteReviewForm(forms.Form):
 class InvoiceAdmin(admin.ModelAdmin):
     """Invoices are read-only here: staff act on them through the actions."""
 
+    show_full_result_count = False  # a count of the whole table is too slow
+    paginator = CappedCountPaginator
     action_form = ReviewForm
     list_display = [
         "display_number",
@@ -541,6 +543,7 @@ class ClientAdmin(admin.ModelAdmin):
     raw_id_fields = ["owner"]
     readonly_fields = ["buyer", "enterprise_number", "peppol_reachability", "created_at"]
     show_full_result_count = False
+    paginator = CappedCountPaginator
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return obj is None or not obj.invoices.exists()
@@ -602,6 +605,7 @@ class BuyerAdmin(admin.ModelAdmin):
     ]
     actions = ["check_identification"]
     show_full_result_count = False
+    paginator = CappedCountPaginator
 
     def has_add_permission(self, request) -> bool:
         # Buyers come from the VAT numbers of members' clients.
@@ -699,6 +703,8 @@ class PaymentForm(forms.ModelForm):
 class PaymentAdmin(ServiceAddMixin, admin.ModelAdmin):
     """Payments are recorded here by hand; the service posts income and fee to the ledger."""
 
+    show_full_result_count = False  # a count of the whole table is too slow
+    paginator = CappedCountPaginator
     form = PaymentForm
     list_display = ["received_on", "invoice", "amount", "method", "recorded_by"]
     list_filter = ["method", "received_on"]
@@ -782,6 +788,7 @@ class RefundAdmin(ServiceAddMixin, admin.ModelAdmin):
     raw_id_fields = ["credit_note", "invoice"]
     actions = ["make_payment_file", "mark_paid"]
     show_full_result_count = False
+    paginator = CappedCountPaginator
     readonly_fields = [
         "credit_note",
         "invoice",
@@ -963,6 +970,8 @@ class DispatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Every sending of an invoice, to find the failed ones and why (an e-invoice kept off
     Peppol for breaking a validation rule, a buyer without Peppol address)."""
 
+    show_full_result_count = False  # a count of the whole table is too slow
+    paginator = CappedCountPaginator
     list_display = ["created_at", "invoice", "channel", "recipient", "status", "sent_at", "error"]
     list_filter = ["status", "channel"]
     list_select_related = ["invoice"]
@@ -1142,6 +1151,8 @@ class BankStatementLineForm(forms.ModelForm):
 class BankStatementLineAdmin(admin.ModelAdmin):
     """Lines left for staff, and lines to review: match them to an invoice by hand."""
 
+    show_full_result_count = False  # a count of the whole table is too slow
+    paginator = CappedCountPaginator
     form = BankStatementLineForm
     list_display = [
         "booking_date",

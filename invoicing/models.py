@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -149,7 +150,11 @@ class Client(models.Model):
         verbose_name = _("client")
         verbose_name_plural = _("clients")
         ordering = ["name", "pk"]
-        indexes = [models.Index(fields=["owner", "name", "id"], name="client_owner_name_idx")]
+        indexes = [
+            models.Index(fields=["owner", "name", "id"], name="client_owner_name_idx"),
+            # Staff search clients by a part of their name (admin search_fields, icontains).
+            GinIndex(fields=["name"], name="client_name_trgm", opclasses=["gin_trgm_ops"]),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["owner", "vat_number"],

@@ -15,7 +15,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from audit.admin import AuditedModelAdmin, audit_history_link
+from audit.admin import AuditedModelAdmin, CappedCountPaginator, audit_history_link
 from coop.errors import CoopError
 from members import services
 from members.models import (
@@ -34,6 +34,8 @@ from members.validators import clean_iban, clean_niss, format_niss
 
 @admin.register(User)
 class UserAdmin(AuditedModelAdmin, BaseUserAdmin):
+    show_full_result_count = False  # a count of the whole table is too slow
+    paginator = CappedCountPaginator
     ordering = ["email"]
     list_display = ["email", "name", "is_staff", "is_active", "date_joined"]
     list_filter = ["is_staff", "is_superuser", "is_active", "groups"]
@@ -115,11 +117,14 @@ class StatusChangeForm(admin.helpers.ActionForm):
 
 @admin.register(Member)
 class MemberAdmin(AuditedModelAdmin):
+    show_full_result_count = False  # a count of the whole table is too slow
+    paginator = CappedCountPaginator
     form = MemberAdminForm
     action_form = StatusChangeForm
     list_display = ["legal_name", "email", "status", "approved_at", "shares_paid", "created_at"]
     list_filter = ["status", "preferred_language", "country"]
     search_fields = ["legal_name", "user__email", "city"]
+    autocomplete_fields = ["user"]
     list_select_related = ["user"]
     date_hierarchy = "created_at"
     readonly_fields = [
@@ -353,6 +358,8 @@ class MemberAdmin(AuditedModelAdmin):
 class ShareSubscriptionAdmin(admin.ModelAdmin):
     """The share register."""
 
+    show_full_result_count = False  # a count of the whole table is too slow
+    paginator = CappedCountPaginator
     list_display = [
         "member",
         "share_class",
@@ -433,6 +440,8 @@ class LedgerEntryInline(admin.TabularInline):
 
 @admin.register(Activity)
 class ActivityAdmin(admin.ModelAdmin):
+    show_full_result_count = False  # a count of the whole table is too slow
+    paginator = CappedCountPaginator
     list_display = ["name", "owner", "available", "planned", "created_at"]
     search_fields = ["name", "owner__legal_name", "owner__user__email"]
     list_select_related = ["owner"]
@@ -472,6 +481,8 @@ class LedgerEntryAdminForm(forms.ModelForm):
 class LedgerEntryAdmin(admin.ModelAdmin):
     """Ledger entries can be added (adjustments) and read, never changed or deleted."""
 
+    show_full_result_count = False  # a count of the whole table is too slow
+    paginator = CappedCountPaginator
     form = LedgerEntryAdminForm
     list_display = ["created_at", "activity", "kind", "stage", "amount", "reference", "author"]
     list_filter = ["kind", "stage"]
@@ -520,6 +531,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
     fields = list_display
     list_select_related = ["user"]
     show_full_result_count = False
+    paginator = CappedCountPaginator
     actions = ["revoke"]
 
     def has_add_permission(self, request) -> bool:

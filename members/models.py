@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import Exists, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Lower
@@ -134,6 +135,10 @@ class Member(models.Model):
         verbose_name = _("member")
         verbose_name_plural = _("members")
         ordering = ["legal_name"]
+        # Staff search members by a part of their name (admin search_fields, icontains).
+        indexes = [
+            GinIndex(fields=["legal_name"], name="member_name_trgm", opclasses=["gin_trgm_ops"])
+        ]
         permissions = [
             ("view_full_niss", _("Can read national register numbers in full")),
             ("anonymise_member", _("Can anonymise members who left")),
@@ -341,6 +346,7 @@ class Activity(models.Model):
         verbose_name = _("Activity")
         verbose_name_plural = _("Activities")
         ordering = ["name", "pk"]
+        indexes = [GinIndex(fields=["name"], name="activity_name_trgm", opclasses=["gin_trgm_ops"])]
         constraints = [
             models.UniqueConstraint(
                 "owner",

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from audit.admin import CappedCountPaginator
 from coop.errors import CoopError
 from spaces.models import (
     Booking,
@@ -95,6 +96,8 @@ class BookingEventInline(admin.TabularInline):
 
 @admin.register(Booking)
 class BookingAdmin(admin.ModelAdmin):
+    show_full_result_count = False  # a count of the whole table is too slow
+    paginator = CappedCountPaginator
     list_display = [
         "title",
         "room",
@@ -173,6 +176,8 @@ class LeaseChargeInline(admin.TabularInline):
 
 @admin.register(Lease)
 class LeaseAdmin(admin.ModelAdmin):
+    show_full_result_count = False  # a count of the whole table is too slow
+    paginator = CappedCountPaginator
     list_display = ["room", "member", "activity", "starts_on", "ends_on", "monthly_rent"]
     list_filter = ["room__site"]
     search_fields = ["room__name", "member__legal_name"]
@@ -190,6 +195,8 @@ class LeaseAdmin(admin.ModelAdmin):
 
 @admin.register(FeedToken)
 class FeedTokenAdmin(admin.ModelAdmin):
+    show_full_result_count = False  # a count of the whole table is too slow
+    paginator = CappedCountPaginator
     list_display = ["user", "room", "created_at", "revoked_at"]
     fields = ["user", "room", "created_at", "revoked_at"]
     readonly_fields = ["user", "room", "created_at"]
