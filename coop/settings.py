@@ -280,8 +280,14 @@ if AWS_STORAGE_BUCKET_NAME:
             "region_name": os.environ.get("AWS_S3_REGION_NAME") or None,
             "access_key": os.environ.get("AWS_ACCESS_KEY_ID") or None,
             "secret_key": os.environ.get("AWS_SECRET_ACCESS_KEY") or None,
+            "addressing_style": os.environ.get("AWS_S3_ADDRESSING_STYLE") or None,
+            # Documents are private: no public ACL, and a URL made for one (nothing in coop
+            # makes one: downloads stream through the views that check permissions) is a
+            # presigned one that expires after five minutes.
             "default_acl": "private",
             "querystring_auth": True,
+            "querystring_expire": int(os.environ.get("AWS_QUERYSTRING_EXPIRE", "300")),
+            "signature_version": "s3v4",
             "file_overwrite": False,
         },
     }

@@ -46,7 +46,8 @@ from drills.stack import PYTHON, ROOT, Stack, say, wait_until
 PGBOUNCER = "/usr/sbin/pgbouncer"
 # PgBouncer's admin console speaks only the simple query protocol: ask it with psql.
 PSQL = ["psql", "-X", "-A", "-F", "|", "-h", "127.0.0.1", "-d", "pgbouncer"]
-GUNICORN = [PYTHON, "-m", "gunicorn", "coop.wsgi", "--workers", "2"]
+# Two gunicorn on one host: no control socket, or the second finds the first's in use.
+GUNICORN = [PYTHON, "-m", "gunicorn", "coop.wsgi", "--workers", "2", "--no-control-socket"]
 GUNICORN_LOGS = ["--access-logfile", "-", "--error-logfile", "-"]
 POOL_SIZE = 8
 PAYROLL_PERIOD = ["--from", "2026-07-01", "--to", "2026-09-30"]
@@ -621,11 +622,16 @@ def report(
         double_bookings = cursor.fetchone()[0]
     documents = documents_of(invoice_pks)
     dispatches = dispatches_of(invoice_pks)
-    workers = ContractWorker.objects.count()
-    paid_workers = Payslip.objects.values("worker").distinct().count()
-    cost = Payslip.objects.aggregate(total=Sum("employer_cost"))["total"] or Decimal("0.00")
+    # The loaded contracts only (the demo world has payslips and salary entries of its own).
+    loaded = {"activity__owner__user__email__startswith": "bench-"}
+    workers = ContractWorker.objects.filter(
+        **{f"contract__{key}": value for key, value in loaded.items()}
+    )
+    payslips = Payslip.objects.filter(worker__in=workers)
+    paid_workers = payslips.values("worker").distinct().count()
+    cost = payslips.aggregate(total=Sum("employer_cost"))["total"] or Decimal("0.00")
     debited = LedgerEntry.objects.filter(
-        kind=LedgerEntryKind.SALARY_COST, stage=LedgerStage.AVAILABLE
+        kind=LedgerEntryKind.SALARY_COST, stage=LedgerStage.AVAILABLE, **loaded
     ).aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
     stats = next(
         (row for row in bouncer.table("STATS") if row.get("database") == options.database), {}
@@ -645,7 +651,7 @@ def report(
     say(f"payments accepted / refused (2 each): {payment_outcomes[201]} / {payment_outcomes[400]}")
     say(f"invoices paid twice:                  {paid_twice}")
     say(f"invoices whose ledger does not match: {ledger_mismatches(invoice_pks)}")
-    say(f"workers paid / to pay:                {paid_workers} / {workers}")
+    say(f"workers paid / to pay:                {paid_workers} / {workers.count()}")
     say(f"ledger salary debits / employer cost: {-debited} / {cost}")
     say(
         f"bookings made / refused (4 members,   {booking_outcomes[201]} / {booking_outcomes[400]}"
