@@ -4,7 +4,7 @@ Run with ``.venv/bin/python drills/pgbouncer.py [--server postgres://postgres@12
 [--database coop_drill_pgbouncer] [--invoices 120] [--payslips 60]``. The drill creates the
 database afresh on that PostgreSQL server, migrates it and loads the demo world (directly), then
 starts its own PgBouncer (Debian's package; in transaction pooling, on a free port, with a pool
-of 8 server connections) in front of it and points every process at PgBouncer with
+of 4 server connections, ``--pool-size``) in front of it and points every process at PgBouncer with
 ``DATABASE_POOLING=transaction``: two gunicorn processes (two workers each), two Celery workers
 (two processes each), the payroll run and the drill itself. Its own Valkey carries Celery's
 messages.
@@ -49,7 +49,6 @@ PSQL = ["psql", "-X", "-A", "-F", "|", "-h", "127.0.0.1", "-d", "pgbouncer"]
 # Two gunicorn on one host: no control socket, or the second finds the first's in use.
 GUNICORN = [PYTHON, "-m", "gunicorn", "coop.wsgi", "--workers", "2", "--no-control-socket"]
 GUNICORN_LOGS = ["--access-logfile", "-", "--error-logfile", "-"]
-POOL_SIZE = 8
 PAYROLL_PERIOD = ["--from", "2026-07-01", "--to", "2026-09-30"]
 ERROR_LINE = re.compile(r"\b(ERROR|CRITICAL|Traceback)\b")
 
@@ -60,13 +59,14 @@ def main() -> None:
     parser.add_argument("--database", default="coop_drill_pgbouncer")
     parser.add_argument("--invoices", type=int, default=120)
     parser.add_argument("--payslips", type=int, default=60)
+    parser.add_argument("--pool-size", type=int, default=4, help="server connections")
     parser.add_argument("--timeout", type=float, default=900)
     options = parser.parse_args()
     if not ensure_pgbouncer():
         sys.exit(1)
 
     direct = options.server.rstrip("/") + "/" + options.database
-    bouncer = PgBouncer(direct)
+    bouncer = PgBouncer(direct, pool_size=options.pool_size)
     stack = Stack("pgbouncer")
     try:
         bouncer.start()
@@ -108,12 +108,13 @@ class PgBouncer:
     Debian's package creates), with its files in a temporary folder that user owns.
     """
 
-    def __init__(self, server_url: str) -> None:
+    def __init__(self, server_url: str, *, pool_size: int) -> None:
         parts = urlsplit(server_url)
         self.server_host = parts.hostname or "127.0.0.1"
         self.server_port = parts.port or 5432
         self.user = parts.username or "postgres"
         self.port = free_port()
+        self.pool_size = pool_size
         self.folder = Path(tempfile.mkdtemp(prefix="coop-pgbouncer-"))
         self.process: subprocess.Popen | None = None
 
@@ -134,7 +135,7 @@ class PgBouncer:
             f"auth_file = {self.folder / 'users.txt'}\n"
             f"admin_users = {self.user}\n"
             "pool_mode = transaction\n"
-            f"default_pool_size = {POOL_SIZE}\n"
+            f"default_pool_size = {self.pool_size}\n"
             "max_client_conn = 500\n"
             f"logfile = {self.folder / 'pgbouncer.log'}\n"
             f"pidfile = {self.folder / 'pgbouncer.pid'}\n"
@@ -654,8 +655,8 @@ def report(
     say(f"workers paid / to pay:                {paid_workers} / {workers.count()}")
     say(f"ledger salary debits / employer cost: {-debited} / {cost}")
     say(
-        f"bookings made / refused (4 members,   {booking_outcomes[201]} / {booking_outcomes[400]}"
-        f" ({len(slots)} slots)"
+        f"bookings made / refused:              {booking_outcomes[201]} / {booking_outcomes[400]}"
+        f" (4 members on the same {len(slots)} slots)"
     )
     say(f"double bookings:                      {double_bookings}")
     say(
@@ -684,7 +685,7 @@ def report(
     )
     say(
         f"PgBouncer peak clients / servers:     {sampler.clients} / {sampler.servers}"
-        f" (pool size {POOL_SIZE}; most clients waiting at once: {sampler.waiting})"
+        f" (pool size {bouncer.pool_size}; most clients waiting at once: {sampler.waiting})"
     )
 
 
