@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
 
+from coop.db import reads_from_replica
 from members.models import Activity, User
 from spaces.apps import SPACE_MANAGERS_GROUP
 from spaces.models import (
@@ -212,8 +213,12 @@ def open_hours(site: Site, first: datetime.date, last: datetime.date) -> Decimal
     return total
 
 
+@reads_from_replica()
 def occupancy(site: Site, *, first: datetime.date, last: datetime.date) -> dict:
-    """Booked hours against open hours per bookable room, revenue by tier, and lease rent."""
+    """Booked hours against open hours per bookable room, revenue by tier, and lease rent.
+
+    A heavy read-only report: it reads from the replica when one is configured (coop.db).
+    """
     zone = ZoneInfo(site.time_zone)
     start = datetime.datetime.combine(first, datetime.time(0), zone)
     end = datetime.datetime.combine(last + datetime.timedelta(days=1), datetime.time(0), zone)
