@@ -9,9 +9,7 @@ from django.db.models import (
     Count,
     DecimalField,
     F,
-    OuterRef,
     Q,
-    Subquery,
     Sum,
     Value,
 )
@@ -176,16 +174,8 @@ class ContractActions:
 
 
 def _balance(stage: str) -> Coalesce:
-    from members.models import LedgerEntry
-
-    entries = (
-        LedgerEntry.objects.filter(activity=OuterRef("activity"), stage=stage)
-        .order_by()
-        .values("activity")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
-    return Coalesce(Subquery(entries, output_field=MONEY), Value(ZERO), output_field=MONEY)
+    # The Activity's balance row (kept by a trigger), not a sum of its ledger.
+    return Coalesce(F(f"activity__balance__{stage}"), Value(ZERO), output_field=MONEY)
 
 
 @admin.register(Contract)

@@ -22,8 +22,8 @@ SELECT COALESCE(ledger.activity_id, balance.activity_id) AS activity_id,
        (balance.available, balance.planned, balance.entry_count) AS agrees
   FROM (
 SELECT activity_id,
-       COALESCE(SUM(amount) FILTER (WHERE stage = 'available'), 0) AS available,
-       COALESCE(SUM(amount) FILTER (WHERE stage = 'planned'), 0) AS planned,
+       COALESCE(SUM(amount) FILTER (WHERE stage = 'available'), 0.00) AS available,
+       COALESCE(SUM(amount) FILTER (WHERE stage = 'planned'), 0.00) AS planned,
        COUNT(*) AS entry_count
   FROM members_ledgerentry
  GROUP BY activity_id
@@ -103,8 +103,8 @@ def rebuild_balances() -> Rebuilt:
             """
             WITH ledger AS (
 SELECT activity_id,
-       COALESCE(SUM(amount) FILTER (WHERE stage = 'available'), 0) AS available,
-       COALESCE(SUM(amount) FILTER (WHERE stage = 'planned'), 0) AS planned,
+       COALESCE(SUM(amount) FILTER (WHERE stage = 'available'), 0.00) AS available,
+       COALESCE(SUM(amount) FILTER (WHERE stage = 'planned'), 0.00) AS planned,
        COUNT(*) AS entry_count
   FROM members_ledgerentry
  GROUP BY activity_id

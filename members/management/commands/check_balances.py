@@ -60,14 +60,18 @@ class Command(BaseCommand):
                 action="changed",
                 object_type="members.activitybalance",
                 object_repr="Activity balances rebuilt from the ledger",
+                # The audit trail's form: {field: [before, after]}; the first corrections only.
                 changes={
                     "corrected": result.corrected,
                     "removed": result.removed,
-                    "sample": [
-                        {"activity": activity, "before": before, "after": after}
+                    **{
+                        f"activity {activity}": [before, after]
                         for activity, before, after in result.sample
-                    ],
-                    "removed_sample": result.removed_sample,
+                    },
+                    **{
+                        f"activity {activity}": ["row without entries", "none"]
+                        for activity in result.removed_sample
+                    },
                 },
                 reason="manage.py check_balances --rebuild",
             )
