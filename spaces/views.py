@@ -39,6 +39,7 @@ from spaces.services import feed_tokens, leasing, lifecycle, pricing, recurring,
 SLOT = datetime.timedelta(minutes=30)
 LEASES_PER_PAGE = 25
 ROOMS_PER_PAGE = 25
+OCCUPANCY_ROOMS_PER_PAGE = 50
 
 
 def _show_error(form, error: CoopError) -> None:
@@ -660,12 +661,24 @@ def occupancy(request, pk: int):
     else:
         first = day - datetime.timedelta(days=day.weekday())
         last = first + datetime.timedelta(days=6)
-    figures = selectors.occupancy(site, first=first, last=last)
-    trend = []
-    for weeks_back in range(7, -1, -1):
-        monday = first - datetime.timedelta(days=first.weekday(), weeks=weeks_back)
-        week = selectors.occupancy(site, first=monday, last=monday + datetime.timedelta(days=6))
-        trend.append((monday.strftime("%d/%m"), week["rate"] or Decimal(0)))
+    mondays = [
+        first - datetime.timedelta(days=first.weekday(), weeks=weeks_back)
+        for weeks_back in range(7, -1, -1)
+    ]
+    # One aggregate query for the period and the eight weeks of the trend.
+    figures = selectors.occupancy(
+        site,
+        first=first,
+        last=last,
+        trend=[(monday, monday + datetime.timedelta(days=6)) for monday in mondays],
+    )
+    trend = [
+        (monday.strftime("%d/%m"), rate or Decimal(0))
+        for monday, rate in zip(mondays, figures["trend_rates"], strict=True)
+    ]
+    rooms_page = Paginator(figures["rows"], OCCUPANCY_ROOMS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
     tiers = [
         (str(label), figures["revenue_by_tier"].get(value, Decimal("0.00")))
         for value, label in Tier.choices
@@ -680,6 +693,7 @@ def occupancy(request, pk: int):
             "first": first,
             "last": last,
             "figures": figures,
+            "rooms_page": rooms_page,
             "tiers": tiers,
             "trend_chart": _bar_chart(trend, maximum=Decimal(100), unit=" %"),
             "revenue_chart": _bar_chart(tiers, maximum=revenue_max, unit=" €"),
