@@ -9,7 +9,9 @@ from django.db.models import (
     Count,
     DecimalField,
     F,
+    OuterRef,
     Q,
+    Subquery,
     Sum,
     Value,
 )
@@ -175,7 +177,10 @@ class ContractActions:
 
 def _balance(stage: str) -> Coalesce:
     # The Activity's balance row (kept by a trigger), not a sum of its ledger.
-    return Coalesce(F(f"activity__balance__{stage}"), Value(ZERO), output_field=MONEY)
+    from members.models import ActivityBalance
+
+    row = ActivityBalance.objects.filter(activity=OuterRef("activity")).values(stage)[:1]
+    return Coalesce(Subquery(row, output_field=MONEY), Value(ZERO), output_field=MONEY)
 
 
 @admin.register(Contract)

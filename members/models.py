@@ -8,7 +8,7 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
-from django.db.models import Exists, OuterRef, Q, Value
+from django.db.models import Exists, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -300,8 +300,12 @@ BALANCE_FIELD = models.DecimalField(max_digits=16, decimal_places=2)
 
 
 def _balance_of(stage: str) -> Coalesce:
-    # An Activity without any entry has no balance row yet (LEFT JOIN): its balance is zero.
-    return Coalesce(models.F(f"balance__{stage}"), Value(ZERO), output_field=BALANCE_FIELD)
+    # One primary-key lookup per Activity shown, whatever the planner guesses of how many
+    # Activities the filters keep. No row yet (no entry yet): the balance is zero.
+    row = ActivityBalance.objects.filter(activity=OuterRef("pk")).values(stage)[:1]
+    return Coalesce(
+        Subquery(row, output_field=BALANCE_FIELD), Value(ZERO), output_field=BALANCE_FIELD
+    )
 
 
 class ActivityQuerySet(models.QuerySet):
