@@ -34,6 +34,10 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="booking",
+            index=models.Index(fields=["during", "id"], name="booking_during_idx"),
+        ),
+        migrations.AddIndex(
+            model_name="booking",
             index=models.Index(
                 condition=models.Q(("state", "tentative")),
                 fields=["during"],
