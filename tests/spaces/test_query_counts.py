@@ -184,3 +184,27 @@ def test_spaces_query_count_does_not_grow_with_the_rows(
     assert with_one <= 12
     if api:
         assert '"count":' in page
+
+
+def test_bookings_api_filters_by_room_and_window(site, member, activity, space_manager):
+    room = make_room(site, name="Salle Verte", horizon_days=10000, requires_approval=False)
+    other = make_room(site, name="Salle Rouge", horizon_days=10000, requires_approval=False)
+    inside = add(
+        room, at(FUTURE, 10), at(FUTURE, 11), "confirmed", member=member, activity=activity
+    )
+    add(room, at(DAY, 10), at(DAY, 11), "confirmed", member=member, activity=activity)
+    add(other, at(FUTURE, 10), at(FUTURE, 11), "confirmed", member=member, activity=activity)
+    api = api_client_for(space_manager)
+    window = (
+        f"ends_after={FUTURE.isoformat()}T00:00:00Z&starts_before={FUTURE.isoformat()}T23:00:00Z"
+    )
+    body = api.get(f"/api/v1/bookings/?room={room.pk}&{window}").json()
+    assert (body["count"], [row["pk"] for row in body["results"]]) == (1, [inside.pk])
+    assert api.get("/api/v1/bookings/").json()["count"] == 3
+    refused = api.get(
+        f"/api/v1/bookings/?ends_after={FUTURE.isoformat()}T10:00:00Z"
+        f"&starts_before={FUTURE.isoformat()}T09:00:00Z"
+    )
+    assert refused.status_code == 400
+    assert "The window must end after it starts." in refused.content.decode()
+    assert api.get("/api/v1/bookings/?room=abc").status_code == 400
