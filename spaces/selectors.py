@@ -6,10 +6,10 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import Permission
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
 
-from coop.db import reads_from_replica
+from coop.db import read_alias, reads_from_replica
 from members.models import Activity, Member, User
 from spaces.apps import SPACE_MANAGERS_GROUP
 from spaces.models import (
@@ -276,8 +276,12 @@ SELECT periods.period, booking.room_id, booking.tier,
 def _booking_figures(
     site: Site, periods: list[tuple[datetime.datetime, datetime.datetime]]
 ) -> dict[tuple[int, int, str], tuple[Decimal, Decimal]]:
-    """{(period index, room, tier): (billed seconds, revenue)}, summed by PostgreSQL."""
-    with connection.cursor() as cursor:
+    """{(period index, room, tier): (billed seconds, revenue)}, summed by PostgreSQL.
+
+    Raw SQL bypasses the router: it asks coop.db where a report's reads go (the replica inside
+    ``reads_from_replica`` when one is configured).
+    """
+    with connections[read_alias()].cursor() as cursor:
         cursor.execute(
             BOOKING_FIGURES,
             {
