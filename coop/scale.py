@@ -1,3 +1,4 @@
+# ruff: noqa: S608 - every SQL text here is built from constants and integers, never input
 """Build a SMart-sized world with server-side bulk SQL (``manage.py seed_scale``).
 
 Every row is computed by PostgreSQL from ``generate_series`` and a deterministic hash of its
@@ -146,7 +147,7 @@ MISC = [
 
 for _text in [*FIRST_NAMES, *LAST_NAMES, *ACTIVITY_NAMES, *CLIENT_NAMES, *CLIENT_SUFFIXES]:
     # Generated texts go into JSON snapshots unescaped (see json_template).
-    assert '"' not in _text and "\\" not in _text, _text  # noqa: S101
+    assert '"' not in _text and "\\" not in _text, _text
 
 
 class ScaleError(Exception):
@@ -324,7 +325,7 @@ class ScaleSeeder:
 
     def next_id(self, table: str) -> int:
         """The last id in use: new rows take explicit ids from here."""
-        return self.scalar(f"SELECT coalesce(max(id), 0) FROM {table}")  # noqa: S608
+        return self.scalar(f"SELECT coalesce(max(id), 0) FROM {table}")
 
     # -- indexes and foreign keys -----------------------------------------------------------
 
@@ -334,12 +335,12 @@ class ScaleSeeder:
         if not exists:
             return 0
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT id, kind, ddl FROM {SAVED_DDL_TABLE} ORDER BY kind DESC, id")  # noqa: S608
+            cursor.execute(f"SELECT id, kind, ddl FROM {SAVED_DDL_TABLE} ORDER BY kind DESC, id")
             rows = cursor.fetchall()
         for pk, _kind, ddl in rows:
             with transaction.atomic():
                 self.execute(ddl)
-                self.execute(f"DELETE FROM {SAVED_DDL_TABLE} WHERE id = %s", [pk])  # noqa: S608
+                self.execute(f"DELETE FROM {SAVED_DDL_TABLE} WHERE id = %s", [pk])
         self.execute(f"DROP TABLE {SAVED_DDL_TABLE}")
         return len(rows)
 
@@ -383,7 +384,7 @@ class ScaleSeeder:
                 [BIG_TABLES],
             )
             with connection.cursor() as cursor:
-                cursor.execute(f"SELECT kind, name FROM {SAVED_DDL_TABLE} ORDER BY id")  # noqa: S608
+                cursor.execute(f"SELECT kind, name FROM {SAVED_DDL_TABLE} ORDER BY id")
                 saved = cursor.fetchall()
             for kind, name in saved:
                 if kind == "index":
@@ -513,7 +514,8 @@ class ScaleSeeder:
         self.execute("DROP TABLE IF EXISTS scale_member")
         self.execute(
             f"""CREATE TEMP TABLE scale_member AS
-            SELECT n, {ids["members_user"]} + n AS user_id, {ids["members_member"]} + n AS member_id,
+            SELECT n, {ids["members_user"]} + n AS user_id,
+                   {ids["members_member"]} + n AS member_id,
                    {ids["members_activity"]} + n AS activity_id,
                    {email} AS email,
                    {m["first"]} || ' ' || {m["last"]} AS name,
@@ -774,7 +776,7 @@ class ScaleSeeder:
             "\"is_business\": ⟦CASE WHEN c.kind = 'company' THEN 'true' ELSE 'false' END⟧, "
             '"gln": "⟦c.gln⟧"}, '
             f'"lines": [{line(1, work1, "s.q1", "s.p1", "DAY")}, '
-            f'{line(2, work2, "s.q2", "s.p2", "HUR")}], '
+            f"{line(2, work2, 's.q2', 's.p2', 'HUR')}], "
             '"allowance_charges": [], '
             '"vat_breakdown": [{"category": "S", "rate": "21.00", '
             '"taxable_amount": "⟦s.excl::text⟧", "vat_amount": "⟦s.vat::text⟧", '
@@ -785,7 +787,7 @@ class ScaleSeeder:
             '"payable": "⟦s.incl::text⟧"}, '
             '"activity_name": "⟦a.name⟧", "member_name": "⟦m.legal_name⟧"}'
         )
-        ogm = f"""(SELECT '+++' || substr(d, 1, 3) || '/' || substr(d, 4, 4) || '/'
+        ogm = """(SELECT '+++' || substr(d, 1, 3) || '/' || substr(d, 4, 4) || '/'
                    || substr(d, 8, 5) || '+++' AS ogm
             FROM (SELECT lpad(base::text, 10, '0')
                          || lpad(coalesce(nullif(base % 97, 0), 97)::text, 2, '0') AS d
@@ -842,7 +844,7 @@ class ScaleSeeder:
         fee_label = f"Cooperative fee {(rate * 100).normalize()} %"
         self.step(
             "members_ledgerentry (invoices)",
-            f"""INSERT INTO members_ledgerentry (kind, stage, amount, description, reference,
+            """INSERT INTO members_ledgerentry (kind, stage, amount, description, reference,
                    source_id, created_at, activity_id, author_id, source_type_id)
             SELECT 'client_income', 'planned', excl, 'Invoice issued', number, id, issued_at,
                    activity_id, user_id, %(ct)s
@@ -1254,7 +1256,7 @@ class ScaleSeeder:
         for table in tables:
             self.execute(
                 f"SELECT setval(pg_get_serial_sequence(%s, 'id'),"
-                f" (SELECT coalesce(max(id), 1) FROM {table}))",  # noqa: S608
+                f" (SELECT coalesce(max(id), 1) FROM {table}))",
                 [table],
             )
         for table in ("scale_inv", "scale_ctr", "scale_member", "scale_niss"):

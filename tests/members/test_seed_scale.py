@@ -143,8 +143,7 @@ def test_seed_scale_builds_a_coherent_world(world, client):
             income * settings.COOP_FEE_RATE
         )
     for activity_id, cost in sql(
-        "SELECT p.activity_id, sum(p.employer_cost) FROM contracts_payslip p"
-        " GROUP BY p.activity_id"
+        "SELECT p.activity_id, sum(p.employer_cost) FROM contracts_payslip p GROUP BY p.activity_id"
     ):
         expected[activity_id, "salary_cost", "available"] -= cost
     for activity_id, planned in sql(
