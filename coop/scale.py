@@ -13,12 +13,13 @@ The world keeps the invariants the application relies on:
   fee when it is paid (in full or in part), planned salary cost when a contract is approved,
   salaries and the release of the planned cost once per payroll run and Activity, booking
   charges; the rest are grants, supplier payments, expenses and adjustments of their own;
-* bookings never overlap in a room (the exclusion constraint stays in place during the load);
-  a member works on one contract a day at most.
+* bookings never overlap in a room (the exclusion constraint is added back after the load,
+  which checks every booking); a member works on one contract a day at most.
 
-Secondary indexes and foreign keys of the tables loaded are dropped before the load and
-recreated afterwards from their saved definitions (kept in ``seed_scale_saved_ddl`` until they
-are back, so that an interrupted run restores them the next time).
+Secondary indexes, foreign keys and exclusion constraints of the tables loaded are dropped
+before the load and recreated afterwards from their saved definitions (kept in
+``seed_scale_saved_ddl`` until they are back, so that an interrupted run restores them the next
+time).
 """
 
 from __future__ import annotations
@@ -33,12 +34,13 @@ import re
 import time
 from collections.abc import Callable
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from coop.fields import fernet, fingerprint
@@ -67,7 +69,8 @@ CONTRACT_DAYS = 800
 ROOMS_PER_SITE = 20
 BOOKING_SLOTS = (9, 11, 14, 16)  # two hours each, local time
 
-# Tables the load writes to; their secondary indexes and foreign keys are dropped meanwhile.
+# Tables the load writes to; their secondary indexes and constraints (foreign keys,
+# exclusion) are dropped meanwhile and recreated afterwards, which checks them all.
 BIG_TABLES = [
     "members_user",
     "account_emailaddress",
@@ -87,6 +90,15 @@ BIG_TABLES = [
     "contracts_workday",
     "contracts_payslip",
     "spaces_booking",
+]
+# Small tables the load writes to as well.
+SMALL_TABLES = [
+    "contracts_payrollrun",
+    "spaces_site",
+    "spaces_openinghours",
+    "spaces_room",
+    "spaces_roomprice",
+    "invoicing_invoicesequence",
 ]
 SAVED_DDL_TABLE = "seed_scale_saved_ddl"
 
@@ -353,7 +365,7 @@ class ScaleSeeder:
                 f"CREATE TABLE {SAVED_DDL_TABLE} (id serial PRIMARY KEY, kind text NOT NULL,"
                 " name text NOT NULL, ddl text NOT NULL)"
             )
-            # Indexes first (kind 'index' sorts after 'fkey' descending: recreated first).
+            # Indexes first (kind 'index' sorts after 'constraint' descending: recreated first).
             self.execute(
                 f"""
                 INSERT INTO {SAVED_DDL_TABLE} (kind, name, ddl)
@@ -372,17 +384,19 @@ class ScaleSeeder:
             self.execute(
                 f"""
                 INSERT INTO {SAVED_DDL_TABLE} (kind, name, ddl)
-                SELECT 'fkey', quote_ident(tc.relname) || '.' || quote_ident(c.conname),
+                SELECT 'constraint', quote_ident(tc.relname) || '.' || quote_ident(c.conname),
                        'ALTER TABLE ' || quote_ident(tc.relname) || ' ADD CONSTRAINT '
                        || quote_ident(c.conname) || ' ' || pg_get_constraintdef(c.oid)
                 FROM pg_constraint c
                 JOIN pg_class tc ON tc.oid = c.conrelid
                 JOIN pg_namespace n ON n.oid = tc.relnamespace
-                WHERE n.nspname = current_schema() AND c.contype = 'f' AND tc.relname = ANY(%s)
+                WHERE n.nspname = current_schema() AND c.contype IN ('f', 'x')
+                  AND tc.relname = ANY(%s)
                 ORDER BY tc.relname, c.conname
                 """,
                 [BIG_TABLES],
             )
+            self.use_model_ddl_for_exclusions()
             with connection.cursor() as cursor:
                 cursor.execute(f"SELECT kind, name FROM {SAVED_DDL_TABLE} ORDER BY id")
                 saved = cursor.fetchall()
@@ -393,7 +407,31 @@ class ScaleSeeder:
                     table, constraint = name.split(".", 1)
                     self.execute(f"ALTER TABLE {table} DROP CONSTRAINT {constraint}")
         indexes = sum(1 for kind, _name in saved if kind == "index")
-        self.write(f"Dropped {indexes} secondary indexes and {len(saved) - indexes} foreign keys.")
+        self.write(
+            f"Dropped {indexes} secondary indexes and {len(saved) - indexes} constraints"
+            " (foreign keys, the bookings' exclusion constraint)."
+        )
+
+    def use_model_ddl_for_exclusions(self) -> None:
+        """Recreate exclusion constraints as their migration made them.
+
+        PostgreSQL deparses their WHERE clause in a form that, parsed again, reads differently
+        in the catalog; the model's own SQL gives back exactly the original constraint.
+        """
+        models = {model._meta.db_table: model for model in apps.get_models()}
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT s.id, c.conrelid::regclass::text, c.conname FROM {SAVED_DDL_TABLE} s"
+                " JOIN pg_constraint c ON s.name = quote_ident(c.conrelid::regclass::text) || '.'"
+                " || quote_ident(c.conname) WHERE c.contype = 'x'"
+            )
+            exclusions = cursor.fetchall()
+        with connection.schema_editor(atomic=False) as editor:
+            for pk, table, name in exclusions:
+                model = models[table]
+                constraint = next(c for c in model._meta.constraints if c.name == name)
+                ddl = str(constraint.create_sql(model, editor))
+                self.execute(f"UPDATE {SAVED_DDL_TABLE} SET ddl = %s WHERE id = %s", [ddl, pk])
 
     # -- the world --------------------------------------------------------------------------
 
@@ -402,6 +440,15 @@ class ScaleSeeder:
         self.execute("SET synchronous_commit = off")
         self.execute("SET maintenance_work_mem = '1GB'")
         self.execute("SET work_mem = '256MB'")
+        # Parallel workers for the CREATE TABLE AS that computes the invoices' snapshots.
+        self.execute("SET parallel_setup_cost = 0")
+        self.execute("SET parallel_tuple_cost = 0")
+        self.execute("SET min_parallel_table_scan_size = 0")
+        try:
+            with transaction.atomic():
+                self.execute("SET default_toast_compression = lz4")
+        except DatabaseError:
+            pass  # a server built without LZ4 compresses with pglz
         restored = self.restore_saved_ddl()
         if restored:
             self.write(f"Restored {restored} indexes/foreign keys an interrupted run left dropped.")
@@ -415,16 +462,17 @@ class ScaleSeeder:
             self.load_misc_ledger()
             self.finish_numbering()
         finally:
+            self.drop_staging()
             t0 = time.monotonic()
             count = self.restore_saved_ddl()
             self.results.append(
                 StepResult("(indexes and foreign keys)", count, time.monotonic() - t0)
             )
             self.write(
-                f"  recreated {count} indexes and foreign keys in {time.monotonic() - t0:.1f} s"
+                f"  recreated {count} indexes and constraints in {time.monotonic() - t0:.1f} s"
             )
         t0 = time.monotonic()
-        self.execute("ANALYZE")
+        self.execute("ANALYZE " + ", ".join([*BIG_TABLES, *SMALL_TABLES]))
         self.write(f"  ANALYZE in {time.monotonic() - t0:.1f} s")
         self.elapsed = time.monotonic() - started
         return self.results
@@ -682,7 +730,7 @@ class ScaleSeeder:
         others = plan.members - plan.heavy
         self.execute("DROP TABLE IF EXISTS scale_inv")
         self.execute(
-            f"""CREATE TEMP TABLE scale_inv AS
+            f"""CREATE UNLOGGED TABLE scale_inv AS
             SELECT i, {ids["invoicing_invoice"]} + i AS id, member_n, issue_date, series, seq,
                    q1, p1, q2, p2, excl, vat, excl + vat AS incl, pay,
                    {ids["invoicing_client"]} + (member_n - 1) * {clients}
@@ -717,7 +765,7 @@ class ScaleSeeder:
         # What was paid, the income it makes available and the fee on it, computed once.
         self.execute("DROP TABLE IF EXISTS scale_inv2")
         self.execute(
-            f"""CREATE TEMP TABLE scale_inv2 AS
+            f"""CREATE UNLOGGED TABLE scale_inv2 AS
             SELECT s.*, p.paid_amount, p.income_amount,
                    round(p.income_amount * {rate}, 2)::numeric(12, 2) AS fee_amount
             FROM scale_inv s CROSS JOIN LATERAL (
@@ -793,25 +841,41 @@ class ScaleSeeder:
                          || lpad(coalesce(nullif(base % 97, 0), 97)::text, 2, '0') AS d
                   FROM (SELECT (s.series::int % 100) * 100000000::bigint + s.seq AS base) b
             ) digits)"""
+        # The snapshots' JSON is the costly part: built by a parallel CREATE TABLE AS (the
+        # planner does not parallelise INSERT ... SELECT), then copied into the invoices.
+        columns = """id, kind, status, series, sequence_number, number, issue_date, due_date,
+                   buyer_reference, notes, language, structured_communication, total_excl_vat,
+                   total_vat, total_incl_vat, snapshot, review_reason, created_at, submitted_at,
+                   issued_at, formal_notice_due_at, activity_id, client_id, created_by_id,
+                   credited_invoice_id, issued_by_id, supply_date, order_reference, period_end,
+                   period_start"""
+        self.execute("DROP TABLE IF EXISTS scale_inv_rows")
         self.step(
             "invoicing_invoice",
-            f"""INSERT INTO invoicing_invoice (id, kind, status, series, sequence_number, number,
-                   issue_date, due_date, buyer_reference, notes, language,
-                   structured_communication, total_excl_vat, total_vat, total_incl_vat, snapshot,
-                   review_reason, created_at, submitted_at, issued_at, formal_notice_due_at,
-                   activity_id, client_id, created_by_id, credited_invoice_id, issued_by_id,
-                   supply_date, order_reference, period_end, period_start)
-            SELECT s.id, 'invoice', s.pay, s.series, s.seq, s.number, s.issue_date,
-                   s.issue_date + c.payment_terms_days, 'PO-' || s.i, '', c.language, o.ogm,
-                   s.excl, s.vat, s.incl, {snapshot}, '', s.issued_at - interval '1 hour',
-                   s.issued_at - interval '30 minutes', s.issued_at, NULL, s.activity_id,
-                   s.client_id, s.user_id, NULL, s.user_id, NULL, '', NULL, NULL
-            FROM scale_inv s
-            JOIN invoicing_client c ON c.id = s.client_id
-            JOIN members_activity a ON a.id = s.activity_id
-            JOIN members_member m ON m.id = a.owner_id
-            CROSS JOIN LATERAL {ogm} o
-            ORDER BY s.i""",
+            [
+                f"""CREATE UNLOGGED TABLE scale_inv_rows AS
+                SELECT s.id, 'invoice'::text AS kind, s.pay AS status, s.series,
+                       s.seq AS sequence_number, s.number, s.issue_date,
+                       s.issue_date + c.payment_terms_days AS due_date,
+                       'PO-' || s.i AS buyer_reference, ''::text AS notes, c.language,
+                       o.ogm AS structured_communication, s.excl AS total_excl_vat,
+                       s.vat AS total_vat, s.incl AS total_incl_vat, {snapshot} AS snapshot,
+                       ''::text AS review_reason, s.issued_at - interval '1 hour' AS created_at,
+                       s.issued_at - interval '30 minutes' AS submitted_at, s.issued_at,
+                       NULL::timestamptz AS formal_notice_due_at, s.activity_id, s.client_id,
+                       s.user_id AS created_by_id, NULL::bigint AS credited_invoice_id,
+                       s.user_id AS issued_by_id, NULL::date AS supply_date,
+                       ''::text AS order_reference, NULL::date AS period_end,
+                       NULL::date AS period_start
+                FROM scale_inv s
+                JOIN invoicing_client c ON c.id = s.client_id
+                JOIN members_activity a ON a.id = s.activity_id
+                JOIN members_member m ON m.id = a.owner_id
+                CROSS JOIN LATERAL {ogm} o""",
+                f"INSERT INTO invoicing_invoice ({columns}) SELECT {columns} FROM scale_inv_rows",
+                "DROP TABLE scale_inv_rows",
+            ],
+            count=plan.invoices,
         )
         # Lines of issued invoices are frozen by a trigger: these are loaded with their invoice,
         # in the same transaction, as if written before it was issued.
@@ -1259,7 +1323,17 @@ class ScaleSeeder:
                 f" (SELECT coalesce(max(id), 1) FROM {table}))",
                 [table],
             )
-        for table in ("scale_inv", "scale_ctr", "scale_member", "scale_niss"):
+        self.drop_staging()
+
+    def drop_staging(self) -> None:
+        for table in (
+            "scale_inv",
+            "scale_inv2",
+            "scale_inv_rows",
+            "scale_ctr",
+            "scale_member",
+            "scale_niss",
+        ):
             self.execute(f"DROP TABLE IF EXISTS {table}")
 
 

@@ -1,19 +1,20 @@
 """seed_scale builds a coherent world: counts, numbering, bookings, ledgers, frozen invoices."""
 
+import datetime
 import io
 from collections import defaultdict
 from decimal import Decimal
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
+from django.core.management import ManagementUtility, call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 
 from coop.money import round_money
 from coop.scale import BIG_TABLES, SCALE_DOMAIN, SCALE_PASSWORD, Plan, heavy_logins
 from invoicing.models import Invoice, InvoiceLine, InvoiceSequence, Payment
-from members.demo import DEMO_MEMBER, DEMO_PASSWORD
+from members.demo import DEMO_MEMBER, DEMO_PASSWORD, DEMO_STAFF
 from members.models import Activity, LedgerEntry, Member, User
 from spaces.models import Booking
 from tests.conftest import make_user
@@ -45,7 +46,15 @@ def sql(query: str, params=None) -> list[tuple]:
 
 @pytest.fixture
 def world(db):
-    call_command("seed_demo", stdout=io.StringIO())
+    # What of the demo world matters here, without its minute of loading: the staff account,
+    # a member's login, and an invoice series already in use.
+    make_user(DEMO_STAFF, is_staff=True, is_superuser=True)
+    demo_member = make_user(DEMO_MEMBER)
+    demo_member.set_password(DEMO_PASSWORD)
+    demo_member.save()
+    InvoiceSequence.objects.create(
+        series="2026", last_number=14, last_issue_date=datetime.date(2026, 11, 17)
+    )
     before = structures()
     demo_ledger = LedgerEntry.objects.count()
     out = io.StringIO()
@@ -84,8 +93,11 @@ def test_seed_scale_builds_a_coherent_world(world, client):
             LedgerEntry.objects.filter(activity__owner=member).count() == plan.heavy_ledger == 166
         )
 
-    # Gapless numbers per series, dates following numbers, sequences in line with them.
-    for series in Invoice.objects.exclude(series="").values_list("series", flat=True).distinct():
+    # Gapless numbers per series, dates following numbers, sequences in line with them; the
+    # invoices take the years before the series already in use, which is left as it was.
+    assert InvoiceSequence.objects.get(series="2026").last_number == 14
+    assert set(invoices.values_list("series", flat=True)) == {"2024", "2025"}
+    for series in ("2024", "2025"):
         rows = list(
             Invoice.objects.filter(series=series)
             .order_by("sequence_number")
@@ -200,3 +212,14 @@ def test_seed_scale_refuses_real_data_without_force(db):
         call_command("seed_scale", "--scale", str(SCALE), stdout=io.StringIO())
     assert not User.objects.filter(email__endswith=f"@{SCALE_DOMAIN}").exists()
     assert not User.objects.filter(email__endswith="@coop.test").exists()
+
+
+def test_seed_scale_command_line_refusal_is_a_message_not_a_traceback(db, capsys):
+    make_user("someone@example.org")
+    with pytest.raises(SystemExit) as exit_info:
+        ManagementUtility(["manage.py", "seed_scale", "--scale", str(SCALE)]).execute()
+    assert exit_info.value.code == 1
+    err = capsys.readouterr().err
+    assert "CommandError: This database holds real data (1 user(s)" in err
+    assert "--force" in err
+    assert "Traceback" not in err
