@@ -313,7 +313,9 @@ class ScaleSeeder:
         explain = os.environ.get("SEED_SCALE_EXPLAIN", "") in (table, "all")
         with transaction.atomic():
             for statement in statements:
-                if explain and statement.lstrip().upper().startswith(("INSERT", "UPDATE")):
+                if explain and statement.lstrip().upper().startswith(
+                    ("INSERT", "UPDATE", "CREATE")
+                ):
                     # Profiling: the plan with its timings (the statement runs all the same).
                     with connection.cursor() as cursor:
                         sql = re.sub(r"%(?![(s])", "%%", statement) if params else statement
