@@ -680,7 +680,8 @@ class ScaleSeeder:
             with raw.copy("COPY scale_niss (n, iban, niss, fingerprint) FROM STDIN") as copy:
                 for n in range(1, self.plan.members + 1):
                     birth = first_birth + datetime.timedelta(days=n % 18000)
-                    base = f"{birth:%y%m%d}{(n // 18000) * 2 + 1:03d}"
+                    # Serial numbers from 501 up: those of the demo members are below 100.
+                    base = f"{birth:%y%m%d}{(n // 18000) * 2 + 501:03d}"
                     niss = base + f"{97 - int(base) % 97:02d}"
                     copy.write_row(
                         (
