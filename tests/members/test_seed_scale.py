@@ -17,10 +17,15 @@ from invoicing.models import Invoice, InvoiceLine, InvoiceSequence, Payment
 from members.demo import DEMO_MEMBER, DEMO_PASSWORD, DEMO_STAFF
 from members.models import Activity, LedgerEntry, Member, User
 from spaces.models import Booking
-from tests.conftest import make_user
+from tests.conftest import make_member, make_user
 
 SCALE = 0.0005
 ZERO = Decimal("0.00")
+
+
+def national_number(birth: datetime.date, serial: int) -> str:
+    base = f"{birth:%y%m%d}{serial:03d}"
+    return base + f"{97 - int(base) % 97:02d}"
 
 
 def structures() -> set[tuple[str, str]]:
@@ -47,11 +52,14 @@ def sql(query: str, params=None) -> list[tuple]:
 @pytest.fixture
 def world(db):
     # What of the demo world matters here, without its minute of loading: the staff account,
-    # a member's login, and an invoice series already in use.
+    # a member (whose national number is one a generated member could have had), and an
+    # invoice series already in use.
     make_user(DEMO_STAFF, is_staff=True, is_superuser=True)
-    demo_member = make_user(DEMO_MEMBER)
-    demo_member.set_password(DEMO_PASSWORD)
-    demo_member.save()
+    demo_member = make_member(
+        DEMO_MEMBER, legal_name="Ana Peeters", niss=national_number(datetime.date(1950, 1, 2), 1)
+    )
+    demo_member.user.set_password(DEMO_PASSWORD)
+    demo_member.user.save()
     InvoiceSequence.objects.create(
         series="2026", last_number=14, last_issue_date=datetime.date(2026, 11, 17)
     )
