@@ -344,18 +344,25 @@ class ScaleSeeder:
     # -- indexes and foreign keys -----------------------------------------------------------
 
     def restore_saved_ddl(self) -> int:
-        """Recreate indexes and foreign keys a previous (maybe interrupted) run dropped."""
+        """Recreate the indexes and constraints dropped for the load (or by an interrupted run)."""
         exists = self.scalar("SELECT to_regclass(%s) IS NOT NULL", [SAVED_DDL_TABLE])
         if not exists:
             return 0
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT id, kind, ddl FROM {SAVED_DDL_TABLE} ORDER BY kind DESC, id")
             rows = cursor.fetchall()
+        timings = []
         for pk, _kind, ddl in rows:
+            started = time.monotonic()
             with transaction.atomic():
                 self.execute(ddl)
                 self.execute(f"DELETE FROM {SAVED_DDL_TABLE} WHERE id = %s", [pk])
+            timings.append((time.monotonic() - started, ddl))
         self.execute(f"DROP TABLE {SAVED_DDL_TABLE}")
+        # Profiling: what took longest to build or check again.
+        for seconds, ddl in sorted(timings, reverse=True)[:8]:
+            if seconds >= 1:
+                self.write(f"    {seconds:6.1f} s  {' '.join(ddl.split())[:110]}")
         return len(rows)
 
     def drop_secondary_structures(self) -> None:
