@@ -15,7 +15,7 @@ from coop.money import round_money
 from coop.scale import BIG_TABLES, SCALE_DOMAIN, SCALE_PASSWORD, Plan, heavy_logins
 from invoicing.models import Invoice, InvoiceLine, InvoiceSequence, Payment
 from members.demo import DEMO_MEMBER, DEMO_PASSWORD, DEMO_STAFF
-from members.models import Activity, LedgerEntry, Member, User
+from members.models import Activity, ActivityBalance, LedgerEntry, Member, User
 from spaces.models import Booking
 from tests.conftest import make_member, make_user
 
@@ -200,6 +200,14 @@ def test_seed_scale_builds_a_coherent_world(world, client):
         InvoiceLine.objects.filter(invoice=invoice).update(unit_price=Decimal("1.00"))
     with pytest.raises(DatabaseError), transaction.atomic():
         LedgerEntry.objects.filter(activity__in=activities[:1]).update(amount=Decimal("1.00"))
+
+    # The balance rows kept by the ledger's trigger agree with the ledger, Activity by Activity.
+    checked = io.StringIO()
+    call_command("check_balances", stdout=checked)
+    assert checked.getvalue().endswith("balance rows differ from the ledger.\n")
+    assert " 0 balance rows differ" in checked.getvalue()
+    with_entries = LedgerEntry.objects.values("activity").distinct().count()
+    assert ActivityBalance.objects.count() == with_entries
 
     # The indexes and foreign keys dropped during the load are all back.
     assert structures() == world["before"]
