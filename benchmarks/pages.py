@@ -48,7 +48,6 @@ SERVER_ENVIRONMENT = {
     "API_RATE_LIMIT": "100000/s",
     "COOP_STAFF_IDLE_MINUTES": "1440",
 }
-os.environ.update(SERVER_ENVIRONMENT)
 
 MAX_QUERIES = 12
 MIN_RATIO = 0.25
@@ -1020,6 +1019,7 @@ def main() -> None:
             check=True,
         )
 
+    os.environ.update(SERVER_ENVIRONMENT)
     import django
 
     django.setup()
