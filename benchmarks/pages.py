@@ -953,6 +953,8 @@ def machine_facts(scale: str, world: World) -> dict:
         "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "database": connection.settings_dict["NAME"],
         "cores": os.cpu_count(),
+        "memory": f"{_meminfo_gb():.0f} GB",
+        "load average at start": " ".join(f"{value:.1f}" for value in os.getloadavg()),
         "PostgreSQL": version,
         "gunicorn": f"{WORKERS} sync workers",
         "load": f"wrk, {CONNECTIONS} connections" if wrk else "Python threads (no wrk)",
@@ -964,6 +966,13 @@ def machine_facts(scale: str, world: World) -> dict:
             f"{world.rows['ledger_entries']:,} ledger entries"
         ),
     }
+
+
+def _meminfo_gb() -> float:
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            return int(line.split()[1]) / 1024 / 1024
+    return 0.0
 
 
 def login_browsers(world: World) -> tuple[dict, dict, list]:
