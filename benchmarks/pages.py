@@ -942,6 +942,52 @@ def report(screens: list[Screen], facts: dict, baseline: dict, rss: dict[int, fl
     return "\n".join(lines)
 
 
+def plan_tree(node: dict, depth: int = 0) -> list[str]:
+    """A plan as indented lines: node, relation, index, estimated rows."""
+    parts = [node["Node Type"]]
+    if "Relation Name" in node:
+        parts.append(f"on {node['Relation Name']}")
+    if "Index Name" in node:
+        parts.append(f"using {node['Index Name']}")
+    if "Sort Key" in node:
+        parts.append(f"by {', '.join(node['Sort Key'])}")
+    for key in ("Filter", "Index Cond", "Hash Cond"):
+        if key in node:
+            parts.append(f"{key.lower()} {node[key][:120]}")
+    parts.append(f"(rows {node['Plan Rows']:,}, cost {node['Total Cost']:,.0f})")
+    lines = ["  " * depth + "-> " + " ".join(parts)]
+    for child in node.get("Plans", []):
+        lines += plan_tree(child, depth + 1)
+    return lines
+
+
+def hot_plans_markdown(hot_plans: list[dict]) -> str:
+    """The queries that failed the plan check, once each, with the screens that run them."""
+    by_sql: dict[str, dict] = {}
+    for item in hot_plans:
+        entry = by_sql.setdefault(
+            item["sql"], {"screens": [], "problems": item["problems"], "plan": item["plan"]}
+        )
+        entry["screens"].append(item["screen"])
+    lines: list[str] = []
+    costliest = sorted(by_sql.items(), key=lambda pair: -pair[1]["plan"]["Plan"]["Total Cost"])
+    for sql, entry in costliest:
+        shown = sql if len(sql) <= 600 else sql[:600] + " …"
+        lines += [
+            f"#### {'; '.join(entry['problems'])}",
+            "",
+            f"Screens: {', '.join(sorted(set(entry['screens'])))}.",
+            "",
+            "```",
+            shown,
+            "",
+            *plan_tree(entry["plan"]["Plan"]),
+            "```",
+            "",
+        ]
+    return "\n".join(lines)
+
+
 # --- Main -----------------------------------------------------------------------------------
 
 
@@ -1144,7 +1190,7 @@ def main() -> None:
             )
         )
     if arguments.plans:
-        arguments.plans.write_text(json.dumps(hot_plans, indent=2, default=str))
+        arguments.plans.write_text(hot_plans_markdown(hot_plans))
 
 
 def baseline_load(server: Server, script, arguments) -> dict:
