@@ -59,6 +59,11 @@ MAX_STAFF_P95_MS = 300.0
 MAX_RSS_MB = 300.0
 WORKERS = 4
 CONNECTIONS = 16
+# A request slower than this in process is measured once there, and not loaded on gunicorn.
+SLOW_SECONDS = 10.0
+TOO_SLOW_SECONDS = 30.0
+# Distinct query shapes explained per screen (an N+1 repeats one shape).
+MAX_PLANS = 40
 # A sort is "over a big table" when it orders at least this many rows (planner's estimate).
 SORT_ROWS = 10_000
 
@@ -227,6 +232,8 @@ class Screen:
     p95_ms: float | None = None
     ratio: float | None = None
     error: str = ""
+    # Set when one request took longer than TOO_SLOW_SECONDS in process: not loaded, FAIL.
+    too_slow_seconds: float | None = None
 
     @property
     def measured_by_throughput(self) -> bool:
@@ -237,7 +244,9 @@ class Screen:
         if self.url is None or self.error:
             return {"queries": None, "plans": None, "speed": None}
         speed: bool | None
-        if self.measured_by_throughput:
+        if self.too_slow_seconds is not None:
+            speed = False
+        elif self.measured_by_throughput:
             speed = None if self.ratio is None else self.ratio >= MIN_RATIO
         else:
             speed = None if self.p95_ms is None else self.p95_ms < MAX_STAFF_P95_MS
@@ -639,20 +648,43 @@ def explain(sql: str) -> dict:
     return (json.loads(result) if isinstance(result, str) else result)[0]
 
 
-def measure_queries(browser, url: str, big: set[str]) -> tuple[int, int, list[str], list[dict]]:
-    """Status, query count and plan problems of one warm request; the problem queries."""
+def query_shape(sql: str) -> str:
+    """The SQL with its literals blanked: one plan per shape is enough."""
+    return re.sub(r"'(?:[^']|'')*'|\b\d+(?:\.\d+)?\b", "?", sql)
+
+
+def measure_queries(
+    browser, url: str, big: set[str], *, slow: float = SLOW_SECONDS
+) -> tuple[int, int, list[str], list[dict], float]:
+    """Status, query count and plan problems of one warm request, the problem queries and the
+    seconds of the request.
+
+    A first request warms sessions, content types and caches; when it took more than ``slow``
+    seconds its own queries are kept rather than waiting as long again.
+    """
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    browser.get(url)  # Warm: sessions, content types, caches.
+    began = time.perf_counter()
     with CaptureQueriesContext(connection) as captured:
         response = browser.get(url)
+    seconds = time.perf_counter() - began
+    if seconds <= slow:
+        began = time.perf_counter()
+        with CaptureQueriesContext(connection) as captured:
+            response = browser.get(url)
+        seconds = time.perf_counter() - began
     problems: list[str] = []
     hot: list[dict] = []
+    shapes: set[str] = set()
     for query in captured.captured_queries:
         sql = query["sql"]
         if not sql.lstrip().upper().startswith(("SELECT", "WITH")):
             continue
+        shape = query_shape(sql)
+        if shape in shapes or len(shapes) >= MAX_PLANS:
+            continue
+        shapes.add(shape)
         try:
             plan = explain(sql)
         except Exception as error:
@@ -662,7 +694,7 @@ def measure_queries(browser, url: str, big: set[str]) -> tuple[int, int, list[st
         if found:
             problems.extend(found)
             hot.append({"sql": sql, "problems": found, "plan": plan})
-    return response.status_code, len(captured), sorted(set(problems)), hot
+    return response.status_code, len(captured), sorted(set(problems)), hot, seconds
 
 
 # --- Load on gunicorn -----------------------------------------------------------------------
@@ -915,6 +947,8 @@ def report(screens: list[Screen], facts: dict, baseline: dict, rss: dict[int, fl
             verdict = "not measured: " + (screen.error or "no row on this database")
         elif screen.error:
             verdict = f"**ERROR** {screen.error}"
+        elif screen.too_slow_seconds is not None:
+            verdict = f"**FAIL** ({screen.too_slow_seconds:.0f} s a request: not loaded)"
         else:
             verdict = "PASS" if screen.within_budget else "**FAIL**"
         lines.append(
@@ -1144,14 +1178,21 @@ def main() -> None:
                 continue
             browser = browsers[f"{screen.persona}-api" if screen.kind == "api" else screen.persona]
             try:
-                status, count, problems, hot = measure_queries(browser, screen.url, big)
+                status, count, problems, hot, seconds = measure_queries(browser, screen.url, big)
             except Exception as error:
                 connection.close()
                 screen.error = f"{type(error).__name__}: {error}"[:120]
+                sys.stdout.write(f"  {screen.label}: {screen.error}\n")
                 continue
             screen.status, screen.queries, screen.plan_problems = status, count, problems
+            sys.stdout.write(
+                f"  {screen.label}: {count} queries, {len(problems)} plan problems, "
+                f"{seconds:.2f} s\n"
+            )
             if status != 200:
                 screen.error = f"HTTP {status}"
+            elif seconds > TOO_SLOW_SECONDS:
+                screen.too_slow_seconds = seconds
             for item in hot:
                 hot_plans.append({"screen": screen.label, **item})
         connection.close()
@@ -1202,7 +1243,11 @@ def baseline_load(server: Server, script, arguments) -> dict:
 def run_load(server: Server, screens, headers, script, arguments) -> tuple[dict, dict]:
     """/healthz, then each round: every screen, /healthz; figures are the medians of the
     rounds, the baseline the median of every /healthz run (the machine's load may drift)."""
-    candidates = [screen for screen in screens if screen.url is not None and not screen.error]
+    candidates = [
+        screen
+        for screen in screens
+        if screen.url is not None and not screen.error and screen.too_slow_seconds is None
+    ]
     # Check each screen answers 200 on gunicorn. Pages timed one at a time are first opened
     # once by every worker (a worker compiles a template on its first use of it).
     for screen in candidates:

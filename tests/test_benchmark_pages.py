@@ -90,7 +90,7 @@ def test_in_process_measure_counts_the_queries_of_one_warm_request(demo):
         ("admin invoicing.Invoice changelist", browsers["staff"]),
     ]:
         url = screens[label].url
-        status, count, problems, _hot = pages.measure_queries(browser, url, big)
+        status, count, problems, _hot, _seconds = pages.measure_queries(browser, url, big)
         with CaptureQueriesContext(connection) as captured:
             again = browser.get(url)
         assert (status, again.status_code) == (200, 200), label
