@@ -64,6 +64,8 @@ BIG_ROWS = 5_000
 # A request slower than this in process is measured once there, and not loaded on gunicorn.
 SLOW_SECONDS = 10.0
 TOO_SLOW_SECONDS = 30.0
+# A request is stopped at this many queries (an N+1 over a big table would run for minutes).
+MAX_CAPTURED = 1_000
 # Distinct query shapes explained per screen (an N+1 repeats one shape).
 MAX_PLANS = 40
 # A sort is "over a big table" when it orders at least this many rows (planner's estimate).
@@ -659,6 +661,23 @@ def explain(sql: str) -> dict:
     return (json.loads(result) if isinstance(result, str) else result)[0]
 
 
+class TooManyQueries(Exception):
+    pass
+
+
+def _query_limit():
+    """An execute wrapper that stops a request at its MAX_CAPTURED + 1st query."""
+    count = [0]
+
+    def wrapper(execute, sql, params, many, context):
+        count[0] += 1
+        if count[0] > MAX_CAPTURED:
+            raise TooManyQueries
+        return execute(sql, params, many, context)
+
+    return wrapper
+
+
 def query_shape(sql: str) -> str:
     """The SQL with its literals blanked: one plan per shape is enough."""
     return re.sub(r"'(?:[^']|'')*'|\b\d+(?:\.\d+)?\b", "?", sql)
@@ -676,15 +695,22 @@ def measure_queries(
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    began = time.perf_counter()
-    with CaptureQueriesContext(connection) as captured:
-        response = browser.get(url)
-    seconds = time.perf_counter() - began
-    if seconds <= slow:
+    def request():
         began = time.perf_counter()
-        with CaptureQueriesContext(connection) as captured:
+        with (
+            CaptureQueriesContext(connection) as captured,
+            connection.execute_wrapper(_query_limit()),
+        ):
             response = browser.get(url)
-        seconds = time.perf_counter() - began
+        return response, captured, time.perf_counter() - began
+
+    try:
+        response, captured, seconds = request()
+        if seconds <= slow:
+            response, captured, seconds = request()
+    except TooManyQueries:
+        # Each row its own query: the page would run for minutes. Its first queries are shown.
+        return 0, MAX_CAPTURED + 1, [f"stopped after {MAX_CAPTURED:,} queries"], [], float("inf")
     problems: list[str] = []
     hot: list[dict] = []
     shapes: set[str] = set()
@@ -958,6 +984,8 @@ def report(screens: list[Screen], facts: dict, baseline: dict, rss: dict[int, fl
             verdict = "not measured: " + (screen.error or "no row on this database")
         elif screen.error:
             verdict = f"**ERROR** {screen.error}"
+        elif screen.queries is not None and screen.queries > MAX_CAPTURED:
+            verdict = f"**FAIL** (more than {MAX_CAPTURED:,} queries: stopped, not loaded)"
         elif screen.too_slow_seconds is not None:
             verdict = f"**FAIL** ({screen.too_slow_seconds:.0f} s a request: not loaded)"
         else:
@@ -1201,7 +1229,9 @@ def main() -> None:
                 f"  {screen.label}: {count} queries, {len(problems)} plan problems, "
                 f"{seconds:.2f} s\n"
             )
-            if status != 200:
+            if count > MAX_CAPTURED:
+                screen.too_slow_seconds = seconds
+            elif status != 200:
                 screen.error = f"HTTP {status}"
             elif seconds > TOO_SLOW_SECONDS:
                 screen.too_slow_seconds = seconds
