@@ -1023,7 +1023,8 @@ def plan_tree(node: dict, depth: int = 0) -> list[str]:
     if "Index Name" in node:
         parts.append(f"using {node['Index Name']}")
     if "Sort Key" in node:
-        parts.append(f"by {', '.join(node['Sort Key'])}")
+        keys = ", ".join(node["Sort Key"])
+        parts.append(f"by {keys if len(keys) <= 120 else keys[:120] + ' …'}")
     for key in ("Filter", "Index Cond", "Hash Cond"):
         if key in node:
             parts.append(f"{key.lower()} {node[key][:120]}")
@@ -1038,8 +1039,9 @@ def hot_plans_markdown(hot_plans: list[dict]) -> str:
     """The queries that failed the plan check, once each, with the screens that run them."""
     by_sql: dict[str, dict] = {}
     for item in hot_plans:
+        problems = list(dict.fromkeys(item["problems"]))
         entry = by_sql.setdefault(
-            item["sql"], {"screens": [], "problems": item["problems"], "plan": item["plan"]}
+            item["sql"], {"screens": [], "problems": problems, "plan": item["plan"]}
         )
         entry["screens"].append(item["screen"])
     lines: list[str] = []
