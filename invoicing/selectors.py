@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 
 from invoicing.models import Buyer, Client, Invoice, Payment
-from members.models import Activity, User
+from members.models import User, of_activities_of
 
 
 def clients_visible_to(user: User) -> QuerySet[Client]:
@@ -28,7 +28,7 @@ def invoices_visible_to(user: User) -> QuerySet[Invoice]:
     invoices = Invoice.objects.select_related("client", "activity").with_amounts()
     if user.is_staff:
         return invoices
-    return invoices.filter(activity__in=Activity.objects.of_user(user).values("pk"))
+    return invoices.filter(of_activities_of(user))
 
 
 def invoices_to_review() -> QuerySet[Invoice]:

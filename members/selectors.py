@@ -3,7 +3,14 @@
 from django.contrib.auth.models import Permission
 from django.db.models import Q, QuerySet
 
-from members.models import Activity, ApiToken, LedgerEntry, Member, ShareSubscription, User
+from members.models import (
+    Activity,
+    ApiToken,
+    LedgerEntry,
+    Member,
+    ShareSubscription,
+    User,
+)
 
 
 def member_of(user: User) -> Member | None:
