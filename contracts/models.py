@@ -269,6 +269,10 @@ class Contract(models.Model):
         indexes = [
             models.Index(fields=["status", "first_work_day"], name="contract_status_first_idx"),
             models.Index(fields=["status", "last_work_day"], name="contract_status_last_idx"),
+            # A member's contract list, newest work first, per Activity.
+            models.Index(
+                fields=["activity", "-first_work_day", "-id"], name="contract_activity_newest_idx"
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -584,7 +588,9 @@ class Payslip(DocumentBase):
         indexes = [
             models.Index(
                 fields=["created_at"], condition=~Q(status="ready"), name="payslip_unready_idx"
-            )
+            ),
+            # A member's payslips, newest first.
+            models.Index(fields=["member", "-pay_date", "-id"], name="payslip_member_newest_idx"),
         ]
 
     def __str__(self) -> str:
@@ -645,6 +651,10 @@ class ExpenseClaim(models.Model):
         verbose_name = _("expense claim")
         verbose_name_plural = _("expense claims")
         ordering = ["-created_at", "-pk"]
+        # A member's expense claims, newest first.
+        indexes = [
+            models.Index(fields=["member", "-created_at", "-id"], name="expense_member_newest_idx")
+        ]
         constraints = [
             # A draft may still be empty; a sent claim holds receipts and says when it was sent.
             models.CheckConstraint(

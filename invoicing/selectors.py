@@ -5,8 +5,9 @@ from decimal import Decimal
 
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 
+from coop.keyset import Cursor, Keyset, KeysetPage, keyset_page
 from invoicing.models import Buyer, Client, Invoice, Payment
-from members.models import User, of_activities_of
+from members.models import Activity, User, of_activities_of
 
 
 def clients_visible_to(user: User) -> QuerySet[Client]:
@@ -29,6 +30,23 @@ def invoices_visible_to(user: User) -> QuerySet[Invoice]:
     if user.is_staff:
         return invoices
     return invoices.filter(of_activities_of(user))
+
+
+INVOICE_KEYSET = Keyset("issue_date", nullable=True)
+
+
+def invoice_page(
+    user: User, invoices: QuerySet[Invoice], *, size: int, cursor: Cursor | None = None
+) -> KeysetPage:
+    """One page of ``invoices`` (visible to the user), drafts then newest issue date first.
+
+    A member's invoices are read Activity by Activity through (Activity, issue date, id).
+    """
+    split = None
+    if not user.is_staff:
+        activity_ids = list(Activity.objects.of_user(user).values_list("pk", flat=True))
+        split = ("activity_id", activity_ids)
+    return keyset_page(invoices, INVOICE_KEYSET, size=size, cursor=cursor, split=split)
 
 
 def invoices_to_review() -> QuerySet[Invoice]:

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from audit.services import record_event
 from coop.forms import add_service_error
 from coop.idempotency import one_time_form
+from coop.keyset import cursor_from
 from invoicing import selectors, vat
 from invoicing.calculation import Line, Totals, VatGroup, compute_totals
 from invoicing.errors import InvoicingError
@@ -184,9 +185,14 @@ def invoice_list(request):
     has_any = invoices.exists()
     if filters.is_bound:
         invoices = filters.filter(invoices)
-    page = Paginator(invoices, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = selectors.invoice_page(
+        request.user,
+        invoices,
+        size=PAGE_SIZE,
+        cursor=cursor_from(request, selectors.INVOICE_KEYSET, invoices),
+    )
     today = timezone.localdate()
-    rows = list(page)
+    rows = page.rows
     for invoice in rows:
         invoice.overdue = invoice.is_overdue(today)
     context = {"filters": filters, "page": page, "invoices": rows, "has_any": has_any}

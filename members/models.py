@@ -436,7 +436,13 @@ class LedgerEntry(models.Model):
         verbose_name = _("ledger entry")
         verbose_name_plural = _("ledger entries")
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["activity", "stage"], name="ledger_activity_stage_idx")]
+        indexes = [
+            models.Index(fields=["activity", "stage"], name="ledger_activity_stage_idx"),
+            # An Activity's ledger and the dashboard's latest entries, newest first, by keyset.
+            models.Index(
+                fields=["activity", "-created_at", "-id"], name="ledger_activity_newest_idx"
+            ),
+        ]
         constraints = [
             models.CheckConstraint(condition=~Q(amount=0), name="ledger_entry_amount_not_zero"),
             models.CheckConstraint(condition=~Q(reference=""), name="ledger_entry_has_reference"),
