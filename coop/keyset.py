@@ -18,6 +18,11 @@ from dataclasses import dataclass
 
 from django.db import models
 from django.db.models import Q, QuerySet
+from rest_framework.exceptions import NotFound
+from rest_framework.pagination import BasePagination, CursorPagination
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.utils.urls import replace_query_param
 
 
 @dataclass(frozen=True)
@@ -185,3 +190,66 @@ def cursor_from(request, keyset: Keyset, queryset: QuerySet) -> Cursor | None:
         return keyset.decode(queryset, token)
     except InvalidCursor:
         return None
+
+
+class KeysetPagination(BasePagination):
+    """API lists that grow with the data: ``{next, previous, results}``, no count.
+
+    The view names its ``keyset`` and may give ``keyset_split()`` (see ``keyset_page``). A
+    ``cursor`` that the API did not hand out is a 404, as with DRF's CursorPagination.
+    """
+
+    cursor_query_param = "cursor"
+
+    def paginate_queryset(self, queryset, request, view=None):
+        keyset: Keyset = view.keyset
+        token = request.query_params.get(self.cursor_query_param, "")
+        cursor = None
+        if token:
+            try:
+                cursor = keyset.decode(queryset, token)
+            except InvalidCursor as error:
+                raise NotFound(CursorPagination.invalid_cursor_message) from error
+        split = view.keyset_split() if hasattr(view, "keyset_split") else None
+        size = api_settings.PAGE_SIZE
+        self.request = request
+        self.page = keyset_page(queryset, keyset, size=size, cursor=cursor, split=split)
+        return self.page.rows
+
+    def _link(self, cursor: Cursor | None) -> str | None:
+        if cursor is None:
+            return None
+        url = self.request.build_absolute_uri()
+        return replace_query_param(url, self.cursor_query_param, cursor.encode())
+
+    def get_paginated_response(self, data):
+        return Response(
+            {
+                "next": self._link(self.page.older),
+                "previous": self._link(self.page.newer),
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema):
+        link = {"type": "string", "nullable": True, "format": "uri"}
+        return {
+            "type": "object",
+            "required": ["results"],
+            "properties": {
+                "next": {**link, "description": "The older rows; null on the last page."},
+                "previous": {**link, "description": "The newer rows; null on the first page."},
+                "results": schema,
+            },
+        }
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": self.cursor_query_param,
+                "required": False,
+                "in": "query",
+                "description": str(CursorPagination.cursor_query_description),
+                "schema": {"type": "string"},
+            }
+        ]

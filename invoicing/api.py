@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from audit.services import record_event
 from coop import bounds
 from coop.idempotency import IdempotentCreationMixin
+from coop.keyset import KeysetPagination
 from invoicing import selectors, vat
 from invoicing.calculation import VatCategory
 from invoicing.countries import COUNTRY_CODES
@@ -636,6 +637,12 @@ class InvoiceViewSet(IdempotentCreationMixin, viewsets.ModelViewSet):
     serializer_class = InvoiceSerializer
     permission_classes = [IsMemberOrStaff]
     http_method_names = ["get", "post", "put", "delete", "head", "options"]
+    # Drafts first, then newest issue date first, a page after another (no count).
+    pagination_class = KeysetPagination
+    keyset = selectors.INVOICE_KEYSET
+
+    def keyset_split(self):
+        return selectors.invoice_split(self.request.user)
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

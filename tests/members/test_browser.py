@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from members import services
 from members.models import LedgerEntryKind, LedgerStage, Member
-from tests.conftest import make_user
+from tests.conftest import make_user, pagination_link
 
 
 def test_dashboard_requires_sign_in(client, db):
@@ -69,11 +69,19 @@ def test_activity_ledger_is_paginated(client, member, activity):
     client.force_login(member.user)
     url = reverse("members:activity_detail", args=[activity.pk])
     first = client.get(url).content.decode()
-    second = client.get(url, {"page": 2}).content.decode()
+    assert pagination_link(first, "prev") is None
+    second = client.get(url + pagination_link(first, "next")).content.decode()
     assert "REF-29" in first and "REF-05" in first and "REF-04" not in first
     assert "REF-04" in second and "REF-00" in second and "REF-29" not in second
-    assert "Page 2 of 2" in second
-    assert client.get(url, {"page": "x"}).status_code == 200
+    assert pagination_link(second, "next") is None
+    back = client.get(url + pagination_link(second, "prev")).content.decode()
+    assert "REF-29" in back and "REF-05" in back and "REF-04" not in back
+    assert pagination_link(back, "prev") is None
+    # A cursor that was not made by the page starts at the newest entries.
+    for wrong in ["x", "bnwxMjM", "b3x8MQ", "b3xub3QtYS1kYXRlfDE"]:
+        response = client.get(url, {"cursor": wrong})
+        assert response.status_code == 200
+        assert "REF-29" in response.content.decode()
 
 
 def test_member_opens_an_activity_and_duplicate_names_get_a_form_error(client, member):
