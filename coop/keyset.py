@@ -135,21 +135,16 @@ class KeysetPage:
         return self.older.encode() if self.older else ""
 
 
-def keyset_page(
+def keyset_queryset(
     queryset: QuerySet,
     keyset: Keyset,
     *,
     size: int,
     cursor: Cursor | None = None,
     split: tuple[str, list[int]] | None = None,
-) -> KeysetPage:
-    """Read one page of ``queryset`` after (or before) ``cursor``: ``size`` rows at most.
-
-    ``split``: a column and the values the rows may have there (the user's Activities), to read
-    each value's rows through its own index range and merge them.
-    """
-    older = cursor is None or cursor.older
-    ordering = keyset.ordering(older=older)
+) -> QuerySet:
+    """The query of one page plus one row (see ``keyset_page``), in the cursor's direction."""
+    ordering = keyset.ordering(older=cursor is None or cursor.older)
     if cursor is not None:
         queryset = queryset.filter(keyset.beyond(cursor))
     if split is not None:
@@ -165,7 +160,24 @@ def keyset_page(
             ]
             merged = parts[0].union(*parts[1:], all=True)
             queryset = queryset.filter(pk__in=merged)
-    rows = list(queryset.order_by(*ordering)[: size + 1])
+    return queryset.order_by(*ordering)[: size + 1]
+
+
+def keyset_page(
+    queryset: QuerySet,
+    keyset: Keyset,
+    *,
+    size: int,
+    cursor: Cursor | None = None,
+    split: tuple[str, list[int]] | None = None,
+) -> KeysetPage:
+    """Read one page of ``queryset`` after (or before) ``cursor``: ``size`` rows at most.
+
+    ``split``: a column and the values the rows may have there (the user's Activities), to read
+    each value's rows through its own index range and merge them.
+    """
+    older = cursor is None or cursor.older
+    rows = list(keyset_queryset(queryset, keyset, size=size, cursor=cursor, split=split))
     more = len(rows) > size
     rows = rows[:size]
     if not older:
