@@ -88,9 +88,8 @@ def queries(user):
     old_visible = old_activities_of(user).values("pk")
     old_invoices = Invoice.objects.select_related("client", "activity").with_amounts()
     old_invoices = old_invoices.filter(activity__in=old_visible)
-    new_invoices = invoice_selectors.invoices_visible_to(user)
+    new_invoices, split = invoice_selectors.invoice_list_of(user)
     keyset = invoice_selectors.INVOICE_KEYSET
-    split = invoice_selectors.invoice_split(user)
     old_contracts = (
         Contract.objects.select_related("activity", "client", "invoice")
         .filter(Q(activity__in=old_visible) | Q(workers__member__user=user))
@@ -125,7 +124,7 @@ def queries(user):
         "invoice list",
         "count (before) / has any (after)",
         count_of(old_invoices),
-        new_invoices.order_by().values("pk")[:1],
+        invoice_selectors.invoices_visible_to(user).order_by().values("pk")[:1],
     )
     # Page 40: the keyset starts after the last row of page 39 instead of skipping 975 rows.
     last_of_39 = list(keyset_sql(new_invoices.order_by(), 975))[-2]

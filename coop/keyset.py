@@ -222,6 +222,7 @@ class KeysetPagination(BasePagination):
                 cursor = keyset.decode(queryset, token)
             except InvalidCursor as error:
                 raise NotFound(CursorPagination.invalid_cursor_message) from error
+        # A view that scopes its rows by the split always has one (see keyset_page).
         split = view.keyset_split() if hasattr(view, "keyset_split") else None
         size = api_settings.PAGE_SIZE
         self.request = request

@@ -642,21 +642,22 @@ class InvoiceViewSet(IdempotentCreationMixin, viewsets.ModelViewSet):
     keyset = selectors.INVOICE_KEYSET
 
     def keyset_split(self):
-        return selectors.invoice_split(self.request.user)
+        return self.split
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Invoice.objects.none()
-        queryset = (
-            selectors.invoices_visible_to(self.request.user)
-            .with_refundable()
-            .prefetch_related(
-                "lines__credited_line",
-                "allowance_charges",
-                "documents",
-                "refunds",
-                "over_payment_refunds",
-            )
+        if self.action == "list":
+            # The list is scoped by its split, Activity by Activity (see invoice_list_of).
+            invoices, self.split = selectors.invoice_list_of(self.request.user)
+        else:
+            invoices = selectors.invoices_visible_to(self.request.user)
+        queryset = invoices.with_refundable().prefetch_related(
+            "lines__credited_line",
+            "allowance_charges",
+            "documents",
+            "refunds",
+            "over_payment_refunds",
         )
         if self.action != "list":
             return queryset

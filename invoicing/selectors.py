@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 
-from coop.keyset import Cursor, Keyset, KeysetPage, keyset_page
+from coop.keyset import Keyset
 from invoicing.models import Buyer, Client, Invoice, Payment
 from members.models import Activity, User, of_activities_of
 
@@ -35,23 +35,20 @@ def invoices_visible_to(user: User) -> QuerySet[Invoice]:
 INVOICE_KEYSET = Keyset("issue_date", nullable=True)
 
 
-def invoice_page(
-    user: User, invoices: QuerySet[Invoice], *, size: int, cursor: Cursor | None = None
-) -> KeysetPage:
-    """One page of ``invoices`` (visible to the user), drafts then newest issue date first.
+def invoice_list_of(user: User) -> tuple[QuerySet[Invoice], tuple[str, list[int]] | None]:
+    """The invoices a list shows the user, and the ``split`` that scopes them (see keyset_page).
 
-    A member's invoices are read Activity by Activity through (Activity, issue date, id).
+    A member's list is read Activity by Activity through (Activity, issue date, id): the
+    ``activity_id = <one of theirs>`` of each part is the scope, so the queryset carries no
+    other visibility filter (one would double the condition on the column and make PostgreSQL
+    expect a handful of rows, and sort them all). Staff see every invoice, unsplit. Always pass
+    both to ``keyset_page``.
     """
-    return keyset_page(
-        invoices, INVOICE_KEYSET, size=size, cursor=cursor, split=invoice_split(user)
-    )
-
-
-def invoice_split(user: User) -> tuple[str, list[int]] | None:
-    """Read a member's invoices Activity by Activity (staff: all at once)."""
+    invoices = Invoice.objects.select_related("client", "activity").with_amounts()
     if user.is_staff:
-        return None
-    return ("activity_id", list(Activity.objects.of_user(user).values_list("pk", flat=True)))
+        return invoices, None
+    activity_ids = list(Activity.objects.of_user(user).values_list("pk", flat=True))
+    return invoices, ("activity_id", activity_ids)
 
 
 def invoices_to_review() -> QuerySet[Invoice]:
