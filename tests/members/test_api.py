@@ -146,6 +146,15 @@ def test_openapi_schema_and_docs(client, db):
     assert schema.status_code == 200
     paths = schema.json()["paths"]
     assert {"/api/v1/me", "/api/v1/activities/", "/api/v1/activities/{id}/ledger/"} <= set(paths)
+    # The lists that grow without bound are documented as keyset pages: a cursor, no count.
+    components = schema.json()["components"]["schemas"]
+    for path, page in [
+        ("/api/v1/activities/{id}/ledger/", "PaginatedLedgerEntryList"),
+        ("/api/v1/invoices/", "PaginatedInvoiceList"),
+    ]:
+        parameters = [parameter["name"] for parameter in paths[path]["get"]["parameters"]]
+        assert "cursor" in parameters and "page" not in parameters
+        assert set(components[page]["properties"]) == {"next", "previous", "results"}
     docs = client.get("/api/docs/")
     assert docs.status_code == 200
     assert "swagger-ui" in docs.content.decode()
