@@ -1,5 +1,6 @@
 """The invoicing API: clients, drafts, submission, documents, credit notes, payments."""
 
+import datetime
 from decimal import Decimal
 
 import pytest
@@ -360,3 +361,29 @@ def test_invoices_come_a_page_at_a_time_across_activities(
     response = api.get("/api/v1/invoices/", {"cursor": "not-a-cursor"})
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+
+
+def test_invoice_pages_walk_from_drafts_to_the_oldest_issued_and_back(
+    member, activity, belgian_client, no_review, settings
+):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "PAGE_SIZE": 1}
+    issued = [
+        submit_invoice(
+            user=member.user,
+            invoice=make_draft(member, activity, belgian_client),
+            today=TODAY + datetime.timedelta(days=offset),
+            now=NOW + datetime.timedelta(days=offset),
+        )
+        for offset in (0, 1, 1)
+    ]
+    drafts = [make_draft(member, activity, belgian_client) for _index in range(2)]
+    expected = [drafts[1].pk, drafts[0].pk, issued[2].pk, issued[1].pk, issued[0].pk]
+    api = api_for(member.user)
+    pages = [api.get("/api/v1/invoices/").json()]
+    while pages[-1]["next"]:
+        pages.append(api.get(pages[-1]["next"]).json())
+    assert [row["pk"] for page in pages for row in page["results"]] == expected
+    backwards = [pages[-1]]
+    while backwards[-1]["previous"]:
+        backwards.append(api.get(backwards[-1]["previous"]).json())
+    assert [row["pk"] for page in backwards for row in page["results"]] == expected[::-1]
