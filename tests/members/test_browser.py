@@ -1,11 +1,14 @@
 """Freelancer pages: dashboard, Activities, profile and shares, scoped to their owner."""
 
+import datetime
+import re
 from decimal import Decimal
 
 from django.urls import reverse
+from django.utils import timezone
 
 from members import services
-from members.models import LedgerEntryKind, LedgerStage, Member
+from members.models import LedgerEntry, LedgerEntryKind, LedgerStage, Member
 from tests.conftest import make_user, pagination_link
 
 
@@ -167,3 +170,26 @@ def test_non_member_pages_answer_404_not_500(client, db):
     assert client.get(reverse("members:shares")).status_code == 404
     assert client.get(reverse("members:profile_edit")).status_code == 404
     assert Member.objects.count() == 0
+
+
+def test_dashboard_merges_the_latest_entries_of_every_activity_newest_first(
+    client, member, activity, other_member, other_activity
+):
+    """Each Activity's latest entries are read apart and merged: the ten newest overall."""
+    owned_second = services.create_activity(owner=member, name="Workshops")
+    other_activity.co_members.add(member)
+    start = timezone.now() - datetime.timedelta(days=1)
+    activities = [activity, owned_second, other_activity]
+    for index in range(15):
+        LedgerEntry.objects.create(
+            activity=activities[index % 3],
+            kind=LedgerEntryKind.GRANT,
+            stage=LedgerStage.PLANNED,
+            amount=Decimal("1.00"),
+            reference=f"MERGED-{index:02d}",
+            created_at=start + datetime.timedelta(minutes=index),
+        )
+    client.force_login(member.user)
+    html = client.get(reverse("members:dashboard")).content.decode()
+    shown = re.findall(r"MERGED-\d\d", html)
+    assert shown == [f"MERGED-{index:02d}" for index in range(14, 4, -1)]
