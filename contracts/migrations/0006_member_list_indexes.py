@@ -5,25 +5,30 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('contracts', '0005_recovery_sweep_queued_at'),
-        ('invoicing', '0019_member_list_indexes'),
-        ('members', '0008_member_list_indexes'),
+        ("contracts", "0005_recovery_sweep_queued_at"),
+        ("invoicing", "0019_member_list_indexes"),
+        ("members", "0008_member_list_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='contract',
-            index=models.Index(fields=['activity', '-first_work_day', '-id'], name='contract_activity_newest_idx'),
+            model_name="contract",
+            index=models.Index(
+                fields=["activity", "-first_work_day", "-id"], name="contract_activity_newest_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='expenseclaim',
-            index=models.Index(fields=['member', '-created_at', '-id'], name='expense_member_newest_idx'),
+            model_name="expenseclaim",
+            index=models.Index(
+                fields=["member", "-created_at", "-id"], name="expense_member_newest_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='payslip',
-            index=models.Index(fields=['member', '-pay_date', '-id'], name='payslip_member_newest_idx'),
+            model_name="payslip",
+            index=models.Index(
+                fields=["member", "-pay_date", "-id"], name="payslip_member_newest_idx"
+            ),
         ),
     ]

@@ -5,16 +5,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('invoicing', '0018_client_name_search_trigram_index'),
-        ('members', '0008_member_list_indexes'),
+        ("invoicing", "0018_client_name_search_trigram_index"),
+        ("members", "0008_member_list_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='invoice',
-            index=models.Index(fields=['activity', '-issue_date', '-id'], name='invoice_activity_newest_idx'),
+            model_name="invoice",
+            index=models.Index(
+                fields=["activity", "-issue_date", "-id"], name="invoice_activity_newest_idx"
+            ),
         ),
     ]

@@ -4,15 +4,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('contenttypes', '0002_remove_content_type_name'),
-        ('members', '0007_name_search_trigram_indexes'),
+        ("contenttypes", "0002_remove_content_type_name"),
+        ("members", "0007_name_search_trigram_indexes"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='ledgerentry',
-            index=models.Index(fields=['activity', '-created_at', '-id'], name='ledger_activity_newest_idx'),
+            model_name="ledgerentry",
+            index=models.Index(
+                fields=["activity", "-created_at", "-id"], name="ledger_activity_newest_idx"
+            ),
         ),
     ]
