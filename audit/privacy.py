@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 
 from audit.models import AuditAction, DataExport
 from audit.services import AuditError, json_value, record_event
+from coop.db import reads_from_replica
 
 EXPORT_LIFETIME = datetime.timedelta(days=7)
 # A pending export untouched this long is queued again (its task was lost).
@@ -146,9 +147,11 @@ def build_data_export(*, export: DataExport, now: datetime.datetime | None = Non
             return False
         export.attempts += 1
         export.save(update_fields=["attempts"])
-    member = _member_of(export.user)
     with tempfile.TemporaryFile() as scratch:
-        write_export_zip(member, scratch)
+        # The member's rows are read from the replica when one is configured (coop.db).
+        with reads_from_replica():
+            member = _member_of(export.user)
+            write_export_zip(member, scratch)
         scratch.seek(0)
         digest = hashlib.sha256()
         for chunk in iter(lambda: scratch.read(1 << 20), b""):

@@ -176,16 +176,11 @@ class ContractActions:
 
 
 def _balance(stage: str) -> Coalesce:
-    from members.models import LedgerEntry
+    # The Activity's balance row (kept by a trigger), not a sum of its ledger.
+    from members.models import ActivityBalance
 
-    entries = (
-        LedgerEntry.objects.filter(activity=OuterRef("activity"), stage=stage)
-        .order_by()
-        .values("activity")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
-    return Coalesce(Subquery(entries, output_field=MONEY), Value(ZERO), output_field=MONEY)
+    row = ActivityBalance.objects.filter(activity=OuterRef("activity")).values(stage)[:1]
+    return Coalesce(Subquery(row, output_field=MONEY), Value(ZERO), output_field=MONEY)
 
 
 @admin.register(Contract)

@@ -134,6 +134,32 @@ DATABASES = {
 }
 if not DATABASES["default"]["ENGINE"].endswith("postgresql"):
     raise ImproperlyConfigured("coop runs on PostgreSQL only: DATABASE_URL must be postgres://…")
+# Behind PgBouncer in transaction pooling (DATABASE_POOLING=transaction) consecutive transactions
+# of one Django connection may run on different server connections: no server-side cursors
+# (``.iterator()`` falls back to client-side fetching) and no prepared statements (PgBouncer
+# before 1.21 does not track them). The code keeps no other session state: advisory locks are
+# ``pg_advisory_xact_lock`` and settings ``SET LOCAL`` (tests/test_pooling.py scans for it).
+DATABASE_POOLING = os.environ.get("DATABASE_POOLING", "session")
+if DATABASE_POOLING not in {"session", "transaction"}:
+    raise ImproperlyConfigured("DATABASE_POOLING must be 'session' or 'transaction'.")
+if DATABASE_POOLING == "transaction":
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
+# An optional streaming replica for heavy read-only reports (coop.db): only code inside
+# ``coop.db.reads_from_replica`` reads there, outside any transaction; every write goes to default.
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL,
+        conn_max_age=DATABASES["default"]["CONN_MAX_AGE"],
+        conn_health_checks=True,
+    )
+    if DATABASE_POOLING == "transaction":
+        DATABASES["replica"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+        DATABASES["replica"].setdefault("OPTIONS", {})["prepare_threshold"] = None
+    # Tests run the replica as a second connection to the test database.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["coop.db_router.ReportingRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis carries only Celery's messages. The cache (rate limits, lock-outs, used authenticator
@@ -254,8 +280,14 @@ if AWS_STORAGE_BUCKET_NAME:
             "region_name": os.environ.get("AWS_S3_REGION_NAME") or None,
             "access_key": os.environ.get("AWS_ACCESS_KEY_ID") or None,
             "secret_key": os.environ.get("AWS_SECRET_ACCESS_KEY") or None,
+            "addressing_style": os.environ.get("AWS_S3_ADDRESSING_STYLE") or None,
+            # Documents are private: no public ACL, and a URL made for one (nothing in coop
+            # makes one: downloads stream through the views that check permissions) is a
+            # presigned one that expires after five minutes.
             "default_acl": "private",
             "querystring_auth": True,
+            "querystring_expire": int(os.environ.get("AWS_QUERYSTRING_EXPIRE", "300")),
+            "signature_version": "s3v4",
             "file_overwrite": False,
         },
     }

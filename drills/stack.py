@@ -42,14 +42,27 @@ class Stack:
         self.valkey = EmbeddedValkey(data=self.folder / "valkey", log=self.logs / "valkey.log")
         self.processes: dict[str, subprocess.Popen] = {}
 
-    def start(self, *, demo: bool = True) -> None:
-        """Start fresh servers, export their URLs, migrate (and seed), then set Django up."""
+    def start(
+        self,
+        *,
+        demo: bool = True,
+        database_url: str | None = None,
+        serving: dict[str, str] | None = None,
+    ) -> None:
+        """Start fresh servers, export their URLs, migrate (and seed), then set Django up.
+
+        With ``database_url`` the drill uses that database (created afresh) on a running server
+        instead of a PostgreSQL of its own. ``serving`` is environment set after the migrations,
+        before Django is set up: what the drill's processes and the drill itself then use.
+        """
         shutil.rmtree(self.folder, ignore_errors=True)
         for folder in (self.logs, self.media, self.mail):
             folder.mkdir(parents=True)
+        if database_url:
+            recreate_database(database_url)
         os.environ.update(
             {
-                "DATABASE_URL": self.postgres.start(),
+                "DATABASE_URL": database_url or self.postgres.start(),
                 "REDIS_URL": self.valkey.start(),
                 "CELERY_BROKER_URL": self.valkey.url(),
                 "MEDIA_ROOT": str(self.media),
@@ -64,6 +77,7 @@ class Stack:
         self.manage("migrate", "--noinput")
         if demo:
             self.manage("seed_demo")
+        os.environ.update(serving or {})
         import django
 
         django.setup()
@@ -156,6 +170,23 @@ class Stack:
             for path in (self.media / folder).rglob("*")
             if path.is_file() and path.stem[:11] in numbers
         )
+
+
+def recreate_database(url: str) -> None:
+    """Drop the database the URL names (if it exists) and create it empty."""
+    from urllib.parse import urlsplit
+
+    import psycopg
+    from psycopg import sql
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    maintenance = parts._replace(path="/postgres").geturl()
+    with psycopg.connect(maintenance, autocommit=True) as connection:
+        connection.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 def wait_until(condition, *, timeout: float, interval: float = 0.5) -> float | None:

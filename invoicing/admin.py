@@ -19,6 +19,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from audit.admin import CappedCountPaginator, audit_history_link
+from coop.db import reads_from_replica
 from coop.errors import CoopError
 from coop.templatetags.money import euro
 from invoicing import selectors
@@ -1285,8 +1286,12 @@ def _buyer_label(client: Client) -> str:
 
 
 @staff_member_required
+@reads_from_replica()
 def guarantee_fund_view(request):
-    """Outstanding receivables per client and per member, overdue amounts, ageing buckets."""
+    """Outstanding receivables per client and per member, overdue amounts, ageing buckets.
+
+    A heavy read-only report: it reads from the replica when one is configured (coop.db).
+    """
     today = timezone.localdate()
     receivables = list(selectors.open_receivables())
     buckets = {key: ZERO for key, *_rest in AGEING_BUCKETS}

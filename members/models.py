@@ -8,7 +8,7 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
-from django.db.models import BooleanField, Expression, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import BooleanField, Expression, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -296,18 +296,15 @@ class LedgerStage(models.TextChoices):
     AVAILABLE = "available", _("Available")
 
 
-def _balance_subquery(stage: str) -> Coalesce:
-    entries = (
-        LedgerEntry.objects.filter(activity=OuterRef("pk"), stage=stage)
-        .order_by()
-        .values("activity")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
+BALANCE_FIELD = models.DecimalField(max_digits=16, decimal_places=2)
+
+
+def _balance_of(stage: str) -> Coalesce:
+    # One primary-key lookup per Activity shown, whatever the planner guesses of how many
+    # Activities the filters keep. No row yet (no entry yet): the balance is zero.
+    row = ActivityBalance.objects.filter(activity=OuterRef("pk")).values(stage)[:1]
     return Coalesce(
-        Subquery(entries, output_field=models.DecimalField(max_digits=14, decimal_places=2)),
-        Value(ZERO),
-        output_field=models.DecimalField(max_digits=14, decimal_places=2),
+        Subquery(row, output_field=BALANCE_FIELD), Value(ZERO), output_field=BALANCE_FIELD
     )
 
 
@@ -356,10 +353,14 @@ def of_activities_of(user, column: str = "activity_id") -> IsAnyOf:
 
 class ActivityQuerySet(models.QuerySet):
     def with_balances(self) -> "ActivityQuerySet":
-        """Annotate ``available_balance`` and ``planned_balance``, summed by the database."""
+        """Annotate ``available_balance`` and ``planned_balance``.
+
+        They come from the Activity's row of ``ActivityBalance`` (one join), which a database
+        trigger keeps equal to the sums of its ledger: no ledger row is read here.
+        """
         return self.annotate(
-            available_balance=_balance_subquery(LedgerStage.AVAILABLE),
-            planned_balance=_balance_subquery(LedgerStage.PLANNED),
+            available_balance=_balance_of(LedgerStage.AVAILABLE),
+            planned_balance=_balance_of(LedgerStage.PLANNED),
         )
 
     def of_user(self, user) -> "ActivityQuerySet":
@@ -450,6 +451,35 @@ class LedgerEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference}: {self.amount}"
+
+
+class ActivityBalance(models.Model):
+    """The running totals of one Activity's ledger, per stage: what pages show as its balances.
+
+    Never written by Python code: the statement-level trigger ``members_ledgerentry_balance``
+    (see migration ``0008_activity_balance``) adds every inserted ledger entry to its Activity's
+    row in the same transaction. The ledger is append-only, so inserts are the only change.
+    ``manage.py check_balances`` compares these rows with the ledger's sums (``--rebuild``
+    recomputes them).
+    """
+
+    activity = models.OneToOneField(
+        Activity,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="balance",
+        verbose_name=_("Activity"),
+    )
+    available = models.DecimalField(_("available"), max_digits=16, decimal_places=2, default=ZERO)
+    planned = models.DecimalField(_("planned"), max_digits=16, decimal_places=2, default=ZERO)
+    entry_count = models.PositiveBigIntegerField(_("ledger entries"), default=0)
+
+    class Meta:
+        verbose_name = _("Activity balance")
+        verbose_name_plural = _("Activity balances")
+
+    def __str__(self) -> str:
+        return f"{self.activity_id}: {self.available} / {self.planned}"
 
 
 class ApiToken(models.Model):

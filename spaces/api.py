@@ -11,8 +11,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
+from audit.admin import CappedCountPaginator
 from coop import bounds
 from coop.idempotency import IdempotentCreationMixin
 from invoicing.selectors import cooperative_clients
@@ -267,6 +269,24 @@ class RoomViewSet(viewsets.ReadOnlyModelViewSet):
         return self.get_paginated_response(RoomSerializer(page, many=True).data)
 
 
+class CappedCountPagination(PageNumberPagination):
+    """Pages of a list that may hold a million bookings: never count more than 10,001."""
+
+    django_paginator_class = CappedCountPaginator
+
+
+class BookingFilterSerializer(serializers.Serializer):
+    room = serializers.IntegerField(required=False, min_value=1)
+    ends_after = serializers.DateTimeField(required=False)
+    starts_before = serializers.DateTimeField(required=False)
+
+    def validate(self, attrs):
+        after, before = attrs.get("ends_after"), attrs.get("starts_before")
+        if after and before and before <= after:
+            raise serializers.ValidationError(_("The window must end after it starts."))
+        return attrs
+
+
 class BookingViewSet(
     IdempotentCreationMixin,
     mixins.ListModelMixin,
@@ -277,11 +297,30 @@ class BookingViewSet(
 
     serializer_class = BookingSerializer
     permission_classes = [IsMemberOrSpaceManager]
+    pagination_class = CappedCountPagination
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Booking.objects.none()
-        return selectors.bookings_visible_to(self.request.user).order_by("during")
+        bookings = selectors.bookings_visible_to(self.request.user).order_by("during", "pk")
+        if self.action != "list":
+            return bookings
+        window = BookingFilterSerializer(data=self.request.query_params)
+        window.is_valid(raise_exception=True)
+        data = window.validated_data
+        # Each filter narrows the list through an index: (room, time) or the time range.
+        if data.get("room"):
+            bookings = bookings.filter(room_id=data["room"])
+        if data.get("ends_after") or data.get("starts_before"):
+            bookings = bookings.filter(
+                during__overlap=(data.get("ends_after"), data.get("starts_before"))
+            )
+        return bookings
+
+    @extend_schema(parameters=[BookingFilterSerializer])
+    def list(self, request, *args, **kwargs):
+        """Bookings, soonest first; filter by room and by a time window to narrow them."""
+        return super().list(request, *args, **kwargs)
 
     @extend_schema(request=BookingCreateSerializer, responses={201: BookingSerializer(many=True)})
     def create(self, request, *args, **kwargs):

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import ArrayField, DateRangeField, DateTimeRangeField
 from django.contrib.postgres.fields.ranges import RangeOperators
+from django.contrib.postgres.indexes import GistIndex
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -379,6 +380,22 @@ class Booking(models.Model):
         permissions = [("manage_bookings", _("Can manage every booking of the sites"))]
         indexes = [
             models.Index(fields=["state", "room"], name="booking_state_room_idx"),
+            # Occupancy and calendars: a site's rooms over a time range, whatever the state
+            # (the exclusion constraint's index covers active bookings only).
+            GistIndex(fields=["room", "during"], name="booking_room_during_gist"),
+            # A member's bookings, in time order: those they made, their Activities' and
+            # the ones naming them.
+            models.Index(fields=["created_by", "during"], name="booking_booker_during_idx"),
+            models.Index(fields=["activity", "during"], name="booking_activity_during_idx"),
+            models.Index(fields=["member", "during"], name="booking_member_during_idx"),
+            # Every booking in time order (managers' API list), pages in a stable order.
+            models.Index(fields=["during", "id"], name="booking_during_idx"),
+            # The managers' queue of requests, soonest first.
+            models.Index(
+                fields=["during"],
+                condition=Q(state="tentative"),
+                name="booking_tentative_during_idx",
+            ),
         ]
         constraints = [
             ExclusionConstraint(

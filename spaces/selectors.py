@@ -5,10 +5,12 @@ from collections import defaultdict
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from django.contrib.auth.models import Permission
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
 
-from members.models import Activity, User
+from coop.db import reads_from_replica
+from members.models import Activity, Member, User
 from spaces.apps import SPACE_MANAGERS_GROUP
 from spaces.models import (
     ACTIVE_STATES,
@@ -26,9 +28,23 @@ def is_space_manager(user: User) -> bool:
     """Tell whether the user manages the sites (space managers and staff)."""
     if not user.is_authenticated:
         return False
-    if user.is_staff or user.has_perm("spaces.manage_bookings"):
-        return True
-    return user.groups.filter(name=SPACE_MANAGERS_GROUP).exists()
+    # Asked several times per request (permission, view, template): answered once per user
+    # object, with one query instead of loading every permission of the user and groups.
+    cached = getattr(user, "_spaces_is_manager", None)
+    if cached is not None:
+        return cached
+    if user.is_staff or (user.is_active and user.is_superuser):
+        answer = True
+    else:
+        manages = Q(groups__name=SPACE_MANAGERS_GROUP)
+        if user.is_active:  # as ``has_perm``: an inactive user holds no permission
+            permission = Permission.objects.filter(
+                codename="manage_bookings", content_type__app_label="spaces"
+            )
+            manages |= Q(user_permissions__in=permission) | Q(groups__permissions__in=permission)
+        answer = User.objects.filter(pk=user.pk).filter(manages).exists()
+    user._spaces_is_manager = answer
+    return answer
 
 
 def sites_visible_to(user: User) -> QuerySet[Site]:
@@ -54,9 +70,16 @@ def bookings_visible_to(user: User) -> QuerySet[Booking]:
     )
     if is_space_manager(user):
         return bookings
-    return bookings.filter(
-        Q(created_by=user) | Q(activity__in=Activity.objects.of_user(user).values("pk"))
-    )
+    # The user's Activities are few: naming them lets PostgreSQL combine the two indexes
+    # (booker, time) and (Activity, time) instead of testing a subquery on every booking.
+    activities = list(Activity.objects.of_user(user).values_list("pk", flat=True))
+    return bookings.filter(Q(created_by=user) | Q(activity_id__in=activities))
+
+
+def own_bookings(user: User) -> QuerySet[Booking]:
+    """Bookings the user made or that name them as the member (a manager's own list)."""
+    members = list(Member.objects.filter(user=user).values_list("pk", flat=True))
+    return bookings_visible_to(user).filter(Q(created_by=user) | Q(member_id__in=members))
 
 
 def busy_ranges(
@@ -186,23 +209,25 @@ def leases_visible_to(user: User) -> QuerySet[Lease]:
 BILLED_STATES = ["confirmed", "checked_in", "no_show"]
 
 
-def open_hours(site: Site, first: datetime.date, last: datetime.date) -> Decimal:
-    """Hours the site is open from ``first`` to ``last`` included, closed days excepted."""
-    hours_by_weekday = {
+def _hours_by_weekday(site: Site) -> dict[int, Decimal]:
+    return {
         row.weekday: Decimal(
             (
-                datetime.datetime.combine(first, row.closes_at)
-                - datetime.datetime.combine(first, row.opens_at)
+                datetime.datetime.combine(datetime.date.min, row.closes_at)
+                - datetime.datetime.combine(datetime.date.min, row.opens_at)
             ).seconds
         )
         / 3600
         for row in site.opening_hours.all()
     }
-    closed = set(
-        ClosedDay.objects.filter(site=site, date__range=(first, last)).values_list(
-            "date", flat=True
-        )
-    )
+
+
+def _open_hours(
+    hours_by_weekday: dict[int, Decimal],
+    closed: set[datetime.date],
+    first: datetime.date,
+    last: datetime.date,
+) -> Decimal:
     total = Decimal(0)
     day = first
     while day <= last:
@@ -212,60 +237,148 @@ def open_hours(site: Site, first: datetime.date, last: datetime.date) -> Decimal
     return total
 
 
-def occupancy(site: Site, *, first: datetime.date, last: datetime.date) -> dict:
-    """Booked hours against open hours per bookable room, revenue by tier, and lease rent."""
+def _closed_days(site: Site, first: datetime.date, last: datetime.date) -> set[datetime.date]:
+    return set(
+        ClosedDay.objects.filter(site=site, date__range=(first, last)).values_list(
+            "date", flat=True
+        )
+    )
+
+
+def open_hours(site: Site, first: datetime.date, last: datetime.date) -> Decimal:
+    """Hours the site is open from ``first`` to ``last`` included, closed days excepted."""
+    return _open_hours(_hours_by_weekday(site), _closed_days(site, first, last), first, last)
+
+
+# Per period (its index), room and tier: billed seconds inside the period and revenue. The
+# periods come as two arrays of bounds; the bookings are found through the GiST index on
+# (room, during) for the whole span, then cut to each period by range intersection.
+BOOKING_FIGURES = """
+WITH periods AS (
+    SELECT ordinality - 1 AS period, tstzrange(lower_bound, upper_bound) AS span
+      FROM unnest(%(lowers)s::timestamptz[], %(uppers)s::timestamptz[])
+           WITH ORDINALITY AS bounds(lower_bound, upper_bound)
+)
+SELECT periods.period, booking.room_id, booking.tier,
+       COALESCE(SUM(EXTRACT(EPOCH FROM upper(booking.during * periods.span)
+                                      - lower(booking.during * periods.span)))
+                FILTER (WHERE booking.state = ANY(%(billed)s)), 0),
+       COALESCE(SUM(booking.price_excl_vat) FILTER (WHERE booking.state = ANY(%(billed)s)), 0)
+       + COALESCE(SUM(booking.cancellation_fee) FILTER (WHERE booking.state = 'cancelled'), 0)
+  FROM spaces_booking AS booking
+  JOIN periods ON booking.during && periods.span
+ WHERE booking.room_id IN (SELECT id FROM spaces_room WHERE site_id = %(site)s)
+   AND booking.during && tstzrange(%(start)s, %(end)s)
+ GROUP BY 1, 2, 3
+"""
+
+
+def _booking_figures(
+    site: Site, periods: list[tuple[datetime.datetime, datetime.datetime]]
+) -> dict[tuple[int, int, str], tuple[Decimal, Decimal]]:
+    """{(period index, room, tier): (billed seconds, revenue)}, summed by PostgreSQL."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            BOOKING_FIGURES,
+            {
+                "lowers": [start for start, _end in periods],
+                "uppers": [end for _start, end in periods],
+                "billed": BILLED_STATES,
+                "site": site.pk,
+                "start": min(start for start, _end in periods),
+                "end": max(end for _start, end in periods),
+            },
+        )
+        return {
+            (period, room, tier): (Decimal(seconds), revenue)
+            for period, room, tier, seconds, revenue in cursor.fetchall()
+        }
+
+
+def _local_span(site: Site, first: datetime.date, last: datetime.date):
     zone = ZoneInfo(site.time_zone)
-    start = datetime.datetime.combine(first, datetime.time(0), zone)
-    end = datetime.datetime.combine(last + datetime.timedelta(days=1), datetime.time(0), zone)
+    return (
+        datetime.datetime.combine(first, datetime.time(0), zone),
+        datetime.datetime.combine(last + datetime.timedelta(days=1), datetime.time(0), zone),
+    )
+
+
+@reads_from_replica()
+def occupancy(
+    site: Site,
+    *,
+    first: datetime.date,
+    last: datetime.date,
+    trend: list[tuple[datetime.date, datetime.date]] = (),
+) -> dict:
+    """Booked hours against open hours per room, revenue by tier, and lease rent.
+
+    A heavy read-only report: it reads from the replica when one is configured (coop.db).
+
+    Every figure is aggregated by PostgreSQL: one query for the bookings of the period and of
+    every ``trend`` period at once (rows per period, room and tier, never per booking), one for
+    the lease rent. ``trend_rates`` gives the occupancy rate of each ``trend`` period.
+    """
     rooms = list(site.rooms.order_by("floor", "name"))
-    available = open_hours(site, first, last)
-    booked: dict[int, Decimal] = defaultdict(Decimal)
-    revenue: dict[str, Decimal] = defaultdict(Decimal)
-    room_revenue: dict[int, Decimal] = defaultdict(Decimal)
-    bookings = Booking.objects.filter(room__site=site, during__overlap=(start, end))
-    for room_id, state, during, tier, price, fee in bookings.values_list(
-        "room_id", "state", "during", "tier", "price_excl_vat", "cancellation_fee"
-    ):
-        if state in BILLED_STATES:
-            lower, upper = max(during.lower, start), min(during.upper, end)
-            booked[room_id] += Decimal((upper - lower).total_seconds()) / 3600
-            revenue[tier] += price
-            room_revenue[room_id] += price
-        elif state == "cancelled" and fee:
-            revenue[tier] += fee
-            room_revenue[room_id] += fee
+    hours_by_weekday = _hours_by_weekday(site)
+    spans = [(first, last), *trend]
+    closed = _closed_days(site, min(f for f, _l in spans), max(la for _f, la in spans))
+    by_period: dict[int, list] = defaultdict(list)
+    for (period, room_id, tier), (booked, money) in _booking_figures(
+        site, [_local_span(site, f, la) for f, la in spans]
+    ).items():
+        by_period[period].append((room_id, tier, booked, money))
     leases = (
         LeaseCharge.objects.filter(
             lease__room__site=site, month__gte=first.replace(day=1), month__lte=last
         )
         .values("lease__room_id")
         .annotate(total=Sum("amount"))
+        .order_by()
     )
     lease_by_room = {row["lease__room_id"]: row["total"] for row in leases}
-    rows = []
-    for room in rooms:
-        hours = booked.get(room.pk, Decimal(0))
-        rows.append(
-            {
-                "room": room,
-                "booked_hours": hours.quantize(Decimal("0.1")),
-                "open_hours": available if room.is_bookable else None,
-                "rate": (hours / available * 100).quantize(Decimal("1"))
-                if room.is_bookable and available
-                else None,
-                "revenue": room_revenue.get(room.pk, Decimal("0.00")),
-                "lease_rent": lease_by_room.get(room.pk, Decimal("0.00")),
-            }
-        )
-    bookable = [row for row in rows if row["open_hours"] is not None]
-    total_open = available * len(bookable)
-    total_booked = sum((row["booked_hours"] for row in bookable), Decimal(0))
-    return {
-        "rows": rows,
-        "open_hours": total_open,
-        "booked_hours": total_booked,
-        "rate": (total_booked / total_open * 100).quantize(Decimal("1")) if total_open else None,
-        "revenue_by_tier": dict(revenue),
-        "lease_rent": sum(lease_by_room.values(), Decimal("0.00")),
-        "revenue": sum(revenue.values(), Decimal("0.00")),
-    }
+
+    def summary(period: int, available: Decimal) -> dict:
+        seconds: dict[int, Decimal] = defaultdict(Decimal)
+        revenue: dict[str, Decimal] = defaultdict(Decimal)
+        room_revenue: dict[int, Decimal] = defaultdict(Decimal)
+        for room_id, tier, booked, money in by_period[period]:
+            seconds[room_id] += booked
+            revenue[tier] += money
+            room_revenue[room_id] += money
+        rows = []
+        for room in rooms:
+            hours = seconds.get(room.pk, Decimal(0)) / 3600
+            rows.append(
+                {
+                    "room": room,
+                    "booked_hours": hours.quantize(Decimal("0.1")),
+                    "open_hours": available if room.is_bookable else None,
+                    "rate": (hours / available * 100).quantize(Decimal("1"))
+                    if room.is_bookable and available
+                    else None,
+                    "revenue": room_revenue.get(room.pk, Decimal("0.00")),
+                    "lease_rent": lease_by_room.get(room.pk, Decimal("0.00")),
+                }
+            )
+        bookable = [row for row in rows if row["open_hours"] is not None]
+        total_open = available * len(bookable)
+        total_booked = sum((row["booked_hours"] for row in bookable), Decimal(0))
+        return {
+            "rows": rows,
+            "open_hours": total_open,
+            "booked_hours": total_booked,
+            "rate": (total_booked / total_open * 100).quantize(Decimal("1"))
+            if total_open
+            else None,
+            "revenue_by_tier": dict(revenue),
+            "lease_rent": sum(lease_by_room.values(), Decimal("0.00")),
+            "revenue": sum(revenue.values(), Decimal("0.00")),
+        }
+
+    result = summary(0, _open_hours(hours_by_weekday, closed, first, last))
+    result["trend_rates"] = [
+        summary(index, _open_hours(hours_by_weekday, closed, f, la))["rate"]
+        for index, (f, la) in enumerate(trend, start=1)
+    ]
+    return result

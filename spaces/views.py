@@ -39,6 +39,8 @@ from spaces.services import feed_tokens, leasing, lifecycle, pricing, recurring,
 SLOT = datetime.timedelta(minutes=30)
 LEASES_PER_PAGE = 25
 ROOMS_PER_PAGE = 25
+OCCUPANCY_ROOMS_PER_PAGE = 50
+QUEUE_PER_PAGE = 50
 
 
 def _show_error(form, error: CoopError) -> None:
@@ -74,12 +76,11 @@ def _day_bounds(site: Site, day: datetime.date, days: int = 1):
 def index(request):
     """The user's bookings (upcoming first) and, for managers, the day's work."""
     now = timezone.now()
-    bookings = selectors.bookings_visible_to(request.user)
     is_manager = selectors.is_space_manager(request.user)
     if is_manager:
-        bookings = bookings.filter(created_by=request.user) | bookings.filter(
-            member__user=request.user
-        )
+        bookings = selectors.own_bookings(request.user)
+    else:
+        bookings = selectors.bookings_visible_to(request.user)
     upcoming = bookings.filter(during__endswith__gte=now).order_by("during")[:50]
     past = bookings.filter(during__endswith__lt=now).order_by("-during")[:20]
     return render(
@@ -103,10 +104,15 @@ def room_list(request):
     site_pk = request.GET.get("site")
     if site_pk and site_pk.isdigit():
         rooms = rooms.filter(site_id=int(site_pk))
+    page = Paginator(rooms, ROOMS_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "spaces/room_list.html",
-        {"rooms": rooms, "sites": selectors.sites_visible_to(request.user)},
+        {
+            "rooms": page.object_list,
+            "page": page,
+            "sites": selectors.sites_visible_to(request.user),
+        },
     )
 
 
@@ -369,10 +375,11 @@ def booking_no_show(request, pk: int):
 def queue(request):
     """Requests waiting for a space manager."""
     _require_manager(request)
+    page = Paginator(selectors.tentative_queue(), QUEUE_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "spaces/queue.html",
-        {"bookings": selectors.tentative_queue(), "refuse_form": RefuseForm()},
+        {"bookings": page.object_list, "page": page, "refuse_form": RefuseForm()},
     )
 
 
@@ -660,12 +667,24 @@ def occupancy(request, pk: int):
     else:
         first = day - datetime.timedelta(days=day.weekday())
         last = first + datetime.timedelta(days=6)
-    figures = selectors.occupancy(site, first=first, last=last)
-    trend = []
-    for weeks_back in range(7, -1, -1):
-        monday = first - datetime.timedelta(days=first.weekday(), weeks=weeks_back)
-        week = selectors.occupancy(site, first=monday, last=monday + datetime.timedelta(days=6))
-        trend.append((monday.strftime("%d/%m"), week["rate"] or Decimal(0)))
+    mondays = [
+        first - datetime.timedelta(days=first.weekday(), weeks=weeks_back)
+        for weeks_back in range(7, -1, -1)
+    ]
+    # One aggregate query for the period and the eight weeks of the trend.
+    figures = selectors.occupancy(
+        site,
+        first=first,
+        last=last,
+        trend=[(monday, monday + datetime.timedelta(days=6)) for monday in mondays],
+    )
+    trend = [
+        (monday.strftime("%d/%m"), rate or Decimal(0))
+        for monday, rate in zip(mondays, figures["trend_rates"], strict=True)
+    ]
+    rooms_page = Paginator(figures["rows"], OCCUPANCY_ROOMS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
     tiers = [
         (str(label), figures["revenue_by_tier"].get(value, Decimal("0.00")))
         for value, label in Tier.choices
@@ -680,6 +699,7 @@ def occupancy(request, pk: int):
             "first": first,
             "last": last,
             "figures": figures,
+            "rooms_page": rooms_page,
             "tiers": tiers,
             "trend_chart": _bar_chart(trend, maximum=Decimal(100), unit=" %"),
             "revenue_chart": _bar_chart(tiers, maximum=revenue_max, unit=" €"),

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("contracts", "0005_recovery_sweep_queued_at"),
         ("invoicing", "0019_member_list_indexes"),
-        ("members", "0008_member_list_indexes"),
+        ("members", "0009_member_list_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

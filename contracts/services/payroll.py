@@ -41,7 +41,7 @@ from contracts.payroll import (
     pay_date,
 )
 from coop.money import round_money
-from members.models import LedgerEntry, LedgerEntryKind, LedgerStage, User
+from members.models import ActivityBalance, LedgerEntryKind, LedgerStage, User
 from members.services import post_ledger_entry
 
 ZERO = Decimal("0.00")
@@ -346,12 +346,11 @@ def _claims_to_reimburse(workers: list[ContractWorker]) -> _Claims:
     if pending:
         activities = {activity_pk for _member_pk, activity_pk in pending}
         available = dict.fromkeys(activities, ZERO)
+        # The balance rows a trigger keeps equal to the ledger's sums (in this transaction too).
         available.update(
-            LedgerEntry.objects.filter(activity__in=activities, stage=LedgerStage.AVAILABLE)
-            .order_by()
-            .values("activity")
-            .annotate(total=Sum("amount"))
-            .values_list("activity", "total")
+            ActivityBalance.objects.filter(activity__in=activities).values_list(
+                "activity", "available"
+            )
         )
     return _Claims(pending, available)
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("invoicing", "0018_client_name_search_trigram_index"),
-        ("members", "0008_member_list_indexes"),
+        ("members", "0009_member_list_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

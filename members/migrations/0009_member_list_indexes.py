@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("contenttypes", "0002_remove_content_type_name"),
-        ("members", "0007_name_search_trigram_indexes"),
+        ("members", "0008_activity_balance"),
     ]
 
     operations = [
