@@ -1,6 +1,6 @@
 """Reads scoped to the requesting user: another member's contract or payslip is not found."""
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from contracts.models import (
     Contract,
@@ -11,7 +11,7 @@ from contracts.models import (
     Payslip,
     WorkDay,
 )
-from members.models import Activity, User
+from members.models import Activity, User, of_activities_of
 
 
 def contracts_visible_to(user: User) -> QuerySet[Contract]:
@@ -38,11 +38,7 @@ def contract_with_details(contracts: QuerySet[Contract]) -> QuerySet[Contract]:
 
 def with_worker_visibility(contracts: QuerySet[Contract], user: User) -> QuerySet[Contract]:
     """Annotate whether the user sees every worker, so a list asks it once, not per contract."""
-    return contracts.annotate(
-        user_sees_all_workers=Exists(
-            Activity.objects.of_user(user).filter(pk=OuterRef("activity_id"))
-        )
-    )
+    return contracts.annotate(user_sees_all_workers=of_activities_of(user))
 
 
 def workers_shown_to(user: User, contract: Contract) -> list[ContractWorker]:

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from audit.services import record_event
 from coop import bounds
 from coop.idempotency import IdempotentCreationMixin
+from coop.keyset import KeysetPagination
 from invoicing import selectors, vat
 from invoicing.calculation import VatCategory
 from invoicing.countries import COUNTRY_CODES
@@ -636,20 +637,27 @@ class InvoiceViewSet(IdempotentCreationMixin, viewsets.ModelViewSet):
     serializer_class = InvoiceSerializer
     permission_classes = [IsMemberOrStaff]
     http_method_names = ["get", "post", "put", "delete", "head", "options"]
+    # Drafts first, then newest issue date first, a page after another (no count).
+    pagination_class = KeysetPagination
+    keyset = selectors.INVOICE_KEYSET
+
+    def keyset_split(self):
+        return self.split
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Invoice.objects.none()
-        queryset = (
-            selectors.invoices_visible_to(self.request.user)
-            .with_refundable()
-            .prefetch_related(
-                "lines__credited_line",
-                "allowance_charges",
-                "documents",
-                "refunds",
-                "over_payment_refunds",
-            )
+        if self.action == "list":
+            # The list is scoped by its split, Activity by Activity (see invoice_list_of).
+            invoices, self.split = selectors.invoice_list_of(self.request.user)
+        else:
+            invoices = selectors.invoices_visible_to(self.request.user)
+        queryset = invoices.with_refundable().prefetch_related(
+            "lines__credited_line",
+            "allowance_charges",
+            "documents",
+            "refunds",
+            "over_payment_refunds",
         )
         if self.action != "list":
             return queryset

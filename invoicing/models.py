@@ -449,7 +449,13 @@ class Invoice(models.Model):
         verbose_name = _("invoice")
         verbose_name_plural = _("invoices")
         ordering = ["-issue_date", "-sequence_number", "-created_at"]
-        indexes = [models.Index(fields=["status", "due_date"], name="invoice_status_due_idx")]
+        indexes = [
+            models.Index(fields=["status", "due_date"], name="invoice_status_due_idx"),
+            # A member's invoice list: per Activity, drafts then newest issue date, by keyset.
+            models.Index(
+                fields=["activity", "-issue_date", "-id"], name="invoice_activity_newest_idx"
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["series", "sequence_number"], name="invoice_series_number_unique"

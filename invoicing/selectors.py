@@ -5,8 +5,9 @@ from decimal import Decimal
 
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 
+from coop.keyset import Keyset
 from invoicing.models import Buyer, Client, Invoice, Payment
-from members.models import Activity, User
+from members.models import Activity, User, of_activities_of
 
 
 def clients_visible_to(user: User) -> QuerySet[Client]:
@@ -28,7 +29,26 @@ def invoices_visible_to(user: User) -> QuerySet[Invoice]:
     invoices = Invoice.objects.select_related("client", "activity").with_amounts()
     if user.is_staff:
         return invoices
-    return invoices.filter(activity__in=Activity.objects.of_user(user).values("pk"))
+    return invoices.filter(of_activities_of(user))
+
+
+INVOICE_KEYSET = Keyset("issue_date", nullable=True)
+
+
+def invoice_list_of(user: User) -> tuple[QuerySet[Invoice], tuple[str, list[int]] | None]:
+    """The invoices a list shows the user, and the ``split`` that scopes them (see keyset_page).
+
+    A member's list is read Activity by Activity through (Activity, issue date, id): the
+    ``activity_id = <one of theirs>`` of each part is the scope, so the queryset carries no
+    other visibility filter (one would double the condition on the column and make PostgreSQL
+    expect a handful of rows, and sort them all). Staff see every invoice, unsplit. Always pass
+    both to ``keyset_page``.
+    """
+    invoices = Invoice.objects.select_related("client", "activity").with_amounts()
+    if user.is_staff:
+        return invoices, None
+    activity_ids = list(Activity.objects.of_user(user).values_list("pk", flat=True))
+    return invoices, ("activity_id", activity_ids)
 
 
 def invoices_to_review() -> QuerySet[Invoice]:

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from audit.services import record_event
 from coop.forms import add_service_error
 from coop.idempotency import one_time_form
+from coop.keyset import cursor_from, keyset_page
 from invoicing import selectors, vat
 from invoicing.calculation import Line, Totals, VatGroup, compute_totals
 from invoicing.errors import InvoicingError
@@ -180,13 +181,19 @@ def client_edit(request, pk: int):
 def invoice_list(request):
     """List the user's invoices and credit notes, filtered by status, dates, client, Activity."""
     filters = InvoiceFilterForm(request.GET or None, user=request.user)
-    invoices = selectors.invoices_visible_to(request.user)
-    has_any = invoices.exists()
+    has_any = selectors.invoices_visible_to(request.user).exists()
+    invoices, split = selectors.invoice_list_of(request.user)
     if filters.is_bound:
         invoices = filters.filter(invoices)
-    page = Paginator(invoices, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = keyset_page(
+        invoices,
+        selectors.INVOICE_KEYSET,
+        size=PAGE_SIZE,
+        cursor=cursor_from(request, selectors.INVOICE_KEYSET, invoices),
+        split=split,
+    )
     today = timezone.localdate()
-    rows = list(page)
+    rows = page.rows
     for invoice in rows:
         invoice.overdue = invoice.is_overdue(today)
     context = {"filters": filters, "page": page, "invoices": rows, "has_any": has_any}

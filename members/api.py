@@ -7,6 +7,7 @@ from rest_framework import generics, mixins, permissions, serializers, status, v
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from coop.keyset import KeysetPagination
 from members import selectors, services
 from members.models import Activity, ApiToken, LedgerEntry, Member
 
@@ -153,6 +154,8 @@ class ActivityLedger(generics.ListAPIView):
 
     serializer_class = LedgerEntrySerializer
     permission_classes = [IsMemberOrStaff]
+    pagination_class = KeysetPagination
+    keyset = selectors.LEDGER_KEYSET
 
     def get_queryset(self):
         activity = get_object_or_404(

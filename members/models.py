@@ -8,7 +8,7 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
-from django.db.models import Exists, OuterRef, Q, Subquery, Value
+from django.db.models import BooleanField, Expression, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -308,6 +308,49 @@ def _balance_of(stage: str) -> Coalesce:
     )
 
 
+class IsAnyOf(Expression):
+    """``column = ANY(ARRAY(subquery))``: the subquery runs once, first, as an InitPlan.
+
+    PostgreSQL then plans the outer query for a handful of values and reads it through the
+    column's index, where ``IN (subquery)`` or an ``OR`` of subqueries makes it expect thousands
+    of rows and scan the whole table.
+    """
+
+    output_field = BooleanField()
+
+    def __init__(self, column, subquery):
+        super().__init__()
+        self.column = F(column) if isinstance(column, str) else column
+        self.subquery = subquery
+
+    def get_source_expressions(self):
+        return [self.column, self.subquery]
+
+    def set_source_expressions(self, expressions):
+        self.column, self.subquery = expressions
+
+    def as_sql(self, compiler, connection):
+        column_sql, column_params = compiler.compile(self.column)
+        subquery_sql, subquery_params = compiler.compile(self.subquery)
+        return f"{column_sql} = ANY(ARRAY{subquery_sql})", (*column_params, *subquery_params)
+
+
+def activity_ids_of(user) -> Subquery:
+    """The ids of the Activities the user owns or shares: two index scans and a UNION."""
+    owned = Activity.objects.filter(owner__user=user).order_by().values("pk")
+    shared = (
+        Activity.co_members.through.objects.filter(member__user=user)
+        .order_by()
+        .values("activity_id")
+    )
+    return Subquery(owned.union(shared))
+
+
+def of_activities_of(user, column: str = "activity_id") -> IsAnyOf:
+    """A filter keeping the rows whose ``column`` is one of the user's Activities."""
+    return IsAnyOf(column, activity_ids_of(user))
+
+
 class ActivityQuerySet(models.QuerySet):
     def with_balances(self) -> "ActivityQuerySet":
         """Annotate ``available_balance`` and ``planned_balance``.
@@ -322,10 +365,7 @@ class ActivityQuerySet(models.QuerySet):
 
     def of_user(self, user) -> "ActivityQuerySet":
         """Keep the Activities a user owns or shares."""
-        shared = Activity.co_members.through.objects.filter(
-            activity_id=OuterRef("pk"), member__user=user
-        )
-        return self.filter(Q(owner__user=user) | Exists(shared))
+        return self.filter(of_activities_of(user, "pk"))
 
 
 class Activity(models.Model):
@@ -397,7 +437,13 @@ class LedgerEntry(models.Model):
         verbose_name = _("ledger entry")
         verbose_name_plural = _("ledger entries")
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["activity", "stage"], name="ledger_activity_stage_idx")]
+        indexes = [
+            models.Index(fields=["activity", "stage"], name="ledger_activity_stage_idx"),
+            # An Activity's ledger and the dashboard's latest entries, newest first, by keyset.
+            models.Index(
+                fields=["activity", "-created_at", "-id"], name="ledger_activity_newest_idx"
+            ),
+        ]
         constraints = [
             models.CheckConstraint(condition=~Q(amount=0), name="ledger_entry_amount_not_zero"),
             models.CheckConstraint(condition=~Q(reference=""), name="ledger_entry_has_reference"),

@@ -3,7 +3,15 @@
 from django.contrib.auth.models import Permission
 from django.db.models import Q, QuerySet
 
-from members.models import Activity, ApiToken, LedgerEntry, Member, ShareSubscription, User
+from coop.keyset import Cursor, Keyset, KeysetPage, keyset_page
+from members.models import (
+    Activity,
+    ApiToken,
+    LedgerEntry,
+    Member,
+    ShareSubscription,
+    User,
+)
 
 
 def member_of(user: User) -> Member | None:
@@ -40,19 +48,27 @@ def takes_part_in(user: User, activity: Activity) -> bool:
     return Activity.objects.of_user(user).filter(pk=activity.pk).exists()
 
 
+LEDGER_KEYSET = Keyset("created_at")
+
+
 def ledger_entries_of(activity: Activity) -> QuerySet[LedgerEntry]:
     """The ledger of an Activity already checked visible, newest first."""
     return LedgerEntry.objects.filter(activity=activity).select_related("author")
 
 
-def recent_ledger_entries_for(user: User, *, limit: int = 10) -> QuerySet[LedgerEntry]:
-    """The latest entries across the user's Activities."""
-    visible = Activity.objects.of_user(user).values("pk")
-    return (
-        LedgerEntry.objects.filter(activity__in=visible)
-        .select_related("activity")
-        .order_by("-created_at", "-pk")[:limit]
-    )
+def ledger_page_of(activity: Activity, *, size: int, cursor: Cursor | None = None) -> KeysetPage:
+    """One page of an Activity's ledger, newest first, read through its index range only."""
+    return keyset_page(ledger_entries_of(activity), LEDGER_KEYSET, size=size, cursor=cursor)
+
+
+def recent_ledger_entries_for(activity_ids: list[int], *, limit: int = 10) -> list[LedgerEntry]:
+    """The latest entries across the given Activities (the user's, already looked up).
+
+    Each Activity's latest entries come from its own index range and are merged: the ledger
+    itself is never scanned.
+    """
+    entries = LedgerEntry.objects.select_related("activity")
+    return keyset_page(entries, LEDGER_KEYSET, size=limit, split=("activity_id", activity_ids)).rows
 
 
 def shares_of(member: Member) -> QuerySet[ShareSubscription]:

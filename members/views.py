@@ -5,7 +5,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -17,6 +16,7 @@ from django.views.i18n import set_language
 from coop.errors import CoopError
 from coop.forms import add_service_error
 from coop.idempotency import one_time_form
+from coop.keyset import cursor_from
 from members import selectors, services
 from members.forms import ActivityForm, ApiTokenForm, MembershipApplicationForm, ProfileForm
 from members.models import Member
@@ -38,10 +38,13 @@ def dashboard(request):
     activities = selectors.activities_visible_to(request.user)
     if request.user.is_staff:
         activities = activities.of_user(request.user)
+    activities = list(activities)
     context = {
         "member": member,
         "activities": activities,
-        "recent_entries": selectors.recent_ledger_entries_for(request.user),
+        "recent_entries": selectors.recent_ledger_entries_for(
+            [activity.pk for activity in activities]
+        ),
     }
     return render(request, "members/dashboard.html", context)
 
@@ -50,8 +53,11 @@ def dashboard(request):
 def activity_detail(request, pk: int):
     """Show one Activity the user may see, with its ledger one page at a time."""
     activity = get_object_or_404(selectors.activities_visible_to(request.user), pk=pk)
-    paginator = Paginator(selectors.ledger_entries_of(activity), LEDGER_PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
+    page = selectors.ledger_page_of(
+        activity,
+        size=LEDGER_PAGE_SIZE,
+        cursor=cursor_from(request, selectors.LEDGER_KEYSET, activity.ledger_entries.all()),
+    )
     return render(
         request,
         "members/activity_detail.html",

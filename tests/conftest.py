@@ -1,7 +1,9 @@
 """Persona fixtures shared by every test: members, staff, a space manager."""
 
 import datetime
+import html as html_module
 import os
+import re
 import secrets
 import threading
 import uuid
@@ -177,3 +179,9 @@ def client(client, settings):
     """A browser that chose English, so assertions can read the interface's own words."""
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     return client
+
+
+def pagination_link(html: str, rel: str) -> str | None:
+    """The query string of the page's "newer" (prev) or "older" (next) link, or None."""
+    found = re.search(rf'<a href="([^"]*)" rel="{rel}"', html)
+    return html_module.unescape(found.group(1)) if found else None

@@ -114,6 +114,15 @@ class World:
             self.count += 1
             make_draft(self.member, self.activity, _client(self.member, self.count))
 
+    def add_invoices_on_activities(self, number: int) -> None:
+        """A draft on each of as many new Activities: the list reads them Activity by Activity."""
+        for _index in range(number):
+            self.count += 1
+            activity = member_services.create_activity(
+                owner=self.member, name=f"Activity {self.count}"
+            )
+            make_draft(self.member, activity, _client(self.member, self.count))
+
     def add_issued_invoices(self, number: int) -> None:
         for _index in range(number):
             self.count += 1
@@ -250,6 +259,12 @@ CASES: list[tuple[str, str, Callable[[World], str], bool]] = [
         lambda world: reverse("invoicing:invoice_list"),
         False,
     ),
+    (
+        "invoices of many Activities",
+        "add_invoices_on_activities",
+        lambda world: reverse("invoicing:invoice_list"),
+        False,
+    ),
     ("clients", "add_clients", lambda world: reverse("invoicing:client_list"), False),
     ("contracts", "add_contracts", lambda world: reverse("contracts:index"), False),
     ("payslips", "add_payslips", lambda world: reverse("contracts:payslips"), False),
@@ -272,6 +287,12 @@ CASES: list[tuple[str, str, Callable[[World], str], bool]] = [
     ),
     ("api invoices", "add_invoices", lambda world: "/api/v1/invoices/", True),
     ("api issued invoices", "add_issued_invoices", lambda world: "/api/v1/invoices/", True),
+    (
+        "api invoices of many Activities",
+        "add_invoices_on_activities",
+        lambda world: "/api/v1/invoices/",
+        True,
+    ),
     ("api clients", "add_clients", lambda world: "/api/v1/clients/", True),
     ("api contracts", "add_contracts", lambda world: "/api/v1/contracts/", True),
     ("api payslips", "add_payslips", lambda world: "/api/v1/payslips/", True),

@@ -1,5 +1,6 @@
 """The invoicing API: clients, drafts, submission, documents, credit notes, payments."""
 
+import datetime
 from decimal import Decimal
 
 import pytest
@@ -8,6 +9,7 @@ from rest_framework.test import APIClient
 from invoicing.models import Client, Invoice, Payment
 from invoicing.services.documents import render_document
 from invoicing.services.issue import submit_invoice
+from members.models import Activity
 from tests.conftest import NOW, make_api_token
 from tests.invoicing.conftest import TODAY, make_draft
 
@@ -190,15 +192,18 @@ def test_invoices_are_scoped_and_filtered(
         today=TODAY,
         now=NOW,
     )
-    make_draft(member, activity, belgian_client)
+    draft = make_draft(member, activity, belgian_client)
     api = api_for(member.user)
-    assert api.get("/api/v1/invoices/").json()["count"] == 2
+    listed = api.get("/api/v1/invoices/").json()
+    # Drafts first, then the newest issued; one page, no count.
+    assert [row["pk"] for row in listed["results"]] == [draft.pk, issued.pk]
+    assert (listed["next"], listed["previous"], "count" in listed) == (None, None, False)
     issued_only = api.get("/api/v1/invoices/", {"status": "issued"}).json()
     assert [row["number"] for row in issued_only["results"]] == ["2026-000001"]
-    assert api.get("/api/v1/invoices/", {"issued_from": "2026-03-03"}).json()["count"] == 0
+    assert api.get("/api/v1/invoices/", {"issued_from": "2026-03-03"}).json()["results"] == []
     assert api.get("/api/v1/invoices/", {"status": "nonsense"}).status_code == 400
     other = api_for(other_member.user)
-    assert other.get("/api/v1/invoices/").json()["count"] == 0
+    assert other.get("/api/v1/invoices/").json()["results"] == []
     assert other.get(f"/api/v1/invoices/{issued.pk}/").status_code == 404
     assert other.get(f"/api/v1/invoices/{issued.pk}/pdf/").status_code == 404
 
@@ -332,3 +337,53 @@ def test_an_invoice_discount_needs_a_percentage_or_an_amount(
     assert response.status_code == 400
     assert response.json()["errors"] == {"allowance_charges.0.amount": [message]}
     assert not Invoice.objects.exists()
+
+
+def test_invoices_come_a_page_at_a_time_across_activities(
+    member, activity, belgian_client, no_review, settings
+):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "PAGE_SIZE": 3}
+    second_activity = Activity.objects.create(owner=member, name="Concerts")
+    drafts = [
+        make_draft(member, activity if index % 2 else second_activity, belgian_client)
+        for index in range(7)
+    ]
+    api = api_for(member.user)
+    pages = [api.get("/api/v1/invoices/").json()]
+    while pages[-1]["next"]:
+        pages.append(api.get(pages[-1]["next"]).json())
+    listed = [[row["pk"] for row in page["results"]] for page in pages]
+    newest_first = sorted((draft.pk for draft in drafts), reverse=True)
+    assert listed == [newest_first[0:3], newest_first[3:6], newest_first[6:7]]
+    assert pages[0]["previous"] is None
+    back = api.get(pages[2]["previous"]).json()
+    assert [row["pk"] for row in back["results"]] == newest_first[3:6]
+    response = api.get("/api/v1/invoices/", {"cursor": "not-a-cursor"})
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+def test_invoice_pages_walk_from_drafts_to_the_oldest_issued_and_back(
+    member, activity, belgian_client, no_review, settings
+):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "PAGE_SIZE": 1}
+    issued = [
+        submit_invoice(
+            user=member.user,
+            invoice=make_draft(member, activity, belgian_client),
+            today=TODAY + datetime.timedelta(days=offset),
+            now=NOW + datetime.timedelta(days=offset),
+        )
+        for offset in (0, 1, 1)
+    ]
+    drafts = [make_draft(member, activity, belgian_client) for _index in range(2)]
+    expected = [drafts[1].pk, drafts[0].pk, issued[2].pk, issued[1].pk, issued[0].pk]
+    api = api_for(member.user)
+    pages = [api.get("/api/v1/invoices/").json()]
+    while pages[-1]["next"]:
+        pages.append(api.get(pages[-1]["next"]).json())
+    assert [row["pk"] for page in pages for row in page["results"]] == expected
+    backwards = [pages[-1]]
+    while backwards[-1]["previous"]:
+        backwards.append(api.get(backwards[-1]["previous"]).json())
+    assert [row["pk"] for page in backwards for row in page["results"]] == expected[::-1]

@@ -1,12 +1,15 @@
 """Freelancer pages: dashboard, Activities, profile and shares, scoped to their owner."""
 
+import datetime
+import re
 from decimal import Decimal
 
 from django.urls import reverse
+from django.utils import timezone
 
 from members import services
-from members.models import LedgerEntryKind, LedgerStage, Member
-from tests.conftest import make_user
+from members.models import LedgerEntry, LedgerEntryKind, LedgerStage, Member
+from tests.conftest import make_user, pagination_link
 
 
 def test_dashboard_requires_sign_in(client, db):
@@ -69,11 +72,19 @@ def test_activity_ledger_is_paginated(client, member, activity):
     client.force_login(member.user)
     url = reverse("members:activity_detail", args=[activity.pk])
     first = client.get(url).content.decode()
-    second = client.get(url, {"page": 2}).content.decode()
+    assert pagination_link(first, "prev") is None
+    second = client.get(url + pagination_link(first, "next")).content.decode()
     assert "REF-29" in first and "REF-05" in first and "REF-04" not in first
     assert "REF-04" in second and "REF-00" in second and "REF-29" not in second
-    assert "Page 2 of 2" in second
-    assert client.get(url, {"page": "x"}).status_code == 200
+    assert pagination_link(second, "next") is None
+    back = client.get(url + pagination_link(second, "prev")).content.decode()
+    assert "REF-29" in back and "REF-05" in back and "REF-04" not in back
+    assert pagination_link(back, "prev") is None
+    # A cursor that was not made by the page starts at the newest entries.
+    for wrong in ["x", "bnwxMjM", "b3x8MQ", "b3xub3QtYS1kYXRlfDE"]:
+        response = client.get(url, {"cursor": wrong})
+        assert response.status_code == 200
+        assert "REF-29" in response.content.decode()
 
 
 def test_member_opens_an_activity_and_duplicate_names_get_a_form_error(client, member):
@@ -159,3 +170,26 @@ def test_non_member_pages_answer_404_not_500(client, db):
     assert client.get(reverse("members:shares")).status_code == 404
     assert client.get(reverse("members:profile_edit")).status_code == 404
     assert Member.objects.count() == 0
+
+
+def test_dashboard_merges_the_latest_entries_of_every_activity_newest_first(
+    client, member, activity, other_member, other_activity
+):
+    """Each Activity's latest entries are read apart and merged: the ten newest overall."""
+    owned_second = services.create_activity(owner=member, name="Workshops")
+    other_activity.co_members.add(member)
+    start = timezone.now() - datetime.timedelta(days=1)
+    activities = [activity, owned_second, other_activity]
+    for index in range(15):
+        LedgerEntry.objects.create(
+            activity=activities[index % 3],
+            kind=LedgerEntryKind.GRANT,
+            stage=LedgerStage.PLANNED,
+            amount=Decimal("1.00"),
+            reference=f"MERGED-{index:02d}",
+            created_at=start + datetime.timedelta(minutes=index),
+        )
+    client.force_login(member.user)
+    html = client.get(reverse("members:dashboard")).content.decode()
+    shown = re.findall(r"MERGED-\d\d", html)
+    assert shown == [f"MERGED-{index:02d}" for index in range(14, 4, -1)]
