@@ -6,7 +6,6 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.decorators import staff_member_required
-from django.db.models import Sum
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -21,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from audit.admin import CappedCountPaginator, audit_history_link
 from coop.errors import CoopError
 from coop.templatetags.money import euro
-from invoicing import selectors
+from invoicing import guarantee_fund, selectors
 from invoicing.countries import country_choices, country_name
 from invoicing.eas import check_participant_id
 from invoicing.errors import InvoicingError
@@ -1273,62 +1272,36 @@ class BankStatementLineAdmin(admin.ModelAdmin):
         obj.save(update_fields=["invoice", "status", "note"])
 
 
-def _buyer_key(client: Client) -> str:
-    return f"buyer-{client.buyer_id}" if client.buyer_id else f"client-{client.pk}"
-
-
-def _buyer_label(client: Client) -> str:
-    buyer = client.buyer
-    if buyer is None:
-        return client.name
-    return buyer.legal_name or f"{client.name} ({buyer.vat_number})"
-
-
 @staff_member_required
 def guarantee_fund_view(request):
-    """Outstanding receivables per client and per member, overdue amounts, ageing buckets."""
+    """Outstanding receivables per client and per member, overdue amounts, ageing buckets.
+
+    PostgreSQL sums them (see ``invoicing.guarantee_fund``); each table shows one page.
+    """
     today = timezone.localdate()
-    receivables = list(selectors.open_receivables())
-    buckets = {key: ZERO for key, *_rest in AGEING_BUCKETS}
-    per_client: dict[str, dict] = {}
-    per_member: dict[int, dict] = {}
-    for invoice in receivables:
-        days_late = (today - invoice.due_date).days
-        bucket = next(
-            key
-            for key, _label, low, high in AGEING_BUCKETS
-            if (low is None or days_late >= low) and (high is None or days_late <= high)
-        )
-        buckets[bucket] += invoice.amount_due
-        overdue = invoice.amount_due if days_late > 0 else ZERO
-        for table, key, name in [
-            # One buyer, whichever members invoice it: the cooperative's exposure to it.
-            (per_client, _buyer_key(invoice.client), _buyer_label(invoice.client)),
-            (per_member, invoice.activity.owner_id, invoice.activity.owner.legal_name),
-        ]:
-            row = table.setdefault(
-                key, {"name": name, "count": 0, "outstanding": ZERO, "overdue": ZERO}
-            )
-            row["count"] += 1
-            row["outstanding"] += invoice.amount_due
-            row["overdue"] += overdue
-    paid_this_year = Payment.objects.filter(received_on__year=today.year).aggregate(
-        total=Sum("amount")
-    )["total"]
+    figures = guarantee_fund.receivables(
+        today=today,
+        client_page=request.GET.get("client_page"),
+        member_page=request.GET.get("member_page"),
+    )
+    review_queue = list(
+        selectors.invoices_to_review().defer("snapshot")[: guarantee_fund.PAGE_SIZE + 1]
+    )
     context = {
         **admin.site.each_context(request),
         "title": gettext("Guarantee fund: receivables"),
         "today": today,
-        "total_outstanding": sum(buckets.values(), ZERO),
-        "total_overdue": sum((amount for key, amount in buckets.items() if key != "not_due"), ZERO),
-        "buckets": [(label, buckets[key]) for key, label, *_rest in AGEING_BUCKETS],
-        "per_client": sorted(per_client.values(), key=lambda row: -row["outstanding"]),
-        "per_member": sorted(per_member.values(), key=lambda row: -row["outstanding"]),
-        "paid_this_year": paid_this_year or ZERO,
-        "formal_notices": [
-            invoice for invoice in receivables if invoice.formal_notice_due_at is not None
-        ],
-        "review_queue": selectors.invoices_to_review(),
+        "open_count": figures.count,
+        "total_outstanding": figures.outstanding,
+        "total_overdue": figures.overdue,
+        "buckets": [(label, figures.buckets[key]) for key, label, *_rest in AGEING_BUCKETS],
+        "per_client": figures.per_client,
+        "per_member": figures.per_member,
+        "page_size": guarantee_fund.PAGE_SIZE,
+        "paid_this_year": guarantee_fund.paid_in_year(today.year),
+        "formal_notices": guarantee_fund.formal_notices(),
+        "review_queue": review_queue[: guarantee_fund.PAGE_SIZE],
+        "review_queue_more": len(review_queue) > guarantee_fund.PAGE_SIZE,
         "invoice_changelist": reverse("admin:invoicing_invoice_changelist"),
     }
     return render(request, "admin/invoicing/guarantee_fund.html", context)
