@@ -582,7 +582,13 @@ class Payslip(DocumentBase):
         indexes = [
             models.Index(
                 fields=["created_at"], condition=~Q(status="ready"), name="payslip_unready_idx"
-            )
+            ),
+            # The admin's payroll runs count the PDFs not ready yet, per run.
+            models.Index(
+                fields=["run", "status"],
+                condition=~Q(status="ready"),
+                name="payslip_admin_unready_run_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -6,18 +6,19 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.decorators import staff_member_required
+from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import formats, timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from audit.admin import CappedCountPaginator, audit_history_link
+from audit.admin import CappedCountPaginator, PageLimitMixin, audit_history_link, member_filter
 from coop.errors import CoopError
 from coop.templatetags.money import euro
 from invoicing import guarantee_fund, selectors
@@ -60,6 +61,8 @@ from invoicing.services.refunds import (
 )
 
 ZERO = Decimal("0.00")
+# An issued invoice's page shows this many lines; its PDF has every line.
+LINES_SHOWN = 200
 AGEING_BUCKETS = [
     ("not_due", _("Not yet due"), None, 0),
     ("days_1_30", _("1–30 days late"), 1, 30),
@@ -97,6 +100,10 @@ class LineInline(ReadOnlyInline):
         "vat_correction_shown",
     ]
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        # A heavy invoice's page shows its first lines, not thousands of them.
+        return super().get_queryset(request).filter(position__lte=LINES_SHOWN)
 
     @admin.display(description=_("discount"))
     def discount(self, line: InvoiceLine) -> str:
@@ -166,6 +173,37 @@ class DispatchInline(ReadOnlyInline):
     model = Dispatch
     fields = ["created_at", "channel", "recipient", "status", "reference", "sent_at", "error"]
     readonly_fields = fields
+
+
+def communication_terms(term: str) -> list[str]:
+    """A structured communication as typed and, from its 12 digits, as it is stored."""
+    digits = "".join(character for character in term if character.isdigit())
+    terms = {term}
+    if len(digits) == 12:
+        terms.add(f"+++{digits[:3]}/{digits[3:7]}/{digits[7:]}+++")
+    return sorted(terms)
+
+
+class InvoiceSearchMixin:
+    """Search invoices on indexed columns only: a number or structured communication in full
+    (unique indexes), else a part of the client's name (trigram index)."""
+
+    invoice_path = ""  # from the admin's model to the invoice, "" on Invoice itself
+    search_help_text = _(
+        "An invoice number or structured communication in full, or a part of the client's name."
+    )
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        prefix = f"{self.invoice_path}__" if self.invoice_path else ""
+        if any(character.isdigit() for character in term):
+            return queryset.filter(
+                Q(**{f"{prefix}number": term})
+                | Q(**{f"{prefix}structured_communication__in": communication_terms(term)})
+            ), False
+        return queryset.filter(**{f"{prefix}client__name__icontains": term}), False
 
 
 class ReminderInline(ReadOnlyInline):
@@ -267,7 +305,7 @@ class CreditNoteReviewForm(forms.Form):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(admin.ModelAdmin):
+class InvoiceAdmin(PageLimitMixin, InvoiceSearchMixin, admin.ModelAdmin):
     """Invoices are read-only here: staff act on them through the actions."""
 
     show_full_result_count = False  # a count of the whole table is too slow
@@ -284,10 +322,19 @@ class InvoiceAdmin(admin.ModelAdmin):
         "total_incl_vat",
         "amount_due_display",
     ]
-    list_filter = ["status", "kind", OverdueFilter, "issue_date"]
-    search_fields = ["number", "client__name", "activity__name", "structured_communication"]
+    list_filter = [
+        "status",
+        "kind",
+        OverdueFilter,
+        "issue_date",
+        member_filter("activity__owner_id"),
+    ]
+    search_fields = ["number", "client__name"]  # see InvoiceSearchMixin
     list_select_related = ["client", "activity"]
-    date_hierarchy = "issue_date"
+    # The newest first by the primary key's index: sorting millions of invoices on another
+    # column (issue date, client...) is not offered.
+    ordering = ["-pk"]
+    sortable_by = []
     inlines = [
         LineInline,
         AllowanceChargeInline,
@@ -318,6 +365,7 @@ class InvoiceAdmin(admin.ModelAdmin):
         "total_excl_vat",
         "total_vat",
         "total_incl_vat",
+        "lines_shown",
         "review_reason_display",
         "created_by",
         "submitted_at",
@@ -328,6 +376,16 @@ class InvoiceAdmin(admin.ModelAdmin):
         "audit_history",
     ]
     readonly_fields = fields
+
+    @admin.display(description=_("lines"))
+    def lines_shown(self, invoice: Invoice) -> str:
+        count = invoice.lines.count()
+        if count <= LINES_SHOWN:
+            return str(count)
+        return gettext("%(count)d lines: the first %(shown)d are shown below, the PDF has all.") % {
+            "count": count,
+            "shown": LINES_SHOWN,
+        }
 
     @admin.display(description=_("why staff review it"))
     def review_reason_display(self, invoice: Invoice) -> str:
@@ -406,7 +464,8 @@ class InvoiceAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/invoicing/invoice/review.html", context)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).with_amounts()
+        # The issued content (JSON snapshot) is never shown here: it is not read either.
+        return super().get_queryset(request).with_amounts().defer("snapshot")
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -495,9 +554,8 @@ class CountryFilter(admin.SimpleListFilter):
     parameter_name = "country"
 
     def lookups(self, request, model_admin):
-        codes = model_admin.get_queryset(request).order_by().values_list("country", flat=True)
-        names = [(code, country_name(code)) for code in codes.distinct()]
-        return sorted(names, key=lambda choice: choice[1])
+        # From the list of countries: a DISTINCT over every client would read them all.
+        return country_choices()
 
     def queryset(self, request, queryset):
         return queryset.filter(country=self.value()) if self.value() else queryset
@@ -531,14 +589,17 @@ class ClientAdminForm(forms.ModelForm):
 
 
 @admin.register(Client)
-class ClientAdmin(admin.ModelAdmin):
+class ClientAdmin(PageLimitMixin, admin.ModelAdmin):
     """Members' own client records; the cooperative-wide view of a buyer is on Buyer."""
 
     form = ClientAdminForm
     list_display = ["name", "owner", "kind", "vat_number", "city", country_display, "email"]
     list_filter = ["kind", CountryFilter, "language"]
-    search_fields = ["name", "vat_number", "email", "owner__email"]
+    search_fields = ["name"]  # trigram index; an e-mail address: see get_search_results
+    search_help_text = _("A part of the name, or the owner's e-mail address in full.")
     list_select_related = ["owner"]
+    ordering = ["name", "pk"]  # client_admin_name_idx
+    sortable_by = ["name"]
     raw_id_fields = ["owner"]
     readonly_fields = ["buyer", "enterprise_number", "peppol_reachability", "created_at"]
     show_full_result_count = False
@@ -546,6 +607,12 @@ class ClientAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return obj is None or not obj.invoices.exists()
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if "@" in term:
+            return queryset.filter(owner__email__in=sorted({term, term.lower()})), False
+        return super().get_search_results(request, queryset, search_term)
 
     @admin.display(description=_("Peppol"))
     def peppol_reachability(self, obj: Client) -> str:
@@ -699,7 +766,7 @@ class PaymentForm(forms.ModelForm):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ServiceAddMixin, admin.ModelAdmin):
+class PaymentAdmin(PageLimitMixin, InvoiceSearchMixin, ServiceAddMixin, admin.ModelAdmin):
     """Payments are recorded here by hand; the service posts income and fee to the ledger."""
 
     show_full_result_count = False  # a count of the whole table is too slow
@@ -707,10 +774,15 @@ class PaymentAdmin(ServiceAddMixin, admin.ModelAdmin):
     form = PaymentForm
     list_display = ["received_on", "invoice", "amount", "method", "recorded_by"]
     list_filter = ["method", "received_on"]
-    search_fields = ["invoice__number", "invoice__client__name"]
+    invoice_path = "invoice"
+    search_fields = ["invoice__number", "invoice__client__name"]  # see InvoiceSearchMixin
     list_select_related = ["invoice", "recorded_by"]
     autocomplete_fields = ["invoice"]
-    date_hierarchy = "received_on"
+    ordering = ["-pk"]  # the newest first, by the primary key's index
+    sortable_by = []
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("invoice__snapshot")
 
     def has_change_permission(self, request, obj=None) -> bool:
         return obj is None and super().has_change_permission(request)
@@ -945,27 +1017,12 @@ class RefundPaymentFileAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         )
 
 
-class StatementLineInline(ReadOnlyInline):
-    model = BankStatementLine
-    fields = [
-        "booking_date",
-        "amount",
-        "is_credit",
-        "structured_communication",
-        "counterparty_name",
-        "status",
-        "invoice",
-        "note",
-    ]
-    readonly_fields = fields
-
-
 class BankStatementUploadForm(forms.Form):
     file = forms.FileField(label=_("CAMT.053 file"))
 
 
 @admin.register(Dispatch)
-class DispatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class DispatchAdmin(PageLimitMixin, InvoiceSearchMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Every sending of an invoice, to find the failed ones and why (an e-invoice kept off
     Peppol for breaking a validation rule, a buyer without Peppol address)."""
 
@@ -974,7 +1031,14 @@ class DispatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "invoice", "channel", "recipient", "status", "sent_at", "error"]
     list_filter = ["status", "channel"]
     list_select_related = ["invoice"]
-    search_fields = ["invoice__number", "recipient", "error"]
+    invoice_path = "invoice"
+    search_fields = ["invoice__number", "invoice__client__name"]  # see InvoiceSearchMixin
+    ordering = ["-pk"]  # the newest first, by the primary key's index
+    sortable_by = []
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("invoice__snapshot")
+
     fields = [
         "invoice",
         "channel",
@@ -1026,8 +1090,9 @@ class BankStatementAdmin(admin.ModelAdmin):
         "filename",
         "imported_by",
         "imported_at",
+        "line_summary",
     ]
-    inlines = [StatementLineInline]
+    # A statement may have thousands of lines: its page counts them and links to their list.
     change_list_template = "admin/invoicing/bankstatement/change_list.html"
 
     def has_add_permission(self, request) -> bool:
@@ -1036,13 +1101,39 @@ class BankStatementAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
+    def get_queryset(self, request):
+        lines = BankStatementLine.Status
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                unmatched_count=Count("lines", filter=Q(lines__status=lines.UNMATCHED)),
+                to_review_count=Count("lines", filter=Q(lines__status=lines.TO_REVIEW)),
+            )
+        )
+
     @admin.display(description=_("lines left for staff"))
     def unmatched(self, statement: BankStatement) -> int:
-        return statement.lines.filter(status=BankStatementLine.Status.UNMATCHED).count()
+        return statement.unmatched_count
 
     @admin.display(description=_("lines to review"))
     def to_review(self, statement: BankStatement) -> int:
-        return statement.lines.filter(status=BankStatementLine.Status.TO_REVIEW).count()
+        return statement.to_review_count
+
+    @admin.display(description=_("lines"))
+    def line_summary(self, statement: BankStatement):
+        if statement.pk is None:
+            return "—"
+        counts = dict(statement.lines.order_by().values_list("status").annotate(count=Count("pk")))
+        url = reverse("admin:invoicing_bankstatementline_changelist")
+        return format_html_join(
+            " · ",
+            '<a href="{}?statement__id__exact={}&amp;status__exact={}">{}: {}</a>',
+            (
+                (url, statement.pk, status, label, counts.get(status, 0))
+                for status, label in BankStatementLine.Status.choices
+            ),
+        )
 
     def get_urls(self):
         return [
@@ -1147,7 +1238,7 @@ class BankStatementLineForm(forms.ModelForm):
 
 
 @admin.register(BankStatementLine)
-class BankStatementLineAdmin(admin.ModelAdmin):
+class BankStatementLineAdmin(PageLimitMixin, admin.ModelAdmin):
     """Lines left for staff, and lines to review: match them to an invoice by hand."""
 
     show_full_result_count = False  # a count of the whole table is too slow
@@ -1163,8 +1254,13 @@ class BankStatementLineAdmin(admin.ModelAdmin):
         "invoice",
         "reason",
     ]
-    list_filter = ["status", "is_credit"]
-    search_fields = ["counterparty_name", "free_text", "structured_communication"]
+    list_filter = ["status", "is_credit", "booking_date"]
+    # A structured communication in full (bankline_admin_ogm_idx).
+    search_fields = ["=structured_communication"]
+    search_help_text = _("A structured communication in full.")
+    list_select_related = ["invoice"]
+    ordering = ["-pk"]  # the newest first, by the primary key's index
+    sortable_by = []
     readonly_fields = [
         "statement",
         "booking_date",
@@ -1186,6 +1282,15 @@ class BankStatementLineAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("invoice__snapshot")
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        return queryset.filter(structured_communication__in=communication_terms(term)), False
 
     @admin.action(description=_("Set aside: not a client payment"))
     def set_aside(self, request, queryset) -> None:

@@ -154,6 +154,8 @@ class Client(models.Model):
             models.Index(fields=["owner", "name", "id"], name="client_owner_name_idx"),
             # Staff search clients by a part of their name (admin search_fields, icontains).
             GinIndex(fields=["name"], name="client_name_trgm", opclasses=["gin_trgm_ops"]),
+            # The admin's changelist reads clients in this order.
+            models.Index(fields=["name", "id"], name="client_admin_name_idx"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -449,7 +451,15 @@ class Invoice(models.Model):
         verbose_name = _("invoice")
         verbose_name_plural = _("invoices")
         ordering = ["-issue_date", "-sequence_number", "-created_at"]
-        indexes = [models.Index(fields=["status", "due_date"], name="invoice_status_due_idx")]
+        indexes = [
+            models.Index(fields=["status", "due_date"], name="invoice_status_due_idx"),
+            # The guarantee fund lists the invoices whose formal notice is due.
+            models.Index(
+                fields=["formal_notice_due_at"],
+                condition=Q(formal_notice_due_at__isnull=False),
+                name="invoice_admin_notice_idx",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["series", "sequence_number"], name="invoice_series_number_unique"
@@ -1007,6 +1017,12 @@ class BankStatementLine(models.Model):
         verbose_name = _("bank statement line")
         verbose_name_plural = _("bank statement lines")
         ordering = ["booking_date", "pk"]
+        # The admin finds a line by its structured communication.
+        indexes = [
+            models.Index(
+                fields=["structured_communication"], name="bankline_admin_ogm_idx"
+            )
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["statement", "bank_reference"], name="bank_line_reference_unique"
@@ -1051,6 +1067,12 @@ class Payment(models.Model):
         verbose_name = _("payment")
         verbose_name_plural = _("payments")
         ordering = ["received_on", "pk"]
+        # The guarantee fund sums a year's payments from this index alone.
+        indexes = [
+            models.Index(
+                fields=["received_on"], include=["amount"], name="payment_admin_received_idx"
+            )
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(amount__gt=0),
