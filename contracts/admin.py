@@ -295,17 +295,27 @@ class AwaitingApprovalAdmin(ContractAdmin):
     sortable_by = []
 
     def get_queryset(self, request):
-        gross = Sum(
-            Cast("workers__days__portion", DecimalField(max_digits=3, decimal_places=1))
-            * F("workers__daily_wage"),
-            output_field=MONEY,
+        # A subquery per contract shown: the list is read in the order of
+        # contract_status_first_idx, not grouped over every submitted contract first.
+        gross = (
+            WorkDay.objects.filter(worker__contract=OuterRef("pk"))
+            .order_by()
+            .values("worker__contract")
+            .annotate(
+                total=Sum(
+                    Cast("portion", DecimalField(max_digits=3, decimal_places=1))
+                    * F("worker__daily_wage"),
+                    output_field=MONEY,
+                )
+            )
+            .values("total")
         )
         return (
             super()
             .get_queryset(request)
             .filter(status=Contract.Status.SUBMITTED)
             .annotate(
-                planned_gross=Coalesce(gross, Value(ZERO), output_field=MONEY),
+                planned_gross=Coalesce(Subquery(gross), Value(ZERO), output_field=MONEY),
                 available_balance=_balance("available"),
                 planned_balance=_balance("planned"),
             )

@@ -1019,9 +1019,13 @@ class BankStatementLine(models.Model):
         ordering = ["booking_date", "pk"]
         # The admin finds a line by its structured communication.
         indexes = [
+            models.Index(fields=["structured_communication"], name="bankline_admin_ogm_idx"),
+            # The admin counts each statement's lines still open.
             models.Index(
-                fields=["structured_communication"], name="bankline_admin_ogm_idx"
-            )
+                fields=["statement", "status"],
+                condition=Q(status__in=["unmatched", "to_review"]),
+                name="bankline_admin_open_idx",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
