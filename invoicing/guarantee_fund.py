@@ -58,14 +58,16 @@ class Receivables:
 
 
 def open_receivables_sql():
-    """The SQL of the open invoices with what is still due: the columns grouped on, no more."""
+    """The SQL of the open invoices with what is still due: the columns grouped on, no more.
+
+    Not filtered on what is due: the caller keeps the rows with something due once the sums
+    are made (filtering here would make PostgreSQL sum each invoice's payments twice)."""
     queryset = (
         Invoice.objects.filter(
             kind=Invoice.Kind.INVOICE,
             status__in=[Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_PAID],
         )
         .with_amounts()
-        .filter(amount_due__gt=0)
         .order_by()
         .values(
             "due_date",
@@ -117,9 +119,11 @@ def receivables(
     buyers, members = Buyer._meta.db_table, Member._meta.db_table
     # Only table names and fixed fragments are formatted in; every value is a parameter.
     sql = f"""
-        WITH r (due_date, client_id, buyer_id, client_name, owner_id, due) AS MATERIALIZED (
+        WITH open_invoices (due_date, client_id, buyer_id, client_name, owner_id, due)
+        AS MATERIALIZED (
             {base_sql}
         ),
+        r AS MATERIALIZED (SELECT * FROM open_invoices WHERE due > 0),
         totals AS (
             SELECT COUNT(*) AS n, COALESCE(SUM(due), 0) AS outstanding,
                    COALESCE(SUM(due) FILTER (WHERE due_date < %s), 0) AS overdue,

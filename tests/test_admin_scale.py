@@ -212,9 +212,10 @@ def big_tables() -> set[str]:
 
 
 def plan_offenders(plan: dict, tables: set[str]) -> list[str]:
-    """In a JSON plan: Seq Scans of a big table; Sorts whose input reads a big table (not in a
-    subquery of theirs); and full index scans of a big table with a filter and no Limit above
-    them (a Seq Scan in disguise, once sequential scans are disabled)."""
+    """In a JSON plan: Seq Scans of a big table; Sorts whose input reads a whole big table (not
+    in a subquery of theirs: rows found by an index condition are few); and full index scans
+    of a big table with a filter and no Limit above them (a Seq Scan in disguise, once
+    sequential scans are disabled)."""
     offenders = []
 
     def inputs(node):
@@ -226,7 +227,18 @@ def plan_offenders(plan: dict, tables: set[str]) -> list[str]:
         ]
 
     def reads_big(node) -> bool:
-        return node.get("Relation Name") in tables or any(reads_big(c) for c in inputs(node))
+        """Reads a whole big table (a scan without an index condition), itself or below."""
+        whole = (
+            node.get("Relation Name") in tables
+            and node["Node Type"] in ("Seq Scan", "Index Scan", "Index Only Scan")
+            and "Index Cond" not in node
+        )
+        # The rows sorted come from the outer side of a join: its inner side is looked up.
+        return whole or any(
+            reads_big(child)
+            for child in inputs(node)
+            if child.get("Parent Relationship") != "Inner"
+        )
 
     def walk(node, limited: bool):
         kind = node["Node Type"]
