@@ -2,15 +2,18 @@
 
 import datetime
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
+from django.contrib.admin.views.main import PAGE_VAR
 from django.core.paginator import Paginator
+from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.http import urlencode
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from audit.context import current_request
@@ -132,13 +135,74 @@ class CappedCountPaginator(Paginator):
     """Count at most ``CAP`` + 1 rows: a page of a big table never counts millions of them.
 
     Beyond the cap the list says "10001" and offers its pages up to there; filters narrow it down.
+    Only the keys are counted: the row's annotations (sums of payments...) are left out.
     """
 
     CAP = 10_000
 
     @cached_property
     def count(self) -> int:
-        return self.object_list[: self.CAP + 1].count()
+        object_list = self.object_list
+        if hasattr(object_list, "values"):
+            object_list = object_list.values("pk")
+        return object_list[: self.CAP + 1].count()
+
+
+def member_filter(owner_path: str):
+    """A list filter with no choices of its own: ``?member=<id>`` keeps the rows of one
+    member (reached from the member's page), on the indexed path to the member's key."""
+
+    class MemberFilter(admin.SimpleListFilter):
+        title = _("member")
+        parameter_name = "member"
+
+        def lookups(self, request, model_admin):
+            return [(self.value(), _("the member's"))] if self.value() else []
+
+        def has_output(self) -> bool:
+            # Shown, and applied, only when the member's page linked here.
+            return self.value() is not None
+
+        def queryset(self, request, queryset):
+            value = self.value()
+            if value is None:
+                return queryset
+            try:
+                return queryset.filter(**{owner_path: int(value)})
+            except ValueError:
+                return queryset.none()
+
+    return MemberFilter
+
+
+class PageLimitMixin:
+    """A changelist of a big table offers its first pages only (an offset reads every row it
+    skips): a later page is refused with a message that says how to narrow the list down."""
+
+    def max_page(self) -> int:
+        return max(1, CappedCountPaginator.CAP // self.list_per_page)
+
+    def changelist_view(self, request, extra_context=None):
+        raw = request.GET.get(PAGE_VAR)
+        if raw is not None:
+            try:
+                page = int(raw)
+            except ValueError:
+                page = 0
+            if page < 1 or page > self.max_page():
+                self.message_user(
+                    request,
+                    gettext(
+                        "Only the first %(pages)d pages of this list can be shown: narrow it "
+                        "down with a filter or a search."
+                    )
+                    % {"pages": self.max_page()},
+                    messages.WARNING,
+                )
+                params = request.GET.copy()
+                params[PAGE_VAR] = str(min(max(page, 1), self.max_page()))
+                return HttpResponseRedirect(f"{request.path}?{params.urlencode()}")
+        return super().changelist_view(request, extra_context)
 
 
 @admin.register(AuditEvent)

@@ -10,7 +10,6 @@ from django.db.models import (
     DecimalField,
     F,
     OuterRef,
-    Q,
     Subquery,
     Sum,
     Value,
@@ -26,7 +25,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from audit.admin import CappedCountPaginator
+from audit.admin import CappedCountPaginator, PageLimitMixin, member_filter
 from audit.services import record_event
 from contracts.errors import ContractsError
 from contracts.models import (
@@ -184,7 +183,7 @@ def _balance(stage: str) -> Coalesce:
 
 
 @admin.register(Contract)
-class ContractAdmin(ContractActions, admin.ModelAdmin):
+class ContractAdmin(PageLimitMixin, ContractActions, admin.ModelAdmin):
     """Contracts are read-only here: staff act on them through the actions."""
 
     show_full_result_count = False  # a count of the whole table is too slow
@@ -202,10 +201,13 @@ class ContractAdmin(ContractActions, admin.ModelAdmin):
         "last_work_day",
         "amount_to_invoice",
     ]
-    list_filter = ["status", "kind", "first_work_day"]
-    search_fields = ["title", "activity__name", "activity__owner__legal_name", "client__name"]
+    list_filter = ["status", "kind", "first_work_day", member_filter("activity__owner_id")]
+    # The owner's name (trigram index), reached through indexed keys.
+    search_fields = ["activity__owner__legal_name"]
+    search_help_text = _("A part of the name of the Activity's owner.")
     list_select_related = ["activity__owner", "client"]
-    date_hierarchy = "first_work_day"
+    ordering = ["-pk"]  # the newest first, by the primary key's index
+    sortable_by = []
     inlines = [WorkerInline, AttachmentInline, EventInline]
     fields = [
         "activity",
@@ -283,21 +285,32 @@ class AwaitingApprovalAdmin(ContractAdmin):
         "budget_check",
     ]
     list_filter = ["kind"]
+    # Submitted contracts, by contract_status_first_idx.
     ordering = ["first_work_day", "pk"]
-    date_hierarchy = None
+    sortable_by = []
 
     def get_queryset(self, request):
-        gross = Sum(
-            Cast("workers__days__portion", DecimalField(max_digits=3, decimal_places=1))
-            * F("workers__daily_wage"),
-            output_field=MONEY,
+        # A subquery per contract shown: the list is read in the order of
+        # contract_status_first_idx, not grouped over every submitted contract first.
+        gross = (
+            WorkDay.objects.filter(worker__contract=OuterRef("pk"))
+            .order_by()
+            .values("worker__contract")
+            .annotate(
+                total=Sum(
+                    Cast("portion", DecimalField(max_digits=3, decimal_places=1))
+                    * F("worker__daily_wage"),
+                    output_field=MONEY,
+                )
+            )
+            .values("total")
         )
         return (
             super()
             .get_queryset(request)
             .filter(status=Contract.Status.SUBMITTED)
             .annotate(
-                planned_gross=Coalesce(gross, Value(ZERO), output_field=MONEY),
+                planned_gross=Coalesce(Subquery(gross), Value(ZERO), output_field=MONEY),
                 available_balance=_balance("available"),
                 planned_balance=_balance("planned"),
             )
@@ -376,7 +389,7 @@ class SpecialContributionBracketAdmin(DatedRowAdmin):
 
 
 @admin.register(TaxProfile)
-class TaxProfileAdmin(admin.ModelAdmin):
+class TaxProfileAdmin(PageLimitMixin, admin.ModelAdmin):
     show_full_result_count = False  # a count of the whole table is too slow
     paginator = CappedCountPaginator
     list_display = ["member", "household", "children", "is_single_parent", "other_dependants"]
@@ -384,16 +397,20 @@ class TaxProfileAdmin(admin.ModelAdmin):
     search_fields = ["member__legal_name"]
     autocomplete_fields = ["member"]
     list_select_related = ["member"]
+    ordering = ["-pk"]
+    sortable_by = []
 
 
 @admin.register(DimonaDeclaration)
-class DimonaDeclarationAdmin(admin.ModelAdmin):
+class DimonaDeclarationAdmin(PageLimitMixin, admin.ModelAdmin):
     show_full_result_count = False  # a count of the whole table is too slow
     paginator = CappedCountPaginator
     list_display = ["acknowledgement", "kind", "worker", "start_date", "end_date", "created_at"]
     list_filter = ["kind", "joint_committee"]
-    search_fields = ["acknowledgement", "worker__member__legal_name"]
+    search_fields = ["worker__member__legal_name"]  # trigram index
     list_select_related = ["worker__member", "worker__contract"]
+    ordering = ["-pk"]  # the newest first, by the primary key's index
+    sortable_by = []
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -443,13 +460,22 @@ class PayrollRunAdmin(admin.ModelAdmin):
     change_list_template = "contracts/admin/payrollrun_change_list.html"
 
     def get_queryset(self, request):
+        # Counted per run shown from payslip_admin_unready_idx (the few PDFs not ready yet),
+        # not by joining every payslip of every run.
+        def unready(*statuses):
+            payslips = Payslip.objects.filter(run=OuterRef("pk")).exclude(
+                status=DocumentStatus.READY
+            )
+            if statuses:
+                payslips = payslips.filter(status__in=statuses)
+            counted = payslips.order_by().values("run").annotate(count=Count("pk"))
+            return Coalesce(Subquery(counted.values("count")), Value(0))
+
         return (
             super()
             .get_queryset(request)
-            .annotate(
-                pdf_ready=Count("payslips", filter=Q(payslips__status=DocumentStatus.READY)),
-                pdf_failed=Count("payslips", filter=Q(payslips__status=DocumentStatus.FAILED)),
-            )
+            .annotate(pdf_unready=unready(), pdf_failed=unready(DocumentStatus.FAILED))
+            .annotate(pdf_ready=F("payslip_count") - F("pdf_unready"))
         )
 
     def has_add_permission(self, request) -> bool:
@@ -561,7 +587,7 @@ class PayrollRunAdmin(admin.ModelAdmin):
 
 
 @admin.register(Payslip)
-class PayslipAdmin(admin.ModelAdmin):
+class PayslipAdmin(PageLimitMixin, admin.ModelAdmin):
     show_full_result_count = False  # a count of the whole table is too slow
     paginator = CappedCountPaginator
     list_display = [
@@ -576,9 +602,10 @@ class PayslipAdmin(admin.ModelAdmin):
         "status",
     ]
     list_filter = ["kind", "status", "pay_date", "run"]
-    search_fields = ["member__legal_name", "activity__name"]
+    search_fields = ["member__legal_name"]  # trigram index
     list_select_related = ["member", "activity"]
-    date_hierarchy = "pay_date"
+    ordering = ["-pk"]  # the newest first, by the primary key's index
+    sortable_by = []
     readonly_fields = [
         "download" if field.name == "file" else field.name
         for field in Payslip._meta.fields
@@ -594,6 +621,9 @@ class PayslipAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("snapshot")
 
     @admin.display(description=_("reference"), ordering="pk")
     def reference_display(self, payslip: Payslip) -> str:
@@ -628,7 +658,7 @@ class ReceiptInline(ReadOnlyInline):
 
 
 @admin.register(ExpenseClaim)
-class ExpenseClaimAdmin(ContractActions, admin.ModelAdmin):
+class ExpenseClaimAdmin(PageLimitMixin, ContractActions, admin.ModelAdmin):
     """Claims are approved or rejected here; payroll reimburses the approved ones."""
 
     show_full_result_count = False  # a count of the whole table is too slow
@@ -645,8 +675,10 @@ class ExpenseClaimAdmin(ContractActions, admin.ModelAdmin):
         "submitted_at",
     ]
     list_filter = ["status", "submitted_at"]
-    search_fields = ["description", "member__legal_name", "activity__name"]
+    search_fields = ["member__legal_name"]  # trigram index
     list_select_related = ["member", "activity"]
+    ordering = ["-pk"]  # the newest first, by the primary key's index
+    sortable_by = []
     inlines = [ReceiptInline]
     readonly_fields = [
         "member",

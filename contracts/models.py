@@ -594,6 +594,12 @@ class Payslip(DocumentBase):
             ),
             # A member's payslips, newest first.
             models.Index(fields=["member", "-pay_date", "-id"], name="payslip_member_newest_idx"),
+            # The admin's payroll runs count the PDFs not ready yet, per run.
+            models.Index(
+                fields=["run", "status"],
+                condition=~Q(status="ready"),
+                name="payslip_admin_unready_run_idx",
+            ),
         ]
 
     def __str__(self) -> str:

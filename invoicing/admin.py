@@ -6,23 +6,24 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.decorators import staff_member_required
-from django.db.models import Sum
+from django.db.models import Count, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import formats, timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from audit.admin import CappedCountPaginator, audit_history_link
+from audit.admin import CappedCountPaginator, PageLimitMixin, audit_history_link, member_filter
 from coop.db import reads_from_replica
 from coop.errors import CoopError
 from coop.templatetags.money import euro
-from invoicing import selectors
+from invoicing import guarantee_fund, selectors
 from invoicing.countries import country_choices, country_name
 from invoicing.eas import check_participant_id
 from invoicing.errors import InvoicingError
@@ -62,6 +63,8 @@ from invoicing.services.refunds import (
 )
 
 ZERO = Decimal("0.00")
+# An issued invoice's page shows this many lines; its PDF has every line.
+LINES_SHOWN = 200
 AGEING_BUCKETS = [
     ("not_due", _("Not yet due"), None, 0),
     ("days_1_30", _("1–30 days late"), 1, 30),
@@ -99,6 +102,10 @@ class LineInline(ReadOnlyInline):
         "vat_correction_shown",
     ]
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        # A heavy invoice's page shows its first lines, not thousands of them.
+        return super().get_queryset(request).filter(position__lte=LINES_SHOWN)
 
     @admin.display(description=_("discount"))
     def discount(self, line: InvoiceLine) -> str:
@@ -168,6 +175,37 @@ class DispatchInline(ReadOnlyInline):
     model = Dispatch
     fields = ["created_at", "channel", "recipient", "status", "reference", "sent_at", "error"]
     readonly_fields = fields
+
+
+def communication_terms(term: str) -> list[str]:
+    """A structured communication as typed and, from its 12 digits, as it is stored."""
+    digits = "".join(character for character in term if character.isdigit())
+    terms = {term}
+    if len(digits) == 12:
+        terms.add(f"+++{digits[:3]}/{digits[3:7]}/{digits[7:]}+++")
+    return sorted(terms)
+
+
+class InvoiceSearchMixin:
+    """Search invoices on indexed columns only: a number or structured communication in full
+    (unique indexes), else a part of the client's name (trigram index)."""
+
+    invoice_path = ""  # from the admin's model to the invoice, "" on Invoice itself
+    search_help_text = _(
+        "An invoice number or structured communication in full, or a part of the client's name."
+    )
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        prefix = f"{self.invoice_path}__" if self.invoice_path else ""
+        if any(character.isdigit() for character in term):
+            return queryset.filter(
+                Q(**{f"{prefix}number": term})
+                | Q(**{f"{prefix}structured_communication__in": communication_terms(term)})
+            ), False
+        return queryset.filter(**{f"{prefix}client__name__icontains": term}), False
 
 
 class ReminderInline(ReadOnlyInline):
@@ -269,7 +307,7 @@ class CreditNoteReviewForm(forms.Form):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(admin.ModelAdmin):
+class InvoiceAdmin(PageLimitMixin, InvoiceSearchMixin, admin.ModelAdmin):
     """Invoices are read-only here: staff act on them through the actions."""
 
     show_full_result_count = False  # a count of the whole table is too slow
@@ -286,10 +324,19 @@ class InvoiceAdmin(admin.ModelAdmin):
         "total_incl_vat",
         "amount_due_display",
     ]
-    list_filter = ["status", "kind", OverdueFilter, "issue_date"]
-    search_fields = ["number", "client__name", "activity__name", "structured_communication"]
+    list_filter = [
+        "status",
+        "kind",
+        OverdueFilter,
+        "issue_date",
+        member_filter("activity__owner_id"),
+    ]
+    search_fields = ["number", "client__name"]  # see InvoiceSearchMixin
     list_select_related = ["client", "activity"]
-    date_hierarchy = "issue_date"
+    # The newest first by the primary key's index: sorting millions of invoices on another
+    # column (issue date, client...) is not offered.
+    ordering = ["-pk"]
+    sortable_by = []
     inlines = [
         LineInline,
         AllowanceChargeInline,
@@ -320,6 +367,7 @@ class InvoiceAdmin(admin.ModelAdmin):
         "total_excl_vat",
         "total_vat",
         "total_incl_vat",
+        "lines_shown",
         "review_reason_display",
         "created_by",
         "submitted_at",
@@ -330,6 +378,16 @@ class InvoiceAdmin(admin.ModelAdmin):
         "audit_history",
     ]
     readonly_fields = fields
+
+    @admin.display(description=_("lines"))
+    def lines_shown(self, invoice: Invoice) -> str:
+        count = invoice.lines.count()
+        if count <= LINES_SHOWN:
+            return str(count)
+        return gettext("%(count)d lines: the first %(shown)d are shown below, the PDF has all.") % {
+            "count": count,
+            "shown": LINES_SHOWN,
+        }
 
     @admin.display(description=_("why staff review it"))
     def review_reason_display(self, invoice: Invoice) -> str:
@@ -408,7 +466,8 @@ class InvoiceAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/invoicing/invoice/review.html", context)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).with_amounts()
+        # The issued content (JSON snapshot) is never shown here: it is not read either.
+        return super().get_queryset(request).with_amounts().defer("snapshot")
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -497,9 +556,8 @@ class CountryFilter(admin.SimpleListFilter):
     parameter_name = "country"
 
     def lookups(self, request, model_admin):
-        codes = model_admin.get_queryset(request).order_by().values_list("country", flat=True)
-        names = [(code, country_name(code)) for code in codes.distinct()]
-        return sorted(names, key=lambda choice: choice[1])
+        # From the list of countries: a DISTINCT over every client would read them all.
+        return country_choices()
 
     def queryset(self, request, queryset):
         return queryset.filter(country=self.value()) if self.value() else queryset
@@ -533,14 +591,17 @@ class ClientAdminForm(forms.ModelForm):
 
 
 @admin.register(Client)
-class ClientAdmin(admin.ModelAdmin):
+class ClientAdmin(PageLimitMixin, admin.ModelAdmin):
     """Members' own client records; the cooperative-wide view of a buyer is on Buyer."""
 
     form = ClientAdminForm
     list_display = ["name", "owner", "kind", "vat_number", "city", country_display, "email"]
     list_filter = ["kind", CountryFilter, "language"]
-    search_fields = ["name", "vat_number", "email", "owner__email"]
+    search_fields = ["name"]  # trigram index; an e-mail address: see get_search_results
+    search_help_text = _("A part of the name, or the owner's e-mail address in full.")
     list_select_related = ["owner"]
+    ordering = ["name", "pk"]  # client_admin_name_idx
+    sortable_by = ["name"]
     raw_id_fields = ["owner"]
     readonly_fields = ["buyer", "enterprise_number", "peppol_reachability", "created_at"]
     show_full_result_count = False
@@ -548,6 +609,12 @@ class ClientAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return obj is None or not obj.invoices.exists()
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if "@" in term:
+            return queryset.filter(owner__email__in=sorted({term, term.lower()})), False
+        return super().get_search_results(request, queryset, search_term)
 
     @admin.display(description=_("Peppol"))
     def peppol_reachability(self, obj: Client) -> str:
@@ -701,7 +768,7 @@ class PaymentForm(forms.ModelForm):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ServiceAddMixin, admin.ModelAdmin):
+class PaymentAdmin(PageLimitMixin, InvoiceSearchMixin, ServiceAddMixin, admin.ModelAdmin):
     """Payments are recorded here by hand; the service posts income and fee to the ledger."""
 
     show_full_result_count = False  # a count of the whole table is too slow
@@ -709,10 +776,15 @@ class PaymentAdmin(ServiceAddMixin, admin.ModelAdmin):
     form = PaymentForm
     list_display = ["received_on", "invoice", "amount", "method", "recorded_by"]
     list_filter = ["method", "received_on"]
-    search_fields = ["invoice__number", "invoice__client__name"]
+    invoice_path = "invoice"
+    search_fields = ["invoice__number", "invoice__client__name"]  # see InvoiceSearchMixin
     list_select_related = ["invoice", "recorded_by"]
     autocomplete_fields = ["invoice"]
-    date_hierarchy = "received_on"
+    ordering = ["-pk"]  # the newest first, by the primary key's index
+    sortable_by = []
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("invoice__snapshot")
 
     def has_change_permission(self, request, obj=None) -> bool:
         return obj is None and super().has_change_permission(request)
@@ -947,27 +1019,12 @@ class RefundPaymentFileAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         )
 
 
-class StatementLineInline(ReadOnlyInline):
-    model = BankStatementLine
-    fields = [
-        "booking_date",
-        "amount",
-        "is_credit",
-        "structured_communication",
-        "counterparty_name",
-        "status",
-        "invoice",
-        "note",
-    ]
-    readonly_fields = fields
-
-
 class BankStatementUploadForm(forms.Form):
     file = forms.FileField(label=_("CAMT.053 file"))
 
 
 @admin.register(Dispatch)
-class DispatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class DispatchAdmin(PageLimitMixin, InvoiceSearchMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Every sending of an invoice, to find the failed ones and why (an e-invoice kept off
     Peppol for breaking a validation rule, a buyer without Peppol address)."""
 
@@ -976,7 +1033,14 @@ class DispatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "invoice", "channel", "recipient", "status", "sent_at", "error"]
     list_filter = ["status", "channel"]
     list_select_related = ["invoice"]
-    search_fields = ["invoice__number", "recipient", "error"]
+    invoice_path = "invoice"
+    search_fields = ["invoice__number", "invoice__client__name"]  # see InvoiceSearchMixin
+    ordering = ["-pk"]  # the newest first, by the primary key's index
+    sortable_by = []
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("invoice__snapshot")
+
     fields = [
         "invoice",
         "channel",
@@ -1028,8 +1092,9 @@ class BankStatementAdmin(admin.ModelAdmin):
         "filename",
         "imported_by",
         "imported_at",
+        "line_summary",
     ]
-    inlines = [StatementLineInline]
+    # A statement may have thousands of lines: its page counts them and links to their list.
     change_list_template = "admin/invoicing/bankstatement/change_list.html"
 
     def has_add_permission(self, request) -> bool:
@@ -1038,13 +1103,51 @@ class BankStatementAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
+    def get_queryset(self, request):
+        # Counted per statement shown from bankline_admin_open_idx (the few open lines), not
+        # by joining every line of every statement.
+        def open_lines(status):
+            counted = (
+                BankStatementLine.objects.filter(statement=OuterRef("pk"), status=status)
+                .order_by()
+                .values("statement")
+                .annotate(count=Count("pk"))
+                .values("count")
+            )
+            return Coalesce(Subquery(counted), Value(0))
+
+        lines = BankStatementLine.Status
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                unmatched_count=open_lines(lines.UNMATCHED),
+                to_review_count=open_lines(lines.TO_REVIEW),
+            )
+        )
+
     @admin.display(description=_("lines left for staff"))
     def unmatched(self, statement: BankStatement) -> int:
-        return statement.lines.filter(status=BankStatementLine.Status.UNMATCHED).count()
+        return statement.unmatched_count
 
     @admin.display(description=_("lines to review"))
     def to_review(self, statement: BankStatement) -> int:
-        return statement.lines.filter(status=BankStatementLine.Status.TO_REVIEW).count()
+        return statement.to_review_count
+
+    @admin.display(description=_("lines"))
+    def line_summary(self, statement: BankStatement):
+        if statement.pk is None:
+            return "—"
+        counts = dict(statement.lines.order_by().values_list("status").annotate(count=Count("pk")))
+        url = reverse("admin:invoicing_bankstatementline_changelist")
+        return format_html_join(
+            " · ",
+            '<a href="{}?statement__id__exact={}&amp;status__exact={}">{}: {}</a>',
+            (
+                (url, statement.pk, status, label, counts.get(status, 0))
+                for status, label in BankStatementLine.Status.choices
+            ),
+        )
 
     def get_urls(self):
         return [
@@ -1149,7 +1252,7 @@ class BankStatementLineForm(forms.ModelForm):
 
 
 @admin.register(BankStatementLine)
-class BankStatementLineAdmin(admin.ModelAdmin):
+class BankStatementLineAdmin(PageLimitMixin, admin.ModelAdmin):
     """Lines left for staff, and lines to review: match them to an invoice by hand."""
 
     show_full_result_count = False  # a count of the whole table is too slow
@@ -1165,8 +1268,13 @@ class BankStatementLineAdmin(admin.ModelAdmin):
         "invoice",
         "reason",
     ]
-    list_filter = ["status", "is_credit"]
-    search_fields = ["counterparty_name", "free_text", "structured_communication"]
+    list_filter = ["status", "is_credit", "booking_date"]
+    # A structured communication in full (bankline_admin_ogm_idx).
+    search_fields = ["=structured_communication"]
+    search_help_text = _("A structured communication in full.")
+    list_select_related = ["invoice"]
+    ordering = ["-pk"]  # the newest first, by the primary key's index
+    sortable_by = []
     readonly_fields = [
         "statement",
         "booking_date",
@@ -1188,6 +1296,15 @@ class BankStatementLineAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("invoice__snapshot")
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        return queryset.filter(structured_communication__in=communication_terms(term)), False
 
     @admin.action(description=_("Set aside: not a client payment"))
     def set_aside(self, request, queryset) -> None:
@@ -1274,66 +1391,38 @@ class BankStatementLineAdmin(admin.ModelAdmin):
         obj.save(update_fields=["invoice", "status", "note"])
 
 
-def _buyer_key(client: Client) -> str:
-    return f"buyer-{client.buyer_id}" if client.buyer_id else f"client-{client.pk}"
-
-
-def _buyer_label(client: Client) -> str:
-    buyer = client.buyer
-    if buyer is None:
-        return client.name
-    return buyer.legal_name or f"{client.name} ({buyer.vat_number})"
-
-
 @staff_member_required
 @reads_from_replica()
 def guarantee_fund_view(request):
     """Outstanding receivables per client and per member, overdue amounts, ageing buckets.
 
-    A heavy read-only report: it reads from the replica when one is configured (coop.db).
+    PostgreSQL sums them (see ``invoicing.guarantee_fund``); each table shows one page. A heavy
+    read-only report: it reads from the replica when one is configured (coop.db).
     """
     today = timezone.localdate()
-    receivables = list(selectors.open_receivables())
-    buckets = {key: ZERO for key, *_rest in AGEING_BUCKETS}
-    per_client: dict[str, dict] = {}
-    per_member: dict[int, dict] = {}
-    for invoice in receivables:
-        days_late = (today - invoice.due_date).days
-        bucket = next(
-            key
-            for key, _label, low, high in AGEING_BUCKETS
-            if (low is None or days_late >= low) and (high is None or days_late <= high)
-        )
-        buckets[bucket] += invoice.amount_due
-        overdue = invoice.amount_due if days_late > 0 else ZERO
-        for table, key, name in [
-            # One buyer, whichever members invoice it: the cooperative's exposure to it.
-            (per_client, _buyer_key(invoice.client), _buyer_label(invoice.client)),
-            (per_member, invoice.activity.owner_id, invoice.activity.owner.legal_name),
-        ]:
-            row = table.setdefault(
-                key, {"name": name, "count": 0, "outstanding": ZERO, "overdue": ZERO}
-            )
-            row["count"] += 1
-            row["outstanding"] += invoice.amount_due
-            row["overdue"] += overdue
-    paid_this_year = Payment.objects.filter(received_on__year=today.year).aggregate(
-        total=Sum("amount")
-    )["total"]
+    figures = guarantee_fund.receivables(
+        today=today,
+        client_page=request.GET.get("client_page"),
+        member_page=request.GET.get("member_page"),
+    )
+    review_queue = list(
+        selectors.invoices_to_review().defer("snapshot")[: guarantee_fund.PAGE_SIZE + 1]
+    )
     context = {
         **admin.site.each_context(request),
         "title": gettext("Guarantee fund: receivables"),
         "today": today,
-        "total_outstanding": sum(buckets.values(), ZERO),
-        "total_overdue": sum((amount for key, amount in buckets.items() if key != "not_due"), ZERO),
-        "buckets": [(label, buckets[key]) for key, label, *_rest in AGEING_BUCKETS],
-        "per_client": sorted(per_client.values(), key=lambda row: -row["outstanding"]),
-        "per_member": sorted(per_member.values(), key=lambda row: -row["outstanding"]),
-        "paid_this_year": paid_this_year or ZERO,
-        "formal_notices": [
-            invoice for invoice in receivables if invoice.formal_notice_due_at is not None
-        ],
-        "review_queue": selectors.invoices_to_review(),
+        "open_count": figures.count,
+        "total_outstanding": figures.outstanding,
+        "total_overdue": figures.overdue,
+        "buckets": [(label, figures.buckets[key]) for key, label, *_rest in AGEING_BUCKETS],
+        "per_client": figures.per_client,
+        "per_member": figures.per_member,
+        "page_size": guarantee_fund.PAGE_SIZE,
+        "paid_this_year": guarantee_fund.paid_in_year(today.year),
+        "formal_notices": guarantee_fund.formal_notices(),
+        "review_queue": review_queue[: guarantee_fund.PAGE_SIZE],
+        "review_queue_more": len(review_queue) > guarantee_fund.PAGE_SIZE,
         "invoice_changelist": reverse("admin:invoicing_invoice_changelist"),
     }
     return render(request, "admin/invoicing/guarantee_fund.html", context)

@@ -154,6 +154,8 @@ class Client(models.Model):
             models.Index(fields=["owner", "name", "id"], name="client_owner_name_idx"),
             # Staff search clients by a part of their name (admin search_fields, icontains).
             GinIndex(fields=["name"], name="client_name_trgm", opclasses=["gin_trgm_ops"]),
+            # The admin's changelist reads clients in this order.
+            models.Index(fields=["name", "id"], name="client_admin_name_idx"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -454,6 +456,12 @@ class Invoice(models.Model):
             # A member's invoice list: per Activity, drafts then newest issue date, by keyset.
             models.Index(
                 fields=["activity", "-issue_date", "-id"], name="invoice_activity_newest_idx"
+            ),
+            # The guarantee fund lists the invoices whose formal notice is due.
+            models.Index(
+                fields=["formal_notice_due_at"],
+                condition=Q(formal_notice_due_at__isnull=False),
+                name="invoice_admin_notice_idx",
             ),
         ]
         constraints = [
@@ -1013,6 +1021,16 @@ class BankStatementLine(models.Model):
         verbose_name = _("bank statement line")
         verbose_name_plural = _("bank statement lines")
         ordering = ["booking_date", "pk"]
+        # The admin finds a line by its structured communication.
+        indexes = [
+            models.Index(fields=["structured_communication"], name="bankline_admin_ogm_idx"),
+            # The admin counts each statement's lines still open.
+            models.Index(
+                fields=["statement", "status"],
+                condition=Q(status__in=["unmatched", "to_review"]),
+                name="bankline_admin_open_idx",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["statement", "bank_reference"], name="bank_line_reference_unique"
@@ -1057,6 +1075,12 @@ class Payment(models.Model):
         verbose_name = _("payment")
         verbose_name_plural = _("payments")
         ordering = ["received_on", "pk"]
+        # The guarantee fund sums a year's payments from this index alone.
+        indexes = [
+            models.Index(
+                fields=["received_on"], include=["amount"], name="payment_admin_received_idx"
+            )
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(amount__gt=0),

@@ -6,16 +6,22 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import PermissionDenied
-from django.db.models import Sum
+from django.db.models import OuterRef, Subquery, Sum
 from django.http import Http404
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from audit.admin import AuditedModelAdmin, CappedCountPaginator, audit_history_link
+from audit.admin import (
+    AuditedModelAdmin,
+    CappedCountPaginator,
+    PageLimitMixin,
+    audit_history_link,
+)
 from coop.errors import CoopError
 from members import services
 from members.models import (
@@ -31,15 +37,39 @@ from members.models import (
 )
 from members.validators import clean_iban, clean_niss, format_niss
 
+# The last entries an Activity's page shows; the ledger's changelist has the others.
+LATEST_ENTRIES = 20
+
+
+class CountryListFilter(admin.SimpleListFilter):
+    """Countries by name from the list of countries, not from a DISTINCT over every row."""
+
+    title = _("country")
+    parameter_name = "country"
+
+    def lookups(self, request, model_admin):
+        from invoicing.countries import country_choices
+
+        return country_choices()
+
+    def queryset(self, request, queryset):
+        return queryset.filter(country=self.value()) if self.value() else queryset
+
+
+def email_terms(term: str) -> list[str]:
+    """The e-mail addresses a search term can be, as typed and in lower case (exact: indexed)."""
+    return sorted({term, term.lower()})
+
 
 @admin.register(User)
-class UserAdmin(AuditedModelAdmin, BaseUserAdmin):
+class UserAdmin(PageLimitMixin, AuditedModelAdmin, BaseUserAdmin):
     show_full_result_count = False  # a count of the whole table is too slow
     paginator = CappedCountPaginator
     ordering = ["email"]
     list_display = ["email", "name", "is_staff", "is_active", "date_joined"]
     list_filter = ["is_staff", "is_superuser", "is_active", "groups"]
-    search_fields = ["email", "name"]
+    search_fields = ["email", "name"]  # trigram indexes (members 0008)
+    sortable_by = ["email"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
         (_("Personal info"), {"fields": ["name"]}),
@@ -60,6 +90,9 @@ class MembershipEventInline(admin.TabularInline):
     readonly_fields = fields
     extra = 0
     can_delete = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -116,17 +149,21 @@ class StatusChangeForm(admin.helpers.ActionForm):
 
 
 @admin.register(Member)
-class MemberAdmin(AuditedModelAdmin):
+class MemberAdmin(PageLimitMixin, AuditedModelAdmin):
     show_full_result_count = False  # a count of the whole table is too slow
     paginator = CappedCountPaginator
     form = MemberAdminForm
     action_form = StatusChangeForm
     list_display = ["legal_name", "email", "status", "approved_at", "shares_paid", "created_at"]
-    list_filter = ["status", "preferred_language", "country"]
-    search_fields = ["legal_name", "user__email", "city"]
+    list_filter = ["status", "preferred_language", CountryListFilter, "created_at"]
+    # A name (trigram index) or an e-mail address (exact, see get_search_results).
+    search_fields = ["legal_name"]
+    search_help_text = _("A part of the name, or an e-mail address in full.")
     autocomplete_fields = ["user"]
     list_select_related = ["user"]
-    date_hierarchy = "created_at"
+    # Read in the order of member_admin_name_idx; other columns are not sortable (no index).
+    ordering = ["legal_name", "pk"]
+    sortable_by = ["legal_name"]
     readonly_fields = [
         "status",
         "approved_at",
@@ -134,6 +171,7 @@ class MemberAdmin(AuditedModelAdmin):
         "created_at",
         "niss_display",
         "niss_reveal",
+        "related_lists",
         "audit_history",
     ]
     inlines = [ShareSubscriptionInline, MembershipEventInline]
@@ -154,6 +192,7 @@ class MemberAdmin(AuditedModelAdmin):
                     "status",
                     "approved_at",
                     "approved_by",
+                    "related_lists",
                     "audit_history",
                 ]
             },
@@ -175,7 +214,40 @@ class MemberAdmin(AuditedModelAdmin):
     ]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(paid_shares=Sum("shares__number_of_shares"))
+        # A subquery per member shown, not a GROUP BY over every member before the page is cut.
+        shares = (
+            ShareSubscription.objects.filter(member=OuterRef("pk"))
+            .order_by()
+            .values("member")
+            .annotate(total=Sum("number_of_shares"))
+            .values("total")
+        )
+        return super().get_queryset(request).annotate(paid_shares=Subquery(shares))
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if "@" in term:
+            return queryset.filter(user__email__in=email_terms(term)), False
+        return super().get_search_results(request, queryset, search_term)
+
+    @admin.display(description=_("lists"))
+    def related_lists(self, member: Member):
+        """Links to the member's Activities, invoices, contracts and payslips: never rendered here
+        in full (a member may have thousands)."""
+        if member.pk is None:
+            return "—"
+        links = [
+            ("admin:members_activity_changelist", "owner__id__exact", _("Activities")),
+            ("admin:invoicing_invoice_changelist", "member", _("Invoices")),
+            ("admin:contracts_contract_changelist", "member", _("Contracts")),
+            ("admin:contracts_payslip_changelist", "member__id__exact", _("Payslips")),
+            ("admin:spaces_booking_changelist", "member__id__exact", _("Bookings")),
+        ]
+        return format_html_join(
+            " · ",
+            '<a href="{}?{}={}">{}</a>',
+            ((reverse(name), param, member.pk, label) for name, param, label in links),
+        )
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
@@ -355,7 +427,7 @@ class MemberAdmin(AuditedModelAdmin):
 
 
 @admin.register(ShareSubscription)
-class ShareSubscriptionAdmin(admin.ModelAdmin):
+class ShareSubscriptionAdmin(PageLimitMixin, admin.ModelAdmin):
     """The share register."""
 
     show_full_result_count = False  # a count of the whole table is too slow
@@ -370,9 +442,10 @@ class ShareSubscriptionAdmin(admin.ModelAdmin):
         "paid_on",
     ]
     list_filter = ["share_class", ("paid_on", admin.EmptyFieldListFilter), "subscribed_on"]
-    search_fields = ["member__legal_name", "member__user__email"]
+    search_fields = ["member__legal_name"]  # trigram index
     list_select_related = ["member"]
-    date_hierarchy = "subscribed_on"
+    ordering = ["-pk"]  # the newest first, by the primary key's index
+    sortable_by = []
     autocomplete_fields = ["member"]
     readonly_fields = ["nominal_value", "paid_on", "recorded_by"]
     actions = ["mark_paid_today"]
@@ -422,35 +495,47 @@ class ShareSubscriptionAdmin(admin.ModelAdmin):
             )
 
 
-class LedgerEntryInline(admin.TabularInline):
-    model = LedgerEntry
-    fields = ["created_at", "kind", "stage", "amount", "reference", "description", "author"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    show_change_link = False
-    ordering = ["-created_at", "-pk"]
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-
 @admin.register(Activity)
-class ActivityAdmin(admin.ModelAdmin):
+class ActivityAdmin(PageLimitMixin, admin.ModelAdmin):
     show_full_result_count = False  # a count of the whole table is too slow
     paginator = CappedCountPaginator
     list_display = ["name", "owner", "available", "planned", "created_at"]
-    search_fields = ["name", "owner__legal_name", "owner__user__email"]
+    # A part of the name (trigram index) or the owner's e-mail address in full.
+    search_fields = ["name"]
+    search_help_text = _("A part of the name, or the owner's e-mail address in full.")
     list_select_related = ["owner"]
+    ordering = ["name", "pk"]  # activity_admin_name_idx
+    sortable_by = ["name"]
     autocomplete_fields = ["owner", "co_members"]
-    readonly_fields = ["available", "planned", "created_at"]
-    inlines = [LedgerEntryInline]
+    readonly_fields = ["available", "planned", "created_at", "latest_entries"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_balances()
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if "@" in term:
+            return queryset.filter(owner__user__email__in=email_terms(term)), False
+        return super().get_search_results(request, queryset, search_term)
+
+    @admin.display(description=_("latest ledger entries"))
+    def latest_entries(self, activity: Activity):
+        """The last entries, newest first, and a link to all of them: an Activity may have
+        tens of thousands, never rendered in one page."""
+        if activity.pk is None:
+            return "—"
+        entries = list(
+            LedgerEntry.objects.filter(activity=activity)
+            .order_by("-created_at", "-pk")
+            .only("created_at", "kind", "stage", "amount", "reference")[: LATEST_ENTRIES + 1]
+        )
+        changelist = reverse("admin:members_ledgerentry_changelist")
+        context = {
+            "entries": entries[:LATEST_ENTRIES],
+            "more": len(entries) > LATEST_ENTRIES,
+            "url": f"{changelist}?activity__id__exact={activity.pk}",
+        }
+        return render_to_string("admin/members/activity/latest_entries.html", context)
 
     @admin.display(description=_("available"), ordering="available_balance")
     def available(self, activity: Activity) -> str:
@@ -478,18 +563,28 @@ class LedgerEntryAdminForm(forms.ModelForm):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(admin.ModelAdmin):
+class LedgerEntryAdmin(PageLimitMixin, admin.ModelAdmin):
     """Ledger entries can be added (adjustments) and read, never changed or deleted."""
 
     show_full_result_count = False  # a count of the whole table is too slow
     paginator = CappedCountPaginator
     form = LedgerEntryAdminForm
     list_display = ["created_at", "activity", "kind", "stage", "amount", "reference", "author"]
-    list_filter = ["kind", "stage"]
-    search_fields = ["reference", "description", "activity__name"]
+    list_filter = ["kind", "stage", "created_at"]
+    # An exact reference (ledger_admin_reference_idx), else a part of the Activity's name.
+    search_fields = ["activity__name"]
+    search_help_text = _("A reference in full, or a part of the Activity's name.")
     list_select_related = ["activity", "author"]
     autocomplete_fields = ["activity"]
-    date_hierarchy = "created_at"
+    # Entries are only ever appended: the newest first is the primary key's order, indexed.
+    ordering = ["-pk"]
+    sortable_by = []
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if term and LedgerEntry.objects.filter(reference=term).exists():
+            return queryset.filter(reference=term), False
+        return super().get_search_results(request, queryset, search_term)
 
     def has_change_permission(self, request, obj=None) -> bool:
         return obj is None and super().has_change_permission(request, obj)
@@ -511,7 +606,7 @@ class LedgerEntryAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(PageLimitMixin, admin.ModelAdmin):
     """Staff see every API token (never a key) and can revoke one, e.g. a leaked key."""
 
     list_display = [
@@ -525,8 +620,11 @@ class ApiTokenAdmin(admin.ModelAdmin):
         "second_factor_verified",
     ]
     list_filter = ["second_factor_verified", ("revoked_at", admin.EmptyFieldListFilter)]
-    search_fields = ["user__email", "prefix", "name"]
+    search_fields = ["=prefix"]
+    search_help_text = _("A key's prefix, or its owner's e-mail address in full.")
     raw_id_fields = ["user"]
+    ordering = ["-pk"]
+    sortable_by = []
     readonly_fields = list_display
     fields = list_display
     list_select_related = ["user"]
@@ -539,6 +637,12 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if "@" in term:
+            return queryset.filter(user__email__in=email_terms(term)), False
+        return queryset.filter(prefix=term) if term else queryset, False
 
     @admin.action(description=_("Revoke the selected tokens"), permissions=["change"])
     def revoke(self, request, queryset) -> None:

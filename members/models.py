@@ -68,6 +68,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         constraints = [
             models.UniqueConstraint(Lower("email"), name="user_email_case_insensitive_unique")
         ]
+        # The admin's user search (a part of the e-mail address or of the name, icontains).
+        indexes = [
+            GinIndex(fields=["email"], name="user_admin_email_trgm", opclasses=["gin_trgm_ops"]),
+            GinIndex(fields=["name"], name="user_admin_name_trgm", opclasses=["gin_trgm_ops"]),
+        ]
 
     def __str__(self) -> str:
         return self.email
@@ -137,7 +142,9 @@ class Member(models.Model):
         ordering = ["legal_name"]
         # Staff search members by a part of their name (admin search_fields, icontains).
         indexes = [
-            GinIndex(fields=["legal_name"], name="member_name_trgm", opclasses=["gin_trgm_ops"])
+            GinIndex(fields=["legal_name"], name="member_name_trgm", opclasses=["gin_trgm_ops"]),
+            # The admin's changelist reads members in this order.
+            models.Index(fields=["legal_name", "id"], name="member_admin_name_idx"),
         ]
         permissions = [
             ("view_full_niss", _("Can read national register numbers in full")),
@@ -387,7 +394,11 @@ class Activity(models.Model):
         verbose_name = _("Activity")
         verbose_name_plural = _("Activities")
         ordering = ["name", "pk"]
-        indexes = [GinIndex(fields=["name"], name="activity_name_trgm", opclasses=["gin_trgm_ops"])]
+        indexes = [
+            GinIndex(fields=["name"], name="activity_name_trgm", opclasses=["gin_trgm_ops"]),
+            # The admin's changelist reads Activities in this order.
+            models.Index(fields=["name", "id"], name="activity_admin_name_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 "owner",
@@ -443,6 +454,8 @@ class LedgerEntry(models.Model):
             models.Index(
                 fields=["activity", "-created_at", "-id"], name="ledger_activity_newest_idx"
             ),
+            # The admin finds an entry by its exact reference.
+            models.Index(fields=["reference"], name="ledger_admin_reference_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(amount=0), name="ledger_entry_amount_not_zero"),

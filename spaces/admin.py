@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from audit.admin import CappedCountPaginator
+from audit.admin import CappedCountPaginator, PageLimitMixin
 from coop.errors import CoopError
 from spaces.models import (
     Booking,
@@ -90,12 +90,35 @@ class BookingEventInline(admin.TabularInline):
     fields = ["created_at", "from_state", "to_state", "actor", "note", "notified_at"]
     readonly_fields = fields
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 
 
+class RoomListFilter(admin.SimpleListFilter):
+    """The rooms, named with their site, read in one query (not one site query per room)."""
+
+    title = _("room")
+    parameter_name = "room__id__exact"
+
+    def lookups(self, request, model_admin):
+        rooms = Room.objects.select_related("site").order_by("site__name", "name", "pk")
+        return [(str(room.pk), str(room)) for room in rooms]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        try:
+            return queryset.filter(room_id=int(value))
+        except ValueError:
+            return queryset.none()
+
+
 @admin.register(Booking)
-class BookingAdmin(admin.ModelAdmin):
+class BookingAdmin(PageLimitMixin, admin.ModelAdmin):
     show_full_result_count = False  # a count of the whole table is too slow
     paginator = CappedCountPaginator
     list_display = [
@@ -108,9 +131,11 @@ class BookingAdmin(admin.ModelAdmin):
         "member",
         "organisation",
     ]
-    list_filter = ["state", "tier", "room__site", "room"]
-    search_fields = ["title", "member__legal_name", "organisation__name", "contact_name"]
-    date_hierarchy = "created_at"
+    list_filter = ["state", "tier", "room__site", RoomListFilter, "created_at"]
+    search_fields = ["member__legal_name"]  # trigram index
+    search_help_text = _("A part of the member's name.")
+    ordering = ["-pk"]  # the newest first, by the primary key's index
+    sortable_by = []
     inlines = [BookingEventInline]
     actions = ["approve", "cancel_waiving_fee"]
     list_select_related = ["room__site", "member", "organisation"]
@@ -175,12 +200,15 @@ class LeaseChargeInline(admin.TabularInline):
 
 
 @admin.register(Lease)
-class LeaseAdmin(admin.ModelAdmin):
+class LeaseAdmin(PageLimitMixin, admin.ModelAdmin):
     show_full_result_count = False  # a count of the whole table is too slow
     paginator = CappedCountPaginator
     list_display = ["room", "member", "activity", "starts_on", "ends_on", "monthly_rent"]
     list_filter = ["room__site"]
-    search_fields = ["room__name", "member__legal_name"]
+    search_fields = ["member__legal_name"]  # trigram index
+    list_select_related = ["room__site", "member", "activity"]
+    ordering = ["-pk"]  # the newest first, by the primary key's index
+    sortable_by = []
     inlines = [LeaseChargeInline]
 
     def get_readonly_fields(self, request, obj=None):
@@ -194,10 +222,13 @@ class LeaseAdmin(admin.ModelAdmin):
 
 
 @admin.register(FeedToken)
-class FeedTokenAdmin(admin.ModelAdmin):
+class FeedTokenAdmin(PageLimitMixin, admin.ModelAdmin):
     show_full_result_count = False  # a count of the whole table is too slow
     paginator = CappedCountPaginator
     list_display = ["user", "room", "created_at", "revoked_at"]
+    list_select_related = ["user", "room__site"]
+    ordering = ["-pk"]
+    sortable_by = []
     fields = ["user", "room", "created_at", "revoked_at"]
     readonly_fields = ["user", "room", "created_at"]
 

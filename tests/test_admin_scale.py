@@ -182,3 +182,195 @@ def test_names_staff_search_by_part_have_a_trigram_index():
             and index.opclasses == ["gin_trgm_ops"]
             for index in apps.get_model(label)._meta.indexes
         ), (label, name)
+
+
+# The changelists staff open most, on the biggest tables: each is planned on indexes.
+PLANNED_CHANGELISTS = [
+    "members.User",
+    "members.Member",
+    "members.ShareSubscription",
+    "members.Activity",
+    "members.LedgerEntry",
+    "invoicing.Client",
+    "invoicing.Invoice",
+    "invoicing.Payment",
+    "invoicing.BankStatement",
+    "invoicing.BankStatementLine",
+    "invoicing.Dispatch",
+    "contracts.Contract",
+    "contracts.ContractAwaitingApproval",
+    "contracts.PayrollRun",
+    "contracts.Payslip",
+    "contracts.ExpenseClaim",
+    "spaces.Booking",
+    "spaces.Lease",
+]
+
+
+def big_tables() -> set[str]:
+    return {model._meta.db_table for model in big_models()}
+
+
+def plan_offenders(plan: dict, tables: set[str]) -> list[str]:
+    """In a JSON plan: Seq Scans of a big table; Sorts whose input reads a whole big table (not
+    in a subquery of theirs: rows found by an index condition are few); and full index scans
+    of a big table with a filter and no Limit above them (a Seq Scan in disguise, once
+    sequential scans are disabled)."""
+    offenders = []
+
+    def inputs(node):
+        """The rows a node works on: its children but its subqueries."""
+        return [
+            child
+            for child in node.get("Plans", [])
+            if child.get("Parent Relationship") not in ("SubPlan", "InitPlan")
+        ]
+
+    def reads_big(node) -> bool:
+        """Reads a whole big table (a scan without an index condition), itself or below."""
+        whole = (
+            node.get("Relation Name") in tables
+            and node["Node Type"] in ("Seq Scan", "Index Scan", "Index Only Scan")
+            and "Index Cond" not in node
+        )
+        # The rows sorted come from the outer side of a join: its inner side is looked up.
+        return whole or any(
+            reads_big(child)
+            for child in inputs(node)
+            if child.get("Parent Relationship") != "Inner"
+        )
+
+    def walk(node, limited: bool):
+        kind = node["Node Type"]
+        relation = node.get("Relation Name")
+        if kind == "Seq Scan" and relation in tables:
+            offenders.append(f"Seq Scan on {relation}")
+        if kind == "Sort" and any(reads_big(child) for child in inputs(node)):
+            offenders.append(f"Sort ({', '.join(node.get('Sort Key', []))}) over a big table")
+        if (
+            kind in ("Index Scan", "Index Only Scan")
+            and relation in tables
+            and "Index Cond" not in node
+            and "Filter" in node
+            and not limited
+        ):
+            offenders.append(f"Full index scan of {relation} with a filter")
+        for child in node.get("Plans", []):
+            walk(child, limited or kind == "Limit")
+
+    walk(plan["Plan"], limited=False)
+    return offenders
+
+
+def explain_offenders(queries, tables: set[str]) -> list[str]:
+    """EXPLAIN each SELECT with sequential scans and sorts made as costly as can be: what is
+    left of them in a plan is what no index can replace."""
+    from django.db import connection
+
+    offenders = []
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_sort = off")
+        try:
+            for query in queries:
+                sql = query["sql"]
+                if not sql.lstrip().upper().startswith("SELECT"):
+                    continue
+                if not any(f'"{table}"' in sql for table in tables):
+                    continue
+                cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}")
+                plan = cursor.fetchone()[0]
+                plan = plan[0] if isinstance(plan, list) else plan
+                offenders += [f"{found}: {sql[:200]}" for found in plan_offenders(plan, tables)]
+        finally:
+            cursor.execute("SET LOCAL enable_seqscan = on")
+            cursor.execute("SET LOCAL enable_sort = on")
+    return offenders
+
+
+def changelist_url(label: str) -> str:
+    from django.urls import reverse
+
+    model = apps.get_model(label)
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+
+
+def test_the_main_changelists_read_big_tables_by_their_indexes(client, db, settings, tmp_path):
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from members.demo import DEMO_STAFF
+
+    settings.MEDIA_ROOT = tmp_path
+    call_command("seed_demo", verbosity=0)
+    client.force_login(get_user_model().objects.get(email=DEMO_STAFF))
+    tables = big_tables()
+    offenders = []
+    for label in PLANNED_CHANGELISTS:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(changelist_url(label)).status_code == 200, label
+        offenders += [f"{label}: {found}" for found in explain_offenders(captured, tables)]
+
+    assert offenders == [], "\n".join(offenders)
+
+
+def test_the_plan_check_finds_a_seq_scan_and_a_sort(db):
+    """An unindexed filter and an unindexed order are caught."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from members.models import LedgerEntry
+
+    with CaptureQueriesContext(connection) as captured:
+        list(LedgerEntry.objects.filter(description="x").order_by())
+        list(LedgerEntry.objects.filter(description="x").order_by("pk"))
+        list(LedgerEntry.objects.order_by("amount")[:10])
+        list(LedgerEntry.objects.order_by("-pk")[:10])  # by the primary key: fine
+    offenders = explain_offenders(captured, big_tables())
+    assert [offender.split(":")[0] for offender in offenders] == [
+        "Seq Scan on members_ledgerentry",
+        "Full index scan of members_ledgerentry with a filter",
+        "Sort (amount) over a big table",
+        "Seq Scan on members_ledgerentry",  # under that sort
+    ]
+
+
+def test_changelist_query_counts_do_not_grow_with_the_rows_shown(client, db, settings, tmp_path):
+    """Every changelist makes as many queries for one row a page as for fifty (no N+1), and
+    at most a dozen."""
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from members.demo import DEMO_STAFF
+
+    settings.MEDIA_ROOT = tmp_path
+    call_command("seed_demo", verbosity=0)
+    client.force_login(get_user_model().objects.get(email=DEMO_STAFF))
+    counts = {}
+    for model, model_admin in admin.site._registry.items():
+        label = model._meta.label
+        if model_admin.get_queryset(staff_request(client_user(client))).count() < 2:
+            continue
+        url = changelist_url(label)
+        client.get(url)  # the session and the content types settle first
+        per_size = []
+        for size in (1, 50):
+            model_admin.list_per_page = size
+            try:
+                with CaptureQueriesContext(connection) as captured:
+                    assert client.get(url).status_code == 200, label
+            finally:
+                del model_admin.list_per_page
+            per_size.append(len(captured))
+        counts[label] = per_size
+
+    grows = {label: sizes for label, sizes in counts.items() if sizes[0] != sizes[1]}
+    too_many = {label: sizes for label, sizes in counts.items() if sizes[1] > 12}
+    assert grows == {} and too_many == {}, (grows, too_many)
+    assert {"invoicing.Invoice", "members.LedgerEntry", "spaces.Booking"} <= set(counts)
+
+
+def client_user(client):
+    return get_user_model().objects.get(pk=client.session["_auth_user_id"])

@@ -1,0 +1,171 @@
+"""The guarantee fund's figures come from SQL aggregates: exact sums, one page per table."""
+
+from decimal import Decimal
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from invoicing import guarantee_fund
+from invoicing.services.clients import create_client
+from invoicing.services.drafts import save_draft
+from invoicing.services.issue import submit_invoice
+from invoicing.services.payments import record_payment
+from tests.conftest import NOW
+from tests.invoicing.conftest import TODAY, days, line
+
+
+def issue(member, activity, client, price, today, quantity="1"):
+    draft = save_draft(
+        user=member.user,
+        activity=activity,
+        client=client,
+        lines=[line(quantity=quantity, price=price)],
+        today=today,
+        buyer_reference="PO-2026-77",
+    )
+    return submit_invoice(user=member.user, invoice=draft, today=today, now=NOW)
+
+
+def other_galeries_client(other_member):
+    """Another member's client record of the same buyer (same VAT number)."""
+    client, _created = create_client(
+        owner=other_member.user,
+        kind="company",
+        name="Galeries (billetterie)",
+        street="Galerie du Roi 32",
+        postal_code="1000",
+        city="Bruxelles",
+        country="BE",
+        email="billets@galeries.example",
+        language="fr",
+        vat_number="BE1000000021",
+    )
+    return client
+
+
+def build_receivables(
+    staff, member, activity, other_member, other_activity, belgian_client, private_client
+):
+    """Four invoices: one partly paid, one paid in full, two open; two buyers, two members."""
+    # Issued in date order: a later number is never older.
+    very_late = issue(member, activity, private_client, "100.00", TODAY - days(80))  # 121.00
+    late = issue(member, activity, belgian_client, "100.00", TODAY, quantity="10")  # 1210.00
+    record_payment(invoice=late, amount=Decimal("200.00"), received_on=TODAY + days(5), actor=staff)
+    paid = issue(member, activity, private_client, "10.00", TODAY)  # 12.10, paid in full
+    record_payment(invoice=paid, amount=Decimal("12.10"), received_on=TODAY, actor=staff)
+    galeries = other_galeries_client(other_member)
+    not_due = issue(other_member, other_activity, galeries, "50.00", TODAY + days(40))  # 60.50
+    return late, very_late, paid, not_due
+
+
+def test_the_figures_are_exact_sums_per_bucket_buyer_and_member(
+    staff,
+    member,
+    activity,
+    other_member,
+    other_activity,
+    belgian_client,
+    private_client,
+    no_review,
+):
+    late, very_late, _paid, not_due = build_receivables(
+        staff, member, activity, other_member, other_activity, belgian_client, private_client
+    )
+    today = TODAY + days(45)
+    # By hand: due dates are the issue date plus the clients' 30 days.
+    assert (late.due_date, very_late.due_date, not_due.due_date) == (
+        TODAY + days(30),
+        TODAY - days(50),
+        TODAY + days(70),
+    )
+
+    figures = guarantee_fund.receivables(today=today)
+
+    # 1210.00 - 200.00 = 1010.00 (15 days late), 121.00 (95 days late), 60.50 (not due).
+    assert figures.count == 3
+    assert figures.outstanding == Decimal("1191.50")
+    assert figures.overdue == Decimal("1131.00")
+    assert figures.buckets == {
+        "not_due": Decimal("60.50"),
+        "days_1_30": Decimal("1010.00"),
+        "days_31_60": Decimal("0"),
+        "days_61_90": Decimal("0"),
+        "days_over_90": Decimal("121.00"),
+    }
+    # One buyer across both members: 1010.00 + 60.50; the private client has no buyer. A buyer
+    # without a registered name goes by the first of its clients' names, alphabetically.
+    assert [
+        (row.name, row.count, row.outstanding, row.overdue) for row in figures.per_client.rows
+    ] == [
+        ("Galeries (billetterie) (BE1000000021)", 2, Decimal("1070.50"), Decimal("1010.00")),
+        ("Jan Janssens", 1, Decimal("121.00"), Decimal("121.00")),
+    ]
+    assert [
+        (row.name, row.count, row.outstanding, row.overdue) for row in figures.per_member.rows
+    ] == [
+        ("Ana Peeters", 2, Decimal("1131.00"), Decimal("1131.00")),
+        ("Lucas Dubois", 1, Decimal("60.50"), Decimal("0.00")),
+    ]
+    assert not figures.per_client.has_next and not figures.per_member.has_next
+    assert guarantee_fund.paid_in_year(TODAY.year) == Decimal("212.10")
+
+
+def test_each_table_shows_one_page_biggest_exposure_first(
+    staff,
+    member,
+    activity,
+    other_member,
+    other_activity,
+    belgian_client,
+    private_client,
+    no_review,
+):
+    build_receivables(
+        staff, member, activity, other_member, other_activity, belgian_client, private_client
+    )
+    today = TODAY + days(45)
+
+    first = guarantee_fund.receivables(today=today, page_size=1)
+    second = guarantee_fund.receivables(today=today, client_page=2, member_page="2", page_size=1)
+    beyond = guarantee_fund.receivables(today=today, client_page=3, page_size=1)
+
+    assert [row.outstanding for row in first.per_client.rows] == [Decimal("1070.50")]
+    assert first.per_client.has_next and not first.per_client.has_previous
+    assert [row.outstanding for row in second.per_client.rows] == [Decimal("121.00")]
+    assert [row.name for row in second.per_member.rows] == ["Lucas Dubois"]
+    assert not second.per_client.has_next and second.per_client.has_previous
+    assert beyond.per_client.rows == []
+    # The totals do not depend on the page.
+    assert first.outstanding == second.outstanding == beyond.outstanding == Decimal("1191.50")
+    # A page number that is not one is the first page.
+    assert guarantee_fund.receivables(today=today, client_page="x").per_client.number == 1
+
+
+def test_the_page_reads_no_invoice_snapshot_and_its_query_count_is_flat(
+    staff_client,
+    staff,
+    member,
+    activity,
+    other_member,
+    other_activity,
+    belgian_client,
+    private_client,
+    no_review,
+):
+    url = reverse("guarantee_fund")
+    staff_client.get(url)  # sessions, permissions and the second factor settle first
+    with CaptureQueriesContext(connection) as empty:
+        assert staff_client.get(url).status_code == 200
+    build_receivables(
+        staff, member, activity, other_member, other_activity, belgian_client, private_client
+    )
+    for _more in range(3):
+        issue(member, activity, belgian_client, "10.00", TODAY + days(40))
+
+    with CaptureQueriesContext(connection) as full:
+        page = staff_client.get(url + "?client_page=1&member_page=1").content.decode()
+
+    assert "Galeries (billetterie) (BE1000000021)" in page and "Lucas Dubois" in page
+    assert len(full.captured_queries) == len(empty.captured_queries) <= 12
+    assert not any("snapshot" in query["sql"] for query in full.captured_queries)
