@@ -243,24 +243,30 @@ def issue(
             ) from error
     check_references(invoice)
     series = series_for(invoice.kind, today)
-    invoice.sequence_number = _take_number(series=series, issue_date=today)
     invoice.series = series
-    invoice.number = f"{series}-{invoice.sequence_number:06d}"
     invoice.issue_date = today
     if invoice.is_credit_note:
         # A credit note asks for no payment: it has no due date.
         invoice.due_date = None
     elif invoice.due_date is None or invoice.due_date < today:
         invoice.due_date = today + datetime.timedelta(days=invoice.client.payment_terms_days)
+    invoice.language = invoice.client.language
+    # Everything that does not need the number comes first: the series' row, locked from the
+    # moment the number is taken until the commit, makes every other issuer of the year wait.
+    invoice.snapshot = build_snapshot(invoice)
+    _queue_documents(invoice, actor=actor)
+
+    invoice.sequence_number = _take_number(series=series, issue_date=today)
+    invoice.number = f"{series}-{invoice.sequence_number:06d}"
     if invoice.kind == Invoice.Kind.INVOICE:
         invoice.structured_communication = structured_communication_for(
             issue_date=today, sequence_number=invoice.sequence_number
         )
-    invoice.language = invoice.client.language
+    invoice.snapshot["number"] = invoice.number
+    invoice.snapshot["structured_communication"] = invoice.structured_communication or ""
     invoice.status = Invoice.Status.ISSUED
     invoice.issued_at = now
     invoice.issued_by = actor
-    invoice.snapshot = build_snapshot(invoice)
     invoice.save()
     record_event(action="issued", obj=invoice, actor=actor)
 
@@ -277,7 +283,6 @@ def issue(
             source=invoice,
             now=now,
         )
-    _queue_documents(invoice, actor=actor)
     return invoice
 
 
