@@ -449,7 +449,15 @@ class Invoice(models.Model):
         verbose_name = _("invoice")
         verbose_name_plural = _("invoices")
         ordering = ["-issue_date", "-sequence_number", "-created_at"]
-        indexes = [models.Index(fields=["status", "due_date"], name="invoice_status_due_idx")]
+        indexes = [
+            models.Index(fields=["status", "due_date"], name="invoice_status_due_idx"),
+            # The daily reminders walk the open invoices by due date, never the paid millions.
+            models.Index(
+                fields=["due_date", "id"],
+                condition=Q(kind="invoice", status__in=["issued", "partially_paid"]),
+                name="invoice_open_due_idx",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["series", "sequence_number"], name="invoice_series_number_unique"
