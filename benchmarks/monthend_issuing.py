@@ -51,6 +51,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coop.settings")
 
+# The messages the issues queue (documents to render) go to a Redis database where no worker
+# reads (db 15 of REDIS_URL, as benchmarks/payslip_pdf.py, or MONTHEND_BENCHMARK_BROKER_URL);
+# its queues "pdf" and "default" are emptied at the end.
+BROKER_URL = os.environ.get("MONTHEND_BENCHMARK_BROKER_URL") or (
+    urlsplit(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))._replace(path="/15").geturl()
+)
+# Before Django reads its settings: what the issues hand to Celery goes to the benchmark's broker.
+os.environ["CELERY_BROKER_URL"] = BROKER_URL
+os.environ["CELERY_TASK_ALWAYS_EAGER"] = "false"
+
 import django  # noqa: E402
 
 django.setup()
@@ -58,16 +68,10 @@ django.setup()
 import psycopg  # noqa: E402
 import redis  # noqa: E402
 import requests  # noqa: E402
-from django.db import connection, transaction  # noqa: E402
+from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 CLIENTS = 16
-# The messages the issues queue (documents to render) go to a Redis database where no worker
-# reads (db 15 of REDIS_URL, as benchmarks/payslip_pdf.py, or MONTHEND_BENCHMARK_BROKER_URL);
-# its queues "pdf" and "default" are emptied at the end.
-BROKER_URL = os.environ.get("MONTHEND_BENCHMARK_BROKER_URL") or (
-    urlsplit(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))._replace(path="/15").geturl()
-)
 WORKERS = 4
 SAMPLE_SECONDS = 0.005
 SEQUENCE_TABLE = "invoicing_invoicesequence"
@@ -302,7 +306,12 @@ class LockSampler(threading.Thread):
 
 
 def time_locked_section(sellers: list[dict], count: int) -> dict:
-    """Issue ``count`` drafts in this process, one by one; time the locked section of each."""
+    """Issue ``count`` drafts in this process, one by one; time the locked section of each.
+
+    It runs from the call that takes the number to the end of the COMMIT (``connection.commit``
+    wrapped), so the ``on_commit`` hand-offs to the broker, which run after it, are not in it.
+    The SQL statements run inside it are timed too.
+    """
     from invoicing.models import Client
     from invoicing.services import issue as issue_module
     from invoicing.services.drafts import LineInput, save_draft
@@ -310,41 +319,76 @@ def time_locked_section(sellers: list[dict], count: int) -> dict:
 
     today = timezone.localdate()
     take_number = issue_module._take_number
+    commit = connection.commit
     marks: dict[str, float] = {}
+    statements: dict[str, float] = {}
 
     def timed_take_number(**kwargs):
         marks["locked"] = time.perf_counter()
-        transaction.on_commit(lambda: marks.__setitem__("committed", time.perf_counter()))
         return take_number(**kwargs)
+
+    def timed_commit():
+        start = time.perf_counter()
+        commit()
+        end = time.perf_counter()
+        if "locked" in marks:
+            statements["COMMIT"] = statements.get("COMMIT", 0.0) + end - start
+            marks["held"] = end - marks.pop("locked")
+
+    def timed_statement(execute, sql, params, many, context):
+        start = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            if "locked" in marks:
+                words = sql.split()
+                label = (
+                    " ".join(words[:3])
+                    if words[0] != "SELECT"
+                    else "SELECT … "
+                    + next(
+                        (words[index + 1] for index, word in enumerate(words) if word == "FROM"), ""
+                    )
+                )
+                statements[label] = statements.get(label, 0.0) + time.perf_counter() - start
 
     locked, whole = [], []
     issue_module._take_number = timed_take_number
+    connection.commit = timed_commit
     try:
-        for index in range(count):
-            seller = sellers[index % len(sellers)]
-            draft = save_draft(
-                user=seller["user"],
-                activity=Activity.objects.get(pk=seller["activity"]),
-                client=Client.objects.get(pk=seller["client"]),
-                lines=[
-                    LineInput(
-                        description=f"Rehearsal {index}",
-                        quantity=Decimal("2"),
-                        unit="hour",
-                        unit_price=Decimal("55.00"),
-                    )
-                ],
-                today=today,
-                buyer_reference=f"IN-{index}",
-            )
-            start = time.perf_counter()
-            issue_module.submit_invoice(user=seller["user"], invoice=draft, today=today)
-            end = time.perf_counter()
-            whole.append(end - start)
-            locked.append(marks["committed"] - marks["locked"])
+        with connection.execute_wrapper(timed_statement):
+            for index in range(count):
+                seller = sellers[index % len(sellers)]
+                draft = save_draft(
+                    user=seller["user"],
+                    activity=Activity.objects.get(pk=seller["activity"]),
+                    client=Client.objects.get(pk=seller["client"]),
+                    lines=[
+                        LineInput(
+                            description=f"Rehearsal {index}",
+                            quantity=Decimal("2"),
+                            unit="hour",
+                            unit_price=Decimal("55.00"),
+                        )
+                    ],
+                    today=today,
+                    buyer_reference=f"IN-{index}",
+                )
+                marks.clear()
+                start = time.perf_counter()
+                issue_module.submit_invoice(user=seller["user"], invoice=draft, today=today)
+                end = time.perf_counter()
+                whole.append(end - start)
+                locked.append(marks["held"])
     finally:
         issue_module._take_number = take_number
-    return {"locked": statistics.median(locked), "whole": statistics.median(whole)}
+        del connection.commit
+    top = sorted(statements.items(), key=lambda item: -item[1])[:6]
+    return {
+        "locked": statistics.median(locked),
+        "whole": statistics.median(whole),
+        "statements": ", ".join(f"{label} {total / count * 1000:.1f} ms" for label, total in top),
+    }
 
 
 def check_numbers() -> tuple[bool, str]:
@@ -384,6 +428,11 @@ def main() -> None:
     )
     parser.add_argument("--clients", type=int, default=CLIENTS)
     parser.add_argument("--keep-db", action="store_true", help="do not drop the database")
+    parser.add_argument(
+        "--locked-section-only",
+        action="store_true",
+        help="time only the locked section in this process (no gunicorn)",
+    )
     options = parser.parse_args()
     members = max(options.clients, round(200 * options.scale))
     issues = max(options.clients * 2, round(1600 * options.scale))
@@ -405,78 +454,92 @@ def main() -> None:
         with override_settings(
             COOP_INVOICE_REVIEW_NEW_CLIENTS=False,
             COOP_INVOICE_REVIEW_THRESHOLD=Decimal("100000000"),
-            CELERY_TASK_ALWAYS_EAGER=False,
         ):
             sellers = load(members)
         write(
             f"database {database}: {members} members, each with an Activity, a client and a "
             f"token (loaded in {time.perf_counter() - started:.1f} s, not timed)\n"
         )
-        connection.close()
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        server = start_gunicorn(database, port, log)
-        wait_for(base, server)
-        run_healthz(base, 64, options.clients)  # warm every worker up
-        run_clients(base, sellers, options.clients, options.clients, offset=900_000)
-        write(f"gunicorn {WORKERS} sync workers on {base}, {os.cpu_count()} CPUs\n")
+        rate = None
+        if not options.locked_section_only:
+            connection.close()
+            port = free_port()
+            base = f"http://127.0.0.1:{port}"
+            server = start_gunicorn(database, port, log)
+            wait_for(base, server)
+            run_healthz(base, 64, options.clients)  # warm every worker up
+            run_clients(base, sellers, options.clients, options.clients, offset=900_000)
+            write(f"gunicorn {WORKERS} sync workers on {base}, {os.cpu_count()} CPUs\n")
 
-        health = run_healthz(base, 800, options.clients)
-        health_rate = len(health["timings"]) / health["elapsed"]
-        write(
-            f"/healthz at {options.clients} clients: {health_rate:.0f} requests/s, p50 "
-            f"{statistics.median(health['timings']) * 1000:.0f} ms\n"
-        )
+            health = run_healthz(base, 800, options.clients)
+            health_rate = len(health["timings"]) / health["elapsed"]
+            write(
+                f"/healthz at {options.clients} clients: {health_rate:.0f} requests/s, p50 "
+                f"{statistics.median(health['timings']) * 1000:.0f} ms\n"
+            )
 
-        alone = run_clients(base, sellers, single, 1, offset=0)
-        alone_rate = len(alone["results"]) / alone["elapsed"]
-        alone_p50 = statistics.median(row[0] for row in alone["results"])
-        write(
-            f"1 client: {len(alone['results'])} issues (draft + submit) in "
-            f"{alone['elapsed']:.1f} s, "
-            f"{alone_rate:.1f} issues/s, p50 {alone_p50 * 1000:.0f} ms, p95 "
-            f"{percentile([row[0] for row in alone['results']], 0.95) * 1000:.0f} ms; submit "
-            f"p50 {statistics.median(row[1] for row in alone['results']) * 1000:.0f} ms\n"
-        )
+            alone = run_clients(base, sellers, single, 1, offset=0)
+            alone_rate = len(alone["results"]) / alone["elapsed"]
+            alone_p50 = statistics.median(row[0] for row in alone["results"])
+            write(
+                f"1 client: {len(alone['results'])} issues (draft + submit) in "
+                f"{alone['elapsed']:.1f} s, "
+                f"{alone_rate:.1f} issues/s, p50 {alone_p50 * 1000:.0f} ms, p95 "
+                f"{percentile([row[0] for row in alone['results']], 0.95) * 1000:.0f} ms; submit "
+                f"p50 {statistics.median(row[1] for row in alone['results']) * 1000:.0f} ms\n"
+            )
 
-        sampler = LockSampler(database)
-        sampler.start()
-        busy = run_clients(base, sellers, issues, options.clients, offset=100_000)
-        sampler.stopping.set()
-        sampler.join()
-        rate = len(busy["results"]) / busy["elapsed"]
-        latencies = [row[0] for row in busy["results"]]
-        submits = [row[1] for row in busy["results"]]
-        write(
-            f"{options.clients} clients over {members} Activities: {len(latencies)} issues in "
-            f"{busy['elapsed']:.1f} s, {rate:.1f} issues/s ({rate / alone_rate:.2f} × 1 client, "
-            f"{rate * 2 / health_rate:.3f} × /healthz requests/s counting 2 requests an issue); "
-            f"issue p50 {statistics.median(latencies) * 1000:.0f} ms, p95 "
-            f"{percentile(latencies, 0.95) * 1000:.0f} ms "
-            f"({statistics.median(latencies) / alone_p50:.1f} × 1 client's p50); "
-            f"submit p50 {statistics.median(submits) * 1000:.0f} ms, p95 "
-            f"{percentile(submits, 0.95) * 1000:.0f} ms\n"
-        )
-        waited = sampler.lock_wait_seconds()
-        write(
-            f"numbering lock, waiting (pg_stat_activity sampled {sampler.samples} times, every "
-            f"{sampler.elapsed / max(sampler.samples, 1) * 1000:.1f} ms): on average "
-            f"{sampler.waiting / max(sampler.samples, 1):.2f} backends waiting for the sequence "
-            f"row, {sampler.active / max(sampler.samples, 1):.2f} busy; ≈ {waited:.1f} s of "
-            f"waiting = {waited / sum(submits):.1%} of the submit requests' time, "
-            f"{waited / sum(latencies):.1%} of the issues' time\n"
-        )
-        stop(server)
-        server = None
+            sampler = LockSampler(database)
+            sampler.start()
+            busy = run_clients(base, sellers, issues, options.clients, offset=100_000)
+            sampler.stopping.set()
+            sampler.join()
+            rate = len(busy["results"]) / busy["elapsed"]
+            latencies = [row[0] for row in busy["results"]]
+            submits = [row[1] for row in busy["results"]]
+            write(
+                f"{options.clients} clients over {members} Activities: {len(latencies)} "
+                f"issues in {busy['elapsed']:.1f} s, {rate:.1f} issues/s "
+                f"({rate / alone_rate:.2f} × 1 client, {rate * 2 / health_rate:.3f} × /healthz "
+                f"requests/s counting 2 requests an issue); "
+                f"issue p50 {statistics.median(latencies) * 1000:.0f} ms, p95 "
+                f"{percentile(latencies, 0.95) * 1000:.0f} ms "
+                f"({statistics.median(latencies) / alone_p50:.1f} × 1 client's p50); "
+                f"submit p50 {statistics.median(submits) * 1000:.0f} ms, p95 "
+                f"{percentile(submits, 0.95) * 1000:.0f} ms\n"
+            )
+            waited = sampler.lock_wait_seconds()
+            write(
+                f"numbering lock, waiting (pg_stat_activity sampled {sampler.samples} times, every "
+                f"{sampler.elapsed / max(sampler.samples, 1) * 1000:.1f} ms): on average "
+                f"{sampler.waiting / max(sampler.samples, 1):.2f} backends waiting for the "
+                f"sequence row, {sampler.active / max(sampler.samples, 1):.2f} busy; "
+                f"≈ {waited:.1f} s of waiting = {waited / sum(submits):.1%} of the submit "
+                f"requests' time, "
+                f"{waited / sum(latencies):.1%} of the issues' time\n"
+            )
+            stop(server)
+            server = None
 
-        section = time_locked_section(sellers, in_process)
+        with override_settings(
+            COOP_INVOICE_REVIEW_NEW_CLIENTS=False,
+            COOP_INVOICE_REVIEW_THRESHOLD=Decimal("100000000"),
+        ):
+            section = time_locked_section(sellers, in_process)
         write(
             f"numbering lock, holding (in this process, {in_process} issues one by one): "
             f"submit_invoice median {section['whole'] * 1000:.1f} ms, of which from taking the "
             f"number to the end of the commit {section['locked'] * 1000:.1f} ms "
             f"({section['locked'] / section['whole']:.0%}); one series allows at most "
-            f"{1 / section['locked']:.0f} issues/s whatever the clients, "
-            f"{1 / section['locked'] / rate:.1f} × the rate measured at {options.clients} clients\n"
+            f"{1 / section['locked']:.0f} issues/s whatever the clients"
+            + (
+                f", {1 / section['locked'] / rate:.1f} × the rate measured at "
+                f"{options.clients} clients"
+                if rate
+                else ""
+            )
+            + "\n"
+            f"  statements in the locked section, mean per issue: {section['statements']}\n"
         )
         good, detail = check_numbers()
         write(f"numbers: {detail}\n")
