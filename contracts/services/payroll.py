@@ -42,7 +42,7 @@ from contracts.payroll import (
 )
 from coop.money import round_money
 from members.models import LedgerEntry, LedgerEntryKind, LedgerStage, User
-from members.services import post_ledger_entry
+from members.services import ledger_entry, post_ledger_entries, post_ledger_entry
 
 ZERO = Decimal("0.00")
 PAYABLE = [Contract.Status.APPROVED, Contract.Status.IN_PROGRESS, Contract.Status.COMPLETED]
@@ -378,6 +378,8 @@ def _post_run_to_ledgers(
         total["planned"] += payslip.worker.planned_employer_cost
         total["count"] += 1
     reference = _("Payroll run %(number)d") % {"number": run.pk}
+    # A run debits thousands of Activities: their entries go in a few statements, not one each.
+    ledger = []
     for activity_pk, total in totals.items():
         entries = [
             (
@@ -408,19 +410,22 @@ def _post_run_to_ledgers(
                 _("Planned salary cost released: paid"),
             ),
         ]
-        for kind, stage, amount, description in entries:
-            if amount:
-                post_ledger_entry(
-                    activity=activities[activity_pk],
-                    kind=kind,
-                    stage=stage,
-                    amount=amount,
-                    reference=reference,
-                    description=description,
-                    author=author,
-                    source=run,
-                    now=now,
-                )
+        ledger.extend(
+            ledger_entry(
+                activity=activities[activity_pk],
+                kind=kind,
+                stage=stage,
+                amount=amount,
+                reference=reference,
+                description=description,
+                author=author,
+                source=run,
+                now=now,
+            )
+            for kind, stage, amount, description in entries
+            if amount
+        )
+    post_ledger_entries(ledger)
 
 
 def _attach_sepa_file(run: PayrollRun, payslips: list[Payslip]) -> None:
