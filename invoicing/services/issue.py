@@ -4,7 +4,7 @@ import dataclasses
 import datetime
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from stdnum.be import ogm_vcs
@@ -32,24 +32,35 @@ def series_for(kind: str, issue_date: datetime.date) -> str:
 
 
 def _take_number(*, series: str, issue_date: datetime.date) -> int:
-    """Take the next number of a series; the row lock makes concurrent issuers queue up."""
-    InvoiceSequence.objects.get_or_create(series=series)
-    sequence = InvoiceSequence.objects.select_for_update().get(series=series)
-    if sequence.last_issue_date and issue_date < sequence.last_issue_date:
-        # Dates follow numbers: number N may never carry a later date than N+1.
-        raise InvoicingError(
-            _("Invoice %(series)s-%(number)06d is dated %(date)s: a later number cannot be older.")
-            % {
-                "series": series,
-                "number": sequence.last_number,
-                "date": sequence.last_issue_date,
-            },
-            code="date_order",
+    """Take the next number of a series; the row lock makes concurrent issuers queue up.
+
+    One UPDATE ... RETURNING both locks the series' row (until the commit) and counts on, so
+    the locked part of an issue starts with a single round trip.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE invoicing_invoicesequence SET last_number = last_number + 1,"
+            " last_issue_date = %s WHERE series = %s"
+            " AND (last_issue_date IS NULL OR last_issue_date <= %s) RETURNING last_number",
+            [issue_date, series, issue_date],
         )
-    sequence.last_number += 1
-    sequence.last_issue_date = issue_date
-    sequence.save(update_fields=["last_number", "last_issue_date"])
-    return sequence.last_number
+        row = cursor.fetchone()
+    if row is not None:
+        return row[0]
+    sequence, created = InvoiceSequence.objects.get_or_create(series=series)
+    if created or sequence.last_issue_date is None or issue_date >= sequence.last_issue_date:
+        # The series' first number (or a row created meanwhile): count on from its row.
+        return _take_number(series=series, issue_date=issue_date)
+    # Dates follow numbers: number N may never carry a later date than N+1.
+    raise InvoicingError(
+        _("Invoice %(series)s-%(number)06d is dated %(date)s: a later number cannot be older.")
+        % {
+            "series": series,
+            "number": sequence.last_number,
+            "date": sequence.last_issue_date,
+        },
+        code="date_order",
+    )
 
 
 def structured_communication_for(*, issue_date: datetime.date, sequence_number: int) -> str:
