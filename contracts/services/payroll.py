@@ -17,7 +17,7 @@ from django.utils.translation import ngettext
 
 from audit.services import record_event
 from contracts import sepa
-from contracts.bulk import copy_insert
+from contracts.bulk import any_of, copy_insert
 from contracts.errors import ContractsError
 from contracts.models import (
     Contract,
@@ -86,7 +86,7 @@ def month_to_date(
     start, end = month_bounds(pay_date)
     payslips = Payslip.objects.annotate(
         month_pay_date=Coalesce("corrects__pay_date", "pay_date")
-    ).filter(member__in=members, month_pay_date__gte=start, month_pay_date__lt=end)
+    ).filter(member__in=any_of(members), month_pay_date__gte=start, month_pay_date__lt=end)
     if excluding is not None:
         payslips = payslips.exclude(Q(pk=excluding.pk) | Q(corrects=excluding.pk))
     rows = (
@@ -231,7 +231,7 @@ def run_payroll(
     # Tuples, not model instances: a run reads some 175,000 work days.
     days_of: dict[int, list[tuple[datetime.date, str]]] = {}
     for worker_pk, date, portion in (
-        WorkDay.objects.filter(worker__in=[worker.pk for worker in workers])
+        WorkDay.objects.filter(worker__in=any_of(worker.pk for worker in workers))
         .order_by("worker", "date")
         .values_list("worker", "date", "portion")
     ):
@@ -474,12 +474,12 @@ def _complete_contracts(contract_pks: list[int], *, actor: User | None, now) -> 
     moving = list(
         Contract.objects.select_for_update()
         .filter(
-            pk__in=contract_pks,
+            pk__in=any_of(contract_pks),
             status__in=[Contract.Status.APPROVED, Contract.Status.IN_PROGRESS],
         )
         .values_list("pk", "status")
     )
-    Contract.objects.filter(pk__in=[pk for pk, _status in moving]).update(
+    Contract.objects.filter(pk__in=any_of(pk for pk, _status in moving)).update(
         status=Contract.Status.COMPLETED
     )
     copy_insert(
