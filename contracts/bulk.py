@@ -6,9 +6,10 @@ through libpq and is several times faster. Primary keys are drawn from the table
 first, so the objects know them afterwards exactly as with ``bulk_create``.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from django.db import connection, models
+from django.db.models.expressions import RawSQL
 from psycopg.types.json import Jsonb
 
 
@@ -48,3 +49,12 @@ def copy_insert(model: type[models.Model], objects: Sequence[models.Model]) -> N
     for instance in objects:
         instance._state.adding = False
         instance._state.db = connection.alias
+
+
+def any_of(keys: Iterable[int]) -> RawSQL:
+    """The keys as a subquery of one array parameter, for ``filter(pk__in=any_of(keys))``.
+
+    ``pk__in=[...]`` with tens of thousands of keys writes one placeholder per key, which
+    psycopg then quotes and splices into the SQL text one by one; an array is sent whole.
+    """
+    return RawSQL("SELECT unnest(%s::bigint[])", [list(keys)])

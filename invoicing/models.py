@@ -463,6 +463,12 @@ class Invoice(models.Model):
                 condition=Q(formal_notice_due_at__isnull=False),
                 name="invoice_admin_notice_idx",
             ),
+            # The daily reminders walk the open invoices by due date, never the paid millions.
+            models.Index(
+                fields=["due_date", "id"],
+                condition=Q(kind="invoice", status__in=["issued", "partially_paid"]),
+                name="invoice_open_due_idx",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

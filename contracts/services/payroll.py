@@ -17,7 +17,7 @@ from django.utils.translation import ngettext
 
 from audit.services import record_event
 from contracts import sepa
-from contracts.bulk import copy_insert
+from contracts.bulk import any_of, copy_insert
 from contracts.errors import ContractsError
 from contracts.models import (
     Contract,
@@ -42,7 +42,7 @@ from contracts.payroll import (
 )
 from coop.money import round_money
 from members.models import ActivityBalance, LedgerEntryKind, LedgerStage, User
-from members.services import post_ledger_entry
+from members.services import ledger_entry, post_ledger_entries, post_ledger_entry
 
 ZERO = Decimal("0.00")
 PAYABLE = [Contract.Status.APPROVED, Contract.Status.IN_PROGRESS, Contract.Status.COMPLETED]
@@ -86,7 +86,7 @@ def month_to_date(
     start, end = month_bounds(pay_date)
     payslips = Payslip.objects.annotate(
         month_pay_date=Coalesce("corrects__pay_date", "pay_date")
-    ).filter(member__in=members, month_pay_date__gte=start, month_pay_date__lt=end)
+    ).filter(member__in=any_of(members), month_pay_date__gte=start, month_pay_date__lt=end)
     if excluding is not None:
         payslips = payslips.exclude(Q(pk=excluding.pk) | Q(corrects=excluding.pk))
     rows = (
@@ -231,7 +231,7 @@ def run_payroll(
     # Tuples, not model instances: a run reads some 175,000 work days.
     days_of: dict[int, list[tuple[datetime.date, str]]] = {}
     for worker_pk, date, portion in (
-        WorkDay.objects.filter(worker__in=[worker.pk for worker in workers])
+        WorkDay.objects.filter(worker__in=any_of(worker.pk for worker in workers))
         .order_by("worker", "date")
         .values_list("worker", "date", "portion")
     ):
@@ -377,6 +377,8 @@ def _post_run_to_ledgers(
         total["planned"] += payslip.worker.planned_employer_cost
         total["count"] += 1
     reference = _("Payroll run %(number)d") % {"number": run.pk}
+    # A run debits thousands of Activities: their entries go in a few statements, not one each.
+    ledger = []
     for activity_pk, total in totals.items():
         entries = [
             (
@@ -407,19 +409,22 @@ def _post_run_to_ledgers(
                 _("Planned salary cost released: paid"),
             ),
         ]
-        for kind, stage, amount, description in entries:
-            if amount:
-                post_ledger_entry(
-                    activity=activities[activity_pk],
-                    kind=kind,
-                    stage=stage,
-                    amount=amount,
-                    reference=reference,
-                    description=description,
-                    author=author,
-                    source=run,
-                    now=now,
-                )
+        ledger.extend(
+            ledger_entry(
+                activity=activities[activity_pk],
+                kind=kind,
+                stage=stage,
+                amount=amount,
+                reference=reference,
+                description=description,
+                author=author,
+                source=run,
+                now=now,
+            )
+            for kind, stage, amount, description in entries
+            if amount
+        )
+    post_ledger_entries(ledger)
 
 
 def _attach_sepa_file(run: PayrollRun, payslips: list[Payslip]) -> None:
@@ -468,12 +473,12 @@ def _complete_contracts(contract_pks: list[int], *, actor: User | None, now) -> 
     moving = list(
         Contract.objects.select_for_update()
         .filter(
-            pk__in=contract_pks,
+            pk__in=any_of(contract_pks),
             status__in=[Contract.Status.APPROVED, Contract.Status.IN_PROGRESS],
         )
         .values_list("pk", "status")
     )
-    Contract.objects.filter(pk__in=[pk for pk, _status in moving]).update(
+    Contract.objects.filter(pk__in=any_of(pk for pk, _status in moving)).update(
         status=Contract.Status.COMPLETED
     )
     copy_insert(
