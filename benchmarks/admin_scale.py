@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coop.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -32,6 +32,10 @@ from django.urls import reverse  # noqa: E402
 
 STAFF = "admin@coop.test"
 HEAVY = "heavy1@scale.coop.test"
+
+
+def out(text: str) -> None:
+    sys.stdout.write(text + "\n")
 
 
 def change_pages():
@@ -48,9 +52,7 @@ def change_pages():
         activity = Activity.objects.filter(owner=member).order_by("pk").first()
         if activity is not None:
             pages.append(("activity change (heavy)", "members", "activity", activity.pk))
-        invoice = (
-            Invoice.objects.filter(activity__owner=member).order_by("-pk").only("pk").first()
-        )
+        invoice = Invoice.objects.filter(activity__owner=member).order_by("-pk").only("pk").first()
         if invoice is not None:
             pages.append(("invoice change (heavy)", "invoicing", "invoice", invoice.pk))
     for name, model in [
@@ -89,8 +91,10 @@ def main() -> None:
     pages += change_pages()
     pages = [page for page in pages if options.only in page[0]]
 
-    print(f"{'page':42} {'status':>6} {'queries':>7} {'p50 ms':>8} {'p95 ms':>8} "
-          f"{'slowest query ms':>16} {'KB':>7}")
+    out(
+        f"{'page':42} {'status':>6} {'queries':>7} {'p50 ms':>8} {'p95 ms':>8} "
+        f"{'slowest query ms':>16} {'KB':>7}"
+    )
     for name, url in pages:
         client.get(url)  # warm: caches, the session
         times, slowest, queries, size, status = [], 0.0, 0, 0, 0
@@ -104,13 +108,13 @@ def main() -> None:
                 [slowest, *(float(query["time"]) * 1000 for query in captured.captured_queries)]
             )
         times.sort()
-        p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
-        print(
+        p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+        out(
             f"{name:42} {status:>6} {queries:>7} {statistics.median(times):>8.0f} {p95:>8.0f} "
             f"{slowest:>16.1f} {size / 1024:>7.0f}"
         )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak memory of this process after every page: {peak:.0f} MB")
+    out(f"peak memory of this process after every page: {peak:.0f} MB")
 
 
 if __name__ == "__main__":

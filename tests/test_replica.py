@@ -140,10 +140,10 @@ def test_transaction_pooling_turns_off_server_side_cursors_and_prepared_statemen
 @committed
 def test_the_guarantee_fund_reads_from_the_replica(
     replica,
-    staff_client,
+    staff_client,  # noqa: F811
     member,
     activity,
-    belgian_client,
+    belgian_client,  # noqa: F811
     no_review,  # noqa: F811
 ):
     invoice = make_draft(member, activity, belgian_client, [line(quantity="10", price="100.00")])
