@@ -17,6 +17,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 # The tests talk to PostgreSQL directly, never through PgBouncer: they may set session state.
 SKIPPED_FOLDERS = {".venv", "var", "node_modules", ".git", "staticfiles", "__pycache__", "tests"}
+# Tools that refuse to run behind a transaction pooler and say so (like migrate, backup and
+# restore, they need a direct connection): they may keep session state.
+DIRECT_CONNECTION_TOOLS = {
+    # seed_scale bulk-loads with session settings and temporary tables across transactions;
+    # it refuses DATABASE_POOLING=transaction (test_seed_scale_refuses_a_transaction_pooler).
+    Path("coop/scale.py"),
+}
 
 SESSION_LOCK = re.compile(r"\bpg_(try_)?advisory_(lock|unlock)(_shared|_all)?\b", re.IGNORECASE)
 SESSION_CONFIG = re.compile(r"\bset_config\s*\([^)]*,\s*false\s*\)", re.IGNORECASE)
@@ -47,6 +54,8 @@ def project_files() -> list[Path]:
     for path in ROOT.rglob("*.py"):
         relative = path.relative_to(ROOT)
         if SKIPPED_FOLDERS.intersection(relative.parts) or path == Path(__file__).resolve():
+            continue
+        if relative in DIRECT_CONNECTION_TOOLS:
             continue
         files.append(path)
     return sorted(files)

@@ -222,6 +222,13 @@ def test_seed_scale_builds_a_coherent_world(world, client):
         call_command("seed_scale", "--scale", str(SCALE), stdout=io.StringIO())
 
 
+def test_seed_scale_refuses_a_transaction_pooler(db, settings):
+    settings.DATABASE_POOLING = "transaction"
+    with pytest.raises(CommandError, match="direct connection"):
+        call_command("seed_scale", "--scale", str(SCALE), stdout=io.StringIO())
+    assert not User.objects.filter(email__endswith=f"@{SCALE_DOMAIN}").exists()
+
+
 def test_seed_scale_refuses_real_data_without_force(db):
     make_user("someone@example.org")
     with pytest.raises(CommandError, match="real data"):

@@ -2,6 +2,7 @@
 
 import time
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
@@ -58,6 +59,12 @@ class Command(BaseCommand):
     def handle(self, *args, scale: float, force: bool, **options):
         if not 0 < scale <= 10:
             raise CommandError("--scale must be a number above 0 and at most 10.")
+        if settings.DATABASE_POOLING == "transaction":
+            raise CommandError(
+                "seed_scale keeps session settings and temporary tables across its transactions: "
+                "run it on a direct connection to PostgreSQL, not through a transaction pooler "
+                "(unset DATABASE_POOLING and point DATABASE_URL at the server)."
+            )
         real = real_data_summary()
         if real and not force:
             raise CommandError(
