@@ -265,13 +265,28 @@ def plan_offenders(plan: dict, tables: set[str]) -> list[str]:
 def explain_offenders(queries, tables: set[str]) -> list[str]:
     """EXPLAIN each SELECT with sequential scans and sorts made as costly as can be: what is
     left of them in a plan is what no index can replace."""
-    from django.db import connection
+    from django.db import connection, transaction
 
     offenders = []
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("SET LOCAL enable_sort = off")
-        try:
+    # In a savepoint rolled back at the end: the settings and the statistics below are undone.
+    savepoint = transaction.savepoint()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("SET LOCAL enable_sort = off")
+            # A test's tables hold a few rows; once autovacuum has analysed one, reading all of
+            # it is the cheapest plan whatever the indexes. Every table checked is made to look
+            # never analysed, so the plan does not depend on when autovacuum ran in the test.
+            cursor.execute(
+                "UPDATE pg_class SET reltuples = -1, relpages = 0, relallvisible = 0"
+                " WHERE relkind = 'r' AND relname = ANY(%s)",
+                [sorted(tables)],
+            )
+            cursor.execute(
+                "DELETE FROM pg_statistic WHERE starelid IN"
+                " (SELECT oid FROM pg_class WHERE relkind = 'r' AND relname = ANY(%s))",
+                [sorted(tables)],
+            )
             for query in queries:
                 sql = query["sql"]
                 if not sql.lstrip().upper().startswith("SELECT"):
@@ -282,9 +297,8 @@ def explain_offenders(queries, tables: set[str]) -> list[str]:
                 plan = cursor.fetchone()[0]
                 plan = plan[0] if isinstance(plan, list) else plan
                 offenders += [f"{found}: {sql[:200]}" for found in plan_offenders(plan, tables)]
-        finally:
-            cursor.execute("SET LOCAL enable_seqscan = on")
-            cursor.execute("SET LOCAL enable_sort = on")
+    finally:
+        transaction.savepoint_rollback(savepoint)
     return offenders
 
 

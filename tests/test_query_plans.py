@@ -55,6 +55,11 @@ SCANS = {"Seq Scan", "Index Scan", "Index Only Scan", "Bitmap Heap Scan"}
 SORTS = {"Sort", "Incremental Sort"}
 # The bookings and rooms lists belong to the spaces pages, checked with them.
 SPACES = {"bookings", "rooms", "api bookings", "api rooms"}
+# At a few rows PostgreSQL plans these by walking a whole (tiny) index, the cheapest way there
+# but not at scale: the Activities API walks the name index on PostgreSQL 15, the contracts
+# API reads the contracts by a bitmap of the whole index on 18. Their plans are checked on a
+# seed_scale database by benchmarks/pages.py (docs/PERFORMANCE.md), not here.
+PLANNED_OTHERWISE_WHEN_TINY = {"api activities", "api shared activities", "api contracts"}
 ROWS = 3
 # ``column = constant``: one owner's rows.
 SINGLE_VALUE = re.compile(r"^\(*(?:\w+\.)?(\w+) = (\d+|'[^']*'(::[\w ]+)?|\$\d+)\)*$")
@@ -62,7 +67,7 @@ SINGLE_VALUE = re.compile(r"^\(*(?:\w+\.)?(\w+) = (\d+|'[^']*'(::[\w ]+)?|\$\d+)
 PAGES = [
     pytest.param(grow, url_of, api, id=case)
     for case, grow, url_of, api in CASES
-    if case not in SPACES
+    if case not in SPACES and case not in PLANNED_OTHERWISE_WHEN_TINY
 ] + [
     pytest.param(
         "add_shared_activities",
@@ -146,9 +151,19 @@ def _sorts_one_owners_rows(sort: dict, scan: dict) -> bool:
 def plan_problems(sql: str) -> list[str]:
     """What in the plan of one query would read a big table beyond its rows."""
     with transaction.atomic(), connection.cursor() as cursor:
-        # Plans follow the statistics: fresh ones for every big table, so that the plan does
-        # not depend on whether autovacuum happened to analyse a table during the test.
-        cursor.execute("ANALYZE " + ", ".join(sorted(BIG_TABLES)))
+        # Plans follow the statistics. A test's tables hold a few rows; once autovacuum has
+        # analysed one, reading all of it is the cheapest plan and nothing shows whether an
+        # index could serve the page. So, for this transaction only (rolled back), every big
+        # table is made to look never analysed: PostgreSQL then sizes it from its pages,
+        # whatever autovacuum did or did not do during the test.
+        cursor.execute(
+            "UPDATE pg_class SET reltuples = -1, relpages = 0, relallvisible = 0"
+            " WHERE relkind = 'r' AND relname = ANY(%s)",
+            [sorted(BIG_TABLES)],
+        )
+        cursor.execute(
+            "DELETE FROM pg_statistic WHERE starelid = ANY(%s::regclass[])", [sorted(BIG_TABLES)]
+        )
         # A page's rows come from index ranges joined by index lookups (nested loops); with
         # those the only way left to read a whole table shows as a scan without a condition.
         for method in ("seqscan", "hashjoin", "mergejoin"):
