@@ -4,33 +4,47 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('invoicing', '0021_invoice_open_due_index'),
+        ("invoicing", "0021_invoice_open_due_index"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='GuaranteeFundFigure',
+            name="GuaranteeFundFigure",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('total', 'total'), ('client', 'client'), ('member', 'member')], max_length=6)),
-                ('position', models.PositiveIntegerField()),
-                ('name', models.TextField(blank=True)),
-                ('invoice_count', models.PositiveIntegerField()),
-                ('outstanding', models.DecimalField(decimal_places=2, max_digits=18)),
-                ('overdue', models.DecimalField(decimal_places=2, max_digits=18)),
-                ('not_due', models.DecimalField(decimal_places=2, max_digits=18)),
-                ('days_1_30', models.DecimalField(decimal_places=2, max_digits=18)),
-                ('days_31_60', models.DecimalField(decimal_places=2, max_digits=18)),
-                ('days_61_90', models.DecimalField(decimal_places=2, max_digits=18)),
-                ('days_over_90', models.DecimalField(decimal_places=2, max_digits=18)),
-                ('paid_this_year', models.DecimalField(decimal_places=2, max_digits=18, null=True)),
-                ('as_of', models.DateField()),
-                ('computed_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("total", "total"), ("client", "client"), ("member", "member")],
+                        max_length=6,
+                    ),
+                ),
+                ("position", models.PositiveIntegerField()),
+                ("name", models.TextField(blank=True)),
+                ("invoice_count", models.PositiveIntegerField()),
+                ("outstanding", models.DecimalField(decimal_places=2, max_digits=18)),
+                ("overdue", models.DecimalField(decimal_places=2, max_digits=18)),
+                ("not_due", models.DecimalField(decimal_places=2, max_digits=18)),
+                ("days_1_30", models.DecimalField(decimal_places=2, max_digits=18)),
+                ("days_31_60", models.DecimalField(decimal_places=2, max_digits=18)),
+                ("days_61_90", models.DecimalField(decimal_places=2, max_digits=18)),
+                ("days_over_90", models.DecimalField(decimal_places=2, max_digits=18)),
+                ("paid_this_year", models.DecimalField(decimal_places=2, max_digits=18, null=True)),
+                ("as_of", models.DateField()),
+                ("computed_at", models.DateTimeField()),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('kind', 'position'), name='guarantee_fund_page_uniq')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("kind", "position"), name="guarantee_fund_page_uniq"
+                    )
+                ],
             },
         ),
     ]

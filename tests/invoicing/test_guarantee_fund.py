@@ -18,6 +18,7 @@ from invoicing.services.clients import create_client
 from invoicing.services.drafts import save_draft
 from invoicing.services.issue import submit_invoice
 from invoicing.services.payments import record_payment
+from invoicing.tasks import refresh_guarantee_fund_task
 from tests.conftest import NOW
 from tests.invoicing.conftest import TODAY, days, line
 
@@ -287,3 +288,15 @@ def test_two_refreshes_at_once_one_computes_and_the_other_skips(
     assert results == [True]
     assert GuaranteeFundFigure.objects.filter(kind="total").count() == 1
     assert guarantee_fund.receivables().outstanding == Decimal("121.00")
+
+
+def test_beat_computes_the_figures_every_five_minutes(
+    settings, member, activity, belgian_client, no_review
+):
+    issue(member, activity, belgian_client, "100.00", TODAY)
+
+    assert refresh_guarantee_fund_task() is True
+
+    assert guarantee_fund.receivables().outstanding == Decimal("121.00")
+    schedule = settings.CELERY_BEAT_SCHEDULE["refresh-guarantee-fund"]
+    assert schedule == {"task": "invoicing.tasks.refresh_guarantee_fund_task", "schedule": 5 * 60}
