@@ -436,6 +436,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "coop.tasks.purge_idempotency_keys_task",
         "schedule": 60 * 60,
     },
+    # The guarantee fund page shows the figures computed last (invoicing.guarantee_fund).
+    "refresh-guarantee-fund": {
+        "task": "invoicing.tasks.refresh_guarantee_fund_task",
+        "schedule": 5 * 60,
+    },
     "send-payment-reminders": {
         "task": "invoicing.tasks.send_payment_reminders_task",
         "schedule": crontab(hour=8, minute=0),

@@ -6,6 +6,7 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.decorators import staff_member_required
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Count, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404, HttpResponseRedirect
@@ -18,6 +19,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from audit.admin import CappedCountPaginator, PageLimitMixin, audit_history_link, member_filter
 from coop.db import reads_from_replica
@@ -61,6 +63,7 @@ from invoicing.services.refunds import (
     refundable_amount,
     request_refund,
 )
+from invoicing.tasks import refresh_guarantee_fund_task
 
 ZERO = Decimal("0.00")
 # An issued invoice's page shows this many lines; its PDF has every line.
@@ -1396,15 +1399,36 @@ class BankStatementLineAdmin(PageLimitMixin, admin.ModelAdmin):
 def guarantee_fund_view(request):
     """Outstanding receivables per client and per member, overdue amounts, ageing buckets.
 
-    PostgreSQL sums them (see ``invoicing.guarantee_fund``); each table shows one page. A heavy
-    read-only report: it reads from the replica when one is configured (coop.db).
+    The figures are the last ones computed (see ``invoicing.guarantee_fund``: every five minutes
+    by Celery beat, or when a staff member asks with "Refresh now", which POSTs here); the page
+    reads them in one query and says when they were computed. The first visit after an install
+    computes them once. A read-only report: it reads from the replica when one is configured.
     """
+    if request.method == "POST":
+        try:
+            refresh_guarantee_fund_task.delay()
+        except (OSError, KombuOperationalError):
+            messages.error(
+                request, gettext("The figures could not be queued for computing; try again.")
+            )
+        else:
+            messages.success(
+                request,
+                gettext("The figures are being computed again; reload this page in a minute."),
+            )
+        return redirect(request.get_full_path())
+    pages = {
+        "client_page": request.GET.get("client_page"),
+        "member_page": request.GET.get("member_page"),
+    }
+    figures = guarantee_fund.receivables(**pages)
+    computing = False
+    if figures is None:
+        # Never computed (a fresh install): once, now, unless a refresh is running already.
+        if guarantee_fund.refresh():
+            figures = guarantee_fund.receivables(**pages, using=DEFAULT_DB_ALIAS)
+        computing = figures is None
     today = timezone.localdate()
-    figures = guarantee_fund.receivables(
-        today=today,
-        client_page=request.GET.get("client_page"),
-        member_page=request.GET.get("member_page"),
-    )
     review_queue = list(
         selectors.invoices_to_review().defer("snapshot")[: guarantee_fund.PAGE_SIZE + 1]
     )
@@ -1412,17 +1436,25 @@ def guarantee_fund_view(request):
         **admin.site.each_context(request),
         "title": gettext("Guarantee fund: receivables"),
         "today": today,
-        "open_count": figures.count,
-        "total_outstanding": figures.outstanding,
-        "total_overdue": figures.overdue,
-        "buckets": [(label, figures.buckets[key]) for key, label, *_rest in AGEING_BUCKETS],
-        "per_client": figures.per_client,
-        "per_member": figures.per_member,
+        "computing": computing,
         "page_size": guarantee_fund.PAGE_SIZE,
-        "paid_this_year": guarantee_fund.paid_in_year(today.year),
         "formal_notices": guarantee_fund.formal_notices(),
         "review_queue": review_queue[: guarantee_fund.PAGE_SIZE],
         "review_queue_more": len(review_queue) > guarantee_fund.PAGE_SIZE,
         "invoice_changelist": reverse("admin:invoicing_invoice_changelist"),
     }
+    if figures is not None:
+        context.update(
+            {
+                "as_of": figures.as_of,
+                "computed_at": figures.computed_at,
+                "open_count": figures.count,
+                "total_outstanding": figures.outstanding,
+                "total_overdue": figures.overdue,
+                "buckets": [(label, figures.buckets[key]) for key, label, *_rest in AGEING_BUCKETS],
+                "per_client": figures.per_client,
+                "per_member": figures.per_member,
+                "paid_this_year": figures.paid_this_year,
+            }
+        )
     return render(request, "admin/invoicing/guarantee_fund.html", context)

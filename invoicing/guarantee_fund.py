@@ -1,23 +1,32 @@
-"""The guarantee fund's figures, computed by PostgreSQL in one pass over the open invoices.
+"""The guarantee fund's figures: computed by PostgreSQL every few minutes, read in one query.
 
-What clients still owe is summed per ageing bucket, per buyer (or client without a buyer) and per
-member by aggregates grouped in SQL; only one page of each table, its biggest exposures first,
-comes back to Python. No invoice row, and no issued content (JSON snapshot), is loaded.
+Summing what each open invoice still owes (its payments, credit notes and refunds) takes seconds
+at SMart's size (400,000 open invoices), too long for a page. ``refresh`` (Celery beat, every five
+minutes, or a staff member's "Refresh now") computes every figure in one SQL statement (ageing
+buckets, totals, per buyer or client without a buyer, per member) and replaces the rows of
+``GuaranteeFundFigure`` in one transaction, so a reader sees the previous figures or the new ones,
+never a mix. ``receivables`` reads the totals and one page of each table in one indexed query,
+whatever the number of invoices; the page says when its figures were computed.
 """
 
 import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import connections
-from django.db.models import Sum
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.models import Q, Sum
+from django.utils import timezone
 
 from coop.db import read_alias
-from invoicing.models import Buyer, Invoice, Payment
+from invoicing.models import Buyer, GuaranteeFundFigure, Invoice, Payment
 from members.models import Member
 
 ZERO = Decimal("0.00")
 PAGE_SIZE = 50
+# Transaction-level advisory lock (PgBouncer transaction pooling keeps no session lock): one
+# refresh at a time; another that finds it taken skips, the figures being computed anyway.
+REFRESH_LOCK = 7_340_011
+REFRESH_BATCH = 5_000
 
 # (key, first day late, last day late); None: open-ended.
 BUCKET_BOUNDS = [
@@ -26,6 +35,20 @@ BUCKET_BOUNDS = [
     ("days_31_60", 31, 60),
     ("days_61_90", 61, 90),
     ("days_over_90", 91, None),
+]
+BUCKET_KEYS = [key for key, _low, _high in BUCKET_BOUNDS]
+# The columns the refresh writes, in the order its SELECT gives them.
+COLUMNS = [
+    "kind",
+    "position",
+    "name",
+    "invoice_count",
+    "outstanding",
+    "overdue",
+    *BUCKET_KEYS,
+    "paid_this_year",
+    "as_of",
+    "computed_at",
 ]
 
 
@@ -56,6 +79,9 @@ class Receivables:
     buckets: dict[str, Decimal] = field(default_factory=dict)
     per_client: ExposurePage | None = None
     per_member: ExposurePage | None = None
+    paid_this_year: Decimal = ZERO
+    as_of: datetime.date | None = None
+    computed_at: datetime.datetime | None = None
 
 
 def open_receivables_sql():
@@ -106,18 +132,30 @@ def _page_number(raw) -> int:
     return min(max(number, 1), 10_000)
 
 
-def receivables(
-    *, today: datetime.date, client_page: int = 1, member_page: int = 1, page_size: int = PAGE_SIZE
-) -> Receivables:
-    """Totals, ageing buckets and one page of each exposure table, in one query."""
-    base_sql, base_params = open_receivables_sql()
-    client_page, member_page = _page_number(client_page), _page_number(member_page)
-    bucket_sql, bucket_params = [], []
+def _sums(today: datetime.date):
+    """The sums of one group of open invoices: outstanding, overdue and each ageing bucket."""
+    sql = [
+        "COUNT(*) AS n",
+        "COALESCE(SUM(due), 0) AS outstanding",
+        "COALESCE(SUM(due) FILTER (WHERE due_date < %s), 0) AS overdue",
+    ]
+    params = [today]
     for key, low, high in BUCKET_BOUNDS:
-        condition, params = _bucket_filter(low, high, today)
-        bucket_sql.append(f"COALESCE(SUM(due) FILTER (WHERE {condition}), 0) AS {key}")
-        bucket_params += params
+        condition, condition_params = _bucket_filter(low, high, today)
+        sql.append(f"COALESCE(SUM(due) FILTER (WHERE {condition}), 0) AS {key}")
+        params += condition_params
+    return ", ".join(sql), params
+
+
+def figures_sql(*, today: datetime.date, now: datetime.datetime):
+    """The SELECT of every figure (in ``COLUMNS`` order) and its parameters.
+
+    One statement, so the totals, both tables and the year's payments are one snapshot.
+    ``position`` numbers each table's rows in the order the page shows them."""
+    base_sql, base_params = open_receivables_sql()
+    sums, sums_params = _sums(today)
     buyers, members = Buyer._meta.db_table, Member._meta.db_table
+    payments = Payment._meta.db_table
     # Only table names and fixed fragments are formatted in; every value is a parameter.
     sql = f"""
         WITH open_invoices (due_date, client_id, buyer_id, client_name, owner_id, due)
@@ -125,78 +163,140 @@ def receivables(
             {base_sql}
         ),
         r AS MATERIALIZED (SELECT * FROM open_invoices WHERE due > 0),
-        totals AS (
-            SELECT COUNT(*) AS n, COALESCE(SUM(due), 0) AS outstanding,
-                   COALESCE(SUM(due) FILTER (WHERE due_date < %s), 0) AS overdue,
-                   {", ".join(bucket_sql)}
-            FROM r
-        ),
         per_client AS (
             SELECT buyer_id, CASE WHEN buyer_id IS NULL THEN client_id END AS client_id,
-                   MIN(client_name) AS client_name, COUNT(*) AS n, SUM(due) AS outstanding,
-                   COALESCE(SUM(due) FILTER (WHERE due_date < %s), 0) AS overdue
+                   MIN(client_name) AS client_name, {sums}
             FROM r
             GROUP BY 1, 2
-            ORDER BY outstanding DESC, buyer_id NULLS LAST, client_id
-            LIMIT %s OFFSET %s
         ),
         per_member AS (
-            SELECT owner_id, COUNT(*) AS n, SUM(due) AS outstanding,
-                   COALESCE(SUM(due) FILTER (WHERE due_date < %s), 0) AS overdue
+            SELECT owner_id, {sums}
             FROM r
             GROUP BY owner_id
-            ORDER BY outstanding DESC, owner_id
-            LIMIT %s OFFSET %s
         )
-        SELECT 0 AS part, n, outstanding, overdue, NULL, NULL, NULL,
-               {", ".join(key for key, _low, _high in BUCKET_BOUNDS)}
-        FROM totals
+        SELECT 'total', 0, '', {sums},
+               (SELECT COALESCE(SUM(amount), 0) FROM {payments}
+                WHERE received_on >= %s AND received_on < %s),
+               %s::date, %s::timestamptz
+        FROM r
         UNION ALL
-        SELECT 1, c.n, c.outstanding, c.overdue, c.client_name, b.legal_name, b.vat_number,
-               {", ".join("NULL" for _bucket in BUCKET_BOUNDS)}
+        -- One buyer, whichever members invoice it: the cooperative's exposure to it.
+        SELECT 'client',
+               row_number() OVER (ORDER BY c.outstanding DESC, c.buyer_id NULLS LAST, c.client_id),
+               CASE WHEN b.vat_number IS NOT NULL
+                    THEN COALESCE(NULLIF(b.legal_name, ''),
+                                  c.client_name || ' (' || b.vat_number || ')')
+                    ELSE c.client_name END,
+               c.n, c.outstanding, c.overdue, {", ".join(f"c.{key}" for key in BUCKET_KEYS)},
+               NULL, %s::date, %s::timestamptz
         FROM per_client c LEFT JOIN {buyers} b ON b.id = c.buyer_id
         UNION ALL
-        SELECT 2, m.n, m.outstanding, m.overdue, o.legal_name, NULL, NULL,
-               {", ".join("NULL" for _bucket in BUCKET_BOUNDS)}
+        SELECT 'member', row_number() OVER (ORDER BY m.outstanding DESC, m.owner_id),
+               COALESCE(NULLIF(o.legal_name, ''), '—'),
+               m.n, m.outstanding, m.overdue, {", ".join(f"m.{key}" for key in BUCKET_KEYS)},
+               NULL, %s::date, %s::timestamptz
         FROM per_member m LEFT JOIN {members} o ON o.id = m.owner_id
-        ORDER BY 1, 3 DESC
     """  # noqa: S608
+    year_start = datetime.date(today.year, 1, 1)
     params = [
         *base_params,
+        *sums_params,
+        *sums_params,
+        *sums_params,
+        year_start,
+        datetime.date(today.year + 1, 1, 1),
         today,
-        *bucket_params,
+        now,
         today,
-        page_size + 1,
-        (client_page - 1) * page_size,
+        now,
         today,
-        page_size + 1,
-        (member_page - 1) * page_size,
+        now,
     ]
-    # Raw SQL bypasses the router: coop.db says where a report's reads go (the replica inside
-    # ``reads_from_replica`` when one is configured).
-    with connections[read_alias()].cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    result = Receivables()
-    clients, members_rows = [], []
-    for part, count, outstanding, overdue, name, legal_name, vat_number, *buckets in rows:
-        if part == 0:
-            result.count, result.outstanding, result.overdue = count, outstanding, overdue
-            keys = [key for key, _low, _high in BUCKET_BOUNDS]
-            result.buckets = dict(zip(keys, buckets, strict=True))
-        elif part == 1:
-            # One buyer, whichever members invoice it: the cooperative's exposure to it.
-            if vat_number is not None:
-                name = legal_name or f"{name} ({vat_number})"
-            clients.append(ExposureRow(name, count, outstanding, overdue))
-        else:
-            members_rows.append(ExposureRow(name or "—", count, outstanding, overdue))
-    result.per_client = ExposurePage(
-        clients[:page_size], client_page, has_next=len(clients) > page_size
+    return sql, params
+
+
+def refresh(*, today: datetime.date | None = None, now: datetime.datetime | None = None) -> bool:
+    """Compute every figure again and replace the stored ones; False if a refresh is running.
+
+    Reads where ``coop.db.read_alias`` says (the replica inside ``reads_from_replica``), writes
+    to default, under a transaction-level advisory lock: two refreshes never run at once."""
+    now = now or timezone.now()
+    today = today or timezone.localdate(now)
+    source = read_alias()  # before the transaction: inside one, every read stays on default
+    select_sql, params = figures_sql(today=today, now=now)
+    table = GuaranteeFundFigure._meta.db_table
+    columns = ", ".join(COLUMNS)
+    with (
+        transaction.atomic(using=DEFAULT_DB_ALIAS),
+        connections[DEFAULT_DB_ALIAS].cursor() as cursor,
+    ):
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [REFRESH_LOCK])
+        if not cursor.fetchone()[0]:
+            return False
+        if source == DEFAULT_DB_ALIAS:
+            cursor.execute(f"DELETE FROM {table}")  # noqa: S608
+            cursor.execute(f"INSERT INTO {table} ({columns}) {select_sql}", params)
+            return True
+        cursor.execute(f"DELETE FROM {table}")  # noqa: S608
+        # ~350,000 rows at full size: turned into Python tuples a batch at a time and copied.
+        with (
+            connections[source].cursor() as replica,
+            cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+        ):
+            replica.execute(select_sql, params)
+            while rows := replica.fetchmany(REFRESH_BATCH):
+                for row in rows:
+                    copy.write_row(row)
+    return True
+
+
+def receivables(
+    *, client_page=1, member_page=1, page_size: int = PAGE_SIZE, using: str | None = None
+) -> Receivables | None:
+    """The last computed totals and one page of each table, in one query; None if none yet.
+
+    A page is a range of positions on the (kind, position) unique index."""
+    client_page, member_page = _page_number(client_page), _page_number(member_page)
+
+    def page_of(kind, number):
+        first = (number - 1) * page_size
+        # One row more than the page: whether there is a next one.
+        return Q(kind=kind, position__gt=first, position__lte=first + page_size + 1)
+
+    Kind = GuaranteeFundFigure.Kind
+    rows = list(
+        GuaranteeFundFigure.objects.using(using or read_alias())
+        .filter(
+            Q(kind=Kind.TOTAL)
+            | page_of(Kind.CLIENT, client_page)
+            | page_of(Kind.MEMBER, member_page)
+        )
+        .order_by("kind", "position")
     )
-    result.per_member = ExposurePage(
-        members_rows[:page_size], member_page, has_next=len(members_rows) > page_size
+    totals = [row for row in rows if row.kind == Kind.TOTAL]
+    if not totals:
+        return None
+    total = totals[0]
+    result = Receivables(
+        count=total.invoice_count,
+        outstanding=total.outstanding,
+        overdue=total.overdue,
+        buckets={key: getattr(total, key) for key in BUCKET_KEYS},
+        paid_this_year=total.paid_this_year,
+        as_of=total.as_of,
+        computed_at=total.computed_at,
     )
+    for kind, number, attribute in (
+        (Kind.CLIENT, client_page, "per_client"),
+        (Kind.MEMBER, member_page, "per_member"),
+    ):
+        exposures = [
+            ExposureRow(row.name, row.invoice_count, row.outstanding, row.overdue)
+            for row in rows
+            if row.kind == kind
+        ]
+        page = ExposurePage(exposures[:page_size], number, has_next=len(exposures) > page_size)
+        setattr(result, attribute, page)
     return result
 
 

@@ -1286,3 +1286,41 @@ class Refund(models.Model):
     @property
     def is_settled(self) -> bool:
         return self.status in self.SETTLED_STATUSES
+
+
+class GuaranteeFundFigure(models.Model):
+    """One row of the guarantee fund's last computed figures (``invoicing.guarantee_fund``).
+
+    The refresh replaces every row in one transaction: one ``total`` row (with the computation's
+    time and the day the ageing is counted from) and the ``client`` (buyer, or client without a
+    buyer) and ``member`` exposure rows, numbered by ``position`` in the order the page shows
+    them, biggest exposure first. A page is a range of positions on the unique index.
+    """
+
+    class Kind(models.TextChoices):
+        TOTAL = "total", _("total")
+        CLIENT = "client", _("client")
+        MEMBER = "member", _("member")
+
+    kind = models.CharField(max_length=6, choices=Kind.choices)
+    position = models.PositiveIntegerField()
+    name = models.TextField(blank=True)
+    invoice_count = models.PositiveIntegerField()
+    outstanding = models.DecimalField(max_digits=18, decimal_places=2)
+    overdue = models.DecimalField(max_digits=18, decimal_places=2)
+    not_due = models.DecimalField(max_digits=18, decimal_places=2)
+    days_1_30 = models.DecimalField(max_digits=18, decimal_places=2)
+    days_31_60 = models.DecimalField(max_digits=18, decimal_places=2)
+    days_61_90 = models.DecimalField(max_digits=18, decimal_places=2)
+    days_over_90 = models.DecimalField(max_digits=18, decimal_places=2)
+    paid_this_year = models.DecimalField(max_digits=18, decimal_places=2, null=True)
+    as_of = models.DateField()
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "position"], name="guarantee_fund_page_uniq"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.position}: {self.name}"

@@ -6,6 +6,8 @@ from celery import shared_task
 from django.utils import timezone
 
 from coop import recovery
+from coop.db import reads_from_replica
+from invoicing import guarantee_fund
 from invoicing.models import Dispatch, InvoiceDocument, Reminder
 from invoicing.services import documents, reminders
 
@@ -38,6 +40,15 @@ def send_reminder_email_task(reminder_pk: int) -> None:
 def send_payment_reminders_task() -> int:
     """Create today's payment reminders (daily, from Celery beat)."""
     return reminders.send_due_reminders(today=timezone.localdate())
+
+
+@shared_task
+def refresh_guarantee_fund_task() -> bool:
+    """Compute the guarantee fund's figures again (Celery beat, or "Refresh now").
+
+    Reads from the replica when one is configured; False when another refresh was running."""
+    with reads_from_replica():
+        return guarantee_fund.refresh()
 
 
 def recover_lost_work(*, now: datetime.datetime, idle_queues: set[str]) -> int:

@@ -21,7 +21,9 @@ from django.urls import reverse
 from audit import privacy
 from audit.models import DataExport
 from coop.db import REPLICA_DB_ALIAS, reads_from_replica, reporting_alias
+from invoicing.models import GuaranteeFundFigure
 from invoicing.services.issue import submit_invoice
+from invoicing.tasks import refresh_guarantee_fund_task
 from members.models import Member
 from spaces import selectors as space_selectors
 from tests.conftest import NOW
@@ -150,14 +152,26 @@ def test_the_guarantee_fund_reads_from_the_replica(
     submit_invoice(user=member.user, invoice=invoice, today=TODAY, now=NOW)
     assert reporting_alias() == REPLICA_DB_ALIAS
 
+    # The refresh (Celery beat, "Refresh now") sums the invoices on the replica and writes the
+    # figures to default.
+    with Counted() as counted:
+        assert refresh_guarantee_fund_task() is True
+
+    receivables = [q for q in counted.replica if "invoicing_invoice" in q["sql"]]
+    assert len(receivables) == 1
+    assert not [q for q in counted.default if 'FROM "invoicing_invoice"' in q["sql"]]
+    assert counted.writes(counted.replica) == []
+    assert [q.split()[0] for q in counted.writes(counted.default)] == ["DELETE"]  # COPY: unlogged
+    assert GuaranteeFundFigure.objects.using(DEFAULT_DB_ALIAS).filter(kind="total").count() == 1
+
     with Counted() as counted:
         response = staff_client.get(reverse("guarantee_fund"))
 
     assert response.status_code == 200
     # The committed invoice, read on the replica: 1,000.00 + 21 % VAT outstanding.
     assert "1,210.00\u00a0€" in response.content.decode()
-    receivables = [q for q in counted.replica if "invoicing_invoice" in q["sql"]]
-    assert len(receivables) >= 1
+    figures = [q for q in counted.replica if GuaranteeFundFigure._meta.db_table in q["sql"]]
+    assert len(figures) == 1
     assert not [q for q in counted.default if 'FROM "invoicing_invoice"' in q["sql"]]
     assert counted.writes(counted.replica) == []
 

@@ -1,16 +1,24 @@
-"""The guarantee fund's figures come from SQL aggregates: exact sums, one page per table."""
+"""The guarantee fund's figures: SQL aggregates computed by a refresh, one page per table.
 
+The page reads the figures the last refresh stored; the refresh runs once at a time."""
+
+import datetime
+import threading
 from decimal import Decimal
 
-from django.db import connection
+import pytest
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from invoicing import guarantee_fund
+from invoicing.models import GuaranteeFundFigure
 from invoicing.services.clients import create_client
 from invoicing.services.drafts import save_draft
 from invoicing.services.issue import submit_invoice
 from invoicing.services.payments import record_payment
+from invoicing.tasks import refresh_guarantee_fund_task
 from tests.conftest import NOW
 from tests.invoicing.conftest import TODAY, days, line
 
@@ -80,7 +88,8 @@ def test_the_figures_are_exact_sums_per_bucket_buyer_and_member(
         TODAY + days(70),
     )
 
-    figures = guarantee_fund.receivables(today=today)
+    assert guarantee_fund.refresh(today=today, now=NOW) is True
+    figures = guarantee_fund.receivables()
 
     # 1210.00 - 200.00 = 1010.00 (15 days late), 121.00 (95 days late), 60.50 (not due).
     assert figures.count == 3
@@ -109,6 +118,8 @@ def test_the_figures_are_exact_sums_per_bucket_buyer_and_member(
     ]
     assert not figures.per_client.has_next and not figures.per_member.has_next
     assert guarantee_fund.paid_in_year(TODAY.year) == Decimal("212.10")
+    assert figures.paid_this_year == Decimal("212.10")
+    assert (figures.as_of, figures.computed_at) == (today, NOW)
 
 
 def test_each_table_shows_one_page_biggest_exposure_first(
@@ -124,11 +135,11 @@ def test_each_table_shows_one_page_biggest_exposure_first(
     build_receivables(
         staff, member, activity, other_member, other_activity, belgian_client, private_client
     )
-    today = TODAY + days(45)
+    guarantee_fund.refresh(today=TODAY + days(45), now=NOW)
 
-    first = guarantee_fund.receivables(today=today, page_size=1)
-    second = guarantee_fund.receivables(today=today, client_page=2, member_page="2", page_size=1)
-    beyond = guarantee_fund.receivables(today=today, client_page=3, page_size=1)
+    first = guarantee_fund.receivables(page_size=1)
+    second = guarantee_fund.receivables(client_page=2, member_page="2", page_size=1)
+    beyond = guarantee_fund.receivables(client_page=3, page_size=1)
 
     assert [row.outstanding for row in first.per_client.rows] == [Decimal("1070.50")]
     assert first.per_client.has_next and not first.per_client.has_previous
@@ -139,7 +150,7 @@ def test_each_table_shows_one_page_biggest_exposure_first(
     # The totals do not depend on the page.
     assert first.outstanding == second.outstanding == beyond.outstanding == Decimal("1191.50")
     # A page number that is not one is the first page.
-    assert guarantee_fund.receivables(today=today, client_page="x").per_client.number == 1
+    assert guarantee_fund.receivables(client_page="x").per_client.number == 1
 
 
 def test_the_page_reads_no_invoice_snapshot_and_its_query_count_is_flat(
@@ -163,9 +174,129 @@ def test_the_page_reads_no_invoice_snapshot_and_its_query_count_is_flat(
     for _more in range(3):
         issue(member, activity, belgian_client, "10.00", TODAY + days(40))
 
+    guarantee_fund.refresh()
+
     with CaptureQueriesContext(connection) as full:
         page = staff_client.get(url + "?client_page=1&member_page=1").content.decode()
 
     assert "Galeries (billetterie) (BE1000000021)" in page and "Lucas Dubois" in page
     assert len(full.captured_queries) == len(empty.captured_queries) <= 12
     assert not any("snapshot" in query["sql"] for query in full.captured_queries)
+
+
+def test_the_page_query_count_is_the_same_with_1_and_50_open_invoices(
+    staff_client, staff, member, activity, belgian_client, no_review
+):
+    url = reverse("guarantee_fund")
+    issue(member, activity, belgian_client, "10.00", TODAY)
+    staff_client.get(url)  # the first visit computes the figures; the session settles
+    guarantee_fund.refresh()
+    with CaptureQueriesContext(connection) as one:
+        assert staff_client.get(url).status_code == 200
+    for _more in range(49):
+        issue(member, activity, belgian_client, "10.00", TODAY)
+    guarantee_fund.refresh()
+
+    with CaptureQueriesContext(connection) as fifty:
+        page = staff_client.get(url).content.decode()
+
+    assert guarantee_fund.receivables().count == 50
+    assert "605,00" in page or "605.00" in page  # 50 x 12.10
+    assert len(fifty.captured_queries) == len(one.captured_queries) <= 12
+    # The receivables come from the stored figures, in one query.
+    table = GuaranteeFundFigure._meta.db_table
+    assert [table in query["sql"] for query in fifty.captured_queries].count(True) == 1
+
+
+def test_a_payment_changes_the_figures_at_the_next_refresh_and_the_page_says_when(
+    staff_client, staff, member, activity, belgian_client, no_review
+):
+    invoice = issue(member, activity, belgian_client, "100.00", TODAY)  # 121.00
+    computed_at = timezone.now() - datetime.timedelta(minutes=7)
+    guarantee_fund.refresh(now=computed_at)
+
+    record_payment(invoice=invoice, amount=Decimal("21.00"), received_on=TODAY, actor=staff)
+
+    assert guarantee_fund.receivables().outstanding == Decimal("121.00")
+    page = staff_client.get(reverse("guarantee_fund")).content.decode()
+    assert timezone.localtime(computed_at).strftime("%H:%M") in page
+    assert "7\xa0minute" in page
+    guarantee_fund.refresh()
+    assert guarantee_fund.receivables().outstanding == Decimal("100.00")
+
+
+def test_the_first_visit_computes_the_figures_once(
+    staff_client, member, activity, belgian_client, no_review
+):
+    issue(member, activity, belgian_client, "100.00", TODAY)
+    assert not GuaranteeFundFigure.objects.exists()
+
+    response = staff_client.get(reverse("guarantee_fund"))
+
+    assert response.status_code == 200
+    assert "Figures as of" in response.content.decode()
+    assert guarantee_fund.receivables().outstanding == Decimal("121.00")
+
+
+def test_refresh_now_enqueues_the_refresh(staff_client, monkeypatch):
+    queued = []
+    monkeypatch.setattr(
+        "invoicing.admin.refresh_guarantee_fund_task.delay", lambda: queued.append(True)
+    )
+    url = reverse("guarantee_fund")
+
+    response = staff_client.post(url)
+
+    assert response.status_code == 302 and response["Location"] == url
+    assert queued == [True]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_refreshes_at_once_one_computes_and_the_other_skips(
+    member, activity, belgian_client, no_review
+):
+    issue(member, activity, belgian_client, "100.00", TODAY)
+    table = GuaranteeFundFigure._meta.db_table
+    results = []
+
+    def first_refresh():
+        try:
+            results.append(guarantee_fund.refresh())
+        finally:
+            connections[DEFAULT_DB_ALIAS].close()
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        # The first refresh takes the lock, then waits on this lock before replacing the rows.
+        cursor.execute(f"LOCK TABLE {table} IN SHARE MODE")
+        thread = threading.Thread(target=first_refresh)
+        thread.start()
+        for _wait in range(500):
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = %s"
+                " AND granted AND pid <> pg_backend_pid()",
+                [guarantee_fund.REFRESH_LOCK],
+            )
+            if cursor.fetchone()[0]:
+                break
+            thread.join(0.01)
+        else:
+            pytest.fail("the first refresh never took the lock")
+        second = guarantee_fund.refresh()
+    thread.join(10)
+
+    assert second is False
+    assert results == [True]
+    assert GuaranteeFundFigure.objects.filter(kind="total").count() == 1
+    assert guarantee_fund.receivables().outstanding == Decimal("121.00")
+
+
+def test_beat_computes_the_figures_every_five_minutes(
+    settings, member, activity, belgian_client, no_review
+):
+    issue(member, activity, belgian_client, "100.00", TODAY)
+
+    assert refresh_guarantee_fund_task() is True
+
+    assert guarantee_fund.receivables().outstanding == Decimal("121.00")
+    schedule = settings.CELERY_BEAT_SCHEDULE["refresh-guarantee-fund"]
+    assert schedule == {"task": "invoicing.tasks.refresh_guarantee_fund_task", "schedule": 5 * 60}
