@@ -3,7 +3,6 @@
 from decimal import Decimal
 
 from django.http import FileResponse, Http404
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -652,6 +651,10 @@ class InvoiceViewSet(IdempotentCreationMixin, viewsets.ModelViewSet):
             invoices, self.split = selectors.invoice_list_of(self.request.user)
         else:
             invoices = selectors.invoices_visible_to(self.request.user)
+        if self.action == "payments":
+            # Only the invoice itself (who may see it, what it is): its payments are listed
+            # apart, so neither its lines nor its documents are loaded.
+            return invoices
         queryset = invoices.with_refundable().prefetch_related(
             "lines__credited_line",
             "allowance_charges",
@@ -799,6 +802,6 @@ class InvoiceViewSet(IdempotentCreationMixin, viewsets.ModelViewSet):
                 note=serializer.validated_data.get("note", ""),
                 actor=request.user,
             )
-        payments = get_object_or_404(self.get_queryset(), pk=invoice.pk).payments.all()
+        payments = Payment.objects.filter(invoice=invoice).order_by("received_on", "pk")
         code = status.HTTP_201_CREATED if request.method == "POST" else status.HTTP_200_OK
         return Response(PaymentSerializer(payments, many=True).data, status=code)

@@ -4,6 +4,8 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from invoicing.models import Client, Invoice, Payment
@@ -245,6 +247,36 @@ def test_credit_note_request_and_staff_payments(member, staff, draft, no_review)
     assert accepted.status_code == 201
     assert [row["amount"] for row in accepted.json()] == ["72.56"]
     assert api.get(f"/api/v1/invoices/{invoice.pk}/").json()["status"] == "paid"
+
+
+def test_an_invoices_payments_are_listed_in_the_same_few_queries_however_many(
+    member, staff, draft, no_review
+):
+    invoice = submit_invoice(user=member.user, invoice=draft, today=TODAY, now=NOW)  # 72.56
+    api, url = api_for(member.user), f"/api/v1/invoices/{invoice.pk}/payments/"
+
+    def listed():
+        with CaptureQueriesContext(connection) as queries:
+            response = api.get(url)
+        assert response.status_code == 200
+        return [row["amount"] for row in response.json()], len(queries)
+
+    Payment.objects.create(
+        invoice=invoice, amount=Decimal("1.00"), received_on=TODAY, recorded_by=staff
+    )
+    listed()  # the first request of a token also records its use
+    amounts, one = listed()
+    assert amounts == ["1.00"]
+    for day in range(1, 11):
+        Payment.objects.create(
+            invoice=invoice,
+            amount=Decimal("2.00"),
+            received_on=TODAY + datetime.timedelta(day),
+            recorded_by=staff,
+        )
+    amounts, eleven = listed()
+    assert amounts == ["1.00"] + ["2.00"] * 10
+    assert eleven == one <= 12
 
 
 def test_a_payment_beyond_what_is_due_is_a_400_and_the_invoice_still_reads(
