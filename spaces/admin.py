@@ -195,6 +195,10 @@ class LeaseChargeInline(admin.TabularInline):
     fields = ["month", "amount", "charged_at"]
     readonly_fields = fields
 
+    def get_queryset(self, request):
+        # Each row is titled with its lease (room and member): joined once, not per month.
+        return super().get_queryset(request).select_related("lease__room", "lease__member")
+
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 

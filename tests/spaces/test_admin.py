@@ -55,3 +55,36 @@ def test_admin_approves_requests_through_the_service(staff_client, member, activ
     assert LedgerEntry.objects.filter(activity=activity, kind="booking_charge").count() == 1
     page = staff_client.get(reverse("admin:spaces_booking_change", args=[booking.pk]))
     assert page.status_code == 200
+
+
+def test_lease_change_page_reads_its_monthly_charges_in_a_fixed_number_of_queries(
+    staff_client, activity, site, space_manager
+):
+    from decimal import Decimal
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from spaces.models import LeaseCharge
+    from spaces.services import leasing
+
+    atelier = make_room(site, name="Atelier 7", kind="atelier", is_bookable=False)
+    lease = leasing.create_lease(
+        actor=space_manager, room=atelier, activity=activity, starts_on=datetime.date(2026, 1, 1)
+    )
+    url = reverse("admin:spaces_lease_change", args=[lease.pk])
+
+    def queries_with(months: int) -> int:
+        for month in range(LeaseCharge.objects.filter(lease=lease).count() + 1, months + 1):
+            LeaseCharge.objects.create(
+                lease=lease, month=datetime.date(2026, month, 1), amount=Decimal("100.00")
+            )
+        staff_client.get(url)
+        with CaptureQueriesContext(connection) as captured:
+            response = staff_client.get(url)
+        assert response.status_code == 200
+        assert response.content.count(b"Atelier 7") >= months
+        return len(captured)
+
+    one, twelve = queries_with(1), queries_with(12)
+    assert twelve == one <= 12
