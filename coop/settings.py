@@ -180,9 +180,10 @@ SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(12 * 60 * 60))
 COOP_STAFF_IDLE_TIMEOUT = int(os.environ.get("COOP_STAFF_IDLE_MINUTES", "30")) * 60
 
 AUTH_USER_MODEL = "members.User"
+# Django's and django-allauth's backends, each loading the member profile with the user.
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    "members.backends.ModelBackend",
+    "members.backends.AuthenticationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -13,12 +13,20 @@ from members.models import (
     User,
 )
 
+# Whether the user holds any permission, annotated by members.backends on the request's user.
+HOLDS_PERMISSIONS = "_coop_holds_permissions"
+
 
 def member_of(user: User) -> Member | None:
     """Return the user's member profile, or None."""
     if not user.is_authenticated:
         return None
-    return Member.objects.filter(user=user).first()
+    try:
+        # Joined when the user was signed in (members.backends); one query otherwise, and
+        # remembered on the user object either way.
+        return user.member
+    except Member.DoesNotExist:
+        return None
 
 
 def is_active_member(user: User) -> bool:
@@ -86,6 +94,10 @@ def has_elevated_powers(user: User) -> bool:
         return False
     if user.is_staff or user.is_superuser:
         return True
+    holds_permissions = getattr(user, HOLDS_PERMISSIONS, None)
+    if holds_permissions is not None:
+        # Annotated when the request's user was loaded (members.backends).
+        return holds_permissions
     # One query for the user's own and their groups' permissions (asked on every API request).
     return Permission.objects.filter(Q(user=user) | Q(group__user=user)).exists()
 
