@@ -36,3 +36,22 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} ({self.key})"
+
+
+class RateWindow(models.Model):
+    """How many requests a client made in the current window of a rate limit (coop.throttling).
+
+    One row per client and limit, counted by a single upsert per request. The table is
+    UNLOGGED: no write-ahead log for counters a crash may forget (a broker flush does not).
+    """
+
+    key = models.CharField(_("key"), max_length=200, primary_key=True)
+    ends_at = models.DateTimeField(_("window ends at"))
+    hits = models.PositiveIntegerField(_("requests"))
+
+    class Meta:
+        verbose_name = _("rate window")
+        verbose_name_plural = _("rate windows")
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.hits} until {self.ends_at:%Y-%m-%d %H:%M:%S}"

@@ -350,7 +350,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "coop.api.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["coop.throttling.UserRateThrottle"],
     "DEFAULT_PARSER_CLASSES": [
         "coop.api.JSONParser",
         "rest_framework.parsers.FormParser",

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from coop import recovery
+from coop.throttling import purge_rate_windows
 
 
 @shared_task
@@ -18,8 +19,10 @@ def clear_expired_sessions_task() -> None:
 
 @shared_task
 def purge_expired_cache_task() -> int:
-    """Delete expired rows of the PostgreSQL cache (rate limits, throttles); return how many."""
-    return caches["default"].purge_expired(now=timezone.now())
+    """Delete expired rows of the PostgreSQL cache (rate limits, lock-outs) and the API's ended
+    rate windows; return how many."""
+    now = timezone.now()
+    return caches["default"].purge_expired(now=now) + purge_rate_windows(now=now)
 
 
 @shared_task

@@ -17,6 +17,22 @@ from members.models import User
 from members.selectors import HOLDS_PERMISSIONS
 
 
+def holds_permissions() -> RawSQL:
+    """Whether the user (the query's ``members_user`` row) holds a permission of their own or
+    through a group."""
+    user = User._meta.db_table
+    own = User.user_permissions.through._meta.db_table
+    groups = User.groups.through._meta.db_table
+    group_permissions = Group.permissions.through._meta.db_table
+    return RawSQL(  # noqa: S611 (table names from the models, no input)
+        f"EXISTS (SELECT 1 FROM {own} p WHERE p.user_id = {user}.id)"  # noqa: S608
+        f" OR EXISTS (SELECT 1 FROM {groups} g JOIN {group_permissions} gp"
+        f" ON gp.group_id = g.group_id WHERE g.user_id = {user}.id)",
+        (),
+        output_field=BooleanField(),
+    )
+
+
 @functools.cache
 def signed_in_users() -> QuerySet[User]:
     """Users with their member profile joined and whether they hold any permission annotated.
@@ -24,18 +40,8 @@ def signed_in_users() -> QuerySet[User]:
     Built once per process (each ``get`` works on a copy): resolving the annotation is most of
     what this query costs in Python.
     """
-    own = User.user_permissions.through._meta.db_table
-    groups = User.groups.through._meta.db_table
-    group_permissions = Group.permissions.through._meta.db_table
-    holds_permissions = RawSQL(  # noqa: S611 (table names from the models, no input)
-        f"EXISTS (SELECT 1 FROM {own} p WHERE p.user_id = {User._meta.db_table}.id)"  # noqa: S608
-        f" OR EXISTS (SELECT 1 FROM {groups} g JOIN {group_permissions} gp"
-        f" ON gp.group_id = g.group_id WHERE g.user_id = {User._meta.db_table}.id)",
-        (),
-        output_field=BooleanField(),
-    )
     return User._default_manager.select_related("member").annotate(
-        **{HOLDS_PERMISSIONS: holds_permissions}
+        **{HOLDS_PERMISSIONS: holds_permissions()}
     )
 
 

@@ -767,12 +767,13 @@ def send(browser: Client, method: str, url: str, *, api: bool, body: dict):
 def footprint(media_root: Path) -> tuple:
     """What a request could have changed: rows written in this transaction, files, e-mails.
 
-    Sessions and the cache (rate-limit and throttle counters) change on any request.
+    Sessions, the cache (rate limits, lock-outs) and the API rate windows change on any request.
     """
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT COALESCE(SUM(n_tup_ins + n_tup_upd + n_tup_del), 0)"
-            " FROM pg_stat_xact_user_tables WHERE relname NOT IN ('django_session', 'coop_cache')"
+            " FROM pg_stat_xact_user_tables"
+            " WHERE relname NOT IN ('django_session', 'coop_cache', 'coop_ratewindow')"
         )
         written = cursor.fetchone()[0]
     files = sum(len(names) for _root, _dirs, names in os.walk(media_root))

@@ -10,6 +10,7 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework.throttling import UserRateThrottle
 
+from coop.models import RateWindow
 from coop.tasks import purge_expired_cache_task
 from tests.conftest import PASSWORD, api_client_for
 
@@ -88,6 +89,37 @@ def test_api_throttle_counters_survive_a_broker_flush(member, monkeypatch):
     throttled = api.get("/api/v1/me")
     assert throttled.status_code == 429
     assert "Request was throttled" in throttled.json()["detail"]
+
+
+def test_api_rate_is_counted_per_user_in_a_window_that_ends(member, other_member, monkeypatch):
+    monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"user": "2/hour"})
+    api = api_client_for(member.user)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relpersistence FROM pg_class WHERE relname = 'coop_ratewindow'")
+        assert cursor.fetchone() == ("u",)
+    assert [api.get("/api/v1/me").status_code for _call in range(2)] == [200, 200]
+    throttled = api.get("/api/v1/me")
+    assert throttled.status_code == 429
+    # The window opened with the first request: about an hour remains.
+    assert 3590 <= int(throttled["Retry-After"]) <= 3600
+    window = RateWindow.objects.get()
+    assert window.hits == 3
+    assert api_client_for(other_member.user).get("/api/v1/me").status_code == 200
+
+    # Once the window has ended, the count starts again, in a window of its own.
+    RateWindow.objects.filter(pk=window.pk).update(
+        ends_at=timezone.now() - datetime.timedelta(seconds=1)
+    )
+    assert api.get("/api/v1/me").status_code == 200
+    window.refresh_from_db()
+    assert window.hits == 1
+    assert window.ends_at > timezone.now() + datetime.timedelta(minutes=59)
+
+    RateWindow.objects.exclude(pk=window.pk).update(
+        ends_at=timezone.now() - datetime.timedelta(seconds=1)
+    )
+    assert purge_expired_cache_task() == 1
+    assert list(RateWindow.objects.values_list("pk", flat=True)) == [window.pk]
 
 
 def test_cache_writes_are_upserts_and_expired_rows_are_purged(db):
