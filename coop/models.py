@@ -4,7 +4,27 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
+from django.utils.encoding import force_str
+from django.utils.hashable import make_hashable
 from django.utils.translation import gettext_lazy as _
+
+# Per field with choices: its value-to-label table (labels stay lazy, translated when shown).
+_CHOICE_LABELS: dict = {}
+
+
+class ChoiceLabels:
+    """Model mixin: ``get_<field>_display()`` looks the label up in a table built once per field.
+
+    Django rebuilds the table from the field's choices on every call, which shows in lists that
+    display a kind and a status on each of their rows.
+    """
+
+    def _get_FIELD_display(self, field):
+        labels = _CHOICE_LABELS.get(field)
+        if labels is None:
+            labels = _CHOICE_LABELS[field] = dict(make_hashable(field.flatchoices))
+        value = getattr(self, field.attname)
+        return force_str(labels.get(make_hashable(value), value), strings_only=True)
 
 
 class IdempotencyKey(models.Model):

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from stdnum import iban as iban_module
 
 from coop.fields import EncryptedCharField
+from coop.models import ChoiceLabels
 
 ZERO = Decimal("0.00")
 
@@ -412,7 +413,7 @@ class Activity(models.Model):
         return self.name
 
 
-class LedgerEntry(models.Model):
+class LedgerEntry(ChoiceLabels, models.Model):
     """One movement of money in an Activity. Rows are never updated or deleted.
 
     A database trigger refuses UPDATE and DELETE; corrections are new entries.
