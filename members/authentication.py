@@ -20,9 +20,10 @@ KEYWORDS = (b"token", b"bearer")
 
 
 @functools.cache
-def tokens_with_users() -> QuerySet[ApiToken]:
+def _tokens_with_users() -> QuerySet[ApiToken]:
     """Tokens with their user, the user's member profile and whether the user holds any
-    permission: what an API request asks of them, in one query (built once per process)."""
+    permission: what an API request asks of them, in one query. Built once per process and
+    never evaluated itself, only copies of it."""
     return ApiToken.objects.select_related("user", "user__member").annotate(
         **{HOLDS_PERMISSIONS: holds_permissions()}
     )
@@ -53,7 +54,7 @@ class ApiTokenAuthentication(BaseAuthentication):
         return self.authenticate_key(key, now=timezone.now())
 
     def authenticate_key(self, key: str, *, now: datetime.datetime):
-        token = tokens_with_users().filter(key_hash=services.hash_api_key(key)).first()
+        token = _tokens_with_users().filter(key_hash=services.hash_api_key(key)).first()
         if token is None:
             raise exceptions.AuthenticationFailed(_("Invalid token."))
         if token.revoked_at is not None:

@@ -34,11 +34,11 @@ def holds_permissions() -> RawSQL:
 
 
 @functools.cache
-def signed_in_users() -> QuerySet[User]:
+def _signed_in_users() -> QuerySet[User]:
     """Users with their member profile joined and whether they hold any permission annotated.
 
-    Built once per process (each ``get`` works on a copy): resolving the annotation is most of
-    what this query costs in Python.
+    Built once per process and never evaluated itself (each ``get`` works on a copy): resolving
+    the annotation is most of what this query costs in Python.
     """
     return User._default_manager.select_related("member").annotate(
         **{HOLDS_PERMISSIONS: holds_permissions()}
@@ -48,7 +48,7 @@ def signed_in_users() -> QuerySet[User]:
 class _SignedInUser:
     def get_user(self, user_id):
         try:
-            user = signed_in_users().get(pk=user_id)
+            user = _signed_in_users().get(pk=user_id)
         except User.DoesNotExist:
             return None
         return user if self.user_can_authenticate(user) else None

@@ -1,5 +1,7 @@
 """Reads scoped to the requesting user: another member's object is simply not found."""
 
+import functools
+
 from django.contrib.auth.models import Permission
 from django.db.models import Q, QuerySet
 
@@ -39,11 +41,17 @@ def is_active_member(user: User) -> bool:
     return Member.objects.filter(user=user, status=Member.Status.ACTIVE).exists()
 
 
+@functools.cache
+def _activities_with_balances() -> QuerySet[Activity]:
+    # Built once per process and never evaluated itself: callers get copies.
+    return Activity.objects.select_related("owner").with_balances()
+
+
 def activities_visible_to(user: User) -> QuerySet[Activity]:
     """Activities the user owns or shares (staff: all), with their balances."""
-    activities = Activity.objects.select_related("owner").with_balances()
+    activities = _activities_with_balances()
     if user.is_staff:
-        return activities
+        return activities.all()
     return activities.of_user(user)
 
 
