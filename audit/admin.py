@@ -6,7 +6,9 @@ from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.contrib.admin.views.main import PAGE_VAR
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -203,6 +205,53 @@ class PageLimitMixin:
                 params[PAGE_VAR] = str(min(max(page, 1), self.max_page()))
                 return HttpResponseRedirect(f"{request.path}?{params.urlencode()}")
         return super().changelist_view(request, extra_context)
+
+
+class ChangePageQueryMixin:
+    """Read a change page's object with what the page shows of it, in one query.
+
+    ``change_select_related`` names the relations its read-only fields link to, joined rather
+    than read one query each; ``get_change_queryset`` may also annotate what the page counts.
+    The changelist's query is left as it is.
+    """
+
+    change_select_related: tuple[str, ...] = ()
+
+    def get_change_queryset(self, request):
+        return self.get_queryset(request).select_related(*self.change_select_related)
+
+    def get_object(self, request, object_id, from_field=None):
+        # ModelAdmin.get_object, on the change page's query.
+        queryset = self.get_change_queryset(request)
+        model = queryset.model
+        field = model._meta.pk if from_field is None else model._meta.get_field(from_field)
+        try:
+            return queryset.get(**{field.name: field.to_python(object_id)})
+        except (model.DoesNotExist, ValidationError, ValueError):
+            return None
+
+
+class ParentInlineFormSet(BaseInlineFormSet):
+    """An inline whose rows hold the page's object: a row named after its parent (its
+    ``__str__``, shown above each row) reads no query of its own.
+
+    When the page's object was read with its rows of the inline's relation already prefetched
+    (the admin does so only when they are exactly the rows the inline shows), they are not read
+    again.
+    """
+
+    def get_queryset(self):
+        if not hasattr(self, "_queryset"):
+            accessor = self.fk.remote_field.get_accessor_name()
+            prefetched = getattr(self.instance, "_prefetched_objects_cache", {})
+            if accessor in prefetched:
+                self._queryset = list(prefetched[accessor])
+        return super().get_queryset()
+
+    def _construct_form(self, i, **kwargs):
+        form = super()._construct_form(i, **kwargs)
+        self.fk.set_cached_value(form.instance, self.instance)
+        return form
 
 
 @admin.register(AuditEvent)

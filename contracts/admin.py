@@ -25,7 +25,13 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from audit.admin import CappedCountPaginator, PageLimitMixin, member_filter
+from audit.admin import (
+    CappedCountPaginator,
+    ChangePageQueryMixin,
+    PageLimitMixin,
+    ParentInlineFormSet,
+    member_filter,
+)
 from audit.services import record_event
 from contracts.errors import ContractsError
 from contracts.models import (
@@ -57,6 +63,7 @@ MONEY = DecimalField(max_digits=14, decimal_places=2)
 
 
 class ReadOnlyInline(admin.TabularInline):
+    formset = ParentInlineFormSet
     extra = 0
     can_delete = False
 
@@ -102,6 +109,9 @@ class AttachmentInline(ReadOnlyInline):
     model = ContractAttachment
     fields = ["download", "content_type", "size", "uploaded_by", "uploaded_at"]
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("uploaded_by")
 
     @admin.display(description=_("file"))
     def download(self, attachment: ContractAttachment) -> str:
@@ -183,7 +193,7 @@ def _balance(stage: str) -> Coalesce:
 
 
 @admin.register(Contract)
-class ContractAdmin(PageLimitMixin, ContractActions, admin.ModelAdmin):
+class ContractAdmin(ChangePageQueryMixin, PageLimitMixin, ContractActions, admin.ModelAdmin):
     """Contracts are read-only here: staff act on them through the actions."""
 
     show_full_result_count = False  # a count of the whole table is too slow
@@ -229,6 +239,12 @@ class ContractAdmin(PageLimitMixin, ContractActions, admin.ModelAdmin):
         "owner_history",
     ]
     readonly_fields = fields
+    # The page links to these, and names the Activity's owner.
+    change_select_related = ("activity__owner", "client", "invoice", "created_by", "approved_by")
+
+    def get_change_queryset(self, request):
+        # The linked invoice's issued content (JSON snapshot) is not shown: it is not read.
+        return super().get_change_queryset(request).defer("invoice__snapshot")
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -7,7 +7,16 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.db import DEFAULT_DB_ALIAS
-from django.db.models import Count, OuterRef, Q, Subquery, Value
+from django.db.models import (
+    Count,
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Value,
+    prefetch_related_objects,
+)
 from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,7 +30,14 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from kombu.exceptions import OperationalError as KombuOperationalError
 
-from audit.admin import CappedCountPaginator, PageLimitMixin, audit_history_link, member_filter
+from audit.admin import (
+    CappedCountPaginator,
+    ChangePageQueryMixin,
+    PageLimitMixin,
+    ParentInlineFormSet,
+    audit_history_link,
+    member_filter,
+)
 from coop.db import reads_from_replica
 from coop.errors import CoopError
 from coop.templatetags.money import euro
@@ -78,6 +94,7 @@ AGEING_BUCKETS = [
 
 
 class ReadOnlyInline(admin.TabularInline):
+    formset = ParentInlineFormSet
     extra = 0
     can_delete = False
 
@@ -153,6 +170,9 @@ class PaymentInline(ReadOnlyInline):
     model = Payment
     fields = ["received_on", "amount", "method", "note", "recorded_by"]
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("recorded_by")
 
 
 class RefundInline(ReadOnlyInline):
@@ -310,7 +330,7 @@ class CreditNoteReviewForm(forms.Form):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(PageLimitMixin, InvoiceSearchMixin, admin.ModelAdmin):
+class InvoiceAdmin(ChangePageQueryMixin, PageLimitMixin, InvoiceSearchMixin, admin.ModelAdmin):
     """Invoices are read-only here: staff act on them through the actions."""
 
     show_full_result_count = False  # a count of the whole table is too slow
@@ -381,10 +401,60 @@ class InvoiceAdmin(PageLimitMixin, InvoiceSearchMixin, admin.ModelAdmin):
         "audit_history",
     ]
     readonly_fields = fields
+    change_select_related = ("activity", "client", "credited_invoice", "created_by", "issued_by")
+
+    def get_change_queryset(self, request):
+        lines = (
+            InvoiceLine.objects.filter(invoice=OuterRef("pk"))
+            .order_by()
+            .values("invoice")
+            .annotate(count=Count("pk"))
+            .values("count")
+        )
+        return (
+            super()
+            .get_change_queryset(request)
+            .defer("credited_invoice__snapshot")
+            .annotate(
+                line_count=Coalesce(Subquery(lines), Value(0)),
+                has_credit_notes=Exists(Invoice.objects.filter(credited_invoice=OuterRef("pk"))),
+                has_over_payment_refunds=Exists(Refund.objects.filter(invoice=OuterRef("pk"))),
+            )
+        )
+
+    def get_object(self, request, object_id, from_field=None):
+        invoice = super().get_object(request, object_id, from_field)
+        if invoice is None:
+            return None
+        documents = [invoice] if invoice.line_count <= LINES_SHOWN else []
+        if invoice.has_credit_notes:
+            credit_notes = Invoice.objects.defer("snapshot")
+            prefetch_related_objects([invoice], Prefetch("credit_notes", queryset=credit_notes))
+            documents += invoice.credit_notes.all()
+        # The lines are read once for the lines' inline (when it shows them all) and the table
+        # of credited lines, with those of the credit notes.
+        prefetch_related_objects(documents, "lines", "allowance_charges")
+        return invoice
+
+    def get_inlines(self, request, obj):
+        """Show the inlines that apply to the document.
+
+        Payments, reminders and refunds of an over-payment belong to invoices (those refunds
+        once one is requested, from the refunds' page); refunds of what a credit note leaves
+        owed belong to credit notes. The services never attach them to the other kind.
+        """
+        if obj is None:
+            return self.inlines
+        left_out = {OverPaymentRefundInline} if obj.is_credit_note else {RefundInline}
+        if obj.is_credit_note:
+            left_out |= {PaymentInline, ReminderInline}
+        elif not obj.has_over_payment_refunds:
+            left_out.add(OverPaymentRefundInline)
+        return [inline for inline in self.inlines if inline not in left_out]
 
     @admin.display(description=_("lines"))
     def lines_shown(self, invoice: Invoice) -> str:
-        count = invoice.lines.count()
+        count = invoice.line_count
         if count <= LINES_SHOWN:
             return str(count)
         return gettext("%(count)d lines: the first %(shown)d are shown below, the PDF has all.") % {
@@ -402,7 +472,7 @@ class InvoiceAdmin(PageLimitMixin, InvoiceSearchMixin, admin.ModelAdmin):
 
     @admin.display(description=_("credited lines"))
     def credit_comparison(self, invoice: Invoice):
-        if not invoice.is_credit_note and not invoice.credit_notes.exists():
+        if not invoice.is_credit_note and not invoice.has_credit_notes:
             return "—"
         table = credit_comparison_table(invoice)
         if invoice.is_credit_note and invoice.status == Invoice.Status.PENDING_REVIEW:

@@ -20,6 +20,7 @@ from audit.admin import (
     AuditedModelAdmin,
     CappedCountPaginator,
     PageLimitMixin,
+    ParentInlineFormSet,
     audit_history_link,
 )
 from coop.errors import CoopError
@@ -85,6 +86,7 @@ class UserAdmin(PageLimitMixin, AuditedModelAdmin, BaseUserAdmin):
 
 
 class MembershipEventInline(admin.TabularInline):
+    formset = ParentInlineFormSet
     model = MembershipEvent
     fields = ["created_at", "kind", "from_status", "to_status", "actor", "reason"]
     readonly_fields = fields
@@ -102,6 +104,7 @@ class MembershipEventInline(admin.TabularInline):
 
 
 class ShareSubscriptionInline(admin.TabularInline):
+    formset = ParentInlineFormSet
     model = ShareSubscription
     fields = ["share_class", "number_of_shares", "nominal_value", "subscribed_on", "paid_on"]
     readonly_fields = fields

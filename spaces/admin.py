@@ -9,7 +9,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from audit.admin import CappedCountPaginator, PageLimitMixin
+from audit.admin import (
+    CappedCountPaginator,
+    ChangePageQueryMixin,
+    PageLimitMixin,
+    ParentInlineFormSet,
+)
 from coop.errors import CoopError
 from spaces.models import (
     Booking,
@@ -27,11 +32,13 @@ from spaces.services import lifecycle
 
 
 class OpeningHoursInline(admin.TabularInline):
+    formset = ParentInlineFormSet
     model = OpeningHours
     extra = 0
 
 
 class ClosedDayInline(admin.TabularInline):
+    formset = ParentInlineFormSet
     model = ClosedDay
     extra = 0
 
@@ -45,16 +52,19 @@ class SiteAdmin(admin.ModelAdmin):
 
 
 class RoomPriceInline(admin.TabularInline):
+    formset = ParentInlineFormSet
     model = RoomPrice
     extra = 0
 
 
 @admin.register(Room)
-class RoomAdmin(admin.ModelAdmin):
+class RoomAdmin(ChangePageQueryMixin, admin.ModelAdmin):
     list_display = ["name", "site", "kind", "floor", "area_m2", "capacity", "is_bookable"]
     list_filter = ["site", "kind", "is_bookable", "requires_approval"]
     search_fields = ["name"]
     inlines = [RoomPriceInline]
+    # Its title, and each price row's, names the site.
+    change_select_related = ("site",)
     fieldsets = [
         (None, {"fields": ["site", "name", "kind", "description"]}),
         (
@@ -84,6 +94,7 @@ class RoomAdmin(admin.ModelAdmin):
 
 
 class BookingEventInline(admin.TabularInline):
+    formset = ParentInlineFormSet
     model = BookingEvent
     extra = 0
     can_delete = False

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import prefetch_related_objects
 from django.template.defaultfilters import floatformat
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -168,19 +168,25 @@ def credit_position(invoice: Invoice, *, credit_note: Invoice | None = None) -> 
     Standing means issued or waiting for review: every credit note that is not rejected. When
     ``credit_note`` is given, it is left out of "already credited" and shown as "this note".
     """
-    others = Invoice.objects.filter(credited_invoice=invoice).exclude(
-        status=Invoice.Status.REJECTED
-    )
-    if credit_note is not None:
-        others = others.exclude(pk=credit_note.pk)
-    totals = others.aggregate(
-        excl=Sum("total_excl_vat"), vat=Sum("total_vat"), incl=Sum("total_incl_vat")
-    )
+    if "credit_notes" in getattr(invoice, "_prefetched_objects_cache", {}):
+        # The caller read them with the invoice (the admin's page).
+        notes = list(invoice.credit_notes.all())
+    else:
+        notes = list(Invoice.objects.filter(credited_invoice=invoice).defer("snapshot"))
+    notes = [
+        note
+        for note in notes
+        if note.status != Invoice.Status.REJECTED
+        and (credit_note is None or note.pk != credit_note.pk)
+    ]
+    # The lines and allowances of every document compared, in one query each.
+    documents = [invoice, *notes, *([credit_note] if credit_note is not None else [])]
+    prefetch_related_objects(documents, "lines", "allowance_charges")
     position = CreditPosition(
         invoice=invoice,
-        credited_excl_vat=totals["excl"] or ZERO,
-        credited_vat=totals["vat"] or ZERO,
-        credited_incl_vat=totals["incl"] or ZERO,
+        credited_excl_vat=sum((note.total_excl_vat for note in notes), ZERO),
+        credited_vat=sum((note.total_vat for note in notes), ZERO),
+        credited_incl_vat=sum((note.total_incl_vat for note in notes), ZERO),
     )
     by_pk = {}
     invoice_lines = list(invoice.lines.all())
@@ -196,7 +202,6 @@ def credit_position(invoice: Invoice, *, credit_note: Invoice | None = None) -> 
         [item.as_allowance_charge() for item in invoice.allowance_charges.all()],
         invoiced=True,
     )
-    notes = others.prefetch_related("lines", "allowance_charges")
     for note in notes:
         note_lines = list(note.lines.all())
         _add_groups(
