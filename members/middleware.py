@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from members.selectors import has_elevated_powers, member_of
+from members.selectors import HAS_AUTHENTICATOR_APP, has_elevated_powers, member_of
 
 SIGNED_IN_AT = "coop_signed_in_at"
 LAST_ACTIVITY = "coop_last_activity"
@@ -66,6 +66,10 @@ class StaffTwoFactorMiddleware:
 def _has_totp(user) -> bool:
     from allauth.mfa.models import Authenticator
 
+    known = getattr(user, HAS_AUTHENTICATOR_APP, None)
+    if known is not None:
+        # Annotated when the request's user was loaded (members.backends).
+        return known
     return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
 
 

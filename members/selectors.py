@@ -17,6 +17,8 @@ from members.models import (
 
 # Whether the user holds any permission, annotated by members.backends on the request's user.
 HOLDS_PERMISSIONS = "_coop_holds_permissions"
+# Whether the user has a TOTP authenticator, annotated likewise.
+HAS_AUTHENTICATOR_APP = "_coop_has_authenticator_app"
 
 
 def member_of(user: User) -> Member | None:
