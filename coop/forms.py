@@ -3,6 +3,13 @@
 from django import forms
 
 from coop.errors import CoopError
+from coop.widgets import FORM_RENDERER
+
+
+class Form(forms.Form):
+    """A browser form whose fields render without a template each (see coop.widgets)."""
+
+    default_renderer = FORM_RENDERER
 
 
 def add_service_error(form: forms.BaseForm, error: CoopError) -> None:
