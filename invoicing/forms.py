@@ -9,7 +9,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from coop import bounds
-from coop.forms import Form
+from coop.forms import Form, ModelChoiceField
 from coop.widgets import FORM_RENDERER, LanguageCachedSelect
 from invoicing import vat
 from invoicing.calculation import VatCategory
@@ -158,10 +158,10 @@ class ClientSearchForm(Form):
 
 
 class DraftForm(Form):
-    activity = forms.ModelChoiceField(
+    activity = ModelChoiceField(
         label=_("Activity"), queryset=Activity.objects.none(), empty_label=None
     )
-    client = forms.ModelChoiceField(
+    client = ModelChoiceField(
         label=_("Client"), queryset=Client.objects.none(), empty_label=_("Choose a client")
     )
     buyer_reference = forms.CharField(
@@ -214,18 +214,18 @@ class DraftForm(Form):
         self.client_field.label_from_instance = _client_label
 
     @property
-    def activity_field(self) -> forms.ModelChoiceField:
-        return cast(forms.ModelChoiceField, self.fields["activity"])
+    def activity_field(self) -> ModelChoiceField:
+        return cast(ModelChoiceField, self.fields["activity"])
 
     @property
-    def client_field(self) -> forms.ModelChoiceField:
-        return cast(forms.ModelChoiceField, self.fields["client"])
+    def client_field(self) -> ModelChoiceField:
+        return cast(ModelChoiceField, self.fields["client"])
 
     def has_activities(self) -> bool:
-        return self.activity_field.queryset.exists()
+        return self.activity_field.has_rows()
 
     def has_clients(self) -> bool:
-        return self.client_field.queryset.exists()
+        return self.client_field.has_rows()
 
 
 def parse_percent_or_amount(text: str) -> tuple[Decimal | None, Decimal | None]:
