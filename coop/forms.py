@@ -27,10 +27,23 @@ class ListedChoices(BaseChoiceIterator):
         return len(self) > 0
 
 
+class ModelChoiceIterator(forms.models.ModelChoiceIterator):
+    """The rows in one plain query: a select lists a member's few rows, and Django's
+    ``iterator()`` would open a server-side cursor (three round trips) for them."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for row in self.queryset.all():
+            yield self.choice(row)
+
+
 class ModelChoiceField(forms.ModelChoiceField):
     """Django's, with one query for its select: Django reads the rows once to decide whether
     the select is "required" (without an empty label, that reads the first row) and again to
-    list them."""
+    list them, each time through a server-side cursor."""
+
+    iterator = ModelChoiceIterator
 
     def _set_queryset(self, queryset):
         self._queryset = None if queryset is None else queryset.all()

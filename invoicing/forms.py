@@ -523,13 +523,13 @@ class InvoiceFilterForm(Form):
         required=False,
         choices=[("", _("All statuses")), *Invoice.Status.choices],
     )
-    client = forms.ModelChoiceField(
+    client = ModelChoiceField(
         label=_("Client"),
         queryset=Client.objects.none(),
         required=False,
         empty_label=_("All clients"),
     )
-    activity = forms.ModelChoiceField(
+    activity = ModelChoiceField(
         label=_("Activity"),
         queryset=Activity.objects.none(),
         required=False,
@@ -549,9 +549,9 @@ class InvoiceFilterForm(Form):
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
         clients = clients_visible_to(user).order_by("name", "pk")
-        cast(forms.ModelChoiceField, self.fields["client"]).queryset = clients
+        cast(ModelChoiceField, self.fields["client"]).queryset = clients
         activities = activities_visible_to(user).order_by("name", "pk")
-        cast(forms.ModelChoiceField, self.fields["activity"]).queryset = activities
+        cast(ModelChoiceField, self.fields["activity"]).queryset = activities
 
     def filter(self, invoices):
         """Apply the valid filters; a wrong one is shown as an error and ignored."""
