@@ -586,6 +586,13 @@ def test_api_lists_invoices_as_the_serializer_reads_them_one_by_one(
     assert [row["pk"] for row in rows] == list(alone)
     assert rows == [alone[row["pk"]] for row in rows]
     assert rows == [browser.get(f"/api/v1/invoices/{row['pk']}/").json() for row in rows]
+    assert [row["url"] for row in rows] == [
+        f"http://testserver/api/v1/invoices/{row['pk']}/" for row in rows
+    ]
+    formatted = browser.get("/api/v1/invoices/?format=json").json()["results"]
+    assert [row["url"] for row in formatted] == [
+        f"http://testserver/api/v1/invoices/{row['pk']}/?format=json" for row in rows
+    ]
     by_kind = {(row["kind"], row["status"]): row for row in rows}
     assert {key: len(row["lines"]) for key, row in by_kind.items()} == {
         ("invoice", "draft"): 1,
