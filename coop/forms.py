@@ -28,8 +28,8 @@ class ListedChoices(BaseChoiceIterator):
 
 
 class ModelChoiceIterator(forms.models.ModelChoiceIterator):
-    """The rows in one plain query: a select lists a member's few rows, and Django's
-    ``iterator()`` would open a server-side cursor (three round trips) for them."""
+    """The rows in one plain query: Django's ``iterator()`` opens a server-side cursor (three
+    round trips) for the few rows a member's select lists."""
 
     def __iter__(self):
         if self.field.empty_label is not None:

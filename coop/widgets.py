@@ -3,7 +3,7 @@
 Django renders a ``<select>`` with one template include per option, and each field's input and
 label with a template of their own: a list of 250 countries, or an invoice form of 60 fields,
 costs a member page milliseconds. ``FormRenderer`` writes the common widgets' identical markup
-directly (tests/coop/test_widgets.py compares it with Django's templates); forms opt in through
+directly (tests/test_form_rendering.py compares it with Django's templates); forms opt in through
 ``coop.forms.Form`` or ``renderer=FORM_RENDERER``.
 """
 
