@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from django.db.models import Prefetch
 from django.http import FileResponse, Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -377,9 +378,59 @@ class RefundSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+# What an invoice's representation lists, each read with one query for a whole page into a
+# plain list (``listed_<relation>``): Django's own prefetch builds a queryset per invoice and
+# relation, which cost a page of 50 invoices more than its queries.
+LISTED_RELATIONS = ("lines", "allowance_charges", "documents", "refunds", "over_payment_refunds")
+
+
+def listed_prefetches() -> list[Prefetch]:
+    return [
+        Prefetch(
+            "lines",
+            queryset=InvoiceLine.objects.select_related("credited_line"),
+            to_attr="listed_lines",
+        ),
+        *(
+            Prefetch(relation, to_attr=f"listed_{relation}")
+            for relation in LISTED_RELATIONS
+            if relation != "lines"
+        ),
+    ]
+
+
+class IdentityUrlField(serializers.HyperlinkedIdentityField):
+    """DRF's link to the row itself, with the URL reversed once per list rather than per row."""
+
+    # Stands for the primary key while reversing; no key is this long.
+    PLACEHOLDER = "9081726354453627189"
+
+    def get_url(self, obj, view_name, request, format):
+        if obj.pk in (None, ""):
+            return None
+        templates = self.__dict__.setdefault("url_templates", {})
+        key = (view_name, format)
+        if key not in templates:
+            url = self.reverse(
+                view_name,
+                kwargs={self.lookup_url_kwarg: self.PLACEHOLDER},
+                request=request,
+                format=format,
+            )
+            templates[key] = url.rpartition(self.PLACEHOLDER)
+        before, _placeholder, after = templates[key]
+        return f"{before}{getattr(obj, self.lookup_field)}{after}"
+
+
+# Sums are formatted by one field rather than one made per invoice.
+SUM_FIELD = serializers.DecimalField(**SUM)
+
+
 class InvoiceSerializer(serializers.ModelSerializer):
-    lines = LineOutSerializer(many=True, read_only=True)
-    allowance_charges = AllowanceChargeOutSerializer(many=True, read_only=True)
+    lines = LineOutSerializer(many=True, read_only=True, source="listed_lines")
+    allowance_charges = AllowanceChargeOutSerializer(
+        many=True, read_only=True, source="listed_allowance_charges"
+    )
     client_name = serializers.CharField(source="buyer_name", read_only=True)
     amount_paid = serializers.DecimalField(**SUM, read_only=True)
     amount_credited = serializers.DecimalField(**SUM, read_only=True)
@@ -422,7 +473,7 @@ class InvoiceSerializer(serializers.ModelSerializer):
             "invoice before it is issued."
         )
     )
-    url = serializers.HyperlinkedIdentityField(view_name="api:invoice-detail")
+    url = IdentityUrlField(view_name="api:invoice-detail")
 
     class Meta:
         model = Invoice
@@ -463,37 +514,51 @@ class InvoiceSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    def to_representation(self, invoice: Invoice) -> dict:
+        for relation in LISTED_RELATIONS:
+            if not hasattr(invoice, f"listed_{relation}"):
+                # Not read through InvoiceViewSet.get_queryset: read each list now.
+                setattr(invoice, f"listed_{relation}", list(getattr(invoice, relation).all()))
+        return super().to_representation(invoice)
+
     @extend_schema_field(serializers.DecimalField(**SUM, allow_null=True))
     def get_amount_due(self, invoice: Invoice) -> Decimal | None:
         if invoice.is_credit_note:
             return None
-        return serializers.DecimalField(**SUM).to_representation(
-            max(invoice.amount_due, Decimal("0.00"))
-        )
+        return SUM_FIELD.to_representation(max(invoice.amount_due, Decimal("0.00")))
 
     @extend_schema_field(serializers.DecimalField(**SUM, allow_null=True))
     def get_amount_to_refund(self, invoice: Invoice) -> Decimal | None:
         if invoice.is_credit_note:
             return None
-        return serializers.DecimalField(**SUM).to_representation(invoice.amount_to_refund)
+        return SUM_FIELD.to_representation(invoice.amount_to_refund)
 
     @extend_schema_field(RefundSerializer(many=True))
     def get_refunds(self, invoice: Invoice) -> list[dict]:
-        refunds = invoice.refunds if invoice.is_credit_note else invoice.over_payment_refunds
-        return RefundSerializer(refunds.all(), many=True).data
+        if invoice.is_credit_note:
+            refunds = invoice.listed_refunds  # type: ignore[attr-defined]
+        else:
+            refunds = invoice.listed_over_payment_refunds  # type: ignore[attr-defined]
+        if not refunds:
+            return []
+        # One serializer for every invoice of a page, not one (and its fields) per invoice.
+        if not hasattr(self, "refund_serializer"):
+            self.refund_serializer = RefundSerializer()
+        return [self.refund_serializer.to_representation(refund) for refund in refunds]
 
     @extend_schema_field(serializers.DecimalField(**SUM, allow_null=True))
     def get_amount_refundable(self, invoice: Invoice) -> Decimal | None:
         if not invoice.is_credit_note:
             return None
-        return serializers.DecimalField(**SUM).to_representation(invoice.amount_refundable)
+        return SUM_FIELD.to_representation(invoice.amount_refundable)
 
     def get_warnings(self, invoice: Invoice) -> list[str]:
-        warning = place_of_supply_warning(invoice)
+        warning = place_of_supply_warning(invoice, lines=invoice.listed_lines)  # type: ignore[attr-defined]
         return [warning] if warning else []
 
     def get_documents(self, invoice: Invoice) -> dict[str, str]:
-        return {document.format: document.status for document in invoice.documents.all()}
+        documents = invoice.listed_documents  # type: ignore[attr-defined]
+        return {document.format: document.status for document in documents}
 
 
 class CreditNoteRequestSerializer(serializers.Serializer):
@@ -655,13 +720,7 @@ class InvoiceViewSet(IdempotentCreationMixin, viewsets.ModelViewSet):
             # Only the invoice itself (who may see it, what it is): its payments are listed
             # apart, so neither its lines nor its documents are loaded.
             return invoices
-        queryset = invoices.with_refundable().prefetch_related(
-            "lines__credited_line",
-            "allowance_charges",
-            "documents",
-            "refunds",
-            "over_payment_refunds",
-        )
+        queryset = invoices.with_refundable().prefetch_related(*listed_prefetches())
         if self.action != "list":
             return queryset
         filters = InvoiceFilterSerializer(data=self.request.query_params)

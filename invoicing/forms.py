@@ -9,9 +9,11 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from coop import bounds
+from coop.forms import Form, ModelChoiceField
+from coop.widgets import FORM_RENDERER, LanguageCachedSelect
 from invoicing import vat
 from invoicing.calculation import VatCategory
-from invoicing.countries import country_choices
+from invoicing.countries import COUNTRY_CODES, country_choices
 from invoicing.models import Client, Invoice, InvoiceLine
 from invoicing.selectors import clients_visible_to
 from invoicing.services.credit import CreditLineInput
@@ -74,18 +76,31 @@ def _decimal_input(size: int) -> forms.TextInput:
     return forms.TextInput(attrs={"inputmode": "decimal", "size": size, "autocomplete": "off"})
 
 
+class CountryField(forms.ChoiceField):
+    """A client's country, from the list of every country named in the reader's language."""
+
+    widget = LanguageCachedSelect
+    codes = frozenset(COUNTRY_CODES)
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=country_choices, **kwargs)
+
+    def valid_value(self, value) -> bool:
+        return value in self.codes
+
+
 def invoicing_activities(user: User):
     """The Activities a user may invoice for: theirs, run by an active member."""
     return activities_visible_to(user).filter(owner__status=Member.Status.ACTIVE)
 
 
-class ClientForm(forms.Form):
+class ClientForm(Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=Client.Kind.choices)
     name = forms.CharField(label=_("Name"), max_length=200)
     street = forms.CharField(label=_("Street and number"), max_length=200)
     postal_code = forms.CharField(label=_("Postal code"), max_length=16)
     city = forms.CharField(label=_("City"), max_length=100)
-    country = forms.ChoiceField(label=_("Country"), choices=country_choices, initial="BE")
+    country = CountryField(label=_("Country"), initial="BE")
     email = forms.EmailField(
         label=_("E-mail for invoices"),
         help_text=_("Invoices and reminders are sent to this address."),
@@ -131,22 +146,22 @@ class ClientEditForm(ClientForm):
         del self.fields["kind"]
 
 
-class ClientLookupForm(forms.Form):
+class ClientLookupForm(Form):
     """A VAT number whose public identification prefills a new client."""
 
     vat_number = forms.CharField(label=_("VAT number"), max_length=32)
-    country = forms.ChoiceField(label=_("Country"), choices=country_choices, initial="BE")
+    country = CountryField(label=_("Country"), initial="BE")
 
 
-class ClientSearchForm(forms.Form):
+class ClientSearchForm(Form):
     q = forms.CharField(label=_("Name or VAT number"), required=False, max_length=100)
 
 
-class DraftForm(forms.Form):
-    activity = forms.ModelChoiceField(
+class DraftForm(Form):
+    activity = ModelChoiceField(
         label=_("Activity"), queryset=Activity.objects.none(), empty_label=None
     )
-    client = forms.ModelChoiceField(
+    client = ModelChoiceField(
         label=_("Client"), queryset=Client.objects.none(), empty_label=_("Choose a client")
     )
     buyer_reference = forms.CharField(
@@ -199,18 +214,18 @@ class DraftForm(forms.Form):
         self.client_field.label_from_instance = _client_label
 
     @property
-    def activity_field(self) -> forms.ModelChoiceField:
-        return cast(forms.ModelChoiceField, self.fields["activity"])
+    def activity_field(self) -> ModelChoiceField:
+        return cast(ModelChoiceField, self.fields["activity"])
 
     @property
-    def client_field(self) -> forms.ModelChoiceField:
-        return cast(forms.ModelChoiceField, self.fields["client"])
+    def client_field(self) -> ModelChoiceField:
+        return cast(ModelChoiceField, self.fields["client"])
 
     def has_activities(self) -> bool:
-        return self.activity_field.queryset.exists()
+        return self.activity_field.has_rows()
 
     def has_clients(self) -> bool:
-        return self.client_field.queryset.exists()
+        return self.client_field.has_rows()
 
 
 def parse_percent_or_amount(text: str) -> tuple[Decimal | None, Decimal | None]:
@@ -254,7 +269,7 @@ def _client_label(client: Client) -> str:
     return f"{client.name} ({client.vat_number})" if client.vat_number else client.name
 
 
-class LineForm(forms.Form):
+class LineForm(Form):
     """One row of the lines table; a row left empty is ignored."""
 
     description = forms.CharField(
@@ -375,6 +390,7 @@ class BaseLineFormSet(forms.BaseFormSet):
 LineFormSet = forms.formset_factory(
     LineForm,
     formset=BaseLineFormSet,
+    renderer=FORM_RENDERER,
     extra=EXTRA_LINES,
     can_delete=True,
     max_num=200,
@@ -409,7 +425,7 @@ def initial_lines(invoice: Invoice) -> list[dict]:
     return rows
 
 
-class AllowanceChargeForm(forms.Form):
+class AllowanceChargeForm(Form):
     """A discount or charge on the whole invoice; a row without a value is ignored."""
 
     is_charge = forms.TypedChoiceField(
@@ -463,6 +479,7 @@ class BaseAllowanceChargeFormSet(forms.BaseFormSet):
 AllowanceChargeFormSet = forms.formset_factory(
     AllowanceChargeForm,
     formset=BaseAllowanceChargeFormSet,
+    renderer=FORM_RENDERER,
     extra=1,
     can_delete=True,
     max_num=20,
@@ -500,19 +517,19 @@ def initial_allowance_charges(invoice: Invoice) -> list[dict]:
     ]
 
 
-class InvoiceFilterForm(forms.Form):
+class InvoiceFilterForm(Form):
     status = forms.ChoiceField(
         label=_("Status"),
         required=False,
         choices=[("", _("All statuses")), *Invoice.Status.choices],
     )
-    client = forms.ModelChoiceField(
+    client = ModelChoiceField(
         label=_("Client"),
         queryset=Client.objects.none(),
         required=False,
         empty_label=_("All clients"),
     )
-    activity = forms.ModelChoiceField(
+    activity = ModelChoiceField(
         label=_("Activity"),
         queryset=Activity.objects.none(),
         required=False,
@@ -532,9 +549,9 @@ class InvoiceFilterForm(forms.Form):
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
         clients = clients_visible_to(user).order_by("name", "pk")
-        cast(forms.ModelChoiceField, self.fields["client"]).queryset = clients
+        cast(ModelChoiceField, self.fields["client"]).queryset = clients
         activities = activities_visible_to(user).order_by("name", "pk")
-        cast(forms.ModelChoiceField, self.fields["activity"]).queryset = activities
+        cast(ModelChoiceField, self.fields["activity"]).queryset = activities
 
     def filter(self, invoices):
         """Apply the valid filters; a wrong one is shown as an error and ignored."""
@@ -547,7 +564,7 @@ class InvoiceFilterForm(forms.Form):
         return invoices.filter(**lookups)
 
 
-class ResendForm(forms.Form):
+class ResendForm(Form):
     recipient = forms.EmailField(
         label=_("Send to another address"),
         required=False,
@@ -555,7 +572,7 @@ class ResendForm(forms.Form):
     )
 
 
-class CreditNoteRequestForm(forms.Form):
+class CreditNoteRequestForm(Form):
     reason = forms.CharField(
         label=_("Reason"),
         max_length=1000,
@@ -570,7 +587,7 @@ class CreditNoteRequestForm(forms.Form):
     )
 
 
-class CreditLineForm(forms.Form):
+class CreditLineForm(Form):
     """How much of one invoice line to credit; a row left empty credits nothing of it."""
 
     position = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
@@ -607,7 +624,12 @@ class BaseCreditLineFormSet(forms.BaseFormSet):
 
 
 CreditLineFormSet = forms.formset_factory(
-    CreditLineForm, formset=BaseCreditLineFormSet, extra=0, max_num=200, absolute_max=200
+    CreditLineForm,
+    formset=BaseCreditLineFormSet,
+    extra=0,
+    max_num=200,
+    absolute_max=200,
+    renderer=FORM_RENDERER,
 )
 
 

@@ -32,6 +32,14 @@ def invoices_visible_to(user: User) -> QuerySet[Invoice]:
     return invoices.filter(of_activities_of(user))
 
 
+def has_invoices(user: User) -> bool:
+    """Tell whether the user sees any invoice or credit note (without reading its amounts)."""
+    invoices = (
+        Invoice.objects.all() if user.is_staff else Invoice.objects.filter(of_activities_of(user))
+    )
+    return invoices.exists()
+
+
 INVOICE_KEYSET = Keyset("issue_date", nullable=True)
 
 

@@ -181,7 +181,7 @@ def client_edit(request, pk: int):
 def invoice_list(request):
     """List the user's invoices and credit notes, filtered by status, dates, client, Activity."""
     filters = InvoiceFilterForm(request.GET or None, user=request.user)
-    has_any = selectors.invoices_visible_to(request.user).exists()
+    has_any = selectors.has_invoices(request.user)
     invoices, split = selectors.invoice_list_of(request.user)
     if filters.is_bound:
         invoices = filters.filter(invoices)

@@ -266,6 +266,18 @@ CASES: list[tuple[str, str, Callable[[World], str], bool]] = [
         False,
     ),
     ("clients", "add_clients", lambda world: reverse("invoicing:client_list"), False),
+    (
+        "new invoice form, clients",
+        "add_clients",
+        lambda world: reverse("invoicing:invoice_create"),
+        False,
+    ),
+    (
+        "new invoice form, Activities",
+        "add_activities",
+        lambda world: reverse("invoicing:invoice_create"),
+        False,
+    ),
     ("contracts", "add_contracts", lambda world: reverse("contracts:index"), False),
     ("payslips", "add_payslips", lambda world: reverse("contracts:payslips"), False),
     ("expense claims", "add_expense_claims", lambda world: reverse("contracts:expenses"), False),

@@ -326,15 +326,19 @@ def _queue_documents(invoice: Invoice, *, actor: User) -> None:
         )
 
 
-def _vat_lines(invoice: Invoice) -> list[tuple[str, str]]:
-    return [(line.vat_category, line.supply_kind) for line in invoice.lines.all()]
+def _vat_lines(invoice: Invoice, lines=None) -> list[tuple[str, str]]:
+    lines = invoice.lines.all() if lines is None else lines
+    return [(line.vat_category, line.supply_kind) for line in lines]
 
 
-def place_of_supply_warning(invoice: Invoice) -> str:
-    """What the member of an invoice not yet issued should check about where it is taxed."""
+def place_of_supply_warning(invoice: Invoice, *, lines=None) -> str:
+    """What the member of an invoice not yet issued should check about where it is taxed.
+
+    ``lines``: the invoice's lines when they are already read (its own are read otherwise).
+    """
     if invoice.kind != Invoice.Kind.INVOICE or invoice.is_issued:
         return ""
-    return vat.place_of_supply_warning(vat.customer_of(invoice.client), _vat_lines(invoice))
+    return vat.place_of_supply_warning(vat.customer_of(invoice.client), _vat_lines(invoice, lines))
 
 
 def _review_reason(invoice: Invoice) -> str:

@@ -3,6 +3,9 @@
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from invoicing.errors import InvoicingError
 from invoicing.models import Invoice, InvoiceLine
@@ -194,3 +197,25 @@ def test_amounts_in_refusals_are_written_as_money_in_the_language(
     assert f"({line_amount})" in on_invoice.value.message
     assert "E+" not in on_line.value.message and " €" not in on_invoice.value.message
     assert not Invoice.objects.exists()
+
+
+def test_the_new_invoice_form_reads_the_activities_and_the_clients_once(
+    client, member, activity, belgian_client
+):
+    client.force_login(member.user)
+    url = reverse("invoicing:invoice_create")
+    client.get(url)  # Warm the per-process caches first.
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    tables = [
+        table
+        for query in captured
+        for table in ("members_activity", "invoicing_client")
+        if query["sql"].startswith(("SELECT", "DECLARE")) and f'FROM "{table}"' in query["sql"]
+    ]
+    # Once for the select and whether there is anything to choose, not three times.
+    assert sorted(tables) == ["invoicing_client", "members_activity"]
+    assert response.context["can_invoice"] and response.context["has_clients"]
+    html = response.content.decode()
+    assert f'<option value="{activity.pk}">{activity.name}</option>' in html
+    assert f'<option value="{belgian_client.pk}">{belgian_client.name} (' in html

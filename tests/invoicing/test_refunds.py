@@ -544,3 +544,67 @@ def test_staff_refund_an_over_payment_from_the_refund_add_form(room_invoice, sta
         Decimal("41.00"),
         colleague,
     )
+
+
+def test_api_lists_invoices_as_the_serializer_reads_them_one_by_one(
+    paid_and_credited, invoice, staff, member, activity, french_client
+):
+    """The list reads a page's lines, documents and refunds together; each row says what the
+    serializer says of the invoice read alone, relation by relation."""
+    from invoicing.api import InvoiceSerializer
+    from invoicing.services.drafts import AllowanceChargeInput
+    from tests.invoicing.conftest import line, make_draft
+
+    ask_refund(paid_and_credited, staff, "9.00")
+    # A draft with a discount and a line taxed in Belgium for a French business: a warning.
+    make_draft(
+        member,
+        activity,
+        french_client,
+        [line("Consulting", vat_category="S", vat_rate=Decimal("21"))],
+        allowance_charges=[
+            AllowanceChargeInput(
+                is_charge=False,
+                reason="Loyalty",
+                vat_category="S",
+                vat_rate=Decimal("21"),
+                percent=Decimal("10"),
+                amount=None,
+            )
+        ],
+    )
+    browser = api_client_for(member.user)
+    rows = browser.get("/api/v1/invoices/").json()["results"]
+    request = browser.get("/api/v1/invoices/").wsgi_request
+    alone = {
+        row["pk"]: InvoiceSerializer(
+            Invoice.objects.with_amounts().with_refundable().get(pk=row["pk"]),
+            context={"request": request},
+        ).data
+        for row in rows
+    }
+    assert [row["pk"] for row in rows] == list(alone)
+    assert rows == [alone[row["pk"]] for row in rows]
+    assert rows == [browser.get(f"/api/v1/invoices/{row['pk']}/").json() for row in rows]
+    assert [row["url"] for row in rows] == [
+        f"http://testserver/api/v1/invoices/{row['pk']}/" for row in rows
+    ]
+    formatted = browser.get("/api/v1/invoices/?format=json").json()["results"]
+    assert [row["url"] for row in formatted] == [
+        f"http://testserver/api/v1/invoices/{row['pk']}/?format=json" for row in rows
+    ]
+    by_kind = {(row["kind"], row["status"]): row for row in rows}
+    assert {key: len(row["lines"]) for key, row in by_kind.items()} == {
+        ("invoice", "draft"): 1,
+        ("credit_note", "issued"): 1,
+        ("invoice", "paid"): 2,
+    }
+    assert [refund["amount"] for refund in by_kind[("credit_note", "issued")]["refunds"]] == [
+        "9.00"
+    ]
+    draft = by_kind[("invoice", "draft")]
+    assert draft["allowance_charges"][0]["reason"] == "Loyalty"
+    assert len(draft["warnings"]) == 1
+    assert by_kind[("invoice", "paid")]["lines"][0]["credited_line_position"] is None
+    credit_note = by_kind[("credit_note", "issued")]
+    assert credit_note["lines"][0]["credited_line_position"] == 1
