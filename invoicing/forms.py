@@ -205,8 +205,16 @@ class DraftForm(Form):
 
     def __init__(self, *args, user: User, invoice: Invoice | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.activity_field.queryset = invoicing_activities(user)
+        activities = invoicing_activities(user)
         clients = clients_visible_to(user)
+        if user.is_staff:
+            # On these pages staff invoice as members, from their own Activities and clients
+            # (others' are the admin's business): never a select of every row in the database.
+            activities = activities.of_user(user)
+            clients = clients.filter(owner=user)
+            if invoice is not None:
+                activities = activities | invoicing_activities(user).filter(pk=invoice.activity_id)
+        self.activity_field.queryset = activities
         if invoice is not None:
             # A co-member's draft keeps the client its author chose.
             clients = clients | Client.objects.filter(pk=invoice.client_id)
@@ -548,9 +556,15 @@ class InvoiceFilterForm(Form):
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
-        clients = clients_visible_to(user).order_by("name", "pk")
-        cast(ModelChoiceField, self.fields["client"]).queryset = clients
-        activities = activities_visible_to(user).order_by("name", "pk")
+        clients = clients_visible_to(user)
+        activities = activities_visible_to(user)
+        if user.is_staff:
+            # Staff filter by their own clients and Activities here (everyone's are searched in
+            # the admin): never a select of every row in the database.
+            clients = clients.filter(owner=user)
+            activities = activities.of_user(user)
+        cast(ModelChoiceField, self.fields["client"]).queryset = clients.order_by("name", "pk")
+        activities = activities.order_by("name", "pk")
         cast(ModelChoiceField, self.fields["activity"]).queryset = activities
 
     def filter(self, invoices):

@@ -219,3 +219,16 @@ def test_the_new_invoice_form_reads_the_activities_and_the_clients_once(
     html = response.content.decode()
     assert f'<option value="{activity.pk}">{activity.name}</option>' in html
     assert f'<option value="{belgian_client.pk}">{belgian_client.name} (' in html
+
+
+def test_staff_invoice_pages_offer_their_own_clients_and_activities_only(
+    client, staff, activity, belgian_client
+):
+    """Staff invoice as members on these pages: everyone's rows would be a select of millions."""
+    client.force_login(staff)
+    for url in [reverse("invoicing:invoice_create"), reverse("invoicing:invoice_list")]:
+        response = client.get(url)
+        assert response.status_code == 200
+        page = response.content.decode()
+        assert belgian_client.name not in page
+        assert f'value="{activity.pk}"' not in page
