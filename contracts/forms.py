@@ -2,9 +2,11 @@
 
 import datetime
 import re
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django import forms
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -17,6 +19,29 @@ from members.models import Member
 
 HALF_DAY_WORDS = {"half", "½", "demi", "halve", "0.5"}
 MAX_ATTACHMENT_LABEL = gettext_lazy("PDF, PNG or JPEG, at most 10 MB.")
+
+
+@dataclass(frozen=True)
+class FormChoices:
+    """The contract form's Activities, clients and workers.
+
+    The querysets check the posted ids; the ``*_choices`` (id, label) pairs, read once, fill the
+    ``<select>``s of the form and of every worker form, which then query nothing.
+    """
+
+    activities: QuerySet
+    clients: QuerySet
+    members: QuerySet
+    activity_choices: list[tuple[int, str]]
+    client_choices: list[tuple[int, str]]
+    member_choices: list[tuple[int, str]]
+
+
+def offer(field: forms.ModelChoiceField, queryset: QuerySet, choices: list) -> None:
+    """Check the field against ``queryset`` but show ``choices``, after the usual blank one."""
+    field.queryset = queryset
+    blank = [] if field.empty_label is None else [("", field.empty_label)]
+    field.choices = blank + choices
 
 
 class ContractForm(forms.Form):
@@ -43,10 +68,10 @@ class ContractForm(forms.Form):
         label=gettext_lazy("Amount to invoice (excl. VAT, €)"),
     )
 
-    def __init__(self, *args, activities, clients, **kwargs):
+    def __init__(self, *args, choices: FormChoices, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["activity"].queryset = activities
-        self.fields["client"].queryset = clients
+        offer(self.fields["activity"], choices.activities, choices.activity_choices)
+        offer(self.fields["client"], choices.clients, choices.client_choices)
 
 
 def parse_days(text: str) -> list[DayInput]:
@@ -84,10 +109,16 @@ class WorkerForm(forms.Form):
         help_text=gettext_lazy("One date per line (YYYY-MM-DD); add “half” for a half day."),
     )
 
-    def __init__(self, *args, members=None, first_day: datetime.date | None = None, **kwargs):
+    def __init__(
+        self,
+        *args,
+        choices: FormChoices | None = None,
+        first_day: datetime.date | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
-        if members is not None:
-            self.fields["member"].queryset = members
+        if choices is not None:
+            offer(self.fields["member"], choices.members, choices.member_choices)
         # Work is declared before it starts: the earliest day to pick is tomorrow.
         first_day = first_day or timezone.localdate() + datetime.timedelta(days=1)
         example = first_day + datetime.timedelta(days=(7 - first_day.weekday()) % 7)

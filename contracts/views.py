@@ -18,6 +18,7 @@ from contracts.forms import (
     AttachmentForm,
     ContractForm,
     ExpenseClaimForm,
+    FormChoices,
     ReasonForm,
     SimulatorForm,
     WorkerFormSet,
@@ -47,21 +48,34 @@ def _get_contract(request, pk: int) -> Contract:
     return get_object_or_404(selectors.contracts_visible_to(request.user), pk=pk)
 
 
-def _form_choices(user):
+def _form_choices(user) -> FormChoices:
+    """What the contract form offers: the querysets check a post, the choices are shown.
+
+    The choices are read once, so the formset's worker forms share them, and they hold only
+    the ids and names a ``<select>`` shows.
+    """
     from invoicing.selectors import clients_visible_to
 
     activities = activities_visible_to(user).filter(owner__status=Member.Status.ACTIVE)
-    # The owners and co-members of those Activities: their ids first (two index lookups), so
+    activity_rows = list(activities.values_list("pk", "name", "owner_id"))
+    # The owners and co-members of those Activities: their ids first (index lookups), so
     # that the list of workers never joins the members table to the Activities twice.
-    owners = activities.values("owner_id")
     co_members = Activity.co_members.through.objects.filter(
-        activity_id__in=activities.values("pk")
-    ).values("member_id")
-    worker_ids = {row["owner_id"] for row in owners} | {row["member_id"] for row in co_members}
+        activity_id__in=[pk for pk, _name, _owner in activity_rows]
+    ).values_list("member_id", flat=True)
+    worker_ids = {owner for _pk, _name, owner in activity_rows} | set(co_members)
     members = Member.objects.filter(pk__in=worker_ids, status=Member.Status.ACTIVE).order_by(
         "legal_name", "pk"
     )
-    return activities, clients_visible_to(user).order_by("name"), members
+    clients = clients_visible_to(user).order_by("name", "pk")
+    return FormChoices(
+        activities=activities,
+        clients=clients,
+        members=members,
+        activity_choices=[(pk, name) for pk, name, _owner in activity_rows],
+        client_choices=list(clients.values_list("pk", "name")),
+        member_choices=list(members.values_list("pk", "legal_name")),
+    )
 
 
 @login_required
@@ -85,7 +99,7 @@ def index(request):
 
 
 def _save(request, contract: Contract | None):
-    activities, clients, members = _form_choices(request.user)
+    choices = _form_choices(request.user)
     if contract is None:
         initial, workers_initial = {}, []
         if hasattr(request.user, "member"):
@@ -105,9 +119,9 @@ def _save(request, contract: Contract | None):
             for worker in contract.workers.prefetch_related("days").select_related("member")
         ]
     data = request.POST if request.method == "POST" else None
-    form = ContractForm(data, initial=initial, activities=activities, clients=clients)
+    form = ContractForm(data, initial=initial, choices=choices)
     formset = WorkerFormSet(
-        data, initial=workers_initial, prefix="workers", form_kwargs={"members": members}
+        data, initial=workers_initial, prefix="workers", form_kwargs={"choices": choices}
     )
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         try:
@@ -135,9 +149,11 @@ def _save(request, contract: Contract | None):
 @one_time_form
 def contract_create(request):
     """Record a new contract as a draft."""
-    if not hasattr(request.user, "member"):
+    member = getattr(request.user, "member", None)
+    if member is None:
         raise Http404(_("You have no member profile yet."))
-    if not is_active_member(request.user):
+    # The profile just read tells whether the member is active (``is_active_member``).
+    if member.status != Member.Status.ACTIVE:
         raise PermissionDenied(_("Only the Activities of active members can record contracts."))
     return _save(request, None)
 
