@@ -158,7 +158,7 @@ class ContractViewSet(
             return Contract.objects.none()
         user = self.request.user
         return selectors.with_worker_visibility(
-            selectors.contract_with_details(selectors.contracts_visible_to(user)), user
+            selectors.contract_with_workers_and_history(selectors.contracts_visible_to(user)), user
         ).order_by("-first_work_day", "-pk")
 
     def _arguments(self, request) -> dict:

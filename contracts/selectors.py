@@ -5,6 +5,7 @@ from django.db.models import Prefetch, QuerySet
 from contracts.models import (
     Contract,
     ContractAttachment,
+    ContractEvent,
     ContractWorker,
     ExpenseClaim,
     ExpenseReceipt,
@@ -22,18 +23,26 @@ def contracts_visible_to(user: User) -> QuerySet[Contract]:
     return contracts.of_user(user)
 
 
+def _workers(*more) -> Prefetch:
+    days = Prefetch("days", queryset=WorkDay.objects.order_by("date"))
+    return Prefetch(
+        "workers",
+        queryset=ContractWorker.objects.select_related("member").prefetch_related(days, *more),
+    )
+
+
 def contract_with_details(contracts: QuerySet[Contract]) -> QuerySet[Contract]:
-    """Add the workers with their days, the history and the attachments."""
+    """Add the workers with their days and declarations, the history and the attachments."""
     return contracts.prefetch_related(
-        Prefetch(
-            "workers",
-            queryset=ContractWorker.objects.select_related("member").prefetch_related(
-                Prefetch("days", queryset=WorkDay.objects.order_by("date")), "declarations"
-            ),
-        ),
-        "events__actor",
+        _workers("declarations"),
+        Prefetch("events", queryset=ContractEvent.objects.select_related("actor")),
         "attachments",
     )
+
+
+def contract_with_workers_and_history(contracts: QuerySet[Contract]) -> QuerySet[Contract]:
+    """Add the workers with their days, and the history: what the API shows of a contract."""
+    return contracts.prefetch_related(_workers(), "events")
 
 
 def with_worker_visibility(contracts: QuerySet[Contract], user: User) -> QuerySet[Contract]:

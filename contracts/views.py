@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -33,6 +32,7 @@ from contracts.services import expenses
 from coop.documents import DocumentStatus
 from coop.errors import CoopError
 from coop.idempotency import one_time_form
+from coop.pagination import Paginator
 from members.models import Activity, Member
 from members.selectors import activities_visible_to, is_active_member
 
@@ -172,9 +172,8 @@ def contract_edit(request, pk: int):
 @login_required
 def contract_detail(request, pk: int):
     """A contract with its workers, days, declarations, attachments and history."""
-    contract = get_object_or_404(
-        selectors.contract_with_details(selectors.contracts_visible_to(request.user)), pk=pk
-    )
+    contracts = selectors.contract_with_details(selectors.contracts_visible_to(request.user))
+    contract = get_object_or_404(selectors.with_worker_visibility(contracts, request.user), pk=pk)
     return render(
         request,
         "contracts/contract_detail.html",
