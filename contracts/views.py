@@ -67,14 +67,11 @@ def _form_choices(user) -> FormChoices:
     members = Member.objects.filter(pk__in=worker_ids, status=Member.Status.ACTIVE).order_by(
         "legal_name", "pk"
     )
-    clients = clients_visible_to(user).order_by("name", "pk")
     return FormChoices(
         activities=activities,
-        clients=clients,
-        members=members,
         activity_choices=[(pk, name) for pk, name, _owner in activity_rows],
-        client_choices=list(clients.values_list("pk", "name")),
-        member_choices=list(members.values_list("pk", "legal_name")),
+        clients=clients_visible_to(user).order_by("name", "pk"),
+        members=members,
     )
 
 
