@@ -101,9 +101,19 @@ class EventSerializer(serializers.ModelSerializer):
         fields = ["from_status", "to_status", "reason", "created_at"]
 
 
+class VisibleWorkersSerializer(serializers.ListSerializer):
+    """Every worker for the Activity's members and staff; a hired worker sees only theirs.
+
+    One worker serializer serves every contract of a list: its fields are built once.
+    """
+
+    def get_attribute(self, contract: Contract) -> list:
+        return selectors.workers_shown_to(self.context["request"].user, contract)
+
+
 class ContractSerializer(serializers.ModelSerializer):
     reference = serializers.CharField(read_only=True)
-    workers = serializers.SerializerMethodField()
+    workers = VisibleWorkersSerializer(child=WorkerOutSerializer(), read_only=True)
     history = EventSerializer(source="events", many=True, read_only=True)
 
     class Meta:
@@ -126,13 +136,6 @@ class ContractSerializer(serializers.ModelSerializer):
             "history",
         ]
         read_only_fields = fields
-
-    @extend_schema_field(WorkerOutSerializer(many=True))
-    def get_workers(self, contract: Contract) -> list:
-        """Every worker for the Activity's members and staff; a hired worker sees only theirs."""
-        request = self.context["request"]
-        workers = selectors.workers_shown_to(request.user, contract)
-        return WorkerOutSerializer(workers, many=True).data
 
 
 class ReasonSerializer(serializers.Serializer):
