@@ -2,7 +2,9 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import PermissionDenied
+from django.db.models import OuterRef
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -57,19 +59,22 @@ def _form_choices(user) -> FormChoices:
     from invoicing.selectors import clients_visible_to
 
     activities = activities_visible_to(user).filter(owner__status=Member.Status.ACTIVE)
-    activity_rows = list(activities.values_list("pk", "name", "owner_id"))
-    # The owners and co-members of those Activities: their ids first (index lookups), so
-    # that the list of workers never joins the members table to the Activities twice.
-    co_members = Activity.co_members.through.objects.filter(
-        activity_id__in=[pk for pk, _name, _owner in activity_rows]
-    ).values_list("member_id", flat=True)
-    worker_ids = {owner for _pk, _name, owner in activity_rows} | set(co_members)
+    # Each Activity with the ids of its co-members: with its owner, who may work on it.
+    co_members = Activity.co_members.through.objects.filter(activity_id=OuterRef("pk"))
+    activity_rows = list(
+        activities.values_list(
+            "pk", "name", "owner_id", ArraySubquery(co_members.values("member_id"))
+        )
+    )
+    worker_ids = {owner for _pk, _name, owner, _co in activity_rows}
+    worker_ids.update(member for *_activity, co in activity_rows for member in co)
+    # The workers by id (an index lookup), never a join of the members to the Activities.
     members = Member.objects.filter(pk__in=worker_ids, status=Member.Status.ACTIVE).order_by(
         "legal_name", "pk"
     )
     return FormChoices(
         activities=activities,
-        activity_choices=[(pk, name) for pk, name, _owner in activity_rows],
+        activity_choices=[(pk, name) for pk, name, *_workers in activity_rows],
         clients=clients_visible_to(user).order_by("name", "pk"),
         members=members,
     )
