@@ -81,7 +81,7 @@ class ContractInSerializer(serializers.Serializer):
 
 class WorkerOutSerializer(serializers.ModelSerializer):
     member_name = serializers.CharField(source="member.legal_name", read_only=True)
-    days = DaySerializer(many=True, read_only=True)
+    days = DaySerializer(many=True, read_only=True, source="days_in_order")
 
     class Meta:
         model = ContractWorker

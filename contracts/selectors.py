@@ -1,6 +1,7 @@
 """Reads scoped to the requesting user: another member's contract or payslip is not found."""
 
-from django.db.models import Prefetch, QuerySet
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import OuterRef, Prefetch, QuerySet
 
 from contracts.models import (
     Contract,
@@ -24,11 +25,16 @@ def contracts_visible_to(user: User) -> QuerySet[Contract]:
 
 
 def _workers(*more) -> Prefetch:
-    days = Prefetch("days", queryset=WorkDay.objects.order_by("date"))
-    return Prefetch(
-        "workers",
-        queryset=ContractWorker.objects.select_related("member").prefetch_related(days, *more),
+    """The workers with their member and their days (``ContractWorker.days_in_order``).
+
+    The days come as two arrays of each worker's row, not as one more query.
+    """
+    days = WorkDay.objects.filter(worker=OuterRef("pk")).order_by("date", "pk")
+    workers = ContractWorker.objects.select_related("member").annotate(
+        day_dates=ArraySubquery(days.values("date")),
+        day_portions=ArraySubquery(days.values("portion")),
     )
+    return Prefetch("workers", queryset=workers.prefetch_related(*more))
 
 
 def contract_with_details(contracts: QuerySet[Contract]) -> QuerySet[Contract]:

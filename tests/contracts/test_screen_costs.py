@@ -8,11 +8,12 @@ from django import forms
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone, translation
 from rest_framework.test import APIClient
 
+from contracts import selectors
 from contracts.forms import ContractForm, WorkerForm
-from contracts.models import ContractWorker
+from contracts.models import Contract, ContractWorker
 from contracts.services.contracts import submit_contract
 from invoicing.selectors import clients_visible_to
 from members.models import Member
@@ -225,3 +226,29 @@ def test_the_contract_form_shows_the_choices_django_would(member, other_member, 
     )
     assert str(workers["member"]) == str(plain_worker["member"])
     assert "selected>Lucas Dubois</option>" in str(workers["member"])
+
+
+def test_the_detail_page_lists_each_workers_days_in_order(client, member, festival):
+    start = _monday()
+    client.force_login(member.user)
+    client.cookies["django_language"] = "en"
+    page = client.get(reverse("contracts:detail", args=[festival.pk])).content.decode()
+    with translation.override("en"):
+        first, second = (
+            formats.date_format(day, "SHORT_DATE_FORMAT")
+            for day in (start, start + datetime.timedelta(days=1))
+        )
+    assert f"<p>{first} (half day), {second}</p>" in page
+    assert f"<p>{first}</p>" in page  # Lucas Dubois's one day.
+
+
+def test_a_workers_days_read_alone_or_with_the_contract_are_the_same(member, festival):
+    alone = ContractWorker.objects.get(contract=festival, member=member)
+    with_contract = selectors.contract_with_details(Contract.objects.filter(pk=festival.pk)).get()
+    (prefetched,) = [row for row in with_contract.workers.all() if row.member_id == member.pk]
+    assert hasattr(prefetched, "day_dates") and not hasattr(alone, "day_dates")
+    read = [
+        [(day.date, day.portion) for day in worker.days_in_order] for worker in (alone, prefetched)
+    ]
+    start = _monday()
+    assert read == [[(start, "0.5"), (start + datetime.timedelta(days=1), "1.0")]] * 2
