@@ -295,7 +295,9 @@ class PayslipViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Payslip.objects.none()
-        return selectors.payslips_visible_to(self.request.user).order_by("-pay_date", "-pk")
+        # Of the related rows, a payslip shows only its worker's contract id.
+        payslips = selectors.payslips_visible_to(self.request.user).select_related(None)
+        return payslips.select_related("worker").order_by("-pay_date", "-pk")
 
     @extend_schema(responses={(200, "application/pdf"): bytes})
     @action(detail=True, methods=["get"])

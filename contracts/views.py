@@ -291,8 +291,10 @@ def attachment_download(request, pk: int):
 @login_required
 def payslips(request):
     """The user's payslips, newest first."""
+    # The list shows each payslip's contract, not its Activity nor member (nor their columns).
+    payslips = selectors.payslips_visible_to(request.user).select_related(None)
     page = Paginator(
-        selectors.payslips_visible_to(request.user).order_by("-pay_date", "-pk"), PAGE_SIZE
+        payslips.select_related("worker__contract").order_by("-pay_date", "-pk"), PAGE_SIZE
     ).get_page(request.GET.get("page"))
     return render(request, "contracts/payslip_list.html", {"payslips": page, "page": page})
 
