@@ -160,8 +160,12 @@ class ContractViewSet(
         if getattr(self, "swagger_fake_view", False):
             return Contract.objects.none()
         user = self.request.user
+        contracts = selectors.contracts_visible_to(user)
+        if self.action in ("list", "retrieve"):
+            # A contract shows its Activity, client and invoice by id: no join to read them.
+            contracts = contracts.select_related(None)
         return selectors.with_worker_visibility(
-            selectors.contract_with_workers_and_history(selectors.contracts_visible_to(user)), user
+            selectors.contract_with_workers_and_history(contracts), user
         ).order_by("-first_work_day", "-pk")
 
     def _arguments(self, request) -> dict:

@@ -83,7 +83,9 @@ def _form_choices(user) -> FormChoices:
 @login_required
 def index(request):
     """The user's contracts, newest work first, filtered by status."""
-    contracts = selectors.contracts_visible_to(request.user).order_by("-first_work_day", "-pk")
+    # Of the related rows the list shows the Activity's name only: no client nor invoice.
+    contracts = selectors.contracts_visible_to(request.user).select_related(None)
+    contracts = contracts.select_related("activity").order_by("-first_work_day", "-pk")
     status = request.GET.get("status", "")
     if status in Contract.Status.values:
         contracts = contracts.filter(status=status)
