@@ -181,7 +181,7 @@ WorkerFormSet = forms.formset_factory(
 def days_text(worker) -> str:
     return "\n".join(
         f"{day.date.isoformat()}{' half' if day.portion == WorkDay.Portion.HALF else ''}"
-        for day in worker.days.all()
+        for day in worker.days_in_order
     )
 
 

@@ -24,17 +24,20 @@ def contracts_visible_to(user: User) -> QuerySet[Contract]:
     return contracts.of_user(user)
 
 
-def _workers(*more) -> Prefetch:
-    """The workers with their member and their days (``ContractWorker.days_in_order``).
+def workers_with_days() -> QuerySet[ContractWorker]:
+    """Workers with their member and their days (``ContractWorker.days_in_order``).
 
     The days come as two arrays of each worker's row, not as one more query.
     """
     days = WorkDay.objects.filter(worker=OuterRef("pk")).order_by("date", "pk")
-    workers = ContractWorker.objects.select_related("member").annotate(
+    return ContractWorker.objects.select_related("member").annotate(
         day_dates=ArraySubquery(days.values("date")),
         day_portions=ArraySubquery(days.values("portion")),
     )
-    return Prefetch("workers", queryset=workers.prefetch_related(*more))
+
+
+def _workers(*more) -> Prefetch:
+    return Prefetch("workers", queryset=workers_with_days().prefetch_related(*more))
 
 
 def contract_with_details(contracts: QuerySet[Contract]) -> QuerySet[Contract]:

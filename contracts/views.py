@@ -120,7 +120,7 @@ def _save(request, contract: Contract | None):
         }
         workers_initial = [
             {"member": worker.member, "daily_wage": worker.daily_wage, "days": days_text(worker)}
-            for worker in contract.workers.prefetch_related("days").select_related("member")
+            for worker in selectors.workers_with_days().filter(contract=contract)
         ]
     data = request.POST if request.method == "POST" else None
     form = ContractForm(data, initial=initial, choices=choices)
