@@ -81,7 +81,7 @@ class ContractInSerializer(serializers.Serializer):
 
 class WorkerOutSerializer(serializers.ModelSerializer):
     member_name = serializers.CharField(source="member.legal_name", read_only=True)
-    days = DaySerializer(many=True, read_only=True)
+    days = DaySerializer(many=True, read_only=True, source="days_in_order")
 
     class Meta:
         model = ContractWorker
@@ -101,9 +101,19 @@ class EventSerializer(serializers.ModelSerializer):
         fields = ["from_status", "to_status", "reason", "created_at"]
 
 
+class VisibleWorkersSerializer(serializers.ListSerializer):
+    """Every worker for the Activity's members and staff; a hired worker sees only theirs.
+
+    One worker serializer serves every contract of a list: its fields are built once.
+    """
+
+    def get_attribute(self, contract: Contract) -> list:
+        return selectors.workers_shown_to(self.context["request"].user, contract)
+
+
 class ContractSerializer(serializers.ModelSerializer):
     reference = serializers.CharField(read_only=True)
-    workers = serializers.SerializerMethodField()
+    workers = VisibleWorkersSerializer(child=WorkerOutSerializer(), read_only=True)
     history = EventSerializer(source="events", many=True, read_only=True)
 
     class Meta:
@@ -126,13 +136,6 @@ class ContractSerializer(serializers.ModelSerializer):
             "history",
         ]
         read_only_fields = fields
-
-    @extend_schema_field(WorkerOutSerializer(many=True))
-    def get_workers(self, contract: Contract) -> list:
-        """Every worker for the Activity's members and staff; a hired worker sees only theirs."""
-        request = self.context["request"]
-        workers = selectors.workers_shown_to(request.user, contract)
-        return WorkerOutSerializer(workers, many=True).data
 
 
 class ReasonSerializer(serializers.Serializer):
@@ -157,8 +160,12 @@ class ContractViewSet(
         if getattr(self, "swagger_fake_view", False):
             return Contract.objects.none()
         user = self.request.user
+        contracts = selectors.contracts_visible_to(user)
+        if self.action in ("list", "retrieve"):
+            # A contract shows its Activity, client and invoice by id: no join to read them.
+            contracts = contracts.select_related(None)
         return selectors.with_worker_visibility(
-            selectors.contract_with_details(selectors.contracts_visible_to(user)), user
+            selectors.contract_with_workers_and_history(contracts), user
         ).order_by("-first_work_day", "-pk")
 
     def _arguments(self, request) -> dict:
@@ -292,7 +299,9 @@ class PayslipViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Payslip.objects.none()
-        return selectors.payslips_visible_to(self.request.user).order_by("-pay_date", "-pk")
+        # Of the related rows, a payslip shows only its worker's contract id.
+        payslips = selectors.payslips_visible_to(self.request.user).select_related(None)
+        return payslips.select_related("worker").order_by("-pay_date", "-pk")
 
     @extend_schema(responses={(200, "application/pdf"): bytes})
     @action(detail=True, methods=["get"])

@@ -1,11 +1,15 @@
 """Forms of the member pages: they check the shape of the input; services check the rules."""
 
 import datetime
+import functools
 import re
+from collections.abc import Callable
 from decimal import Decimal
 
 from django import forms
+from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -17,6 +21,38 @@ from members.models import Member
 
 HALF_DAY_WORDS = {"half", "½", "demi", "halve", "0.5"}
 MAX_ATTACHMENT_LABEL = gettext_lazy("PDF, PNG or JPEG, at most 10 MB.")
+
+
+class FormChoices:
+    """The contract form's Activities, clients and workers.
+
+    The querysets check the posted ids; the ``*_choices`` (id, label) pairs fill the
+    ``<select>``s. They are read when first shown, once for the form and all its worker forms.
+    """
+
+    def __init__(self, *, activities, activity_choices, clients, members):
+        self.activities = activities
+        self.activity_choices = activity_choices
+        self.clients = clients
+        self.members = members
+
+    @cached_property
+    def client_choices(self) -> list[tuple[int, str]]:
+        return list(self.clients.values_list("pk", "name"))
+
+    @cached_property
+    def member_choices(self) -> list[tuple[int, str]]:
+        return list(self.members.values_list("pk", "legal_name"))
+
+
+def offer(field: forms.ModelChoiceField, queryset: QuerySet, read_choices: Callable) -> None:
+    """Check the field against ``queryset`` but show the (id, label) pairs of ``read_choices``.
+
+    They are read when the field is first shown, and follow the usual blank choice.
+    """
+    field.queryset = queryset
+    blank = [] if field.empty_label is None else [("", field.empty_label)]
+    field.choices = functools.cache(lambda: blank + read_choices())
 
 
 class ContractForm(forms.Form):
@@ -43,10 +79,10 @@ class ContractForm(forms.Form):
         label=gettext_lazy("Amount to invoice (excl. VAT, €)"),
     )
 
-    def __init__(self, *args, activities, clients, **kwargs):
+    def __init__(self, *args, choices: FormChoices, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["activity"].queryset = activities
-        self.fields["client"].queryset = clients
+        offer(self.fields["activity"], choices.activities, lambda: choices.activity_choices)
+        offer(self.fields["client"], choices.clients, lambda: choices.client_choices)
 
 
 def parse_days(text: str) -> list[DayInput]:
@@ -84,10 +120,16 @@ class WorkerForm(forms.Form):
         help_text=gettext_lazy("One date per line (YYYY-MM-DD); add “half” for a half day."),
     )
 
-    def __init__(self, *args, members=None, first_day: datetime.date | None = None, **kwargs):
+    def __init__(
+        self,
+        *args,
+        choices: FormChoices | None = None,
+        first_day: datetime.date | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
-        if members is not None:
-            self.fields["member"].queryset = members
+        if choices is not None:
+            offer(self.fields["member"], choices.members, lambda: choices.member_choices)
         # Work is declared before it starts: the earliest day to pick is tomorrow.
         first_day = first_day or timezone.localdate() + datetime.timedelta(days=1)
         example = first_day + datetime.timedelta(days=(7 - first_day.weekday()) % 7)
@@ -139,7 +181,7 @@ WorkerFormSet = forms.formset_factory(
 def days_text(worker) -> str:
     return "\n".join(
         f"{day.date.isoformat()}{' half' if day.portion == WorkDay.Portion.HALF else ''}"
-        for day in worker.days.all()
+        for day in worker.days_in_order
     )
 
 
@@ -182,7 +224,10 @@ class ExpenseClaimForm(forms.Form):
 
     def __init__(self, *args, activities, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["activity"].queryset = activities
+        # Only ids and names for the <select>: neither balances nor owners are shown.
+        offer(
+            self.fields["activity"], activities, lambda: list(activities.values_list("pk", "name"))
+        )
 
 
 class ExpenseReceiptForm(forms.Form):

@@ -343,6 +343,16 @@ class ContractWorker(models.Model):
     def __str__(self) -> str:
         return f"{self.member} ({self.contract.reference})"
 
+    @property
+    def days_in_order(self) -> list["WorkDay"]:
+        """The worker's days by date, from the arrays a selector read with the row if any."""
+        if not hasattr(self, "day_dates"):
+            return list(self.days.order_by("date", "pk"))
+        return [
+            WorkDay(worker=self, member_id=self.member_id, date=date, portion=portion)
+            for date, portion in zip(self.day_dates, self.day_portions, strict=True)
+        ]
+
 
 class WorkDay(models.Model):
     """A full or half day of work; a member works on one contract a day at most."""

@@ -1,10 +1,12 @@
 """Reads scoped to the requesting user: another member's contract or payslip is not found."""
 
-from django.db.models import Prefetch, QuerySet
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import OuterRef, Prefetch, QuerySet
 
 from contracts.models import (
     Contract,
     ContractAttachment,
+    ContractEvent,
     ContractWorker,
     ExpenseClaim,
     ExpenseReceipt,
@@ -22,18 +24,34 @@ def contracts_visible_to(user: User) -> QuerySet[Contract]:
     return contracts.of_user(user)
 
 
+def workers_with_days() -> QuerySet[ContractWorker]:
+    """Workers with their member and their days (``ContractWorker.days_in_order``).
+
+    The days come as two arrays of each worker's row, not as one more query.
+    """
+    days = WorkDay.objects.filter(worker=OuterRef("pk")).order_by("date", "pk")
+    return ContractWorker.objects.select_related("member").annotate(
+        day_dates=ArraySubquery(days.values("date")),
+        day_portions=ArraySubquery(days.values("portion")),
+    )
+
+
+def _workers(*more) -> Prefetch:
+    return Prefetch("workers", queryset=workers_with_days().prefetch_related(*more))
+
+
 def contract_with_details(contracts: QuerySet[Contract]) -> QuerySet[Contract]:
-    """Add the workers with their days, the history and the attachments."""
+    """Add the workers with their days and declarations, the history and the attachments."""
     return contracts.prefetch_related(
-        Prefetch(
-            "workers",
-            queryset=ContractWorker.objects.select_related("member").prefetch_related(
-                Prefetch("days", queryset=WorkDay.objects.order_by("date")), "declarations"
-            ),
-        ),
-        "events__actor",
+        _workers("declarations"),
+        Prefetch("events", queryset=ContractEvent.objects.select_related("actor")),
         "attachments",
     )
+
+
+def contract_with_workers_and_history(contracts: QuerySet[Contract]) -> QuerySet[Contract]:
+    """Add the workers with their days, and the history: what the API shows of a contract."""
+    return contracts.prefetch_related(_workers(), "events")
 
 
 def with_worker_visibility(contracts: QuerySet[Contract], user: User) -> QuerySet[Contract]:

@@ -2,8 +2,9 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
+from django.db.models import OuterRef
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -18,6 +19,7 @@ from contracts.forms import (
     AttachmentForm,
     ContractForm,
     ExpenseClaimForm,
+    FormChoices,
     ReasonForm,
     SimulatorForm,
     WorkerFormSet,
@@ -32,6 +34,7 @@ from contracts.services import expenses
 from coop.documents import DocumentStatus
 from coop.errors import CoopError
 from coop.idempotency import one_time_form
+from coop.pagination import Paginator
 from members.models import Activity, Member
 from members.selectors import activities_visible_to, is_active_member
 
@@ -47,27 +50,42 @@ def _get_contract(request, pk: int) -> Contract:
     return get_object_or_404(selectors.contracts_visible_to(request.user), pk=pk)
 
 
-def _form_choices(user):
+def _form_choices(user) -> FormChoices:
+    """What the contract form offers: the querysets check a post, the choices are shown.
+
+    The choices are read once, so the formset's worker forms share them, and they hold only
+    the ids and names a ``<select>`` shows.
+    """
     from invoicing.selectors import clients_visible_to
 
     activities = activities_visible_to(user).filter(owner__status=Member.Status.ACTIVE)
-    # The owners and co-members of those Activities: their ids first (two index lookups), so
-    # that the list of workers never joins the members table to the Activities twice.
-    owners = activities.values("owner_id")
-    co_members = Activity.co_members.through.objects.filter(
-        activity_id__in=activities.values("pk")
-    ).values("member_id")
-    worker_ids = {row["owner_id"] for row in owners} | {row["member_id"] for row in co_members}
+    # Each Activity with the ids of its co-members: with its owner, who may work on it.
+    co_members = Activity.co_members.through.objects.filter(activity_id=OuterRef("pk"))
+    activity_rows = list(
+        activities.values_list(
+            "pk", "name", "owner_id", ArraySubquery(co_members.values("member_id"))
+        )
+    )
+    worker_ids = {owner for _pk, _name, owner, _co in activity_rows}
+    worker_ids.update(member for *_activity, co in activity_rows for member in co)
+    # The workers by id (an index lookup), never a join of the members to the Activities.
     members = Member.objects.filter(pk__in=worker_ids, status=Member.Status.ACTIVE).order_by(
         "legal_name", "pk"
     )
-    return activities, clients_visible_to(user).order_by("name"), members
+    return FormChoices(
+        activities=activities,
+        activity_choices=[(pk, name) for pk, name, *_workers in activity_rows],
+        clients=clients_visible_to(user).order_by("name", "pk"),
+        members=members,
+    )
 
 
 @login_required
 def index(request):
     """The user's contracts, newest work first, filtered by status."""
-    contracts = selectors.contracts_visible_to(request.user).order_by("-first_work_day", "-pk")
+    # Of the related rows the list shows the Activity's name only: no client nor invoice.
+    contracts = selectors.contracts_visible_to(request.user).select_related(None)
+    contracts = contracts.select_related("activity").order_by("-first_work_day", "-pk")
     status = request.GET.get("status", "")
     if status in Contract.Status.values:
         contracts = contracts.filter(status=status)
@@ -85,7 +103,7 @@ def index(request):
 
 
 def _save(request, contract: Contract | None):
-    activities, clients, members = _form_choices(request.user)
+    choices = _form_choices(request.user)
     if contract is None:
         initial, workers_initial = {}, []
         if hasattr(request.user, "member"):
@@ -102,12 +120,12 @@ def _save(request, contract: Contract | None):
         }
         workers_initial = [
             {"member": worker.member, "daily_wage": worker.daily_wage, "days": days_text(worker)}
-            for worker in contract.workers.prefetch_related("days").select_related("member")
+            for worker in selectors.workers_with_days().filter(contract=contract)
         ]
     data = request.POST if request.method == "POST" else None
-    form = ContractForm(data, initial=initial, activities=activities, clients=clients)
+    form = ContractForm(data, initial=initial, choices=choices)
     formset = WorkerFormSet(
-        data, initial=workers_initial, prefix="workers", form_kwargs={"members": members}
+        data, initial=workers_initial, prefix="workers", form_kwargs={"choices": choices}
     )
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         try:
@@ -135,9 +153,11 @@ def _save(request, contract: Contract | None):
 @one_time_form
 def contract_create(request):
     """Record a new contract as a draft."""
-    if not hasattr(request.user, "member"):
+    member = getattr(request.user, "member", None)
+    if member is None:
         raise Http404(_("You have no member profile yet."))
-    if not is_active_member(request.user):
+    # The profile just read tells whether the member is active (``is_active_member``).
+    if member.status != Member.Status.ACTIVE:
         raise PermissionDenied(_("Only the Activities of active members can record contracts."))
     return _save(request, None)
 
@@ -156,9 +176,8 @@ def contract_edit(request, pk: int):
 @login_required
 def contract_detail(request, pk: int):
     """A contract with its workers, days, declarations, attachments and history."""
-    contract = get_object_or_404(
-        selectors.contract_with_details(selectors.contracts_visible_to(request.user)), pk=pk
-    )
+    contracts = selectors.contract_with_details(selectors.contracts_visible_to(request.user))
+    contract = get_object_or_404(selectors.with_worker_visibility(contracts, request.user), pk=pk)
     return render(
         request,
         "contracts/contract_detail.html",
@@ -274,8 +293,10 @@ def attachment_download(request, pk: int):
 @login_required
 def payslips(request):
     """The user's payslips, newest first."""
+    # The list shows each payslip's contract, not its Activity nor member (nor their columns).
+    payslips = selectors.payslips_visible_to(request.user).select_related(None)
     page = Paginator(
-        selectors.payslips_visible_to(request.user).order_by("-pay_date", "-pk"), PAGE_SIZE
+        payslips.select_related("worker__contract").order_by("-pay_date", "-pk"), PAGE_SIZE
     ).get_page(request.GET.get("page"))
     return render(request, "contracts/payslip_list.html", {"payslips": page, "page": page})
 

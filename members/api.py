@@ -158,10 +158,12 @@ class ActivityLedger(generics.ListAPIView):
     keyset = selectors.LEDGER_KEYSET
 
     def get_queryset(self):
-        activity = get_object_or_404(
-            selectors.activities_visible_to(self.request.user), pk=self.kwargs["pk"]
+        # Only whether the user sees the Activity: neither its balances nor its owner.
+        activity_pk = get_object_or_404(
+            selectors.activities_visible_to(self.request.user).values_list("pk", flat=True),
+            pk=self.kwargs["pk"],
         )
-        return selectors.ledger_entries_of(activity)
+        return selectors.ledger_entries_of(Activity(pk=activity_pk))
 
 
 class ApiTokenSerializer(serializers.ModelSerializer):

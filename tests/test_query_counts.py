@@ -2,7 +2,8 @@
 
 A count that grows with the rows is an N+1: at SMart's size it turns a page into thousands of
 queries. Each case builds the member's data with one row, counts the queries of the page, adds
-49 rows, and counts again.
+49 rows, and counts again: only the COUNT(*) of a numbered list longer than its first page
+may be added.
 """
 
 import datetime
@@ -352,5 +353,7 @@ def test_query_count_does_not_grow_with_the_rows(
     with_one = _queries(browser, url)
     getattr(world, grow)(MANY - 1)
     with_many = _queries(browser, url)
-    assert (with_one, with_many) == (with_one, with_one)
-    assert with_one <= BUDGET
+    # A numbered list longer than its first page adds its COUNT(*) (coop.pagination): one
+    # query, whatever the number of rows; an N+1 would add dozens.
+    assert with_many in (with_one, with_one + 1)
+    assert with_many <= BUDGET
