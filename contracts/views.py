@@ -50,7 +50,7 @@ def _get_contract(request, pk: int) -> Contract:
     return get_object_or_404(selectors.contracts_visible_to(request.user), pk=pk)
 
 
-def _form_choices(user) -> FormChoices:
+def _form_choices(user, contract: Contract | None = None) -> FormChoices:
     """What the contract form offers: the querysets check a post, the choices are shown.
 
     The choices are read once, so the formset's worker forms share them, and they hold only
@@ -59,6 +59,16 @@ def _form_choices(user) -> FormChoices:
     from invoicing.selectors import clients_visible_to
 
     activities = activities_visible_to(user).filter(owner__status=Member.Status.ACTIVE)
+    clients = clients_visible_to(user)
+    if user.is_staff:
+        # On these pages staff draft contracts as members, on their own Activities for their own
+        # clients (others' are the admin's business): never a select of every row there is.
+        activities = activities.of_user(user) | activities.filter(
+            pk=contract.activity_id if contract else None
+        )
+        clients = clients.filter(owner=user) | clients.filter(
+            pk=contract.client_id if contract else None
+        )
     # Each Activity with the ids of its co-members: with its owner, who may work on it.
     co_members = Activity.co_members.through.objects.filter(activity_id=OuterRef("pk"))
     activity_rows = list(
@@ -75,7 +85,7 @@ def _form_choices(user) -> FormChoices:
     return FormChoices(
         activities=activities,
         activity_choices=[(pk, name) for pk, name, *_workers in activity_rows],
-        clients=clients_visible_to(user).order_by("name", "pk"),
+        clients=clients.order_by("name", "pk"),
         members=members,
     )
 
@@ -103,7 +113,7 @@ def index(request):
 
 
 def _save(request, contract: Contract | None):
-    choices = _form_choices(request.user)
+    choices = _form_choices(request.user, contract)
     if contract is None:
         initial, workers_initial = {}, []
         if hasattr(request.user, "member"):
@@ -380,6 +390,9 @@ def expense_claims(request):
     if request.method == "POST" and not is_active_member(request.user):
         raise PermissionDenied(_("Only active members can claim expenses."))
     activities = activities_visible_to(request.user).filter(owner__status=Member.Status.ACTIVE)
+    if request.user.is_staff:
+        # Staff claim their own expenses here: never a select of every Activity there is.
+        activities = activities.of_user(request.user)
     form = ExpenseClaimForm(request.POST or None, activities=activities)
     rows = _receipt_rows(request)
     as_draft = "draft" in request.POST

@@ -252,3 +252,17 @@ def test_a_workers_days_read_alone_or_with_the_contract_are_the_same(member, fes
     ]
     start = _monday()
     assert read == [[(start, "0.5"), (start + datetime.timedelta(days=1), "1.0")]] * 2
+
+
+def test_staff_contract_and_claim_forms_offer_their_own_activities_only(
+    client, member, activity, other_member
+):
+    """Staff draft and claim as members on these pages: everyone's Activities would be a
+    select of a hundred thousand rows."""
+    other_member.user.is_staff = True
+    other_member.user.save(update_fields=["is_staff"])
+    client.force_login(other_member.user)
+    for url in [reverse("contracts:create"), reverse("contracts:expenses")]:
+        response = client.get(url)
+        assert response.status_code == 200
+        assert f'<option value="{activity.pk}"' not in response.content.decode()
