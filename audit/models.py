@@ -6,6 +6,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from coop.models import ChoiceLabels
+
 
 class AuditAction(models.TextChoices):
     CREATED = "created", _("Created")
@@ -85,7 +87,7 @@ class AuditEvent(models.Model):
             return self.action
 
 
-class DataExport(models.Model):
+class DataExport(ChoiceLabels, models.Model):
     """A zip of everything the platform holds about one member, built in the background."""
 
     class Status(models.TextChoices):

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from coop.documents import DocumentBase
+from coop.models import ChoiceLabels
 from members.models import Activity, IsAnyOf, Language, Member, of_activities_of
 
 ZERO = Decimal("0.00")
@@ -198,7 +199,7 @@ class ContractQuerySet(models.QuerySet):
         return self.filter(IsAnyOf("pk", models.Subquery(on_activities.union(worked_on))))
 
 
-class Contract(models.Model):
+class Contract(ChoiceLabels, models.Model):
     """A job a member recorded on an Activity, to be approved before the first work day."""
 
     class Status(models.TextChoices):
@@ -354,7 +355,7 @@ class ContractWorker(models.Model):
         ]
 
 
-class WorkDay(models.Model):
+class WorkDay(ChoiceLabels, models.Model):
     """A full or half day of work; a member works on one contract a day at most."""
 
     class Portion(models.TextChoices):
@@ -423,7 +424,7 @@ class ContractAttachment(models.Model):
         return self.file.name.rsplit("/", 1)[-1]
 
 
-class ContractEvent(models.Model):
+class ContractEvent(ChoiceLabels, models.Model):
     """One step of a contract's life: who moved it, when and why."""
 
     contract = models.ForeignKey(
@@ -528,7 +529,7 @@ class PayrollRun(models.Model):
         return f"{self.period_start} – {self.period_end}"
 
 
-class Payslip(DocumentBase):
+class Payslip(ChoiceLabels, DocumentBase):
     """What one worker is paid for one contract; corrections are adjustment payslips."""
 
     class Kind(models.TextChoices):
@@ -620,7 +621,7 @@ class Payslip(DocumentBase):
         return f"P{self.pk:07d}" if self.pk else "P—"
 
 
-class ExpenseClaim(models.Model):
+class ExpenseClaim(ChoiceLabels, models.Model):
     """Receipts a member asks to be reimbursed from an Activity, on their next payslip."""
 
     class Status(models.TextChoices):
@@ -702,7 +703,7 @@ def receipt_path(instance, filename: str) -> str:
     return f"expenses/{instance.claim_id}/{filename}"
 
 
-class ExpenseReceipt(models.Model):
+class ExpenseReceipt(ChoiceLabels, models.Model):
     """One receipt of a claim: the scan, what was bought, when, its category and its VAT."""
 
     class Category(models.TextChoices):

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from coop.documents import DocumentBase
+from coop.models import ChoiceLabels
 from invoicing.calculation import AllowanceCharge, Line, VatCategory
 from invoicing.eas import clean_gln
 from invoicing.review_reasons import render_review_reason
@@ -94,7 +95,7 @@ def validate_gln(value: str) -> None:
         ) from None
 
 
-class Client(models.Model):
+class Client(ChoiceLabels, models.Model):
     """A member's record of one of their customers: theirs alone to read and change.
 
     Several members may invoice the same legal entity; each keeps their own record (name,
@@ -337,7 +338,7 @@ class InvoiceQuerySet(models.QuerySet):
         )
 
 
-class Invoice(models.Model):
+class Invoice(ChoiceLabels, models.Model):
     """An invoice or credit note of the cooperative, drawn up for a member's Activity.
 
     Once issued (it has a number) the row and its lines are frozen by database triggers:
@@ -548,7 +549,7 @@ class Invoice(models.Model):
         )
 
 
-class InvoiceLine(models.Model):
+class InvoiceLine(ChoiceLabels, models.Model):
     class Unit(models.TextChoices):
         HOUR = "hour", _("hour")
         DAY = "day", _("day")
@@ -794,7 +795,7 @@ class InvoiceDocument(DocumentBase):
         return f"{self.invoice} ({self.get_format_display()})"
 
 
-class Dispatch(models.Model):
+class Dispatch(ChoiceLabels, models.Model):
     """One sending of an invoice to its client: by e-mail or over Peppol."""
 
     class Channel(models.TextChoices):
@@ -991,7 +992,7 @@ class BankStatement(models.Model):
         return f"{self.account_iban} {self.statement_id}"
 
 
-class BankStatementLine(models.Model):
+class BankStatementLine(ChoiceLabels, models.Model):
     class Status(models.TextChoices):
         MATCHED = "matched", _("Matched")
         UNMATCHED = "unmatched", _("Left for staff")
@@ -1047,7 +1048,7 @@ class BankStatementLine(models.Model):
         return f"{self.booking_date} {self.amount} {self.structured_communication}"
 
 
-class Payment(models.Model):
+class Payment(ChoiceLabels, models.Model):
     """Money received from a client for an invoice."""
 
     class Method(models.TextChoices):
@@ -1160,7 +1161,7 @@ class RefundQuerySet(models.QuerySet):
         return self.filter(Q(credit_note__credited_invoice=invoice) | Q(invoice=invoice))
 
 
-class Refund(models.Model):
+class Refund(ChoiceLabels, models.Model):
     """Money a credit note leaves owed to a client who had already paid, and its way back.
 
     A refund by SEPA credit transfer is requested, then included in a payment file, then

@@ -95,7 +95,7 @@ class Language(models.TextChoices):
     ENGLISH = "en", _("English")
 
 
-class Member(models.Model):
+class Member(ChoiceLabels, models.Model):
     """A cooperator: the person behind one or more Activities."""
 
     class Status(models.TextChoices):
@@ -183,7 +183,7 @@ class Member(models.Model):
         return f"**.**.**-***.{self.niss[-2:]}"
 
 
-class MembershipEvent(models.Model):
+class MembershipEvent(ChoiceLabels, models.Model):
     """One step of a member's lifecycle: who did what, when and why."""
 
     class Kind(models.TextChoices):
@@ -231,7 +231,7 @@ class MembershipEvent(models.Model):
         return f"{self.member}: {self.get_kind_display()}"
 
 
-class ShareSubscription(models.Model):
+class ShareSubscription(ChoiceLabels, models.Model):
     """Cooperative shares a member subscribed; a line of the share register."""
 
     class ShareClass(models.TextChoices):

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from coop.models import ChoiceLabels
 from invoicing.models import Client, Invoice
 from members.models import Activity, Member
 
@@ -110,7 +111,7 @@ class ClosedDay(models.Model):
         return f"{self.site}: {self.date}"
 
 
-class Room(models.Model):
+class Room(ChoiceLabels, models.Model):
     """A space of a site with its booking rules."""
 
     class Kind(models.TextChoices):
@@ -218,7 +219,7 @@ class Tier(models.TextChoices):
     EXTERNAL = "external", _("External")
 
 
-class RoomPrice(models.Model):
+class RoomPrice(ChoiceLabels, models.Model):
     """What a room costs one tier of renter; amounts exclude VAT."""
 
     room = models.ForeignKey(
@@ -298,7 +299,7 @@ class BookingState(models.TextChoices):
 ACTIVE_STATES = [BookingState.TENTATIVE, BookingState.CONFIRMED, BookingState.CHECKED_IN]
 
 
-class Booking(models.Model):
+class Booking(ChoiceLabels, models.Model):
     """One reservation of a room for a time range, by a member's Activity or an outside renter."""
 
     room = models.ForeignKey(
@@ -449,7 +450,7 @@ class Booking(models.Model):
         return self.member.legal_name if self.member_id else ""
 
 
-class BookingEvent(models.Model):
+class BookingEvent(ChoiceLabels, models.Model):
     """One step of a booking's life: who moved it to which state, when and why."""
 
     booking = models.ForeignKey(
