@@ -105,6 +105,9 @@ if PRODUCTION:
     # Serve collected static files from the web process itself (no separate file server).
     MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
 
+# Every form writes Django's common widgets and labels in Python, the same markup as Django's
+# templates but without a template per field and per option (coop/widgets.py).
+FORM_RENDERER = "coop.widgets.FormRenderer"
 ROOT_URLCONF = "coop.urls"
 WSGI_APPLICATION = "coop.wsgi.application"
 

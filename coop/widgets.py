@@ -3,8 +3,8 @@
 Django renders a ``<select>`` with one template include per option, and each field's input and
 label with a template of their own: a list of 250 countries, or an invoice form of 60 fields,
 costs a member page milliseconds. ``FormRenderer`` writes the common widgets' identical markup
-directly (tests/test_form_rendering.py compares it with Django's templates); forms opt in through
-``coop.forms.Form`` or ``renderer=FORM_RENDERER``.
+directly (tests/test_form_rendering.py compares it with Django's templates). It is the project's
+``FORM_RENDERER``; ``coop.forms.Form`` also names it.
 """
 
 from django import forms
@@ -174,4 +174,4 @@ class LanguageCachedSelect(forms.Select):
             else:
                 parts.append(plain)
         parts.append("\n</select>")
-        return mark_safe("".join(parts))  # noqa: S308 (every part is escaped)  # noqa: S308 (every part is escaped above)
+        return mark_safe("".join(parts))  # noqa: S308 (every part is escaped above)
