@@ -135,11 +135,11 @@ def booking_rows(
     labels = dict(BookingState.choices)
     for row in found:
         row["state_label"] = labels.get(row["state"], row["state"])
+    # In the order of ``during``: by start, then by end.
+    in_order = sorted(found, key=lambda row: (row["start"], row["end"]))
     return (
-        sorted((row for row in found if row["end"] >= now), key=lambda row: row["start"]),
-        sorted(
-            (row for row in found if row["end"] < now), key=lambda row: row["start"], reverse=True
-        ),
+        [row for row in in_order if row["end"] >= now],
+        [row for row in reversed(in_order) if row["end"] < now],
     )
 
 
