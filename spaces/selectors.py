@@ -157,19 +157,8 @@ def busy_ranges(
         Booking.objects.filter(
             room__in=rooms, state__in=ACTIVE_STATES, blocked_during__overlap=(start, end)
         )
-        .select_related("member", "organisation", "activity")
         .order_by("room_id", "during")
-        .only(
-            "pk",
-            "room_id",
-            "during",
-            "blocked_during",
-            "state",
-            "title",
-            "member__legal_name",
-            "organisation__name",
-            "activity__name",
-        )
+        .only("pk", "room_id", "during", "blocked_during", "state", "title")
     )
 
 
