@@ -141,6 +141,15 @@ PAGES = [
     ("manager: occupancy (month)", "spaces:occupancy", "manager", "site", {"period": "month"}),
     ("manager: leases", "spaces:lease_list", "manager", "site", {}),
     ("manager: new lease form", "spaces:lease_create", "manager", "site", {}),
+    ("manager: member look-up", "spaces:lookup_members", "manager", None, {"q": "heavy"}),
+    ("manager: Activity look-up", "spaces:lookup_activities", "manager", None, {"q": "heavy"}),
+    (
+        "manager: organisation look-up",
+        "spaces:lookup_organisations",
+        "manager",
+        None,
+        {"q": "vallée"},
+    ),
     ("manager: booking detail", "spaces:booking_detail", "manager", "booking", {}),
 ]
 # Browser URLs that are not screens, and why.

@@ -1,16 +1,22 @@
 """Browser forms of spaces: they check the shape of input; services check the rules."""
 
 from django import forms
-from django.db.models import Q
+from django.db.models import Model, Q, QuerySet
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from coop import bounds
 from invoicing.models import Client
-from invoicing.selectors import cooperative_clients
 from members.models import Activity, Member, User
-from members.selectors import activities_visible_to
 from spaces.models import MONEY, BookingSeries, Room, Site
-from spaces.selectors import is_space_manager, sites_visible_to
+from spaces.selectors import (
+    Lookup,
+    activities_matching,
+    is_space_manager,
+    members_matching,
+    organisations_matching,
+    sites_visible_to,
+)
 
 NO_REPEAT = ""
 BOOKING_DATE = bounds.date_validator(bounds.check_booking_date)
@@ -23,6 +29,138 @@ def _date_input() -> forms.DateInput:
 
 def _time_input() -> forms.TimeInput:
     return forms.TimeInput(attrs={"type": "time", "step": 900}, format="%H:%M")
+
+
+def member_text(member: Member) -> str:
+    """The text that names a member in a look-up field: the e-mail address identifies them."""
+    return f"{member.legal_name} <{member.user.email}>"
+
+
+def activity_label(activity: Activity) -> str:
+    return f"{activity.name} ({activity.owner.legal_name})"
+
+
+def activity_text(activity: Activity) -> str:
+    """The text that names an Activity in a look-up field: its number identifies it."""
+    return f"{activity_label(activity)} #{activity.pk}"
+
+
+def organisation_text(client: Client) -> str:
+    return f"{client.name} #{client.pk}"
+
+
+class LookupInput(forms.TextInput):
+    """A text field that static/js/lookup.js turns into a search as the manager types.
+
+    Without JavaScript it stays a text field, which the form resolves (``LookupField``).
+    """
+
+    def __init__(self, url, attrs=None):
+        super().__init__({"autocomplete": "off", "spellcheck": "false", **(attrs or {})})
+        self.url = url
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["attrs"]["data-lookup-url"] = str(self.url)
+        return context
+
+
+class LookupField(forms.Field):
+    """A row named by what the manager types: its number, an e-mail address or a part of its
+    name. Exactly one row must match; otherwise the error says what matched.
+
+    ``matching`` finds the rows (through indexes, see spaces.selectors); ``text_of`` is the
+    text that names one row, which the suggestions of lookup.js put in the field and which
+    the error about several matches lists, so that they can be typed without JavaScript.
+    """
+
+    SHOWN = 5
+
+    default_error_messages = {
+        "too_short": _("Type at least three letters of the name, or an e-mail address."),
+        "ambiguous": _("Several match “%(text)s”: %(matches)s. Type one of them as shown."),
+    }
+
+    def __init__(
+        self,
+        *,
+        url,
+        matching,
+        text_of,
+        name_of,
+        not_found,
+        **kwargs,
+    ):
+        kwargs.setdefault("widget", LookupInput(url))
+        super().__init__(**kwargs)
+        self.matching = matching
+        self.text_of = text_of
+        self.name_of = name_of
+        self.error_messages["not_found"] = not_found
+
+    def prepare_value(self, value):
+        return self.text_of(value) if isinstance(value, Model) else value
+
+    def to_python(self, value):
+        if isinstance(value, Model):
+            return value
+        text = " ".join(str(value or "").split())[:200]
+        if not text:
+            return None
+        lookup = Lookup.parse(text)
+        if lookup.is_too_short:
+            raise forms.ValidationError(self.error_messages["too_short"], code="too_short")
+        matches: QuerySet = self.matching(lookup)
+        found = list(matches[: self.SHOWN + 1])
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            raise forms.ValidationError(
+                self.error_messages["not_found"], code="not_found", params={"text": text}
+            )
+        # "Ana Peeters" names her even when "Ana Peeters-Dubois" matches too.
+        exact = [row for row in found if self.name_of(row).casefold() == lookup.name.casefold()]
+        if len(exact) == 1:
+            return exact[0]
+        shown = "; ".join(self.text_of(row) for row in found[: self.SHOWN])
+        raise forms.ValidationError(
+            self.error_messages["ambiguous"],
+            code="ambiguous",
+            params={"text": text, "matches": shown + ("; …" if len(found) > self.SHOWN else "")},
+        )
+
+
+def member_lookup_field(**kwargs) -> LookupField:
+    return LookupField(
+        url=reverse_lazy("spaces:lookup_members"),
+        matching=members_matching,
+        text_of=member_text,
+        name_of=lambda member: member.legal_name,
+        not_found=_("No active member matches “%(text)s”."),
+        **kwargs,
+    )
+
+
+def activity_lookup_field(**kwargs) -> LookupField:
+    return LookupField(
+        url=reverse_lazy("spaces:lookup_activities"),
+        matching=activities_matching,
+        text_of=activity_text,
+        name_of=lambda activity: activity.name,
+        not_found=_("No Activity of an active member matches “%(text)s”."),
+        **kwargs,
+    )
+
+
+def organisation_lookup_field(**kwargs) -> LookupField:
+    return LookupField(
+        url=reverse_lazy("spaces:lookup_organisations"),
+        matching=organisations_matching,
+        text_of=organisation_text,
+        name_of=lambda client: client.name,
+        not_found=_("No outside organisation matches “%(text)s”."),
+        **kwargs,
+    )
 
 
 class BookingForm(forms.Form):
@@ -63,13 +201,29 @@ class BookingForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.is_manager = is_space_manager(user)
         if self.is_manager:
-            self.fields["activity"].queryset = Activity.objects.select_related("owner").filter(
-                owner__status="active"
+            # Any Activity of the cooperative, or any of its outside renters: far too many
+            # for a list, so each is a look-up field.
+            self.fields["activity"] = activity_lookup_field(
+                label=self.fields["activity"].label,
+                required=False,
+                help_text=_("A part of its name or of its owner's name, or the owner's e-mail."),
             )
-            self.fields["organisation"].queryset = cooperative_clients()
+            self.fields["organisation"] = organisation_lookup_field(
+                label=self.fields["organisation"].label,
+                required=False,
+                help_text=self.fields["organisation"].help_text,
+            )
         else:
-            self.fields["activity"].queryset = activities_visible_to(user)
-            self.fields["activity"].required = True
+            activities = Activity.objects.of_user(user).order_by("name", "pk")
+            field = self.fields["activity"]
+            field.queryset = activities
+            # The list from one plain query: a model choice field would read it through a
+            # server-side cursor and build an Activity per option.
+            field.widget.choices = [
+                ("", field.empty_label),
+                *activities.values_list("pk", "name"),
+            ]
+            field.required = True
             for name in ("organisation", "contact_name", "contact_email", "contact_phone"):
                 del self.fields[name]
 
@@ -162,11 +316,23 @@ class ActivityChoiceField(forms.ModelChoiceField):
 
 
 class LeaseForm(forms.Form):
-    """Lease a room of a site to a member, paid by one of the member's Activities."""
+    """Lease a room of a site to a member, paid by one of the member's Activities.
+
+    The member is a look-up field (100,000 members make no list); the Activity list holds the
+    Activities of the member found, filled in by lookup.js as soon as one is chosen, or by the
+    server once the form is sent without JavaScript.
+    """
 
     room = forms.ModelChoiceField(label=_("Room"), queryset=Room.objects.none())
-    member = forms.ModelChoiceField(label=_("Member"), queryset=Member.objects.none())
-    activity = ActivityChoiceField(label=_("Paying Activity"), queryset=Activity.objects.none())
+    member = member_lookup_field(
+        label=_("Member"),
+        help_text=_("A part of the name, or the e-mail address."),
+    )
+    activity = ActivityChoiceField(
+        label=_("Paying Activity"),
+        queryset=Activity.objects.none(),
+        help_text=_("The Activities of the member found above."),
+    )
     starts_on = forms.DateField(label=_("From"), widget=_date_input(), validators=[ANY_DATE])
     ends_on = forms.DateField(
         label=_("Until"), required=False, widget=_date_input(), validators=[ANY_DATE]
@@ -178,14 +344,30 @@ class LeaseForm(forms.Form):
         self.fields["room"].queryset = site.rooms.filter(
             Q(kind__in=[Room.Kind.ATELIER, Room.Kind.OFFICE]) | Q(is_bookable=False)
         ).order_by("floor", "name")
-        self.fields["member"].queryset = Member.objects.filter(
-            status=Member.Status.ACTIVE
-        ).order_by("legal_name")
-        self.fields["activity"].queryset = (
-            Activity.objects.select_related("owner")
-            .filter(owner__status=Member.Status.ACTIVE)
-            .order_by("owner__legal_name", "name")
+        self.fields["member"].widget.attrs["data-lookup-fills"] = self["activity"].auto_id
+        # Any Activity of an active member is accepted (one query by its number), so that the
+        # error about another member's Activity can be precise; only the member's are listed.
+        self.fields["activity"].queryset = Activity.objects.select_related("owner").filter(
+            owner__status=Member.Status.ACTIVE
         )
+        self._list_activities_of(None)
+
+    def _list_activities_of(self, member: Member | None) -> None:
+        field = self.fields["activity"]
+        owned = (
+            Activity.objects.filter(owner=member).select_related("owner").order_by("name", "pk")
+            if member is not None
+            else []
+        )
+        field.widget.choices = [
+            ("", field.empty_label),
+            *((activity.pk, field.label_from_instance(activity)) for activity in owned),
+        ]
+
+    def clean_member(self) -> Member | None:
+        member = self.cleaned_data.get("member")
+        self._list_activities_of(member)
+        return member
 
     def clean(self):
         data = super().clean()

@@ -1,25 +1,34 @@
 """Reads scoped to the requesting user: members never learn who booked a slot."""
 
+import dataclasses
 import datetime
+import re
 from collections import defaultdict
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import Permission
 from django.db import connection, connections
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum, Value
+from django.db.models.functions import Concat
+from django.db.models.lookups import IContains
+from django.db.models.lookups import Lookup as DjangoLookup
 
 from coop.db import read_alias, reads_from_replica
+from invoicing.models import Client
+from invoicing.selectors import cooperative_clients
 from members.models import Activity, Member, User
 from spaces.apps import SPACE_MANAGERS_GROUP
 from spaces.models import (
     ACTIVE_STATES,
     Booking,
+    BookingState,
     ClosedDay,
     FeedToken,
     Lease,
     LeaseCharge,
     Room,
+    RoomPrice,
     Site,
 )
 
@@ -55,25 +64,83 @@ def sites_visible_to(user: User) -> QuerySet[Site]:
 
 
 def rooms_visible_to(user: User) -> QuerySet[Room]:
-    """Rooms of the sites the user sees, with their prices."""
+    """Rooms of the sites the user sees, with their prices as ``price_list``.
+
+    A list, not the related manager: prefetching into the manager builds a queryset per room.
+    """
     return (
         Room.objects.filter(site__in=sites_visible_to(user))
         .select_related("site")
-        .prefetch_related("prices")
+        .prefetch_related(
+            Prefetch("prices", queryset=RoomPrice.objects.all(), to_attr="price_list")
+        )
     )
 
 
 def bookings_visible_to(user: User) -> QuerySet[Booking]:
     """Managers: every booking. Members: bookings they made or that their Activities pay."""
-    bookings = Booking.objects.select_related(
-        "room__site", "member", "activity", "organisation", "series"
-    )
+    bookings = Booking.objects.select_related("room__site", "member", "activity", "organisation")
     if is_space_manager(user):
         return bookings
     # The user's Activities are few: naming them lets PostgreSQL combine the two indexes
     # (booker, time) and (Activity, time) instead of testing a subquery on every booking.
-    activities = list(Activity.objects.of_user(user).values_list("pk", flat=True))
-    return bookings.filter(Q(created_by=user) | Q(activity_id__in=activities))
+    return bookings.filter(Q(created_by=user) | Q(activity_id__in=_activity_ids(user)))
+
+
+def _activity_ids(user: User) -> list[int]:
+    """The ids of the Activities the user owns or shares, asked once per user object (a
+    request's bookings and leases both need them)."""
+    cached = getattr(user, "_spaces_activity_ids", None)
+    if cached is None:
+        # members.models.activity_ids_of, run on its own: two index scans and a UNION.
+        owned = Activity.objects.filter(owner__user=user).order_by().values_list("pk", flat=True)
+        shared = (
+            Activity.co_members.through.objects.filter(member__user=user)
+            .order_by()
+            .values_list("activity_id", flat=True)
+        )
+        cached = list(owned.union(shared))
+        user._spaces_activity_ids = cached
+    return cached
+
+
+def booking_rows(
+    bookings: QuerySet[Booking], *, now: datetime.datetime, upcoming: int, past: int
+) -> tuple[list[dict], list[dict]]:
+    """The next ``upcoming`` bookings (soonest first) and the last ``past`` ones (latest first)
+    of ``bookings``, as the plain rows a list shows (spaces/_booking_rows.html).
+
+    One query of two index-ordered halves: building, compiling and planning a query is what
+    costs such a short list its time, more so six tables' every column.
+    """
+    rows = (
+        bookings.select_related(None)
+        .annotate(start=F("during__startswith"), end=F("during__endswith"))
+        .values(
+            "pk",
+            "start",
+            "end",
+            "title",
+            "state",
+            "series_id",
+            "price_incl_vat",
+            "room__name",
+            "activity__name",
+            "organisation__name",
+        )
+    )
+    later = rows.filter(during__endswith__gte=now).order_by("during")[:upcoming]
+    earlier = rows.filter(during__endswith__lt=now).order_by("-during")[:past]
+    found = list(later.union(earlier, all=True))
+    labels = dict(BookingState.choices)
+    for row in found:
+        row["state_label"] = labels.get(row["state"], row["state"])
+    # In the order of ``during``: by start, then by end.
+    in_order = sorted(found, key=lambda row: (row["start"], row["end"]))
+    return (
+        [row for row in in_order if row["end"] >= now],
+        [row for row in reversed(in_order) if row["end"] < now],
+    )
 
 
 def own_bookings(user: User) -> QuerySet[Booking]:
@@ -90,19 +157,8 @@ def busy_ranges(
         Booking.objects.filter(
             room__in=rooms, state__in=ACTIVE_STATES, blocked_during__overlap=(start, end)
         )
-        .select_related("member", "organisation", "activity")
         .order_by("room_id", "during")
-        .only(
-            "pk",
-            "room_id",
-            "during",
-            "blocked_during",
-            "state",
-            "title",
-            "member__legal_name",
-            "organisation__name",
-            "activity__name",
-        )
+        .only("pk", "room_id", "during", "blocked_during", "state", "title")
     )
 
 
@@ -189,6 +245,8 @@ def tentative_queue() -> QuerySet[Booking]:
     return (
         Booking.objects.filter(state="tentative")
         .select_related("room__site", "member", "activity", "organisation")
+        # Not the booker's national number: decrypting it cost each of the 50 rows of a page.
+        .defer("member__niss")
         .order_by("during")
     )
 
@@ -201,7 +259,7 @@ def leases_visible_to(user: User) -> QuerySet[Lease]:
     leases = Lease.objects.select_related("room__site", "member", "activity")
     if is_space_manager(user):
         return leases
-    return leases.filter(activity__in=Activity.objects.of_user(user).values("pk"))
+    return leases.filter(activity_id__in=_activity_ids(user))
 
 
 # Occupancy and cost recovery
@@ -386,3 +444,114 @@ def occupancy(
         for index, (f, la) in enumerate(trend, start=1)
     ]
     return result
+
+
+# Look-ups of the managers' forms: who pays a booking or a lease, among 100,000 members.
+
+# A part of a name shorter than this matches too much, and no trigram index can find it.
+LOOKUP_MIN_LETTERS = 3
+LOOKUP_LIMIT = 20
+_EMAIL = re.compile(r"[^\s<>(),;]+@[^\s<>(),;]+")
+_NUMBER = re.compile(r"^#?\s*(\d{1,18})$|#(\d{1,18})$")
+
+
+@dataclasses.dataclass(frozen=True)
+class Lookup:
+    """What a manager typed to name a row: its number, an e-mail address or a part of a name.
+
+    A suggestion chosen in the browser fills the field with text that names one row: the
+    member's e-mail address, or the Activity's or organisation's number after "#".
+    """
+
+    pk: int | None = None
+    email: str = ""
+    name: str = ""
+
+    @classmethod
+    def parse(cls, text: str) -> "Lookup":
+        text = " ".join(text.split())
+        number = _NUMBER.search(text)
+        if number:
+            return cls(pk=int(number.group(1) or number.group(2)))
+        email = _EMAIL.search(text)
+        if email:
+            return cls(email=email.group(0).lower())
+        return cls(name=text)
+
+    @property
+    def is_too_short(self) -> bool:
+        return self.pk is None and not self.email and len(self.name) < LOOKUP_MIN_LETTERS
+
+
+class ContainsAnyCase(IContains):
+    """``column ILIKE '%text%'``, which the column's trigram index answers; ``icontains``
+    compares ``UPPER(column)``, which no index of the column serves."""
+
+    def as_sql(self, compiler, connection):
+        column_sql, column_params = DjangoLookup.process_lhs(self, compiler, connection)
+        pattern_sql, pattern_params = self.process_rhs(compiler, connection)
+        return f"{column_sql} ILIKE {pattern_sql}", [*column_params, *pattern_params]
+
+
+def _named(rows: QuerySet, column: str, text: str) -> QuerySet:
+    """The rows whose ``column`` contains ``text``, in name order."""
+    return _in_name_order(rows.filter(ContainsAnyCase(F(column), text)), column)
+
+
+def _in_name_order(rows: QuerySet, column: str) -> QuerySet:
+    # In the order of an expression, not of the column: with the column's (name, id) index,
+    # PostgreSQL would walk all of it in order for a rare part of a name (half a second among
+    # 100,000 members when nothing matches); this leaves it the trigram index, then a sort of
+    # the few rows found.
+    return rows.order_by(Concat(column, Value("")), "pk")
+
+
+def members_matching(lookup: Lookup) -> QuerySet[Member]:
+    """Active members by number, e-mail address (unique index) or a part of the legal name
+    (trigram index), in name order, with their users."""
+    members = (
+        Member.objects.filter(status=Member.Status.ACTIVE)
+        .select_related("user")
+        .order_by("legal_name", "pk")
+    )
+    if lookup.pk is not None:
+        return members.filter(pk=lookup.pk)
+    if lookup.email:
+        return members.filter(user__email=lookup.email)
+    if lookup.is_too_short:
+        return members.none()
+    return _named(members, "legal_name", lookup.name)
+
+
+def activities_matching(lookup: Lookup) -> QuerySet[Activity]:
+    """Activities of active members by number, by the owner's e-mail address, or by a part of
+    their name or of their owner's name, in name order, with their owners."""
+    activities = (
+        Activity.objects.filter(owner__status=Member.Status.ACTIVE)
+        .select_related("owner")
+        .order_by("name", "pk")
+    )
+    if lookup.pk is not None:
+        return activities.filter(pk=lookup.pk)
+    if lookup.email:
+        return activities.filter(owner__user__email=lookup.email)
+    if lookup.is_too_short:
+        return activities.none()
+    # The owners first, by their own index: an OR across the join would read every Activity.
+    owners = list(members_matching(lookup).values_list("pk", flat=True)[:LOOKUP_LIMIT])
+    return _in_name_order(
+        activities.filter(ContainsAnyCase(F("name"), lookup.name) | Q(owner_id__in=owners)),
+        "name",
+    )
+
+
+def organisations_matching(lookup: Lookup) -> QuerySet[Client]:
+    """The cooperative's clients (outside renters) by number or a part of the name."""
+    clients = cooperative_clients().order_by("name", "pk")
+    if lookup.pk is not None:
+        return clients.filter(pk=lookup.pk)
+    if lookup.email:
+        return clients.filter(email__iexact=lookup.email)
+    if lookup.is_too_short:
+        return clients.none()
+    return _named(clients, "name", lookup.name)

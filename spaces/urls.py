@@ -21,6 +21,9 @@ urlpatterns = [
     path("bookings/<int:pk>/approve/", views.booking_approve, name="booking_approve"),
     path("bookings/<int:pk>/refuse/", views.booking_refuse, name="booking_refuse"),
     path("bookings/<int:pk>/no-show/", views.booking_no_show, name="booking_no_show"),
+    path("bookings/lookup/members/", views.lookup_members, name="lookup_members"),
+    path("bookings/lookup/activities/", views.lookup_activities, name="lookup_activities"),
+    path("bookings/lookup/organisations/", views.lookup_organisations, name="lookup_organisations"),
     path("bookings/feeds/", views.feeds, name="feeds"),
     path("bookings/feeds/<str:secret>.ics", views.feed, name="feed"),
 ]

@@ -8,7 +8,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.db.models import Prefetch
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +22,8 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from coop import bounds
 from coop.errors import CoopError
 from coop.idempotency import one_time_form
+from coop.templatetags.money import euro
+from members.models import Activity
 from members.selectors import is_active_member
 from spaces import selectors
 from spaces.forms import (
@@ -31,6 +34,10 @@ from spaces.forms import (
     MoveForm,
     RefuseForm,
     SearchForm,
+    activity_label,
+    activity_text,
+    member_text,
+    organisation_text,
 )
 from spaces.ical import render_calendar
 from spaces.models import ACTIVE_STATES, Booking, FeedToken, Lease, Room, Site, Tier
@@ -81,8 +88,11 @@ def index(request):
         bookings = selectors.own_bookings(request.user)
     else:
         bookings = selectors.bookings_visible_to(request.user)
-    upcoming = bookings.filter(during__endswith__gte=now).order_by("during")[:50]
-    past = bookings.filter(during__endswith__lt=now).order_by("-during")[:20]
+    upcoming, past = selectors.booking_rows(bookings, now=now, upcoming=50, past=20)
+    # spaces:booking_detail is spaces:index followed by the booking's number.
+    detail_prefix = reverse("spaces:index")
+    for row in (*upcoming, *past):
+        row["url"] = f"{detail_prefix}{row['pk']}/"
     return render(
         request,
         "spaces/index.html",
@@ -92,9 +102,55 @@ def index(request):
             "is_manager": is_manager,
             "sites": selectors.sites_visible_to(request.user),
             "queue_size": selectors.tentative_queue().count() if is_manager else 0,
-            "leases": [] if is_manager else selectors.leases_visible_to(request.user),
+            "leases": []
+            if is_manager
+            else selectors.leases_visible_to(request.user)
+            .select_related(None)
+            .select_related("room__site", "activity")
+            .only(
+                "starts_on",
+                "ends_on",
+                "monthly_rent",
+                "room__name",
+                "room__site__name",
+                "activity__name",
+            ),
         },
     )
+
+
+def _room_rows(rooms: list[Room]) -> list[dict]:
+    """The rooms of a list page, their kind and hourly prices already worded.
+
+    A page of 25 rooms and 75 prices costs the template a loop, a test, a choice label and an
+    amount format per price: done here, it is one variable per row. The words and amounts go
+    through the same labels and ``euro`` format as the template's filters, escaped.
+    """
+    kinds = dict(Room.Kind.choices)
+    tiers = dict(Tier.choices)
+    detail_prefix = reverse("spaces:room_list")  # spaces:room_detail is this and the number
+    rows = []
+    for room in rooms:
+        prices = room.price_list
+        worded = []
+        for position, price in enumerate(prices, start=1):
+            if price.tier == Tier.RESIDENT:
+                continue
+            worded.append(
+                f"{escape(tiers.get(price.tier, price.tier))}: {escape(euro(price.per_hour))}/h"
+            )
+            if position < len(prices):
+                worded.append("; ")
+        rows.append(
+            {
+                "room": room,
+                "url": f"{detail_prefix}{room.pk}/",
+                "kind": kinds.get(room.kind, room.kind),
+                # Safe: each word and amount is escaped just above.
+                "prices": mark_safe("".join(worded)),  # noqa: S308
+            }
+        )
+    return rows
 
 
 @login_required
@@ -109,7 +165,7 @@ def room_list(request):
         request,
         "spaces/room_list.html",
         {
-            "rooms": page.object_list,
+            "rooms": _room_rows(page.object_list),
             "page": page,
             "sites": selectors.sites_visible_to(request.user),
         },
@@ -209,7 +265,7 @@ def room_detail(request, pk: int):
         "spaces/room_detail.html",
         {
             "room": room,
-            "prices": room.prices.all(),
+            "prices": room.price_list,
             "hours": room.site.opening_hours.all(),
             "days": days,
             "form": form,
@@ -559,6 +615,61 @@ def lease_create(request, pk: int):
             messages.success(request, _("Lease signed for %(room)s.") % {"room": lease.room.name})
             return redirect("spaces:lease_list", site.pk)
     return render(request, "spaces/lease_form.html", {"site": site, "form": form})
+
+
+# Look-ups: what lookup.js suggests as a manager types in a member, Activity or organisation.
+
+
+def _lookup(request):
+    _require_manager(request)
+    return selectors.Lookup.parse(request.GET.get("q", "")[:200])
+
+
+def _matches(rows: list[dict]) -> JsonResponse:
+    return JsonResponse({"results": rows}, headers={"Cache-Control": "private, no-store"})
+
+
+@login_required
+@require_safe
+def lookup_members(request):
+    """Active members matching the text, each with the Activities they own (for a lease)."""
+    members = selectors.members_matching(_lookup(request)).prefetch_related(
+        Prefetch(
+            "activities",
+            queryset=Activity.objects.select_related("owner").order_by("name", "pk"),
+        )
+    )
+    return _matches(
+        [
+            {
+                "pk": member.pk,
+                "text": member_text(member),
+                "activities": [
+                    {"pk": activity.pk, "label": activity_label(activity)}
+                    for activity in member.activities.all()
+                ],
+            }
+            for member in members[: selectors.LOOKUP_LIMIT]
+        ]
+    )
+
+
+@login_required
+@require_safe
+def lookup_activities(request):
+    """Activities of active members matching the text (a booking's payer)."""
+    activities = selectors.activities_matching(_lookup(request))[: selectors.LOOKUP_LIMIT]
+    return _matches(
+        [{"pk": activity.pk, "text": activity_text(activity)} for activity in activities]
+    )
+
+
+@login_required
+@require_safe
+def lookup_organisations(request):
+    """The cooperative's outside renters matching the text."""
+    clients = selectors.organisations_matching(_lookup(request))[: selectors.LOOKUP_LIMIT]
+    return _matches([{"pk": client.pk, "text": organisation_text(client)} for client in clients])
 
 
 # Calendar feeds
