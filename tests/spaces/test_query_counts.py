@@ -180,8 +180,10 @@ def test_spaces_query_count_does_not_grow_with_the_rows(
     with_one, _page = _count(browser, url)
     getattr(grower, grow)(MANY - 1)
     with_many, page = _count(browser, url)
-    assert (with_one, with_many) == (with_one, with_one)
-    assert with_one <= 12
+    # A numbered list that fills its first page adds its COUNT(*) (coop.pagination): one
+    # query, whatever the number of rows; an N+1 would add dozens.
+    assert with_many in (with_one, with_one + 1)
+    assert with_many <= 12
     if api:
         assert '"count":' in page
 
