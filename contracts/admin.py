@@ -213,7 +213,7 @@ class ContractAdmin(ChangePageQueryMixin, PageLimitMixin, ContractActions, admin
     ]
     list_filter = ["status", "kind", "first_work_day", member_filter("activity__owner_id")]
     # The owner's name (trigram index), reached through indexed keys.
-    search_fields = ["activity__owner__legal_name"]
+    search_fields = ["activity__owner__legal_name__contains_any_case"]  # trigram index
     search_help_text = _("A part of the name of the Activity's owner.")
     list_select_related = ["activity__owner", "client"]
     ordering = ["-pk"]  # the newest first, by the primary key's index
@@ -410,7 +410,7 @@ class TaxProfileAdmin(PageLimitMixin, admin.ModelAdmin):
     paginator = CappedCountPaginator
     list_display = ["member", "household", "children", "is_single_parent", "other_dependants"]
     list_filter = ["household"]
-    search_fields = ["member__legal_name"]
+    search_fields = ["member__legal_name__contains_any_case"]  # trigram index
     autocomplete_fields = ["member"]
     list_select_related = ["member"]
     ordering = ["-pk"]
@@ -423,7 +423,7 @@ class DimonaDeclarationAdmin(PageLimitMixin, admin.ModelAdmin):
     paginator = CappedCountPaginator
     list_display = ["acknowledgement", "kind", "worker", "start_date", "end_date", "created_at"]
     list_filter = ["kind", "joint_committee"]
-    search_fields = ["worker__member__legal_name"]  # trigram index
+    search_fields = ["worker__member__legal_name__contains_any_case"]  # trigram index
     list_select_related = ["worker__member", "worker__contract"]
     ordering = ["-pk"]  # the newest first, by the primary key's index
     sortable_by = []
@@ -618,7 +618,7 @@ class PayslipAdmin(PageLimitMixin, admin.ModelAdmin):
         "status",
     ]
     list_filter = ["kind", "status", "pay_date", "run"]
-    search_fields = ["member__legal_name"]  # trigram index
+    search_fields = ["member__legal_name__contains_any_case"]  # trigram index
     list_select_related = ["member", "activity"]
     ordering = ["-pk"]  # the newest first, by the primary key's index
     sortable_by = []
@@ -691,7 +691,7 @@ class ExpenseClaimAdmin(PageLimitMixin, ContractActions, admin.ModelAdmin):
         "submitted_at",
     ]
     list_filter = ["status", "submitted_at"]
-    search_fields = ["member__legal_name"]  # trigram index
+    search_fields = ["member__legal_name__contains_any_case"]  # trigram index
     list_select_related = ["member", "activity"]
     ordering = ["-pk"]  # the newest first, by the primary key's index
     sortable_by = []

@@ -228,7 +228,7 @@ class InvoiceSearchMixin:
                 Q(**{f"{prefix}number": term})
                 | Q(**{f"{prefix}structured_communication__in": communication_terms(term)})
             ), False
-        return queryset.filter(**{f"{prefix}client__name__icontains": term}), False
+        return queryset.filter(**{f"{prefix}client__name__contains_any_case": term}), False
 
 
 class ReminderInline(ReadOnlyInline):
@@ -354,7 +354,7 @@ class InvoiceAdmin(ChangePageQueryMixin, PageLimitMixin, InvoiceSearchMixin, adm
         "issue_date",
         member_filter("activity__owner_id"),
     ]
-    search_fields = ["number", "client__name"]  # see InvoiceSearchMixin
+    search_fields = ["number", "client__name__contains_any_case"]  # see InvoiceSearchMixin
     list_select_related = ["client", "activity"]
     # The newest first by the primary key's index: sorting millions of invoices on another
     # column (issue date, client...) is not offered.
@@ -670,7 +670,8 @@ class ClientAdmin(PageLimitMixin, admin.ModelAdmin):
     form = ClientAdminForm
     list_display = ["name", "owner", "kind", "vat_number", "city", country_display, "email"]
     list_filter = ["kind", CountryFilter, "language"]
-    search_fields = ["name"]  # trigram index; an e-mail address: see get_search_results
+    # A part of the name (trigram index); an e-mail address: see get_search_results.
+    search_fields = ["name__contains_any_case"]
     search_help_text = _("A part of the name, or the owner's e-mail address in full.")
     list_select_related = ["owner"]
     ordering = ["name", "pk"]  # client_admin_name_idx
@@ -850,7 +851,10 @@ class PaymentAdmin(PageLimitMixin, InvoiceSearchMixin, ServiceAddMixin, admin.Mo
     list_display = ["received_on", "invoice", "amount", "method", "recorded_by"]
     list_filter = ["method", "received_on"]
     invoice_path = "invoice"
-    search_fields = ["invoice__number", "invoice__client__name"]  # see InvoiceSearchMixin
+    search_fields = [  # see InvoiceSearchMixin
+        "invoice__number",
+        "invoice__client__name__contains_any_case",
+    ]
     list_select_related = ["invoice", "recorded_by"]
     autocomplete_fields = ["invoice"]
     ordering = ["-pk"]  # the newest first, by the primary key's index
@@ -1107,7 +1111,10 @@ class DispatchAdmin(PageLimitMixin, InvoiceSearchMixin, ReadOnlyAdminMixin, admi
     list_filter = ["status", "channel"]
     list_select_related = ["invoice"]
     invoice_path = "invoice"
-    search_fields = ["invoice__number", "invoice__client__name"]  # see InvoiceSearchMixin
+    search_fields = [  # see InvoiceSearchMixin
+        "invoice__number",
+        "invoice__client__name__contains_any_case",
+    ]
     ordering = ["-pk"]  # the newest first, by the primary key's index
     sortable_by = []
 

@@ -69,7 +69,7 @@ class UserAdmin(PageLimitMixin, AuditedModelAdmin, BaseUserAdmin):
     ordering = ["email"]
     list_display = ["email", "name", "is_staff", "is_active", "date_joined"]
     list_filter = ["is_staff", "is_superuser", "is_active", "groups"]
-    search_fields = ["email", "name"]  # trigram indexes (members 0008)
+    search_fields = ["email__contains_any_case", "name__contains_any_case"]  # trigram indexes
     sortable_by = ["email"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
@@ -160,7 +160,7 @@ class MemberAdmin(PageLimitMixin, AuditedModelAdmin):
     list_display = ["legal_name", "email", "status", "approved_at", "shares_paid", "created_at"]
     list_filter = ["status", "preferred_language", CountryListFilter, "created_at"]
     # A name (trigram index) or an e-mail address (exact, see get_search_results).
-    search_fields = ["legal_name"]
+    search_fields = ["legal_name__contains_any_case"]
     search_help_text = _("A part of the name, or an e-mail address in full.")
     autocomplete_fields = ["user"]
     list_select_related = ["user"]
@@ -445,7 +445,7 @@ class ShareSubscriptionAdmin(PageLimitMixin, admin.ModelAdmin):
         "paid_on",
     ]
     list_filter = ["share_class", ("paid_on", admin.EmptyFieldListFilter), "subscribed_on"]
-    search_fields = ["member__legal_name"]  # trigram index
+    search_fields = ["member__legal_name__contains_any_case"]  # trigram index
     list_select_related = ["member"]
     ordering = ["-pk"]  # the newest first, by the primary key's index
     sortable_by = []
@@ -504,7 +504,7 @@ class ActivityAdmin(PageLimitMixin, admin.ModelAdmin):
     paginator = CappedCountPaginator
     list_display = ["name", "owner", "available", "planned", "created_at"]
     # A part of the name (trigram index) or the owner's e-mail address in full.
-    search_fields = ["name"]
+    search_fields = ["name__contains_any_case"]  # trigram index
     search_help_text = _("A part of the name, or the owner's e-mail address in full.")
     list_select_related = ["owner"]
     ordering = ["name", "pk"]  # activity_admin_name_idx
@@ -575,7 +575,7 @@ class LedgerEntryAdmin(PageLimitMixin, admin.ModelAdmin):
     list_display = ["created_at", "activity", "kind", "stage", "amount", "reference", "author"]
     list_filter = ["kind", "stage", "created_at"]
     # An exact reference (ledger_admin_reference_idx), else a part of the Activity's name.
-    search_fields = ["activity__name"]
+    search_fields = ["activity__name__contains_any_case"]  # trigram index
     search_help_text = _("A reference in full, or a part of the Activity's name.")
     list_select_related = ["activity", "author"]
     autocomplete_fields = ["activity"]

@@ -143,7 +143,7 @@ class BookingAdmin(PageLimitMixin, admin.ModelAdmin):
         "organisation",
     ]
     list_filter = ["state", "tier", "room__site", RoomListFilter, "created_at"]
-    search_fields = ["member__legal_name"]  # trigram index
+    search_fields = ["member__legal_name__contains_any_case"]  # trigram index
     search_help_text = _("A part of the member's name.")
     ordering = ["-pk"]  # the newest first, by the primary key's index
     sortable_by = []
@@ -220,7 +220,7 @@ class LeaseAdmin(PageLimitMixin, admin.ModelAdmin):
     paginator = CappedCountPaginator
     list_display = ["room", "member", "activity", "starts_on", "ends_on", "monthly_rent"]
     list_filter = ["room__site"]
-    search_fields = ["member__legal_name"]  # trigram index
+    search_fields = ["member__legal_name__contains_any_case"]  # trigram index
     list_select_related = ["room__site", "member", "activity"]
     ordering = ["-pk"]  # the newest first, by the primary key's index
     sortable_by = []

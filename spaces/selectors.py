@@ -11,10 +11,9 @@ from django.contrib.auth.models import Permission
 from django.db import connection, connections
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum, Value
 from django.db.models.functions import Concat
-from django.db.models.lookups import IContains
-from django.db.models.lookups import Lookup as DjangoLookup
 
 from coop.db import read_alias, reads_from_replica
+from coop.lookups import ContainsAnyCase
 from invoicing.models import Client
 from invoicing.selectors import cooperative_clients
 from members.models import Activity, Member, User
@@ -481,16 +480,6 @@ class Lookup:
     @property
     def is_too_short(self) -> bool:
         return self.pk is None and not self.email and len(self.name) < LOOKUP_MIN_LETTERS
-
-
-class ContainsAnyCase(IContains):
-    """``column ILIKE '%text%'``, which the column's trigram index answers; ``icontains``
-    compares ``UPPER(column)``, which no index of the column serves."""
-
-    def as_sql(self, compiler, connection):
-        column_sql, column_params = DjangoLookup.process_lhs(self, compiler, connection)
-        pattern_sql, pattern_params = self.process_rhs(compiler, connection)
-        return f"{column_sql} ILIKE {pattern_sql}", [*column_params, *pattern_params]
 
 
 def _named(rows: QuerySet, column: str, text: str) -> QuerySet:
