@@ -29,10 +29,11 @@ def _formatted(value) -> str:
     return text if isinstance(value, SafeData) else conditional_escape(text)
 
 
-def _attributes(attrs: dict) -> str:
-    """The attributes as ``django/forms/widgets/attrs.html`` writes them."""
+def _attributes(attrs: dict | None) -> str:
+    """The attributes as ``django/forms/widgets/attrs.html`` writes them (none for None, as
+    ``{% if attrs %}`` in ``django/forms/label.html``)."""
     parts = []
-    for name, value in attrs.items():
+    for name, value in (attrs or {}).items():
         if value is False:
             continue
         if value is True:

@@ -24,9 +24,9 @@ def _tokens_with_users() -> QuerySet[ApiToken]:
     """Tokens with their user, the user's member profile and whether the user holds any
     permission: what an API request asks of them, in one query. Built once per process and
     never evaluated itself, only copies of it."""
-    return ApiToken.objects.select_related("user", "user__member").annotate(
-        **{HOLDS_PERMISSIONS: holds_permissions()}
-    )
+    # The national number is read (and decrypted) only by the answers that show it.
+    query = ApiToken.objects.select_related("user", "user__member").defer("user__member__niss")
+    return query.annotate(**{HOLDS_PERMISSIONS: holds_permissions()})
 
 
 class ApiTokenAuthentication(BaseAuthentication):

@@ -55,8 +55,16 @@ def _signed_in_users() -> QuerySet[User]:
     Built once per process and never evaluated itself (each ``get`` works on a copy): resolving
     the annotation is most of what this query costs in Python.
     """
-    return User._default_manager.select_related("member").annotate(
-        **{HOLDS_PERMISSIONS: holds_permissions(), HAS_AUTHENTICATOR_APP: has_authenticator_app()}
+    # The national number is read (and decrypted) only by the pages that show it.
+    return (
+        User._default_manager.select_related("member")
+        .defer("member__niss")
+        .annotate(
+            **{
+                HOLDS_PERMISSIONS: holds_permissions(),
+                HAS_AUTHENTICATOR_APP: has_authenticator_app(),
+            }
+        )
     )
 
 

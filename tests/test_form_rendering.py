@@ -126,3 +126,14 @@ def test_the_country_select_names_countries_in_the_reader_language():
     assert '<option value="DE" selected>Duitsland</option>' in dutch
     assert '<option value="DE" selected>Allemagne</option>' in french
     assert field.valid_value("DE") and not field.valid_value("ZZ")
+
+
+@pytest.mark.parametrize("attrs", [None, {}, {"class": "hint"}])
+def test_a_label_with_or_without_attributes_reads_as_with_django_templates(attrs):
+    """The admin's password form asks for labels whose attributes are None."""
+    context = {"use_tag": True, "tag": "label", "attrs": attrs, "label": "Password & more"}
+    template = "django/forms/label.html"
+    assert (
+        FORM_RENDERER.render(template, context)
+        == DjangoTemplates().render(template, context).strip()
+    )
