@@ -4,7 +4,9 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.template import Context, Template
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
 from members import services
@@ -90,3 +92,11 @@ def test_activity_page_shows_the_rows(client, member, activity, entries):
     page = client.get(f"/activities/{activity.pk}/").content.decode()
     assert page.count("<tr>") == 1 + 12
     assert "<td>INV-14 &lt;&amp;&gt;&quot;&#x27;</td>" in page
+
+
+def test_activity_page_reads_no_author(client, member, activity, entries):
+    client.force_login(member.user)
+    with CaptureQueriesContext(connection) as queries:
+        client.get(f"/activities/{activity.pk}/")
+    ledger = [query["sql"] for query in queries if 'FROM "members_ledgerentry"' in query["sql"]]
+    assert len(ledger) == 1 and "members_user" not in ledger[0]
