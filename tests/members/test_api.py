@@ -1,8 +1,11 @@
 """The REST API: authentication, scoping and the shape of its answers."""
 
+import datetime
+import zoneinfo
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from members import services
@@ -228,6 +231,14 @@ def test_ledger_rows_are_the_generic_serializers_output(member, activity, staff,
     assert fast[0]["author"] == "staff@coop.test" and fast[1]["author"] is None
     assert fast[0]["amount"] == "10.00" and fast[1]["amount"] == "-1500.00"
     assert fast[0]["created_at"].endswith(("+01:00", "+02:00"))
+
+    # Another active time zone (and UTC, written "Z") is followed like DRF follows it.
+    for zone in (zoneinfo.ZoneInfo("America/New_York"), datetime.UTC):
+        with timezone.override(zone):
+            rows = LedgerEntrySerializer(entries, many=True).data
+            plain = serializers.ModelSerializer.to_representation
+            assert rows == [plain(generic_row, entry) for entry in entries]
+            assert rows[0]["created_at"].endswith(("-05:00", "-04:00", "Z"))
 
     client = token_client(member.user)
     response = client.get(f"/api/v1/activities/{activity.pk}/ledger/").json()
