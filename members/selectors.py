@@ -75,8 +75,12 @@ def ledger_entries_of(activity: Activity) -> QuerySet[LedgerEntry]:
 
 
 def ledger_page_of(activity: Activity, *, size: int, cursor: Cursor | None = None) -> KeysetPage:
-    """One page of an Activity's ledger, newest first, read through its index range only."""
-    return keyset_page(ledger_entries_of(activity), LEDGER_KEYSET, size=size, cursor=cursor)
+    """One page of an Activity's ledger, newest first, read through its index range only.
+
+    The entries come without their authors, which the Activity page does not show.
+    """
+    entries = LedgerEntry.objects.filter(activity=activity)
+    return keyset_page(entries, LEDGER_KEYSET, size=size, cursor=cursor)
 
 
 def recent_ledger_entries_for(activity_ids: list[int], *, limit: int = 10) -> list[LedgerEntry]:

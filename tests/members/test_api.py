@@ -1,8 +1,11 @@
 """The REST API: authentication, scoping and the shape of its answers."""
 
+import datetime
+import zoneinfo
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from members import services
@@ -193,3 +196,50 @@ def test_applicant_reads_what_is_theirs_but_creates_nothing(db):
         "Only active members of the cooperative can make changes.",
     )
     assert not Client.objects.exists()
+
+
+def test_ledger_rows_are_the_generic_serializers_output(member, activity, staff, settings):
+    from rest_framework import serializers
+
+    from members.api import LedgerEntrySerializer
+    from members.selectors import ledger_entries_of
+
+    settings.TIME_ZONE = "Europe/Brussels"
+    amounts = [Decimal("1234567.89"), Decimal("-0.05"), Decimal("-1500.00"), Decimal("10")]
+    kinds = list(LedgerEntryKind)
+    for index, amount in enumerate(amounts * 4):
+        services.post_ledger_entry(
+            activity=activity,
+            kind=kinds[index % len(kinds)],
+            stage=list(LedgerStage)[index % 2],
+            amount=amount,
+            reference=f"INV-{index} <&>",
+            description="Café « Zoë »" if index % 3 else "",
+            author=staff if index % 2 else None,
+        )
+    entries = list(ledger_entries_of(activity).order_by("-created_at", "-pk"))
+    assert {entry.stage for entry in entries} == set(LedgerStage)
+    assert {entry.kind for entry in entries} == set(LedgerEntryKind)
+    assert any(entry.author is None for entry in entries)
+
+    fast = LedgerEntrySerializer(entries, many=True).data
+    generic_row = LedgerEntrySerializer()
+    generic = [serializers.ModelSerializer.to_representation(generic_row, e) for e in entries]
+    assert fast == generic
+    assert [list(row) for row in fast] == [list(row) for row in generic]
+    assert {type(value) for row in fast for value in row.values()} <= {int, str, type(None)}
+    assert fast[0]["author"] == "staff@coop.test" and fast[1]["author"] is None
+    assert fast[0]["amount"] == "10.00" and fast[1]["amount"] == "-1500.00"
+    assert fast[0]["created_at"].endswith(("+01:00", "+02:00"))
+
+    # Another active time zone (and UTC, written "Z") is followed like DRF follows it.
+    for zone in (zoneinfo.ZoneInfo("America/New_York"), datetime.UTC):
+        with timezone.override(zone):
+            rows = LedgerEntrySerializer(entries, many=True).data
+            plain = serializers.ModelSerializer.to_representation
+            assert rows == [plain(generic_row, entry) for entry in entries]
+            assert rows[0]["created_at"].endswith(("-05:00", "-04:00", "Z"))
+
+    client = token_client(member.user)
+    response = client.get(f"/api/v1/activities/{activity.pk}/ledger/").json()
+    assert response["results"] == generic
