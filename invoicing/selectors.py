@@ -1,6 +1,7 @@
 """Reads scoped to the requesting user: another member's invoice or client is not found."""
 
 import datetime
+import functools
 from decimal import Decimal
 
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
@@ -24,11 +25,18 @@ def cooperative_clients() -> QuerySet[Client]:
     return Client.objects.filter(owner__isnull=True)
 
 
+@functools.cache
+def _invoices_with_amounts() -> QuerySet[Invoice]:
+    # Built once per process (its amount subqueries cost more to build than to run) and never
+    # evaluated itself: callers get copies.
+    return Invoice.objects.select_related("client", "activity").with_amounts()
+
+
 def invoices_visible_to(user: User) -> QuerySet[Invoice]:
     """Invoices and credit notes of the user's Activities (staff: all), with paid amounts."""
-    invoices = Invoice.objects.select_related("client", "activity").with_amounts()
+    invoices = _invoices_with_amounts()
     if user.is_staff:
-        return invoices
+        return invoices.all()
     return invoices.filter(of_activities_of(user))
 
 
@@ -52,7 +60,7 @@ def invoice_list_of(user: User) -> tuple[QuerySet[Invoice], tuple[str, list[int]
     expect a handful of rows, and sort them all). Staff see every invoice, unsplit. Always pass
     both to ``keyset_page``.
     """
-    invoices = Invoice.objects.select_related("client", "activity").with_amounts()
+    invoices = _invoices_with_amounts().all()
     if user.is_staff:
         return invoices, None
     activity_ids = list(Activity.objects.of_user(user).values_list("pk", flat=True))

@@ -232,3 +232,22 @@ def test_staff_invoice_pages_offer_their_own_clients_and_activities_only(
         page = response.content.decode()
         assert belgian_client.name not in page
         assert f'<option value="{activity.pk}"' not in page
+
+
+def test_the_list_names_an_issued_invoice_as_issued_and_a_draft_by_its_client(
+    client, member, activity, belgian_client, two_rate_invoice
+):
+    """The buyer's name is read from the frozen data in SQL (the snapshot is not loaded)."""
+    draft = make_draft(member, activity, belgian_client)
+    belgian_client.name = "Galeries Royales SA"
+    belgian_client.save(update_fields=["name"])
+    client.force_login(member.user)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(reverse("invoicing:invoice_list")).content.decode()
+    rows = page.split("<tbody>")[1].split("</tbody>")[0]
+    issued_row = next(row for row in rows.split("<tr>") if two_rate_invoice.number in row)
+    draft_row = next(row for row in rows.split("<tr>") if f"/invoices/{draft.pk}/" in row)
+    assert "Théâtre des Galeries SA" in issued_row
+    assert "Galeries Royales SA" in draft_row
+    listing = [q["sql"] for q in queries if 'FROM "invoicing_invoice"' in q["sql"]]
+    assert listing and not any('"invoicing_invoice"."snapshot",' in sql for sql in listing)
