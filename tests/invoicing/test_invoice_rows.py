@@ -1,0 +1,73 @@
+"""The invoice list's rows written in Python read exactly as the template loop they replace."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.template import engines
+from django.utils import translation
+
+from invoicing.models import Invoice
+from invoicing.templatetags.invoice_rows import invoice_list_rows
+from members.models import Activity
+
+# templates/invoicing/invoice_list.html's loop before the tag.
+LOOP = """{% load i18n money %}{% for invoice in invoices %}
+    <tr>
+      <th scope="row"><a href="{% url 'invoicing:invoice_detail' invoice.pk %}">{% if invoice.number %}{{ invoice.number }}{% else %}{% translate "Draft" %}{% endif %}</a>{% if invoice.is_credit_note %} <span class="badge">{% translate "credit note" %}</span>{% endif %}</th>
+      <td>{{ invoice.list_buyer_name }}</td>
+      <td>{{ invoice.activity.name }}</td>
+      <td>{{ invoice.issue_date|date:"SHORT_DATE_FORMAT"|default:"—" }}</td>
+      <td>{% if invoice.is_credit_note %}—{% else %}{{ invoice.due_date|date:"SHORT_DATE_FORMAT"|default:"—" }}{% endif %}</td>
+      <td class="number">{{ invoice.total_incl_vat|euro }}</td>
+      <td class="number">{% if invoice.is_issued and not invoice.is_credit_note %}{% if invoice.amount_to_refund %}{% blocktranslate with amount=invoice.amount_to_refund|euro %}{{ amount }} to refund{% endblocktranslate %}{% else %}{{ invoice.amount_due|euro }}{% endif %}{% else %}—{% endif %}</td>
+      <td>{% include "invoicing/_status.html" with overdue=invoice.overdue %}</td>
+    </tr>
+  {% endfor %}"""  # noqa: E501
+
+
+def invoice(pk, *, number, kind=Invoice.Kind.INVOICE, status, overdue=False, **amounts):
+    row = Invoice(
+        pk=pk,
+        number=number,
+        kind=kind,
+        status=status,
+        issue_date=datetime.date(2026, 3, 2) if number else None,
+        due_date=datetime.date(2026, 4, 1) if number else None,
+        total_incl_vat=amounts.get("total", Decimal("1369.00")),
+    )
+    row.activity = Activity(pk=7, name='Lumière & <Son> "d\'été"')
+    row.list_buyer_name = "Théâtre <des> Galeries & Cie"
+    row.amount_due = amounts.get("due", Decimal("1369.00"))
+    row.amount_to_refund = amounts.get("refund", Decimal("0.00"))
+    row.overdue = overdue
+    return row
+
+
+ROWS = [
+    invoice(1, number=None, status=Invoice.Status.DRAFT),
+    invoice(2, number="2026-000002", status=Invoice.Status.ISSUED, overdue=True),
+    invoice(3, number="2026-000003", status=Invoice.Status.PARTIALLY_PAID, due=Decimal("-5.10")),
+    invoice(
+        4,
+        number="2026-000004",
+        status=Invoice.Status.PAID,
+        due=Decimal("-20.00"),
+        refund=Decimal("1234567.89"),
+    ),
+    invoice(
+        5,
+        number="NC-2026-000001",
+        kind=Invoice.Kind.CREDIT_NOTE,
+        status=Invoice.Status.ISSUED,
+        total=Decimal("-100.00"),
+    ),
+]
+
+
+@pytest.mark.parametrize("language", ["fr", "nl", "en"])
+def test_the_rows_read_as_the_template_loop(language):
+    with translation.override(language):
+        expected = engines["django"].from_string(LOOP).render({"invoices": ROWS})
+        assert invoice_list_rows(ROWS) == expected
+        assert invoice_list_rows([]) == ""
