@@ -1,6 +1,7 @@
 """What every API view shares: errors as RFC 9457 problem details."""
 
 import logging
+import math
 import re
 
 from django.core.exceptions import (
@@ -11,7 +12,7 @@ from django.core.exceptions import (
     ValidationError,
 )
 from django.http import Http404
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from rest_framework import exceptions, parsers, status
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -109,6 +110,16 @@ def _as_problem(exc, context) -> tuple[dict, int, dict[str, str]]:
     if isinstance(exc, Http404) and DJANGO_NOT_FOUND.match(str(exc)):
         # get_object_or_404's English sentence: say it in the reader's language instead.
         exc = exceptions.NotFound()
+    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+        # DRF's second sentence is missing from some of its catalogs (Dutch): say it ourselves.
+        seconds = math.ceil(exc.wait)
+        wait_text = ngettext(
+            "Try again in %(seconds)d second.", "Try again in %(seconds)d seconds.", seconds
+        ) % {"seconds": seconds}
+        detail = f"{exceptions.Throttled.default_detail} {wait_text}"
+        throttled = exceptions.Throttled(detail=detail)
+        throttled.wait = exc.wait
+        exc = throttled
     response = drf_exception_handler(exc, context)
     if response is None:
         # A bug: say so without a traceback; the log keeps it.

@@ -48,7 +48,10 @@ class UserRateThrottle(throttling.UserRateThrottle):
         if self.key is None:
             return True
         now = datetime.datetime.fromtimestamp(self.timer(), tz=datetime.UTC)
-        hits, self.window_end = count_hit(self.key, now=now, seconds=self.duration)
+        # A window per length: when the rate changes from per hour to per minute, nobody stays
+        # counted in an hour-long window.
+        key = f"{self.key}:{self.duration}"
+        hits, self.window_end = count_hit(key, now=now, seconds=self.duration)
         self.now = now
         return hits <= self.num_requests
 

@@ -79,6 +79,10 @@ class LookupField(forms.Field):
     default_error_messages = {
         "too_short": _("Type at least three letters of the name, or an e-mail address."),
         "ambiguous": _("Several match “%(text)s”: %(matches)s. Type one of them as shown."),
+        "mismatch": _(
+            "“%(text)s” does not name number %(number)s: choose a suggestion, or type a name,"
+            " an e-mail address or a number alone."
+        ),
     }
 
     def __init__(
@@ -112,6 +116,14 @@ class LookupField(forms.Field):
             raise forms.ValidationError(self.error_messages["too_short"], code="too_short")
         matches: QuerySet = self.matching(lookup)
         found = list(matches[: self.SHOWN + 1])
+        if lookup.label and (len(found) != 1 or self.text_of(found[0]) != text):
+            # "Illustration (Ana Peeters) #4" must be Activity 4 as shown, never whatever
+            # else has that number.
+            raise forms.ValidationError(
+                self.error_messages["mismatch"],
+                code="mismatch",
+                params={"text": text, "number": lookup.pk},
+            )
         if len(found) == 1:
             return found[0]
         if not found:

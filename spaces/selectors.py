@@ -465,13 +465,17 @@ class Lookup:
     pk: int | None = None
     email: str = ""
     name: str = ""
+    # The text before "#<number>", when there is any: the row found must be named so.
+    label: str = ""
 
     @classmethod
     def parse(cls, text: str) -> "Lookup":
         text = " ".join(text.split())
         number = _NUMBER.search(text)
         if number:
-            return cls(pk=int(number.group(1) or number.group(2)))
+            if number.group(1):
+                return cls(pk=int(number.group(1)))
+            return cls(pk=int(number.group(2)), label=text[: number.start()].strip())
         email = _EMAIL.search(text)
         if email:
             return cls(email=email.group(0).lower())

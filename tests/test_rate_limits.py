@@ -122,6 +122,21 @@ def test_api_rate_is_counted_per_user_in_a_window_that_ends(member, other_member
     assert list(RateWindow.objects.values_list("pk", flat=True)) == [window.pk]
 
 
+def test_a_new_rate_counts_in_a_window_of_its_own_length(member, monkeypatch):
+    monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"user": "2/hour"})
+    api = api_client_for(member.user)
+    assert [api.get("/api/v1/me").status_code for _call in range(3)] == [200, 200, 429]
+    monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"user": "3/minute"})
+    assert [api.get("/api/v1/me").status_code for _call in range(4)] == [200, 200, 200, 429]
+    api.cookies["coop_language"] = "nl"
+    throttled = api.get("/api/v1/me")
+    assert 50 <= int(throttled["Retry-After"]) <= 60
+    seconds = throttled["Retry-After"]
+    assert throttled.json()["detail"] == (
+        f"Aanvraag was verstikt. Probeer het opnieuw over {seconds} seconden."
+    )
+
+
 def test_cache_writes_are_upserts_and_expired_rows_are_purged(db):
     cache.set("kept", {"n": 1}, timeout=3600)
     cache.set("kept", {"n": 2}, timeout=3600)

@@ -251,3 +251,11 @@ def test_the_list_names_an_issued_invoice_as_issued_and_a_draft_by_its_client(
     assert "Galeries Royales SA" in draft_row
     listing = [q["sql"] for q in queries if 'FROM "invoicing_invoice"' in q["sql"]]
     assert listing and not any('"invoicing_invoice"."snapshot",' in sql for sql in listing)
+
+
+def test_staff_see_no_invoice_link_for_a_members_client(client, staff, belgian_client):
+    """Staff invoice from their own clients only: a link to another's would lead nowhere."""
+    client.force_login(staff)
+    page = client.get(reverse("invoicing:client_list")).content.decode()
+    assert belgian_client.name in page
+    assert f"?client={belgian_client.pk}" not in page

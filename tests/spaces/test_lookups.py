@@ -283,3 +283,26 @@ def test_manager_booking_form_says_which_activities_match(
         f"Illustration bis (Ana Peeters) #{bis.pk}. Type one of them as shown."
     ]
     assert Booking.objects.count() == 0
+
+
+def test_a_name_before_a_number_must_be_that_rows_name(
+    manager_client, member, activity, other_member, long_horizon_room, atelier
+):
+    """Text copied from one row with another row's number books nothing: never the wrong row."""
+    other = member_services.create_activity(owner=other_member, name="Graphic design")
+    response = manager_client.post(
+        reverse("spaces:room_detail", args=[long_horizon_room.pk]),
+        booking_data(activity=f"Illustration (Ana Peeters) #{other.pk}"),
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["activity"] == [
+        f"“Illustration (Ana Peeters) #{other.pk}” does not name number {other.pk}: choose a"
+        " suggestion, or type a name, an e-mail address or a number alone."
+    ]
+    assert Booking.objects.count() == 0
+    # A member is named by their e-mail address: an Activity's text with a number is no member.
+    lease = manager_client.post(
+        reverse("spaces:lease_create", args=[atelier.site_id]),
+        {"member": f"Illustration (Ana Peeters) #{member.pk}", "room": atelier.pk},
+    )
+    assert "does not name number" in lease.content.decode()
