@@ -241,7 +241,13 @@ class BookingForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if self.is_manager and bool(data.get("activity")) == bool(data.get("organisation")):
+        # A payer that could not be read already says why: no second error about it.
+        unread = self.has_error("activity") or self.has_error("organisation")
+        if (
+            self.is_manager
+            and not unread
+            and bool(data.get("activity")) == bool(data.get("organisation"))
+        ):
             raise forms.ValidationError(
                 _("Choose either a paying Activity or an outside organisation.")
             )

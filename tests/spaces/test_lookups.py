@@ -282,6 +282,8 @@ def test_manager_booking_form_says_which_activities_match(
         f"Several match “illustr”: Illustration (Ana Peeters) #{activity.pk}; "
         f"Illustration bis (Ana Peeters) #{bis.pk}. Type one of them as shown."
     ]
+    # The payer's own error says it all: not also "choose either an Activity or …".
+    assert response.context["form"].non_field_errors() == []
     assert Booking.objects.count() == 0
 
 
