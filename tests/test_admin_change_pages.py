@@ -14,15 +14,15 @@ from django.urls import reverse
 
 from contracts.models import ContractAttachment
 from contracts.services.contracts import request_changes, submit_contract
-from invoicing.models import BankStatement, BankStatementLine, Dispatch, Refund, Reminder
+from invoicing.models import Dispatch, Refund, Reminder
 from invoicing.services.credit import CreditLineInput, request_credit_note
 from invoicing.services.issue import approve_invoice
-from invoicing.services.payments import record_payment
 from invoicing.services.refunds import request_refund
 from members.services import create_activity
 from tests.conftest import NOW, make_member
 from tests.contracts.conftest import NEXT_MONDAY, TODAY, make_contract, worker
 from tests.invoicing.conftest import (  # noqa: F401 - shared fixtures
+    bank_line_matched_by_hand,
     belgian_client,
     no_review,
     staff_client,
@@ -39,31 +39,6 @@ def _queries(browser, url: str) -> int:
         response = browser.get(url)
     assert response.status_code == 200, url
     return len(captured)
-
-
-def _bank_payment(invoice, staff, amount: str) -> None:
-    """Money received on the bank account, matched by hand: it may pay beyond the invoice."""
-    statement, _created = BankStatement.objects.get_or_create(
-        account_iban="BE71096123456769", statement_id="2026-100", defaults={"imported_by": staff}
-    )
-    line = BankStatementLine.objects.create(
-        statement=statement,
-        booking_date=TODAY,
-        amount=Decimal(amount),
-        is_credit=True,
-        bank_reference=f"LINE-{statement.lines.count() + 1}",
-        status=BankStatementLine.Status.MATCHED,
-        invoice=invoice,
-    )
-    record_payment(
-        invoice=invoice,
-        amount=Decimal(amount),
-        received_on=TODAY,
-        actor=staff,
-        method="bank_statement",
-        bank_line=line,
-        now=NOW,
-    )
 
 
 def _credit(invoice, staff, amount_excl_vat: str):
@@ -94,14 +69,14 @@ def test_invoice_and_credit_note_change_pages_do_not_grow_with_their_rows(
 ):
     invoice = two_rate_invoice
     # Paid beyond the invoice, once credited: refunds of both kinds are owed to the client.
-    _bank_payment(invoice, staff, "1400.00")
+    bank_line_matched_by_hand(invoice, staff, "1400.00")
     credit_note = _credit(invoice, staff, "10.00")
     rows = {"level": 0}
 
     def add_rows(number: int) -> None:
         for _index in range(number):
             rows["level"] += 1
-            _bank_payment(invoice, staff, "1.00")
+            bank_line_matched_by_hand(invoice, staff, "1.00")
             _refund(staff, invoice=invoice)
             _refund(staff, credit_note=credit_note)
             Reminder.objects.create(

@@ -6,8 +6,10 @@ from decimal import Decimal
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP
 
+from invoicing.models import BankStatement, BankStatementLine
 from invoicing.services.clients import create_client
 from invoicing.services.drafts import LineInput, save_draft
+from invoicing.services.payments import record_payment
 from tests.conftest import NOW
 
 TODAY = NOW.date()
@@ -175,3 +177,28 @@ def staff_client(client, staff):
     TOTP.activate(staff, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
     client.force_login(staff)
     return client
+
+
+def bank_line_matched_by_hand(invoice, staff, amount):
+    """Money received on the bank account, matched by hand: it may pay beyond the invoice."""
+    statement, _created = BankStatement.objects.get_or_create(
+        account_iban="BE71096123456769", statement_id="2026-100", defaults={"imported_by": staff}
+    )
+    line = BankStatementLine.objects.create(
+        statement=statement,
+        booking_date=TODAY,
+        amount=Decimal(amount),
+        is_credit=True,
+        bank_reference=f"LINE-{statement.lines.count() + 1}",
+        status=BankStatementLine.Status.MATCHED,
+        invoice=invoice,
+    )
+    record_payment(
+        invoice=invoice,
+        amount=Decimal(amount),
+        received_on=TODAY,
+        actor=staff,
+        method="bank_statement",
+        bank_line=line,
+        now=NOW,
+    )

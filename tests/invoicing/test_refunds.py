@@ -16,7 +16,7 @@ from invoicing.services.payments import record_payment
 from invoicing.services.refunds import create_refund_payment_file, record_refund, request_refund
 from members.models import Activity, LedgerEntry
 from tests.conftest import NOW, api_client_for, make_user
-from tests.invoicing.conftest import TODAY
+from tests.invoicing.conftest import TODAY, bank_line_matched_by_hand
 
 NBSP = "\u00a0"
 CLIENT_IBAN = "BE68068897250734"
@@ -336,32 +336,6 @@ def credit(invoice, staff, amount_excl_vat):
         lines=[CreditLineInput(position=1, amount=Decimal(amount_excl_vat))],
     )
     return approve_invoice(staff_user=staff, invoice=credit_note, today=TODAY, now=NOW)
-
-
-def bank_line_matched_by_hand(invoice, staff, amount):
-    from invoicing.models import BankStatement, BankStatementLine
-
-    statement = BankStatement.objects.create(
-        account_iban="BE71096123456769", statement_id="2026-100", imported_by=staff
-    )
-    line = BankStatementLine.objects.create(
-        statement=statement,
-        booking_date=TODAY,
-        amount=Decimal(amount),
-        is_credit=True,
-        bank_reference=f"LINE-{amount}",
-        status=BankStatementLine.Status.MATCHED,
-        invoice=invoice,
-    )
-    record_payment(
-        invoice=invoice,
-        amount=Decimal(amount),
-        received_on=TODAY,
-        actor=staff,
-        method="bank_statement",
-        bank_line=line,
-        now=NOW,
-    )
 
 
 @pytest.fixture
