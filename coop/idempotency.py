@@ -185,8 +185,8 @@ def one_time_form(view):
         try:
             token = uuid.UUID(token).hex
         except ValueError:
-            return view(request, *args, **kwargs)
-        if not request.user.is_authenticated:
+            token = None  # The view is called outside the handler: no chained traceback.
+        if token is None or not request.user.is_authenticated:
             return view(request, *args, **kwargs)
         with transaction.atomic():
             row = _claim(

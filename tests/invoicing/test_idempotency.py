@@ -6,12 +6,13 @@ import time
 import uuid
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from contracts.models import ExpenseClaim
-from coop.idempotency import IdempotentCreationMixin, purge_expired_keys
+from coop.idempotency import IdempotentCreationMixin, one_time_form, purge_expired_keys
 from coop.models import IdempotencyKey
 from invoicing.models import Invoice
 from invoicing.services import drafts
@@ -236,3 +237,18 @@ def test_the_new_activity_form_posted_twice_makes_one_activity(client, member):
         )
         assert response.status_code == 302
     assert Activity.objects.count() == before + 1
+
+
+def test_a_refusal_behind_a_one_time_form_is_not_chained_to_the_token_check(rf, member):
+    """A view refusing a page (403) is called outside the token's ``except ValueError``, so
+    the log shows the refusal alone, not "during handling of the above exception…"."""
+
+    @one_time_form
+    def refusing_view(request):
+        raise PermissionDenied("not yours")
+
+    request = rf.get("/invoices/new/")
+    request.user = member.user
+    with pytest.raises(PermissionDenied) as refused:
+        refusing_view(request)
+    assert refused.value.__context__ is None
