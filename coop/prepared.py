@@ -8,13 +8,15 @@ request's value and builds the same model instances the queryset would have buil
 ``ModelIterable``: the main object, its ``select_related`` objects and the annotations).
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from django.db import connections, router
 from django.db.models import Model, QuerySet
-from django.db.models.query import get_related_populators
+from django.db.models.query import ModelIterable, get_related_populators
+
+M = TypeVar("M", bound=Model)
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,7 @@ class _Compiled:
     converters: dict
 
 
-class PreparedQuery:
+class PreparedQuery(Generic[M]):
     """``queryset_for(value)``'s rows as model instances, its SQL written once per database.
 
     ``queryset_for`` must build the same query for every value, the value appearing once among
@@ -39,13 +41,13 @@ class PreparedQuery:
     (``select_related``, ``defer``/``only`` and annotations, no ``prefetch_related``).
     """
 
-    def __init__(self, queryset_for: Callable[[Any], QuerySet], *, sample: Any):
+    def __init__(self, queryset_for: Callable[[Any], QuerySet[M]], *, sample: Any):
         self._queryset_for = queryset_for
         self._sample = sample
-        self._model: type[Model] | None = None
+        self._model: type[M] | None = None
         self._compiled: dict[str, _Compiled] = {}
 
-    def __call__(self, value: Any) -> list[Model]:
+    def __call__(self, value: Any) -> list[M]:
         """Return the query's model instances for ``value``."""
         if self._model is None:
             self._model = self._queryset_for(self._sample).model
@@ -63,9 +65,8 @@ class PreparedQuery:
 
     def _compile(self, db: str) -> _Compiled:
         queryset = self._queryset_for(self._sample)
-        if queryset._prefetch_related_lookups or queryset._iterable_class.__name__ != (
-            "ModelIterable"
-        ):
+        prefetches = queryset._prefetch_related_lookups  # type: ignore[attr-defined]
+        if prefetches or queryset._iterable_class is not ModelIterable:
             raise ValueError("A PreparedQuery returns plain model instances only.")
         compiler = queryset.query.get_compiler(using=db)
         sql, params = compiler.as_sql()
@@ -82,7 +83,7 @@ class PreparedQuery:
             model=klass_info["model"],
             init_list=[column[0].target.attname for column in select[start:end]],
             model_fields=slice(start, end),
-            related_populators=get_related_populators(klass_info, select, db),
+            related_populators=get_related_populators(klass_info, select, db),  # type: ignore[call-arg]
             annotation_col_map=dict(compiler.annotation_col_map or {}),
             converters=compiler.get_converters(
                 [column[0] for column in select[: compiler.col_count]]
@@ -90,14 +91,15 @@ class PreparedQuery:
         )
 
     @staticmethod
-    def _instance(compiled: _Compiled, db: str, connection, row: tuple) -> Model:
+    def _instance(compiled: _Compiled, db: str, connection, row: Sequence[Any]) -> Any:
         if compiled.converters:
-            row = list(row)
+            converted = list(row)
             for position, (converters, expression) in compiled.converters.items():
-                value = row[position]
+                value = converted[position]
                 for converter in converters:
                     value = converter(value, expression, connection)
-                row[position] = value
+                converted[position] = value
+            row = converted
         instance = compiled.model.from_db(db, compiled.init_list, row[compiled.model_fields])
         for populator in compiled.related_populators:
             populator.populate(row, instance)

@@ -32,7 +32,7 @@ def _tokens_with_users() -> QuerySet[ApiToken]:
 
 # One token by its key's hash (unique), as ``.first()`` would read it, written to SQL once per
 # process: building the query costs more than running it.
-_token_with_user = PreparedQuery(
+_token_with_user: PreparedQuery[ApiToken] = PreparedQuery(
     lambda key_hash: _tokens_with_users().filter(key_hash=key_hash)[:1], sample="-"
 )
 

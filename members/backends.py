@@ -70,7 +70,9 @@ def _signed_in_users() -> QuerySet[User]:
 
 
 # The query above, written to SQL once per process (building it costs more than running it).
-_signed_in_user = PreparedQuery(lambda pk: _signed_in_users().filter(pk=pk), sample=-1)
+_signed_in_user: PreparedQuery[User] = PreparedQuery(
+    lambda pk: _signed_in_users().filter(pk=pk), sample=-1
+)
 
 
 class _SignedInUser:

@@ -93,3 +93,12 @@ def test_a_prepared_query_refuses_a_sample_found_twice_or_never(member):
     never = PreparedQuery(lambda pk: User.objects.filter(is_active=True), sample=-1)
     with pytest.raises(ValueError, match="exactly once"):
         never(member.user.pk)
+
+
+def test_a_prepared_query_refuses_what_is_not_plain_instances(member):
+    for queryset_for in (
+        lambda pk: User.objects.filter(pk=pk).values("email"),
+        lambda pk: User.objects.filter(pk=pk).prefetch_related("groups"),
+    ):
+        with pytest.raises(ValueError, match="plain model instances"):
+            PreparedQuery(queryset_for, sample=-1)(member.user.pk)
