@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from coop.keyset import KeysetPagination
+from coop.serializers import ModelSerializer
 from members import selectors, services
 from members.models import Activity, ApiToken, LedgerEntry, Member
 
@@ -40,7 +41,7 @@ class IsMemberOrStaff(permissions.BasePermission):
         return True
 
 
-class MemberSerializer(serializers.ModelSerializer):
+class MemberSerializer(ModelSerializer):
     niss = serializers.CharField(source="niss_masked", read_only=True)
     shares_subscribed = serializers.SerializerMethodField()
 
@@ -73,7 +74,7 @@ class MeSerializer(serializers.Serializer):
     member = MemberSerializer(allow_null=True)
 
 
-class ActivitySerializer(serializers.ModelSerializer):
+class ActivitySerializer(ModelSerializer):
     owner = serializers.CharField(source="owner.legal_name")
     available_balance = serializers.DecimalField(max_digits=14, decimal_places=2)
     planned_balance = serializers.DecimalField(max_digits=14, decimal_places=2)
@@ -96,7 +97,7 @@ class ActivitySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class LedgerEntrySerializer(serializers.ModelSerializer):
+class LedgerEntrySerializer(ModelSerializer):
     author = serializers.EmailField(source="author.email", allow_null=True, default=None)
 
     class Meta:
@@ -197,7 +198,7 @@ class ActivityLedger(generics.ListAPIView):
         return selectors.ledger_entries_of(Activity(pk=activity_pk))
 
 
-class ApiTokenSerializer(serializers.ModelSerializer):
+class ApiTokenSerializer(ModelSerializer):
     class Meta:
         model = ApiToken
         fields = [

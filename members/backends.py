@@ -14,6 +14,7 @@ from django.contrib.auth.models import Group
 from django.db.models import BooleanField, QuerySet
 from django.db.models.expressions import RawSQL
 
+from coop.prepared import PreparedQuery
 from members.models import User
 from members.selectors import HAS_AUTHENTICATOR_APP, HOLDS_PERMISSIONS
 
@@ -68,12 +69,18 @@ def _signed_in_users() -> QuerySet[User]:
     )
 
 
+# The query above, written to SQL once per process (building it costs more than running it).
+_signed_in_user: PreparedQuery[User] = PreparedQuery(
+    lambda pk: _signed_in_users().filter(pk=pk), sample=-1
+)
+
+
 class _SignedInUser:
     def get_user(self, user_id):
-        try:
-            user = _signed_in_users().get(pk=user_id)
-        except User.DoesNotExist:
+        users = _signed_in_user(User._meta.pk.to_python(user_id))
+        if not users:
             return None
+        user = users[0]
         return user if self.user_can_authenticate(user) else None
 
 
