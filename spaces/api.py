@@ -5,8 +5,10 @@ see and act on every booking.
 """
 
 import datetime
+import functools
 from functools import cached_property
 
+from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -255,24 +257,41 @@ def room_values(rooms: QuerySet[Room]) -> QuerySet:
     return rooms.select_related(None).prefetch_related(None).values(*ROOM_COLUMNS)
 
 
+@functools.cache
+def _prices_sql() -> str:
+    """The prices of a list of rooms, by room and tier (RoomPrice's order within a room).
+
+    Written out once: built from a queryset, the list of room ids alone cost five times what
+    the query takes to run.
+    """
+    meta = RoomPrice._meta
+    room, tier = meta.get_field("room").column, meta.get_field("tier").column
+    columns = ", ".join(
+        f'"{meta.get_field(name).column}"'
+        for name in ("room", "tier", "per_hour", "per_half_day", "per_day", "per_month")
+    )
+    return (
+        f'SELECT {columns} FROM "{meta.db_table}"'  # noqa: S608 (model names only)
+        f' WHERE "{room}" = ANY(%s) ORDER BY "{room}", "{tier}"'
+    )
+
+
 def room_rows(rooms: list[dict]) -> list[dict]:
     """Write RoomSerializer's rows for rows of ``room_values``, with one query for the prices."""
     prices: dict[int, list[dict]] = {room["pk"]: [] for room in rooms}
     if prices:
-        for price in (
-            RoomPrice.objects.filter(room_id__in=list(prices))
-            .order_by("room_id", "tier")
-            .values_list("room_id", "tier", "per_hour", "per_half_day", "per_day", "per_month")
-        ):
-            prices[price[0]].append(
-                {
-                    "tier": price[1],
-                    "per_hour": _amount(price[2]),
-                    "per_half_day": _amount(price[3]),
-                    "per_day": _amount(price[4]),
-                    "per_month": _amount(price[5]),
-                }
-            )
+        with connection.cursor() as cursor:
+            cursor.execute(_prices_sql(), [list(prices)])
+            for room, tier, per_hour, per_half_day, per_day, per_month in cursor.fetchall():
+                prices[room].append(
+                    {
+                        "tier": tier,
+                        "per_hour": _amount(per_hour),
+                        "per_half_day": _amount(per_half_day),
+                        "per_day": _amount(per_day),
+                        "per_month": _amount(per_month),
+                    }
+                )
     return [
         {
             "pk": room["pk"],
