@@ -11,8 +11,19 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, connections
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum, Value
-from django.db.models.functions import Concat
+from django.db.models import (
+    BigIntegerField,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Cast, Concat
 
 from coop.db import read_alias, reads_from_replica
 from coop.lookups import ContainsAnyCase
@@ -185,11 +196,25 @@ def busy_ranges(
     """Active bookings of the rooms meeting [start, end): for free/busy displays."""
     return (
         Booking.objects.filter(
-            room__in=rooms, state__in=ACTIVE_STATES, blocked_during__overlap=(start, end)
+            _in_rooms(rooms), state__in=ACTIVE_STATES, blocked_during__overlap=(start, end)
         )
         .order_by("room_id", "during")
         .only("pk", "room_id", "during", "blocked_during", "state", "title")
     )
+
+
+def _in_rooms(rooms: QuerySet[Room] | list[Room] | list[int]) -> Q:
+    """``room__in=rooms``, one room compared as a bigint.
+
+    The GiST indexes on (room, time range) compare a bigint with a bigint only (btree_gist has
+    no cross-type operator): ``room_id = 12``, an integer literal, left the room out of the
+    index search, which then read the bookings of every room over the time range (2 to 4 ms
+    instead of 0.4 at a million bookings).
+    """
+    if not isinstance(rooms, QuerySet) and len(rooms) == 1:
+        room = getattr(rooms[0], "pk", rooms[0])
+        return Q(room_id=Cast(Value(room), BigIntegerField()))
+    return Q(room__in=rooms)
 
 
 def busy_times(
@@ -263,11 +288,23 @@ def free_rooms(
         rooms = rooms.filter(capacity__gte=capacity)
     if kind:
         rooms = rooms.filter(kind=kind)
-    taken = Booking.objects.filter(
-        room=OuterRef("pk"), state__in=ACTIVE_STATES, blocked_during__overlap=(start, end)
+    taken = (
+        Booking.objects.filter(
+            room=OuterRef("pk"), state__in=ACTIVE_STATES, blocked_during__overlap=(start, end)
+        )
+        .order_by()
+        .values("pk")[:1]
     )
     leased = Lease.objects.filter(room=OuterRef("pk"), period__contains=start.date())
-    return rooms.filter(~Exists(taken), ~Exists(leased)).order_by("site__name", "floor", "name")
+    # The first booking in the way, looked up room by room through the (room, time) index: as
+    # ``NOT EXISTS`` PostgreSQL reads every booking of the time range, of every room (a hash
+    # anti-join), which at a million bookings cost ten times as much.
+    return (
+        rooms.alias(first_taken=Subquery(taken))
+        .filter(first_taken__isnull=True)
+        .filter(~Exists(leased))
+        .order_by("site__name", "floor", "name")
+    )
 
 
 def tentative_queue() -> QuerySet[Booking]:
