@@ -21,10 +21,9 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.relations import PKOnlyObject
 from rest_framework.response import Response
 
-from audit import admin as audit_admin
+from audit.admin import CappedCountPaginator
 from coop import bounds
 from coop.idempotency import IdempotentCreationMixin
-from coop.pagination import PageNumberPagination, Paginator
 from invoicing.selectors import cooperative_clients
 from members.models import Activity
 from members.selectors import is_active_member
@@ -516,14 +515,24 @@ class RoomViewSet(viewsets.ReadOnlyModelViewSet):
         return self.get_paginated_response(room_rows(page))
 
 
-class CappedCountPaginator(Paginator, audit_admin.CappedCountPaginator):
-    """Count a list longer than its first page, and then at most 10,001 of its rows."""
+class CountedRows:
+    """A list's rows as a values() queryset, counted by another queryset of the same rows.
 
+    The values of bookings join the member and the organisation for their names: counted
+    through those joins, PostgreSQL reads each booking it counts (an index scan, 12 ms for the
+    10,001 of a manager's list) instead of the index alone (1.5 ms).
+    """
 
-class CappedCountPagination(PageNumberPagination):
-    """Pages of a list that may hold a million bookings: never count more than 10,001."""
+    ordered = True
 
-    django_paginator_class = CappedCountPaginator
+    def __init__(self, rows: QuerySet, counted: QuerySet):
+        self.rows, self.counted = rows, counted
+
+    def count(self) -> int:
+        return self.counted.count()
+
+    def __getitem__(self, index):
+        return self.rows[index]
 
 
 class BookingFilterSerializer(serializers.Serializer):
@@ -548,7 +557,6 @@ class BookingViewSet(
 
     serializer_class = BookingSerializer
     permission_classes = [IsMemberOrSpaceManager]
-    pagination_class = CappedCountPagination
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -569,7 +577,9 @@ class BookingViewSet(
             bookings = bookings.filter(
                 during__overlap=(data.get("ends_after"), data.get("starts_before"))
             )
-        page = self.paginate_queryset(booking_values(bookings))
+        # A list that may hold a million bookings never counts more than 10,001 of them.
+        counted = bookings.values("pk")[: CappedCountPaginator.CAP + 1]
+        page = self.paginate_queryset(CountedRows(booking_values(bookings), counted))
         return self.get_paginated_response(booking_rows(page))
 
     def retrieve(self, request, *args, **kwargs):

@@ -24,6 +24,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Cast, Concat
+from django.db.models.lookups import IsNull
 
 from coop.db import read_alias, reads_from_replica
 from coop.lookups import ContainsAnyCase
@@ -281,13 +282,13 @@ def free_rooms(
     Buffers are the service's business: a room listed here may still need its buffer free,
     which ``book_room`` checks.
     """
-    rooms = rooms_visible_to(user).filter(is_bookable=True)
+    wanted = Q(is_bookable=True)
     if site is not None:
-        rooms = rooms.filter(site=site)
+        wanted &= Q(site=site)
     if capacity:
-        rooms = rooms.filter(capacity__gte=capacity)
+        wanted &= Q(capacity__gte=capacity)
     if kind:
-        rooms = rooms.filter(kind=kind)
+        wanted &= Q(kind=kind)
     taken = (
         Booking.objects.filter(
             room=OuterRef("pk"), state__in=ACTIVE_STATES, blocked_during__overlap=(start, end)
@@ -300,9 +301,8 @@ def free_rooms(
     # ``NOT EXISTS`` PostgreSQL reads every booking of the time range, of every room (a hash
     # anti-join), which at a million bookings cost ten times as much.
     return (
-        rooms.alias(first_taken=Subquery(taken))
-        .filter(first_taken__isnull=True)
-        .filter(~Exists(leased))
+        rooms_visible_to(user)
+        .filter(wanted, IsNull(Subquery(taken), True), ~Exists(leased))
         .order_by("site__name", "floor", "name")
     )
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 from psycopg.types.range import Range
 from rest_framework import serializers
 
+from audit.admin import CappedCountPaginator
 from spaces import selectors
 from spaces.api import (
     BookingSerializer,
@@ -225,3 +226,35 @@ def test_booking_list_reads_no_national_number(space_manager, site, member, acti
         body = api.get("/api/v1/bookings/").json()
     assert [row["booker"] for row in body["results"]] == ["Ana Peeters"]
     assert not [query for query in captured if '"niss"' in query["sql"]]
+
+
+def test_booking_list_counts_from_the_index_alone_and_caps_the_count(
+    space_manager, site, member, activity, monkeypatch
+):
+    room = make_room(site, name="Salle Verte", horizon_days=10000)
+    for hour in range(8, 20):
+        for day in range(5):
+            moment = FUTURE + datetime.timedelta(days=day)
+            add(
+                room,
+                at(moment, hour),
+                at(moment, hour, 30),
+                "confirmed",
+                member=member,
+                activity=activity,
+            )
+    api = api_client_for(space_manager)
+    with CaptureQueriesContext(connection) as captured:
+        body = api.get("/api/v1/bookings/").json()
+    assert body["count"] == 60
+    assert len(body["results"]) == 50
+    counts = [query["sql"] for query in captured if "COUNT(" in query["sql"]]
+    assert len(counts) == 1
+    assert "JOIN" not in counts[0]
+    second = api.get("/api/v1/bookings/?page=2").json()
+    assert [row["pk"] for row in second["results"]] == list(
+        Booking.objects.order_by("during", "pk").values_list("pk", flat=True)[50:]
+    )
+    monkeypatch.setattr(CappedCountPaginator, "CAP", 54)
+    assert api.get("/api/v1/bookings/").json()["count"] == 55
+    assert api.get("/api/v1/bookings/?page=2").json()["next"] is None
