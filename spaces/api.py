@@ -498,20 +498,20 @@ class RoomViewSet(viewsets.ReadOnlyModelViewSet):
         data = search.validated_data
         sites = selectors.sites_visible_to(request.user)
         site = sites.filter(pk=data["site"]).first() if data.get("site") else sites.first()
-        if site is None:
-            rooms = Room.objects.none()
-        else:
+        rooms = []
+        if site is not None:
             start = times.local_datetime(site=site, date=data["date"], time=data["start_time"])
             start = start.astimezone(datetime.UTC)
-            rooms = selectors.free_rooms(
+            rooms = selectors.free_room_values(
                 user=request.user,
+                columns=ROOM_COLUMNS,
                 start=start,
                 end=start + datetime.timedelta(minutes=data["duration_minutes"]),
                 site=site if data.get("site") else None,
                 capacity=data.get("capacity"),
                 kind=data.get("kind"),
             )
-        page = self.paginate_queryset(room_values(rooms))
+        page = self.paginate_queryset(rooms)
         return self.get_paginated_response(room_rows(page))
 
 

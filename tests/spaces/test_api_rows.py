@@ -18,6 +18,7 @@ from rest_framework import serializers
 from audit.admin import CappedCountPaginator
 from spaces import selectors
 from spaces.api import (
+    ROOM_COLUMNS,
     BookingSerializer,
     BusySerializer,
     PriceSerializer,
@@ -29,6 +30,7 @@ from spaces.api import (
     room_values,
 )
 from spaces.models import Booking, BookingSeries, Room, RoomPrice, Site
+from spaces.services import leasing
 from tests.conftest import api_client_for
 from tests.spaces.conftest import at, make_room
 from tests.spaces.test_occupancy import add
@@ -258,3 +260,53 @@ def test_booking_list_counts_from_the_index_alone_and_caps_the_count(
     monkeypatch.setattr(CappedCountPaginator, "CAP", 54)
     assert api.get("/api/v1/bookings/").json()["count"] == 55
     assert api.get("/api/v1/bookings/?page=2").json()["next"] is None
+
+
+def test_free_room_values_are_free_rooms_values(
+    varied, space_manager, member, activity, other_member
+):
+    """The written statement finds what the queryset finds, filter by filter, for each role."""
+    site = varied.site
+    make_room(site, name="Grande salle", kind=Room.Kind.EVENT_HALL, capacity=120)
+    leased = make_room(site, name="Atelier 4", kind=Room.Kind.ATELIER, capacity=2)
+    leasing.create_lease(
+        actor=space_manager, room=leased, activity=activity, starts_on=datetime.date(2030, 1, 1)
+    )
+    # Ends as the slot starts: not in the way ([start, end) ranges).
+    add(
+        Room.objects.get(name="Studio 3"),
+        at(FUTURE, 13),
+        at(FUTURE, 14),
+        "confirmed",
+        member=member,
+        activity=activity,
+    )
+    depot = Room.objects.get(name="Depot")
+    slots = [
+        (at(FUTURE, 14), at(FUTURE, 15)),
+        (at(FUTURE, 9), at(FUTURE, 10, 30)),
+        (at(FUTURE, 16), at(FUTURE, 17)),
+    ]
+    filters = [
+        {},
+        {"site": site},
+        {"site": depot.site},
+        {"capacity": 21},
+        {"capacity": 20, "kind": Room.Kind.MEETING_ROOM},
+        {"kind": Room.Kind.ATELIER},
+    ]
+    found = set()
+    for user in (space_manager, member.user, other_member.user):
+        for start, end in slots:
+            for wanted in filters:
+                expected = list(
+                    selectors.free_rooms(user=user, start=start, end=end, **wanted).values(
+                        *ROOM_COLUMNS
+                    )
+                )
+                written = selectors.free_room_values(
+                    user=user, columns=ROOM_COLUMNS, start=start, end=end, **wanted
+                )
+                assert written == expected, (user, start, wanted)
+                found.update(row["name"] for row in written)
+    assert found == {"Salle Verte", "Studio 3", "Depot", "Grande salle"}
