@@ -5,15 +5,19 @@ see and act on every booking.
 """
 
 import datetime
+import functools
 from functools import cached_property
 
+from django.db import connection
+from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.fields import SkipField
-from rest_framework.pagination import PageNumberPagination
+from rest_framework.generics import get_object_or_404
 from rest_framework.relations import PKOnlyObject
 from rest_framework.response import Response
 
@@ -204,19 +208,131 @@ class BookingSerializer(DirectRead, serializers.ModelSerializer):
         read_only_fields = fields
 
 
-# What BookingSerializer reads: the booker's name, no other joined row.
-SERIALIZED_BOOKING_FIELDS = [
+# The API's read path (lists, details, free rooms, busy times) writes each row from the
+# database's plain values: no model instance, no serializer field per value. The JSON is the
+# serializers' above, key for key and in their order (tests/spaces/test_api_rows.py compares
+# them); the serializers still describe it in the OpenAPI schema and answer writes.
+
+
+def _amount(value) -> str | None:
+    """A decimal as DRF writes it (COERCE_DECIMAL_TO_STRING): the column's scale, no exponent."""
+    return None if value is None else f"{value:f}"
+
+
+def _moment(value: datetime.datetime | None, zone) -> str | None:
+    """An aware moment as DRF's DateTimeField writes it: ISO 8601 in the current time zone."""
+    if value is None:
+        return None
+    text = value.astimezone(zone).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+ROOM_COLUMNS = [
     "pk",
-    "room",
+    "site_id",
+    "name",
+    "kind",
+    "area_m2",
+    "capacity",
+    "floor",
+    "amenities",
+    "accessibility_notes",
+    "is_bookable",
+    "slot_minutes",
+    "min_duration_minutes",
+    "max_duration_minutes",
+    "buffer_before_minutes",
+    "buffer_after_minutes",
+    "lead_time_minutes",
+    "horizon_days",
+    "requires_approval",
+    "cancellation_notice_hours",
+    "cancellation_fee_percent",
+]
+
+
+def room_values(rooms: QuerySet[Room]) -> QuerySet:
+    """The columns ``room_rows`` writes, of ``rooms`` in their order."""
+    return rooms.select_related(None).prefetch_related(None).values(*ROOM_COLUMNS)
+
+
+@functools.cache
+def _prices_sql() -> str:
+    """The prices of a list of rooms, by room and tier (RoomPrice's order within a room).
+
+    Written out once: built from a queryset, the list of room ids alone cost five times what
+    the query takes to run.
+    """
+    meta = RoomPrice._meta
+    room, tier = meta.get_field("room").column, meta.get_field("tier").column
+    columns = ", ".join(
+        f'"{meta.get_field(name).column}"'
+        for name in ("room", "tier", "per_hour", "per_half_day", "per_day", "per_month")
+    )
+    return (
+        f'SELECT {columns} FROM "{meta.db_table}"'  # noqa: S608 (model names only)
+        f' WHERE "{room}" = ANY(%s) ORDER BY "{room}", "{tier}"'
+    )
+
+
+def room_rows(rooms: list[dict]) -> list[dict]:
+    """Write RoomSerializer's rows for rows of ``room_values``, with one query for the prices."""
+    prices: dict[int, list[dict]] = {room["pk"]: [] for room in rooms}
+    if prices:
+        with connection.cursor() as cursor:
+            cursor.execute(_prices_sql(), [list(prices)])
+            for room, tier, per_hour, per_half_day, per_day, per_month in cursor.fetchall():
+                prices[room].append(
+                    {
+                        "tier": tier,
+                        "per_hour": _amount(per_hour),
+                        "per_half_day": _amount(per_half_day),
+                        "per_day": _amount(per_day),
+                        "per_month": _amount(per_month),
+                    }
+                )
+    return [
+        {
+            "pk": room["pk"],
+            "site": room["site_id"],
+            "name": room["name"],
+            "kind": room["kind"],
+            "area_m2": _amount(room["area_m2"]),
+            "capacity": room["capacity"],
+            "floor": room["floor"],
+            "amenities": room["amenities"],
+            "accessibility_notes": room["accessibility_notes"],
+            "is_bookable": room["is_bookable"],
+            "slot_minutes": room["slot_minutes"],
+            "min_duration_minutes": room["min_duration_minutes"],
+            "max_duration_minutes": room["max_duration_minutes"],
+            "buffer_before_minutes": room["buffer_before_minutes"],
+            "buffer_after_minutes": room["buffer_after_minutes"],
+            "lead_time_minutes": room["lead_time_minutes"],
+            "horizon_days": room["horizon_days"],
+            "requires_approval": room["requires_approval"],
+            "cancellation_notice_hours": room["cancellation_notice_hours"],
+            "cancellation_fee_percent": _amount(room["cancellation_fee_percent"]),
+            "prices": prices[room["pk"]],
+        }
+        for room in rooms
+    ]
+
+
+# Only what BookingSerializer shows: the booker's name, no other joined column (the member's
+# national number least of all).
+BOOKING_COLUMNS = [
+    "pk",
+    "room_id",
     "title",
     "during",
     "state",
-    "member",
+    "member_id",
     "member__legal_name",
-    "activity",
-    "organisation",
+    "activity_id",
+    "organisation_id",
     "organisation__name",
-    "series",
+    "series_id",
     "tier",
     "price_excl_vat",
     "vat_rate",
@@ -225,9 +341,51 @@ SERIALIZED_BOOKING_FIELDS = [
     "cancellation_fee",
     "refunded_amount",
     "state_reason",
-    "invoice",
+    "invoice_id",
     "created_at",
 ]
+
+
+def booking_values(bookings: QuerySet[Booking]) -> QuerySet:
+    """The columns ``booking_rows`` writes, of ``bookings`` in their order."""
+    return bookings.select_related(None).values(*BOOKING_COLUMNS)
+
+
+def booking_rows(bookings: list[dict]) -> list[dict]:
+    """Write BookingSerializer's rows for rows of ``booking_values``."""
+    zone = timezone.get_current_timezone()
+    rows = []
+    for booking in bookings:
+        during = booking["during"]
+        if booking["organisation_id"]:
+            booker = booking["organisation__name"]
+        else:
+            booker = booking["member__legal_name"] if booking["member_id"] else ""
+        rows.append(
+            {
+                "pk": booking["pk"],
+                "room": booking["room_id"],
+                "title": booking["title"],
+                "start": _moment(during.lower, zone),
+                "end": _moment(during.upper, zone),
+                "state": booking["state"],
+                "booker": booker,
+                "activity": booking["activity_id"],
+                "organisation": booking["organisation_id"],
+                "series": booking["series_id"],
+                "tier": booking["tier"],
+                "price_excl_vat": _amount(booking["price_excl_vat"]),
+                "vat_rate": _amount(booking["vat_rate"]),
+                "vat_amount": _amount(booking["vat_amount"]),
+                "price_incl_vat": _amount(booking["price_incl_vat"]),
+                "cancellation_fee": _amount(booking["cancellation_fee"]),
+                "refunded_amount": _amount(booking["refunded_amount"]),
+                "state_reason": booking["state_reason"],
+                "invoice": booking["invoice_id"],
+                "created_at": _moment(booking["created_at"], zone),
+            }
+        )
+    return rows
 
 
 class BookingCreateSerializer(serializers.Serializer):
@@ -296,6 +454,14 @@ class RoomViewSet(viewsets.ReadOnlyModelViewSet):
             return Room.objects.none()
         return selectors.rooms_visible_to(self.request.user).order_by("site", "floor", "name")
 
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(room_values(self.get_queryset()))
+        return self.get_paginated_response(room_rows(page))
+
+    def retrieve(self, request, *args, **kwargs):
+        room = get_object_or_404(room_values(self.get_queryset()), pk=kwargs["pk"])
+        return Response(room_rows([room])[0])
+
     @extend_schema(
         parameters=[
             OpenApiParameter("start", OpenApiTypes.DATETIME, required=True),
@@ -306,7 +472,7 @@ class RoomViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True)
     def busy(self, request, pk=None):
         """Times the room is taken (buffers included), without saying by whom."""
-        room = self.get_object()
+        room = get_object_or_404(self.get_queryset().values_list("pk", flat=True), pk=pk)
         window = BusySerializer(data=request.query_params)
         window.is_valid(raise_exception=True)
         start, end = window.validated_data["start"], window.validated_data["end"]
@@ -315,11 +481,12 @@ class RoomViewSet(viewsets.ReadOnlyModelViewSet):
                 _("Ask for a window of at most 62 days, ending after it starts."), code="window"
             )
         busy = selectors.busy_ranges(rooms=[room], start=start, end=end)
+        zone = timezone.get_current_timezone()
         return Response(
-            BusySerializer(
-                [{"start": b.blocked_during.lower, "end": b.blocked_during.upper} for b in busy],
-                many=True,
-            ).data
+            [
+                {"start": _moment(blocked.lower, zone), "end": _moment(blocked.upper, zone)}
+                for blocked in busy.values_list("blocked_during", flat=True)
+            ]
         )
 
     @extend_schema(parameters=[SearchSerializer], responses=RoomSerializer(many=True))
@@ -331,13 +498,13 @@ class RoomViewSet(viewsets.ReadOnlyModelViewSet):
         data = search.validated_data
         sites = selectors.sites_visible_to(request.user)
         site = sites.filter(pk=data["site"]).first() if data.get("site") else sites.first()
-        if site is None:
-            rooms = Room.objects.none()
-        else:
+        rooms = []
+        if site is not None:
             start = times.local_datetime(site=site, date=data["date"], time=data["start_time"])
             start = start.astimezone(datetime.UTC)
-            rooms = selectors.free_rooms(
+            rooms = selectors.free_room_values(
                 user=request.user,
+                columns=ROOM_COLUMNS,
                 start=start,
                 end=start + datetime.timedelta(minutes=data["duration_minutes"]),
                 site=site if data.get("site") else None,
@@ -345,13 +512,27 @@ class RoomViewSet(viewsets.ReadOnlyModelViewSet):
                 kind=data.get("kind"),
             )
         page = self.paginate_queryset(rooms)
-        return self.get_paginated_response(RoomSerializer(page, many=True).data)
+        return self.get_paginated_response(room_rows(page))
 
 
-class CappedCountPagination(PageNumberPagination):
-    """Pages of a list that may hold a million bookings: never count more than 10,001."""
+class CountedRows:
+    """A list's rows as a values() queryset, counted by another queryset of the same rows.
 
-    django_paginator_class = CappedCountPaginator
+    The values of bookings join the member and the organisation for their names: counted
+    through those joins, PostgreSQL reads each booking it counts (an index scan, 12 ms for the
+    10,001 of a manager's list) instead of the index alone (1.5 ms).
+    """
+
+    ordered = True
+
+    def __init__(self, rows: QuerySet, counted: QuerySet):
+        self.rows, self.counted = rows, counted
+
+    def count(self) -> int:
+        return self.counted.count()
+
+    def __getitem__(self, index):
+        return self.rows[index]
 
 
 class BookingFilterSerializer(serializers.Serializer):
@@ -376,20 +557,19 @@ class BookingViewSet(
 
     serializer_class = BookingSerializer
     permission_classes = [IsMemberOrSpaceManager]
-    pagination_class = CappedCountPagination
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Booking.objects.none()
-        bookings = selectors.bookings_visible_to(self.request.user).order_by("during", "pk")
-        if self.action == "retrieve":
-            return self._serialized_only(bookings)
-        if self.action != "list":
-            return bookings
-        bookings = self._serialized_only(bookings)
-        window = BookingFilterSerializer(data=self.request.query_params)
+        return selectors.bookings_visible_to(self.request.user).order_by("during", "pk")
+
+    @extend_schema(parameters=[BookingFilterSerializer])
+    def list(self, request, *args, **kwargs):
+        """Bookings, soonest first; filter by room and by a time window to narrow them."""
+        window = BookingFilterSerializer(data=request.query_params)
         window.is_valid(raise_exception=True)
         data = window.validated_data
+        bookings = self.get_queryset()
         # Each filter narrows the list through an index: (room, time) or the time range.
         if data.get("room"):
             bookings = bookings.filter(room_id=data["room"])
@@ -397,22 +577,14 @@ class BookingViewSet(
             bookings = bookings.filter(
                 during__overlap=(data.get("ends_after"), data.get("starts_before"))
             )
-        return bookings
+        # A list that may hold a million bookings never counts more than 10,001 of them.
+        counted = bookings.values("pk")[: CappedCountPaginator.CAP + 1]
+        page = self.paginate_queryset(CountedRows(booking_values(bookings), counted))
+        return self.get_paginated_response(booking_rows(page))
 
-    @staticmethod
-    def _serialized_only(bookings):
-        # Not the room, its site, the Activity, nor the member's every column (the national
-        # number among them, decrypted for each row): only what the serializer shows.
-        return (
-            bookings.select_related(None)
-            .select_related("member", "organisation")
-            .only(*SERIALIZED_BOOKING_FIELDS)
-        )
-
-    @extend_schema(parameters=[BookingFilterSerializer])
-    def list(self, request, *args, **kwargs):
-        """Bookings, soonest first; filter by room and by a time window to narrow them."""
-        return super().list(request, *args, **kwargs)
+    def retrieve(self, request, *args, **kwargs):
+        booking = get_object_or_404(booking_values(self.get_queryset()), pk=kwargs["pk"])
+        return Response(booking_rows([booking])[0])
 
     @extend_schema(request=BookingCreateSerializer, responses={201: BookingSerializer(many=True)})
     def create(self, request, *args, **kwargs):
@@ -480,7 +652,7 @@ class BookingViewSet(
         return Response(BookingSerializer(bookings, many=True).data, status=status.HTTP_201_CREATED)
 
     def _answer(self, booking: Booking) -> Response:
-        return Response(self.get_serializer(self.get_queryset().get(pk=booking.pk)).data)
+        return Response(booking_rows([booking_values(self.get_queryset()).get(pk=booking.pk)])[0])
 
     @extend_schema(request=None, responses=BookingSerializer)
     @action(detail=True, methods=["post"])

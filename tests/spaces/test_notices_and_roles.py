@@ -2,7 +2,7 @@
 
 import datetime
 
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core import mail
 from icalendar import Calendar
 
@@ -10,7 +10,7 @@ from spaces import notices, selectors, tasks
 from spaces.apps import grant_space_manager_permissions
 from spaces.models import BookingEvent, Lease
 from spaces.services import leasing, lifecycle
-from tests.conftest import NOW
+from tests.conftest import NOW, make_user
 from tests.spaces.conftest import DAY, at, make_room
 
 
@@ -81,3 +81,30 @@ def test_space_managers_group_gets_its_permissions(space_manager):
 def test_members_and_staff_roles(member, staff):
     assert not selectors.is_space_manager(member.user)
     assert selectors.is_space_manager(staff)
+
+
+def fresh(user):
+    """The user as the next request loads it: nothing remembered on the object."""
+    return type(user).objects.get(pk=user.pk)
+
+
+def test_who_manages_the_sites(member, space_manager):
+    permission = Permission.objects.get(codename="manage_bookings")
+    # The group by its name, even stripped of its permissions.
+    Group.objects.get(name="Space managers").permissions.clear()
+    assert selectors.is_space_manager(fresh(space_manager))
+    # The permission of one's own or through another group; another permission is not enough.
+    own = make_user("own@coop.test")
+    own.user_permissions.add(Permission.objects.get(codename="view_booking"))
+    assert not selectors.is_space_manager(fresh(own))
+    own.user_permissions.add(permission)
+    assert selectors.is_space_manager(fresh(own))
+    desk = Group.objects.create(name="Front desk")
+    desk.permissions.add(permission)
+    member.user.groups.add(desk)
+    assert selectors.is_space_manager(fresh(member.user))
+    # As ``has_perm``: an inactive user holds no permission (the group still names them).
+    type(own).objects.filter(pk__in=[own.pk, space_manager.pk]).update(is_active=False)
+    assert not selectors.is_space_manager(fresh(own))
+    assert selectors.is_space_manager(fresh(space_manager))
+    assert not selectors.is_space_manager(fresh(make_user("nobody@coop.test")))
