@@ -742,23 +742,33 @@ class InvoiceViewSet(IdempotentCreationMixin, viewsets.ModelViewSet):
             **{lookups[name]: value for name, value in filters.validated_data.items()}
         )
 
-    def _represent(self, invoices: list[dict]) -> list[dict]:
-        return api_rows.represent(invoices, request=self.request, format=self.format_kwarg)
+    def _represent(self, pks: list[int]) -> list[dict]:
+        return api_rows.represent(
+            api_rows.invoice_rows(pks), request=self.request, format=self.format_kwarg
+        )
 
-    # Reading: rows written by invoicing.api_rows, the very output of InvoiceSerializer without
-    # a model instance or a DRF field per value (a page of 50 invoices cost more than its queries).
+    def _represent_one(self, pk: int) -> dict:
+        answers = self._represent([pk])
+        if not answers:
+            raise Http404  # Deleted (a draft) since its id was read.
+        return answers[0]
+
+    # Reading: only the ids of the invoices come from the user's scope (selectors); each answer
+    # is then written by invoicing.api_rows, InvoiceSerializer's very output without a model
+    # instance or a DRF field per value (a page of 50 invoices cost more than its queries).
 
     @extend_schema(parameters=INVOICE_FILTERS)
     def list(self, request, *args, **kwargs):
         invoices, self.split = selectors.invoice_list_of(request.user)
-        page = self.paginate_queryset(api_rows.invoice_rows(self._filtered(invoices)))
-        return self.get_paginated_response(self._represent(page))
+        page = self.paginate_queryset(self._filtered(invoices).values("pk", "issue_date"))
+        return self.get_paginated_response(self._represent([row["pk"] for row in page]))
 
     def retrieve(self, request, *args, **kwargs):
-        invoices = api_rows.invoice_rows(selectors.invoices_visible_to(request.user))
-        invoice = get_object_or_404(invoices, pk=kwargs[self.lookup_url_kwarg or self.lookup_field])
+        invoices = selectors.invoices_visible_to(request.user).values_list("pk", flat=True)
+        pk = get_object_or_404(invoices, pk=kwargs[self.lookup_url_kwarg or self.lookup_field])
+        invoice = self._represent_one(pk)
         self.check_object_permissions(request, invoice)
-        return Response(self._represent([invoice])[0])
+        return Response(invoice)
 
     def _draft_arguments(self, request, invoice: Invoice | None = None) -> dict:
         serializer = DraftSerializer(data=request.data)
@@ -795,8 +805,7 @@ class InvoiceViewSet(IdempotentCreationMixin, viewsets.ModelViewSet):
         }
 
     def _answer(self, invoice: Invoice, *, code=status.HTTP_200_OK) -> Response:
-        rows = api_rows.invoice_rows(selectors.invoices_visible_to(self.request.user))
-        return Response(self._represent([rows.get(pk=invoice.pk)])[0], status=code)
+        return Response(self._represent_one(invoice.pk), status=code)
 
     @extend_schema(request=DraftSerializer, responses={201: InvoiceSerializer})
     def create(self, request, *args, **kwargs):

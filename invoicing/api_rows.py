@@ -12,12 +12,13 @@ answers in the API schema and remains the reference.
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db.models import F, Q, QuerySet, TextField
+from django.db.models import F, TextField
 from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
+from coop.prepared import PreparedRows
 from invoicing import vat
 from invoicing.calculation import Line
 from invoicing.models import (
@@ -90,62 +91,79 @@ _REFUND_COLUMNS = ("pk", "amount", "method", "status", "requested_at", "paid_on"
 # Stands for the primary key while reversing the invoice's address; no key is this long.
 _PLACEHOLDER = "9081726354453627189"
 
-
-def invoice_rows(invoices: QuerySet[Invoice]) -> QuerySet:
-    """The columns of ``invoices`` (read with their amounts) that ``represent`` writes."""
-    return (
-        invoices.with_refundable()
-        .annotate(
+# Each query is built once per process (coop.prepared): only the page's invoice ids change.
+_INVOICES = PreparedRows(
+    lambda key_in: (
+        Invoice.objects.filter(key_in("pk"))
+        .with_amounts()
+        .with_refundable()
+        .order_by()
+        .values(
+            *_INVOICE_COLUMNS,
             # The buyer as the invoice names it (Invoice.buyer_name), read in SQL: the whole
             # issued content of each row costs more to load than the rest of the row.
             shown_buyer_name=Coalesce(
                 KT("snapshot__buyer__name"), F("client__name"), output_field=TextField()
-            )
-        )
-        .values(
-            *_INVOICE_COLUMNS,
-            "shown_buyer_name",
-            "client__country",
-            "client__vat_number",
-            "client__kind",
+            ),
+            # What the VAT rules see of the client (vat.customer_of), for a draft's warnings.
+            client_country=F("client__country"),
+            client_vat_number=F("client__vat_number"),
+            client_kind=F("client__kind"),
         )
     )
+)
+_LINES = PreparedRows(
+    lambda key_in: InvoiceLine.objects.filter(key_in("invoice_id")).values(*_LINE_COLUMNS)
+)
+_ALLOWANCE_CHARGES = PreparedRows(
+    lambda key_in: InvoiceAllowanceCharge.objects.filter(key_in("invoice_id")).values(
+        *_ALLOWANCE_CHARGE_COLUMNS
+    )
+)
+_DOCUMENTS = PreparedRows(
+    lambda key_in: InvoiceDocument.objects.filter(key_in("invoice_id")).values(
+        "invoice_id", "format", "status"
+    )
+)
+# A credit note lists its refunds; an invoice those of what was paid beyond it.
+_REFUNDS = PreparedRows(
+    lambda key_in: Refund.objects.filter(key_in("credit_note_id") | key_in("invoice_id")).values(
+        *_REFUND_COLUMNS, "credit_note_id", "invoice_id"
+    )
+)
 
 
-def _grouped(rows, key: str) -> dict[int, list[dict]]:
+def invoice_rows(pks: list[int]) -> list[dict]:
+    """The invoices of these ids, in this order, with what ``represent`` writes of them.
+
+    The ids must come from a query scoped to the user (selectors): these rows are not.
+    """
+    by_pk = {invoice["pk"]: invoice for invoice in _INVOICES(pks)}
+    return [by_pk[pk] for pk in pks if pk in by_pk]
+
+
+def _grouped(rows: list[dict], key: str) -> dict[int, list[dict]]:
     grouped: dict[int, list[dict]] = defaultdict(list)
     for row in rows:
         grouped[row[key]].append(row)
     return grouped
 
 
-def _related_rows(invoices: list[dict]) -> dict[str, dict[int, list]]:
+def _related_rows(pks: list[int]) -> dict[str, dict[int, list]]:
     """What the invoices list, by relation then invoice: four queries for the whole page."""
-    pks = [invoice["pk"] for invoice in invoices]
     documents: dict[int, list] = defaultdict(list)
-    for invoice_pk, document_format, document_status in InvoiceDocument.objects.filter(
-        invoice_id__in=pks
-    ).values_list("invoice_id", "format", "status"):
-        documents[invoice_pk].append((document_format, document_status))
+    for document in _DOCUMENTS(pks):
+        documents[document["invoice_id"]].append((document["format"], document["status"]))
     refunds: dict[int, list] = defaultdict(list)
     over_payment_refunds: dict[int, list] = defaultdict(list)
-    for refund in Refund.objects.filter(Q(credit_note_id__in=pks) | Q(invoice_id__in=pks)).values(
-        *_REFUND_COLUMNS, "credit_note_id", "invoice_id"
-    ):
+    for refund in _REFUNDS(pks):
         if refund["credit_note_id"] is not None:
             refunds[refund["credit_note_id"]].append(refund)
         if refund["invoice_id"] is not None:
             over_payment_refunds[refund["invoice_id"]].append(refund)
     return {
-        "lines": _grouped(
-            InvoiceLine.objects.filter(invoice_id__in=pks).values(*_LINE_COLUMNS), "invoice_id"
-        ),
-        "allowance_charges": _grouped(
-            InvoiceAllowanceCharge.objects.filter(invoice_id__in=pks).values(
-                *_ALLOWANCE_CHARGE_COLUMNS
-            ),
-            "invoice_id",
-        ),
+        "lines": _grouped(_LINES(pks), "invoice_id"),
+        "allowance_charges": _grouped(_ALLOWANCE_CHARGES(pks), "invoice_id"),
         "documents": documents,
         "refunds": refunds,
         "over_payment_refunds": over_payment_refunds,
@@ -235,9 +253,9 @@ def _warnings(invoice: dict, lines: list[dict]) -> list[str]:
     if invoice["kind"] != Invoice.Kind.INVOICE or invoice["number"] is not None:
         return []
     buyer = vat.Customer(
-        country=invoice["client__country"],
-        vat_number=invoice["client__vat_number"],
-        is_business=invoice["client__kind"] == Client.Kind.COMPANY,
+        country=invoice["client_country"],
+        vat_number=invoice["client_vat_number"],
+        is_business=invoice["client_kind"] == Client.Kind.COMPANY,
     )
     warning = vat.place_of_supply_warning(
         buyer, [(line["vat_category"], line["supply_kind"]) for line in lines]
@@ -256,7 +274,7 @@ def represent(invoices: list[dict], *, request, format: str | None = None) -> li
         "api:invoice-detail", kwargs={"pk": _PLACEHOLDER}, request=request, format=format
     )
     before, _placeholder, after = address.rpartition(_PLACEHOLDER)
-    related = _related_rows(invoices)
+    related = _related_rows([invoice["pk"] for invoice in invoices])
     lines_of, charges_of = related["lines"], related["allowance_charges"]
     documents_of = related["documents"]
     formats = _Formats()
