@@ -18,10 +18,11 @@ from django.db.models.functions import Coalesce
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
-from coop.prepared import PreparedRows
+from coop.prepared_rows import PreparedRows
 from invoicing import vat
 from invoicing.calculation import Line
 from invoicing.models import (
+    ZERO,
     Client,
     Invoice,
     InvoiceAllowanceCharge,
@@ -55,8 +56,7 @@ _INVOICE_COLUMNS = (
     "total_incl_vat",
     "amount_paid",
     "amount_credited",
-    "amount_due",
-    "amount_to_refund",
+    "amount_refunded",
     "amount_refundable",
     "review_reason",
 )
@@ -91,7 +91,7 @@ _REFUND_COLUMNS = ("pk", "amount", "method", "status", "requested_at", "paid_on"
 # Stands for the primary key while reversing the invoice's address; no key is this long.
 _PLACEHOLDER = "9081726354453627189"
 
-# Each query is built once per process (coop.prepared): only the page's invoice ids change.
+# Each query is built once per process (coop.prepared_rows): only the page's invoice ids change.
 _INVOICES = PreparedRows(
     lambda key_in: (
         Invoice.objects.filter(key_in("pk"))
@@ -194,9 +194,25 @@ def _decimal(value: Decimal | None, field: serializers.DecimalField) -> str | No
     """``field.to_representation(value)``; an amount already in cents is written as it is."""
     if value is None:
         return None
-    if value.as_tuple().exponent == -2:
-        return f"{value:f}"
+    text = str(value)
+    # Two decimals after the point: no exponent, nothing for DRF to round or pad.
+    if text[-3:-2] == ".":
+        return text
     return field.to_representation(value)
+
+
+def _amount_due(invoice: dict) -> Decimal:
+    """``amount_due`` of InvoiceQuerySet.with_amounts(), from the three sums it is made of.
+
+    In SQL each of ``amount_due`` and ``amount_to_refund`` repeats the subqueries of the sums
+    (PostgreSQL runs them again for every row); the page reads each sum once.
+    """
+    return (
+        invoice["total_incl_vat"]
+        - invoice["amount_paid"]
+        - invoice["amount_credited"]
+        + invoice["amount_refunded"]
+    )
 
 
 def _date(value) -> str | None:
@@ -212,7 +228,7 @@ def _net_amount(line: dict) -> Decimal:
         vat_category=line["vat_category"],
         vat_rate=line["vat_rate"],
         allowance_percent=percent,
-        allowance_fixed=line["allowance_amount"] if percent is None else Decimal("0.00"),
+        allowance_fixed=line["allowance_amount"] if percent is None else ZERO,
     ).net_amount
 
 
@@ -289,8 +305,10 @@ def represent(invoices: list[dict], *, request, format: str | None = None) -> li
             amount_refundable = _decimal(invoice["amount_refundable"], sums)
             refunds = related["refunds"].get(pk)
         else:
-            amount_due = _decimal(max(invoice["amount_due"], Decimal("0.00")), sums)
-            amount_to_refund = _decimal(invoice["amount_to_refund"], sums)
+            due = _amount_due(invoice)
+            amount_due = _decimal(max(due, ZERO), sums)
+            # What the client paid beyond what is left of the invoice: owed back, to refund.
+            amount_to_refund = _decimal(-due if due < 0 else ZERO, sums)
             amount_refundable = None
             refunds = related["over_payment_refunds"].get(pk)
         review_reason = invoice["review_reason"]
