@@ -20,7 +20,7 @@ from rest_framework.reverse import reverse
 
 from coop.prepared_rows import PreparedRows
 from invoicing import vat
-from invoicing.calculation import Line
+from invoicing.calculation import net_amount
 from invoicing.models import (
     ZERO,
     Client,
@@ -219,21 +219,9 @@ def _date(value) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def _net_amount(line: dict) -> Decimal:
-    """InvoiceLine.net_amount of a line read as a dictionary."""
-    percent = line["allowance_percent"]
-    return Line(
-        quantity=line["quantity"],
-        unit_price=line["unit_price"],
-        vat_category=line["vat_category"],
-        vat_rate=line["vat_rate"],
-        allowance_percent=percent,
-        allowance_fixed=line["allowance_amount"] if percent is None else ZERO,
-    ).net_amount
-
-
 def _line(line: dict, formats: _Formats) -> dict:
     money = formats.money
+    percent = line["allowance_percent"]
     return {
         "position": line["position"],
         "description": line["description"],
@@ -245,10 +233,18 @@ def _line(line: dict, formats: _Formats) -> dict:
         "vat_rate": _decimal(line["vat_rate"], formats.rate),
         "exemption_reason": line["exemption_reason"],
         "exemption_code": line["exemption_code"],
-        "allowance_percent": _decimal(line["allowance_percent"], formats.rate),
+        "allowance_percent": _decimal(percent, formats.rate),
         "allowance_amount": _decimal(line["allowance_amount"], money),
         "allowance_reason": line["allowance_reason"],
-        "net_amount": _decimal(_net_amount(line), money),
+        "net_amount": _decimal(
+            net_amount(
+                line["quantity"],
+                line["unit_price"],
+                allowance_percent=percent,
+                allowance_fixed=line["allowance_amount"],
+            ),
+            money,
+        ),
         "credited_line_position": line["credited_line__position"],
     }
 
