@@ -2,7 +2,6 @@
 
 from decimal import Decimal
 
-from django.db.models import Prefetch
 from django.http import FileResponse, Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -379,25 +378,8 @@ class RefundSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-# What an invoice's representation lists, each read with one query for a whole page into a
-# plain list (``listed_<relation>``): Django's own prefetch builds a queryset per invoice and
-# relation, which cost a page of 50 invoices more than its queries.
+# What an invoice's representation lists (``listed_<relation>``, read with the invoice).
 LISTED_RELATIONS = ("lines", "allowance_charges", "documents", "refunds", "over_payment_refunds")
-
-
-def listed_prefetches() -> list[Prefetch]:
-    return [
-        Prefetch(
-            "lines",
-            queryset=InvoiceLine.objects.select_related("credited_line"),
-            to_attr="listed_lines",
-        ),
-        *(
-            Prefetch(relation, to_attr=f"listed_{relation}")
-            for relation in LISTED_RELATIONS
-            if relation != "lines"
-        ),
-    ]
 
 
 class IdentityUrlField(serializers.HyperlinkedIdentityField):
@@ -427,6 +409,10 @@ class IdentityUrlField(serializers.HyperlinkedIdentityField):
 SUM_FIELD = serializers.DecimalField(**SUM)
 
 
+# An invoice as the API shows it: the schema of its answers. InvoiceViewSet writes them with
+# invoicing.api_rows, the very same JSON without a model instance or a field object per value
+# (tests/invoicing/test_api_rows.py compares both): a field added or changed here is added or
+# changed there too. (A comment, not a docstring: the schema would publish it.)
 class InvoiceSerializer(serializers.ModelSerializer):
     lines = LineOutSerializer(many=True, read_only=True, source="listed_lines")
     allowance_charges = AllowanceChargeOutSerializer(
@@ -518,7 +504,6 @@ class InvoiceSerializer(serializers.ModelSerializer):
     def to_representation(self, invoice: Invoice) -> dict:
         for relation in LISTED_RELATIONS:
             if not hasattr(invoice, f"listed_{relation}"):
-                # Not read through InvoiceViewSet.get_queryset: read each list now.
                 setattr(invoice, f"listed_{relation}", list(getattr(invoice, relation).all()))
         return super().to_representation(invoice)
 
@@ -712,19 +697,9 @@ class InvoiceViewSet(IdempotentCreationMixin, viewsets.ModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Invoice.objects.none()
-        if self.action == "list":
-            # The list is scoped by its split, Activity by Activity (see invoice_list_of).
-            invoices, self.split = selectors.invoice_list_of(self.request.user)
-        else:
-            invoices = selectors.invoices_visible_to(self.request.user)
-        if self.action == "payments":
-            # Only the invoice itself (who may see it, what it is): its payments are listed
-            # apart, so neither its lines nor its documents are loaded.
-            return invoices
-        queryset = invoices.with_refundable().prefetch_related(*listed_prefetches())
-        if self.action != "list":
-            return queryset
-        return self._filtered(queryset)
+        # Only the invoice itself (who may see it, what it is): an answer is read apart, by
+        # _represent, and the list reads its page by its split (see list).
+        return selectors.invoices_visible_to(self.request.user)
 
     def _filtered(self, invoices):
         """The invoices the list's query parameters ask for (a 400 for a wrong one)."""
@@ -764,7 +739,7 @@ class InvoiceViewSet(IdempotentCreationMixin, viewsets.ModelViewSet):
         return self.get_paginated_response(self._represent([row["pk"] for row in page]))
 
     def retrieve(self, request, *args, **kwargs):
-        invoices = selectors.invoices_visible_to(request.user).values_list("pk", flat=True)
+        invoices = self.get_queryset().values_list("pk", flat=True)
         pk = get_object_or_404(invoices, pk=kwargs[self.lookup_url_kwarg or self.lookup_field])
         invoice = self._represent_one(pk)
         self.check_object_permissions(request, invoice)
