@@ -96,7 +96,7 @@ def every_kind(
     make_draft(member, activity, private_client, [line("Portrait")])
     # Waiting for review (reasons as codes, said in each language), then one sent back.
     settings.COOP_INVOICE_REVIEW_THRESHOLD = Decimal("10")
-    waiting = _issue(member, activity, belgian_client, [line("Big job", price="999.99")])
+    _issue(member, activity, belgian_client, [line("Big job", price="999.99")])
     sent_back = _issue(member, activity, belgian_client, [line("Another big job")])
     reject_invoice(staff_user=staff, invoice=sent_back, reason="Wrong client, <b>check</b>")
     settings.COOP_INVOICE_REVIEW_THRESHOLD = Decimal("1000000")
@@ -156,9 +156,7 @@ def _as_the_serializer_writes(pks: list[int], request) -> list:
 
 
 @pytest.mark.parametrize("language", ["fr", "nl", "en"])
-def test_the_list_and_each_invoice_read_as_the_serializer_writes_them(
-    every_kind, member, language
-):
+def test_the_list_and_each_invoice_read_as_the_serializer_writes_them(every_kind, member, language):
     api = api_client_for(member.user)
     api.cookies["coop_language"] = language
     response = api.get("/api/v1/invoices/")
