@@ -3,8 +3,9 @@
 A page of the list holds 50 invoices of 34 fields each, with their lines, discounts, documents
 and refunds. Through DRF each of them is a model instance (with its client, Activity and the
 JSON of its issued content), and each field of each row an object asked for its source and its
-format. Here the same columns are read as dictionaries, in as many queries, and written field
-by field into the very same JSON (tests/invoicing/test_api_rows.py compares both, for drafts,
+format. Here the same columns are read as dictionaries, by queries written once per process
+(coop.prepared_rows) and only for relations that some invoice of the page has, and written
+field by field into the very same JSON (tests/invoicing/test_api_rows.py compares both, for drafts,
 issued invoices, credit notes, refunds and discounts). InvoiceSerializer still describes the
 answers in the API schema and remains the reference.
 """
@@ -199,6 +200,7 @@ class _Formats:
         if not refunds:
             return []
         if self.refund is None:
+            # Imported here: invoicing.api imports this module.
             from invoicing.api import RefundSerializer
 
             self.refund = RefundSerializer()
