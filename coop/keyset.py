@@ -80,6 +80,9 @@ class Keyset:
         return Cursor(parsed, number, older=direction == "o")
 
     def cursor_of(self, row, *, older: bool) -> Cursor:
+        """The cursor of a row: a model instance, or a dictionary read by ``values()``."""
+        if isinstance(row, dict):
+            return Cursor(row[self.field], row["pk"], older=older)
         return Cursor(getattr(row, self.field), row.pk, older=older)
 
     def ordering(self, *, older: bool = True) -> list[str]:

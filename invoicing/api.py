@@ -2,7 +2,6 @@
 
 from decimal import Decimal
 
-from django.db.models import Prefetch
 from django.http import FileResponse, Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -10,13 +9,14 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from audit.services import record_event
 from coop import bounds
 from coop.idempotency import IdempotentCreationMixin
 from coop.keyset import KeysetPagination
-from invoicing import selectors, vat
+from invoicing import api_rows, selectors, vat
 from invoicing.calculation import VatCategory
 from invoicing.countries import COUNTRY_CODES
 from invoicing.models import (
@@ -378,25 +378,8 @@ class RefundSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-# What an invoice's representation lists, each read with one query for a whole page into a
-# plain list (``listed_<relation>``): Django's own prefetch builds a queryset per invoice and
-# relation, which cost a page of 50 invoices more than its queries.
+# What an invoice's representation lists (``listed_<relation>``, read with the invoice).
 LISTED_RELATIONS = ("lines", "allowance_charges", "documents", "refunds", "over_payment_refunds")
-
-
-def listed_prefetches() -> list[Prefetch]:
-    return [
-        Prefetch(
-            "lines",
-            queryset=InvoiceLine.objects.select_related("credited_line"),
-            to_attr="listed_lines",
-        ),
-        *(
-            Prefetch(relation, to_attr=f"listed_{relation}")
-            for relation in LISTED_RELATIONS
-            if relation != "lines"
-        ),
-    ]
 
 
 class IdentityUrlField(serializers.HyperlinkedIdentityField):
@@ -426,6 +409,10 @@ class IdentityUrlField(serializers.HyperlinkedIdentityField):
 SUM_FIELD = serializers.DecimalField(**SUM)
 
 
+# An invoice as the API shows it: the schema of its answers. InvoiceViewSet writes them with
+# invoicing.api_rows, the very same JSON without a model instance or a field object per value
+# (tests/invoicing/test_api_rows.py compares both): a field added or changed here is added or
+# changed there too. (A comment, not a docstring: the schema would publish it.)
 class InvoiceSerializer(serializers.ModelSerializer):
     lines = LineOutSerializer(many=True, read_only=True, source="listed_lines")
     allowance_charges = AllowanceChargeOutSerializer(
@@ -517,7 +504,6 @@ class InvoiceSerializer(serializers.ModelSerializer):
     def to_representation(self, invoice: Invoice) -> dict:
         for relation in LISTED_RELATIONS:
             if not hasattr(invoice, f"listed_{relation}"):
-                # Not read through InvoiceViewSet.get_queryset: read each list now.
                 setattr(invoice, f"listed_{relation}", list(getattr(invoice, relation).all()))
         return super().to_representation(invoice)
 
@@ -711,18 +697,12 @@ class InvoiceViewSet(IdempotentCreationMixin, viewsets.ModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Invoice.objects.none()
-        if self.action == "list":
-            # The list is scoped by its split, Activity by Activity (see invoice_list_of).
-            invoices, self.split = selectors.invoice_list_of(self.request.user)
-        else:
-            invoices = selectors.invoices_visible_to(self.request.user)
-        if self.action == "payments":
-            # Only the invoice itself (who may see it, what it is): its payments are listed
-            # apart, so neither its lines nor its documents are loaded.
-            return invoices
-        queryset = invoices.with_refundable().prefetch_related(*listed_prefetches())
-        if self.action != "list":
-            return queryset
+        # Only the invoice itself (who may see it, what it is): an answer is read apart, by
+        # _represent, and the list reads its page by its split (see list).
+        return selectors.invoices_visible_to(self.request.user)
+
+    def _filtered(self, invoices):
+        """The invoices the list's query parameters ask for (a 400 for a wrong one)."""
         filters = InvoiceFilterSerializer(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
         lookups = {
@@ -733,13 +713,37 @@ class InvoiceViewSet(IdempotentCreationMixin, viewsets.ModelViewSet):
             "issued_from": "issue_date__gte",
             "issued_to": "issue_date__lte",
         }
-        return queryset.filter(
+        return invoices.filter(
             **{lookups[name]: value for name, value in filters.validated_data.items()}
         )
 
+    def _represent(self, pks: list[int]) -> list[dict]:
+        return api_rows.represent(
+            api_rows.invoice_rows(pks), request=self.request, format=self.format_kwarg
+        )
+
+    def _represent_one(self, pk: int) -> dict:
+        answers = self._represent([pk])
+        if not answers:
+            raise Http404  # Deleted (a draft) since its id was read.
+        return answers[0]
+
+    # Reading: only the ids of the invoices come from the user's scope (selectors); each answer
+    # is then written by invoicing.api_rows, InvoiceSerializer's very output without a model
+    # instance or a DRF field per value (a page of 50 invoices cost more than its queries).
+
     @extend_schema(parameters=INVOICE_FILTERS)
     def list(self, request, *args, **kwargs):
-        return super().list(request, *args, **kwargs)
+        invoices, self.split = selectors.invoice_list_of(request.user)
+        page = self.paginate_queryset(self._filtered(invoices).values("pk", "issue_date"))
+        return self.get_paginated_response(self._represent([row["pk"] for row in page]))
+
+    def retrieve(self, request, *args, **kwargs):
+        invoices = self.get_queryset().values_list("pk", flat=True)
+        pk = get_object_or_404(invoices, pk=kwargs[self.lookup_url_kwarg or self.lookup_field])
+        invoice = self._represent_one(pk)
+        self.check_object_permissions(request, invoice)
+        return Response(invoice)
 
     def _draft_arguments(self, request, invoice: Invoice | None = None) -> dict:
         serializer = DraftSerializer(data=request.data)
@@ -776,8 +780,7 @@ class InvoiceViewSet(IdempotentCreationMixin, viewsets.ModelViewSet):
         }
 
     def _answer(self, invoice: Invoice, *, code=status.HTTP_200_OK) -> Response:
-        invoice = self.get_queryset().get(pk=invoice.pk)
-        return Response(self.get_serializer(invoice).data, status=code)
+        return Response(self._represent_one(invoice.pk), status=code)
 
     @extend_schema(request=DraftSerializer, responses={201: InvoiceSerializer})
     def create(self, request, *args, **kwargs):

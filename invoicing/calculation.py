@@ -88,7 +88,27 @@ class Line:
     @property
     def net_amount(self) -> Decimal:
         """The line net amount (BT-131): gross amount less the line's discount."""
-        return self.gross_amount - self.allowance_amount
+        return net_amount(
+            self.quantity,
+            self.unit_price,
+            allowance_percent=self.allowance_percent,
+            allowance_fixed=self.allowance_fixed,
+        )
+
+
+def net_amount(
+    quantity: Decimal,
+    unit_price: Decimal,
+    *,
+    allowance_percent: Decimal | None,
+    allowance_fixed: Decimal,
+) -> Decimal:
+    """A line's net amount (``Line.net_amount``) from its figures, without building the line
+    (the invoice API computes it for each line of a page)."""
+    gross = round_money(quantity * unit_price)
+    if allowance_percent is not None:
+        return gross - percentage_of(gross, allowance_percent)
+    return gross - allowance_fixed
 
 
 @dataclass(frozen=True)

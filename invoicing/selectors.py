@@ -8,7 +8,7 @@ from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 
 from coop.keyset import Keyset
 from invoicing.models import Buyer, Client, Invoice, Payment
-from members.models import Activity, User, of_activities_of
+from members.models import User, activity_id_list, of_activities_of
 
 
 def clients_visible_to(user: User) -> QuerySet[Client]:
@@ -63,7 +63,7 @@ def invoice_list_of(user: User) -> tuple[QuerySet[Invoice], tuple[str, list[int]
     invoices = _invoices_with_amounts().all()
     if user.is_staff:
         return invoices, None
-    activity_ids = list(Activity.objects.of_user(user).values_list("pk", flat=True))
+    activity_ids = activity_id_list(user)
     return invoices, ("activity_id", activity_ids)
 
 

@@ -8,7 +8,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.postgres.indexes import GinIndex
-from django.db import models
+from django.db import connections, models, router
 from django.db.models import BooleanField, Expression, F, OuterRef, Q, Subquery, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Lower
@@ -374,6 +374,14 @@ def activity_ids_of(user) -> RawSQL:
     return RawSQL(  # noqa: S611 (model names only; the user is a parameter)
         _activity_ids_sql(), (user_pk, user_pk), output_field=models.BigIntegerField()
     )
+
+
+def activity_id_list(user) -> list[int]:
+    """The ids of the Activities the user owns or shares, read now by the same statement."""
+    user_pk = getattr(user, "pk", user)
+    with connections[router.db_for_read(Activity)].cursor() as cursor:
+        cursor.execute(_activity_ids_sql(), (user_pk, user_pk))
+        return [row[0] for row in cursor.fetchall()]
 
 
 def of_activities_of(user, column: str = "activity_id") -> IsAnyOf:
