@@ -2,12 +2,14 @@
 
 import dataclasses
 import datetime
+import functools
 import re
 from collections import defaultdict
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection, connections
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum, Value
 from django.db.models.functions import Concat
@@ -16,7 +18,7 @@ from coop.db import read_alias, reads_from_replica
 from coop.lookups import ContainsAnyCase
 from invoicing.models import Client
 from invoicing.selectors import cooperative_clients
-from members.models import Activity, Member, User
+from members.models import Activity, Member, User, activity_ids_of
 from spaces.apps import SPACE_MANAGERS_GROUP
 from spaces.models import (
     ACTIVE_STATES,
@@ -31,26 +33,67 @@ from spaces.models import (
     Site,
 )
 
+# The permission that makes a space manager, by codename and app.
+MANAGE_BOOKINGS = ("manage_bookings", "spaces")
+
+
+@functools.cache
+def _is_space_manager_sql() -> str:
+    """One statement: is the user in the managers' group or, when active, do they hold
+    ``spaces.manage_bookings`` of their own or through a group?"""
+    user_groups = User.groups.through._meta.db_table
+    user_permissions = User.user_permissions.through._meta.db_table
+    group_permissions = Group.permissions.through._meta.db_table
+    group, permission = Group._meta.db_table, Permission._meta.db_table
+    content_type = ContentType._meta.db_table
+    # Only the models' own table names go into the text; the values are parameters.
+    return f"""
+        SELECT EXISTS (
+            SELECT 1 FROM "{user_groups}" ug JOIN "{group}" g ON g.id = ug.group_id
+            WHERE ug.user_id = %s AND g.name = %s
+        ) OR (%s AND (
+            EXISTS (
+                SELECT 1 FROM "{user_permissions}" up
+                JOIN "{permission}" p ON p.id = up.permission_id
+                JOIN "{content_type}" t ON t.id = p.content_type_id
+                WHERE up.user_id = %s AND p.codename = %s AND t.app_label = %s
+            ) OR EXISTS (
+                SELECT 1 FROM "{user_groups}" ug
+                JOIN "{group_permissions}" gp ON gp.group_id = ug.group_id
+                JOIN "{permission}" p ON p.id = gp.permission_id
+                JOIN "{content_type}" t ON t.id = p.content_type_id
+                WHERE ug.user_id = %s AND p.codename = %s AND t.app_label = %s
+            )
+        ))
+    """  # noqa: S608
+
 
 def is_space_manager(user: User) -> bool:
     """Tell whether the user manages the sites (space managers and staff)."""
     if not user.is_authenticated:
         return False
     # Asked several times per request (permission, view, template): answered once per user
-    # object, with one query instead of loading every permission of the user and groups.
+    # object, with one written statement instead of loading every permission of the user and
+    # groups (building the same question with the ORM took a millisecond per request).
     cached = getattr(user, "_spaces_is_manager", None)
     if cached is not None:
         return cached
     if user.is_staff or (user.is_active and user.is_superuser):
         answer = True
     else:
-        manages = Q(groups__name=SPACE_MANAGERS_GROUP)
-        if user.is_active:  # as ``has_perm``: an inactive user holds no permission
-            permission = Permission.objects.filter(
-                codename="manage_bookings", content_type__app_label="spaces"
+        # As ``has_perm``: an inactive user holds no permission, but stays in their groups.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _is_space_manager_sql(),
+                [
+                    user.pk,
+                    SPACE_MANAGERS_GROUP,
+                    user.is_active,
+                    *(user.pk, *MANAGE_BOOKINGS),
+                    *(user.pk, *MANAGE_BOOKINGS),
+                ],
             )
-            manages |= Q(user_permissions__in=permission) | Q(groups__permissions__in=permission)
-        answer = User.objects.filter(pk=user.pk).filter(manages).exists()
+            answer = bool(cursor.fetchone()[0])
     user._spaces_is_manager = answer
     return answer
 
@@ -92,13 +135,10 @@ def _activity_ids(user: User) -> list[int]:
     cached = getattr(user, "_spaces_activity_ids", None)
     if cached is None:
         # members.models.activity_ids_of, run on its own: two index scans and a UNION.
-        owned = Activity.objects.filter(owner__user=user).order_by().values_list("pk", flat=True)
-        shared = (
-            Activity.co_members.through.objects.filter(member__user=user)
-            .order_by()
-            .values_list("activity_id", flat=True)
-        )
-        cached = list(owned.union(shared))
+        statement = activity_ids_of(user)
+        with connection.cursor() as cursor:
+            cursor.execute(statement.sql, statement.params)
+            cached = [row[0] for row in cursor.fetchall()]
         user._spaces_activity_ids = cached
     return cached
 
@@ -140,6 +180,87 @@ def booking_rows(
         [row for row in in_order if row["end"] >= now],
         [row for row in reversed(in_order) if row["end"] < now],
     )
+
+
+def _in_field_order(model, attnames: set[str]) -> tuple[str, ...]:
+    """The attribute names in the order of the model's fields, as ``Model.from_db`` reads them."""
+    return tuple(
+        field.attname for field in model._meta.concrete_fields if field.attname in attnames
+    )
+
+
+# What a booking's page shows of the rows it points to; any other column of theirs is read
+# when asked for, as a deferred field.
+_BOOKING_RELATED_COLUMNS = {
+    name: (model, _in_field_order(model, attnames))
+    for name, model, attnames in [
+        (
+            "room",
+            Room,
+            {"id", "site_id", "name", "cancellation_notice_hours", "cancellation_fee_percent"},
+        ),
+        ("room__site", Site, {"id", "name", "time_zone"}),
+        ("member", Member, {"id", "legal_name"}),
+        ("activity", Activity, {"id", "name"}),
+        ("organisation", Client, {"id", "name"}),
+    ]
+}
+
+
+@functools.cache
+def _booking_sql() -> str:
+    booking = Booking._meta
+    columns = [f'b."{field.column}"' for field in booking.concrete_fields]
+    tables = {
+        "room": ("r", Room._meta.db_table, 'b."room_id"', "INNER"),
+        "room__site": ("s", Site._meta.db_table, 'r."site_id"', "INNER"),
+        "member": ("m", Member._meta.db_table, 'b."member_id"', "LEFT OUTER"),
+        "activity": ("a", Activity._meta.db_table, 'b."activity_id"', "LEFT OUTER"),
+        "organisation": ("c", Client._meta.db_table, 'b."organisation_id"', "LEFT OUTER"),
+    }
+    joins = []
+    for name, (model, names) in _BOOKING_RELATED_COLUMNS.items():
+        alias, table, key, kind = tables[name]
+        meta = model._meta
+        columns += [f'{alias}."{meta.get_field(attname).column}"' for attname in names]
+        joins.append(f'{kind} JOIN "{table}" {alias} ON {alias}."{meta.pk.column}" = {key}')
+    # Only the models' own table and column names go into the text; values are parameters.
+    return (
+        f'SELECT {", ".join(columns)} FROM "{booking.db_table}" b {" ".join(joins)}'  # noqa: S608
+        ' WHERE b."id" = %s'
+    )
+
+
+def booking_of(user: User, pk: int) -> Booking | None:
+    """The booking ``pk`` if the user may see it (as ``bookings_visible_to``), holding its room
+    and site, member, Activity and organisation with the columns a booking's page shows.
+
+    One written statement: the ORM built the same five-table join in more than a millisecond,
+    several times what PostgreSQL takes to answer it.
+    """
+    sql, params = _booking_sql(), [pk]
+    if not is_space_manager(user):
+        sql += ' AND (b."created_by_id" = %s OR b."activity_id" = ANY(%s))'
+        params += [user.pk, _activity_ids(user)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    fields = [field.attname for field in Booking._meta.concrete_fields]
+    booking = Booking.from_db(connection.alias, fields, row[: len(fields)])
+    position = len(fields)
+    related = {}
+    for name, (model, names) in _BOOKING_RELATED_COLUMNS.items():
+        values = row[position : position + len(names)]
+        position += len(names)
+        related[name] = (
+            None if values[0] is None else model.from_db(connection.alias, names, values)
+        )
+    related["room"].site = related.pop("room__site")
+    for name, instance in related.items():
+        setattr(booking, name, instance)
+    return booking
 
 
 def own_bookings(user: User) -> QuerySet[Booking]:

@@ -278,7 +278,9 @@ def room_detail(request, pk: int):
 
 @login_required
 def booking_detail(request, pk: int, move_form: MoveForm | None = None):
-    booking = get_object_or_404(selectors.bookings_visible_to(request.user), pk=pk)
+    booking = selectors.booking_of(request.user, pk)
+    if booking is None:
+        raise Http404
     is_manager = selectors.is_space_manager(request.user)
     now = timezone.now()
     can_move = is_manager and booking.state == "confirmed" and booking.end > now

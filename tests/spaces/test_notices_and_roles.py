@@ -2,15 +2,16 @@
 
 import datetime
 
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core import mail
 from icalendar import Calendar
 
+from members.models import User
 from spaces import notices, selectors, tasks
 from spaces.apps import grant_space_manager_permissions
 from spaces.models import BookingEvent, Lease
 from spaces.services import leasing, lifecycle
-from tests.conftest import NOW
+from tests.conftest import NOW, make_user
 from tests.spaces.conftest import DAY, at, make_room
 
 
@@ -81,3 +82,39 @@ def test_space_managers_group_gets_its_permissions(space_manager):
 def test_members_and_staff_roles(member, staff):
     assert not selectors.is_space_manager(member.user)
     assert selectors.is_space_manager(staff)
+
+
+def test_space_manager_by_group_or_permission_as_has_perm(member, other_member):
+    """The written statement answers as Django's permissions do: the managers' group (even
+    empty of permissions, even for an inactive user), or ``spaces.manage_bookings`` held
+    directly or through another group, by an active user only."""
+    permission = Permission.objects.get(
+        codename="manage_bookings", content_type__app_label="spaces"
+    )
+    empty_managers, _created = Group.objects.get_or_create(name="Space managers")
+    empty_managers.permissions.clear()
+    in_group = make_user("group@coop.test", name="In Group")
+    in_group.groups.add(empty_managers)
+    direct = make_user("direct@coop.test", name="Direct")
+    direct.user_permissions.add(permission)
+    through = Group.objects.create(name="Front desk")
+    through.permissions.add(permission)
+    other_member.user.groups.add(through)
+    other_permission = Permission.objects.get(codename="view_booking")
+    unrelated = make_user("unrelated@coop.test", name="Unrelated")
+    unrelated.user_permissions.add(other_permission)
+    inactive = make_user("inactive@coop.test", name="Inactive", is_active=False)
+    inactive.user_permissions.add(permission)
+    inactive_in_group = make_user("inactive-group@coop.test", name="Inactive", is_active=False)
+    inactive_in_group.groups.add(empty_managers)
+
+    def answer(user):
+        return selectors.is_space_manager(User.objects.get(pk=user.pk))
+
+    assert answer(in_group)
+    assert answer(direct)
+    assert answer(other_member.user)
+    assert answer(inactive_in_group)
+    assert not answer(unrelated)
+    assert not answer(inactive)
+    assert not answer(member.user)
