@@ -84,11 +84,7 @@ def index(request):
     """The user's bookings (upcoming first) and, for managers, the day's work."""
     now = timezone.now()
     is_manager = selectors.is_space_manager(request.user)
-    if is_manager:
-        bookings = selectors.own_bookings(request.user)
-    else:
-        bookings = selectors.bookings_visible_to(request.user)
-    upcoming, past = selectors.booking_rows(bookings, now=now, upcoming=50, past=20)
+    upcoming, past = selectors.booking_rows(request.user, now=now, upcoming=50, past=20)
     # spaces:booking_detail is spaces:index followed by the booking's number.
     detail_prefix = reverse("spaces:index")
     for row in (*upcoming, *past):
@@ -102,19 +98,7 @@ def index(request):
             "is_manager": is_manager,
             "sites": selectors.sites_visible_to(request.user),
             "queue_size": selectors.tentative_queue().count() if is_manager else 0,
-            "leases": []
-            if is_manager
-            else selectors.leases_visible_to(request.user)
-            .select_related(None)
-            .select_related("room__site", "activity")
-            .only(
-                "starts_on",
-                "ends_on",
-                "monthly_rent",
-                "room__name",
-                "room__site__name",
-                "activity__name",
-            ),
+            "leases": [] if is_manager else selectors.lease_rows(request.user),
         },
     )
 
