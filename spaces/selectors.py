@@ -487,8 +487,11 @@ def _room_busy_sql() -> str:
     return (
         'SELECT lower("during"), upper("during"), "state", "title"'  # noqa: S608
         f' FROM "{Booking._meta.db_table}"'
-        ' WHERE "room_id" = %s AND "state" = ANY(%s) AND "blocked_during" && tstzrange(%s, %s)'
-        ' ORDER BY "during"'
+        # The room as a bigint, the column's type: the exclusion constraint's GiST index
+        # (btree_gist) then finds the room's week itself (0.5 ms); compared with an integer,
+        # PostgreSQL intersects every room's bookings of that week with the room's (12-22 ms).
+        ' WHERE "room_id" = %s::bigint AND "state" = ANY(%s)'
+        ' AND "blocked_during" && tstzrange(%s, %s) ORDER BY "during"'
     )
 
 
