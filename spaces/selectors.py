@@ -317,18 +317,15 @@ def _booking_rows_sql(scope: str) -> str:
 def _activity_choices_sql() -> str:
     return (
         f'SELECT "id", "name" FROM "{Activity._meta.db_table}"'  # noqa: S608
-        ' WHERE "id" = ANY(%s) ORDER BY "name", "id"'
+        f' WHERE "id" = ANY(ARRAY({activity_ids_of(0).sql})) ORDER BY "name", "id"'
     )
 
 
 def activity_choices(user: User) -> list[tuple[int, str]]:
     """(pk, name) of the Activities the user owns or shares, by name: the payers a member's
-    booking form lists (``Activity.objects.of_user(user)``)."""
-    activity_ids = _activity_ids(user)
-    if not activity_ids:
-        return []
+    booking form lists (``Activity.objects.of_user(user)``), by one written statement."""
     with connection.cursor() as cursor:
-        cursor.execute(_activity_choices_sql(), [activity_ids])
+        cursor.execute(_activity_choices_sql(), activity_ids_of(user).params)
         return cursor.fetchall()
 
 
