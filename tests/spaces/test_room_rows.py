@@ -6,11 +6,13 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.template import engines
+from django.template import Context, engines
+from django.template.loader import render_to_string
 from django.utils import translation
 
 from spaces.models import Room, Tier
 from spaces.templatetags.room_rows import room_list_rows, site_options, week_free_busy
+from spaces.templatetags.spaces_subnav import spaces_subnav
 
 UTC = datetime.UTC
 
@@ -134,3 +136,15 @@ def test_the_week_reads_as_the_template_loop():
         with translation.override(language):
             expected = engines["django"].from_string(WEEK).render({"days": days})
             assert week_free_busy(days) == expected
+
+
+@pytest.mark.parametrize("language", ["fr", "nl", "en"])
+def test_the_menu_reads_as_its_template(language):
+    sections = ["mine", "rooms", "search", "queue", "feeds", "calendar", None]
+    with translation.override(language):
+        for section in sections:
+            for is_manager in (True, False, None):
+                context = {"section": section, "is_manager": is_manager}
+                expected = render_to_string("spaces/_subnav.html", context)
+                assert spaces_subnav(Context(context), section) == expected
+                assert spaces_subnav(Context({}), section, is_manager) == expected
