@@ -12,6 +12,7 @@ from spaces.models import MONEY, BookingSeries, Room, Site
 from spaces.selectors import (
     Lookup,
     activities_matching,
+    activity_choices,
     is_space_manager,
     members_matching,
     organisations_matching,
@@ -229,12 +230,9 @@ class BookingForm(forms.Form):
             activities = Activity.objects.of_user(user).order_by("name", "pk")
             field = self.fields["activity"]
             field.queryset = activities
-            # The list from one plain query: a model choice field would read it through a
+            # The list from one written statement: a model choice field would read it through a
             # server-side cursor and build an Activity per option.
-            field.widget.choices = [
-                ("", field.empty_label),
-                *activities.values_list("pk", "name"),
-            ]
+            field.widget.choices = [("", field.empty_label), *activity_choices(user)]
             field.required = True
             for name in ("organisation", "contact_name", "contact_email", "contact_phone"):
                 del self.fields[name]

@@ -22,7 +22,6 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from coop import bounds
 from coop.errors import CoopError
 from coop.idempotency import one_time_form
-from coop.templatetags.money import euro
 from members.models import Activity
 from members.selectors import is_active_member
 from spaces import selectors
@@ -84,11 +83,7 @@ def index(request):
     """The user's bookings (upcoming first) and, for managers, the day's work."""
     now = timezone.now()
     is_manager = selectors.is_space_manager(request.user)
-    if is_manager:
-        bookings = selectors.own_bookings(request.user)
-    else:
-        bookings = selectors.bookings_visible_to(request.user)
-    upcoming, past = selectors.booking_rows(bookings, now=now, upcoming=50, past=20)
+    upcoming, past = selectors.booking_rows(request.user, now=now, upcoming=50, past=20)
     # spaces:booking_detail is spaces:index followed by the booking's number.
     detail_prefix = reverse("spaces:index")
     for row in (*upcoming, *past):
@@ -102,72 +97,26 @@ def index(request):
             "is_manager": is_manager,
             "sites": selectors.sites_visible_to(request.user),
             "queue_size": selectors.tentative_queue().count() if is_manager else 0,
-            "leases": []
-            if is_manager
-            else selectors.leases_visible_to(request.user)
-            .select_related(None)
-            .select_related("room__site", "activity")
-            .only(
-                "starts_on",
-                "ends_on",
-                "monthly_rent",
-                "room__name",
-                "room__site__name",
-                "activity__name",
-            ),
+            "leases": [] if is_manager else selectors.lease_rows(request.user),
         },
     )
-
-
-def _room_rows(rooms: list[Room]) -> list[dict]:
-    """The rooms of a list page, their kind and hourly prices already worded.
-
-    A page of 25 rooms and 75 prices costs the template a loop, a test, a choice label and an
-    amount format per price: done here, it is one variable per row. The words and amounts go
-    through the same labels and ``euro`` format as the template's filters, escaped.
-    """
-    kinds = dict(Room.Kind.choices)
-    tiers = dict(Tier.choices)
-    detail_prefix = reverse("spaces:room_list")  # spaces:room_detail is this and the number
-    rows = []
-    for room in rooms:
-        prices = room.price_list
-        worded = []
-        for position, price in enumerate(prices, start=1):
-            if price.tier == Tier.RESIDENT:
-                continue
-            worded.append(
-                f"{escape(tiers.get(price.tier, price.tier))}: {escape(euro(price.per_hour))}/h"
-            )
-            if position < len(prices):
-                worded.append("; ")
-        rows.append(
-            {
-                "room": room,
-                "url": f"{detail_prefix}{room.pk}/",
-                "kind": kinds.get(room.kind, room.kind),
-                # Safe: each word and amount is escaped just above.
-                "prices": mark_safe("".join(worded)),  # noqa: S308
-            }
-        )
-    return rows
 
 
 @login_required
 def room_list(request):
     """Rooms with their rules and prices."""
-    rooms = selectors.rooms_visible_to(request.user).order_by("site__name", "floor", "name")
     site_pk = request.GET.get("site")
-    if site_pk and site_pk.isdigit():
-        rooms = rooms.filter(site_id=int(site_pk))
+    rooms = selectors.RoomRows(
+        request.user, site_pk=int(site_pk) if site_pk and site_pk.isdigit() else None
+    )
     page = Paginator(rooms, ROOMS_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "spaces/room_list.html",
         {
-            "rooms": _room_rows(page.object_list),
             "page": page,
-            "sites": selectors.sites_visible_to(request.user),
+            "sites": selectors.site_choices(request.user),
+            "selected_site": site_pk,
         },
     )
 
@@ -183,7 +132,9 @@ def _week_of(request, site: Site) -> datetime.date:
 @one_time_form
 def room_detail(request, pk: int):
     """A room's rules, prices, free/busy week and the booking form."""
-    room = get_object_or_404(selectors.rooms_visible_to(request.user), pk=pk)
+    room = selectors.room_of(request.user, pk)
+    if room is None:
+        raise Http404
     is_manager = selectors.is_space_manager(request.user)
     if request.method == "POST" and not (is_manager or is_active_member(request.user)):
         raise PermissionDenied(_("Only active members and space managers book rooms."))
@@ -246,14 +197,15 @@ def room_detail(request, pk: int):
     start, end = _day_bounds(room.site, monday, days=7)
     zone = times.site_zone(room.site)
     busy_by_day = defaultdict(list)
-    for booking in selectors.busy_ranges(rooms=[room], start=start, end=end):
-        busy_by_day[booking.start.astimezone(zone).date()].append(
+    for begins, ends, state, title in selectors.room_busy_times(room, start=start, end=end):
+        begins = begins.astimezone(zone)
+        busy_by_day[begins.date()].append(
             {
-                "start": booking.start.astimezone(zone),
-                "end": booking.end.astimezone(zone),
-                "state": booking.state,
+                "start": begins,
+                "end": ends.astimezone(zone),
+                "state": state,
                 # Members see that a slot is taken, never by whom.
-                "title": booking.title if is_manager else "",
+                "title": title if is_manager else "",
             }
         )
     days = [
@@ -266,7 +218,7 @@ def room_detail(request, pk: int):
         {
             "room": room,
             "prices": room.price_list,
-            "hours": room.site.opening_hours.all(),
+            "hours": selectors.opening_hours_of(room.site),
             "days": days,
             "form": form,
             "previous_week": monday - datetime.timedelta(days=7),
@@ -278,7 +230,9 @@ def room_detail(request, pk: int):
 
 @login_required
 def booking_detail(request, pk: int, move_form: MoveForm | None = None):
-    booking = get_object_or_404(selectors.bookings_visible_to(request.user), pk=pk)
+    booking = selectors.booking_of(request.user, pk)
+    if booking is None:
+        raise Http404
     is_manager = selectors.is_space_manager(request.user)
     now = timezone.now()
     can_move = is_manager and booking.state == "confirmed" and booking.end > now

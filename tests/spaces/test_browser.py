@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from icalendar import Calendar
 
-from spaces.models import Booking, FeedToken
+from spaces.models import Booking, FeedToken, Site
 from spaces.services import feed_tokens, lifecycle
 from tests.conftest import NOW, PASSWORD
 from tests.spaces.conftest import DAY, at, make_room
@@ -268,3 +268,26 @@ def test_manager_pages_answer_a_date_beyond_the_calendar_with_today(
     for period in ("", "week", "month"):
         response = client.get(url, {"date": date, "period": period, "view": period})
         assert response.status_code == 200
+
+
+def test_inactive_sites_rooms_are_for_managers_only(client, member, space_manager, room):
+    closed = Site.objects.create(
+        name="Atelier Nord", street="Rue du Nord 1", postal_code="1000", city="Bruxelles"
+    )
+    closed.is_active = False
+    closed.save()
+    hidden = make_room(closed, name="Studio Nord")
+    sign_in(client, member.user)
+    assert client.get(reverse("spaces:room_detail", args=[hidden.pk])).status_code == 404
+    rooms = client.get(reverse("spaces:room_list")).content.decode()
+    assert "Salle Verte" in rooms
+    assert "Studio Nord" not in rooms
+    assert "Atelier Nord" not in rooms
+    client.logout()
+
+    sign_in(client, space_manager)
+    assert client.get(reverse("spaces:room_detail", args=[hidden.pk])).status_code == 200
+    rooms = client.get(reverse("spaces:room_list"), {"site": closed.pk}).content.decode()
+    assert "Studio Nord" in rooms
+    assert "Salle Verte" not in rooms
+    assert f'<option value="{closed.pk}" selected>Atelier Nord</option>' in rooms
