@@ -556,13 +556,11 @@ class InvoiceFilterForm(Form):
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
-        clients = clients_visible_to(user)
-        activities = activities_visible_to(user)
-        if user.is_staff:
-            # Staff filter by their own clients and Activities here (everyone's are searched in
-            # the admin): never a select of every row in the database.
-            clients = clients.filter(owner=user)
-            activities = activities.of_user(user)
+        # Everyone, staff included, filters by their own clients and Activities here (staff
+        # search everyone's in the admin): never a select of every row in the database. The
+        # selects show names; a chosen row only filters by its key.
+        clients = Client.objects.filter(owner=user).only("name")
+        activities = Activity.objects.of_user(user).only("name")
         cast(ModelChoiceField, self.fields["client"]).queryset = clients.order_by("name", "pk")
         activities = activities.order_by("name", "pk")
         cast(ModelChoiceField, self.fields["activity"]).queryset = activities

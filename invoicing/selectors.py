@@ -51,8 +51,13 @@ def has_invoices(user: User) -> bool:
 INVOICE_KEYSET = Keyset("issue_date", nullable=True)
 
 
-def invoice_list_of(user: User) -> tuple[QuerySet[Invoice], tuple[str, list[int]] | None]:
+def invoice_list_of(
+    user: User, invoices: QuerySet[Invoice] | None = None
+) -> tuple[QuerySet[Invoice], tuple[str, list[int]] | None]:
     """The invoices a list shows the user, and the ``split`` that scopes them (see keyset_page).
+
+    ``invoices``: the invoices and columns the list reads (by default every column, with the
+    amounts and the client and Activity).
 
     A member's list is read Activity by Activity through (Activity, issue date, id): the
     ``activity_id = <one of theirs>`` of each part is the scope, so the queryset carries no
@@ -60,7 +65,7 @@ def invoice_list_of(user: User) -> tuple[QuerySet[Invoice], tuple[str, list[int]
     expect a handful of rows, and sort them all). Staff see every invoice, unsplit. Always pass
     both to ``keyset_page``.
     """
-    invoices = _invoices_with_amounts().all()
+    invoices = (_invoices_with_amounts() if invoices is None else invoices).all()
     if user.is_staff:
         return invoices, None
     activity_ids = list(Activity.objects.of_user(user).values_list("pk", flat=True))

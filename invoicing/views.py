@@ -1,5 +1,6 @@
 """Member pages of invoicing: clients, drafts, invoices, their documents and credit notes."""
 
+import functools
 import logging
 from decimal import Decimal
 from urllib.parse import urlencode
@@ -8,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import F, Q, TextField
+from django.db.models import F, Q, QuerySet, TextField
 from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404
@@ -23,6 +24,7 @@ from coop.forms import add_service_error
 from coop.idempotency import one_time_form
 from coop.keyset import cursor_from, keyset_page
 from invoicing import selectors, vat
+from invoicing.amounts import add_amounts_due
 from invoicing.calculation import Line, Totals, VatGroup, compute_totals
 from invoicing.errors import InvoicingError
 from invoicing.forms import (
@@ -52,6 +54,16 @@ from members.selectors import is_active_member
 logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 25
+# What a row of the invoice list shows (see invoicing/templatetags/invoice_rows.py).
+LIST_COLUMNS = (
+    "kind",
+    "status",
+    "activity__name",
+    "number",
+    "issue_date",
+    "due_date",
+    "total_incl_vat",
+)
 UNIT_LABELS = dict(InvoiceLine.Unit.choices)
 # Snapshots hold UN/ECE rec. 20 unit codes (see invoicing.services.issue.UNIT_CODES).
 SNAPSHOT_UNITS = {"HUR": "hour", "DAY": "day", "C62": "piece"}
@@ -179,19 +191,28 @@ def client_edit(request, pk: int):
 # Invoice list
 
 
+@functools.cache
+def _invoice_list_rows() -> QuerySet[Invoice]:
+    """The columns the invoice list shows. Built once per process, never evaluated itself."""
+    return (
+        Invoice.objects.select_related("activity")
+        .only(*LIST_COLUMNS)
+        # The list names each buyer as the invoice does, read from the frozen data in SQL: the
+        # whole snapshot of each row is not loaded (its JSON costs more than the rest of the row).
+        .annotate(
+            list_buyer_name=Coalesce(
+                KT("snapshot__buyer__name"), F("client__name"), output_field=TextField()
+            )
+        )
+        .with_settled_amounts()
+    )
+
+
 @login_required
 def invoice_list(request):
     """List the user's invoices and credit notes, filtered by status, dates, client, Activity."""
     filters = InvoiceFilterForm(request.GET or None, user=request.user)
-    has_any = selectors.has_invoices(request.user)
-    invoices, split = selectors.invoice_list_of(request.user)
-    # The list names each buyer as the invoice does, read from the frozen data in SQL: the
-    # whole snapshot of each row is not loaded (its JSON costs more than the rest of the row).
-    invoices = invoices.defer("snapshot").annotate(
-        list_buyer_name=Coalesce(
-            KT("snapshot__buyer__name"), F("client__name"), output_field=TextField()
-        )
-    )
+    invoices, split = selectors.invoice_list_of(request.user, _invoice_list_rows())
     if filters.is_bound:
         invoices = filters.filter(invoices)
     page = keyset_page(
@@ -203,8 +224,11 @@ def invoice_list(request):
     )
     today = timezone.localdate()
     rows = page.rows
+    add_amounts_due(rows)
     for invoice in rows:
         invoice.overdue = invoice.is_overdue(today)
+    # A page with rows says it all; an empty one asks whether there is any invoice at all.
+    has_any = bool(rows) or selectors.has_invoices(request.user)
     context = {"filters": filters, "page": page, "invoices": rows, "has_any": has_any}
     return render(request, "invoicing/invoice_list.html", context)
 
