@@ -32,9 +32,14 @@ def _invoices_with_amounts() -> QuerySet[Invoice]:
     return Invoice.objects.select_related("client", "activity").with_amounts()
 
 
-def invoices_visible_to(user: User) -> QuerySet[Invoice]:
-    """Invoices and credit notes of the user's Activities (staff: all), with paid amounts."""
-    invoices = _invoices_with_amounts()
+def invoices_visible_to(user: User, invoices: QuerySet[Invoice] | None = None) -> QuerySet[Invoice]:
+    """Invoices and credit notes of the user's Activities (staff: all), with paid amounts.
+
+    ``invoices``: the invoices and columns to read (by default every column, with the amounts
+    and the client and Activity).
+    """
+    if invoices is None:
+        invoices = _invoices_with_amounts()
     if user.is_staff:
         return invoices.all()
     return invoices.filter(of_activities_of(user))

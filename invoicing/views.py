@@ -7,9 +7,10 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import F, Q, QuerySet, TextField
+from django.db.models import F, OuterRef, Q, QuerySet, TextField
 from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404
@@ -20,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.services import record_event
+from coop.documents import DocumentStatus
 from coop.forms import add_service_error
 from coop.idempotency import one_time_form
 from coop.keyset import cursor_from, keyset_page
@@ -54,6 +56,8 @@ from members.selectors import is_active_member
 logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 25
+# What the invoice's page shows of each of its credit notes.
+CREDIT_NOTE_COLUMNS = ("kind", "status", "number", "notes", "total_incl_vat", "credited_invoice")
 # What a row of the invoice list shows (see invoicing/templatetags/invoice_rows.py).
 LIST_COLUMNS = (
     "kind",
@@ -83,8 +87,36 @@ def _require_active_member_or_staff(request) -> None:
         raise PermissionDenied(_("Your membership must be approved before you invoice."))
 
 
-def _get_invoice(request, pk: int) -> Invoice:
-    return get_object_or_404(selectors.invoices_visible_to(request.user), pk=pk)
+def _get_invoice(request, pk: int, invoices: QuerySet[Invoice] | None = None) -> Invoice:
+    return get_object_or_404(selectors.invoices_visible_to(request.user, invoices), pk=pk)
+
+
+@functools.cache
+def _invoices_to_show() -> QuerySet[Invoice]:
+    """Invoices as their page shows them: with the sums paid, credited and refunded (see
+    ``_get_invoice_to_show``) and the formats of their documents ready to download. Built once
+    per process, never evaluated itself."""
+    ready_formats = InvoiceDocument.objects.filter(
+        invoice=OuterRef("pk"), status=DocumentStatus.READY
+    ).values("format")
+    return (
+        Invoice.objects.select_related("client", "activity")
+        .with_settled_amounts()
+        .annotate(ready_formats=ArraySubquery(ready_formats))
+    )
+
+
+def _get_invoice_to_show(request, pk: int) -> Invoice:
+    invoice = _get_invoice(request, pk, _invoices_to_show())
+    add_amounts_due([invoice])
+    return invoice
+
+
+@functools.cache
+def _invoices_to_credit() -> QuerySet[Invoice]:
+    """Invoices as the credit note form reads them: no amounts, no frozen content (read if a
+    request needs it). Built once per process, never evaluated itself."""
+    return Invoice.objects.select_related("client", "activity").defer("snapshot")
 
 
 def _get_client(request, pk: int):
@@ -592,8 +624,7 @@ def _can_credit(invoice: Invoice) -> bool:
 
 def _detail_context(invoice: Invoice, *, resend_form: ResendForm | None = None) -> dict:
     rows, totals = _line_rows(invoice)
-    document_list = list(invoice.documents.all())
-    ready = {document.format for document in document_list if document.is_ready}
+    ready = set(invoice.ready_formats)
     is_invoice = not invoice.is_credit_note
     return {
         "invoice": invoice,
@@ -608,7 +639,7 @@ def _detail_context(invoice: Invoice, *, resend_form: ResendForm | None = None) 
         "pdf_ready": InvoiceDocument.Format.PDF in ready,
         "ubl_ready": InvoiceDocument.Format.UBL in ready,
         "payments": invoice.payments.all(),
-        "credit_notes": invoice.credit_notes.all() if is_invoice else [],
+        "credit_notes": invoice.credit_notes.only(*CREDIT_NOTE_COLUMNS) if is_invoice else [],
         "dispatches": invoice.dispatches.all(),
         "can_edit": invoice.is_editable and is_invoice,
         "can_delete": invoice.is_editable,
@@ -621,7 +652,7 @@ def _detail_context(invoice: Invoice, *, resend_form: ResendForm | None = None) 
 @login_required
 def invoice_detail(request, pk: int):
     """Show an invoice or credit note, with what can be done with it now."""
-    invoice = _get_invoice(request, pk)
+    invoice = _get_invoice_to_show(request, pk)
     return render(request, "invoicing/invoice_detail.html", _detail_context(invoice))
 
 
@@ -664,7 +695,7 @@ def invoice_ubl(request, pk: int):
 @require_POST
 def invoice_resend(request, pk: int):
     """Send an issued invoice again by e-mail, to the client or another address."""
-    invoice = _get_invoice(request, pk)
+    invoice = _get_invoice_to_show(request, pk)
     form = ResendForm(request.POST)
     if not form.is_valid():
         context = _detail_context(invoice, resend_form=form)
@@ -687,11 +718,13 @@ def invoice_resend(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def invoice_credit(request, pk: int):
     """Ask staff for a credit note on an issued invoice: all of it, or some lines."""
-    invoice = _get_invoice(request, pk)
+    invoice = _get_invoice(request, pk, _invoices_to_credit())
     if not _can_credit(invoice):
         messages.error(request, _("Only issued invoices can be credited."))
         return redirect("invoicing:invoice_detail", pk=invoice.pk)
     is_post = request.method == "POST"
+    # Read first: it reads the invoice's lines, which the formset then lists.
+    position = credit.credit_position(invoice)
     form = CreditNoteRequestForm(request.POST if is_post else None)
     formset = credit_line_formset(invoice, request.POST if is_post else None)
     lines_error = ""
@@ -713,7 +746,6 @@ def invoice_credit(request, pk: int):
             else:
                 messages.success(request, _("Credit note requested: staff will issue it."))
                 return redirect("invoicing:invoice_detail", pk=invoice.pk)
-    position = credit.credit_position(invoice)
     context = {
         "invoice": invoice,
         "title": _title(invoice),

@@ -140,6 +140,23 @@ def _rows(cache: dict, formset: BaseFormSet, write) -> SafeString:
 
 
 @register.simple_tag
+def management_form(formset: BaseFormSet):
+    """``{{ formset.management_form }}``, without the template's first lookup: ``formset[name]``
+    builds every form of the formset, which an empty row does not need."""
+    return formset.management_form
+
+
+@register.simple_tag
+def non_form_errors(formset: BaseFormSet) -> SafeString:
+    """The errors of the whole formset, as the lines table showed them."""
+    errors = formset.non_form_errors()
+    if not errors:
+        return mark_safe("")
+    paragraphs = "".join(f"<p>{conditional_escape(error)}</p>" for error in errors)
+    return mark_safe(f'<div class="errors" role="alert">{paragraphs}</div>')  # noqa: S308
+
+
+@register.simple_tag
 def line_rows(formset: BaseFormSet) -> SafeString:
     """The rows of the lines table, one per form of the formset."""
     return _rows(_empty_line_rows, formset, line_row)

@@ -10,6 +10,8 @@ from invoicing.templatetags.line_rows import (
     adjustment_rows,
     line_row_template,
     line_rows,
+    management_form,
+    non_form_errors,
 )
 
 LANGUAGES = ["fr", "nl", "en"]
@@ -34,6 +36,10 @@ LINE_ROW = """{% load i18n %}
 
 # The loops of templates/invoicing/_lines_table.html and invoice_form.html before the tags.
 LINE_ROWS = """{% for line_form in formset %}{% include row with form=line_form number=forloop.counter %}{% endfor %}"""  # noqa: E501
+FORMSET_HEAD = """{{ formset.management_form }}
+{% if formset.non_form_errors %}<div class="errors" role="alert">{% for error in formset.non_form_errors %}<p>{{ error }}</p>{% endfor %}</div>{% endif %}"""  # noqa: E501
+FORMSET_HEAD_TAGS = """{% load line_rows %}{% management_form formset %}
+{% non_form_errors formset %}"""
 LINE_TEMPLATE = """{% include row with form=formset.empty_form number="__number__" %}"""
 ADJUSTMENT_HEADINGS = """{% for field in adjustments.empty_form %}{% if field.name != "DELETE" %}<th scope="col">{{ field.label }}</th>{% endif %}{% endfor %}"""  # noqa: E501
 ADJUSTMENT_ROWS = """{% load i18n %}{% for adjustment in adjustments %}
@@ -162,3 +168,22 @@ def test_an_empty_row_is_written_once_per_language_and_numbered_in_place():
     assert "__number__" not in french
     assert 'name="lines-2-description"' in french
     assert '<th scope="row" class="line-number">3</th>' in french
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_formset_head_reads_as_the_template(language):
+    too_many = {**POSTED_LINES, "lines-TOTAL_FORMS": "201"}
+    formsets = [*line_formsets(), line_formset(too_many), line_formset({"lines-0-quantity": "1"})]
+    with translation.override(language):
+        for formset in formsets:
+            expected = render(FORMSET_HEAD, formset=formset)
+            assert render(FORMSET_HEAD_TAGS, formset=formset) == expected
+            assert str(management_form(formset)) in expected
+        assert non_form_errors(line_formset(too_many)).count("<p>") == 1
+
+
+def test_an_unbound_formset_head_builds_no_form():
+    formset = line_formset()
+    render(FORMSET_HEAD_TAGS, formset=formset)
+    line_rows(formset)
+    assert "forms" not in formset.__dict__
