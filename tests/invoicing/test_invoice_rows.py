@@ -6,9 +6,11 @@ from decimal import Decimal
 import pytest
 from django.template import engines
 from django.utils import translation
+from django.utils.formats import date_format
 
+from coop.templatetags.money import euro
 from invoicing.models import Invoice
-from invoicing.templatetags.invoice_rows import invoice_list_rows
+from invoicing.templatetags.invoice_rows import _Formats, invoice_list_rows
 from members.models import Activity
 
 # templates/invoicing/invoice_list.html's loop before the tag.
@@ -71,3 +73,27 @@ def test_the_rows_read_as_the_template_loop(language):
         expected = engines["django"].from_string(LOOP).render({"invoices": ROWS})
         assert invoice_list_rows(ROWS) == expected
         assert invoice_list_rows([]) == ""
+
+
+AMOUNTS = ["0.00", "-0.00", "0.01", "-0.01", "5.10", "-5.10", "999.99", "1000.00", "-1000.00"]
+AMOUNTS += ["123456.78", "1234567.89", "-1234567.89", "999999999.99", "12", "1.5", "0.001", "1E+3"]
+DAYS = [datetime.date(2026, 1, 2), datetime.date(2026, 12, 31), datetime.date(999, 10, 9)]
+
+
+@pytest.mark.parametrize("language", ["fr", "nl", "en"])
+def test_dates_and_amounts_read_as_the_filters_write_them(language):
+    with translation.override(language):
+        formats = _Formats()
+        assert formats.date_parts is not None
+        for text in AMOUNTS:
+            assert formats.euro(Decimal(text)) == euro(Decimal(text)), text
+        for day in DAYS:
+            assert formats.short_date(day) == date_format(day, "SHORT_DATE_FORMAT")
+        assert formats.short_date(None) == "—"
+
+
+def test_other_date_formats_go_through_django():
+    with translation.override("en"):
+        formats = _Formats()
+        formats.date_parts = None
+        assert formats.short_date(DAYS[0]) == date_format(DAYS[0], "SHORT_DATE_FORMAT")
