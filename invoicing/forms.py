@@ -19,7 +19,6 @@ from invoicing.selectors import clients_visible_to
 from invoicing.services.credit import CreditLineInput
 from invoicing.services.drafts import AllowanceChargeInput, LineInput, line_input_of
 from members.models import Activity, Language, Member, User
-from members.selectors import activities_visible_to
 
 VAT_RATE_CHOICES = [
     ("21.00", "21 %"),
@@ -90,8 +89,12 @@ class CountryField(forms.ChoiceField):
 
 
 def invoicing_activities(user: User):
-    """The Activities a user may invoice for: theirs, run by an active member."""
-    return activities_visible_to(user).filter(owner__status=Member.Status.ACTIVE)
+    """The Activities a user may invoice for: theirs (staff: all), run by an active member.
+
+    A select shows their names, and the service checks the chosen one again: no balances.
+    """
+    activities = Activity.objects.all() if user.is_staff else Activity.objects.of_user(user)
+    return activities.filter(owner__status=Member.Status.ACTIVE).only("name")
 
 
 class ClientForm(Form):

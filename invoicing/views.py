@@ -51,7 +51,8 @@ from invoicing.services import clients as client_services
 from invoicing.services import credit, documents, drafts, issue
 from invoicing.services.drafts import AllowanceChargeInput, LineInput
 from invoicing.vat import rate_name
-from members.selectors import is_active_member
+from members.models import Member
+from members.selectors import member_of
 
 logger = logging.getLogger(__name__)
 
@@ -81,9 +82,11 @@ def _require_active_member_or_staff(request) -> None:
     """Let staff and active members create; applicants wait for their approval."""
     if request.user.is_staff:
         return
-    if not hasattr(request.user, "member"):
+    # The profile was read with the signed-in user (members.backends), status included.
+    member = member_of(request.user)
+    if member is None:
         raise Http404(_("You have no member profile yet."))
-    if not is_active_member(request.user):
+    if member.status != Member.Status.ACTIVE:
         raise PermissionDenied(_("Your membership must be approved before you invoice."))
 
 
