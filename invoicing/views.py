@@ -117,9 +117,10 @@ def _get_invoice_to_show(request, pk: int) -> Invoice:
 
 @functools.cache
 def _invoices_to_credit() -> QuerySet[Invoice]:
-    """Invoices as the credit note form reads them: no amounts, no frozen content (read if a
-    request needs it). Built once per process, never evaluated itself."""
-    return Invoice.objects.select_related("client", "activity").defer("snapshot")
+    """Invoices as the credit note form reads them: no amounts, client, Activity or frozen
+    content (the service reads what it needs again). Built once per process, never evaluated
+    itself."""
+    return Invoice.objects.defer("snapshot")
 
 
 def _get_client(request, pk: int):
