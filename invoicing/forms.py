@@ -557,16 +557,20 @@ class InvoiceFilterForm(Form):
         "issued_to": "issue_date__lte",
     }
 
-    def __init__(self, *args, user: User, **kwargs):
+    def __init__(
+        self, *args, user: User, activities: list[tuple[int, str]] | None = None, **kwargs
+    ):
+        """``activities``: the user's Activities (key and name, by name), if already read."""
         super().__init__(*args, **kwargs)
         # Everyone, staff included, filters by their own clients and Activities here (staff
         # search everyone's in the admin): never a select of every row in the database. The
         # selects show names; a chosen row only filters by its key.
         clients = Client.objects.filter(owner=user).only("name")
-        activities = Activity.objects.of_user(user).only("name")
         cast(ModelChoiceField, self.fields["client"]).queryset = clients.order_by("name", "pk")
-        activities = activities.order_by("name", "pk")
-        cast(ModelChoiceField, self.fields["activity"]).queryset = activities
+        activity_field = cast(ModelChoiceField, self.fields["activity"])
+        activity_field.queryset = Activity.objects.of_user(user).only("name").order_by("name", "pk")
+        if activities is not None:
+            activity_field.widget.choices = [("", activity_field.empty_label), *activities]
 
     def filter(self, invoices):
         """Apply the valid filters; a wrong one is shown as an error and ignored."""

@@ -57,12 +57,16 @@ INVOICE_KEYSET = Keyset("issue_date", nullable=True)
 
 
 def invoice_list_of(
-    user: User, invoices: QuerySet[Invoice] | None = None
+    user: User,
+    invoices: QuerySet[Invoice] | None = None,
+    *,
+    activity_ids: list[int] | None = None,
 ) -> tuple[QuerySet[Invoice], tuple[str, list[int]] | None]:
     """The invoices a list shows the user, and the ``split`` that scopes them (see keyset_page).
 
     ``invoices``: the invoices and columns the list reads (by default every column, with the
-    amounts and the client and Activity).
+    amounts and the client and Activity). ``activity_ids``: the user's Activities, when the
+    caller already read them (``Activity.objects.of_user(user)``).
 
     A member's list is read Activity by Activity through (Activity, issue date, id): the
     ``activity_id = <one of theirs>`` of each part is the scope, so the queryset carries no
@@ -73,7 +77,8 @@ def invoice_list_of(
     invoices = (_invoices_with_amounts() if invoices is None else invoices).all()
     if user.is_staff:
         return invoices, None
-    activity_ids = list(Activity.objects.of_user(user).values_list("pk", flat=True))
+    if activity_ids is None:
+        activity_ids = list(Activity.objects.of_user(user).values_list("pk", flat=True))
     return invoices, ("activity_id", activity_ids)
 
 

@@ -51,7 +51,7 @@ from invoicing.services import clients as client_services
 from invoicing.services import credit, documents, drafts, issue
 from invoicing.services.drafts import AllowanceChargeInput, LineInput
 from invoicing.vat import rate_name
-from members.models import Member
+from members.models import Activity, Member
 from members.selectors import member_of
 
 logger = logging.getLogger(__name__)
@@ -247,8 +247,14 @@ def _invoice_list_rows() -> QuerySet[Invoice]:
 @login_required
 def invoice_list(request):
     """List the user's invoices and credit notes, filtered by status, dates, client, Activity."""
-    filters = InvoiceFilterForm(request.GET or None, user=request.user)
-    invoices, split = selectors.invoice_list_of(request.user, _invoice_list_rows())
+    # The user's Activities, read once: the filter's select names them, the list is split by them.
+    activities = list(
+        Activity.objects.of_user(request.user).order_by("name", "pk").values_list("pk", "name")
+    )
+    filters = InvoiceFilterForm(request.GET or None, user=request.user, activities=activities)
+    invoices, split = selectors.invoice_list_of(
+        request.user, _invoice_list_rows(), activity_ids=[pk for pk, _name in activities]
+    )
     if filters.is_bound:
         invoices = filters.filter(invoices)
     page = keyset_page(
