@@ -129,3 +129,22 @@ def invoice_list_rows(invoices: list[Invoice]) -> SafeString:
             "\n    </tr>\n  "
         )
     return mark_safe("".join(rows))  # noqa: S308 (every value is escaped above)
+
+
+@register.simple_tag
+def invoice_filter_fields(filters) -> SafeString:
+    """The fields of the invoice list's filter form, as its template loop wrote them."""
+    parts = []
+    for field in filters:
+        has_error = " has-error" if field.errors else ""
+        errors = "".join(
+            f'<p class="error">{conditional_escape(error)}</p>' for error in field.errors
+        )
+        parts.append(
+            f'\n  <div class="field{has_error}">'
+            f"\n    {field.label_tag()}"
+            f"\n    {field}"
+            f"\n    {errors}"
+            "\n  </div>\n  "
+        )
+    return mark_safe("".join(parts))  # noqa: S308 (labels and widgets are safe, errors escaped)
