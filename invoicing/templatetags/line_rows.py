@@ -24,9 +24,9 @@ NUMBER_PLACEHOLDER = "__number__"
 PREFIX_PLACEHOLDER = "__prefix__"
 
 # Empty rows with placeholders, by (form class, formset prefix, language).
-_empty_line_rows: dict[tuple[type, str, str | None], str] = {}
-_empty_adjustment_rows: dict[tuple[type, str, str | None], str] = {}
-_adjustment_headings: dict[tuple[type, str, str | None], str] = {}
+_empty_line_rows: dict[tuple[type, str | None, str | None], str] = {}
+_empty_adjustment_rows: dict[tuple[type, str | None, str | None], str] = {}
+_adjustment_headings: dict[tuple[type, str | None, str | None], str] = {}
 
 
 def _errors(errors) -> str:
