@@ -19,7 +19,6 @@ from invoicing.selectors import clients_visible_to
 from invoicing.services.credit import CreditLineInput
 from invoicing.services.drafts import AllowanceChargeInput, LineInput, line_input_of
 from members.models import Activity, Language, Member, User
-from members.selectors import activities_visible_to
 
 VAT_RATE_CHOICES = [
     ("21.00", "21 %"),
@@ -90,8 +89,12 @@ class CountryField(forms.ChoiceField):
 
 
 def invoicing_activities(user: User):
-    """The Activities a user may invoice for: theirs, run by an active member."""
-    return activities_visible_to(user).filter(owner__status=Member.Status.ACTIVE)
+    """The Activities a user may invoice for: theirs (staff: all), run by an active member.
+
+    A select shows their names, and the service checks the chosen one again: no balances.
+    """
+    activities = Activity.objects.all() if user.is_staff else Activity.objects.of_user(user)
+    return activities.filter(owner__status=Member.Status.ACTIVE).only("name")
 
 
 class ClientForm(Form):
@@ -554,18 +557,20 @@ class InvoiceFilterForm(Form):
         "issued_to": "issue_date__lte",
     }
 
-    def __init__(self, *args, user: User, **kwargs):
+    def __init__(
+        self, *args, user: User, activities: list[tuple[int, str]] | None = None, **kwargs
+    ):
+        """``activities``: the user's Activities (key and name, by name), if already read."""
         super().__init__(*args, **kwargs)
-        clients = clients_visible_to(user)
-        activities = activities_visible_to(user)
-        if user.is_staff:
-            # Staff filter by their own clients and Activities here (everyone's are searched in
-            # the admin): never a select of every row in the database.
-            clients = clients.filter(owner=user)
-            activities = activities.of_user(user)
+        # Everyone, staff included, filters by their own clients and Activities here (staff
+        # search everyone's in the admin): never a select of every row in the database. The
+        # selects show names; a chosen row only filters by its key.
+        clients = Client.objects.filter(owner=user).only("name")
         cast(ModelChoiceField, self.fields["client"]).queryset = clients.order_by("name", "pk")
-        activities = activities.order_by("name", "pk")
-        cast(ModelChoiceField, self.fields["activity"]).queryset = activities
+        activity_field = cast(ModelChoiceField, self.fields["activity"])
+        activity_field.queryset = Activity.objects.of_user(user).only("name").order_by("name", "pk")
+        if activities is not None:
+            activity_field.widget.choices = [("", activity_field.empty_label), *activities]
 
     def filter(self, invoices):
         """Apply the valid filters; a wrong one is shown as an error and ignored."""

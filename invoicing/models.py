@@ -217,12 +217,10 @@ class Client(ChoiceLabels, models.Model):
 
 
 class InvoiceQuerySet(models.QuerySet):
-    def with_amounts(self) -> "InvoiceQuerySet":
-        """Annotate ``amount_paid``, ``amount_credited``, ``amount_due`` and ``amount_to_refund``.
-
-        ``amount_due`` is negative when the client paid more than is left of the invoice;
-        ``amount_to_refund`` is that excess, what is owed back to the client.
-        """
+    def with_settled_amounts(self) -> "InvoiceQuerySet":
+        """Annotate ``amount_paid``, ``amount_credited`` and ``amount_refunded``: one subquery
+        each, what ``with_amounts`` derives the amount due from (``invoicing.amounts`` derives
+        it in Python, where the SQL of ``with_amounts`` would repeat every subquery)."""
         decimal = models.DecimalField(max_digits=14, decimal_places=2)
         paid = (
             Payment.objects.filter(invoice=models.OuterRef("pk"))
@@ -247,18 +245,28 @@ class InvoiceQuerySet(models.QuerySet):
             .values("total")
         )
         zero = models.Value(ZERO, output_field=decimal)
+        return self.annotate(
+            amount_paid=models.functions.Coalesce(
+                models.Subquery(paid, output_field=decimal), zero
+            ),
+            amount_credited=models.functions.Coalesce(
+                models.Subquery(credited, output_field=decimal), zero
+            ),
+            amount_refunded=models.functions.Coalesce(
+                models.Subquery(refunded, output_field=decimal), zero
+            ),
+        )
+
+    def with_amounts(self) -> "InvoiceQuerySet":
+        """Annotate ``amount_paid``, ``amount_credited``, ``amount_due`` and ``amount_to_refund``.
+
+        ``amount_due`` is negative when the client paid more than is left of the invoice;
+        ``amount_to_refund`` is that excess, what is owed back to the client.
+        """
+        decimal = models.DecimalField(max_digits=14, decimal_places=2)
+        zero = models.Value(ZERO, output_field=decimal)
         return (
-            self.annotate(
-                amount_paid=models.functions.Coalesce(
-                    models.Subquery(paid, output_field=decimal), zero
-                ),
-                amount_credited=models.functions.Coalesce(
-                    models.Subquery(credited, output_field=decimal), zero
-                ),
-                amount_refunded=models.functions.Coalesce(
-                    models.Subquery(refunded, output_field=decimal), zero
-                ),
-            )
+            self.with_settled_amounts()
             .annotate(
                 amount_due=models.F("total_incl_vat")
                 - models.F("amount_paid")

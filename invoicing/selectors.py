@@ -32,9 +32,14 @@ def _invoices_with_amounts() -> QuerySet[Invoice]:
     return Invoice.objects.select_related("client", "activity").with_amounts()
 
 
-def invoices_visible_to(user: User) -> QuerySet[Invoice]:
-    """Invoices and credit notes of the user's Activities (staff: all), with paid amounts."""
-    invoices = _invoices_with_amounts()
+def invoices_visible_to(user: User, invoices: QuerySet[Invoice] | None = None) -> QuerySet[Invoice]:
+    """Invoices and credit notes of the user's Activities (staff: all), with paid amounts.
+
+    ``invoices``: the invoices and columns to read (by default every column, with the amounts
+    and the client and Activity).
+    """
+    if invoices is None:
+        invoices = _invoices_with_amounts()
     if user.is_staff:
         return invoices.all()
     return invoices.filter(of_activities_of(user))
@@ -51,8 +56,17 @@ def has_invoices(user: User) -> bool:
 INVOICE_KEYSET = Keyset("issue_date", nullable=True)
 
 
-def invoice_list_of(user: User) -> tuple[QuerySet[Invoice], tuple[str, list[int]] | None]:
+def invoice_list_of(
+    user: User,
+    invoices: QuerySet[Invoice] | None = None,
+    *,
+    activity_ids: list[int] | None = None,
+) -> tuple[QuerySet[Invoice], tuple[str, list[int]] | None]:
     """The invoices a list shows the user, and the ``split`` that scopes them (see keyset_page).
+
+    ``invoices``: the invoices and columns the list reads (by default every column, with the
+    amounts and the client and Activity). ``activity_ids``: the user's Activities, when the
+    caller already read them (``Activity.objects.of_user(user)``).
 
     A member's list is read Activity by Activity through (Activity, issue date, id): the
     ``activity_id = <one of theirs>`` of each part is the scope, so the queryset carries no
@@ -60,10 +74,11 @@ def invoice_list_of(user: User) -> tuple[QuerySet[Invoice], tuple[str, list[int]
     expect a handful of rows, and sort them all). Staff see every invoice, unsplit. Always pass
     both to ``keyset_page``.
     """
-    invoices = _invoices_with_amounts().all()
+    invoices = (_invoices_with_amounts() if invoices is None else invoices).all()
     if user.is_staff:
         return invoices, None
-    activity_ids = activity_id_list(user)
+    if activity_ids is None:
+        activity_ids = activity_id_list(user)
     return invoices, ("activity_id", activity_ids)
 
 

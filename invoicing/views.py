@@ -1,14 +1,16 @@
 """Member pages of invoicing: clients, drafts, invoices, their documents and credit notes."""
 
+import functools
 import logging
 from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import F, Q, TextField
+from django.db.models import F, OuterRef, Q, QuerySet, TextField
 from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404
@@ -19,10 +21,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.services import record_event
+from coop.documents import DocumentStatus
 from coop.forms import add_service_error
 from coop.idempotency import one_time_form
 from coop.keyset import cursor_from, keyset_page
 from invoicing import selectors, vat
+from invoicing.amounts import add_amounts_due
 from invoicing.calculation import Line, Totals, VatGroup, compute_totals
 from invoicing.errors import InvoicingError
 from invoicing.forms import (
@@ -47,11 +51,24 @@ from invoicing.services import clients as client_services
 from invoicing.services import credit, documents, drafts, issue
 from invoicing.services.drafts import AllowanceChargeInput, LineInput
 from invoicing.vat import rate_name
-from members.selectors import is_active_member
+from members.models import Activity, Member
+from members.selectors import member_of
 
 logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 25
+# What the invoice's page shows of each of its credit notes.
+CREDIT_NOTE_COLUMNS = ("kind", "status", "number", "notes", "total_incl_vat", "credited_invoice")
+# What a row of the invoice list shows (see invoicing/templatetags/invoice_rows.py).
+LIST_COLUMNS = (
+    "kind",
+    "status",
+    "activity__name",
+    "number",
+    "issue_date",
+    "due_date",
+    "total_incl_vat",
+)
 UNIT_LABELS = dict(InvoiceLine.Unit.choices)
 # Snapshots hold UN/ECE rec. 20 unit codes (see invoicing.services.issue.UNIT_CODES).
 SNAPSHOT_UNITS = {"HUR": "hour", "DAY": "day", "C62": "piece"}
@@ -65,14 +82,45 @@ def _require_active_member_or_staff(request) -> None:
     """Let staff and active members create; applicants wait for their approval."""
     if request.user.is_staff:
         return
-    if not hasattr(request.user, "member"):
+    # The profile was read with the signed-in user (members.backends), status included.
+    member = member_of(request.user)
+    if member is None:
         raise Http404(_("You have no member profile yet."))
-    if not is_active_member(request.user):
+    if member.status != Member.Status.ACTIVE:
         raise PermissionDenied(_("Your membership must be approved before you invoice."))
 
 
-def _get_invoice(request, pk: int) -> Invoice:
-    return get_object_or_404(selectors.invoices_visible_to(request.user), pk=pk)
+def _get_invoice(request, pk: int, invoices: QuerySet[Invoice] | None = None) -> Invoice:
+    return get_object_or_404(selectors.invoices_visible_to(request.user, invoices), pk=pk)
+
+
+@functools.cache
+def _invoices_to_show() -> QuerySet[Invoice]:
+    """Invoices as their page shows them: with the sums paid, credited and refunded (see
+    ``_get_invoice_to_show``) and the formats of their documents ready to download. Built once
+    per process, never evaluated itself."""
+    ready_formats = InvoiceDocument.objects.filter(
+        invoice=OuterRef("pk"), status=DocumentStatus.READY
+    ).values("format")
+    return (
+        Invoice.objects.select_related("client", "activity")
+        .with_settled_amounts()
+        .annotate(ready_formats=ArraySubquery(ready_formats))
+    )
+
+
+def _get_invoice_to_show(request, pk: int) -> Invoice:
+    invoice = _get_invoice(request, pk, _invoices_to_show())
+    add_amounts_due([invoice])
+    return invoice
+
+
+@functools.cache
+def _invoices_to_credit() -> QuerySet[Invoice]:
+    """Invoices as the credit note form reads them: no amounts, client, Activity or frozen
+    content (the service reads what it needs again). Built once per process, never evaluated
+    itself."""
+    return Invoice.objects.defer("snapshot")
 
 
 def _get_client(request, pk: int):
@@ -179,18 +227,33 @@ def client_edit(request, pk: int):
 # Invoice list
 
 
+@functools.cache
+def _invoice_list_rows() -> QuerySet[Invoice]:
+    """The columns the invoice list shows. Built once per process, never evaluated itself."""
+    return (
+        Invoice.objects.select_related("activity")
+        .only(*LIST_COLUMNS)
+        # The list names each buyer as the invoice does, read from the frozen data in SQL: the
+        # whole snapshot of each row is not loaded (its JSON costs more than the rest of the row).
+        .annotate(
+            list_buyer_name=Coalesce(
+                KT("snapshot__buyer__name"), F("client__name"), output_field=TextField()
+            )
+        )
+        .with_settled_amounts()
+    )
+
+
 @login_required
 def invoice_list(request):
     """List the user's invoices and credit notes, filtered by status, dates, client, Activity."""
-    filters = InvoiceFilterForm(request.GET or None, user=request.user)
-    has_any = selectors.has_invoices(request.user)
-    invoices, split = selectors.invoice_list_of(request.user)
-    # The list names each buyer as the invoice does, read from the frozen data in SQL: the
-    # whole snapshot of each row is not loaded (its JSON costs more than the rest of the row).
-    invoices = invoices.defer("snapshot").annotate(
-        list_buyer_name=Coalesce(
-            KT("snapshot__buyer__name"), F("client__name"), output_field=TextField()
-        )
+    # The user's Activities, read once: the filter's select names them, the list is split by them.
+    activities = list(
+        Activity.objects.of_user(request.user).order_by("name", "pk").values_list("pk", "name")
+    )
+    filters = InvoiceFilterForm(request.GET or None, user=request.user, activities=activities)
+    invoices, split = selectors.invoice_list_of(
+        request.user, _invoice_list_rows(), activity_ids=[pk for pk, _name in activities]
     )
     if filters.is_bound:
         invoices = filters.filter(invoices)
@@ -203,8 +266,11 @@ def invoice_list(request):
     )
     today = timezone.localdate()
     rows = page.rows
+    add_amounts_due(rows)
     for invoice in rows:
         invoice.overdue = invoice.is_overdue(today)
+    # A page with rows says it all; an empty one asks whether there is any invoice at all.
+    has_any = bool(rows) or selectors.has_invoices(request.user)
     context = {"filters": filters, "page": page, "invoices": rows, "has_any": has_any}
     return render(request, "invoicing/invoice_list.html", context)
 
@@ -568,8 +634,7 @@ def _can_credit(invoice: Invoice) -> bool:
 
 def _detail_context(invoice: Invoice, *, resend_form: ResendForm | None = None) -> dict:
     rows, totals = _line_rows(invoice)
-    document_list = list(invoice.documents.all())
-    ready = {document.format for document in document_list if document.is_ready}
+    ready = set(invoice.ready_formats)
     is_invoice = not invoice.is_credit_note
     return {
         "invoice": invoice,
@@ -584,7 +649,7 @@ def _detail_context(invoice: Invoice, *, resend_form: ResendForm | None = None) 
         "pdf_ready": InvoiceDocument.Format.PDF in ready,
         "ubl_ready": InvoiceDocument.Format.UBL in ready,
         "payments": invoice.payments.all(),
-        "credit_notes": invoice.credit_notes.all() if is_invoice else [],
+        "credit_notes": invoice.credit_notes.only(*CREDIT_NOTE_COLUMNS) if is_invoice else [],
         "dispatches": invoice.dispatches.all(),
         "can_edit": invoice.is_editable and is_invoice,
         "can_delete": invoice.is_editable,
@@ -597,7 +662,7 @@ def _detail_context(invoice: Invoice, *, resend_form: ResendForm | None = None) 
 @login_required
 def invoice_detail(request, pk: int):
     """Show an invoice or credit note, with what can be done with it now."""
-    invoice = _get_invoice(request, pk)
+    invoice = _get_invoice_to_show(request, pk)
     return render(request, "invoicing/invoice_detail.html", _detail_context(invoice))
 
 
@@ -640,7 +705,7 @@ def invoice_ubl(request, pk: int):
 @require_POST
 def invoice_resend(request, pk: int):
     """Send an issued invoice again by e-mail, to the client or another address."""
-    invoice = _get_invoice(request, pk)
+    invoice = _get_invoice_to_show(request, pk)
     form = ResendForm(request.POST)
     if not form.is_valid():
         context = _detail_context(invoice, resend_form=form)
@@ -663,11 +728,13 @@ def invoice_resend(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def invoice_credit(request, pk: int):
     """Ask staff for a credit note on an issued invoice: all of it, or some lines."""
-    invoice = _get_invoice(request, pk)
+    invoice = _get_invoice(request, pk, _invoices_to_credit())
     if not _can_credit(invoice):
         messages.error(request, _("Only issued invoices can be credited."))
         return redirect("invoicing:invoice_detail", pk=invoice.pk)
     is_post = request.method == "POST"
+    # Read first: it reads the invoice's lines, which the formset then lists.
+    position = credit.credit_position(invoice)
     form = CreditNoteRequestForm(request.POST if is_post else None)
     formset = credit_line_formset(invoice, request.POST if is_post else None)
     lines_error = ""
@@ -689,7 +756,6 @@ def invoice_credit(request, pk: int):
             else:
                 messages.success(request, _("Credit note requested: staff will issue it."))
                 return redirect("invoicing:invoice_detail", pk=invoice.pk)
-    position = credit.credit_position(invoice)
     context = {
         "invoice": invoice,
         "title": _title(invoice),

@@ -6,9 +6,12 @@ from decimal import Decimal
 import pytest
 from django.template import engines
 from django.utils import translation
+from django.utils.formats import date_format
 
+from coop.templatetags.money import euro
+from invoicing.forms import InvoiceFilterForm
 from invoicing.models import Invoice
-from invoicing.templatetags.invoice_rows import invoice_list_rows
+from invoicing.templatetags.invoice_rows import _Formats, invoice_filter_fields, invoice_list_rows
 from members.models import Activity
 
 # templates/invoicing/invoice_list.html's loop before the tag.
@@ -71,3 +74,54 @@ def test_the_rows_read_as_the_template_loop(language):
         expected = engines["django"].from_string(LOOP).render({"invoices": ROWS})
         assert invoice_list_rows(ROWS) == expected
         assert invoice_list_rows([]) == ""
+
+
+AMOUNTS = ["0.00", "-0.00", "0.01", "-0.01", "5.10", "-5.10", "999.99", "1000.00", "-1000.00"]
+AMOUNTS += ["123456.78", "1234567.89", "-1234567.89", "999999999.99", "12", "1.5", "0.001", "1E+3"]
+DAYS = [datetime.date(2026, 1, 2), datetime.date(2026, 12, 31), datetime.date(999, 10, 9)]
+
+
+@pytest.mark.parametrize("language", ["fr", "nl", "en"])
+def test_dates_and_amounts_read_as_the_filters_write_them(language):
+    with translation.override(language):
+        formats = _Formats()
+        assert formats.date_parts is not None
+        for text in AMOUNTS:
+            assert formats.euro(Decimal(text)) == euro(Decimal(text)), text
+        for day in DAYS:
+            assert formats.short_date(day) == date_format(day, "SHORT_DATE_FORMAT")
+        assert formats.short_date(None) == "—"
+
+
+def test_other_date_formats_go_through_django():
+    with translation.override("en"):
+        formats = _Formats()
+        formats.date_parts = None
+        assert formats.short_date(DAYS[0]) == date_format(DAYS[0], "SHORT_DATE_FORMAT")
+
+
+# templates/invoicing/invoice_list.html's loop over the filter form before the tag.
+FILTER_LOOP = """{% for field in filters %}
+  <div class="field{% if field.errors %} has-error{% endif %}">
+    {{ field.label_tag }}
+    {{ field }}
+    {% for error in field.errors %}<p class="error">{{ error }}</p>{% endfor %}
+  </div>
+  {% endfor %}"""
+
+
+@pytest.mark.parametrize("language", ["fr", "nl", "en"])
+def test_the_filter_fields_read_as_the_template_loop(language, member, other_activity):
+    activities = [(7, 'Lumière & <Son> "d\'été"'), (9, "Autre")]
+    wrong = {"status": "nope", "activity": str(other_activity.pk), "issued_from": "<b>"}
+    right = {"status": "paid", "activity": "", "issued_to": "2026-03-01"}
+    with translation.override(language):
+        for data in (None, wrong, right):
+            for given in (None, activities):
+                filters = InvoiceFilterForm(data, user=member.user, activities=given)
+                filters.is_valid()
+                expected = engines["django"].from_string(FILTER_LOOP).render({"filters": filters})
+                assert invoice_filter_fields(filters) == expected
+        assert 'class="field has-error"' in invoice_filter_fields(
+            InvoiceFilterForm(wrong, user=member.user)
+        )
