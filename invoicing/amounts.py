@@ -8,8 +8,15 @@ for Django to compile and PostgreSQL to plan. A page reads the three sums once
 """
 
 from collections.abc import Iterable
+from decimal import Decimal
 
 from invoicing.models import ZERO, Invoice
+
+
+def due(total_incl_vat: Decimal, paid: Decimal, credited: Decimal, refunded: Decimal) -> Decimal:
+    """What is left to pay: ``amount_due`` of ``with_amounts()``, from the sums it is made of
+    (negative when the client paid more than is left)."""
+    return total_incl_vat - paid - credited + refunded
 
 
 def add_amounts_due(invoices: Iterable[Invoice]) -> None:
@@ -19,12 +26,12 @@ def add_amounts_due(invoices: Iterable[Invoice]) -> None:
     ``amount_to_refund`` is that excess, what is owed back to the client.
     """
     for invoice in invoices:
-        due = (
-            invoice.total_incl_vat
-            - invoice.amount_paid
-            - invoice.amount_credited
-            + invoice.amount_refunded
+        left = due(
+            invoice.total_incl_vat,
+            invoice.amount_paid,
+            invoice.amount_credited,
+            invoice.amount_refunded,
         )
-        invoice.amount_due = due
+        invoice.amount_due = left
         # As SQL's GREATEST(-due, 0): never a negative zero.
-        invoice.amount_to_refund = -due if due < 0 else ZERO
+        invoice.amount_to_refund = -left if left < 0 else ZERO

@@ -20,7 +20,7 @@ from rest_framework import serializers
 from rest_framework.reverse import reverse
 
 from coop.prepared_rows import PreparedRows
-from invoicing import vat
+from invoicing import amounts, vat
 from invoicing.calculation import net_amount
 from invoicing.models import (
     ZERO,
@@ -224,11 +224,11 @@ def _amount_due(invoice: dict) -> Decimal:
     In SQL each of ``amount_due`` and ``amount_to_refund`` repeats the subqueries of the sums
     (PostgreSQL runs them again for every row); the page reads each sum once.
     """
-    return (
-        invoice["total_incl_vat"]
-        - invoice["amount_paid"]
-        - invoice["amount_credited"]
-        + invoice["amount_refunded"]
+    return amounts.due(
+        invoice["total_incl_vat"],
+        invoice["amount_paid"],
+        invoice["amount_credited"],
+        invoice["amount_refunded"],
     )
 
 
