@@ -12,7 +12,6 @@ from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
-from rest_framework.generics import get_object_or_404
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
@@ -139,6 +138,10 @@ class ContractSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+# What ``get_object_or_404`` says of a contract the user does not see.
+CONTRACT_NOT_FOUND = f"No {Contract._meta.object_name} matches the given query."
+
+
 class ContractWriter:
     """Write contracts exactly as ``ContractSerializer`` does, from rows read as dicts.
 
@@ -248,8 +251,13 @@ class ContractViewSet(
         return self.get_paginated_response(ContractWriter(request.user).write(page))
 
     def retrieve(self, request, *args, **kwargs):
-        lookup = self.lookup_url_kwarg or self.lookup_field
-        row = get_object_or_404(self.filter_queryset(self._rows()), pk=self.kwargs[lookup])
+        try:
+            pk = int(self.kwargs[self.lookup_url_kwarg or self.lookup_field])
+        except ValueError:
+            pk = None
+        row = None if pk is None else selectors.contract_row_of(request.user, pk)
+        if row is None:
+            raise Http404(CONTRACT_NOT_FOUND)
         self.check_object_permissions(request, row)
         return Response(ContractWriter(request.user).write([row])[0])
 

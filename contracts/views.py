@@ -26,7 +26,7 @@ from contracts.forms import (
     days_text,
     expense_receipt_formset,
 )
-from contracts.models import Contract, ExpenseReceipt
+from contracts.models import Contract, DimonaDeclaration, ExpenseReceipt
 from contracts.parameters import load_parameters
 from contracts.payroll import TaxSituation, simulate
 from contracts.services import contracts as services
@@ -183,17 +183,66 @@ def contract_edit(request, pk: int):
     return _save(request, contract)
 
 
+# What ``get_object_or_404`` says of a contract the user does not see.
+CONTRACT_NOT_FOUND = f"No {Contract._meta.object_name} matches the given query."
+DECLARATION_KINDS = dict(DimonaDeclaration.Kind.choices)
+STATUSES = dict(Contract.Status.choices)
+
+
 @login_required
 def contract_detail(request, pk: int):
     """A contract with its workers, days, declarations, attachments and history."""
-    contracts = selectors.contract_with_details(selectors.contracts_visible_to(request.user))
-    contract = get_object_or_404(selectors.with_worker_visibility(contracts, request.user), pk=pk)
+    row = selectors.contract_row_of(request.user, pk)
+    if row is None:
+        raise Http404(CONTRACT_NOT_FOUND)
+    # Four queries compiled once per process, and dicts: no model instance but the contract's.
+    contract = Contract(**{column: row[column] for column in selectors.CONTRACT_COLUMNS})
+    workers = selectors.worker_rows_shown_to(request.user, [row], with_declarations=True)[pk]
     return render(
         request,
         "contracts/contract_detail.html",
         {
             "contract": contract,
-            "workers": selectors.workers_shown_to(request.user, contract),
+            "activity_name": row["activity__name"],
+            "client_name": row["client__name"],
+            "workers": [
+                {
+                    "name": worker["member__legal_name"],
+                    "daily_wage": worker["daily_wage"],
+                    "planned_employer_cost": worker["planned_employer_cost"],
+                    "days": [
+                        {"date": date, "portion": portion}
+                        for date, portion in zip(
+                            worker["day_dates"], worker["day_portions"], strict=True
+                        )
+                    ],
+                    "declarations": [
+                        {"kind": DECLARATION_KINDS.get(kind, kind), "acknowledgement": number}
+                        for kind, number in zip(
+                            worker["declaration_kinds"],
+                            worker["declaration_acknowledgements"],
+                            strict=True,
+                        )
+                    ],
+                }
+                for worker in workers
+            ],
+            "attachments": [
+                {"pk": attachment["pk"], "name": attachment["file"].rsplit("/", 1)[-1]}
+                for attachment in selectors.attachment_rows_of(pk)
+            ],
+            "events": [
+                {
+                    "created_at": event["created_at"],
+                    "to_status": STATUSES.get(event["to_status"], event["to_status"]),
+                    # ``User.get_full_name``: the name, else the e-mail address.
+                    "actor": None
+                    if event["actor_id"] is None
+                    else event["actor__name"] or event["actor__email"],
+                    "reason": event["reason"],
+                }
+                for event in selectors.event_rows_of([pk])[pk]
+            ],
             "cancel_form": ReasonForm(),
             "attachment_form": AttachmentForm(),
             "can_cancel": contract.status
