@@ -46,6 +46,15 @@ class CompiledQuery:
         queryset = self.build(shape, **stand_ins)
         compiler = queryset.query.get_compiler(using=queryset.db)
         sql, params = compiler.as_sql()
+        query = queryset.query
+        if query.selected:
+            names = list(query.selected)
+        else:
+            names = [*query.extra_select, *query.values_select, *query.annotation_select]
+        if not issubclass(queryset._iterable_class, ValuesIterable) or len(names) != len(
+            compiler.select
+        ):
+            raise ValueError("A compiled query must be a values() queryset.")
         if compiler.get_converters([column for column, _sql, _alias in compiler.select]):
             raise ValueError("A compiled query's columns must need no converter.")
         by_value = {repr(value): name for name, value in stand_ins.items()}
@@ -62,15 +71,6 @@ class CompiledQuery:
         ]
         if folded:
             raise ValueError(f"Values not sent as parameters: {', '.join(sorted(folded))}.")
-        query = queryset.query
-        if query.selected:
-            names = list(query.selected)
-        else:
-            names = [*query.extra_select, *query.values_select, *query.annotation_select]
-        if not issubclass(queryset._iterable_class, ValuesIterable) or len(names) != len(
-            compiler.select
-        ):
-            raise ValueError("A compiled query must be a values() queryset.")
         return sql, slots, names
 
     def rows(self, shape: Hashable = None, **values) -> list[dict]:

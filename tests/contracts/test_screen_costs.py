@@ -291,9 +291,9 @@ def test_the_api_writes_contracts_as_the_serializer_does(
     other_member,
     staff,
     festival,
-    belgian_client,
+    belgian_client,  # noqa: F811
     settings,
-    zone,  # noqa: F811
+    zone,
 ):
     """The list and detail, written from dicts, are the serializer's JSON, key order included:
     for the Activity's members, for a member hired on another's Activity, and for staff."""
