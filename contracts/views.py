@@ -1,5 +1,7 @@
 """Member pages for contracts, payslips and the salary simulator."""
 
+import functools
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.postgres.expressions import ArraySubquery
@@ -7,9 +9,10 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.services import record_event
@@ -428,6 +431,14 @@ def _receipt_inputs(formset) -> list[expenses.ReceiptInput]:
     ]
 
 
+@functools.lru_cache(maxsize=64)
+def _blank_receipt_rows(rows: int, language: str) -> str:
+    """The receipt rows of the blank claim form, the same for everyone: rendered once per
+    process, number of rows and language (contracts/_receipt_rows.html)."""
+    formset = expense_receipt_formset(rows)(prefix="receipts")
+    return render_to_string("contracts/_receipt_rows.html", {"formset": formset})
+
+
 CLAIM_SENT = gettext_lazy("Claim sent: once staff approve it, it is paid with your next salary.")
 
 
@@ -478,6 +489,9 @@ def expense_claims(request):
                 return redirect("contracts:expense-claim", pk=claim.pk)
             messages.success(request, str(CLAIM_SENT))
             return redirect("contracts:expenses")
+    blank_rows = None
+    if not formset.is_bound:
+        blank_rows = _blank_receipt_rows(max(1, min(rows, expenses.MAX_RECEIPTS)), get_language())
     claims = selectors.expense_claims_visible_to(request.user).order_by("-created_at", "-pk")
     page = Paginator(claims, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
@@ -487,6 +501,7 @@ def expense_claims(request):
             "form": form,
             "formset": formset,
             "more_rows": min(formset.total_form_count() + 1, expenses.MAX_RECEIPTS),
+            "blank_receipt_rows": blank_rows,
             "claims": page,
             "page": page,
         },
