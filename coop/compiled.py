@@ -62,11 +62,13 @@ class CompiledQuery:
             name = by_value.get(repr(param))
             slots.append((name, None) if name is not None else (None, param))
         # A value the query does not use (a staff member's id, say) is fine; one written into
-        # the text would be run with the stand-in forever.
+        # the text, or into another parameter (a pattern), would be run with the stand-in.
+        constants = repr([constant for name, constant in slots if name is None])
         folded = [
             name
             for name, value in stand_ins.items()
-            if str(abs(value[0] if isinstance(value, Array) else value)) in sql
+            if (digits := str(abs(value[0] if isinstance(value, Array) else value))) in sql
+            or digits in constants
         ]
         if folded:
             raise ValueError(f"Values not sent as parameters: {', '.join(sorted(folded))}.")

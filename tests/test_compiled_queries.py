@@ -51,6 +51,13 @@ def test_a_value_written_into_the_text_is_refused(member):
     )
     with pytest.raises(ValueError, match="not sent as parameters: member"):
         folded.rows(member=member.pk)
+    in_a_pattern = CompiledQuery(
+        Member,
+        lambda _shape, *, member: Member.objects.filter(legal_name__contains=member).values("pk"),
+        member=int,
+    )
+    with pytest.raises(ValueError, match="not sent as parameters: member"):
+        in_a_pattern.rows(member=member.pk)
 
 
 def test_columns_are_converted_as_the_orm_converts_them(member):
