@@ -15,7 +15,8 @@ from contracts.models import (
     WorkDay,
 )
 from coop.compiled import AnyOf, Array, CompiledQuery
-from members.models import Activity, User, of_activities_of
+from members.models import Activity, Member, User, of_activities_of
+from members.selectors import activities_visible_to
 
 
 def contracts_visible_to(user: User) -> QuerySet[Contract]:
@@ -228,6 +229,33 @@ _ATTACHMENTS = CompiledQuery(
 def attachment_rows_of(contract_pk: int) -> list[dict]:
     """The attachments of a contract already checked visible, oldest first: ``pk``, ``file``."""
     return _ATTACHMENTS.rows(contract=contract_pk)
+
+
+def claimable_activities(user: User) -> QuerySet[Activity]:
+    """The Activities the user may claim expenses on: those they see, of active owners.
+
+    Staff claim their own expenses too, on their own Activities: never a select of every
+    Activity there is.
+    """
+    activities = activities_visible_to(user).filter(owner__status=Member.Status.ACTIVE)
+    if user.is_staff:
+        activities = activities.of_user(user)
+    return activities
+
+
+_CLAIMABLE = CompiledQuery(
+    Activity,
+    lambda is_staff, *, user: claimable_activities(User(pk=user, is_staff=is_staff)).values(
+        "pk", "name"
+    ),
+    user=int,
+)
+
+
+def claimable_activity_choices(user: User) -> list[tuple[int, str]]:
+    """The (id, name) pairs of ``claimable_activities``, by name: one query compiled once per
+    process."""
+    return [(row["pk"], row["name"]) for row in _CLAIMABLE.rows(user.is_staff, user=user.pk)]
 
 
 def attachments_visible_to(user: User) -> QuerySet[ContractAttachment]:

@@ -449,11 +449,11 @@ def expense_claims(request):
     """The user's expense claims, and a form to claim receipts at once or start a draft."""
     if request.method == "POST" and not is_active_member(request.user):
         raise PermissionDenied(_("Only active members can claim expenses."))
-    activities = activities_visible_to(request.user).filter(owner__status=Member.Status.ACTIVE)
-    if request.user.is_staff:
-        # Staff claim their own expenses here: never a select of every Activity there is.
-        activities = activities.of_user(request.user)
-    form = ExpenseClaimForm(request.POST or None, activities=activities)
+    form = ExpenseClaimForm(
+        request.POST or None,
+        activities=selectors.claimable_activities(request.user),
+        read_choices=lambda: selectors.claimable_activity_choices(request.user),
+    )
     rows = _receipt_rows(request)
     as_draft = "draft" in request.POST
     formset = expense_receipt_formset(rows, required=not as_draft)(

@@ -326,3 +326,19 @@ def test_the_api_writes_contracts_as_the_serializer_does(
     reasons = [event["reason"] for event in hired[0]["history"]]
     assert reasons == ["", "Add the <i>rehearsal</i> day"]
     assert _api(other_member.user).get(f"/api/v1/contracts/{second.pk}/").status_code == 404
+
+
+def test_the_claim_form_offers_the_activities_its_queryset_accepts(
+    member, other_member, staff, activity, other_activity
+):
+    """The choices read through the compiled query are the queryset's, for members and staff."""
+    shared = create_activity(owner=other_member, name="A shared one", co_members=[member])
+    Member.objects.filter(pk=member.pk).update(status=Member.Status.SUSPENDED)
+    other_member.user.is_staff = True
+    other_member.user.save(update_fields=["is_staff"])
+    for user in (member.user, other_member.user, staff):
+        expected = list(selectors.claimable_activities(user).values_list("pk", "name"))
+        assert selectors.claimable_activity_choices(user) == expected
+    # The suspended owner's own Activity is not offered; the active co-owner's shared one is.
+    assert selectors.claimable_activity_choices(member.user) == [(shared.pk, "A shared one")]
+    assert activity.pk not in dict(selectors.claimable_activity_choices(other_member.user))
