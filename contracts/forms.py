@@ -222,12 +222,15 @@ class ExpenseClaimForm(forms.Form):
     activity = forms.ModelChoiceField(queryset=None, label=gettext_lazy("Activity"))
     description = forms.CharField(max_length=255, label=gettext_lazy("What is the claim for?"))
 
-    def __init__(self, *args, activities, **kwargs):
+    def __init__(self, *args, activities, read_choices: Callable | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         # Only ids and names for the <select>: neither balances nor owners are shown.
-        offer(
-            self.fields["activity"], activities, lambda: list(activities.values_list("pk", "name"))
-        )
+        if read_choices is None:
+
+            def read_choices():
+                return list(activities.values_list("pk", "name"))
+
+        offer(self.fields["activity"], activities, read_choices)
 
 
 class ExpenseReceiptForm(forms.Form):

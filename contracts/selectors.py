@@ -1,19 +1,22 @@
 """Reads scoped to the requesting user: another member's contract or payslip is not found."""
 
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import OuterRef, Prefetch, QuerySet
+from django.db.models import OuterRef, Prefetch, QuerySet, Value
 
 from contracts.models import (
     Contract,
     ContractAttachment,
     ContractEvent,
     ContractWorker,
+    DimonaDeclaration,
     ExpenseClaim,
     ExpenseReceipt,
     Payslip,
     WorkDay,
 )
-from members.models import Activity, User, of_activities_of
+from coop.compiled import AnyOf, Array, CompiledQuery
+from members.models import Activity, Member, User, of_activities_of
+from members.selectors import activities_visible_to
 
 
 def contracts_visible_to(user: User) -> QuerySet[Contract]:
@@ -74,6 +77,185 @@ def workers_shown_to(user: User, contract: Contract) -> list[ContractWorker]:
     if sees_all:
         return workers
     return [worker for worker in workers if worker.member.user_id == user.pk]
+
+
+# A contract's own columns as the API shows them (``ContractSerializer``).
+CONTRACT_COLUMNS = (
+    "pk",
+    "status",
+    "activity_id",
+    "client_id",
+    "title",
+    "description",
+    "place",
+    "kind",
+    "amount_to_invoice",
+    "first_work_day",
+    "last_work_day",
+    "invoice_id",
+)
+
+
+def contract_rows(contracts: QuerySet[Contract], user: User, *more: str) -> QuerySet[dict]:
+    """The contracts' own columns (and ``more``) as dicts, with whether the user sees every
+    worker (``user_sees_all_workers``).
+
+    No model instance is built: the API writes a page of them from these rows.
+    """
+    contracts = contracts.select_related(None)
+    sees_all = Value(True) if user.is_staff else of_activities_of(user)
+    return contracts.values(*CONTRACT_COLUMNS, *more, user_sees_all_workers=sees_all)
+
+
+def _one_contract(is_staff: bool, *, user: int, contract: int) -> QuerySet[dict]:
+    reader = User(pk=user, is_staff=is_staff)
+    contracts = contracts_visible_to(reader).filter(pk=contract)
+    return contract_rows(contracts, reader, "activity__name", "client__name")
+
+
+_ONE_CONTRACT = CompiledQuery(Contract, _one_contract, user=int, contract=int)
+
+
+def contract_row_of(user: User, pk: int) -> dict | None:
+    """One contract the user sees (``contract_rows``, with ``activity__name`` and
+    ``client__name``), or None: another member's contract is not found.
+
+    The query, with its visibility filter, is compiled once per process.
+    """
+    rows = _ONE_CONTRACT.rows(user.is_staff, user=user.pk, contract=pk)
+    return rows[0] if rows else None
+
+
+def _workers_of(with_declarations: bool, *, contracts: list[int]) -> QuerySet[dict]:
+    days = WorkDay.objects.filter(worker=OuterRef("pk")).order_by("date", "pk")
+    arrays = {
+        "day_dates": ArraySubquery(days.values("date")),
+        "day_portions": ArraySubquery(days.values("portion")),
+    }
+    if with_declarations:
+        declarations = DimonaDeclaration.objects.filter(worker=OuterRef("pk")).order_by(
+            "created_at", "pk"
+        )
+        arrays["declaration_kinds"] = ArraySubquery(declarations.values("kind"))
+        arrays["declaration_acknowledgements"] = ArraySubquery(
+            declarations.values("acknowledgement")
+        )
+    return (
+        ContractWorker.objects.filter(AnyOf("contract_id", contracts))
+        .order_by("pk")
+        .values(
+            "contract_id",
+            "member_id",
+            "member__legal_name",
+            "member__user_id",
+            "daily_wage",
+            "planned_employer_cost",
+            **arrays,
+        )
+    )
+
+
+_WORKERS = CompiledQuery(ContractWorker, _workers_of, contracts=Array)
+
+
+def worker_rows_shown_to(
+    user: User, contracts: list[dict], *, with_declarations: bool = False
+) -> dict[int, list[dict]]:
+    """The workers the user may see of each contract row (``contract_rows``), by contract id.
+
+    The rule of ``workers_shown_to``, in one query for a whole page: every worker for staff
+    and the Activity's members, their own row only for a member hired on another's Activity.
+    Each worker's days come as two arrays in date order, ``day_dates`` and ``day_portions``;
+    with ``with_declarations``, its Dimona declarations as ``declaration_kinds`` and
+    ``declaration_acknowledgements``, oldest first.
+    """
+    workers = _WORKERS.rows(with_declarations, contracts=[contract["pk"] for contract in contracts])
+    by_contract: dict[int, list[dict]] = {contract["pk"]: [] for contract in contracts}
+    for worker in workers:
+        by_contract[worker["contract_id"]].append(worker)
+    for contract in contracts:
+        if not contract["user_sees_all_workers"]:
+            by_contract[contract["pk"]] = [
+                worker
+                for worker in by_contract[contract["pk"]]
+                if worker["member__user_id"] == user.pk
+            ]
+    return by_contract
+
+
+_EVENTS = CompiledQuery(
+    ContractEvent,
+    lambda _shape, *, contracts: (
+        ContractEvent.objects.filter(AnyOf("contract_id", contracts))
+        .order_by("created_at", "pk")
+        .values(
+            "contract_id",
+            "from_status",
+            "to_status",
+            "reason",
+            "created_at",
+            "actor_id",
+            "actor__name",
+            "actor__email",
+        )
+    ),
+    contracts=Array,
+)
+
+
+def event_rows_of(contract_pks: list[int]) -> dict[int, list[dict]]:
+    """The history of contracts already checked visible, oldest first, as dicts by contract id.
+
+    Each event has its actor's ``actor_id``, ``actor__name`` and ``actor__email`` (None for
+    the system's own steps).
+    """
+    by_contract: dict[int, list[dict]] = {pk: [] for pk in contract_pks}
+    for event in _EVENTS.rows(contracts=contract_pks):
+        by_contract[event["contract_id"]].append(event)
+    return by_contract
+
+
+_ATTACHMENTS = CompiledQuery(
+    ContractAttachment,
+    lambda _shape, *, contract: (
+        ContractAttachment.objects.filter(contract_id=contract)
+        .order_by("uploaded_at", "pk")
+        .values("pk", "file")
+    ),
+    contract=int,
+)
+
+
+def attachment_rows_of(contract_pk: int) -> list[dict]:
+    """The attachments of a contract already checked visible, oldest first: ``pk``, ``file``."""
+    return _ATTACHMENTS.rows(contract=contract_pk)
+
+
+def claimable_activities(user: User) -> QuerySet[Activity]:
+    """The Activities the user may claim expenses on: those they see, of active owners.
+
+    Staff claim their own expenses too, on their own Activities: never a select of every
+    Activity there is.
+    """
+    activities = activities_visible_to(user).filter(owner__status=Member.Status.ACTIVE)
+    if user.is_staff:
+        activities = activities.of_user(user)
+    return activities
+
+
+_CLAIMABLE = CompiledQuery(
+    Activity,
+    lambda is_staff, *, user: claimable_activities(User(pk=user, is_staff=is_staff)).values(
+        "pk", "name"
+    ),
+    user=int,
+)
+
+
+def claimable_activity_choices(user: User) -> list[tuple[int, str]]:
+    """The (id, name) pairs of ``claimable_activities``, by name: one query compiled once per
+    process."""
+    return [(row["pk"], row["name"]) for row in _CLAIMABLE.rows(user.is_staff, user=user.pk)]
 
 
 def attachments_visible_to(user: User) -> QuerySet[ContractAttachment]:

@@ -1,5 +1,7 @@
 """Member pages for contracts, payslips and the salary simulator."""
 
+import functools
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.postgres.expressions import ArraySubquery
@@ -7,9 +9,10 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.services import record_event
@@ -26,7 +29,7 @@ from contracts.forms import (
     days_text,
     expense_receipt_formset,
 )
-from contracts.models import Contract, ExpenseReceipt
+from contracts.models import Contract, DimonaDeclaration, ExpenseReceipt
 from contracts.parameters import load_parameters
 from contracts.payroll import TaxSituation, simulate
 from contracts.services import contracts as services
@@ -183,17 +186,66 @@ def contract_edit(request, pk: int):
     return _save(request, contract)
 
 
+# What ``get_object_or_404`` says of a contract the user does not see.
+CONTRACT_NOT_FOUND = f"No {Contract._meta.object_name} matches the given query."
+DECLARATION_KINDS = dict(DimonaDeclaration.Kind.choices)
+STATUSES = dict(Contract.Status.choices)
+
+
 @login_required
 def contract_detail(request, pk: int):
     """A contract with its workers, days, declarations, attachments and history."""
-    contracts = selectors.contract_with_details(selectors.contracts_visible_to(request.user))
-    contract = get_object_or_404(selectors.with_worker_visibility(contracts, request.user), pk=pk)
+    row = selectors.contract_row_of(request.user, pk)
+    if row is None:
+        raise Http404(CONTRACT_NOT_FOUND)
+    # Four queries compiled once per process, and dicts: no model instance but the contract's.
+    contract = Contract(**{column: row[column] for column in selectors.CONTRACT_COLUMNS})
+    workers = selectors.worker_rows_shown_to(request.user, [row], with_declarations=True)[pk]
     return render(
         request,
         "contracts/contract_detail.html",
         {
             "contract": contract,
-            "workers": selectors.workers_shown_to(request.user, contract),
+            "activity_name": row["activity__name"],
+            "client_name": row["client__name"],
+            "workers": [
+                {
+                    "name": worker["member__legal_name"],
+                    "daily_wage": worker["daily_wage"],
+                    "planned_employer_cost": worker["planned_employer_cost"],
+                    "days": [
+                        {"date": date, "portion": portion}
+                        for date, portion in zip(
+                            worker["day_dates"], worker["day_portions"], strict=True
+                        )
+                    ],
+                    "declarations": [
+                        {"kind": DECLARATION_KINDS.get(kind, kind), "acknowledgement": number}
+                        for kind, number in zip(
+                            worker["declaration_kinds"],
+                            worker["declaration_acknowledgements"],
+                            strict=True,
+                        )
+                    ],
+                }
+                for worker in workers
+            ],
+            "attachments": [
+                {"pk": attachment["pk"], "name": attachment["file"].rsplit("/", 1)[-1]}
+                for attachment in selectors.attachment_rows_of(pk)
+            ],
+            "events": [
+                {
+                    "created_at": event["created_at"],
+                    "to_status": STATUSES.get(event["to_status"], event["to_status"]),
+                    # ``User.get_full_name``: the name, else the e-mail address.
+                    "actor": None
+                    if event["actor_id"] is None
+                    else event["actor__name"] or event["actor__email"],
+                    "reason": event["reason"],
+                }
+                for event in selectors.event_rows_of([pk])[pk]
+            ],
             "cancel_form": ReasonForm(),
             "attachment_form": AttachmentForm(),
             "can_cancel": contract.status
@@ -379,6 +431,14 @@ def _receipt_inputs(formset) -> list[expenses.ReceiptInput]:
     ]
 
 
+@functools.lru_cache(maxsize=64)
+def _blank_receipt_rows(rows: int, language: str) -> str:
+    """The receipt rows of the blank claim form, the same for everyone: rendered once per
+    process, number of rows and language (contracts/_receipt_rows.html)."""
+    formset = expense_receipt_formset(rows)(prefix="receipts")
+    return render_to_string("contracts/_receipt_rows.html", {"formset": formset})
+
+
 CLAIM_SENT = gettext_lazy("Claim sent: once staff approve it, it is paid with your next salary.")
 
 
@@ -389,11 +449,11 @@ def expense_claims(request):
     """The user's expense claims, and a form to claim receipts at once or start a draft."""
     if request.method == "POST" and not is_active_member(request.user):
         raise PermissionDenied(_("Only active members can claim expenses."))
-    activities = activities_visible_to(request.user).filter(owner__status=Member.Status.ACTIVE)
-    if request.user.is_staff:
-        # Staff claim their own expenses here: never a select of every Activity there is.
-        activities = activities.of_user(request.user)
-    form = ExpenseClaimForm(request.POST or None, activities=activities)
+    form = ExpenseClaimForm(
+        request.POST or None,
+        activities=selectors.claimable_activities(request.user),
+        read_choices=lambda: selectors.claimable_activity_choices(request.user),
+    )
     rows = _receipt_rows(request)
     as_draft = "draft" in request.POST
     formset = expense_receipt_formset(rows, required=not as_draft)(
@@ -429,6 +489,9 @@ def expense_claims(request):
                 return redirect("contracts:expense-claim", pk=claim.pk)
             messages.success(request, str(CLAIM_SENT))
             return redirect("contracts:expenses")
+    blank_rows = None
+    if not formset.is_bound:
+        blank_rows = _blank_receipt_rows(max(1, min(rows, expenses.MAX_RECEIPTS)), get_language())
     claims = selectors.expense_claims_visible_to(request.user).order_by("-created_at", "-pk")
     page = Paginator(claims, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
@@ -438,6 +501,7 @@ def expense_claims(request):
             "form": form,
             "formset": formset,
             "more_rows": min(formset.total_form_count() + 1, expenses.MAX_RECEIPTS),
+            "blank_receipt_rows": blank_rows,
             "claims": page,
             "page": page,
         },

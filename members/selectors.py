@@ -3,8 +3,10 @@
 import functools
 
 from django.contrib.auth.models import Permission
-from django.db.models import Q, QuerySet
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import OuterRef, Q, QuerySet
 
+from coop.compiled import CompiledQuery
 from coop.keyset import Cursor, Keyset, KeysetPage, keyset_page
 from members.models import (
     Activity,
@@ -55,6 +57,36 @@ def activities_visible_to(user: User) -> QuerySet[Activity]:
     if user.is_staff:
         return activities.all()
     return activities.of_user(user)
+
+
+def _one_activity(is_staff: bool, *, user: int, activity: int) -> QuerySet[dict]:
+    co_members = Member.objects.filter(shared_activities=OuterRef("pk")).order_by("legal_name")
+    return (
+        activities_visible_to(User(pk=user, is_staff=is_staff))
+        .filter(pk=activity)
+        .values(
+            "pk",
+            "name",
+            "description",
+            "available_balance",
+            "planned_balance",
+            "owner__legal_name",
+            co_member_names=ArraySubquery(co_members.values("legal_name")),
+        )
+    )
+
+
+_ONE_ACTIVITY = CompiledQuery(Activity, _one_activity, user=int, activity=int)
+
+
+def activity_row_of(user: User, pk: int) -> dict | None:
+    """One Activity the user may see (``activities_visible_to``) as a dict, or None.
+
+    With its balances, its owner's ``owner__legal_name`` and its ``co_member_names`` in the
+    order of ``activity.co_members.all()``; the query is compiled once per process.
+    """
+    rows = _ONE_ACTIVITY.rows(user.is_staff, user=user.pk, activity=pk)
+    return rows[0] if rows else None
 
 
 def takes_part_in(user: User, activity: Activity) -> bool:

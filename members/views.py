@@ -19,7 +19,7 @@ from coop.idempotency import one_time_form
 from coop.keyset import cursor_from
 from members import selectors, services
 from members.forms import ActivityForm, ApiTokenForm, MembershipApplicationForm, ProfileForm
-from members.models import Member
+from members.models import Activity, LedgerEntry, Member
 
 LEDGER_PAGE_SIZE = 25
 
@@ -49,19 +49,33 @@ def dashboard(request):
     return render(request, "members/dashboard.html", context)
 
 
+# What ``get_object_or_404`` says of an Activity the user does not see.
+ACTIVITY_NOT_FOUND = f"No {Activity._meta.object_name} matches the given query."
+
+
 @login_required
 def activity_detail(request, pk: int):
     """Show one Activity the user may see, with its ledger one page at a time."""
-    activity = get_object_or_404(selectors.activities_visible_to(request.user), pk=pk)
+    # The Activity, its balances, owner and co-members: one query compiled once per process.
+    row = selectors.activity_row_of(request.user, pk)
+    if row is None:
+        raise Http404(ACTIVITY_NOT_FOUND)
     page = selectors.ledger_page_of(
-        activity,
+        Activity(pk=pk),
         size=LEDGER_PAGE_SIZE,
-        cursor=cursor_from(request, selectors.LEDGER_KEYSET, activity.ledger_entries.all()),
+        cursor=cursor_from(request, selectors.LEDGER_KEYSET, LedgerEntry.objects.all()),
     )
+    activity = {
+        "name": row["name"],
+        "description": row["description"],
+        "available_balance": row["available_balance"],
+        "planned_balance": row["planned_balance"],
+        "owner": {"legal_name": row["owner__legal_name"]},
+    }
     return render(
         request,
         "members/activity_detail.html",
-        {"activity": activity, "page": page, "co_members": activity.co_members.all()},
+        {"activity": activity, "page": page, "co_members": row["co_member_names"]},
     )
 
 

@@ -34,6 +34,23 @@ class _ShortDates:
         return text
 
 
+class _Labels:
+    """``{{ entry.get_<field>_display }}``, each value's label translated and escaped once per
+    table."""
+
+    def __init__(self, field: str) -> None:
+        self.field = field
+        self.by_value: dict = {}
+
+    def __call__(self, entry: LedgerEntry) -> str:
+        value = getattr(entry, self.field)
+        text = self.by_value.get(value)
+        if text is None:
+            label = getattr(entry, f"get_{self.field}_display")()
+            text = self.by_value[value] = conditional_escape(label)
+        return text
+
+
 def _amount_cell(amount) -> str:
     return (
         f'<td class="number {conditional_escape(signed_class(amount))}">'
@@ -44,14 +61,14 @@ def _amount_cell(amount) -> str:
 @register.simple_tag
 def ledger_rows(entries: list[LedgerEntry]) -> SafeString:
     """The rows of an Activity's ledger table (members/activity_detail.html)."""
-    short_date = _ShortDates()
+    short_date, kind, stage = _ShortDates(), _Labels("kind"), _Labels("stage")
     rows = [
         "\n    <tr>"
         f"\n      <td>{short_date(entry.created_at)}</td>"
-        f"\n      <td>{conditional_escape(entry.get_kind_display())}</td>"
+        f"\n      <td>{kind(entry)}</td>"
         f"\n      <td>{conditional_escape(entry.reference)}</td>"
         f"\n      <td>{conditional_escape(entry.description)}</td>"
-        f"\n      <td>{conditional_escape(entry.get_stage_display())}</td>"
+        f"\n      <td>{stage(entry)}</td>"
         f"\n      {_amount_cell(entry.amount)}"
         "\n    </tr>\n  "
         for entry in entries
@@ -62,7 +79,7 @@ def ledger_rows(entries: list[LedgerEntry]) -> SafeString:
 @register.simple_tag
 def recent_ledger_rows(entries: list[LedgerEntry]) -> SafeString:
     """The rows of the dashboard's latest entries across Activities (members/dashboard.html)."""
-    short_date = _ShortDates()
+    short_date, kind, stage = _ShortDates(), _Labels("kind"), _Labels("stage")
     links: dict[int, str] = {}
     rows = []
     for entry in entries:
@@ -74,9 +91,9 @@ def recent_ledger_rows(entries: list[LedgerEntry]) -> SafeString:
             "\n      <tr>"
             f"\n        <td>{short_date(entry.created_at)}</td>"
             f'\n        <td><a href="{link}">{conditional_escape(entry.activity.name)}</a></td>'
-            f"\n        <td>{conditional_escape(entry.get_kind_display())}"
+            f"\n        <td>{kind(entry)}"
             f' <span class="muted">{conditional_escape(entry.reference)}</span></td>'
-            f"\n        <td>{conditional_escape(entry.get_stage_display())}</td>"
+            f"\n        <td>{stage(entry)}</td>"
             f"\n        {_amount_cell(entry.amount)}"
             "\n      </tr>\n    "
         )

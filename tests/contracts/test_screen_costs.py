@@ -266,3 +266,79 @@ def test_staff_contract_and_claim_forms_offer_their_own_activities_only(
         response = client.get(url)
         assert response.status_code == 200
         assert f'<option value="{activity.pk}"' not in response.content.decode()
+
+
+def _serialized(user, page_of: list[int]) -> list[dict]:
+    """What DRF's generic serializer writes for these contracts, as the user sees them."""
+    from rest_framework.test import APIRequestFactory
+
+    from contracts.api import ContractSerializer
+
+    request = APIRequestFactory().get("/api/v1/contracts/")
+    request.user = user
+    contracts = selectors.with_worker_visibility(
+        selectors.contract_with_workers_and_history(selectors.contracts_visible_to(user)), user
+    ).order_by("-first_work_day", "-pk")
+    return [
+        ContractSerializer(contract, context={"request": request}).data
+        for contract in contracts.filter(pk__in=page_of)
+    ]
+
+
+@pytest.mark.parametrize("zone", ["Europe/Brussels", "UTC"])
+def test_the_api_writes_contracts_as_the_serializer_does(
+    member,
+    other_member,
+    staff,
+    festival,
+    belgian_client,  # noqa: F811
+    settings,
+    zone,
+):
+    """The list and detail, written from dicts, are the serializer's JSON, key order included:
+    for the Activity's members, for a member hired on another's Activity, and for staff."""
+    import json
+
+    from contracts.services.contracts import request_changes
+
+    settings.TIME_ZONE = zone
+    festival.description = "Set-up <b>&</b> “strike”\nSecond line"
+    festival.save(update_fields=["description"])
+    request_changes(staff_user=staff, contract=festival, reason="Add the <i>rehearsal</i> day")
+    second = make_contract(member, festival.activity, client=belgian_client, title="Encore")
+    # A contract whose days were all taken out has no first or last work day.
+    Contract.objects.filter(pk=second.pk).update(first_work_day=None, last_work_day=None)
+    festival.activity.co_members.remove(other_member)  # other_member is hired only now.
+    for user in (member.user, other_member.user, staff):
+        api = _api(user)
+        listed = api.get("/api/v1/contracts/").json()
+        pks = [row["pk"] for row in listed["results"]]
+        expected = _serialized(user, pks)
+        assert [row["pk"] for row in expected] == pks
+        assert json.dumps(listed["results"]) == json.dumps(expected)
+        for row in expected:
+            detail = api.get(f"/api/v1/contracts/{row['pk']}/").json()
+            assert json.dumps(detail) == json.dumps(row)
+    # Each of the cases above was met.
+    assert len(_serialized(member.user, [festival.pk, second.pk])) == 2
+    hired = _serialized(other_member.user, [festival.pk])
+    assert [worker["member"] for worker in hired[0]["workers"]] == [other_member.pk]
+    reasons = [event["reason"] for event in hired[0]["history"]]
+    assert reasons == ["", "Add the <i>rehearsal</i> day"]
+    assert _api(other_member.user).get(f"/api/v1/contracts/{second.pk}/").status_code == 404
+
+
+def test_the_claim_form_offers_the_activities_its_queryset_accepts(
+    member, other_member, staff, activity, other_activity
+):
+    """The choices read through the compiled query are the queryset's, for members and staff."""
+    shared = create_activity(owner=other_member, name="A shared one", co_members=[member])
+    Member.objects.filter(pk=member.pk).update(status=Member.Status.SUSPENDED)
+    other_member.user.is_staff = True
+    other_member.user.save(update_fields=["is_staff"])
+    for user in (member.user, other_member.user, staff):
+        expected = list(selectors.claimable_activities(user).values_list("pk", "name"))
+        assert selectors.claimable_activity_choices(user) == expected
+    # The suspended owner's own Activity is not offered; the active co-owner's shared one is.
+    assert selectors.claimable_activity_choices(member.user) == [(shared.pk, "A shared one")]
+    assert activity.pk not in dict(selectors.claimable_activity_choices(other_member.user))
