@@ -40,7 +40,7 @@ def test_a_compiled_query_answers_as_its_queryset_for_each_user_and_list(
         other_activity.name,
         "Shared",
     ]
-    assert set(query.compiled) == {False, True}  # One text per shape, reused.
+    assert set(query.compiled) == {("default", False), ("default", True)}  # One per shape.
 
 
 def test_a_value_written_into_the_text_is_refused(member):
