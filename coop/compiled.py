@@ -20,8 +20,9 @@ from django.db.models.query import ModelIterable, ValuesIterable, get_related_po
 
 M = TypeVar("M", bound=Model)
 
-# Marks of the stand-ins, digits no primary key or amount takes: one for each named value.
-_MARKS = itertools.count(7_318_000_000_001)
+# Marks of the stand-ins, digits no primary key or amount takes: one for each named value. As
+# negative integers they stay within a 32-bit column's range (Django finds no row outside it).
+_MARKS = itertools.count(1_918_273_001)
 
 
 class Array(list):
