@@ -108,8 +108,9 @@ class CompiledQuery(_Precompiled):
 
     ``build(shape, **values)`` returns the queryset; each named value is an ``int``, a ``str``
     or an ``Array`` of integers, as declared in ``kinds``, and must reach the SQL as a parameter
-    of its own or not at all (one folded into the text is refused). Columns that Django converts
-    (a decrypted field, a sum) go through the same converters as in the ORM.
+    of its own or not at all (one folded into the text is refused). Reads go to ``model``'s
+    database for reading. Columns that Django converts (a decrypted field, a sum) go through the
+    same converters as in the ORM.
     """
 
     def rows(self, shape: Hashable = None, **values) -> list[dict]:
@@ -139,10 +140,9 @@ class _Instances(NamedTuple):
 
 
 class CompiledInstances(_Precompiled, Generic[M]):
-    """A queryset of model instances compiled as ``CompiledQuery`` is, built into the instances
-    Django's ``ModelIterable`` builds: the main object, its ``select_related`` objects and
-    annotations (no ``prefetch_related``).
-    """
+    """A queryset of model instances compiled and run as ``CompiledQuery`` is: the instances
+    Django's ``ModelIterable`` builds (the object, its ``select_related`` objects, annotations;
+    no ``prefetch_related``)."""
 
     def instances(self, shape: Hashable = None, **values) -> list[M]:
         """Run the query of this shape with these values: its model instances."""
