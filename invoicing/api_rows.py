@@ -4,7 +4,7 @@ A page of the list holds 50 invoices of 34 fields each, with their lines, discou
 and refunds. Through DRF each of them is a model instance (with its client, Activity and the
 JSON of its issued content), and each field of each row an object asked for its source and its
 format. Here the same columns are read as dictionaries, by queries written once per process
-(coop.prepared_rows) and only for relations that some invoice of the page has, and written
+(coop.compiled) and only for relations that some invoice of the page has, and written
 field by field into the very same JSON (tests/invoicing/test_api_rows.py compares both, for drafts,
 issued invoices, credit notes, refunds and discounts). InvoiceSerializer still describes the
 answers in the API schema and remains the reference.
@@ -19,7 +19,7 @@ from django.db.models.functions import Coalesce
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
-from coop.prepared_rows import PreparedRows
+from coop.compiled import AnyOf, Array, CompiledQuery
 from invoicing import amounts, vat
 from invoicing.calculation import net_amount
 from invoicing.models import (
@@ -92,10 +92,11 @@ _REFUND_COLUMNS = ("pk", "amount", "method", "status", "requested_at", "paid_on"
 # Stands for the primary key while reversing the invoice's address; no key is this long.
 _PLACEHOLDER = "9081726354453627189"
 
-# Each query is built once per process (coop.prepared_rows): only the page's invoice ids change.
-_INVOICES = PreparedRows(
-    lambda key_in: (
-        Invoice.objects.filter(key_in("pk"))
+# Each query is built once per process (coop.compiled): only the page's invoice ids change.
+_INVOICES = CompiledQuery(
+    Invoice,
+    lambda _shape, *, invoices: (
+        Invoice.objects.filter(AnyOf("pk", invoices))
         .with_amounts()
         .with_refundable()
         .order_by()
@@ -119,27 +120,43 @@ _INVOICES = PreparedRows(
                 Refund.objects.filter(Q(credit_note=OuterRef("pk")) | Q(invoice=OuterRef("pk")))
             ),
         )
-    )
+    ),
+    invoices=Array,
 )
-_LINES = PreparedRows(
-    lambda key_in: InvoiceLine.objects.filter(key_in("invoice_id")).values(*_LINE_COLUMNS)
+_LINES = CompiledQuery(
+    InvoiceLine,
+    lambda _shape, *, invoices: InvoiceLine.objects.filter(AnyOf("invoice_id", invoices)).values(
+        *_LINE_COLUMNS
+    ),
+    invoices=Array,
 )
-_ALLOWANCE_CHARGES = PreparedRows(
-    lambda key_in: InvoiceAllowanceCharge.objects.filter(key_in("invoice_id")).values(
-        *_ALLOWANCE_CHARGE_COLUMNS
-    )
+_ALLOWANCE_CHARGES = CompiledQuery(
+    InvoiceAllowanceCharge,
+    lambda _shape, *, invoices: InvoiceAllowanceCharge.objects.filter(
+        AnyOf("invoice_id", invoices)
+    ).values(*_ALLOWANCE_CHARGE_COLUMNS),
+    invoices=Array,
 )
-_DOCUMENTS = PreparedRows(
-    lambda key_in: InvoiceDocument.objects.filter(key_in("invoice_id")).values(
-        "invoice_id", "format", "status"
-    )
+_DOCUMENTS = CompiledQuery(
+    InvoiceDocument,
+    lambda _shape, *, invoices: InvoiceDocument.objects.filter(
+        AnyOf("invoice_id", invoices)
+    ).values("invoice_id", "format", "status"),
+    invoices=Array,
 )
 # A credit note lists its refunds; an invoice those of what was paid beyond it.
-_REFUNDS = PreparedRows(
-    lambda key_in: Refund.objects.filter(key_in("credit_note_id") | key_in("invoice_id")).values(
-        *_REFUND_COLUMNS, "credit_note_id", "invoice_id"
-    )
+_REFUNDS = CompiledQuery(
+    Refund,
+    lambda _shape, *, invoices: Refund.objects.filter(
+        AnyOf("credit_note_id", invoices) | AnyOf("invoice_id", invoices)
+    ).values(*_REFUND_COLUMNS, "credit_note_id", "invoice_id"),
+    invoices=Array,
 )
+
+
+def _rows_of(query: CompiledQuery, pks: list[int]) -> list[dict]:
+    """The query's rows for these invoices: none, without a query, for no invoice."""
+    return query.rows(invoices=pks) if pks else []
 
 
 def invoice_rows(pks: list[int]) -> list[dict]:
@@ -147,7 +164,7 @@ def invoice_rows(pks: list[int]) -> list[dict]:
 
     The ids must come from a query scoped to the user (selectors): these rows are not.
     """
-    by_pk = {invoice["pk"]: invoice for invoice in _INVOICES(pks)}
+    by_pk = {invoice["pk"]: invoice for invoice in _rows_of(_INVOICES, pks)}
     return [by_pk[pk] for pk in pks if pk in by_pk]
 
 
@@ -163,23 +180,20 @@ def _related_rows(invoices: list[dict]) -> dict[str, dict[int, list]]:
     invoice of the page has."""
     pks = [invoice["pk"] for invoice in invoices]
     documents: dict[int, list] = defaultdict(list)
-    for document in _DOCUMENTS(pks):
+    for document in _rows_of(_DOCUMENTS, pks):
         documents[document["invoice_id"]].append((document["format"], document["status"]))
     refunds: dict[int, list] = defaultdict(list)
     over_payment_refunds: dict[int, list] = defaultdict(list)
-    for refund in _REFUNDS([invoice["pk"] for invoice in invoices if invoice["has_refunds"]]):
+    with_refunds = [invoice["pk"] for invoice in invoices if invoice["has_refunds"]]
+    for refund in _rows_of(_REFUNDS, with_refunds):
         if refund["credit_note_id"] is not None:
             refunds[refund["credit_note_id"]].append(refund)
         if refund["invoice_id"] is not None:
             over_payment_refunds[refund["invoice_id"]].append(refund)
+    with_discounts = [invoice["pk"] for invoice in invoices if invoice["has_allowance_charges"]]
     return {
-        "lines": _grouped(_LINES(pks), "invoice_id"),
-        "allowance_charges": _grouped(
-            _ALLOWANCE_CHARGES(
-                [invoice["pk"] for invoice in invoices if invoice["has_allowance_charges"]]
-            ),
-            "invoice_id",
-        ),
+        "lines": _grouped(_rows_of(_LINES, pks), "invoice_id"),
+        "allowance_charges": _grouped(_rows_of(_ALLOWANCE_CHARGES, with_discounts), "invoice_id"),
         "documents": documents,
         "refunds": refunds,
         "over_payment_refunds": over_payment_refunds,

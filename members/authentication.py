@@ -11,7 +11,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
-from coop.prepared import PreparedQuery
+from coop.compiled import CompiledInstances
 from members import services
 from members.backends import holds_permissions
 from members.models import ApiToken
@@ -32,8 +32,10 @@ def _tokens_with_users() -> QuerySet[ApiToken]:
 
 # One token by its key's hash (unique), as ``.first()`` would read it, written to SQL once per
 # process: building the query costs more than running it.
-_token_with_user: PreparedQuery[ApiToken] = PreparedQuery(
-    lambda key_hash: _tokens_with_users().filter(key_hash=key_hash)[:1], sample="-"
+_token_with_user: CompiledInstances[ApiToken] = CompiledInstances(
+    ApiToken,
+    lambda _shape, *, key_hash: _tokens_with_users().filter(key_hash=key_hash)[:1],
+    key_hash=str,
 )
 
 
@@ -62,7 +64,7 @@ class ApiTokenAuthentication(BaseAuthentication):
         return self.authenticate_key(key, now=timezone.now())
 
     def authenticate_key(self, key: str, *, now: datetime.datetime):
-        tokens = _token_with_user(services.hash_api_key(key))
+        tokens = _token_with_user.instances(key_hash=services.hash_api_key(key))
         token = tokens[0] if tokens else None
         if token is None:
             raise exceptions.AuthenticationFailed(_("Invalid token."))

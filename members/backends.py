@@ -14,7 +14,7 @@ from django.contrib.auth.models import Group
 from django.db.models import BooleanField, QuerySet
 from django.db.models.expressions import RawSQL
 
-from coop.prepared import PreparedQuery
+from coop.compiled import CompiledInstances
 from members.models import User
 from members.selectors import HAS_AUTHENTICATOR_APP, HOLDS_PERMISSIONS
 
@@ -70,14 +70,14 @@ def _signed_in_users() -> QuerySet[User]:
 
 
 # The query above, written to SQL once per process (building it costs more than running it).
-_signed_in_user: PreparedQuery[User] = PreparedQuery(
-    lambda pk: _signed_in_users().filter(pk=pk), sample=-1
+_signed_in_user: CompiledInstances[User] = CompiledInstances(
+    User, lambda _shape, *, user: _signed_in_users().filter(pk=user), user=int
 )
 
 
 class _SignedInUser:
     def get_user(self, user_id):
-        users = _signed_in_user(User._meta.pk.to_python(user_id))
+        users = _signed_in_user.instances(user=User._meta.pk.to_python(user_id))
         if not users:
             return None
         user = users[0]
