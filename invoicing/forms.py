@@ -558,15 +558,25 @@ class InvoiceFilterForm(Form):
     }
 
     def __init__(
-        self, *args, user: User, activities: list[tuple[int, str]] | None = None, **kwargs
+        self,
+        *args,
+        user: User,
+        activities: list[tuple[int, str]] | None = None,
+        clients: list[tuple[int, str]] | None = None,
+        **kwargs,
     ):
-        """``activities``: the user's Activities (key and name, by name), if already read."""
+        """``activities``, ``clients``: the user's Activities and own clients (key and name,
+        by name), if already read."""
         super().__init__(*args, **kwargs)
         # Everyone, staff included, filters by their own clients and Activities here (staff
         # search everyone's in the admin): never a select of every row in the database. The
         # selects show names; a chosen row only filters by its key.
-        clients = Client.objects.filter(owner=user).only("name")
-        cast(ModelChoiceField, self.fields["client"]).queryset = clients.order_by("name", "pk")
+        client_field = cast(ModelChoiceField, self.fields["client"])
+        client_field.queryset = (
+            Client.objects.filter(owner=user).only("name").order_by("name", "pk")
+        )
+        if clients is not None:
+            client_field.widget.choices = [("", client_field.empty_label), *clients]
         activity_field = cast(ModelChoiceField, self.fields["activity"])
         activity_field.queryset = Activity.objects.of_user(user).only("name").order_by("name", "pk")
         if activities is not None:
