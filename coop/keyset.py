@@ -240,6 +240,12 @@ class KeysetPagination(BasePagination):
         self.page = keyset_page(queryset, keyset, size=size, cursor=cursor, split=split)
         return self.page.rows
 
+    def use_page(self, page: KeysetPage, request) -> list:
+        """Answer with a page the view read itself (by a compiled query): its rows."""
+        self.request = request
+        self.page = page
+        return page.rows
+
     def _link(self, cursor: Cursor | None) -> str | None:
         if cursor is None:
             return None
