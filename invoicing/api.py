@@ -682,8 +682,9 @@ INVOICE_FILTERS = [
 ]
 
 
-# The ids of the first page of a member's invoices (see InvoiceViewSet.list).
-_FIRST_PAGE = selectors.first_page_query(lambda: Invoice.objects.values("pk", "issue_date"))
+# The first page of a member's invoices, with all that an answer writes (see
+# InvoiceViewSet.list).
+_FIRST_PAGE = selectors.first_page_query(api_rows.invoice_columns)
 
 
 class InvoiceViewSet(IdempotentCreationMixin, viewsets.ModelViewSet):
@@ -748,9 +749,11 @@ class InvoiceViewSet(IdempotentCreationMixin, viewsets.ModelViewSet):
                 _FIRST_PAGE, self.split[1], size=api_settings.PAGE_SIZE
             )
         if page is not None:
+            # Its rows are the invoices' own columns already: one query fewer.
             rows = self.paginator.use_page(page, request)
-        else:
-            rows = self.paginate_queryset(self._filtered(invoices).values("pk", "issue_date"))
+            answers = api_rows.represent(rows, request=request, format=self.format_kwarg)
+            return self.get_paginated_response(answers)
+        rows = self.paginate_queryset(self._filtered(invoices).values("pk", "issue_date"))
         return self.get_paginated_response(self._represent([row["pk"] for row in rows]))
 
     def retrieve(self, request, *args, **kwargs):

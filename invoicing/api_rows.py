@@ -13,7 +13,7 @@ answers in the API schema and remains the reference.
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db.models import Exists, F, OuterRef, Q, TextField
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, TextField
 from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce
 from rest_framework import serializers
@@ -92,11 +92,13 @@ _REFUND_COLUMNS = ("pk", "amount", "method", "status", "requested_at", "paid_on"
 # Stands for the primary key while reversing the invoice's address; no key is this long.
 _PLACEHOLDER = "9081726354453627189"
 
+
 # Each query is built once per process (coop.prepared_rows): only the page's invoice ids change.
-_INVOICES = PreparedRows(
-    lambda key_in: (
-        Invoice.objects.filter(key_in("pk"))
-        .with_amounts()
+def invoice_columns() -> QuerySet[dict]:
+    """What ``represent`` writes of each invoice: a ``values()`` queryset of every invoice,
+    for a caller to filter (only by a scope from selectors)."""
+    return (
+        Invoice.objects.with_amounts()
         .with_refundable()
         .order_by()
         .values(
@@ -120,7 +122,9 @@ _INVOICES = PreparedRows(
             ),
         )
     )
-)
+
+
+_INVOICES = PreparedRows(lambda key_in: invoice_columns().filter(key_in("pk")))
 _LINES = PreparedRows(
     lambda key_in: InvoiceLine.objects.filter(key_in("invoice_id")).values(*_LINE_COLUMNS)
 )
