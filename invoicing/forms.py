@@ -605,13 +605,18 @@ class InvoiceFilterForm(Form):
         # search everyone's in the admin): never a select of every row in the database. The
         # selects show names; a chosen row only filters by its key.
         client_field = cast(ModelChoiceField, self.fields["client"])
-        client_field.queryset = (
-            Client.objects.filter(owner=user).only("name").order_by("name", "pk")
-        )
+        activity_field = cast(ModelChoiceField, self.fields["activity"])
+        # The querysets validate a choice (a bound form) and list the rows not given.
+        if self.is_bound or clients is None:
+            client_field.queryset = (
+                Client.objects.filter(owner=user).only("name").order_by("name", "pk")
+            )
         if clients is not None:
             client_field.widget.choices = [("", client_field.empty_label), *clients]
-        activity_field = cast(ModelChoiceField, self.fields["activity"])
-        activity_field.queryset = Activity.objects.of_user(user).only("name").order_by("name", "pk")
+        if self.is_bound or activities is None:
+            activity_field.queryset = (
+                Activity.objects.of_user(user).only("name").order_by("name", "pk")
+            )
         if activities is not None:
             activity_field.widget.choices = [("", activity_field.empty_label), *activities]
 

@@ -36,6 +36,16 @@ _DATE_PARTS = {
 }
 
 
+# The same letters as str.format() specs of the date (``y`` has none: two digits of the year).
+_DATE_SPECS = {
+    "d": "{0.day:02d}",
+    "j": "{0.day}",
+    "m": "{0.month:02d}",
+    "n": "{0.month}",
+    "Y": "{0.year:04d}",
+}
+
+
 class _Formats:
     """Dates and amounts of one language as ``date:"SHORT_DATE_FORMAT"`` and ``euro`` write
     them, without looking the language's formats up for each value: the formats are read once
@@ -49,6 +59,15 @@ class _Formats:
             self.date_parts = [_DATE_PARTS.get(c, c) for c in date_format_string]
         else:
             self.date_parts = None
+        # The same parts as one str.format() pattern, when every letter has a format spec.
+        self.date_pattern = None
+        if self.date_parts is not None and all(
+            c in _DATE_SPECS or c not in _DATE_PARTS for c in date_format_string
+        ):
+            self.date_pattern = "".join(
+                _DATE_SPECS.get(c) or c.replace("{", "{{").replace("}", "}}")
+                for c in date_format_string
+            )
         self.decimal_separator = get_format("DECIMAL_SEPARATOR")
         self.thousand_separator = get_format("THOUSAND_SEPARATOR")
         self.grouped_by_three = get_format("NUMBER_GROUPING") == 3
@@ -59,6 +78,8 @@ class _Formats:
             return "—"
         if self.date_parts is None:
             return conditional_escape(date_format(day, "SHORT_DATE_FORMAT"))
+        if self.date_pattern is not None:
+            return conditional_escape(self.date_pattern.format(day))
         text = "".join(part if isinstance(part, str) else part(day) for part in self.date_parts)
         return conditional_escape(text)
 
