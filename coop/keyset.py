@@ -179,8 +179,16 @@ def keyset_page(
     ``split``: a column and the values the rows may have there (the user's Activities), to read
     each value's rows through its own index range and merge them.
     """
-    older = cursor is None or cursor.older
     rows = list(keyset_queryset(queryset, keyset, size=size, cursor=cursor, split=split))
+    return page_of_rows(rows, keyset, size=size, cursor=cursor)
+
+
+def page_of_rows(
+    rows: list, keyset: Keyset, *, size: int, cursor: Cursor | None = None
+) -> KeysetPage:
+    """The page of the rows read by ``keyset_queryset`` (``size`` plus one at most), or by the
+    same query compiled once (coop.compiled)."""
+    older = cursor is None or cursor.older
     more = len(rows) > size
     rows = rows[:size]
     if not older:
@@ -231,6 +239,12 @@ class KeysetPagination(BasePagination):
         self.request = request
         self.page = keyset_page(queryset, keyset, size=size, cursor=cursor, split=split)
         return self.page.rows
+
+    def use_page(self, page: KeysetPage, request) -> list:
+        """Answer with a page the view read itself (by a compiled query): its rows."""
+        self.request = request
+        self.page = page
+        return page.rows
 
     def _link(self, cursor: Cursor | None) -> str | None:
         if cursor is None:

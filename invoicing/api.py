@@ -11,6 +11,7 @@ from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from audit.services import record_event
 from coop import bounds
@@ -681,6 +682,11 @@ INVOICE_FILTERS = [
 ]
 
 
+# The first page of a member's invoices, with all that an answer writes (see
+# InvoiceViewSet.list).
+_FIRST_PAGE = selectors.first_page_query(api_rows.invoice_columns)
+
+
 class InvoiceViewSet(IdempotentCreationMixin, viewsets.ModelViewSet):
     """Invoices and credit notes of the user's Activities: drafts are written here."""
 
@@ -735,8 +741,20 @@ class InvoiceViewSet(IdempotentCreationMixin, viewsets.ModelViewSet):
     @extend_schema(parameters=INVOICE_FILTERS)
     def list(self, request, *args, **kwargs):
         invoices, self.split = selectors.invoice_list_of(request.user)
-        page = self.paginate_queryset(self._filtered(invoices).values("pk", "issue_date"))
-        return self.get_paginated_response(self._represent([row["pk"] for row in page]))
+        page = None
+        if not request.query_params and self.split is not None:
+            # A member's first page, unfiltered: the one most asked for, read by its query
+            # compiled once (the same SQL as below).
+            page = selectors.first_invoice_page(
+                _FIRST_PAGE, self.split[1], size=api_settings.PAGE_SIZE
+            )
+        if page is not None:
+            # Its rows are the invoices' own columns already: one query fewer.
+            rows = self.paginator.use_page(page, request)
+            answers = api_rows.represent(rows, request=request, format=self.format_kwarg)
+            return self.get_paginated_response(answers)
+        rows = self.paginate_queryset(self._filtered(invoices).values("pk", "issue_date"))
+        return self.get_paginated_response(self._represent([row["pk"] for row in rows]))
 
     def retrieve(self, request, *args, **kwargs):
         invoices = self.get_queryset().values_list("pk", flat=True)

@@ -13,7 +13,7 @@ answers in the API schema and remains the reference.
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db.models import Exists, F, OuterRef, Q, TextField
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, TextField
 from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce
 from rest_framework import serializers
@@ -92,12 +92,12 @@ _REFUND_COLUMNS = ("pk", "amount", "method", "status", "requested_at", "paid_on"
 # Stands for the primary key while reversing the invoice's address; no key is this long.
 _PLACEHOLDER = "9081726354453627189"
 
-# Each query is built once per process (coop.compiled): only the page's invoice ids change.
-_INVOICES = CompiledQuery(
-    Invoice,
-    lambda _shape, *, invoices: (
-        Invoice.objects.filter(AnyOf("pk", invoices))
-        .with_amounts()
+
+def invoice_columns() -> QuerySet[dict]:
+    """What ``represent`` writes of each invoice: a ``values()`` queryset of every invoice,
+    for a caller to filter (only by a scope from selectors)."""
+    return (
+        Invoice.objects.with_amounts()
         .with_refundable()
         .order_by()
         .values(
@@ -120,7 +120,13 @@ _INVOICES = CompiledQuery(
                 Refund.objects.filter(Q(credit_note=OuterRef("pk")) | Q(invoice=OuterRef("pk")))
             ),
         )
-    ),
+    )
+
+
+# Each query is built once per process (coop.compiled): only the page's invoice ids change.
+_INVOICES = CompiledQuery(
+    Invoice,
+    lambda _shape, *, invoices: invoice_columns().filter(AnyOf("pk", invoices)),
     invoices=Array,
 )
 _LINES = CompiledQuery(

@@ -9,7 +9,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from coop import bounds
-from coop.forms import Form, ModelChoiceField
+from coop.compiled import CompiledQuery
+from coop.forms import Form, ListedChoices, ModelChoiceField
 from coop.widgets import FORM_RENDERER, LanguageCachedSelect
 from invoicing import vat
 from invoicing.calculation import VatCategory
@@ -160,6 +161,21 @@ class ClientSearchForm(Form):
     q = forms.CharField(label=_("Name or VAT number"), required=False, max_length=100)
 
 
+# The selects of a member's new draft, read by queries compiled once per process.
+_ACTIVITY_CHOICES = CompiledQuery(
+    Activity,
+    lambda _shape, user: invoicing_activities(User(pk=user)).values("pk", "name"),
+    user=int,
+)
+_CLIENT_CHOICES = CompiledQuery(
+    Client,
+    lambda _shape, user: (
+        clients_visible_to(User(pk=user)).order_by("name", "pk").values("pk", "name", "vat_number")
+    ),
+    user=int,
+)
+
+
 class DraftForm(Form):
     activity = ModelChoiceField(
         label=_("Activity"), queryset=Activity.objects.none(), empty_label=None
@@ -223,6 +239,19 @@ class DraftForm(Form):
             clients = clients | Client.objects.filter(pk=invoice.client_id)
         self.client_field.queryset = clients.order_by("name", "pk")
         self.client_field.label_from_instance = _client_label
+        if not user.is_staff and invoice is None:
+            # The same rows as the querysets above (which still validate the choice).
+            activities = _ACTIVITY_CHOICES.rows(user=user.pk)
+            self.activity_field.widget.choices = ListedChoices(
+                [(row["pk"], row["name"]) for row in activities]
+            )
+            clients = _CLIENT_CHOICES.rows(user=user.pk)
+            self.client_field.widget.choices = ListedChoices(
+                [
+                    ("", self.client_field.empty_label),
+                    *((row["pk"], _client_text(row["name"], row["vat_number"])) for row in clients),
+                ]
+            )
 
     @property
     def activity_field(self) -> ModelChoiceField:
@@ -276,8 +305,12 @@ class PercentOrAmountField(forms.CharField):
         return value
 
 
+def _client_text(name: str, vat_number: str) -> str:
+    return f"{name} ({vat_number})" if vat_number else name
+
+
 def _client_label(client: Client) -> str:
-    return f"{client.name} ({client.vat_number})" if client.vat_number else client.name
+    return _client_text(client.name, client.vat_number)
 
 
 class LineForm(Form):
@@ -558,17 +591,32 @@ class InvoiceFilterForm(Form):
     }
 
     def __init__(
-        self, *args, user: User, activities: list[tuple[int, str]] | None = None, **kwargs
+        self,
+        *args,
+        user: User,
+        activities: list[tuple[int, str]] | None = None,
+        clients: list[tuple[int, str]] | None = None,
+        **kwargs,
     ):
-        """``activities``: the user's Activities (key and name, by name), if already read."""
+        """``activities``, ``clients``: the user's Activities and own clients (key and name,
+        by name), if already read."""
         super().__init__(*args, **kwargs)
         # Everyone, staff included, filters by their own clients and Activities here (staff
         # search everyone's in the admin): never a select of every row in the database. The
         # selects show names; a chosen row only filters by its key.
-        clients = Client.objects.filter(owner=user).only("name")
-        cast(ModelChoiceField, self.fields["client"]).queryset = clients.order_by("name", "pk")
+        client_field = cast(ModelChoiceField, self.fields["client"])
         activity_field = cast(ModelChoiceField, self.fields["activity"])
-        activity_field.queryset = Activity.objects.of_user(user).only("name").order_by("name", "pk")
+        # The querysets validate a choice (a bound form) and list the rows not given.
+        if self.is_bound or clients is None:
+            client_field.queryset = (
+                Client.objects.filter(owner=user).only("name").order_by("name", "pk")
+            )
+        if clients is not None:
+            client_field.widget.choices = [("", client_field.empty_label), *clients]
+        if self.is_bound or activities is None:
+            activity_field.queryset = (
+                Activity.objects.of_user(user).only("name").order_by("name", "pk")
+            )
         if activities is not None:
             activity_field.widget.choices = [("", activity_field.empty_label), *activities]
 

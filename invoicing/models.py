@@ -549,12 +549,18 @@ class Invoice(ChoiceLabels, models.Model):
         return self.kind == self.Kind.CREDIT_NOTE
 
     def is_overdue(self, today) -> bool:
-        return (
-            self.status in (self.Status.ISSUED, self.Status.PARTIALLY_PAID)
-            and self.kind == self.Kind.INVOICE
-            and self.due_date is not None
-            and self.due_date < today
-        )
+        return is_overdue(self.status, self.kind, self.due_date, today=today)
+
+
+def is_overdue(status: str, kind: str, due_date, *, today) -> bool:
+    """Tell whether an invoice of this status, kind and due date is overdue today (also for
+    the rows that lists read without a model instance)."""
+    return (
+        status in (Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_PAID)
+        and kind == Invoice.Kind.INVOICE
+        and due_date is not None
+        and due_date < today
+    )
 
 
 class InvoiceLine(ChoiceLabels, models.Model):

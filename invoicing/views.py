@@ -21,11 +21,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.services import record_event
+from coop.compiled import CompiledQuery
 from coop.documents import DocumentStatus
 from coop.forms import add_service_error
 from coop.idempotency import one_time_form
 from coop.keyset import cursor_from, keyset_page
-from invoicing import selectors, vat
+from invoicing import amounts, selectors, vat
 from invoicing.amounts import add_amounts_due
 from invoicing.calculation import Line, Totals, VatGroup, compute_totals
 from invoicing.errors import InvoicingError
@@ -46,7 +47,7 @@ from invoicing.forms import (
     initial_lines,
     line_formset,
 )
-from invoicing.models import Client, Invoice, InvoiceDocument, InvoiceLine
+from invoicing.models import ZERO, Client, Invoice, InvoiceDocument, InvoiceLine, is_overdue
 from invoicing.services import clients as client_services
 from invoicing.services import credit, documents, drafts, issue
 from invoicing.services.drafts import AllowanceChargeInput, LineInput
@@ -59,16 +60,6 @@ logger = logging.getLogger(__name__)
 PAGE_SIZE = 25
 # What the invoice's page shows of each of its credit notes.
 CREDIT_NOTE_COLUMNS = ("kind", "status", "number", "notes", "total_incl_vat", "credited_invoice")
-# What a row of the invoice list shows (see invoicing/templatetags/invoice_rows.py).
-LIST_COLUMNS = (
-    "kind",
-    "status",
-    "activity__name",
-    "number",
-    "issue_date",
-    "due_date",
-    "total_incl_vat",
-)
 UNIT_LABELS = dict(InvoiceLine.Unit.choices)
 # Snapshots hold UN/ECE rec. 20 unit codes (see invoicing.services.issue.UNIT_CODES).
 SNAPSHOT_UNITS = {"HUR": "hour", "DAY": "day", "C62": "piece"}
@@ -228,49 +219,95 @@ def client_edit(request, pk: int):
 
 
 @functools.cache
-def _invoice_list_rows() -> QuerySet[Invoice]:
-    """The columns the invoice list shows. Built once per process, never evaluated itself."""
-    return (
-        Invoice.objects.select_related("activity")
-        .only(*LIST_COLUMNS)
+def _invoice_list_rows() -> QuerySet[dict]:
+    """What a row of the invoice list shows (see invoicing/templatetags/invoice_rows.py).
+
+    Built once per process, never evaluated itself: callers get copies."""
+    return Invoice.objects.with_settled_amounts().values(
+        "pk",
+        "kind",
+        "status",
+        "number",
+        "issue_date",
+        "due_date",
+        "total_incl_vat",
+        "amount_paid",
+        "amount_credited",
+        "amount_refunded",
+        activity_name=F("activity__name"),
         # The list names each buyer as the invoice does, read from the frozen data in SQL: the
         # whole snapshot of each row is not loaded (its JSON costs more than the rest of the row).
-        .annotate(
-            list_buyer_name=Coalesce(
-                KT("snapshot__buyer__name"), F("client__name"), output_field=TextField()
-            )
-        )
-        .with_settled_amounts()
+        list_buyer_name=Coalesce(
+            KT("snapshot__buyer__name"), F("client__name"), output_field=TextField()
+        ),
     )
+
+
+# The first page of a member's list, unfiltered: the one most asked for.
+_FIRST_LIST_PAGE = selectors.first_page_query(_invoice_list_rows)
+# The names of the user's Activities and clients, for the list's filters.
+_ACTIVITY_NAMES = CompiledQuery(
+    Activity,
+    lambda _shape, user: Activity.objects.of_user(user).order_by("name", "pk").values("pk", "name"),
+    user=int,
+)
+_CLIENT_NAMES = CompiledQuery(
+    Client,
+    lambda _shape, user: (
+        Client.objects.filter(owner=user).order_by("name", "pk").values("pk", "name")
+    ),
+    user=int,
+)
+
+
+def _add_list_amounts(rows: list[dict], today) -> None:
+    """Set ``amount_due``, ``amount_to_refund`` and ``overdue`` on the list's rows (as
+    invoicing.amounts.add_amounts_due and Invoice.is_overdue)."""
+    for invoice in rows:
+        left = amounts.due(
+            invoice["total_incl_vat"],
+            invoice["amount_paid"],
+            invoice["amount_credited"],
+            invoice["amount_refunded"],
+        )
+        invoice["amount_due"] = left
+        # As SQL's GREATEST(-due, 0): never a negative zero.
+        invoice["amount_to_refund"] = -left if left < 0 else ZERO
+        invoice["overdue"] = is_overdue(
+            invoice["status"], invoice["kind"], invoice["due_date"], today=today
+        )
 
 
 @login_required
 def invoice_list(request):
     """List the user's invoices and credit notes, filtered by status, dates, client, Activity."""
+    user = request.user
     # The user's Activities, read once: the filter's select names them, the list is split by them.
-    activities = list(
-        Activity.objects.of_user(request.user).order_by("name", "pk").values_list("pk", "name")
+    activities = [(row["pk"], row["name"]) for row in _ACTIVITY_NAMES.rows(user=user.pk)]
+    clients = [(row["pk"], row["name"]) for row in _CLIENT_NAMES.rows(user=user.pk)]
+    filters = InvoiceFilterForm(
+        request.GET or None, user=user, activities=activities, clients=clients
     )
-    filters = InvoiceFilterForm(request.GET or None, user=request.user, activities=activities)
     invoices, split = selectors.invoice_list_of(
-        request.user, _invoice_list_rows(), activity_ids=[pk for pk, _name in activities]
+        user, _invoice_list_rows(), activity_ids=[pk for pk, _name in activities]
     )
-    if filters.is_bound:
-        invoices = filters.filter(invoices)
-    page = keyset_page(
-        invoices,
-        selectors.INVOICE_KEYSET,
-        size=PAGE_SIZE,
-        cursor=cursor_from(request, selectors.INVOICE_KEYSET, invoices),
-        split=split,
-    )
-    today = timezone.localdate()
+    page = None
+    if not filters.is_bound and split is not None:
+        page = selectors.first_invoice_page(_FIRST_LIST_PAGE, split[1], size=PAGE_SIZE)
+    if page is None:
+        if filters.is_bound:
+            invoices = filters.filter(invoices)
+        page = keyset_page(
+            invoices,
+            selectors.INVOICE_KEYSET,
+            size=PAGE_SIZE,
+            cursor=cursor_from(request, selectors.INVOICE_KEYSET, invoices),
+            split=split,
+        )
     rows = page.rows
-    add_amounts_due(rows)
-    for invoice in rows:
-        invoice.overdue = invoice.is_overdue(today)
+    _add_list_amounts(rows, timezone.localdate())
     # A page with rows says it all; an empty one asks whether there is any invoice at all.
-    has_any = bool(rows) or selectors.has_invoices(request.user)
+    has_any = bool(rows) or selectors.has_invoices(user)
     context = {"filters": filters, "page": page, "invoices": rows, "has_any": has_any}
     return render(request, "invoicing/invoice_list.html", context)
 
