@@ -456,7 +456,7 @@ class RoomViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.rooms_visible_to(self.request.user).order_by("site", "floor", "name")
 
     def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(room_values(self.get_queryset()))
+        page = self.paginate_queryset(selectors.room_list(request.user, columns=ROOM_COLUMNS))
         return self.get_paginated_response(room_rows(page))
 
     def retrieve(self, request, *args, **kwargs):

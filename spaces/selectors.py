@@ -124,6 +124,67 @@ def rooms_visible_to(user: User) -> QuerySet[Room]:
     )
 
 
+class WrittenList:
+    """A list of the API as a paginator reads it, from written statements: ``count()`` and
+    slices of rows as dicts of ``columns`` (each value as the ORM's ``values()`` gives it)."""
+
+    ordered = True
+
+    def __init__(self, rows_sql: str, count_sql: str, params: list, count_params: list, columns):
+        self.rows_sql, self.count_sql = rows_sql, count_sql
+        self.params, self.count_params = params, count_params
+        self.columns = columns
+        # Columns Django converts when read (a JSON field): through the field, as values() does.
+        self.converters = [
+            (name, field.from_db_value)
+            for name, field in columns.items()
+            if field is not None and hasattr(field, "from_db_value")
+        ]
+
+    def count(self) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(self.count_sql, self.count_params)
+            return cursor.fetchone()[0]
+
+    def __getitem__(self, index: slice) -> list[dict]:
+        start = index.start or 0
+        with connection.cursor() as cursor:
+            cursor.execute(self.rows_sql, [*self.params, index.stop - start, start])
+            rows = [dict(zip(self.columns, row, strict=True)) for row in cursor.fetchall()]
+        for row in rows:
+            for name, convert in self.converters:
+                row[name] = convert(row[name], None, connection)
+        return rows
+
+
+@functools.cache
+def _room_list_sql(managed: bool, columns: tuple[str, ...]) -> tuple[str, str]:
+    """A page of the rooms of the sites a member (``managed``: a manager) sees, in the order of
+    ``rooms_visible_to(user).order_by("site", "floor", "name")``, and their count."""
+    meta, site = Room._meta, Site._meta
+    written = ", ".join(
+        f'r."{meta.pk.column if name == "pk" else meta.get_field(name).column}"' for name in columns
+    )
+    active = "" if managed else ' WHERE U0."is_active"'
+    scope = f'r."site_id" IN (SELECT U0."id" FROM "{site.db_table}" U0{active})'  # noqa: S608
+    rows = (
+        f'SELECT {written} FROM "{meta.db_table}" r'  # noqa: S608 (model names only)
+        f' INNER JOIN "{site.db_table}" s ON r."site_id" = s."id" WHERE {scope}'
+        ' ORDER BY s."name" ASC, r."floor" ASC, r."name" ASC LIMIT %s OFFSET %s'
+    )
+    count = f'SELECT COUNT(*) FROM "{meta.db_table}" r WHERE {scope}'  # noqa: S608
+    return rows, count
+
+
+def room_list(user: User, *, columns: list[str]) -> WrittenList:
+    """The rooms the user sees (``rooms_visible_to``: of active sites, every site for
+    managers) by site, floor and name, as ``WrittenList`` pages of ``columns`` (``pk`` and
+    attribute names): written statements, their text built once per process."""
+    rows_sql, count_sql = _room_list_sql(is_space_manager(user), tuple(columns))
+    fields = {name: None if name == "pk" else Room._meta.get_field(name) for name in columns}
+    return WrittenList(rows_sql, count_sql, [], [], fields)
+
+
 # The columns of a row of the rooms list, under the names spaces/templatetags/room_rows.py
 # reads.
 _ROOM_ROW_COLUMNS = {
@@ -344,6 +405,10 @@ _BOOKING_LIST_COLUMNS = {
 }
 
 
+# None: no column here that Django converts when read.
+_BOOKING_LIST_FIELDS = dict.fromkeys(_BOOKING_LIST_COLUMNS)
+
+
 @functools.cache
 def _booking_list_sql(scope: str) -> tuple[str, str]:
     """A page of the bookings of ``scope`` (conditions on ``b``) in the order of ``during``,
@@ -360,34 +425,13 @@ def _booking_list_sql(scope: str) -> tuple[str, str]:
     return rows, count
 
 
-class BookingList:
-    """The bookings list of the API as a paginator reads it: ``count()`` (at most ``cap`` + 1)
-    and slices of rows of ``spaces.api.BOOKING_COLUMNS`` as dicts."""
-
-    ordered = True
-
-    def __init__(self, scope: str, params: list, cap: int):
-        self.rows_sql, self.count_sql = _booking_list_sql(scope)
-        self.params, self.cap = params, cap
-
-    def count(self) -> int:
-        with connection.cursor() as cursor:
-            cursor.execute(self.count_sql, [*self.params, self.cap + 1])
-            return cursor.fetchone()[0]
-
-    def __getitem__(self, index: slice) -> list[dict]:
-        start = index.start or 0
-        with connection.cursor() as cursor:
-            cursor.execute(self.rows_sql, [*self.params, index.stop - start, start])
-            return [dict(zip(_BOOKING_LIST_COLUMNS, row, strict=True)) for row in cursor.fetchall()]
-
-
 def booking_list(
     user: User, *, room: int | None = None, during: DateTimeTZRange | None = None, cap: int
-) -> BookingList:
+) -> WrittenList:
     """The bookings the user sees (``bookings_visible_to``: managers every one, members those
     they made or that their Activities pay), of ``room`` and overlapping ``during`` if given,
-    as ``BookingList`` pages: written statements, their text built once per process."""
+    as ``WrittenList`` pages (``count()`` at most ``cap`` + 1): written statements, their
+    text built once per process."""
     conditions, params = [], []
     if not is_space_manager(user):
         conditions.append('(b."created_by_id" = %s OR b."activity_id" = ANY(%s))')
@@ -398,7 +442,8 @@ def booking_list(
     if during is not None:
         conditions.append('b."during" && %s')
         params.append(during)
-    return BookingList(" AND ".join(conditions) or "TRUE", params, cap)
+    rows_sql, count_sql = _booking_list_sql(" AND ".join(conditions) or "TRUE")
+    return WrittenList(rows_sql, count_sql, params, [*params, cap + 1], _BOOKING_LIST_FIELDS)
 
 
 @functools.cache

@@ -336,3 +336,17 @@ def test_the_written_booking_list_is_the_visible_bookings(
     assert {row["member_id"] for row in selectors.booking_list(member.user, cap=9)[0:9]} == {
         member.pk
     }
+
+
+def test_the_written_room_list_is_the_visible_rooms(varied, space_manager, member):
+    """``selectors.room_list`` gives the rows and count of ``room_values`` of the rooms the user
+    sees, in their order: members none of an inactive site, managers every one."""
+    for user, count in [(space_manager, 4), (member.user, 3)]:
+        rooms = room_values(selectors.rooms_visible_to(user).order_by("site", "floor", "name"))
+        written = selectors.room_list(user, columns=ROOM_COLUMNS)
+        assert written.count() == count
+        assert written[0:50] == list(rooms)
+        assert written[1:3] == list(rooms)[1:3]
+    assert {"projector", "piano"} <= {
+        amenity for row in written[0:50] for amenity in row["amenities"]
+    }
