@@ -13,6 +13,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from contracts import selectors
 from contracts.models import Contract, ExpenseReceipt, TaxProfile, WorkDay
 from contracts.services.contracts import DayInput, WorkerInput
 from contracts.services.expenses import MAX_RECEIPTS
@@ -24,33 +25,62 @@ MAX_ATTACHMENT_LABEL = gettext_lazy("PDF, PNG or JPEG, at most 10 MB.")
 
 
 class FormChoices:
-    """The contract form's Activities, clients and workers.
+    """The contract form's Activities, clients and workers, for a user (and the contract edited).
 
-    The querysets check the posted ids; the ``*_choices`` (id, label) pairs fill the
-    ``<select>``s. They are read when first shown, once for the form and all its worker forms.
+    The querysets check the posted ids, so they are built for a post only; the ``*_choices``
+    (id, label) pairs fill the ``<select>``s. Each is read when first needed, once for the form
+    and all its worker forms, by queries compiled once per process.
     """
 
-    def __init__(self, *, activities, activity_choices, clients, members):
-        self.activities = activities
-        self.activity_choices = activity_choices
-        self.clients = clients
-        self.members = members
+    def __init__(self, user, contract: Contract | None = None):
+        self.user = user
+        self.activity = contract.activity_id if contract else 0
+        self.client = (contract.client_id or 0) if contract else 0
+
+    @cached_property
+    def activities(self) -> QuerySet:
+        return selectors.contract_form_activities(self.user, activity=self.activity)
+
+    @cached_property
+    def clients(self) -> QuerySet:
+        return selectors.contract_form_clients(self.user, client=self.client)
+
+    @cached_property
+    def members(self) -> QuerySet:
+        return selectors.contract_form_workers(self._worker_ids)
+
+    @cached_property
+    def _activity_rows(self) -> list[dict]:
+        return selectors.contract_form_activity_rows(self.user, activity=self.activity)
+
+    @cached_property
+    def _worker_ids(self) -> set[int]:
+        """Who may work on the Activities offered: their owners and co-members."""
+        ids = {row["owner_id"] for row in self._activity_rows}
+        ids.update(member for row in self._activity_rows for member in row["co_member_ids"])
+        return ids
+
+    @cached_property
+    def activity_choices(self) -> list[tuple[int, str]]:
+        return [(row["pk"], row["name"]) for row in self._activity_rows]
 
     @cached_property
     def client_choices(self) -> list[tuple[int, str]]:
-        return list(self.clients.values_list("pk", "name"))
+        return selectors.contract_form_client_choices(self.user, client=self.client)
 
     @cached_property
     def member_choices(self) -> list[tuple[int, str]]:
-        return list(self.members.values_list("pk", "legal_name"))
+        return selectors.contract_form_worker_choices(self._worker_ids)
 
 
-def offer(field: forms.ModelChoiceField, queryset: QuerySet, read_choices: Callable) -> None:
+def offer(field: forms.ModelChoiceField, queryset: QuerySet | None, read_choices: Callable) -> None:
     """Check the field against ``queryset`` but show the (id, label) pairs of ``read_choices``.
 
-    They are read when the field is first shown, and follow the usual blank choice.
+    They are read when the field is first shown, and follow the usual blank choice. A form
+    that is only shown needs no queryset (None): nothing is checked.
     """
-    field.queryset = queryset
+    if queryset is not None:
+        field.queryset = queryset
     blank = [] if field.empty_label is None else [("", field.empty_label)]
     field.choices = functools.cache(lambda: blank + read_choices())
 
@@ -81,8 +111,17 @@ class ContractForm(forms.Form):
 
     def __init__(self, *args, choices: FormChoices, **kwargs):
         super().__init__(*args, **kwargs)
-        offer(self.fields["activity"], choices.activities, lambda: choices.activity_choices)
-        offer(self.fields["client"], choices.clients, lambda: choices.client_choices)
+        bound = self.is_bound
+        offer(
+            self.fields["activity"],
+            choices.activities if bound else None,
+            lambda: choices.activity_choices,
+        )
+        offer(
+            self.fields["client"],
+            choices.clients if bound else None,
+            lambda: choices.client_choices,
+        )
 
 
 def parse_days(text: str) -> list[DayInput]:
@@ -129,7 +168,11 @@ class WorkerForm(forms.Form):
     ):
         super().__init__(*args, **kwargs)
         if choices is not None:
-            offer(self.fields["member"], choices.members, lambda: choices.member_choices)
+            offer(
+                self.fields["member"],
+                choices.members if self.is_bound else None,
+                lambda: choices.member_choices,
+            )
         # Work is declared before it starts: the earliest day to pick is tomorrow.
         first_day = first_day or timezone.localdate() + datetime.timedelta(days=1)
         example = first_day + datetime.timedelta(days=(7 - first_day.weekday()) % 7)

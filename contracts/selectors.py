@@ -15,6 +15,7 @@ from contracts.models import (
     WorkDay,
 )
 from coop.compiled import AnyOf, Array, CompiledQuery
+from invoicing.models import Client
 from members.models import Activity, Member, User, of_activities_of
 from members.selectors import activities_visible_to
 
@@ -256,6 +257,86 @@ def claimable_activity_choices(user: User) -> list[tuple[int, str]]:
     """The (id, name) pairs of ``claimable_activities``, by name: one query compiled once per
     process."""
     return [(row["pk"], row["name"]) for row in _CLAIMABLE.rows(user.is_staff, user=user.pk)]
+
+
+def contract_form_activities(user: User, *, activity: int = 0) -> QuerySet[Activity]:
+    """The Activities the contract form offers: the user's own and shared ones of active owners.
+
+    Staff draft contracts as members on these pages, on their own Activities (others' are the
+    admin's business), plus the one of the contract edited (``activity``, 0 for none).
+    """
+    activities = activities_visible_to(user).filter(owner__status=Member.Status.ACTIVE)
+    if user.is_staff:
+        activities = activities.of_user(user) | activities.filter(pk=activity)
+    return activities
+
+
+def contract_form_clients(user: User, *, client: int = 0) -> QuerySet[Client]:
+    """The clients the contract form offers, by name: the user's own (staff: their own, plus
+    the edited contract's ``client``, 0 for none)."""
+    from invoicing.selectors import clients_visible_to
+
+    clients = clients_visible_to(user)
+    if user.is_staff:
+        clients = clients.filter(owner=user) | clients.filter(pk=client)
+    return clients.order_by("name", "pk")
+
+
+def contract_form_workers(worker_ids) -> QuerySet[Member]:
+    """The active members among ``worker_ids``, by name (an index lookup, never a join of the
+    members to the Activities)."""
+    return Member.objects.filter(pk__in=worker_ids, status=Member.Status.ACTIVE).order_by(
+        "legal_name", "pk"
+    )
+
+
+def _form_activity_rows(is_staff: bool, *, user: int, activity: int) -> QuerySet[dict]:
+    # Each Activity with the ids of its co-members: with its owner, who may work on it.
+    co_members = Activity.co_members.through.objects.filter(activity_id=OuterRef("pk"))
+    return contract_form_activities(User(pk=user, is_staff=is_staff), activity=activity).values(
+        "pk", "name", "owner_id", co_member_ids=ArraySubquery(co_members.values("member_id"))
+    )
+
+
+_FORM_ACTIVITIES = CompiledQuery(Activity, _form_activity_rows, user=int, activity=int)
+_FORM_CLIENTS = CompiledQuery(
+    Client,
+    lambda is_staff, *, user, client: contract_form_clients(
+        User(pk=user, is_staff=is_staff), client=client
+    ).values("pk", "name"),
+    user=int,
+    client=int,
+)
+_FORM_WORKERS = CompiledQuery(
+    Member,
+    lambda _shape, *, members: (
+        Member.objects.filter(AnyOf("pk", members), status=Member.Status.ACTIVE)
+        .order_by("legal_name", "pk")
+        .values("pk", "legal_name")
+    ),
+    members=Array,
+)
+
+
+def contract_form_activity_rows(user: User, *, activity: int = 0) -> list[dict]:
+    """``contract_form_activities`` as dicts of ``pk``, ``name``, ``owner_id`` and
+    ``co_member_ids``, by name: one query compiled once per process."""
+    return _FORM_ACTIVITIES.rows(user.is_staff, user=user.pk, activity=activity)
+
+
+def contract_form_client_choices(user: User, *, client: int = 0) -> list[tuple[int, str]]:
+    """The (id, name) pairs of ``contract_form_clients``: one query compiled once per process."""
+    rows = _FORM_CLIENTS.rows(user.is_staff, user=user.pk, client=client)
+    return [(row["pk"], row["name"]) for row in rows]
+
+
+def contract_form_worker_choices(worker_ids) -> list[tuple[int, str]]:
+    """The (id, name) pairs of ``contract_form_workers``: one query compiled once per process
+    (none without ids)."""
+    if not worker_ids:
+        return []
+    rows = _FORM_WORKERS.rows(members=Array(sorted(worker_ids)))
+    return [(row["pk"], row["legal_name"]) for row in rows]
 
 
 def attachments_visible_to(user: User) -> QuerySet[ContractAttachment]:

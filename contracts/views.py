@@ -4,9 +4,7 @@ import functools
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import PermissionDenied
-from django.db.models import OuterRef
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -38,8 +36,8 @@ from coop.documents import DocumentStatus
 from coop.errors import CoopError
 from coop.idempotency import one_time_form
 from coop.pagination import Paginator
-from members.models import Activity, Member
-from members.selectors import activities_visible_to, is_active_member
+from members.models import Member
+from members.selectors import is_active_member
 
 PAGE_SIZE = 25
 
@@ -51,46 +49,6 @@ def _show_error(form, error: CoopError) -> None:
 
 def _get_contract(request, pk: int) -> Contract:
     return get_object_or_404(selectors.contracts_visible_to(request.user), pk=pk)
-
-
-def _form_choices(user, contract: Contract | None = None) -> FormChoices:
-    """What the contract form offers: the querysets check a post, the choices are shown.
-
-    The choices are read once, so the formset's worker forms share them, and they hold only
-    the ids and names a ``<select>`` shows.
-    """
-    from invoicing.selectors import clients_visible_to
-
-    activities = activities_visible_to(user).filter(owner__status=Member.Status.ACTIVE)
-    clients = clients_visible_to(user)
-    if user.is_staff:
-        # On these pages staff draft contracts as members, on their own Activities for their own
-        # clients (others' are the admin's business): never a select of every row there is.
-        activities = activities.of_user(user) | activities.filter(
-            pk=contract.activity_id if contract else None
-        )
-        clients = clients.filter(owner=user) | clients.filter(
-            pk=contract.client_id if contract else None
-        )
-    # Each Activity with the ids of its co-members: with its owner, who may work on it.
-    co_members = Activity.co_members.through.objects.filter(activity_id=OuterRef("pk"))
-    activity_rows = list(
-        activities.values_list(
-            "pk", "name", "owner_id", ArraySubquery(co_members.values("member_id"))
-        )
-    )
-    worker_ids = {owner for _pk, _name, owner, _co in activity_rows}
-    worker_ids.update(member for *_activity, co in activity_rows for member in co)
-    # The workers by id (an index lookup), never a join of the members to the Activities.
-    members = Member.objects.filter(pk__in=worker_ids, status=Member.Status.ACTIVE).order_by(
-        "legal_name", "pk"
-    )
-    return FormChoices(
-        activities=activities,
-        activity_choices=[(pk, name) for pk, name, *_workers in activity_rows],
-        clients=clients.order_by("name", "pk"),
-        members=members,
-    )
 
 
 @login_required
@@ -116,7 +74,7 @@ def index(request):
 
 
 def _save(request, contract: Contract | None):
-    choices = _form_choices(request.user, contract)
+    choices = FormChoices(request.user, contract)
     if contract is None:
         initial, workers_initial = {}, []
         if hasattr(request.user, "member"):

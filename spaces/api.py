@@ -9,6 +9,7 @@ import functools
 from functools import cached_property
 
 from django.db import connection
+from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -455,7 +456,7 @@ class RoomViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.rooms_visible_to(self.request.user).order_by("site", "floor", "name")
 
     def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(room_values(self.get_queryset()))
+        page = self.paginate_queryset(selectors.room_list(request.user, columns=ROOM_COLUMNS))
         return self.get_paginated_response(room_rows(page))
 
     def retrieve(self, request, *args, **kwargs):
@@ -515,26 +516,6 @@ class RoomViewSet(viewsets.ReadOnlyModelViewSet):
         return self.get_paginated_response(room_rows(page))
 
 
-class CountedRows:
-    """A list's rows as a values() queryset, counted by another queryset of the same rows.
-
-    The values of bookings join the member and the organisation for their names: counted
-    through those joins, PostgreSQL reads each booking it counts (an index scan, 12 ms for the
-    10,001 of a manager's list) instead of the index alone (1.5 ms).
-    """
-
-    ordered = True
-
-    def __init__(self, rows: QuerySet, counted: QuerySet):
-        self.rows, self.counted = rows, counted
-
-    def count(self) -> int:
-        return self.counted.count()
-
-    def __getitem__(self, index):
-        return self.rows[index]
-
-
 class BookingFilterSerializer(serializers.Serializer):
     room = serializers.IntegerField(required=False, min_value=1)
     ends_after = serializers.DateTimeField(required=False)
@@ -569,17 +550,17 @@ class BookingViewSet(
         window = BookingFilterSerializer(data=request.query_params)
         window.is_valid(raise_exception=True)
         data = window.validated_data
-        bookings = self.get_queryset()
-        # Each filter narrows the list through an index: (room, time) or the time range.
-        if data.get("room"):
-            bookings = bookings.filter(room_id=data["room"])
+        # Each filter narrows the list through an index: (room, time) or the time range. The
+        # statements are written once per process (building them with the ORM cost the list
+        # more than running them); a list that may hold a million bookings never counts more
+        # than 10,001 of them.
+        during = None
         if data.get("ends_after") or data.get("starts_before"):
-            bookings = bookings.filter(
-                during__overlap=(data.get("ends_after"), data.get("starts_before"))
-            )
-        # A list that may hold a million bookings never counts more than 10,001 of them.
-        counted = bookings.values("pk")[: CappedCountPaginator.CAP + 1]
-        page = self.paginate_queryset(CountedRows(booking_values(bookings), counted))
+            during = DateTimeTZRange(data.get("ends_after"), data.get("starts_before"))
+        bookings = selectors.booking_list(
+            request.user, room=data.get("room"), during=during, cap=CappedCountPaginator.CAP
+        )
+        page = self.paginate_queryset(bookings)
         return self.get_paginated_response(booking_rows(page))
 
     def retrieve(self, request, *args, **kwargs):

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, connections
+from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.db.models import (
     BigIntegerField,
     Exists,
@@ -31,6 +32,7 @@ from coop.lookups import ContainsAnyCase
 from invoicing.models import Client
 from invoicing.selectors import cooperative_clients
 from members.models import Activity, Member, User, activity_ids_of
+from members.selectors import HOLDS_PERMISSIONS
 from spaces.apps import SPACE_MANAGERS_GROUP
 from spaces.models import (
     ACTIVE_STATES,
@@ -60,9 +62,12 @@ def is_space_manager(user: User) -> bool:
     if user.is_staff or (user.is_active and user.is_superuser):
         answer = True
     else:
+        # A user known to hold no permission at all (members.backends annotates the request's
+        # user) can be a manager by the group only: a statement a fifth as costly to plan.
+        holds_permissions = getattr(user, HOLDS_PERMISSIONS, None) is not False
         with connection.cursor() as cursor:
             cursor.execute(
-                _manages_sites_sql(),
+                _manages_sites_sql(holds_permissions),
                 {
                     "user": user.pk,
                     "group": SPACE_MANAGERS_GROUP,
@@ -78,27 +83,29 @@ def is_space_manager(user: User) -> bool:
 
 
 @functools.cache
-def _manages_sites_sql() -> str:
+def _manages_sites_sql(holds_permissions: bool) -> str:
     """Whether the user is in the space managers' group or holds ``spaces.manage_bookings``
-    (their own or a group's): one statement written out, which costs a fraction of building
-    the same question from querysets on every request."""
+    (their own or a group's; asked only of a user who may hold permissions): one statement
+    written out, which costs a fraction of building the same question from querysets on every
+    request."""
     user_groups = User.groups.through._meta.db_table
-    user_permissions = User.user_permissions.through._meta.db_table
-    group_permissions = Group.permissions.through._meta.db_table
-    manage = (
-        f"SELECT p.id FROM {Permission._meta.db_table} p"  # noqa: S608 (model names only)
-        f" JOIN {ContentType._meta.db_table} t ON t.id = p.content_type_id"
-        " WHERE t.app_label = %(app_label)s AND p.codename = %(codename)s"
-    )
-    return (
+    in_group = (
         f"SELECT EXISTS (SELECT 1 FROM {user_groups} ug"  # noqa: S608 (model names only)
         f" JOIN {Group._meta.db_table} g ON g.id = ug.group_id"
         " WHERE ug.user_id = %(user)s AND g.name = %(group)s)"
-        f" OR (%(active)s AND (EXISTS (SELECT 1 FROM {user_permissions} up"
-        f" WHERE up.user_id = %(user)s AND up.permission_id IN ({manage}))"
-        f" OR EXISTS (SELECT 1 FROM {user_groups} ug"
-        f" JOIN {group_permissions} gp ON gp.group_id = ug.group_id"
-        f" WHERE ug.user_id = %(user)s AND gp.permission_id IN ({manage}))))"
+    )
+    if not holds_permissions:
+        return in_group
+    user_permissions = User.user_permissions.through._meta.db_table
+    group_permissions = Group.permissions.through._meta.db_table
+    return (
+        f"{in_group} OR (%(active)s AND EXISTS (SELECT 1 FROM {Permission._meta.db_table} p"  # noqa: S608
+        f" JOIN {ContentType._meta.db_table} t ON t.id = p.content_type_id"
+        " WHERE t.app_label = %(app_label)s AND p.codename = %(codename)s"
+        f" AND (p.id IN (SELECT up.permission_id FROM {user_permissions} up"
+        " WHERE up.user_id = %(user)s)"
+        f" OR p.id IN (SELECT gp.permission_id FROM {group_permissions} gp"
+        f" JOIN {user_groups} ug ON ug.group_id = gp.group_id WHERE ug.user_id = %(user)s))))"
     )
 
 
@@ -121,6 +128,67 @@ def rooms_visible_to(user: User) -> QuerySet[Room]:
             Prefetch("prices", queryset=RoomPrice.objects.all(), to_attr="price_list")
         )
     )
+
+
+class WrittenList:
+    """A list of the API as a paginator reads it, from written statements: ``count()`` and
+    slices of rows as dicts of ``columns`` (each value as the ORM's ``values()`` gives it)."""
+
+    ordered = True
+
+    def __init__(self, rows_sql: str, count_sql: str, params: list, count_params: list, columns):
+        self.rows_sql, self.count_sql = rows_sql, count_sql
+        self.params, self.count_params = params, count_params
+        self.columns = columns
+        # Columns Django converts when read (a JSON field): through the field, as values() does.
+        self.converters = [
+            (name, field.from_db_value)
+            for name, field in columns.items()
+            if field is not None and hasattr(field, "from_db_value")
+        ]
+
+    def count(self) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(self.count_sql, self.count_params)
+            return cursor.fetchone()[0]
+
+    def __getitem__(self, index: slice) -> list[dict]:
+        start = index.start or 0
+        with connection.cursor() as cursor:
+            cursor.execute(self.rows_sql, [*self.params, index.stop - start, start])
+            rows = [dict(zip(self.columns, row, strict=True)) for row in cursor.fetchall()]
+        for row in rows:
+            for name, convert in self.converters:
+                row[name] = convert(row[name], None, connection)
+        return rows
+
+
+@functools.cache
+def _room_list_sql(managed: bool, columns: tuple[str, ...]) -> tuple[str, str]:
+    """A page of the rooms of the sites a member (``managed``: a manager) sees, in the order of
+    ``rooms_visible_to(user).order_by("site", "floor", "name")``, and their count."""
+    meta, site = Room._meta, Site._meta
+    written = ", ".join(
+        f'r."{meta.pk.column if name == "pk" else meta.get_field(name).column}"' for name in columns
+    )
+    active = "" if managed else ' WHERE U0."is_active"'
+    scope = f'r."site_id" IN (SELECT U0."id" FROM "{site.db_table}" U0{active})'  # noqa: S608
+    rows = (
+        f'SELECT {written} FROM "{meta.db_table}" r'  # noqa: S608 (model names only)
+        f' INNER JOIN "{site.db_table}" s ON r."site_id" = s."id" WHERE {scope}'
+        ' ORDER BY s."name" ASC, r."floor" ASC, r."name" ASC LIMIT %s OFFSET %s'
+    )
+    count = f'SELECT COUNT(*) FROM "{meta.db_table}" r WHERE {scope}'  # noqa: S608
+    return rows, count
+
+
+def room_list(user: User, *, columns: list[str]) -> WrittenList:
+    """The rooms the user sees (``rooms_visible_to``: of active sites, every site for
+    managers) by site, floor and name, as ``WrittenList`` pages of ``columns`` (``pk`` and
+    attribute names): written statements, their text built once per process."""
+    rows_sql, count_sql = _room_list_sql(is_space_manager(user), tuple(columns))
+    fields = {name: None if name == "pk" else Room._meta.get_field(name) for name in columns}
+    return WrittenList(rows_sql, count_sql, [], [], fields)
 
 
 # The columns of a row of the rooms list, under the names spaces/templatetags/room_rows.py
@@ -315,6 +383,73 @@ def _booking_rows_sql(scope: str) -> str:
         f' WHERE {scope} AND upper(b."during") {{}} %s ORDER BY b."during" {{}} LIMIT %s'
     )
     return f"({half.format('>=', 'ASC')}) UNION ALL ({half.format('<', 'DESC')})"
+
+
+# The columns of the API's bookings list (``spaces.api.BOOKING_COLUMNS``), written out.
+_BOOKING_LIST_COLUMNS = {
+    "pk": 'b."id"',
+    "room_id": 'b."room_id"',
+    "title": 'b."title"',
+    "during": 'b."during"',
+    "state": 'b."state"',
+    "member_id": 'b."member_id"',
+    "member__legal_name": 'm."legal_name"',
+    "activity_id": 'b."activity_id"',
+    "organisation_id": 'b."organisation_id"',
+    "organisation__name": 'c."name"',
+    "series_id": 'b."series_id"',
+    "tier": 'b."tier"',
+    "price_excl_vat": 'b."price_excl_vat"',
+    "vat_rate": 'b."vat_rate"',
+    "vat_amount": 'b."vat_amount"',
+    "price_incl_vat": 'b."price_incl_vat"',
+    "cancellation_fee": 'b."cancellation_fee"',
+    "refunded_amount": 'b."refunded_amount"',
+    "state_reason": 'b."state_reason"',
+    "invoice_id": 'b."invoice_id"',
+    "created_at": 'b."created_at"',
+}
+
+
+# None: no column here that Django converts when read.
+_BOOKING_LIST_FIELDS = dict.fromkeys(_BOOKING_LIST_COLUMNS)
+
+
+@functools.cache
+def _booking_list_sql(scope: str) -> tuple[str, str]:
+    """A page of the bookings of ``scope`` (conditions on ``b``) in the order of ``during``,
+    and their count up to a cap."""
+    table = f'"{Booking._meta.db_table}" b'
+    rows = (
+        f"SELECT {', '.join(_BOOKING_LIST_COLUMNS.values())} FROM {table}"  # noqa: S608
+        f' LEFT OUTER JOIN "{Member._meta.db_table}" m ON m."id" = b."member_id"'
+        f' LEFT OUTER JOIN "{Client._meta.db_table}" c ON c."id" = b."organisation_id"'
+        f' WHERE {scope} ORDER BY b."during" ASC, b."id" ASC LIMIT %s OFFSET %s'
+    )
+    # Any rows up to the cap give the same count: in no order, the smallest index serves.
+    count = f'SELECT COUNT(*) FROM (SELECT b."id" FROM {table} WHERE {scope} LIMIT %s) counted'  # noqa: S608
+    return rows, count
+
+
+def booking_list(
+    user: User, *, room: int | None = None, during: DateTimeTZRange | None = None, cap: int
+) -> WrittenList:
+    """The bookings the user sees (``bookings_visible_to``: managers every one, members those
+    they made or that their Activities pay), of ``room`` and overlapping ``during`` if given,
+    as ``WrittenList`` pages (``count()`` at most ``cap`` + 1): written statements, their
+    text built once per process."""
+    conditions, params = [], []
+    if not is_space_manager(user):
+        conditions.append('(b."created_by_id" = %s OR b."activity_id" = ANY(%s))')
+        params += [user.pk, _activity_ids(user)]
+    if room:
+        conditions.append('b."room_id" = %s')
+        params.append(room)
+    if during is not None:
+        conditions.append('b."during" && %s')
+        params.append(during)
+    rows_sql, count_sql = _booking_list_sql(" AND ".join(conditions) or "TRUE")
+    return WrittenList(rows_sql, count_sql, params, [*params, cap + 1], _BOOKING_LIST_FIELDS)
 
 
 @functools.cache

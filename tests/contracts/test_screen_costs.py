@@ -12,7 +12,7 @@ from django.utils import formats, timezone, translation
 from rest_framework.test import APIClient
 
 from contracts import selectors
-from contracts.forms import ContractForm, WorkerForm
+from contracts.forms import ContractForm, FormChoices, WorkerForm
 from contracts.models import Contract, ContractWorker
 from contracts.services.contracts import submit_contract
 from invoicing.selectors import clients_visible_to
@@ -202,9 +202,7 @@ def test_the_contract_form_reads_its_choices_once_for_every_worker_form(
 def test_the_contract_form_shows_the_choices_django_would(member, other_member, festival):
     """The ``<select>``s built from ids and names are those of the plain model choice fields."""
     user = member.user
-    from contracts.views import _form_choices
-
-    choices = _form_choices(user)
+    choices = FormChoices(user)
     ours = ContractForm(initial={"activity": festival.activity}, choices=choices)
     activities = activities_visible_to(user).filter(owner__status=Member.Status.ACTIVE)
     plain = forms.Form()
@@ -266,6 +264,36 @@ def test_staff_contract_and_claim_forms_offer_their_own_activities_only(
         response = client.get(url)
         assert response.status_code == 200
         assert f'<option value="{activity.pk}"' not in response.content.decode()
+
+
+def test_the_contract_forms_compiled_choices_are_the_querysets_it_checks(
+    member, other_member, staff, festival, activity, other_activity
+):
+    """The ``<select>``s are read by queries compiled once per process; a post is checked
+    against the querysets: both offer the same rows, for members and for staff editing
+    another's contract."""
+
+    def pairs(queryset, label):
+        return list(queryset.values_list("pk", label))
+
+    other_member.user.is_staff = True
+    other_member.user.save(update_fields=["is_staff"])
+    for user, contract in [
+        (member.user, None),
+        (member.user, festival),
+        (other_member.user, None),
+        (other_member.user, festival),
+        (staff, festival),
+    ]:
+        choices = FormChoices(user, contract)
+        assert choices.activity_choices == pairs(choices.activities, "name")
+        assert choices.client_choices == pairs(choices.clients, "name")
+        assert choices.member_choices == pairs(choices.members, "legal_name")
+    staff_choices = FormChoices(staff, festival)
+    assert staff_choices.activity_choices == [(festival.activity_id, "Festival")]
+    assert staff_choices.client_choices == [(festival.client_id, festival.client.name)]
+    assert FormChoices(staff).member_choices == []
+    assert (activity.pk, "Illustration") in FormChoices(member.user).activity_choices
 
 
 def _serialized(user, page_of: list[int]) -> list[dict]:

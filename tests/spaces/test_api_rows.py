@@ -310,3 +310,43 @@ def test_free_room_values_are_free_rooms_values(
                 assert written == expected, (user, start, wanted)
                 found.update(row["name"] for row in written)
     assert found == {"Salle Verte", "Studio 3", "Depot", "Grande salle"}
+
+
+def test_the_written_booking_list_is_the_visible_bookings(
+    varied, space_manager, member, other_member
+):
+    """``selectors.booking_list`` (the API list's written statements) gives the rows and the
+    count of ``bookings_visible_to`` with the same filters, for members and managers: a member
+    never reads another's booking."""
+    window = Range(at(FUTURE, 11), at(SUMMER, 9, 15))
+    filters = [{}, {"room": varied.pk}, {"during": window}, {"room": varied.pk, "during": window}]
+    for user in (space_manager, member.user, other_member.user):
+        for given in filters:
+            bookings = selectors.bookings_visible_to(user).order_by("during", "pk")
+            if given.get("room"):
+                bookings = bookings.filter(room_id=given["room"])
+            if given.get("during"):
+                bookings = bookings.filter(during__overlap=given["during"])
+            written = selectors.booking_list(user, **given, cap=CappedCountPaginator.CAP)
+            expected = list(booking_values(bookings))
+            assert written[0:50] == expected
+            assert written[1:3] == expected[1:3]
+            assert written.count() == len(expected)
+    assert selectors.booking_list(space_manager, cap=2).count() == 3
+    assert {row["member_id"] for row in selectors.booking_list(member.user, cap=9)[0:9]} == {
+        member.pk
+    }
+
+
+def test_the_written_room_list_is_the_visible_rooms(varied, space_manager, member):
+    """``selectors.room_list`` gives the rows and count of ``room_values`` of the rooms the user
+    sees, in their order: members none of an inactive site, managers every one."""
+    for user, count in [(space_manager, 4), (member.user, 3)]:
+        rooms = room_values(selectors.rooms_visible_to(user).order_by("site", "floor", "name"))
+        written = selectors.room_list(user, columns=ROOM_COLUMNS)
+        assert written.count() == count
+        assert written[0:50] == list(rooms)
+        assert written[1:3] == list(rooms)[1:3]
+    assert {"projector", "piano"} <= {
+        amenity for row in written[0:50] for amenity in row["amenities"]
+    }

@@ -6,6 +6,7 @@ from django.contrib.auth.models import Group, Permission
 from django.core import mail
 from icalendar import Calendar
 
+from members.selectors import HOLDS_PERMISSIONS
 from spaces import notices, selectors, tasks
 from spaces.apps import grant_space_manager_permissions
 from spaces.models import BookingEvent, Lease
@@ -108,3 +109,27 @@ def test_who_manages_the_sites(member, space_manager):
     assert not selectors.is_space_manager(fresh(own))
     assert selectors.is_space_manager(fresh(space_manager))
     assert not selectors.is_space_manager(fresh(make_user("nobody@coop.test")))
+
+
+def known_to_hold_permissions(user, holds: bool):
+    """The user as members.backends loads a request's user: whether they hold any permission."""
+    user = fresh(user)
+    setattr(user, HOLDS_PERMISSIONS, holds)
+    return user
+
+
+def test_who_manages_the_sites_when_the_user_is_known_to_hold_no_permission(member, space_manager):
+    """Without any permission only the group can make a manager: one shorter statement."""
+    permission = Permission.objects.get(codename="manage_bookings")
+    Group.objects.get(name="Space managers").permissions.clear()
+    assert selectors.is_space_manager(known_to_hold_permissions(space_manager, False))
+    assert not selectors.is_space_manager(known_to_hold_permissions(member.user, False))
+    own = make_user("own@coop.test")
+    own.user_permissions.add(permission)
+    assert selectors.is_space_manager(known_to_hold_permissions(own, True))
+    desk = Group.objects.create(name="Front desk")
+    desk.permissions.add(permission)
+    member.user.groups.add(desk)
+    assert selectors.is_space_manager(known_to_hold_permissions(member.user, True))
+    type(own).objects.filter(pk=own.pk).update(is_active=False)
+    assert not selectors.is_space_manager(known_to_hold_permissions(own, True))
