@@ -7,10 +7,9 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import F, OuterRef, Q, QuerySet, TextField
+from django.db.models import F, Q, QuerySet, TextField
 from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404
@@ -21,11 +20,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.services import record_event
-from coop.documents import DocumentStatus
 from coop.forms import add_service_error
 from coop.idempotency import one_time_form
 from coop.keyset import cursor_from, keyset_page
-from invoicing import selectors, vat
+from invoicing import detail, selectors, vat
 from invoicing.amounts import add_amounts_due
 from invoicing.calculation import Line, Totals, VatGroup, compute_totals
 from invoicing.errors import InvoicingError
@@ -57,8 +55,6 @@ from members.selectors import member_of
 logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 25
-# What the invoice's page shows of each of its credit notes.
-CREDIT_NOTE_COLUMNS = ("kind", "status", "number", "notes", "total_incl_vat", "credited_invoice")
 # What a row of the invoice list shows (see invoicing/templatetags/invoice_rows.py).
 LIST_COLUMNS = (
     "kind",
@@ -94,24 +90,12 @@ def _get_invoice(request, pk: int, invoices: QuerySet[Invoice] | None = None) ->
     return get_object_or_404(selectors.invoices_visible_to(request.user, invoices), pk=pk)
 
 
-@functools.cache
-def _invoices_to_show() -> QuerySet[Invoice]:
-    """Invoices as their page shows them: with the sums paid, credited and refunded (see
-    ``_get_invoice_to_show``) and the formats of their documents ready to download. Built once
-    per process, never evaluated itself."""
-    ready_formats = InvoiceDocument.objects.filter(
-        invoice=OuterRef("pk"), status=DocumentStatus.READY
-    ).values("format")
-    return (
-        Invoice.objects.select_related("client", "activity")
-        .with_settled_amounts()
-        .annotate(ready_formats=ArraySubquery(ready_formats))
-    )
-
-
 def _get_invoice_to_show(request, pk: int) -> Invoice:
-    invoice = _get_invoice(request, pk, _invoices_to_show())
-    add_amounts_due([invoice])
+    """The invoice as its page shows it (``detail.invoice_shown_to``); 404 if the user does
+    not see it."""
+    invoice = detail.invoice_shown_to(request.user, pk)
+    if invoice is None:
+        raise Http404("No Invoice matches the given query.")
     return invoice
 
 
@@ -636,6 +620,7 @@ def _detail_context(invoice: Invoice, *, resend_form: ResendForm | None = None) 
     rows, totals = _line_rows(invoice)
     ready = set(invoice.ready_formats)
     is_invoice = not invoice.is_credit_note
+    shows_payments = invoice.is_issued and is_invoice
     return {
         "invoice": invoice,
         "title": _title(invoice),
@@ -648,9 +633,17 @@ def _detail_context(invoice: Invoice, *, resend_form: ResendForm | None = None) 
         "documents_pending": invoice.is_issued and len(ready) < len(InvoiceDocument.Format),
         "pdf_ready": InvoiceDocument.Format.PDF in ready,
         "ubl_ready": InvoiceDocument.Format.UBL in ready,
-        "payments": invoice.payments.all(),
-        "credit_notes": invoice.credit_notes.only(*CREDIT_NOTE_COLUMNS) if is_invoice else [],
-        "dispatches": invoice.dispatches.all(),
+        # What the page does not show is not read: the payments of a credit note or of an
+        # invoice not issued, the sendings of an invoice not issued.
+        "payments": detail.payment_rows(invoice) if shows_payments else [],
+        "over_payment_refunds": (detail.refund_rows(invoice, "invoice") if shows_payments else []),
+        "refunds": (
+            detail.refund_rows(invoice, "credit_note")
+            if invoice.is_issued and not is_invoice
+            else []
+        ),
+        "credit_notes": detail.credit_note_rows(invoice) if is_invoice else [],
+        "dispatches": detail.dispatch_rows(invoice) if invoice.is_issued else [],
         "can_edit": invoice.is_editable and is_invoice,
         "can_delete": invoice.is_editable,
         "can_credit": _can_credit(invoice),
