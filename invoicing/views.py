@@ -99,14 +99,6 @@ def _get_invoice_to_show(request, pk: int) -> Invoice:
     return invoice
 
 
-@functools.cache
-def _invoices_to_credit() -> QuerySet[Invoice]:
-    """Invoices as the credit note form reads them: no amounts, client, Activity or frozen
-    content (the service reads what it needs again). Built once per process, never evaluated
-    itself."""
-    return Invoice.objects.defer("snapshot")
-
-
 def _get_client(request, pk: int):
     return get_object_or_404(selectors.clients_visible_to(request.user), pk=pk)
 
@@ -721,12 +713,15 @@ def invoice_resend(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def invoice_credit(request, pk: int):
     """Ask staff for a credit note on an issued invoice: all of it, or some lines."""
-    invoice = _get_invoice(request, pk, _invoices_to_credit())
+    invoice = detail.invoice_to_credit(request.user, pk)
+    if invoice is None:
+        raise Http404("No Invoice matches the given query.")
     if not _can_credit(invoice):
         messages.error(request, _("Only issued invoices can be credited."))
         return redirect("invoicing:invoice_detail", pk=invoice.pk)
     is_post = request.method == "POST"
-    # Read first: it reads the invoice's lines, which the formset then lists.
+    # Its credit notes and the lines, in three compiled queries, then what is left to credit.
+    detail.prefetch_credit_documents(invoice)
     position = credit.credit_position(invoice)
     form = CreditNoteRequestForm(request.POST if is_post else None)
     formset = credit_line_formset(invoice, request.POST if is_post else None)
