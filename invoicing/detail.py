@@ -44,13 +44,17 @@ def _one_invoice(is_staff: bool, *, user: int, invoice: int) -> QuerySet[dict]:
         invoice=OuterRef("pk"), status=DocumentStatus.READY
     ).values("format")
     invoices = selectors.invoices_visible_to(reader, Invoice.objects.with_settled_amounts())
-    return invoices.filter(pk=invoice).values(
-        *INVOICE_FIELDS,
-        *AMOUNTS,
-        *(f"client__{name}" for name in CLIENT_FIELDS),
-        "activity__name",
-        "credited_invoice__number",
-        ready_formats=ArraySubquery(ready_formats),
+    return (
+        invoices.filter(pk=invoice)
+        .order_by()
+        .values(
+            *INVOICE_FIELDS,
+            *AMOUNTS,
+            *(f"client__{name}" for name in CLIENT_FIELDS),
+            "activity__name",
+            "credited_invoice__number",
+            ready_formats=ArraySubquery(ready_formats),
+        )
     )
 
 
@@ -152,7 +156,7 @@ def refund_rows(invoice: Invoice, column: str) -> list[dict]:
 def _invoice_to_credit(is_staff: bool, *, user: int, invoice: int) -> QuerySet[dict]:
     reader = User(pk=user, is_staff=is_staff)
     invoices = selectors.invoices_visible_to(reader, Invoice.objects.all())
-    return invoices.filter(pk=invoice).values(*UNFROZEN_FIELDS)
+    return invoices.filter(pk=invoice).order_by().values(*UNFROZEN_FIELDS)
 
 
 _INVOICE_TO_CREDIT = CompiledQuery(Invoice, _invoice_to_credit, user=int, invoice=int)
@@ -226,3 +230,35 @@ def prefetch_credit_documents(invoice: Invoice) -> None:
         cache["lines"] = _read(InvoiceLine, lines[pk])
         cache["allowance_charges"] = _read(InvoiceAllowanceCharge, items[pk])
     invoice._prefetched_objects_cache["credit_notes"] = _read(Invoice, notes)
+
+
+# The API's list of an invoice's payments.
+
+PAYMENT_ANSWER_FIELDS = ("pk", "amount", "received_on", "method", "note", "created_at")
+
+
+def _payments_shown_to(is_staff: bool, *, user: int, invoice: int) -> QuerySet[dict]:
+    reader = User(pk=user, is_staff=is_staff)
+    invoices = selectors.invoices_visible_to(reader, Invoice.objects.all())
+    return (
+        invoices.filter(pk=invoice)
+        .order_by("payments__received_on", "payments__pk")
+        .values(*(f"payments__{name}" for name in PAYMENT_ANSWER_FIELDS))
+    )
+
+
+_PAYMENTS_SHOWN_TO = CompiledQuery(Invoice, _payments_shown_to, user=int, invoice=int)
+
+
+def payments_shown_to(user: User, pk: int) -> list[dict] | None:
+    """The payments of the invoice ``pk`` in the order received, as dicts of
+    ``PAYMENT_ANSWER_FIELDS``; None if the user does not see the invoice (see
+    ``selectors.invoices_visible_to``). One query: the invoice joined to its payments."""
+    rows = _PAYMENTS_SHOWN_TO.rows(user.is_staff, user=user.pk, invoice=pk)
+    if not rows:
+        return None
+    return [
+        {name: row[f"payments__{name}"] for name in PAYMENT_ANSWER_FIELDS}
+        for row in rows
+        if row["payments__pk"] is not None
+    ]
