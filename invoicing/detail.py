@@ -3,13 +3,18 @@
 An invoice's page read its invoice through a queryset with four subqueries, then its payments,
 refunds, credit notes and sendings through related managers evaluated in the template: five
 querysets built and compiled to SQL on every request, several times the time PostgreSQL takes
-to run them. Each is now a ``CompiledQuery``: the same querysets, with the same visibility
-filter (``selectors.invoices_visible_to``), compiled once per process.
+to run them. The invoice is now read by a ``CompiledQuery`` (the same visibility filter,
+``selectors.invoices_visible_to``, compiled once per process), its related rows with it as
+arrays of JSON objects; the credit note form and the payments API read theirs likewise.
 """
+
+from decimal import Decimal
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import router
-from django.db.models import OuterRef, QuerySet
+from django.db.models import OuterRef, QuerySet, TextField
+from django.db.models.functions import Cast, JSONObject
+from django.utils.dateparse import parse_date, parse_datetime
 
 from coop.compiled import AnyOf, Array, CompiledQuery
 from coop.documents import DocumentStatus
@@ -38,6 +43,73 @@ ALLOWANCE_CHARGE_FIELDS = tuple(
 AMOUNTS = ("amount_paid", "amount_credited", "amount_refunded")
 
 
+def _json_rows(rows: QuerySet, **columns) -> ArraySubquery:
+    """The rows, in their order, as an array of JSON objects of these columns: read with the
+    invoice in its one query, rather than in a query each."""
+    return ArraySubquery(rows.values(row=JSONObject(**columns)))
+
+
+def _text(column: str) -> Cast:
+    """A column written as text in JSON: an amount as its exact digits, a date or moment as
+    ``parse_date`` and ``parse_datetime`` read it."""
+    return Cast(column, TextField())
+
+
+# The related rows the page lists (see ``_related``): the payments, the refunds of what the
+# client paid beyond the invoice, the refunds of a credit note, the credit notes, the sendings.
+_RELATED_ROWS = {
+    "payment_rows": _json_rows(
+        Payment.objects.filter(invoice=OuterRef("pk")).order_by("received_on", "pk"),
+        received_on=_text("received_on"),
+        method="method",
+        amount=_text("amount"),
+    ),
+    "over_payment_refund_rows": _json_rows(
+        Refund.objects.filter(invoice=OuterRef("pk")).order_by("-requested_at", "-pk"),
+        amount=_text("amount"),
+        status="status",
+    ),
+    "refund_rows": _json_rows(
+        Refund.objects.filter(credit_note=OuterRef("pk")).order_by("-requested_at", "-pk"),
+        amount=_text("amount"),
+        status="status",
+    ),
+    # In the model's order, as the ``credit_notes`` manager read them.
+    "credit_note_rows": _json_rows(
+        Invoice.objects.filter(credited_invoice=OuterRef("pk")).order_by(*Invoice._meta.ordering),
+        pk="pk",
+        number="number",
+        notes="notes",
+        status="status",
+        total_incl_vat=_text("total_incl_vat"),
+    ),
+    "dispatch_rows": _json_rows(
+        Dispatch.objects.filter(invoice=OuterRef("pk")).order_by("-created_at", "-pk"),
+        created_at=_text("created_at"),
+        channel="channel",
+        recipient="recipient",
+        status="status",
+        sent_at=_text("sent_at"),
+    ),
+}
+# How each column written as text reads back.
+_FROM_TEXT = {
+    "received_on": parse_date,
+    "amount": Decimal,
+    "total_incl_vat": Decimal,
+    "created_at": parse_datetime,
+    "sent_at": parse_datetime,
+}
+
+
+def _related(rows: list[dict]) -> list[dict]:
+    for row in rows:
+        for name, read in _FROM_TEXT.items():
+            if name in row and row[name] is not None:
+                row[name] = read(row[name])
+    return rows
+
+
 def _one_invoice(is_staff: bool, *, user: int, invoice: int) -> QuerySet[dict]:
     reader = User(pk=user, is_staff=is_staff)
     ready_formats = InvoiceDocument.objects.filter(
@@ -54,6 +126,7 @@ def _one_invoice(is_staff: bool, *, user: int, invoice: int) -> QuerySet[dict]:
             "activity__name",
             "credited_invoice__number",
             ready_formats=ArraySubquery(ready_formats),
+            **_RELATED_ROWS,
         )
     )
 
@@ -68,7 +141,12 @@ def invoice_shown_to(user: User, pk: int) -> Invoice | None:
     It comes with its client, the name of its Activity, the number of the invoice it credits,
     ``amount_paid``, ``amount_credited``, ``amount_refunded``, ``amount_due``,
     ``amount_to_refund`` and ``ready_formats`` (the formats of its documents ready to download),
-    as the page read it before.
+    as the page read it before; and, as lists of dicts in one query with it, its payments
+    (``payment_rows``: ``received_on``, ``method``, ``amount``), refunds (``refund_rows`` of a
+    credit note, ``over_payment_refund_rows`` of an invoice: ``amount``, ``status``), credit
+    notes (``credit_note_rows``: ``pk``, ``number``, ``notes``, ``status``,
+    ``total_incl_vat``) and sendings (``dispatch_rows``: ``created_at``, ``channel``,
+    ``recipient``, ``status``, ``sent_at``), in the order the page lists them.
     """
     rows = _ONE_INVOICE.rows(user.is_staff, user=user.pk, invoice=pk)
     if not rows:
@@ -79,6 +157,8 @@ def invoice_shown_to(user: User, pk: int) -> Invoice | None:
     for name in AMOUNTS:
         setattr(invoice, name, row[name])
     invoice.ready_formats = row["ready_formats"]
+    for name in _RELATED_ROWS:
+        setattr(invoice, name, _related(row[name]))
     client = Client.from_db(db, CLIENT_FIELDS, [row[f"client__{name}"] for name in CLIENT_FIELDS])
     Invoice.client.field.set_cached_value(invoice, client)
     # Only its name is read: any other field would be read when asked for.
@@ -92,62 +172,6 @@ def invoice_shown_to(user: User, pk: int) -> Invoice | None:
     Invoice.credited_invoice.field.set_cached_value(invoice, credited)
     add_amounts_due([invoice])
     return invoice
-
-
-_PAYMENTS = CompiledQuery(
-    Payment,
-    lambda _shape, *, invoice: Payment.objects.filter(invoice_id=invoice).values(
-        "received_on", "method", "amount"
-    ),
-    invoice=int,
-)
-_DISPATCHES = CompiledQuery(
-    Dispatch,
-    lambda _shape, *, invoice: Dispatch.objects.filter(invoice_id=invoice).values(
-        "created_at", "channel", "recipient", "status", "sent_at"
-    ),
-    invoice=int,
-)
-_CREDIT_NOTES = CompiledQuery(
-    Invoice,
-    lambda _shape, *, invoice: Invoice.objects.filter(credited_invoice_id=invoice).values(
-        "pk", "number", "notes", "status", "total_incl_vat"
-    ),
-    invoice=int,
-)
-# shape: the column naming the invoice, "credit_note" (its refunds) or "invoice" (those of
-# what the client paid beyond it).
-_REFUNDS = CompiledQuery(
-    Refund,
-    lambda column, *, invoice: Refund.objects.filter(**{f"{column}_id": invoice}).values(
-        "amount", "status"
-    ),
-    invoice=int,
-)
-
-
-def payment_rows(invoice: Invoice) -> list[dict]:
-    """The invoice's payments, in the order received; none when nothing was paid (a payment
-    is more than zero, ``payment_amount_positive``)."""
-    if not invoice.amount_paid:
-        return []
-    return _PAYMENTS.rows(invoice=invoice.pk)
-
-
-def dispatch_rows(invoice: Invoice) -> list[dict]:
-    """The sendings of the invoice, newest first."""
-    return _DISPATCHES.rows(invoice=invoice.pk)
-
-
-def credit_note_rows(invoice: Invoice) -> list[dict]:
-    """The credit notes of the invoice, issued or requested (``Invoice``'s order)."""
-    return _CREDIT_NOTES.rows(invoice=invoice.pk)
-
-
-def refund_rows(invoice: Invoice, column: str) -> list[dict]:
-    """Refunds of a credit note (``column`` "credit_note") or of an invoice's over-payment
-    ("invoice"), newest first."""
-    return _REFUNDS.rows(column, invoice=invoice.pk)
 
 
 # The credit note form's reads.

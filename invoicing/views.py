@@ -625,17 +625,13 @@ def _detail_context(invoice: Invoice, *, resend_form: ResendForm | None = None) 
         "documents_pending": invoice.is_issued and len(ready) < len(InvoiceDocument.Format),
         "pdf_ready": InvoiceDocument.Format.PDF in ready,
         "ubl_ready": InvoiceDocument.Format.UBL in ready,
-        # What the page does not show is not read: the payments of a credit note or of an
-        # invoice not issued, the sendings of an invoice not issued.
-        "payments": detail.payment_rows(invoice) if shows_payments else [],
-        "over_payment_refunds": (detail.refund_rows(invoice, "invoice") if shows_payments else []),
-        "refunds": (
-            detail.refund_rows(invoice, "credit_note")
-            if invoice.is_issued and not is_invoice
-            else []
-        ),
-        "credit_notes": detail.credit_note_rows(invoice) if is_invoice else [],
-        "dispatches": detail.dispatch_rows(invoice) if invoice.is_issued else [],
+        # What the page does not show: the payments of a credit note or of an invoice not
+        # issued, the sendings of an invoice not issued (see detail.invoice_shown_to).
+        "payments": invoice.payment_rows if shows_payments else [],
+        "over_payment_refunds": invoice.over_payment_refund_rows if shows_payments else [],
+        "refunds": invoice.refund_rows if invoice.is_issued and not is_invoice else [],
+        "credit_notes": invoice.credit_note_rows if is_invoice else [],
+        "dispatches": invoice.dispatch_rows if invoice.is_issued else [],
         "can_edit": invoice.is_editable and is_invoice,
         "can_delete": invoice.is_editable,
         "can_credit": _can_credit(invoice),
