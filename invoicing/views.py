@@ -14,8 +14,10 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template import Context
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -23,6 +25,7 @@ from audit.services import record_event
 from coop.forms import add_service_error
 from coop.idempotency import one_time_form
 from coop.keyset import cursor_from, keyset_page
+from coop.templatetags.form_fields import form_fields
 from invoicing import detail, selectors, vat
 from invoicing.amounts import add_amounts_due
 from invoicing.calculation import Line, Totals, VatGroup, compute_totals
@@ -608,6 +611,20 @@ def _can_credit(invoice: Invoice) -> bool:
     )
 
 
+# The empty resend form's fields by language (see _blank_resend_form).
+_BLANK_RESEND_FORMS: dict[str, SafeString] = {}
+
+
+def _blank_resend_form() -> SafeString:
+    """The empty resend form's fields as ``{% form_fields %}`` writes them: the same for every
+    invoice and user, so written once per process and language."""
+    language = translation.get_language()
+    html = _BLANK_RESEND_FORMS.get(language)
+    if html is None:
+        html = _BLANK_RESEND_FORMS[language] = form_fields(Context(autoescape=True), ResendForm())
+    return html
+
+
 def _detail_context(invoice: Invoice, *, resend_form: ResendForm | None = None) -> dict:
     rows, totals = _line_rows(invoice)
     ready = set(invoice.ready_formats)
@@ -635,7 +652,8 @@ def _detail_context(invoice: Invoice, *, resend_form: ResendForm | None = None) 
         "can_edit": invoice.is_editable and is_invoice,
         "can_delete": invoice.is_editable,
         "can_credit": _can_credit(invoice),
-        "resend_form": resend_form or ResendForm(),
+        "resend_form": resend_form,
+        "blank_resend_form": _blank_resend_form() if resend_form is None else "",
         "place_of_supply_warning": issue.place_of_supply_warning(invoice),
     }
 

@@ -19,6 +19,7 @@ from coop.documents import DocumentStatus
 from invoicing import detail
 from invoicing.amounts import add_amounts_due
 from invoicing.api import PaymentSerializer
+from invoicing.forms import ResendForm
 from invoicing.models import Dispatch, Invoice, InvoiceDocument, Payment, Refund
 from invoicing.services import credit
 from invoicing.services.credit import request_credit_note
@@ -151,6 +152,7 @@ def _former_page(user, pk: int, language: str) -> str:
     context["payments"] = invoice.payments.all()
     context["credit_notes"] = [] if invoice.is_credit_note else invoice.credit_notes.all()
     context["dispatches"] = invoice.dispatches.all()
+    context["resend_form"] = ResendForm()
     request = RequestFactory().get(f"/invoices/{pk}/")
     request.user = user
     request.LANGUAGE_CODE = language
