@@ -1,5 +1,6 @@
 """REST API for clients, invoices, credit notes and payments, scoped to the requesting user."""
 
+import functools
 from decimal import Decimal
 
 from django.http import FileResponse, Http404
@@ -17,7 +18,7 @@ from audit.services import record_event
 from coop import bounds
 from coop.idempotency import IdempotentCreationMixin
 from coop.keyset import KeysetPagination
-from invoicing import api_rows, selectors, vat
+from invoicing import api_rows, detail, selectors, vat
 from invoicing.calculation import VatCategory
 from invoicing.countries import COUNTRY_CODES
 from invoicing.models import (
@@ -568,6 +569,13 @@ class PaymentSerializer(serializers.ModelSerializer):
         }
 
 
+@functools.cache
+def _payment_serializer() -> PaymentSerializer:
+    """A PaymentSerializer kept per process, to write payments read as dicts (its fields are
+    built once; they hold no request)."""
+    return PaymentSerializer()
+
+
 class IsStaff(permissions.BasePermission):
     message = _("Only the cooperative's staff can do this.")
 
@@ -869,6 +877,17 @@ class InvoiceViewSet(IdempotentCreationMixin, viewsets.ModelViewSet):
     @action(detail=True, methods=["get", "post"], pagination_class=None)
     def payments(self, request, pk=None):
         """List an invoice's payments; staff record a payment by POSTing one."""
+        if request.method == "GET":
+            # The list alone: read with the invoice's visibility in one compiled query, each
+            # payment written by PaymentSerializer's own fields.
+            try:
+                rows = detail.payments_shown_to(request.user, int(pk))
+            except (TypeError, ValueError):
+                rows = None
+            if rows is None:
+                raise Http404("No Invoice matches the given query.")
+            serializer = _payment_serializer()
+            return Response([serializer.to_representation(row) for row in rows])
         invoice = self.get_object()
         if request.method == "POST":
             if not request.user.is_staff:

@@ -7,27 +7,27 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import F, OuterRef, Q, QuerySet, TextField
+from django.db.models import F, Q, QuerySet, TextField
 from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template import Context
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.services import record_event
 from coop.compiled import CompiledQuery
-from coop.documents import DocumentStatus
 from coop.forms import add_service_error
 from coop.idempotency import one_time_form
 from coop.keyset import cursor_from, keyset_page
-from invoicing import amounts, selectors, vat
-from invoicing.amounts import add_amounts_due
+from coop.templatetags.form_fields import form_fields
+from invoicing import amounts, detail, selectors, vat
 from invoicing.calculation import Line, Totals, VatGroup, compute_totals
 from invoicing.errors import InvoicingError
 from invoicing.forms import (
@@ -58,8 +58,6 @@ from members.selectors import member_of
 logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 25
-# What the invoice's page shows of each of its credit notes.
-CREDIT_NOTE_COLUMNS = ("kind", "status", "number", "notes", "total_incl_vat", "credited_invoice")
 UNIT_LABELS = dict(InvoiceLine.Unit.choices)
 # Snapshots hold UN/ECE rec. 20 unit codes (see invoicing.services.issue.UNIT_CODES).
 SNAPSHOT_UNITS = {"HUR": "hour", "DAY": "day", "C62": "piece"}
@@ -85,33 +83,13 @@ def _get_invoice(request, pk: int, invoices: QuerySet[Invoice] | None = None) ->
     return get_object_or_404(selectors.invoices_visible_to(request.user, invoices), pk=pk)
 
 
-@functools.cache
-def _invoices_to_show() -> QuerySet[Invoice]:
-    """Invoices as their page shows them: with the sums paid, credited and refunded (see
-    ``_get_invoice_to_show``) and the formats of their documents ready to download. Built once
-    per process, never evaluated itself."""
-    ready_formats = InvoiceDocument.objects.filter(
-        invoice=OuterRef("pk"), status=DocumentStatus.READY
-    ).values("format")
-    return (
-        Invoice.objects.select_related("client", "activity")
-        .with_settled_amounts()
-        .annotate(ready_formats=ArraySubquery(ready_formats))
-    )
-
-
 def _get_invoice_to_show(request, pk: int) -> Invoice:
-    invoice = _get_invoice(request, pk, _invoices_to_show())
-    add_amounts_due([invoice])
+    """The invoice as its page shows it (``detail.invoice_shown_to``); 404 if the user does
+    not see it."""
+    invoice = detail.invoice_shown_to(request.user, pk)
+    if invoice is None:
+        raise Http404("No Invoice matches the given query.")
     return invoice
-
-
-@functools.cache
-def _invoices_to_credit() -> QuerySet[Invoice]:
-    """Invoices as the credit note form reads them: no amounts, client, Activity or frozen
-    content (the service reads what it needs again). Built once per process, never evaluated
-    itself."""
-    return Invoice.objects.defer("snapshot")
 
 
 def _get_client(request, pk: int):
@@ -669,10 +647,25 @@ def _can_credit(invoice: Invoice) -> bool:
     )
 
 
+# The empty resend form's fields by language (see _blank_resend_form).
+_BLANK_RESEND_FORMS: dict[str, SafeString] = {}
+
+
+def _blank_resend_form() -> SafeString:
+    """The empty resend form's fields as ``{% form_fields %}`` writes them: the same for every
+    invoice and user, so written once per process and language."""
+    language = translation.get_language()
+    html = _BLANK_RESEND_FORMS.get(language)
+    if html is None:
+        html = _BLANK_RESEND_FORMS[language] = form_fields(Context(autoescape=True), ResendForm())
+    return html
+
+
 def _detail_context(invoice: Invoice, *, resend_form: ResendForm | None = None) -> dict:
     rows, totals = _line_rows(invoice)
     ready = set(invoice.ready_formats)
     is_invoice = not invoice.is_credit_note
+    shows_payments = invoice.is_issued and is_invoice
     return {
         "invoice": invoice,
         "title": _title(invoice),
@@ -685,13 +678,18 @@ def _detail_context(invoice: Invoice, *, resend_form: ResendForm | None = None) 
         "documents_pending": invoice.is_issued and len(ready) < len(InvoiceDocument.Format),
         "pdf_ready": InvoiceDocument.Format.PDF in ready,
         "ubl_ready": InvoiceDocument.Format.UBL in ready,
-        "payments": invoice.payments.all(),
-        "credit_notes": invoice.credit_notes.only(*CREDIT_NOTE_COLUMNS) if is_invoice else [],
-        "dispatches": invoice.dispatches.all(),
+        # What the page does not show: the payments of a credit note or of an invoice not
+        # issued, the sendings of an invoice not issued (see detail.invoice_shown_to).
+        "payments": invoice.payment_rows if shows_payments else [],
+        "over_payment_refunds": invoice.over_payment_refund_rows if shows_payments else [],
+        "refunds": invoice.refund_rows if invoice.is_issued and not is_invoice else [],
+        "credit_notes": invoice.credit_note_rows if is_invoice else [],
+        "dispatches": invoice.dispatch_rows if invoice.is_issued else [],
         "can_edit": invoice.is_editable and is_invoice,
         "can_delete": invoice.is_editable,
         "can_credit": _can_credit(invoice),
-        "resend_form": resend_form or ResendForm(),
+        "resend_form": resend_form,
+        "blank_resend_form": _blank_resend_form() if resend_form is None else "",
         "place_of_supply_warning": issue.place_of_supply_warning(invoice),
     }
 
@@ -765,12 +763,15 @@ def invoice_resend(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def invoice_credit(request, pk: int):
     """Ask staff for a credit note on an issued invoice: all of it, or some lines."""
-    invoice = _get_invoice(request, pk, _invoices_to_credit())
+    invoice = detail.invoice_to_credit(request.user, pk)
+    if invoice is None:
+        raise Http404("No Invoice matches the given query.")
     if not _can_credit(invoice):
         messages.error(request, _("Only issued invoices can be credited."))
         return redirect("invoicing:invoice_detail", pk=invoice.pk)
     is_post = request.method == "POST"
-    # Read first: it reads the invoice's lines, which the formset then lists.
+    # Its credit notes and the lines, in three compiled queries, then what is left to credit.
+    detail.prefetch_credit_documents(invoice)
     position = credit.credit_position(invoice)
     form = CreditNoteRequestForm(request.POST if is_post else None)
     formset = credit_line_formset(invoice, request.POST if is_post else None)
