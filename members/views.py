@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -165,7 +165,9 @@ def profile_edit(request):
         except CoopError as error:
             add_service_error(form, error)
         else:
-            messages.success(request, _("Your profile was saved."))
+            # The next page is in the language just chosen, so is its confirmation.
+            with translation.override(data["preferred_language"]):
+                messages.success(request, _("Your profile was saved."))
             response = redirect("members:profile")
             _remember_language(response, data["preferred_language"])
             return response

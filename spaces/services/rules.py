@@ -4,9 +4,11 @@ the active booking whose blocked time meets the slot's, and ``_conflict_error`` 
 """
 
 import datetime
+import functools
 from decimal import Decimal
 
-from django.utils import timezone
+import holidays
+from django.utils import dateformat, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -96,7 +98,7 @@ def check_booking_rules(
             % {
                 "site": room.site.name,
                 "date": day.strftime("%d/%m/%Y"),
-                "reason": f" ({closed.reason})" if closed.reason else "",
+                "reason": f" ({_closed_day_reason(closed)})" if closed.reason else "",
             },
             code="closed_day",
             field="date",
@@ -166,9 +168,40 @@ def _hours_count(minutes: int) -> int:
 
 
 def _weekday_name(day: datetime.date) -> str:
-    from spaces.models import Weekday
+    """Return the weekday as the active language writes it mid-sentence.
 
-    return str(Weekday(day.weekday()).label).lower()
+    English capitalises weekdays ("Saturday"), French and Dutch do not ("samedi", "zaterdag").
+    """
+    return dateformat.format(day, "l")
+
+
+# The site's public holidays come from the ``holidays`` package (see spaces.demo), which names
+# them in these languages; Django's language code -> the package's.
+HOLIDAY_LANGUAGES = {"fr": "fr", "nl": "nl", "en": "en_US"}
+
+
+@functools.cache
+def _public_holidays(year: int, language: str | None) -> dict[datetime.date, str]:
+    return dict(holidays.country_holidays("BE", years=year, language=language))
+
+
+def _closed_day_reason(closed: ClosedDay) -> str:
+    """Return a closed day's reason in the active language when it is a public holiday's name.
+
+    A reason the package wrote (in whichever of its languages) is shown in the page's language;
+    a reason a manager typed is shown as entered.
+    """
+    language = HOLIDAY_LANGUAGES.get((translation.get_language() or "").split("-")[0])
+    if language is None:
+        return closed.reason
+    year = closed.date.year
+    names = {
+        _public_holidays(year, other).get(closed.date)
+        for other in (None, *holidays.BE.supported_languages)
+    }
+    if closed.reason not in names:
+        return closed.reason
+    return _public_holidays(year, language)[closed.date]
 
 
 def find_conflict(

@@ -4,6 +4,7 @@ import datetime
 import re
 from decimal import Decimal
 
+import pytest
 from django.urls import reverse
 from django.utils import timezone
 
@@ -142,6 +143,37 @@ def test_profile_edit_validates_the_iban(client, member):
     assert response.status_code == 302
     member.refresh_from_db()
     assert (member.city, member.preferred_language) == ("Bruxelles", "nl")
+
+
+@pytest.mark.parametrize(
+    ("browsing", "chosen", "saved", "old"),
+    [
+        ("nl", "en", "Your profile was saved.", "Uw profiel is opgeslagen."),
+        ("en", "nl", "Uw profiel is opgeslagen.", "Your profile was saved."),
+        ("fr", "nl", "Uw profiel is opgeslagen.", "Votre profil a été enregistré."),
+    ],
+)
+def test_saving_a_new_language_confirms_in_that_language(
+    client, member, settings, browsing, chosen, saved, old
+):
+    client.force_login(member.user)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = browsing
+    data = {
+        "street": "Rue Ransfort 27",
+        "postal_code": "1080",
+        "city": "Bruxelles",
+        "country": "BE",
+        "phone": "",
+        "preferred_language": chosen,
+        "iban": "BE71096123456769",
+    }
+
+    response = client.post(reverse("members:profile_edit"), data, follow=True)
+
+    page = response.content.decode()
+    assert saved in page
+    assert old not in page
+    assert client.cookies[settings.LANGUAGE_COOKIE_NAME].value == chosen
 
 
 def test_the_admin_change_page_shows_the_national_number_masked(client, member, staff):

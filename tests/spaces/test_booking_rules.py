@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.utils import translation
 
 from members.models import LedgerEntry
 from spaces.errors import BookingError
@@ -108,6 +109,45 @@ def test_closed_weekday_and_closed_day(member, activity, room, site):
     ClosedDay.objects.create(site=site, date=DAY, reason="Works")
     error = assert_refused("closed_day", member, activity, room, at(DAY, 10), at(DAY, 11))
     assert "Works" in error.message
+
+
+@pytest.mark.parametrize(
+    ("language", "weekday"), [("en", "Tuesday"), ("fr", "mardi"), ("nl", "dinsdag")]
+)
+def test_opening_hours_name_the_weekday_as_the_language_writes_it(
+    member, activity, room, language, weekday
+):
+    with translation.override(language):
+        error = assert_refused(
+            "outside_opening_hours", member, activity, room, at(DAY, 7), at(DAY, 9)
+        )
+    # English capitalises weekdays; French and Dutch write them in lower case.
+    assert f" {weekday}" in error.message
+    assert weekday.lower() not in error.message.replace(weekday, "")
+
+
+@pytest.mark.parametrize(
+    ("language", "stored", "shown"),
+    [
+        ("en", "New Year's Day", "New Year's Day"),
+        ("fr", "New Year's Day", "Nouvel An"),
+        ("nl", "New Year's Day", "Nieuwjaar"),
+        ("en", "Nieuwjaar", "New Year's Day"),
+        ("fr", "Nieuwjaar", "Nouvel An"),
+        ("fr", "Fermeture annuelle", "Fermeture annuelle"),
+        ("nl", "Works", "Works"),
+    ],
+)
+def test_public_holidays_are_named_in_the_language_and_custom_reasons_as_entered(
+    member, activity, room, site, language, stored, shown
+):
+    new_year = datetime.date(2027, 1, 1)
+    ClosedDay.objects.create(site=site, date=new_year, reason=stored)
+    with translation.override(language):
+        error = assert_refused(
+            "closed_day", member, activity, room, at(new_year, 10), at(new_year, 11)
+        )
+    assert error.message.endswith(f"01/01/2027 ({shown}).")
 
 
 def test_past_and_lead_time(member, activity, room):
