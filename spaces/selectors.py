@@ -473,7 +473,8 @@ def booking_rows(
 ) -> tuple[list[dict], list[dict]]:
     """The next ``upcoming`` bookings (soonest first) and the last ``past`` ones (latest first)
     of the user's list, as the plain rows it shows (spaces/_booking_rows.html): a member's are
-    the bookings they see (``bookings_visible_to``), a manager's their own (``own_bookings``).
+    the bookings they see (``bookings_visible_to``), a manager's those they made or that name
+    them as the member.
 
     One written statement of two index-ordered halves: building and compiling the same query
     with the ORM cost such a short list most of its time.
@@ -580,12 +581,6 @@ def booking_of(user: User, pk: int) -> Booking | None:
     for name, instance in related.items():
         setattr(booking, name, instance)
     return booking
-
-
-def own_bookings(user: User) -> QuerySet[Booking]:
-    """Bookings the user made or that name them as the member (a manager's own list)."""
-    members = list(Member.objects.filter(user=user).values_list("pk", flat=True))
-    return bookings_visible_to(user).filter(Q(created_by=user) | Q(member_id__in=members))
 
 
 def busy_ranges(
