@@ -228,27 +228,9 @@ def _moment(value: datetime.datetime | None, zone) -> str | None:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
+# The room's own columns of RoomSerializer's fields (its prices are read apart).
 ROOM_COLUMNS = [
-    "pk",
-    "site_id",
-    "name",
-    "kind",
-    "area_m2",
-    "capacity",
-    "floor",
-    "amenities",
-    "accessibility_notes",
-    "is_bookable",
-    "slot_minutes",
-    "min_duration_minutes",
-    "max_duration_minutes",
-    "buffer_before_minutes",
-    "buffer_after_minutes",
-    "lead_time_minutes",
-    "horizon_days",
-    "requires_approval",
-    "cancellation_notice_hours",
-    "cancellation_fee_percent",
+    "site_id" if name == "site" else name for name in RoomSerializer.Meta.fields if name != "prices"
 ]
 
 
