@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import F, Q, QuerySet, TextField
+from django.db.models import F, Q, QuerySet, TextField, prefetch_related_objects
 from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404
@@ -411,6 +411,8 @@ def _draft_page(request, invoice: Invoice | None = None):
             formset = line_formset()
             adjustments = allowance_charge_formset()
         else:
+            # The rows fill the forms and the totals: read once.
+            prefetch_related_objects([invoice], "lines", "allowance_charges")
             form = DraftForm(
                 user=user,
                 invoice=invoice,
