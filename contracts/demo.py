@@ -149,8 +149,10 @@ def _receipt_file(name: str) -> SimpleUploadedFile:
     )
 
 
-def _seed_expense_claims(pairs, *, staff, today: datetime.date) -> int:
-    """Give members claims in each state: approved (paid by the run), sent, and a draft."""
+def _seed_expense_claims(pairs, *, staff, today: datetime.date, approve: bool = True) -> int:
+    """Give members claims in each state: approved (paid by the run), sent, and a draft.
+
+    Without ``approve`` the first claim stays sent too: nothing reaches the ledger."""
     count = 0
     for index, (member, activity) in enumerate(pairs):
         receipts = [
@@ -171,7 +173,8 @@ def _seed_expense_claims(pairs, *, staff, today: datetime.date) -> int:
             receipts=receipts[:2],
             today=today,
         )
-        expenses.approve_expense_claim(staff_user=staff, claim=approved)
+        if approve:
+            expenses.approve_expense_claim(staff_user=staff, claim=approved)
         expenses.submit_expense_claim(
             user=member.user,
             activity=activity,
@@ -188,3 +191,37 @@ def _seed_expense_claims(pairs, *, staff, today: datetime.date) -> int:
         )
         count += 3
     return count
+
+
+def seed_heavy(context: dict, *, stdout) -> None:
+    """Give each heavy member of a scaled world a draft contract, sent expense claims and a
+    draft one: the contract form and the claims' pages have rows to show."""
+    staff, today = context["staff"], context["today"]
+    pairs = []
+    for member in context["members"]:
+        activity = Activity.objects.filter(owner=member).order_by("pk").first()
+        if activity is not None and member.niss:
+            pairs.append((member, activity))
+    for index, (member, activity) in enumerate(pairs):
+        title, place, kind = JOBS[index % len(JOBS)]
+        # Far enough ahead to clash with none of the generated contracts' days.
+        days = _weekdays(today + datetime.timedelta(days=120 + 7 * index), 5)
+        services.save_contract(
+            user=member.user,
+            activity=activity,
+            title=title,
+            place=place,
+            kind=kind,
+            amount_to_invoice=Decimal("2400.00"),
+            workers=[
+                WorkerInput(
+                    member=member,
+                    daily_wage=Decimal("220.00"),
+                    days=[DayInput(date=day) for day in days],
+                )
+            ],
+            today=today,
+        )
+    # The scaled ledgers stay as loaded: the claims are sent, not approved.
+    claims = _seed_expense_claims(pairs, staff=staff, today=today, approve=False)
+    stdout.write(f"{len(pairs)} draft contracts and {claims} expense claims of heavy members.")

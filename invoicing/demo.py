@@ -190,3 +190,56 @@ def seed(context: dict, *, stdout) -> None:
     Reminder.objects.update(emailed_at=now)
     invoices = Invoice.objects.count()
     stdout.write(f"{len(CLIENTS)} clients of {len(members)} members, {invoices} invoices.")
+
+
+def seed_heavy(context: dict, *, stdout) -> None:
+    """Give each heavy member of a scaled world a draft with many lines, and the first of them
+    a credit note waiting for staff: the draft form and the review page have their heaviest
+    rows to show."""
+    today = context["today"]
+    now = timezone.now()
+    drafts = 0
+    for member in context["members"]:
+        activity = member.activities.order_by("pk").first()
+        client = member.user.clients.filter(country="BE").order_by("pk").first()
+        if activity is None or client is None:
+            continue
+        lines = [
+            LineInput(
+                description=description,
+                quantity=Decimal(position % 4 + 1),
+                unit=unit,
+                unit_price=Decimal(price),
+                allowance_percent=Decimal("5") if position == 0 else None,
+                allowance_reason="Repeat client" if position == 0 else "",
+            )
+            for position, (description, unit, price) in enumerate(WORK * 2)
+        ]
+        save_draft(
+            user=member.user,
+            activity=activity,
+            client=client,
+            lines=lines,
+            today=today,
+            buyer_reference="Season 2027",
+            allowance_charges=[
+                AllowanceChargeInput(is_charge=True, reason="Travel costs", amount=Decimal("35.00"))
+            ],
+        )
+        drafts += 1
+    first = context["members"][0] if context["members"] else None
+    issued = (
+        Invoice.objects.filter(
+            activity__owner=first, kind=Invoice.Kind.INVOICE, status=Invoice.Status.ISSUED
+        )
+        .order_by("-pk")
+        .first()
+        if first
+        else None
+    )
+    if issued is not None:
+        request_credit_note(
+            user=first.user, invoice=issued, reason="Performance cancelled", now=now
+        )
+    credit_notes = 1 if issued is not None else 0
+    stdout.write(f"{drafts} draft invoices of heavy members, {credit_notes} credit note.")

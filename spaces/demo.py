@@ -15,6 +15,7 @@ from members.models import Activity, Member, MembershipEvent, ShareSubscription
 from spaces.apps import SPACE_MANAGERS_GROUP
 from spaces.models import BookingEvent, ClosedDay, OpeningHours, Room, RoomPrice, Site
 from spaces.services import leasing, lifecycle, times
+from spaces.services.feed_tokens import create_feed_token
 
 # Ateliers let to residents by the month; the others are project ateliers, booked by the hour.
 LEASED_ATELIERS = 9
@@ -290,3 +291,10 @@ def seed(context: dict, *, stdout) -> None:
         f"Spaces: LaVallée with {Room.objects.filter(site=site).count()} rooms, "
         f"{len(leases)} leases, {made} bookings."
     )
+
+
+def seed_heavy(context: dict, *, stdout) -> None:
+    """Give each heavy member of a scaled world a feed of their bookings."""
+    for member in context["members"]:
+        create_feed_token(user=member.user)
+    stdout.write(f"{len(context['members'])} booking feeds of heavy members.")

@@ -10,13 +10,15 @@ from django.conf import settings
 from django.core.management import ManagementUtility, call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
 
+from contracts.models import Contract, ExpenseClaim
 from coop.money import round_money
 from coop.scale import BIG_TABLES, SCALE_DOMAIN, SCALE_PASSWORD, Plan, heavy_logins
 from invoicing.models import Invoice, InvoiceLine, InvoiceSequence, Payment
 from members.demo import DEMO_MEMBER, DEMO_PASSWORD, DEMO_STAFF
 from members.models import Activity, ActivityBalance, LedgerEntry, Member, User
-from spaces.models import Booking
+from spaces.models import Booking, FeedToken
 from tests.conftest import make_member, make_user
 
 SCALE = 0.0005
@@ -74,7 +76,12 @@ def test_seed_scale_builds_a_coherent_world(world, client):
     plan = Plan.for_scale(SCALE)
     scale_members = Member.objects.filter(user__email__endswith=f"@{SCALE_DOMAIN}")
     activities = Activity.objects.filter(owner__in=scale_members)
-    invoices = Invoice.objects.filter(activity__in=activities)
+    # What the apps' services add for the heavy members: a draft each, one credit note.
+    heavy_work = Invoice.objects.filter(
+        activity__in=activities,
+        status__in=[Invoice.Status.DRAFT, Invoice.Status.PENDING_REVIEW],
+    )
+    invoices = Invoice.objects.filter(activity__in=activities).exclude(pk__in=heavy_work)
 
     # Counts as planned, and the report gives a rate for every table.
     assert scale_members.count() == plan.members == 50
@@ -89,17 +96,34 @@ def test_seed_scale_builds_a_coherent_world(world, client):
         " ON a.id = c.activity_id JOIN members_member m ON m.id = a.owner_id"
         " JOIN members_user u ON u.id = m.user_id WHERE u.email LIKE %s",
         [f"%@{SCALE_DOMAIN}"],
-    ) == [(plan.contracts,)]
+    ) == [(plan.contracts + plan.heavy,)]  # and a draft of each heavy member
     for table in ("members_user", "invoicing_invoice", "members_ledgerentry", "spaces_booking"):
         assert f"  {table}" in world["out"]
     assert "rows/s" in world["out"]
     for login in heavy_logins(plan):
         assert login in world["out"]
         member = Member.objects.get(user__email=login)
-        assert Invoice.objects.filter(activity__owner=member).count() == plan.heavy_invoices
+        assert invoices.filter(activity__owner=member).count() == plan.heavy_invoices
+        # The heavy members' drafts and claims, for the forms and pages that show them.
+        draft = heavy_work.get(activity__owner=member, status=Invoice.Status.DRAFT)
+        assert draft.lines.count() == 10
+        assert draft.allowance_charges.count() == 1
+        contract = Contract.objects.get(
+            activity__owner=member,
+            status=Contract.Status.DRAFT,
+            created_at__date=timezone.localdate(),
+        )
+        assert contract.workers.get().days.count() == 5
+        assert sorted(
+            ExpenseClaim.objects.filter(member=member).values_list("status", flat=True)
+        ) == ["draft", "submitted", "submitted"]
+        assert FeedToken.objects.filter(user=member.user, room=None).count() == 1
         assert (
             LedgerEntry.objects.filter(activity__owner=member).count() == plan.heavy_ledger == 166
         )
+    credit_note = heavy_work.get(kind=Invoice.Kind.CREDIT_NOTE)
+    assert credit_note.status == Invoice.Status.PENDING_REVIEW
+    assert credit_note.activity.owner.user.email == heavy_logins(plan)[0]
 
     # Gapless numbers per series, dates following numbers, sequences in line with them; the
     # invoices take the years before the series already in use, which is left as it was.

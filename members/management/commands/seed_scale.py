@@ -1,11 +1,16 @@
 """Load a SMart-sized world with bulk SQL: ``manage.py seed_scale [--scale 0.1] [--force]``."""
 
+import random
 import time
+from importlib import import_module
 
+from django.apps import apps
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DatabaseError
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+from django.utils.module_loading import module_has_submodule
 
 from coop.scale import (
     FULL,
@@ -21,7 +26,7 @@ from coop.scale import (
     real_data_summary,
 )
 from members.demo import DEMO_STAFF
-from members.models import User
+from members.models import Member, User
 
 
 class Command(BaseCommand):
@@ -88,6 +93,7 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
         except DatabaseError as error:
             raise CommandError(f"The load failed and stopped: {error}") from error
+        self.seed_heavy_work(plan)
         elapsed = time.monotonic() - started
         rows = sum(result.rows for result in results if not result.table.startswith("("))
         self.stdout.write(
@@ -103,3 +109,31 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Every generated member signs in with the same password: member000004@{SCALE_DOMAIN}…"
         )
+
+    def seed_heavy_work(self, plan: Plan) -> None:
+        """Give the heavy members what bulk SQL does not write, through the apps' services:
+        drafts with many lines, expense claims, a credit note to review, a booking feed.
+
+        Other apps add their part from their own ``demo.seed_heavy(context)``, as for
+        seed_demo."""
+        started = time.monotonic()
+        members = list(
+            Member.objects.filter(user__email__in=heavy_logins(plan))
+            .select_related("user")
+            .order_by("pk")
+        )
+        context = {
+            "rng": random.Random(2026),
+            "staff": User.objects.get(email=DEMO_STAFF),
+            "members": members,
+            "today": timezone.localdate(),
+        }
+        with transaction.atomic():
+            for config in apps.get_app_configs():
+                if not module_has_submodule(config.module, "demo"):
+                    continue
+                seed = getattr(import_module(f"{config.name}.demo"), "seed_heavy", None)
+                if seed is not None:
+                    seed(context, stdout=self.stdout)
+        elapsed = time.monotonic() - started
+        self.stdout.write(f"  heavy members' drafts and claims in {elapsed:.1f} s")
