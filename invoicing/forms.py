@@ -54,6 +54,7 @@ def _vat_category_field() -> forms.ChoiceField:
         label=_("VAT category"),
         choices=InvoiceLine.VatCategoryChoice.choices,
         initial=VatCategory.STANDARD,
+        widget=LanguageCachedSelect,
     )
 
 
@@ -67,7 +68,11 @@ def _rate(value: str) -> Decimal:
 
 def _vat_rate_field() -> forms.TypedChoiceField:
     return forms.TypedChoiceField(
-        label=_("VAT rate"), choices=VAT_RATE_CHOICES, coerce=_rate, initial="21.00"
+        label=_("VAT rate"),
+        choices=VAT_RATE_CHOICES,
+        coerce=_rate,
+        initial="21.00",
+        widget=LanguageCachedSelect,
     )
 
 
@@ -176,6 +181,19 @@ _CLIENT_CHOICES = CompiledQuery(
 )
 
 
+# A draft's client select: the member's clients and the one its author chose.
+_DRAFT_CLIENT_CHOICES = CompiledQuery(
+    Client,
+    lambda _shape, user, client: (
+        (clients_visible_to(User(pk=user)) | Client.objects.filter(pk=client))
+        .order_by("name", "pk")
+        .values("pk", "name", "vat_number")
+    ),
+    user=int,
+    client=int,
+)
+
+
 class DraftForm(Form):
     activity = ModelChoiceField(
         label=_("Activity"), queryset=Activity.objects.none(), empty_label=None
@@ -239,13 +257,16 @@ class DraftForm(Form):
             clients = clients | Client.objects.filter(pk=invoice.client_id)
         self.client_field.queryset = clients.order_by("name", "pk")
         self.client_field.label_from_instance = _client_label
-        if not user.is_staff and invoice is None:
+        if not user.is_staff:
             # The same rows as the querysets above (which still validate the choice).
             activities = _ACTIVITY_CHOICES.rows(user=user.pk)
             self.activity_field.widget.choices = ListedChoices(
                 [(row["pk"], row["name"]) for row in activities]
             )
-            clients = _CLIENT_CHOICES.rows(user=user.pk)
+            if invoice is None:
+                clients = _CLIENT_CHOICES.rows(user=user.pk)
+            else:
+                clients = _DRAFT_CLIENT_CHOICES.rows(user=user.pk, client=invoice.client_id)
             self.client_field.widget.choices = ListedChoices(
                 [
                     ("", self.client_field.empty_label),
@@ -327,8 +348,12 @@ class LineForm(Form):
         localize=True,
         widget=_decimal_input(6),
     )
+    # The selects of a line have fixed options: their markup is written once per language.
     unit = forms.ChoiceField(
-        label=_("Unit"), choices=InvoiceLine.Unit.choices, initial=InvoiceLine.Unit.HOUR
+        label=_("Unit"),
+        choices=InvoiceLine.Unit.choices,
+        initial=InvoiceLine.Unit.HOUR,
+        widget=LanguageCachedSelect,
     )
     unit_price = forms.DecimalField(
         label=_("Unit price excl. VAT"),
@@ -344,6 +369,7 @@ class LineForm(Form):
         initial=vat.SupplyKind.SERVICES,
         # Members mostly sell services: a row posted without the choice is one.
         required=False,
+        widget=LanguageCachedSelect,
     )
     vat_category = forms.ChoiceField(
         label=_("VAT category"),
@@ -365,6 +391,7 @@ class LineForm(Form):
         label=_("Exemption code"),
         choices=[("", "—"), *((code, code) for code in vat.EXEMPTION_CODES)],
         required=False,
+        widget=LanguageCachedSelect,
     )
     discount = PercentOrAmountField(label=_("Discount"))
     discount_reason = forms.CharField(
@@ -458,9 +485,10 @@ def percent_or_amount_text(percent: Decimal | None, amount: Decimal | None) -> s
     return ""
 
 
-def initial_lines(invoice: Invoice) -> list[dict]:
+def initial_lines(lines) -> list[dict]:
+    """The rows of a draft's line forms, from its saved lines."""
     rows = []
-    for line in invoice.lines.all():
+    for line in lines:
         row = asdict(line_input_of(line))
         row["vat_rate"] = f"{line.vat_rate:.2f}"
         row["discount"] = percent_or_amount_text(line.allowance_percent, line.allowance_amount)
@@ -477,6 +505,7 @@ class AllowanceChargeForm(Form):
         choices=[("0", _("Discount")), ("1", _("Charge"))],
         coerce=lambda value: value == "1",
         initial="0",
+        widget=LanguageCachedSelect,
     )
     reason = forms.CharField(label=_("Reason"), max_length=255, required=False)
     value = PercentOrAmountField(label=_("Percentage or amount"))
@@ -548,7 +577,8 @@ def allowance_charge_formset(data=None, *, initial=None) -> BaseAllowanceChargeF
     )
 
 
-def initial_allowance_charges(invoice: Invoice) -> list[dict]:
+def initial_allowance_charges(allowance_charges) -> list[dict]:
+    """The rows of a draft's forms of discounts and charges, from its saved ones."""
     return [
         {
             "is_charge": "1" if item.is_charge else "0",
@@ -557,7 +587,7 @@ def initial_allowance_charges(invoice: Invoice) -> list[dict]:
             "vat_category": item.vat_category,
             "vat_rate": f"{item.vat_rate:.2f}",
         }
-        for item in invoice.allowance_charges.all()
+        for item in allowance_charges
     ]
 
 

@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import F, Q, QuerySet, TextField, prefetch_related_objects
+from django.db.models import F, Q, QuerySet, TextField
 from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404
@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.services import record_event
-from coop.compiled import CompiledQuery
+from coop.compiled import CompiledInstances, CompiledQuery
 from coop.forms import add_service_error
 from coop.idempotency import one_time_form
 from coop.keyset import cursor_from, keyset_page
@@ -47,12 +47,20 @@ from invoicing.forms import (
     initial_lines,
     line_formset,
 )
-from invoicing.models import ZERO, Client, Invoice, InvoiceDocument, InvoiceLine, is_overdue
+from invoicing.models import (
+    ZERO,
+    Client,
+    Invoice,
+    InvoiceAllowanceCharge,
+    InvoiceDocument,
+    InvoiceLine,
+    is_overdue,
+)
 from invoicing.services import clients as client_services
 from invoicing.services import credit, documents, drafts, issue
 from invoicing.services.drafts import AllowanceChargeInput, LineInput
 from invoicing.vat import rate_name
-from members.models import Activity, Member
+from members.models import Activity, Member, User
 from members.selectors import member_of
 
 logger = logging.getLogger(__name__)
@@ -412,7 +420,8 @@ def _draft_page(request, invoice: Invoice | None = None):
             adjustments = allowance_charge_formset()
         else:
             # The rows fill the forms and the totals: read once.
-            prefetch_related_objects([invoice], "lines", "allowance_charges")
+            lines = _DRAFT_LINES.instances(invoice=invoice.pk)
+            items = _DRAFT_ALLOWANCE_CHARGES.instances(invoice=invoice.pk)
             form = DraftForm(
                 user=user,
                 invoice=invoice,
@@ -428,9 +437,9 @@ def _draft_page(request, invoice: Invoice | None = None):
                     "notes": invoice.notes,
                 },
             )
-            formset = line_formset(initial=initial_lines(invoice), extra=1)
-            adjustments = allowance_charge_formset(initial=initial_allowance_charges(invoice))
-        totals = _stored_totals(invoice) if invoice else compute_totals([])
+            formset = line_formset(initial=initial_lines(lines), extra=1)
+            adjustments = allowance_charge_formset(initial=initial_allowance_charges(items))
+        totals = _stored_totals(lines, items) if invoice else compute_totals([])
         preview = {"totals": totals, "vat_rows": _vat_rows(totals)}
     context = {
         "invoice": invoice,
@@ -447,12 +456,46 @@ def _draft_page(request, invoice: Invoice | None = None):
     return render(request, "invoicing/invoice_form.html", context)
 
 
-def _stored_totals(invoice: Invoice) -> Totals:
+def _stored_totals(lines, allowance_charges) -> Totals:
     """The totals of a draft as saved: its lines with their discounts, and its own."""
     return compute_totals(
-        [line.as_line() for line in invoice.lines.all()],
-        [item.as_allowance_charge() for item in invoice.allowance_charges.all()],
+        [line.as_line() for line in lines],
+        [item.as_allowance_charge() for item in allowance_charges],
     )
+
+
+# What the edit form reads of a draft, its lines and its discounts: compiled once per process.
+_DRAFT = CompiledInstances(
+    Invoice,
+    lambda staff, user, pk: (
+        selectors.invoices_visible_to(User(pk=user, is_staff=staff), Invoice.objects.all())
+        .filter(pk=pk)
+        .order_by()
+    ),
+    user=int,
+    pk=int,
+)
+_DRAFT_LINES = CompiledInstances(
+    InvoiceLine,
+    lambda _shape, invoice: InvoiceLine.objects.filter(invoice_id=invoice),
+    invoice=int,
+)
+_DRAFT_ALLOWANCE_CHARGES = CompiledInstances(
+    InvoiceAllowanceCharge,
+    lambda _shape, invoice: InvoiceAllowanceCharge.objects.filter(invoice_id=invoice),
+    invoice=int,
+)
+
+
+def _draft_to_edit(request, pk: int) -> Invoice:
+    """The invoice the user edits (only its own row); 404 if the user does not see it."""
+    # An id beyond any bigint is no row (and no parameter PostgreSQL accepts).
+    found = (
+        _DRAFT.instances(request.user.is_staff, user=request.user.pk, pk=pk) if pk < 2**63 else []
+    )
+    if not found:
+        raise Http404("No Invoice matches the given query.")
+    return found[0]
 
 
 @login_required
@@ -468,7 +511,7 @@ def invoice_create(request):
 @require_http_methods(["GET", "POST"])
 def invoice_edit(request, pk: int):
     """Change a draft, or an invoice staff sent back."""
-    invoice = _get_invoice(request, pk)
+    invoice = _draft_to_edit(request, pk)
     if not invoice.is_editable or invoice.is_credit_note:
         messages.info(request, _("This invoice was submitted and can no longer be edited."))
         return redirect("invoicing:invoice_detail", pk=invoice.pk)
@@ -600,7 +643,7 @@ def _line_rows(invoice: Invoice) -> tuple[list[dict], Totals]:
         }
         for line in lines
     ]
-    return rows, _stored_totals(invoice)
+    return rows, _stored_totals(invoice.lines.all(), invoice.allowance_charges.all())
 
 
 def _allowance_charge_rows(invoice: Invoice) -> list[dict]:
