@@ -8,13 +8,18 @@ replace, in each language).
 
 An empty row of an unbound formset depends on nothing but the language and its position: it is
 written once per language and process, with the formset's placeholders, and each page puts its
-row's position in (as the page's script does with the template row).
+row's position in (as the page's script does with the template row). A row of an unbound
+formset filled from saved lines (a draft being edited) is that row with a mark in each input's
+value and no option chosen, also written once per language: each page puts the row's values
+in and marks the chosen options, as Django's widgets would.
 """
 
-from django import template
+import re
+
+from django import forms, template
 from django.forms import BaseFormSet
 from django.utils.html import conditional_escape
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeData, SafeString, mark_safe
 from django.utils.translation import get_language, gettext
 
 register = template.Library()
@@ -26,6 +31,14 @@ PREFIX_PLACEHOLDER = "__prefix__"
 # Empty rows with placeholders, by (form class, formset prefix, language).
 _empty_line_rows: dict[tuple[type, str | None, str | None], str] = {}
 _empty_adjustment_rows: dict[tuple[type, str | None, str | None], str] = {}
+# Rows with a mark for each value, split at the marks, by the same key.
+_filled_line_rows: dict[tuple[type, str | None, str | None], "_FilledRow"] = {}
+_filled_adjustment_rows: dict[tuple[type, str | None, str | None], "_FilledRow"] = {}
+# A character of Unicode's private use area marks a value in a row being written.
+_MARK = "\ue000"
+_VALUE_MARK = re.compile(f' value="{_MARK}(\\w+){_MARK}"')
+# No option carries this value: a select written with it has none chosen.
+_NO_OPTION = f"{_MARK}none{_MARK}"
 _adjustment_headings: dict[tuple[type, str | None, str | None], str] = {}
 
 
@@ -124,7 +137,82 @@ def _is_empty(formset: BaseFormSet, index: int) -> bool:
     return not formset.is_bound and index >= formset.initial_form_count()
 
 
-def _rows(cache: dict, formset: BaseFormSet, write) -> SafeString:
+class _FilledRow:
+    """A row written once with a mark in each input's value and no option chosen, in parts:
+    the text between the values, and per select its markup, to mark the chosen option in."""
+
+    def __init__(self, formset: BaseFormSet, write) -> None:
+        fields = formset.form.base_fields
+        self.selects = [
+            name for name, field in fields.items() if isinstance(field.widget, forms.Select)
+        ]
+        initial = {
+            name: _NO_OPTION if name in self.selects else f"{_MARK}{name}{_MARK}" for name in fields
+        }
+        form = formset.form(
+            auto_id=formset.auto_id,
+            prefix=formset.add_prefix(PREFIX_PLACEHOLDER),
+            initial=initial,
+            empty_permitted=True,
+            use_required_attribute=False,
+            **formset.get_form_kwargs(None),
+            renderer=formset.renderer,
+        )
+        formset.add_fields(form, None)
+        text = write(form, NUMBER_PLACEHOLDER)
+        # Text between the marks of the inputs' values: [text, name, text, name, …, text].
+        self.parts = _VALUE_MARK.split(text)
+        self.fields = fields
+        # Each select's markup as written with no option chosen.
+        self.select_markup = {}
+        for name in self.selects:
+            start = text.index(f'<select name="{formset.prefix}-{PREFIX_PLACEHOLDER}-{name}"')
+            self.select_markup[name] = text[start : text.index("</select>", start) + 9]
+        if _MARK in "".join(self.parts[::2]).replace(_NO_OPTION, ""):
+            raise ValueError("A value of the row is written where no mark is expected.")
+
+    def write(self, initial: dict, prefix: str, index: int, number: str) -> str:
+        """The row of the form ``index`` filled with ``initial``, as Django writes it."""
+        values = {}
+        for name, field in self.fields.items():
+            value = initial.get(name, field.initial)
+            if callable(value):
+                value = value()
+            values[name] = field.widget.format_value(field.prepare_value(value))
+        parts = list(self.parts)
+        for position in range(1, len(parts), 2):
+            value = values[parts[position]]
+            parts[position] = "" if value is None else f' value="{_formatted(value)}"'
+        row = "".join(parts)
+        for name in self.selects:
+            chosen = values[name]
+            markup = self.select_markup[name]
+            option = f'<option value="{_formatted(chosen[0] if chosen else "")}"'
+            filled = markup.replace(_NO_OPTION, "")
+            if f"{option}>" in filled:
+                filled = filled.replace(f"{option}>", f"{option} selected>", 1)
+            elif f"{option} " in filled:
+                filled = filled.replace(f"{option} ", f"{option} selected ", 1)
+            row = row.replace(markup, filled, 1)
+        row = row.replace(f"{prefix}-{PREFIX_PLACEHOLDER}-", f"{prefix}-{index}-")
+        return row.replace(NUMBER_PLACEHOLDER, number)
+
+
+def _formatted(value) -> str:
+    """A value as ``{{ value|stringformat:'s' }}`` writes it (as Django's input widgets)."""
+    text = "%s" % (value,)  # noqa: UP031 (the filter's own formatting)
+    return text if isinstance(value, SafeData) else conditional_escape(text)
+
+
+def _filled_row(cache: dict, formset: BaseFormSet, write) -> _FilledRow:
+    key = (formset.form, formset.prefix, get_language())
+    row = cache.get(key)
+    if row is None:
+        row = cache[key] = _FilledRow(formset, write)
+    return row
+
+
+def _rows(cache: dict, formset: BaseFormSet, write, filled: dict) -> SafeString:
     rows = []
     for index in range(formset.total_form_count()):
         number = str(index + 1)
@@ -134,6 +222,11 @@ def _rows(cache: dict, formset: BaseFormSet, write) -> SafeString:
                 f"{formset.prefix}-{PREFIX_PLACEHOLDER}-", f"{formset.prefix}-{index}-"
             )
             rows.append(row.replace(NUMBER_PLACEHOLDER, number))
+        elif not formset.is_bound and "forms" not in formset.__dict__:
+            # A row filled from saved lines: no form is built for it.
+            initial = formset.initial[index] if formset.initial else {}
+            writer = _filled_row(filled, formset, write)
+            rows.append(writer.write(initial, formset.prefix, index, number))
         else:
             rows.append(write(formset.forms[index], number))
     return mark_safe("".join(rows))  # noqa: S308 (every value is escaped by the writers)
@@ -159,13 +252,13 @@ def non_form_errors(formset: BaseFormSet) -> SafeString:
 @register.simple_tag
 def line_rows(formset: BaseFormSet) -> SafeString:
     """The rows of the lines table, one per form of the formset."""
-    return _rows(_empty_line_rows, formset, line_row)
+    return _rows(_empty_line_rows, formset, line_row, _filled_line_rows)
 
 
 @register.simple_tag
 def adjustment_rows(formset: BaseFormSet) -> SafeString:
     """The rows of the table of discounts and charges on the whole invoice."""
-    return _rows(_empty_adjustment_rows, formset, adjustment_row)
+    return _rows(_empty_adjustment_rows, formset, adjustment_row, _filled_adjustment_rows)
 
 
 @register.simple_tag
