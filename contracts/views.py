@@ -27,16 +27,17 @@ from contracts.forms import (
     days_text,
     expense_receipt_formset,
 )
-from contracts.models import Contract, DimonaDeclaration, ExpenseReceipt
+from contracts.models import Contract, ContractWorker, DimonaDeclaration, ExpenseReceipt
 from contracts.parameters import load_parameters
 from contracts.payroll import TaxSituation, simulate
 from contracts.services import contracts as services
 from contracts.services import expenses
+from coop.compiled import CompiledInstances
 from coop.documents import DocumentStatus
 from coop.errors import CoopError
 from coop.idempotency import one_time_form
 from coop.pagination import Paginator
-from members.models import Member
+from members.models import Member, User
 from members.selectors import is_active_member
 
 PAGE_SIZE = 25
@@ -49,6 +50,36 @@ def _show_error(form, error: CoopError) -> None:
 
 def _get_contract(request, pk: int) -> Contract:
     return get_object_or_404(selectors.contracts_visible_to(request.user), pk=pk)
+
+
+# What the edit form reads of a contract and its workers with their days: compiled once per
+# process (building these querysets cost more than running them).
+_CONTRACT_TO_EDIT = CompiledInstances(
+    Contract,
+    lambda staff, user, pk: (
+        selectors.contracts_visible_to(User(pk=user, is_staff=staff)).filter(pk=pk).order_by()
+    ),
+    user=int,
+    pk=int,
+)
+_WORKERS_TO_EDIT = CompiledInstances(
+    ContractWorker,
+    lambda _shape, contract: selectors.workers_with_days().filter(contract_id=contract),
+    contract=int,
+)
+
+
+def _contract_to_edit(request, pk: int) -> Contract:
+    """The contract the user edits; 404 if the user does not see it."""
+    # An id beyond any bigint is no row (and no parameter PostgreSQL accepts).
+    found = (
+        _CONTRACT_TO_EDIT.instances(request.user.is_staff, user=request.user.pk, pk=pk)
+        if pk < 2**63
+        else []
+    )
+    if not found:
+        raise Http404(CONTRACT_NOT_FOUND)
+    return found[0]
 
 
 @login_required
@@ -91,7 +122,7 @@ def _save(request, contract: Contract | None):
         }
         workers_initial = [
             {"member": worker.member, "daily_wage": worker.daily_wage, "days": days_text(worker)}
-            for worker in selectors.workers_with_days().filter(contract=contract)
+            for worker in _WORKERS_TO_EDIT.instances(contract=contract.pk)
         ]
     data = request.POST if request.method == "POST" else None
     form = ContractForm(data, initial=initial, choices=choices)
@@ -137,7 +168,7 @@ def contract_create(request):
 @require_http_methods(["GET", "POST"])
 def contract_edit(request, pk: int):
     """Change a draft, or a contract sent back for changes."""
-    contract = _get_contract(request, pk)
+    contract = _contract_to_edit(request, pk)
     if not contract.is_editable:
         messages.error(request, _("This contract can no longer be edited."))
         return redirect("contracts:detail", contract.pk)

@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import formats, timezone, translation
+from django.utils.html import escape
 from rest_framework.test import APIClient
 
 from contracts import selectors
@@ -370,3 +371,18 @@ def test_the_claim_form_offers_the_activities_its_queryset_accepts(
     # The suspended owner's own Activity is not offered; the active co-owner's shared one is.
     assert selectors.claimable_activity_choices(member.user) == [(shared.pk, "A shared one")]
     assert activity.pk not in dict(selectors.claimable_activity_choices(other_member.user))
+
+
+def test_the_edit_page_finds_only_a_contract_the_user_sees(client, member, festival):
+    festival.status = "draft"
+    festival.save(update_fields=["status"])
+    edit = reverse("contracts:edit", args=[festival.pk])
+    stranger = _worker_member(7)  # neither on the Activity nor working on the contract
+    client.force_login(stranger.user)
+    assert client.get(edit).status_code == 404
+    client.force_login(member.user)
+    page = client.get(edit).content.decode()
+    assert f'value="{escape(festival.title)}"' in page
+    assert f'<option value="{festival.activity_id}" selected>Festival</option>' in page
+    # An id beyond any bigint reaches no query: a 404, not a server error.
+    assert client.get(reverse("contracts:edit", args=[2**63])).status_code == 404
