@@ -4,14 +4,15 @@ import datetime
 from decimal import Decimal
 
 from django.utils import timezone
+from django.utils.html import escape
 from django.utils.text import slugify
 
-from invoicing.models import Dispatch, Invoice, Reminder
+from invoicing.models import BankAccount, Dispatch, Invoice, Reminder
 from invoicing.services.clients import create_client
 from invoicing.services.credit import request_credit_note
 from invoicing.services.drafts import AllowanceChargeInput, LineInput, save_draft
 from invoicing.services.issue import approve_invoice, submit_invoice
-from invoicing.services.payments import record_payment
+from invoicing.services.payments import import_bank_statement, record_payment
 from invoicing.services.reminders import send_due_reminders
 from invoicing.vat import is_eu
 
@@ -242,4 +243,57 @@ def seed_heavy(context: dict, *, stdout) -> None:
             user=first.user, invoice=issued, reason="Performance cancelled", now=now
         )
     credit_notes = 1 if issued is not None else 0
-    stdout.write(f"{drafts} draft invoices of heavy members, {credit_notes} credit note.")
+    lines = _seed_statement(context["staff"], today=today, now=now)
+    stdout.write(
+        f"{drafts} draft invoices of heavy members, {credit_notes} credit note, "
+        f"a bank statement of {lines} lines."
+    )
+
+
+# A day's statement at a cooperative of SMart's size: a thousand transfers whose communication
+# names no invoice (for staff to match), and the account's own costs.
+STATEMENT_LINES = 1000
+
+
+def _seed_statement(staff, *, today: datetime.date, now: datetime.datetime) -> int:
+    """Import a CAMT.053 statement of ``STATEMENT_LINES`` lines that pay no invoice, into the
+    cooperative's first active account with an IBAN (none: no statement)."""
+    account = (
+        BankAccount.objects.filter(active=True)
+        .exclude(iban="")
+        .order_by("pk")
+        .values_list("iban", flat=True)
+        .first()
+    )
+    if account is None:
+        return 0
+    day = today.isoformat()
+    entries = []
+    for number in range(1, STATEMENT_LINES + 1):
+        credit = number % 10 != 0
+        name = CLIENTS[number % len(CLIENTS)][1]
+        remittance = f"Facture {number} merci" if credit else "Frais bancaires"
+        entries.append(
+            "<Ntry>"
+            f'<Amt Ccy="EUR">{Decimal(number % 97 + 10):.2f}</Amt>'
+            f"<CdtDbtInd>{'CRDT' if credit else 'DBIT'}</CdtDbtInd><Sts>BOOK</Sts>"
+            f"<BookgDt><Dt>{day}</Dt></BookgDt><ValDt><Dt>{day}</Dt></ValDt>"
+            f"<AcctSvcrRef>SCALE-{number}</AcctSvcrRef>"
+            "<BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>RCDT</Cd><SubFmlyCd>ESCT</SubFmlyCd>"
+            "</Fmly></Domn></BkTxCd><NtryDtls><TxDtls>"
+            f"<Refs><AcctSvcrRef>SCALE-{number}</AcctSvcrRef></Refs>"
+            f"<RltdPties><Dbtr><Nm>{escape(name)}</Nm></Dbtr></RltdPties>"
+            f"<RmtInf><Ustrd>{remittance}</Ustrd></RmtInf>"
+            "</TxDtls></NtryDtls></Ntry>"
+        )
+    created = f"{day}T09:00:00"
+    document = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt>'
+        f"<GrpHdr><MsgId>SCALE-{day}</MsgId><CreDtTm>{created}</CreDtTm></GrpHdr>"
+        f"<Stmt><Id>SCALE-{day}</Id><CreDtTm>{created}</CreDtTm>"
+        f"<Acct><Id><IBAN>{account}</IBAN></Id><Ccy>EUR</Ccy></Acct>"
+        f"{''.join(entries)}</Stmt></BkToCstmrStmt></Document>"
+    )
+    import_bank_statement(data=document.encode(), filename="scale.xml", actor=staff, now=now)
+    return STATEMENT_LINES

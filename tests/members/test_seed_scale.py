@@ -10,12 +10,13 @@ from django.conf import settings
 from django.core.management import ManagementUtility, call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from contracts.models import Contract, ExpenseClaim
 from coop.money import round_money
 from coop.scale import BIG_TABLES, SCALE_DOMAIN, SCALE_PASSWORD, Plan, heavy_logins
-from invoicing.models import Invoice, InvoiceLine, InvoiceSequence, Payment
+from invoicing.models import BankStatement, Invoice, InvoiceLine, InvoiceSequence, Payment
 from members.demo import DEMO_MEMBER, DEMO_PASSWORD, DEMO_STAFF
 from members.models import Activity, ActivityBalance, LedgerEntry, Member, User
 from spaces.models import Booking, FeedToken
@@ -121,6 +122,12 @@ def test_seed_scale_builds_a_coherent_world(world, client):
         assert (
             LedgerEntry.objects.filter(activity__owner=member).count() == plan.heavy_ledger == 166
         )
+    # A day's bank statement for staff: transfers naming no invoice, and the bank's costs.
+    statement = BankStatement.objects.get(statement_id__startswith="SCALE-")
+    assert dict(statement.lines.values_list("status").annotate(count=Count("pk")).order_by()) == {
+        "unmatched": 900,
+        "ignored": 100,
+    }
     credit_note = heavy_work.get(kind=Invoice.Kind.CREDIT_NOTE)
     assert credit_note.status == Invoice.Status.PENDING_REVIEW
     assert credit_note.activity.owner.user.email == heavy_logins(plan)[0]
