@@ -307,7 +307,7 @@ def credit_comparison_table(invoice: Invoice) -> SafeString:
     this_vat = credit_note.total_vat if credit_note else ZERO
     problem = ""
     if credit_note and credit_note.status == Invoice.Status.PENDING_REVIEW:
-        problem = credit_note_problem(credit_note)
+        problem = credit_note_problem(credit_note, position)
     return render_to_string(
         "admin/invoicing/invoice/credit_comparison.html",
         {

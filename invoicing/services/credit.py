@@ -737,20 +737,27 @@ def recheck_credit_note(credit_note: Invoice) -> None:
     note's row lock; the invoice's is taken here.
     """
     invoice = Invoice.objects.select_for_update().get(pk=credit_note.credited_invoice_id)
-    lines = list(credit_note.lines.select_related("credited_line"))
-    unlinked = [line for line in lines if line.credited_line_id is None]
-    if unlinked or any(line.credited_line.invoice_id != invoice.pk for line in lines):
+    check_against_position(credit_position(invoice, credit_note=credit_note), credit_note)
+
+
+def check_against_position(position: CreditPosition, credit_note: Invoice) -> None:
+    """Check that the credit note credits lines of the invoice, no more than ``position``
+    leaves of them (``credit_position`` read the lines of both)."""
+    invoice_lines = {line.pk: line for line in position.invoice.lines.all()}
+    lines = list(credit_note.lines.all())
+    unlinked = [line for line in lines if line.credited_line_id not in invoice_lines]
+    if unlinked:
         raise InvoicingError(
             _(
                 "Line %(position)d of this credit note does not say which invoice line it "
                 "credits: reject it and request it again."
             )
-            % {"position": (unlinked or lines)[0].position},
+            % {"position": unlinked[0].position},
             code="unlinked_line",
         )
     credited = [
         CreditedLine(
-            line.credited_line,
+            invoice_lines[line.credited_line_id],
             line.description,
             line.quantity,
             line.unit,
@@ -763,9 +770,7 @@ def recheck_credit_note(credit_note: Invoice) -> None:
         for line in lines
     ]
     adjustments = [item.as_allowance_charge() for item in credit_note.allowance_charges.all()]
-    check_credit_caps(
-        credit_position(invoice, credit_note=credit_note), credited, adjustments=adjustments
-    )
+    check_credit_caps(position, credited, adjustments=adjustments)
 
 
 def settlement_of(credit_note: Invoice) -> dict:
@@ -798,11 +803,17 @@ def settlement_of(credit_note: Invoice) -> dict:
     return {"deducted": f"{deducted:.2f}", "refunded": f"{refunded:.2f}", "text": text}
 
 
-def credit_note_problem(credit_note: Invoice) -> str:
-    """Return why a credit note waiting for review cannot be issued now, or ""."""
+def credit_note_problem(credit_note: Invoice, position: CreditPosition | None = None) -> str:
+    """Return why a credit note waiting for review cannot be issued now, or "".
+
+    ``position``: the credited invoice's position as the caller just read it (the review page
+    shows it), checked as it is; otherwise it is read again under the invoice's lock."""
     try:
-        with transaction.atomic():
-            recheck_credit_note(credit_note)
+        if position is not None:
+            check_against_position(position, credit_note)
+        else:
+            with transaction.atomic():
+                recheck_credit_note(credit_note)
     except InvoicingError as error:
         return error.message
     return ""

@@ -353,7 +353,12 @@ def test_the_review_screen_explains_why_a_credit_note_cannot_be_issued(
     review_url = reverse("admin:invoicing_invoice_review", args=[pending.pk])
     message = f"Line 1: at most 150.00{NBSP}€ excl. VAT is left to credit."
 
-    assert message in staff_client.get(review_url).content.decode()
+    staff_client.get(review_url)
+    with CaptureQueriesContext(connection) as queries:
+        shown = staff_client.get(review_url).content.decode()
+    assert message in shown
+    # The invoice's position is read once, for the table and for the check.
+    assert sum('FROM "invoicing_invoiceline"' in query["sql"] for query in queries) == 1
     page = staff_client.post(review_url, {"approve": "1"}).content.decode()
     assert message in page
     pending.refresh_from_db()
