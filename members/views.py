@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.i18n import set_language
 from stdnum import iban as iban_module
 
@@ -58,6 +58,7 @@ ACTIVITY_PAGE_SIZE = 25
 
 
 @login_required
+@require_GET
 def activity_list(request):
     """List the Activities the user owns or shares, newest first, one page at a time."""
     page = selectors.activity_page_of(
