@@ -24,6 +24,7 @@ from members.models import Activity, LedgerEntry, Member
 from members.onboarding import onboarding_redirect
 
 LEDGER_PAGE_SIZE = 25
+ACTIVITY_PAGE_SIZE = 25
 
 
 def _require_member(request) -> Member:
@@ -52,9 +53,6 @@ def dashboard(request):
         ),
     }
     return render(request, "members/dashboard.html", context)
-
-
-ACTIVITY_PAGE_SIZE = 25
 
 
 @login_required

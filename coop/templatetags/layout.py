@@ -6,9 +6,8 @@ language, whether someone is signed in and in which roles (a member, a space man
 which menu item is the current page, its CSRF token and the address to come back to after
 switching language. It is rendered once per language, roles and current item with markers in
 place of the token and the address, which each request fills in, escaped as the template would
-escape them. The footer depends on the language
-only. Both templates see only the variables given here, never the request or the user, so
-nothing of one person can reach another's page.
+escape them. The footer depends on the language only. Both templates see only the variables
+given here, never the request or the user, so nothing of one person can reach another's page.
 """
 
 import re
