@@ -38,6 +38,7 @@ from coop.errors import CoopError
 from coop.idempotency import one_time_form
 from coop.pagination import Paginator
 from members.models import Member, User
+from members.onboarding import onboarding_redirect
 from members.selectors import is_active_member
 
 PAGE_SIZE = 25
@@ -155,11 +156,10 @@ def _save(request, contract: Contract | None):
 @one_time_form
 def contract_create(request):
     """Record a new contract as a draft."""
-    member = getattr(request.user, "member", None)
-    if member is None:
-        raise Http404(_("You have no member profile yet."))
-    # The profile just read tells whether the member is active (``is_active_member``).
-    if member.status != Member.Status.ACTIVE:
+    if (response := onboarding_redirect(request)) is not None:
+        return response
+    # The profile read with the user tells whether the member is active (``is_active_member``).
+    if request.user.member.status != Member.Status.ACTIVE:
         raise PermissionDenied(_("Only the Activities of active members can record contracts."))
     return _save(request, None)
 

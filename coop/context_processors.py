@@ -8,11 +8,13 @@ from django.urls import get_script_prefix, get_urlconf, reverse
 # ":" written "_".
 LAYOUT_URLS = [
     "members:dashboard",
+    "members:activity_list",
     "members:profile",
     "invoicing:invoice_list",
     "contracts:index",
     "contracts:payslips",
     "spaces:index",
+    "spaces:queue",
     "set_language",
     "admin:index",
     "account_login",

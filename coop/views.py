@@ -1,9 +1,10 @@
-"""Project-wide views: health check and the pages later modules fill."""
+"""Project-wide views: health check, favicon and the pages later modules fill."""
 
 import redis
 from django.conf import settings
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponsePermanentRedirect, JsonResponse
+from django.templatetags.static import static
 from django.utils.translation import gettext
 from django.views import defaults
 from django.views.decorators.cache import never_cache
@@ -43,6 +44,12 @@ def healthz(request):
         {"status": "ok" if healthy else "error", "checks": checks},
         status=200 if healthy else 503,
     )
+
+
+@require_GET
+def favicon(request):
+    """Send browsers that ask for /favicon.ico to the SVG icon the pages link to."""
+    return HttpResponsePermanentRedirect(static("favicon.svg"))
 
 
 def _is_api(request) -> bool:

@@ -12,7 +12,7 @@ from django.core.paginator import Paginator
 from django.db.models import F, Q, QuerySet, TextField
 from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import Context
 from django.urls import reverse
@@ -61,6 +61,7 @@ from invoicing.services import credit, documents, drafts, issue
 from invoicing.services.drafts import AllowanceChargeInput, LineInput
 from invoicing.vat import rate_name
 from members.models import Activity, Member, User
+from members.onboarding import onboarding_redirect
 from members.selectors import member_of
 
 logger = logging.getLogger(__name__)
@@ -75,16 +76,17 @@ DOWNLOADS: dict[str, tuple[str, str]] = {
 }
 
 
-def _require_active_member_or_staff(request) -> None:
-    """Let staff and active members create; applicants wait for their approval."""
+def _onboarding_unless_active_member_or_staff(request) -> HttpResponse | None:
+    """Let staff and active members create; send whoever is not a member yet to their
+    checklist (members.onboarding); refuse suspended and departed members."""
     if request.user.is_staff:
-        return
+        return None
     # The profile was read with the signed-in user (members.backends), status included.
-    member = member_of(request.user)
-    if member is None:
-        raise Http404(_("You have no member profile yet."))
-    if member.status != Member.Status.ACTIVE:
+    if (response := onboarding_redirect(request)) is not None:
+        return response
+    if member_of(request.user).status != Member.Status.ACTIVE:
         raise PermissionDenied(_("Your membership must be approved before you invoice."))
+    return None
 
 
 def _get_invoice(request, pk: int, invoices: QuerySet[Invoice] | None = None) -> Invoice:
@@ -160,7 +162,8 @@ def _looked_up_initial(request) -> tuple[dict, ClientLookupForm]:
 @one_time_form
 def client_create(request):
     """Add a client to the member's own records, prefilled from a VAT number if asked."""
-    _require_active_member_or_staff(request)
+    if (response := _onboarding_unless_active_member_or_staff(request)) is not None:
+        return response
     initial, lookup = _looked_up_initial(request) if request.method == "GET" else ({}, None)
     form = ClientForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -294,7 +297,14 @@ def invoice_list(request):
     _add_list_amounts(rows, timezone.localdate())
     # A page with rows says it all; an empty one asks whether there is any invoice at all.
     has_any = bool(rows) or selectors.has_invoices(user)
-    context = {"filters": filters, "page": page, "invoices": rows, "has_any": has_any}
+    context = {
+        "filters": filters,
+        # A filter is set: its form stays open on phones, where it is folded otherwise.
+        "filtering": any(request.GET.get(name) for name in filters.fields),
+        "page": page,
+        "invoices": rows,
+        "has_any": has_any,
+    }
     return render(request, "invoicing/invoice_list.html", context)
 
 
@@ -503,7 +513,8 @@ def _draft_to_edit(request, pk: int) -> Invoice:
 @one_time_form
 def invoice_create(request):
     """Draw up a new draft invoice."""
-    _require_active_member_or_staff(request)
+    if (response := _onboarding_unless_active_member_or_staff(request)) is not None:
+        return response
     return _draft_page(request)
 
 

@@ -36,11 +36,19 @@ class PreferredLanguageMiddleware:
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             return None
-        member = member_of(user)
-        if member is not None:
-            translation.activate(member.preferred_language)
-            request.LANGUAGE_CODE = member.preferred_language
+        activate_preferred_language(request, user)
         return None
+
+
+def activate_preferred_language(request, user) -> None:
+    """Answer in the member's preferred language from now on in this request, unless the
+    language cookie says otherwise (an explicit choice wins)."""
+    if settings.LANGUAGE_COOKIE_NAME in request.COOKIES:
+        return
+    member = member_of(user)
+    if member is not None:
+        translation.activate(member.preferred_language)
+        request.LANGUAGE_CODE = member.preferred_language
 
 
 class StaffTwoFactorMiddleware:

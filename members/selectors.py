@@ -1,6 +1,8 @@
 """Reads scoped to the requesting user: another member's object is simply not found."""
 
+import dataclasses
 import functools
+from decimal import Decimal
 
 from django.contrib.auth.models import Permission
 from django.contrib.postgres.expressions import ArraySubquery
@@ -9,12 +11,15 @@ from django.db.models import OuterRef, Q, QuerySet
 from coop.compiled import CompiledQuery
 from coop.keyset import Cursor, Keyset, KeysetPage, keyset_page
 from members.models import (
+    ZERO,
     Activity,
     ApiToken,
     LedgerEntry,
+    LedgerEntryKind,
     Member,
     ShareSubscription,
     User,
+    of_activities_of,
 )
 
 # Whether the user holds any permission, annotated by members.backends on the request's user.
@@ -57,6 +62,20 @@ def activities_visible_to(user: User) -> QuerySet[Activity]:
     if user.is_staff:
         return activities.all()
     return activities.of_user(user)
+
+
+ACTIVITY_KEYSET = Keyset("created_at")
+
+
+def activity_page_of(user: User, *, size: int, cursor: Cursor | None = None) -> KeysetPage:
+    """One page of the Activities the user owns or shares (staff: theirs only), newest first,
+    with their balances and owners.
+
+    The user's Activity ids are looked up first (``activity_ids_of``): the page reads those
+    rows by primary key, whatever the number of Activities in the cooperative.
+    """
+    activities = _activities_with_balances().of_user(user)
+    return keyset_page(activities, ACTIVITY_KEYSET, size=size, cursor=cursor)
 
 
 def _one_activity(is_staff: bool, *, user: int, activity: int) -> QuerySet[dict]:
@@ -160,3 +179,57 @@ def totp_authenticator_of(user: User):
     from allauth.mfa.models import Authenticator
 
     return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
+
+
+# The steps from signing up to the first invoice, in order (templates/members/onboarding.html).
+ONBOARDING_STEPS = ("apply", "approval", "share", "activity", "invoice")
+
+
+@dataclasses.dataclass(frozen=True)
+class OnboardingStep:
+    """One step of the way in: ``done``, or ``current`` (the first step not done), or to come."""
+
+    key: str
+    done: bool
+    current: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class Onboarding:
+    """Where someone stands on the way in, and what their share subscriptions still owe."""
+
+    steps: list[OnboardingStep]
+    share_due: Decimal
+    shares_unpaid: int
+
+
+def onboarding_of(user: User, member: Member | None) -> Onboarding:
+    """Tell which steps of the way in the user has taken: applied, approved by staff, a share
+    paid, an Activity opened (their own or shared) and a first invoice issued (its planned
+    income in one of their Activities' ledgers).
+
+    Without a member profile nothing is read; otherwise at most three small queries, each
+    through the member's or their Activities' indexes.
+    """
+    subscriptions = list(shares_of(member)) if member is not None else []
+    unpaid = [subscription for subscription in subscriptions if not subscription.is_paid]
+    has_activity = member is not None and Activity.objects.of_user(user).exists()
+    has_invoice = (
+        has_activity
+        and LedgerEntry.objects.filter(
+            of_activities_of(user), kind=LedgerEntryKind.CLIENT_INCOME
+        ).exists()
+    )
+    done = {
+        "apply": member is not None,
+        "approval": member is not None and member.is_approved,
+        "share": len(unpaid) < len(subscriptions),
+        "activity": has_activity,
+        "invoice": has_invoice,
+    }
+    current = next((key for key in ONBOARDING_STEPS if not done[key]), None)
+    return Onboarding(
+        steps=[OnboardingStep(key, done[key], key == current) for key in ONBOARDING_STEPS],
+        share_due=sum((subscription.amount for subscription in unpaid), start=ZERO),
+        shares_unpaid=sum(subscription.number_of_shares for subscription in unpaid),
+    )

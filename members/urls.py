@@ -6,6 +6,7 @@ app_name = "members"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("activities/", views.activity_list, name="activity_list"),
     path("activities/new/", views.activity_create, name="activity_create"),
     path("activities/<int:pk>/", views.activity_detail, name="activity_detail"),
     path("membership/apply/", views.apply, name="apply"),

@@ -10,8 +10,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.i18n import set_language
+from stdnum import iban as iban_module
 
 from coop.errors import CoopError
 from coop.forms import add_service_error
@@ -20,8 +21,10 @@ from coop.keyset import cursor_from
 from members import selectors, services
 from members.forms import ActivityForm, ApiTokenForm, MembershipApplicationForm, ProfileForm
 from members.models import Activity, LedgerEntry, Member
+from members.onboarding import onboarding_redirect
 
 LEDGER_PAGE_SIZE = 25
+ACTIVITY_PAGE_SIZE = 25
 
 
 def _require_member(request) -> Member:
@@ -33,8 +36,11 @@ def _require_member(request) -> Member:
 
 @login_required
 def dashboard(request):
-    """Show the member's Activities with their balances and the latest ledger entries."""
+    """Show the member's Activities with their balances and the latest ledger entries; show
+    someone who is not a member yet their way in."""
     member = selectors.member_of(request.user)
+    if member is None or member.status == Member.Status.APPLICANT:
+        return _onboarding(request, member)
     activities = selectors.activities_visible_to(request.user)
     if request.user.is_staff:
         activities = activities.of_user(request.user)
@@ -47,6 +53,39 @@ def dashboard(request):
         ),
     }
     return render(request, "members/dashboard.html", context)
+
+
+@login_required
+@require_GET
+def activity_list(request):
+    """List the Activities the user owns or shares, newest first, one page at a time."""
+    page = selectors.activity_page_of(
+        request.user,
+        size=ACTIVITY_PAGE_SIZE,
+        cursor=cursor_from(request, selectors.ACTIVITY_KEYSET, Activity.objects.all()),
+    )
+    return render(
+        request,
+        "members/activity_list.html",
+        {"member": selectors.member_of(request.user), "page": page},
+    )
+
+
+def _onboarding(request, member: Member | None):
+    """The checklist from the application to the first invoice, with how to pay the shares."""
+    seller = settings.COOP_SELLER
+    context = {
+        "member": member,
+        "onboarding": selectors.onboarding_of(request.user, member),
+        "share_nominal_value": settings.COOP_SHARE_NOMINAL_VALUE,
+        "bank": {
+            "beneficiary": seller["name"],
+            "iban": iban_module.format(seller["iban"]),
+            "bic": seller["bic"],
+        },
+        "manages_sites": selectors.has_elevated_powers(request.user),
+    }
+    return render(request, "members/onboarding.html", context)
 
 
 # What ``get_object_or_404`` says of an Activity the user does not see.
@@ -84,7 +123,9 @@ def activity_detail(request, pk: int):
 @one_time_form
 def activity_create(request):
     """Open a new Activity."""
-    member = _require_member(request)
+    if (response := onboarding_redirect(request)) is not None:
+        return response
+    member = selectors.member_of(request.user)
     if member.status != Member.Status.ACTIVE:
         raise PermissionDenied(_("Only active members can open an Activity."))
     form = ActivityForm(request.POST or None)

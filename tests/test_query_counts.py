@@ -248,6 +248,12 @@ CASES: list[tuple[str, str, Callable[[World], str], bool]] = [
         False,
     ),
     (
+        "activities",
+        "add_shared_activities",
+        lambda world: reverse("members:activity_list"),
+        False,
+    ),
+    (
         "activity ledger",
         "add_ledger_entries",
         lambda world: reverse("members:activity_detail", args=[world.activity.pk]),

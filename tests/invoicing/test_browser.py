@@ -302,6 +302,10 @@ def test_invoice_list_filters_by_status_and_is_paginated(
     later = client.get(url, {"issued_from": "2026-03-03"}).content.decode()
     assert "No invoice matches these filters." in later
     assert client.get(url, {"status": "nonsense"}).status_code == 200
+    # On phones the filters fold behind a button, open while a filter is set (not a cursor).
+    assert '<details class="filters-disclosure">' in first
+    assert '<details class="filters-disclosure">' in second
+    assert '<details class="filters-disclosure" open>' in issued_only
 
 
 def test_empty_invoice_list_invites_to_draft_one(client, member):

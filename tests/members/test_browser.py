@@ -43,7 +43,7 @@ def test_dashboard_empty_state_for_a_new_user(client, db):
     client.force_login(user)
     page = client.get(reverse("members:dashboard")).content.decode()
     assert "Apply for membership" in page
-    assert "You have no Activity yet" in page
+    assert "Becoming a member, step by step" in page
 
 
 def test_another_members_activity_is_a_404(client, member, other_activity):
@@ -107,10 +107,11 @@ def test_applicant_cannot_open_an_activity(client, db):
 
     applicant = make_member("a@coop.test", legal_name="Ana", niss="85073003328", active=False)
     client.force_login(applicant.user)
-    assert client.get(reverse("members:activity_create")).status_code == 403
-    response = client.post(reverse("members:activity_create"), {"name": "Pottery"})
-    assert response.status_code == 403
-    assert "Only active members can open an Activity." in response.content.decode()
+    # Sent to the checklist of what is left before the membership starts.
+    assert client.get(reverse("members:activity_create"))["Location"] == "/"
+    response = client.post(reverse("members:activity_create"), {"name": "Pottery"}, follow=True)
+    assert response.redirect_chain == [("/", 302)]
+    assert "This page opens to you once your membership has started" in response.content.decode()
     assert applicant.activities.count() == 0
 
 
