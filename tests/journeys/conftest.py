@@ -7,9 +7,11 @@ and a worker shared by the two pytest-xdist processes would take the other's mes
 invoice and payslip PDFs are rendered as the request that queues them commits.
 """
 
+import importlib
 from pathlib import Path
 
 import pytest
+from django.apps import apps as django_apps
 from django.conf import settings as django_settings
 
 from coop.celery import app as celery_app
@@ -33,6 +35,24 @@ def pytest_collection_modifyitems(items):
             item.add_marker(skip)
 
 
+def restore_rows_of_data_migrations() -> None:
+    """Put back the payroll parameters and bank accounts that data migrations wrote.
+
+    The live server needs committed rows, so journeys are transactional tests, and a
+    transactional test empties every table when it ends: post_migrate recreates groups,
+    content types and permissions, not what data migrations wrote.
+    """
+    from contracts.models import PayrollRate
+    from invoicing.models import BankAccount
+
+    for model, module in (
+        (PayrollRate, "contracts.migrations.0002_payroll_parameters"),
+        (BankAccount, "invoicing.migrations.0008_seed_bank_accounts"),
+    ):
+        if not model.objects.exists():
+            importlib.import_module(module).seed(django_apps, None)
+
+
 @pytest.fixture
 def journey(monkeypatch, settings, tmp_path, live_server):
     """What a journey runs in: eager tasks, its own media folder, the live server's URL.
@@ -42,6 +62,7 @@ def journey(monkeypatch, settings, tmp_path, live_server):
     synchronous, so the check is lifted for the journey's duration only.
     """
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    restore_rows_of_data_migrations()
     settings.MEDIA_ROOT = tmp_path
     settings.SITE_URL = live_server.url
     previous = celery_app.conf.task_always_eager

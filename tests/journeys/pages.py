@@ -82,7 +82,7 @@ def give_authenticator_code(page: Page, code: str) -> None:
     """The second step of signing in, for staff and space managers with TOTP."""
     expect(page).to_have_url(re.compile(re.escape(reverse("mfa_authenticate"))))
     fill_fields(page, {"code": code})
-    page.locator("main form button[type=submit]").click()
+    page.locator("main form button[type=submit]:not([form])").click()
     page.wait_for_load_state()
 
 
