@@ -19,7 +19,8 @@ from coop.celery import app as celery_app
 CHROMIUM = Path("/usr/bin/chromium")
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1366, "height": 900}
-TIMEOUT_MS = 20_000
+# Issuing an invoice renders its PDF in the request (eager tasks): generous on a busy machine.
+TIMEOUT_MS = 60_000
 
 
 def pytest_collection_modifyitems(items):

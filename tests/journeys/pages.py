@@ -9,8 +9,10 @@ its helper here changes.
 import re
 from decimal import Decimal
 
+from allauth.mfa import app_settings as mfa_settings
+from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 from playwright.sync_api import Page, expect
 
@@ -47,6 +49,11 @@ def expect_message(page: Page, msgid: str, **values) -> None:
     expect(page.get_by_text(text, exact=False).first).to_be_visible()
 
 
+def page_width(page: Page) -> int:
+    """How wide the page lays itself out: wider than the screen, it scrolls sideways."""
+    return page.evaluate("() => document.documentElement.scrollWidth")
+
+
 def euro(amount: Decimal, language: str) -> str:
     """An amount as the pages print it (coop's euro filter), without the non-breaking spaces."""
     from coop.templatetags.money import euro as euro_filter
@@ -78,6 +85,12 @@ def sign_in(page: Page, *, email: str, password: str) -> None:
     page.wait_for_load_state()
 
 
+def current_code(secret: str) -> str:
+    """What an authenticator app holding ``secret`` shows now, computed as allauth checks it."""
+    counter = int(timezone.now().timestamp()) // mfa_settings.TOTP_PERIOD
+    return format_hotp_value(hotp_value(secret, counter))
+
+
 def give_authenticator_code(page: Page, code: str) -> None:
     """The second step of signing in, for staff and space managers with TOTP."""
     expect(page).to_have_url(re.compile(re.escape(reverse("mfa_authenticate"))))
@@ -107,12 +120,15 @@ def add_client(page: Page, **fields: str) -> None:
     press(page, "Add the client")
 
 
-def draft_invoice(page: Page, *, header: dict[str, str], lines: list[dict[str, str]]) -> None:
+def fill_invoice(page: Page, *, header: dict[str, str], lines: list[dict[str, str]]) -> None:
     """Fill the invoice form's header and lines (the form shows three empty lines)."""
     page.goto(reverse("invoicing:invoice_create"))
     fill_fields(page, header)
     for index, line in enumerate(lines):
         fill_fields(page, {f"lines-{index}-{name}": value for name, value in line.items()})
+
+
+def save_draft(page: Page) -> None:
     page.locator("main form.invoice-form button.button[name=save]").click()
     page.wait_for_load_state()
 

@@ -123,7 +123,7 @@ def test_member_signs_up_invoices_is_paid_and_sees_a_payslip(open_page, viewport
         email="compta@galeries.example.be",
         language="fr",
     )
-    pages.draft_invoice(
+    pages.fill_invoice(
         page,
         header={
             "activity": str(activity.pk),
@@ -141,6 +141,9 @@ def test_member_signs_up_invoices_is_paid_and_sees_a_payslip(open_page, viewport
             {"description": "Déclinaisons", "quantity": "4", "unit": "hour", "unit_price": "50.00"},
         ],
     )
+    # The lines table scrolls inside its box; the page itself does not scroll sideways.
+    assert pages.page_width(page) <= viewport["width"]
+    pages.save_draft(page)
     invoice = Invoice.objects.get(activity=activity)
     assert invoice.status == Invoice.Status.DRAFT
     assert (invoice.total_excl_vat, invoice.total_vat) == (Decimal("1000.00"), Decimal("210.00"))
@@ -176,6 +179,7 @@ def test_member_signs_up_invoices_is_paid_and_sees_a_payslip(open_page, viewport
     payslip = pay_last_month_work(staff, member)
     assert payslip.status == DocumentStatus.READY
     page.goto("/payslips/")
+    assert pages.page_width(page) <= viewport["width"]
     row = page.locator("main tbody tr", has_text=payslip.reference)
     expect(row).to_contain_text(pages.euro(payslip.net, "fr"))
     expect(row.get_by_role("link", name=pages.words(page, "Download"))).to_be_visible()
