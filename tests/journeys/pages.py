@@ -7,12 +7,13 @@ its helper here changes.
 """
 
 import re
+import time
 from decimal import Decimal
 
 from allauth.mfa import app_settings as mfa_settings
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext
 from playwright.sync_api import Page, expect
 
@@ -86,9 +87,15 @@ def sign_in(page: Page, *, email: str, password: str) -> None:
 
 
 def current_code(secret: str) -> str:
-    """What an authenticator app holding ``secret`` shows now, computed as allauth checks it."""
-    counter = int(timezone.now().timestamp()) // mfa_settings.TOTP_PERIOD
-    return format_hotp_value(hotp_value(secret, counter))
+    """What an authenticator app holding ``secret`` shows now, computed as allauth checks it.
+
+    allauth accepts the current period's code only, so a code about to expire is waited out,
+    as a person would wait for the next one.
+    """
+    period = mfa_settings.TOTP_PERIOD
+    if period - time.time() % period < 10:
+        time.sleep(period - time.time() % period)
+    return format_hotp_value(hotp_value(secret, int(time.time()) // period))
 
 
 def give_authenticator_code(page: Page, code: str) -> None:
