@@ -820,6 +820,33 @@ def ensure_pdf_fonts() -> None:
             say(f"could not install the PDF documents' fonts; run: {' '.join(install)}")
 
 
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def ensure_chromium() -> None:
+    """Install Debian's Chromium for the browser journeys (tests/journeys/), or say how to.
+
+    As root on a machine with apt-get, the ``chromium`` package is installed; otherwise the
+    exact command is printed, and pytest skips the journeys saying the same.
+    """
+    if CHROMIUM.exists():
+        return
+    install = ["apt-get", "install", "--yes", "--no-install-recommends", "chromium"]
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        say(
+            f"the browser journeys need Chromium ({CHROMIUM}); they are skipped until it is "
+            "installed with: sudo apt-get install chromium"
+        )
+        return
+    say(f"installing Chromium for the browser journeys: {' '.join(install)}")
+    environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    if subprocess.run(install, env=environment, check=False).returncode != 0:
+        # A fresh machine has no package lists yet.
+        subprocess.run(["apt-get", "update"], env=environment, check=False)
+        if subprocess.run(install, env=environment, check=False).returncode != 0:
+            say("could not install Chromium; the browser journeys are skipped")
+
+
 COMMANDS = {"up": command_up, "test": command_test, "manage": command_manage}
 
 
@@ -844,6 +871,8 @@ def main(arguments: list[str]) -> int:
 
     if arguments[0] in ("up", "test"):
         ensure_pdf_fonts()
+    if arguments[0] == "test":
+        ensure_chromium()
     services = Services()
     atexit.register(services.stop)
     try:

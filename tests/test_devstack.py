@@ -136,3 +136,33 @@ def test_a_server_that_cannot_start_yet_is_tried_again_later():
     assert len(attempts) == 1 and item.restart_at is not None
     item.check(3.5)
     assert len(attempts) == 2
+
+
+@pytest.mark.parametrize("is_root", [True, False])
+def test_dev_py_installs_chromium_as_root_or_says_how(monkeypatch, capsys, tmp_path, is_root):
+    commands = []
+    monkeypatch.setattr(devstack, "CHROMIUM", tmp_path / "chromium")
+    monkeypatch.setattr(devstack.os, "geteuid", lambda: 0 if is_root else 1000)
+    monkeypatch.setattr(devstack.shutil, "which", lambda name: f"/usr/bin/{name}")
+
+    def run(command, **options):
+        commands.append(command)
+        return subprocess.CompletedProcess(command, 0)
+
+    monkeypatch.setattr(devstack.subprocess, "run", run)
+
+    devstack.ensure_chromium()
+
+    if is_root:
+        assert commands == [["apt-get", "install", "--yes", "--no-install-recommends", "chromium"]]
+    else:
+        assert commands == []
+        assert "sudo apt-get install chromium" in capsys.readouterr().out
+
+
+def test_dev_py_leaves_an_installed_chromium_alone(monkeypatch, tmp_path):
+    (tmp_path / "chromium").touch()
+    monkeypatch.setattr(devstack, "CHROMIUM", tmp_path / "chromium")
+    monkeypatch.setattr(devstack.subprocess, "run", lambda *arguments, **options: pytest.fail())
+
+    devstack.ensure_chromium()

@@ -379,7 +379,7 @@ def test_documents_download_once_rendered(
 
     detail = client.get(detail_url).content.decode()
     assert "Being prepared…" in detail
-    assert '<meta http-equiv="refresh" content="5">' in detail
+    assert "/static/js/refresh-while-pending.js" in detail
     assert pdf_url not in detail
     pending = client.get(pdf_url)
     assert pending.status_code == 404
@@ -398,7 +398,7 @@ def test_documents_download_once_rendered(
     assert b"<Invoice" in b"".join(ubl.streaming_content)
     detail = client.get(detail_url).content.decode()
     assert "Being prepared…" not in detail
-    assert 'http-equiv="refresh"' not in detail
+    assert "refresh-while-pending" not in detail
     assert pdf_url in detail
 
 
