@@ -13,6 +13,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -695,26 +696,44 @@ def feed(request, secret: str):
     return HttpResponse(body, content_type="text/calendar; charset=utf-8")
 
 
+def _svg_number(value: float) -> str:
+    """A coordinate of an SVG drawing: machine text, written with a dot in every language
+    (a template would localise it, and "8,0" is no coordinate)."""
+    return f"{value:.1f}"
+
+
 def _bar_chart(points: list[tuple[str, Decimal]], *, maximum: Decimal, unit: str) -> dict:
-    """Geometry of a simple SVG bar chart, computed here so the template does no arithmetic."""
+    """Geometry of a simple SVG bar chart, computed here so the template does no arithmetic.
+
+    Coordinates are strings already (``_svg_number``); the value over each bar is text for a
+    reader, formatted in the current language.
+    """
     width, height, gap = 640, 180, 8
     bar = (width - gap * (len(points) + 1)) / max(len(points), 1)
     bars = []
     for index, (label, value) in enumerate(points):
         bar_height = float(value / maximum) * (height - 30) if maximum else 0
         x = gap + index * (bar + gap)
+        top = height - 20 - bar_height
         bars.append(
             {
-                "x": round(x, 1),
-                "y": round(height - 20 - bar_height, 1),
-                "width": round(bar, 1),
-                "height": round(bar_height, 1),
+                "x": _svg_number(x),
+                "y": _svg_number(top),
+                "width": _svg_number(bar),
+                "height": _svg_number(bar_height),
                 "label": label,
-                "label_x": round(x + bar / 2, 1),
-                "value": f"{value:.0f}{unit}",
+                "label_x": _svg_number(x + bar / 2),
+                "value_y": _svg_number(top - 4),
+                "value": f"{number_format(value, 0, use_l10n=True, force_grouping=True)}{unit}",
             }
         )
-    return {"width": width, "height": height, "bars": bars, "baseline": height - 20}
+    return {
+        "width": str(width),
+        "height": str(height),
+        "bars": bars,
+        "baseline": str(height - 20),
+        "label_y": str(height - 5),
+    }
 
 
 @login_required
@@ -766,8 +785,8 @@ def occupancy(request, pk: int):
             "figures": figures,
             "rooms_page": rooms_page,
             "tiers": tiers,
-            "trend_chart": _bar_chart(trend, maximum=Decimal(100), unit=" %"),
-            "revenue_chart": _bar_chart(tiers, maximum=revenue_max, unit=" €"),
+            "trend_chart": _bar_chart(trend, maximum=Decimal(100), unit="\u00a0%"),
+            "revenue_chart": _bar_chart(tiers, maximum=revenue_max, unit="\u00a0€"),
             "previous": first - datetime.timedelta(days=1),
             "next": last + datetime.timedelta(days=1),
         },
