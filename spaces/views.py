@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,7 +23,10 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from coop import bounds
 from coop.errors import CoopError
+from coop.forms import add_service_error
 from coop.idempotency import one_time_form
+from invoicing.errors import InvoicingError
+from invoicing.models import Client
 from members.models import Activity
 from members.selectors import is_active_member
 from spaces import selectors
@@ -32,6 +36,7 @@ from spaces.forms import (
     CancelForm,
     LeaseForm,
     MoveForm,
+    OutsideRenterForm,
     RefuseForm,
     SearchForm,
     activity_label,
@@ -41,7 +46,7 @@ from spaces.forms import (
 )
 from spaces.ical import render_calendar
 from spaces.models import ACTIVE_STATES, Booking, FeedToken, Lease, Room, Site, Tier
-from spaces.services import feed_tokens, leasing, lifecycle, pricing, recurring, times
+from spaces.services import feed_tokens, leasing, lifecycle, pricing, recurring, renters, times
 
 SLOT = datetime.timedelta(minutes=30)
 LEASES_PER_PAGE = 25
@@ -128,6 +133,53 @@ def _week_of(request, site: Site) -> datetime.date:
     return day - datetime.timedelta(days=day.weekday())
 
 
+def _book(request, room: Room, data: dict, *, organisation: Client | None) -> HttpResponse:
+    """Book the slot (or the series) of a valid booking form, for its Activity or the
+    organisation given; raise CoopError when a rule refuses it."""
+    booker = {
+        "activity": data.get("activity"),
+        "organisation": organisation,
+        "contact_name": data.get("contact_name", ""),
+        "contact_email": data.get("contact_email", ""),
+        "contact_phone": data.get("contact_phone", ""),
+    }
+    if data["repeat"] == NO_REPEAT:
+        start, end = times.booking_range(
+            site=room.site,
+            date=data["date"],
+            start_time=data["start_time"],
+            end_time=data["end_time"],
+        )
+        booking = lifecycle.book_room(
+            actor=request.user, room=room, start=start, end=end, title=data["title"], **booker
+        )
+        messages.success(request, _("Booked: %(title)s.") % {"title": booking.title})
+        return redirect("spaces:booking_detail", booking.pk)
+    result = recurring.book_series(
+        actor=request.user,
+        room=room,
+        date=data["date"],
+        start_time=data["start_time"],
+        end_time=data["end_time"],
+        title=data["title"],
+        frequency=data["repeat"],
+        until=data["until"],
+        count=data["count"],
+        book_free_only=data["book_free_only"],
+        **booker,
+    )
+    messages.success(
+        request,
+        ngettext(
+            "%(booked)d occurrence booked, %(skipped)d skipped.",
+            "%(booked)d occurrences booked, %(skipped)d skipped.",
+            len(result.bookings),
+        )
+        % {"booked": len(result.bookings), "skipped": len(result.skipped)},
+    )
+    return redirect("spaces:index")
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 @one_time_form
@@ -141,60 +193,37 @@ def room_detail(request, pk: int):
         raise PermissionDenied(_("Only active members and space managers book rooms."))
     monday = _week_of(request, room.site)
     initial = {"date": request.GET.get("date"), "start_time": request.GET.get("start")}
-    form = BookingForm(request.POST or None, user=request.user, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        booker = {
-            "activity": data.get("activity"),
-            "organisation": data.get("organisation"),
-            "contact_name": data.get("contact_name", ""),
-            "contact_email": data.get("contact_email", ""),
-            "contact_phone": data.get("contact_phone", ""),
-        }
+    renter_form = OutsideRenterForm.of(request.POST or None) if is_manager else None
+    new_renter = renter_form is not None and renter_form.is_chosen
+    form = BookingForm(
+        request.POST or None, user=request.user, initial=initial, new_renter=new_renter
+    )
+    # Both forms are checked, so that every mistake shows at once.
+    valid = form.is_valid() if request.method == "POST" else False
+    if new_renter:
+        valid = renter_form.is_valid() and valid
+    if valid:
+        organisation, created = form.cleaned_data.get("organisation"), False
         try:
-            if data["repeat"] == NO_REPEAT:
-                start, end = times.booking_range(
-                    site=room.site,
-                    date=data["date"],
-                    start_time=data["start_time"],
-                    end_time=data["end_time"],
-                )
-                booking = lifecycle.book_room(
-                    actor=request.user,
-                    room=room,
-                    start=start,
-                    end=end,
-                    title=data["title"],
-                    **booker,
-                )
-                messages.success(request, _("Booked: %(title)s.") % {"title": booking.title})
-                return redirect("spaces:booking_detail", booking.pk)
-            result = recurring.book_series(
-                actor=request.user,
-                room=room,
-                date=data["date"],
-                start_time=data["start_time"],
-                end_time=data["end_time"],
-                title=data["title"],
-                frequency=data["repeat"],
-                until=data["until"],
-                count=data["count"],
-                book_free_only=data["book_free_only"],
-                **booker,
-            )
+            # A new renter exists only with its booking: a refused booking leaves nothing.
+            with transaction.atomic():
+                if new_renter:
+                    organisation, created = renters.add_outside_renter(
+                        actor=request.user, **renter_form.client_details()
+                    )
+                response = _book(request, room, form.cleaned_data, organisation=organisation)
+        except InvoicingError as error:
+            add_service_error(renter_form, error)
         except CoopError as error:
             _show_error(form, error)
         else:
-            messages.success(
-                request,
-                ngettext(
-                    "%(booked)d occurrence booked, %(skipped)d skipped.",
-                    "%(booked)d occurrences booked, %(skipped)d skipped.",
-                    len(result.bookings),
+            if new_renter and not created:
+                messages.info(
+                    request,
+                    _("“%(name)s” was already an outside renter: the booking is theirs.")
+                    % {"name": organisation.name},
                 )
-                % {"booked": len(result.bookings), "skipped": len(result.skipped)},
-            )
-            return redirect("spaces:index")
+            return response
     start, end = _day_bounds(room.site, monday, days=7)
     zone = times.site_zone(room.site)
     busy_by_day = defaultdict(list)
@@ -222,6 +251,7 @@ def room_detail(request, pk: int):
             "hours": selectors.opening_hours_of(room.site),
             "days": days,
             "form": form,
+            "renter_form": renter_form,
             "previous_week": monday - datetime.timedelta(days=7),
             "next_week": monday + datetime.timedelta(days=7),
             "is_manager": is_manager,
