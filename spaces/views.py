@@ -194,30 +194,36 @@ def room_detail(request, pk: int):
     monday = _week_of(request, room.site)
     initial = {"date": request.GET.get("date"), "start_time": request.GET.get("start")}
     renter_form = OutsideRenterForm.of(request.POST or None) if is_manager else None
-    new_renter = renter_form is not None and renter_form.is_chosen
+    # The new renter the manager describes, when they ticked its box.
+    new_renter = renter_form if renter_form is not None and renter_form.is_chosen else None
     form = BookingForm(
-        request.POST or None, user=request.user, initial=initial, new_renter=new_renter
+        request.POST or None,
+        user=request.user,
+        initial=initial,
+        new_renter=new_renter is not None,
     )
     # Both forms are checked, so that every mistake shows at once.
     valid = form.is_valid() if request.method == "POST" else False
-    if new_renter:
-        valid = renter_form.is_valid() and valid
+    if new_renter is not None:
+        valid = new_renter.is_valid() and valid
     if valid:
-        organisation, created = form.cleaned_data.get("organisation"), False
+        organisation: Client | None = form.cleaned_data.get("organisation")
+        created = False
         try:
             # A new renter exists only with its booking: a refused booking leaves nothing.
             with transaction.atomic():
-                if new_renter:
+                if new_renter is not None:
                     organisation, created = renters.add_outside_renter(
-                        actor=request.user, **renter_form.client_details()
+                        actor=request.user, **new_renter.client_details()
                     )
                 response = _book(request, room, form.cleaned_data, organisation=organisation)
         except InvoicingError as error:
-            add_service_error(renter_form, error)
+            # Only the renter's details go through invoicing's checks before the booking.
+            add_service_error(new_renter or form, error)
         except CoopError as error:
             _show_error(form, error)
         else:
-            if new_renter and not created:
+            if new_renter is not None and organisation is not None and not created:
                 messages.info(
                     request,
                     _("“%(name)s” was already an outside renter: the booking is theirs.")
