@@ -6,6 +6,7 @@ from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from coop import bounds
+from invoicing.forms import ClientForm
 from invoicing.models import Client
 from members.models import Activity, Member, User
 from spaces.models import MONEY, BookingSeries, Room, Site
@@ -210,9 +211,11 @@ class BookingForm(forms.Form):
         label=_("If some dates are taken, book the free ones"), required=False
     )
 
-    def __init__(self, *args, user: User, **kwargs):
+    def __init__(self, *args, user: User, new_renter: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.is_manager = is_space_manager(user)
+        # A manager may pay with a renter added with the booking (``OutsideRenterForm``).
+        self.new_renter = new_renter and self.is_manager
         if self.is_manager:
             # Any Activity of the cooperative, or any of its outside renters: far too many
             # for a list, so each is a look-up field.
@@ -241,15 +244,63 @@ class BookingForm(forms.Form):
         data = super().clean()
         # A payer that could not be read already says why: no second error about it.
         unread = self.has_error("activity") or self.has_error("organisation")
-        if (
-            self.is_manager
-            and not unread
-            and bool(data.get("activity")) == bool(data.get("organisation"))
-        ):
+        payers = [bool(data.get("activity")), bool(data.get("organisation")), self.new_renter]
+        if self.is_manager and not unread and sum(payers) != 1:
             raise forms.ValidationError(
-                _("Choose either a paying Activity or an outside organisation.")
+                _(
+                    "Choose one payer: a paying Activity, an outside organisation or a new"
+                    " outside renter."
+                )
             )
         return data
+
+
+class OutsideRenterForm(ClientForm):
+    """A new outside renter for a manager's booking: a person or an organisation with the
+    details its invoices need, the fields of the clients' form (prefix "renter").
+
+    Only a ticked ``create`` box makes it count: otherwise the form is unbound, showing what
+    was typed without checking it (``of``).
+    """
+
+    PREFIX = "renter"
+    # Its fields are required only when the box is ticked: the browser must not demand them.
+    use_required_attribute = False
+
+    create = forms.BooleanField(label=_("Book for a new outside renter"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, prefix=self.PREFIX, **kwargs)
+        self.order_fields(["create"])
+        self.fields["kind"].label = _("Person or organisation")
+        self.fields["create"].help_text = _(
+            "Leave the payer fields above empty and describe the renter here: it is added to"
+            " the outside organisations and invoiced for the booking."
+        )
+
+    @classmethod
+    def of(cls, data) -> "OutsideRenterForm":
+        """The form for a request's data: bound when its box is ticked, else unbound with
+        what was typed as initial values."""
+        form = cls()
+        if data is None:
+            return form
+        if form["create"].field.widget.value_from_datadict(data, {}, form.add_prefix("create")):
+            return cls(data)
+        form.initial = {
+            name: data[form.add_prefix(name)]
+            for name in form.fields
+            if name != "create" and data.get(form.add_prefix(name))
+        }
+        return form
+
+    @property
+    def is_chosen(self) -> bool:
+        return self.is_bound
+
+    def client_details(self) -> dict:
+        """The cleaned details, as ``add_outside_renter`` takes them."""
+        return {name: value for name, value in self.cleaned_data.items() if name != "create"}
 
 
 class SearchForm(forms.Form):

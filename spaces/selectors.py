@@ -454,18 +454,24 @@ def booking_list(
 
 @functools.cache
 def _activity_choices_sql() -> str:
+    activity, member = Activity._meta.db_table, Member._meta.db_table
     return (
-        f'SELECT "id", "name" FROM "{Activity._meta.db_table}"'  # noqa: S608
-        f' WHERE "id" = ANY(ARRAY({activity_ids_of(0).sql})) ORDER BY "name", "id"'
+        f'SELECT a."id", a."name", m."legal_name" FROM "{activity}" a'  # noqa: S608
+        f' JOIN "{member}" m ON m."id" = a."owner_id"'
+        f' WHERE a."id" = ANY(ARRAY({activity_ids_of(0).sql})) ORDER BY a."name", a."id"'
     )
 
 
 def activity_choices(user: User) -> list[tuple[int, str]]:
-    """(pk, name) of the Activities the user owns or shares, by name: the payers a member's
-    booking form lists (``Activity.objects.of_user(user)``), by one written statement."""
+    """(pk, label) of the Activities the user owns or shares, by name: the payers a member's
+    booking form lists (``Activity.objects.of_user(user)``), by one written statement.
+
+    Each label names the owner ("Illustration (Ana Peeters)"): a member's own Activity and one
+    shared with them may bear the same name.
+    """
     with connection.cursor() as cursor:
         cursor.execute(_activity_choices_sql(), activity_ids_of(user).params)
-        return cursor.fetchall()
+        return [(pk, f"{name} ({owner})") for pk, name, owner in cursor.fetchall()]
 
 
 def booking_rows(

@@ -8,11 +8,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -21,7 +23,10 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from coop import bounds
 from coop.errors import CoopError
+from coop.forms import add_service_error
 from coop.idempotency import one_time_form
+from invoicing.errors import InvoicingError
+from invoicing.models import Client
 from members.models import Activity
 from members.selectors import is_active_member
 from spaces import selectors
@@ -31,6 +36,7 @@ from spaces.forms import (
     CancelForm,
     LeaseForm,
     MoveForm,
+    OutsideRenterForm,
     RefuseForm,
     SearchForm,
     activity_label,
@@ -40,7 +46,7 @@ from spaces.forms import (
 )
 from spaces.ical import render_calendar
 from spaces.models import ACTIVE_STATES, Booking, FeedToken, Lease, Room, Site, Tier
-from spaces.services import feed_tokens, leasing, lifecycle, pricing, recurring, times
+from spaces.services import feed_tokens, leasing, lifecycle, pricing, recurring, renters, times
 
 SLOT = datetime.timedelta(minutes=30)
 LEASES_PER_PAGE = 25
@@ -127,6 +133,53 @@ def _week_of(request, site: Site) -> datetime.date:
     return day - datetime.timedelta(days=day.weekday())
 
 
+def _book(request, room: Room, data: dict, *, organisation: Client | None) -> HttpResponse:
+    """Book the slot (or the series) of a valid booking form, for its Activity or the
+    organisation given; raise CoopError when a rule refuses it."""
+    booker = {
+        "activity": data.get("activity"),
+        "organisation": organisation,
+        "contact_name": data.get("contact_name", ""),
+        "contact_email": data.get("contact_email", ""),
+        "contact_phone": data.get("contact_phone", ""),
+    }
+    if data["repeat"] == NO_REPEAT:
+        start, end = times.booking_range(
+            site=room.site,
+            date=data["date"],
+            start_time=data["start_time"],
+            end_time=data["end_time"],
+        )
+        booking = lifecycle.book_room(
+            actor=request.user, room=room, start=start, end=end, title=data["title"], **booker
+        )
+        messages.success(request, _("Booked: %(title)s.") % {"title": booking.title})
+        return redirect("spaces:booking_detail", booking.pk)
+    result = recurring.book_series(
+        actor=request.user,
+        room=room,
+        date=data["date"],
+        start_time=data["start_time"],
+        end_time=data["end_time"],
+        title=data["title"],
+        frequency=data["repeat"],
+        until=data["until"],
+        count=data["count"],
+        book_free_only=data["book_free_only"],
+        **booker,
+    )
+    messages.success(
+        request,
+        ngettext(
+            "%(booked)d occurrence booked, %(skipped)d skipped.",
+            "%(booked)d occurrences booked, %(skipped)d skipped.",
+            len(result.bookings),
+        )
+        % {"booked": len(result.bookings), "skipped": len(result.skipped)},
+    )
+    return redirect("spaces:index")
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 @one_time_form
@@ -140,60 +193,43 @@ def room_detail(request, pk: int):
         raise PermissionDenied(_("Only active members and space managers book rooms."))
     monday = _week_of(request, room.site)
     initial = {"date": request.GET.get("date"), "start_time": request.GET.get("start")}
-    form = BookingForm(request.POST or None, user=request.user, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        booker = {
-            "activity": data.get("activity"),
-            "organisation": data.get("organisation"),
-            "contact_name": data.get("contact_name", ""),
-            "contact_email": data.get("contact_email", ""),
-            "contact_phone": data.get("contact_phone", ""),
-        }
+    renter_form = OutsideRenterForm.of(request.POST or None) if is_manager else None
+    # The new renter the manager describes, when they ticked its box.
+    new_renter = renter_form if renter_form is not None and renter_form.is_chosen else None
+    form = BookingForm(
+        request.POST or None,
+        user=request.user,
+        initial=initial,
+        new_renter=new_renter is not None,
+    )
+    # Both forms are checked, so that every mistake shows at once.
+    valid = form.is_valid() if request.method == "POST" else False
+    if new_renter is not None:
+        valid = new_renter.is_valid() and valid
+    if valid:
+        organisation: Client | None = form.cleaned_data.get("organisation")
+        created = False
         try:
-            if data["repeat"] == NO_REPEAT:
-                start, end = times.booking_range(
-                    site=room.site,
-                    date=data["date"],
-                    start_time=data["start_time"],
-                    end_time=data["end_time"],
-                )
-                booking = lifecycle.book_room(
-                    actor=request.user,
-                    room=room,
-                    start=start,
-                    end=end,
-                    title=data["title"],
-                    **booker,
-                )
-                messages.success(request, _("Booked: %(title)s.") % {"title": booking.title})
-                return redirect("spaces:booking_detail", booking.pk)
-            result = recurring.book_series(
-                actor=request.user,
-                room=room,
-                date=data["date"],
-                start_time=data["start_time"],
-                end_time=data["end_time"],
-                title=data["title"],
-                frequency=data["repeat"],
-                until=data["until"],
-                count=data["count"],
-                book_free_only=data["book_free_only"],
-                **booker,
-            )
+            # A new renter exists only with its booking: a refused booking leaves nothing.
+            with transaction.atomic():
+                if new_renter is not None:
+                    organisation, created = renters.add_outside_renter(
+                        actor=request.user, **new_renter.client_details()
+                    )
+                response = _book(request, room, form.cleaned_data, organisation=organisation)
+        except InvoicingError as error:
+            # Only the renter's details go through invoicing's checks before the booking.
+            add_service_error(new_renter or form, error)
         except CoopError as error:
             _show_error(form, error)
         else:
-            messages.success(
-                request,
-                ngettext(
-                    "%(booked)d occurrence booked, %(skipped)d skipped.",
-                    "%(booked)d occurrences booked, %(skipped)d skipped.",
-                    len(result.bookings),
+            if new_renter is not None and organisation is not None and not created:
+                messages.info(
+                    request,
+                    _("“%(name)s” was already an outside renter: the booking is theirs.")
+                    % {"name": organisation.name},
                 )
-                % {"booked": len(result.bookings), "skipped": len(result.skipped)},
-            )
-            return redirect("spaces:index")
+            return response
     start, end = _day_bounds(room.site, monday, days=7)
     zone = times.site_zone(room.site)
     busy_by_day = defaultdict(list)
@@ -221,6 +257,7 @@ def room_detail(request, pk: int):
             "hours": selectors.opening_hours_of(room.site),
             "days": days,
             "form": form,
+            "renter_form": renter_form,
             "previous_week": monday - datetime.timedelta(days=7),
             "next_week": monday + datetime.timedelta(days=7),
             "is_manager": is_manager,
@@ -695,26 +732,44 @@ def feed(request, secret: str):
     return HttpResponse(body, content_type="text/calendar; charset=utf-8")
 
 
+def _svg_number(value: float) -> str:
+    """A coordinate of an SVG drawing: machine text, written with a dot in every language
+    (a template would localise it, and "8,0" is no coordinate)."""
+    return f"{value:.1f}"
+
+
 def _bar_chart(points: list[tuple[str, Decimal]], *, maximum: Decimal, unit: str) -> dict:
-    """Geometry of a simple SVG bar chart, computed here so the template does no arithmetic."""
+    """Geometry of a simple SVG bar chart, computed here so the template does no arithmetic.
+
+    Coordinates are strings already (``_svg_number``); the value over each bar is text for a
+    reader, formatted in the current language.
+    """
     width, height, gap = 640, 180, 8
     bar = (width - gap * (len(points) + 1)) / max(len(points), 1)
     bars = []
     for index, (label, value) in enumerate(points):
         bar_height = float(value / maximum) * (height - 30) if maximum else 0
         x = gap + index * (bar + gap)
+        top = height - 20 - bar_height
         bars.append(
             {
-                "x": round(x, 1),
-                "y": round(height - 20 - bar_height, 1),
-                "width": round(bar, 1),
-                "height": round(bar_height, 1),
+                "x": _svg_number(x),
+                "y": _svg_number(top),
+                "width": _svg_number(bar),
+                "height": _svg_number(bar_height),
                 "label": label,
-                "label_x": round(x + bar / 2, 1),
-                "value": f"{value:.0f}{unit}",
+                "label_x": _svg_number(x + bar / 2),
+                "value_y": _svg_number(top - 4),
+                "value": f"{number_format(value, 0, use_l10n=True, force_grouping=True)}{unit}",
             }
         )
-    return {"width": width, "height": height, "bars": bars, "baseline": height - 20}
+    return {
+        "width": str(width),
+        "height": str(height),
+        "bars": bars,
+        "baseline": str(height - 20),
+        "label_y": str(height - 5),
+    }
 
 
 @login_required
@@ -766,8 +821,8 @@ def occupancy(request, pk: int):
             "figures": figures,
             "rooms_page": rooms_page,
             "tiers": tiers,
-            "trend_chart": _bar_chart(trend, maximum=Decimal(100), unit=" %"),
-            "revenue_chart": _bar_chart(tiers, maximum=revenue_max, unit=" €"),
+            "trend_chart": _bar_chart(trend, maximum=Decimal(100), unit="\u00a0%"),
+            "revenue_chart": _bar_chart(tiers, maximum=revenue_max, unit="\u00a0€"),
             "previous": first - datetime.timedelta(days=1),
             "next": last + datetime.timedelta(days=1),
         },
