@@ -105,6 +105,7 @@ BIG_M2M = [("members.Activity", "co_members")]
 # Browser pages: (label, URL name, persona, key of the row in World.rows or None, query).
 PAGES = [
     ("dashboard", "members:dashboard", "member", None, {}),
+    ("Activities", "members:activity_list", "member", None, {}),
     ("new Activity form", "members:activity_create", "member", None, {}),
     ("Activity and its ledger", "members:activity_detail", "member", "activity", {}),
     ("profile", "members:profile", "member", None, {}),
@@ -155,6 +156,7 @@ PAGES = [
 # Browser URLs that are not screens, and why.
 EXCLUDED_URLS = {
     "healthz": "the baseline",
+    "favicon": "a redirect to a static file",
     "set_language": "POST only",
     "api-schema": "API description, not data",
     "api-docs": "API description, not data",
