@@ -23,7 +23,9 @@ from audit.admin import (
     ParentInlineFormSet,
     audit_history_link,
 )
+from coop.admin_formats import LocalisedFieldsMixin
 from coop.errors import CoopError
+from coop.templatetags.money import euro
 from members import services
 from members.models import (
     Activity,
@@ -103,7 +105,7 @@ class MembershipEventInline(admin.TabularInline):
         return False
 
 
-class ShareSubscriptionInline(admin.TabularInline):
+class ShareSubscriptionInline(LocalisedFieldsMixin, admin.TabularInline):
     formset = ParentInlineFormSet
     model = ShareSubscription
     fields = ["share_class", "number_of_shares", "nominal_value", "subscribed_on", "paid_on"]
@@ -430,7 +432,7 @@ class MemberAdmin(PageLimitMixin, AuditedModelAdmin):
 
 
 @admin.register(ShareSubscription)
-class ShareSubscriptionAdmin(PageLimitMixin, admin.ModelAdmin):
+class ShareSubscriptionAdmin(PageLimitMixin, LocalisedFieldsMixin, admin.ModelAdmin):
     """The share register."""
 
     show_full_result_count = False  # a count of the whole table is too slow
@@ -455,15 +457,17 @@ class ShareSubscriptionAdmin(PageLimitMixin, admin.ModelAdmin):
 
     @admin.display(description=_("amount"))
     def amount_display(self, subscription: ShareSubscription) -> str:
-        return f"{subscription.amount} €"
+        return euro(subscription.amount)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
-            return self.readonly_fields
-        return [*self.readonly_fields, "member", "share_class", "number_of_shares", "subscribed_on"]
+            return self.localised_fields(self.readonly_fields)
+        return self.localised_fields(
+            [*self.readonly_fields, "member", "share_class", "number_of_shares", "subscribed_on"]
+        )
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -542,11 +546,11 @@ class ActivityAdmin(PageLimitMixin, admin.ModelAdmin):
 
     @admin.display(description=_("available"), ordering="available_balance")
     def available(self, activity: Activity) -> str:
-        return format_html("{} €", activity.available_balance)
+        return euro(activity.available_balance)
 
     @admin.display(description=_("planned"), ordering="planned_balance")
     def planned(self, activity: Activity) -> str:
-        return format_html("{} €", activity.planned_balance)
+        return euro(activity.planned_balance)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
@@ -566,7 +570,7 @@ class LedgerEntryAdminForm(forms.ModelForm):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(PageLimitMixin, admin.ModelAdmin):
+class LedgerEntryAdmin(PageLimitMixin, LocalisedFieldsMixin, admin.ModelAdmin):
     """Ledger entries can be added (adjustments) and read, never changed or deleted."""
 
     show_full_result_count = False  # a count of the whole table is too slow

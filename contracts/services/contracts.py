@@ -28,6 +28,7 @@ from contracts.parameters import load_parameters
 from contracts.payroll import employer_cost_of
 from coop import bounds
 from coop.money import has_at_most_cents, round_money
+from coop.templatetags.money import euro
 from members.models import Activity, LedgerEntryKind, LedgerStage, Member, User
 from members.selectors import takes_part_in
 from members.services import post_ledger_entry
@@ -173,8 +174,8 @@ def _check_workers(
         minimum = load_parameters(first_day).minimum_daily_wage
         if wage < minimum:
             raise ContractsError(
-                _("The gross daily wage of %(name)s is below the legal minimum of %(minimum)s €.")
-                % {"name": member, "minimum": minimum},
+                _("The gross daily wage of %(name)s is below the legal minimum of %(minimum)s.")
+                % {"name": member, "minimum": euro(minimum)},
                 code="wage_below_minimum",
                 field="workers",
             )
