@@ -2,6 +2,8 @@
 
 from collections.abc import Callable
 
+from allauth.mfa.admin import AuthenticatorAdmin as AllauthAuthenticatorAdmin
+from allauth.mfa.models import Authenticator
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
@@ -13,6 +15,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -664,3 +667,57 @@ class ApiTokenAdmin(PageLimitMixin, admin.ModelAdmin):
             % {"count": count},
             messages.SUCCESS,
         )
+
+
+# allauth names the fields of its second factors in English only: the admin names them here.
+AUTHENTICATOR_LABELS = {
+    "user": _("user"),
+    "type": _("type"),
+    "created_at": _("created at"),
+    "last_used_at": _("last used at"),
+}
+
+
+def titled_filter(filter_class: type, title: str) -> type:
+    """A list filter of the class under a translated title."""
+
+    class TitledFilter(filter_class):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.title = title
+
+    return TitledFilter
+
+
+def authenticator_column(name: str):
+    @admin.display(description=AUTHENTICATOR_LABELS[name], ordering=name)
+    def column(authenticator: Authenticator):
+        value = getattr(authenticator, name)
+        return authenticator.get_type_display() if name == "type" else value
+
+    column.__name__ = name
+    return column
+
+
+admin.site.unregister(Authenticator)
+
+
+@admin.register(Authenticator)
+class AuthenticatorAdmin(AllauthAuthenticatorAdmin):
+    """allauth's admin of second factors, its columns, filters and fields translated."""
+
+    list_display = [authenticator_column(name) for name in AUTHENTICATOR_LABELS]
+    list_filter = [
+        (name, titled_filter(filter_class, AUTHENTICATOR_LABELS[name]))
+        for name, filter_class in (
+            ("type", admin.ChoicesFieldListFilter),
+            ("created_at", admin.DateFieldListFilter),
+            ("last_used_at", admin.DateFieldListFilter),
+        )
+    ]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs.setdefault(
+            "labels", {name: capfirst(label) for name, label in AUTHENTICATOR_LABELS.items()}
+        )
+        return super().get_form(request, obj, change, **kwargs)
