@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from coop.models import ChoiceLabels
@@ -77,7 +78,7 @@ class AuditEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        when = f"{self.occurred_at:%Y-%m-%d %H:%M}"
+        when = date_format(timezone.localtime(self.occurred_at), "SHORT_DATETIME_FORMAT")
         return f"{when} {self.actor_label or '—'} {self.action} {self.object_type}:{self.object_pk}"
 
     def get_action_display(self) -> str:
@@ -128,7 +129,8 @@ class DataExport(ChoiceLabels, models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} {self.created_at:%Y-%m-%d %H:%M}"
+        created = date_format(timezone.localtime(self.created_at), "SHORT_DATETIME_FORMAT")
+        return f"{self.user} {created}"
 
     def is_downloadable(self, now=None) -> bool:
         now = now or timezone.now()

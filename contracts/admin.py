@@ -55,14 +55,16 @@ from contracts.parameters import load_parameters
 from contracts.services import contracts as services
 from contracts.services import expenses
 from contracts.services.payroll import run_payroll
+from coop.admin_formats import LocalisedFieldsMixin
 from coop.documents import DocumentStatus
 from coop.errors import CoopError
+from coop.templatetags.money import euro
 
 ZERO = Decimal("0.00")
 MONEY = DecimalField(max_digits=14, decimal_places=2)
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(LocalisedFieldsMixin, admin.TabularInline):
     formset = ParentInlineFormSet
     extra = 0
     can_delete = False
@@ -193,7 +195,9 @@ def _balance(stage: str) -> Coalesce:
 
 
 @admin.register(Contract)
-class ContractAdmin(ChangePageQueryMixin, PageLimitMixin, ContractActions, admin.ModelAdmin):
+class ContractAdmin(
+    ChangePageQueryMixin, PageLimitMixin, ContractActions, LocalisedFieldsMixin, admin.ModelAdmin
+):
     """Contracts are read-only here: staff act on them through the actions."""
 
     show_full_result_count = False  # a count of the whole table is too slow
@@ -355,7 +359,7 @@ class AwaitingApprovalAdmin(ContractAdmin):
     @admin.display(description=_("estimated employer cost"), ordering="planned_gross")
     def estimated_cost(self, contract) -> str:
         cost = self._cost(contract)
-        return "—" if cost is None else f"{cost} €"
+        return "—" if cost is None else euro(cost)
 
     @admin.display(description=_("budget"))
     def budget_check(self, contract) -> str:
@@ -367,11 +371,11 @@ class AwaitingApprovalAdmin(ContractAdmin):
             return format_html('<span style="color:#1a7f37">✔ {}</span>', gettext("covered"))
         return format_html(
             '<span style="color:#b42318">✘ {}</span>',
-            gettext("short by %(amount)s €") % {"amount": -left},
+            gettext("short by %(amount)s") % {"amount": euro(-left)},
         )
 
 
-class DatedRowAdmin(admin.ModelAdmin):
+class DatedRowAdmin(LocalisedFieldsMixin, admin.ModelAdmin):
     list_filter = ["is_unverified", "valid_from"]
     save_as = True
 
@@ -448,7 +452,7 @@ class PayrollRunForm(forms.Form):
 
 
 @admin.register(PayrollRun)
-class PayrollRunAdmin(admin.ModelAdmin):
+class PayrollRunAdmin(LocalisedFieldsMixin, admin.ModelAdmin):
     list_display = [
         "__str__",
         "created_at",
@@ -603,7 +607,7 @@ class PayrollRunAdmin(admin.ModelAdmin):
 
 
 @admin.register(Payslip)
-class PayslipAdmin(PageLimitMixin, admin.ModelAdmin):
+class PayslipAdmin(PageLimitMixin, LocalisedFieldsMixin, admin.ModelAdmin):
     show_full_result_count = False  # a count of the whole table is too slow
     paginator = CappedCountPaginator
     list_display = [
@@ -674,7 +678,7 @@ class ReceiptInline(ReadOnlyInline):
 
 
 @admin.register(ExpenseClaim)
-class ExpenseClaimAdmin(PageLimitMixin, ContractActions, admin.ModelAdmin):
+class ExpenseClaimAdmin(PageLimitMixin, ContractActions, LocalisedFieldsMixin, admin.ModelAdmin):
     """Claims are approved or rejected here; payroll reimburses the approved ones."""
 
     show_full_result_count = False  # a count of the whole table is too slow

@@ -9,11 +9,13 @@ from django.contrib.postgres.fields import DateRangeField, RangeOperators
 from django.db import models
 from django.db.models import Func, Q
 from django.utils import timezone
+from django.utils.formats import date_format, localize
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from coop.documents import DocumentBase
 from coop.models import ChoiceLabels
+from coop.templatetags.money import euro
 from members.models import Activity, IsAnyOf, Language, Member, of_activities_of
 
 ZERO = Decimal("0.00")
@@ -104,7 +106,11 @@ class PayrollRate(DatedRow):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_key_display()} = {self.value.normalize()} ({self.valid_from})"
+        value, since = (
+            localize(self.value.normalize()),
+            date_format(self.valid_from, "SHORT_DATE_FORMAT"),
+        )
+        return f"{self.get_key_display()} = {value} ({since})"
 
 
 class TaxBracket(DatedRow):
@@ -127,7 +133,7 @@ class TaxBracket(DatedRow):
         ]
 
     def __str__(self) -> str:
-        return f"{self.lower}–{self.upper or '…'}: {self.rate}"
+        return f"{euro(self.lower)}–{euro(self.upper) or '…'}: {localize(self.rate.normalize())}"
 
 
 class SpecialContributionBracket(DatedRow):
@@ -155,7 +161,7 @@ class SpecialContributionBracket(DatedRow):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_household_display()} {self.lower}–{self.upper or '…'}"
+        return f"{self.get_household_display()} {euro(self.lower)}–{euro(self.upper) or '…'}"
 
 
 class TaxProfile(models.Model):
@@ -390,7 +396,7 @@ class WorkDay(ChoiceLabels, models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.date} ({self.get_portion_display()})"
+        return f"{date_format(self.date, 'SHORT_DATE_FORMAT')} ({self.get_portion_display()})"
 
     @property
     def fraction(self) -> Decimal:
@@ -526,7 +532,8 @@ class PayrollRun(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.period_start} – {self.period_end}"
+        start = date_format(self.period_start, "SHORT_DATE_FORMAT")
+        return f"{start} – {date_format(self.period_end, 'SHORT_DATE_FORMAT')}"
 
 
 class Payslip(ChoiceLabels, DocumentBase):
@@ -696,7 +703,7 @@ class ExpenseClaim(ChoiceLabels, models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.description} ({self.total} €)"
+        return f"{self.description} ({euro(self.total)})"
 
 
 def receipt_path(instance, filename: str) -> str:

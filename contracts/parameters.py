@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Q
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from contracts.errors import ContractsError
@@ -38,7 +39,10 @@ def load_parameters(day: datetime.date) -> Parameters:
     if missing or not brackets:
         raise ContractsError(
             _("The payroll parameters for %(date)s are incomplete (%(missing)s).")
-            % {"date": day, "missing": ", ".join(missing) or _("tax scale")},
+            % {
+                "date": date_format(day, "SHORT_DATE_FORMAT"),
+                "missing": ", ".join(missing) or _("tax scale"),
+            },
             code="parameters_missing",
         )
     contribution: dict[str, list[ContributionBracket]] = {}

@@ -664,6 +664,9 @@ def command_up(services: Services, arguments: list[str]) -> int:
         say(f"'up' takes no arguments (got {' '.join(arguments)})")
         return 2
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    port = os.environ.get("PORT", "8000")
+    # Links in e-mails and PDFs point at the address this run serves, unless told otherwise.
+    os.environ.setdefault("SITE_URL", f"http://{HOST}:{port}")
     for step in (["migrate", "--noinput"], ["seed_demo"]):
         say(f"manage.py {' '.join(step)}")
         exit_code = run_foreground(manage(*step))
@@ -671,7 +674,6 @@ def command_up(services: Services, arguments: list[str]) -> int:
             say(f"manage.py {step[0]} failed with exit code {exit_code}")
             return exit_code
 
-    port = os.environ.get("PORT", "8000")
     celery = [PYTHON, "-m", "celery", "-A", "coop"]
     worker_options = ["-Q", "default,pdf", "--loglevel", "INFO", "--concurrency", "2"]
     beat_options = ["--loglevel", "INFO", "--schedule", str(BEAT_SCHEDULE)]

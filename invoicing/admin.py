@@ -38,6 +38,7 @@ from audit.admin import (
     audit_history_link,
     member_filter,
 )
+from coop.admin_formats import LocalisedFieldsMixin
 from coop.db import reads_from_replica
 from coop.errors import CoopError
 from coop.templatetags.money import euro
@@ -93,7 +94,7 @@ AGEING_BUCKETS = [
 ]
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(LocalisedFieldsMixin, admin.TabularInline):
     formset = ParentInlineFormSet
     extra = 0
     can_delete = False
@@ -330,7 +331,9 @@ class CreditNoteReviewForm(forms.Form):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(ChangePageQueryMixin, PageLimitMixin, InvoiceSearchMixin, admin.ModelAdmin):
+class InvoiceAdmin(
+    ChangePageQueryMixin, PageLimitMixin, InvoiceSearchMixin, LocalisedFieldsMixin, admin.ModelAdmin
+):
     """Invoices are read-only here: staff act on them through the actions."""
 
     show_full_result_count = False  # a count of the whole table is too slow
@@ -842,7 +845,9 @@ class PaymentForm(forms.ModelForm):
 
 
 @admin.register(Payment)
-class PaymentAdmin(PageLimitMixin, InvoiceSearchMixin, ServiceAddMixin, admin.ModelAdmin):
+class PaymentAdmin(
+    PageLimitMixin, InvoiceSearchMixin, ServiceAddMixin, LocalisedFieldsMixin, admin.ModelAdmin
+):
     """Payments are recorded here by hand; the service posts income and fee to the ledger."""
 
     show_full_result_count = False  # a count of the whole table is too slow
@@ -904,7 +909,7 @@ class RefundActionForm(admin.helpers.ActionForm):
 
 
 @admin.register(Refund)
-class RefundAdmin(ServiceAddMixin, admin.ModelAdmin):
+class RefundAdmin(ServiceAddMixin, LocalisedFieldsMixin, admin.ModelAdmin):
     """Money owed back to clients for credit notes: requested, sent, recorded paid.
 
     Another staff member than who requested a refund puts it in a payment file or records it;
@@ -964,7 +969,7 @@ class RefundAdmin(ServiceAddMixin, admin.ModelAdmin):
         return self.readonly_fields
 
     def get_readonly_fields(self, request, obj=None):
-        return self.readonly_fields if obj is not None else []
+        return self.localised_fields(self.readonly_fields) if obj is not None else []
 
     def has_change_permission(self, request, obj=None) -> bool:
         return obj is None and super().has_change_permission(request)
@@ -1054,7 +1059,7 @@ class RefundAdmin(ServiceAddMixin, admin.ModelAdmin):
 
 
 @admin.register(RefundPaymentFile)
-class RefundPaymentFileAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class RefundPaymentFileAdmin(ReadOnlyAdminMixin, LocalisedFieldsMixin, admin.ModelAdmin):
     list_display = ["message_id", "execution_date", "transfer_count", "total", "created_by"]
     fields = [
         "message_id",
@@ -1332,7 +1337,7 @@ class BankStatementLineForm(forms.ModelForm):
 
 
 @admin.register(BankStatementLine)
-class BankStatementLineAdmin(PageLimitMixin, admin.ModelAdmin):
+class BankStatementLineAdmin(PageLimitMixin, LocalisedFieldsMixin, admin.ModelAdmin):
     """Lines left for staff, and lines to review: match them to an invoice by hand."""
 
     show_full_result_count = False  # a count of the whole table is too slow
@@ -1439,8 +1444,8 @@ class BankStatementLineAdmin(PageLimitMixin, admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.status not in OPEN_LINE_STATUSES:
-            return [*self.readonly_fields, "invoice"]
-        return self.readonly_fields
+            return self.localised_fields([*self.readonly_fields, "invoice"])
+        return self.localised_fields(self.readonly_fields)
 
     def save_model(self, request, obj, form, change):
         if obj.invoice is None or obj.status not in OPEN_LINE_STATUSES:

@@ -8,10 +8,12 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from coop.documents import DocumentBase
 from coop.models import ChoiceLabels
+from coop.templatetags.money import euro
 from invoicing.calculation import AllowanceCharge, Line, VatCategory
 from invoicing.eas import clean_gln
 from invoicing.review_reasons import render_review_reason
@@ -1059,7 +1061,8 @@ class BankStatementLine(ChoiceLabels, models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.booking_date} {self.amount} {self.structured_communication}"
+        booked = date_format(self.booking_date, "SHORT_DATE_FORMAT")
+        return f"{booked} {euro(self.amount)} {self.structured_communication}"
 
 
 class Payment(ChoiceLabels, models.Model):
@@ -1111,7 +1114,7 @@ class Payment(ChoiceLabels, models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.amount} € ({self.received_on})"
+        return f"{euro(self.amount)} ({date_format(self.received_on, 'SHORT_DATE_FORMAT')})"
 
 
 class Reminder(models.Model):
@@ -1286,7 +1289,7 @@ class Refund(ChoiceLabels, models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.amount} € ({self.get_status_display()})"
+        return f"{euro(self.amount)} ({self.get_status_display()})"
 
     @property
     def document(self) -> Invoice:

@@ -2,6 +2,8 @@
 
 from collections.abc import Callable
 
+from allauth.mfa.admin import AuthenticatorAdmin as AllauthAuthenticatorAdmin
+from allauth.mfa.models import Authenticator
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
@@ -13,6 +15,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -23,7 +26,9 @@ from audit.admin import (
     ParentInlineFormSet,
     audit_history_link,
 )
+from coop.admin_formats import LocalisedFieldsMixin
 from coop.errors import CoopError
+from coop.templatetags.money import euro
 from members import services
 from members.models import (
     Activity,
@@ -103,7 +108,7 @@ class MembershipEventInline(admin.TabularInline):
         return False
 
 
-class ShareSubscriptionInline(admin.TabularInline):
+class ShareSubscriptionInline(LocalisedFieldsMixin, admin.TabularInline):
     formset = ParentInlineFormSet
     model = ShareSubscription
     fields = ["share_class", "number_of_shares", "nominal_value", "subscribed_on", "paid_on"]
@@ -430,7 +435,7 @@ class MemberAdmin(PageLimitMixin, AuditedModelAdmin):
 
 
 @admin.register(ShareSubscription)
-class ShareSubscriptionAdmin(PageLimitMixin, admin.ModelAdmin):
+class ShareSubscriptionAdmin(PageLimitMixin, LocalisedFieldsMixin, admin.ModelAdmin):
     """The share register."""
 
     show_full_result_count = False  # a count of the whole table is too slow
@@ -455,15 +460,17 @@ class ShareSubscriptionAdmin(PageLimitMixin, admin.ModelAdmin):
 
     @admin.display(description=_("amount"))
     def amount_display(self, subscription: ShareSubscription) -> str:
-        return f"{subscription.amount} €"
+        return euro(subscription.amount)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
-            return self.readonly_fields
-        return [*self.readonly_fields, "member", "share_class", "number_of_shares", "subscribed_on"]
+            return self.localised_fields(self.readonly_fields)
+        return self.localised_fields(
+            [*self.readonly_fields, "member", "share_class", "number_of_shares", "subscribed_on"]
+        )
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -542,11 +549,11 @@ class ActivityAdmin(PageLimitMixin, admin.ModelAdmin):
 
     @admin.display(description=_("available"), ordering="available_balance")
     def available(self, activity: Activity) -> str:
-        return format_html("{} €", activity.available_balance)
+        return euro(activity.available_balance)
 
     @admin.display(description=_("planned"), ordering="planned_balance")
     def planned(self, activity: Activity) -> str:
-        return format_html("{} €", activity.planned_balance)
+        return euro(activity.planned_balance)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
@@ -566,7 +573,7 @@ class LedgerEntryAdminForm(forms.ModelForm):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(PageLimitMixin, admin.ModelAdmin):
+class LedgerEntryAdmin(PageLimitMixin, LocalisedFieldsMixin, admin.ModelAdmin):
     """Ledger entries can be added (adjustments) and read, never changed or deleted."""
 
     show_full_result_count = False  # a count of the whole table is too slow
@@ -660,3 +667,57 @@ class ApiTokenAdmin(PageLimitMixin, admin.ModelAdmin):
             % {"count": count},
             messages.SUCCESS,
         )
+
+
+# allauth names the fields of its second factors in English only: the admin names them here.
+AUTHENTICATOR_LABELS = {
+    "user": _("user"),
+    "type": _("type"),
+    "created_at": _("created at"),
+    "last_used_at": _("last used at"),
+}
+
+
+def titled_filter(filter_class: type, title: str) -> type:
+    """A list filter of the class under a translated title."""
+
+    class TitledFilter(filter_class):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.title = title
+
+    return TitledFilter
+
+
+def authenticator_column(name: str):
+    @admin.display(description=AUTHENTICATOR_LABELS[name], ordering=name)
+    def column(authenticator: Authenticator):
+        value = getattr(authenticator, name)
+        return authenticator.get_type_display() if name == "type" else value
+
+    column.__name__ = name
+    return column
+
+
+admin.site.unregister(Authenticator)
+
+
+@admin.register(Authenticator)
+class AuthenticatorAdmin(AllauthAuthenticatorAdmin):
+    """allauth's admin of second factors, its columns, filters and fields translated."""
+
+    list_display = [authenticator_column(name) for name in AUTHENTICATOR_LABELS]
+    list_filter = [
+        (name, titled_filter(filter_class, AUTHENTICATOR_LABELS[name]))
+        for name, filter_class in (
+            ("type", admin.ChoicesFieldListFilter),
+            ("created_at", admin.DateFieldListFilter),
+            ("last_used_at", admin.DateFieldListFilter),
+        )
+    ]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs.setdefault(
+            "labels", {name: capfirst(label) for name, label in AUTHENTICATOR_LABELS.items()}
+        )
+        return super().get_form(request, obj, change, **kwargs)

@@ -18,6 +18,7 @@ from stdnum import iban as iban_module
 
 from coop.fields import EncryptedCharField
 from coop.models import ChoiceLabels
+from coop.templatetags.money import euro
 
 ZERO = Decimal("0.00")
 
@@ -273,9 +274,9 @@ class ShareSubscription(ChoiceLabels, models.Model):
         ]
 
     def __str__(self) -> str:
-        return _("%(count)s × %(value)s € (%(member)s)") % {
+        return _("%(count)s × %(value)s (%(member)s)") % {
             "count": self.number_of_shares,
-            "value": self.nominal_value,
+            "value": euro(self.nominal_value),
             "member": self.member,
         }
 
@@ -494,7 +495,7 @@ class LedgerEntry(ChoiceLabels, models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.reference}: {self.amount}"
+        return f"{self.reference}: {euro(self.amount)}"
 
 
 class ActivityBalance(models.Model):
@@ -523,7 +524,7 @@ class ActivityBalance(models.Model):
         verbose_name_plural = _("Activity balances")
 
     def __str__(self) -> str:
-        return f"{self.activity_id}: {self.available} / {self.planned}"
+        return f"{self.activity_id}: {euro(self.available)} / {euro(self.planned)}"
 
 
 class ApiToken(models.Model):

@@ -13,6 +13,7 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, models, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from audit.services import diff_fields, field_values, record_event
@@ -282,7 +283,8 @@ def record_share_payment(
     subscription = ShareSubscription.objects.select_for_update().get(pk=subscription.pk)
     if subscription.paid_on is not None:
         raise MembersError(
-            _("These shares were already paid on %(date)s.") % {"date": subscription.paid_on},
+            _("These shares were already paid on %(date)s.")
+            % {"date": date_format(subscription.paid_on, "SHORT_DATE_FORMAT")},
             code="already_paid",
         )
     if paid_on < subscription.subscribed_on:

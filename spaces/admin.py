@@ -7,6 +7,7 @@ rules and the ledger effects; the actions below call those services.
 from django.contrib import admin, messages
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -16,6 +17,7 @@ from audit.admin import (
     PageLimitMixin,
     ParentInlineFormSet,
 )
+from coop.admin_formats import LocalisedFieldsMixin
 from coop.errors import CoopError
 from members.models import Member
 from spaces.models import (
@@ -57,7 +59,7 @@ class SiteAdmin(admin.ModelAdmin):
     search_fields = ["name", "city"]
 
 
-class RoomPriceInline(admin.TabularInline):
+class RoomPriceInline(LocalisedFieldsMixin, admin.TabularInline):
     formset = ParentInlineFormSet
     model = RoomPrice
     extra = 0
@@ -135,7 +137,7 @@ class RoomListFilter(admin.SimpleListFilter):
 
 
 @admin.register(Booking)
-class BookingAdmin(PageLimitMixin, admin.ModelAdmin):
+class BookingAdmin(PageLimitMixin, LocalisedFieldsMixin, admin.ModelAdmin):
     show_full_result_count = False  # a count of the whole table is too slow
     paginator = CappedCountPaginator
     list_display = [
@@ -174,7 +176,7 @@ class BookingAdmin(PageLimitMixin, admin.ModelAdmin):
         return queryset.filter(Q(room_id__in=list(rooms)) | Q(member_id__in=list(members))), False
 
     def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in Booking._meta.fields]
+        return self.localised_fields(field.name for field in Booking._meta.fields)
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -184,7 +186,7 @@ class BookingAdmin(PageLimitMixin, admin.ModelAdmin):
 
     @admin.display(description=_("start"), ordering="during")
     def start_display(self, booking: Booking) -> str:
-        return timezone.localtime(booking.start).strftime("%d/%m/%Y %H:%M")
+        return date_format(timezone.localtime(booking.start), "SHORT_DATETIME_FORMAT")
 
     def _run(self, request, queryset, action) -> None:
         done = 0
@@ -221,7 +223,7 @@ class BookingAdmin(PageLimitMixin, admin.ModelAdmin):
         )
 
 
-class LeaseChargeInline(admin.TabularInline):
+class LeaseChargeInline(LocalisedFieldsMixin, admin.TabularInline):
     model = LeaseCharge
     extra = 0
     can_delete = False
@@ -237,7 +239,7 @@ class LeaseChargeInline(admin.TabularInline):
 
 
 @admin.register(Lease)
-class LeaseAdmin(PageLimitMixin, admin.ModelAdmin):
+class LeaseAdmin(PageLimitMixin, LocalisedFieldsMixin, admin.ModelAdmin):
     show_full_result_count = False  # a count of the whole table is too slow
     paginator = CappedCountPaginator
     list_display = ["room", "member", "activity", "starts_on", "ends_on", "monthly_rent"]
@@ -249,7 +251,7 @@ class LeaseAdmin(PageLimitMixin, admin.ModelAdmin):
     inlines = [LeaseChargeInline]
 
     def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in Lease._meta.fields]
+        return self.localised_fields(field.name for field in Lease._meta.fields)
 
     def has_add_permission(self, request) -> bool:
         return False

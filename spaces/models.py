@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -108,7 +109,7 @@ class ClosedDay(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.site}: {self.date}"
+        return f"{self.site}: {date_format(self.date, 'SHORT_DATE_FORMAT')}"
 
 
 class Room(ChoiceLabels, models.Model):
@@ -551,7 +552,7 @@ class LeaseCharge(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.lease}: {self.month:%Y-%m}"
+        return f"{self.lease}: {date_format(self.month, 'YEAR_MONTH_FORMAT')}"
 
 
 def new_feed_secret() -> str:

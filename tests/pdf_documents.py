@@ -8,9 +8,8 @@ the mentions the reader must find in it.
 import copy
 import datetime
 from collections.abc import Callable
-from decimal import Decimal
 
-from django.utils import formats, timezone, translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext, pgettext
 
 from contracts.models import Payslip
@@ -211,7 +210,7 @@ def payslip_mentions(payslip: Payslip) -> list[str]:
             snapshot["member"]["iban"],
             snapshot["contract"]["reference"],
             gettext("Net pay"),
-            formats.localize(Decimal(snapshot["figures"]["net"])),
+            euro(snapshot["figures"]["net"]),
         ]
 
 

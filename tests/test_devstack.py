@@ -166,3 +166,26 @@ def test_dev_py_leaves_an_installed_chromium_alone(monkeypatch, tmp_path):
     monkeypatch.setattr(devstack.subprocess, "run", lambda *arguments, **options: pytest.fail())
 
     devstack.ensure_chromium()
+
+
+def test_up_points_links_in_emails_and_pdfs_at_the_port_it_serves(monkeypatch):
+    monkeypatch.setenv("PORT", "8123")
+    monkeypatch.setenv("SITE_URL", "")
+    monkeypatch.delenv("SITE_URL")
+    commands = []
+    monkeypatch.setattr(devstack, "run_foreground", lambda command: commands.append(command) or 1)
+
+    assert devstack.command_up(None, []) == 1
+
+    assert os.environ["SITE_URL"] == "http://127.0.0.1:8123"
+    assert "migrate" in commands[0]
+
+
+def test_up_keeps_the_site_url_it_is_given(monkeypatch):
+    monkeypatch.setenv("PORT", "8123")
+    monkeypatch.setenv("SITE_URL", "https://coop.example")
+    monkeypatch.setattr(devstack, "run_foreground", lambda command: 1)
+
+    devstack.command_up(None, [])
+
+    assert os.environ["SITE_URL"] == "https://coop.example"

@@ -11,6 +11,7 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from audit.services import diff_fields, field_values, record_event
@@ -28,6 +29,7 @@ from contracts.parameters import load_parameters
 from contracts.payroll import employer_cost_of
 from coop import bounds
 from coop.money import has_at_most_cents, round_money
+from coop.templatetags.money import euro
 from members.models import Activity, LedgerEntryKind, LedgerStage, Member, User
 from members.selectors import takes_part_in
 from members.services import post_ledger_entry
@@ -166,15 +168,15 @@ def _check_workers(
                     "Work days must be after today (%(date)s is not): the contract must be "
                     "approved before work starts."
                 )
-                % {"date": first_day},
+                % {"date": date_format(first_day, "SHORT_DATE_FORMAT")},
                 code="day_in_past",
                 field="workers",
             )
         minimum = load_parameters(first_day).minimum_daily_wage
         if wage < minimum:
             raise ContractsError(
-                _("The gross daily wage of %(name)s is below the legal minimum of %(minimum)s €.")
-                % {"name": member, "minimum": minimum},
+                _("The gross daily wage of %(name)s is below the legal minimum of %(minimum)s.")
+                % {"name": member, "minimum": euro(minimum)},
                 code="wage_below_minimum",
                 field="workers",
             )
@@ -196,7 +198,7 @@ def _check_overlaps(workers: list[WorkerInput], *, contract: Contract | None) ->
                 % {
                     "name": worker.member,
                     "reference": clash.worker.contract.reference,
-                    "date": clash.date,
+                    "date": date_format(clash.date, "SHORT_DATE_FORMAT"),
                 },
                 code="day_overlap",
                 field="workers",
@@ -479,7 +481,7 @@ def approve_contract(
                 "Work started on %(date)s: a contract must be approved and declared before its "
                 "first work day."
             )
-            % {"date": contract.first_work_day},
+            % {"date": date_format(contract.first_work_day, "SHORT_DATE_FORMAT")},
             code="too_late",
         )
     workers = planned_cost(contract) if contract.status == Status.SUBMITTED else []

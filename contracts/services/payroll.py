@@ -41,6 +41,7 @@ from contracts.payroll import (
     pay_date,
 )
 from coop.money import round_money
+from coop.templatetags.money import euro
 from members.models import ActivityBalance, LedgerEntryKind, LedgerStage, User
 from members.services import ledger_entry, post_ledger_entries, post_ledger_entry
 
@@ -543,8 +544,8 @@ def correct_payslip(
     parameters = load_parameters(contract.last_work_day)
     if daily_wage < parameters.minimum_daily_wage:
         raise ContractsError(
-            _("The gross daily wage is below the legal minimum of %(minimum)s €.")
-            % {"minimum": parameters.minimum_daily_wage},
+            _("The gross daily wage is below the legal minimum of %(minimum)s.")
+            % {"minimum": euro(parameters.minimum_daily_wage)},
             code="wage_below_minimum",
         )
     earlier = month_to_date(

@@ -1,4 +1,8 @@
-"""Show amounts the way a reader of the current language expects."""
+"""Show amounts the way a reader of the current language expects.
+
+``euro`` is the one way an amount is written for people, in templates and in Python (messages,
+the admin, e-mails, PDFs); machine formats (CSV, XML, JSON, SVG) write plain numbers instead.
+"""
 
 from decimal import Decimal
 
@@ -9,10 +13,15 @@ register = template.Library()
 
 
 @register.filter
-def euro(amount: Decimal | None) -> str:
-    """Format an amount with two decimals, grouped digits and the euro sign."""
+def euro(amount: Decimal | str | None) -> str:
+    """Format an amount with two decimals, grouped digits and the euro sign.
+
+    Text is read as a decimal number: documents' snapshots store their amounts as text.
+    """
     if amount is None or amount == "":
         return ""
+    if isinstance(amount, str):
+        amount = Decimal(amount)
     return f"{number_format(amount, 2, use_l10n=True, force_grouping=True)}\u00a0€"
 
 

@@ -6,6 +6,7 @@ import datetime
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from stdnum.be import ogm_vcs
 
@@ -57,7 +58,7 @@ def _take_number(*, series: str, issue_date: datetime.date) -> int:
         % {
             "series": series,
             "number": sequence.last_number,
-            "date": sequence.last_issue_date,
+            "date": date_format(sequence.last_issue_date, "SHORT_DATE_FORMAT"),
         },
         code="date_order",
     )

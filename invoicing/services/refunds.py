@@ -15,6 +15,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from stdnum import iban as iban_numbers
 from stdnum.exceptions import ValidationError
@@ -176,7 +177,10 @@ def _settle(refund: Refund, *, staff_user: User) -> None:
     if refund.is_settled:
         raise InvoicingError(
             _("This refund is already recorded: %(date)s, reference %(reference)s.")
-            % {"date": refund.paid_on, "reference": refund.bank_reference},
+            % {
+                "date": date_format(refund.paid_on, "SHORT_DATE_FORMAT"),
+                "reference": refund.bank_reference,
+            },
             code="already_settled",
         )
     _check_staff(staff_user, refund.document)

@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.db.backends.postgresql.psycopg_any import DateRange, DateTimeTZRange
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from coop.money import round_money
@@ -73,7 +74,9 @@ def create_lease(
             _("%(room)s is booked on %(date)s: cancel or move that booking first.")
             % {
                 "room": room.name,
-                "date": booked.start.astimezone(site_zone(room.site)).strftime("%d/%m/%Y"),
+                "date": date_format(
+                    booked.start.astimezone(site_zone(room.site)), "SHORT_DATE_FORMAT"
+                ),
             },
             code="booked",
         )

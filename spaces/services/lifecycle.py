@@ -10,6 +10,7 @@ from django.db import IntegrityError, OperationalError, transaction
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.db.models import DateTimeField, DurationField, ExpressionWrapper, F, QuerySet, Value
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from psycopg import errors as psycopg_errors
@@ -328,7 +329,7 @@ def move_booking(
     local_start, local_end = start.astimezone(zone), end.astimezone(zone)
     reason = _("Moved to %(room)s, %(date)s %(start)s–%(end)s.") % {
         "room": room.name,
-        "date": local_start.strftime("%d/%m/%Y"),
+        "date": date_format(local_start, "SHORT_DATE_FORMAT"),
         "start": local_start.strftime("%H:%M"),
         "end": local_end.strftime("%H:%M"),
     }

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from dateutil import rrule
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -174,7 +175,8 @@ def book_series(
     if problems and not book_free_only:
         zone = site_zone(room.site)
         listed = "; ".join(
-            f"{occurrence.start.astimezone(zone):%d/%m/%Y}: {occurrence.problem}"
+            f"{date_format(occurrence.start.astimezone(zone), 'SHORT_DATE_FORMAT')}: "
+            f"{occurrence.problem}"
             for occurrence in problems[:10]
         )
         raise BookingError(

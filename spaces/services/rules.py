@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import holidays
 from django.utils import dateformat, timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -97,7 +98,7 @@ def check_booking_rules(
             _("%(site)s is closed on %(date)s%(reason)s.")
             % {
                 "site": room.site.name,
-                "date": day.strftime("%d/%m/%Y"),
+                "date": date_format(day, "SHORT_DATE_FORMAT"),
                 "reason": f" ({_closed_day_reason(closed)})" if closed.reason else "",
             },
             code="closed_day",
@@ -127,7 +128,7 @@ def check_booking_rules(
     if Lease.objects.filter(room=room, period__contains=day).exists():
         raise BookingError(
             _("%(room)s is leased on %(date)s.")
-            % {"room": room.name, "date": day.strftime("%d/%m/%Y")},
+            % {"room": room.name, "date": date_format(day, "SHORT_DATE_FORMAT")},
             code="leased",
         )
     if by_manager:

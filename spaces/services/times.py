@@ -6,6 +6,7 @@ longer range its room's buffers block, and moments formatted for messages.
 import datetime
 from zoneinfo import ZoneInfo
 
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from spaces.errors import BookingError
@@ -17,7 +18,9 @@ def site_zone(site: Site) -> ZoneInfo:
 
 
 def format_local(moment: datetime.datetime, zone: ZoneInfo) -> str:
-    return moment.astimezone(zone).strftime("%d/%m/%Y %H:%M")
+    """Write a moment as the site's local date, in the active language, and 24-hour time."""
+    local = moment.astimezone(zone)
+    return f"{date_format(local, 'SHORT_DATE_FORMAT')} {local:%H:%M}"
 
 
 def local_datetime(*, site: Site, date: datetime.date, time: datetime.time) -> datetime.datetime:
@@ -36,7 +39,11 @@ def local_datetime(*, site: Site, date: datetime.date, time: datetime.time) -> d
                 "%(time)s on %(date)s does not exist in %(zone)s: the clocks go forward "
                 "that night. Choose another time."
             )
-            % {"time": time.strftime("%H:%M"), "date": date.strftime("%d/%m/%Y"), "zone": zone},
+            % {
+                "time": time.strftime("%H:%M"),
+                "date": date_format(date, "SHORT_DATE_FORMAT"),
+                "zone": zone,
+            },
             code="nonexistent_time",
             field="start_time",
         )
@@ -46,7 +53,11 @@ def local_datetime(*, site: Site, date: datetime.date, time: datetime.time) -> d
                 "%(time)s on %(date)s happens twice in %(zone)s: the clocks go back that "
                 "night. Choose another time."
             )
-            % {"time": time.strftime("%H:%M"), "date": date.strftime("%d/%m/%Y"), "zone": zone},
+            % {
+                "time": time.strftime("%H:%M"),
+                "date": date_format(date, "SHORT_DATE_FORMAT"),
+                "zone": zone,
+            },
             code="ambiguous_time",
             field="start_time",
         )

@@ -22,14 +22,14 @@ register = template.Library()
 def booking_list_rows(bookings: list[dict]) -> SafeString:
     """The rows of spaces/_booking_rows.html, from selectors.booking_rows with their "url"."""
     series_badge = f' <span class="badge">{conditional_escape(gettext("series"))}</span>'
-    # ``{{ start|date:"D j M Y, H:i" }}``: the day's part formatted once per local day.
+    # ``{{ start|date:"D j N Y, H:i" }}``: the day's part formatted once per local day.
     days: dict = {}
     rows = []
     for booking in bookings:
         start, end = template_localtime(booking["start"]), template_localtime(booking["end"])
         day = days.get(start.date())
         if day is None:
-            day = days[start.date()] = conditional_escape(date_format(start, "D j M Y"))
+            day = days[start.date()] = conditional_escape(date_format(start, "D j N Y"))
         if booking["activity__name"] is not None:
             payer = booking["activity__name"]
         else:

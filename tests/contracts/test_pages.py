@@ -233,7 +233,7 @@ def test_staff_sees_awaiting_approval_with_budget_and_approves(staff_client, mem
     assert page.status_code == 200
     content = page.content.decode()
     assert upcoming.reference in content
-    assert "short by 1500.00" in content  # 3 days × 400 × 1.25 on an empty Activity
+    assert "short by 1,500.00\u00a0€" in content  # 3 days × 400 × 1.25 on an empty Activity
     response = staff_client.post(
         url, {"action": "approve", "_selected_action": [upcoming.pk]}, follow=True
     )

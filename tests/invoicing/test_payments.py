@@ -488,7 +488,7 @@ def test_reminder_email_is_sent_once_in_the_client_language(issued, mailoutbox):
     (message,) = mailoutbox
     assert message.to == ["compta@galeries.example"]
     assert issued.number in message.subject
-    assert "1210,00 €" in message.body  # amounts written the client's (French) way
+    assert "1\u00a0210,00\u00a0€" in message.body  # amounts written the client's (French) way
     assert issued.structured_communication in message.body
 
 

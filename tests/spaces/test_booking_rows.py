@@ -14,7 +14,7 @@ UTC = datetime.UTC
 # templates/spaces/_booking_rows.html's loop before the tag.
 LOOP = """{% load i18n money %}{% for booking in bookings %}
     <tr>
-      <td><a href="{{ booking.url }}">{{ booking.start|date:"D j M Y, H:i" }}–{{ booking.end|date:"H:i" }}</a></td>
+      <td><a href="{{ booking.url }}">{{ booking.start|date:"D j N Y, H:i" }}–{{ booking.end|date:"H:i" }}</a></td>
       <td>{{ booking.room__name }}</td>
       <td>{{ booking.title }}{% if booking.series_id %} <span class="badge">{% translate "series" %}</span>{% endif %}</td>
       <td>{% if booking.activity__name is not None %}{{ booking.activity__name }}{% else %}{{ booking.organisation__name }}{% endif %}</td>

@@ -33,7 +33,7 @@ def test_manager_moves_a_member_booking_which_is_priced_again(
 
     booking.refresh_from_db()
     assert booking.state == "cancelled"
-    assert booking.state_reason == "Moved to Salle Verte, 10/03/2026 14:00–17:00."
+    assert booking.state_reason == "Moved to Salle Verte, 03/10/2026 14:00–17:00."
     assert (str(booking.cancellation_fee), str(booking.refunded_amount)) == ("0.00", "24.00")
     assert (moved.state, moved.title, moved.activity, moved.member) == (
         "confirmed",
@@ -131,7 +131,7 @@ def test_manager_moves_a_booking_in_the_browser(
     assert response.url == reverse("spaces:booking_detail", args=[moved.pk])
     assert (moved.start, moved.end) == (at(FUTURE, 14), at(FUTURE, 15))
     page = client.get(url).content.decode()
-    assert "Moved to Salle Bleue, 12/03/2030 14:00–15:00." in page
+    assert "Moved to Salle Bleue, 03/12/2030 14:00–15:00." in page
 
 
 def test_members_see_no_move_form(client, member, activity, long_horizon_room):

@@ -60,7 +60,7 @@ def test_conflicts_refuse_the_whole_series_by_default(
         series(member, activity, room)
     assert caught.value.code == "series_conflicts"
     assert "1 of 4 occurrences" in caught.value.message
-    assert "24/03/2026" in caught.value.message
+    assert "03/24/2026" in caught.value.message
     assert Booking.objects.count() == 1
     assert not BookingSeries.objects.exists()
 
