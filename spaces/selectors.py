@@ -699,24 +699,32 @@ def opening_hours_of(site: Site) -> list[OpeningHours]:
 
 
 @functools.cache
-def _closed_days_sql() -> str:
-    closed = ClosedDay._meta
-    columns = ", ".join(f'"{field.column}"' for field in closed.concrete_fields)
-    return (
-        f'SELECT {columns} FROM "{closed.db_table}"'  # noqa: S608
+def _site_week_sql() -> str:
+    closed_days = (
+        f'FROM "{ClosedDay._meta.db_table}"'
         ' WHERE "site_id" = %s AND "date" BETWEEN %s AND %s ORDER BY "date"'
+    )
+    return (
+        f"SELECT ({_leases_in_site_sql()}),"
+        f' ARRAY(SELECT "date" {closed_days}), ARRAY(SELECT "reason" {closed_days})'
     )
 
 
-def closed_days_of(site: Site, first: datetime.date, last: datetime.date) -> list[ClosedDay]:
-    """The site's closed days from ``first`` to ``last`` included, by date."""
-    fields = [field.attname for field in ClosedDay._meta.concrete_fields]
+def site_week(
+    user: User, site: Site, *, first: datetime.date, last: datetime.date, on_date: datetime.date
+) -> tuple[str, list[ClosedDay]]:
+    """The tier the user pays booking for themselves on ``on_date`` (``member_tier``) and the
+    site's closed days from ``first`` to ``last`` included, by date: one statement for the
+    room's week page."""
+    closed_days = [site.pk, first, last]
     with connection.cursor() as cursor:
-        cursor.execute(_closed_days_sql(), [site.pk, first, last])
-        closed = [ClosedDay.from_db(connection.alias, fields, row) for row in cursor.fetchall()]
-    for day in closed:
-        day.site = site
-    return closed
+        cursor.execute(_site_week_sql(), [user.pk, site.pk, on_date, *closed_days, *closed_days])
+        is_resident, dates, reasons = cursor.fetchone()
+    closed = [
+        ClosedDay(site=site, date=date, reason=reason)
+        for date, reason in zip(dates, reasons, strict=True)
+    ]
+    return (Tier.RESIDENT if is_resident else Tier.MEMBER), closed
 
 
 @functools.cache

@@ -201,20 +201,25 @@ def room_detail(request, pk: int):
             return redirect("spaces:index")
     start, end = _day_bounds(room.site, monday, days=7)
     now = timezone.now()
+    chosen = _chosen_range(request, room, monday)
+    tier, closed_days = selectors.site_week(
+        request.user,
+        room.site,
+        first=monday,
+        last=monday + datetime.timedelta(days=6),
+        on_date=chosen[0] if chosen else monday,
+    )
     hours = selectors.opening_hours_of(room.site)
     grid = week_grid(
         room=room,
         monday=monday,
         hours=hours,
-        closed_days=selectors.closed_days_of(room.site, monday, monday + datetime.timedelta(6)),
+        closed_days=closed_days,
         busy=selectors.room_busy_times(request.user, room, start=start, end=end),
         # Managers book inside the lead time; members' cells within it are too late.
         earliest=now if is_manager else now + datetime.timedelta(minutes=room.lead_time_minutes),
     )
-    chosen = _chosen_range(request, room, monday)
-    prices = _prices_shown(
-        room, _tiers_shown(request.user, room.site, chosen[0] if chosen else monday)
-    )
+    prices = _prices_shown(room, [Tier.MEMBER, Tier.EXTERNAL] if is_manager else [tier])
     return render(
         request,
         "spaces/room_detail.html",

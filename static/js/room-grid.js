@@ -149,7 +149,7 @@
       end = minutesOf(cellAt(row, column).dataset.end) || 24 * 60;
     }
     mark(cells);
-    fields.date.value = first.dataset.date;
+    fields.date.value = first.dataset.slot.split("T")[0];
     fields.start.value = first.dataset.start;
     fields.end.value = cells[cells.length - 1].dataset.end;
     showPrice();

@@ -22,7 +22,7 @@ FUTURE = datetime.date(2030, 3, 12)  # a Tuesday
 MONDAY = datetime.date(2030, 3, 11)
 SUNDAY = datetime.date(2030, 3, 17)
 CELL = re.compile(
-    r'<td data-slot="(?P<slot>[^"]+)" data-date="(?P<date>[^"]+)" data-start="(?P<start>[^"]+)"'
+    r'<td data-slot="(?P<date>[^"T]+)T(?P<time>[^"]+)" data-start="(?P<start>[^"]+)"'
     r' data-end="(?P<end>[^"]*)" data-state="(?P<state>[^"]+)">(?P<content>.*?)</td>'
 )
 WORDS = {
@@ -42,7 +42,7 @@ AMOUNTS = {"fr": "18,00\xa0€", "nl": "18,00\xa0€", "en": "18.00\xa0€"}
 
 
 def cells_of(page: str) -> dict[str, dict]:
-    return {found["slot"]: found.groupdict() for found in CELL.finditer(page)}
+    return {f"{found['date']}T{found['time']}": found.groupdict() for found in CELL.finditer(page)}
 
 
 def booking(room, start, end, *, member, activity, title, state="confirmed") -> Booking:
@@ -247,18 +247,20 @@ def test_the_grid_is_keyboard_ready_and_runs_only_its_script(client, member, lon
     cells = cells_of(page)
     assert len(cells) == 7 * 28
     assert cells[f"{FUTURE}T14:00"] | {"content": ""} == {
-        "slot": f"{FUTURE}T14:00",
         "date": FUTURE.isoformat(),
+        "time": "14:00",
         "start": "14:00",
         "end": "14:30",
         "state": "free",
         "content": "",
     }
-    # Each cell tells a screen reader its day, time and state.
-    assert (
-        '<span class="visually-hidden">Tuesday 12 March, 14:00–14:30: free</span>'
-        in cells[f"{FUTURE}T14:00"]["content"]
+    # Each cell tells a screen reader its state; the headers its day and time.
+    assert cells[f"{FUTURE}T14:00"]["content"] == (
+        f'<a href="?date={FUTURE}&amp;start=14:00&amp;end=15:00#book">'
+        '<span class="visually-hidden">free</span></a>'
     )
+    assert '<abbr title="Tuesday 12 March">Tue 12/3</abbr>' in page
+    assert '<tr><th scope="row">14:00</th>' in page
     finder = scripts_of(page)
     assert finder.inline == []
     assert "/static/js/room-grid.js" in finder.sources
@@ -302,7 +304,9 @@ def test_buffers_and_lead_time_take_slots_out(site):
         earliest=at(MONDAY, 12),
     )
     monday, tuesday = grid.columns[0], grid.columns[1]
-    states = {f"{cell.start:%H:%M}": cell.state for cell in tuesday.cells}
+    states = {
+        f"{time:%H:%M}": cell.state for time, cell in zip(grid.times, tuesday.cells, strict=True)
+    }
     # 09:30–10:00 would need 10:00–10:15 free after it, where the booking's buffer lies.
     assert [states[time] for time in ("09:00", "09:30", "10:00", "10:30", "11:00", "11:30")] == [
         State.FREE,
@@ -312,8 +316,9 @@ def test_buffers_and_lead_time_take_slots_out(site):
         State.BUFFER,
         State.FREE,
     ]
-    assert {cell.state for cell in monday.cells if cell.start < at(MONDAY, 12)} == {State.PAST}
-    assert {cell.state for cell in monday.cells if cell.start >= at(MONDAY, 12)} == {State.FREE}
+    monday_states = dict(zip(grid.times, (cell.state for cell in monday.cells), strict=True))
+    assert {state for time, state in monday_states.items() if time.hour < 12} == {State.PAST}
+    assert {state for time, state in monday_states.items() if time.hour >= 12} == {State.FREE}
     assert grid.times[0] == datetime.time(8, 0)
     assert grid.times[-1] == datetime.time(21, 30)
 
