@@ -6,6 +6,7 @@ import html
 import json
 import re
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -328,3 +329,10 @@ def test_a_week_the_site_is_closed_says_so(client, member, long_horizon_room):
     page = week_page(client, member.user, long_horizon_room)
     assert "The site is closed all this week." in page
     assert "availability-grid" not in page
+
+
+def test_time_fields_are_as_wide_as_the_other_fields():
+    css = (Path(settings.BASE_DIR) / "static" / "css" / "coop.css").read_text()
+    rule = re.search(r"\n(input\[type=\"text\"\][^{]*)\{([^}]*)\}", css)
+    assert 'input[type="time"]' in rule.group(1)
+    assert "width: 100%" in rule.group(2)
