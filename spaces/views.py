@@ -500,9 +500,7 @@ def search(request):
                 kind=data["kind"] or None,
             )
             page = Paginator(rooms, ROOMS_PER_PAGE).get_page(request.GET.get("page"))
-            ends = (start + datetime.timedelta(minutes=data["duration_minutes"])).astimezone(
-                times.site_zone(site)
-            )
+            ends = end.astimezone(times.site_zone(site))
             slot = {
                 "date": data["date"],
                 "start": data["start_time"],
