@@ -6,6 +6,7 @@ import functools
 import re
 from collections import defaultdict
 from decimal import Decimal
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import Group, Permission
@@ -46,6 +47,7 @@ from spaces.models import (
     Room,
     RoomPrice,
     Site,
+    Tier,
 )
 
 
@@ -633,29 +635,55 @@ def busy_times(
     )
 
 
+class BusyTime(NamedTuple):
+    """An active booking of a room as its availability grid shows it."""
+
+    start: datetime.datetime
+    end: datetime.datetime
+    blocked_start: datetime.datetime
+    blocked_end: datetime.datetime
+    state: str
+    title: str  # empty unless the user may read it: their own booking, or any for managers
+    is_mine: bool  # made by the user or paid by one of the user's Activities
+
+
 @functools.cache
 def _room_busy_sql() -> str:
+    # The user's Activities (``activity_ids_of``), its two placeholders both the user.
+    activities = activity_ids_of(0).sql.replace("%s", "%(user)s")
+    mine = f'("created_by_id" = %(user)s OR "activity_id" = ANY(ARRAY({activities})))'
     return (
-        'SELECT lower("during"), upper("during"), "state", "title"'  # noqa: S608
+        'SELECT lower("during"), upper("during"), lower("blocked_during"),'  # noqa: S608
+        f' upper("blocked_during"), "state", CASE WHEN %(manager)s OR {mine} THEN "title"'
+        f" ELSE '' END, {mine}"
         f' FROM "{Booking._meta.db_table}"'
         # The room as a bigint, the column's type: the exclusion constraint's GiST index
         # (btree_gist) then finds the room's week itself (0.5 ms); compared with an integer,
         # PostgreSQL intersects every room's bookings of that week with the room's (12-22 ms).
-        ' WHERE "room_id" = %s::bigint AND "state" = ANY(%s)'
-        ' AND "blocked_during" && tstzrange(%s, %s) ORDER BY "during"'
+        ' WHERE "room_id" = %(room)s::bigint AND "state" = ANY(%(states)s)'
+        ' AND "blocked_during" && tstzrange(%(start)s, %(end)s) ORDER BY "during"'
     )
 
 
 def room_busy_times(
-    room: Room, *, start: datetime.datetime, end: datetime.datetime
-) -> list[tuple[datetime.datetime, datetime.datetime, str, str]]:
-    """(start, end, state, title) of the room's active bookings meeting [start, end), in
-    order: ``busy_ranges`` of one room as plain rows, by a written statement."""
+    user: User, room: Room, *, start: datetime.datetime, end: datetime.datetime
+) -> list[BusyTime]:
+    """The room's active bookings meeting [start, end), in order: ``busy_ranges`` of one room
+    as plain rows, by a written statement. Members read the title of their own bookings only:
+    another member's booking is only busy, never named."""
     with connection.cursor() as cursor:
         cursor.execute(
-            _room_busy_sql(), [room.pk, [str(state) for state in ACTIVE_STATES], start, end]
+            _room_busy_sql(),
+            {
+                "user": user.pk,
+                "manager": is_space_manager(user),
+                "room": room.pk,
+                "states": [str(state) for state in ACTIVE_STATES],
+                "start": start,
+                "end": end,
+            },
         )
-        return cursor.fetchall()
+        return [BusyTime(*row) for row in cursor.fetchall()]
 
 
 @functools.cache
@@ -674,6 +702,54 @@ def opening_hours_of(site: Site) -> list[OpeningHours]:
     with connection.cursor() as cursor:
         cursor.execute(_opening_hours_sql(), [site.pk])
         return [OpeningHours.from_db(connection.alias, fields, row) for row in cursor.fetchall()]
+
+
+@functools.cache
+def _site_week_sql() -> str:
+    closed_days = (
+        f'FROM "{ClosedDay._meta.db_table}"'
+        ' WHERE "site_id" = %s AND "date" BETWEEN %s AND %s ORDER BY "date"'
+    )
+    return (
+        f"SELECT ({_leases_in_site_sql()}),"
+        f' ARRAY(SELECT "date" {closed_days}), ARRAY(SELECT "reason" {closed_days})'
+    )
+
+
+def site_week(
+    user: User, site: Site, *, first: datetime.date, last: datetime.date, on_date: datetime.date
+) -> tuple[str, list[ClosedDay]]:
+    """The tier the user pays booking for themselves on ``on_date`` (``member_tier``) and the
+    site's closed days from ``first`` to ``last`` included, by date: one statement for the
+    room's week page."""
+    closed_days = [site.pk, first, last]
+    with connection.cursor() as cursor:
+        cursor.execute(_site_week_sql(), [user.pk, site.pk, on_date, *closed_days, *closed_days])
+        is_resident, dates, reasons = cursor.fetchone()
+    closed = [
+        ClosedDay(site=site, date=date, reason=reason)
+        for date, reason in zip(dates, reasons, strict=True)
+    ]
+    return (Tier.RESIDENT if is_resident else Tier.MEMBER), closed
+
+
+@functools.cache
+def _leases_in_site_sql() -> str:
+    lease, room, member = Lease._meta, Room._meta, Member._meta
+    return (
+        f'SELECT EXISTS (SELECT 1 FROM "{lease.db_table}" l'  # noqa: S608
+        f' INNER JOIN "{member.db_table}" m ON m."id" = l."member_id"'
+        f' INNER JOIN "{room.db_table}" r ON r."id" = l."room_id"'
+        ' WHERE m."user_id" = %s AND r."site_id" = %s AND l."period" @> %s::date)'
+    )
+
+
+def member_tier(user: User, site: Site, on_date: datetime.date) -> str:
+    """The tier the user pays booking for themselves in ``site`` on ``on_date``, as
+    ``pricing.tier_for`` decides it: residents lease a space of the site, members do not."""
+    with connection.cursor() as cursor:
+        cursor.execute(_leases_in_site_sql(), [user.pk, site.pk, on_date])
+        return Tier.RESIDENT if cursor.fetchone()[0] else Tier.MEMBER
 
 
 def week_summary(

@@ -30,6 +30,7 @@ from invoicing.models import Client
 from members.models import Activity
 from members.selectors import is_active_member
 from spaces import selectors
+from spaces.availability import week_grid
 from spaces.forms import (
     NO_REPEAT,
     BookingForm,
@@ -45,7 +46,7 @@ from spaces.forms import (
     organisation_text,
 )
 from spaces.ical import render_calendar
-from spaces.models import ACTIVE_STATES, Booking, FeedToken, Lease, Room, Site, Tier
+from spaces.models import ACTIVE_STATES, Booking, FeedToken, Lease, Room, RoomPrice, Site, Tier
 from spaces.services import feed_tokens, leasing, lifecycle, pricing, recurring, renters, times
 
 SLOT = datetime.timedelta(minutes=30)
@@ -192,7 +193,11 @@ def room_detail(request, pk: int):
     if request.method == "POST" and not (is_manager or is_active_member(request.user)):
         raise PermissionDenied(_("Only active members and space managers book rooms."))
     monday = _week_of(request, room.site)
-    initial = {"date": request.GET.get("date"), "start_time": request.GET.get("start")}
+    initial = {
+        "date": request.GET.get("date"),
+        "start_time": request.GET.get("start"),
+        "end_time": request.GET.get("end"),
+    }
     renter_form = OutsideRenterForm.of(request.POST or None) if is_manager else None
     # The new renter the manager describes, when they ticked its box.
     new_renter = renter_form if renter_form is not None and renter_form.is_chosen else None
@@ -231,38 +236,113 @@ def room_detail(request, pk: int):
                 )
             return response
     start, end = _day_bounds(room.site, monday, days=7)
-    zone = times.site_zone(room.site)
-    busy_by_day = defaultdict(list)
-    for begins, ends, state, title in selectors.room_busy_times(room, start=start, end=end):
-        begins = begins.astimezone(zone)
-        busy_by_day[begins.date()].append(
-            {
-                "start": begins,
-                "end": ends.astimezone(zone),
-                "state": state,
-                # Members see that a slot is taken, never by whom.
-                "title": title if is_manager else "",
-            }
-        )
-    days = [
-        {"date": day, "busy": busy_by_day.get(day, [])}
-        for day in (monday + datetime.timedelta(days=offset) for offset in range(7))
-    ]
+    now = timezone.now()
+    chosen = _chosen_range(request, room, monday)
+    tier, closed_days = selectors.site_week(
+        request.user,
+        room.site,
+        first=monday,
+        last=monday + datetime.timedelta(days=6),
+        on_date=chosen[0] if chosen else monday,
+    )
+    hours = selectors.opening_hours_of(room.site)
+    grid = week_grid(
+        room=room,
+        monday=monday,
+        hours=hours,
+        closed_days=closed_days,
+        busy=selectors.room_busy_times(request.user, room, start=start, end=end),
+        # Managers book inside the lead time; members' cells within it are too late.
+        earliest=now if is_manager else now + datetime.timedelta(minutes=room.lead_time_minutes),
+    )
+    prices = _prices_shown(room, [Tier.MEMBER, Tier.EXTERNAL] if is_manager else [tier])
     return render(
         request,
         "spaces/room_detail.html",
         {
             "room": room,
             "prices": room.price_list,
-            "hours": selectors.opening_hours_of(room.site),
-            "days": days,
+            "hours": hours,
+            "grid": grid,
+            "monday": monday,
             "form": form,
             "renter_form": renter_form,
             "previous_week": monday - datetime.timedelta(days=7),
             "next_week": monday + datetime.timedelta(days=7),
             "is_manager": is_manager,
+            "price_rows": [
+                {
+                    "label": label,
+                    "hour": str(row.per_hour),
+                    "half_day": None if row.per_half_day is None else str(row.per_half_day),
+                    "day": None if row.per_day is None else str(row.per_day),
+                    "vat_rate": str(vat_rate),
+                    "half_day_minutes": pricing.HALF_DAY_MINUTES,
+                }
+                for label, _tier, row, vat_rate in prices
+            ],
+            "chosen": chosen,
+            "quotes": _quotes(room, prices, chosen),
         },
     )
+
+
+def _chosen_range(
+    request, room: Room, monday: datetime.date
+) -> tuple[datetime.date, datetime.datetime, datetime.datetime] | None:
+    """The date and range a grid link chose (``date``, ``start`` and ``end`` in the address),
+    or None when they are missing or do not make a range of the week shown."""
+    try:
+        day = datetime.date.fromisoformat(request.GET.get("date", ""))
+        start_time = datetime.time.fromisoformat(request.GET.get("start", ""))
+        end_time = datetime.time.fromisoformat(request.GET.get("end", ""))
+    except ValueError:
+        return None
+    if not monday <= day < monday + datetime.timedelta(days=7):
+        return None  # a date the week could not show: out of bounds
+    try:
+        start, end = times.booking_range(
+            site=room.site, date=day, start_time=start_time, end_time=end_time
+        )
+    except CoopError:
+        return None
+    return day, start, end
+
+
+def _tiers_shown(user, site: Site, day: datetime.date) -> list[str]:
+    """The tiers whose prices the user is shown: a member's own, the members' and the outside
+    renters' for a manager (who books for either)."""
+    if selectors.is_space_manager(user):
+        return [Tier.MEMBER, Tier.EXTERNAL]
+    return [selectors.member_tier(user, site, day)]
+
+
+def _prices_shown(room: Room, tiers: list[str]) -> list[tuple[str, str, RoomPrice, Decimal]]:
+    """(label, tier, price row, VAT rate) of the room's prices for ``tiers`` that it has."""
+    shown = []
+    for tier in tiers:
+        try:
+            row = pricing.price_row(room, tier, room.price_list)
+        except CoopError:
+            continue
+        vat_rate = pricing.EXTERNAL_VAT_RATE if tier == Tier.EXTERNAL else Decimal("0.00")
+        shown.append((str(Tier(tier).label), tier, row, vat_rate))
+    return shown
+
+
+def _quotes(room: Room, prices, chosen) -> list[tuple[str, pricing.Quote, RoomPrice]]:
+    """What the chosen range costs at each price shown, with the price row."""
+    if chosen is None:
+        return []
+    _day, start, end = chosen
+    return [
+        (
+            label,
+            pricing.quote(room=room, tier=tier, start=start, end=end, prices=room.price_list),
+            row,
+        )
+        for label, tier, row, _vat_rate in prices
+    ]
 
 
 @login_required
@@ -457,7 +537,16 @@ def search(request):
                 kind=data["kind"] or None,
             )
             page = Paginator(rooms, ROOMS_PER_PAGE).get_page(request.GET.get("page"))
-            slot = {"date": data["date"], "start": data["start_time"]}
+            ends = end.astimezone(times.site_zone(site))
+            slot = {
+                "date": data["date"],
+                "start": data["start_time"],
+                # A slot running past midnight has no end on its own day: the form asks for it.
+                "end": ends.time() if ends.date() == data["date"] else None,
+            }
+            tiers = _tiers_shown(request.user, site, data["date"])
+            for room in page.object_list:
+                room.quotes = _quotes(room, _prices_shown(room, tiers), (data["date"], start, end))
     return render(request, "spaces/search.html", {"form": form, "page": page, "slot": slot})
 
 

@@ -19,7 +19,7 @@ from members.services import post_ledger_entry
 from spaces.errors import BookingError
 from spaces.models import ACTIVE_STATES, Booking, Lease, LeaseCharge, Room, Tier
 from spaces.selectors import is_space_manager
-from spaces.services.pricing import _price_row
+from spaces.services.pricing import price_row
 from spaces.services.times import local_datetime, site_zone
 
 
@@ -49,7 +49,7 @@ def create_lease(
             _("The lease must end after it starts."), code="ends_before_start", field="ends_on"
         )
     if monthly_rent is None:
-        row = _price_row(room, Tier.RESIDENT)
+        row = price_row(room, Tier.RESIDENT)
         if row.per_month is None:
             raise BookingError(
                 _("%(room)s has no monthly price: give the rent.") % {"room": room.name},

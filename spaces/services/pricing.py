@@ -39,13 +39,16 @@ def tier_for(*, room: Room, member: Member | None, on_date: datetime.date) -> st
     return Tier.RESIDENT if is_resident else Tier.MEMBER
 
 
-def _price_row(room: Room, tier: str) -> RoomPrice:
-    prices = {price.tier: price for price in RoomPrice.objects.filter(room=room)}
+def price_row(room: Room, tier: str, prices: list[RoomPrice] | None = None) -> RoomPrice:
+    """The room's price row a tier pays (``prices``: the room's rows if already read)."""
+    if prices is None:
+        prices = list(RoomPrice.objects.filter(room=room))
+    by_tier = {price.tier: price for price in prices}
     # A resident without a resident price pays the member price.
     fallbacks = {Tier.RESIDENT: [Tier.RESIDENT, Tier.MEMBER]}.get(tier, [tier])
     for candidate in fallbacks:
-        if candidate in prices:
-            return prices[candidate]
+        if candidate in by_tier:
+            return by_tier[candidate]
     raise BookingError(
         _("%(room)s has no %(tier)s price yet: ask a space manager.")
         % {"room": room.name, "tier": Tier(tier).label.lower()},
@@ -53,9 +56,19 @@ def _price_row(room: Room, tier: str) -> RoomPrice:
     )
 
 
-def quote(*, room: Room, tier: str, start: datetime.datetime, end: datetime.datetime) -> Quote:
-    """Price a slot for a tier: the cheapest of the hourly, half-day and day rates that apply."""
-    row = _price_row(room, tier)
+def quote(
+    *,
+    room: Room,
+    tier: str,
+    start: datetime.datetime,
+    end: datetime.datetime,
+    prices: list[RoomPrice] | None = None,
+) -> Quote:
+    """Price a slot for a tier: the cheapest of the hourly, half-day and day rates that apply.
+
+    ``prices``: the room's price rows when already read (``selectors.room_of``), else read here.
+    """
+    row = price_row(room, tier, prices)
     minutes = int((end.astimezone(datetime.UTC) - start.astimezone(datetime.UTC)).total_seconds())
     minutes //= 60
     candidates = [round_money(row.per_hour * Decimal(minutes) / Decimal(60))]

@@ -99,7 +99,7 @@ def check_booking_rules(
             % {
                 "site": room.site.name,
                 "date": date_format(day, "SHORT_DATE_FORMAT"),
-                "reason": f" ({_closed_day_reason(closed)})" if closed.reason else "",
+                "reason": f" ({closed_day_reason(closed)})" if closed.reason else "",
             },
             code="closed_day",
             field="date",
@@ -186,7 +186,7 @@ def _public_holidays(year: int, language: str | None) -> dict[datetime.date, str
     return dict(holidays.country_holidays("BE", years=year, language=language))
 
 
-def _closed_day_reason(closed: ClosedDay) -> str:
+def closed_day_reason(closed: ClosedDay) -> str:
     """Return a closed day's reason in the active language when it is a public holiday's name.
 
     A reason the package wrote (in whichever of its languages) is shown in the page's language;

@@ -1,18 +1,16 @@
-"""The rooms list's rows and site choices, and a room's free/busy week, written in Python: the
-markup of their template loops.
+"""The rooms list's rows and site choices written in Python: the markup of their template loops.
 
-A page of the list shows 25 rooms of six cells each, one of them their prices, a room's week
-seven days of busy slots with two times each; through the template engine each cell costs
-variable lookups, filters and escaping. These tags write the very same markup
-(tests/spaces/test_room_rows.py compares them with the loops they replace, in each language).
+A page of the list shows 25 rooms of six cells each, one of them their prices; through the
+template engine each cell costs variable lookups, filters and escaping. These tags write the
+very same markup (tests/spaces/test_room_rows.py compares them with the loops they replace, in
+each language).
 """
 
 from django import template
 from django.urls import reverse
-from django.utils.formats import date_format, localize
+from django.utils.formats import localize
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.timezone import template_localtime
 from django.utils.translation import gettext
 
 from coop.templatetags.money import euro
@@ -77,26 +75,3 @@ def site_options(sites: list[tuple[int, str]], selected: str | None) -> SafeStri
             for pk, name in sites
         )
     )
-
-
-@register.simple_tag
-def week_free_busy(days: list[dict]) -> SafeString:
-    """The items of a room's free/busy week (spaces/room_detail.html): each day's busy slots,
-    their title if any and whether they await approval, or "free"."""
-    requested = f" ({conditional_escape(gettext('requested'))})"
-    free = f'<span class="muted">{conditional_escape(gettext("free"))}</span>'
-    items = []
-    for day in days:
-        slots = []
-        for slot in day["busy"]:
-            start, end = template_localtime(slot["start"]), template_localtime(slot["end"])
-            title = f" {conditional_escape(slot['title'])}" if slot["title"] else ""
-            state = requested if slot["state"] == "tentative" else ""
-            slots.append(
-                f'<span class="badge busy">{start:%H:%M}–{end:%H:%M}{title}{state}</span> '
-            )
-        items.append(
-            f"\n  <li><strong>{conditional_escape(date_format(day['date'], 'l j F'))}</strong>: "
-            f"{''.join(slots) or free}</li>\n"
-        )
-    return mark_safe("".join(items))  # noqa: S308 (every value is escaped above)

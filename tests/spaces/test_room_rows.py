@@ -3,7 +3,6 @@ they replace."""
 
 import datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.template import Context, engines
@@ -11,7 +10,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from spaces.models import Room, Tier
-from spaces.templatetags.room_rows import room_list_rows, site_options, week_free_busy
+from spaces.templatetags.room_rows import room_list_rows, site_options
 from spaces.templatetags.spaces_subnav import spaces_subnav
 
 UTC = datetime.UTC
@@ -98,44 +97,6 @@ def test_the_site_options_read_as_the_template_loop(rf, selected):
         .render({"sites": [{"pk": pk, "name": name} for pk, name in sites]}, request=request)
     )
     assert site_options(sites, request.GET.get("site")) == expected
-
-
-# templates/spaces/room_detail.html's week loop before the tag.
-WEEK = """{% load i18n %}{% for day in days %}
-  <li><strong>{{ day.date|date:"l j F" }}</strong>: {% for slot in day.busy %}<span class="badge busy">{{ slot.start|date:"H:i" }}–{{ slot.end|date:"H:i" }}{% if slot.title %} {{ slot.title }}{% endif %}{% if slot.state == "tentative" %} ({% translate "requested" %}){% endif %}</span> {% empty %}<span class="muted">{% translate "free" %}</span>{% endfor %}</li>
-{% endfor %}"""  # noqa: E501
-
-
-def test_the_week_reads_as_the_template_loop():
-    monday = datetime.date(2026, 3, 23)  # the week the clocks change in Brussels
-    london = ZoneInfo("Europe/London")
-    days = [{"date": monday + datetime.timedelta(days=offset), "busy": []} for offset in range(7)]
-    days[1]["busy"] = [
-        {
-            "start": datetime.datetime(2026, 3, 24, 8, 0, tzinfo=UTC),
-            "end": datetime.datetime(2026, 3, 24, 9, 30, tzinfo=UTC),
-            "state": "confirmed",
-            "title": "",
-        },
-        {
-            "start": datetime.datetime(2026, 3, 24, 10, 0, tzinfo=london),
-            "end": datetime.datetime(2026, 3, 24, 23, 0, tzinfo=london),
-            "state": "tentative",
-            "title": 'Répétition <b>"Lumière"</b> & co',
-        },
-    ]
-    days[6]["busy"] = [
-        {
-            "start": datetime.datetime(2026, 3, 29, 0, 30, tzinfo=UTC),
-            "end": datetime.datetime(2026, 3, 29, 3, 0, tzinfo=UTC),
-            "state": "checked_in",
-            "title": "Nuit",
-        }
-    ]
-    for language in ("fr", "nl", "en"):
-        with translation.override(language):
-            expected = engines["django"].from_string(WEEK).render({"days": days})
-            assert week_free_busy(days) == expected
 
 
 @pytest.mark.parametrize("language", ["fr", "nl", "en"])
