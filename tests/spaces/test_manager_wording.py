@@ -21,10 +21,10 @@ from tests.spaces.test_booking_rules import book
         ),
         (
             "nl",
-            "Dit tijdslot is al bezet: {room} heeft een reservering van 10/03/2026 10:00 tot"
+            "Dit tijdslot is al bezet: {room} heeft een reservering van 10-3-2026 10:00 tot"
             " 12:00.",
         ),
-        ("en", "{room} is already booked from 10/03/2026 10:00 to 12:00."),
+        ("en", "{room} is already booked from 03/10/2026 10:00 to 12:00."),
     ],
 )
 def test_a_conflict_is_worded_whatever_the_rooms_gender(

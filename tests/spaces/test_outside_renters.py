@@ -184,7 +184,7 @@ def test_a_refused_booking_leaves_no_renter_behind(
 
     assert response.status_code == 200
     assert response.context["form"].errors["start_time"] == [
-        "Salle Bleue is already booked from 12/03/2030 14:00 to 16:00."
+        "Salle Bleue is already booked from 03/12/2030 14:00 to 16:00."
     ]
     assert response.context["renter_form"].errors == {}
     assert counts() == before
