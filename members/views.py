@@ -17,7 +17,7 @@ from coop.errors import CoopError
 from coop.forms import add_service_error
 from coop.idempotency import one_time_form
 from coop.keyset import cursor_from
-from members import selectors, services
+from members import home, selectors, services
 from members.forms import ActivityForm, ApiTokenForm, MembershipApplicationForm, ProfileForm
 from members.models import Activity, LedgerEntry, Member
 
@@ -33,19 +33,27 @@ def _require_member(request) -> Member:
 
 @login_required
 def dashboard(request):
-    """Show the member's Activities with their balances and the latest ledger entries."""
+    """Show the member's Activities with their balances and the latest ledger entries, and an
+    active member where they stand (``members.home``)."""
     member = selectors.member_of(request.user)
     activities = selectors.activities_visible_to(request.user)
     if request.user.is_staff:
         activities = activities.of_user(request.user)
     activities = list(activities)
+    activity_ids = [activity.pk for activity in activities]
     context = {
         "member": member,
         "activities": activities,
-        "recent_entries": selectors.recent_ledger_entries_for(
-            [activity.pk for activity in activities]
-        ),
+        "recent_entries": selectors.recent_ledger_entries_for(activity_ids),
     }
+    if member is not None and member.status == Member.Status.ACTIVE:
+        context["standing"] = home.standing_of(
+            activities=activity_ids,
+            member=member.pk,
+            user=request.user.pk,
+            today=timezone.localdate(),
+            now=timezone.now(),
+        )
     return render(request, "members/dashboard.html", context)
 
 
