@@ -1,6 +1,7 @@
 """Member pages for contracts, payslips and the salary simulator."""
 
 import functools
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -27,11 +28,12 @@ from contracts.forms import (
     days_text,
     expense_receipt_formset,
 )
-from contracts.models import Contract, DimonaDeclaration, ExpenseReceipt
+from contracts.models import Contract, DimonaDeclaration, ExpenseReceipt, TaxProfile
 from contracts.parameters import load_parameters
-from contracts.payroll import TaxSituation, simulate
+from contracts.payroll import TaxSituation, estimate_pay, simulate
 from contracts.services import contracts as services
 from contracts.services import expenses
+from contracts.services.payroll import tax_situation
 from coop.documents import DocumentStatus
 from coop.errors import CoopError
 from coop.idempotency import one_time_form
@@ -188,6 +190,7 @@ def contract_detail(request, pk: int):
                 }
                 for worker in workers
             ],
+            "estimates": _pay_estimates(request.user, contract, workers),
             "attachments": [
                 {"pk": attachment["pk"], "name": attachment["file"].rsplit("/", 1)[-1]}
                 for attachment in selectors.attachment_rows_of(pk)
@@ -219,6 +222,47 @@ def contract_detail(request, pk: int):
             in (Contract.Status.APPROVED, Contract.Status.IN_PROGRESS, Contract.Status.COMPLETED),
         },
     )
+
+
+def _pay_estimates(user, contract: Contract, workers: list[dict]) -> list[dict]:
+    """Each worker's estimated gross, employer contributions and cost, and, for the reader's
+    own work, net pay.
+
+    At the rates in force on the first work day; the net pay follows the reader's tax profile
+    and is personal: another worker's is None. Nothing when there is no work day yet or no
+    payroll figures for that date.
+    """
+    if contract.first_work_day is None or not workers:
+        return []
+    try:
+        parameters = load_parameters(contract.first_work_day)
+    except ContractsError:
+        return []
+    own = [worker["member__user_id"] == user.pk for worker in workers]
+    situation = (
+        tax_situation(TaxProfile.objects.filter(member__user=user).first())
+        if any(own)
+        else TaxSituation()
+    )
+    estimates = []
+    for worker, is_own in zip(workers, own, strict=True):
+        figures = estimate_pay(
+            days=sum((Decimal(portion) for portion in worker["day_portions"]), Decimal("0")),
+            daily_wage=worker["daily_wage"],
+            is_artistic=contract.is_artistic,
+            parameters=parameters,
+            situation=situation if is_own else TaxSituation(),
+        )
+        estimates.append(
+            {
+                "name": worker["member__legal_name"],
+                "gross": figures.gross,
+                "employer_contribution": figures.employer_contribution,
+                "employer_cost": figures.employer_cost,
+                "net": figures.net if is_own else None,
+            }
+        )
+    return estimates
 
 
 def _act(request, pk: int, action, success: str):

@@ -1,6 +1,7 @@
 """Member pages, the API and the staff admin of contracts and payroll."""
 
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
@@ -504,3 +505,51 @@ def test_a_worker_who_left_the_activity_sees_only_their_own_pay(client, member, 
     assert [row["member_name"] for row in body["workers"]] == ["Lucas Dubois"]
     owner_view = api_for(member.user).get(f"/api/v1/contracts/{contract.pk}/").json()
     assert [row["member_name"] for row in owner_view["workers"]] == ["Ana Peeters", "Lucas Dubois"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "invoiced", "rows"),
+    [
+        # 1,000 invoiced: 65 fee, 935 budget = 748 gross + 25 % employer contributions.
+        (
+            "non_artistic",
+            "1000.00",
+            [
+                ("Budget for your salary (employer cost)", "935.00"),
+                ("Employer social security contributions", "− 187.00"),
+                ("Gross salary", "748.00"),
+            ],
+        ),
+        # An artist's contributions are on 108 % of the gross: one cent of the budget is left.
+        (
+            "artistic",
+            "1234.56",
+            [
+                ("Budget for your salary (employer cost)", "1,154.31"),
+                ("Employer social security contributions", "− 245.40"),
+                ("Left in the budget (the gross is rounded down to the cent)", "− 0.01"),
+                ("Gross salary", "908.90"),
+            ],
+        ),
+    ],
+)
+def test_simulator_shows_the_employer_contributions_between_budget_and_gross(
+    client, member, kind, invoiced, rows
+):
+    client.force_login(member.user)
+    client.cookies["coop_language"] = "en"
+    page = client.get(
+        reverse("contracts:simulator"),
+        {
+            "invoice_excl_vat": invoiced,
+            "expenses": "0",
+            "kind": kind,
+            "household": "single",
+            "children": "0",
+        },
+    ).content.decode()
+    expected = "".join(
+        f'<tr><th scope="row">{label}</th><td class="number">{amount}\xa0€</td></tr>'
+        for label, amount in rows
+    )
+    assert expected in re.sub(r">\s+<", "><", page)
