@@ -179,7 +179,7 @@ def test_the_contract_page_estimates_employer_cost_and_the_readers_own_net_pay(
     client.force_login(member.user)
     page = client.get(url).content.decode()
     assert (
-        "<th scope=\"row\">Ana Peeters</th>\n"
+        '<th scope="row">Ana Peeters</th>\n'
         '      <td class="number">4\xa0000,00\xa0€</td>\n'
         '      <td class="number">1\xa0000,00\xa0€</td>\n'
         '      <td class="number">5\xa0000,00\xa0€</td>\n'
@@ -187,7 +187,7 @@ def test_the_contract_page_estimates_employer_cost_and_the_readers_own_net_pay(
     ) in page
     # Another worker's net pay is theirs alone.
     assert (
-        "<th scope=\"row\">Lucas Dubois</th>\n"
+        '<th scope="row">Lucas Dubois</th>\n'
         '      <td class="number">600,00\xa0€</td>\n'
         '      <td class="number">150,00\xa0€</td>\n'
         '      <td class="number">750,00\xa0€</td>\n'
@@ -195,5 +195,5 @@ def test_the_contract_page_estimates_employer_cost_and_the_readers_own_net_pay(
     ) in page
     client.force_login(other_member.user)
     page = client.get(url).content.decode()
-    assert "<th scope=\"row\">Ana Peeters</th>\n" in page
+    assert '<th scope="row">Ana Peeters</th>\n' in page
     assert '<td class="number">750,00\xa0€</td>\n      <td class="number">—</td>' not in page
