@@ -22,14 +22,16 @@ from django.db.models import (
     F,
     Func,
     IntegerField,
+    JSONField,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
     Sum,
+    TextField,
     Value,
 )
-from django.db.models.functions import Cast, Upper
+from django.db.models.functions import Cast, JSONObject, Upper
 
 from contracts.models import Contract, ContractWorker, ExpenseClaim, Payslip
 from contracts.payroll import pay_date
@@ -45,15 +47,17 @@ PAYABLE_CONTRACT_STATUSES = [
 ]
 # Claims sent and not yet reimbursed.
 CLAIMS_IN_PROGRESS = [ExpenseClaim.Status.SUBMITTED, ExpenseClaim.Status.APPROVED]
+JSON = JSONField()
 
 
-def _count(queryset: QuerySet) -> Subquery:
-    counted = queryset.order_by().values(n=Func(F("pk"), function="COUNT"))
-    return Subquery(counted, output_field=IntegerField())
+def _json(queryset: QuerySet, **fields) -> Subquery:
+    """One subquery for several figures of the same rows: a JSON object (numbers as text, so
+    that no amount is read as a float)."""
+    return Subquery(queryset.order_by().values(json=JSONObject(**fields))[:1], output_field=JSON)
 
 
-def _first(queryset: QuerySet, column: str, output_field) -> Subquery:
-    return Subquery(queryset.values(column)[:1], output_field=output_field)
+def _as_text(expression) -> Cast:
+    return Cast(expression, TextField())
 
 
 def _standing(_shape, *, activities: Array, member: int, user: int, today: str, now: str):
@@ -64,7 +68,10 @@ def _standing(_shape, *, activities: Array, member: int, user: int, today: str, 
     # invoice is issued or partially paid exactly while something is due on it
     # (``refresh_payment_status``): its status finds the open ones through their index.
     due = F("total_incl_vat") - F("amount_paid") - F("amount_credited") + F("amount_refunded")
+    # Each open invoice is either overdue or not: summed under one FILTER or the other, its
+    # amount due (three subqueries) is computed once.
     overdue = Q(due_date__lt=on_day)
+    current = Q(due_date__gte=on_day) | Q(due_date__isnull=True)
     next_work = (
         ContractWorker.objects.filter(member=member, contract__status__in=PAYABLE_CONTRACT_STATUSES)
         .exclude(Exists(Payslip.objects.filter(worker=OuterRef("pk"), kind=Payslip.Kind.REGULAR)))
@@ -93,26 +100,35 @@ def _standing(_shape, *, activities: Array, member: int, user: int, today: str, 
         .annotate(every=Value(1))
         .values("every")
         .annotate(
-            open_count=Count("pk"),
-            open_total=Sum(due, output_field=money),
             overdue_count=Count("pk", filter=overdue),
             overdue_total=Sum(due, filter=overdue, output_field=money),
-            contracts_awaiting=_count(
+            current_count=Count("pk", filter=current),
+            current_total=Sum(due, filter=current, output_field=money),
+            contracts_awaiting=Subquery(
                 Contract.objects.filter(
                     AnyOf("activity", activities), status=Contract.Status.SUBMITTED
                 )
+                .order_by()
+                .values(count=Func(F("pk"), function="COUNT")),
+                output_field=IntegerField(),
             ),
-            claims_count=_count(claims),
-            claims_total=Subquery(
-                claims.order_by().values(total_sum=Func(F("total"), function="SUM")),
-                output_field=money,
+            claims=_json(
+                claims,
+                count=Func(F("pk"), function="COUNT"),
+                total=_as_text(Func(F("total"), function="SUM")),
             ),
-            bookings_count=_count(bookings),
-            next_booking=_first(bookings.order_by("during"), "during__startswith", DateTimeField()),
-            next_work_contract=_first(next_work, "contract_id", IntegerField()),
-            next_work_title=_first(next_work, "contract__title", Contract._meta.get_field("title")),
-            next_work_day=_first(next_work, "contract__last_work_day", DateField()),
-            next_work_gross=_first(next_work, "planned_gross", money),
+            bookings=_json(
+                bookings,
+                count=Func(F("pk"), function="COUNT"),
+                next=Func(F("during__startswith"), function="MIN"),
+            ),
+            next_work=_json(
+                next_work,
+                contract=F("contract_id"),
+                title=F("contract__title"),
+                last_day=F("contract__last_work_day"),
+                gross=_as_text(F("planned_gross")),
+            ),
         )
         .values(*Standing.READ)
     )
@@ -144,19 +160,14 @@ class Standing:
 
     # The columns of the statement.
     READ = (
-        "open_count",
-        "open_total",
         "overdue_count",
         "overdue_total",
+        "current_count",
+        "current_total",
         "contracts_awaiting",
-        "claims_count",
-        "claims_total",
-        "bookings_count",
-        "next_booking",
-        "next_work_contract",
-        "next_work_title",
-        "next_work_day",
-        "next_work_gross",
+        "claims",
+        "bookings",
+        "next_work",
     )
 
 
@@ -180,19 +191,26 @@ def standing_of(
         today=today.isoformat(),
         now=now.isoformat(),
     )
-    last_day = row["next_work_day"]
+    overdue_total = row["overdue_total"] or ZERO
+    claims, bookings, work = row["claims"], row["bookings"], row["next_work"] or {}
     return Standing(
-        open_count=row["open_count"],
-        open_total=row["open_total"] or ZERO,
+        open_count=row["overdue_count"] + row["current_count"],
+        open_total=overdue_total + (row["current_total"] or ZERO),
         overdue_count=row["overdue_count"],
-        overdue_total=row["overdue_total"] or ZERO,
+        overdue_total=overdue_total,
         contracts_awaiting=row["contracts_awaiting"],
-        claims_count=row["claims_count"],
-        claims_total=row["claims_total"] or ZERO,
-        bookings_count=row["bookings_count"],
-        next_booking=row["next_booking"],
-        next_work_contract=row["next_work_contract"],
-        next_work_title=row["next_work_title"] or "",
-        next_work_gross=row["next_work_gross"] or ZERO,
-        next_pay_date=pay_date(last_day) if last_day else None,
+        claims_count=claims["count"],
+        claims_total=Decimal(claims["total"] or ZERO),
+        bookings_count=bookings["count"],
+        next_booking=(
+            datetime.datetime.fromisoformat(bookings["next"]) if bookings["next"] else None
+        ),
+        next_work_contract=work.get("contract"),
+        next_work_title=work.get("title", ""),
+        next_work_gross=Decimal(work.get("gross", ZERO)),
+        next_pay_date=(
+            pay_date(datetime.date.fromisoformat(work["last_day"]))
+            if work.get("last_day")
+            else None
+        ),
     )
