@@ -100,6 +100,7 @@ def _save(request, contract: Contract | None):
     formset = WorkerFormSet(
         data, initial=workers_initial, prefix="workers", form_kwargs={"choices": choices}
     )
+    _show_days_taken(formset, contract)
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         try:
             saved = services.save_contract(
@@ -119,6 +120,26 @@ def _save(request, contract: Contract | None):
         "contracts/contract_form.html",
         {"form": form, "formset": formset, "contract": contract},
     )
+
+
+def _show_days_taken(formset, contract: Contract | None) -> None:
+    """Show in each worker's calendar the days the worker already works on another contract,
+    before the service refuses them on saving."""
+    members = {}
+    for form in formset.forms:
+        member = form["member"].value()
+        member = getattr(member, "pk", member)
+        if str(member).isdigit():
+            members[form] = int(member)
+    if not members:
+        return
+    taken = selectors.days_taken(
+        sorted(set(members.values())),
+        since=timezone.localdate(),
+        contract=contract.pk if contract is not None else None,
+    )
+    for form, member in members.items():
+        form.show_taken(taken[member])
 
 
 @login_required
