@@ -29,7 +29,7 @@ from contracts.forms import (
     expense_receipt_formset,
 )
 from contracts.models import Contract, DimonaDeclaration, ExpenseReceipt, TaxProfile
-from contracts.parameters import load_parameters
+from contracts.parameters import parameters_shown
 from contracts.payroll import TaxSituation, estimate_pay, simulate
 from contracts.services import contracts as services
 from contracts.services import expenses
@@ -256,7 +256,7 @@ def _pay_estimates(user, contract: Contract, workers: list[dict]) -> list[dict]:
     if contract.first_work_day is None or not workers:
         return []
     try:
-        parameters = load_parameters(contract.first_work_day)
+        parameters = parameters_shown(contract.first_work_day)
     except ContractsError:
         return []
     own = [worker["member__user_id"] == user.pk for worker in workers]
@@ -410,7 +410,7 @@ def simulator(request):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            parameters = load_parameters(timezone.localdate())
+            parameters = parameters_shown(timezone.localdate())
         except ContractsError as problem:
             error = problem.message
         else:
