@@ -2,14 +2,16 @@
 
 import datetime
 import functools
+import json
 import re
 from collections.abc import Callable
 from decimal import Decimal
 
 from django import forms
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.functional import cached_property
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -191,6 +193,33 @@ class WorkerForm(forms.Form):
                     "take it out."
                 ),
             }
+        )
+
+    def show_taken(self, taken: dict[datetime.date, str]) -> None:
+        """Mark the days the worker already works on another contract: the calendar shows
+        them taken (and a clash if picked), the field's help lists them."""
+        if not taken:
+            return
+        field = self.fields["days"]
+        field.widget.attrs.update(
+            {
+                "data-taken": json.dumps({day.isoformat(): ref for day, ref in taken.items()}),
+                "data-taken-label": _("already working on contract %(reference)s"),
+                "data-clash": _(
+                    "A day you picked is taken by another contract: the contract cannot be "
+                    "saved with it."
+                ),
+            }
+        )
+        days = ", ".join(
+            _("%(date)s (%(reference)s)")
+            % {"date": formats.date_format(day, "SHORT_DATE_FORMAT"), "reference": reference}
+            for day, reference in taken.items()
+        )
+        field.help_text = format_lazy(
+            "{} {}",
+            field.help_text,
+            _("Already working on another contract: %(days)s.") % {"days": days},
         )
 
     def clean_days(self) -> list[DayInput]:

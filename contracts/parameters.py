@@ -1,6 +1,7 @@
 """Load the payroll figures in force on a date from the dated parameter tables."""
 
 import datetime
+import time
 from decimal import Decimal
 
 from django.conf import settings
@@ -86,3 +87,25 @@ def load_parameters(day: datetime.date) -> Parameters:
         special_contribution={key: tuple(rows) for key, rows in contribution.items()},
         unverified=tuple(unverified),
     )
+
+
+# Estimates shown on pages, by day: (read at, parameters). A minute old at most.
+_SHOWN: dict[datetime.date, tuple[float, Parameters]] = {}
+SHOWN_SECONDS = 60
+
+
+def parameters_shown(day: datetime.date) -> Parameters:
+    """Return the parameters in force on ``day`` for the estimates pages show (the simulator,
+    a contract's estimated pay), read at most once a minute per process and day.
+
+    Payroll and approval read them afresh (``load_parameters``): a rate staff just changed
+    reaches a page's estimate within the minute, and every payslip at once.
+    """
+    kept = _SHOWN.get(day)
+    if kept is not None and kept[0] > time.monotonic() - SHOWN_SECONDS:
+        return kept[1]
+    parameters = load_parameters(day)
+    if len(_SHOWN) > 1000:
+        _SHOWN.clear()
+    _SHOWN[day] = (time.monotonic(), parameters)
+    return parameters

@@ -330,6 +330,27 @@ def compute_payslip_in_month(
     )
 
 
+def estimate_pay(
+    *,
+    days: Decimal,
+    daily_wage: Decimal,
+    is_artistic: bool,
+    parameters: Parameters,
+    situation: TaxSituation = TaxSituation(),
+) -> PayslipFigures:
+    """Estimate a worker's payslip for their days on one contract, as the month's only pay.
+
+    The gross is the days' wage as approval plans it; the payslip itself also counts the
+    month's other pay (``compute_payslip_in_month``) and the figures in force on its date.
+    """
+    return compute_payslip(
+        gross=round_money(days * daily_wage),
+        is_artistic=is_artistic,
+        parameters=parameters,
+        situation=situation,
+    )
+
+
 def employer_cost_of(gross: Decimal, *, is_artistic: bool, parameters: Parameters) -> Decimal:
     """What a gross pay costs the Activity: gross plus the employer contribution."""
     base = gross * parameters.artist_base_factor if is_artistic else gross
@@ -358,6 +379,12 @@ class Simulation:
     expenses: Decimal
     budget: Decimal
     payslip: PayslipFigures
+
+    @property
+    def unspent(self) -> Decimal:
+        """What is left of the budget once the gross and its employer contributions are paid
+        (cents: the gross is the largest whose employer cost fits)."""
+        return self.budget - self.payslip.employer_cost
 
 
 def simulate(

@@ -1,5 +1,7 @@
 """Reads scoped to the requesting user: another member's contract or payslip is not found."""
 
+import datetime
+
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import OuterRef, Prefetch, QuerySet, Value
 
@@ -26,6 +28,23 @@ def contracts_visible_to(user: User) -> QuerySet[Contract]:
     if user.is_staff:
         return contracts
     return contracts.of_user(user)
+
+
+def days_taken(
+    members: list[int], *, since: datetime.date, contract: int | None
+) -> dict[int, dict[datetime.date, str]]:
+    """The days each member already works on another contract than ``contract``, from
+    ``since``: by member, each date with that contract's reference (one query, through the
+    index of a member's days)."""
+    days = WorkDay.objects.filter(
+        AnyOf("member_id", members), is_active=True, date__gte=since
+    ).order_by("date")
+    if contract is not None:
+        days = days.exclude(worker__contract_id=contract)
+    taken: dict[int, dict[datetime.date, str]] = {member: {} for member in members}
+    for member, date, other in days.values_list("member_id", "date", "worker__contract_id"):
+        taken[member][date] = Contract(pk=other).reference
+    return taken
 
 
 def workers_with_days() -> QuerySet[ContractWorker]:

@@ -1,6 +1,7 @@
 """Member pages for contracts, payslips and the salary simulator."""
 
 import functools
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -27,11 +28,18 @@ from contracts.forms import (
     days_text,
     expense_receipt_formset,
 )
-from contracts.models import Contract, ContractWorker, DimonaDeclaration, ExpenseReceipt
-from contracts.parameters import load_parameters
-from contracts.payroll import TaxSituation, simulate
+from contracts.models import (
+    Contract,
+    ContractWorker,
+    DimonaDeclaration,
+    ExpenseReceipt,
+    TaxProfile,
+)
+from contracts.parameters import parameters_shown
+from contracts.payroll import TaxSituation, estimate_pay, simulate
 from contracts.services import contracts as services
 from contracts.services import expenses
+from contracts.services.payroll import tax_situation
 from coop.compiled import CompiledInstances
 from coop.documents import DocumentStatus
 from coop.errors import CoopError
@@ -130,6 +138,7 @@ def _save(request, contract: Contract | None):
     formset = WorkerFormSet(
         data, initial=workers_initial, prefix="workers", form_kwargs={"choices": choices}
     )
+    _show_days_taken(formset, contract)
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         try:
             saved = services.save_contract(
@@ -149,6 +158,26 @@ def _save(request, contract: Contract | None):
         "contracts/contract_form.html",
         {"form": form, "formset": formset, "contract": contract},
     )
+
+
+def _show_days_taken(formset, contract: Contract | None) -> None:
+    """Show in each worker's calendar the days the worker already works on another contract,
+    before the service refuses them on saving."""
+    members = {}
+    for form in formset.forms:
+        member = form["member"].value()
+        member = getattr(member, "pk", member)
+        if str(member).isdigit():
+            members[form] = int(member)
+    if not members:
+        return
+    taken = selectors.days_taken(
+        sorted(set(members.values())),
+        since=timezone.localdate(),
+        contract=contract.pk if contract is not None else None,
+    )
+    for form, member in members.items():
+        form.show_taken(taken[member])
 
 
 @login_required
@@ -219,6 +248,7 @@ def contract_detail(request, pk: int):
                 }
                 for worker in workers
             ],
+            "estimates": _pay_estimates(request.user, contract, workers),
             "attachments": [
                 {"pk": attachment["pk"], "name": attachment["file"].rsplit("/", 1)[-1]}
                 for attachment in selectors.attachment_rows_of(pk)
@@ -250,6 +280,47 @@ def contract_detail(request, pk: int):
             in (Contract.Status.APPROVED, Contract.Status.IN_PROGRESS, Contract.Status.COMPLETED),
         },
     )
+
+
+def _pay_estimates(user, contract: Contract, workers: list[dict]) -> list[dict]:
+    """Each worker's estimated gross, employer contributions and cost, and, for the reader's
+    own work, net pay.
+
+    At the rates in force on the first work day; the net pay follows the reader's tax profile
+    and is personal: another worker's is None. Nothing when there is no work day yet or no
+    payroll figures for that date.
+    """
+    if contract.first_work_day is None or not workers:
+        return []
+    try:
+        parameters = parameters_shown(contract.first_work_day)
+    except ContractsError:
+        return []
+    own = [worker["member__user_id"] == user.pk for worker in workers]
+    situation = (
+        tax_situation(TaxProfile.objects.filter(member__user=user).first())
+        if any(own)
+        else TaxSituation()
+    )
+    estimates = []
+    for worker, is_own in zip(workers, own, strict=True):
+        figures = estimate_pay(
+            days=sum((Decimal(portion) for portion in worker["day_portions"]), Decimal("0")),
+            daily_wage=worker["daily_wage"],
+            is_artistic=contract.is_artistic,
+            parameters=parameters,
+            situation=situation if is_own else TaxSituation(),
+        )
+        estimates.append(
+            {
+                "name": worker["member__legal_name"],
+                "gross": figures.gross,
+                "employer_contribution": figures.employer_contribution,
+                "employer_cost": figures.employer_cost,
+                "net": figures.net if is_own else None,
+            }
+        )
+    return estimates
 
 
 def _act(request, pk: int, action, success: str):
@@ -376,7 +447,7 @@ def simulator(request):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            parameters = load_parameters(timezone.localdate())
+            parameters = parameters_shown(timezone.localdate())
         except ContractsError as problem:
             error = problem.message
         else:

@@ -1,5 +1,6 @@
 """Browser forms of invoicing: they check the shape of input; services check the rules."""
 
+import datetime
 from dataclasses import asdict
 from decimal import Decimal, InvalidOperation
 from typing import cast
@@ -591,11 +592,22 @@ def initial_allowance_charges(allowance_charges) -> list[dict]:
     ]
 
 
+# Choices of the status filter beside the statuses themselves (the member's home links to them).
+AWAITING_PAYMENT = "open"
+OVERDUE = "overdue"
+OPEN_STATUSES = [Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_PAID]
+
+
 class InvoiceFilterForm(Form):
     status = forms.ChoiceField(
         label=_("Status"),
         required=False,
-        choices=[("", _("All statuses")), *Invoice.Status.choices],
+        choices=[
+            ("", _("All statuses")),
+            (AWAITING_PAYMENT, _("Awaiting payment")),
+            (OVERDUE, _("Overdue")),
+            *Invoice.Status.choices,
+        ],
     )
     client = ModelChoiceField(
         label=_("Client"),
@@ -650,14 +662,24 @@ class InvoiceFilterForm(Form):
         if activities is not None:
             activity_field.widget.choices = [("", activity_field.empty_label), *activities]
 
-    def filter(self, invoices):
-        """Apply the valid filters; a wrong one is shown as an error and ignored."""
+    def filter(self, invoices, *, today: datetime.date):
+        """Apply the valid filters; a wrong one is shown as an error and ignored.
+
+        "Awaiting payment" keeps the issued invoices not fully paid (what is due on them is
+        positive while they are in these statuses), "overdue" those of them due before today.
+        """
         self.is_valid()
         lookups = {
             self.LOOKUPS[name]: value
             for name, value in self.cleaned_data.items()
             if value not in (None, "")
         }
+        status = lookups.get("status")
+        if status in (AWAITING_PAYMENT, OVERDUE):
+            lookups.update(status__in=OPEN_STATUSES, kind=Invoice.Kind.INVOICE)
+            del lookups["status"]
+            if status == OVERDUE:
+                lookups["due_date__lt"] = today
         return invoices.filter(**lookups)
 
 

@@ -280,12 +280,13 @@ def invoice_list(request):
     invoices, split = selectors.invoice_list_of(
         user, _invoice_list_rows(), activity_ids=[pk for pk, _name in activities]
     )
+    today = timezone.localdate()
     page = None
     if not filters.is_bound and split is not None:
         page = selectors.first_invoice_page(_FIRST_LIST_PAGE, split[1], size=PAGE_SIZE)
     if page is None:
         if filters.is_bound:
-            invoices = filters.filter(invoices)
+            invoices = filters.filter(invoices, today=today)
         page = keyset_page(
             invoices,
             selectors.INVOICE_KEYSET,
@@ -294,7 +295,7 @@ def invoice_list(request):
             split=split,
         )
     rows = page.rows
-    _add_list_amounts(rows, timezone.localdate())
+    _add_list_amounts(rows, today)
     # A page with rows says it all; an empty one asks whether there is any invoice at all.
     has_any = bool(rows) or selectors.has_invoices(user)
     context = {

@@ -307,6 +307,33 @@ class LedgerStage(models.TextChoices):
     AVAILABLE = "available", _("Available")
 
 
+# Kinds whose planned entries are income the Activity expects; planned entries of the other
+# kinds are costs it has committed.
+INCOME_KINDS = frozenset(
+    {LedgerEntryKind.CLIENT_INCOME, LedgerEntryKind.GRANT, LedgerEntryKind.ADJUSTMENT}
+)
+MONEY_IN = _("Money in")
+MONEY_OUT = _("Money out")
+INCOME_EXPECTED = _("Income expected")
+INCOME_NO_LONGER_EXPECTED = _("Income no longer expected")
+COST_COMMITTED = _("Cost committed")
+COMMITMENT_RELEASED = _("Commitment released")
+
+
+def ledger_movement(kind: str, stage: str, amount: Decimal):
+    """Say what an entry does to the member's money, in words that need no sign.
+
+    An available entry is money in or out. A planned entry either expects income (and stops
+    expecting it once paid or credited) or commits a cost (and releases it once paid or
+    cancelled): a payslip paid releases its planned cost (+) as its money goes out (−).
+    """
+    if stage == LedgerStage.AVAILABLE:
+        return MONEY_IN if amount > 0 else MONEY_OUT
+    if kind in INCOME_KINDS:
+        return INCOME_EXPECTED if amount > 0 else INCOME_NO_LONGER_EXPECTED
+    return COMMITMENT_RELEASED if amount > 0 else COST_COMMITTED
+
+
 BALANCE_FIELD = models.DecimalField(max_digits=16, decimal_places=2)
 
 
@@ -496,6 +523,11 @@ class LedgerEntry(ChoiceLabels, models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference}: {euro(self.amount)}"
+
+    @property
+    def movement(self):
+        """What the entry does to the member's money (``ledger_movement``)."""
+        return ledger_movement(self.kind, self.stage, self.amount)
 
 
 class ActivityBalance(models.Model):

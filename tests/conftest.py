@@ -39,6 +39,17 @@ def _isolated_settings(settings):
     }
 
 
+@pytest.fixture(autouse=True)
+def _fresh_kept_figures():
+    """Nothing a page keeps per process (payroll parameters shown, a member's open invoices)
+    outlives a test."""
+    from contracts import parameters
+    from members import home
+
+    parameters._SHOWN.clear()
+    home._KEPT_RECEIVABLES.rows.clear()
+
+
 def make_user(email: str, **flags) -> User:
     """Create a user with a verified e-mail address."""
     user = User.objects.create_user(email=email, password=PASSWORD, **flags)

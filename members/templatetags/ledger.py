@@ -14,7 +14,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import template_localtime
 
 from coop.templatetags.money import euro, signed_class
-from members.models import LedgerEntry
+from members.models import LedgerEntry, LedgerStage, ledger_movement
 
 register = template.Library()
 
@@ -51,6 +51,23 @@ class _Labels:
         return text
 
 
+class _Movements:
+    """``{{ entry.movement }}``, each kind, stage and sign's words translated and escaped once
+    per table."""
+
+    def __init__(self) -> None:
+        self.by_key: dict = {}
+
+    def __call__(self, entry: LedgerEntry) -> str:
+        key = (entry.kind, entry.stage, entry.amount > 0)
+        text = self.by_key.get(key)
+        if text is None:
+            text = self.by_key[key] = conditional_escape(
+                ledger_movement(entry.kind, entry.stage, entry.amount)
+            )
+        return text
+
+
 def _amount_cell(amount) -> str:
     return (
         f'<td class="number {conditional_escape(signed_class(amount))}">'
@@ -58,18 +75,31 @@ def _amount_cell(amount) -> str:
     )
 
 
+_EMPTY_AMOUNT_CELL = '<td class="number"></td>'
+# Between two cells of a row, as the templates' loops lay them out.
+_ACTIVITY_CELL_BREAK = "\n      "
+_DASHBOARD_CELL_BREAK = "\n        "
+
+
+def _stage_cells(entry: LedgerEntry, indent: str) -> str:
+    """The entry's amount under the column of its stage: planned, then available."""
+    if entry.stage == LedgerStage.PLANNED:
+        return f"{_amount_cell(entry.amount)}{indent}{_EMPTY_AMOUNT_CELL}"
+    return f"{_EMPTY_AMOUNT_CELL}{indent}{_amount_cell(entry.amount)}"
+
+
 @register.simple_tag
 def ledger_rows(entries: list[LedgerEntry]) -> SafeString:
     """The rows of an Activity's ledger table (members/activity_detail.html)."""
-    short_date, kind, stage = _ShortDates(), _Labels("kind"), _Labels("stage")
+    short_date, kind, movement = _ShortDates(), _Labels("kind"), _Movements()
     rows = [
         "\n    <tr>"
         f"\n      <td>{short_date(entry.created_at)}</td>"
         f"\n      <td>{kind(entry)}</td>"
         f"\n      <td>{conditional_escape(entry.reference)}</td>"
         f"\n      <td>{conditional_escape(entry.description)}</td>"
-        f"\n      <td>{stage(entry)}</td>"
-        f"\n      {_amount_cell(entry.amount)}"
+        f"\n      <td>{movement(entry)}</td>"
+        f"\n      {_stage_cells(entry, _ACTIVITY_CELL_BREAK)}"
         "\n    </tr>\n  "
         for entry in entries
     ]
@@ -79,7 +109,7 @@ def ledger_rows(entries: list[LedgerEntry]) -> SafeString:
 @register.simple_tag
 def recent_ledger_rows(entries: list[LedgerEntry]) -> SafeString:
     """The rows of the dashboard's latest entries across Activities (members/dashboard.html)."""
-    short_date, kind, stage = _ShortDates(), _Labels("kind"), _Labels("stage")
+    short_date, kind, movement = _ShortDates(), _Labels("kind"), _Movements()
     links: dict[int, str] = {}
     rows = []
     for entry in entries:
@@ -93,8 +123,8 @@ def recent_ledger_rows(entries: list[LedgerEntry]) -> SafeString:
             f'\n        <td><a href="{link}">{conditional_escape(entry.activity.name)}</a></td>'
             f"\n        <td>{kind(entry)}"
             f' <span class="muted">{conditional_escape(entry.reference)}</span></td>'
-            f"\n        <td>{stage(entry)}</td>"
-            f"\n        {_amount_cell(entry.amount)}"
+            f"\n        <td>{movement(entry)}</td>"
+            f"\n        {_stage_cells(entry, _DASHBOARD_CELL_BREAK)}"
             "\n      </tr>\n    "
         )
     return mark_safe("".join(rows))  # noqa: S308 (every value is escaped above)

@@ -2,6 +2,8 @@
 // in their text field (one date a line, "half" after a half day), which the server reads and
 // which can still be typed in; the calendar shows that text and rewrites it. Clicking a day
 // cycles it: not worked, full day, half day. Days before the first allowed one are disabled.
+// Days the worker already works on another contract (data-taken) are marked taken, and a
+// clash when picked, so that it shows before the contract is saved.
 (function () {
   "use strict";
 
@@ -82,7 +84,12 @@
     var legend = document.createElement("p");
     legend.className = "help";
     legend.textContent = labels.legend || "";
-    picker.append(header, grid, legend);
+    var taken = labels.taken ? JSON.parse(labels.taken) : {};
+    var clash = document.createElement("p");
+    clash.className = "error";
+    clash.setAttribute("role", "alert");
+    clash.hidden = true;
+    picker.append(header, grid, legend, clash);
     textarea.insertAdjacentElement("afterend", picker);
 
     var monthTitle = new Intl.DateTimeFormat(language, { month: "long", year: "numeric" });
@@ -113,17 +120,30 @@
         button.type = "button";
         button.textContent = String(day.getDate());
         button.dataset.date = key;
-        button.className = "day" + (portion ? " " + portion : "");
+        var other = taken[key];
+        button.className =
+          "day" + (portion ? " " + portion : "") + (other ? (portion ? " clash" : " taken") : "");
         button.disabled = day < first;
         button.setAttribute("aria-pressed", portion ? "true" : "false");
         var status = portion === "half" ? labels.half : portion ? labels.full : "";
+        if (other) {
+          status = (status ? status + ", " : "") + labels.takenLabel.replace("%(reference)s", other);
+        }
         button.setAttribute(
           "aria-label",
           longDate.format(day) + (status ? " — " + status : "")
         );
+        if (other) {
+          button.title = labels.takenLabel.replace("%(reference)s", other);
+        }
         grid.append(button);
         day.setDate(day.getDate() + 1);
       }
+      var clashes = Object.keys(state.days).some(function (key) {
+        return taken[key];
+      });
+      clash.hidden = !clashes;
+      clash.textContent = clashes ? labels.clash || "" : "";
     }
 
     grid.addEventListener("click", function (event) {

@@ -159,3 +159,41 @@ def test_another_members_contract_is_not_found(client, other_member, busy_contra
     client.force_login(other_member.user)
     assert client.get(reverse("contracts:detail", args=[busy_contract.pk])).status_code == 404
     assert selectors.contract_row_of(other_member.user, busy_contract.pk) is None
+
+
+def test_the_contract_page_estimates_employer_cost_and_the_readers_own_net_pay(
+    client, member, other_member, activity
+):
+    # Ten days at 400.00: 4,000.00 gross, 25 % employer contributions (1,000.00), no work bonus
+    # at that gross; the net is the payroll engine's (tests/contracts/test_payroll_engine.py
+    # checks it against the published vectors): 4,000.00 − 522.80 social security
+    # − 826.70 withholding − 38.51 special contribution.
+    activity.co_members.add(other_member)
+    contract = make_contract(
+        member,
+        activity,
+        workers=[worker(member), worker(other_member, wage="300.00", count=2)],
+    )
+    url = reverse("contracts:detail", args=[contract.pk])
+    client.cookies["coop_language"] = "fr"
+    client.force_login(member.user)
+    page = client.get(url).content.decode()
+    assert (
+        '<th scope="row">Ana Peeters</th>\n'
+        '      <td class="number">4\xa0000,00\xa0€</td>\n'
+        '      <td class="number">1\xa0000,00\xa0€</td>\n'
+        '      <td class="number">5\xa0000,00\xa0€</td>\n'
+        '      <td class="number">2\xa0611,99\xa0€</td>'
+    ) in page
+    # Another worker's net pay is theirs alone.
+    assert (
+        '<th scope="row">Lucas Dubois</th>\n'
+        '      <td class="number">600,00\xa0€</td>\n'
+        '      <td class="number">150,00\xa0€</td>\n'
+        '      <td class="number">750,00\xa0€</td>\n'
+        '      <td class="number">—</td>'
+    ) in page
+    client.force_login(other_member.user)
+    page = client.get(url).content.decode()
+    assert '<th scope="row">Ana Peeters</th>\n' in page
+    assert '<td class="number">750,00\xa0€</td>\n      <td class="number">—</td>' not in page

@@ -1,13 +1,16 @@
 """Member pages, the API and the staff admin of contracts and payroll."""
 
 import datetime
+import html
+import json
+import re
 from decimal import Decimal
 
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from rest_framework.test import APIClient
 
 from contracts.models import Contract, ContractAttachment, DimonaDeclaration, PayrollRun, Payslip
@@ -504,3 +507,97 @@ def test_a_worker_who_left_the_activity_sees_only_their_own_pay(client, member, 
     assert [row["member_name"] for row in body["workers"]] == ["Lucas Dubois"]
     owner_view = api_for(member.user).get(f"/api/v1/contracts/{contract.pk}/").json()
     assert [row["member_name"] for row in owner_view["workers"]] == ["Ana Peeters", "Lucas Dubois"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "invoiced", "rows"),
+    [
+        # 1,000 invoiced: 65 fee, 935 budget = 748 gross + 25 % employer contributions.
+        (
+            "non_artistic",
+            "1000.00",
+            [
+                ("Budget for your salary (employer cost)", "935.00"),
+                ("Employer social security contributions", "− 187.00"),
+                ("Gross salary", "748.00"),
+            ],
+        ),
+        # An artist's contributions are on 108 % of the gross: one cent of the budget is left.
+        (
+            "artistic",
+            "1234.56",
+            [
+                ("Budget for your salary (employer cost)", "1,154.31"),
+                ("Employer social security contributions", "− 245.40"),
+                ("Left in the budget (the gross is rounded down to the cent)", "− 0.01"),
+                ("Gross salary", "908.90"),
+            ],
+        ),
+    ],
+)
+def test_simulator_shows_the_employer_contributions_between_budget_and_gross(
+    client, member, kind, invoiced, rows
+):
+    client.force_login(member.user)
+    client.cookies["coop_language"] = "en"
+    page = client.get(
+        reverse("contracts:simulator"),
+        {
+            "invoice_excl_vat": invoiced,
+            "expenses": "0",
+            "kind": kind,
+            "household": "single",
+            "children": "0",
+        },
+    ).content.decode()
+    expected = "".join(
+        f'<tr><th scope="row">{label}</th><td class="number">{amount}\xa0€</td></tr>'
+        for label, amount in rows
+    )
+    assert expected in re.sub(r">\s+<", "><", page)
+
+
+def test_the_calendar_shows_the_days_taken_by_another_contract(client, member, activity):
+    start = future_monday()
+    other = make_contract(
+        member, activity, workers=[worker(member, start=start, count=2)], today=timezone.localdate()
+    )
+    client.force_login(member.user)
+    client.cookies["coop_language"] = "en"
+    taken = {
+        day.isoformat(): other.reference for day in (start, start + datetime.timedelta(days=1))
+    }
+    for url in (reverse("contracts:create"), reverse("contracts:edit", args=[other.pk])):
+        page = client.get(url).content.decode()
+        if url.endswith("/edit/"):
+            # Its own days are not taken by another contract.
+            assert "data-taken" not in page
+            continue
+        # The first worker form (the member) carries the taken days; the spare one none.
+        assert page.count("data-taken=") == 1
+        assert f'data-taken="{html.escape(json.dumps(taken))}"' in page
+        assert 'data-taken-label="already working on contract %(reference)s"' in page
+        day_text = formats.date_format(start, "SHORT_DATE_FORMAT")
+        assert f"Already working on another contract: {day_text} ({other.reference})," in page
+    # A second contract of the same days is still refused on saving.
+    response = client.post(
+        reverse("contracts:create"),
+        {
+            "activity": activity.pk,
+            "client": "",
+            "title": "Clash",
+            "description": "",
+            "place": "LaVallée",
+            "kind": "artistic",
+            "amount_to_invoice": "1000.00",
+            "workers-TOTAL_FORMS": "1",
+            "workers-INITIAL_FORMS": "0",
+            "workers-MIN_NUM_FORMS": "0",
+            "workers-MAX_NUM_FORMS": "20",
+            "workers-0-member": member.pk,
+            "workers-0-daily_wage": "250.00",
+            "workers-0-days": start.isoformat(),
+        },
+    )
+    assert response.status_code == 200
+    assert f"already works on contract {other.reference}" in response.content.decode()

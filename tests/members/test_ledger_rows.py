@@ -13,7 +13,8 @@ from members import services
 from members.models import LedgerEntryKind, LedgerStage
 from members.selectors import ledger_entries_of, recent_ledger_entries_for
 
-# The loops the tags replace, as they stood in members/activity_detail.html and dashboard.html.
+# The loops the tags replace, as they would stand in members/activity_detail.html and
+# dashboard.html: each amount under the column of its stage, with what the entry does.
 ACTIVITY_LOOP = """{% load money %}
   {% for entry in page.object_list %}
     <tr>
@@ -21,19 +22,23 @@ ACTIVITY_LOOP = """{% load money %}
       <td>{{ entry.get_kind_display }}</td>
       <td>{{ entry.reference }}</td>
       <td>{{ entry.description }}</td>
-      <td>{{ entry.get_stage_display }}</td>
-      <td class="number {{ entry.amount|signed_class }}">{{ entry.amount|euro }}</td>
+      <td>{{ entry.movement }}</td>
+      {% if entry.stage == "planned" %}<td class="number {{ entry.amount|signed_class }}">{{ entry.amount|euro }}</td>
+      <td class="number"></td>{% else %}<td class="number"></td>
+      <td class="number {{ entry.amount|signed_class }}">{{ entry.amount|euro }}</td>{% endif %}
     </tr>
   {% endfor %}
-"""
+"""  # noqa: E501
 DASHBOARD_LOOP = """{% load money %}
     {% for entry in recent_entries %}
       <tr>
         <td>{{ entry.created_at|date:"SHORT_DATE_FORMAT" }}</td>
         <td><a href="{% url 'members:activity_detail' entry.activity_id %}">{{ entry.activity.name }}</a></td>
         <td>{{ entry.get_kind_display }} <span class="muted">{{ entry.reference }}</span></td>
-        <td>{{ entry.get_stage_display }}</td>
-        <td class="number {{ entry.amount|signed_class }}">{{ entry.amount|euro }}</td>
+        <td>{{ entry.movement }}</td>
+        {% if entry.stage == "planned" %}<td class="number {{ entry.amount|signed_class }}">{{ entry.amount|euro }}</td>
+        <td class="number"></td>{% else %}<td class="number"></td>
+        <td class="number {{ entry.amount|signed_class }}">{{ entry.amount|euro }}</td>{% endif %}
       </tr>
     {% endfor %}
 """  # noqa: E501
@@ -100,3 +105,72 @@ def test_activity_page_reads_no_author(client, member, activity, entries):
         client.get(f"/activities/{activity.pk}/")
     ledger = [query["sql"] for query in queries if 'FROM "members_ledgerentry"' in query["sql"]]
     assert len(ledger) == 1 and "members_user" not in ledger[0]
+
+
+# (kind, stage, amount, what the entry does) of a contract's life and an invoice's, as the
+# services post them: approval commits the salary cost, the payslip releases it and pays it.
+LIFE = [
+    (LedgerEntryKind.CLIENT_INCOME, LedgerStage.PLANNED, "2500.00", "Income expected"),
+    (LedgerEntryKind.CLIENT_INCOME, LedgerStage.PLANNED, "-2500.00", "Income no longer expected"),
+    (LedgerEntryKind.CLIENT_INCOME, LedgerStage.AVAILABLE, "2500.00", "Money in"),
+    (LedgerEntryKind.COOPERATIVE_FEE, LedgerStage.AVAILABLE, "-162.50", "Money out"),
+    (LedgerEntryKind.SALARY_COST, LedgerStage.PLANNED, "-2006.60", "Cost committed"),
+    (LedgerEntryKind.SALARY_COST, LedgerStage.PLANNED, "2006.60", "Commitment released"),
+    (LedgerEntryKind.SALARY_COST, LedgerStage.AVAILABLE, "-2006.60", "Money out"),
+]
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("en", [words for *_, words in LIFE]),
+        (
+            "fr",
+            [
+                "Revenu attendu",
+                "Revenu plus attendu",
+                "Entrée d’argent",
+                "Sortie d’argent",
+                "Coût engagé",
+                "Engagement libéré",
+                "Sortie d’argent",
+            ],
+        ),
+    ],
+)
+def test_each_entry_says_what_it_does_under_the_column_of_its_stage(
+    client, member, activity, language, words
+):
+    start = timezone.make_aware(datetime.datetime(2026, 3, 2, 10, 0), datetime.UTC)
+    for minutes, (kind, stage, amount, _words) in enumerate(LIFE):
+        services.post_ledger_entry(
+            activity=activity,
+            kind=kind,
+            stage=stage,
+            amount=Decimal(amount),
+            reference="C-1",
+            description="",
+            author=None,
+            now=start + datetime.timedelta(minutes=minutes),
+        )
+    client.force_login(member.user)
+    client.cookies["coop_language"] = language
+    page = client.get(f"/activities/{activity.pk}/").content.decode()
+    euro = {
+        "en": {"2006.60": "2,006.60\xa0€", "2500.00": "2,500.00\xa0€", "162.50": "162.50\xa0€"},
+        "fr": {
+            "2006.60": "2\xa0006,60\xa0€",
+            "2500.00": "2\xa0500,00\xa0€",
+            "162.50": "162,50\xa0€",
+        },
+    }[language]
+    # Newest first: the last entry posted heads the table.
+    for (_kind, stage, amount, _words), said in zip(reversed(LIFE), reversed(words), strict=True):
+        sign, figure = ("-", amount[1:]) if amount.startswith("-") else ("", amount)
+        cell = f'<td class="number {"negative" if sign else "positive"}">{sign}{euro[figure]}</td>'
+        cells = (
+            f'{cell}\n      <td class="number"></td>'
+            if stage == LedgerStage.PLANNED
+            else f'<td class="number"></td>\n      {cell}'
+        )
+        assert f"<td>{said}</td>\n      {cells}" in page
