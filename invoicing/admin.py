@@ -33,6 +33,8 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 from audit.admin import (
     CappedCountPaginator,
     ChangePageQueryMixin,
+    ObjectAction,
+    ObjectActionsMixin,
     PageLimitMixin,
     ParentInlineFormSet,
     audit_history_link,
@@ -329,9 +331,24 @@ class CreditNoteReviewForm(forms.Form):
     )
 
 
+def pending_review(invoice: Invoice) -> bool:
+    return invoice.status == Invoice.Status.PENDING_REVIEW
+
+
+def creditable(invoice: Invoice) -> bool:
+    return invoice.kind == Invoice.Kind.INVOICE and invoice.status in (
+        Invoice.Status.ISSUED,
+        Invoice.Status.PARTIALLY_PAID,
+        Invoice.Status.PAID,
+    )
+
+
 @admin.register(Invoice)
-class InvoiceAdmin(ChangePageQueryMixin, PageLimitMixin, InvoiceSearchMixin, admin.ModelAdmin):
-    """Invoices are read-only here: staff act on them through the actions."""
+class InvoiceAdmin(
+    ObjectActionsMixin, ChangePageQueryMixin, PageLimitMixin, InvoiceSearchMixin, admin.ModelAdmin
+):
+    """Invoices are read-only here: staff act on them through the actions, from the list or
+    from a document's page."""
 
     show_full_result_count = False  # a count of the whole table is too slow
     paginator = CappedCountPaginator
@@ -371,6 +388,11 @@ class InvoiceAdmin(ChangePageQueryMixin, PageLimitMixin, InvoiceSearchMixin, adm
         ReminderInline,
     ]
     actions = ["approve", "reject", "credit_in_full"]
+    object_actions = {
+        "approve": ObjectAction(_("Approve and issue"), pending_review),
+        "reject": ObjectAction(_("Send back to the member"), pending_review),
+        "credit_in_full": ObjectAction(_("Request a full credit note"), creditable),
+    }
     fields = [
         "kind",
         "status",
@@ -716,7 +738,7 @@ IDENTIFICATION_FIELDS = ["legal_name", "street", "postal_code", "city"]
 
 
 @admin.register(Buyer)
-class BuyerAdmin(admin.ModelAdmin):
+class BuyerAdmin(ObjectActionsMixin, admin.ModelAdmin):
     """The cooperative's record of each legal entity members invoice: identity and standing."""
 
     list_display = ["vat_number", "legal_name", country_display, "is_checked"]
@@ -746,6 +768,11 @@ class BuyerAdmin(admin.ModelAdmin):
         "created_at",
     ]
     actions = ["check_identification"]
+    object_actions = {
+        "check_identification": ObjectAction(
+            _("Mark the identification as checked"), lambda buyer: not buyer.is_verified
+        )
+    }
     show_full_result_count = False
     paginator = CappedCountPaginator
 
@@ -904,7 +931,7 @@ class RefundActionForm(admin.helpers.ActionForm):
 
 
 @admin.register(Refund)
-class RefundAdmin(ServiceAddMixin, admin.ModelAdmin):
+class RefundAdmin(ObjectActionsMixin, ServiceAddMixin, admin.ModelAdmin):
     """Money owed back to clients for credit notes: requested, sent, recorded paid.
 
     Another staff member than who requested a refund puts it in a payment file or records it;
@@ -937,6 +964,18 @@ class RefundAdmin(ServiceAddMixin, admin.ModelAdmin):
     list_select_related = ["credit_note", "invoice", "requested_by", "payment_file"]
     raw_id_fields = ["credit_note", "invoice"]
     actions = ["make_payment_file", "mark_paid"]
+    object_actions = {
+        "make_payment_file": ObjectAction(
+            _("Put in a payment file"),
+            lambda refund: (
+                refund.status == Refund.Status.REQUESTED
+                and refund.method == Refund.Method.SEPA_TRANSFER
+            ),
+        ),
+        "mark_paid": ObjectAction(
+            _("Record as paid"), lambda refund: refund.status not in Refund.SETTLED_STATUSES
+        ),
+    }
     show_full_result_count = False
     paginator = CappedCountPaginator
     readonly_fields = [
@@ -1332,7 +1371,7 @@ class BankStatementLineForm(forms.ModelForm):
 
 
 @admin.register(BankStatementLine)
-class BankStatementLineAdmin(PageLimitMixin, admin.ModelAdmin):
+class BankStatementLineAdmin(ObjectActionsMixin, PageLimitMixin, admin.ModelAdmin):
     """Lines left for staff, and lines to review: match them to an invoice by hand."""
 
     show_full_result_count = False  # a count of the whole table is too slow
@@ -1370,6 +1409,11 @@ class BankStatementLineAdmin(PageLimitMixin, admin.ModelAdmin):
     ]
     autocomplete_fields = ["invoice"]
     actions = ["set_aside"]
+    object_actions = {
+        "set_aside": ObjectAction(
+            _("Set aside: not a client payment"), lambda line: line.status in OPEN_LINE_STATUSES
+        )
+    }
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -19,6 +19,8 @@ from django.utils.translation import ngettext
 from audit.admin import (
     AuditedModelAdmin,
     CappedCountPaginator,
+    ObjectAction,
+    ObjectActionsMixin,
     PageLimitMixin,
     ParentInlineFormSet,
     audit_history_link,
@@ -152,12 +154,14 @@ class StatusChangeForm(admin.helpers.ActionForm):
 
 
 @admin.register(Member)
-class MemberAdmin(PageLimitMixin, AuditedModelAdmin):
+class MemberAdmin(ObjectActionsMixin, PageLimitMixin, AuditedModelAdmin):
     show_full_result_count = False  # a count of the whole table is too slow
     paginator = CappedCountPaginator
     form = MemberAdminForm
     action_form = StatusChangeForm
-    list_display = ["legal_name", "email", "status", "approved_at", "shares_paid", "created_at"]
+    # Few enough columns to fit beside the menu and the filters on a 1366 px screen; the
+    # dates are on each member's page.
+    list_display = ["legal_name", "email", "status", "shares_paid"]
     list_filter = ["status", "preferred_language", CountryListFilter, "created_at"]
     # A name (trigram index) or an e-mail address (exact, see get_search_results).
     search_fields = ["legal_name__contains_any_case"]
@@ -185,6 +189,25 @@ class MemberAdmin(PageLimitMixin, AuditedModelAdmin):
         "record_departures",
         "anonymise_members",
     ]
+    object_actions = {
+        "approve_applications": ObjectAction(
+            _("Approve the application"),
+            lambda member: member.status == Member.Status.APPLICANT and member.approved_at is None,
+        ),
+        "suspend_members": ObjectAction(
+            _("Suspend"), lambda member: member.status == Member.Status.ACTIVE
+        ),
+        "reinstate_members": ObjectAction(
+            _("Reinstate"), lambda member: member.status == Member.Status.SUSPENDED
+        ),
+        "record_departures": ObjectAction(
+            _("Record the departure"), lambda member: member.status != Member.Status.LEFT
+        ),
+        "anonymise_members": ObjectAction(
+            _("Anonymise"),
+            lambda member: member.status == Member.Status.LEFT and member.anonymised_at is None,
+        ),
+    }
     fieldsets = [
         (
             None,
@@ -430,7 +453,7 @@ class MemberAdmin(PageLimitMixin, AuditedModelAdmin):
 
 
 @admin.register(ShareSubscription)
-class ShareSubscriptionAdmin(PageLimitMixin, admin.ModelAdmin):
+class ShareSubscriptionAdmin(ObjectActionsMixin, PageLimitMixin, admin.ModelAdmin):
     """The share register."""
 
     show_full_result_count = False  # a count of the whole table is too slow
@@ -452,6 +475,11 @@ class ShareSubscriptionAdmin(PageLimitMixin, admin.ModelAdmin):
     autocomplete_fields = ["member"]
     readonly_fields = ["nominal_value", "paid_on", "recorded_by"]
     actions = ["mark_paid_today"]
+    object_actions = {
+        "mark_paid_today": ObjectAction(
+            _("Record payment received today"), lambda subscription: subscription.paid_on is None
+        )
+    }
 
     @admin.display(description=_("amount"))
     def amount_display(self, subscription: ShareSubscription) -> str:
@@ -609,7 +637,7 @@ class LedgerEntryAdmin(PageLimitMixin, admin.ModelAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(PageLimitMixin, admin.ModelAdmin):
+class ApiTokenAdmin(ObjectActionsMixin, PageLimitMixin, admin.ModelAdmin):
     """Staff see every API token (never a key) and can revoke one, e.g. a leaked key."""
 
     list_display = [
@@ -634,6 +662,7 @@ class ApiTokenAdmin(PageLimitMixin, admin.ModelAdmin):
     show_full_result_count = False
     paginator = CappedCountPaginator
     actions = ["revoke"]
+    object_actions = {"revoke": ObjectAction(_("Revoke"), lambda token: token.revoked_at is None)}
 
     def has_add_permission(self, request) -> bool:
         return False

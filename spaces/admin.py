@@ -12,6 +12,8 @@ from django.utils.translation import ngettext
 from audit.admin import (
     CappedCountPaginator,
     ChangePageQueryMixin,
+    ObjectAction,
+    ObjectActionsMixin,
     PageLimitMixin,
     ParentInlineFormSet,
 )
@@ -19,6 +21,7 @@ from coop.errors import CoopError
 from spaces.models import (
     Booking,
     BookingEvent,
+    BookingState,
     ClosedDay,
     FeedToken,
     Lease,
@@ -129,7 +132,7 @@ class RoomListFilter(admin.SimpleListFilter):
 
 
 @admin.register(Booking)
-class BookingAdmin(PageLimitMixin, admin.ModelAdmin):
+class BookingAdmin(ObjectActionsMixin, PageLimitMixin, admin.ModelAdmin):
     show_full_result_count = False  # a count of the whole table is too slow
     paginator = CappedCountPaginator
     list_display = [
@@ -149,6 +152,15 @@ class BookingAdmin(PageLimitMixin, admin.ModelAdmin):
     sortable_by = []
     inlines = [BookingEventInline]
     actions = ["approve", "cancel_waiving_fee"]
+    object_actions = {
+        "approve": ObjectAction(
+            _("Approve the request"), lambda booking: booking.state == BookingState.TENTATIVE
+        ),
+        "cancel_waiving_fee": ObjectAction(
+            _("Cancel without fee"),
+            lambda booking: booking.state in (BookingState.TENTATIVE, BookingState.CONFIRMED),
+        ),
+    }
     list_select_related = ["room__site", "member", "organisation"]
 
     def get_readonly_fields(self, request, obj=None):
