@@ -187,6 +187,21 @@ class PageLimitMixin:
     def max_page(self) -> int:
         return max(1, CappedCountPaginator.CAP // self.list_per_page)
 
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        paginator = super().get_paginator(
+            request, queryset, per_page, orphans, allow_empty_first_page
+        )
+        match = request.resolver_match
+        if match is not None and match.url_name == "autocomplete":
+            # An autocomplete only asks whether there is a next page: counting the rows up to
+            # the end of the page asked for, plus one, says so.
+            try:
+                page = max(1, int(request.GET.get("page") or 1))
+            except ValueError:
+                page = 1
+            paginator.CAP = min(page * per_page, CappedCountPaginator.CAP)
+        return paginator
+
     def changelist_view(self, request, extra_context=None):
         raw = request.GET.get(PAGE_VAR)
         if raw is not None:

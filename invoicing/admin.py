@@ -174,7 +174,13 @@ class PaymentInline(ReadOnlyInline):
     readonly_fields = fields
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("recorded_by")
+        # The latest payment first, as in the list of payments.
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("recorded_by")
+            .order_by("-received_on", "-pk")
+        )
 
 
 class RefundInline(ReadOnlyInline):
@@ -424,6 +430,33 @@ class InvoiceAdmin(
     ]
     readonly_fields = fields
     change_select_related = ("activity", "client", "credited_invoice", "created_by", "issued_by")
+
+    # The documents each invoice picker offers: issued ones, of the kind the field holds, found
+    # by number, structured communication or client name (see InvoiceSearchMixin).
+    autocomplete_kinds = {
+        ("payment", "invoice"): Invoice.Kind.INVOICE,
+        ("bankstatementline", "invoice"): Invoice.Kind.INVOICE,
+        ("refund", "invoice"): Invoice.Kind.INVOICE,
+        ("refund", "credit_note"): Invoice.Kind.CREDIT_NOTE,
+    }
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        match = request.resolver_match
+        if match is not None and match.url_name == "autocomplete":
+            field = (request.GET.get("model_name"), request.GET.get("field_name"))
+            if field in self.autocomplete_kinds:
+                # Nothing before a number or a name is typed: among millions of documents,
+                # the latest twenty are no help, and credit notes are too rare to page through.
+                kind = self.autocomplete_kinds[field]
+                if not search_term.strip() or (
+                    # Credit notes, a few among the client's invoices, by their number only.
+                    kind == Invoice.Kind.CREDIT_NOTE
+                    and not any(character.isdigit() for character in search_term)
+                ):
+                    return queryset.none(), False
+                queryset = queryset.filter(kind=kind, number__isnull=False)
+        return queryset, may_have_duplicates
 
     def get_change_queryset(self, request):
         lines = (
@@ -698,7 +731,7 @@ class ClientAdmin(PageLimitMixin, admin.ModelAdmin):
     list_select_related = ["owner"]
     ordering = ["name", "pk"]  # client_admin_name_idx
     sortable_by = ["name"]
-    raw_id_fields = ["owner"]
+    autocomplete_fields = ["owner"]
     readonly_fields = ["buyer", "enterprise_number", "peppol_reachability", "created_at"]
     show_full_result_count = False
     paginator = CappedCountPaginator
@@ -884,7 +917,9 @@ class PaymentAdmin(PageLimitMixin, InvoiceSearchMixin, ServiceAddMixin, admin.Mo
     ]
     list_select_related = ["invoice", "recorded_by"]
     autocomplete_fields = ["invoice"]
-    ordering = ["-pk"]  # the newest first, by the primary key's index
+    # The most recently received first, by payment_admin_received_idx (a payment recorded
+    # late, for money received days ago, takes its place by date).
+    ordering = ["-received_on", "-pk"]
     sortable_by = []
 
     def get_queryset(self, request):
@@ -962,7 +997,7 @@ class RefundAdmin(ObjectActionsMixin, ServiceAddMixin, admin.ModelAdmin):
         "bank_reference",
     ]
     list_select_related = ["credit_note", "invoice", "requested_by", "payment_file"]
-    raw_id_fields = ["credit_note", "invoice"]
+    autocomplete_fields = ["credit_note", "invoice"]
     actions = ["make_payment_file", "mark_paid"]
     object_actions = {
         "make_payment_file": ObjectAction(

@@ -117,6 +117,11 @@ class ShareSubscriptionInline(admin.TabularInline):
         return False
 
 
+def write_only_input() -> forms.PasswordInput:
+    # Never put back in the page, not even after an error elsewhere in the form.
+    return forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"})
+
+
 class MemberAdminForm(forms.ModelForm):
     # Write-only: the number is never put in the page; reading it in full is a separate,
     # recorded action (see MemberAdmin.national_number_view).
@@ -124,7 +129,16 @@ class MemberAdminForm(forms.ModelForm):
         label=_("New national register number"),
         required=False,
         max_length=20,
+        widget=write_only_input(),
         help_text=_("Leave empty to keep the current number."),
+    )
+    # Write-only too: the page shows the account masked.
+    new_iban = forms.CharField(
+        label=_("New IBAN"),
+        required=False,
+        max_length=42,
+        widget=write_only_input(),
+        help_text=_("Leave empty to keep the current account."),
     )
 
     class Meta:
@@ -138,11 +152,15 @@ class MemberAdminForm(forms.ModelForm):
             "country",
             "phone",
             "preferred_language",
-            "iban",
         ]
 
-    def clean_iban(self) -> str:
-        return clean_iban(self.cleaned_data["iban"])
+    def clean_new_iban(self) -> str:
+        value = self.cleaned_data.get("new_iban", "")
+        if value:
+            return clean_iban(value)
+        if self.instance.pk is None or not self.instance.iban:
+            raise forms.ValidationError(_("Enter the member's IBAN."), code="required")
+        return ""
 
     def clean_new_niss(self) -> str:
         value = self.cleaned_data.get("new_niss", "")
@@ -176,6 +194,7 @@ class MemberAdmin(ObjectActionsMixin, PageLimitMixin, AuditedModelAdmin):
         "approved_at",
         "approved_by",
         "created_at",
+        "iban_display",
         "niss_display",
         "niss_reveal",
         "related_lists",
@@ -229,7 +248,8 @@ class MemberAdmin(ObjectActionsMixin, PageLimitMixin, AuditedModelAdmin):
             {
                 "fields": [
                     "preferred_language",
-                    "iban",
+                    "iban_display",
+                    "new_iban",
                     "niss_display",
                     "niss_reveal",
                     "new_niss",
@@ -275,6 +295,13 @@ class MemberAdmin(ObjectActionsMixin, PageLimitMixin, AuditedModelAdmin):
             ((reverse(name), param, member.pk, label) for name, param, label in links),
         )
 
+    def get_readonly_fields(self, request, obj=None):
+        # A member's sign-in is chosen once, when staff add the member: on the page of an
+        # existing member it is shown, not offered among every user.
+        if obj is not None:
+            return [*self.readonly_fields, "user"]
+        return self.readonly_fields
+
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
         if not request.user.has_perm("members.view_full_niss"):
@@ -298,6 +325,10 @@ class MemberAdmin(ObjectActionsMixin, PageLimitMixin, AuditedModelAdmin):
     @admin.display(description=_("shares subscribed"), ordering="paid_shares")
     def shares_paid(self, member: Member) -> int:
         return member.paid_shares or 0
+
+    @admin.display(description=_("IBAN (masked)"))
+    def iban_display(self, member: Member) -> str:
+        return member.iban_masked or "—"
 
     @admin.display(description=_("national register number (masked)"))
     def niss_display(self, member: Member) -> str:
@@ -357,6 +388,8 @@ class MemberAdmin(ObjectActionsMixin, PageLimitMixin, AuditedModelAdmin):
 
     def save_model(self, request, obj, form, change):
         niss = form.cleaned_data.get("new_niss")
+        if form.cleaned_data.get("new_iban"):
+            obj.iban = form.cleaned_data["new_iban"]
         if not change:
             obj.status = Member.Status.APPLICANT
         obj.save()

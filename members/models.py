@@ -184,6 +184,14 @@ class Member(ChoiceLabels, models.Model):
             return ""
         return f"**.**.**-***.{self.niss[-2:]}"
 
+    @property
+    def iban_masked(self) -> str:
+        """Show the country, the check digits and the last four digits: enough to recognise
+        the account, not to use it."""
+        if not self.iban:
+            return ""
+        return f"{self.iban[:4]} **** **** {self.iban[-4:]}"
+
 
 class MembershipEvent(ChoiceLabels, models.Model):
     """One step of a member's lifecycle: who did what, when and why."""

@@ -235,3 +235,64 @@ def test_the_members_list_fits_a_laptop_screen(staff_client, member):
     headers = re.findall(r'<th scope="col" class="[^"]*column-([a-z_]+)', response.content.decode())
     assert headers == ["legal_name", "email", "status", "shares_paid"]
     assert b"css/admin.css" in response.content
+
+
+def member_form(member, **changes) -> dict:
+    return {
+        "user": member.user.pk,
+        "legal_name": member.legal_name,
+        "street": member.street,
+        "postal_code": member.postal_code,
+        "city": member.city,
+        "country": "BE",
+        "phone": member.phone,
+        "preferred_language": "fr",
+        "new_iban": "",
+        "new_niss": "",
+        "shares-TOTAL_FORMS": "1",
+        "shares-INITIAL_FORMS": "1",
+        "shares-MIN_NUM_FORMS": "0",
+        "shares-MAX_NUM_FORMS": "1000",
+        "shares-0-id": member.shares.get().pk,
+        "shares-0-member": member.pk,
+        "events-TOTAL_FORMS": "0",
+        "events-INITIAL_FORMS": str(member.events.count()),
+        "events-MIN_NUM_FORMS": "0",
+        "events-MAX_NUM_FORMS": "1000",
+        **changes,
+    }
+
+
+def test_the_national_number_and_the_iban_are_write_only_on_the_member_page(staff_client, member):
+    url = reverse("admin:members_member_change", args=[member.pk])
+    page = staff_client.get(url).content.decode()
+    assert "BE71 **** **** 6769" in page and "**.**.**-***.28" in page
+    for secret in ("BE71096123456769", "BE71 0961 2345 6769", "85073003328", "85.07.30-033.28"):
+        assert secret not in page
+    assert re.search(r'<input type="password" name="new_niss"[^>]*autocomplete="off"', page)
+    assert re.search(r'<input type="password" name="new_iban"[^>]*autocomplete="off"', page)
+
+    # An error elsewhere in the form: what was typed in the sensitive fields is not put back.
+    refused = staff_client.post(
+        url,
+        member_form(member, legal_name="", new_niss="17.07.30-033.84", new_iban="BE09734123456757"),
+    )
+    html = refused.content.decode()
+    assert refused.status_code == 200 and "This field is required." in html
+    assert "17.07.30-033.84" not in html and "BE09734123456757" not in html
+    member.refresh_from_db()
+    assert (member.niss, member.iban) == ("85073003328", "BE71096123456769")
+
+    # Left empty, both keep their values; a new IBAN is checked and saved.
+    assert staff_client.post(url, member_form(member, city="Gent")).status_code == 302
+    member.refresh_from_db()
+    assert (member.city, member.niss, member.iban) == ("Gent", "85073003328", "BE71096123456769")
+    wrong = staff_client.post(url, member_form(member, new_iban="BE71096123456768"))
+    assert wrong.status_code == 200
+    assert wrong.context["adminform"].form.errors["new_iban"]
+    assert (
+        staff_client.post(url, member_form(member, new_iban="BE09 7341 2345 6757")).status_code
+        == 302
+    )
+    member.refresh_from_db()
+    assert member.iban == "BE09734123456757"
