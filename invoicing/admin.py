@@ -217,6 +217,23 @@ def communication_terms(term: str) -> list[str]:
     return sorted(terms)
 
 
+def compact_vat_number(term: str) -> str:
+    """A search term that is a VAT number (two letters, then digits mostly), compact, or ""."""
+    compact = "".join(character for character in term.upper() if character.isalnum())
+    digits = sum(character.isdigit() for character in compact)
+    if len(compact) >= 8 and compact[:2].isalpha() and digits >= len(compact) - 4:
+        return compact
+    return ""
+
+
+def compact_iban(term: str) -> str:
+    """A search term that is an IBAN (country, check digits, account), compact, or ""."""
+    compact = "".join(character for character in term.upper() if character.isalnum())
+    if len(compact) >= 15 and compact[:2].isalpha() and compact[2:4].isdigit():
+        return compact
+    return ""
+
+
 class InvoiceSearchMixin:
     """Search invoices on indexed columns only: a number or structured communication in full
     (unique indexes), else a part of the client's name (trigram index)."""
@@ -727,7 +744,9 @@ class ClientAdmin(PageLimitMixin, admin.ModelAdmin):
     list_filter = ["kind", CountryFilter, "language"]
     # A part of the name (trigram index); an e-mail address: see get_search_results.
     search_fields = ["name__contains_any_case"]
-    search_help_text = _("A part of the name, or the owner's e-mail address in full.")
+    search_help_text = _(
+        "A part of the name, or in full a VAT number or the owner's e-mail address."
+    )
     list_select_related = ["owner"]
     ordering = ["name", "pk"]  # client_admin_name_idx
     sortable_by = ["name"]
@@ -743,6 +762,10 @@ class ClientAdmin(PageLimitMixin, admin.ModelAdmin):
         term = search_term.strip()
         if "@" in term:
             return queryset.filter(owner__email__in=sorted({term, term.lower()})), False
+        vat_number = compact_vat_number(term)
+        if vat_number:
+            # Through the buyer of that VAT number (its unique index), then its clients.
+            return queryset.filter(buyer__vat_number=vat_number), False
         return super().get_search_results(request, queryset, search_term)
 
     @admin.display(description=_("Peppol"))
@@ -776,7 +799,9 @@ class BuyerAdmin(ObjectActionsMixin, admin.ModelAdmin):
 
     list_display = ["vat_number", "legal_name", country_display, "is_checked"]
     list_filter = [BuyerVerifiedFilter, CountryFilter]
-    search_fields = ["vat_number", "legal_name"]
+    # A VAT number in full (unique index), else a part of the name (buyer_name_trgm).
+    search_fields = ["legal_name__contains_any_case"]
+    search_help_text = _("A VAT number in full, or a part of the name.")
     fields = [
         "vat_number",
         "enterprise_number",
@@ -815,6 +840,12 @@ class BuyerAdmin(ObjectActionsMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+    def get_search_results(self, request, queryset, search_term):
+        vat_number = compact_vat_number(search_term.strip())
+        if vat_number:
+            return queryset.filter(vat_number=vat_number), False
+        return super().get_search_results(request, queryset, search_term)
 
     @admin.display(boolean=True, description=_("identification checked"))
     def is_checked(self, obj: Buyer) -> bool:
@@ -989,13 +1020,13 @@ class RefundAdmin(ObjectActionsMixin, ServiceAddMixin, admin.ModelAdmin):
         "bank_reference",
     ]
     list_filter = ["status", "method"]
-    search_fields = [
-        "credit_note__number",
-        "invoice__number",
-        "account_holder",
-        "client_iban",
-        "bank_reference",
-    ]
+    # In full: a credit note's or an invoice's number, the bank's reference, the client's IBAN;
+    # each by an index (see get_search_results).
+    search_fields = ["=bank_reference"]
+    search_help_text = _(
+        "In full: the number of the credit note or invoice, the bank reference or the client's "
+        "IBAN."
+    )
     list_select_related = ["credit_note", "invoice", "requested_by", "payment_file"]
     autocomplete_fields = ["credit_note", "invoice"]
     actions = ["make_payment_file", "mark_paid"]
@@ -1031,6 +1062,17 @@ class RefundAdmin(ObjectActionsMixin, ServiceAddMixin, admin.ModelAdmin):
         "settled_at",
         "audit_history",
     ]
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        iban = compact_iban(term)
+        if iban:
+            return queryset.filter(client_iban=iban), False
+        return queryset.filter(
+            Q(credit_note__number=term) | Q(invoice__number=term) | Q(bank_reference=term)
+        ), False
 
     def get_fields(self, request, obj=None):
         if obj is None:
@@ -1423,9 +1465,10 @@ class BankStatementLineAdmin(ObjectActionsMixin, PageLimitMixin, admin.ModelAdmi
         "reason",
     ]
     list_filter = ["status", "is_credit", "booking_date"]
-    # A structured communication in full (bankline_admin_ogm_idx).
+    # A structured communication (bankline_admin_ogm_idx) or the payer's IBAN
+    # (bankline_admin_iban_idx) in full.
     search_fields = ["=structured_communication"]
-    search_help_text = _("A structured communication in full.")
+    search_help_text = _("A structured communication or the payer's IBAN, in full.")
     list_select_related = ["invoice"]
     ordering = ["-pk"]  # the newest first, by the primary key's index
     sortable_by = []
@@ -1463,6 +1506,9 @@ class BankStatementLineAdmin(ObjectActionsMixin, PageLimitMixin, admin.ModelAdmi
         term = search_term.strip()
         if not term:
             return queryset, False
+        iban = compact_iban(term)
+        if iban:
+            return queryset.filter(counterparty_iban=iban), False
         return queryset.filter(structured_communication__in=communication_terms(term)), False
 
     @admin.action(description=_("Set aside: not a client payment"))

@@ -26,6 +26,7 @@ from audit.admin import (
     audit_history_link,
 )
 from coop.errors import CoopError
+from coop.fields import fingerprint
 from members import services
 from members.models import (
     Activity,
@@ -183,7 +184,9 @@ class MemberAdmin(ObjectActionsMixin, PageLimitMixin, AuditedModelAdmin):
     list_filter = ["status", "preferred_language", CountryListFilter, "created_at"]
     # A name (trigram index) or an e-mail address (exact, see get_search_results).
     search_fields = ["legal_name__contains_any_case"]
-    search_help_text = _("A part of the name, or an e-mail address in full.")
+    search_help_text = _(
+        "A part of the name, or in full an e-mail address, a national register number or an IBAN."
+    )
     autocomplete_fields = ["user"]
     list_select_related = ["user"]
     # Read in the order of member_admin_name_idx; other columns are not sortable (no index).
@@ -274,6 +277,18 @@ class MemberAdmin(ObjectActionsMixin, PageLimitMixin, AuditedModelAdmin):
         term = search_term.strip()
         if "@" in term:
             return queryset.filter(user__email__in=email_terms(term)), False
+        compact = "".join(character for character in term if character.isalnum()).upper()
+        if compact.isdigit() and len(compact) == 11:
+            # A national register number: found by its fingerprint (member_niss_unique), the
+            # number itself is stored encrypted.
+            try:
+                niss = clean_niss(compact)
+            except forms.ValidationError:
+                return queryset.none(), False
+            return queryset.filter(niss_fingerprint=fingerprint(niss)), False
+        if len(compact) >= 15 and compact[:2].isalpha() and compact[2:4].isdigit():
+            # An IBAN in full (member_admin_iban_idx), as typed with or without spaces.
+            return queryset.filter(iban=compact), False
         return super().get_search_results(request, queryset, search_term)
 
     @admin.display(description=_("lists"))

@@ -148,6 +148,8 @@ class Member(ChoiceLabels, models.Model):
             GinIndex(fields=["legal_name"], name="member_name_trgm", opclasses=["gin_trgm_ops"]),
             # The admin's changelist reads members in this order.
             models.Index(fields=["legal_name", "id"], name="member_admin_name_idx"),
+            # Staff find a member by an IBAN typed in full.
+            models.Index(fields=["iban"], name="member_admin_iban_idx"),
         ]
         permissions = [
             ("view_full_niss", _("Can read national register numbers in full")),
