@@ -432,6 +432,7 @@ class DataExportAdmin(admin.ModelAdmin):
     list_filter = ["status"]
     search_fields = ["=user__email"]
     raw_id_fields = ["user"]
+    ordering = ["-pk"]  # the newest first, by the primary key's index
     show_full_result_count = False
     paginator = CappedCountPaginator
     fields = ["user", "status", "created_at", "ready_at", "expires_at", "size", "sha256", "error"]

@@ -1029,6 +1029,9 @@ class RefundAdmin(ObjectActionsMixin, ServiceAddMixin, admin.ModelAdmin):
     )
     list_select_related = ["credit_note", "invoice", "requested_by", "payment_file"]
     autocomplete_fields = ["credit_note", "invoice"]
+    # The newest request first, by the primary key's index (requested_at has none).
+    ordering = ["-pk"]
+    sortable_by = []
     actions = ["make_payment_file", "mark_paid"]
     object_actions = {
         "make_payment_file": ObjectAction(

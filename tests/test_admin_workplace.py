@@ -296,3 +296,42 @@ def test_the_national_number_and_the_iban_are_write_only_on_the_member_page(staf
     )
     member.refresh_from_db()
     assert member.iban == "BE09734123456757"
+
+
+def test_payments_are_listed_by_the_date_received_newest_first(
+    staff_client,
+    staff,
+    member,
+    activity,
+    belgian_client,  # noqa: F811
+    settings,
+):
+    from decimal import Decimal
+
+    from invoicing.models import Payment
+    from invoicing.services.payments import record_payment
+
+    settings.COOP_INVOICE_REVIEW_NEW_CLIENTS = False
+    draft = make_draft(member, activity, belgian_client)
+    invoice = submit_invoice(user=member.user, invoice=draft, today=TODAY, now=NOW)
+    assert invoice.is_issued
+    later = record_payment(
+        invoice=invoice,
+        amount=Decimal("20.00"),
+        received_on=TODAY + datetime.timedelta(days=10),
+        actor=staff,
+    )
+    # Recorded afterwards, for money received earlier: it takes its place by date.
+    earlier = record_payment(
+        invoice=invoice, amount=Decimal("10.00"), received_on=TODAY, actor=staff
+    )
+
+    listed = staff_client.get(reverse("admin:invoicing_payment_changelist"))
+    assert list(listed.context["cl"].result_list) == [later, earlier]
+    page = staff_client.get(reverse("admin:invoicing_invoice_change", args=[invoice.pk]))
+    inline = next(
+        formset
+        for formset in page.context["inline_admin_formsets"]
+        if formset.formset.model is Payment
+    )
+    assert [form.instance for form in inline.formset.forms] == [later, earlier]
