@@ -335,3 +335,43 @@ def test_payments_are_listed_by_the_date_received_newest_first(
         if formset.formset.model is Payment
     )
     assert [form.instance for form in inline.formset.forms] == [later, earlier]
+
+
+def test_staff_add_a_member_with_a_write_only_iban_and_pick_the_user_by_autocomplete(
+    staff_client,
+):
+    user = make_user("new.member@example.org")
+    url = reverse("admin:members_member_add")
+    page = staff_client.get(url).content.decode()
+    assert re.search(r'<select name="user"[^>]*class="admin-autocomplete"', page)
+    data = {
+        "user": user.pk,
+        "legal_name": "Nora Nieuw",
+        "street": "Rue Ransfort 27",
+        "postal_code": "1080",
+        "city": "Molenbeek-Saint-Jean",
+        "country": "BE",
+        "phone": "",
+        "preferred_language": "nl",
+        "new_iban": "",
+        "new_niss": "",
+        "shares-TOTAL_FORMS": "0",
+        "shares-INITIAL_FORMS": "0",
+        "shares-MIN_NUM_FORMS": "0",
+        "shares-MAX_NUM_FORMS": "1000",
+        "events-TOTAL_FORMS": "0",
+        "events-INITIAL_FORMS": "0",
+        "events-MIN_NUM_FORMS": "0",
+        "events-MAX_NUM_FORMS": "1000",
+    }
+    refused = staff_client.post(url, data)
+    assert refused.status_code == 200
+    assert refused.context["adminform"].form.errors["new_iban"] == ["Enter the member's IBAN."]
+    assert not Member.objects.filter(user=user).exists()
+
+    assert staff_client.post(url, {**data, "new_iban": "BE09 7341 2345 6757"}).status_code == 302
+    member = Member.objects.get(user=user)
+    assert (member.iban, member.status) == ("BE09734123456757", Member.Status.APPLICANT)
+    # On the new member's page the user is shown, no longer a field to change.
+    page = staff_client.get(reverse("admin:members_member_change", args=[member.pk]))
+    assert 'name="user"' not in page.content.decode()
