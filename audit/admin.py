@@ -1,16 +1,19 @@
 """The audit trail in the admin: read-only, filterable, for superusers or its permission."""
 
 import datetime
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
+from django.contrib.admin.utils import quote, unquote
 from django.contrib.admin.views.main import PAGE_VAR
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpResponseRedirect
-from django.urls import reverse
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import path, reverse
 from django.utils import timezone, translation
 from django.utils.functional import cached_property
 from django.utils.html import format_html
@@ -184,6 +187,21 @@ class PageLimitMixin:
     def max_page(self) -> int:
         return max(1, CappedCountPaginator.CAP // self.list_per_page)
 
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        paginator = super().get_paginator(
+            request, queryset, per_page, orphans, allow_empty_first_page
+        )
+        match = request.resolver_match
+        if match is not None and match.url_name == "autocomplete":
+            # An autocomplete only asks whether there is a next page: counting the rows up to
+            # the end of the page asked for, plus one, says so.
+            try:
+                page = max(1, int(request.GET.get("page") or 1))
+            except ValueError:
+                page = 1
+            paginator.CAP = min(page * per_page, CappedCountPaginator.CAP)
+        return paginator
+
     def changelist_view(self, request, extra_context=None):
         raw = request.GET.get(PAGE_VAR)
         if raw is not None:
@@ -229,6 +247,89 @@ class ChangePageQueryMixin:
             return queryset.get(**{field.name: field.to_python(object_id)})
         except (model.DoesNotExist, ValidationError, ValueError):
             return None
+
+
+class ObjectAction(NamedTuple):
+    """A list action offered as a button on the change page of an object it applies to."""
+
+    label: Any  # a lazy translation
+    applies: Callable[[Any], bool]
+
+
+class ObjectActionsMixin:
+    """Offer list actions on the change page too: approve the invoice being read, not only
+    the ticked rows of a list.
+
+    ``object_actions`` maps an action's name to its button and the states it applies to. A
+    button shows when the object is in such a state and the user may run the action (its
+    ``permissions``, as in the list). It POSTs, with the CSRF token and the action form's other
+    fields (a reason...), to the object's action URL, which runs the list action itself on that
+    one object: the same service, the same checks and messages. An object whose state changed
+    meanwhile is refused by the service, with its message, not with an error page.
+    """
+
+    object_actions: dict[str, ObjectAction] = {}
+    change_form_template = "admin/object_actions_change_form.html"
+
+    def get_urls(self):
+        name = f"{self.opts.app_label}_{self.opts.model_name}_object_action"
+        return [
+            path(
+                "<path:object_id>/action/<str:action>/",
+                self.admin_site.admin_view(self.object_action_view),
+                name=name,
+            ),
+            *super().get_urls(),
+        ]
+
+    def get_object_actions(self, request, obj) -> list[tuple[str, Any]]:
+        """The names and labels of the actions the user may run on the object now."""
+        if obj is None or obj.pk is None:
+            return []
+        allowed = self.get_actions(request)
+        return [
+            (name, action.label)
+            for name, action in self.object_actions.items()
+            if name in allowed and action.applies(obj)
+        ]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        actions = self.get_object_actions(request, obj)
+        if actions:
+            name = f"admin:{self.opts.app_label}_{self.opts.model_name}_object_action"
+            action_form = self.action_form(auto_id="id_object_action_%s")
+            context["object_actions"] = [
+                (reverse(name, args=[quote(obj.pk), action]), label) for action, label in actions
+            ]
+            context["object_action_fields"] = [
+                action_form[field]
+                for field in action_form.fields
+                if field not in ("action", "select_across")
+            ]
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def object_action_view(self, request, object_id: str, action: str):
+        """Run one list action on one object, then go back to its page (or to the list, when
+        the object left what this admin lists)."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None or not self.has_view_permission(request, obj):
+            raise Http404
+        allowed = self.get_actions(request)
+        if action not in self.object_actions or action not in allowed:
+            raise PermissionDenied
+        function = allowed[action][0]
+        response = function(self, request, self.model._default_manager.filter(pk=obj.pk))
+        if response is not None:
+            return response
+        if self.get_queryset(request).filter(pk=obj.pk).exists():
+            url = reverse(
+                f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[quote(obj.pk)]
+            )
+        else:
+            url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
+        return HttpResponseRedirect(url)
 
 
 class ParentInlineFormSet(BaseInlineFormSet):
@@ -331,6 +432,7 @@ class DataExportAdmin(admin.ModelAdmin):
     list_filter = ["status"]
     search_fields = ["=user__email"]
     raw_id_fields = ["user"]
+    ordering = ["-pk"]  # the newest first, by the primary key's index
     show_full_result_count = False
     paginator = CappedCountPaginator
     fields = ["user", "status", "created_at", "ready_at", "expires_at", "size", "sha256", "error"]

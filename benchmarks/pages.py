@@ -222,6 +222,8 @@ EXCLUDED_ADMIN = {
     "admin:app_list": "an app's index, as admin:index",
 }
 ADMIN_STANDARD = ("_changelist", "_add", "_change", "_delete", "_history")
+# A change page's decision buttons (approve, reject...): POST only, a list action on one row.
+ADMIN_POST_ONLY = ("_object_action",)
 # The change page of these models shows the heavy member's row (most related rows).
 ADMIN_ROWS = {
     "members.member": "member",
@@ -334,7 +336,7 @@ def unclassified_urls() -> list[str]:
     admin = [
         name
         for name in admin_url_names()
-        if not name.endswith(ADMIN_STANDARD)
+        if not name.endswith(ADMIN_STANDARD + ADMIN_POST_ONLY)
         and name not in ADMIN_PAGES
         and name not in EXCLUDED_ADMIN
     ]

@@ -28,6 +28,8 @@ from django.utils.translation import gettext_lazy as _
 from audit.admin import (
     CappedCountPaginator,
     ChangePageQueryMixin,
+    ObjectAction,
+    ObjectActionsMixin,
     PageLimitMixin,
     ParentInlineFormSet,
     member_filter,
@@ -186,6 +188,10 @@ class ContractActions:
         )
 
 
+def awaiting_approval(contract: Contract) -> bool:
+    return contract.status == Contract.Status.SUBMITTED
+
+
 def _balance(stage: str) -> Coalesce:
     # The Activity's balance row (kept by a trigger), not a sum of its ledger.
     from members.models import ActivityBalance
@@ -196,14 +202,25 @@ def _balance(stage: str) -> Coalesce:
 
 @admin.register(Contract)
 class ContractAdmin(
-    ChangePageQueryMixin, PageLimitMixin, ContractActions, LocalisedFieldsMixin, admin.ModelAdmin
+    ObjectActionsMixin,
+    ChangePageQueryMixin,
+    PageLimitMixin,
+    ContractActions,
+    LocalisedFieldsMixin,
+    admin.ModelAdmin,
 ):
-    """Contracts are read-only here: staff act on them through the actions."""
+    """Contracts are read-only here: staff act on them through the actions, from the list or
+    from a contract's page."""
 
     show_full_result_count = False  # a count of the whole table is too slow
     paginator = CappedCountPaginator
     action_form = ReasonActionForm
     actions = ["approve", "reject", "request_changes"]
+    object_actions = {
+        "approve": ObjectAction(_("Approve and declare (Dimona)"), awaiting_approval),
+        "request_changes": ObjectAction(_("Request changes"), awaiting_approval),
+        "reject": ObjectAction(_("Reject"), awaiting_approval),
+    }
     list_display = [
         "reference_display",
         "title",
@@ -442,13 +459,15 @@ class DimonaDeclarationAdmin(PageLimitMixin, admin.ModelAdmin):
         return False
 
 
+def date_input() -> forms.DateInput:
+    # A date input reads and shows ISO dates only: a localised "07/12/2026" put back after an
+    # error would show as an empty field.
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
 class PayrollRunForm(forms.Form):
-    period_start = forms.DateField(
-        label=_("Work ended from"), widget=forms.DateInput(attrs={"type": "date"})
-    )
-    period_end = forms.DateField(
-        label=_("Work ended until"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    period_start = forms.DateField(label=_("Work ended from"), widget=date_input())
+    period_end = forms.DateField(label=_("Work ended until"), widget=date_input())
 
 
 @admin.register(PayrollRun)
@@ -677,14 +696,60 @@ class ReceiptInline(ReadOnlyInline):
         return _download_link(url, receipt.file.name)
 
 
+class ExpenseClaimStatusFilter(admin.SimpleListFilter):
+    """Claims sent to staff by default; drafts, which members are still writing, on request."""
+
+    title = _("status")
+    parameter_name = "status"
+    ALL = "all"
+
+    def lookups(self, request, model_admin):
+        return [*ExpenseClaim.Status.choices, (self.ALL, _("All, drafts included"))]
+
+    def choices(self, changelist):
+        yield {
+            "selected": self.value() is None,
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+            "display": _("Sent to staff (not drafts)"),
+        }
+        for value, label in self.lookup_choices:
+            yield {
+                "selected": self.value() == value,
+                "query_string": changelist.get_query_string({self.parameter_name: value}),
+                "display": label,
+            }
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is None:
+            return queryset.exclude(status=ExpenseClaim.Status.DRAFT)
+        if value == self.ALL:
+            return queryset
+        if value in ExpenseClaim.Status.values:
+            return queryset.filter(status=value)
+        return queryset.none()
+
+
 @admin.register(ExpenseClaim)
-class ExpenseClaimAdmin(PageLimitMixin, ContractActions, LocalisedFieldsMixin, admin.ModelAdmin):
-    """Claims are approved or rejected here; payroll reimburses the approved ones."""
+class ExpenseClaimAdmin(
+    ObjectActionsMixin, PageLimitMixin, ContractActions, LocalisedFieldsMixin, admin.ModelAdmin
+):
+    """Claims are approved or rejected here, from the list or from a claim's page; payroll
+    reimburses the approved ones. Drafts, which members are still writing, are listed only on
+    request."""
 
     show_full_result_count = False  # a count of the whole table is too slow
     paginator = CappedCountPaginator
     action_form = ReasonActionForm
     actions = ["approve_claims", "reject_claims"]
+    object_actions = {
+        "approve_claims": ObjectAction(
+            _("Approve the claim"), lambda claim: claim.status == ExpenseClaim.Status.SUBMITTED
+        ),
+        "reject_claims": ObjectAction(
+            _("Reject the claim"), lambda claim: claim.status == ExpenseClaim.Status.SUBMITTED
+        ),
+    }
     list_display = [
         "description",
         "member",
@@ -694,7 +759,7 @@ class ExpenseClaimAdmin(PageLimitMixin, ContractActions, LocalisedFieldsMixin, a
         "status",
         "submitted_at",
     ]
-    list_filter = ["status", "submitted_at"]
+    list_filter = [ExpenseClaimStatusFilter, "submitted_at"]
     search_fields = ["member__legal_name__contains_any_case"]  # trigram index
     list_select_related = ["member", "activity"]
     ordering = ["-pk"]  # the newest first, by the primary key's index

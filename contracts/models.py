@@ -680,7 +680,11 @@ class ExpenseClaim(ChoiceLabels, models.Model):
         ordering = ["-created_at", "-pk"]
         # A member's expense claims, newest first.
         indexes = [
-            models.Index(fields=["member", "-created_at", "-id"], name="expense_member_newest_idx")
+            models.Index(fields=["member", "-created_at", "-id"], name="expense_member_newest_idx"),
+            # Staff's list: the claims sent to them, newest first, without the drafts.
+            models.Index(
+                fields=["-id"], condition=~Q(status="draft"), name="expense_admin_sent_idx"
+            ),
         ]
         constraints = [
             # A draft may still be empty; a sent claim holds receipts and says when it was sent.

@@ -33,6 +33,8 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 from audit.admin import (
     CappedCountPaginator,
     ChangePageQueryMixin,
+    ObjectAction,
+    ObjectActionsMixin,
     PageLimitMixin,
     ParentInlineFormSet,
     audit_history_link,
@@ -173,7 +175,13 @@ class PaymentInline(ReadOnlyInline):
     readonly_fields = fields
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("recorded_by")
+        # The latest payment first, as in the list of payments.
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("recorded_by")
+            .order_by("-received_on", "-pk")
+        )
 
 
 class RefundInline(ReadOnlyInline):
@@ -208,6 +216,23 @@ def communication_terms(term: str) -> list[str]:
     if len(digits) == 12:
         terms.add(f"+++{digits[:3]}/{digits[3:7]}/{digits[7:]}+++")
     return sorted(terms)
+
+
+def compact_vat_number(term: str) -> str:
+    """A search term that is a VAT number (two letters, then digits mostly), compact, or ""."""
+    compact = "".join(character for character in term.upper() if character.isalnum())
+    digits = sum(character.isdigit() for character in compact)
+    if len(compact) >= 8 and compact[:2].isalpha() and digits >= len(compact) - 4:
+        return compact
+    return ""
+
+
+def compact_iban(term: str) -> str:
+    """A search term that is an IBAN (country, check digits, account), compact, or ""."""
+    compact = "".join(character for character in term.upper() if character.isalnum())
+    if len(compact) >= 15 and compact[:2].isalpha() and compact[2:4].isdigit():
+        return compact
+    return ""
 
 
 class InvoiceSearchMixin:
@@ -330,11 +355,29 @@ class CreditNoteReviewForm(forms.Form):
     )
 
 
+def pending_review(invoice: Invoice) -> bool:
+    return invoice.status == Invoice.Status.PENDING_REVIEW
+
+
+def creditable(invoice: Invoice) -> bool:
+    return invoice.kind == Invoice.Kind.INVOICE and invoice.status in (
+        Invoice.Status.ISSUED,
+        Invoice.Status.PARTIALLY_PAID,
+        Invoice.Status.PAID,
+    )
+
+
 @admin.register(Invoice)
 class InvoiceAdmin(
-    ChangePageQueryMixin, PageLimitMixin, InvoiceSearchMixin, LocalisedFieldsMixin, admin.ModelAdmin
+    ObjectActionsMixin,
+    ChangePageQueryMixin,
+    PageLimitMixin,
+    InvoiceSearchMixin,
+    LocalisedFieldsMixin,
+    admin.ModelAdmin,
 ):
-    """Invoices are read-only here: staff act on them through the actions."""
+    """Invoices are read-only here: staff act on them through the actions, from the list or
+    from a document's page."""
 
     show_full_result_count = False  # a count of the whole table is too slow
     paginator = CappedCountPaginator
@@ -374,6 +417,11 @@ class InvoiceAdmin(
         ReminderInline,
     ]
     actions = ["approve", "reject", "credit_in_full"]
+    object_actions = {
+        "approve": ObjectAction(_("Approve and issue"), pending_review),
+        "reject": ObjectAction(_("Send back to the member"), pending_review),
+        "credit_in_full": ObjectAction(_("Request a full credit note"), creditable),
+    }
     fields = [
         "kind",
         "status",
@@ -405,6 +453,33 @@ class InvoiceAdmin(
     ]
     readonly_fields = fields
     change_select_related = ("activity", "client", "credited_invoice", "created_by", "issued_by")
+
+    # The documents each invoice picker offers: issued ones, of the kind the field holds, found
+    # by number, structured communication or client name (see InvoiceSearchMixin).
+    autocomplete_kinds = {
+        ("payment", "invoice"): Invoice.Kind.INVOICE,
+        ("bankstatementline", "invoice"): Invoice.Kind.INVOICE,
+        ("refund", "invoice"): Invoice.Kind.INVOICE,
+        ("refund", "credit_note"): Invoice.Kind.CREDIT_NOTE,
+    }
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        match = request.resolver_match
+        if match is not None and match.url_name == "autocomplete":
+            field = (request.GET.get("model_name"), request.GET.get("field_name"))
+            if field in self.autocomplete_kinds:
+                # Nothing before a number or a name is typed: among millions of documents,
+                # the latest twenty are no help, and credit notes are too rare to page through.
+                kind = self.autocomplete_kinds[field]
+                if not search_term.strip() or (
+                    # Credit notes, a few among the client's invoices, by their number only.
+                    kind == Invoice.Kind.CREDIT_NOTE
+                    and not any(character.isdigit() for character in search_term)
+                ):
+                    return queryset.none(), False
+                queryset = queryset.filter(kind=kind, number__isnull=False)
+        return queryset, may_have_duplicates
 
     def get_change_queryset(self, request):
         lines = (
@@ -675,11 +750,13 @@ class ClientAdmin(PageLimitMixin, admin.ModelAdmin):
     list_filter = ["kind", CountryFilter, "language"]
     # A part of the name (trigram index); an e-mail address: see get_search_results.
     search_fields = ["name__contains_any_case"]
-    search_help_text = _("A part of the name, or the owner's e-mail address in full.")
+    search_help_text = _(
+        "A part of the name, or in full a VAT number or the owner's e-mail address."
+    )
     list_select_related = ["owner"]
     ordering = ["name", "pk"]  # client_admin_name_idx
     sortable_by = ["name"]
-    raw_id_fields = ["owner"]
+    autocomplete_fields = ["owner"]
     readonly_fields = ["buyer", "enterprise_number", "peppol_reachability", "created_at"]
     show_full_result_count = False
     paginator = CappedCountPaginator
@@ -691,6 +768,10 @@ class ClientAdmin(PageLimitMixin, admin.ModelAdmin):
         term = search_term.strip()
         if "@" in term:
             return queryset.filter(owner__email__in=sorted({term, term.lower()})), False
+        vat_number = compact_vat_number(term)
+        if vat_number:
+            # Through the buyer of that VAT number (its unique index), then its clients.
+            return queryset.filter(buyer__vat_number=vat_number), False
         return super().get_search_results(request, queryset, search_term)
 
     @admin.display(description=_("Peppol"))
@@ -719,12 +800,14 @@ IDENTIFICATION_FIELDS = ["legal_name", "street", "postal_code", "city"]
 
 
 @admin.register(Buyer)
-class BuyerAdmin(admin.ModelAdmin):
+class BuyerAdmin(ObjectActionsMixin, admin.ModelAdmin):
     """The cooperative's record of each legal entity members invoice: identity and standing."""
 
     list_display = ["vat_number", "legal_name", country_display, "is_checked"]
     list_filter = [BuyerVerifiedFilter, CountryFilter]
-    search_fields = ["vat_number", "legal_name"]
+    # A VAT number in full (unique index), else a part of the name (buyer_name_trgm).
+    search_fields = ["legal_name__contains_any_case"]
+    search_help_text = _("A VAT number in full, or a part of the name.")
     fields = [
         "vat_number",
         "enterprise_number",
@@ -749,6 +832,11 @@ class BuyerAdmin(admin.ModelAdmin):
         "created_at",
     ]
     actions = ["check_identification"]
+    object_actions = {
+        "check_identification": ObjectAction(
+            _("Mark the identification as checked"), lambda buyer: not buyer.is_verified
+        )
+    }
     show_full_result_count = False
     paginator = CappedCountPaginator
 
@@ -758,6 +846,12 @@ class BuyerAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+    def get_search_results(self, request, queryset, search_term):
+        vat_number = compact_vat_number(search_term.strip())
+        if vat_number:
+            return queryset.filter(vat_number=vat_number), False
+        return super().get_search_results(request, queryset, search_term)
 
     @admin.display(boolean=True, description=_("identification checked"))
     def is_checked(self, obj: Buyer) -> bool:
@@ -862,7 +956,9 @@ class PaymentAdmin(
     ]
     list_select_related = ["invoice", "recorded_by"]
     autocomplete_fields = ["invoice"]
-    ordering = ["-pk"]  # the newest first, by the primary key's index
+    # The most recently received first, by payment_admin_received_idx (a payment recorded
+    # late, for money received days ago, takes its place by date).
+    ordering = ["-received_on", "-pk"]
     sortable_by = []
 
     def get_queryset(self, request):
@@ -909,7 +1005,7 @@ class RefundActionForm(admin.helpers.ActionForm):
 
 
 @admin.register(Refund)
-class RefundAdmin(ServiceAddMixin, LocalisedFieldsMixin, admin.ModelAdmin):
+class RefundAdmin(ObjectActionsMixin, ServiceAddMixin, LocalisedFieldsMixin, admin.ModelAdmin):
     """Money owed back to clients for credit notes: requested, sent, recorded paid.
 
     Another staff member than who requested a refund puts it in a payment file or records it;
@@ -932,16 +1028,31 @@ class RefundAdmin(ServiceAddMixin, LocalisedFieldsMixin, admin.ModelAdmin):
         "bank_reference",
     ]
     list_filter = ["status", "method"]
-    search_fields = [
-        "credit_note__number",
-        "invoice__number",
-        "account_holder",
-        "client_iban",
-        "bank_reference",
-    ]
+    # In full: a credit note's or an invoice's number, the bank's reference, the client's IBAN;
+    # each by an index (see get_search_results).
+    search_fields = ["=bank_reference"]
+    search_help_text = _(
+        "In full: the number of the credit note or invoice, the bank reference or the client's "
+        "IBAN."
+    )
     list_select_related = ["credit_note", "invoice", "requested_by", "payment_file"]
-    raw_id_fields = ["credit_note", "invoice"]
+    autocomplete_fields = ["credit_note", "invoice"]
+    # The newest request first, by the primary key's index (requested_at has none).
+    ordering = ["-pk"]
+    sortable_by = []
     actions = ["make_payment_file", "mark_paid"]
+    object_actions = {
+        "make_payment_file": ObjectAction(
+            _("Put in a payment file"),
+            lambda refund: (
+                refund.status == Refund.Status.REQUESTED
+                and refund.method == Refund.Method.SEPA_TRANSFER
+            ),
+        ),
+        "mark_paid": ObjectAction(
+            _("Record as paid"), lambda refund: refund.status not in Refund.SETTLED_STATUSES
+        ),
+    }
     show_full_result_count = False
     paginator = CappedCountPaginator
     readonly_fields = [
@@ -962,6 +1073,17 @@ class RefundAdmin(ServiceAddMixin, LocalisedFieldsMixin, admin.ModelAdmin):
         "settled_at",
         "audit_history",
     ]
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        iban = compact_iban(term)
+        if iban:
+            return queryset.filter(client_iban=iban), False
+        return queryset.filter(
+            Q(credit_note__number=term) | Q(invoice__number=term) | Q(bank_reference=term)
+        ), False
 
     def get_fields(self, request, obj=None):
         if obj is None:
@@ -1337,7 +1459,9 @@ class BankStatementLineForm(forms.ModelForm):
 
 
 @admin.register(BankStatementLine)
-class BankStatementLineAdmin(PageLimitMixin, LocalisedFieldsMixin, admin.ModelAdmin):
+class BankStatementLineAdmin(
+    ObjectActionsMixin, PageLimitMixin, LocalisedFieldsMixin, admin.ModelAdmin
+):
     """Lines left for staff, and lines to review: match them to an invoice by hand."""
 
     show_full_result_count = False  # a count of the whole table is too slow
@@ -1354,9 +1478,10 @@ class BankStatementLineAdmin(PageLimitMixin, LocalisedFieldsMixin, admin.ModelAd
         "reason",
     ]
     list_filter = ["status", "is_credit", "booking_date"]
-    # A structured communication in full (bankline_admin_ogm_idx).
+    # A structured communication (bankline_admin_ogm_idx) or the payer's IBAN
+    # (bankline_admin_iban_idx) in full.
     search_fields = ["=structured_communication"]
-    search_help_text = _("A structured communication in full.")
+    search_help_text = _("A structured communication or the payer's IBAN, in full.")
     list_select_related = ["invoice"]
     ordering = ["-pk"]  # the newest first, by the primary key's index
     sortable_by = []
@@ -1375,6 +1500,11 @@ class BankStatementLineAdmin(PageLimitMixin, LocalisedFieldsMixin, admin.ModelAd
     ]
     autocomplete_fields = ["invoice"]
     actions = ["set_aside"]
+    object_actions = {
+        "set_aside": ObjectAction(
+            _("Set aside: not a client payment"), lambda line: line.status in OPEN_LINE_STATUSES
+        )
+    }
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -1389,6 +1519,9 @@ class BankStatementLineAdmin(PageLimitMixin, LocalisedFieldsMixin, admin.ModelAd
         term = search_term.strip()
         if not term:
             return queryset, False
+        iban = compact_iban(term)
+        if iban:
+            return queryset.filter(counterparty_iban=iban), False
         return queryset.filter(structured_communication__in=communication_terms(term)), False
 
     @admin.action(description=_("Set aside: not a client payment"))

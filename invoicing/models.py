@@ -65,6 +65,10 @@ class Buyer(models.Model):
         verbose_name = _("buyer")
         verbose_name_plural = _("buyers")
         ordering = ["vat_number"]
+        # Staff find a buyer by a part of its registered name.
+        indexes = [
+            GinIndex(fields=["legal_name"], name="buyer_name_trgm", opclasses=["gin_trgm_ops"])
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(verified_at__isnull=True) | ~Q(legal_name=""),
@@ -1047,6 +1051,8 @@ class BankStatementLine(ChoiceLabels, models.Model):
         # The admin finds a line by its structured communication.
         indexes = [
             models.Index(fields=["structured_communication"], name="bankline_admin_ogm_idx"),
+            # ... or by the payer's IBAN.
+            models.Index(fields=["counterparty_iban"], name="bankline_admin_iban_idx"),
             # The admin counts each statement's lines still open.
             models.Index(
                 fields=["statement", "status"],
@@ -1256,7 +1262,11 @@ class Refund(ChoiceLabels, models.Model):
         verbose_name = _("refund")
         verbose_name_plural = _("refunds")
         ordering = ["-requested_at", "-pk"]
-        indexes = [models.Index(fields=["status", "method"], name="refund_status_method_idx")]
+        indexes = [
+            models.Index(fields=["status", "method"], name="refund_status_method_idx"),
+            # Staff find a refund by the client's IBAN.
+            models.Index(fields=["client_iban"], name="refund_admin_iban_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(amount__gt=0),

@@ -22,12 +22,15 @@ from django.utils.translation import ngettext
 from audit.admin import (
     AuditedModelAdmin,
     CappedCountPaginator,
+    ObjectAction,
+    ObjectActionsMixin,
     PageLimitMixin,
     ParentInlineFormSet,
     audit_history_link,
 )
 from coop.admin_formats import LocalisedFieldsMixin
 from coop.errors import CoopError
+from coop.fields import fingerprint
 from coop.templatetags.money import euro
 from members import services
 from members.models import (
@@ -120,6 +123,11 @@ class ShareSubscriptionInline(LocalisedFieldsMixin, admin.TabularInline):
         return False
 
 
+def write_only_input() -> forms.PasswordInput:
+    # Never put back in the page, not even after an error elsewhere in the form.
+    return forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"})
+
+
 class MemberAdminForm(forms.ModelForm):
     # Write-only: the number is never put in the page; reading it in full is a separate,
     # recorded action (see MemberAdmin.national_number_view).
@@ -127,7 +135,16 @@ class MemberAdminForm(forms.ModelForm):
         label=_("New national register number"),
         required=False,
         max_length=20,
+        widget=write_only_input(),
         help_text=_("Leave empty to keep the current number."),
+    )
+    # Write-only too: the page shows the account masked.
+    new_iban = forms.CharField(
+        label=_("New IBAN"),
+        required=False,
+        max_length=42,
+        widget=write_only_input(),
+        help_text=_("Leave empty to keep the current account."),
     )
 
     class Meta:
@@ -141,11 +158,15 @@ class MemberAdminForm(forms.ModelForm):
             "country",
             "phone",
             "preferred_language",
-            "iban",
         ]
 
-    def clean_iban(self) -> str:
-        return clean_iban(self.cleaned_data["iban"])
+    def clean_new_iban(self) -> str:
+        value = self.cleaned_data.get("new_iban", "")
+        if value:
+            return clean_iban(value)
+        if self.instance.pk is None or not self.instance.iban:
+            raise forms.ValidationError(_("Enter the member's IBAN."), code="required")
+        return ""
 
     def clean_new_niss(self) -> str:
         value = self.cleaned_data.get("new_niss", "")
@@ -157,16 +178,20 @@ class StatusChangeForm(admin.helpers.ActionForm):
 
 
 @admin.register(Member)
-class MemberAdmin(PageLimitMixin, AuditedModelAdmin):
+class MemberAdmin(ObjectActionsMixin, PageLimitMixin, AuditedModelAdmin):
     show_full_result_count = False  # a count of the whole table is too slow
     paginator = CappedCountPaginator
     form = MemberAdminForm
     action_form = StatusChangeForm
-    list_display = ["legal_name", "email", "status", "approved_at", "shares_paid", "created_at"]
+    # Few enough columns to fit beside the menu and the filters on a 1366 px screen; the
+    # dates are on each member's page.
+    list_display = ["legal_name", "email", "status", "shares_paid"]
     list_filter = ["status", "preferred_language", CountryListFilter, "created_at"]
     # A name (trigram index) or an e-mail address (exact, see get_search_results).
     search_fields = ["legal_name__contains_any_case"]
-    search_help_text = _("A part of the name, or an e-mail address in full.")
+    search_help_text = _(
+        "A part of the name, or in full an e-mail address, a national register number or an IBAN."
+    )
     autocomplete_fields = ["user"]
     list_select_related = ["user"]
     # Read in the order of member_admin_name_idx; other columns are not sortable (no index).
@@ -177,6 +202,7 @@ class MemberAdmin(PageLimitMixin, AuditedModelAdmin):
         "approved_at",
         "approved_by",
         "created_at",
+        "iban_display",
         "niss_display",
         "niss_reveal",
         "related_lists",
@@ -190,6 +216,25 @@ class MemberAdmin(PageLimitMixin, AuditedModelAdmin):
         "record_departures",
         "anonymise_members",
     ]
+    object_actions = {
+        "approve_applications": ObjectAction(
+            _("Approve the application"),
+            lambda member: member.status == Member.Status.APPLICANT and member.approved_at is None,
+        ),
+        "suspend_members": ObjectAction(
+            _("Suspend"), lambda member: member.status == Member.Status.ACTIVE
+        ),
+        "reinstate_members": ObjectAction(
+            _("Reinstate"), lambda member: member.status == Member.Status.SUSPENDED
+        ),
+        "record_departures": ObjectAction(
+            _("Record the departure"), lambda member: member.status != Member.Status.LEFT
+        ),
+        "anonymise_members": ObjectAction(
+            _("Anonymise"),
+            lambda member: member.status == Member.Status.LEFT and member.anonymised_at is None,
+        ),
+    }
     fieldsets = [
         (
             None,
@@ -211,7 +256,8 @@ class MemberAdmin(PageLimitMixin, AuditedModelAdmin):
             {
                 "fields": [
                     "preferred_language",
-                    "iban",
+                    "iban_display",
+                    "new_iban",
                     "niss_display",
                     "niss_reveal",
                     "new_niss",
@@ -236,6 +282,18 @@ class MemberAdmin(PageLimitMixin, AuditedModelAdmin):
         term = search_term.strip()
         if "@" in term:
             return queryset.filter(user__email__in=email_terms(term)), False
+        compact = "".join(character for character in term if character.isalnum()).upper()
+        if compact.isdigit() and len(compact) == 11:
+            # A national register number: found by its fingerprint (member_niss_unique), the
+            # number itself is stored encrypted.
+            try:
+                niss = clean_niss(compact)
+            except forms.ValidationError:
+                return queryset.none(), False
+            return queryset.filter(niss_fingerprint=fingerprint(niss)), False
+        if len(compact) >= 15 and compact[:2].isalpha() and compact[2:4].isdigit():
+            # An IBAN in full (member_admin_iban_idx), as typed with or without spaces.
+            return queryset.filter(iban=compact), False
         return super().get_search_results(request, queryset, search_term)
 
     @admin.display(description=_("lists"))
@@ -256,6 +314,13 @@ class MemberAdmin(PageLimitMixin, AuditedModelAdmin):
             '<a href="{}?{}={}">{}</a>',
             ((reverse(name), param, member.pk, label) for name, param, label in links),
         )
+
+    def get_readonly_fields(self, request, obj=None):
+        # A member's sign-in is chosen once, when staff add the member: on the page of an
+        # existing member it is shown, not offered among every user.
+        if obj is not None:
+            return [*self.readonly_fields, "user"]
+        return self.readonly_fields
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
@@ -280,6 +345,10 @@ class MemberAdmin(PageLimitMixin, AuditedModelAdmin):
     @admin.display(description=_("shares subscribed"), ordering="paid_shares")
     def shares_paid(self, member: Member) -> int:
         return member.paid_shares or 0
+
+    @admin.display(description=_("IBAN (masked)"))
+    def iban_display(self, member: Member) -> str:
+        return member.iban_masked or "—"
 
     @admin.display(description=_("national register number (masked)"))
     def niss_display(self, member: Member) -> str:
@@ -339,6 +408,8 @@ class MemberAdmin(PageLimitMixin, AuditedModelAdmin):
 
     def save_model(self, request, obj, form, change):
         niss = form.cleaned_data.get("new_niss")
+        if form.cleaned_data.get("new_iban"):
+            obj.iban = form.cleaned_data["new_iban"]
         if not change:
             obj.status = Member.Status.APPLICANT
         obj.save()
@@ -435,7 +506,9 @@ class MemberAdmin(PageLimitMixin, AuditedModelAdmin):
 
 
 @admin.register(ShareSubscription)
-class ShareSubscriptionAdmin(PageLimitMixin, LocalisedFieldsMixin, admin.ModelAdmin):
+class ShareSubscriptionAdmin(
+    ObjectActionsMixin, PageLimitMixin, LocalisedFieldsMixin, admin.ModelAdmin
+):
     """The share register."""
 
     show_full_result_count = False  # a count of the whole table is too slow
@@ -457,6 +530,11 @@ class ShareSubscriptionAdmin(PageLimitMixin, LocalisedFieldsMixin, admin.ModelAd
     autocomplete_fields = ["member"]
     readonly_fields = ["nominal_value", "paid_on", "recorded_by"]
     actions = ["mark_paid_today"]
+    object_actions = {
+        "mark_paid_today": ObjectAction(
+            _("Record payment received today"), lambda subscription: subscription.paid_on is None
+        )
+    }
 
     @admin.display(description=_("amount"))
     def amount_display(self, subscription: ShareSubscription) -> str:
@@ -616,7 +694,7 @@ class LedgerEntryAdmin(PageLimitMixin, LocalisedFieldsMixin, admin.ModelAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(PageLimitMixin, admin.ModelAdmin):
+class ApiTokenAdmin(ObjectActionsMixin, PageLimitMixin, admin.ModelAdmin):
     """Staff see every API token (never a key) and can revoke one, e.g. a leaked key."""
 
     list_display = [
@@ -641,6 +719,7 @@ class ApiTokenAdmin(PageLimitMixin, admin.ModelAdmin):
     show_full_result_count = False
     paginator = CappedCountPaginator
     actions = ["revoke"]
+    object_actions = {"revoke": ObjectAction(_("Revoke"), lambda token: token.revoked_at is None)}
 
     def has_add_permission(self, request) -> bool:
         return False

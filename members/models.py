@@ -149,6 +149,8 @@ class Member(ChoiceLabels, models.Model):
             GinIndex(fields=["legal_name"], name="member_name_trgm", opclasses=["gin_trgm_ops"]),
             # The admin's changelist reads members in this order.
             models.Index(fields=["legal_name", "id"], name="member_admin_name_idx"),
+            # Staff find a member by an IBAN typed in full.
+            models.Index(fields=["iban"], name="member_admin_iban_idx"),
         ]
         permissions = [
             ("view_full_niss", _("Can read national register numbers in full")),
@@ -184,6 +186,14 @@ class Member(ChoiceLabels, models.Model):
         if not self.niss:
             return ""
         return f"**.**.**-***.{self.niss[-2:]}"
+
+    @property
+    def iban_masked(self) -> str:
+        """Show the country, the check digits and the last four digits: enough to recognise
+        the account, not to use it."""
+        if not self.iban:
+            return ""
+        return f"{self.iban[:4]} **** **** {self.iban[-4:]}"
 
 
 class MembershipEvent(ChoiceLabels, models.Model):

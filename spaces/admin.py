@@ -14,6 +14,8 @@ from django.utils.translation import ngettext
 from audit.admin import (
     CappedCountPaginator,
     ChangePageQueryMixin,
+    ObjectAction,
+    ObjectActionsMixin,
     PageLimitMixin,
     ParentInlineFormSet,
 )
@@ -23,6 +25,7 @@ from members.models import Member
 from spaces.models import (
     Booking,
     BookingEvent,
+    BookingState,
     ClosedDay,
     FeedToken,
     Lease,
@@ -137,7 +140,7 @@ class RoomListFilter(admin.SimpleListFilter):
 
 
 @admin.register(Booking)
-class BookingAdmin(PageLimitMixin, LocalisedFieldsMixin, admin.ModelAdmin):
+class BookingAdmin(ObjectActionsMixin, PageLimitMixin, LocalisedFieldsMixin, admin.ModelAdmin):
     show_full_result_count = False  # a count of the whole table is too slow
     paginator = CappedCountPaginator
     list_display = [
@@ -158,6 +161,15 @@ class BookingAdmin(PageLimitMixin, LocalisedFieldsMixin, admin.ModelAdmin):
     sortable_by = []
     inlines = [BookingEventInline]
     actions = ["approve", "cancel_waiving_fee"]
+    object_actions = {
+        "approve": ObjectAction(
+            _("Approve the request"), lambda booking: booking.state == BookingState.TENTATIVE
+        ),
+        "cancel_waiving_fee": ObjectAction(
+            _("Cancel without fee"),
+            lambda booking: booking.state in (BookingState.TENTATIVE, BookingState.CONFIRMED),
+        ),
+    }
     list_select_related = ["room__site", "member", "organisation"]
 
     def get_search_results(self, request, queryset, search_term):

@@ -393,3 +393,76 @@ def test_changelist_query_counts_do_not_grow_with_the_rows_shown(client, db, set
 
 def client_user(client):
     return get_user_model().objects.get(pk=client.session["_auth_user_id"])
+
+
+# What staff pick by typing a name, an e-mail address or a number: never by a list of ids.
+PICKED_BY_AUTOCOMPLETE = ["members.User", "members.Member", "members.Activity"]
+PICKED_BY_AUTOCOMPLETE += ["invoicing.Client", "invoicing.Invoice"]
+
+
+def test_people_clients_activities_and_invoices_are_picked_by_autocomplete(db):
+    staff = get_user_model().objects.create_superuser(email="scale@example.org", password="x")
+    request = staff_request(staff)
+    picked = {apps.get_model(label) for label in PICKED_BY_AUTOCOMPLETE}
+    offenders, autocompletes = [], 0
+    for model, model_admin in admin.site._registry.items():
+        if model._meta.app_label not in ("members", "invoicing", "contracts", "spaces", "audit"):
+            continue
+        pages = [("add form", None)] if model_admin.has_add_permission(request) else []
+        if model_admin.has_change_permission(request, model()):
+            pages.append(("change form", model()))
+        for page, obj in pages:
+            forms_shown = [model_admin.get_form(request, obj)]
+            forms_shown += [
+                inline.get_formset(request, obj).form
+                for inline in model_admin.get_inline_instances(request, obj)
+            ]
+            for form_class in forms_shown:
+                for name, field in form_class.base_fields.items():
+                    if not isinstance(field, forms.ModelChoiceField):
+                        continue
+                    if field.queryset.model not in picked:
+                        continue
+                    widget = field.widget
+                    if isinstance(widget, RelatedFieldWidgetWrapper):
+                        widget = widget.widget
+                    if isinstance(widget, AutocompleteMixin):
+                        autocompletes += 1
+                    else:
+                        offenders.append(f"{type(model_admin).__name__} {page}: {name}")
+    assert offenders == []
+    assert autocompletes >= 10
+
+
+def test_the_invoice_pickers_offer_issued_documents_of_their_kind_once_typed(
+    client, db, settings, tmp_path
+):
+    """An autocomplete lists nothing before a number or a name is typed (millions of invoices),
+    and the credit note picker of a refund offers credit notes found by their number."""
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    from invoicing.models import Invoice
+
+    staff = get_user_model().objects.create_superuser(email="scale@example.org", password="x")
+    TOTP.activate(staff, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
+    client.force_login(staff)
+
+    def found(field: str, term: str) -> list[str]:
+        response = client.get(
+            "/admin/autocomplete/",
+            {"app_label": "invoicing", "model_name": "refund", "field_name": field, "term": term},
+        )
+        assert response.status_code == 200
+        return [Invoice.objects.get(pk=row["id"]).number for row in response.json()["results"]]
+
+    from django.core.management import call_command
+
+    settings.MEDIA_ROOT = tmp_path
+    call_command("seed_demo", verbosity=0)
+    invoice = Invoice.objects.filter(kind="invoice", number__isnull=False).first()
+    credit_note = Invoice.objects.filter(kind="credit_note", number__isnull=False).first()
+    assert found("invoice", "") == [] and found("credit_note", "") == []
+    assert found("invoice", invoice.number) == [invoice.number]
+    assert found("credit_note", invoice.number) == []
+    assert found("credit_note", credit_note.number) == [credit_note.number]
+    assert found("invoice", credit_note.number) == []

@@ -640,6 +640,24 @@ def path_for(route: Route, world: World, *, variant: str | None, write: bool) ->
         if route.name is None:
             return "/" + route.pattern.replace("<path:object_id>", str(pk))
         return reverse(name, kwargs={"object_id": pk})
+    object_action = re.match(r"admin:(\w+)_object_action$", name)
+    if object_action:
+        # A change page's decision button: the first action its admin offers there.
+        from django.contrib import admin
+
+        model = object_action.group(1)
+        model_admin = next(
+            model_admin
+            for registered, model_admin in admin.site._registry.items()
+            if f"{registered._meta.app_label}_{registered._meta.model_name}" == model
+        )
+        return reverse(
+            name,
+            kwargs={
+                "object_id": lookup(world, ADMIN_OBJECTS[model]).pk,
+                "action": next(iter(model_admin.object_actions)),
+            },
+        )
     if name == "admin:auth_user_password_change":
         return reverse(name, kwargs={"id": world.member.user.pk})
     if name == "admin:invoicing_refundpaymentfile_sepa":

@@ -255,7 +255,7 @@ def test_an_admin_edit_is_recorded_with_the_admin_message(client, member, staff)
         "country": "BE",
         "phone": member.phone,
         "preferred_language": "fr",
-        "iban": "BE09734123456757",
+        "new_iban": "BE09734123456757",
         "new_niss": "17.07.30-033.84",
         "shares-TOTAL_FORMS": "1",
         "shares-INITIAL_FORMS": "1",
@@ -278,14 +278,14 @@ def test_an_admin_edit_is_recorded_with_the_admin_message(client, member, staff)
             str(member.pk),
             {
                 "legal_name": ["Ana Peeters", "Ana Peeters-Claes"],
-                "iban": ["***", "***"],
+                "new_iban": [None, "***"],
                 "new_niss": [None, "***"],
             },
-            "admin: Changed Legal name, IBAN and New national register number.",
+            "admin: Changed Legal name, New IBAN and New national register number.",
         )
     ]
     member.refresh_from_db()
-    assert member.niss == "17073003384"
+    assert (member.niss, member.iban) == ("17073003384", "BE09734123456757")
     written = [str(values) for values in AuditEvent.objects.values_list("changes", "reason")]
     assert not [text for text in written if "17073003384" in text or "BE09734123456757" in text]
 
