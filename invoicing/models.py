@@ -1107,8 +1107,11 @@ class Payment(ChoiceLabels, models.Model):
         ordering = ["received_on", "pk"]
         # The guarantee fund sums a year's payments from this index alone.
         indexes = [
+            # Also the admin's list, newest first: (received_on, id) is its whole ordering.
             models.Index(
-                fields=["received_on"], include=["amount"], name="payment_admin_received_idx"
+                fields=["received_on", "id"],
+                include=["amount"],
+                name="payment_admin_received_idx",
             )
         ]
         constraints = [
