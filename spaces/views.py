@@ -833,11 +833,12 @@ def _bar_chart(points: list[tuple[str, Decimal]], *, maximum: Decimal, unit: str
     Coordinates are strings already (``_svg_number``); the value over each bar is text for a
     reader, formatted in the current language.
     """
-    width, height, gap = 640, 180, 8
+    # 20 px under the bars for their labels, 20 px over the tallest for its value.
+    width, height, gap = 640, 190, 8
     bar = (width - gap * (len(points) + 1)) / max(len(points), 1)
     bars = []
     for index, (label, value) in enumerate(points):
-        bar_height = float(value / maximum) * (height - 30) if maximum else 0
+        bar_height = float(value / maximum) * (height - 40) if maximum else 0
         x = gap + index * (bar + gap)
         top = height - 20 - bar_height
         bars.append(

@@ -37,7 +37,7 @@ def test_occupancy_charts_draw_with_dot_decimal_coordinates_in_each_language(
     charts = charts_of(page.content.decode())
     assert len(charts) == 2  # occupancy by week, revenue by tier
     for chart in charts:
-        assert chart.get("viewBox") == "0 0 640 180"
+        assert chart.get("viewBox") == "0 0 640 190"
         bars = chart.findall(f"{SVG}g/{SVG}rect")
         assert bars
         for element in chart.iter():
@@ -52,3 +52,6 @@ def test_occupancy_charts_draw_with_dot_decimal_coordinates_in_each_language(
     # The member tier earned the only revenue: its bar is the full height, the others none.
     revenue_heights = [bar.get("height") for bar in revenue.findall(f"{SVG}g/{SVG}rect")]
     assert sorted(revenue_heights) == ["0.0"] * (len(revenue_heights) - 1) + ["150.0"]
+    # The tallest bar's value is written inside the chart, not cut off at its top edge.
+    values = [float(text.get("y")) for text in revenue.findall(f"{SVG}g/{SVG}text")]
+    assert min(values) >= 12, values

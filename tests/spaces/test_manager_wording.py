@@ -21,8 +21,7 @@ from tests.spaces.test_booking_rules import book
         ),
         (
             "nl",
-            "Dit tijdslot is al bezet: {room} heeft een reservering van 10-3-2026 10:00 tot"
-            " 12:00.",
+            "Dit tijdslot is al bezet: {room} heeft een reservering van 10-3-2026 10:00 tot 12:00.",
         ),
         ("en", "{room} is already booked from 03/10/2026 10:00 to 12:00."),
     ],
