@@ -165,9 +165,11 @@ def choose_room(page: Page, room_name: str) -> None:
     page.wait_for_load_state()
 
 
-def book_for_organisation(page: Page, *, title: str, end_time: str, organisation: str) -> None:
-    """Book the room open on the page, with the date and time chosen in the search."""
-    fill_fields(page, {"title": title, "end_time": end_time, "organisation": organisation})
+def book_for_new_renter(page: Page, *, title: str, end_time: str, renter: dict) -> None:
+    """Book the room open on the page for a new outside renter described in the form
+    (``renter``: the client's fields by name, without their ``renter-`` prefix)."""
+    fill_fields(page, {"title": title, "end_time": end_time, "renter-create": "on"})
+    fill_fields(page, {f"renter-{name}": value for name, value in renter.items()})
     press(page, "Book")
 
 

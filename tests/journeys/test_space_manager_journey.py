@@ -8,11 +8,11 @@ from django.utils import timezone
 from icalendar import Calendar
 from playwright.sync_api import expect
 
-from invoicing.models import Invoice
+from invoicing.models import Client, Invoice
 from spaces.models import Booking
 from tests.conftest import PASSWORD
 from tests.journeys import pages
-from tests.spaces.conftest import house_activity, make_room, organisation, site  # noqa: F401
+from tests.spaces.conftest import house_activity, make_room, site  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -29,15 +29,13 @@ def test_space_manager_books_for_an_outside_renter_who_is_invoiced(
     open_page,
     space_manager,
     site,  # noqa: F811
-    organisation,  # noqa: F811
 ):
-    """Sofia finds a free room, books it for an outside organisation and follows it by iCal.
+    """Sofia finds a free room, books it for a new outside organisation and follows it by iCal.
 
-    Through the pages: the search for a free slot, the room and its booking form, the booking's
-    page with its invoice, the calendar feeds page and the feed itself (fetched as a calendar
-    application would). Through services: the site, its room and prices, and the outside
-    organisation (the booking form finds existing organisations only; a new renter is created
-    by staff beforehand until the form can add one inline).
+    Through the pages: the search for a free slot, the room and its booking form, where the
+    renter is described with its invoicing details, the booking's page with its invoice, the
+    calendar feeds page and the feed itself (fetched as a calendar application would).
+    Through services: the site, its room and prices.
     """
     room = make_room(site, name="Salle Bleue", requires_approval=False)
     day = next_weekday(timezone.localdate())
@@ -46,10 +44,24 @@ def test_space_manager_books_for_an_outside_renter_who_is_invoiced(
 
     pages.search_free_rooms(page, date=day.isoformat(), start_time="10:00", duration_minutes=120)
     pages.choose_room(page, room.name)
-    pages.book_for_organisation(
-        page, title="Rehearsal", end_time="12:00", organisation=organisation.name
+    pages.book_for_new_renter(
+        page,
+        title="Rehearsal",
+        end_time="12:00",
+        renter={
+            "kind": "company",
+            "name": "Théâtre des Galeries SA",
+            "street": "Galerie du Roi 32",
+            "postal_code": "1000",
+            "city": "Bruxelles",
+            "email": "invoices@galeries.example",
+            "language": "fr",
+            "vat_number": "BE0403019261",
+        },
     )
     booking = Booking.objects.get(room=room)
+    organisation = Client.objects.get(vat_number="BE0403019261")
+    assert (organisation.name, organisation.owner) == ("Théâtre des Galeries SA", None)
     assert booking.organisation == organisation
     assert booking.price_excl_vat == Decimal("50.00")  # two hours at the external rate
     expect(page.locator("main h1")).to_contain_text("Rehearsal")
