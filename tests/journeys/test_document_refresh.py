@@ -45,4 +45,5 @@ def test_invoice_page_shows_the_documents_once_rendered(
 
     for document in invoice.documents.all():
         render_document(document=document)
-    expect(download).to_be_visible()
+    # The page asks every 5 s: the link shows at the next answer, however busy the machine.
+    expect(download).to_be_visible(timeout=30_000)

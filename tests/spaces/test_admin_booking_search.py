@@ -72,4 +72,6 @@ def test_the_search_reads_bookings_by_their_indexes(staff_client, bookings):
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute(f"EXPLAIN {listed[0]}")
         plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "Index Scan using spaces_booking_room_id" in plan and "Seq Scan" not in plan, plan
+    # An index scan or a bitmap scan of it, as the planner prefers for so few rows.
+    assert re.search(r"Index Scan (using|on) spaces_booking_room_id", plan), plan
+    assert "Seq Scan" not in plan, plan
