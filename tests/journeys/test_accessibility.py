@@ -12,7 +12,7 @@ from coop.celery import app as celery_app
 from invoicing.models import Invoice
 from members.demo import DEMO_MEMBER, DEMO_PASSWORD, DEMO_STAFF, DEMO_TOTP_SECRET
 from members.models import Activity
-from spaces.models import Site
+from spaces.models import Room, Site
 from tests.journeys import pages
 from tests.journeys.pages import current_code
 
@@ -42,12 +42,16 @@ def member_pages() -> list[str]:
         reverse("contracts:detail", args=[contract.pk]),
         reverse("contracts:payslips"),
         reverse("spaces:search"),
+        # The availability grid of a room, as members book from it.
+        reverse("spaces:room_detail", args=[Room.objects.filter(is_bookable=True).first().pk]),
+        reverse("members:activity_list"),
     ]
 
 
 def manager_pages() -> list[str]:
     site = Site.objects.order_by("pk").first()
     return [
+        reverse("members:dashboard"),  # a space manager's own checklist and work
         reverse("spaces:calendar", args=[site.pk]),
         reverse("spaces:occupancy", args=[site.pk]),
         reverse("spaces:queue"),
