@@ -7,12 +7,17 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.text import slugify
 
-from invoicing.models import BankAccount, Dispatch, Invoice, Reminder
+from invoicing.models import BankAccount, Dispatch, Invoice, Refund, Reminder
 from invoicing.services.clients import create_client
 from invoicing.services.credit import request_credit_note
 from invoicing.services.drafts import AllowanceChargeInput, LineInput, save_draft
 from invoicing.services.issue import approve_invoice, submit_invoice
 from invoicing.services.payments import import_bank_statement, record_payment
+from invoicing.services.refunds import (
+    create_refund_payment_file,
+    refundable_amount,
+    request_refund,
+)
 from invoicing.services.reminders import send_due_reminders
 from invoicing.vat import is_eu
 
@@ -243,11 +248,46 @@ def seed_heavy(context: dict, *, stdout) -> None:
             user=first.user, invoice=issued, reason="Performance cancelled", now=now
         )
     credit_notes = 1 if issued is not None else 0
+    refunds = _seed_refund(
+        context["members"][1:2],
+        (context["staff"], context["second_staff"]),
+        today=today,
+        now=now,
+    )
     lines = _seed_statement(context["staff"], today=today, now=now)
     stdout.write(
         f"{drafts} draft invoices of heavy members, {credit_notes} credit note, "
-        f"a bank statement of {lines} lines."
+        f"{refunds} refund in a payment file, a bank statement of {lines} lines."
     )
+
+
+def _seed_refund(members, staff: tuple, *, today: datetime.date, now: datetime.datetime) -> int:
+    """Credit a paid invoice of the given heavy member in full and put the refund owed to the
+    client in a SEPA payment file: the refund and payment-file pages have a row to show."""
+    paid = (
+        Invoice.objects.filter(
+            activity__owner__in=members, kind=Invoice.Kind.INVOICE, status=Invoice.Status.PAID
+        )
+        .order_by("-pk")
+        .first()
+    )
+    if paid is None:
+        return 0
+    credit_note = request_credit_note(
+        user=paid.created_by, invoice=paid, reason="Event cancelled by the client", now=now
+    )
+    requester, sender = staff
+    credit_note = approve_invoice(staff_user=requester, invoice=credit_note, today=today, now=now)
+    refund = request_refund(
+        staff_user=requester,
+        credit_note=credit_note,
+        amount=refundable_amount(credit_note),
+        client_iban="BE68068897250734",
+        method=Refund.Method.SEPA_TRANSFER,
+        now=now,
+    )
+    create_refund_payment_file(staff_user=sender, refunds=[refund], execution_date=today, now=now)
+    return 1
 
 
 # A day's statement at a cooperative of SMart's size: a thousand transfers whose communication

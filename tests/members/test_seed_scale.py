@@ -1,6 +1,7 @@
 """seed_scale builds a coherent world: counts, numbering, bookings, ledgers, frozen invoices."""
 
 import datetime
+import hashlib
 import io
 from collections import defaultdict
 from decimal import Decimal
@@ -10,13 +11,21 @@ from django.conf import settings
 from django.core.management import ManagementUtility, call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
 
+from audit.models import DataExport
 from contracts.models import Contract, ExpenseClaim
 from coop.money import round_money
 from coop.scale import BIG_TABLES, SCALE_DOMAIN, SCALE_PASSWORD, Plan, heavy_logins
-from invoicing.models import BankStatement, Invoice, InvoiceLine, InvoiceSequence, Payment
+from invoicing.models import (
+    BankStatement,
+    Invoice,
+    InvoiceLine,
+    InvoiceSequence,
+    Payment,
+    Refund,
+)
 from members.demo import DEMO_MEMBER, DEMO_PASSWORD, DEMO_STAFF
 from members.models import Activity, ActivityBalance, LedgerEntry, Member, User
 from spaces.models import Booking, FeedToken
@@ -77,20 +86,23 @@ def test_seed_scale_builds_a_coherent_world(world, client):
     plan = Plan.for_scale(SCALE)
     scale_members = Member.objects.filter(user__email__endswith=f"@{SCALE_DOMAIN}")
     activities = Activity.objects.filter(owner__in=scale_members)
-    # What the apps' services add for the heavy members: a draft each, one credit note.
-    heavy_work = Invoice.objects.filter(
-        activity__in=activities,
-        status__in=[Invoice.Status.DRAFT, Invoice.Status.PENDING_REVIEW],
+    # What the apps' services add for the heavy members: a draft each, two credit notes.
+    heavy_work = Invoice.objects.filter(activity__in=activities).filter(
+        Q(status__in=[Invoice.Status.DRAFT, Invoice.Status.PENDING_REVIEW])
+        | Q(kind=Invoice.Kind.CREDIT_NOTE)
     )
     invoices = Invoice.objects.filter(activity__in=activities).exclude(pk__in=heavy_work)
+    # The refunded credit note's ledger entry comes on top of the planned ones.
+    refund = Refund.objects.select_related("credit_note__credited_invoice", "payment_file").get()
+    ledger = LedgerEntry.objects.exclude(reference=refund.credit_note.number)
 
     # Counts as planned, and the report gives a rate for every table.
     assert scale_members.count() == plan.members == 50
     assert activities.count() == plan.members
     assert invoices.count() == plan.invoices == 1000
     assert InvoiceLine.objects.filter(invoice__in=invoices).count() == 2 * plan.invoices
-    assert LedgerEntry.objects.filter(activity__in=activities).count() == plan.ledger == 5000
-    assert LedgerEntry.objects.count() == world["demo_ledger"] + plan.ledger
+    assert ledger.filter(activity__in=activities).count() == plan.ledger == 5000
+    assert ledger.count() == world["demo_ledger"] + plan.ledger
     assert Booking.objects.filter(member__in=scale_members).count() == plan.bookings
     assert sql(
         "SELECT count(*) FROM contracts_contract c JOIN members_activity a"
@@ -119,18 +131,30 @@ def test_seed_scale_builds_a_coherent_world(world, client):
             ExpenseClaim.objects.filter(member=member).values_list("status", flat=True)
         ) == ["draft", "submitted", "submitted"]
         assert FeedToken.objects.filter(user=member.user, room=None).count() == 1
-        assert (
-            LedgerEntry.objects.filter(activity__owner=member).count() == plan.heavy_ledger == 166
-        )
+        assert ledger.filter(activity__owner=member).count() == plan.heavy_ledger == 166
     # A day's bank statement for staff: transfers naming no invoice, and the bank's costs.
     statement = BankStatement.objects.get(statement_id__startswith="SCALE-")
     assert dict(statement.lines.values_list("status").annotate(count=Count("pk")).order_by()) == {
         "unmatched": 900,
         "ignored": 100,
     }
-    credit_note = heavy_work.get(kind=Invoice.Kind.CREDIT_NOTE)
-    assert credit_note.status == Invoice.Status.PENDING_REVIEW
+    credit_note = heavy_work.get(
+        kind=Invoice.Kind.CREDIT_NOTE, status=Invoice.Status.PENDING_REVIEW
+    )
     assert credit_note.activity.owner.user.email == heavy_logins(plan)[0]
+    # The first heavy member's data export, built in full.
+    export = DataExport.objects.get()
+    assert (export.user.email, export.status) == (heavy_logins(plan)[0], DataExport.Status.READY)
+    with export.file.open("rb") as stored:
+        assert hashlib.sha256(stored.read()).hexdigest() == export.sha256
+    assert export.size > 10_000
+    # The second heavy member's paid invoice, credited in full: its refund waits in a SEPA file.
+    credited = refund.credit_note.credited_invoice
+    assert refund.credit_note.activity.owner.user.email == heavy_logins(plan)[1]
+    assert refund.status == Refund.Status.IN_PAYMENT_FILE
+    assert refund.amount == credited.total_incl_vat
+    assert refund.payment_file.transfer_count == 1
+    assert refund.payment_file.total == refund.amount
 
     # Gapless numbers per series, dates following numbers, sequences in line with them; the
     # invoices take the years before the series already in use, which is left as it was.
@@ -186,6 +210,8 @@ def test_seed_scale_builds_a_coherent_world(world, client):
         status = {ZERO: "issued", invoice.total_incl_vat: "paid"}.get(
             paid[invoice.pk], "partially_paid"
         )
+        if invoice.pk == credited.pk:
+            status = "credited"
         assert invoice.status == status
         key = invoice.activity_id
         expected[key, "client_income", "planned"] += invoice.total_excl_vat - income
@@ -193,6 +219,13 @@ def test_seed_scale_builds_a_coherent_world(world, client):
         expected[key, "cooperative_fee", "available"] -= round_money(
             income * settings.COOP_FEE_RATE
         )
+    # The credit note takes back the planned income it cancels; its refund is not yet paid.
+    assert list(
+        LedgerEntry.objects.filter(reference=refund.credit_note.number).values_list(
+            "activity", "kind", "stage", "amount"
+        )
+    ) == [(credited.activity_id, "client_income", "planned", -credited.total_excl_vat)]
+    expected[credited.activity_id, "client_income", "planned"] -= credited.total_excl_vat
     for activity_id, cost in sql(
         "SELECT p.activity_id, sum(p.employer_cost) FROM contracts_payslip p GROUP BY p.activity_id"
     ):

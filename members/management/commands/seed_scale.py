@@ -125,6 +125,10 @@ class Command(BaseCommand):
         context = {
             "rng": random.Random(2026),
             "staff": User.objects.get(email=DEMO_STAFF),
+            # Four eyes: what one staff member requests, another sends (refunds, payment files).
+            "second_staff": User.objects.get_or_create(
+                email=f"finance@{SCALE_DOMAIN}", defaults={"is_staff": True}
+            )[0],
             "members": members,
             "today": timezone.localdate(),
         }
