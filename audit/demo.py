@@ -18,4 +18,5 @@ def seed_heavy(context: dict, *, stdout) -> None:
     now = timezone.now()
     export = request_data_export(user=context["members"][0].user, now=now)
     build_data_export(export=export, now=now)
+    export.refresh_from_db()
     stdout.write(f"A data export of {export.size:,} bytes for {export.user.email}.")
