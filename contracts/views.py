@@ -32,6 +32,7 @@ from contracts.models import (
     Contract,
     ContractWorker,
     DimonaDeclaration,
+    ExpenseClaim,
     ExpenseReceipt,
     TaxProfile,
 )
@@ -75,6 +76,21 @@ _WORKERS_TO_EDIT = CompiledInstances(
     ContractWorker,
     lambda _shape, contract: selectors.workers_with_days().filter(contract_id=contract),
     contract=int,
+)
+
+
+# The claim the page shows, with its member, Activity and payslip (not the payslip's snapshot).
+_CLAIM_SHOWN = CompiledInstances(
+    ExpenseClaim,
+    lambda staff, user, pk: (
+        selectors.expense_claims_visible_to(User(pk=user, is_staff=staff))
+        .select_related("member")
+        .defer("payslip__snapshot")
+        .filter(pk=pk)
+        .order_by()
+    ),
+    user=int,
+    pk=int,
 )
 
 
@@ -204,8 +220,9 @@ def contract_edit(request, pk: int):
     return _save(request, contract)
 
 
-# What ``get_object_or_404`` says of a contract the user does not see.
+# What ``get_object_or_404`` says of a contract (a claim) the user does not see.
 CONTRACT_NOT_FOUND = f"No {Contract._meta.object_name} matches the given query."
+CLAIM_NOT_FOUND = f"No {ExpenseClaim._meta.object_name} matches the given query."
 DECLARATION_KINDS = dict(DimonaDeclaration.Kind.choices)
 STATUSES = dict(Contract.Status.choices)
 
@@ -572,9 +589,15 @@ def expense_claims(request):
 @require_http_methods(["GET", "POST"])
 def expense_claim_detail(request, pk: int):
     """One claim with its receipts; a draft takes more receipts here."""
-    claim = get_object_or_404(
-        selectors.expense_claims_visible_to(request.user).select_related("member"), pk=pk
+    # An id beyond any bigint is no row (and no parameter PostgreSQL accepts).
+    found = (
+        _CLAIM_SHOWN.instances(request.user.is_staff, user=request.user.pk, pk=pk)
+        if pk < 2**63
+        else []
     )
+    if not found:
+        raise Http404(CLAIM_NOT_FOUND)
+    claim = found[0]
     is_own_draft = claim.status == claim.Status.DRAFT and claim.member.user_id == request.user.pk
     rows = _receipt_rows(request)
     formset = None
@@ -606,6 +629,11 @@ def expense_claim_detail(request, pk: int):
             "receipts": claim.receipts.all(),
             "is_own_draft": is_own_draft,
             "formset": formset,
+            "blank_receipt_rows": (
+                _blank_receipt_rows(max(1, min(rows, expenses.MAX_RECEIPTS)), get_language())
+                if formset is not None and not formset.is_bound
+                else None
+            ),
             "more_rows": min(rows + 1, expenses.MAX_RECEIPTS),
         },
     )

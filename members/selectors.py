@@ -26,6 +26,8 @@ from members.models import (
 HOLDS_PERMISSIONS = "_coop_holds_permissions"
 # Whether the user has a TOTP authenticator, annotated likewise.
 HAS_AUTHENTICATOR_APP = "_coop_has_authenticator_app"
+# The names of the user's groups, annotated likewise (a role such as space manager is a group).
+GROUP_NAMES = "_coop_group_names"
 
 
 def member_of(user: User) -> Member | None:

@@ -6,7 +6,8 @@ from django.contrib.auth.models import Group, Permission
 from django.core import mail
 from icalendar import Calendar
 
-from members.selectors import HOLDS_PERMISSIONS
+from members.backends import ModelBackend
+from members.selectors import GROUP_NAMES, HOLDS_PERMISSIONS
 from spaces import notices, selectors, tasks
 from spaces.apps import grant_space_manager_permissions
 from spaces.models import BookingEvent, Lease
@@ -133,3 +134,25 @@ def test_who_manages_the_sites_when_the_user_is_known_to_hold_no_permission(memb
     assert selectors.is_space_manager(known_to_hold_permissions(member.user, True))
     type(own).objects.filter(pk=own.pk).update(is_active=False)
     assert not selectors.is_space_manager(known_to_hold_permissions(own, True))
+
+
+def test_a_request_user_without_permissions_is_answered_from_its_groups_without_a_query(
+    member, space_manager, django_assert_num_queries
+):
+    """The backend loads the request's user with its groups' names: a user who holds no
+    permission is a manager by the group alone, answered with no statement."""
+    backend = ModelBackend()
+    Group.objects.get(name="Space managers").permissions.clear()
+    manager, plain = backend.get_user(space_manager.pk), backend.get_user(member.user.pk)
+    assert getattr(manager, GROUP_NAMES) == ["Space managers"]
+    assert getattr(plain, GROUP_NAMES) == []
+    with django_assert_num_queries(0):
+        assert selectors.is_space_manager(manager)
+        assert not selectors.is_space_manager(plain)
+    # One who holds a permission is still asked of the database (own or another group's).
+    desk = Group.objects.create(name="Front desk")
+    desk.permissions.add(Permission.objects.get(codename="manage_bookings"))
+    member.user.groups.add(desk)
+    holder = backend.get_user(member.user.pk)
+    with django_assert_num_queries(1):
+        assert selectors.is_space_manager(holder) is True
