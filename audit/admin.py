@@ -184,6 +184,10 @@ class PageLimitMixin:
     """A changelist of a big table offers its first pages only (an offset reads every row it
     skips): a later page is refused with a message that says how to narrow the list down."""
 
+    # Fifty rows a page: writing a row of the list costs more than reading it, and staff narrow
+    # a big list down with its filters and search rather than by scrolling.
+    list_per_page = 50
+
     def max_page(self) -> int:
         return max(1, CappedCountPaginator.CAP // self.list_per_page)
 
