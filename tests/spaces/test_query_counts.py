@@ -210,3 +210,35 @@ def test_bookings_api_filters_by_room_and_window(site, member, activity, space_m
     assert refused.status_code == 400
     assert "The window must end after it starts." in refused.content.decode()
     assert api.get("/api/v1/bookings/?room=abc").status_code == 400
+
+
+def test_a_room_comes_with_its_prices_and_its_sites_hours_in_one_query(
+    room, member, space_manager, django_assert_num_queries
+):
+    from members.backends import ModelBackend
+    from spaces import selectors
+
+    other_site = Site.objects.create(name="Closed site", city="Liège", is_active=False)
+    hidden = make_room(other_site, name="Cellar")
+    # The request's user, as the backend loads it: its role is known without a query.
+    user = ModelBackend().get_user(member.user.pk)
+    with django_assert_num_queries(1):
+        found = selectors.room_of(user, room.pk)
+        hours = selectors.opening_hours_of(found.site)
+        prices = [(price.tier, price.per_hour, price.per_month) for price in found.price_list]
+    assert (found.name, found.site.name) == ("Salle Verte", "LaVallée")
+    assert prices == [
+        ("external", Decimal("25.00"), None),
+        ("member", Decimal("12.00"), None),
+        ("resident", Decimal("9.00"), Decimal("450.00")),
+    ]
+    assert all(price.room is found for price in found.price_list)
+    assert [(hour.weekday, hour.opens_at, hour.closes_at) for hour in hours] == [
+        (weekday, datetime.time(8, 0), datetime.time(22, 0)) for weekday in range(6)
+    ]
+    # A room of an inactive site: a member does not see it, a manager sees it without hours.
+    assert selectors.room_of(member.user, hidden.pk) is None
+    managed = selectors.room_of(space_manager, hidden.pk)
+    assert managed.name == "Cellar" and managed.site.hours_list == []
+    assert len(managed.price_list) == 3
+    assert selectors.room_of(member.user, 2**31 - 1) is None
