@@ -54,8 +54,8 @@ from invoicing.models import BankStatementLine, InvoiceDocument, Refund, RefundP
 from invoicing.services.clients import create_client
 from invoicing.services.credit import CreditLineInput, request_credit_note
 from invoicing.services.documents import render_document
-from invoicing.services.issue import approve_invoice, submit_invoice
 from invoicing.services.drafts import LineInput
+from invoicing.services.issue import approve_invoice, submit_invoice
 from invoicing.services.payments import import_bank_statement, record_payment
 from invoicing.services.recurring import Schedule, create_recurring_invoice
 from members import services as member_services
