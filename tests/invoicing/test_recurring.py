@@ -665,3 +665,24 @@ def test_api_refuses_invalid_input_with_400(member, activity, belgian_client):
 
 def test_api_token_is_required(client):
     assert client.get("/api/v1/recurring-invoices/").status_code == 401
+
+
+def test_a_co_member_of_the_activity_reads_and_pauses_it(client, staff, member, belgian_client):
+    co_member = make_member(
+        "emma@coop.test", legal_name="Emma Maes", niss="90010100123", approver=staff
+    )
+    shared = create_activity(owner=member, name="Shared studio", co_members=[co_member])
+    recurring = set_up(member, shared, belgian_client)
+    client.force_login(co_member.user)
+    page = client.get(reverse("invoicing:recurring_detail", args=[recurring.pk]))
+    assert page.status_code == 200
+    client.post(reverse("invoicing:recurring_pause", args=[recurring.pk]))
+    recurring.refresh_from_db()
+    assert recurring.status == "paused"
+
+
+def test_the_activity_page_links_to_recurring_invoices(client, member, activity):
+    client.force_login(member.user)
+    page = client.get(reverse("members:activity_detail", args=[activity.pk])).content.decode()
+    assert f"{reverse('invoicing:recurring_create')}?activity={activity.pk}" in page
+    assert reverse("invoicing:recurring_list") in page
