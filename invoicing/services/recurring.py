@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 from dateutil import rrule
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Max, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -61,7 +61,8 @@ MAX_START_DAYS_AHEAD = 366
 MAX_PERIODS_PER_RUN = 60
 # Recurring invoices looked at a batch at a time (keyset on next date and id).
 BATCH_SIZE = 500
-PLACEHOLDERS = ("{month}", "{year}", "{period}")
+# What _invoice_next_period answers for a period found invoiced already.
+ALREADY_INVOICED = object()
 
 
 @dataclass(frozen=True)
@@ -564,9 +565,6 @@ def invoice_due_periods(*, recurring_pk: int, today: datetime.date, now: datetim
         except InvoicingError as error:
             _record_failure(recurring_pk=recurring_pk, message=error.message, now=now)
             break
-        except IntegrityError:
-            # Another writer invoiced this period meanwhile: nothing was written here.
-            break
         except Exception:
             logger.exception("Recurring invoice %s could not be invoiced", recurring_pk)
             _record_failure(
@@ -577,7 +575,8 @@ def invoice_due_periods(*, recurring_pk: int, today: datetime.date, now: datetim
             break
         if run is None:
             break
-        created += 1
+        if run is not ALREADY_INVOICED:
+            created += 1
     return created
 
 
@@ -605,10 +604,9 @@ def template_lines(recurring: RecurringInvoice, *, start, end, language) -> list
 
 
 @transaction.atomic
-def _invoice_next_period(
-    *, recurring_pk: int, today: datetime.date, now: datetime.datetime
-) -> RecurringInvoiceRun | None:
-    """Invoice the recurring invoice's next period if it is due; None when nothing is due."""
+def _invoice_next_period(*, recurring_pk: int, today: datetime.date, now: datetime.datetime):
+    """Invoice the recurring invoice's next period if it is due: its run, ``ALREADY_INVOICED``
+    when a run of the period exists (the date is moved on), None when nothing is due."""
     from invoicing.tasks import notify_recurring_draft_task
 
     recurring = (
@@ -620,6 +618,10 @@ def _invoice_next_period(
         return None
     schedule = Schedule.of(recurring)
     period = recurring.next_date
+    if recurring.runs.filter(period_date=period).exists():
+        # Invoiced already (by a writer that did not move the date on): move on only.
+        _advance(recurring, schedule, period, now=now)
+        return ALREADY_INVOICED
     end = period_end(schedule, period)
     client = recurring.client
     invoice = drafts.save_draft(
@@ -640,15 +642,7 @@ def _invoice_next_period(
     run = RecurringInvoiceRun.objects.create(
         recurring_invoice=recurring, period_date=period, invoice=invoice, created_at=now
     )
-    following = rule(schedule).after(_midnight(period), inc=False)
-    recurring.last_error = ""
-    recurring.last_error_at = None
-    if following is None:
-        recurring.save(update_fields=["last_error", "last_error_at"])
-        _end(recurring, now=now)
-    else:
-        recurring.next_date = following.date()
-        recurring.save(update_fields=["next_date", "last_error", "last_error_at"])
+    _advance(recurring, schedule, period, now=now)
     record_event(
         action="period_invoiced",
         obj=recurring,
@@ -658,6 +652,21 @@ def _invoice_next_period(
     if recurring.mode == RecurringInvoice.Mode.REVIEW_FIRST:
         transaction.on_commit(lambda: notify_recurring_draft_task.delay(run.pk), robust=True)
     return run
+
+
+def _advance(
+    recurring: RecurringInvoice, schedule: Schedule, period: datetime.date, *, now
+) -> None:
+    """Move the locked recurring invoice on to the period after ``period`` (or end it)."""
+    following = rule(schedule).after(_midnight(period), inc=False)
+    recurring.last_error = ""
+    recurring.last_error_at = None
+    if following is None:
+        recurring.save(update_fields=["last_error", "last_error_at"])
+        _end(recurring, now=now)
+    else:
+        recurring.next_date = following.date()
+        recurring.save(update_fields=["next_date", "last_error", "last_error_at"])
 
 
 @transaction.atomic

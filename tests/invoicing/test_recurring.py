@@ -276,6 +276,20 @@ def test_the_unique_period_refuses_a_second_invoice_for_a_period(retainer, membe
         )
 
 
+def test_a_period_found_invoiced_is_not_invoiced_again(retainer, member):
+    # A run of the due period exists, but the date was not moved on (written by hand, say).
+    draft = Invoice.objects.create(
+        activity=retainer.activity, client=retainer.client, created_by=member.user
+    )
+    RecurringInvoiceRun.objects.create(recurring_invoice=retainer, period_date=TODAY, invoice=draft)
+    assert services.run_due_recurring_invoices(today=D(2026, 4, 2), now=NOW) == 1
+    assert [run.period_date for run in retainer.runs.order_by("period_date")] == [
+        D(2026, 3, 2),
+        D(2026, 4, 2),
+    ]
+    assert retainer.runs.get(period_date=TODAY).invoice == draft
+
+
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_runs_invoice_each_period_once(settings):
     settings.COOP_INVOICE_REVIEW_NEW_CLIENTS = False
