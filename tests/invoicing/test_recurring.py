@@ -700,3 +700,25 @@ def test_the_activity_page_links_to_recurring_invoices(client, member, activity)
     page = client.get(reverse("members:activity_detail", args=[activity.pk])).content.decode()
     assert f"{reverse('invoicing:recurring_create')}?activity={activity.pk}" in page
     assert reverse("invoicing:recurring_list") in page
+
+
+# --- admin -----------------------------------------------------------------------------------
+
+
+def test_staff_list_filter_and_pause_recurring_invoices_in_the_admin(staff_client, retainer):
+    changelist = reverse("admin:invoicing_recurringinvoice_changelist")
+    listed = staff_client.get(changelist, {"status": "active", "mode": "auto_send"})
+    assert "Monthly retainer" in listed.content.decode()
+    page = staff_client.get(reverse("admin:invoicing_recurringinvoice_change", args=[retainer.pk]))
+    assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
+    response = staff_client.post(
+        changelist, {"action": "pause", "_selected_action": [retainer.pk]}, follow=True
+    )
+    assert "1 recurring invoice paused." in response.content.decode()
+    retainer.refresh_from_db()
+    assert retainer.status == "paused"
+    # Paused ones are not listed as active any more.
+    assert (
+        "Monthly retainer"
+        not in staff_client.get(changelist, {"status": "active"}).content.decode()
+    )
