@@ -1573,9 +1573,12 @@ class RecurringInvoiceRun(ChoiceLabels, models.Model):
         verbose_name=_("recurring invoice"),
     )
     period_date = models.DateField(_("period of"))
+    # Empty once the member deleted the period's draft: the period stays invoiced (declined).
     invoice = models.OneToOneField(
         Invoice,
-        on_delete=models.PROTECT,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="recurring_run",
         verbose_name=_("invoice"),
     )

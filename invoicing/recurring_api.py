@@ -40,7 +40,8 @@ class RecurringLineOutSerializer(serializers.ModelSerializer):
 
 
 class RecurringRunSerializer(serializers.ModelSerializer):
-    invoice_status = serializers.CharField(source="invoice.status")
+    # Null once the member deleted the period's draft.
+    invoice_status = serializers.CharField(source="invoice.status", allow_null=True)
     invoice_number = serializers.CharField(source="invoice.number", allow_null=True)
 
     class Meta:

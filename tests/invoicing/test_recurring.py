@@ -722,3 +722,23 @@ def test_staff_list_filter_and_pause_recurring_invoices_in_the_admin(staff_clien
         "Monthly retainer"
         not in staff_client.get(changelist, {"status": "active"}).content.decode()
     )
+
+
+def test_a_deleted_review_draft_leaves_its_period_invoiced(
+    client, member, activity, belgian_client, no_review
+):
+    recurring = set_up(member, activity, belgian_client, mode=RecurringInvoice.Mode.REVIEW_FIRST)
+    services.run_due_recurring_invoices(today=TODAY, now=NOW)
+    draft = recurring.runs.get().invoice
+    client.force_login(member.user)
+    response = client.post(reverse("invoicing:invoice_delete", args=[draft.pk]))
+    assert response.status_code == 302
+    assert not Invoice.objects.filter(pk=draft.pk).exists()
+    run = recurring.runs.get()
+    assert (run.period_date, run.invoice) == (TODAY, None)
+    # The member declined the period: it is not drawn up again.
+    assert services.run_due_recurring_invoices(today=TODAY, now=NOW) == 0
+    page = client.get(reverse("invoicing:recurring_detail", args=[recurring.pk]))
+    assert "Draft deleted: this period is not invoiced." in page.content.decode()
+    api = api_client_for(member.user).get(f"/api/v1/recurring-invoices/{recurring.pk}/")
+    assert api.json()["invoices"][0]["invoice"] is None
