@@ -672,10 +672,13 @@ def _advance(
 @transaction.atomic
 def _record_failure(*, recurring_pk: int, message: str, now: datetime.datetime) -> None:
     recurring = RecurringInvoice.objects.select_for_update().get(pk=recurring_pk)
+    repeated = recurring.last_error == message
     recurring.last_error = message
     recurring.last_error_at = now
     recurring.save(update_fields=["last_error", "last_error_at"])
-    record_event(action="period_failed", obj=recurring, reason=message)
+    # Tried again at every run: the audit trail notes a problem once, not every hour.
+    if not repeated:
+        record_event(action="period_failed", obj=recurring, reason=message)
 
 
 def notify_member_of_draft(

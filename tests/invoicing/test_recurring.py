@@ -475,6 +475,10 @@ def test_a_failure_is_recorded_and_does_not_block_the_others(
     assert suspended.next_date == TODAY
     assert not suspended.runs.exists()
     assert failing.runs.count() == 1 and other.runs.count() == 1
+    # Tried again at each run; the audit trail notes the problem once.
+    assert services.run_due_recurring_invoices(today=TODAY, now=NOW) == 0
+    problems = AuditEvent.objects.filter(action="period_failed", object_pk=str(suspended.pk))
+    assert problems.count() == 1
     # Once the member is active again, the missed period is invoiced at the next run.
     Member.objects.filter(pk=second.pk).update(status=Member.Status.ACTIVE)
     assert services.run_due_recurring_invoices(today=TODAY, now=NOW) == 1
@@ -742,3 +746,21 @@ def test_a_deleted_review_draft_leaves_its_period_invoiced(
     assert "Draft deleted: this period is not invoiced." in page.content.decode()
     api = api_client_for(member.user).get(f"/api/v1/recurring-invoices/{recurring.pk}/")
     assert api.json()["invoices"][0]["invoice"] is None
+
+
+# --- privacy ---------------------------------------------------------------------------------
+
+
+def test_the_members_export_holds_their_recurring_invoices_and_an_active_one_blocks_anonymising(
+    retainer, member
+):
+    from invoicing import privacy
+
+    services.run_due_recurring_invoices(today=TODAY, now=NOW)
+    [exported] = privacy.export_member_data(member)["data"]["recurring_invoices"]
+    assert exported["title"] == "Monthly retainer"
+    assert [line["description"] for line in exported["lines"]] == ["Retainer {month} {year}"]
+    assert [period["period_date"] for period in exported["periods"]] == [TODAY.isoformat()]
+    assert "1 recurring invoice has not ended." in privacy.anonymisation_blockers(member)
+    services.end_recurring_invoice(user=member.user, recurring=retainer, now=NOW)
+    assert "1 recurring invoice has not ended." not in privacy.anonymisation_blockers(member)
