@@ -118,6 +118,10 @@ PAGES = [
     ("invoice detail", "invoicing:invoice_detail", "member", "invoice", {}),
     ("draft invoice form", "invoicing:invoice_edit", "member", "draft_invoice", {}),
     ("credit note form", "invoicing:invoice_credit", "member", "invoice", {}),
+    ("recurring invoice list", "invoicing:recurring_list", "member", None, {}),
+    ("new recurring invoice form", "invoicing:recurring_create", "member", None, {}),
+    ("recurring invoice", "invoicing:recurring_detail", "member", "recurring_invoice", {}),
+    ("recurring invoice form", "invoicing:recurring_edit", "member", "recurring_invoice", {}),
     ("client list", "invoicing:client_list", "member", None, {}),
     ("new client form", "invoicing:client_create", "member", None, {}),
     ("client form", "invoicing:client_edit", "member", "client", {}),
@@ -169,6 +173,9 @@ EXCLUDED_URLS = {
     "invoicing:invoice_pdf": "a stored file",
     "invoicing:invoice_ubl": "a stored file",
     "invoicing:invoice_resend": "POST only",
+    "invoicing:recurring_pause": "POST only",
+    "invoicing:recurring_resume": "POST only",
+    "invoicing:recurring_end": "POST only",
     "contracts:submit": "POST only",
     "contracts:cancel": "POST only",
     "contracts:invoice": "POST only",
@@ -471,6 +478,7 @@ def pick_world(member_email: str | None = None) -> World:
         "invoice": _first_pk(issued),
         "draft_invoice": _first_pk(invoices.filter(status=Invoice.Status.DRAFT)),
         "client": _first_pk(invoice_selectors.clients_visible_to(user)),
+        "recurring_invoice": _first_pk(invoice_selectors.recurring_invoices_visible_to(user)),
         "contract": _first_pk(contract_selectors.contracts_visible_to(user)),
         "draft_contract": _first_pk(
             contract_selectors.contracts_visible_to(user).filter(status=Contract.Status.DRAFT)

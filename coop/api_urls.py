@@ -5,6 +5,7 @@ from rest_framework.routers import SimpleRouter
 
 from contracts import api as contracts_api
 from invoicing import api as invoicing_api
+from invoicing import recurring_api
 from members import api as members_api
 from spaces import api as spaces_api
 
@@ -13,6 +14,9 @@ app_name = "api"
 router = SimpleRouter()
 router.register("clients", invoicing_api.ClientViewSet, basename="client")
 router.register("invoices", invoicing_api.InvoiceViewSet, basename="invoice")
+router.register(
+    "recurring-invoices", recurring_api.RecurringInvoiceViewSet, basename="recurring-invoice"
+)
 router.register("tokens", members_api.ApiTokenViewSet, basename="api-token")
 contracts_api.register(router)
 spaces_api.register(router)

@@ -450,6 +450,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "invoicing.tasks.send_payment_reminders_task",
         "schedule": crontab(hour=8, minute=0),
     },
+    # Each period once, however often this runs: hourly, so a missed hour costs nothing.
+    "run-due-recurring-invoices": {
+        "task": "invoicing.tasks.run_due_recurring_invoices_task",
+        "schedule": crontab(minute=20),
+    },
     "advance-contracts": {
         "task": "contracts.tasks.advance_contracts_task",
         "schedule": crontab(hour=0, minute=30),

@@ -1,5 +1,6 @@
 """Where staff work on invoicing: review, credit notes, payments, bank statements, receivables."""
 
+import datetime
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -60,6 +61,9 @@ from invoicing.models import (
     InvoiceDocument,
     InvoiceLine,
     Payment,
+    RecurringInvoice,
+    RecurringInvoiceLine,
+    RecurringInvoiceRun,
     Refund,
     RefundPaymentFile,
     Reminder,
@@ -75,6 +79,7 @@ from invoicing.services.payments import (
     record_payment,
     set_aside_bank_line,
 )
+from invoicing.services.recurring import pause_recurring_invoice
 from invoicing.services.refunds import (
     create_refund_payment_file,
     over_payment_refundable,
@@ -1673,3 +1678,121 @@ def guarantee_fund_view(request):
             }
         )
     return render(request, "admin/invoicing/guarantee_fund.html", context)
+
+
+class RecurringLineInline(ReadOnlyInline):
+    model = RecurringInvoiceLine
+    fields = [
+        "position",
+        "description",
+        "quantity",
+        "unit",
+        "unit_price",
+        "vat_category",
+        "vat_rate",
+    ]
+    readonly_fields = fields
+
+
+class RecurringRunInline(ReadOnlyInline):
+    model = RecurringInvoiceRun
+    fields = ["period_date", "invoice", "created_at", "member_notified_at"]
+    readonly_fields = fields
+    ordering = ["-period_date"]
+
+
+class NextDateFilter(admin.SimpleListFilter):
+    title = _("next invoice")
+    parameter_name = "next"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("due", _("Due (today or before)")),
+            ("week", _("In the next 7 days")),
+            ("problem", _("With a problem")),
+        ]
+
+    def queryset(self, request, queryset):
+        today = timezone.localdate()
+        if self.value() == "due":
+            return queryset.filter(status=RecurringInvoice.Status.ACTIVE, next_date__lte=today)
+        if self.value() == "week":
+            return queryset.filter(
+                status=RecurringInvoice.Status.ACTIVE,
+                next_date__gt=today,
+                next_date__lte=today + datetime.timedelta(days=7),
+            )
+        if self.value() == "problem":
+            return queryset.exclude(last_error="")
+        return queryset
+
+
+@admin.register(RecurringInvoice)
+class RecurringInvoiceAdmin(
+    ObjectActionsMixin, PageLimitMixin, ReadOnlyAdminMixin, LocalisedFieldsMixin, admin.ModelAdmin
+):
+    """Members' recurring invoices: read, and paused by staff when something is wrong."""
+
+    list_display = ["title", "activity", "client", "frequency", "mode", "status", "next_date"]
+    list_filter = ["status", "mode", NextDateFilter]
+    list_select_related = ["activity", "client"]
+    ordering = ["-pk"]
+    raw_id_fields = ["activity", "client", "created_by"]
+    fields = [
+        "title",
+        "activity",
+        "client",
+        "frequency",
+        "interval",
+        "day_of_month",
+        "start_date",
+        "end_date",
+        "count",
+        "mode",
+        "status",
+        "next_date",
+        "buyer_reference",
+        "order_reference",
+        "notes",
+        "last_error",
+        "last_error_at",
+        "created_by",
+        "created_at",
+        "paused_at",
+        "ended_at",
+        "history",
+    ]
+    readonly_fields = fields
+    inlines = [RecurringLineInline, RecurringRunInline]
+    actions = ["pause"]
+    object_actions = {
+        "pause": ObjectAction(_("Pause"), lambda recurring: recurring.is_active),
+    }
+    show_full_result_count = False
+    paginator = CappedCountPaginator
+
+    @admin.display(description=_("audit trail"))
+    def history(self, recurring: RecurringInvoice) -> str:
+        return audit_history_link(recurring)
+
+    @admin.action(description=_("Pause the chosen recurring invoices"))
+    def pause(self, request, queryset):
+        paused = 0
+        for recurring in queryset:
+            try:
+                pause_recurring_invoice(user=request.user, recurring=recurring)
+            except CoopError as error:
+                self.message_user(request, f"{recurring}: {error.message}", messages.ERROR)
+            else:
+                paused += 1
+        if paused:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d recurring invoice paused.",
+                    "%(count)d recurring invoices paused.",
+                    paused,
+                )
+                % {"count": paused},
+                messages.SUCCESS,
+            )

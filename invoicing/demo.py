@@ -7,12 +7,17 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.text import slugify
 
-from invoicing.models import BankAccount, Dispatch, Invoice, Refund, Reminder
+from invoicing.models import BankAccount, Dispatch, Invoice, RecurringInvoice, Refund, Reminder
 from invoicing.services.clients import create_client
 from invoicing.services.credit import request_credit_note
 from invoicing.services.drafts import AllowanceChargeInput, LineInput, save_draft
 from invoicing.services.issue import approve_invoice, submit_invoice
 from invoicing.services.payments import import_bank_statement, record_payment
+from invoicing.services.recurring import (
+    Schedule,
+    create_recurring_invoice,
+    invoice_due_periods,
+)
 from invoicing.services.refunds import (
     create_refund_payment_file,
     refundable_amount,
@@ -191,11 +196,36 @@ def seed(context: dict, *, stdout) -> None:
         order_reference="BC-FESTIVAL-2026",
     )
     submit_invoice(user=members[1].user, invoice=big, today=today, now=now)
+    recurring = _seed_recurring(member, clients[member.pk][0], start=today, today=today)
+    # Its first month is invoiced as the beat task would, today.
+    invoice_due_periods(recurring_pk=recurring.pk, today=today, now=now)
+    for run in recurring.runs.select_related("invoice"):
+        if run.invoice.status == Invoice.Status.PENDING_REVIEW:
+            approve_invoice(staff_user=staff, invoice=run.invoice, today=today, now=now)
     # The demo clients are fictitious: nothing is actually sent to them.
     Dispatch.objects.update(status=Dispatch.Status.SENT, sent_at=now, reference="demo")
     Reminder.objects.update(emailed_at=now)
     invoices = Invoice.objects.count()
     stdout.write(f"{len(CLIENTS)} clients of {len(members)} members, {invoices} invoices.")
+
+
+def _seed_recurring(member, client, *, start: datetime.date, today: datetime.date):
+    """A monthly retainer of the member's first Activity, issued and sent when due."""
+    return create_recurring_invoice(
+        user=member.user,
+        activity=member.activities.order_by("pk").first(),
+        client=client,
+        title="Monthly retainer",
+        schedule=Schedule(frequency=RecurringInvoice.Frequency.MONTHLY, start_date=start),
+        mode=RecurringInvoice.Mode.AUTO_SEND,
+        lines=[
+            LineInput(
+                "Illustration retainer, {month} {year}", Decimal("1"), "piece", Decimal("450.00")
+            )
+        ],
+        today=today,
+        buyer_reference="Retainer 2026",
+    )
 
 
 def seed_heavy(context: dict, *, stdout) -> None:
@@ -233,6 +263,9 @@ def seed_heavy(context: dict, *, stdout) -> None:
             ],
         )
         drafts += 1
+        # A monthly retainer from the first of next month: the recurring list has a row.
+        next_month = (today.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
+        _seed_recurring(member, client, start=next_month, today=today)
     first = context["members"][0] if context["members"] else None
     issued = (
         Invoice.objects.filter(
@@ -256,8 +289,9 @@ def seed_heavy(context: dict, *, stdout) -> None:
     )
     lines = _seed_statement(context["staff"], today=today, now=now)
     stdout.write(
-        f"{drafts} draft invoices of heavy members, {credit_notes} credit note, "
-        f"{refunds} refund in a payment file, a bank statement of {lines} lines."
+        f"{drafts} draft invoices and recurring invoices of heavy members, "
+        f"{credit_notes} credit note, {refunds} refund in a payment file, "
+        f"a bank statement of {lines} lines."
     )
 
 

@@ -16,7 +16,7 @@ from coop.widgets import FORM_RENDERER, LanguageCachedSelect
 from invoicing import vat
 from invoicing.calculation import VatCategory
 from invoicing.countries import COUNTRY_CODES, country_choices
-from invoicing.models import Client, Invoice, InvoiceLine
+from invoicing.models import Client, Invoice, InvoiceLine, RecurringInvoice
 from invoicing.selectors import clients_visible_to
 from invoicing.services.credit import CreditLineInput
 from invoicing.services.drafts import AllowanceChargeInput, LineInput, line_input_of
@@ -758,3 +758,84 @@ def credit_line_formset(invoice: Invoice, data=None) -> BaseCreditLineFormSet:
     return cast(
         BaseCreditLineFormSet, CreditLineFormSet(data, initial=initial, prefix=LINES_PREFIX)
     )
+
+
+class RecurringInvoiceForm(DraftForm):
+    """A recurring invoice: the draft's client and references, and its schedule.
+
+    ``recurring``: the recurring invoice edited, whose client a co-member keeps.
+    """
+
+    title = forms.CharField(
+        label=_("Name"),
+        max_length=bounds.TITLE_MAX_LENGTH,
+        help_text=_("For you, to find it in your list: “Monthly retainer”, “Yearly licence”."),
+    )
+    frequency = forms.ChoiceField(
+        label=_("Repeat"), choices=RecurringInvoice.Frequency.choices, initial="monthly"
+    )
+    interval = forms.IntegerField(
+        label=_("Every"),
+        min_value=1,
+        max_value=52,
+        initial=1,
+        help_text=_("1 for every month; 3 for every quarter; 2 for every other week."),
+    )
+    day_of_month = forms.IntegerField(
+        label=_("Day of the month"),
+        min_value=1,
+        max_value=31,
+        required=False,
+        help_text=_(
+            "Monthly and yearly only; empty for the first date's day. 29, 30 or 31 become the "
+            "last day of shorter months."
+        ),
+    )
+    start_date = forms.DateField(
+        label=_("First invoice on"),
+        widget=_date_input(),
+        help_text=_("The first period starts on this date."),
+    )
+    end_date = forms.DateField(
+        label=_("Last invoice on or before"),
+        required=False,
+        widget=_date_input(),
+        help_text=_(
+            "Optional: or give a number of invoices, or neither to go on until you end it."
+        ),
+    )
+    count = forms.IntegerField(
+        label=_("Number of invoices"), min_value=1, max_value=999, required=False
+    )
+    mode = forms.ChoiceField(
+        label=_("When an invoice is due"),
+        choices=RecurringInvoice.Mode.choices,
+        initial=RecurringInvoice.Mode.AUTO_SEND,
+        widget=forms.RadioSelect,
+        help_text=_(
+            "Issued invoices follow the cooperative's review rules like any other: one that "
+            "needs staff review waits for it before it is sent."
+        ),
+    )
+
+    field_order = [
+        "title",
+        "activity",
+        "client",
+        "frequency",
+        "interval",
+        "day_of_month",
+        "start_date",
+        "end_date",
+        "count",
+        "mode",
+        "buyer_reference",
+        "order_reference",
+        "notes",
+    ]
+
+    def __init__(self, *args, user: User, recurring=None, **kwargs):
+        super().__init__(*args, user=user, invoice=recurring, **kwargs)
+        for name in ("supply_date", "period_start", "period_end", "due_date"):
+            del self.fields[name]
+        self.fields["notes"].help_text = _("Printed on each invoice.")

@@ -1355,3 +1355,246 @@ class GuaranteeFundFigure(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.position}: {self.name}"
+
+
+class RecurringInvoice(ChoiceLabels, models.Model):
+    """A member's invoice that repeats on a schedule: its lines, client and rhythm.
+
+    Each period's invoice is drawn up from the template lines by
+    ``invoicing.services.recurring`` and recorded as a :class:`RecurringInvoiceRun`, whose
+    unique (recurring invoice, period) makes every period invoiced once. ``next_date`` is the
+    next period not invoiced yet; empty once the schedule is over or ended.
+    """
+
+    class Frequency(models.TextChoices):
+        WEEKLY = "weekly", _("Weekly")
+        MONTHLY = "monthly", _("Monthly")
+        YEARLY = "yearly", _("Yearly")
+
+    class Mode(models.TextChoices):
+        AUTO_SEND = "auto_send", _("Issue and send it when due")
+        REVIEW_FIRST = "review_first", _("Prepare a draft for my review")
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        PAUSED = "paused", _("Paused")
+        ENDED = "ended", _("Ended")
+
+    activity = models.ForeignKey(
+        Activity,
+        on_delete=models.PROTECT,
+        related_name="recurring_invoices",
+        verbose_name=_("Activity"),
+    )
+    client = models.ForeignKey(
+        Client,
+        on_delete=models.PROTECT,
+        related_name="recurring_invoices",
+        verbose_name=_("client"),
+    )
+    title = models.CharField(_("title"), max_length=200)
+    frequency = models.CharField(
+        _("frequency"), max_length=8, choices=Frequency.choices, default=Frequency.MONTHLY
+    )
+    interval = models.PositiveSmallIntegerField(_("every"), default=1)
+    day_of_month = models.PositiveSmallIntegerField(
+        _("day of the month"),
+        null=True,
+        blank=True,
+        help_text=_("29, 30 or 31: the last day of shorter months."),
+    )
+    start_date = models.DateField(_("first invoice on"))
+    end_date = models.DateField(_("last invoice on or before"), null=True, blank=True)
+    count = models.PositiveSmallIntegerField(_("number of invoices"), null=True, blank=True)
+    mode = models.CharField(_("mode"), max_length=16, choices=Mode.choices, default=Mode.AUTO_SEND)
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.ACTIVE
+    )
+    next_date = models.DateField(_("next invoice on"), null=True, blank=True)
+    buyer_reference = models.CharField(_("buyer reference"), max_length=100, blank=True)
+    order_reference = models.CharField(_("purchase order"), max_length=100, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    last_error = models.TextField(_("last problem"), blank=True)
+    last_error_at = models.DateTimeField(_("last problem at"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    paused_at = models.DateTimeField(_("paused at"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("recurring invoice")
+        verbose_name_plural = _("recurring invoices")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            # A member's list: per Activity, newest first.
+            models.Index(fields=["activity", "-id"], name="recurring_activity_newest_idx"),
+            # The beat task walks only the active ones that are due, by date.
+            models.Index(
+                fields=["next_date", "id"],
+                condition=Q(status="active"),
+                name="recurring_due_idx",
+            ),
+            # The admin's list, newest first, filtered by state.
+            models.Index(fields=["status", "-id"], name="recurring_admin_status_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(interval__gte=1, interval__lte=52),
+                name="recurring_interval_1_to_52",
+            ),
+            models.CheckConstraint(
+                condition=Q(day_of_month__isnull=True)
+                | Q(day_of_month__gte=1, day_of_month__lte=31),
+                name="recurring_day_of_month_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
+                name="recurring_end_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(count__isnull=True) | Q(count__gte=1),
+                name="recurring_count_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+    @property
+    def is_paused(self) -> bool:
+        return self.status == self.Status.PAUSED
+
+    @property
+    def is_ended(self) -> bool:
+        return self.status == self.Status.ENDED
+
+
+class RecurringInvoiceLine(ChoiceLabels, models.Model):
+    """One template line of a recurring invoice, as an invoice line is typed.
+
+    ``{month}``, ``{year}`` and ``{period}`` in the description are replaced by the period's
+    month, year and dates, in the client's language, on each invoice.
+    """
+
+    recurring_invoice = models.ForeignKey(
+        RecurringInvoice,
+        on_delete=models.CASCADE,
+        related_name="lines",
+        verbose_name=_("recurring invoice"),
+    )
+    position = models.PositiveSmallIntegerField(_("position"))
+    description = models.CharField(_("description"), max_length=300)
+    quantity = models.DecimalField(_("quantity"), max_digits=10, decimal_places=2)
+    unit = models.CharField(
+        _("unit"), max_length=8, choices=InvoiceLine.Unit.choices, default=InvoiceLine.Unit.HOUR
+    )
+    unit_price = models.DecimalField(_("unit price excl. VAT"), max_digits=12, decimal_places=2)
+    vat_category = models.CharField(
+        _("VAT category"),
+        max_length=2,
+        choices=InvoiceLine.VatCategoryChoice.choices,
+        default=VatCategory.STANDARD,
+    )
+    vat_rate = models.DecimalField(_("VAT rate (%)"), max_digits=5, decimal_places=2)
+    supply_kind = models.CharField(
+        _("supply of"),
+        max_length=8,
+        choices=InvoiceLine.SupplyKindChoice.choices,
+        default=SupplyKind.SERVICES,
+    )
+    exemption_reason = models.CharField(_("exemption reason"), max_length=255, blank=True)
+    exemption_code = models.CharField(_("exemption code"), max_length=30, blank=True)
+    allowance_percent = models.DecimalField(
+        _("discount (%)"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    allowance_amount = models.DecimalField(
+        _("discount"), max_digits=12, decimal_places=2, default=ZERO
+    )
+    allowance_reason = models.CharField(_("reason for the discount"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("recurring invoice line")
+        verbose_name_plural = _("recurring invoice lines")
+        ordering = ["position", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recurring_invoice", "position"], name="recurring_line_position_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="recurring_line_quantity_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(unit_price__gte=0), name="recurring_line_price_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.description
+
+    def as_line(self) -> Line:
+        """The line as the calculation sees it."""
+        return Line(
+            quantity=self.quantity,
+            unit_price=self.unit_price,
+            vat_category=self.vat_category,
+            vat_rate=self.vat_rate,
+            exemption_reason=self.exemption_reason,
+            exemption_code=self.exemption_code,
+            allowance_percent=self.allowance_percent,
+            allowance_fixed=self.allowance_amount if self.allowance_percent is None else ZERO,
+            allowance_reason=self.allowance_reason,
+        )
+
+    @property
+    def net_amount(self) -> Decimal:
+        return self.as_line().net_amount
+
+
+class RecurringInvoiceRun(ChoiceLabels, models.Model):
+    """One period of a recurring invoice, invoiced: created with its invoice, in one transaction.
+
+    The unique (recurring invoice, period) is what makes each period invoiced exactly once,
+    however often, late or concurrently the scheduler runs.
+    """
+
+    recurring_invoice = models.ForeignKey(
+        RecurringInvoice,
+        on_delete=models.PROTECT,
+        related_name="runs",
+        verbose_name=_("recurring invoice"),
+    )
+    period_date = models.DateField(_("period of"))
+    # Empty once the member deleted the period's draft: the period stays invoiced (declined).
+    invoice = models.OneToOneField(
+        Invoice,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="recurring_run",
+        verbose_name=_("invoice"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    # Drafts for the member's review: when the member was told by e-mail.
+    member_notified_at = models.DateTimeField(_("member told at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("invoiced period")
+        verbose_name_plural = _("invoiced periods")
+        ordering = ["-period_date", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recurring_invoice", "period_date"], name="recurring_run_once_per_period"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recurring_invoice} {date_format(self.period_date, 'SHORT_DATE_FORMAT')}"

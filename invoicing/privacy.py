@@ -9,7 +9,7 @@ from django.utils.translation import ngettext
 
 from audit.privacy import model_dict
 from coop.documents import DocumentStatus
-from invoicing.models import Client, Invoice, InvoiceDocument
+from invoicing.models import Client, Invoice, InvoiceDocument, RecurringInvoice
 from invoicing.services import clients
 from members.models import Member
 
@@ -33,8 +33,24 @@ def export_member_data(member: Member) -> dict:
         format=InvoiceDocument.Format.PDF,
         status=DocumentStatus.READY,
     ).select_related("invoice")
+    recurring = RecurringInvoice.objects.filter(activity__owner=member).prefetch_related(
+        "lines", "runs"
+    )
     return {
         "data": {
+            "recurring_invoices": [
+                {
+                    **model_dict(item, exclude=("created_by",)),
+                    "lines": [
+                        model_dict(line, exclude=("recurring_invoice",))
+                        for line in item.lines.all()
+                    ],
+                    "periods": [
+                        model_dict(run, exclude=("recurring_invoice",)) for run in item.runs.all()
+                    ],
+                }
+                for item in recurring.order_by("pk")
+            ],
             "clients": [
                 {name: value for name, value in model_dict(client).items() if name in CLIENT_FIELDS}
                 for client in clients
@@ -75,13 +91,28 @@ def anonymisation_blockers(member: Member) -> list[str]:
         )
         .count()
     )
-    if not open_count:
-        return []
-    return [
-        ngettext(
-            "%(count)d invoice is still unpaid or awaiting review.",
-            "%(count)d invoices are still unpaid or awaiting review.",
-            open_count,
+    blockers = []
+    if open_count:
+        blockers.append(
+            ngettext(
+                "%(count)d invoice is still unpaid or awaiting review.",
+                "%(count)d invoices are still unpaid or awaiting review.",
+                open_count,
+            )
+            % {"count": open_count}
         )
-        % {"count": open_count}
-    ]
+    recurring = (
+        RecurringInvoice.objects.filter(activity__owner=member)
+        .exclude(status=RecurringInvoice.Status.ENDED)
+        .count()
+    )
+    if recurring:
+        blockers.append(
+            ngettext(
+                "%(count)d recurring invoice has not ended.",
+                "%(count)d recurring invoices have not ended.",
+                recurring,
+            )
+            % {"count": recurring}
+        )
+    return blockers

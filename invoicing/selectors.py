@@ -9,7 +9,7 @@ from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 
 from coop.compiled import CompiledQuery
 from coop.keyset import Keyset, KeysetPage, keyset_queryset, page_of_rows
-from invoicing.models import Buyer, Client, Invoice, Payment
+from invoicing.models import Buyer, Client, Invoice, Payment, RecurringInvoice
 from members.models import User, activity_id_list, of_activities_of
 
 
@@ -173,3 +173,14 @@ def buyer_standing(buyer: Buyer, *, today: datetime.date) -> dict:
         "paid_invoices": behaviour["count"],
         "paid_late": behaviour["late"],
     }
+
+
+def recurring_invoices_visible_to(user: User) -> QuerySet[RecurringInvoice]:
+    """Recurring invoices of the user's Activities (staff: all), like their invoices: a
+    co-member of the Activity sees them too."""
+    recurring = RecurringInvoice.objects.select_related("client", "activity")
+    if user.is_staff:
+        return recurring.all()
+    if not user.is_authenticated:
+        return recurring.none()
+    return recurring.filter(of_activities_of(user))

@@ -8,8 +8,8 @@ from django.utils import timezone
 from coop import recovery
 from coop.db import reads_from_replica
 from invoicing import guarantee_fund
-from invoicing.models import Dispatch, InvoiceDocument, Reminder
-from invoicing.services import documents, reminders
+from invoicing.models import Dispatch, InvoiceDocument, RecurringInvoiceRun, Reminder
+from invoicing.services import documents, recurring, reminders
 
 
 @shared_task(autoretry_for=(Exception,), retry_backoff=30, retry_backoff_max=1800, max_retries=8)
@@ -40,6 +40,20 @@ def send_reminder_email_task(reminder_pk: int) -> None:
 def send_payment_reminders_task() -> int:
     """Create today's payment reminders (daily, from Celery beat)."""
     return reminders.send_due_reminders(today=timezone.localdate())
+
+
+@shared_task
+def run_due_recurring_invoices_task() -> int:
+    """Invoice the due periods of the recurring invoices, each once (hourly, from Celery beat)."""
+    return recurring.run_due_recurring_invoices(today=timezone.localdate())
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=60, max_retries=8)
+def notify_recurring_draft_task(run_pk: int) -> None:
+    """Tell the member that a recurring invoice's draft waits for their review."""
+    run = RecurringInvoiceRun.objects.filter(pk=run_pk).first()
+    if run is not None:
+        recurring.notify_member_of_draft(run=run)
 
 
 @shared_task

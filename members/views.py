@@ -134,6 +134,7 @@ def activity_detail(request, pk: int):
         cursor=cursor_from(request, selectors.LEDGER_KEYSET, LedgerEntry.objects.all()),
     )
     activity = {
+        "pk": pk,
         "name": row["name"],
         "description": row["description"],
         "available_balance": row["available_balance"],

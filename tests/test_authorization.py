@@ -54,8 +54,10 @@ from invoicing.models import BankStatementLine, InvoiceDocument, Refund, RefundP
 from invoicing.services.clients import create_client
 from invoicing.services.credit import CreditLineInput, request_credit_note
 from invoicing.services.documents import render_document
+from invoicing.services.drafts import LineInput
 from invoicing.services.issue import approve_invoice, submit_invoice
 from invoicing.services.payments import import_bank_statement, record_payment
+from invoicing.services.recurring import Schedule, create_recurring_invoice
 from members import services as member_services
 from members.models import LedgerEntry
 from spaces.services import feed_tokens, leasing, lifecycle
@@ -294,6 +296,24 @@ def build_world() -> World:
         lines=[CreditLineInput(position=1, quantity=Decimal("1"))],
     )
     o["credit_note"] = approve_invoice(staff_user=staff, invoice=credit_note, today=TODAY, now=NOW)
+    o["recurring"] = create_recurring_invoice(
+        user=member.user,
+        activity=activity,
+        client=client,
+        title="Monthly retainer",
+        schedule=Schedule(frequency="monthly", start_date=TODAY),
+        mode="auto_send",
+        lines=[
+            LineInput(
+                description="Retainer {month}",
+                quantity=Decimal("1"),
+                unit="piece",
+                unit_price=Decimal("500.00"),
+            )
+        ],
+        today=TODAY,
+        buyer_reference="PO-2026-77",
+    )
     o["payment"] = record_payment(
         invoice=issued, amount=Decimal("10.00"), received_on=TODAY, actor=staff, now=NOW
     )
@@ -487,6 +507,7 @@ ADMIN_OBJECTS = {
     "invoicing_bankstatement": "bankstatement",
     "invoicing_bankstatementline": "bankstatementline",
     "invoicing_dispatch": "dispatch",
+    "invoicing_recurringinvoice": "recurring",
     "contracts_contract": "contract",
     "contracts_contractawaitingapproval": "contract_waiting",
     "contracts_payrollrate": "payrollrate",
@@ -523,6 +544,15 @@ OBJECTS = {
     "invoicing:invoice_resend": "invoice",
     "invoicing:invoice_credit": "invoice",
     "invoicing:client_edit": "client",
+    "invoicing:recurring_detail": "recurring",
+    "invoicing:recurring_edit": "recurring",
+    "invoicing:recurring_pause": "recurring",
+    "invoicing:recurring_resume": "recurring",
+    "invoicing:recurring_end": "recurring",
+    "api:recurring-invoice-detail": "recurring",
+    "api:recurring-invoice-pause": "recurring",
+    "api:recurring-invoice-resume": "recurring",
+    "api:recurring-invoice-end": "recurring",
     "api:client-detail": "client",
     "api:invoice-detail": "invoice",
     "api:invoice-credit-notes": "invoice",

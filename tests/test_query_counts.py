@@ -20,7 +20,9 @@ from contracts.models import ExpenseClaim, Payslip
 from contracts.services.contracts import approve_contract, submit_contract
 from contracts.services.payroll import run_payroll
 from invoicing.services.clients import create_client
+from invoicing.services.drafts import LineInput
 from invoicing.services.issue import submit_invoice
+from invoicing.services.recurring import Schedule, create_recurring_invoice
 from members import services as member_services
 from members.models import LedgerEntry
 from spaces.models import Booking
@@ -123,6 +125,23 @@ class World:
                 owner=self.member, name=f"Activity {self.count}"
             )
             make_draft(self.member, activity, _client(self.member, self.count))
+
+    def add_recurring_invoices(self, number: int) -> None:
+        for _index in range(number):
+            self.count += 1
+            create_recurring_invoice(
+                user=self.member.user,
+                activity=self.activity,
+                client=_client(self.member, self.count),
+                title=f"Retainer {self.count}",
+                schedule=Schedule(frequency="monthly", start_date=timezone.localdate()),
+                mode="auto_send",
+                lines=[
+                    LineInput("Retainer {month}", Decimal("1"), "piece", Decimal("500.00")),
+                    LineInput("Hosting", Decimal("1"), "piece", Decimal("20.00")),
+                ],
+                today=timezone.localdate(),
+            )
 
     def add_issued_invoices(self, number: int) -> None:
         for _index in range(number):
@@ -274,6 +293,12 @@ CASES: list[tuple[str, str, Callable[[World], str], bool]] = [
     ),
     ("clients", "add_clients", lambda world: reverse("invoicing:client_list"), False),
     (
+        "recurring invoices",
+        "add_recurring_invoices",
+        lambda world: reverse("invoicing:recurring_list"),
+        False,
+    ),
+    (
         "new invoice form, clients",
         "add_clients",
         lambda world: reverse("invoicing:invoice_create"),
@@ -313,6 +338,12 @@ CASES: list[tuple[str, str, Callable[[World], str], bool]] = [
         True,
     ),
     ("api clients", "add_clients", lambda world: "/api/v1/clients/", True),
+    (
+        "api recurring invoices",
+        "add_recurring_invoices",
+        lambda world: "/api/v1/recurring-invoices/",
+        True,
+    ),
     ("api contracts", "add_contracts", lambda world: "/api/v1/contracts/", True),
     ("api payslips", "add_payslips", lambda world: "/api/v1/payslips/", True),
     ("api expense claims", "add_expense_claims", lambda world: "/api/v1/expense-claims/", True),

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from contracts.models import Contract
 from coop.celery import app as celery_app
-from invoicing.models import Invoice
+from invoicing.models import Invoice, RecurringInvoice
 from members.demo import DEMO_MEMBER, DEMO_PASSWORD, DEMO_STAFF, DEMO_TOTP_SECRET
 from members.models import Activity
 from spaces.models import Room, Site
@@ -38,6 +38,12 @@ def member_pages() -> list[str]:
         reverse("invoicing:invoice_create"),
         reverse("invoicing:invoice_detail", args=[invoice.pk]),
         reverse("invoicing:client_create"),
+        reverse("invoicing:recurring_list"),
+        reverse("invoicing:recurring_create"),
+        reverse(
+            "invoicing:recurring_detail",
+            args=[RecurringInvoice.objects.filter(activity=activity).order_by("pk").first().pk],
+        ),
         reverse("contracts:create"),
         reverse("contracts:detail", args=[contract.pk]),
         reverse("contracts:payslips"),
@@ -94,7 +100,7 @@ def blocking_violations(page, url: str) -> list[str]:
 
 
 def test_key_pages_have_no_serious_accessibility_violation(open_page, settings):
-    """Sign-in, sign-up, 12 member, 4 space manager and 4 staff pages, in French, on the demo."""
+    """Sign-in, sign-up, 17 member, 4 space manager and 4 staff pages, in French, on the demo."""
     # The demo's documents stay pending (queued, not rendered here): the pages say so, and
     # rendering some thirty PDFs would make this test several times slower.
     celery_app.conf.task_always_eager = False
