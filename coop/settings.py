@@ -474,6 +474,7 @@ COOP_RECOVERY_QUEUES = ["default", "pdf"]
 COOP_RECOVERY_SWEEPS = [
     "members.tasks.recover_lost_work",
     "invoicing.tasks.recover_lost_work",
+    "quotes.tasks.recover_lost_work",
     "contracts.tasks.recover_lost_work",
     "spaces.tasks.recover_lost_work",
 ]
