@@ -4,12 +4,12 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from invoicing.services.clients import create_client
 from invoicing.services.drafts import LineInput
 from quotes import documents, services
 from quotes.models import QuoteDocument, QuoteLink
-from django.utils import timezone
 
 # Quotes live in real time: their links expire after the validity date, on the clock.
 NOW = timezone.now()

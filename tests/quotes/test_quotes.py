@@ -210,7 +210,7 @@ def test_the_accepted_version_is_frozen_by_the_database(sent):
     ]
     for sql, params in statements:
         with (
-            pytest.raises(DatabaseError, match="cannot|append-only"),
+            pytest.raises(DatabaseError, match=r"cannot|append-only"),
             transaction.atomic(),
             connection.cursor() as cursor,
         ):
