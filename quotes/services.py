@@ -574,11 +574,12 @@ def _queue_email(link: QuoteLink, token: str) -> None:
 
 @transaction.atomic
 def send_quote(
-    *, user: User, quote: Quote, now: datetime.datetime | None = None
+    *, user: User, quote: Quote, now: datetime.datetime | None = None, email: bool = True
 ) -> tuple[Quote, str]:
     """Send the draft version: number the quote (the first time), freeze the version with the
     hash of its data, queue its PDF, and e-mail the client a link; return the quote and the
-    link's token (kept nowhere else)."""
+    link's token (kept nowhere else). ``email=False`` (the demo's fictitious clients) sends
+    no e-mail."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     quote = _lock(quote)
@@ -622,7 +623,8 @@ def send_quote(
     )
     record_event(action="sent", obj=quote, actor=user, reason=link.recipient)
     _queue_render(document)
-    _queue_email(link, token)
+    if email:
+        _queue_email(link, token)
     return quote, token
 
 

@@ -60,6 +60,7 @@ def _get_quote(request, pk: int) -> Quote:
 
 
 @login_required
+@require_GET
 def quote_list(request):
     """List the user's quotes, newest first, one page at a time."""
     user = request.user
@@ -210,6 +211,7 @@ def _line_rows(lines) -> list[dict]:
 
 
 @login_required
+@require_GET
 def quote_detail(request, pk: int):
     """A quote with its current version's lines, its versions and what happened to it."""
     quote = _get_quote(request, pk)
@@ -326,6 +328,7 @@ def _pdf_response(request, version: QuoteVersion, quote: Quote, *, audit: bool):
 
 
 @login_required
+@require_GET
 def quote_pdf(request, pk: int, version: int):
     """Download the PDF of a sent version; a page says so while it is being prepared."""
     quote = _get_quote(request, pk)
