@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "audit",
     "members",
     "invoicing",
+    "quotes",
     "contracts",
     "spaces",
 ]
