@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from coop.db import read_alias
 from invoicing.models import Buyer, GuaranteeFundFigure, Invoice, Payment
-from members.models import Member
+from members.models import Activity, ActivityBalance, Member
 
 ZERO = Decimal("0.00")
 PAGE_SIZE = 50
@@ -49,6 +49,7 @@ COLUMNS = [
     "paid_this_year",
     "as_of",
     "computed_at",
+    "guaranteed",
 ]
 
 
@@ -58,6 +59,7 @@ class ExposureRow:
     count: int
     outstanding: Decimal
     overdue: Decimal
+    guaranteed: Decimal = ZERO
 
 
 @dataclass
@@ -80,6 +82,8 @@ class Receivables:
     per_client: ExposurePage | None = None
     per_member: ExposurePage | None = None
     paid_this_year: Decimal = ZERO
+    # Clients' confirmed orders not yet invoiced: the Activities' guaranteed budget.
+    guaranteed: Decimal = ZERO
     as_of: datetime.date | None = None
     computed_at: datetime.datetime | None = None
 
@@ -155,6 +159,7 @@ def figures_sql(*, today: datetime.date, now: datetime.datetime):
     base_sql, base_params = open_receivables_sql()
     sums, sums_params = _sums(today)
     buyers, members = Buyer._meta.db_table, Member._meta.db_table
+    balances, activities = ActivityBalance._meta.db_table, Activity._meta.db_table
     payments = Payment._meta.db_table
     # Only table names and fixed fragments are formatted in; every value is a parameter.
     sql = f"""
@@ -173,11 +178,28 @@ def figures_sql(*, today: datetime.date, now: datetime.datetime):
             SELECT owner_id, {sums}
             FROM r
             GROUP BY owner_id
+        ),
+        -- The guaranteed budget of confirmed orders, from the Activities' balance rows (kept
+        -- by the ledger's trigger): invoicing reads the figure, not the orders behind it.
+        guaranteed AS MATERIALIZED (
+            SELECT a.owner_id, SUM(g.guaranteed) AS guaranteed
+            FROM {balances} g JOIN {activities} a ON a.id = g.activity_id
+            WHERE g.guaranteed <> 0
+            GROUP BY a.owner_id
+        ),
+        member_rows AS (
+            SELECT COALESCE(m.owner_id, g.owner_id) AS owner_id,
+                   COALESCE(m.n, 0) AS n, COALESCE(m.outstanding, 0) AS outstanding,
+                   COALESCE(m.overdue, 0) AS overdue,
+                   {", ".join(f"COALESCE(m.{key}, 0) AS {key}" for key in BUCKET_KEYS)},
+                   COALESCE(g.guaranteed, 0) AS guaranteed
+            FROM per_member m FULL OUTER JOIN guaranteed g ON g.owner_id = m.owner_id
         )
         SELECT 'total', 0, '', {sums},
                (SELECT COALESCE(SUM(amount), 0) FROM {payments}
                 WHERE received_on >= %s AND received_on < %s),
-               %s::date, %s::timestamptz
+               %s::date, %s::timestamptz,
+               (SELECT COALESCE(SUM(guaranteed), 0) FROM guaranteed)
         FROM r
         UNION ALL
         -- One buyer, whichever members invoice it: the cooperative's exposure to it.
@@ -188,14 +210,15 @@ def figures_sql(*, today: datetime.date, now: datetime.datetime):
                                   c.client_name || ' (' || b.vat_number || ')')
                     ELSE c.client_name END,
                c.n, c.outstanding, c.overdue, {", ".join(f"c.{key}" for key in BUCKET_KEYS)},
-               NULL, %s::date, %s::timestamptz
+               NULL, %s::date, %s::timestamptz, 0
         FROM per_client c LEFT JOIN {buyers} b ON b.id = c.buyer_id
         UNION ALL
-        SELECT 'member', row_number() OVER (ORDER BY m.outstanding DESC, m.owner_id),
+        SELECT 'member',
+               row_number() OVER (ORDER BY m.outstanding DESC, m.guaranteed DESC, m.owner_id),
                COALESCE(NULLIF(o.legal_name, ''), '—'),
                m.n, m.outstanding, m.overdue, {", ".join(f"m.{key}" for key in BUCKET_KEYS)},
-               NULL, %s::date, %s::timestamptz
-        FROM per_member m LEFT JOIN {members} o ON o.id = m.owner_id
+               NULL, %s::date, %s::timestamptz, m.guaranteed
+        FROM member_rows m LEFT JOIN {members} o ON o.id = m.owner_id
     """  # noqa: S608
     year_start = datetime.date(today.year, 1, 1)
     params = [
@@ -283,6 +306,7 @@ def receivables(
         overdue=total.overdue,
         buckets={key: getattr(total, key) for key in BUCKET_KEYS},
         paid_this_year=total.paid_this_year,
+        guaranteed=total.guaranteed,
         as_of=total.as_of,
         computed_at=total.computed_at,
     )
@@ -291,7 +315,7 @@ def receivables(
         (Kind.MEMBER, member_page, "per_member"),
     ):
         exposures = [
-            ExposureRow(row.name, row.invoice_count, row.outstanding, row.overdue)
+            ExposureRow(row.name, row.invoice_count, row.outstanding, row.overdue, row.guaranteed)
             for row in rows
             if row.kind == kind
         ]
