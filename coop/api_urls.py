@@ -6,6 +6,7 @@ from rest_framework.routers import SimpleRouter
 from contracts import api as contracts_api
 from invoicing import api as invoicing_api
 from members import api as members_api
+from quotes import api as quotes_api
 from spaces import api as spaces_api
 
 app_name = "api"
@@ -16,6 +17,7 @@ router.register("invoices", invoicing_api.InvoiceViewSet, basename="invoice")
 router.register("tokens", members_api.ApiTokenViewSet, basename="api-token")
 contracts_api.register(router)
 spaces_api.register(router)
+quotes_api.register(router)
 
 urlpatterns = [
     path("me", members_api.MeView.as_view(), name="me"),

@@ -383,7 +383,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"LanguageEnum": "members.models.Language.choices"},
+    "ENUM_NAME_OVERRIDES": {
+        "LanguageEnum": "members.models.Language.choices",
+        "QuoteStatusEnum": "quotes.models.QuoteStatus.choices",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "coop.schema.add_problem_responses",
@@ -479,6 +482,7 @@ COOP_RECOVERY_QUEUES = ["default", "pdf"]
 COOP_RECOVERY_SWEEPS = [
     "members.tasks.recover_lost_work",
     "invoicing.tasks.recover_lost_work",
+    "quotes.tasks.recover_lost_work",
     "contracts.tasks.recover_lost_work",
     "spaces.tasks.recover_lost_work",
 ]

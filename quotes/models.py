@@ -134,6 +134,10 @@ class Quote(ChoiceLabels, models.Model):
         return self.status == self.Status.SENT
 
 
+# The statuses under a name of their own (the API schema names its enum after it).
+QuoteStatus = Quote.Status
+
+
 def format_number(series: str, sequence_number: int) -> str:
     return f"{series}-{sequence_number:06d}"
 
