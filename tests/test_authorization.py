@@ -65,9 +65,9 @@ from spaces.services import feed_tokens, leasing, lifecycle
 from tests.conftest import NOW, make_member, make_user
 from tests.contracts.conftest import TODAY, make_contract, worker
 from tests.invoicing.conftest import make_draft
+from tests.invoicing.test_payments import ENTRY, camt_file, structured
 from tests.quotes.conftest import make_draft as make_quote
 from tests.quotes.orders_helpers import make_quote as make_order_quote
-from tests.invoicing.test_payments import ENTRY, camt_file, structured
 from tests.spaces.conftest import DAY, at, make_room
 
 TABLE = Path(__file__).with_name("authorization_table.txt")
