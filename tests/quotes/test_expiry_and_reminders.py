@@ -1,3 +1,4 @@
+# ruff: noqa: F811 (the fixtures imported are arguments of the tests)
 """Quotes past their validity expire exactly once; clients who have not answered are reminded
 exactly once per reminder, however late, often or concurrently the daily task runs."""
 
@@ -18,7 +19,7 @@ DAY = datetime.timedelta(days=1)
 
 
 @pytest.fixture
-def sent(activity, order_client, member):  # noqa: F811
+def sent(activity, order_client, member):
     return make_quote(
         activity=activity,
         client=order_client,
@@ -29,7 +30,7 @@ def sent(activity, order_client, member):  # noqa: F811
     )
 
 
-def test_a_quote_past_its_validity_expires_once(sent, activity, order_client, member):  # noqa: F811
+def test_a_quote_past_its_validity_expires_once(sent, activity, order_client, member):
     changed = make_quote(
         activity=activity,
         client=order_client,
@@ -125,7 +126,7 @@ def test_each_reminder_goes_out_once(sent, django_capture_on_commit_callbacks):
     assert QuoteLink.objects.filter(version=sent.current_version).count() == 2
 
 
-def test_answered_quotes_are_not_reminded(sent, activity, order_client, member):  # noqa: F811
+def test_answered_quotes_are_not_reminded(sent, activity, order_client, member):
     make_quote(activity=activity, client=order_client, user=member.user, sent_at=NOW)
     Quote.objects.filter(pk=sent.pk).update(status=Quote.Status.DECLINED)
     assert reminders.send_quote_reminders(today=TODAY + 7 * DAY, now=NOW) == 0

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 (the fixtures imported are arguments of the tests)
 """The member's order page, the contract drawn up from an order, the guaranteed budget on the
 Activity's page and on the guarantee fund's."""
 
@@ -20,7 +21,7 @@ D = Decimal
 
 
 @pytest.fixture
-def order(activity, order_client, member, staff):  # noqa: F811
+def order(activity, order_client, member, staff):
     quote = make_quote(
         activity=activity,
         client=order_client,
@@ -32,7 +33,7 @@ def order(activity, order_client, member, staff):  # noqa: F811
     return orders.confirm_order(staff_user=staff, quote=quote, now=NOW)
 
 
-def test_the_order_page_shows_ordered_invoiced_and_left(client, member, order, no_review):  # noqa: F811
+def test_the_order_page_shows_ordered_invoiced_and_left(client, member, order, no_review):
     client.force_login(member.user)
     url = reverse("orders:order_detail", args=[order.pk])
     response = client.post(reverse("orders:order_invoice", args=[order.pk]), {"part": "deposit"})
@@ -62,7 +63,7 @@ def test_another_members_order_is_not_found(client, other_member, order):
     assert not OrderInvoice.objects.exists()
 
 
-def test_a_quote_not_confirmed_has_no_order_page(client, member, activity, order_client):  # noqa: F811
+def test_a_quote_not_confirmed_has_no_order_page(client, member, activity, order_client):
     quote = make_quote(activity=activity, client=order_client, user=member.user)
     client.force_login(member.user)
     assert client.get(reverse("orders:order_detail", args=[quote.pk])).status_code == 404
@@ -109,7 +110,7 @@ def test_an_order_without_work_dates_makes_no_contract(
     client,
     member,
     activity,
-    order_client,  # noqa: F811
+    order_client,
     staff,
 ):
     quote = make_quote(activity=activity, client=order_client, user=member.user)
@@ -123,7 +124,7 @@ def test_an_order_without_work_dates_makes_no_contract(
 def test_the_guarantee_fund_shows_guaranteed_orders_beside_receivables(
     member,
     order,
-    no_review,  # noqa: F811
+    no_review,
 ):
     deposit = orders.create_order_invoice(
         user=member.user, quote=order, part="deposit", today=TODAY
@@ -150,7 +151,7 @@ def test_credit_standing_counts_every_members_clients_of_the_buyer(
     member,
     order,
     no_review,
-    other_member,  # noqa: F811
+    other_member,
 ):
     deposit = orders.create_order_invoice(
         user=member.user, quote=order, part="deposit", today=TODAY
