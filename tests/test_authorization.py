@@ -566,6 +566,8 @@ OBJECTS = {
     "api:invoice-ubl": "invoice",
     "quotes:quote_detail": "quote",
     "orders:order_detail": "order",
+    "api:order-detail": "order",
+    "api:order-invoices": "order",
     "orders:order_invoice": "order",
     "orders:order_contract": "order",
     "quotes:quote_edit": "quote_draft",
