@@ -107,6 +107,8 @@ class QuoteForm(Form):
             # A sent quote keeps its Activity and client.
             self.activity_field.disabled = True
             self.client_field.disabled = True
+            self.activity_field.initial = quote.activity_id
+            self.client_field.initial = quote.client_id
 
     @property
     def activity_field(self) -> ModelChoiceField:

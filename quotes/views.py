@@ -502,7 +502,7 @@ def quote_public(request, token: str):
             status=status,
         )
     response["X-Robots-Tag"] = "noindex"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 

@@ -798,7 +798,8 @@ LEAKS = {
         "Les Bonnes",
     ],
 }
-READ_BY_SECRET = {"spaces:feed"}
+# Read by whoever holds the secret link: the quote names the member who offers the work.
+READ_BY_SECRET = {"spaces:feed", "quotes:public"}
 
 
 def leaks(persona: str, route: Route, response) -> list[str]:
