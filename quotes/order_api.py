@@ -4,7 +4,7 @@ drawn up from them."""
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -107,23 +107,23 @@ class OrderSerializer(serializers.ModelSerializer):
             )
         return cached
 
-    @extend_schema(exclude=True)
+    @extend_schema_field(serializers.DecimalField(**MONEY))
     def get_ordered_excl_vat(self, quote: Quote) -> str:
         return f"{self._figures(quote).ordered:.2f}"
 
-    @extend_schema(exclude=True)
+    @extend_schema_field(serializers.DecimalField(**MONEY))
     def get_invoiced_excl_vat(self, quote: Quote) -> str:
         return f"{self._figures(quote).invoiced:.2f}"
 
-    @extend_schema(exclude=True)
+    @extend_schema_field(serializers.DecimalField(**MONEY))
     def get_in_draft_excl_vat(self, quote: Quote) -> str:
         return f"{self._figures(quote).in_draft:.2f}"
 
-    @extend_schema(exclude=True)
+    @extend_schema_field(serializers.DecimalField(**MONEY))
     def get_remaining_excl_vat(self, quote: Quote) -> str:
         return f"{self._figures(quote).remaining:.2f}"
 
-    @extend_schema(exclude=True)
+    @extend_schema_field(serializers.DecimalField(**MONEY))
     def get_guaranteed(self, quote: Quote) -> str:
         return f"{self._figures(quote).guaranteed:.2f}"
 
