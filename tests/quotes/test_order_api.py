@@ -2,7 +2,6 @@
 """The orders API: a member's confirmed quotes with what is invoiced and left, and the invoices
 drawn up from them, never beyond what was ordered."""
 
-
 import pytest
 
 from invoicing.models import Invoice
