@@ -36,7 +36,7 @@ class VersionInline(ReadOnlyInline):
     ordering = ["-version"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).defer("snapshot", "signature")
+        return super().get_queryset(request).select_related("quote").defer("snapshot", "signature")
 
 
 class EventInline(ReadOnlyInline):
@@ -46,7 +46,12 @@ class EventInline(ReadOnlyInline):
     ordering = ["-at", "-pk"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("version", "actor")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("version__quote", "actor")
+            .defer("version__snapshot", "version__signature")
+        )
 
 
 @admin.register(Quote)
