@@ -529,3 +529,20 @@ class QuoteReminder(ChoiceLabels, models.Model):
 
     def __str__(self) -> str:
         return f"{self.quote} — {self.get_kind_display()}"
+
+
+class OrderEventNotice(models.Model):
+    """The e-mail to the member about an order's confirmation or refusal, sent once: its row is
+    written in the sending's transaction (a redelivered task finds it and sends nothing)."""
+
+    event = models.OneToOneField(
+        QuoteEvent, on_delete=models.CASCADE, related_name="notice", verbose_name=_("event")
+    )
+    sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("order e-mail")
+        verbose_name_plural = _("order e-mails")
+
+    def __str__(self) -> str:
+        return f"{self.event_id} ({self.sent_at:%Y-%m-%d %H:%M})"

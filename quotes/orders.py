@@ -36,7 +36,7 @@ from members.models import LedgerEntryKind, LedgerStage, Member, User
 from members.selectors import takes_part_in
 from members.services import post_ledger_entry
 from quotes.errors import QuotingError
-from quotes.models import OrderInvoice, Quote, QuoteEvent, QuoteVersion
+from quotes.models import OrderEventNotice, OrderInvoice, Quote, QuoteEvent, QuoteVersion
 
 ZERO = Decimal("0.00")
 HUNDRED = Decimal(100)
@@ -194,9 +194,17 @@ def _notify_member(event: QuoteEvent) -> None:
 NOTIFIED_KINDS = (QuoteEvent.Kind.CONFIRMED, QuoteEvent.Kind.REFUSED)
 
 
+@transaction.atomic
 def notify_order_event(*, event: QuoteEvent) -> bool:
-    """E-mail the member who drew the quote up that staff confirmed or refused the order."""
+    """E-mail the member who drew the quote up that staff confirmed or refused the order, once.
+
+    The notice row is inserted first, in this transaction: a second task for the same event
+    waits on its unique key and then finds it; a failed sending rolls it back for the retry.
+    """
     if event.kind not in NOTIFIED_KINDS:
+        return False
+    _notice, created = OrderEventNotice.objects.get_or_create(event=event)
+    if not created:
         return False
     quote = event.quote
     user = quote.created_by
