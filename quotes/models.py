@@ -15,6 +15,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from coop.documents import DocumentBase
@@ -348,7 +349,8 @@ class QuoteLink(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"{self.version} ({self.created_at:%Y-%m-%d})"
+        created = date_format(timezone.localtime(self.created_at), "SHORT_DATE_FORMAT")
+        return f"{self.version} ({created})"
 
     def is_usable(self, now) -> bool:
         return self.revoked_at is None and self.expires_at > now
@@ -406,7 +408,8 @@ class QuoteEvent(ChoiceLabels, models.Model):
         indexes = [models.Index(fields=["quote", "at"], name="quote_event_quote_at_idx")]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.at:%Y-%m-%d %H:%M}"
+        at = date_format(timezone.localtime(self.at), "SHORT_DATETIME_FORMAT")
+        return f"{self.get_kind_display()} {at}"
 
 
 class QuoteDocument(DocumentBase):
