@@ -9,13 +9,14 @@ import pytest
 from django.urls import reverse
 
 from contracts.models import Contract
+from contracts.services.contracts import create_contract_from_order
 from invoicing import guarantee_fund
 from invoicing.models import Invoice
 from invoicing.services.issue import submit_invoice
 from quotes import orders
 from quotes.models import OrderInvoice, Quote
 from tests.quotes.orders_helpers import NOW, TODAY, make_quote
-from tests.quotes.test_orders import no_review, order_client  # noqa: F401 (fixtures)
+from tests.quotes.test_orders import no_review, order_client, staff_client  # noqa: F401 (fixtures)
 
 D = Decimal
 
@@ -104,6 +105,14 @@ def test_a_contract_from_the_order_is_prefilled_and_linked(client, member, order
     assert worker.member == member
     page = client.get(reverse("orders:order_detail", args=[order.pk])).content.decode()
     assert reverse("contracts:detail", args=[contract.pk]) in page
+
+
+def test_staff_see_a_contracts_order(member, order, staff_client):
+    contract = create_contract_from_order(user=member.user, order=order, today=TODAY)
+    page = staff_client.get(
+        reverse("admin:contracts_contract_change", args=[contract.pk])
+    ).content.decode()
+    assert order.number in page
 
 
 def test_an_order_without_work_dates_makes_no_contract(
