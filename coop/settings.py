@@ -532,6 +532,9 @@ COOP_SELLER_REGISTER = {
 # wait for a staff review instead of being issued at once.
 COOP_INVOICE_REVIEW_THRESHOLD = Decimal(os.environ.get("COOP_INVOICE_REVIEW_THRESHOLD", "10000"))
 COOP_INVOICE_REVIEW_NEW_CLIENTS = env_bool("COOP_INVOICE_REVIEW_NEW_CLIENTS", default=True)
+# A quote's public link works until the end of its validity date, or this many days after it
+# is sent when set.
+QUOTE_LINK_DAYS = int(os.environ.get("QUOTE_LINK_DAYS", "0")) or None
 # Payment reminders, in days after the due date; after the last one a formal notice is due.
 COOP_REMINDER_OFFSETS = [int(days) for days in env_list("COOP_REMINDER_OFFSETS", "7,21,35")]
 PEPPOL_TRANSPORT = os.environ.get("PEPPOL_TRANSPORT", "invoicing.peppol.OutboxTransport")

@@ -486,9 +486,10 @@ def quote_public(request, token: str):
                     "decline": "decline_form",
                     "change": "change_form",
                 }.get(action)
-                if target:
+                if target and error.field:
                     add_service_error(forms[target], error)
                 else:
+                    # Already answered, the PDF not ready yet: said above the quote.
                     messages.error(request, error.message)
         status = 400
         link = services.find_link(token)

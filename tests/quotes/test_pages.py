@@ -311,3 +311,18 @@ def test_the_email_names_the_quote_and_carries_the_link(sent):
     [message] = mail.outbox
     assert quote.number in message.subject
     assert f"http://testserver{public(token)}" in message.body or public(token) in message.body
+
+
+def test_a_second_answer_is_refused_with_a_message(client, sent):
+    quote, token = sent
+    services.accept_quote(
+        link=services.find_link(token), name="Jan", conditions_accepted=True, ip=None, user_agent=""
+    )
+    response = client.post(
+        public(token) + "?lang=en", {"action": "decline", "decline-reason": "Changed my mind"}
+    )
+    assert response.status_code == 400
+    assert "This quote was already answered: Accepted." in response.text
+    quote.refresh_from_db()
+    assert quote.status == Quote.Status.ACCEPTED
+    assert quote.current_version.decline_reason == ""
