@@ -93,6 +93,7 @@ BIG_MODELS = [
     "quotes.QuoteVersion",
     "quotes.QuoteLine",
     "quotes.QuoteEvent",
+    "quotes.OrderInvoice",
     "contracts.Contract",
     "contracts.ContractWorker",
     "contracts.WorkDay",
@@ -130,6 +131,7 @@ PAGES = [
     ("new quote form", "quotes:quote_create", "member", None, {}),
     ("quote detail", "quotes:quote_detail", "member", "quote", {}),
     ("draft quote form", "quotes:quote_edit", "member", "draft_quote", {}),
+    ("order", "orders:order_detail", "member", "order", {}),
     ("client list", "invoicing:client_list", "member", None, {}),
     ("new client form", "invoicing:client_create", "member", None, {}),
     ("client form", "invoicing:client_edit", "member", "client", {}),
@@ -192,6 +194,8 @@ EXCLUDED_URLS = {
     "quotes:quote_pdf": "a stored file",
     "quotes:public": "needs the link's token, e-mailed once",
     "quotes:public_pdf": "needs the link's token, e-mailed once",
+    "orders:order_invoice": "POST only",
+    "orders:order_contract": "POST only",
     "contracts:submit": "POST only",
     "contracts:cancel": "POST only",
     "contracts:invoice": "POST only",
@@ -500,6 +504,9 @@ def pick_world(member_email: str | None = None) -> World:
         "quote": _first_pk(quote_selectors.quotes_visible_to(user)),
         "draft_quote": _first_pk(
             quote_selectors.quotes_visible_to(user).filter(status=Quote.Status.DRAFT)
+        ),
+        "order": _first_pk(
+            quote_selectors.quotes_visible_to(user).filter(status=Quote.Status.CONFIRMED)
         ),
         "contract": _first_pk(contract_selectors.contracts_visible_to(user)),
         "draft_contract": _first_pk(

@@ -252,6 +252,7 @@ class ContractAdmin(
         "first_work_day",
         "last_work_day",
         "invoice",
+        "order",
         "created_by",
         "created_at",
         "submitted_at",
@@ -261,7 +262,14 @@ class ContractAdmin(
     ]
     readonly_fields = fields
     # The page links to these, and names the Activity's owner.
-    change_select_related = ("activity__owner", "client", "invoice", "created_by", "approved_by")
+    change_select_related = (
+        "activity__owner",
+        "client",
+        "invoice",
+        "order",
+        "created_by",
+        "approved_by",
+    )
 
     def get_change_queryset(self, request):
         # The linked invoice's issued content (JSON snapshot) is not shown: it is not read.

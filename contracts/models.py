@@ -234,6 +234,15 @@ class Contract(ChoiceLabels, models.Model):
         related_name="contracts",
         verbose_name=_("client"),
     )
+    order = models.ForeignKey(
+        "quotes.Quote",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="contracts",
+        verbose_name=_("order"),
+        help_text=_("The client's confirmed order this work carries out, if any."),
+    )
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), blank=True)
     place = models.CharField(_("place of work"), max_length=200)

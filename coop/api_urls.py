@@ -8,6 +8,7 @@ from invoicing import api as invoicing_api
 from invoicing import recurring_api
 from members import api as members_api
 from quotes import api as quotes_api
+from quotes import order_api
 from spaces import api as spaces_api
 
 app_name = "api"
@@ -22,6 +23,7 @@ router.register("tokens", members_api.ApiTokenViewSet, basename="api-token")
 contracts_api.register(router)
 spaces_api.register(router)
 quotes_api.register(router)
+order_api.register(router)
 
 urlpatterns = [
     path("me", members_api.MeView.as_view(), name="me"),

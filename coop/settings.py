@@ -463,6 +463,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "contracts.tasks.advance_contracts_task",
         "schedule": crontab(hour=0, minute=30),
     },
+    # Quotes past their validity expire; clients who have not answered are reminded.
+    "expire-and-remind-quotes": {
+        "task": "quotes.reminders.expire_and_remind_task",
+        "schedule": crontab(hour=7, minute=30),
+    },
     "charge-lease-rent": {
         "task": "spaces.tasks.charge_leases_task",
         "schedule": crontab(hour=6, minute=0),
@@ -486,6 +491,10 @@ COOP_RECOVERY_SWEEPS = [
     "contracts.tasks.recover_lost_work",
     "spaces.tasks.recover_lost_work",
 ]
+
+# Reminders to clients who have not answered a quote: days after sending, days before expiry.
+QUOTE_REMINDER_AFTER_DAYS = int(os.environ.get("QUOTE_REMINDER_AFTER_DAYS", "7"))
+QUOTE_REMINDER_BEFORE_EXPIRY_DAYS = int(os.environ.get("QUOTE_REMINDER_BEFORE_EXPIRY_DAYS", "3"))
 
 # The cooperative.
 COOP_NAME = os.environ.get("COOP_NAME", "coop SCE")

@@ -1675,6 +1675,7 @@ def guarantee_fund_view(request):
                 "per_client": figures.per_client,
                 "per_member": figures.per_member,
                 "paid_this_year": figures.paid_this_year,
+                "total_guaranteed": figures.guaranteed,
             }
         )
     return render(request, "admin/invoicing/guarantee_fund.html", context)

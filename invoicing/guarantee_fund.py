@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
-from django.db.models import Q, Sum
+from django.db.models import Count, DecimalField, F, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from coop.db import read_alias
 from invoicing.models import Buyer, GuaranteeFundFigure, Invoice, Payment
-from members.models import Member
+from members.models import Activity, ActivityBalance, Member
 
 ZERO = Decimal("0.00")
 PAGE_SIZE = 50
@@ -49,6 +49,7 @@ COLUMNS = [
     "paid_this_year",
     "as_of",
     "computed_at",
+    "guaranteed",
 ]
 
 
@@ -58,6 +59,7 @@ class ExposureRow:
     count: int
     outstanding: Decimal
     overdue: Decimal
+    guaranteed: Decimal = ZERO
 
 
 @dataclass
@@ -80,6 +82,8 @@ class Receivables:
     per_client: ExposurePage | None = None
     per_member: ExposurePage | None = None
     paid_this_year: Decimal = ZERO
+    # Clients' confirmed orders not yet invoiced: the Activities' guaranteed budget.
+    guaranteed: Decimal = ZERO
     as_of: datetime.date | None = None
     computed_at: datetime.datetime | None = None
 
@@ -155,6 +159,7 @@ def figures_sql(*, today: datetime.date, now: datetime.datetime):
     base_sql, base_params = open_receivables_sql()
     sums, sums_params = _sums(today)
     buyers, members = Buyer._meta.db_table, Member._meta.db_table
+    balances, activities = ActivityBalance._meta.db_table, Activity._meta.db_table
     payments = Payment._meta.db_table
     # Only table names and fixed fragments are formatted in; every value is a parameter.
     sql = f"""
@@ -173,11 +178,28 @@ def figures_sql(*, today: datetime.date, now: datetime.datetime):
             SELECT owner_id, {sums}
             FROM r
             GROUP BY owner_id
+        ),
+        -- The guaranteed budget of confirmed orders, from the Activities' balance rows (kept
+        -- by the ledger's trigger): invoicing reads the figure, not the orders behind it.
+        guaranteed AS MATERIALIZED (
+            SELECT a.owner_id, SUM(g.guaranteed) AS guaranteed
+            FROM {balances} g JOIN {activities} a ON a.id = g.activity_id
+            WHERE g.guaranteed <> 0
+            GROUP BY a.owner_id
+        ),
+        member_rows AS (
+            SELECT COALESCE(m.owner_id, g.owner_id) AS owner_id,
+                   COALESCE(m.n, 0) AS n, COALESCE(m.outstanding, 0) AS outstanding,
+                   COALESCE(m.overdue, 0) AS overdue,
+                   {", ".join(f"COALESCE(m.{key}, 0) AS {key}" for key in BUCKET_KEYS)},
+                   COALESCE(g.guaranteed, 0) AS guaranteed
+            FROM per_member m FULL OUTER JOIN guaranteed g ON g.owner_id = m.owner_id
         )
         SELECT 'total', 0, '', {sums},
                (SELECT COALESCE(SUM(amount), 0) FROM {payments}
                 WHERE received_on >= %s AND received_on < %s),
-               %s::date, %s::timestamptz
+               %s::date, %s::timestamptz,
+               (SELECT COALESCE(SUM(guaranteed), 0) FROM guaranteed)
         FROM r
         UNION ALL
         -- One buyer, whichever members invoice it: the cooperative's exposure to it.
@@ -188,14 +210,15 @@ def figures_sql(*, today: datetime.date, now: datetime.datetime):
                                   c.client_name || ' (' || b.vat_number || ')')
                     ELSE c.client_name END,
                c.n, c.outstanding, c.overdue, {", ".join(f"c.{key}" for key in BUCKET_KEYS)},
-               NULL, %s::date, %s::timestamptz
+               NULL, %s::date, %s::timestamptz, 0
         FROM per_client c LEFT JOIN {buyers} b ON b.id = c.buyer_id
         UNION ALL
-        SELECT 'member', row_number() OVER (ORDER BY m.outstanding DESC, m.owner_id),
+        SELECT 'member',
+               row_number() OVER (ORDER BY m.outstanding DESC, m.guaranteed DESC, m.owner_id),
                COALESCE(NULLIF(o.legal_name, ''), '—'),
                m.n, m.outstanding, m.overdue, {", ".join(f"m.{key}" for key in BUCKET_KEYS)},
-               NULL, %s::date, %s::timestamptz
-        FROM per_member m LEFT JOIN {members} o ON o.id = m.owner_id
+               NULL, %s::date, %s::timestamptz, m.guaranteed
+        FROM member_rows m LEFT JOIN {members} o ON o.id = m.owner_id
     """  # noqa: S608
     year_start = datetime.date(today.year, 1, 1)
     params = [
@@ -283,6 +306,7 @@ def receivables(
         overdue=total.overdue,
         buckets={key: getattr(total, key) for key in BUCKET_KEYS},
         paid_this_year=total.paid_this_year,
+        guaranteed=total.guaranteed,
         as_of=total.as_of,
         computed_at=total.computed_at,
     )
@@ -291,7 +315,7 @@ def receivables(
         (Kind.MEMBER, member_page, "per_member"),
     ):
         exposures = [
-            ExposureRow(row.name, row.invoice_count, row.outstanding, row.overdue)
+            ExposureRow(row.name, row.invoice_count, row.outstanding, row.overdue, row.guaranteed)
             for row in rows
             if row.kind == kind
         ]
@@ -322,3 +346,98 @@ def paid_in_year(year: int) -> Decimal:
         total=Sum("amount")
     )["total"]
     return total or ZERO
+
+
+@dataclass(frozen=True)
+class CreditStanding:
+    """What the cooperative knows of a client's credit: the buyer's (every member's clients
+    with its VAT number) when the client has one, else the client's own invoices."""
+
+    is_buyer: bool  # figures across every member's clients of the same buyer
+    open_count: int
+    exposure: Decimal  # what open invoices still owe
+    overdue: Decimal  # of which past due
+    paid_count: int  # invoices paid in full over the last year
+    paid_late_count: int  # of which the last payment came after the due date
+
+    @property
+    def behaviour(self) -> str:
+        """The share of the last year's paid invoices that were paid late, as "2/10"."""
+        return f"{self.paid_late_count}/{self.paid_count}" if self.paid_count else "—"
+
+
+def credit_standing(*, client_ids: list[int], today: datetime.date) -> dict[int, CreditStanding]:
+    """The credit standing of each client, computed now: two grouped queries for all of them
+    (a page of a staff queue), over the open and the last year's paid invoices of the clients
+    or buyers concerned, through the invoice's client index."""
+    from invoicing.models import Client
+
+    clients = dict(Client.objects.filter(pk__in=client_ids).values_list("pk", "buyer_id"))
+    buyers = {buyer for buyer in clients.values() if buyer is not None}
+    alone = [pk for pk, buyer in clients.items() if buyer is None]
+    scope = Q(client__buyer_id__in=buyers) | Q(client_id__in=alone)
+    due = F("total_incl_vat") - F("amount_paid") - F("amount_credited") + F("amount_refunded")
+    money = DecimalField(max_digits=14, decimal_places=2)
+    open_rows = (
+        Invoice.objects.filter(
+            scope,
+            kind=Invoice.Kind.INVOICE,
+            status__in=[Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_PAID],
+        )
+        .with_settled_amounts()
+        .order_by()
+        .values(buyer_key=F("client__buyer_id"), client_key=F("client_id"))
+        .annotate(
+            count=Count("pk"),
+            exposure=Sum(due, output_field=money),
+            overdue=Sum(due, filter=Q(due_date__lt=today), output_field=money),
+        )
+    )
+    last_payment = (
+        Payment.objects.filter(invoice=OuterRef("pk"))
+        .order_by("-received_on")
+        .values("received_on")[:1]
+    )
+    paid_rows = (
+        Invoice.objects.filter(
+            scope,
+            kind=Invoice.Kind.INVOICE,
+            status=Invoice.Status.PAID,
+            issue_date__gte=today - datetime.timedelta(days=365),
+        )
+        .annotate(paid_on=Subquery(last_payment))
+        .order_by()
+        .values(buyer_key=F("client__buyer_id"), client_key=F("client_id"))
+        .annotate(
+            count=Count("pk"),
+            late=Count("pk", filter=Q(paid_on__gt=F("due_date"))),
+        )
+    )
+    figures: dict[tuple, list] = {}
+
+    def key_of(row) -> tuple:
+        buyer = row["buyer_key"]
+        return ("buyer", buyer) if buyer is not None else ("client", row["client_key"])
+
+    for row in open_rows:
+        entry = figures.setdefault(key_of(row), [0, ZERO, ZERO, 0, 0])
+        entry[0] += row["count"]
+        entry[1] += row["exposure"] or ZERO
+        entry[2] += row["overdue"] or ZERO
+    for row in paid_rows:
+        entry = figures.setdefault(key_of(row), [0, ZERO, ZERO, 0, 0])
+        entry[3] += row["count"]
+        entry[4] += row["late"]
+    result = {}
+    for pk, buyer in clients.items():
+        key = ("buyer", buyer) if buyer is not None else ("client", pk)
+        count, exposure, overdue, paid, late = figures.get(key, [0, ZERO, ZERO, 0, 0])
+        result[pk] = CreditStanding(
+            is_buyer=buyer is not None,
+            open_count=count,
+            exposure=exposure,
+            overdue=overdue,
+            paid_count=paid,
+            paid_late_count=late,
+        )
+    return result

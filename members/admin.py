@@ -587,7 +587,7 @@ class ShareSubscriptionAdmin(
 class ActivityAdmin(PageLimitMixin, admin.ModelAdmin):
     show_full_result_count = False  # a count of the whole table is too slow
     paginator = CappedCountPaginator
-    list_display = ["name", "owner", "available", "planned", "created_at"]
+    list_display = ["name", "owner", "available", "planned", "guaranteed", "created_at"]
     # A part of the name (trigram index) or the owner's e-mail address in full.
     search_fields = ["name__contains_any_case"]  # trigram index
     search_help_text = _("A part of the name, or the owner's e-mail address in full.")
@@ -595,7 +595,7 @@ class ActivityAdmin(PageLimitMixin, admin.ModelAdmin):
     ordering = ["name", "pk"]  # activity_admin_name_idx
     sortable_by = ["name"]
     autocomplete_fields = ["owner", "co_members"]
-    readonly_fields = ["available", "planned", "created_at", "latest_entries"]
+    readonly_fields = ["available", "planned", "guaranteed", "created_at", "latest_entries"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_balances()
@@ -632,6 +632,10 @@ class ActivityAdmin(PageLimitMixin, admin.ModelAdmin):
     @admin.display(description=_("planned"), ordering="planned_balance")
     def planned(self, activity: Activity) -> str:
         return euro(activity.planned_balance)
+
+    @admin.display(description=_("guaranteed"))
+    def guaranteed(self, activity: Activity) -> str:
+        return euro(activity.guaranteed_balance)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False

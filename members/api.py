@@ -78,6 +78,11 @@ class ActivitySerializer(ModelSerializer):
     owner = serializers.CharField(source="owner.legal_name")
     available_balance = serializers.DecimalField(max_digits=14, decimal_places=2)
     planned_balance = serializers.DecimalField(max_digits=14, decimal_places=2)
+    guaranteed_balance = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        help_text=_("Clients' confirmed orders not yet invoiced."),
+    )
     url = serializers.HyperlinkedIdentityField(view_name="api:activity-detail")
     ledger_url = serializers.HyperlinkedIdentityField(view_name="api:activity-ledger")
 
@@ -92,6 +97,7 @@ class ActivitySerializer(ModelSerializer):
             "created_at",
             "available_balance",
             "planned_balance",
+            "guaranteed_balance",
             "ledger_url",
         ]
         read_only_fields = fields

@@ -14,16 +14,17 @@ from django.db import connection, transaction
 # agree. One statement: the ledger and the balance rows are read in the same snapshot.
 COMPARE = """
 SELECT COALESCE(ledger.activity_id, balance.activity_id) AS activity_id,
-       ledger.available, ledger.planned, COALESCE(ledger.entry_count, 0),
-       balance.available, balance.planned, balance.entry_count,
+       ledger.available, ledger.planned, ledger.guaranteed, COALESCE(ledger.entry_count, 0),
+       balance.available, balance.planned, balance.guaranteed, balance.entry_count,
        (COALESCE(ledger.available, 0), COALESCE(ledger.planned, 0),
-        COALESCE(ledger.entry_count, 0))
+        COALESCE(ledger.guaranteed, 0), COALESCE(ledger.entry_count, 0))
        IS NOT DISTINCT FROM
-       (balance.available, balance.planned, balance.entry_count) AS agrees
+       (balance.available, balance.planned, balance.guaranteed, balance.entry_count) AS agrees
   FROM (
 SELECT activity_id,
        COALESCE(SUM(amount) FILTER (WHERE stage = 'available'), 0.00) AS available,
        COALESCE(SUM(amount) FILTER (WHERE stage = 'planned'), 0.00) AS planned,
+       COALESCE(SUM(amount) FILTER (WHERE stage = 'guaranteed'), 0.00) AS guaranteed,
        COUNT(*) AS entry_count
   FROM members_ledgerentry
  GROUP BY activity_id
@@ -37,9 +38,11 @@ class Comparison:
     activity_id: int
     ledger_available: Decimal
     ledger_planned: Decimal
+    ledger_guaranteed: Decimal
     ledger_entries: int
     balance_available: Decimal | None  # None: the Activity has entries but no balance row
     balance_planned: Decimal | None
+    balance_guaranteed: Decimal | None
     balance_entries: int | None
     agrees: bool
 
@@ -49,11 +52,13 @@ class Comparison:
         else:
             stored = (
                 f"balance row available {self.balance_available}, planned "
-                f"{self.balance_planned}, {self.balance_entries} entries"
+                f"{self.balance_planned}, guaranteed {self.balance_guaranteed}, "
+                f"{self.balance_entries} entries"
             )
         return (
             f"Activity {self.activity_id}: ledger available {self.ledger_available}, planned "
-            f"{self.ledger_planned}, {self.ledger_entries} entries; {stored}"
+            f"{self.ledger_planned}, guaranteed {self.ledger_guaranteed}, "
+            f"{self.ledger_entries} entries; {stored}"
         )
 
 
@@ -67,14 +72,17 @@ def compare_balances(*, chunk_size: int = 2000) -> Iterator[Comparison]:
         cursor.itersize = chunk_size
         cursor.execute(COMPARE)
         for row in cursor:
-            activity, l_avail, l_plan, l_count, b_avail, b_plan, b_count, agrees = row
+            activity, l_avail, l_plan, l_guar, l_count = row[:5]
+            b_avail, b_plan, b_guar, b_count, agrees = row[5:]
             yield Comparison(
                 activity_id=activity,
                 ledger_available=l_avail if l_avail is not None else Decimal("0.00"),
                 ledger_planned=l_plan if l_plan is not None else Decimal("0.00"),
+                ledger_guaranteed=l_guar if l_guar is not None else Decimal("0.00"),
                 ledger_entries=l_count,
                 balance_available=b_avail,
                 balance_planned=b_plan,
+                balance_guaranteed=b_guar,
                 balance_entries=b_count,
                 agrees=agrees,
             )
@@ -105,32 +113,37 @@ def rebuild_balances() -> Rebuilt:
 SELECT activity_id,
        COALESCE(SUM(amount) FILTER (WHERE stage = 'available'), 0.00) AS available,
        COALESCE(SUM(amount) FILTER (WHERE stage = 'planned'), 0.00) AS planned,
+       COALESCE(SUM(amount) FILTER (WHERE stage = 'guaranteed'), 0.00) AS guaranteed,
        COUNT(*) AS entry_count
   FROM members_ledgerentry
  GROUP BY activity_id
             ),
             old AS (
-                SELECT activity_id, available, planned, entry_count
+                SELECT activity_id, available, planned, guaranteed, entry_count
                   FROM members_activitybalance
                  WHERE activity_id IN (SELECT activity_id FROM ledger)
             ),
             upserted AS (
                 INSERT INTO members_activitybalance AS balance
-                       (activity_id, available, planned, entry_count)
-                SELECT activity_id, available, planned, entry_count FROM ledger
+                       (activity_id, available, planned, guaranteed, entry_count)
+                SELECT activity_id, available, planned, guaranteed, entry_count FROM ledger
                  ORDER BY activity_id
                 ON CONFLICT (activity_id) DO UPDATE
                    SET available = EXCLUDED.available,
                        planned = EXCLUDED.planned,
+                       guaranteed = EXCLUDED.guaranteed,
                        entry_count = EXCLUDED.entry_count
-                 WHERE (balance.available, balance.planned, balance.entry_count)
+                 WHERE (balance.available, balance.planned, balance.guaranteed,
+                        balance.entry_count)
                        IS DISTINCT FROM
-                       (EXCLUDED.available, EXCLUDED.planned, EXCLUDED.entry_count)
-                RETURNING activity_id, available, planned, entry_count
+                       (EXCLUDED.available, EXCLUDED.planned, EXCLUDED.guaranteed,
+                        EXCLUDED.entry_count)
+                RETURNING activity_id, available, planned, guaranteed, entry_count
             )
             SELECT upserted.activity_id,
-                   old.available, old.planned, old.entry_count,
-                   upserted.available, upserted.planned, upserted.entry_count
+                   old.available, old.planned, old.guaranteed, old.entry_count,
+                   upserted.available, upserted.planned, upserted.guaranteed,
+                   upserted.entry_count
               FROM upserted LEFT JOIN old USING (activity_id)
              ORDER BY upserted.activity_id
             """
@@ -141,8 +154,10 @@ SELECT activity_id,
             sample.extend(
                 (
                     row[0],
-                    "none" if row[1] is None else f"{row[1]} / {row[2]} ({row[3]} entries)",
-                    f"{row[4]} / {row[5]} ({row[6]} entries)",
+                    "none"
+                    if row[1] is None
+                    else f"{row[1]} / {row[2]} / {row[3]} ({row[4]} entries)",
+                    f"{row[5]} / {row[6]} / {row[7]} ({row[8]} entries)",
                 )
                 for row in rows[: SAMPLE_SIZE - len(sample)]
             )

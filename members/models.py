@@ -311,8 +311,14 @@ class LedgerEntryKind(models.TextChoices):
 
 
 class LedgerStage(models.TextChoices):
-    """Whether money has moved (available) or is only committed (planned)."""
+    """Whether money has moved (available), is only committed (planned), or is promised by a
+    client's confirmed order that no invoice covers yet (guaranteed).
 
+    An order's guaranteed amount is released, by a counter-entry, as each invoice issued from
+    it plans its income: the two stages never count the same euro twice.
+    """
+
+    GUARANTEED = "guaranteed", _("Guaranteed")
     PLANNED = "planned", _("Planned")
     AVAILABLE = "available", _("Available")
 
@@ -328,6 +334,8 @@ INCOME_EXPECTED = _("Income expected")
 INCOME_NO_LONGER_EXPECTED = _("Income no longer expected")
 COST_COMMITTED = _("Cost committed")
 COMMITMENT_RELEASED = _("Commitment released")
+ORDER_GUARANTEED = _("Order guaranteed")
+GUARANTEE_RELEASED = _("Guarantee released")
 
 
 def ledger_movement(kind: str, stage: str, amount: Decimal):
@@ -335,10 +343,13 @@ def ledger_movement(kind: str, stage: str, amount: Decimal):
 
     An available entry is money in or out. A planned entry either expects income (and stops
     expecting it once paid or credited) or commits a cost (and releases it once paid or
-    cancelled): a payslip paid releases its planned cost (+) as its money goes out (−).
+    cancelled): a payslip paid releases its planned cost (+) as its money goes out (−). A
+    guaranteed entry is a confirmed order (+), released (−) as its invoices are issued.
     """
     if stage == LedgerStage.AVAILABLE:
         return MONEY_IN if amount > 0 else MONEY_OUT
+    if stage == LedgerStage.GUARANTEED:
+        return ORDER_GUARANTEED if amount > 0 else GUARANTEE_RELEASED
     if kind in INCOME_KINDS:
         return INCOME_EXPECTED if amount > 0 else INCOME_NO_LONGER_EXPECTED
     return COMMITMENT_RELEASED if amount > 0 else COST_COMMITTED
@@ -429,7 +440,7 @@ def of_activities_of(user, column: str = "activity_id") -> IsAnyOf:
 
 class ActivityQuerySet(models.QuerySet):
     def with_balances(self) -> "ActivityQuerySet":
-        """Annotate ``available_balance`` and ``planned_balance``.
+        """Annotate ``available_balance``, ``planned_balance`` and ``guaranteed_balance``.
 
         They come from the Activity's row of ``ActivityBalance`` (one join), which a database
         trigger keeps equal to the sums of its ledger: no ledger row is read here.
@@ -437,6 +448,7 @@ class ActivityQuerySet(models.QuerySet):
         return self.annotate(
             available_balance=_balance_of(LedgerStage.AVAILABLE),
             planned_balance=_balance_of(LedgerStage.PLANNED),
+            guaranteed_balance=_balance_of(LedgerStage.GUARANTEED),
         )
 
     def of_user(self, user) -> "ActivityQuerySet":
@@ -559,6 +571,7 @@ class ActivityBalance(models.Model):
     )
     available = models.DecimalField(_("available"), max_digits=16, decimal_places=2, default=ZERO)
     planned = models.DecimalField(_("planned"), max_digits=16, decimal_places=2, default=ZERO)
+    guaranteed = models.DecimalField(_("guaranteed"), max_digits=16, decimal_places=2, default=ZERO)
     entry_count = models.PositiveBigIntegerField(_("ledger entries"), default=0)
 
     class Meta:

@@ -91,6 +91,7 @@ def _one_activity(is_staff: bool, *, user: int, activity: int) -> QuerySet[dict]
             "description",
             "available_balance",
             "planned_balance",
+            "guaranteed_balance",
             "owner__legal_name",
             co_member_names=ArraySubquery(co_members.values("legal_name")),
         )

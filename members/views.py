@@ -139,6 +139,7 @@ def activity_detail(request, pk: int):
         "description": row["description"],
         "available_balance": row["available_balance"],
         "planned_balance": row["planned_balance"],
+        "guaranteed_balance": row["guaranteed_balance"],
         "owner": {"legal_name": row["owner__legal_name"]},
     }
     return render(

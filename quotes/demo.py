@@ -114,6 +114,30 @@ def _quotes_in_every_state(member, activity, client, *, today) -> str:
     return documents.public_url(token)
 
 
+def _order_with_deposit(member, activity, client, staff, *, today) -> Quote:
+    """An accepted quote that staff confirmed (its guaranteed budget on the Activity), with its
+    deposit invoiced; the accepted quote above stays in staff's confirmation queue."""
+    from invoicing.services.issue import submit_invoice
+    from quotes import orders
+
+    _quote, token = _send(member, _draft(member, activity, client, index=0, today=today))
+    quote = services.accept_quote(
+        link=services.find_link(token),
+        name="Marie Lambert",
+        function="Production manager",
+        conditions_accepted=True,
+        po_number="PO-2026-057",
+        ip="192.0.2.13",
+        user_agent="Demo browser",
+    )
+    orders.confirm_order(staff_user=staff, quote=quote)
+    deposit = orders.create_order_invoice(
+        user=member.user, quote=quote, part="deposit", today=today
+    )
+    submit_invoice(user=member.user, invoice=deposit.invoice, today=today)
+    return quote
+
+
 def seed(context: dict, *, stdout) -> None:
     """Give the demo member a quote in every state."""
     today = context["today"]
@@ -126,7 +150,9 @@ def seed(context: dict, *, stdout) -> None:
     if activity is None or client is None:
         return
     url = _quotes_in_every_state(member, activity, client, today=today)
-    stdout.write(f"6 quotes of {member.legal_name}; the client's page of the sent one: {url}")
+    order = _order_with_deposit(member, activity, client, context["staff"], today=today)
+    stdout.write(f"7 quotes of {member.legal_name}; the client's page of the sent one: {url}")
+    stdout.write(f"  order {order.number} confirmed, its deposit invoiced; one awaits staff")
 
 
 def seed_heavy(context: dict, *, stdout) -> None:

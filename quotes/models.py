@@ -432,3 +432,120 @@ class QuoteDocument(DocumentBase):
 
     def __str__(self) -> str:
         return f"{self.version} (PDF)"
+
+
+# Orders: confirmed quotes, their invoices and the reminders to clients who have not answered.
+
+
+class QuoteAwaitingConfirmation(Quote):
+    """Accepted quotes, as staff confirm them into orders: a separate admin list."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("order awaiting confirmation")
+        verbose_name_plural = _("orders awaiting confirmation")
+
+
+class OrderInvoice(ChoiceLabels, models.Model):
+    """An invoice drawn up from a confirmed order (a deposit, an instalment or the balance).
+
+    The link lives here, on the order's side: invoicing knows nothing of quotes. While the
+    invoice is a draft ``amount_excl_vat`` is what it was drawn up for; once issued, what it
+    was issued for. ``guarantee_released`` is the guaranteed budget its issue released.
+    """
+
+    class Part(models.TextChoices):
+        DEPOSIT = "deposit", _("Deposit")
+        INSTALMENT = "instalment", _("Instalment")
+        BALANCE = "balance", _("Balance")
+
+    quote = models.ForeignKey(
+        Quote, on_delete=models.PROTECT, related_name="order_invoices", verbose_name=_("order")
+    )
+    invoice = models.OneToOneField(
+        "invoicing.Invoice",
+        on_delete=models.CASCADE,  # a draft deleted by its member leaves the order
+        related_name="+",
+        verbose_name=_("invoice"),
+    )
+    part = models.CharField(_("part"), max_length=12, choices=Part.choices)
+    label = models.CharField(_("label"), max_length=200, blank=True)
+    amount_excl_vat = models.DecimalField(_("amount excl. VAT"), max_digits=12, decimal_places=2)
+    guarantee_released = models.DecimalField(
+        _("guarantee released"), max_digits=12, decimal_places=2, default=ZERO
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+
+    class Meta:
+        verbose_name = _("order invoice")
+        verbose_name_plural = _("order invoices")
+        ordering = ["quote", "created_at", "pk"]
+        indexes = [models.Index(fields=["quote", "created_at"], name="order_invoice_quote_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_excl_vat__gt=0), name="order_invoice_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(guarantee_released__gte=0),
+                name="order_invoice_release_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quote} — {self.get_part_display()}"
+
+
+class QuoteReminder(ChoiceLabels, models.Model):
+    """A reminder e-mailed to a client who has not answered a sent version; the unique
+    constraint makes each kind go out once per version, whatever the scheduler does."""
+
+    class Kind(models.TextChoices):
+        AFTER_SENDING = "after_sending", _("Some days after sending")
+        BEFORE_EXPIRY = "before_expiry", _("Some days before it expires")
+
+    quote = models.ForeignKey(
+        Quote, on_delete=models.CASCADE, related_name="reminders", verbose_name=_("quote")
+    )
+    version = models.ForeignKey(
+        QuoteVersion, on_delete=models.CASCADE, related_name="reminders", verbose_name=_("version")
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    recipient = models.EmailField(_("sent to"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("quote reminder")
+        verbose_name_plural = _("quote reminders")
+        ordering = ["quote", "created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "kind"], name="quote_reminder_once_per_version_kind"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quote} — {self.get_kind_display()}"
+
+
+class OrderEventNotice(models.Model):
+    """The e-mail to the member about an order's confirmation or refusal, sent once: its row is
+    written in the sending's transaction (a redelivered task finds it and sends nothing)."""
+
+    event = models.OneToOneField(
+        QuoteEvent, on_delete=models.CASCADE, related_name="notice", verbose_name=_("event")
+    )
+    sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("order e-mail")
+        verbose_name_plural = _("order e-mails")
+
+    def __str__(self) -> str:
+        return f"{self.event_id} ({self.sent_at:%Y-%m-%d %H:%M})"

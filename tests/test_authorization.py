@@ -62,12 +62,14 @@ from members import services as member_services
 from members.models import LedgerEntry
 from quotes import documents as quote_documents
 from quotes import services as quote_services
+from quotes.orders import create_order_invoice
 from spaces.services import feed_tokens, leasing, lifecycle
 from tests.conftest import NOW, make_member, make_user
 from tests.contracts.conftest import TODAY, make_contract, worker
 from tests.invoicing.conftest import make_draft
 from tests.invoicing.test_payments import ENTRY, camt_file, structured
 from tests.quotes.conftest import make_draft as make_quote
+from tests.quotes.orders_helpers import make_quote as make_order_quote
 from tests.spaces.conftest import DAY, at, make_room
 
 TABLE = Path(__file__).with_name("authorization_table.txt")
@@ -370,6 +372,20 @@ def build_world() -> World:
         user=member.user, quote=make_quote(member, activity, client)
     )
     quote_services.revoke_link(user=member.user, quote=revoked_quote)
+    # Orders: an accepted quote waiting for staff, and a confirmed order with a deposit drawn up.
+    o["order_waiting"] = make_order_quote(activity=activity, client=client, user=member.user)
+    o["order"] = make_order_quote(
+        activity=activity,
+        client=client,
+        user=member.user,
+        status="confirmed",
+        deposit_percent="30",
+        work_start=TODAY + datetime.timedelta(days=20),
+        work_end=TODAY + datetime.timedelta(days=22),
+    )
+    o["orderinvoice"] = create_order_invoice(
+        user=member.user, quote=o["order"], part="deposit", today=TODAY
+    )
 
     # Contracts: one paid (with its payslip), one waiting for approval, one draft.
     paid = make_contract(member, activity, workers=[worker(member)], client=client)
@@ -524,6 +540,8 @@ ADMIN_OBJECTS = {
     "invoicing_dispatch": "dispatch",
     "invoicing_recurringinvoice": "recurring",
     "quotes_quote": "quote",
+    "quotes_quoteawaitingconfirmation": "order_waiting",
+    "quotes_orderinvoice": "orderinvoice",
     "contracts_contract": "contract",
     "contracts_contractawaitingapproval": "contract_waiting",
     "contracts_payrollrate": "payrollrate",
@@ -577,6 +595,11 @@ OBJECTS = {
     "api:invoice-submit": "draft",
     "api:invoice-ubl": "invoice",
     "quotes:quote_detail": "quote",
+    "orders:order_detail": "order",
+    "api:order-detail": "order",
+    "api:order-invoices": "order",
+    "orders:order_invoice": "order",
+    "orders:order_contract": "order",
     "quotes:quote_edit": "quote_draft",
     "quotes:quote_delete": "quote_draft",
     "quotes:quote_send": "quote_draft",

@@ -28,7 +28,8 @@ def member_pages(user: User) -> list[str]:
     booking = Booking.objects.filter(activity=activity).order_by("pk").first()
     room = Room.objects.filter(is_bookable=True).order_by("pk").first()
     quote = Quote.objects.filter(activity=activity).order_by("pk").first()
-    assert all([activity, invoice, contract, claim, booking, room, quote])
+    order = Quote.objects.filter(activity=activity, status="confirmed").order_by("pk").first()
+    assert all([activity, invoice, contract, claim, booking, room, quote, order])
     return [
         reverse("members:dashboard"),
         reverse("members:activity_detail", args=[activity.pk]),
@@ -42,6 +43,7 @@ def member_pages(user: User) -> list[str]:
         reverse("quotes:quote_list"),
         reverse("quotes:quote_create"),
         reverse("quotes:quote_detail", args=[quote.pk]),
+        reverse("orders:order_detail", args=[order.pk]),
         reverse("contracts:index"),
         reverse("contracts:create"),
         reverse("contracts:detail", args=[contract.pk]),

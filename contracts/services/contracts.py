@@ -33,6 +33,8 @@ from coop.templatetags.money import euro
 from members.models import Activity, LedgerEntryKind, LedgerStage, Member, User
 from members.selectors import takes_part_in
 from members.services import post_ledger_entry
+from quotes.models import Quote
+from quotes.selectors import quotes_visible_to
 
 ZERO = Decimal("0.00")
 MAX_DAYS_PER_WORKER = 366
@@ -766,3 +768,60 @@ def notify_contract_event(*, event: ContractEvent, now: datetime.datetime | None
     event.notified_at = now or timezone.now()
     event.save(update_fields=["notified_at"])
     return True
+
+
+@transaction.atomic
+def create_contract_from_order(*, user: User, order, today: datetime.date) -> Contract:
+    """Draw up a draft contract for a client's confirmed order: its Activity and client, its
+    title and description, the amount ordered (excl. VAT), and the member's work on each
+    weekday of the order's work dates (from tomorrow at the earliest) at the legal minimum
+    daily wage, for the member to adjust before submitting it. The contract links the order.
+    """
+    order = (
+        quotes_visible_to(user)
+        .select_for_update(of=("self",))
+        .select_related("current_version", "client", "activity")
+        .filter(pk=order.pk, status=Quote.Status.CONFIRMED)
+        .first()
+    )
+    if order is None:
+        raise ContractsError(_("Only a confirmed order leads to a contract."), code="order")
+    version = order.current_version
+    if version.work_start is None or version.work_end is None:
+        raise ContractsError(
+            _("The order gives no work dates: record the contract with its days yourself."),
+            code="order_dates",
+        )
+    first = max(version.work_start, today + datetime.timedelta(days=1))
+    days = [
+        DayInput(date=first + datetime.timedelta(days=offset))
+        for offset in range((version.work_end - first).days + 1)
+        if (first + datetime.timedelta(days=offset)).weekday() < 5
+    ][:MAX_DAYS_PER_WORKER]
+    if not days:
+        raise ContractsError(
+            _("The order's work dates are past: record the contract with its days yourself."),
+            code="order_dates",
+        )
+    member = Member.objects.filter(user=user).first() or order.activity.owner
+    contract = save_contract(
+        user=user,
+        activity=order.activity,
+        title=version.title,
+        place=order.client.city or order.client.name,
+        kind=Contract.Kind.NON_ARTISTIC,
+        amount_to_invoice=version.total_excl_vat,
+        workers=[
+            WorkerInput(
+                member=member,
+                daily_wage=load_parameters(days[0].date).minimum_daily_wage,
+                days=days,
+            )
+        ],
+        today=today,
+        client=order.client,
+        description=version.description,
+    )
+    contract.order = order
+    contract.save(update_fields=["order"])
+    return contract

@@ -11,7 +11,7 @@ from audit.services import diff_fields, field_values, record_event
 from coop import bounds
 from coop.money import has_at_most_cents
 from coop.templatetags.money import euro
-from invoicing import vat
+from invoicing import hooks, vat
 from invoicing.calculation import (
     AllowanceCharge,
     Line,
@@ -595,6 +595,9 @@ def save_draft(
         for position, (given, line) in enumerate(zip(lines, cleaned, strict=True), 1)
     )
     create_allowance_charges(invoice, adjustments, lines=cleaned)
+    # An app that drew this draft up from its own record (an order) may refuse the edit; the
+    # whole save is then undone.
+    hooks.check_invoice(invoice)
     return invoice
 
 

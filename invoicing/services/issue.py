@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from stdnum.be import ogm_vcs
 
 from audit.services import record_event
-from invoicing import review_reasons, vat
+from invoicing import hooks, review_reasons, vat
 from invoicing.calculation import compute_totals
 from invoicing.eas import check_participant_id
 from invoicing.errors import InvoicingError
@@ -254,6 +254,7 @@ def issue(
                 code="peppol_id",
             ) from error
     check_references(invoice)
+    hooks.check_invoice(invoice)
     series = series_for(invoice.kind, today)
     invoice.series = series
     invoice.issue_date = today
@@ -295,6 +296,7 @@ def issue(
             source=invoice,
             now=now,
         )
+    hooks.invoice_issued(invoice=invoice, actor=actor, now=now)
     return invoice
 
 
@@ -380,6 +382,7 @@ def submit_invoice(
             _("Only the Activities of active members can invoice."), code="member_not_active"
         )
     check_references(invoice)
+    hooks.check_invoice(invoice)
     invoice.submitted_at = now
     reason = _review_reason(invoice)
     record_event(

@@ -81,11 +81,15 @@ _ACTIVITY_CELL_BREAK = "\n      "
 _DASHBOARD_CELL_BREAK = "\n        "
 
 
+_STAGE_COLUMNS = [LedgerStage.GUARANTEED, LedgerStage.PLANNED, LedgerStage.AVAILABLE]
+
+
 def _stage_cells(entry: LedgerEntry, indent: str) -> str:
-    """The entry's amount under the column of its stage: planned, then available."""
-    if entry.stage == LedgerStage.PLANNED:
-        return f"{_amount_cell(entry.amount)}{indent}{_EMPTY_AMOUNT_CELL}"
-    return f"{_EMPTY_AMOUNT_CELL}{indent}{_amount_cell(entry.amount)}"
+    """The entry's amount under the column of its stage: guaranteed, planned, then available."""
+    return indent.join(
+        _amount_cell(entry.amount) if entry.stage == stage else _EMPTY_AMOUNT_CELL
+        for stage in _STAGE_COLUMNS
+    )
 
 
 @register.simple_tag

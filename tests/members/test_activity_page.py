@@ -18,6 +18,7 @@ HEAD = """{% load i18n money %}<h1>{{ activity.name }}</h1>
 <dl class="figures">
   <div><dt>{% translate "Available" %}</dt><dd class="{{ activity.available_balance|signed_class }}">{{ activity.available_balance|euro }}</dd></div>
   <div><dt>{% translate "Planned" %}</dt><dd class="{{ activity.planned_balance|signed_class }}">{{ activity.planned_balance|euro }}</dd></div>
+  <div><dt>{% translate "Guaranteed" %}</dt><dd class="{{ activity.guaranteed_balance|signed_class }}">{{ activity.guaranteed_balance|euro }}</dd></div>
   <div><dt>{% translate "Owner" %}</dt><dd>{{ activity.owner.legal_name }}</dd></div>
   {% if co_members %}<div><dt>{% translate "Shared with" %}</dt><dd>{{ co_members|join:", " }}</dd></div>{% endif %}
 </dl>"""  # noqa: E501
@@ -41,7 +42,11 @@ def shared(member, other_member, staff):
         description="Posters\nand <i>books</i>",
         co_members=[third, other_member],
     )
-    for stage, amount in [(LedgerStage.AVAILABLE, "-12.50"), (LedgerStage.PLANNED, "1234.56")]:
+    for stage, amount in [
+        (LedgerStage.AVAILABLE, "-12.50"),
+        (LedgerStage.PLANNED, "1234.56"),
+        (LedgerStage.GUARANTEED, "500.00"),
+    ]:
         services.post_ledger_entry(
             activity=activity,
             kind=next(iter(LedgerEntryKind)),

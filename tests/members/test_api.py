@@ -211,7 +211,7 @@ def test_ledger_rows_are_the_generic_serializers_output(member, activity, staff,
         services.post_ledger_entry(
             activity=activity,
             kind=kinds[index % len(kinds)],
-            stage=list(LedgerStage)[index % 2],
+            stage=list(LedgerStage)[index % 3],
             amount=amount,
             reference=f"INV-{index} <&>",
             description="Café « Zoë »" if index % 3 else "",

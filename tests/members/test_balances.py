@@ -177,14 +177,16 @@ def test_check_balances_names_a_tampered_activity_and_rebuild_fixes_it(
     output = capsys.readouterr()
     assert "2 Activities checked, 1 balance rows differ" in output.out
     assert output.err.strip() == (
-        f"MISMATCH Activity {activity.pk}: ledger available 10.00, planned -3.00, 2 entries; "
-        "balance row available 11.00, planned -3.00, 2 entries"
+        f"MISMATCH Activity {activity.pk}: ledger available 10.00, planned -3.00, "
+        "guaranteed 0.00, 2 entries; balance row available 11.00, planned -3.00, "
+        "guaranteed 0.00, 2 entries"
     )
 
     call_command("check_balances", "--rebuild")
     output = capsys.readouterr()
-    assert f"Rebuilt Activity {activity.pk}: 11.00 / -3.00 (2 entries) -> 10.00 / -3.00" in (
-        output.out
+    assert (
+        f"Rebuilt Activity {activity.pk}: 11.00 / -3.00 / 0.00 (2 entries) -> 10.00 / -3.00 / 0.00"
+        in output.out
     )
     assert "2 Activities checked, 0 balance rows differ" in output.out
     assert stored(activity) == (D("10.00"), D("-3.00"), 2)
@@ -193,7 +195,10 @@ def test_check_balances_names_a_tampered_activity_and_rebuild_fixes_it(
     assert event.changes == {
         "corrected": [None, 1],
         "removed": [None, 0],
-        f"activity {activity.pk}": ["11.00 / -3.00 (2 entries)", "10.00 / -3.00 (2 entries)"],
+        f"activity {activity.pk}": [
+            "11.00 / -3.00 / 0.00 (2 entries)",
+            "10.00 / -3.00 / 0.00 (2 entries)",
+        ],
     }
 
 
@@ -254,3 +259,35 @@ def test_pages_and_api_show_the_ledgers_sums(client, member, activity):
     }
     one = api.get(f"/api/v1/activities/{activity.pk}/").json()
     assert (one["available_balance"], one["planned_balance"]) == ("1000.01", "-99.99")
+
+
+def test_guaranteed_entries_keep_their_own_balance_and_rebuild_checks_it(
+    activity, other_activity, capsys
+):
+    for stage, amount in [
+        (LedgerStage.GUARANTEED, "1000.00"),
+        (LedgerStage.GUARANTEED, "-300.00"),
+        (LedgerStage.PLANNED, "300.00"),
+    ]:
+        services.post_ledger_entry(
+            activity=activity,
+            kind=LedgerEntryKind.CLIENT_INCOME,
+            stage=stage,
+            amount=D(amount),
+            reference="D-2026-000001",
+            author=None,
+        )
+    row = ActivityBalance.objects.get(activity=activity)
+    assert (row.available, row.planned, row.guaranteed, row.entry_count) == (
+        D("0.00"),
+        D("300.00"),
+        D("700.00"),
+        3,
+    )
+    ActivityBalance.objects.filter(activity=activity).update(guaranteed=D("1.00"))
+    with pytest.raises(CommandError):
+        call_command("check_balances")
+    assert "guaranteed 700.00, 3 entries; balance row" in capsys.readouterr().err
+    call_command("check_balances", "--rebuild")
+    assert ActivityBalance.objects.get(activity=activity).guaranteed == D("700.00")
+    call_command("check_balances")

@@ -23,8 +23,12 @@ ACTIVITY_LOOP = """{% load money %}
       <td>{{ entry.reference }}</td>
       <td>{{ entry.description }}</td>
       <td>{{ entry.movement }}</td>
-      {% if entry.stage == "planned" %}<td class="number {{ entry.amount|signed_class }}">{{ entry.amount|euro }}</td>
+      {% if entry.stage == "guaranteed" %}<td class="number {{ entry.amount|signed_class }}">{{ entry.amount|euro }}</td>
+      <td class="number"></td>
+      <td class="number"></td>{% elif entry.stage == "planned" %}<td class="number"></td>
+      <td class="number {{ entry.amount|signed_class }}">{{ entry.amount|euro }}</td>
       <td class="number"></td>{% else %}<td class="number"></td>
+      <td class="number"></td>
       <td class="number {{ entry.amount|signed_class }}">{{ entry.amount|euro }}</td>{% endif %}
     </tr>
   {% endfor %}
@@ -36,8 +40,12 @@ DASHBOARD_LOOP = """{% load money %}
         <td><a href="{% url 'members:activity_detail' entry.activity_id %}">{{ entry.activity.name }}</a></td>
         <td>{{ entry.get_kind_display }} <span class="muted">{{ entry.reference }}</span></td>
         <td>{{ entry.movement }}</td>
-        {% if entry.stage == "planned" %}<td class="number {{ entry.amount|signed_class }}">{{ entry.amount|euro }}</td>
+        {% if entry.stage == "guaranteed" %}<td class="number {{ entry.amount|signed_class }}">{{ entry.amount|euro }}</td>
+        <td class="number"></td>
+        <td class="number"></td>{% elif entry.stage == "planned" %}<td class="number"></td>
+        <td class="number {{ entry.amount|signed_class }}">{{ entry.amount|euro }}</td>
         <td class="number"></td>{% else %}<td class="number"></td>
+        <td class="number"></td>
         <td class="number {{ entry.amount|signed_class }}">{{ entry.amount|euro }}</td>{% endif %}
       </tr>
     {% endfor %}
@@ -57,7 +65,7 @@ def entries(activity, other_activity, staff):
         services.post_ledger_entry(
             activity=activity if index % 5 else other_activity,
             kind=kinds[index % len(kinds)],
-            stage=list(LedgerStage)[index % 2],
+            stage=list(LedgerStage)[index % 3],
             amount=amounts[index % len(amounts)],
             reference=f"INV-{index} <&>\"'",
             description="Café « Zoë » <script>" if index % 3 else "",
@@ -168,9 +176,9 @@ def test_each_entry_says_what_it_does_under_the_column_of_its_stage(
     for (_kind, stage, amount, _words), said in zip(reversed(LIFE), reversed(words), strict=True):
         sign, figure = ("-", amount[1:]) if amount.startswith("-") else ("", amount)
         cell = f'<td class="number {"negative" if sign else "positive"}">{sign}{euro[figure]}</td>'
-        cells = (
-            f'{cell}\n      <td class="number"></td>'
-            if stage == LedgerStage.PLANNED
-            else f'<td class="number"></td>\n      {cell}'
+        empty = '<td class="number"></td>'
+        cells = "\n      ".join(
+            cell if stage == column else empty
+            for column in (LedgerStage.GUARANTEED, LedgerStage.PLANNED, LedgerStage.AVAILABLE)
         )
         assert f"<td>{said}</td>\n      {cells}" in page

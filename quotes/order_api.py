@@ -1,0 +1,199 @@
+"""REST API for orders (confirmed quotes): what is ordered, invoiced and left, and the invoices
+drawn up from them."""
+
+from django.db.models import Prefetch
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from coop.keyset import KeysetPagination
+from members.api import IsMemberOrStaff
+from quotes import orders, selectors
+from quotes.models import OrderInvoice, Quote
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+ZERO = orders.ZERO
+
+
+class OrderInvoiceSerializer(serializers.ModelSerializer):
+    invoice = serializers.IntegerField(source="invoice_id", read_only=True)
+    invoice_url = serializers.HyperlinkedRelatedField(
+        source="invoice", view_name="api:invoice-detail", read_only=True
+    )
+    number = serializers.CharField(
+        source="invoice.number", allow_null=True, read_only=True, help_text=_("Empty on a draft.")
+    )
+    invoice_status = serializers.CharField(source="invoice.status", read_only=True)
+
+    class Meta:
+        model = OrderInvoice
+        fields = [
+            "invoice",
+            "invoice_url",
+            "number",
+            "invoice_status",
+            "part",
+            "label",
+            "amount_excl_vat",
+            "guarantee_released",
+        ]
+        read_only_fields = fields
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    number = serializers.CharField(read_only=True)
+    title = serializers.CharField(source="current_version.title", read_only=True)
+    client_po_number = serializers.CharField(
+        source="current_version.client_po_number", read_only=True
+    )
+    work_start = serializers.DateField(source="current_version.work_start", read_only=True)
+    work_end = serializers.DateField(source="current_version.work_end", read_only=True)
+    deposit_percent = serializers.DecimalField(
+        source="current_version.deposit_percent",
+        max_digits=5,
+        decimal_places=2,
+        allow_null=True,
+        read_only=True,
+    )
+    ordered_excl_vat = serializers.SerializerMethodField()
+    invoiced_excl_vat = serializers.SerializerMethodField()
+    in_draft_excl_vat = serializers.SerializerMethodField()
+    remaining_excl_vat = serializers.SerializerMethodField()
+    guaranteed = serializers.SerializerMethodField()
+    invoices = OrderInvoiceSerializer(source="order_invoices", many=True, read_only=True)
+
+    class Meta:
+        model = Quote
+        fields = [
+            "pk",
+            "number",
+            "status",
+            "activity",
+            "client",
+            "title",
+            "client_po_number",
+            "work_start",
+            "work_end",
+            "deposit_percent",
+            "accepted_at",
+            "ordered_excl_vat",
+            "invoiced_excl_vat",
+            "in_draft_excl_vat",
+            "remaining_excl_vat",
+            "guaranteed",
+            "invoices",
+        ]
+        read_only_fields = fields
+
+    def _figures(self, quote: Quote) -> orders.OrderFigures:
+        # From the prefetched invoices: no query per order.
+        cached = getattr(quote, "_order_figures", None)
+        if cached is None:
+            invoiced = in_draft = released = ZERO
+            for row in quote.order_invoices.all():
+                if row.invoice.number is None:
+                    in_draft += row.amount_excl_vat
+                else:
+                    invoiced += row.amount_excl_vat
+                released += row.guarantee_released
+            cached = quote._order_figures = orders.OrderFigures(
+                ordered=quote.current_version.total_excl_vat,
+                invoiced=invoiced,
+                in_draft=in_draft,
+                guarantee_released=released,
+            )
+        return cached
+
+    @extend_schema_field(serializers.DecimalField(**MONEY))
+    def get_ordered_excl_vat(self, quote: Quote) -> str:
+        return f"{self._figures(quote).ordered:.2f}"
+
+    @extend_schema_field(serializers.DecimalField(**MONEY))
+    def get_invoiced_excl_vat(self, quote: Quote) -> str:
+        return f"{self._figures(quote).invoiced:.2f}"
+
+    @extend_schema_field(serializers.DecimalField(**MONEY))
+    def get_in_draft_excl_vat(self, quote: Quote) -> str:
+        return f"{self._figures(quote).in_draft:.2f}"
+
+    @extend_schema_field(serializers.DecimalField(**MONEY))
+    def get_remaining_excl_vat(self, quote: Quote) -> str:
+        return f"{self._figures(quote).remaining:.2f}"
+
+    @extend_schema_field(serializers.DecimalField(**MONEY))
+    def get_guaranteed(self, quote: Quote) -> str:
+        return f"{self._figures(quote).guaranteed:.2f}"
+
+
+class OrderInvoiceRequestSerializer(serializers.Serializer):
+    part = serializers.ChoiceField(choices=OrderInvoice.Part.choices)
+    schedule_index = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=100,
+        help_text=_("For an instalment: the part of the order's schedule, from 0."),
+    )
+
+
+class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Orders (quotes the client accepted and staff confirmed) of the user's Activities."""
+
+    serializer_class = OrderSerializer
+    permission_classes = [IsMemberOrStaff]
+    pagination_class = KeysetPagination
+    keyset = selectors.QUOTE_KEYSET
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Quote.objects.none()
+        return (
+            selectors.quotes_visible_to(self.request.user)
+            .filter(status=Quote.Status.CONFIRMED)
+            .select_related("current_version")
+            .defer("current_version__snapshot", "current_version__signature")
+            .prefetch_related(
+                Prefetch(
+                    "order_invoices",
+                    queryset=OrderInvoice.objects.select_related("invoice")
+                    .only(
+                        "quote_id",
+                        "invoice_id",
+                        "part",
+                        "label",
+                        "amount_excl_vat",
+                        "guarantee_released",
+                        "invoice__number",
+                        "invoice__status",
+                    )
+                    .order_by("created_at", "pk"),
+                )
+            )
+        )
+
+    @extend_schema(request=OrderInvoiceRequestSerializer, responses={201: OrderInvoiceSerializer})
+    @action(detail=True, methods=["post"])
+    def invoices(self, request, pk=None):
+        """Draw up a draft invoice from the order: its deposit, a part of its schedule or its
+        balance (what is left). Refused (400) beyond what was ordered."""
+        order = self.get_object()
+        serializer = OrderInvoiceRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        link = orders.create_order_invoice(
+            user=request.user,
+            quote=order,
+            part=serializer.validated_data["part"],
+            schedule_index=serializer.validated_data.get("schedule_index"),
+            today=timezone.localdate(),
+        )
+        link = OrderInvoice.objects.select_related("invoice").get(pk=link.pk)
+        return Response(
+            OrderInvoiceSerializer(link, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+def register(router) -> None:
+    router.register("orders", OrderViewSet, basename="order")
