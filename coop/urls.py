@@ -38,4 +38,5 @@ urlpatterns = [
     path("invoices/", include("invoicing.urls")),
     path("", include("contracts.urls")),
     path("", include("spaces.urls")),
+    path("", include("checkout.urls")),
 ]
