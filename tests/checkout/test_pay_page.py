@@ -1,0 +1,207 @@
+"""The pay link: what the client sees, the simulated provider's round trip, the e-mail."""
+
+import re
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from checkout.links import invoice_for_token, pay_token
+from checkout.models import OnlinePayment, SimulatedPayment
+from checkout.services import payment_options_for
+from invoicing.models import Invoice, Payment
+from invoicing.services.credit import request_credit_note
+from invoicing.services.documents import render_document, send_dispatch
+from invoicing.services.issue import approve_invoice
+from invoicing.services.payments import record_payment
+from members.models import LedgerEntry
+from tests.conftest import NOW
+from tests.invoicing.conftest import TODAY, line, make_draft
+
+
+def pay_page(client, invoice):
+    return client.get(reverse("checkout:pay", kwargs={"token": pay_token(invoice)}))
+
+
+def test_the_pay_page_shows_what_is_due_and_the_bank_transfer(client, open_invoice, simulated):
+    response = pay_page(client, open_invoice)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert re.search(r"data-amount-due>123\.45\s€<", html)
+    assert "BE71096123456769" in html or "BE71 0961 2345 6769" in html
+    assert f"data-ogm>{open_invoice.structured_communication}<" in html
+    assert '<svg class="payment-qr"' in html or 'class="payment-qr"' in html
+    assert reverse("checkout:pay_online", kwargs={"token": pay_token(open_invoice)}) in html
+    assert "data-simulated" in html
+
+
+def test_a_client_that_chose_no_language_reads_the_invoices(open_invoice, simulated):
+    from django.test import Client
+
+    html = pay_page(Client(), open_invoice).content.decode()
+
+    assert '<html lang="fr">' in html
+    assert re.search(r"data-amount-due>123,45\s€<", html)
+
+
+def test_without_a_provider_the_page_offers_only_the_bank_transfer(
+    client, open_invoice, no_provider
+):
+    response = pay_page(client, open_invoice)
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "data-ogm" in html and 'class="payment-qr"' in html
+    assert "/online/" not in html
+    started = client.post(reverse("checkout:pay_online", kwargs={"token": pay_token(open_invoice)}))
+    assert started.status_code == 404
+    assert OnlinePayment.objects.count() == 0
+    assert payment_options_for(open_invoice) == {
+        "pay_url": f"https://coop.example.be/pay/{pay_token(open_invoice)}/",
+        "online_available": False,
+        "provider": "",
+        "simulated": False,
+    }
+
+
+def test_a_paid_invoice_says_so_and_offers_nothing(client, open_invoice, staff, simulated):
+    record_payment(
+        invoice=open_invoice, amount=Decimal("123.45"), received_on=TODAY, actor=staff, now=NOW
+    )
+
+    html = pay_page(client, open_invoice).content.decode()
+
+    assert 'data-pay-state="paid"' in html
+    assert "data-ogm" not in html and "/online/" not in html
+    assert payment_options_for(Invoice.objects.get(pk=open_invoice.pk)) is None
+
+
+def test_a_credited_invoice_has_nothing_left_to_pay(client, issued, member, staff, simulated):
+    credit_note = request_credit_note(user=member.user, invoice=issued, reason="Show cancelled")
+    approve_invoice(staff_user=staff, invoice=credit_note, today=TODAY, now=NOW)
+    issued.refresh_from_db()
+    assert issued.status == "credited"
+
+    html = pay_page(client, issued).content.decode()
+
+    assert 'data-pay-state="closed"' in html
+    assert "/online/" not in html
+
+
+def test_forged_tokens_and_another_invoices_token_are_404(
+    client, open_invoice, member, activity, belgian_client, simulated
+):
+    other = make_draft(member, activity, belgian_client, [line()])
+    good = pay_token(open_invoice)
+    key, signature = good.split(".")
+    forged = [
+        f"{other.pk}.{signature}",  # this signature on another invoice
+        f"{key}.{signature[:-1]}A" if signature[-1] != "A" else f"{key}.{signature[:-1]}B",
+        f"{key}.",
+        key,
+        "not-a-token",
+        f"{10**30}.{signature}",
+    ]
+    for token in forged:
+        assert invoice_for_token(token) is None, token
+        assert client.get(f"/pay/{token}/").status_code == 404, token
+        assert client.post(f"/pay/{token}/online/").status_code == 404, token
+    # A draft has no number and so no link.
+    assert client.get(f"/pay/{other.pk}.{signature}/").status_code == 404
+    assert invoice_for_token(good) == open_invoice
+
+
+def test_paying_with_the_simulated_provider_records_the_payment_once(
+    client, open_invoice, simulated
+):
+    token = pay_token(open_invoice)
+    response = client.post(reverse("checkout:pay_online", kwargs={"token": token}))
+    simulated_payment = SimulatedPayment.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/checkout/simulated/{simulated_payment.payment_id}/"
+    assert simulated_payment.amount == Decimal("123.45")
+    online = OnlinePayment.objects.get()
+    processing = client.get(
+        reverse("checkout:pay_return", kwargs={"token": token, "reference": online.reference})
+    )
+    assert 'data-pay-state="processing"' in processing.content.decode()
+
+    page = client.get(response["Location"])
+    assert "Simulated provider (records, takes no money)" in page.content.decode()
+    paid = client.post(response["Location"], {"outcome": "paid"})
+    again = client.post(response["Location"], {"outcome": "paid"})
+
+    assert paid.status_code == again.status_code == 302
+    assert paid["Location"] == (f"http://testserver/pay/{token}/return/{online.reference}/")
+    back = client.get(paid["Location"])
+    assert 'data-pay-state="paid"' in back.content.decode()
+    payment = Payment.objects.get(method="online")
+    assert payment.amount == Decimal("123.45")
+    online.refresh_from_db()
+    assert (online.status, online.payment, online.provider) == ("paid", payment, "simulated")
+    assert (
+        LedgerEntry.objects.filter(
+            reference=open_invoice.number, kind="client_income", stage="available"
+        ).count()
+        == 2  # the transfer's and the online payment's
+    )
+
+
+def test_a_failed_simulated_payment_records_nothing(client, open_invoice, simulated):
+    token = pay_token(open_invoice)
+    checkout_page = client.post(reverse("checkout:pay_online", kwargs={"token": token}))["Location"]
+    back = client.get(client.post(checkout_page, {"outcome": "failed"})["Location"])
+
+    assert 'data-pay-state="failed"' in back.content.decode()
+    assert not Payment.objects.filter(method="online").exists()
+    # Not reused: the next click starts a new payment.
+    client.post(reverse("checkout:pay_online", kwargs={"token": token}))
+    assert OnlinePayment.objects.count() == 2
+
+
+def test_the_simulated_page_is_404_when_another_provider_is_configured(
+    client, open_invoice, simulated, settings
+):
+    client.post(reverse("checkout:pay_online", kwargs={"token": pay_token(open_invoice)}))
+    payment = SimulatedPayment.objects.get()
+    settings.PAYMENT_PROVIDER = ""
+
+    url = reverse("checkout:simulated", kwargs={"payment_id": payment.payment_id})
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"outcome": "paid"}).status_code == 404
+    assert not Payment.objects.filter(method="online").exists()
+
+
+def test_a_forged_simulated_webhook_is_refused(client, open_invoice, simulated):
+    client.post(reverse("checkout:pay_online", kwargs={"token": pay_token(open_invoice)}))
+    payment = SimulatedPayment.objects.get()
+
+    response = client.post(
+        "/checkout/webhook/simulated/",
+        {"id": payment.payment_id},
+        headers={"X-Simulated-Signature": "0" * 64},
+    )
+
+    assert response.status_code == 401
+    assert OnlinePayment.objects.get().status == "open"
+
+
+def send_invoice_email(invoice):
+    for document in invoice.documents.all():
+        render_document(document=document, now=NOW)
+    mail.outbox.clear()
+    assert send_dispatch(dispatch=invoice.dispatches.get(channel="email"), now=NOW) is True
+    return mail.outbox[0].body
+
+
+@pytest.mark.parametrize("provider", ["simulated", ""])
+def test_the_invoice_email_carries_the_pay_link(issued, settings, provider):
+    settings.PAYMENT_PROVIDER = provider
+    settings.SITE_URL = "https://coop.example.be"
+
+    body = send_invoice_email(issued)
+
+    assert f"https://coop.example.be/pay/{pay_token(issued)}/" in body
+    assert ("Bancontact" in body) is bool(provider)
