@@ -37,6 +37,8 @@ from drf_spectacular.generators import SchemaGenerator
 
 from audit.models import AuditEvent, DataExport
 from audit.privacy import build_data_export, request_data_export
+from checkout.links import pay_token
+from checkout.services import start_online_payment
 from contracts.models import (
     ContractAttachment,
     DimonaDeclaration,
@@ -314,6 +316,13 @@ def build_world() -> World:
     o["bankaccount"] = statement.bank_account
     o["bankstatementline"] = BankStatementLine.objects.filter(statement=statement).first()
     o["dispatch"] = issued.dispatches.first()
+    # An online payment of what is left, started with the simulated provider.
+    o["onlinepayment"] = start_online_payment(
+        invoice=issued,
+        redirect_url_for=lambda reference: f"http://testserver/return/{reference}/",
+        webhook_url="http://testserver/checkout/webhook/simulated/",
+        now=NOW,
+    )
     # A refund in a payment file: staff-side only, written as the services would leave it.
     o["refundpaymentfile"] = RefundPaymentFile.objects.create(
         file=ContentFile(b"<Document/>", name="refunds-authz.xml"),
@@ -481,6 +490,7 @@ ADMIN_OBJECTS = {
     "invoicing_invoice": "invoice",
     "invoicing_client": "client",
     "invoicing_payment": "payment",
+    "checkout_onlinepayment": "onlinepayment",
     "invoicing_bankaccount": "bankaccount",
     "invoicing_refund": "refund",
     "invoicing_refundpaymentfile": "refundpaymentfile",
@@ -679,6 +689,17 @@ def path_for(route: Route, world: World, *, variant: str | None, write: bool) ->
     if name == "spaces:feed":
         token = world.feedtoken_revoked if variant == "revoked" else world.feedtoken
         return reverse(name, kwargs={"secret": token.secret})
+    if name in ("checkout:pay", "checkout:pay_online", "checkout:pay_return"):
+        # Public pages behind the invoice's signed link (checkout/links.py).
+        invoice = lookup(world, VARIANTS[variant] if variant else "invoice")
+        kwargs = {"token": pay_token(invoice)}
+        if name == "checkout:pay_return":
+            kwargs["reference"] = world.onlinepayment.reference
+        return reverse(name, kwargs=kwargs)
+    if name == "checkout:webhook":
+        return reverse(name, kwargs={"provider": world.onlinepayment.provider})
+    if name == "checkout:simulated":
+        return reverse(name, kwargs={"payment_id": world.onlinepayment.provider_payment_id})
     if name == "api:expense-claim-remove-receipt":
         receipt = world.receipt_draft
         return reverse(name, kwargs={"pk": receipt.claim_id, "receipt_pk": receipt.pk})
@@ -699,6 +720,7 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
             MEDIA_ROOT=media_root,
             PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
             COOP_INVOICE_REVIEW_NEW_CLIENTS=False,
+            PAYMENT_PROVIDER="simulated",
             LANGUAGE_CODE="en",
         ),
         transaction.atomic(),
@@ -743,7 +765,7 @@ LEAKS = {
         "Les Bonnes",
     ],
 }
-READ_BY_SECRET = {"spaces:feed"}
+READ_BY_SECRET = {"spaces:feed", "checkout:pay", "checkout:pay_return", "checkout:simulated"}
 
 
 def leaks(persona: str, route: Route, response) -> list[str]:

@@ -12,8 +12,7 @@ from checkout.links import pay_token
 from invoicing.services.issue import submit_invoice
 from invoicing.services.payments import record_payment
 from tests.conftest import NOW
-from tests.invoicing.conftest import TODAY, line, make_draft
-from tests.invoicing.conftest import belgian_client, no_review  # noqa: F401 - shared fixtures
+from tests.invoicing.conftest import TODAY, belgian_client, line, make_draft, no_review  # noqa: F401 - shared fixtures
 
 RECORDINGS = Path(__file__).with_name("recordings")
 API_KEY = "test_dHar4XY7LxsDOtmnkVtjNVWXLSlXsM"
