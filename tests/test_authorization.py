@@ -537,6 +537,7 @@ OBJECTS = {
     "api:invoice-detail": "invoice",
     "api:invoice-credit-notes": "invoice",
     "api:invoice-payments": "invoice",
+    "api:invoice-online-payments": "invoice",
     "api:invoice-pdf": "invoice",
     "api:invoice-submit": "draft",
     "api:invoice-ubl": "invoice",
