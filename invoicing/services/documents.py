@@ -210,7 +210,12 @@ def send_reminder_email(*, reminder: Reminder, now: datetime.datetime | None = N
             return False
         invoice = reminder.invoice
         with translation.override(invoice.language):
-            context = {"invoice": invoice, "snapshot": invoice.snapshot, "reminder": reminder}
+            context = {
+                "invoice": invoice,
+                "snapshot": invoice.snapshot,
+                "reminder": reminder,
+                "links": invoice_links(invoice),
+            }
             subject = render_to_string("emails/reminder_subject.txt", context).strip()
             body = render_to_string("emails/reminder.txt", context)
         EmailMessage(subject=subject, body=body, to=[invoice.buyer_email]).send()

@@ -1,5 +1,6 @@
 """The pay link: what the client sees, the simulated provider's round trip, the e-mail."""
 
+import datetime
 import re
 from decimal import Decimal
 
@@ -205,3 +206,36 @@ def test_the_invoice_email_carries_the_pay_link(issued, settings, provider):
 
     assert f"https://coop.example.be/pay/{pay_token(issued)}/" in body
     assert ("Bancontact" in body) is bool(provider)
+
+
+def test_the_reminder_carries_the_pay_link(issued, settings):
+    from invoicing.services.documents import send_reminder_email
+    from invoicing.services.reminders import send_due_reminders
+
+    settings.PAYMENT_PROVIDER = "simulated"
+    settings.SITE_URL = "https://coop.example.be"
+    assert send_due_reminders(today=issued.due_date + datetime.timedelta(days=7), now=NOW) == 1
+    mail.outbox.clear()
+
+    assert send_reminder_email(reminder=issued.reminders.get(), now=NOW) is True
+
+    assert f"https://coop.example.be/pay/{pay_token(issued)}/" in mail.outbox[0].body
+
+
+@pytest.mark.parametrize(
+    ("provider", "api_key", "ids"),
+    [
+        ("", "", []),
+        ("simulated", "", []),
+        ("mollie", "test_dHar4XY7LxsDOtmnkVtjNVWXLSlXsM", []),
+        ("mollie", "", ["checkout.E002"]),
+        ("stripe", "", ["checkout.E001"]),
+    ],
+)
+def test_the_configured_provider_is_checked(settings, provider, api_key, ids):
+    from checkout.checks import check_payment_provider
+
+    settings.PAYMENT_PROVIDER = provider
+    settings.MOLLIE_API_KEY = api_key
+
+    assert [message.id for message in check_payment_provider()] == ids
