@@ -22,6 +22,7 @@ from checkout.links import pay_url
 from checkout.models import OnlinePayment, PaymentStatus
 from checkout.providers import get_provider
 from checkout.providers.base import (
+    PaymentProvider,
     PaymentRequest,
     ProviderError,
     ProviderPayment,
@@ -42,6 +43,8 @@ logger = logging.getLogger(__name__)
 
 ZERO = Decimal("0.00")
 OPEN_INVOICE_STATUSES = (Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_PAID)
+# A payment started this recently is reused without asking the provider (a double click).
+REUSE_WITHOUT_ASKING = datetime.timedelta(minutes=2)
 # The provider's page in the invoice's language (Mollie's locale names).
 LOCALES = {"fr": "fr_BE", "nl": "nl_BE", "en": "en_US"}
 
@@ -104,7 +107,15 @@ def start_online_payment(
             .first()
         )
         if reused is not None:
-            return reused
+            reused = _still_open(provider, reused, now=now)
+            if reused is not None:
+                return reused
+            due = amount_due(invoice)
+            if due <= ZERO:
+                raise CheckoutError(
+                    _("Invoice %(number)s has nothing left to pay.") % {"number": invoice.number},
+                    code="nothing_due",
+                )
         reference = uuid.uuid4()
         with translation.override(invoice.language):
             description = _("Invoice %(number)s") % {"number": invoice.number}
@@ -157,6 +168,25 @@ def start_online_payment(
             changes={"amount": [None, str(due)], "invoice": [None, invoice.number]},
         )
     return online
+
+
+def _still_open(
+    provider: PaymentProvider, online: OnlinePayment, *, now: datetime.datetime
+) -> OnlinePayment | None:
+    """Return the open payment if the client can still pay it, else None (start another).
+
+    A payment started moments ago is a double click or the back button: it is reused as it
+    is. An older one may have expired or been paid without its webhook arriving yet: the
+    provider is asked, and its answer applied.
+    """
+    if now - online.created_at <= REUSE_WITHOUT_ASKING:
+        return online
+    try:
+        remote = provider.fetch_payment(online.provider_payment_id)
+    except ProviderError:
+        return online  # the provider cannot tell: the client may still finish it there
+    online = apply_provider_status(online=online, remote=remote, now=now)
+    return online if online.is_open else None
 
 
 def receive_webhook(

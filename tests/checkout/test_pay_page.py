@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from checkout.links import invoice_for_token, pay_token
 from checkout.models import OnlinePayment, SimulatedPayment
@@ -239,3 +240,22 @@ def test_the_configured_provider_is_checked(settings, provider, api_key, ids):
     settings.MOLLIE_API_KEY = api_key
 
     assert [message.id for message in check_payment_provider()] == ids
+
+
+def test_an_open_payment_the_provider_let_expire_is_not_reused(client, open_invoice, simulated):
+    url = reverse("checkout:pay_online", kwargs={"token": pay_token(open_invoice)})
+    first = client.post(url)["Location"]
+    OnlinePayment.objects.update(created_at=timezone.now() - datetime.timedelta(minutes=30))
+    SimulatedPayment.objects.update(status="expired")
+
+    second = client.post(url)["Location"]
+
+    assert first != second
+    assert list(OnlinePayment.objects.order_by("pk").values_list("status", flat=True)) == [
+        "expired",
+        "open",
+    ]
+    # Still open at the provider half an hour later: reused.
+    OnlinePayment.objects.update(created_at=timezone.now() - datetime.timedelta(minutes=30))
+    assert client.post(url)["Location"] == second
+    assert OnlinePayment.objects.count() == 2
