@@ -17,9 +17,13 @@ from invoicing.services.payments import amount_due
 
 
 def _open_invoices():
-    return Invoice.objects.filter(
-        kind=Invoice.Kind.INVOICE, status=Invoice.Status.ISSUED, number__isnull=False
-    ).order_by("issue_date", "pk")
+    return (
+        Invoice.objects.filter(
+            kind=Invoice.Kind.INVOICE, status=Invoice.Status.ISSUED, number__isnull=False
+        )
+        .select_related("activity")
+        .order_by("issue_date", "pk")
+    )
 
 
 def seed(context: dict, *, stdout) -> None:
@@ -29,8 +33,13 @@ def seed(context: dict, *, stdout) -> None:
         stdout.write("No open invoice to pay online.")
         return
     provider = get_provider()
-    if isinstance(provider, SimulatedProvider) and len(invoices) > 1:
-        paid = invoices.pop(0)
+    # The first member's: the benchmarks' heaviest member only grows heavier.
+    first_members = [
+        invoice for invoice in invoices if invoice.activity.owner_id == context["members"][0].pk
+    ]
+    if isinstance(provider, SimulatedProvider) and first_members and len(invoices) > 1:
+        paid = first_members[0]
+        invoices.remove(paid)
         online = start_online_payment(
             invoice=paid,
             redirect_url_for=lambda reference: pay_url(paid),
