@@ -12,6 +12,7 @@ from django.utils import timezone
 from checkout.links import invoice_for_token, pay_token
 from checkout.models import OnlinePayment, SimulatedPayment
 from checkout.services import payment_options_for
+from coop.templatetags.money import euro
 from invoicing.models import Invoice, Payment
 from invoicing.services.credit import request_credit_note
 from invoicing.services.documents import render_document, send_dispatch
@@ -259,3 +260,36 @@ def test_an_open_payment_the_provider_let_expire_is_not_reused(client, open_invo
     OnlinePayment.objects.update(created_at=timezone.now() - datetime.timedelta(minutes=30))
     assert client.post(url)["Location"] == second
     assert OnlinePayment.objects.count() == 2
+
+
+def pay_simulated(client, invoice, **changes) -> OnlinePayment:
+    """Start a simulated payment, let the "bank" change it, then click paid."""
+    checkout_page = client.post(
+        reverse("checkout:pay_online", kwargs={"token": pay_token(invoice)})
+    )["Location"]
+    SimulatedPayment.objects.update(**changes)
+    client.post(checkout_page, {"outcome": "paid"})
+    return OnlinePayment.objects.get()
+
+
+def test_another_amount_than_asked_is_recorded_for_staff_review(client, open_invoice, simulated):
+    online = pay_simulated(client, open_invoice, amount=Decimal("100.00"))
+
+    assert online.payment.amount == Decimal("100.00")
+    assert online.needs_review is True
+    assert online.review_note == (
+        f"The provider reports {euro(Decimal('100.00'))} paid where {euro(Decimal('123.45'))} "
+        f"was asked. Partial payment: {euro(Decimal('23.45'))} still due."
+    )
+    amounts = Invoice.objects.with_amounts().get(pk=open_invoice.pk)
+    assert (amounts.status, amounts.amount_due) == ("partially_paid", Decimal("23.45"))
+
+
+def test_money_in_another_currency_is_left_to_staff_and_not_recorded(
+    client, open_invoice, simulated
+):
+    online = pay_simulated(client, open_invoice, currency="USD")
+
+    assert (online.status, online.payment, online.needs_review) == ("paid", None, True)
+    assert "USD" in online.review_note
+    assert not Payment.objects.filter(method="online").exists()
