@@ -1,5 +1,7 @@
 """Online payments, read only: what the provider said, linked to the invoice and its payment."""
 
+import json
+
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
@@ -46,7 +48,7 @@ class OnlinePaymentAdmin(PageLimitMixin, LocalisedFieldsMixin, admin.ModelAdmin)
         "updated_at",
         "paid_at",
         "checkout_url",
-        "raw_status",
+        "raw_answer",
     ]
 
     def get_queryset(self, request):
@@ -67,6 +69,13 @@ class OnlinePaymentAdmin(PageLimitMixin, LocalisedFieldsMixin, admin.ModelAdmin)
     def invoice_link(self, obj: OnlinePayment):
         url = reverse("admin:invoicing_invoice_change", args=[obj.invoice_id])
         return format_html('<a href="{}">{}</a>', url, obj.invoice.number)
+
+    @admin.display(description=_("provider's last answer"))
+    def raw_answer(self, obj: OnlinePayment):
+        # Machine output, shown as the provider sent it.
+        return format_html(
+            "<pre><code>{}</code></pre>", json.dumps(obj.raw_status, indent=2, sort_keys=True)
+        )
 
     @admin.display(description=_("payment"))
     def payment_link(self, obj: OnlinePayment):
