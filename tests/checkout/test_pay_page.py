@@ -293,3 +293,20 @@ def test_money_in_another_currency_is_left_to_staff_and_not_recorded(
     assert (online.status, online.payment, online.needs_review) == ("paid", None, True)
     assert "USD" in online.review_note
     assert not Payment.objects.filter(method="online").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_clicks_start_one_payment(open_invoice, simulated):
+    from django.test import Client
+
+    from tests.conftest import run_at_once
+
+    url = reverse("checkout:pay_online", kwargs={"token": pay_token(open_invoice)})
+
+    def click() -> str:
+        return Client().post(url)["Location"]
+
+    locations = run_at_once(click, times=3)
+
+    assert len(set(locations)) == 1
+    assert OnlinePayment.objects.count() == SimulatedPayment.objects.count() == 1
