@@ -81,11 +81,12 @@ def start_online_payment(
 ) -> OnlinePayment:
     """Create a payment of what is due now at the provider, or reuse the open one.
 
-    The invoice stays locked while the provider answers, so that a double click or a second tab
-    waits and then gets the payment the first one created instead of a second one; a payment
-    still open for the same amount is reused. Refused when the invoice is paid, credited or
-    has nothing due, and when no provider is configured. Nothing is written if the provider
-    refuses or cannot be reached.
+    Return the online payment to send the client to: its ``checkout_url`` while it is open;
+    one found paid meanwhile comes back paid (and recorded). The invoice stays locked while the
+    provider answers, so that a double click or a second tab waits and then gets the payment
+    the first one created instead of a second one; a payment still open for the same amount is
+    reused. Refused when the invoice is paid, credited or has nothing due, and when no provider
+    is configured. Nothing is written if the provider refuses or cannot be reached.
     """
     now = now or timezone.now()
     provider = get_provider()
@@ -107,8 +108,9 @@ def start_online_payment(
             .first()
         )
         if reused is not None:
-            reused = _still_open(provider, reused, now=now)
-            if reused is not None:
+            reused = _checked(provider, reused, now=now)
+            if reused.is_open or reused.status == PaymentStatus.PAID:
+                # Still payable there, or paid meanwhile (recorded now): the caller shows it.
                 return reused
             due = amount_due(invoice)
             if due <= ZERO:
@@ -170,14 +172,14 @@ def start_online_payment(
     return online
 
 
-def _still_open(
+def _checked(
     provider: PaymentProvider, online: OnlinePayment, *, now: datetime.datetime
-) -> OnlinePayment | None:
-    """Return the open payment if the client can still pay it, else None (start another).
+) -> OnlinePayment:
+    """Return the open payment with its status as the provider tells it now.
 
-    A payment started moments ago is a double click or the back button: it is reused as it
-    is. An older one may have expired or been paid without its webhook arriving yet: the
-    provider is asked, and its answer applied.
+    A payment started moments ago is a double click or the back button: it is taken as it is.
+    An older one may have expired, or been paid without its webhook arriving yet: the provider
+    is asked and its answer applied (a payment recorded if paid).
     """
     if now - online.created_at <= REUSE_WITHOUT_ASKING:
         return online
@@ -185,8 +187,7 @@ def _still_open(
         remote = provider.fetch_payment(online.provider_payment_id)
     except ProviderError:
         return online  # the provider cannot tell: the client may still finish it there
-    online = apply_provider_status(online=online, remote=remote, now=now)
-    return online if online.is_open else None
+    return apply_provider_status(online=online, remote=remote, now=now)
 
 
 def receive_webhook(

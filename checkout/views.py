@@ -103,6 +103,9 @@ def pay_online(request: HttpRequest, token: str) -> HttpResponse:
         invoice.refresh_from_db()
         context = {**_pay_context(invoice, token), "error": error.message}
         return render(request, "checkout/pay.html", context, status=400)
+    if not online.is_open:
+        # Found paid at the provider meanwhile: its page says so.
+        return redirect("checkout:pay_return", token=token, reference=online.reference)
     return redirect(online.checkout_url, permanent=False)
 
 

@@ -310,3 +310,24 @@ def test_simultaneous_clicks_start_one_payment(open_invoice, simulated):
 
     assert len(set(locations)) == 1
     assert OnlinePayment.objects.count() == SimulatedPayment.objects.count() == 1
+
+
+def test_a_payment_paid_without_its_webhook_is_recorded_when_the_client_clicks_again(
+    client, open_invoice, simulated
+):
+    url = reverse("checkout:pay_online", kwargs={"token": pay_token(open_invoice)})
+    client.post(url)
+    online = OnlinePayment.objects.get()
+    OnlinePayment.objects.update(created_at=timezone.now() - datetime.timedelta(minutes=30))
+    # Paid at the "bank", but the webhook never arrived.
+    SimulatedPayment.objects.update(status="paid", paid_at=timezone.now())
+
+    response = client.post(url)
+
+    assert response["Location"] == reverse(
+        "checkout:pay_return",
+        kwargs={"token": pay_token(open_invoice), "reference": online.reference},
+    )
+    assert Payment.objects.get(method="online").amount == Decimal("123.45")
+    assert OnlinePayment.objects.count() == 1
+    assert 'data-pay-state="paid"' in client.get(response["Location"]).content.decode()
