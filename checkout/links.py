@@ -44,11 +44,9 @@ def invoice_for_token(token: str) -> Invoice | None:
     key, _dot, signature = token.partition(".")
     if not key.isdigit() or not signature or len(key) > 18:
         return None
-    invoice = (
-        Invoice.objects.filter(pk=int(key), kind=Invoice.Kind.INVOICE, number__isnull=False)
-        .only("pk", "number")
-        .first()
-    )
+    invoice = Invoice.objects.filter(
+        pk=int(key), kind=Invoice.Kind.INVOICE, number__isnull=False
+    ).first()
     if invoice is None:
         return None
     for secret in [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]:

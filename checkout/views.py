@@ -33,10 +33,10 @@ ZERO = Decimal("0.00")
 
 
 def _invoice(token: str) -> Invoice:
-    found = invoice_for_token(token)
-    if found is None:
+    invoice = invoice_for_token(token)
+    if invoice is None:
         raise Http404
-    return Invoice.objects.select_related("activity").get(pk=found.pk)
+    return invoice
 
 
 def _pay_context(invoice: Invoice, token: str) -> dict:
@@ -64,9 +64,11 @@ def _pay_context(invoice: Invoice, token: str) -> dict:
     }
 
 
-def _in_invoice_language(request: HttpRequest) -> bool:
-    """The client reads the page in the invoice's language unless it chose one on the site."""
-    return settings.LANGUAGE_COOKIE_NAME not in request.COOKIES
+def _client_language(request: HttpRequest, invoice: Invoice) -> str:
+    """The client reads the pages in the invoice's language unless it chose one on the site."""
+    if settings.LANGUAGE_COOKIE_NAME in request.COOKIES:
+        return translation.get_language()
+    return invoice.language
 
 
 @never_cache
@@ -74,8 +76,7 @@ def _in_invoice_language(request: HttpRequest) -> bool:
 def pay(request: HttpRequest, token: str) -> HttpResponse:
     """Show what is due and how to pay it: bank transfer always, online when configured."""
     invoice = _invoice(token)
-    language = invoice.language if _in_invoice_language(request) else None
-    with translation.override(language or translation.get_language()):
+    with translation.override(_client_language(request, invoice)):
         return render(request, "checkout/pay.html", _pay_context(invoice, token))
 
 
@@ -92,17 +93,18 @@ def pay_online(request: HttpRequest, token: str) -> HttpResponse:
             reverse("checkout:pay_return", kwargs={"token": token, "reference": reference})
         )
 
-    try:
-        online = services.start_online_payment(
-            invoice=invoice,
-            redirect_url_for=redirect_url_for,
-            webhook_url=settings.SITE_URL
-            + reverse("checkout:webhook", kwargs={"provider": get_provider().name}),
-        )
-    except CheckoutError as error:
-        invoice.refresh_from_db()
-        context = {**_pay_context(invoice, token), "error": error.message}
-        return render(request, "checkout/pay.html", context, status=400)
+    with translation.override(_client_language(request, invoice)):
+        try:
+            online = services.start_online_payment(
+                invoice=invoice,
+                redirect_url_for=redirect_url_for,
+                webhook_url=settings.SITE_URL
+                + reverse("checkout:webhook", kwargs={"provider": get_provider().name}),
+            )
+        except CheckoutError as error:
+            invoice.refresh_from_db()
+            context = {**_pay_context(invoice, token), "error": error.message}
+            return render(request, "checkout/pay.html", context, status=400)
     if not online.is_open:
         # Found paid at the provider meanwhile: its page says so.
         return redirect("checkout:pay_return", token=token, reference=online.reference)
@@ -117,8 +119,7 @@ def pay_return(request: HttpRequest, token: str, reference: uuid.UUID) -> HttpRe
     online = OnlinePayment.objects.filter(invoice=invoice, reference=reference).first()
     if online is None:
         raise Http404
-    language = invoice.language if _in_invoice_language(request) else None
-    with translation.override(language or translation.get_language()):
+    with translation.override(_client_language(request, invoice)):
         return render(
             request,
             "checkout/return.html",
