@@ -213,6 +213,11 @@ EXCLUDED_URLS = {
     "spaces:booking_refuse": "POST only",
     "spaces:booking_no_show": "POST only",
     "spaces:feed": "needs the feed's secret, shown once",
+    "checkout:pay": "the client's pay page behind the invoice's signed link: tests/checkout",
+    "checkout:pay_online": "POST only",
+    "checkout:pay_return": "the client's page back from the provider, behind the signed link",
+    "checkout:webhook": "POST only: the payment provider's notifications",
+    "checkout:simulated": "the simulated provider's page, development and demo only",
 }
 # API GET paths (OpenAPI) that are not screens, and why; and query strings some need.
 EXCLUDED_API = {

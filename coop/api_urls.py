@@ -3,6 +3,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from checkout import api as checkout_api
 from contracts import api as contracts_api
 from invoicing import api as invoicing_api
 from invoicing import recurring_api
@@ -33,6 +34,11 @@ urlpatterns = [
         "activities/<int:pk>/ledger/",
         members_api.ActivityLedger.as_view(),
         name="activity-ledger",
+    ),
+    path(
+        "invoices/<int:pk>/online-payments/",
+        checkout_api.InvoiceOnlinePayments.as_view(),
+        name="invoice-online-payments",
     ),
     *router.urls,
 ]

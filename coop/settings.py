@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "quotes",
     "contracts",
     "spaces",
+    "checkout",
 ]
 
 MIDDLEWARE = [
@@ -542,6 +543,18 @@ COOP_INVOICE_REVIEW_NEW_CLIENTS = env_bool("COOP_INVOICE_REVIEW_NEW_CLIENTS", de
 QUOTE_LINK_DAYS = int(os.environ.get("QUOTE_LINK_DAYS", "0")) or None
 # Payment reminders, in days after the due date; after the last one a formal notice is due.
 COOP_REMINDER_OFFSETS = [int(days) for days in env_list("COOP_REMINDER_OFFSETS", "7,21,35")]
+# Online payment of invoices (the checkout app): "" offers none, only the bank transfer with
+# its QR code; "mollie" needs MOLLIE_API_KEY; "simulated" records and takes no money, for
+# development and the demo only (refused in production).
+PAYMENT_PROVIDER = os.environ.get("PAYMENT_PROVIDER", "" if PRODUCTION else "simulated")
+if PRODUCTION and PAYMENT_PROVIDER == "simulated":
+    raise ImproperlyConfigured("PAYMENT_PROVIDER=simulated takes no money: not in production.")
+MOLLIE_API_KEY = os.environ.get("MOLLIE_API_KEY", "")
+# The shared secret of Mollie's signed webhooks (X-Mollie-Signature); when set, an unsigned or
+# wrongly signed webhook is refused. The payment is fetched from Mollie's API either way.
+MOLLIE_WEBHOOK_SECRET = os.environ.get("MOLLIE_WEBHOOK_SECRET", "")
+# The methods offered on the provider's page, in Mollie's names.
+PAYMENT_METHODS = env_list("PAYMENT_METHODS", "bancontact,creditcard,directdebit")
 PEPPOL_TRANSPORT = os.environ.get("PEPPOL_TRANSPORT", "invoicing.peppol.OutboxTransport")
 # Where the official Peppol BIS Billing rule files are installed, one folder per release
 # (<dir>/3.0.21/PEPPOL-EN16931-UBL.sch); see schemas/peppol-bis-billing-3.0/README.md.

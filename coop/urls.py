@@ -40,4 +40,5 @@ urlpatterns = [
     path("", include("quotes.order_urls")),
     path("", include("contracts.urls")),
     path("", include("spaces.urls")),
+    path("", include("checkout.urls")),
 ]

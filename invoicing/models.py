@@ -1077,6 +1077,8 @@ class Payment(ChoiceLabels, models.Model):
     class Method(models.TextChoices):
         MANUAL = "manual", _("Recorded by staff")
         BANK_STATEMENT = "bank_statement", _("Bank statement")
+        # Confirmed by an online payment provider (the checkout app): money that did arrive.
+        ONLINE = "online", _("Online payment")
 
     invoice = models.ForeignKey(
         Invoice, on_delete=models.PROTECT, related_name="payments", verbose_name=_("invoice")
@@ -1093,9 +1095,12 @@ class Payment(ChoiceLabels, models.Model):
         verbose_name=_("bank statement line"),
     )
     note = models.CharField(_("note"), max_length=255, blank=True)
+    # Empty for a payment the provider confirmed: nobody typed it in.
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
         verbose_name=_("recorded by"),
     )

@@ -37,6 +37,8 @@ from drf_spectacular.generators import SchemaGenerator
 
 from audit.models import AuditEvent, DataExport
 from audit.privacy import build_data_export, request_data_export
+from checkout.links import pay_token
+from checkout.services import start_online_payment
 from contracts.models import (
     ContractAttachment,
     DimonaDeclaration,
@@ -339,6 +341,13 @@ def build_world() -> World:
     o["bankaccount"] = statement.bank_account
     o["bankstatementline"] = BankStatementLine.objects.filter(statement=statement).first()
     o["dispatch"] = issued.dispatches.first()
+    # An online payment of what is left, started with the simulated provider.
+    o["onlinepayment"] = start_online_payment(
+        invoice=issued,
+        redirect_url_for=lambda reference: f"http://testserver/return/{reference}/",
+        webhook_url="http://testserver/checkout/webhook/simulated/",
+        now=NOW,
+    )
     # A refund in a payment file: staff-side only, written as the services would leave it.
     o["refundpaymentfile"] = RefundPaymentFile.objects.create(
         file=ContentFile(b"<Document/>", name="refunds-authz.xml"),
@@ -532,6 +541,7 @@ ADMIN_OBJECTS = {
     "invoicing_invoice": "invoice",
     "invoicing_client": "client",
     "invoicing_payment": "payment",
+    "checkout_onlinepayment": "onlinepayment",
     "invoicing_bankaccount": "bankaccount",
     "invoicing_refund": "refund",
     "invoicing_refundpaymentfile": "refundpaymentfile",
@@ -591,6 +601,7 @@ OBJECTS = {
     "api:invoice-detail": "invoice",
     "api:invoice-credit-notes": "invoice",
     "api:invoice-payments": "invoice",
+    "api:invoice-online-payments": "invoice",
     "api:invoice-pdf": "invoice",
     "api:invoice-submit": "draft",
     "api:invoice-ubl": "invoice",
@@ -764,6 +775,17 @@ def path_for(route: Route, world: World, *, variant: str | None, write: bool) ->
         return reverse(name, kwargs={"token": token})
     if name == "quotes:quote_pdf":
         return reverse(name, kwargs={"pk": world.quote.pk, "version": 1})
+    if name in ("checkout:pay", "checkout:pay_online", "checkout:pay_return"):
+        # Public pages behind the invoice's signed link (checkout/links.py).
+        invoice = lookup(world, VARIANTS[variant] if variant else "invoice")
+        kwargs = {"token": pay_token(invoice)}
+        if name == "checkout:pay_return":
+            kwargs["reference"] = world.onlinepayment.reference
+        return reverse(name, kwargs=kwargs)
+    if name == "checkout:webhook":
+        return reverse(name, kwargs={"provider": world.onlinepayment.provider})
+    if name == "checkout:simulated":
+        return reverse(name, kwargs={"payment_id": world.onlinepayment.provider_payment_id})
     if name == "api:expense-claim-remove-receipt":
         receipt = world.receipt_draft
         return reverse(name, kwargs={"pk": receipt.claim_id, "receipt_pk": receipt.pk})
@@ -784,6 +806,7 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
             MEDIA_ROOT=media_root,
             PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
             COOP_INVOICE_REVIEW_NEW_CLIENTS=False,
+            PAYMENT_PROVIDER="simulated",
             LANGUAGE_CODE="en",
         ),
         transaction.atomic(),
@@ -829,7 +852,13 @@ LEAKS = {
     ],
 }
 # Read by whoever holds the secret link: the quote names the member who offers the work.
-READ_BY_SECRET = {"spaces:feed", "quotes:public"}
+READ_BY_SECRET = {
+    "spaces:feed",
+    "quotes:public",
+    "checkout:pay",
+    "checkout:pay_return",
+    "checkout:simulated",
+}
 
 
 def leaks(persona: str, route: Route, response) -> list[str]:

@@ -17,6 +17,7 @@ from audit.services import record_event
 from coop import recovery
 from coop.documents import DocumentStatus
 from invoicing.errors import InvoicingError
+from invoicing.links import invoice_links
 from invoicing.models import Dispatch, Invoice, InvoiceDocument, Reminder
 from invoicing.ubl import is_peppol_document
 
@@ -143,7 +144,7 @@ def send_dispatch(*, dispatch: Dispatch, now: datetime.datetime | None = None) -
 def _send_invoice_email(invoice: Invoice, documents: dict, *, recipient: str) -> None:
     snapshot = invoice.snapshot
     with translation.override(invoice.language):
-        context = {"invoice": invoice, "snapshot": snapshot}
+        context = {"invoice": invoice, "snapshot": snapshot, "links": invoice_links(invoice)}
         subject = render_to_string("emails/invoice_subject.txt", context).strip()
         body = render_to_string("emails/invoice.txt", context)
     message = EmailMessage(subject=subject, body=body, to=[recipient])
@@ -209,7 +210,12 @@ def send_reminder_email(*, reminder: Reminder, now: datetime.datetime | None = N
             return False
         invoice = reminder.invoice
         with translation.override(invoice.language):
-            context = {"invoice": invoice, "snapshot": invoice.snapshot, "reminder": reminder}
+            context = {
+                "invoice": invoice,
+                "snapshot": invoice.snapshot,
+                "reminder": reminder,
+                "links": invoice_links(invoice),
+            }
             subject = render_to_string("emails/reminder_subject.txt", context).strip()
             body = render_to_string("emails/reminder.txt", context)
         EmailMessage(subject=subject, body=body, to=[invoice.buyer_email]).send()

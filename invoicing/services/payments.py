@@ -223,7 +223,7 @@ def record_payment(
     invoice: Invoice,
     amount: Decimal,
     received_on: datetime.date,
-    actor: User,
+    actor: User | None,
     method: str = Payment.Method.MANUAL,
     bank_line: BankStatementLine | None = None,
     note: str = "",
@@ -240,11 +240,16 @@ def record_payment(
     under the invoice's lock so that parallel requests cannot all pass. Money that did arrive
     on the bank account is recorded as it is: an over-payment from a bank line (matched by
     staff, the importer leaves them for review) shows as a negative amount due, to refund.
+    A payment an online payment provider confirmed (``method`` online, ``actor`` None: nobody
+    typed it in) is money that arrived too, recorded as it is like a bank line.
     """
     now = now or timezone.now()
     check_amount(amount)
+    if actor is None and method != Payment.Method.ONLINE:
+        raise InvoicingError(_("Only a provider's payment has no author."), code="actor")
     invoice = Invoice.objects.select_for_update().select_related("activity").get(pk=invoice.pk)
-    payable = PAYABLE_STATUSES if bank_line is None else BANK_PAYABLE_STATUSES
+    money_arrived = bank_line is not None or method == Payment.Method.ONLINE
+    payable = BANK_PAYABLE_STATUSES if money_arrived else PAYABLE_STATUSES
     if invoice.kind != Invoice.Kind.INVOICE or invoice.status not in payable:
         raise InvoicingError(
             _("Payments are recorded on issued invoices only."), code="not_payable"
@@ -265,7 +270,7 @@ def record_payment(
             ),
             code="own_invoice",
         )
-    if bank_line is None:
+    if not money_arrived:
         check_payment_amount(invoice=invoice, amount=amount)
     payment = Payment.objects.create(
         invoice=invoice,
