@@ -114,10 +114,8 @@ def _quotes_in_every_state(member, activity, client, *, today) -> str:
     return documents.public_url(token)
 
 
-def _order_with_deposit(member, activity, client, staff, *, today) -> Quote:
-    """An accepted quote that staff confirmed (its guaranteed budget on the Activity), with its
-    deposit invoiced; the accepted quote above stays in staff's confirmation queue."""
-    from invoicing.services.issue import submit_invoice
+def _confirmed_order(member, activity, client, staff, *, today) -> Quote:
+    """A quote the client accepted and staff confirmed: its guaranteed budget on the Activity."""
     from quotes import orders
 
     _quote, token = _send(member, _draft(member, activity, client, index=0, today=today))
@@ -130,7 +128,16 @@ def _order_with_deposit(member, activity, client, staff, *, today) -> Quote:
         ip="192.0.2.13",
         user_agent="Demo browser",
     )
-    orders.confirm_order(staff_user=staff, quote=quote)
+    return orders.confirm_order(staff_user=staff, quote=quote)
+
+
+def _order_with_deposit(member, activity, client, staff, *, today) -> Quote:
+    """An accepted quote that staff confirmed (its guaranteed budget on the Activity), with its
+    deposit invoiced; the accepted quote above stays in staff's confirmation queue."""
+    from invoicing.services.issue import submit_invoice
+    from quotes import orders
+
+    quote = _confirmed_order(member, activity, client, staff, today=today)
     deposit = orders.create_order_invoice(
         user=member.user, quote=quote, part="deposit", today=today
     )
@@ -174,5 +181,15 @@ def seed_heavy(context: dict, *, stdout) -> None:
                 email=False,
             )
         count += 5
+    orders = 0
+    first = context["members"][0] if context["members"] else None
+    activity = first.activities.order_by("pk").first() if first else None
+    client = first.user.clients.filter(country="BE").order_by("pk").first() if first else None
+    if activity is not None and client is not None:
+        # A confirmed order, not yet invoiced: the order page has its row to show.
+        _confirmed_order(first, activity, client, context["staff"], today=today)
+        orders = 1
     elapsed = (timezone.now() - started).total_seconds()
-    stdout.write(f"  {count} quotes of the heavy members in {elapsed:.1f} s")
+    stdout.write(
+        f"  {count} quotes and {orders} confirmed order of the heavy members in {elapsed:.1f} s"
+    )

@@ -28,6 +28,7 @@ from invoicing.models import (
 )
 from members.demo import DEMO_MEMBER, DEMO_PASSWORD, DEMO_STAFF
 from members.models import Activity, ActivityBalance, LedgerEntry, Member, User
+from quotes.models import Quote
 from spaces.models import Booking, FeedToken
 from tests.conftest import make_member, make_user
 
@@ -94,7 +95,9 @@ def test_seed_scale_builds_a_coherent_world(world, client):
     invoices = Invoice.objects.filter(activity__in=activities).exclude(pk__in=heavy_work)
     # The refunded credit note's ledger entry comes on top of the planned ones.
     refund = Refund.objects.select_related("credit_note__credited_invoice", "payment_file").get()
-    ledger = LedgerEntry.objects.exclude(reference=refund.credit_note.number)
+    # So does the first heavy member's confirmed order's guaranteed budget.
+    order = Quote.objects.get(status=Quote.Status.CONFIRMED, activity__in=activities)
+    ledger = LedgerEntry.objects.exclude(reference__in=[refund.credit_note.number, order.number])
 
     # Counts as planned, and the report gives a rate for every table.
     assert scale_members.count() == plan.members == 50
@@ -138,6 +141,10 @@ def test_seed_scale_builds_a_coherent_world(world, client):
         "unmatched": 900,
         "ignored": 100,
     }
+    assert order.activity.owner.user.email == heavy_logins(plan)[0]
+    assert list(
+        LedgerEntry.objects.filter(reference=order.number).values_list("kind", "stage", "amount")
+    ) == [("client_income", "guaranteed", order.current_version.total_excl_vat)]
     credit_note = heavy_work.get(
         kind=Invoice.Kind.CREDIT_NOTE, status=Invoice.Status.PENDING_REVIEW
     )
@@ -245,6 +252,7 @@ def test_seed_scale_builds_a_coherent_world(world, client):
     for activity_id, kind, stage, total in sql(
         "SELECT activity_id, kind, stage, sum(amount) FROM members_ledgerentry"
         " WHERE kind IN ('client_income', 'cooperative_fee', 'salary_cost', 'booking_charge')"
+        " AND stage <> 'guaranteed'"
         " AND activity_id IN (SELECT id FROM members_activity WHERE owner_id IN"
         " (SELECT m.id FROM members_member m JOIN members_user u ON u.id = m.user_id"
         " WHERE u.email LIKE %s)) GROUP BY 1, 2, 3",
