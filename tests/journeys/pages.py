@@ -234,3 +234,19 @@ def decline_quote(page: Page, *, reason: str) -> None:
 def ask_for_change(page: Page, *, message: str) -> None:
     fill_fields(page, {"change-message": message})
     press(page, "Send my request")
+
+
+# Orders --------------------------------------------------------------------------------------
+
+
+def figure(page: Page, msgid: str):
+    """The value of the figure labelled ``msgid`` (the figures atop an Activity or an order)."""
+    label = page.locator("dt").filter(has_text=re.compile(f"^{re.escape(words(page, msgid))}$"))
+    return page.locator("main dl.figures > div").filter(has=label).locator("dd")
+
+
+def invoice_the_deposit(page: Page, *, percent: str) -> None:
+    """On an order's page, draw up the deposit invoice (it opens as a draft)."""
+    label = words(page, "Invoice the deposit (%(percent)s %%)") % {"percent": percent}
+    page.locator("main").get_by_role("button", name=label, exact=True).click()
+    page.wait_for_load_state()
