@@ -6,6 +6,7 @@ from rest_framework.routers import SimpleRouter
 from contracts import api as contracts_api
 from invoicing import api as invoicing_api
 from members import api as members_api
+from portal import api as portal_api
 from spaces import api as spaces_api
 
 app_name = "api"
@@ -25,6 +26,12 @@ urlpatterns = [
         "activities/<int:pk>/ledger/",
         members_api.ActivityLedger.as_view(),
         name="activity-ledger",
+    ),
+    path("portal/documents/", portal_api.PortalDocumentList.as_view(), name="portal-documents"),
+    path(
+        "portal/documents/<int:pk>/",
+        portal_api.PortalDocumentDetail.as_view(),
+        name="portal-document-detail",
     ),
     *router.urls,
 ]

@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "invoicing",
     "contracts",
     "spaces",
+    "portal",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,48 @@
+"""Extension points of invoicing for the apps built on it.
+
+Invoicing knows nothing of the apps that depend on it (ARCHITECTURE.md). An app that adds to an
+invoice e-mail or to the member's invoice page registers a function here from its
+``AppConfig.ready``; invoicing calls what is registered, or nothing when no app registered.
+"""
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from django.utils.safestring import SafeString
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from invoicing.models import Invoice
+
+# (invoice, recipient) -> an absolute address where the recipient views the document online.
+_email_link: Callable[["Invoice", str], str] | None = None
+# (request, invoice) -> HTML shown on the member's invoice page under its details.
+_invoice_panels: list[Callable[["HttpRequest", "Invoice"], SafeString | str]] = []
+
+
+def register_email_link(function: Callable[["Invoice", str], str]) -> None:
+    """Let ``function(invoice, recipient)`` give the "view online" address of invoice e-mails."""
+    global _email_link
+    _email_link = function
+
+
+def email_link(invoice: "Invoice", recipient: str) -> str:
+    """Return the "view online" address for this e-mail of the invoice, or "" when none."""
+    if _email_link is None:
+        return ""
+    return _email_link(invoice, recipient)
+
+
+def register_invoice_panel(
+    function: Callable[["HttpRequest", "Invoice"], SafeString | str],
+) -> None:
+    """Show ``function(request, invoice)``'s HTML on the member's invoice page."""
+    if function not in _invoice_panels:
+        _invoice_panels.append(function)
+
+
+def invoice_panels(request: "HttpRequest", invoice: "Invoice") -> list[SafeString | str]:
+    """Return the HTML of every registered panel for this invoice, the empty ones left out."""
+    panels = (panel(request, invoice) for panel in _invoice_panels)
+    return [html for html in panels if html]
