@@ -73,7 +73,7 @@ def clients_of(email: str) -> QuerySet[Client]:
 
 
 def client_ids_of(identity: PortalIdentity) -> list[int]:
-    return list(clients_of(identity.email).values_list("pk", flat=True))
+    return list(clients_of(identity.email).order_by().values_list("pk", flat=True))
 
 
 def has_documents(email: str) -> bool:
