@@ -211,8 +211,14 @@ def send_reminder_email(*, reminder: Reminder, now: datetime.datetime | None = N
         if reminder.emailed_at is not None:
             return False
         invoice = reminder.invoice
+        view_online = hooks.email_link(invoice, invoice.buyer_email)
         with translation.override(invoice.language):
-            context = {"invoice": invoice, "snapshot": invoice.snapshot, "reminder": reminder}
+            context = {
+                "invoice": invoice,
+                "snapshot": invoice.snapshot,
+                "reminder": reminder,
+                "view_online": view_online,
+            }
             subject = render_to_string("emails/reminder_subject.txt", context).strip()
             body = render_to_string("emails/reminder.txt", context)
         EmailMessage(subject=subject, body=body, to=[invoice.buyer_email]).send()
