@@ -301,3 +301,13 @@ def test_the_invoice_email_carries_a_view_online_link(world, tmp_path, settings)
     assert link is not None
     stored = PortalToken.objects.get(token_hash=services.hash_token(link.group(1)))
     assert (stored.kind, stored.email) == ("email", SHARED)
+
+
+def test_the_portal_speaks_the_client_language_until_another_is_chosen(world):
+    from django.test import Client
+
+    browser = portal_browser(Client(), SHARED)
+    # The address's latest client record (the other member's) is French.
+    assert 'lang="fr"' in browser.get(reverse("portal:home")).content.decode()
+    browser.post(reverse("set_language"), {"language": "nl", "next": reverse("portal:home")})
+    assert 'lang="nl"' in browser.get(reverse("portal:home")).content.decode()
