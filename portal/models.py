@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from coop.models import ChoiceLabels
@@ -108,4 +109,5 @@ class PortalQuestion(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.email} · {self.asked_at:%Y-%m-%d}"
+        asked_on = date_format(timezone.localtime(self.asked_at).date(), "SHORT_DATE_FORMAT")
+        return f"{self.email} · {asked_on}"

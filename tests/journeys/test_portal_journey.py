@@ -91,3 +91,31 @@ def test_client_reads_downloads_and_asks_member_answers(open_page, settings, vie
     client.locator("header").get_by_role("button", name="Sign out").click()
     client.goto(reverse("portal:home"))
     expect(client).to_have_url(re.compile(re.escape(reverse("portal:start")) + "$"))
+
+
+def test_portal_pages_have_no_serious_accessibility_violation(open_page, settings):
+    """axe on the portal's sign-in form, home, list and invoice page, in French."""
+    from django.utils import timezone
+
+    from portal import services
+    from tests.journeys.test_accessibility import blocking_violations
+
+    (_member, invoice), _other = issued_invoices(settings)
+    client = open_page(language="fr")
+    violations = blocking_violations(client, reverse("portal:start"))
+    token = services._create_token(
+        kind="sign_in",
+        email=CLIENT_EMAIL,
+        lifetime=services.SIGN_IN_LINK_LIFETIME,
+        now=timezone.now(),
+    )
+    violations += blocking_violations(client, reverse("portal:sign_in", args=[token]))
+    client.locator("main form button[type=submit]").click()
+    client.wait_for_load_state()
+    for url in (
+        reverse("portal:home"),
+        reverse("portal:document_list"),
+        reverse("portal:document_detail", args=[invoice.pk]),
+    ):
+        violations += blocking_violations(client, url)
+    assert violations == [], "\n".join(violations)
