@@ -164,14 +164,6 @@ def token_identity(token: str, *, now: datetime.datetime) -> selectors.PortalIde
 
 
 @transaction.atomic
-def revoke_tokens(*, email: str, now: datetime.datetime) -> int:
-    """Revoke every link of an address still usable; return how many."""
-    return PortalToken.objects.filter(
-        email=selectors.normalise_email(email), revoked_at__isnull=True, expires_at__gt=now
-    ).update(revoked_at=now)
-
-
-@transaction.atomic
 def ask_question(
     *,
     identity: selectors.PortalIdentity,
