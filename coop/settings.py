@@ -438,6 +438,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "members.tasks.purge_api_tokens_task",
         "schedule": crontab(hour=3, minute=15),
     },
+    "purge-portal-links": {
+        "task": "portal.tasks.purge_expired_tokens_task",
+        "schedule": crontab(hour=3, minute=45),
+    },
     "purge-idempotency-keys": {
         "task": "coop.tasks.purge_idempotency_keys_task",
         "schedule": 60 * 60,

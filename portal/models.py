@@ -46,6 +46,8 @@ class PortalToken(ChoiceLabels, models.Model):
         indexes = [
             # The admin lists and searches an address's links, newest first.
             models.Index(fields=["email", "-created_at"], name="portal_token_email_idx"),
+            # A link per invoice e-mail: the daily purge finds the expired ones by this.
+            models.Index(fields=["expires_at"], name="portal_token_expiry_idx"),
         ]
         constraints = [
             models.CheckConstraint(

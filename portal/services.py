@@ -127,6 +127,14 @@ def create_demo_link(*, email: str, now: datetime.datetime, days: int = 365) -> 
 
 
 INVALID_LINK = "invalid_link"
+# Links expired this long ago are deleted (an audit row keeps each sign-in).
+PURGE_AFTER = datetime.timedelta(days=30)
+
+
+def purge_expired_tokens(*, now: datetime.datetime) -> int:
+    """Delete the links expired more than ``PURGE_AFTER`` ago; return how many went."""
+    deleted, _by_model = PortalToken.objects.filter(expires_at__lt=now - PURGE_AFTER).delete()
+    return deleted
 
 
 @transaction.atomic

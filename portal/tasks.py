@@ -1,6 +1,7 @@
 """Background work of the portal: the e-mails it sends."""
 
 from celery import shared_task
+from django.utils import timezone
 
 from portal import services
 from portal.models import PortalQuestion
@@ -18,3 +19,9 @@ def send_question_email_task(question_pk: int) -> None:
     question = PortalQuestion.objects.filter(pk=question_pk).first()
     if question is not None:
         services.send_question_email(question=question)
+
+
+@shared_task
+def purge_expired_tokens_task() -> int:
+    """Delete the portal links expired a month ago; return how many."""
+    return services.purge_expired_tokens(now=timezone.now())

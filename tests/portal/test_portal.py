@@ -311,3 +311,16 @@ def test_the_portal_speaks_the_client_language_until_another_is_chosen(world):
     assert 'lang="fr"' in browser.get(reverse("portal:home")).content.decode()
     browser.post(reverse("set_language"), {"language": "nl", "next": reverse("portal:home")})
     assert 'lang="nl"' in browser.get(reverse("portal:home")).content.decode()
+
+
+def test_links_expired_a_month_ago_are_purged(world):
+    now = timezone.now()
+    for days in (0, 29, 31):
+        services._create_token(
+            kind="email",
+            email=SHARED,
+            lifetime=datetime.timedelta(days=1),
+            now=now - datetime.timedelta(days=days + 1),
+        )
+    assert services.purge_expired_tokens(now=now) == 1
+    assert PortalToken.objects.count() == 2
