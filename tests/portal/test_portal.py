@@ -324,3 +324,32 @@ def test_links_expired_a_month_ago_are_purged(world):
         )
     assert services.purge_expired_tokens(now=now) == 1
     assert PortalToken.objects.count() == 2
+
+
+def test_a_credit_note_is_listed_and_asks_for_no_payment(client, world, member, staff):
+    from decimal import Decimal
+
+    from invoicing.services.credit import CreditLineInput, request_credit_note
+    from invoicing.services.issue import approve_invoice
+    from tests.conftest import NOW
+    from tests.invoicing.conftest import TODAY
+
+    note = request_credit_note(
+        user=member.user,
+        invoice=world["mine"],
+        reason="Not needed",
+        lines=[CreditLineInput(position=1, quantity=Decimal("1"))],
+    )
+    note = approve_invoice(staff_user=staff, invoice=note, today=TODAY, now=NOW)
+    portal_browser(client, SHARED)
+    listed = numbers(client.get(reverse("portal:document_list")))
+    assert listed == [note.number, world["theirs"].number, world["mine"].number]
+    response = client.get(reverse("portal:document_detail", kwargs={"pk": note.pk}))
+    assert response.status_code == 200
+    assert (response.context["payment_status"], response.context["payment"]) == (
+        "credit_note",
+        None,
+    )
+    # The invoice it credits in full has nothing left to pay.
+    response = client.get(reverse("portal:document_detail", kwargs={"pk": world["mine"].pk}))
+    assert response.context["payment"] is None
