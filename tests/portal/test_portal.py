@@ -353,3 +353,17 @@ def test_a_credit_note_is_listed_and_asks_for_no_payment(client, world, member, 
     # The invoice it credits in full has nothing left to pay.
     response = client.get(reverse("portal:document_detail", kwargs={"pk": world["mine"].pk}))
     assert response.context["payment"] is None
+
+
+def test_a_payment_reminder_carries_a_view_online_link(world):
+    from invoicing.models import Reminder
+    from invoicing.services.documents import send_reminder_email
+
+    invoice = world["theirs"]
+    reminder = Reminder.objects.create(
+        invoice=invoice, level=1, sent_on=timezone.localdate(), amount_due=invoice.total_incl_vat
+    )
+    assert send_reminder_email(reminder=reminder)
+    [message] = mail.outbox
+    token = re.search(r"http://\S+/portal/sign-in/(\S+)/", message.body).group(1)
+    assert PortalToken.objects.get(token_hash=services.hash_token(token)).email == SHARED
