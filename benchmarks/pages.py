@@ -89,6 +89,10 @@ BIG_MODELS = [
     "invoicing.Reminder",
     "invoicing.Dispatch",
     "invoicing.BankStatementLine",
+    "quotes.Quote",
+    "quotes.QuoteVersion",
+    "quotes.QuoteLine",
+    "quotes.QuoteEvent",
     "contracts.Contract",
     "contracts.ContractWorker",
     "contracts.WorkDay",
@@ -118,6 +122,10 @@ PAGES = [
     ("invoice detail", "invoicing:invoice_detail", "member", "invoice", {}),
     ("draft invoice form", "invoicing:invoice_edit", "member", "draft_invoice", {}),
     ("credit note form", "invoicing:invoice_credit", "member", "invoice", {}),
+    ("quote list", "quotes:quote_list", "member", None, {}),
+    ("new quote form", "quotes:quote_create", "member", None, {}),
+    ("quote detail", "quotes:quote_detail", "member", "quote", {}),
+    ("draft quote form", "quotes:quote_edit", "member", "draft_quote", {}),
     ("client list", "invoicing:client_list", "member", None, {}),
     ("new client form", "invoicing:client_create", "member", None, {}),
     ("client form", "invoicing:client_edit", "member", "client", {}),
@@ -169,6 +177,14 @@ EXCLUDED_URLS = {
     "invoicing:invoice_pdf": "a stored file",
     "invoicing:invoice_ubl": "a stored file",
     "invoicing:invoice_resend": "POST only",
+    "quotes:quote_delete": "confirmation of an action",
+    "quotes:quote_send": "POST only",
+    "quotes:quote_resend": "POST only",
+    "quotes:quote_revoke": "POST only",
+    "quotes:quote_new_version": "POST only",
+    "quotes:quote_pdf": "a stored file",
+    "quotes:public": "needs the link's token, e-mailed once",
+    "quotes:public_pdf": "needs the link's token, e-mailed once",
     "contracts:submit": "POST only",
     "contracts:cancel": "POST only",
     "contracts:invoice": "POST only",
@@ -428,6 +444,8 @@ def pick_world(member_email: str | None = None) -> World:
     from invoicing import selectors as invoice_selectors
     from invoicing.models import Invoice
     from members.models import Activity, LedgerEntry, Member, User
+    from quotes import selectors as quote_selectors
+    from quotes.models import Quote
     from spaces import selectors as space_selectors
     from spaces.apps import SPACE_MANAGERS_GROUP
     from spaces.models import Room, Site
@@ -485,6 +503,10 @@ def pick_world(member_email: str | None = None) -> World:
         "invoice": _first_pk(issued),
         "draft_invoice": _first_pk(invoices.filter(status=Invoice.Status.DRAFT)),
         "client": _first_pk(invoice_selectors.clients_visible_to(user)),
+        "quote": _first_pk(quote_selectors.quotes_visible_to(user)),
+        "draft_quote": _first_pk(
+            quote_selectors.quotes_visible_to(user).filter(status=Quote.Status.DRAFT)
+        ),
         "contract": _first_pk(contract_selectors.contracts_visible_to(user)),
         "draft_contract": _first_pk(
             contract_selectors.contracts_visible_to(user).filter(status=Contract.Status.DRAFT)

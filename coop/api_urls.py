@@ -7,6 +7,7 @@ from contracts import api as contracts_api
 from invoicing import api as invoicing_api
 from members import api as members_api
 from portal import api as portal_api
+from quotes import api as quotes_api
 from spaces import api as spaces_api
 
 app_name = "api"
@@ -17,6 +18,7 @@ router.register("invoices", invoicing_api.InvoiceViewSet, basename="invoice")
 router.register("tokens", members_api.ApiTokenViewSet, basename="api-token")
 contracts_api.register(router)
 spaces_api.register(router)
+quotes_api.register(router)
 
 urlpatterns = [
     path("me", members_api.MeView.as_view(), name="me"),

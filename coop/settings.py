@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "audit",
     "members",
     "invoicing",
+    "quotes",
     "contracts",
     "spaces",
     "portal",
@@ -383,7 +384,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"LanguageEnum": "members.models.Language.choices"},
+    "ENUM_NAME_OVERRIDES": {
+        "LanguageEnum": "members.models.Language.choices",
+        "QuoteStatusEnum": "quotes.models.QuoteStatus.choices",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "coop.schema.add_problem_responses",
@@ -478,6 +482,7 @@ COOP_RECOVERY_QUEUES = ["default", "pdf"]
 COOP_RECOVERY_SWEEPS = [
     "members.tasks.recover_lost_work",
     "invoicing.tasks.recover_lost_work",
+    "quotes.tasks.recover_lost_work",
     "contracts.tasks.recover_lost_work",
     "spaces.tasks.recover_lost_work",
 ]
@@ -523,6 +528,9 @@ COOP_SELLER_REGISTER = {
 # wait for a staff review instead of being issued at once.
 COOP_INVOICE_REVIEW_THRESHOLD = Decimal(os.environ.get("COOP_INVOICE_REVIEW_THRESHOLD", "10000"))
 COOP_INVOICE_REVIEW_NEW_CLIENTS = env_bool("COOP_INVOICE_REVIEW_NEW_CLIENTS", default=True)
+# A quote's public link works until the end of its validity date, or this many days after it
+# is sent when set.
+QUOTE_LINK_DAYS = int(os.environ.get("QUOTE_LINK_DAYS", "0")) or None
 # Payment reminders, in days after the due date; after the last one a formal notice is due.
 COOP_REMINDER_OFFSETS = [int(days) for days in env_list("COOP_REMINDER_OFFSETS", "7,21,35")]
 PEPPOL_TRANSPORT = os.environ.get("PEPPOL_TRANSPORT", "invoicing.peppol.OutboxTransport")

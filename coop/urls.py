@@ -37,6 +37,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("invoices/", include("invoicing.urls")),
     path("portal/", include("portal.urls")),
+    path("", include("quotes.urls")),
     path("", include("contracts.urls")),
     path("", include("spaces.urls")),
 ]

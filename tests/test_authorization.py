@@ -59,11 +59,14 @@ from invoicing.services.payments import import_bank_statement, record_payment
 from members import services as member_services
 from members.models import LedgerEntry
 from portal.models import PortalQuestion, PortalToken
+from quotes import documents as quote_documents
+from quotes import services as quote_services
 from spaces.services import feed_tokens, leasing, lifecycle
 from tests.conftest import NOW, make_member, make_user
 from tests.contracts.conftest import TODAY, make_contract, worker
 from tests.invoicing.conftest import make_draft
 from tests.invoicing.test_payments import ENTRY, camt_file, structured
+from tests.quotes.conftest import make_draft as make_quote
 from tests.spaces.conftest import DAY, at, make_room
 
 TABLE = Path(__file__).with_name("authorization_table.txt")
@@ -348,6 +351,18 @@ def build_world() -> World:
     for document in InvoiceDocument.objects.filter(invoice__in=[issued, o["credit_note"]]):
         render_document(document=document, now=NOW)
 
+    # Quotes: a draft, one sent (its PDF rendered) with its public page's token, and one whose
+    # link was withdrawn.
+    o["quote_draft"] = make_quote(member, activity, client)
+    o["quote"], o["quote_token"] = quote_services.send_quote(
+        user=member.user, quote=make_quote(member, activity, client)
+    )
+    quote_documents.render_document(document=o["quote"].current_version.document)
+    revoked_quote, o["quote_token_revoked"] = quote_services.send_quote(
+        user=member.user, quote=make_quote(member, activity, client)
+    )
+    quote_services.revoke_link(user=member.user, quote=revoked_quote)
+
     # Contracts: one paid (with its payslip), one waiting for approval, one draft.
     paid = make_contract(member, activity, workers=[worker(member)], client=client)
     submit_contract(user=member.user, contract=paid, today=TODAY, now=NOW)
@@ -499,6 +514,7 @@ ADMIN_OBJECTS = {
     "invoicing_bankstatement": "bankstatement",
     "invoicing_bankstatementline": "bankstatementline",
     "invoicing_dispatch": "dispatch",
+    "quotes_quote": "quote",
     "contracts_contract": "contract",
     "contracts_contractawaitingapproval": "contract_waiting",
     "contracts_payrollrate": "payrollrate",
@@ -544,6 +560,16 @@ OBJECTS = {
     "api:invoice-pdf": "invoice",
     "api:invoice-submit": "draft",
     "api:invoice-ubl": "invoice",
+    "quotes:quote_detail": "quote",
+    "quotes:quote_edit": "quote_draft",
+    "quotes:quote_delete": "quote_draft",
+    "quotes:quote_send": "quote_draft",
+    "quotes:quote_resend": "quote",
+    "quotes:quote_revoke": "quote",
+    "quotes:quote_new_version": "quote",
+    "api:quote-detail": "quote",
+    "api:quote-send": "quote_draft",
+    "api:quote-new-version": "quote",
     "contracts:detail": "contract",
     "contracts:edit": "contract_draft",
     "contracts:submit": "contract_draft",
@@ -598,6 +624,7 @@ OBJECTS = {
 }
 WRITE_OBJECTS = {
     "api:invoice-detail": "draft",
+    "api:quote-detail": "quote_draft",
     "api:contract-detail": "contract_draft",
     "api:expense-claim-detail": "claim_draft",
 }
@@ -702,6 +729,11 @@ def path_for(route: Route, world: World, *, variant: str | None, write: bool) ->
     if name == "spaces:feed":
         token = world.feedtoken_revoked if variant == "revoked" else world.feedtoken
         return reverse(name, kwargs={"secret": token.secret})
+    if name in ("quotes:public", "quotes:public_pdf"):
+        token = world.quote_token_revoked if variant == "revoked" else world.quote_token
+        return reverse(name, kwargs={"token": token})
+    if name == "quotes:quote_pdf":
+        return reverse(name, kwargs={"pk": world.quote.pk, "version": 1})
     if name == "api:expense-claim-remove-receipt":
         receipt = world.receipt_draft
         return reverse(name, kwargs={"pk": receipt.claim_id, "receipt_pk": receipt.pk})
@@ -766,7 +798,8 @@ LEAKS = {
         "Les Bonnes",
     ],
 }
-READ_BY_SECRET = {"spaces:feed"}
+# Read by whoever holds the secret link: the quote names the member who offers the work.
+READ_BY_SECRET = {"spaces:feed", "quotes:public"}
 
 
 def leaks(persona: str, route: Route, response) -> list[str]:

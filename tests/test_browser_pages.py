@@ -7,6 +7,7 @@ from django.urls import reverse
 from contracts.models import Contract, ExpenseClaim
 from invoicing.models import Invoice
 from members.models import Activity, User
+from quotes.models import Quote
 from spaces.models import Booking, Room, Site
 
 MEMBER = "ana.peeters@coop.test"
@@ -26,7 +27,8 @@ def member_pages(user: User) -> list[str]:
     claim = ExpenseClaim.objects.filter(member__user=user).order_by("pk").first()
     booking = Booking.objects.filter(activity=activity).order_by("pk").first()
     room = Room.objects.filter(is_bookable=True).order_by("pk").first()
-    assert all([activity, invoice, contract, claim, booking, room])
+    quote = Quote.objects.filter(activity=activity).order_by("pk").first()
+    assert all([activity, invoice, contract, claim, booking, room, quote])
     return [
         reverse("members:dashboard"),
         reverse("members:activity_detail", args=[activity.pk]),
@@ -37,6 +39,9 @@ def member_pages(user: User) -> list[str]:
         reverse("invoicing:invoice_create"),
         reverse("invoicing:invoice_detail", args=[invoice.pk]),
         reverse("invoicing:client_list"),
+        reverse("quotes:quote_list"),
+        reverse("quotes:quote_create"),
+        reverse("quotes:quote_detail", args=[quote.pk]),
         reverse("contracts:index"),
         reverse("contracts:create"),
         reverse("contracts:detail", args=[contract.pk]),

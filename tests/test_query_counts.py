@@ -124,6 +124,13 @@ class World:
             )
             make_draft(self.member, activity, _client(self.member, self.count))
 
+    def add_quotes(self, number: int) -> None:
+        from tests.quotes.conftest import make_draft as make_quote
+
+        for _index in range(number):
+            self.count += 1
+            make_quote(self.member, self.activity, _client(self.member, self.count))
+
     def add_issued_invoices(self, number: int) -> None:
         for _index in range(number):
             self.count += 1
@@ -273,6 +280,7 @@ CASES: list[tuple[str, str, Callable[[World], str], bool]] = [
         False,
     ),
     ("clients", "add_clients", lambda world: reverse("invoicing:client_list"), False),
+    ("quotes", "add_quotes", lambda world: reverse("quotes:quote_list"), False),
     (
         "new invoice form, clients",
         "add_clients",
@@ -313,6 +321,7 @@ CASES: list[tuple[str, str, Callable[[World], str], bool]] = [
         True,
     ),
     ("api clients", "add_clients", lambda world: "/api/v1/clients/", True),
+    ("api quotes", "add_quotes", lambda world: "/api/v1/quotes/", True),
     ("api contracts", "add_contracts", lambda world: "/api/v1/contracts/", True),
     ("api payslips", "add_payslips", lambda world: "/api/v1/payslips/", True),
     ("api expense claims", "add_expense_claims", lambda world: "/api/v1/expense-claims/", True),

@@ -220,3 +220,57 @@ def ask_portal_question(page: Page, message: str) -> None:
 def mark_question_answered(page: Page) -> None:
     """On the member's invoice page, mark the client's first open question answered."""
     press(page, "Mark answered")
+
+
+# Quotes --------------------------------------------------------------------------------------
+
+
+def fill_quote(page: Page, *, header: dict[str, str], lines: list[dict[str, str]]) -> None:
+    """Fill the quote form's terms and lines (the form shows three empty lines)."""
+    page.goto(reverse("quotes:quote_create"))
+    fill_fields(page, header)
+    for index, line in enumerate(lines):
+        fill_fields(page, {f"lines-{index}-{name}": value for name, value in line.items()})
+
+
+def send_quote(page: Page) -> None:
+    press(page, "Send to the client")
+
+
+def make_new_version(page: Page) -> None:
+    press(page, "Make a new version")
+
+
+def draw_signature(page: Page) -> None:
+    """Draw a stroke on the public page's signature pad, as with a mouse."""
+    canvas = page.locator("canvas[data-signature-canvas]")
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + 20, box["y"] + 40)
+    page.mouse.down()
+    for step in range(1, 12):
+        page.mouse.move(box["x"] + 20 + step * 25, box["y"] + 40 + (step % 3) * 20)
+    page.mouse.up()
+
+
+def accept_quote(page: Page, *, name: str, function: str, po_number: str) -> None:
+    fill_fields(
+        page,
+        {
+            "accept-name": name,
+            "accept-function": function,
+            "accept-po_number": po_number,
+            "accept-conditions": "on",
+        },
+    )
+    draw_signature(page)
+    press(page, "Accept the quote")
+
+
+def decline_quote(page: Page, *, reason: str) -> None:
+    fill_fields(page, {"decline-reason": reason})
+    press(page, "Decline the quote")
+
+
+def ask_for_change(page: Page, *, message: str) -> None:
+    fill_fields(page, {"change-message": message})
+    press(page, "Send my request")

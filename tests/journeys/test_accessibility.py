@@ -12,6 +12,8 @@ from coop.celery import app as celery_app
 from invoicing.models import Invoice
 from members.demo import DEMO_MEMBER, DEMO_PASSWORD, DEMO_STAFF, DEMO_TOTP_SECRET
 from members.models import Activity
+from quotes import services as quote_services
+from quotes.models import Quote
 from spaces.models import Room, Site
 from tests.journeys import pages
 from tests.journeys.pages import current_code
@@ -29,6 +31,7 @@ def member_pages() -> list[str]:
     activity = Activity.objects.filter(owner__user__email=DEMO_MEMBER).order_by("pk").first()
     invoice = Invoice.objects.filter(activity=activity).order_by("pk").first()
     contract = Contract.objects.filter(activity=activity).order_by("pk").first()
+    quote = Quote.objects.filter(activity=activity, status=Quote.Status.SENT).first()
     return [
         reverse("members:dashboard"),
         reverse("members:activity_detail", args=[activity.pk]),
@@ -38,6 +41,9 @@ def member_pages() -> list[str]:
         reverse("invoicing:invoice_create"),
         reverse("invoicing:invoice_detail", args=[invoice.pk]),
         reverse("invoicing:client_create"),
+        reverse("quotes:quote_list"),
+        reverse("quotes:quote_create"),
+        reverse("quotes:quote_detail", args=[quote.pk]),
         reverse("contracts:create"),
         reverse("contracts:detail", args=[contract.pk]),
         reverse("contracts:payslips"),
@@ -110,6 +116,12 @@ def test_key_pages_have_no_serious_accessibility_violation(open_page, settings):
     pages.sign_in(member, email=DEMO_MEMBER, password=DEMO_PASSWORD)
     for url in member_pages():
         violations += blocking_violations(member, url)
+
+    # The client's page of a sent quote, through a new link (only its hash is kept).
+    sent = Quote.objects.filter(status=Quote.Status.SENT).first()
+    _sent, token = quote_services.resend_quote(user=sent.created_by, quote=sent)
+    client = open_page(language="fr")
+    violations += blocking_violations(client, reverse("quotes:public", args=[token]))
 
     manager = open_page(language="fr")
     pages.sign_in(manager, email="spaces@coop.test", password=DEMO_PASSWORD)

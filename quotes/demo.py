@@ -1,0 +1,152 @@
+"""The quotes part of the demo world: the demo member's quotes in every state.
+
+The demo's clients are fictitious: sending a quote here e-mails nobody. The public page of
+the quote waiting for an answer is printed, to open it as the client would.
+"""
+
+import datetime
+from decimal import Decimal
+
+from django.utils import timezone
+
+from invoicing.services.drafts import LineInput
+from quotes import documents, services
+from quotes.models import Quote, QuoteEvent
+
+WORK = [
+    ("Lighting design, rehearsal days", "day", "450.00"),
+    ("Sound engineering", "day", "380.00"),
+    ("Poster illustration", "piece", "220.00"),
+    ("Photography, opening night", "hour", "85.00"),
+]
+TITLES = [
+    "Spring season lighting",
+    "Festival sound and light",
+    "Poster series",
+    "Opening night photography",
+    "Children's workshop",
+    "Touring rig",
+]
+SCHEDULE = [
+    {"label": "Deposit", "percent": "30", "due": "order"},
+    {"label": "Balance", "percent": "70", "due": "delivery"},
+]
+
+
+def _lines(offset: int) -> list[LineInput]:
+    return [
+        LineInput(
+            description=description,
+            quantity=Decimal(position % 3 + 1),
+            unit=unit,
+            unit_price=Decimal(price),
+        )
+        for position, (description, unit, price) in enumerate(
+            WORK[offset % len(WORK) :] + WORK[: offset % len(WORK)]
+        )
+    ][:3]
+
+
+def _draft(member, activity, client, *, index: int, today: datetime.date) -> Quote:
+    return services.save_draft(
+        user=member.user,
+        activity=activity,
+        client=client,
+        lines=_lines(index),
+        terms=services.QuoteTerms(
+            title=TITLES[index % len(TITLES)],
+            description="Prepared for the coming season.",
+            valid_until=today + datetime.timedelta(days=30),
+            deposit_percent=Decimal("30") if index % 2 == 0 else None,
+            schedule=SCHEDULE if index % 2 == 0 else [],
+            work_start=today + datetime.timedelta(days=45),
+            work_end=today + datetime.timedelta(days=47),
+        ),
+        today=today,
+    )
+
+
+def _send(member, quote: Quote) -> tuple[Quote, str]:
+    quote, token = services.send_quote(user=member.user, quote=quote, email=False)
+    documents.render_document(document=quote.current_version.document)
+    quote.current_version.refresh_from_db()
+    return quote, token
+
+
+def _quotes_in_every_state(member, activity, client, *, today) -> str:
+    """Draft, sent, change requested, accepted, declined, expired; return the sent one's link."""
+    _draft(member, activity, client, index=0, today=today)
+    _sent, token = _send(member, _draft(member, activity, client, index=1, today=today))
+    _changed, changed_token = _send(member, _draft(member, activity, client, index=2, today=today))
+    services.request_change(
+        link=services.find_link(changed_token),
+        message="Could the posters come in two sizes?",
+        ip="192.0.2.10",
+        user_agent="Demo browser",
+    )
+    _accepted, accepted_token = _send(
+        member, _draft(member, activity, client, index=3, today=today)
+    )
+    services.accept_quote(
+        link=services.find_link(accepted_token),
+        name="Marie Lambert",
+        function="Production manager",
+        conditions_accepted=True,
+        po_number="PO-2026-041",
+        ip="192.0.2.11",
+        user_agent="Demo browser",
+    )
+    _declined, declined_token = _send(
+        member, _draft(member, activity, client, index=4, today=today)
+    )
+    services.decline_quote(
+        link=services.find_link(declined_token),
+        reason="Our budget for this season is already spent.",
+        ip="192.0.2.12",
+        user_agent="Demo browser",
+    )
+    expired, _expired_token = _send(member, _draft(member, activity, client, index=5, today=today))
+    # As the expiry task leaves a quote whose validity date has passed.
+    Quote.objects.filter(pk=expired.pk).update(status=Quote.Status.EXPIRED)
+    QuoteEvent.objects.create(
+        quote=expired, version=expired.current_version, kind=QuoteEvent.Kind.EXPIRED
+    )
+    return documents.public_url(token)
+
+
+def seed(context: dict, *, stdout) -> None:
+    """Give the demo member a quote in every state."""
+    today = context["today"]
+    members = context["members"]
+    if not members:
+        return
+    member = members[0]
+    activity = member.activities.order_by("pk").first()
+    client = member.user.clients.order_by("pk").first()
+    if activity is None or client is None:
+        return
+    url = _quotes_in_every_state(member, activity, client, today=today)
+    stdout.write(f"6 quotes of {member.legal_name}; the client's page of the sent one: {url}")
+
+
+def seed_heavy(context: dict, *, stdout) -> None:
+    """Give each heavy member a handful of quotes: drafts, sent and accepted ones."""
+    today = context["today"]
+    count = 0
+    started = timezone.now()
+    for member in context["members"]:
+        activity = member.activities.order_by("pk").first()
+        client = member.user.clients.filter(country="BE").order_by("pk").first()
+        if activity is None or client is None:
+            continue
+        for index in range(3):
+            _draft(member, activity, client, index=index, today=today)
+        for index in range(2):
+            services.send_quote(
+                user=member.user,
+                quote=_draft(member, activity, client, index=index + 3, today=today),
+                email=False,
+            )
+        count += 5
+    elapsed = (timezone.now() - started).total_seconds()
+    stdout.write(f"  {count} quotes of the heavy members in {elapsed:.1f} s")

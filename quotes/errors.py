@@ -1,0 +1,5 @@
+from coop.errors import CoopError
+
+
+class QuotingError(CoopError):
+    """A quoting rule refused the request."""
