@@ -209,6 +209,7 @@ EXCLUDED_URLS = {
     "portal:sign_out": "POST only",
     "portal:home": "a portal client's page (tests/portal/test_query_counts.py)",
     "portal:document_list": "a portal client's page (tests/portal/test_query_counts.py)",
+    "portal:quote_list": "a portal client's page (tests/portal/test_quotes.py)",
     "portal:document_detail": "a portal client's page (tests/portal/test_query_counts.py)",
     "portal:document_pdf": "a stored file",
     "portal:document_ubl": "a stored file",

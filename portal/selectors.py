@@ -182,6 +182,50 @@ def payment_status(status: str, kind: str, due_date, amount_due, *, today: datet
     return "open"
 
 
+# Quotes: what the client was sent. Never a draft, nor what staff decide on an order.
+QUOTE_STATUSES = ("sent", "change_requested", "accepted", "declined", "expired", "confirmed")
+
+
+def quote_rows(identity: PortalIdentity, client_ids: list[int] | None = None):
+    """The identity's quotes, newest first, each as its latest sent version says it (a new
+    version the member is drafting stays unseen until it is sent); a ``values()`` queryset."""
+    from django.db.models import OuterRef, Subquery
+
+    from quotes.models import Quote, QuoteVersion
+
+    if client_ids is None:
+        client_ids = client_ids_of(identity)
+    sent = QuoteVersion.objects.filter(quote=OuterRef("pk"), sent_at__isnull=False).order_by(
+        "-version"
+    )
+    return (
+        Quote.objects.filter(
+            client_id__in=client_ids,
+            status__in=QUOTE_STATUSES,
+            sequence_number__isnull=False,
+        )
+        .order_by("-created_at", "-pk")
+        .annotate(
+            title=Subquery(sent.values("title")[:1]),
+            valid_until=Subquery(sent.values("valid_until")[:1]),
+            total_incl_vat=Subquery(sent.values("total_incl_vat")[:1]),
+            member_name=Subquery(
+                sent.annotate(name=KT("snapshot__member_name")).values("name")[:1]
+            ),
+        )
+        .values(
+            "pk",
+            "series",
+            "sequence_number",
+            "status",
+            "title",
+            "valid_until",
+            "total_incl_vat",
+            "member_name",
+        )
+    )
+
+
 def questions_of(identity: PortalIdentity, invoice: Invoice) -> QuerySet[PortalQuestion]:
     """The questions this identity asked about one of its documents, newest first."""
     return PortalQuestion.objects.filter(invoice=invoice, email=identity.email).order_by(

@@ -10,6 +10,7 @@ urlpatterns = [
     path("sign-out/", views.sign_out, name="sign_out"),
     path("documents/", views.home, name="home"),
     path("documents/all/", views.document_list, name="document_list"),
+    path("quotes/", views.quote_list, name="quote_list"),
     path("documents/<int:pk>/", views.document_detail, name="document_detail"),
     path("documents/<int:pk>/pdf/", views.document_pdf, name="document_pdf"),
     path("documents/<int:pk>/ubl/", views.document_ubl, name="document_ubl"),

@@ -152,6 +152,31 @@ def document_list(request, identity):
     return render(request, "portal/document_list.html", context)
 
 
+@portal_view
+def quote_list(request, identity):
+    """The quotes and orders the members sent the address, by page."""
+    from quotes.models import Quote, format_number
+
+    paginator = Paginator(selectors.quote_rows(identity), PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    labels = dict(Quote.Status.choices)
+    rows = [
+        {
+            **row,
+            "number": format_number(row["series"], row["sequence_number"]),
+            "status_label": labels.get(row["status"], row["status"]),
+        }
+        for row in page.object_list
+    ]
+    context = {
+        "title": _("Quotes and orders"),
+        "identity": identity,
+        "page_obj": page,
+        "rows": rows,
+    }
+    return render(request, "portal/quote_list.html", context)
+
+
 def _rows(rows, *, today) -> list[dict]:
     return [
         {

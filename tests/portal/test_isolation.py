@@ -46,6 +46,7 @@ OTHER_ROUTES = {
     "portal:sign_out",
     "portal:home",
     "portal:document_list",
+    "portal:quote_list",
     "portal:question_answered",
 }
 
