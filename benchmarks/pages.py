@@ -218,12 +218,27 @@ EXCLUDED_URLS = {
     "checkout:pay_return": "the client's page back from the provider, behind the signed link",
     "checkout:webhook": "POST only: the payment provider's notifications",
     "checkout:simulated": "the simulated provider's page, development and demo only",
+    # The client portal has its own sign-in (an e-mail link), no member session: its pages'
+    # query counts are held flat by tests/portal/test_query_counts.py.
+    "portal:start": "sign-in form of the client portal",
+    "portal:sign_in": "needs a sign-in link's token",
+    "portal:sign_out": "POST only",
+    "portal:home": "a portal client's page (tests/portal/test_query_counts.py)",
+    "portal:document_list": "a portal client's page (tests/portal/test_query_counts.py)",
+    "portal:quote_list": "a portal client's page (tests/portal/test_quotes.py)",
+    "portal:document_detail": "a portal client's page (tests/portal/test_query_counts.py)",
+    "portal:document_pdf": "a stored file",
+    "portal:document_ubl": "a stored file",
+    "portal:document_question": "POST only",
+    "portal:question_answered": "POST only",
 }
 # API GET paths (OpenAPI) that are not screens, and why; and query strings some need.
 EXCLUDED_API = {
     "/api/v1/invoices/{id}/pdf/": "a stored file",
     "/api/v1/invoices/{id}/ubl/": "a stored file",
     "/api/v1/payslips/{id}/pdf/": "a stored file",
+    "/api/v1/portal/documents/": "a portal client's list (tests/portal/test_query_counts.py)",
+    "/api/v1/portal/documents/{id}/": "a portal client's document, not a member's",
 }
 API_QUERIES = {
     "/api/v1/clients/lookup/": "vat",

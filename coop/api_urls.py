@@ -8,6 +8,7 @@ from contracts import api as contracts_api
 from invoicing import api as invoicing_api
 from invoicing import recurring_api
 from members import api as members_api
+from portal import api as portal_api
 from quotes import api as quotes_api
 from quotes import order_api
 from spaces import api as spaces_api
@@ -39,6 +40,12 @@ urlpatterns = [
         "invoices/<int:pk>/online-payments/",
         checkout_api.InvoiceOnlinePayments.as_view(),
         name="invoice-online-payments",
+    ),
+    path("portal/documents/", portal_api.PortalDocumentList.as_view(), name="portal-documents"),
+    path(
+        "portal/documents/<int:pk>/",
+        portal_api.PortalDocumentDetail.as_view(),
+        name="portal-document-detail",
     ),
     *router.urls,
 ]

@@ -588,6 +588,19 @@ def demo_logins() -> list[tuple[str, str, str]]:
     return list(DEMO_LOGINS)
 
 
+def demo_portal_path() -> str:
+    """Return the path of the demo client's portal sign-in link, or "" when unavailable."""
+    try:
+        import django
+
+        django.setup()
+        from portal.demo import DEMO_PORTAL_PATH
+    except Exception as error:
+        say(f"no demo portal link to show ({type(error).__name__}: {error})")
+        return ""
+    return DEMO_PORTAL_PATH
+
+
 def print_welcome(port: str) -> None:
     """Print the address of the site and the demo logins."""
     lines = ["", f"  coop is running at http://{HOST}:{port}/", ""]
@@ -600,6 +613,11 @@ def print_welcome(port: str) -> None:
             f"    {role:<{role_width}}  {email:<{email_width}}  {password}"
             for role, email, password in logins
         )
+        lines.append("")
+    portal_path = demo_portal_path()
+    if portal_path:
+        lines.append("  Demo client portal (the client's sign-in link):")
+        lines.append(f"    http://{HOST}:{port}{portal_path}")
         lines.append("")
     lines.append("  Press Ctrl-C to stop.")
     print("\n".join(lines), flush=True)

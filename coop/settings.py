@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "contracts",
     "spaces",
     "checkout",
+    "portal",
 ]
 
 MIDDLEWARE = [
@@ -441,6 +442,10 @@ CELERY_BEAT_SCHEDULE = {
     "purge-old-api-tokens": {
         "task": "members.tasks.purge_api_tokens_task",
         "schedule": crontab(hour=3, minute=15),
+    },
+    "purge-portal-links": {
+        "task": "portal.tasks.purge_expired_tokens_task",
+        "schedule": crontab(hour=3, minute=45),
     },
     "purge-idempotency-keys": {
         "task": "coop.tasks.purge_idempotency_keys_task",

@@ -36,6 +36,7 @@ urlpatterns = [
     # The split view serves Swagger UI's start-up script as a file: no inline script (CSP).
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("invoices/", include("invoicing.urls")),
+    path("portal/", include("portal.urls")),
     path("", include("quotes.urls")),
     path("", include("quotes.order_urls")),
     path("", include("contracts.urls")),

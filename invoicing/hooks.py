@@ -1,20 +1,35 @@
-"""What other apps check and do when an invoice is saved, submitted or issued.
+"""Extension points of invoicing for the apps built on it.
 
-invoicing imports none of the apps that draw up invoices from their own records (an order, a
-contract...): such an app registers here, once, from its ``AppConfig.ready``, a check that may
-refuse an invoice (by raising ``InvoicingError``) and a function run once the invoice is issued,
-both inside the issuing transaction. Nothing is registered by default.
+Invoicing knows nothing of the apps that depend on it (ARCHITECTURE.md). Such an app registers
+its functions here, once, from its ``AppConfig.ready``; invoicing calls what is registered, or
+nothing when no app registered:
+
+- an app that draws up invoices from its own records (an order, a contract...) registers a check
+  that may refuse an invoice (by raising ``InvoicingError``) and a function run once the invoice
+  is issued, both inside the issuing transaction;
+- an app that adds to an invoice e-mail or to the member's invoice page registers the e-mail's
+  "view online" address or a panel of the page.
 """
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from invoicing.models import Invoice
+from django.utils.safestring import SafeString
 
-InvoiceCheck = Callable[[Invoice], None]
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from invoicing.models import Invoice
+
+InvoiceCheck = Callable[["Invoice"], None]
 IssuedHook = Callable[..., None]
 
 _checks: list[InvoiceCheck] = []
 _issued: list[IssuedHook] = []
+# (invoice, recipient) -> an absolute address where the recipient views the document online.
+_email_link: Callable[["Invoice", str], str] | None = None
+# (request, invoice) -> HTML shown on the member's invoice page under its details.
+_invoice_panels: list[Callable[["HttpRequest", "Invoice"], SafeString | str]] = []
 
 
 def register_invoice_check(check: InvoiceCheck) -> InvoiceCheck:
@@ -32,12 +47,39 @@ def register_issued_hook(hook: IssuedHook) -> IssuedHook:
     return hook
 
 
-def check_invoice(invoice: Invoice) -> None:
+def check_invoice(invoice: "Invoice") -> None:
     """Let every registered check refuse the invoice (the caller holds its row lock)."""
     for check in _checks:
         check(invoice)
 
 
-def invoice_issued(*, invoice: Invoice, actor, now) -> None:
+def invoice_issued(*, invoice: "Invoice", actor, now) -> None:
     for hook in _issued:
         hook(invoice=invoice, actor=actor, now=now)
+
+
+def register_email_link(function: Callable[["Invoice", str], str]) -> None:
+    """Let ``function(invoice, recipient)`` give the "view online" address of invoice e-mails."""
+    global _email_link
+    _email_link = function
+
+
+def email_link(invoice: "Invoice", recipient: str) -> str:
+    """Return the "view online" address for this e-mail of the invoice, or "" when none."""
+    if _email_link is None:
+        return ""
+    return _email_link(invoice, recipient)
+
+
+def register_invoice_panel(
+    function: Callable[["HttpRequest", "Invoice"], SafeString | str],
+) -> None:
+    """Show ``function(request, invoice)``'s HTML on the member's invoice page."""
+    if function not in _invoice_panels:
+        _invoice_panels.append(function)
+
+
+def invoice_panels(request: "HttpRequest", invoice: "Invoice") -> list[SafeString | str]:
+    """Return the HTML of every registered panel for this invoice, the empty ones left out."""
+    panels = (panel(request, invoice) for panel in _invoice_panels)
+    return [html for html in panels if html]

@@ -27,7 +27,7 @@ from coop.forms import add_service_error
 from coop.idempotency import one_time_form
 from coop.keyset import cursor_from, keyset_page
 from coop.templatetags.form_fields import form_fields
-from invoicing import amounts, detail, selectors, vat
+from invoicing import amounts, detail, hooks, selectors, vat
 from invoicing.calculation import Line, Totals, VatGroup, compute_totals
 from invoicing.errors import InvoicingError
 from invoicing.forms import (
@@ -755,7 +755,10 @@ def _detail_context(invoice: Invoice, *, resend_form: ResendForm | None = None) 
 def invoice_detail(request, pk: int):
     """Show an invoice or credit note, with what can be done with it now."""
     invoice = _get_invoice_to_show(request, pk)
-    return render(request, "invoicing/invoice_detail.html", _detail_context(invoice))
+    context = _detail_context(invoice)
+    # What apps built on invoicing add to the page, such as the client's questions (portal).
+    context["panels"] = hooks.invoice_panels(request, invoice)
+    return render(request, "invoicing/invoice_detail.html", context)
 
 
 def _download(request, pk: int, document_format: str):
@@ -801,6 +804,7 @@ def invoice_resend(request, pk: int):
     form = ResendForm(request.POST)
     if not form.is_valid():
         context = _detail_context(invoice, resend_form=form)
+        context["panels"] = hooks.invoice_panels(request, invoice)
         return render(request, "invoicing/invoice_detail.html", context)
     try:
         dispatch = documents.request_resend(

@@ -62,6 +62,7 @@ from invoicing.services.payments import import_bank_statement, record_payment
 from invoicing.services.recurring import Schedule, create_recurring_invoice
 from members import services as member_services
 from members.models import LedgerEntry
+from portal.models import PortalQuestion, PortalToken
 from quotes import documents as quote_documents
 from quotes import services as quote_services
 from quotes.orders import create_order_invoice
@@ -367,6 +368,17 @@ def build_world() -> World:
         payment_file=o["refundpaymentfile"],
         requested_by=staff,
     )
+    # The client portal: a link of the client's address, a question on the issued invoice.
+    o["portaltoken"] = PortalToken.objects.create(
+        kind="email",
+        email="compta@galeries.example",
+        token_hash="0" * 64,
+        created_at=NOW,
+        expires_at=NOW + datetime.timedelta(days=180),
+    )
+    o["portalquestion"] = PortalQuestion.objects.create(
+        invoice=issued, email="compta@galeries.example", message="Can we pay in two parts?"
+    )
     for document in InvoiceDocument.objects.filter(invoice__in=[issued, o["credit_note"]]):
         render_document(document=document, now=NOW)
 
@@ -567,6 +579,8 @@ ADMIN_OBJECTS = {
     "spaces_booking": "booking",
     "spaces_lease": "lease",
     "spaces_feedtoken": "feedtoken",
+    "portal_portaltoken": "portaltoken",
+    "portal_portalquestion": "portalquestion",
 }
 
 # The object behind ``pk`` of each route; a write goes to the object it could change most (a
@@ -665,6 +679,12 @@ OBJECTS = {
     "api:booking-check-in": "booking",
     "api:booking-move": "booking_later",
     "api:booking-refuse": "booking",
+    "portal:document_detail": "invoice",
+    "portal:document_pdf": "invoice",
+    "portal:document_ubl": "invoice",
+    "portal:document_question": "invoice",
+    "portal:question_answered": "portalquestion",
+    "api:portal-document-detail": "invoice",
 }
 WRITE_OBJECTS = {
     "api:invoice-detail": "draft",
@@ -767,6 +787,9 @@ def path_for(route: Route, world: World, *, variant: str | None, write: bool) ->
         return reverse(name, kwargs={"key": "no-such-key"})
     if name == "account_reset_password_from_key":
         return reverse(name, kwargs={"uidb36": "1", "key": "no-such-key"})
+    if name == "portal:sign_in":
+        # An unknown token: what anyone who guesses one gets.
+        return reverse(name, kwargs={"token": "no-such-token"})
     if name == "spaces:feed":
         token = world.feedtoken_revoked if variant == "revoked" else world.feedtoken
         return reverse(name, kwargs={"secret": token.secret})

@@ -63,7 +63,9 @@ def test_every_admin_model_and_api_list_is_a_screen(demo):
         info = (model._meta.app_label, model._meta.model_name)
         assert reverse("admin:{}_{}_changelist".format(*info)) in urls, info
         assert f"admin {model._meta.label} change" in labels, info
-    lists = [path for path in pages.api_get_paths() if "{" not in path]
+    lists = [
+        path for path in pages.api_get_paths() if "{" not in path and path not in pages.EXCLUDED_API
+    ]
     assert "/api/v1/invoices/" in lists
     assert "/api/v1/bookings/" in lists
     for path in lists:

@@ -16,6 +16,7 @@ from audit.models import AuditAction
 from audit.services import record_event
 from coop import recovery
 from coop.documents import DocumentStatus
+from invoicing import hooks
 from invoicing.errors import InvoicingError
 from invoicing.links import invoice_links
 from invoicing.models import Dispatch, Invoice, InvoiceDocument, Reminder
@@ -144,7 +145,14 @@ def send_dispatch(*, dispatch: Dispatch, now: datetime.datetime | None = None) -
 def _send_invoice_email(invoice: Invoice, documents: dict, *, recipient: str) -> None:
     snapshot = invoice.snapshot
     with translation.override(invoice.language):
-        context = {"invoice": invoice, "snapshot": snapshot, "links": invoice_links(invoice)}
+        # The address where the recipient views the document online (the portal registers it).
+        view_online = hooks.email_link(invoice, recipient)
+        context = {
+            "invoice": invoice,
+            "snapshot": snapshot,
+            "links": invoice_links(invoice),
+            "view_online": view_online,
+        }
         subject = render_to_string("emails/invoice_subject.txt", context).strip()
         body = render_to_string("emails/invoice.txt", context)
     message = EmailMessage(subject=subject, body=body, to=[recipient])
@@ -209,12 +217,14 @@ def send_reminder_email(*, reminder: Reminder, now: datetime.datetime | None = N
         if reminder.emailed_at is not None:
             return False
         invoice = reminder.invoice
+        view_online = hooks.email_link(invoice, invoice.buyer_email)
         with translation.override(invoice.language):
             context = {
                 "invoice": invoice,
                 "snapshot": invoice.snapshot,
                 "reminder": reminder,
                 "links": invoice_links(invoice),
+                "view_online": view_online,
             }
             subject = render_to_string("emails/reminder_subject.txt", context).strip()
             body = render_to_string("emails/reminder.txt", context)

@@ -182,6 +182,46 @@ def create_feed(page: Page, *, room_pk: int | None = None) -> str:
     return page.locator("main code.token").last.inner_text().strip()
 
 
+# Client portal -------------------------------------------------------------------------------
+
+
+def ask_for_portal_link(page: Page, *, email: str) -> None:
+    """On the portal's first page, ask for a sign-in link by e-mail."""
+    page.goto(reverse("portal:start"))
+    fill_fields(page, {"email": email})
+    press(page, "Send me a sign-in link")
+
+
+def open_portal_link(page: Page, link: str) -> None:
+    """Open a portal link from an e-mail and confirm: the portal's home page opens."""
+    page.goto(link)
+    press(page, "Continue to my documents")
+    expect(page).to_have_url(re.compile(re.escape(reverse("portal:home")) + "$"))
+
+
+def open_portal_document(page: Page, title: str) -> None:
+    """Open a document from the portal's list by its title ("Invoice 2026-000001")."""
+    page.locator("main").get_by_role("link", name=title, exact=True).click()
+    page.wait_for_load_state()
+
+
+def download_portal_pdf(page: Page):
+    """Download the document's PDF from its portal page; return Playwright's download."""
+    with page.expect_download() as download:
+        page.locator("main").get_by_role("link", name=words(page, "Download PDF")).click()
+    return download.value
+
+
+def ask_portal_question(page: Page, message: str) -> None:
+    fill_fields(page, {"message": message})
+    press(page, "Send the question")
+
+
+def mark_question_answered(page: Page) -> None:
+    """On the member's invoice page, mark the client's first open question answered."""
+    press(page, "Mark answered")
+
+
 # Quotes --------------------------------------------------------------------------------------
 
 
