@@ -19,6 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.services import record_event
+from checkout.services import payment_options_for
 from coop.forms import add_service_error
 from coop.pagination import Paginator
 from invoicing import payment_qr
@@ -224,11 +225,23 @@ def _document_context(identity, invoice: Invoice, *, form: QuestionForm | None =
         "lines": snapshot.get("lines", []),
         "payment_status": status,
         "payment": payment,
-        # Online payment (the checkout app) fills this; the template shows nothing while None.
-        "online_payment": None,
+        # Paying online (the checkout app's pay page), when a provider is configured.
+        "online_payment": _online_payment(invoice) if is_open else None,
         "questions": list(selectors.questions_of(identity, invoice)[:20]),
         "form": form or QuestionForm(),
     }
+
+
+def _online_payment(invoice: Invoice) -> dict | None:
+    """The pay page's address and the button's words, or None when no provider is configured
+    (the bank transfer above is always there)."""
+    options = payment_options_for(invoice)
+    if not options or not options["online_available"]:
+        return None
+    label = _("Pay by Bancontact, card or direct debit")
+    if options["simulated"]:
+        label = _("%(label)s (simulated: no money is taken)") % {"label": label}
+    return {"url": options["pay_url"], "label": label}
 
 
 def invoice_title(invoice: Invoice) -> str:

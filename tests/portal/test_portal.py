@@ -8,6 +8,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
+from checkout.links import pay_url
 from coop.models import RateWindow
 from invoicing.models import InvoiceDocument
 from invoicing.services.documents import render_document
@@ -95,7 +96,8 @@ def test_the_client_downloads_its_pdf_and_ubl(client, world, tmp_path, settings)
     assert client.get(reverse("portal:document_pdf", kwargs={"pk": mine.pk})).status_code == 404
 
 
-def test_the_invoice_page_shows_how_to_pay_what_is_due(client, world):
+def test_the_invoice_page_shows_how_to_pay_what_is_due(client, world, settings):
+    settings.PAYMENT_PROVIDER = ""
     portal_browser(client, SHARED)
     invoice = world["mine"]
     response = client.get(reverse("portal:document_detail", kwargs={"pk": invoice.pk}))
@@ -367,3 +369,18 @@ def test_a_payment_reminder_carries_a_view_online_link(world):
     [message] = mail.outbox
     token = re.search(r"http://\S+/portal/sign-in/(\S+)/", message.body).group(1)
     assert PortalToken.objects.get(token_hash=services.hash_token(token)).email == SHARED
+
+
+def test_the_invoice_page_offers_to_pay_online_when_a_provider_is_configured(
+    client, world, settings
+):
+    settings.PAYMENT_PROVIDER = "simulated"
+    portal_browser(client, SHARED)
+    invoice = world["mine"]
+    response = client.get(reverse("portal:document_detail", kwargs={"pk": invoice.pk}))
+    online = response.context["online_payment"]
+    assert online == {
+        "url": pay_url(invoice),
+        "label": "Pay by Bancontact, card or direct debit (simulated: no money is taken)",
+    }
+    assert f'href="{pay_url(invoice)}"' in response.content.decode()
