@@ -388,6 +388,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "LanguageEnum": "members.models.Language.choices",
         "QuoteStatusEnum": "quotes.models.QuoteStatus.choices",
+        "RecurringInvoiceStatusEnum": "invoicing.models.RecurringInvoiceStatus.choices",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -1490,6 +1490,10 @@ class RecurringInvoice(ChoiceLabels, models.Model):
         return self.status == self.Status.ENDED
 
 
+# The statuses under a name of their own (the API schema names its enum after it).
+RecurringInvoiceStatus = RecurringInvoice.Status
+
+
 class RecurringInvoiceLine(ChoiceLabels, models.Model):
     """One template line of a recurring invoice, as an invoice line is typed.
 

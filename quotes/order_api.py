@@ -9,6 +9,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from coop.idempotency import IdempotentCreationMixin
 from coop.keyset import KeysetPagination
 from members.api import IsMemberOrStaff
 from quotes import orders, selectors
@@ -138,7 +139,12 @@ class OrderInvoiceRequestSerializer(serializers.Serializer):
     )
 
 
-class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class OrderViewSet(
+    IdempotentCreationMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
     """Orders (quotes the client accepted and staff confirmed) of the user's Activities."""
 
     serializer_class = OrderSerializer

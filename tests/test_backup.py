@@ -114,15 +114,16 @@ def test_restore_drill_passes_on_the_demo_world(settings, tmp_path, tasks_run_at
     from contracts.models import Payslip
     from invoicing.models import InvoiceDocument
     from members.models import LedgerEntry
+    from quotes.models import QuoteDocument
 
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.FIELD_ENCRYPTION_KEY = KEY
     call_command("seed_demo", stdout=io.StringIO())
-    documents = (
-        InvoiceDocument.objects.filter(status="ready").count()
-        + Payslip.objects.filter(status="ready").count()
-    )
-    assert documents == InvoiceDocument.objects.count() + Payslip.objects.count() > 30
+    # Every kind of generated document: invoices, payslips, quotes.
+    kinds = backup.document_models()
+    assert {InvoiceDocument, Payslip, QuoteDocument} <= set(kinds)
+    documents = sum(kind.objects.filter(status="ready").count() for kind in kinds)
+    assert documents == sum(kind.objects.count() for kind in kinds) > 30
     files = list(backup.storage_files(default_storage))
     totals = {
         row["stage"]: row["total"]

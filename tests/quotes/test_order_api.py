@@ -93,3 +93,18 @@ def test_another_member_sees_no_order(other_member, order):
     response = api.post(f"/api/v1/orders/{order.pk}/invoices/", {"part": "deposit"})
     assert response.status_code == 404
     assert not OrderInvoice.objects.exists()
+
+
+def test_an_invoice_asked_twice_with_one_idempotency_key_is_drawn_up_once(member, order):
+    api = api_client_for(member.user)
+    url = f"/api/v1/orders/{order.pk}/invoices/"
+    headers = {"HTTP_IDEMPOTENCY_KEY": "deposit-of-the-order-1"}
+    first = api.post(url, {"part": "deposit"}, format="json", **headers)
+    again = api.post(url, {"part": "deposit"}, format="json", **headers)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json() == first.json()
+    assert OrderInvoice.objects.filter(quote=order).count() == 1
+    # Another key is another request: the balance is drawn up beside the deposit.
+    other = api.post(url, {"part": "balance"}, format="json", HTTP_IDEMPOTENCY_KEY="balance-1")
+    assert other.status_code == 201
+    assert OrderInvoice.objects.filter(quote=order).count() == 2
