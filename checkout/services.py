@@ -276,7 +276,11 @@ def _record(online: OnlinePayment, remote: ProviderPayment, *, now: datetime.dat
             _("The provider reports %(paid)s paid where %(asked)s was asked.")
             % {"paid": euro(remote.amount), "asked": euro(online.amount)}
         )
-    invoice = Invoice.objects.select_for_update().get(pk=online.invoice_id)
+    invoice = (
+        Invoice.objects.select_for_update(of=("self",))
+        .select_related("activity__owner")
+        .get(pk=online.invoice_id)
+    )
     due = amount_due(invoice)
     if remote.amount > max(due, ZERO):
         problems.append(
@@ -290,16 +294,19 @@ def _record(online: OnlinePayment, remote: ProviderPayment, *, now: datetime.dat
         received_on = min(timezone.localdate(online.paid_at), today)
         if invoice.issue_date and received_on < invoice.issue_date:
             received_on = invoice.issue_date
+        # No person writes these ledger entries: they are worded in the member's language,
+        # as the member reads them, not in whatever language the notification came in.
         try:
-            online.payment = record_payment(
-                invoice=invoice,
-                amount=remote.amount,
-                received_on=received_on,
-                actor=None,
-                method=Payment.Method.ONLINE,
-                note=f"{online.provider} {online.provider_payment_id}",
-                now=now,
-            )
+            with translation.override(invoice.activity.owner.preferred_language):
+                online.payment = record_payment(
+                    invoice=invoice,
+                    amount=remote.amount,
+                    received_on=received_on,
+                    actor=None,
+                    method=Payment.Method.ONLINE,
+                    note=f"{online.provider} {online.provider_payment_id}",
+                    now=now,
+                )
         except InvoicingError as error:
             problems.append(error.message)
         else:

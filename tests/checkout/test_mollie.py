@@ -133,9 +133,22 @@ def test_a_paid_webhook_records_one_payment_with_the_ledger_entries(client, star
     fetched = []
     replay(mollie, "get_payment_paid", sent=fetched, **placeholders(invoice))
 
-    responses = [client.post(WEBHOOK, {"id": MOLLIE_ID}) for _time in range(3)]
+    # The notifications come in English; the entries are worded in the member's French.
+    responses = [
+        client.post(WEBHOOK, {"id": MOLLIE_ID}, HTTP_ACCEPT_LANGUAGE="en") for _time in range(3)
+    ]
 
     assert [response.status_code for response in responses] == [200, 200, 200]
+    assert invoice.activity.owner.preferred_language == "fr"
+    assert list(
+        LedgerEntry.objects.filter(activity=invoice.activity)
+        .order_by("-pk")
+        .values_list("description", flat=True)[:3]
+    ) == [
+        "Contribution à la coopérative 6.5 %",
+        "Paiement reçu (HTVA)",
+        "Paiement reçu : n’est plus prévu",
+    ]
     # Every notification is checked against the API: three of them, three fetches.
     assert len(fetched) == 3
     payment = Payment.objects.get(method="online")
