@@ -147,7 +147,7 @@ def test_a_paid_webhook_records_one_payment_with_the_ledger_entries(client, star
     ) == [
         "Contribution à la coopérative 6.5 %",
         "Paiement reçu (HTVA)",
-        "Paiement reçu : n’est plus prévu",
+        "Paiement reçu\u00a0: n’est plus prévu",
     ]
     # Every notification is checked against the API: three of them, three fetches.
     assert len(fetched) == 3
