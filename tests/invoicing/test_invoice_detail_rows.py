@@ -252,4 +252,5 @@ def test_the_page_reads_its_related_rows_with_the_invoice(
             assert client.get(f"/invoices/{invoice.pk}/").status_code == 200
         return len(queries)
 
-    assert queries_of(issued) == queries_of(unpaid) <= 3
+    # And one more for the panels other apps add (the client portal's questions).
+    assert queries_of(issued) == queries_of(unpaid) <= 4

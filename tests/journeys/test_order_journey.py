@@ -10,6 +10,8 @@ from decimal import Decimal
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP
 from django.core import mail
+from django.utils import translation
+from django.utils.translation import gettext
 from playwright.sync_api import expect
 
 from checkout.models import OnlinePayment
@@ -143,9 +145,10 @@ def test_a_quote_becomes_an_order_whose_deposit_is_invoiced_and_paid_online(
     # The Activity: the income once (300.00 excl. VAT), less the 6.5 % fee (19.50), in
     # Available; the guarantee reduced by the deposit; nothing left planned.
     member_page.goto(f"/activities/{activity.pk}/")
-    received = member_page.locator(
-        "main tbody tr", has_text=pages.words(member_page, "Payment received (excl. VAT)")
-    )
+    # Written by the provider's notification, the entry is worded in the member's language.
+    with translation.override(activity.owner.preferred_language):
+        income_words = gettext("Payment received (excl. VAT)")
+    received = member_page.locator("main tbody tr", has_text=income_words)
     expect(received).to_have_count(1)
     expect(received).to_contain_text(pages.euro(Decimal("300.00"), "en"))
     expect(pages.figure(member_page, "Available")).to_have_text(pages.euro(Decimal("280.50"), "en"))
