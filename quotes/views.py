@@ -18,6 +18,7 @@ from coop.forms import add_service_error
 from coop.idempotency import one_time_form
 from coop.keyset import cursor_from, keyset_page
 from coop.throttling import count_hit
+from invoicing import vat
 from invoicing.calculation import compute_totals
 from invoicing.forms import initial_lines, line_formset
 from invoicing.models import InvoiceLine
@@ -243,6 +244,15 @@ def quote_detail(request, pk: int):
         "can_delete": quote.status == Quote.Status.DRAFT and quote.sequence_number is None,
         "can_new_version": quote.status in services.NEW_VERSION_FROM,
         "can_resend": quote.status == Quote.Status.SENT,
+        # Where the work is taxed, checked as an invoice's draft is: before the client sees it.
+        "place_of_supply_warning": (
+            vat.place_of_supply_warning(
+                vat.customer_of(quote.client),
+                [(line.vat_category, line.supply_kind) for line in lines],
+            )
+            if quote.status in (Quote.Status.DRAFT, Quote.Status.CHANGE_REQUESTED)
+            else ""
+        ),
     }
     return render(request, "quotes/quote_detail.html", context)
 
