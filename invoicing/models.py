@@ -573,7 +573,34 @@ def is_overdue(status: str, kind: str, due_date, *, today) -> bool:
     )
 
 
-class InvoiceLine(ChoiceLabels, models.Model):
+class CalculatedLine:
+    """A stored line with an invoice line's fields (an invoice's, a quote's, a recurring
+    invoice's): the line as invoicing's calculation sees it, one code path for all of them."""
+
+    # Only an invoice line stores a VAT correction (its own field replaces this).
+    vat_correction = ZERO
+
+    def as_line(self) -> Line:
+        """The line as the calculation sees it."""
+        return Line(
+            quantity=self.quantity,  # type: ignore[attr-defined]
+            unit_price=self.unit_price,  # type: ignore[attr-defined]
+            vat_category=self.vat_category,  # type: ignore[attr-defined]
+            vat_rate=self.vat_rate,  # type: ignore[attr-defined]
+            exemption_reason=self.exemption_reason,  # type: ignore[attr-defined]
+            exemption_code=self.exemption_code,  # type: ignore[attr-defined]
+            allowance_percent=self.allowance_percent,  # type: ignore[attr-defined]
+            allowance_fixed=(
+                self.allowance_amount  # type: ignore[attr-defined]
+                if self.allowance_percent is None  # type: ignore[attr-defined]
+                else ZERO
+            ),
+            allowance_reason=self.allowance_reason,  # type: ignore[attr-defined]
+            vat_correction=self.vat_correction,
+        )
+
+
+class InvoiceLine(ChoiceLabels, CalculatedLine, models.Model):
     class Unit(models.TextChoices):
         HOUR = "hour", _("hour")
         DAY = "day", _("day")
@@ -680,21 +707,6 @@ class InvoiceLine(ChoiceLabels, models.Model):
 
     def __str__(self) -> str:
         return self.description
-
-    def as_line(self) -> Line:
-        """The line as the calculation sees it."""
-        return Line(
-            quantity=self.quantity,
-            unit_price=self.unit_price,
-            vat_category=self.vat_category,
-            vat_rate=self.vat_rate,
-            exemption_reason=self.exemption_reason,
-            exemption_code=self.exemption_code,
-            allowance_percent=self.allowance_percent,
-            allowance_fixed=self.allowance_amount if self.allowance_percent is None else ZERO,
-            allowance_reason=self.allowance_reason,
-            vat_correction=self.vat_correction,
-        )
 
     @property
     def gross_amount(self) -> Decimal:
@@ -1494,7 +1506,7 @@ class RecurringInvoice(ChoiceLabels, models.Model):
 RecurringInvoiceStatus = RecurringInvoice.Status
 
 
-class RecurringInvoiceLine(ChoiceLabels, models.Model):
+class RecurringInvoiceLine(ChoiceLabels, CalculatedLine, models.Model):
     """One template line of a recurring invoice, as an invoice line is typed.
 
     ``{month}``, ``{year}`` and ``{period}`` in the description are replaced by the period's
@@ -1555,20 +1567,6 @@ class RecurringInvoiceLine(ChoiceLabels, models.Model):
 
     def __str__(self) -> str:
         return self.description
-
-    def as_line(self) -> Line:
-        """The line as the calculation sees it."""
-        return Line(
-            quantity=self.quantity,
-            unit_price=self.unit_price,
-            vat_category=self.vat_category,
-            vat_rate=self.vat_rate,
-            exemption_reason=self.exemption_reason,
-            exemption_code=self.exemption_code,
-            allowance_percent=self.allowance_percent,
-            allowance_fixed=self.allowance_amount if self.allowance_percent is None else ZERO,
-            allowance_reason=self.allowance_reason,
-        )
 
     @property
     def net_amount(self) -> Decimal:

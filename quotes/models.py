@@ -20,8 +20,8 @@ from django.utils.translation import gettext_lazy as _
 
 from coop.documents import DocumentBase
 from coop.models import ChoiceLabels
-from invoicing.calculation import Line, VatCategory
-from invoicing.models import Client, InvoiceLine
+from invoicing.calculation import VatCategory
+from invoicing.models import CalculatedLine, Client, InvoiceLine
 from invoicing.vat import SupplyKind
 from members.models import Activity, Language
 
@@ -241,7 +241,7 @@ class QuoteVersion(models.Model):
         return self.accepted_at is not None
 
 
-class QuoteLine(ChoiceLabels, models.Model):
+class QuoteLine(ChoiceLabels, CalculatedLine, models.Model):
     """A line of a quote version: the fields invoicing's calculation needs, as on an invoice.
 
     ``unit_code`` holds the same values as ``InvoiceLine.unit`` (hour, day, piece).
@@ -306,20 +306,6 @@ class QuoteLine(ChoiceLabels, models.Model):
     def unit(self) -> str:
         """The unit as an invoice line names it."""
         return self.unit_code
-
-    def as_line(self) -> Line:
-        """The line as invoicing's calculation sees it."""
-        return Line(
-            quantity=self.quantity,
-            unit_price=self.unit_price,
-            vat_category=self.vat_category,
-            vat_rate=self.vat_rate,
-            exemption_reason=self.exemption_reason,
-            exemption_code=self.exemption_code,
-            allowance_percent=self.allowance_percent,
-            allowance_fixed=self.allowance_amount if self.allowance_percent is None else ZERO,
-            allowance_reason=self.allowance_reason,
-        )
 
 
 class QuoteLink(models.Model):
