@@ -53,6 +53,7 @@ from contracts.models import (
     TaxProfile,
     WorkDay,
 )
+from contracts import dimona
 from contracts.parameters import load_parameters
 from contracts.services import contracts as services
 from contracts.services import expenses
@@ -457,6 +458,11 @@ class DimonaDeclarationAdmin(PageLimitMixin, admin.ModelAdmin):
     ordering = ["-pk"]  # the newest first, by the primary key's index
     sortable_by = []
 
+    def changelist_view(self, request, extra_context=None):
+        # Says where declarations go: the recording gateway sends nothing to ONSS.
+        subtitle = gettext("Filed through: %(gateway)s") % {"gateway": dimona.gateway_label()}
+        return super().changelist_view(request, {**(extra_context or {}), "subtitle": subtitle})
+
     def has_add_permission(self, request) -> bool:
         return False
 
@@ -820,3 +826,7 @@ class ExpenseClaimAdmin(
                 "%(count)d claim rejected.", "%(count)d claims rejected.", count
             ),
         )
+
+
+# The payments at risk of missing their date have their own list.
+from contracts import admin_payday  # noqa: E402, F401
