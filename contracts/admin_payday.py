@@ -1,7 +1,7 @@
 """Where staff see the payments at risk of missing their date, and what to do about each."""
 
 from django.contrib import admin
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
@@ -43,8 +43,14 @@ class PaymentAtRiskAdmin(PageLimitMixin, admin.ModelAdmin):
     ]
     list_filter = [RiskFilter]
     list_select_related = ["member", "contract__activity"]
+    list_display_links = None
     ordering = ["contract__last_work_day", "pk"]
     sortable_by = []
+
+    def get_urls(self):
+        # A report: the list alone, each row linking to its contract.
+        name = f"{self.opts.app_label}_{self.opts.model_name}_changelist"
+        return [path("", self.admin_site.admin_view(self.changelist_view), name=name)]
 
     def get_queryset(self, request):
         return payday.at_risk(today=timezone.localdate()).select_related(
