@@ -77,7 +77,9 @@ class DimonaConfig:
     @classmethod
     def from_settings(cls) -> "DimonaConfig":
         config = cls(**settings.COOP_DIMONA)
-        missing = [name for name in ("client_id", "key_path", "cert_path") if not getattr(config, name)]
+        missing = [
+            name for name in ("client_id", "key_path", "cert_path") if not getattr(config, name)
+        ]
         if missing:
             raise DimonaError(
                 _("Dimona is not configured: set %(names)s.")
@@ -180,13 +182,13 @@ class DimonaClient:
         config: DimonaConfig,
         *,
         session: requests.Session | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.config = config
         self.session = session or requests.Session()
-        self.sleep = sleep
-        self.clock = clock
+        self.sleep = sleep or (lambda seconds: time.sleep(seconds))
+        self.clock = clock or time.time
 
     # Authentication --------------------------------------------------------------------------
 

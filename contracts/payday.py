@@ -51,8 +51,9 @@ ADVICE = {
     Risk.NOT_DECLARED: _(
         "Declare the worker: look at the contract's Dimona declarations and file it again."
     ),
-    Risk.NO_IBAN: _("Ask the member to enter their IBAN in their profile: the salary is paid by "
-                    "bank transfer."),
+    Risk.NO_IBAN: _(
+        "Ask the member to enter their IBAN in their profile: the salary is paid by bank transfer."
+    ),
     Risk.LOW_BUDGET: _(
         "The Activity's available money does not cover the employer cost: check that the "
         "client was invoiced and is followed up, or that the guarantee fund covers it."
@@ -79,7 +80,9 @@ def working_days_between(start: datetime.date, end: datetime.date) -> int:
     return sign * count
 
 
-def pay_due_work(*, today: datetime.date, now: datetime.datetime | None = None) -> PayrollRun | None:
+def pay_due_work(
+    *, today: datetime.date, now: datetime.datetime | None = None
+) -> PayrollRun | None:
     """Pay every declared worker whose work is over and not yet paid; None when nobody is due.
 
     Runs on Belgian working days only (the bank pays on those); the working days skipped do not
