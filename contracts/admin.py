@@ -35,6 +35,7 @@ from audit.admin import (
     member_filter,
 )
 from audit.services import record_event
+from contracts import dimona
 from contracts.errors import ContractsError
 from contracts.models import (
     Contract,
@@ -53,7 +54,6 @@ from contracts.models import (
     TaxProfile,
     WorkDay,
 )
-from contracts import dimona
 from contracts.parameters import load_parameters
 from contracts.services import contracts as services
 from contracts.services import expenses

@@ -93,8 +93,8 @@ class PaymentAtRiskAdmin(PageLimitMixin, admin.ModelAdmin):
 
     @admin.display(description=_("what stands in the way"))
     def risk_display(self, worker: PaymentAtRisk) -> str:
-        return str(payday.Risk(worker.risk).label)
+        return str(payday.Risk(worker.risk).label)  # type: ignore[attr-defined]
 
     @admin.display(description=_("what to do"))
     def advice(self, worker: PaymentAtRisk) -> str:
-        return str(payday.ADVICE[payday.Risk(worker.risk)])
+        return str(payday.ADVICE[payday.Risk(worker.risk)])  # type: ignore[attr-defined]

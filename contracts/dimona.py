@@ -51,7 +51,7 @@ class RecordingDimonaGateway:
         return f"CANCEL-{uuid.uuid4().hex[:12].upper()}"
 
 
-def gateway_class() -> type:
+def gateway_class() -> type[DimonaGateway]:
     return import_string(
         getattr(settings, "COOP_DIMONA_GATEWAY", "contracts.dimona.RecordingDimonaGateway")
     )

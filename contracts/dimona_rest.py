@@ -32,11 +32,13 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import jwt
 import requests
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import translation
@@ -76,7 +78,7 @@ class DimonaConfig:
 
     @classmethod
     def from_settings(cls) -> "DimonaConfig":
-        config = cls(**settings.COOP_DIMONA)
+        config = cls(**settings.COOP_DIMONA)  # type: ignore[arg-type]
         missing = [
             name for name in ("client_id", "key_path", "cert_path") if not getattr(config, name)
         ]
@@ -195,6 +197,15 @@ class DimonaClient:
     def client_assertion(self) -> str:
         """A JWT asserting the client's identity, signed with the certificate's private key."""
         key = serialization.load_pem_private_key(Path(self.config.key_path).read_bytes(), None)
+        if isinstance(key, rsa.RSAPrivateKey):
+            algorithm = "RS256"
+        elif isinstance(key, ec.EllipticCurvePrivateKey):
+            algorithm = "ES256"
+        else:
+            raise DimonaError(
+                _("The Dimona certificate's key must be an RSA or elliptic-curve key."),
+                code="dimona_configuration",
+            )
         issued = int(self.clock())
         claims = {
             "iss": self.config.client_id,
@@ -206,7 +217,7 @@ class DimonaClient:
             "exp": issued + 60,
         }
         headers = {"x5t#S256": certificate_thumbprint(Path(self.config.cert_path).read_bytes())}
-        return jwt.encode(claims, key, algorithm="RS256", headers=headers)
+        return jwt.encode(claims, key, algorithm=algorithm, headers=headers)
 
     def access_token(self, *, renew: bool = False) -> str:
         cache_key = (self.config.token_url, self.config.client_id)
@@ -223,6 +234,8 @@ class DimonaClient:
             form["scope"] = self.config.scope
         response = self._send("POST", self.config.token_url, safe_to_repeat=True, data=form)
         body = _json(response)
+        if not isinstance(body, dict):
+            body = {}
         if response.status_code != 200 or not body.get("access_token"):
             code = body.get("error") or f"HTTP {response.status_code}"
             raise DimonaError(
@@ -274,7 +287,8 @@ class DimonaClient:
         )
         if response.status_code != 200:
             raise self._refusal(response)
-        body = _json(response).get("declarationStatus", {})
+        answer = _json(response)
+        body = answer.get("declarationStatus", {}) if isinstance(answer, dict) else {}
         return DimonaResult(
             declaration_id=str(body.get("dimonaDeclarationId") or declaration_id),
             result=str(body.get("result") or WAITING),
@@ -366,7 +380,11 @@ class DimonaClient:
         if response.status_code == 400:
             details = body if isinstance(body, list) else [body]
             text = "; ".join(
-                str(item.get("message") or item.get("detail") or item.get("property") or item)
+                " ".join(
+                    str(item[name]) for name in ("property", "message", "detail") if item.get(name)
+                )
+                if isinstance(item, dict)
+                else str(item)
                 for item in details
                 if item
             )
@@ -405,7 +423,8 @@ def _never_arrived(error: requests.RequestException) -> bool:
     return isinstance(reason, NewConnectionError)
 
 
-def _json(response) -> dict:
+def _json(response) -> Any:
+    """The JSON body: an object or, for some 400s, a list; an empty object otherwise."""
     try:
         body = response.json()
     except ValueError:

@@ -1,4 +1,4 @@
-"""Pay on time, every time: the scheduled payroll run and the payments at risk of missing their date.
+"""Pay on time: the scheduled payroll run, and the payments at risk of missing their date.
 
 The cooperative promises pay within 7 Belgian working days after the work (DOMAIN.md §1). A
 worker's pay date has come once the work is over: every hour (Celery beat) ``pay_due_work`` runs
@@ -167,9 +167,11 @@ def deadline_of(worker: ContractWorker) -> datetime.date:
     """The date that must not be missed: the first work day for a contract still awaiting
     approval, the pay date (7 working days after the work) otherwise."""
     contract = worker.contract
+    first, last = contract.first_work_day, contract.last_work_day
+    assert first is not None and last is not None  # a contract with workers has work days
     if contract.status in AWAITING_APPROVAL:
-        return contract.first_work_day
-    return pay_date(contract.last_work_day)
+        return first
+    return pay_date(last)
 
 
 def risk_counts(*, today: datetime.date) -> dict[str, int]:

@@ -13,7 +13,7 @@ def payments_at_risk() -> list[tuple[str, str, int]]:
     """Each reason that puts payments at risk today: (value, label, count), in one query."""
     counts = payday.risk_counts(today=timezone.localdate())
     return [
-        (risk.value, risk.label, counts[risk.value])
+        (risk.value, str(risk.label), counts[risk.value])
         for risk in payday.Risk
         if counts.get(risk.value)
     ]

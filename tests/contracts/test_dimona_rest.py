@@ -470,3 +470,11 @@ def test_a_refused_approval_writes_nothing(configured, onss, staff, submitted, s
 def test_the_recording_gateway_is_the_development_default(settings):
     del settings.COOP_DIMONA_GATEWAY
     assert dimona.gateway_label() == "Recording gateway (development — nothing is sent to ONSS)"
+
+
+def test_invalid_data_is_explained(configured, onss, sleeps, db):
+    client = DimonaClient(DimonaConfig(**configured))
+    with pytest.raises(DimonaError) as invalid:
+        client.file({"employer": {"enterpriseNumber": "0812345603"}})
+    assert invalid.value.code == "dimona_invalid"
+    assert invalid.value.message == "Dimona refused the declaration's data: dimonaIn required"
