@@ -44,6 +44,7 @@ class PaymentAtRiskAdmin(PageLimitMixin, admin.ModelAdmin):
     list_filter = [RiskFilter]
     list_select_related = ["member", "contract__activity"]
     list_display_links = None
+    actions = None
     ordering = ["contract__last_work_day", "pk"]
     sortable_by = []
 
@@ -58,12 +59,6 @@ class PaymentAtRiskAdmin(PageLimitMixin, admin.ModelAdmin):
         )
 
     def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
     @admin.display(description=_("contract"))

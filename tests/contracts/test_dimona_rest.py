@@ -247,14 +247,19 @@ def gateway():
     return RestDimonaGateway()
 
 
-def test_full_exchange_token_post_location_and_polls(configured, onss, member, sleeps, db):
-    acknowledgement = gateway().declare(
+def declare_in(member, *, end_date=datetime.date(2026, 3, 20)) -> str:
+    """File the member's entry for 9 March 2026 onwards (joint committee 200, worker type OTH)."""
+    return gateway().declare(
         member=member,
         start_date=datetime.date(2026, 3, 9),
-        end_date=datetime.date(2026, 3, 20),
+        end_date=end_date,
         worker_type="OTH",
         joint_committee="200",
     )
+
+
+def test_full_exchange_token_post_location_and_polls(configured, onss, member, sleeps, db):
+    acknowledgement = declare_in(member)
     assert acknowledgement == "1400000001"
     assert onss.exchanges == [
         (
@@ -284,16 +289,9 @@ def test_full_exchange_token_post_location_and_polls(configured, onss, member, s
 
 def test_the_token_is_kept_and_polls_back_off(configured, onss, member, sleeps, db):
     onss.waiting_polls = 3
-    declared = gateway()
-    declared.declare(
-        member=member,
-        start_date=datetime.date(2026, 3, 9),
-        end_date=datetime.date(2026, 3, 9),
-        worker_type="OTH",
-        joint_committee="200",
-    )
+    declare_in(member, end_date=datetime.date(2026, 3, 9))
     assert sleeps == [1, 2, 4]
-    assert declared.cancel(acknowledgement="1400000001") == "900000002"
+    assert gateway().cancel(acknowledgement="1400000001") == "900000002"
     assert onss.declarations[900000002] == {
         "employer": {"enterpriseNumber": "0812345603"},
         "dimonaCancel": {"periodId": "1400000001"},
@@ -331,13 +329,7 @@ def test_a_refused_declaration_names_the_anomalies(configured, onss, member, sle
         ("nl", "Het INSZ van de werknemer is onbekend"),
     ]:
         with translation.override(language), pytest.raises(DimonaError) as refused:
-            gateway().declare(
-                member=member,
-                start_date=datetime.date(2026, 3, 9),
-                end_date=datetime.date(2026, 3, 20),
-                worker_type="OTH",
-                joint_committee="200",
-            )
+            declare_in(member)
         assert refused.value.code == "dimona_refused"
         assert f"00024-002 {label}" in refused.value.message
 
@@ -384,44 +376,25 @@ def test_a_replayed_or_foreign_assertion_is_refused(configured, onss):
 
 def test_still_waiting_then_tried_again_files_once(configured, onss, member, sleeps, db):
     onss.waiting_polls = 10
-    arguments = {
-        "member": member,
-        "start_date": datetime.date(2026, 3, 9),
-        "end_date": datetime.date(2026, 3, 20),
-        "worker_type": "OTH",
-        "joint_committee": "200",
-    }
     with pytest.raises(DimonaError) as waiting:
-        gateway().declare(**arguments)
+        declare_in(member)
     assert waiting.value.code == "dimona_waiting"
     assert "900000001" in waiting.value.message
     onss.waiting_polls = 0
-    assert gateway().declare(**arguments) == "1400000001"
+    assert declare_in(member) == "1400000001"
     assert len(onss.declarations) == 1  # the second try followed the declaration filed
 
 
 def test_a_busy_service_is_asked_again(configured, onss, member, sleeps, db):
     onss.post_failures = [503]
-    gateway().declare(
-        member=member,
-        start_date=datetime.date(2026, 3, 9),
-        end_date=datetime.date(2026, 3, 20),
-        worker_type="OTH",
-        joint_committee="200",
-    )
+    declare_in(member)
     assert len(onss.declarations) == 1
 
 
 def test_a_server_error_on_post_is_not_repeated(configured, onss, member, sleeps, db):
     onss.post_failures = [500]
     with pytest.raises(DimonaError) as failed:
-        gateway().declare(
-            member=member,
-            start_date=datetime.date(2026, 3, 9),
-            end_date=datetime.date(2026, 3, 20),
-            worker_type="OTH",
-            joint_committee="200",
-        )
+        declare_in(member)
     assert failed.value.message == (
         "Dimona failed (HTTP 500): nothing was declared; try again later."
     )
@@ -431,13 +404,7 @@ def test_a_server_error_on_post_is_not_repeated(configured, onss, member, sleeps
 def test_unreachable_and_unconfigured(settings, configured, member, db, sleeps):
     settings.COOP_DIMONA = {**configured, "token_url": "http://127.0.0.1:9/token"}
     with pytest.raises(DimonaError) as unreachable:
-        gateway().declare(
-            member=member,
-            start_date=datetime.date(2026, 3, 9),
-            end_date=datetime.date(2026, 3, 20),
-            worker_type="OTH",
-            joint_committee="200",
-        )
+        declare_in(member)
     assert unreachable.value.code == "dimona_unreachable"
     settings.COOP_DIMONA = {**configured, "client_id": "", "key_path": ""}
     with pytest.raises(DimonaError) as unconfigured:
