@@ -14,8 +14,10 @@ The exchange, as the published contract describes it:
 
 Retries are idempotent: a GET is repeated freely; a POST only when the request surely did not
 arrive (no connection, or 503), and a declaration posted is remembered by the digest of its
-content until it is answered (a week at most), so that trying again (an approval rolled back
-while ONSS was still waiting) follows the declaration already filed instead of filing another.
+content for a week, so that trying again (an approval rolled back while ONSS was still waiting,
+or because another worker's declaration was refused) follows the declaration already filed
+instead of filing another. A refused declaration, and an entry whose period was cancelled, are
+forgotten: filed again, they are new declarations.
 
 Everything is configured in ``settings.COOP_DIMONA`` (token and base URLs, client id, key and
 certificate paths), per environment; the field names of the declaration follow the published
@@ -256,7 +258,7 @@ class DimonaClient:
 
     def submit(self, declaration: dict) -> str:
         """Post the declaration (once per content) and return its declaration number."""
-        content = json.dumps(declaration, sort_keys=True, separators=(",", ":"))
+        content = _content(declaration)
         remembered = _posted_key(content)
         declaration_id = cache.get(remembered)
         if declaration_id:
@@ -311,11 +313,14 @@ class DimonaClient:
                 delay = min(delay * 2, self.config.poll_max_delay)
             result = self.status(declaration_id)
             if result.result in FINAL:
-                # Answered: the same content filed later is a new declaration.
-                cache.delete(
-                    _posted_key(json.dumps(declaration, sort_keys=True, separators=(",", ":")))
-                )
                 break
+        posted = _posted_key(_content(declaration))
+        if result.result == REFUSED:
+            # Refused: the same content filed again later is a new declaration.
+            cache.delete(posted)
+        elif result.result in FINAL and result.period_id:
+            # Accepted: the period remembers its declaration until it is cancelled.
+            cache.set(_period_key(result.period_id), posted, REMEMBER_POSTED)
         if result.result == REFUSED:
             raise DimonaError(
                 _("Dimona refused declaration %(number)s: %(anomalies)s")
@@ -332,6 +337,11 @@ class DimonaClient:
                 code="dimona_waiting",
             )
         return result
+
+    def forget_period(self, period_id: str) -> None:
+        """After a cancellation: the same entry declared again is a new declaration."""
+        posted = cache.get(_period_key(period_id))
+        cache.delete_many([key for key in (posted, _period_key(period_id)) if key])
 
     # Transport -------------------------------------------------------------------------------
 
@@ -412,8 +422,16 @@ class DimonaClient:
         )
 
 
+def _content(declaration: dict) -> str:
+    return json.dumps(declaration, sort_keys=True, separators=(",", ":"))
+
+
 def _posted_key(content: str) -> str:
     return f"dimona:posted:{hashlib.sha256(content.encode()).hexdigest()}"
+
+
+def _period_key(period_id: str) -> str:
+    return f"dimona:period:{period_id}"
 
 
 def _never_arrived(error: requests.RequestException) -> bool:
@@ -471,6 +489,7 @@ class RestDimonaGateway:
         result = self.client.file(
             dimona_cancel(employer_number=self.employer_number, period_id=acknowledgement)
         )
+        self.client.forget_period(acknowledgement)
         return result.declaration_id
 
     def update(

@@ -49,7 +49,8 @@ ADVICE = {
         "not declared before it starts cannot be paid."
     ),
     Risk.NOT_DECLARED: _(
-        "Declare the worker: look at the contract's Dimona declarations and file it again."
+        "Look at the contract's Dimona declarations: without an accepted declaration the work "
+        "cannot be paid; correct it with ONSS or cancel the contract."
     ),
     Risk.NO_IBAN: _(
         "Ask the member to enter their IBAN in their profile: the salary is paid by bank transfer."

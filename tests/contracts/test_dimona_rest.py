@@ -445,3 +445,16 @@ def test_invalid_data_is_explained(configured, onss, sleeps, db):
         client.file({"employer": {"enterpriseNumber": "0812345603"}})
     assert invalid.value.code == "dimona_invalid"
     assert invalid.value.message == "Dimona refused the declaration's data: dimonaIn required"
+
+
+def test_an_accepted_entry_is_filed_once_until_its_period_is_cancelled(
+    configured, onss, member, sleeps, db
+):
+    assert declare_in(member) == "1400000001"
+    # An approval rolled back after this worker was declared: trying again files nothing new.
+    assert declare_in(member) == "1400000001"
+    assert len(onss.declarations) == 1
+    gateway().cancel(acknowledgement="1400000001")
+    # Cancelled, then declared again: a new declaration and period.
+    assert declare_in(member) == "1400000003"
+    assert sorted(onss.declarations) == [900000001, 900000002, 900000003]
