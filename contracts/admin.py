@@ -35,6 +35,7 @@ from audit.admin import (
     member_filter,
 )
 from audit.services import record_event
+from contracts import dimona
 from contracts.errors import ContractsError
 from contracts.models import (
     Contract,
@@ -457,6 +458,11 @@ class DimonaDeclarationAdmin(PageLimitMixin, admin.ModelAdmin):
     ordering = ["-pk"]  # the newest first, by the primary key's index
     sortable_by = []
 
+    def changelist_view(self, request, extra_context=None):
+        # Says where declarations go: the recording gateway sends nothing to ONSS.
+        subtitle = gettext("Filed through: %(gateway)s") % {"gateway": dimona.gateway_label()}
+        return super().changelist_view(request, {**(extra_context or {}), "subtitle": subtitle})
+
     def has_add_permission(self, request) -> bool:
         return False
 
@@ -820,3 +826,7 @@ class ExpenseClaimAdmin(
                 "%(count)d claim rejected.", "%(count)d claims rejected.", count
             ),
         )
+
+
+# The payments at risk of missing their date have their own list.
+from contracts import admin_payday  # noqa: E402, F401

@@ -763,3 +763,12 @@ class ExpenseReceipt(ChoiceLabels, models.Model):
 
     def __str__(self) -> str:
         return self.description
+
+
+class PaymentAtRisk(ContractWorker):
+    """Workers whose pay would miss its date, as staff follow them: a separate admin list."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("payment at risk")
+        verbose_name_plural = _("payments at risk")

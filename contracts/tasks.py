@@ -5,6 +5,7 @@ import datetime
 from celery import shared_task
 from django.utils import timezone
 
+from contracts import payday
 from contracts.models import ContractEvent, Payslip
 from contracts.services import contracts, documents
 from coop import recovery
@@ -30,6 +31,16 @@ def render_payslip_task(payslip_pk: int) -> None:
 def advance_contracts_task() -> int:
     """Start and complete contracts by their dates (daily, from Celery beat)."""
     return contracts.advance_contracts(today=timezone.localdate())
+
+
+@shared_task
+def pay_due_work_task() -> int:
+    """Pay the work whose pay date has come (hourly, from Celery beat); return the payslips.
+
+    However often, late or concurrently it runs, a worker is paid once (``contracts.payday``).
+    """
+    run = payday.pay_due_work(today=timezone.localdate())
+    return run.payslip_count if run is not None else 0
 
 
 def recover_lost_work(*, now: datetime.datetime, idle_queues: set[str]) -> int:

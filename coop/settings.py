@@ -470,6 +470,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "contracts.tasks.advance_contracts_task",
         "schedule": crontab(hour=0, minute=30),
     },
+    # Pays the work whose pay date has come, once however often it runs: hourly, so a missed
+    # hour (or day) costs nothing.
+    "pay-due-work": {
+        "task": "contracts.tasks.pay_due_work_task",
+        "schedule": crontab(minute=40),
+    },
     # Quotes past their validity expire; clients who have not answered are reminded.
     "expire-and-remind-quotes": {
         "task": "quotes.reminders.expire_and_remind_task",
@@ -498,6 +504,37 @@ COOP_RECOVERY_SWEEPS = [
     "contracts.tasks.recover_lost_work",
     "spaces.tasks.recover_lost_work",
 ]
+
+# Employment declarations (Dimona, DOMAIN.md §7). The recording gateway files nothing and is the
+# development default; "contracts.dimona_rest.RestDimonaGateway" files with ONSS's REST service,
+# authenticated by a JWT signed with the key of the certificate registered in Chaman.
+COOP_DIMONA_GATEWAY = os.environ.get(
+    "COOP_DIMONA_GATEWAY", "contracts.dimona.RecordingDimonaGateway"
+)
+COOP_DIMONA = {
+    "token_url": os.environ.get(
+        "COOP_DIMONA_TOKEN_URL", "https://services.socialsecurity.be/REST/oauth/v5/token"
+    ),
+    "base_url": os.environ.get(
+        "COOP_DIMONA_BASE_URL", "https://services.socialsecurity.be/REST/dimona/v1"
+    ),
+    "client_id": os.environ.get("COOP_DIMONA_CLIENT_ID", ""),
+    "key_path": os.environ.get("COOP_DIMONA_KEY_PATH", ""),
+    "cert_path": os.environ.get("COOP_DIMONA_CERT_PATH", ""),
+    "scope": os.environ.get("COOP_DIMONA_SCOPE", ""),
+    "employer_number": os.environ.get(
+        "COOP_DIMONA_EMPLOYER_NUMBER", os.environ.get("COOP_ENTERPRISE_NUMBER", "0812345603")
+    ),
+    # Seconds: each HTTP exchange, then the first wait between two polls, doubled up to the last.
+    "timeout": int(os.environ.get("COOP_DIMONA_TIMEOUT", "20")),
+    "poll_attempts": int(os.environ.get("COOP_DIMONA_POLL_ATTEMPTS", "6")),
+    "poll_first_delay": int(os.environ.get("COOP_DIMONA_POLL_FIRST_DELAY", "1")),
+    "poll_max_delay": int(os.environ.get("COOP_DIMONA_POLL_MAX_DELAY", "16")),
+}
+# Pay on time (DOMAIN.md §1: within 7 working days): the scheduled run pays work that ended up
+# to this many days ago; staff are warned this many working days before a pay date is missed.
+COOP_PAYROLL_CATCH_UP_DAYS = int(os.environ.get("COOP_PAYROLL_CATCH_UP_DAYS", "60"))
+COOP_PAYROLL_WARNING_WORKING_DAYS = int(os.environ.get("COOP_PAYROLL_WARNING_WORKING_DAYS", "3"))
 
 # Reminders to clients who have not answered a quote: days after sending, days before expiry.
 QUOTE_REMINDER_AFTER_DAYS = int(os.environ.get("QUOTE_REMINDER_AFTER_DAYS", "7"))

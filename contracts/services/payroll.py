@@ -128,7 +128,11 @@ def tax_situation(profile: TaxProfile | None) -> TaxSituation:
 
 
 def payable_workers(*, period_start: datetime.date, period_end: datetime.date):
-    """Declared workers of approved contracts whose work ended in the period, not yet paid."""
+    """Declared workers of approved contracts whose work ended in the period, not yet paid.
+
+    A member without an IBAN waits (the bank transfer needs one): staff see them among the
+    payments at risk (``contracts.payday``).
+    """
     declarations = DimonaDeclaration.objects.filter(worker=OuterRef("pk"))
     paid = Payslip.objects.filter(worker=OuterRef("pk"), kind=Payslip.Kind.REGULAR)
     return (
@@ -140,6 +144,7 @@ def payable_workers(*, period_start: datetime.date, period_end: datetime.date):
         .filter(Exists(declarations.filter(kind=DimonaDeclaration.Kind.DECLARATION)))
         .exclude(Exists(declarations.filter(kind=DimonaDeclaration.Kind.CANCELLATION)))
         .exclude(Exists(paid))
+        .exclude(member__iban="")
     )
 
 
