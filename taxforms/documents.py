@@ -3,8 +3,7 @@
 import datetime
 
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
-from django.db.models.functions import Coalesce
+from django.db.models import QuerySet
 
 from coop import recovery
 from coop.documents import DocumentStatus
@@ -48,15 +47,6 @@ def render_certificate(
 
 def lost_certificates(*, now: datetime.datetime) -> QuerySet[TaxCertificate]:
     """Certificates to render again: pending while their message was lost, or failed a while ago."""
-    return (
-        TaxCertificate.objects.exclude(status=DocumentStatus.READY)
-        .alias(last_queued=Coalesce(F("queued_at"), F("created_at")))
-        .filter(
-            Q(status=DocumentStatus.PENDING, last_queued__lt=now - recovery.LOST_AFTER)
-            | Q(
-                status=DocumentStatus.FAILED,
-                attempts__lt=MAX_ATTEMPTS,
-                last_queued__lt=now - RETRY_AFTER,
-            )
-        )
+    return recovery.lost_documents(
+        TaxCertificate.objects.all(), now=now, retry_after=RETRY_AFTER, max_attempts=MAX_ATTEMPTS
     )

@@ -344,3 +344,18 @@ def test_the_schema_of_a_year_is_its_own_or_the_newest_earlier_one():
     assert belcotax.schema_for(2024) == (2024, SCHEMA)
     with pytest.raises(belcotax.SchemaError):
         belcotax.schema_for(2023)
+
+
+def test_a_certificate_whose_message_was_lost_is_rendered_again(staff, paid_year):
+    from taxforms.documents import lost_certificates
+
+    prepare_certificates(year=YEAR, staff_user=staff, now=EXPORT_TIME)
+    pending = set(TaxCertificate.objects.values_list("pk", flat=True))
+
+    soon = EXPORT_TIME + datetime.timedelta(seconds=30)
+    later = EXPORT_TIME + datetime.timedelta(minutes=2)
+    assert set(lost_certificates(now=soon).values_list("pk", flat=True)) == set()
+    assert set(lost_certificates(now=later).values_list("pk", flat=True)) == pending
+    for certificate in TaxCertificate.objects.all():
+        render_certificate(certificate=certificate)
+    assert not lost_certificates(now=later).exists()
