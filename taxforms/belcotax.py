@@ -44,7 +44,7 @@ ORIGINAL, MODIFICATION, ADDITION, CANCELLATION = "0", "1", "2", "3"
 LANGUAGE_CODES = {"nl": "1", "fr": "2", "de": "3", "en": "2"}
 
 # Opgave (325 summary) of each fiche type, and the prefix of its own elements.
-SUMMARY = {
+SUMMARY: dict[str, tuple[str, str, str]] = {
     Form.SALARY: ("Opgave32510", "Fiche28110", "f10"),
     Form.COPYRIGHT: (
         "Opgave32545",
@@ -191,7 +191,7 @@ def build_file(
 
 def _by_form(fiches: list[Fiche]) -> list[tuple[str, list[Fiche]]]:
     """The fiches grouped by type, each group by fiche number: one declaration per type."""
-    groups = []
+    groups: list[tuple[str, list[Fiche]]] = []
     for form in (Form.SALARY, Form.COPYRIGHT):
         of_form = sorted((f for f in fiches if f.form == form), key=lambda f: f.sequence)
         if of_form:

@@ -18,7 +18,8 @@ JOBS = [
 
 
 def _weekdays(start: datetime.date, count: int) -> list[datetime.date]:
-    days, day = [], start
+    days: list[datetime.date] = []
+    day = start
     while len(days) < count:
         if day.weekday() < 5:
             days.append(day)

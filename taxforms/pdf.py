@@ -9,7 +9,7 @@ from taxforms.models import Form, TaxCertificate
 from taxforms.services import figures_of
 
 # Each line of a certificate: its figure, label and Belcotax zone ("" for information only).
-LINES = {
+LINES: dict[str, list] = {
     Form.SALARY: [
         ("gross", _("Gross pay"), ""),
         ("personal_onss", _("Personal social security contribution"), ""),
@@ -34,7 +34,7 @@ def certificate_context(certificate: TaxCertificate) -> dict:
         "snapshot": certificate.snapshot,
         "lines": [(label, zone, figures[name]) for name, label, zone in LINES[certificate.form]],
         "is_salary": certificate.form == Form.SALARY,
-        "corrects": certificate.corrects.reference if certificate.corrects_id else "",
+        "corrects": certificate.corrects.reference if certificate.corrects else "",
         "created": datetime.date.fromisoformat(certificate.snapshot["created"]),
     }
 
