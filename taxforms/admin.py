@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from audit.admin import CappedCountPaginator, PageLimitMixin
 from audit.services import record_event
 from coop.admin_formats import LocalisedFieldsMixin
+from invoicing.admin import ReadOnlyAdminMixin
 from taxforms import belcotax, services
 from taxforms.errors import TaxformsError
 from taxforms.models import BelcotaxExport, Form, TaxCertificate
@@ -24,7 +25,9 @@ def _download_link(url: str, name: str) -> str:
 
 
 @admin.register(TaxCertificate)
-class TaxCertificateAdmin(PageLimitMixin, LocalisedFieldsMixin, admin.ModelAdmin):
+class TaxCertificateAdmin(
+    PageLimitMixin, ReadOnlyAdminMixin, LocalisedFieldsMixin, admin.ModelAdmin
+):
     show_full_result_count = False  # a count of the whole table is too slow
     paginator = CappedCountPaginator
     list_display = ["reference_display", "member", "year", "form", "version", "export", "status"]
@@ -55,15 +58,6 @@ class TaxCertificateAdmin(PageLimitMixin, LocalisedFieldsMixin, admin.ModelAdmin
     ]
     fields = readonly_fields
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return obj is None and super().has_change_permission(request)
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
     def get_queryset(self, request):
         return super().get_queryset(request).defer("snapshot")
 
@@ -89,7 +83,7 @@ class YearForm(forms.Form):
 
 
 @admin.register(BelcotaxExport)
-class BelcotaxExportAdmin(LocalisedFieldsMixin, admin.ModelAdmin):
+class BelcotaxExportAdmin(ReadOnlyAdminMixin, LocalisedFieldsMixin, admin.ModelAdmin):
     list_display = [
         "__str__",
         "year",
@@ -120,15 +114,6 @@ class BelcotaxExportAdmin(LocalisedFieldsMixin, admin.ModelAdmin):
     ]
     fields = readonly_fields
     change_list_template = "taxforms/admin/belcotaxexport_change_list.html"
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return obj is None and super().has_change_permission(request)
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.display(description=_("file"))
     def file_download(self, export: BelcotaxExport) -> str:
