@@ -404,6 +404,7 @@ COOP_PRIVACY_MODULES = [
     "invoicing.privacy",
     "contracts.privacy",
     "spaces.privacy",
+    "taxforms.privacy",
 ]
 
 # Celery: Redis broker; PDF rendering has its own queue so it never delays the rest.

@@ -40,8 +40,7 @@ def render_certificate(
         # Brought up to date while it rendered: the newer figures are rendered next.
         if current.status == DocumentStatus.READY or current.figures != certificate.figures:
             return False
-        filename = f"{current.reference.replace(' ', '-').replace('.', '')}.pdf"
-        current.store(content=content, filename=filename, now=now)
+        current.store(content=content, filename=current.filename, now=now)
     return True
 
 

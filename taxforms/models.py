@@ -134,3 +134,9 @@ class TaxCertificate(ChoiceLabels, DocumentBase):
         number = f"{self.form[:3]}.{self.form[3:]}"
         suffix = f"-{self.version}" if self.version > 1 else ""
         return f"{number} {self.year} {self.sequence:06d}{suffix}"
+
+    @property
+    def filename(self) -> str:
+        """The PDF's name for the reader, e.g. ``28110-2025-000001.pdf``."""
+        suffix = f"-{self.version}" if self.version > 1 else ""
+        return f"{self.form}-{self.year}-{self.sequence:06d}{suffix}.pdf"

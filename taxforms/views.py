@@ -35,6 +35,6 @@ def certificate_download(request, pk: int):
     return FileResponse(
         certificate.file.open("rb"),
         as_attachment=True,
-        filename=certificate.file.name.rsplit("/", 1)[-1],
+        filename=certificate.filename,
         content_type="application/pdf",
     )

@@ -284,6 +284,7 @@ def test_a_member_downloads_only_their_own_certificate(
     response = client.get(reverse("taxforms:certificate-download", args=[mine.pk]))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
+    assert 'filename="28110-2025-000001.pdf"' in response["Content-Disposition"]
     assert b"".join(response.streaming_content).startswith(b"%PDF")
     assert AuditEvent.objects.filter(action="downloaded", object_pk=str(mine.pk)).count() == 1
     assert client.get(reverse("taxforms:certificate-download", args=[theirs.pk])).status_code == 404
@@ -365,3 +366,29 @@ def test_a_certificate_whose_message_was_lost_is_rendered_again(staff, paid_year
     for certificate in TaxCertificate.objects.all():
         render_certificate(certificate=certificate)
     assert not lost_certificates(now=later).exists()
+
+
+def test_the_member_data_export_holds_their_tax_certificates(staff, member, paid_year):
+    from audit.privacy import collect_member_data
+
+    prepare_certificates(year=YEAR, staff_user=staff, now=EXPORT_TIME)
+    certificate = TaxCertificate.objects.get(member=member)
+    render_certificate(certificate=certificate)
+
+    data, files = collect_member_data(member)
+
+    assert data["tax_certificates"] == [
+        {
+            "reference": "281.10 2025 000001",
+            "form": "28110",
+            "year": 2025,
+            "fiche_number": 1,
+            "version": 1,
+            "is_current": True,
+            "figures": certificate.figures,
+            "sent": False,
+        }
+    ]
+    assert [name for name, _file in files if name.startswith("tax_certificates/")] == [
+        "tax_certificates/28110-2025-000001.pdf"
+    ]
