@@ -392,3 +392,33 @@ def test_the_member_data_export_holds_their_tax_certificates(staff, member, paid
     assert [name for name, _file in files if name.startswith("tax_certificates/")] == [
         "tax_certificates/28110-2025-000001.pdf"
     ]
+
+
+def test_the_281_45_pdf_shows_the_copyright_figures(staff, other_member):
+    rows = [
+        CopyrightYear(
+            member_id=other_member.pk,
+            gross=D("10000.00"),
+            lump_sum_costs=D("5000.00"),
+            withholding=D("750.00"),
+        )
+    ]
+    prepare_certificates(year=YEAR, staff_user=staff, copyright_rows=rows, now=EXPORT_TIME)
+    certificate = TaxCertificate.objects.get(member=other_member, form=Form.COPYRIGHT)
+    render_certificate(certificate=certificate)
+    certificate.refresh_from_db()
+    content = certificate.file.read()
+    text = pdf_text(content)
+
+    expected = [
+        "Lucas Dubois",
+        "**.**.**-***.84",
+        euro_in("fr", D("10000.00")),
+        euro_in("fr", D("5000.00")),
+        euro_in("fr", D("750.00")),
+        "2.67",
+        "2.69",
+        "2.63",
+    ]
+    assert [mention for mention in expected if mention not in text] == []
+    assert check_layout(content, expected=expected) == []
