@@ -19,6 +19,8 @@ from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from coop.documents import DocumentStatus
+
 logger = logging.getLogger(__name__)
 
 # Longer than any render or sending takes (a PDF takes seconds), short enough that a lost
@@ -61,6 +63,29 @@ def waiting_too_long(queryset: QuerySet, *, now: datetime.datetime) -> QuerySet:
     """Keep the rows last enqueued (or created, if never enqueued again) before LOST_AFTER."""
     return queryset.alias(last_queued=Coalesce(F("queued_at"), F("created_at"))).filter(
         last_queued__lt=now - LOST_AFTER
+    )
+
+
+def lost_documents(
+    queryset: QuerySet,
+    *,
+    now: datetime.datetime,
+    retry_after: datetime.timedelta,
+    max_attempts: int,
+) -> QuerySet:
+    """Keep the documents to render again (``coop.documents.DocumentBase`` rows): pending while
+    their message was lost, or failed ``retry_after`` ago with attempts left."""
+    return (
+        queryset.exclude(status=DocumentStatus.READY)
+        .alias(last_queued=Coalesce(F("queued_at"), F("created_at")))
+        .filter(
+            Q(status=DocumentStatus.PENDING, last_queued__lt=now - LOST_AFTER)
+            | Q(
+                status=DocumentStatus.FAILED,
+                attempts__lt=max_attempts,
+                last_queued__lt=now - retry_after,
+            )
+        )
     )
 
 

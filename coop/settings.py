@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "spaces",
     "checkout",
     "portal",
+    "taxforms",
 ]
 
 MIDDLEWARE = [
@@ -403,6 +404,7 @@ COOP_PRIVACY_MODULES = [
     "invoicing.privacy",
     "contracts.privacy",
     "spaces.privacy",
+    "taxforms.privacy",
 ]
 
 # Celery: Redis broker; PDF rendering has its own queue so it never delays the rest.
@@ -503,6 +505,7 @@ COOP_RECOVERY_SWEEPS = [
     "quotes.tasks.recover_lost_work",
     "contracts.tasks.recover_lost_work",
     "spaces.tasks.recover_lost_work",
+    "taxforms.tasks.recover_lost_work",
 ]
 
 # Employment declarations (Dimona, DOMAIN.md §7). The recording gateway files nothing and is the
@@ -577,6 +580,10 @@ COOP_SELLER_REGISTER = {
     "nl": os.environ.get("COOP_REGISTER_NL", "RPR Brussel"),
     "en": os.environ.get("COOP_REGISTER_EN", "RLE Brussels"),
 }
+# Who the FPS Finance may contact about the Belcotax-on-web files (v0021_contactpersoon), and
+# the language it writes in (fr or nl).
+COOP_BELCOTAX_CONTACT = os.environ.get("COOP_BELCOTAX_CONTACT", "Payroll department")
+COOP_BELCOTAX_LANGUAGE = os.environ.get("COOP_BELCOTAX_LANGUAGE", "fr")
 # Submitted invoices above this amount (incl. VAT), or for a client never invoiced before,
 # wait for a staff review instead of being issued at once.
 COOP_INVOICE_REVIEW_THRESHOLD = Decimal(os.environ.get("COOP_INVOICE_REVIEW_THRESHOLD", "10000"))

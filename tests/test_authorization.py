@@ -67,6 +67,9 @@ from quotes import documents as quote_documents
 from quotes import services as quote_services
 from quotes.orders import create_order_invoice
 from spaces.services import feed_tokens, leasing, lifecycle
+from taxforms.documents import render_certificate
+from taxforms.models import TaxCertificate
+from taxforms.services import export_belcotax, prepare_certificates
 from tests.conftest import NOW, make_member, make_user
 from tests.contracts.conftest import TODAY, make_contract, worker
 from tests.invoicing.conftest import make_draft
@@ -422,6 +425,11 @@ def build_world() -> World:
     payslip = o["payrollrun"].payslips.get()
     render_payslip(payslip=payslip, now=NOW)
     o["payslip"] = payslip
+    # The year's 281.10 of that payslip, and the Belcotax-on-web file that declares it.
+    prepare_certificates(year=2026, staff_user=staff, now=NOW)
+    o["taxcertificate"] = TaxCertificate.objects.get(member=member)
+    render_certificate(certificate=o["taxcertificate"], now=NOW)
+    o["belcotaxexport"] = export_belcotax(year=2026, staff_user=staff, now=NOW)
     waiting = make_contract(
         member, activity, workers=[worker(member, start=datetime.date(2026, 5, 4))]
     )
@@ -573,6 +581,8 @@ ADMIN_OBJECTS = {
     "contracts_dimonadeclaration": "dimonadeclaration",
     "contracts_payrollrun": "payrollrun",
     "contracts_payslip": "payslip",
+    "taxforms_taxcertificate": "taxcertificate",
+    "taxforms_belcotaxexport": "belcotaxexport",
     "contracts_expenseclaim": "claim",
     "spaces_site": "site",
     "spaces_room": "room",
@@ -646,6 +656,7 @@ OBJECTS = {
     "api:contract-invoice": "contract",
     "api:contract-submit": "contract_draft",
     "contracts:payslip-download": "payslip",
+    "taxforms:certificate-download": "taxcertificate",
     "api:payslip-detail": "payslip",
     "api:payslip-pdf": "payslip",
     "contracts:expense-claim": "claim",
@@ -777,6 +788,8 @@ def path_for(route: Route, world: World, *, variant: str | None, write: bool) ->
         return reverse(name, kwargs={"pk": world.credit_note.pk})
     if name == "admin:contracts_payrollrun_sepa":
         return reverse(name, kwargs={"pk": world.payrollrun.pk})
+    if name == "admin:taxforms_belcotaxexport_file":
+        return reverse(name, kwargs={"pk": world.belcotaxexport.pk})
     if name == "admin:view_on_site":
         activity = world.activity
         content_type = ContentType.objects.get_for_model(activity)

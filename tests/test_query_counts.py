@@ -27,6 +27,7 @@ from members import services as member_services
 from members.models import LedgerEntry
 from spaces.models import Booking
 from spaces.services import lifecycle
+from taxforms.models import Form, TaxCertificate
 from tests.conftest import NOW, api_client_for, make_api_token, make_member
 from tests.contracts.conftest import make_contract, worker
 from tests.invoicing.conftest import make_draft
@@ -176,6 +177,21 @@ class World:
                 today=timezone.localdate(),
             )
 
+    def add_tax_certificates(self, number: int) -> None:
+        # One 281.10 a year, the newest first; half of them with their PDF ready.
+        TaxCertificate.objects.bulk_create(
+            TaxCertificate(
+                form=Form.SALARY,
+                member=self.member,
+                year=2025 - self.count - index,
+                sequence=1,
+                figures={"gross": "1000.00"},
+                status="ready" if index % 2 else "pending",
+            )
+            for index in range(number)
+        )
+        self.count += number
+
     def add_payslips(self, number: int) -> None:
         if not self.count:
             start = timezone.localdate() + datetime.timedelta(days=14)
@@ -320,6 +336,12 @@ CASES: list[tuple[str, str, Callable[[World], str], bool]] = [
     ),
     ("contracts", "add_contracts", lambda world: reverse("contracts:index"), False),
     ("payslips", "add_payslips", lambda world: reverse("contracts:payslips"), False),
+    (
+        "tax certificates",
+        "add_tax_certificates",
+        lambda world: reverse("taxforms:certificates"),
+        False,
+    ),
     ("expense claims", "add_expense_claims", lambda world: reverse("contracts:expenses"), False),
     ("bookings", "add_bookings", lambda world: reverse("spaces:index"), False),
     ("api tokens page", "add_api_tokens", lambda world: reverse("members:api_tokens"), False),
