@@ -37,6 +37,7 @@ from audit.admin import (
 from audit.services import record_event
 from contracts.errors import ContractsError
 from contracts.models import (
+    Allowance,
     Contract,
     ContractAttachment,
     ContractAwaitingApproval,
@@ -704,6 +705,21 @@ class ReceiptInline(ReadOnlyInline):
         return _download_link(url, receipt.file.name)
 
 
+class AllowanceInline(ReadOnlyInline):
+    model = Allowance
+    fields = [
+        "kind",
+        "travelled_on",
+        "kilometres",
+        "days",
+        "country",
+        "rate",
+        "tax_free",
+        "taxable",
+    ]
+    readonly_fields = fields
+
+
 class ExpenseClaimStatusFilter(admin.SimpleListFilter):
     """Claims sent to staff by default; drafts, which members are still writing, on request."""
 
@@ -772,7 +788,7 @@ class ExpenseClaimAdmin(
     list_select_related = ["member", "activity"]
     ordering = ["-pk"]  # the newest first, by the primary key's index
     sortable_by = []
-    inlines = [ReceiptInline]
+    inlines = [ReceiptInline, AllowanceInline]
     readonly_fields = [
         "member",
         "activity",
@@ -820,3 +836,6 @@ class ExpenseClaimAdmin(
                 "%(count)d claim rejected.", "%(count)d claims rejected.", count
             ),
         )
+
+
+from contracts import admin_artists  # noqa: E402,F401 - registers the artists' admin
