@@ -34,6 +34,13 @@ MONTHS = 24
 Key = AllowanceRate.Key
 
 
+def shown(value: Decimal) -> Decimal:
+    """A count of days or a rate as people read it: 195 rather than 195.0, 76.70 not 76.7000."""
+    if value == value.to_integral_value():
+        return value.quantize(Decimal("1"))
+    return value.quantize(Decimal("0.01")) if value.as_tuple().exponent < -1 else value
+
+
 @dataclass(frozen=True)
 class Reference:
     """A dated figure the statement used, as it shows it."""
@@ -66,7 +73,7 @@ class Quarter:
 
     @property
     def days(self) -> Decimal:
-        return self.contract_days + self.cachet_days
+        return shown(self.contract_days + self.cachet_days)
 
 
 @dataclass
@@ -83,7 +90,7 @@ class WorkStatement:
 
     @property
     def total_days(self) -> Decimal:
-        return sum((quarter.days for quarter in self.quarters), Decimal("0"))
+        return shown(sum((quarter.days for quarter in self.quarters), Decimal("0")))
 
     @property
     def total_gross(self) -> Decimal:
@@ -91,7 +98,7 @@ class WorkStatement:
 
     @property
     def missing_days(self) -> Decimal:
-        return max(Decimal("0"), self.threshold - self.total_days)
+        return shown(max(Decimal("0"), self.threshold - self.total_days))
 
     @property
     def reaches_threshold(self) -> bool:
@@ -192,12 +199,12 @@ def work_statement(member: Member, *, today: datetime.date) -> WorkStatement:
             quarter.contract_gross += row["gross"]
             quarter.contract_days += row["days"]
     for quarter in quarters.values():
-        quarter.contract_days = min(quarter.contract_days, Decimal(quarter_max))
+        quarter.contract_days = shown(min(quarter.contract_days, Decimal(quarter_max)))
         room = quarter_max - int(quarter.contract_days.to_integral_value(rounding=ROUND_DOWN))
         quarter.cachet_days, quarter.is_capped = cachet_days(
             quarter.task_quotient, maximum=min(quarter_max, room)
         )
-    shown = [*used.values(), *maxima[-1:], *thresholds[-1:]]
+    figures_used = [*used.values(), *maxima[-1:], *thresholds[-1:]]
     return WorkStatement(
         member=member,
         start=start,
@@ -208,13 +215,13 @@ def work_statement(member: Member, *, today: datetime.date) -> WorkStatement:
         references=[
             Reference(
                 label=str(row.get_key_display()),
-                value=row.value.normalize(),
+                value=shown(row.value),
                 valid_from=row.valid_from,
                 valid_to=row.valid_to,
                 source=row.source,
                 is_unverified=row.is_unverified,
             )
-            for row in sorted(shown, key=lambda row: (row.key, row.valid_from))
+            for row in sorted(figures_used, key=lambda row: (row.key, row.valid_from))
         ],
         missing_reference=missing_reference,
     )

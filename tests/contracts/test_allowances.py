@@ -167,8 +167,12 @@ def test_per_diems_abroad_flat_or_by_country(member, activity):
         ("per_diem_abroad", datetime.date(2026, 2, 2), {"days": 2, "country": "BE"}, "country"),
         ("per_diem_abroad", datetime.date(2026, 2, 2), {"days": 2, "country": "XX"}, "country"),
         # No flat rate abroad before 1 August 2025.
-        ("per_diem_abroad", datetime.date(2025, 6, 2), {"days": 2, "country": "FR"},
-         "allowance_rate_missing"),
+        (
+            "per_diem_abroad",
+            datetime.date(2025, 6, 2),
+            {"days": 2, "country": "FR"},
+            "allowance_rate_missing",
+        ),
         # No quarterly rate seeded before the third quarter of 2025.
         ("mileage", datetime.date(2025, 3, 3), {"kilometres": D("10")}, "allowance_rate_missing"),
         ("mileage", datetime.date(2026, 2, 2), {"kilometres": D("0")}, "quantity"),
