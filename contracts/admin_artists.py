@@ -59,6 +59,9 @@ class AllowanceAdmin(PageLimitMixin, LocalisedFieldsMixin, admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
@@ -102,6 +105,9 @@ class C4CertificateAdmin(PageLimitMixin, LocalisedFieldsMixin, admin.ModelAdmin)
             reverse("contracts:c4-pdf", args=[certificate.pk]),
             reverse("contracts:c4-data", args=[certificate.pk]),
         )
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False

@@ -133,14 +133,14 @@ def produce_c4(
     return certificate
 
 
-def c4_data(certificate: C4Certificate) -> dict:
-    """The certificate's structured data, with the worker's national register number."""
+def c4_data(certificate: C4Certificate, *, with_national_number: bool) -> dict:
+    """The certificate's structured data; the worker's national register number in full only
+    for those who file it (staff allowed to read national numbers), masked otherwise."""
     snapshot = certificate.snapshot
-    return {
-        **snapshot,
-        "reference": certificate.reference,
-        "worker": {**snapshot["worker"], "niss": certificate.member.niss},
-    }
+    worker = dict(snapshot["worker"])
+    if with_national_number:
+        worker["niss"] = certificate.member.niss
+    return {**snapshot, "reference": certificate.reference, "worker": worker}
 
 
 def render_c4_pdf(certificate: C4Certificate) -> bytes:

@@ -10,6 +10,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
 
 from audit.services import record_event
 from contracts import selectors
@@ -38,6 +39,7 @@ def _statement_context(member: Member) -> dict:
 
 
 @login_required
+@require_GET
 def statement(request):
     """The member's days and pay per quarter over 24 months, and their C4 certificates."""
     member = Member.objects.filter(user=request.user).first()
@@ -53,6 +55,7 @@ def statement(request):
 
 
 @login_required
+@require_GET
 def statement_pdf(request):
     """The work statement as a PDF, in the language asked (the member's own by default)."""
     member = Member.objects.filter(user=request.user).first()
@@ -74,6 +77,7 @@ def statement_pdf(request):
 
 
 @login_required
+@require_GET
 def c4_pdf(request, pk: int):
     certificate = get_object_or_404(selectors.c4_certificates_visible_to(request.user), pk=pk)
     record_event(action="downloaded", obj=certificate)
@@ -83,12 +87,21 @@ def c4_pdf(request, pk: int):
 
 
 @login_required
+@require_GET
 def c4_json(request, pk: int):
-    """The C4's structured data for the electronic filing, with the national register number."""
+    """The C4's structured data for the electronic filing (the national number in full for
+    staff who may read it)."""
     certificate = get_object_or_404(selectors.c4_certificates_visible_to(request.user), pk=pk)
-    record_event(action="downloaded", obj=certificate, reason="structured data")
+    in_full = request.user.is_staff and request.user.has_perm("members.view_full_niss")
+    record_event(
+        action="downloaded",
+        obj=certificate,
+        reason="structured data, national number in full" if in_full else "structured data",
+    )
     response = HttpResponse(
-        json.dumps(c4_data(certificate), indent=2, ensure_ascii=False),
+        json.dumps(
+            c4_data(certificate, with_national_number=in_full), indent=2, ensure_ascii=False
+        ),
         content_type="application/json",
     )
     response["Content-Disposition"] = f'attachment; filename="{certificate.reference}.json"'

@@ -56,8 +56,9 @@ def test_c4_holds_the_fields_of_the_form(certificate, approved, member):
     }
     assert snapshot["issued"]["on"] == "2026-03-23"
     assert (certificate.language, certificate.member) == ("fr", member)
-    data = c4_data(certificate)
+    data = c4_data(certificate, with_national_number=True)
     assert data["worker"]["niss"] == "85073003328"
+    assert "niss" not in c4_data(certificate, with_national_number=False)["worker"]
     assert data["reference"] == certificate.reference
     assert AuditEvent.objects.filter(
         action="created", object_pk=str(certificate.pk), actor=certificate.created_by
@@ -106,7 +107,9 @@ def test_member_downloads_their_c4_and_no_one_elses(client, certificate, member,
     assert "4 000,00 €" in text and "400,00 €" in text
     data = client.get(reverse("contracts:c4-data", args=[certificate.pk]))
     assert data.status_code == 200
-    assert json.loads(data.content)["worker"]["niss"] == "85073003328"
+    # The member's copy shows the number masked; staff file it with the number in full.
+    assert "85073003328" not in data.content.decode()
+    assert json.loads(data.content)["worker"]["niss_masked"] == "**.**.**-***.28"
     client.force_login(other_member.user)
     assert client.get(reverse("contracts:c4-pdf", args=[certificate.pk])).status_code == 404
     assert client.get(reverse("contracts:c4-data", args=[certificate.pk])).status_code == 404
@@ -144,4 +147,6 @@ def test_staff_produce_the_c4_from_the_admin(staff_client, paid_worker):  # noqa
 
 
 def test_decimal_gross_in_the_data(certificate):
-    assert Decimal(c4_data(certificate)["pay"]["gross"]) == Decimal("4000.00")
+    assert Decimal(c4_data(certificate, with_national_number=False)["pay"]["gross"]) == Decimal(
+        "4000.00"
+    )
