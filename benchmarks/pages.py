@@ -208,7 +208,7 @@ EXCLUDED_URLS = {
     "contracts:expense-receipt-download": "a stored file",
     "contracts:expense-receipt-remove": "POST only",
     "contracts:payslip-download": "a stored file",
-    "contracts:work-statement-pdf": "a PDF of the figures of the work statement page, which is measured",
+    "contracts:work-statement-pdf": "the work statement page (measured) as a PDF",
     "contracts:c4-pdf": "a document drawn from a stored snapshot",
     "contracts:c4-data": "a document drawn from a stored snapshot",
     "spaces:booking_cancel": "POST only",
