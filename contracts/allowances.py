@@ -227,22 +227,6 @@ def _figures(member: Member, data: AllowanceInput) -> tuple[dict, Rate]:
     }, rate
 
 
-def describe(allowance: Allowance) -> str:
-    """A line saying what the allowance pays for, in the active language."""
-    if allowance.kind == Kind.MILEAGE:
-        return _("%(km)s km on %(date)s") % {
-            "km": allowance.kilometres,
-            "date": date_format(allowance.travelled_on, "SHORT_DATE_FORMAT"),
-        }
-    text = _("%(days)d day(s) from %(date)s") % {
-        "days": allowance.days,
-        "date": date_format(allowance.travelled_on, "SHORT_DATE_FORMAT"),
-    }
-    if allowance.country:
-        text = f"{text}, {country_name(allowance.country)}"
-    return text
-
-
 @transaction.atomic
 def claim_allowance(
     *,
