@@ -39,6 +39,22 @@ def _validity_exclusion(name: str, *key_fields: str) -> ExclusionConstraint:
     )
 
 
+def _valid_range(name: str) -> models.CheckConstraint:
+    """A row's validity does not end before it starts."""
+    return models.CheckConstraint(
+        condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")), name=name
+    )
+
+
+def _value_since(row: "PayrollRate | AllowanceRate") -> str:
+    """A dated row's value and start, as people read them."""
+    value, since = (
+        localize(row.value.normalize()),
+        date_format(row.valid_from, "SHORT_DATE_FORMAT"),
+    )
+    return f"{value} ({since})"
+
+
 class DatedRow(models.Model):
     """A row of a parameter table: in force from ``valid_from`` to ``valid_to`` (inclusive)."""
 
@@ -98,19 +114,12 @@ class PayrollRate(DatedRow):
         ordering = ["key", "-valid_from"]
         constraints = [
             _validity_exclusion("payroll_rate_no_overlap", "key"),
-            models.CheckConstraint(
-                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
-                name="payroll_rate_valid_range",
-            ),
+            _valid_range("payroll_rate_valid_range"),
             models.CheckConstraint(condition=Q(value__gte=0), name="payroll_rate_not_negative"),
         ]
 
     def __str__(self) -> str:
-        value, since = (
-            localize(self.value.normalize()),
-            date_format(self.valid_from, "SHORT_DATE_FORMAT"),
-        )
-        return f"{self.get_key_display()} = {value} ({since})"
+        return f"{self.get_key_display()} = {_value_since(self)}"
 
 
 class TaxBracket(DatedRow):
@@ -815,20 +824,13 @@ class AllowanceRate(DatedRow):
         ordering = ["key", "country", "-valid_from"]
         constraints = [
             _validity_exclusion("allowance_rate_no_overlap", "key", "country"),
-            models.CheckConstraint(
-                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
-                name="allowance_rate_valid_range",
-            ),
+            _valid_range("allowance_rate_valid_range"),
             models.CheckConstraint(condition=Q(value__gt=0), name="allowance_rate_positive"),
         ]
 
     def __str__(self) -> str:
-        value, since = (
-            localize(self.value.normalize()),
-            date_format(self.valid_from, "SHORT_DATE_FORMAT"),
-        )
         country = f" {self.country}" if self.country else ""
-        return f"{self.get_key_display()}{country} = {value} ({since})"
+        return f"{self.get_key_display()}{country} = {_value_since(self)}"
 
 
 class MileageSystem(models.Model):
