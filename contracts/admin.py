@@ -81,7 +81,14 @@ class ReadOnlyInline(LocalisedFieldsMixin, admin.TabularInline):
 
 class WorkerInline(ReadOnlyInline):
     model = ContractWorker
-    fields = ["member", "daily_wage", "work_days", "planned_gross", "planned_employer_cost"]
+    fields = [
+        "member",
+        "daily_wage",
+        "is_task_based",
+        "work_days",
+        "planned_gross",
+        "planned_employer_cost",
+    ]
     readonly_fields = fields
 
     def get_queryset(self, request):
