@@ -22,7 +22,7 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 
-from django.db.models import DecimalField, F, Q, Sum, Value
+from django.db.models import DateField, DecimalField, F, Q, Sum, Value
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Coalesce, TruncMonth
 
@@ -150,7 +150,7 @@ def monthly_pay(member: Member, start: datetime.date, end: datetime.date) -> lis
             worker__contract__last_work_day__lte=end,
         )
         .annotate(
-            month=TruncMonth("worker__contract__last_work_day"),
+            month=TruncMonth("worker__contract__last_work_day", output_field=DateField()),
             is_task_based=F("worker__is_task_based"),
         )
         .order_by()
@@ -184,8 +184,6 @@ def work_statement(member: Member, *, today: datetime.date) -> WorkStatement:
     missing_reference = False
     for row in monthly_pay(member, start, end):
         month = row["month"]
-        if isinstance(month, datetime.datetime):
-            month = month.date()
         quarter = quarters[quarter_start(month)]
         if row["is_task_based"]:
             quarter.task_gross += row["gross"]
