@@ -878,7 +878,7 @@ class Allowance(ChoiceLabels, models.Model):
     country = models.CharField(_("country"), max_length=2, blank=True)
     rate = models.DecimalField(_("rate"), max_digits=12, decimal_places=4)
     amount = models.DecimalField(_("amount"), **MONEY)
-    tax_free = models.DecimalField(_("tax-free"), **MONEY)
+    tax_free = models.DecimalField(_("tax-free amount"), **MONEY)
     taxable = models.DecimalField(_("taxable"), **MONEY)
     tax_free_kilometres = models.DecimalField(
         _("kilometres within the yearly limit"), max_digits=8, decimal_places=1, default=0

@@ -76,7 +76,7 @@ class Migration(migrations.Migration):
                 ('country', models.CharField(blank=True, max_length=2, verbose_name='country')),
                 ('rate', models.DecimalField(decimal_places=4, max_digits=12, verbose_name='rate')),
                 ('amount', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='amount')),
-                ('tax_free', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='tax-free')),
+                ('tax_free', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='tax-free amount')),
                 ('taxable', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='taxable')),
                 ('tax_free_kilometres', models.DecimalField(decimal_places=1, default=0, max_digits=8, verbose_name='kilometres within the yearly limit')),
                 ('is_unverified', models.BooleanField(default=False, verbose_name='rate unverified')),
