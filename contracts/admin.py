@@ -38,6 +38,7 @@ from audit.services import record_event
 from contracts import dimona
 from contracts.errors import ContractsError
 from contracts.models import (
+    Allowance,
     Contract,
     ContractAttachment,
     ContractAwaitingApproval,
@@ -81,7 +82,14 @@ class ReadOnlyInline(LocalisedFieldsMixin, admin.TabularInline):
 
 class WorkerInline(ReadOnlyInline):
     model = ContractWorker
-    fields = ["member", "daily_wage", "work_days", "planned_gross", "planned_employer_cost"]
+    fields = [
+        "member",
+        "daily_wage",
+        "is_task_based",
+        "work_days",
+        "planned_gross",
+        "planned_employer_cost",
+    ]
     readonly_fields = fields
 
     def get_queryset(self, request):
@@ -710,6 +718,21 @@ class ReceiptInline(ReadOnlyInline):
         return _download_link(url, receipt.file.name)
 
 
+class AllowanceInline(ReadOnlyInline):
+    model = Allowance
+    fields = [
+        "kind",
+        "travelled_on",
+        "kilometres",
+        "days",
+        "country",
+        "rate",
+        "tax_free",
+        "taxable",
+    ]
+    readonly_fields = fields
+
+
 class ExpenseClaimStatusFilter(admin.SimpleListFilter):
     """Claims sent to staff by default; drafts, which members are still writing, on request."""
 
@@ -778,7 +801,7 @@ class ExpenseClaimAdmin(
     list_select_related = ["member", "activity"]
     ordering = ["-pk"]  # the newest first, by the primary key's index
     sortable_by = []
-    inlines = [ReceiptInline]
+    inlines = [ReceiptInline, AllowanceInline]
     readonly_fields = [
         "member",
         "activity",
@@ -829,4 +852,7 @@ class ExpenseClaimAdmin(
 
 
 # The payments at risk of missing their date have their own list.
-from contracts import admin_payday  # noqa: E402, F401
+from contracts import (
+    admin_artists,  # noqa: F401 - registers the artists' admin
+    admin_payday,  # noqa: F401
+)

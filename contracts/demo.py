@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from contracts import demo_artists
 from contracts.models import Contract, ContractEvent, TaxProfile
 from contracts.services import contracts as services
 from contracts.services import expenses
@@ -123,6 +124,7 @@ def seed(context: dict, *, stdout) -> None:
         period_end=today - datetime.timedelta(days=1),
         today=today,
     )
+    demo_artists.seed(context, stdout=stdout)
     # The demo's history is old news: nobody is e-mailed about it.
     ContractEvent.objects.filter(notified_at__isnull=True).update(notified_at=now)
     stdout.write(

@@ -16,7 +16,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from contracts import selectors
-from contracts.models import Contract, ExpenseReceipt, TaxProfile, WorkDay
+from contracts.models import (
+    Allowance,
+    C4Certificate,
+    Contract,
+    ExpenseReceipt,
+    TaxProfile,
+    WorkDay,
+)
 from contracts.services.contracts import DayInput, WorkerInput
 from contracts.services.expenses import MAX_RECEIPTS
 from coop import bounds
@@ -350,3 +357,71 @@ def expense_receipt_formset(rows: int, *, required: bool = True):
         validate_max=True,
         absolute_max=MAX_RECEIPTS,
     )
+
+
+class AllowanceForm(ExpenseClaimForm):
+    """A mileage or per-diem allowance: the member gives the quantity, the rate is the law's."""
+
+    kind = forms.ChoiceField(choices=Allowance.Kind.choices, label=gettext_lazy("Allowance"))
+    travelled_on = forms.DateField(
+        label=gettext_lazy("Date of the trip (first day)"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[bounds.date_validator(bounds.check_receipt_date)],
+    )
+    kilometres = forms.DecimalField(
+        max_digits=8,
+        decimal_places=1,
+        min_value=Decimal("0.1"),
+        required=False,
+        label=gettext_lazy("Kilometres (mileage)"),
+    )
+    days = forms.IntegerField(
+        min_value=1,
+        max_value=31,
+        required=False,
+        label=gettext_lazy("Days (per-diems, trips of 6 hours or more)"),
+    )
+    country = forms.ChoiceField(
+        choices=[("", "---------")], required=False, label=gettext_lazy("Country (abroad)")
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from invoicing.countries import country_choices
+
+        self.fields["description"].label = gettext_lazy("What was the trip for?")
+        self.fields["country"].choices = [("", "---------"), *country_choices()]
+
+    def clean(self):
+        data = super().clean()
+        kind = data.get("kind")
+        if kind == Allowance.Kind.MILEAGE and not data.get("kilometres"):
+            self.add_error("kilometres", _("Enter the kilometres travelled."))
+        if kind in (Allowance.Kind.PER_DIEM_BELGIUM, Allowance.Kind.PER_DIEM_ABROAD) and not (
+            data.get("days")
+        ):
+            self.add_error("days", _("Enter the number of days."))
+        if kind == Allowance.Kind.PER_DIEM_ABROAD and not data.get("country"):
+            self.add_error("country", _("Choose the country abroad you travelled to."))
+        return data
+
+
+class C4Form(forms.ModelForm):
+    """Staff produce a C4 for an ended engagement: the worker and why it ended."""
+
+    class Meta:
+        model = C4Certificate
+        fields = ["worker", "end_reason"]
+
+    def clean(self):
+        data = super().clean()
+        worker = data.get("worker")
+        if worker is not None:
+            from contracts.c4 import check_c4
+            from contracts.errors import ContractsError
+
+            try:
+                check_c4(worker, today=timezone.localdate())
+            except ContractsError as error:
+                self.add_error("worker", error.message)
+        return data

@@ -39,6 +39,22 @@ def _validity_exclusion(name: str, *key_fields: str) -> ExclusionConstraint:
     )
 
 
+def _valid_range(name: str) -> models.CheckConstraint:
+    """A row's validity does not end before it starts."""
+    return models.CheckConstraint(
+        condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")), name=name
+    )
+
+
+def _value_since(row: "PayrollRate | AllowanceRate") -> str:
+    """A dated row's value and start, as people read them."""
+    value, since = (
+        localize(row.value.normalize()),
+        date_format(row.valid_from, "SHORT_DATE_FORMAT"),
+    )
+    return f"{value} ({since})"
+
+
 class DatedRow(models.Model):
     """A row of a parameter table: in force from ``valid_from`` to ``valid_to`` (inclusive)."""
 
@@ -98,19 +114,12 @@ class PayrollRate(DatedRow):
         ordering = ["key", "-valid_from"]
         constraints = [
             _validity_exclusion("payroll_rate_no_overlap", "key"),
-            models.CheckConstraint(
-                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
-                name="payroll_rate_valid_range",
-            ),
+            _valid_range("payroll_rate_valid_range"),
             models.CheckConstraint(condition=Q(value__gte=0), name="payroll_rate_not_negative"),
         ]
 
     def __str__(self) -> str:
-        value, since = (
-            localize(self.value.normalize()),
-            date_format(self.valid_from, "SHORT_DATE_FORMAT"),
-        )
-        return f"{self.get_key_display()} = {value} ({since})"
+        return f"{self.get_key_display()} = {_value_since(self)}"
 
 
 class TaxBracket(DatedRow):
@@ -346,6 +355,14 @@ class ContractWorker(models.Model):
     daily_wage = models.DecimalField(_("gross daily wage"), **MONEY)
     planned_gross = models.DecimalField(_("planned gross"), **MONEY, default=ZERO)
     planned_employer_cost = models.DecimalField(_("planned employer cost"), **MONEY, default=ZERO)
+    is_task_based = models.BooleanField(
+        _("paid per task (cachet)"),
+        default=False,
+        help_text=_(
+            "Artistic work paid for a task, not for its hours: the work statement counts its "
+            "days by the cachet rule."
+        ),
+    )
 
     class Meta:
         verbose_name = _("worker")
@@ -772,3 +789,188 @@ class PaymentAtRisk(ContractWorker):
         proxy = True
         verbose_name = _("payment at risk")
         verbose_name_plural = _("payments at risk")
+
+
+class AllowanceRate(DatedRow):
+    """A dated figure of the mileage and per-diem allowances and of the cachet rule.
+
+    ``country`` is blank except for the per-country table of per-diems abroad (ISO 3166 alpha-2).
+    """
+
+    class Key(models.TextChoices):
+        MILEAGE_QUARTERLY = "mileage_quarterly", _("Mileage: quarterly-indexed rate per km")
+        MILEAGE_YEARLY = "mileage_yearly", _("Mileage: yearly rate per km")
+        MILEAGE_KM_MAX = "mileage_km_max", _("Mileage: kilometres a year within the lump sum")
+        PER_DIEM_BELGIUM = "per_diem_belgium", _("Per-diem in Belgium, a day")
+        PER_DIEM_BELGIUM_MONTH_MAX = (
+            "per_diem_belgium_month_max",
+            _("Per-diems in Belgium: tax-free maximum a month"),
+        )
+        PER_DIEM_BELGIUM_ONSS = (
+            "per_diem_belgium_onss",
+            _("Per-diem in Belgium: exempt from social security, a day"),
+        )
+        PER_DIEM_ABROAD = "per_diem_abroad", _("Per-diem abroad, a day")
+        CACHET_REFERENCE = "cachet_reference", _("Cachet rule: reference daily amount")
+        CACHET_QUARTER_MAX_DAYS = "cachet_quarter_max_days", _("Cachet rule: days a quarter")
+        ARTIST_ALLOWANCE_DAYS = (
+            "artist_allowance_days",
+            _("Artist allowance: days of work needed in 24 months"),
+        )
+
+    key = models.CharField(_("parameter"), max_length=40, choices=Key.choices)
+    country = models.CharField(
+        _("country"),
+        max_length=2,
+        blank=True,
+        help_text=_("Per-diems abroad only: the country's own rate; blank for the flat rate."),
+    )
+    value = models.DecimalField(_("value"), max_digits=12, decimal_places=4)
+
+    class Meta:
+        verbose_name = _("allowance rate")
+        verbose_name_plural = _("allowance rates")
+        ordering = ["key", "country", "-valid_from"]
+        constraints = [
+            _validity_exclusion("allowance_rate_no_overlap", "key", "country"),
+            _valid_range("allowance_rate_valid_range"),
+            models.CheckConstraint(condition=Q(value__gt=0), name="allowance_rate_positive"),
+        ]
+
+    def __str__(self) -> str:
+        country = f" {self.country}" if self.country else ""
+        return f"{self.get_key_display()}{country} = {_value_since(self)}"
+
+
+class MileageSystem(models.Model):
+    """The reference the cooperative applies to mileage for a calendar year: one a year."""
+
+    class System(models.TextChoices):
+        QUARTERLY = "quarterly", _("Quarterly-indexed rate")
+        YEARLY = "yearly", _("Yearly rate (1 July to 30 June)")
+
+    year = models.PositiveSmallIntegerField(_("year"), unique=True)
+    system = models.CharField(_("system"), max_length=16, choices=System.choices)
+
+    class Meta:
+        verbose_name = _("mileage system of a year")
+        verbose_name_plural = _("mileage systems by year")
+        ordering = ["-year"]
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.get_system_display()}"
+
+
+class Allowance(ChoiceLabels, models.Model):
+    """A mileage or per-diem allowance claimed on an expense claim, its amount computed from
+    the dated rates; the part beyond the tax-free limits is paid as taxable pay."""
+
+    class Kind(models.TextChoices):
+        MILEAGE = "mileage", _("Mileage")
+        PER_DIEM_BELGIUM = "per_diem_belgium", _("Per-diem in Belgium")
+        PER_DIEM_ABROAD = "per_diem_abroad", _("Per-diem abroad")
+
+    claim = models.OneToOneField(
+        ExpenseClaim,
+        on_delete=models.CASCADE,
+        related_name="allowance",
+        verbose_name=_("expense claim"),
+    )
+    # Copied from the claim: the yearly and monthly limits sum a member's allowances by date.
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    travelled_on = models.DateField(_("date"))
+    kilometres = models.DecimalField(
+        _("kilometres"), max_digits=8, decimal_places=1, null=True, blank=True
+    )
+    days = models.PositiveSmallIntegerField(_("days"), null=True, blank=True)
+    country = models.CharField(_("country"), max_length=2, blank=True)
+    rate = models.DecimalField(_("rate"), max_digits=12, decimal_places=4)
+    amount = models.DecimalField(_("amount"), **MONEY)
+    tax_free = models.DecimalField(_("tax-free amount"), **MONEY)
+    taxable = models.DecimalField(_("taxable"), **MONEY)
+    tax_free_kilometres = models.DecimalField(
+        _("kilometres within the yearly limit"), max_digits=8, decimal_places=1, default=0
+    )
+    is_unverified = models.BooleanField(_("rate unverified"), default=False)
+    source = models.CharField(_("source"), max_length=255)
+
+    class Meta:
+        verbose_name = _("allowance")
+        verbose_name_plural = _("allowances")
+        ordering = ["travelled_on", "pk"]
+        indexes = [
+            # The yearly kilometres and monthly per-diems of a member, summed by date.
+            models.Index(fields=["member", "kind", "travelled_on"], name="allowance_member_idx")
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount=models.F("tax_free") + models.F("taxable"))
+                & Q(tax_free__gte=0)
+                & Q(taxable__gte=0),
+                name="allowance_parts_add_up",
+            ),
+            models.CheckConstraint(
+                condition=(Q(kind="mileage") & Q(kilometres__gt=0) & Q(days__isnull=True))
+                | (~Q(kind="mileage") & Q(days__gt=0) & Q(kilometres__isnull=True)),
+                name="allowance_quantity_of_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({euro(self.amount)})"
+
+
+class C4Certificate(models.Model):
+    """The unemployment certificate (C4) the employer issues at the end of an engagement.
+
+    Its content is frozen when staff produce it; the PDF and the structured data are drawn
+    from that snapshot, in the worker's language.
+    """
+
+    class EndReason(models.TextChoices):
+        END_OF_TERM = "end_of_term", _("End of the fixed-term contract")
+        END_OF_TASK = "end_of_task", _("End of the clearly defined work")
+        MUTUAL_AGREEMENT = "mutual_agreement", _("Mutual agreement")
+        DISMISSAL = "dismissal", _("Dismissal by the employer")
+        RESIGNATION = "resignation", _("Resignation by the worker")
+
+    worker = models.ForeignKey(
+        ContractWorker,
+        on_delete=models.PROTECT,
+        related_name="c4_certificates",
+        verbose_name=_("worker"),
+    )
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="c4_certificates", verbose_name=_("member")
+    )
+    end_reason = models.CharField(_("reason of the end"), max_length=20, choices=EndReason.choices)
+    language = models.CharField(
+        _("language"), max_length=2, choices=Language.choices, default=Language.FRENCH
+    )
+    snapshot = models.JSONField(_("content"), default=dict, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("produced by"),
+    )
+    created_at = models.DateTimeField(_("produced at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("C4 certificate")
+        verbose_name_plural = _("C4 certificates")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["member", "-created_at", "-id"], name="c4_member_newest_idx")
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["worker"], name="c4_once_per_worker"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def reference(self) -> str:
+        return f"C4-{self.pk:07d}" if self.pk else "C4-—"

@@ -3,6 +3,7 @@
 import datetime
 from decimal import Decimal
 
+from contracts.allowances import allowance_lines
 from contracts.models import Payslip
 from coop.pdf import render_pdf
 
@@ -34,6 +35,7 @@ def payslip_context(payslip: Payslip) -> dict:
         ],
         "pay_date": datetime.date.fromisoformat(snapshot["pay_date"]),
         "created": payslip.created_at.date(),
+        "allowances": allowance_lines(snapshot),
     }
 
 

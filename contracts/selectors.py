@@ -6,6 +6,7 @@ from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import OuterRef, Prefetch, QuerySet, Value
 
 from contracts.models import (
+    C4Certificate,
     Contract,
     ContractAttachment,
     ContractEvent,
@@ -381,3 +382,11 @@ def expense_claims_visible_to(user: User) -> QuerySet[ExpenseClaim]:
     if user.is_staff:
         return claims
     return claims.filter(member__user=user)
+
+
+def c4_certificates_visible_to(user: User) -> QuerySet[C4Certificate]:
+    """The user's own C4 certificates (staff: all)."""
+    certificates = C4Certificate.objects.select_related("member")
+    if user.is_staff:
+        return certificates
+    return certificates.filter(member__user=user)

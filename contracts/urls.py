@@ -1,6 +1,6 @@
 from django.urls import path
 
-from contracts import views
+from contracts import statement_views, views
 
 app_name = "contracts"
 
@@ -39,4 +39,9 @@ urlpatterns = [
         name="expense-receipt-remove",
     ),
     path("payslips/<int:pk>/pdf/", views.payslip_download, name="payslip-download"),
+    path("payslips/work-statement/", statement_views.statement, name="work-statement"),
+    path("payslips/work-statement/pdf/", statement_views.statement_pdf, name="work-statement-pdf"),
+    path("payslips/c4/<int:pk>/pdf/", statement_views.c4_pdf, name="c4-pdf"),
+    path("payslips/c4/<int:pk>/data/", statement_views.c4_json, name="c4-data"),
+    path("payslips/expenses/allowance/", statement_views.allowance_claim, name="allowance"),
 ]

@@ -84,7 +84,7 @@ _CLAIM_SHOWN = CompiledInstances(
     ExpenseClaim,
     lambda staff, user, pk: (
         selectors.expense_claims_visible_to(User(pk=user, is_staff=staff))
-        .select_related("member")
+        .select_related("member", "allowance")
         .defer("payslip__snapshot")
         .filter(pk=pk)
         .order_by()

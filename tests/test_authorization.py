@@ -39,10 +39,14 @@ from audit.models import AuditEvent, DataExport
 from audit.privacy import build_data_export, request_data_export
 from checkout.links import pay_token
 from checkout.services import start_online_payment
+from contracts.allowances import AllowanceInput, claim_allowance
+from contracts.c4 import produce_c4
 from contracts.models import (
+    AllowanceRate,
     ContractAttachment,
     DimonaDeclaration,
     ExpenseReceipt,
+    MileageSystem,
     PayrollRate,
     SpecialContributionBracket,
     TaxBracket,
@@ -473,6 +477,27 @@ def build_world() -> World:
         now=NOW,
     )
     o["receipt"] = o["claim"].receipts.get()
+    o["c4"] = produce_c4(
+        staff_user=staff,
+        worker=o["contract"].workers.get(),
+        end_reason="end_of_term",
+        today=datetime.date(2026, 3, 23),
+        now=NOW,
+    )
+    o["allowance"] = claim_allowance(
+        user=member.user,
+        activity=activity,
+        allowance=AllowanceInput(
+            kind="mileage",
+            travelled_on=TODAY - datetime.timedelta(days=3),
+            description="Van to the gallery",
+            kilometres=Decimal("42.0"),
+        ),
+        today=TODAY,
+        now=NOW,
+    ).allowance
+    o["allowancerate"] = AllowanceRate.objects.order_by("pk").first()
+    o["mileagesystem"] = MileageSystem.objects.order_by("pk").first()
     o["receipt_draft"] = o["claim_draft"].receipts.get()
 
     # Spaces: LaVallée's site and rooms, the member's booking, lease and calendar feed.
@@ -584,6 +609,10 @@ ADMIN_OBJECTS = {
     "taxforms_taxcertificate": "taxcertificate",
     "taxforms_belcotaxexport": "belcotaxexport",
     "contracts_expenseclaim": "claim",
+    "contracts_allowancerate": "allowancerate",
+    "contracts_mileagesystem": "mileagesystem",
+    "contracts_allowance": "allowance",
+    "contracts_c4certificate": "c4",
     "spaces_site": "site",
     "spaces_room": "room",
     "spaces_booking": "booking",
@@ -657,6 +686,8 @@ OBJECTS = {
     "api:contract-submit": "contract_draft",
     "contracts:payslip-download": "payslip",
     "taxforms:certificate-download": "taxcertificate",
+    "contracts:c4-pdf": "c4",
+    "contracts:c4-data": "c4",
     "api:payslip-detail": "payslip",
     "api:payslip-pdf": "payslip",
     "contracts:expense-claim": "claim",

@@ -60,6 +60,8 @@ class WorkerInput:
     member: Member
     daily_wage: Decimal
     days: list[DayInput] = field(default_factory=list)
+    # Artistic work paid for a task: its days count by the cachet rule (contracts.statements).
+    is_task_based: bool = False
 
 
 def _amount(value, *, label: str, field_name: str) -> Decimal:
@@ -286,7 +288,10 @@ def save_contract(
         with transaction.atomic():
             for worker, wage in cleaned:
                 row = ContractWorker.objects.create(
-                    contract=contract, member=worker.member, daily_wage=wage
+                    contract=contract,
+                    member=worker.member,
+                    daily_wage=wage,
+                    is_task_based=worker.is_task_based and kind == Contract.Kind.ARTISTIC,
                 )
                 WorkDay.objects.bulk_create(
                     WorkDay(worker=row, member=worker.member, date=day.date, portion=day.portion)

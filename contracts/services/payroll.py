@@ -17,6 +17,7 @@ from django.utils.translation import ngettext
 
 from audit.services import record_event
 from contracts import sepa
+from contracts.allowances import allowances_of, payslip_allowances
 from contracts.bulk import any_of, copy_insert
 from contracts.errors import ContractsError
 from contracts.models import (
@@ -243,6 +244,7 @@ def run_payroll(
     ):
         days_of.setdefault(worker_pk, []).append((date, portion))
     claims = _claims_to_reimburse(workers)
+    allowances = allowances_of([claim.pk for queue in claims.pending.values() for claim in queue])
     months = month_to_date(members={worker.member_id for worker in workers}, pay_date=paid_on)
     parameters_by_day: dict[datetime.date, Parameters] = {}
     payslips = []
@@ -257,17 +259,32 @@ def run_payroll(
         days = days_of.get(worker.pk, [])
         count = sum((Decimal(portion) for _date, portion in days), Decimal("0"))
         earlier = months.get(worker.member_id, MonthToDate())
+        wages = round_money(count * worker.daily_wage)
+        situation = tax_situation(getattr(worker.member, "tax_profile", None))
         figures = compute_payslip_in_month(
-            gross=round_money(count * worker.daily_wage),
+            gross=wages,
             is_artistic=contract.is_artistic,
             parameters=parameters,
-            situation=tax_situation(getattr(worker.member, "tax_profile", None)),
+            situation=situation,
             earlier=earlier,
         )
-        months[worker.member_id] = earlier.including(figures)
         paid_claims = claims.take(worker, employer_cost=figures.employer_cost)
+        paid_allowances = payslip_allowances(paid_claims, allowances)
+        # Allowances beyond their tax-free limits are pay: taxed and subject to social security.
+        beyond_limits = Decimal(paid_allowances["taxable"])
+        if beyond_limits:
+            with_allowances = compute_payslip_in_month(
+                gross=wages + beyond_limits,
+                is_artistic=contract.is_artistic,
+                parameters=parameters,
+                situation=situation,
+                earlier=earlier,
+            )
+            claims.charge(worker, with_allowances.employer_cost - figures.employer_cost)
+            figures = with_allowances
+        months[worker.member_id] = earlier.including(figures)
         if paid_claims:
-            expenses = sum((claim.total for claim in paid_claims), ZERO)
+            expenses = sum((claim.total for claim in paid_claims), ZERO) - beyond_limits
             figures = replace(figures, expenses=expenses, net=figures.net + expenses)
         payslips.append(
             Payslip(
@@ -287,7 +304,8 @@ def run_payroll(
                     paid_on=paid_on,
                     deadline=pay_date(last_day),
                     month=months[worker.member_id],
-                ),
+                )
+                | ({"allowances": paid_allowances} if paid_allowances["lines"] else {}),
                 **{name: getattr(figures, name) for name in FIGURES},
             )
         )
@@ -334,6 +352,10 @@ class _Claims:
             self.available[activity_pk] -= claim.total
             taken.append(claim)
         return taken
+
+    def charge(self, worker: ContractWorker, amount: Decimal) -> None:
+        """Charge a further cost of this payslip (the employer's part on taxable allowances)."""
+        self.available[worker.contract.activity_id] -= amount
 
 
 def _claims_to_reimburse(workers: list[ContractWorker]) -> _Claims:
@@ -556,8 +578,10 @@ def correct_payslip(
     earlier = month_to_date(
         members=[original.member_id], pay_date=original.pay_date, excluding=original
     ).get(original.member_id, MonthToDate())
+    # Allowances the payslip paid beyond their limits stay part of its taxable pay.
+    beyond_limits = Decimal(original.snapshot.get("allowances", {}).get("taxable", "0"))
     corrected = compute_payslip_in_month(
-        gross=round_money(days * daily_wage),
+        gross=round_money(days * daily_wage) + beyond_limits,
         is_artistic=contract.is_artistic,
         parameters=parameters,
         situation=tax_situation(TaxProfile.objects.filter(member=original.member).first()),

@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('contracts', '0009_contract_order'),
+        ('contracts', '0011_allowance_rates'),
     ]
 
     operations = [
