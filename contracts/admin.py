@@ -852,7 +852,4 @@ class ExpenseClaimAdmin(
 
 
 # The payments at risk of missing their date have their own list.
-from contracts import (
-    admin_artists,  # noqa: F401 - registers the artists' admin
-    admin_payday,  # noqa: F401
-)
+from contracts import admin_artists, admin_payday  # noqa: E402, F401 - they register their admins
