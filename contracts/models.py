@@ -389,6 +389,11 @@ class Contract(ChoiceLabels, models.Model):
         return self.kind == self.Kind.ARTISTIC
 
     @property
+    def is_on_increased_base(self) -> bool:
+        """Artists and blue-collar workers: social security on 108 % of the gross."""
+        return self.is_artistic or self.employee_category == self.EmployeeCategory.BLUE_COLLAR
+
+    @property
     def is_white_collar(self) -> bool:
         """Paid holiday by the employer (exit holiday pay), not by the holiday office."""
         return not self.is_artistic and self.employee_category == self.EmployeeCategory.WHITE_COLLAR

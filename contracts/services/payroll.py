@@ -391,7 +391,7 @@ def run_payroll(
             )
         figures = compute_payslip_in_month(
             gross=wage,
-            is_artistic=contract.is_artistic,
+            is_artistic=contract.is_on_increased_base,
             parameters=parameters,
             situation=tax_situation(getattr(worker.member, "tax_profile", None)),
             earlier=earlier,
@@ -699,7 +699,7 @@ def correct_payslip(
     # A correction redoes the days' wage; the exit holiday pay and premium paid stay as they were.
     corrected = compute_payslip_in_month(
         gross=round_money(days * daily_wage),
-        is_artistic=contract.is_artistic,
+        is_artistic=contract.is_on_increased_base,
         parameters=parameters,
         situation=tax_situation(TaxProfile.objects.filter(member=original.member).first()),
         expenses=original.expenses,
