@@ -10,10 +10,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import ExtractYear
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from contracts.dimona import ARTISTIC_JOINT_COMMITTEE, DEFAULT_JOINT_COMMITTEE
 from contracts.models import Contract, DimonaDeclaration, Payslip
@@ -133,8 +134,6 @@ class WorkerRecord:
 class QuarterDeclaration:
     quarter: Quarter
     records: list[WorkerRecord]
-    holiday: HolidayContributions | None
-    holiday_unverified: tuple[str, ...] = ()
 
     def total(self, name: str) -> Decimal:
         return sum((record.total(name) for record in self.records), ZERO)
@@ -244,22 +243,115 @@ def quarter_payslips(quarter: Quarter) -> QuerySet[Payslip]:
 
 
 def quarter_declaration(quarter: Quarter) -> QuarterDeclaration:
-    """The quarter's worker records and totals, and the holiday contributions of its artists
-    and blue-collar workers."""
-    records = _records(quarter_payslips(quarter))
+    """The quarter's worker records, as its DmfA declares them."""
+    return QuarterDeclaration(quarter=quarter, records=_records(quarter_payslips(quarter)))
+
+
+CATEGORY_LABELS = {
+    Category.ARTIST: _lazy("Artists (art. 1bis)"),
+    Category.WHITE_COLLAR: _lazy("White-collar employees"),
+    Category.BLUE_COLLAR: _lazy("Blue-collar workers"),
+}
+
+
+@dataclass
+class CategoryTotals:
+    category: str
+    workers: int
+    days: Decimal
+    gross: Decimal
+    exit_holiday_pay: Decimal
+    year_end_premium: Decimal
+    personal_onss: Decimal
+    employer_contribution: Decimal
+
+    @property
+    def label(self) -> str:
+        return str(CATEGORY_LABELS[self.category])
+
+    @property
+    def contributions(self) -> Decimal:
+        return self.personal_onss + self.employer_contribution
+
+
+@dataclass
+class QuarterTotals:
+    """What the quarter's DmfA will declare, summed in the database per category."""
+
+    quarter: Quarter
+    workers: int
+    rows: list[CategoryTotals]
+    holiday: HolidayContributions | None
+    holiday_unverified: tuple[str, ...]
+
+    def total(self, name: str) -> Decimal:
+        return sum((getattr(row, name) for row in self.rows), ZERO)
+
+    @property
+    def days(self) -> Decimal:
+        return sum((row.days for row in self.rows), DAYS_ZERO)
+
+    @property
+    def gross(self) -> Decimal:
+        return self.total("gross")
+
+    @property
+    def contributions(self) -> Decimal:
+        return self.total("contributions")
+
+
+def quarter_totals(quarter: Quarter) -> QuarterTotals:
+    """The quarter's workers, days, gross and contributions per category, and the holiday
+    contributions of artists and blue-collar workers (two aggregate queries)."""
+    payslips = quarter_payslips(quarter)
+    by_category: dict[str, CategoryTotals] = {}
+    for row in (
+        payslips.order_by()
+        .values("worker__contract__kind", "worker__contract__employee_category")
+        .annotate(
+            members=Count("member", distinct=True),
+            total_days=Sum("days"),
+            total_gross=Sum("gross"),
+            total_exit=Sum("exit_holiday_pay"),
+            total_premium=Sum("year_end_premium"),
+            total_personal=Sum("personal_onss"),
+            total_employer=Sum(F("employer_cost") - F("gross")),
+        )
+    ):
+        category = category_of(
+            row["worker__contract__kind"], row["worker__contract__employee_category"]
+        )
+        totals = by_category.get(category)
+        if totals is None:
+            totals = by_category[category] = CategoryTotals(
+                category, 0, DAYS_ZERO, ZERO, ZERO, ZERO, ZERO, ZERO
+            )
+        totals.workers += row["members"]
+        totals.days += row["total_days"]
+        totals.gross += row["total_gross"]
+        totals.exit_holiday_pay += row["total_exit"]
+        totals.year_end_premium += row["total_premium"]
+        totals.personal_onss += row["total_personal"]
+        totals.employer_contribution += row["total_employer"]
+    rows = [
+        by_category[category]
+        for category in (Category.WHITE_COLLAR, Category.BLUE_COLLAR, Category.ARTIST)
+        if category in by_category
+    ]
     holiday_gross = sum(
-        (record.total("gross") for record in records if record.category in Category.HOLIDAY_OFFICE),
-        ZERO,
+        (row.gross for row in rows if row.category in Category.HOLIDAY_OFFICE), ZERO
     )
     holiday, unverified = None, ()
     if holiday_gross:
         parameters = load_year_parameters(quarter.end)
-        holiday, unverified = (
-            holiday_contributions(holiday_gross, parameters),
-            parameters.unverified,
-        )
-    return QuarterDeclaration(
-        quarter=quarter, records=records, holiday=holiday, holiday_unverified=unverified
+        holiday = holiday_contributions(holiday_gross, parameters)
+        unverified = tuple(key for key in parameters.unverified if key.startswith("holiday_"))
+    return QuarterTotals(
+        quarter=quarter,
+        workers=payslips.order_by().aggregate(count=Count("member", distinct=True))["count"],
+        rows=rows,
+        holiday=holiday,
+        holiday_unverified=unverified,
     )
 
 
@@ -289,6 +381,30 @@ class YearAccount:
 
     def total(self, name: str) -> Decimal:
         return sum((getattr(quarter, name) for quarter in self.quarters), ZERO)
+
+    @property
+    def days(self) -> Decimal:
+        return sum((quarter.days for quarter in self.quarters), DAYS_ZERO)
+
+    @property
+    def gross(self) -> Decimal:
+        return self.total("gross")
+
+    @property
+    def personal_onss(self) -> Decimal:
+        return self.total("personal_onss")
+
+    @property
+    def withholding_tax(self) -> Decimal:
+        return self.total("withholding_tax")
+
+    @property
+    def special_contribution(self) -> Decimal:
+        return self.total("special_contribution")
+
+    @property
+    def net(self) -> Decimal:
+        return self.total("net")
 
     @property
     def is_empty(self) -> bool:

@@ -5,6 +5,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from allauth.mfa.totp.internal.auth import TOTP
 
 from contracts.models import Contract
 from contracts.services.contracts import approve_contract, submit_contract
@@ -80,3 +81,11 @@ def pay(staff):
 
 
 ZERO = Decimal("0.00")
+
+
+@pytest.fixture
+def staff_client(client, staff):
+    """A browser signed in as staff, with the second factor the admin requires."""
+    TOTP.activate(staff, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
+    client.force_login(staff)
+    return client
