@@ -21,14 +21,18 @@ def _member(request) -> Member:
 @login_required
 def accounts(request):
     """The years of the member's paid work, each with its individual account."""
-    member = _member(request)
+    if request.GET.get("member") or hasattr(request.user, "member"):
+        member = _member(request)
+        years = account_years(member)
+    else:
+        member, years = None, []  # no member profile: nothing was ever paid
     return render(
         request,
         "declarations/account_list.html",
         {
             "account_member": member,
-            "years": account_years(member),
-            "for_staff": member.user_id != request.user.pk,
+            "years": years,
+            "for_staff": member is not None and member.user_id != request.user.pk,
         },
     )
 
