@@ -3,6 +3,7 @@
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_GET
 from django.utils import timezone
 
 from audit.services import record_event
@@ -19,6 +20,7 @@ def _member(request) -> Member:
 
 
 @login_required
+@require_GET
 def accounts(request):
     """The years of the member's paid work, each with its individual account."""
     if request.GET.get("member") or hasattr(request.user, "member"):
@@ -38,6 +40,7 @@ def accounts(request):
 
 
 @login_required
+@require_GET
 def account_download(request):
     """One year's individual account as a PDF."""
     member = _member(request)
