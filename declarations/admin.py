@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import Exists, OuterRef
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -11,16 +12,17 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from audit.admin import CappedCountPaginator, PageLimitMixin
 from audit.services import record_event
 from contracts.admin import DatedRowAdmin
-from contracts.models import YearEndPremiumRule
+from contracts.models import Contract, Payslip, YearEndPremiumRule
 from coop.admin_formats import LocalisedFieldsMixin
 from coop.errors import CoopError
 from declarations.dmfa import SCHEMA_VERSION
 from declarations.errors import DeclarationsError
-from declarations.models import DmfaExport
+from declarations.models import DmfaExport, EngagementTerms
 from declarations.selectors import Quarter, quarter_totals
-from declarations.services import export_dmfa
+from declarations.services import export_dmfa, set_engagement_terms
 
 
 class QuarterForm(forms.Form):
@@ -193,3 +195,80 @@ class YearEndPremiumRuleAdmin(DatedRowAdmin):
         "source",
         "is_unverified",
     ]
+
+
+UNPAID = [
+    Contract.Status.DRAFT,
+    Contract.Status.SUBMITTED,
+    Contract.Status.CHANGES_REQUESTED,
+    Contract.Status.APPROVED,
+    Contract.Status.IN_PROGRESS,
+]
+
+
+class EngagementTermsForm(forms.ModelForm):
+    class Meta:
+        model = EngagementTerms
+        fields = ["employee_category", "ends_engagement"]
+
+
+@admin.register(EngagementTerms)
+class EngagementTermsAdmin(PageLimitMixin, LocalisedFieldsMixin, admin.ModelAdmin):
+    """Non-artistic contracts not yet paid: white- or blue-collar, and whether the worker
+    leaves at their end (exit holiday pay on the last payslip)."""
+
+    show_full_result_count = False
+    paginator = CappedCountPaginator
+    form = EngagementTermsForm
+    list_display = [
+        "reference_display",
+        "title",
+        "activity",
+        "status",
+        "last_work_day",
+        "employee_category",
+        "ends_engagement",
+    ]
+    list_select_related = ["activity"]
+    search_fields = ["activity__owner__legal_name__contains_any_case"]  # trigram index
+    search_help_text = _("A part of the name of the Activity's owner.")
+    ordering = ["-pk"]
+    sortable_by = []
+    fields = [
+        "reference_display",
+        "title",
+        "activity",
+        "last_work_day",
+        *EngagementTermsForm.Meta.fields,
+    ]
+    readonly_fields = ["reference_display", "title", "activity", "last_work_day"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .filter(status__in=UNPAID, kind=Contract.Kind.NON_ARTISTIC)
+            .exclude(Exists(Payslip.objects.filter(worker__contract=OuterRef("pk"))))
+        )
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("reference"), ordering="pk")
+    def reference_display(self, contract: Contract) -> str:
+        return contract.reference
+
+    def save_model(self, request, obj, form, change) -> None:
+        """Change the terms through the service (checks, lock, audit row), never directly."""
+        try:
+            set_engagement_terms(
+                staff_user=request.user,
+                contract=obj,
+                employee_category=form.cleaned_data["employee_category"],
+                ends_engagement=form.cleaned_data["ends_engagement"],
+            )
+        except CoopError as error:
+            self.message_user(request, error.message, messages.ERROR)

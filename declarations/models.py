@@ -6,6 +6,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from contracts.models import Contract
+
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
 
@@ -52,3 +54,13 @@ class DmfaExport(models.Model):
     @property
     def filename(self) -> str:
         return f"DMFA-{self.year}{self.quarter}-{self.reference}.xml"
+
+
+class EngagementTerms(Contract):
+    """Contracts not yet paid, as staff set how their workers are declared and whether the
+    engagement ends with them."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("engagement terms")
+        verbose_name_plural = _("engagement terms")

@@ -3,8 +3,8 @@
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
 from django.utils import timezone
+from django.views.decorators.http import require_GET
 
 from audit.services import record_event
 from declarations.pdf import render_account_pdf

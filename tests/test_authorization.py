@@ -545,9 +545,9 @@ def build_world() -> World:
 
 # Which object of the world each model's admin pages open.
 ADMIN_OBJECTS = {
-    "admin:declarations_dmfaexport_file": "dmfaexport",
     "contracts_yearendpremiumrule": "yearendpremiumrule",
     "declarations_dmfaexport": "dmfaexport",
+    "declarations_engagementterms": "contract_waiting",
     "auth_group": "group",
     "members_apitoken": "apitoken",
     "invoicing_buyer": "buyer",
@@ -596,6 +596,7 @@ ADMIN_OBJECTS = {
 # The object behind ``pk`` of each route; a write goes to the object it could change most (a
 # draft rather than an issued invoice), so a missing check would show as a change.
 OBJECTS = {
+    "admin:declarations_dmfaexport_file": "dmfaexport",
     "members:activity_detail": "activity",
     "members:api_token_revoke": "apitoken",
     "api:api-token-detail": "apitoken",
