@@ -29,6 +29,14 @@ def _valid_on(day: datetime.date) -> Q:
     return Q(valid_from__lte=day) & (Q(valid_to__isnull=True) | Q(valid_to__gte=day))
 
 
+def _incomplete(day: datetime.date, missing: str) -> ContractsError:
+    return ContractsError(
+        _("The payroll parameters for %(date)s are incomplete (%(missing)s).")
+        % {"date": date_format(day, "SHORT_DATE_FORMAT"), "missing": missing},
+        code="parameters_missing",
+    )
+
+
 def load_parameters(day: datetime.date) -> Parameters:
     """Return the parameters in force on ``day``; refuse when a figure is missing."""
     rates = {}
@@ -49,14 +57,7 @@ def load_parameters(day: datetime.date) -> Parameters:
         .values_list("lower", "upper", "rate")
     )
     if missing or not brackets:
-        raise ContractsError(
-            _("The payroll parameters for %(date)s are incomplete (%(missing)s).")
-            % {
-                "date": date_format(day, "SHORT_DATE_FORMAT"),
-                "missing": ", ".join(missing) or _("tax scale"),
-            },
-            code="parameters_missing",
-        )
+        raise _incomplete(day, ", ".join(missing) or _("tax scale"))
     contribution: dict[str, list[ContributionBracket]] = {}
     for row in SpecialContributionBracket.objects.filter(_valid_on(day)).order_by("lower"):
         contribution.setdefault(row.household, []).append(
@@ -102,17 +103,15 @@ def load_parameters(day: datetime.date) -> Parameters:
 
 def load_year_parameters(day: datetime.date) -> YearParameters:
     """Return the holiday-pay figures in force on ``day``; refuse when one is missing."""
-    rows = PayrollRate.objects.filter(_valid_on(day), key__in=YEAR_KEYS).values_list(
-        "key", "value", "is_unverified"
+    rows = list(
+        PayrollRate.objects.filter(_valid_on(day), key__in=YEAR_KEYS).values_list(
+            "key", "value", "is_unverified"
+        )
     )
     rates = {key: value for key, value, _unverified in rows}
     missing = [key for key in YEAR_KEYS if key not in rates]
     if missing:
-        raise ContractsError(
-            _("The payroll parameters for %(date)s are incomplete (%(missing)s).")
-            % {"date": date_format(day, "SHORT_DATE_FORMAT"), "missing": ", ".join(missing)},
-            code="parameters_missing",
-        )
+        raise _incomplete(day, ", ".join(missing))
     return YearParameters(
         exit_holiday_simple_rate=rates[Key.EXIT_HOLIDAY_SIMPLE_RATE],
         exit_holiday_double_rate=rates[Key.EXIT_HOLIDAY_DOUBLE_RATE],

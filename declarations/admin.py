@@ -176,15 +176,6 @@ class DmfaExportAdmin(LocalisedFieldsMixin, admin.ModelAdmin):
 
 @admin.register(YearEndPremiumRule)
 class YearEndPremiumRuleAdmin(DatedRowAdmin):
-    list_display = [
-        "joint_committee",
-        "months_of_pay",
-        "seniority_months",
-        "is_paid_at_exit",
-        "valid_from",
-        "valid_to",
-        "is_unverified",
-    ]
     fields = [
         "joint_committee",
         "months_of_pay",
@@ -195,6 +186,7 @@ class YearEndPremiumRuleAdmin(DatedRowAdmin):
         "source",
         "is_unverified",
     ]
+    list_display = [name for name in fields if name != "source"]
 
 
 UNPAID = [

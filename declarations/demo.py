@@ -4,6 +4,7 @@ exit holiday pay on the last payslip, and a blue-collar job, in the DmfA of thei
 import datetime
 from decimal import Decimal
 
+from contracts.demo import _weekdays
 from contracts.models import Contract
 from contracts.services import contracts as services
 from contracts.services.contracts import DayInput, WorkerInput
@@ -27,15 +28,6 @@ JOBS = [
         Decimal("190.00"),
     ),
 ]
-
-
-def _weekdays(start: datetime.date, count: int) -> list[datetime.date]:
-    days, day = [], start
-    while len(days) < count:
-        if day.weekday() < 5:
-            days.append(day)
-        day += datetime.timedelta(days=1)
-    return days
 
 
 def seed(context: dict, *, stdout) -> None:

@@ -17,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from lxml import etree
 
@@ -138,6 +139,7 @@ def build_dmfa(declaration: QuarterDeclaration, *, now: datetime.datetime) -> by
             % {"quarter": declaration.quarter},
             code="empty",
         )
+    now = timezone.localtime(now)
     root = etree.Element("DmfAOriginal")
     form = _add(root, "Form")
     _add(form, "Identification", "DMFA")

@@ -30,6 +30,7 @@ from contracts.models import (
     Payslip,
     TaxProfile,
     WorkDay,
+    YearEndPremiumRule,
 )
 from contracts.parameters import load_parameters, load_year_parameters, year_end_premium_rule
 from contracts.payroll import (
@@ -180,6 +181,7 @@ def _extra_pay(
     paid_on: datetime.date,
     year: YearToDate,
     year_parameters: YearParameters,
+    rule: YearEndPremiumRule | None,
 ) -> tuple[dict[str, Decimal], dict]:
     """The exit holiday pay and end-of-year premium a white-collar payslip adds to the wage,
     and what its snapshot records of them; updates ``year`` with this payslip."""
@@ -195,7 +197,6 @@ def _extra_pay(
             "double": str(holiday.double),
             "complement": str(holiday.complement),
         }
-    rule = year_end_premium_rule(paid_on, DEFAULT_JOINT_COMMITTEE)
     if rule is not None and (
         paid_on.month == 12 or (contract.ends_engagement and rule.is_paid_at_exit)
     ):
@@ -354,16 +355,18 @@ def run_payroll(
     months = month_to_date(members={worker.member_id for worker in workers}, pay_date=paid_on)
     # Exit holiday pay and the end-of-year premium: white-collar workers leaving, or paid in
     # December.
-    years = year_to_date(
-        members={
-            worker.member_id
-            for worker in workers
-            if worker.contract.is_white_collar
-            and (worker.contract.ends_engagement or paid_on.month == 12)
-        },
-        year=paid_on.year,
-    )
+    leaving_or_december = {
+        worker.member_id
+        for worker in workers
+        if worker.contract.is_white_collar
+        and (worker.contract.ends_engagement or paid_on.month == 12)
+    }
+    years = year_to_date(members=leaving_or_december, year=paid_on.year)
     year_parameters: YearParameters | None = None
+    # White-collar work falls under the default joint committee (contracts.dimona).
+    premium_rule = (
+        year_end_premium_rule(paid_on, DEFAULT_JOINT_COMMITTEE) if leaving_or_december else None
+    )
     parameters_by_day: dict[datetime.date, Parameters] = {}
     payslips = []
     reimbursed: list[tuple[ExpenseClaim, Payslip]] = []
@@ -388,6 +391,7 @@ def run_payroll(
                 paid_on=paid_on,
                 year=years.setdefault(worker.member_id, YearToDate()),
                 year_parameters=year_parameters,
+                rule=premium_rule,
             )
         figures = compute_payslip_in_month(
             gross=wage,

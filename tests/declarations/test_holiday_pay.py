@@ -199,3 +199,29 @@ def test_engagement_terms_are_set_by_staff_before_payment(staff, member, activit
         )
     blue.refresh_from_db()
     assert not blue.ends_engagement
+
+
+def test_a_first_engagement_of_more_than_six_months_earns_the_premium_at_exit(
+    staff, member, activity
+):
+    recorded = datetime.date(2025, 8, 1)
+    contract = make_contract(
+        member,
+        activity,
+        workers=[
+            worker(
+                member,
+                wage="400.00",
+                days=[datetime.date(2025, 9, 1), datetime.date(2026, 3, 9)],
+            )
+        ],
+        today=recorded,
+    )
+    set_engagement_terms(staff_user=staff, contract=contract, ends_engagement=True)
+    submit_contract(user=member.user, contract=contract, today=recorded, now=NOW)
+    approve_contract(staff_user=staff, contract=contract, today=recorded, now=NOW)
+    pay(staff)
+
+    payslip = Payslip.objects.get(worker__contract=contract)
+    # Paid in 2026: 800.00 of wage; a twelfth of it, and 15.34 % of it on leaving.
+    assert (payslip.year_end_premium, payslip.exit_holiday_pay) == (D("66.67"), D("122.72"))

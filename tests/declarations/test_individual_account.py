@@ -115,3 +115,21 @@ def test_staff_download_any_members_account(client, staff, member, quarter_paid)
     assert response.status_code == 200
     assert client.get(reverse(DOWNLOAD), {"year": "2026", "member": "x"}).status_code == 404
     assert client.get(reverse(DOWNLOAD), {"year": "2026", "member": 999999}).status_code == 404
+
+
+def test_the_accounts_page_reads_the_same_queries_however_much_was_paid(
+    client, member, staff, activity, quarter_jobs
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.declarations.conftest import pay
+
+    client.force_login(member.user)
+    with CaptureQueriesContext(connection) as before:
+        client.get(reverse(ACCOUNTS))
+    pay(staff)
+    with CaptureQueriesContext(connection) as after:
+        page = client.get(reverse(ACCOUNTS))
+    assert "?year=2026" in page.content.decode()
+    assert len(after.captured_queries) == len(before.captured_queries)
