@@ -104,6 +104,19 @@ class PayrollRate(DatedRow):
         WORK_BONUS_TAX_RATE_A = "work_bonus_tax_rate_a", _("Work bonus A: tax reduction rate")
         WORK_BONUS_TAX_RATE_B = "work_bonus_tax_rate_b", _("Work bonus B: tax reduction rate")
         MINIMUM_DAILY_WAGE = "minimum_daily_wage", _("Minimum gross daily wage")
+        # The payroll year (DOMAIN.md §9): read by ``contracts.parameters.load_year_parameters``.
+        EXIT_HOLIDAY_SIMPLE_RATE = "exit_holiday_simple_rate", _("Exit holiday pay: simple")
+        EXIT_HOLIDAY_DOUBLE_RATE = "exit_holiday_double_rate", _("Exit holiday pay: double")
+        EXIT_HOLIDAY_COMPLEMENT_RATE = (
+            "exit_holiday_complement_rate",
+            _("Exit holiday pay: complement"),
+        )
+        HOLIDAY_BASE_FACTOR = "holiday_base_factor", _("Holiday contributions: base factor")
+        HOLIDAY_YEARLY_RATE = "holiday_yearly_rate", _("Holiday contributions: yearly rate")
+        HOLIDAY_QUARTERLY_RATE = (
+            "holiday_quarterly_rate",
+            _("Holiday contributions: quarterly rate"),
+        )
 
     key = models.CharField(_("parameter"), max_length=40, choices=Key.choices)
     value = models.DecimalField(_("value"), max_digits=12, decimal_places=6)
@@ -120,6 +133,38 @@ class PayrollRate(DatedRow):
 
     def __str__(self) -> str:
         return f"{self.get_key_display()} = {_value_since(self)}"
+
+
+class YearEndPremiumRule(DatedRow):
+    """The end-of-year premium of one joint committee, as its collective agreement sets it."""
+
+    joint_committee = models.CharField(_("joint committee"), max_length=8)
+    months_of_pay = models.DecimalField(_("months of pay"), max_digits=5, decimal_places=2)
+    seniority_months = models.PositiveSmallIntegerField(_("seniority required (months)"))
+    is_paid_at_exit = models.BooleanField(
+        _("paid pro rata at exit"),
+        default=True,
+        help_text=_("A worker leaving during the year receives the premium on the last payslip."),
+    )
+
+    class Meta:
+        verbose_name = _("end-of-year premium rule")
+        verbose_name_plural = _("end-of-year premium rules")
+        ordering = ["joint_committee", "-valid_from"]
+        constraints = [
+            _validity_exclusion("year_end_premium_no_overlap", "joint_committee"),
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
+                name="year_end_premium_valid_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(months_of_pay__gte=0), name="year_end_premium_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        since = date_format(self.valid_from, "SHORT_DATE_FORMAT")
+        return f"CP {self.joint_committee} ({since})"
 
 
 class TaxBracket(DatedRow):
@@ -232,6 +277,10 @@ class Contract(ChoiceLabels, models.Model):
         ARTISTIC = "artistic", _("Artistic")
         NON_ARTISTIC = "non_artistic", _("Non-artistic")
 
+    class EmployeeCategory(models.TextChoices):
+        WHITE_COLLAR = "white_collar", _("White-collar employee")
+        BLUE_COLLAR = "blue_collar", _("Blue-collar worker")
+
     activity = models.ForeignKey(
         Activity, on_delete=models.PROTECT, related_name="contracts", verbose_name=_("Activity")
     )
@@ -256,6 +305,21 @@ class Contract(ChoiceLabels, models.Model):
     description = models.TextField(_("description"), blank=True)
     place = models.CharField(_("place of work"), max_length=200)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    # Non-artistic work only: artists are declared as artists (art. 1bis) whatever this says.
+    employee_category = models.CharField(
+        _("employee category"),
+        max_length=16,
+        choices=EmployeeCategory.choices,
+        default=EmployeeCategory.WHITE_COLLAR,
+    )
+    ends_engagement = models.BooleanField(
+        _("ends the engagement"),
+        default=False,
+        help_text=_(
+            "The worker leaves at the end of this contract: a white-collar employee's last "
+            "payslip pays the exit holiday pay (and the end-of-year premium pro rata)."
+        ),
+    )
     amount_to_invoice = models.DecimalField(_("amount to invoice (excl. VAT)"), **MONEY)
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT
@@ -332,6 +396,16 @@ class Contract(ChoiceLabels, models.Model):
     @property
     def is_artistic(self) -> bool:
         return self.kind == self.Kind.ARTISTIC
+
+    @property
+    def is_on_increased_base(self) -> bool:
+        """Artists and blue-collar workers: social security on 108 % of the gross."""
+        return self.is_artistic or self.employee_category == self.EmployeeCategory.BLUE_COLLAR
+
+    @property
+    def is_white_collar(self) -> bool:
+        """Paid holiday by the employer (exit holiday pay), not by the holiday office."""
+        return not self.is_artistic and self.employee_category == self.EmployeeCategory.WHITE_COLLAR
 
 
 class ContractAwaitingApproval(Contract):
@@ -605,6 +679,9 @@ class Payslip(ChoiceLabels, DocumentBase):
     withholding_tax = models.DecimalField(_("withholding tax"), **MONEY)
     special_contribution = models.DecimalField(_("special social security contribution"), **MONEY)
     expenses = models.DecimalField(_("reimbursed expenses"), **MONEY, default=ZERO)
+    # Part of ``gross``: paid with this payslip besides the days' wage.
+    exit_holiday_pay = models.DecimalField(_("exit holiday pay"), **MONEY, default=ZERO)
+    year_end_premium = models.DecimalField(_("end-of-year premium"), **MONEY, default=ZERO)
     net = models.DecimalField(_("net"), **MONEY)
     employer_cost = models.DecimalField(_("employer cost"), **MONEY)
     language = models.CharField(

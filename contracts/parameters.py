@@ -10,27 +10,46 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from contracts.errors import ContractsError
-from contracts.models import PayrollRate, SpecialContributionBracket, TaxBracket
-from contracts.payroll import Bracket, ContributionBracket, Parameters
+from contracts.models import PayrollRate, SpecialContributionBracket, TaxBracket, YearEndPremiumRule
+from contracts.payroll import Bracket, ContributionBracket, Parameters, YearParameters
 
 Key = PayrollRate.Key
+# The payroll year's figures: needed only for holiday pay and declarations.
+YEAR_KEYS = (
+    Key.EXIT_HOLIDAY_SIMPLE_RATE,
+    Key.EXIT_HOLIDAY_DOUBLE_RATE,
+    Key.EXIT_HOLIDAY_COMPLEMENT_RATE,
+    Key.HOLIDAY_BASE_FACTOR,
+    Key.HOLIDAY_YEARLY_RATE,
+    Key.HOLIDAY_QUARTERLY_RATE,
+)
 
 
 def _valid_on(day: datetime.date) -> Q:
     return Q(valid_from__lte=day) & (Q(valid_to__isnull=True) | Q(valid_to__gte=day))
 
 
+def _incomplete(day: datetime.date, missing: str) -> ContractsError:
+    return ContractsError(
+        _("The payroll parameters for %(date)s are incomplete (%(missing)s).")
+        % {"date": date_format(day, "SHORT_DATE_FORMAT"), "missing": missing},
+        code="parameters_missing",
+    )
+
+
 def load_parameters(day: datetime.date) -> Parameters:
     """Return the parameters in force on ``day``; refuse when a figure is missing."""
     rates = {}
     unverified = []
-    for key, value, is_unverified in PayrollRate.objects.filter(_valid_on(day)).values_list(
-        "key", "value", "is_unverified"
+    for key, value, is_unverified in (
+        PayrollRate.objects.filter(_valid_on(day))
+        .exclude(key__in=YEAR_KEYS)
+        .values_list("key", "value", "is_unverified")
     ):
         rates[key] = value
         if is_unverified:
             unverified.append(key)
-    missing = [key for key in Key.values if key not in rates]
+    missing = [key for key in Key.values if key not in rates and key not in YEAR_KEYS]
     brackets = tuple(
         Bracket(lower=lower, upper=upper, rate=rate)
         for lower, upper, rate in TaxBracket.objects.filter(_valid_on(day))
@@ -38,14 +57,7 @@ def load_parameters(day: datetime.date) -> Parameters:
         .values_list("lower", "upper", "rate")
     )
     if missing or not brackets:
-        raise ContractsError(
-            _("The payroll parameters for %(date)s are incomplete (%(missing)s).")
-            % {
-                "date": date_format(day, "SHORT_DATE_FORMAT"),
-                "missing": ", ".join(missing) or _("tax scale"),
-            },
-            code="parameters_missing",
-        )
+        raise _incomplete(day, ", ".join(missing) or _("tax scale"))
     contribution: dict[str, list[ContributionBracket]] = {}
     for row in SpecialContributionBracket.objects.filter(_valid_on(day)).order_by("lower"):
         contribution.setdefault(row.household, []).append(
@@ -86,6 +98,37 @@ def load_parameters(day: datetime.date) -> Parameters:
         cooperative_fee_rate=settings.COOP_FEE_RATE,
         special_contribution={key: tuple(rows) for key, rows in contribution.items()},
         unverified=tuple(unverified),
+    )
+
+
+def load_year_parameters(day: datetime.date) -> YearParameters:
+    """Return the holiday-pay figures in force on ``day``; refuse when one is missing."""
+    rows = list(
+        PayrollRate.objects.filter(_valid_on(day), key__in=YEAR_KEYS).values_list(
+            "key", "value", "is_unverified"
+        )
+    )
+    rates = {key: value for key, value, _unverified in rows}
+    missing = [key for key in YEAR_KEYS if key not in rates]
+    if missing:
+        raise _incomplete(day, ", ".join(missing))
+    return YearParameters(
+        exit_holiday_simple_rate=rates[Key.EXIT_HOLIDAY_SIMPLE_RATE],
+        exit_holiday_double_rate=rates[Key.EXIT_HOLIDAY_DOUBLE_RATE],
+        exit_holiday_complement_rate=rates[Key.EXIT_HOLIDAY_COMPLEMENT_RATE],
+        holiday_base_factor=rates[Key.HOLIDAY_BASE_FACTOR],
+        holiday_yearly_rate=rates[Key.HOLIDAY_YEARLY_RATE],
+        holiday_quarterly_rate=rates[Key.HOLIDAY_QUARTERLY_RATE],
+        unverified=tuple(key for key, _value, unverified in rows if unverified),
+    )
+
+
+def year_end_premium_rule(day: datetime.date, joint_committee: str) -> YearEndPremiumRule | None:
+    """The end-of-year premium rule of a joint committee in force on ``day``, if any."""
+    return (
+        YearEndPremiumRule.objects.filter(_valid_on(day), joint_committee=joint_committee)
+        .order_by("-valid_from")
+        .first()
     )
 
 

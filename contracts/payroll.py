@@ -116,9 +116,114 @@ class PayslipFigures:
     net: Decimal
     employer_contribution: Decimal
     employer_cost: Decimal
+    # Part of ``gross``, paid besides the days' wage (white-collar employees only).
+    exit_holiday_pay: Decimal = ZERO
+    year_end_premium: Decimal = ZERO
 
     def as_dict(self) -> dict[str, str]:
-        return {name: str(value) for name, value in self.__dict__.items()}
+        """The figures as text; the extra pay only when there is some."""
+        return {
+            name: str(value)
+            for name, value in self.__dict__.items()
+            if value or name not in EXTRA_PAY
+        }
+
+
+EXTRA_PAY = ("exit_holiday_pay", "year_end_premium")
+
+
+@dataclass(frozen=True)
+class YearParameters:
+    """The figures of the payroll year in force on one date (DOMAIN.md §9)."""
+
+    exit_holiday_simple_rate: Decimal
+    exit_holiday_double_rate: Decimal
+    exit_holiday_complement_rate: Decimal
+    holiday_base_factor: Decimal
+    holiday_yearly_rate: Decimal
+    holiday_quarterly_rate: Decimal
+    unverified: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ExitHolidayPay:
+    """A white-collar employee's holiday pay on leaving: each part rounded to the cent."""
+
+    reference_gross: Decimal
+    simple: Decimal
+    double: Decimal
+    complement: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.simple + self.double + self.complement
+
+
+def exit_holiday_pay(reference_gross: Decimal, parameters: YearParameters) -> ExitHolidayPay:
+    """The exit holiday pay on the reference gross: simple + double + complement."""
+    p = parameters
+    return ExitHolidayPay(
+        reference_gross=reference_gross,
+        simple=round_money(reference_gross * p.exit_holiday_simple_rate),
+        double=round_money(reference_gross * p.exit_holiday_double_rate),
+        complement=round_money(reference_gross * p.exit_holiday_complement_rate),
+    )
+
+
+@dataclass(frozen=True)
+class HolidayContributions:
+    """The employer's holiday-pay contributions of artists and blue-collar workers."""
+
+    gross: Decimal
+    base: Decimal
+    quarterly: Decimal
+    yearly: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.quarterly + self.yearly
+
+
+def holiday_contributions(gross: Decimal, parameters: YearParameters) -> HolidayContributions:
+    """The contributions to the holiday office on a gross pay: on 108 % of it, each rate
+    rounded to the cent."""
+    base = round_money(gross * parameters.holiday_base_factor)
+    return HolidayContributions(
+        gross=gross,
+        base=base,
+        quarterly=round_money(base * parameters.holiday_quarterly_rate),
+        yearly=round_money(base * parameters.holiday_yearly_rate),
+    )
+
+
+def year_end_premium(
+    *,
+    year_gross: Decimal,
+    months_of_pay: Decimal,
+    first_work_day: datetime.date | None,
+    paid_on: datetime.date,
+    seniority_months: int,
+) -> Decimal:
+    """The end-of-year premium: ``months_of_pay`` months of the year's average monthly pay.
+
+    The year's gross divided by twelve is one month's pay for a full year and pro rata for a
+    year begun or ended in its course; nothing before ``seniority_months`` of seniority on the
+    day it is paid.
+    """
+    if first_work_day is None or year_gross <= 0:
+        return ZERO
+    month = first_work_day.month - 1 + seniority_months
+    anniversary_year, anniversary_month = first_work_day.year + month // 12, month % 12 + 1
+    last_day = (
+        datetime.date(anniversary_year + anniversary_month // 12, anniversary_month % 12 + 1, 1)
+        - datetime.timedelta(days=1)
+    ).day
+    seniority_reached = datetime.date(
+        anniversary_year, anniversary_month, min(first_work_day.day, last_day)
+    )
+    if paid_on < seniority_reached:
+        return ZERO
+    return round_money(year_gross * months_of_pay / MONTHS)
 
 
 @dataclass(frozen=True)
@@ -281,6 +386,8 @@ def compute_payslip_in_month(
     situation: TaxSituation = TaxSituation(),
     expenses: Decimal = ZERO,
     earlier: MonthToDate,
+    exit_holiday_pay: Decimal = ZERO,
+    year_end_premium: Decimal = ZERO,
 ) -> PayslipFigures:
     """Compute a payslip that follows the member's ``earlier`` payslips of the same pay month.
 
@@ -291,11 +398,25 @@ def compute_payslip_in_month(
     A payslip's net pay (before expenses) is never below zero: when catching up the month would
     take it there, the payslip withholds what it can, and since every payslip counts from what
     was actually withheld, the month's next payslip catches up the rest.
+
+    ``exit_holiday_pay`` and ``year_end_premium`` are paid on top of the days' wage ``gross``:
+    they bear the social security contributions at the ordinary rates, each rounded on its
+    own, and are taxed with the month's pay (the scale of exceptional allowances is not
+    applied).
     """
     p = parameters
+    extra = exit_holiday_pay + year_end_premium
     gross = round_money(gross)
-    onss_base = round_money(gross * p.artist_base_factor) if is_artistic else gross
-    personal_onss = round_money(onss_base * p.personal_onss_rate)
+    work_base = round_money(gross * p.artist_base_factor) if is_artistic else gross
+    onss_base = work_base + extra
+    personal_onss = sum(
+        (
+            round_money(amount * p.personal_onss_rate)
+            for amount in (work_base, *extra_parts(exit_holiday_pay, year_end_premium))
+        ),
+        ZERO,
+    )
+    gross += extra
     month_gross = earlier.gross + gross
     month_bonus = work_bonus(month_gross, earlier.personal_onss + personal_onss, p)
     # The parameter tables hold more decimals than cents: show the bonus in cents.
@@ -314,7 +435,13 @@ def compute_payslip_in_month(
         bonus += shortfall
     taxable = gross - personal_onss + bonus
     net = taxable - tax - contribution + expenses
-    employer_contribution = round_money(onss_base * p.employer_rate)
+    employer_contribution = sum(
+        (
+            round_money(amount * p.employer_rate)
+            for amount in (work_base, *extra_parts(exit_holiday_pay, year_end_premium))
+        ),
+        ZERO,
+    )
     return PayslipFigures(
         gross=gross,
         onss_base=onss_base,
@@ -327,7 +454,14 @@ def compute_payslip_in_month(
         net=net,
         employer_contribution=employer_contribution,
         employer_cost=gross + employer_contribution,
+        exit_holiday_pay=exit_holiday_pay,
+        year_end_premium=year_end_premium,
     )
+
+
+def extra_parts(*amounts: Decimal) -> tuple[Decimal, ...]:
+    """The extra pay that is there, each part to bear its contributions on its own."""
+    return tuple(amount for amount in amounts if amount)
 
 
 def estimate_pay(

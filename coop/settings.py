@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "invoicing",
     "quotes",
     "contracts",
+    "declarations",
     "spaces",
     "checkout",
     "portal",
@@ -570,6 +571,9 @@ COOP_SELLER = {
 }
 # The cooperative's bank accounts: a bank statement of any other account is refused. Each is an
 # IBAN or othr:<id>[:<scheme>[:<issuer>]]; they seed the bank accounts staff edit in the admin.
+# The cooperative's employer registration number at ONSS/RSZ, for the DmfA (a made-up number
+# by default, as the other mentions above: set the real one where declarations are filed).
+COOP_ONSS_NUMBER = os.environ.get("COOP_ONSS_NUMBER", "51234567")
 COOP_BANK_ACCOUNTS = env_list("COOP_BANK_ACCOUNTS", COOP_SELLER["iban"])
 # A bank statement booking anything older than this many days is refused as a whole.
 COOP_BANK_STATEMENT_MAX_AGE_DAYS = int(os.environ.get("COOP_BANK_STATEMENT_MAX_AGE_DAYS", "400"))

@@ -41,6 +41,7 @@ urlpatterns = [
     path("", include("quotes.order_urls")),
     path("", include("contracts.urls")),
     path("", include("taxforms.urls")),
+    path("", include("declarations.urls")),
     path("", include("spaces.urls")),
     path("", include("checkout.urls")),
 ]

@@ -51,11 +51,14 @@ from contracts.models import (
     SpecialContributionBracket,
     TaxBracket,
     TaxProfile,
+    YearEndPremiumRule,
 )
 from contracts.services.contracts import add_attachment, approve_contract, submit_contract
 from contracts.services.documents import render_payslip
 from contracts.services.expenses import ReceiptInput, start_expense_claim, submit_expense_claim
 from contracts.services.payroll import run_payroll
+from declarations.selectors import Quarter
+from declarations.services import export_dmfa
 from invoicing.models import BankStatementLine, InvoiceDocument, Refund, RefundPaymentFile
 from invoicing.services.clients import create_client
 from invoicing.services.credit import CreditLineInput, request_credit_note
@@ -564,6 +567,10 @@ def build_world() -> World:
     o["payrollrate"] = PayrollRate.objects.order_by("pk").first()
     o["taxbracket"] = TaxBracket.objects.order_by("pk").first()
     o["specialcontributionbracket"] = SpecialContributionBracket.objects.order_by("pk").first()
+    o["yearendpremiumrule"] = YearEndPremiumRule.objects.order_by("pk").first()
+    o["dmfaexport"] = export_dmfa(
+        staff_user=staff, quarter=Quarter(2026, 1), today=datetime.date(2026, 4, 10), now=NOW
+    )
     assert all(value is not None for value in o.values()), [k for k, v in o.items() if v is None]
     assert ContractAttachment.objects.count() == 1 and ExpenseReceipt.objects.count() == 2
     return world
@@ -571,6 +578,9 @@ def build_world() -> World:
 
 # Which object of the world each model's admin pages open.
 ADMIN_OBJECTS = {
+    "contracts_yearendpremiumrule": "yearendpremiumrule",
+    "declarations_dmfaexport": "dmfaexport",
+    "declarations_engagementterms": "contract_waiting",
     "auth_group": "group",
     "members_apitoken": "apitoken",
     "invoicing_buyer": "buyer",
@@ -625,6 +635,7 @@ ADMIN_OBJECTS = {
 # The object behind ``pk`` of each route; a write goes to the object it could change most (a
 # draft rather than an issued invoice), so a missing check would show as a change.
 OBJECTS = {
+    "admin:declarations_dmfaexport_file": "dmfaexport",
     "members:activity_detail": "activity",
     "members:api_token_revoke": "apitoken",
     "api:api-token-detail": "apitoken",
@@ -751,6 +762,8 @@ BODIES = {
 }
 # Reads that need their question to answer anything but a 400.
 QUERIES = {
+    "declarations:account-download": "?year=2026",
+    "admin:declarations_dmfaexport_quarter": "?quarter=2026-1",
     "api:room-busy": "?start=2026-03-10T08:00:00%2B01:00&end=2026-03-11T08:00:00%2B01:00",
     "api:room-free": "?date=2026-03-12&start_time=10:00&duration_minutes=60",
     "spaces:search": "?date=2026-03-12&start_time=10:00&duration_minutes=60",

@@ -2,14 +2,14 @@
 
 import datetime
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models import Count, Exists, F, Min, OuterRef, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,6 +19,7 @@ from audit.services import record_event
 from contracts import sepa
 from contracts.allowances import allowances_of, payslip_allowances
 from contracts.bulk import any_of, copy_insert
+from contracts.dimona import DEFAULT_JOINT_COMMITTEE
 from contracts.errors import ContractsError
 from contracts.models import (
     Contract,
@@ -30,16 +31,20 @@ from contracts.models import (
     Payslip,
     TaxProfile,
     WorkDay,
+    YearEndPremiumRule,
 )
-from contracts.parameters import load_parameters
+from contracts.parameters import load_parameters, load_year_parameters, year_end_premium_rule
 from contracts.payroll import (
     MonthToDate,
     Parameters,
     PayslipFigures,
     TaxSituation,
+    YearParameters,
     compute_payslip_in_month,
+    exit_holiday_pay,
     is_belgian_working_day,
     pay_date,
+    year_end_premium,
 )
 from coop.money import round_money
 from coop.templatetags.money import euro
@@ -60,6 +65,8 @@ FIGURES = [
     "expenses",
     "net",
     "employer_cost",
+    "exit_holiday_pay",
+    "year_end_premium",
 ]
 
 
@@ -114,6 +121,113 @@ def month_to_date(
         )
         for row in rows
     }
+
+
+@dataclass
+class YearToDate:
+    """A member's white-collar pay of one calendar year (by pay date), as exit holiday pay and
+    the end-of-year premium need it."""
+
+    wage: Decimal = ZERO  # the days' wages, without exit holiday pay nor premium
+    wage_since_exit: Decimal = ZERO  # the part paid after the year's last exit holiday pay
+    premium: Decimal = ZERO  # the end-of-year premium already paid in the year
+    first_work_day: datetime.date | None = None
+
+
+def year_to_date(*, members: Iterable[int], year: int) -> dict[int, YearToDate]:
+    """Each member's white-collar pay of ``year`` and first work day with the cooperative."""
+    members = list(members)
+    years: dict[int, YearToDate] = {}
+    if not members:
+        return years
+    rows = (
+        Payslip.objects.filter(
+            member__in=any_of(members),
+            pay_date__gte=datetime.date(year, 1, 1),
+            pay_date__lt=datetime.date(year + 1, 1, 1),
+            worker__contract__kind=Contract.Kind.NON_ARTISTIC,
+            worker__contract__employee_category=Contract.EmployeeCategory.WHITE_COLLAR,
+        )
+        .order_by()
+        .values("member", "pay_date")
+        .annotate(
+            wage=Sum(F("gross") - F("exit_holiday_pay") - F("year_end_premium")),
+            holiday=Sum("exit_holiday_pay"),
+            premium=Sum("year_end_premium"),
+        )
+        .order_by("member", "pay_date")
+    )
+    for row in rows:
+        year_row = years.setdefault(row["member"], YearToDate())
+        year_row.wage += row["wage"]
+        year_row.premium += row["premium"]
+        year_row.wage_since_exit = (
+            ZERO if row["holiday"] else year_row.wage_since_exit + row["wage"]
+        )
+    for member, first in (
+        Payslip.objects.filter(member__in=any_of(members), kind=Payslip.Kind.REGULAR)
+        .order_by()
+        .values("member")
+        .annotate(first=Min("worker__contract__first_work_day"))
+        .values_list("member", "first")
+    ):
+        years.setdefault(member, YearToDate()).first_work_day = first
+    return years
+
+
+def _extra_pay(
+    worker: ContractWorker,
+    *,
+    wage: Decimal,
+    paid_on: datetime.date,
+    year: YearToDate,
+    year_parameters: YearParameters,
+    rule: YearEndPremiumRule | None,
+) -> tuple[dict[str, Decimal], dict]:
+    """The exit holiday pay and end-of-year premium a white-collar payslip adds to the wage,
+    and what its snapshot records of them; updates ``year`` with this payslip."""
+    contract = worker.contract
+    extra: dict[str, Decimal] = {}
+    recorded: dict = {}
+    if contract.ends_engagement:
+        holiday = exit_holiday_pay(year.wage_since_exit + wage, year_parameters)
+        extra["exit_holiday_pay"] = holiday.total
+        recorded["exit_holiday_pay"] = {
+            "reference_gross": str(holiday.reference_gross),
+            "simple": str(holiday.simple),
+            "double": str(holiday.double),
+            "complement": str(holiday.complement),
+        }
+    if rule is not None and (
+        paid_on.month == 12 or (contract.ends_engagement and rule.is_paid_at_exit)
+    ):
+        first = min(filter(None, [year.first_work_day, contract.first_work_day]), default=None)
+        due = year_end_premium(
+            year_gross=year.wage + wage,
+            months_of_pay=rule.months_of_pay,
+            first_work_day=first,
+            paid_on=paid_on,
+            seniority_months=rule.seniority_months,
+        )
+        premium = max(ZERO, due - year.premium)
+        if premium:
+            extra["year_end_premium"] = premium
+            recorded["year_end_premium"] = {
+                "joint_committee": rule.joint_committee,
+                "year_gross": str(year.wage + wage),
+                "months_of_pay": str(rule.months_of_pay),
+                "already_paid": str(year.premium),
+                "source": rule.source,
+                "unverified": rule.is_unverified,
+            }
+            year.premium += premium
+    year.wage += wage
+    year.wage_since_exit = ZERO if contract.ends_engagement else year.wage_since_exit + wage
+    if year.first_work_day is None or (
+        contract.first_work_day and contract.first_work_day < year.first_work_day
+    ):
+        year.first_work_day = contract.first_work_day
+    return extra, recorded
 
 
 def tax_situation(profile: TaxProfile | None) -> TaxSituation:
@@ -246,6 +360,20 @@ def run_payroll(
     claims = _claims_to_reimburse(workers)
     allowances = allowances_of([claim.pk for queue in claims.pending.values() for claim in queue])
     months = month_to_date(members={worker.member_id for worker in workers}, pay_date=paid_on)
+    # Exit holiday pay and the end-of-year premium: white-collar workers leaving, or paid in
+    # December.
+    leaving_or_december = {
+        worker.member_id
+        for worker in workers
+        if worker.contract.is_white_collar
+        and (worker.contract.ends_engagement or paid_on.month == 12)
+    }
+    years = year_to_date(members=leaving_or_december, year=paid_on.year)
+    year_parameters: YearParameters | None = None
+    # White-collar work falls under the default joint committee (contracts.dimona).
+    premium_rule = (
+        year_end_premium_rule(paid_on, DEFAULT_JOINT_COMMITTEE) if leaving_or_december else None
+    )
     parameters_by_day: dict[datetime.date, Parameters] = {}
     payslips = []
     reimbursed: list[tuple[ExpenseClaim, Payslip]] = []
@@ -259,14 +387,27 @@ def run_payroll(
         days = days_of.get(worker.pk, [])
         count = sum((Decimal(portion) for _date, portion in days), Decimal("0"))
         earlier = months.get(worker.member_id, MonthToDate())
-        wages = round_money(count * worker.daily_wage)
+        wage = round_money(count * worker.daily_wage)
         situation = tax_situation(getattr(worker.member, "tax_profile", None))
+        extra: dict[str, Decimal] = {}
+        recorded: dict = {}
+        if contract.is_white_collar and (contract.ends_engagement or paid_on.month == 12):
+            year_parameters = year_parameters or load_year_parameters(paid_on)
+            extra, recorded = _extra_pay(
+                worker,
+                wage=wage,
+                paid_on=paid_on,
+                year=years.setdefault(worker.member_id, YearToDate()),
+                year_parameters=year_parameters,
+                rule=premium_rule,
+            )
         figures = compute_payslip_in_month(
-            gross=wages,
-            is_artistic=contract.is_artistic,
+            gross=wage,
+            is_artistic=contract.is_on_increased_base,
             parameters=parameters,
             situation=situation,
             earlier=earlier,
+            **extra,
         )
         paid_claims = claims.take(worker, employer_cost=figures.employer_cost)
         paid_allowances = payslip_allowances(paid_claims, allowances)
@@ -274,11 +415,12 @@ def run_payroll(
         beyond_limits = Decimal(paid_allowances["taxable"])
         if beyond_limits:
             with_allowances = compute_payslip_in_month(
-                gross=wages + beyond_limits,
-                is_artistic=contract.is_artistic,
+                gross=wage + beyond_limits,
+                is_artistic=contract.is_on_increased_base,
                 parameters=parameters,
                 situation=situation,
                 earlier=earlier,
+                **extra,
             )
             claims.charge(worker, with_allowances.employer_cost - figures.employer_cost)
             figures = with_allowances
@@ -305,7 +447,8 @@ def run_payroll(
                     deadline=pay_date(last_day),
                     month=months[worker.member_id],
                 )
-                | ({"allowances": paid_allowances} if paid_allowances["lines"] else {}),
+                | ({"allowances": paid_allowances} if paid_allowances["lines"] else {})
+                | recorded,
                 **{name: getattr(figures, name) for name in FIGURES},
             )
         )
@@ -580,20 +723,24 @@ def correct_payslip(
     ).get(original.member_id, MonthToDate())
     # Allowances the payslip paid beyond their limits stay part of its taxable pay.
     beyond_limits = Decimal(original.snapshot.get("allowances", {}).get("taxable", "0"))
-    corrected = compute_payslip_in_month(
-        gross=round_money(days * daily_wage) + beyond_limits,
-        is_artistic=contract.is_artistic,
-        parameters=parameters,
-        situation=tax_situation(TaxProfile.objects.filter(member=original.member).first()),
-        expenses=original.expenses,
-        earlier=earlier,
-    )
     paid = {name: getattr(original, name) for name in FIGURES}
     paid_days = original.days
     for adjustment in original.adjustments.all():
         for name in FIGURES:
             paid[name] += getattr(adjustment, name)
         paid_days += adjustment.days
+    # A correction redoes the days' wage; the exit holiday pay, premium and allowances paid beyond
+    # their limits stay as they were.
+    corrected = compute_payslip_in_month(
+        gross=round_money(days * daily_wage) + beyond_limits,
+        is_artistic=contract.is_on_increased_base,
+        parameters=parameters,
+        situation=tax_situation(TaxProfile.objects.filter(member=original.member).first()),
+        expenses=original.expenses,
+        earlier=earlier,
+        exit_holiday_pay=paid["exit_holiday_pay"],
+        year_end_premium=paid["year_end_premium"],
+    )
     delta = {name: getattr(corrected, name) - paid[name] for name in FIGURES}
     if not any(delta.values()):
         raise ContractsError(_("This correction changes nothing."), code="no_change")
