@@ -63,7 +63,7 @@ def _snapshot(worker: ContractWorker, *, end_reason: str, issued_on: datetime.da
         "employer": {
             "name": seller["name"],
             "enterprise_number": seller["enterprise_number"],
-            "onss_number": getattr(settings, "COOP_ONSS_NUMBER", ""),
+            "onss_number": settings.COOP_ONSS_NUMBER,
             "address": f"{seller['street']}, {seller['postal_code']} {seller['city']}",
             "joint_committee": declaration.get("joint_committee", ""),
         },

@@ -25,7 +25,8 @@ def paid_worker(staff, approved):
 
 
 @pytest.fixture
-def certificate(staff, paid_worker):
+def certificate(staff, paid_worker, settings):
+    settings.COOP_ONSS_NUMBER = "51234567"
     return produce_c4(
         staff_user=staff, worker=paid_worker, end_reason="end_of_term", today=PAY_DAY, now=NOW
     )
@@ -36,7 +37,7 @@ def test_c4_holds_the_fields_of_the_form(certificate, approved, member):
     assert snapshot["employer"] == {
         "name": "coop SCE",
         "enterprise_number": "0812345603",
-        "onss_number": "",
+        "onss_number": "51234567",
         "address": "Rue Ransfort 27, 1080 Bruxelles",
         "joint_committee": "200",
     }
