@@ -84,5 +84,11 @@ def make_quote(
     version.save()
     quote.current_version = version
     quote.accepted_at = version.accepted_at
-    quote.save(update_fields=["current_version", "accepted_at"])
+    fields = ["current_version", "accepted_at"]
+    if status == Quote.Status.CONFIRMED:
+        # Written straight, without the ledger entry confirm_order posts.
+        quote.ordered_version = version
+        quote.guaranteed_excl_vat = version.total_excl_vat
+        fields += ["ordered_version", "guaranteed_excl_vat"]
+    quote.save(update_fields=fields)
     return quote
