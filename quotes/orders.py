@@ -28,7 +28,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
-from django.utils.formats import date_format, number_format
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from audit.services import record_event
@@ -43,7 +43,7 @@ from members.selectors import takes_part_in
 from members.services import post_ledger_entry
 from quotes.errors import QuotingError
 from quotes.models import OrderEventNotice, OrderInvoice, Quote, QuoteEvent, QuoteVersion
-from quotes.schedule import deposit_of
+from quotes.schedule import deposit_of, percent_text
 
 ZERO = Decimal("0.00")
 HUNDRED = Decimal(100)
@@ -357,10 +357,6 @@ def notify_order_event_task(event_pk: int) -> None:
 # Members: invoices from an order --------------------------------------------------------------
 
 
-def _percent_text(percent: Decimal) -> str:
-    return number_format(percent.normalize() if percent == percent.to_integral() else percent)
-
-
 def _schedule_entry(version: QuoteVersion, index: int | None) -> dict:
     schedule = version.schedule or []
     if index is None or not 0 <= index < len(schedule):
@@ -437,7 +433,7 @@ def _order_lines(version: QuoteVersion, *, amount: Decimal, description: str) ->
         if len(groups) > 1:
             text = _("%(description)s — VAT %(rate)s %%") % {
                 "description": description,
-                "rate": _percent_text(treatment["vat_rate"]),
+                "rate": percent_text(treatment["vat_rate"]),
             }
         result.append(
             LineInput(
@@ -506,7 +502,7 @@ def create_order_invoice(
             if step is not None:
                 label = f"{step + 1}. {version.schedule[step]['label']}"[:200]
             description = _("Deposit of %(percent)s %% on order %(number)s: %(title)s") % {
-                "percent": _percent_text(percent),
+                "percent": percent_text(percent),
                 "number": quote.number,
                 "title": version.title,
             }
@@ -523,7 +519,7 @@ def create_order_invoice(
             amount = round_money(version.total_excl_vat * percent / HUNDRED)
             description = _("%(label)s (%(percent)s %%) of order %(number)s: %(title)s") % {
                 "label": entry.get("label") or _("Instalment"),
-                "percent": _percent_text(percent),
+                "percent": percent_text(percent),
                 "number": quote.number,
                 "title": version.title,
             }
@@ -717,5 +713,17 @@ def _restore_guarantee(*, credit_note: Invoice, actor: User, now: datetime.datet
     )
 
 
+def guaranteed_per_client_sql() -> tuple[str, list]:
+    """What each client's confirmed orders still guarantee (``invoicing.hooks``): an index-only
+    sum over order_guaranteed_client_idx, the orders with something guaranteed."""
+    table = Quote._meta.db_table
+    return (
+        f"SELECT client_id, SUM(guaranteed_excl_vat) FROM {table}"  # noqa: S608 (a table name)
+        " WHERE guaranteed_excl_vat > 0 GROUP BY client_id",
+        [],
+    )
+
+
 hooks.register_invoice_check(check_order_invoice)
+hooks.register_guaranteed_per_client(guaranteed_per_client_sql)
 hooks.register_issued_hook(release_guarantee)

@@ -22,7 +22,8 @@ RULE_HELP = gettext_lazy(
 )
 
 
-def _percent_text(percent: Decimal) -> str:
+def percent_text(percent: Decimal) -> str:
+    """A percentage as people read it: "30", "12,5" (without its trailing zeros)."""
     return number_format(percent.normalize() if percent == percent.to_integral() else percent)
 
 
@@ -48,8 +49,8 @@ def check_deposit_and_schedule(deposit_percent: Decimal | None, schedule: list[d
                 "(%(percent)s %%): give the same percentage, or leave the deposit empty."
             )
             % {
-                "deposit": _percent_text(Decimal(str(deposit_percent))),
-                "percent": _percent_text(percent),
+                "deposit": percent_text(Decimal(str(deposit_percent))),
+                "percent": percent_text(percent),
             },
             code="deposit_schedule",
             field="deposit_percent",

@@ -30,6 +30,7 @@ def make_quote(
     sent_at=None,
     po_number="PO-4471",
     language="en",
+    supply_kind="services",
 ) -> Quote:
     """A quote with one version of ``lines`` (description, quantity, price, VAT rate), sent
     and, unless its status says otherwise, accepted."""
@@ -67,6 +68,7 @@ def make_quote(
                 unit_price=Decimal(price),
                 vat_category="S" if Decimal(rate) else "Z",
                 vat_rate=Decimal(rate),
+                supply_kind=supply_kind,
                 line_total=Decimal(quantity) * Decimal(price),
             )
         )
