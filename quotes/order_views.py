@@ -90,6 +90,8 @@ def order_detail(request, pk: int):
             **row,
             "index": index,
             "done": index in invoiced_steps or (index == deposit_step and has_deposit),
+            # Invoiced through the deposit's button.
+            "is_deposit": index == deposit_step,
         }
         for index, row in enumerate(schedule_rows(version.schedule or []))
     ]
@@ -110,7 +112,7 @@ def order_detail(request, pk: int):
         "contracts": contracts,
         "deposit_percent": deposit_percent,
         # With a schedule, its first step due at the order is the deposit: one button, not two.
-        "can_invoice_deposit": bool(deposit_percent) and deposit_step is None and not deposit_done,
+        "can_invoice_deposit": bool(deposit_percent) and not deposit_done,
         "can_invoice_balance": figures.remaining > 0,
         "can_make_contract": version.work_start is not None and version.work_end is not None,
     }
