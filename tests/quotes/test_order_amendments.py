@@ -176,41 +176,31 @@ def test_a_deposit_that_contradicts_the_schedule_is_refused(member, activity, qu
         {"label": "Acompte", "percent": "30", "due": "order"},
         {"label": "Solde", "percent": "70", "due": "delivery"},
     ]
-    with pytest.raises(QuotingError) as refused:
-        services.save_draft(
+    late_first = [{**schedule[1], "percent": "30"}, {**schedule[0], "percent": "70"}]
+
+    def draft(deposit, parts):
+        return services.save_draft(
             user=member.user,
             activity=activity,
             client=quote_client,
             lines=lines_worth("1000.00"),
-            terms=terms(deposit_percent=D("20"), schedule=schedule),
+            terms=terms(deposit_percent=deposit, schedule=parts),
             today=TODAY,
         )
+
+    with pytest.raises(QuotingError) as refused:
+        draft(D("20"), schedule)
     assert (refused.value.code, refused.value.field) == ("deposit_schedule", "deposit_percent")
     assert "The deposit (20 %) is not the schedule's first part due at the order (30 %)" in (
         refused.value.message
     )
-    late_first = [{**schedule[1], "percent": "30"}, {**schedule[0], "percent": "70"}]
     with pytest.raises(QuotingError) as refused:
-        services.save_draft(
-            user=member.user,
-            activity=activity,
-            client=quote_client,
-            lines=lines_worth("1000.00"),
-            terms=terms(deposit_percent=D("30"), schedule=late_first),
-            today=TODAY,
-        )
+        draft(D("30"), late_first)
     assert refused.value.code == "deposit_schedule"
     assert not Quote.objects.exists()
     # The same percentage, or no deposit beside the schedule, is accepted.
-    for deposit in (D("30"), None):
-        services.save_draft(
-            user=member.user,
-            activity=activity,
-            client=quote_client,
-            lines=lines_worth("1000.00"),
-            terms=terms(deposit_percent=deposit, schedule=schedule),
-            today=TODAY,
-        )
+    draft(D("30"), schedule)
+    draft(None, schedule)
     assert Quote.objects.count() == 2
 
 

@@ -6,7 +6,6 @@ import datetime
 import re
 from decimal import Decimal
 
-import pytest
 from django.urls import reverse
 
 from contracts.models import Contract
@@ -17,26 +16,15 @@ from members.services import create_activity
 from quotes import orders
 from quotes.models import Quote
 from tests.quotes.orders_helpers import NOW, TODAY, make_quote
+from tests.quotes.test_order_pages import order  # noqa: F401 (a fixture)
 from tests.quotes.test_orders import (  # noqa: F401 (fixtures)
+    accepted,
     no_review,
     order_client,
     staff_client,
 )
 
 D = Decimal
-
-
-@pytest.fixture
-def order(activity, order_client, member, staff):
-    quote = make_quote(
-        activity=activity,
-        client=order_client,
-        user=member.user,
-        deposit_percent="30",
-        work_start=TODAY + datetime.timedelta(days=14),
-        work_end=TODAY + datetime.timedelta(days=20),
-    )
-    return orders.confirm_order(staff_user=staff, quote=quote, now=NOW)
 
 
 def weekdays(start, end):
@@ -176,20 +164,8 @@ def test_no_day_ticked_or_an_unreadable_day_is_said(client, member, order):
 # Staff confirmation page
 
 
-def test_the_confirmation_page_shows_what_staff_confirm(
-    staff_client, activity, order_client, member
-):
-    quote = make_quote(
-        activity=activity,
-        client=order_client,
-        user=member.user,
-        lines=[("Scénographie", "10", "100.00", "21"), ("Montage", "4", "50.00", "6")],
-        deposit_percent="30",
-        schedule=[
-            {"label": "Acompte", "percent": "30", "due": "order"},
-            {"label": "Solde", "percent": "70", "due": "delivery"},
-        ],
-    )
+def test_the_confirmation_page_shows_what_staff_confirm(staff_client, accepted):
+    quote = accepted
     page = staff_client.get(
         reverse("admin:quotes_quoteawaitingconfirmation_change", args=[quote.pk])
     ).content.decode()
@@ -252,3 +228,19 @@ def test_the_guarantee_fund_shows_each_clients_guaranteed_orders(
     ]
     # The total is the ledger's (the order written straight above posted nothing there).
     assert figures.guaranteed == D("700.00")
+
+
+def test_a_schedules_first_step_at_the_order_is_the_deposits_one_button(
+    client, member, accepted, staff
+):
+    quote = orders.confirm_order(staff_user=staff, quote=accepted, now=NOW)
+    client.force_login(member.user)
+    url = reverse("orders:order_detail", args=[quote.pk])
+    page = client.get(url).content.decode()
+    assert "Invoice the deposit (30 %)" in page
+    assert "Invoice “Acompte”" not in page
+    assert "Invoice “Solde” (70 %, on delivery)" in page
+    client.post(reverse("orders:order_invoice", args=[quote.pk]), {"part": "deposit"})
+    page = client.get(url).content.decode()
+    assert "Invoice the deposit" not in page
+    assert "Invoice “Solde” (70 %, on delivery)" in page
