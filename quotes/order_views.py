@@ -145,7 +145,7 @@ def order_invoice(request, pk: int):
     return redirect("invoicing:invoice_detail", pk=link.invoice_id)
 
 
-def _taken_days(request, order: Quote, days: list[datetime.date]) -> dict:
+def _taken_days(request, days: list[datetime.date]) -> dict:
     """The member's days among ``days`` already on another contract: {date: contract}."""
     taken = (
         WorkDay.objects.filter(member__user=request.user, is_active=True, date__in=days)
@@ -196,7 +196,7 @@ def order_contract(request, pk: int):
                 messages.success(request, done)
                 return redirect("contracts:edit", pk=contract.pk)
     days = sorted(set(proposed) | set(chosen or []))
-    taken = _taken_days(request, order, days)
+    taken = _taken_days(request, days)
     ticked = set(chosen) if chosen is not None else {day for day in proposed if day not in taken}
     rows = [{"date": day, "ticked": day in ticked, "taken_by": taken.get(day)} for day in days]
     context = {
