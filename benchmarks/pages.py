@@ -132,6 +132,9 @@ PAGES = [
     ("quote detail", "quotes:quote_detail", "member", "quote", {}),
     ("draft quote form", "quotes:quote_edit", "member", "draft_quote", {}),
     ("order", "orders:order_detail", "member", "order", {}),
+    ("order list", "orders:order_list", "member", None, {}),
+    ("order list of an Activity", "orders:order_list", "member", None, "activity"),
+    ("contract from an order form", "orders:order_contract", "member", "order", {}),
     ("client list", "invoicing:client_list", "member", None, {}),
     ("new client form", "invoicing:client_create", "member", None, {}),
     ("client form", "invoicing:client_edit", "member", "client", {}),
@@ -199,7 +202,6 @@ EXCLUDED_URLS = {
     "quotes:public": "needs the link's token, e-mailed once",
     "quotes:public_pdf": "needs the link's token, e-mailed once",
     "orders:order_invoice": "POST only",
-    "orders:order_contract": "POST only",
     "contracts:submit": "POST only",
     "contracts:cancel": "POST only",
     "contracts:invoice": "POST only",
@@ -539,7 +541,7 @@ def pick_world(member_email: str | None = None) -> World:
             quote_selectors.quotes_visible_to(user).filter(status=Quote.Status.DRAFT)
         ),
         "order": _first_pk(
-            quote_selectors.quotes_visible_to(user).filter(status=Quote.Status.CONFIRMED)
+            quote_selectors.quotes_visible_to(user).filter(ordered_version__isnull=False)
         ),
         "contract": _first_pk(contract_selectors.contracts_visible_to(user)),
         "draft_contract": _first_pk(
@@ -580,6 +582,8 @@ def _query_string(kind, world: World) -> dict:
         }
     if kind == "vat":
         return {"vat_number": "BE0403170701", "country": "BE"}
+    if kind == "activity":
+        return {"activity": world.rows["activity"]}
     return kind or {}
 
 

@@ -18,7 +18,8 @@ from django.db.models import Count, DecimalField, F, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from coop.db import read_alias
-from invoicing.models import Buyer, GuaranteeFundFigure, Invoice, Payment
+from invoicing import hooks
+from invoicing.models import Buyer, Client, GuaranteeFundFigure, Invoice, Payment
 from members.models import Activity, ActivityBalance, Member
 
 ZERO = Decimal("0.00")
@@ -157,8 +158,10 @@ def figures_sql(*, today: datetime.date, now: datetime.datetime):
     One statement, so the totals, both tables and the year's payments are one snapshot.
     ``position`` numbers each table's rows in the order the page shows them."""
     base_sql, base_params = open_receivables_sql()
+    orders_sql, orders_params = hooks.guaranteed_per_client_sql()
     sums, sums_params = _sums(today)
     buyers, members = Buyer._meta.db_table, Member._meta.db_table
+    clients = Client._meta.db_table
     balances, activities = ActivityBalance._meta.db_table, Activity._meta.db_table
     payments = Payment._meta.db_table
     # Only table names and fixed fragments are formatted in; every value is a parameter.
@@ -178,6 +181,29 @@ def figures_sql(*, today: datetime.date, now: datetime.datetime):
             SELECT owner_id, {sums}
             FROM r
             GROUP BY owner_id
+        ),
+        -- The clients' confirmed orders not yet invoiced, from the app that keeps them (an
+        -- index-only sum), grouped like the receivables: per buyer, or client without one.
+        guaranteed_orders (client_id, guaranteed) AS MATERIALIZED (
+            {orders_sql}
+        ),
+        guaranteed_clients AS (
+            SELECT c.buyer_id, CASE WHEN c.buyer_id IS NULL THEN c.id END AS client_id,
+                   MIN(c.name) AS client_name, SUM(g.guaranteed) AS guaranteed
+            FROM guaranteed_orders g JOIN {clients} c ON c.id = g.client_id
+            GROUP BY 1, 2
+        ),
+        client_rows AS (
+            SELECT COALESCE(p.buyer_id, g.buyer_id) AS buyer_id,
+                   COALESCE(p.client_id, g.client_id) AS client_id,
+                   COALESCE(p.client_name, g.client_name) AS client_name,
+                   COALESCE(p.n, 0) AS n, COALESCE(p.outstanding, 0) AS outstanding,
+                   COALESCE(p.overdue, 0) AS overdue,
+                   {", ".join(f"COALESCE(p.{key}, 0) AS {key}" for key in BUCKET_KEYS)},
+                   COALESCE(g.guaranteed, 0) AS guaranteed
+            FROM per_client p FULL OUTER JOIN guaranteed_clients g
+              ON COALESCE('b' || p.buyer_id, 'c' || p.client_id)
+               = COALESCE('b' || g.buyer_id, 'c' || g.client_id)
         ),
         -- The guaranteed budget of confirmed orders, from the Activities' balance rows (kept
         -- by the ledger's trigger): invoicing reads the figure, not the orders behind it.
@@ -204,14 +230,15 @@ def figures_sql(*, today: datetime.date, now: datetime.datetime):
         UNION ALL
         -- One buyer, whichever members invoice it: the cooperative's exposure to it.
         SELECT 'client',
-               row_number() OVER (ORDER BY c.outstanding DESC, c.buyer_id NULLS LAST, c.client_id),
+               row_number() OVER (ORDER BY c.outstanding DESC, c.guaranteed DESC,
+                                  c.buyer_id NULLS LAST, c.client_id),
                CASE WHEN b.vat_number IS NOT NULL
                     THEN COALESCE(NULLIF(b.legal_name, ''),
                                   c.client_name || ' (' || b.vat_number || ')')
                     ELSE c.client_name END,
                c.n, c.outstanding, c.overdue, {", ".join(f"c.{key}" for key in BUCKET_KEYS)},
-               NULL, %s::date, %s::timestamptz, 0
-        FROM per_client c LEFT JOIN {buyers} b ON b.id = c.buyer_id
+               NULL, %s::date, %s::timestamptz, c.guaranteed
+        FROM client_rows c LEFT JOIN {buyers} b ON b.id = c.buyer_id
         UNION ALL
         SELECT 'member',
                row_number() OVER (ORDER BY m.outstanding DESC, m.guaranteed DESC, m.owner_id),
@@ -225,6 +252,7 @@ def figures_sql(*, today: datetime.date, now: datetime.datetime):
         *base_params,
         *sums_params,
         *sums_params,
+        *orders_params,
         *sums_params,
         year_start,
         datetime.date(today.year + 1, 1, 1),

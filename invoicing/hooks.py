@@ -8,7 +8,9 @@ nothing when no app registered:
   that may refuse an invoice (by raising ``InvoicingError``) and a function run once the invoice
   is issued, both inside the issuing transaction;
 - an app that adds to an invoice e-mail or to the member's invoice page registers the e-mail's
-  "view online" address or a panel of the page.
+  "view online" address or a panel of the page;
+- an app whose records guarantee income before it is invoiced (confirmed orders) registers the
+  SQL that sums it per client, for the guarantee fund's table per client.
 """
 
 from collections.abc import Callable
@@ -28,6 +30,8 @@ _checks: list[InvoiceCheck] = []
 _issued: list[IssuedHook] = []
 # (invoice, recipient) -> an absolute address where the recipient views the document online.
 _email_link: Callable[["Invoice", str], str] | None = None
+# () -> (SQL, params) of rows (client_id, guaranteed): income guaranteed per client, not invoiced.
+_guaranteed_per_client: Callable[[], tuple[str, list]] | None = None
 # (request, invoice) -> HTML shown on the member's invoice page under its details.
 _invoice_panels: list[Callable[["HttpRequest", "Invoice"], SafeString | str]] = []
 
@@ -83,3 +87,18 @@ def invoice_panels(request: "HttpRequest", invoice: "Invoice") -> list[SafeStrin
     """Return the HTML of every registered panel for this invoice, the empty ones left out."""
     panels = (panel(request, invoice) for panel in _invoice_panels)
     return [html for html in panels if html]
+
+
+def register_guaranteed_per_client(function: Callable[[], tuple[str, list]]) -> None:
+    """Let ``function()`` give the SQL (and its parameters) of rows ``(client_id, guaranteed)``:
+    what each client guarantees and is not invoiced yet. It runs inside the guarantee fund's
+    refresh, so it must read an index, never the invoices."""
+    global _guaranteed_per_client
+    _guaranteed_per_client = function
+
+
+def guaranteed_per_client_sql() -> tuple[str, list]:
+    """The SQL of the guaranteed income per client, or one that gives no row."""
+    if _guaranteed_per_client is None:
+        return "SELECT NULL::bigint, 0::numeric WHERE false", []
+    return _guaranteed_per_client()

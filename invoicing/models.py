@@ -1368,8 +1368,8 @@ class GuaranteeFundFigure(models.Model):
     paid_this_year = models.DecimalField(max_digits=18, decimal_places=2, null=True)
     as_of = models.DateField()
     computed_at = models.DateTimeField()
-    # Clients' confirmed orders not yet invoiced (the ledger's guaranteed stage): the total,
-    # and per member; zero on client rows.
+    # Clients' confirmed orders not yet invoiced: the total and per member (the ledger's
+    # guaranteed stage), per client (what the orders app registers in ``invoicing.hooks``).
     guaranteed = models.DecimalField(max_digits=18, decimal_places=2, default=ZERO)
 
     class Meta:

@@ -1,12 +1,17 @@
 """Where staff confirm orders: accepted quotes, oldest acceptance first, with the client's
-credit standing from the guarantee fund's data (its exposure, what is overdue, how it paid)."""
+credit standing from the guarantee fund's data (its exposure, what is overdue, how it paid).
+Each quote's page shows what staff confirm: its lines, VAT, deposit and schedule, its PDF, the
+VAT checks an invoice would meet, and for a new version of an order what changes."""
 
+import datetime
 from collections.abc import Callable
 
 from django import forms
 from django.contrib import admin, messages
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.formats import date_format, number_format
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -14,9 +19,14 @@ from audit.admin import CappedCountPaginator, ObjectAction, ObjectActionsMixin, 
 from coop.admin_formats import LocalisedFieldsMixin
 from coop.errors import CoopError
 from coop.templatetags.money import euro
+from invoicing.calculation import compute_totals
 from invoicing.guarantee_fund import credit_standing
+from invoicing.vat import rate_name
 from quotes import orders
+from quotes.errors import QuotingError
 from quotes.models import OrderInvoice, Quote, QuoteAwaitingConfirmation
+from quotes.pdf import schedule_rows
+from quotes.schedule import percent_text
 
 
 class ReasonActionForm(admin.helpers.ActionForm):
@@ -63,7 +73,12 @@ class OrderAwaitingConfirmationAdmin(
         "activity",
         "client",
         "title",
-        "total_excl_vat",
+        "order_change",
+        "lines",
+        "vat_breakdown",
+        "payment_plan",
+        "pdf",
+        "vat_check",
         "accepted_at",
         "accepted_by",
         "client_po_number",
@@ -76,8 +91,13 @@ class OrderAwaitingConfirmationAdmin(
             super()
             .get_queryset(request)
             .filter(status=Quote.Status.ACCEPTED)
-            .select_related("activity__owner", "client", "current_version")
-            .defer("current_version__snapshot", "current_version__signature")
+            .select_related("activity__owner", "client", "current_version", "ordered_version")
+            .defer(
+                "current_version__snapshot",
+                "current_version__signature",
+                "ordered_version__snapshot",
+                "ordered_version__signature",
+            )
         )
 
     def get_changelist_instance(self, request):
@@ -123,6 +143,131 @@ class OrderAwaitingConfirmationAdmin(
     @admin.display(description=_("total excl. VAT"))
     def total_excl_vat(self, quote: Quote) -> str:
         return euro(quote.current_version.total_excl_vat)
+
+    def _lines(self, quote: Quote) -> list:
+        cached = getattr(quote, "_admin_lines", None)
+        if cached is None:
+            cached = quote._admin_lines = list(quote.current_version.lines.order_by("position"))
+        return cached
+
+    @admin.display(description=_("lines"))
+    def lines(self, quote: Quote) -> str:
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td class='number'>{}</td><td class='number'>{}</td>"
+            "<td>{} {} %</td><td class='number'>{}</td></tr>",
+            (
+                (
+                    line.description,
+                    number_format(line.quantity.normalize()),
+                    euro(line.unit_price),
+                    line.vat_category,
+                    percent_text(line.vat_rate),
+                    euro(line.line_total),
+                )
+                for line in self._lines(quote)
+            ),
+        )
+        return format_html(
+            "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>"
+            "</thead><tbody>{}</tbody></table>",
+            gettext("Description"),
+            gettext("Quantity"),
+            gettext("Unit price"),
+            gettext("VAT"),
+            gettext("Amount excl. VAT"),
+            rows,
+        )
+
+    @admin.display(description=_("VAT"))
+    def vat_breakdown(self, quote: Quote) -> str:
+        version = quote.current_version
+        totals = compute_totals([line.as_line() for line in self._lines(quote)], [])
+        groups = format_html_join(
+            "",
+            "<li>{} {} % ({}): {} → {}</li>",
+            (
+                (
+                    group.category,
+                    percent_text(group.rate),
+                    rate_name(group.category, group.rate),
+                    euro(group.taxable_amount),
+                    euro(group.vat_amount),
+                )
+                for group in totals.vat_breakdown
+            ),
+        )
+        return format_html(
+            "<ul>{}</ul><p>{}</p>",
+            groups,
+            gettext("%(excl)s excl. VAT + %(vat)s VAT = %(incl)s")
+            % {
+                "excl": euro(version.total_excl_vat),
+                "vat": euro(version.total_vat),
+                "incl": euro(version.total_incl_vat),
+            },
+        )
+
+    @admin.display(description=_("deposit and schedule"))
+    def payment_plan(self, quote: Quote) -> str:
+        version = quote.current_version
+        parts = []
+        if version.deposit_percent:
+            percent = percent_text(version.deposit_percent)
+            parts.append(gettext("Deposit: %(percent)s %%") % {"percent": percent})
+        for row in schedule_rows(version.schedule or []):
+            when = row["when"]
+            if isinstance(when, datetime.date):
+                when = date_format(when, "SHORT_DATE_FORMAT")
+            parts.append(
+                gettext("%(label)s: %(percent)s %%, %(when)s")
+                % {
+                    "label": row["label"],
+                    "percent": percent_text(row["percent"]),
+                    "when": when,
+                }
+            )
+        parts.append(gettext("Payment terms: %(days)d days") % {"days": version.payment_terms_days})
+        return format_html_join("", "<p>{}</p>", ((part,) for part in parts))
+
+    @admin.display(description=_("PDF"))
+    def pdf(self, quote: Quote) -> str:
+        version = quote.current_version
+        url = reverse("quotes:quote_pdf", args=[quote.pk, version.version])
+        return format_html(
+            '<a href="{}">{}</a> <span class="help">SHA-256 {}</span>',
+            url,
+            gettext("The PDF the client accepted (version %(version)d)")
+            % {"version": version.version},
+            version.pdf_sha256 or "—",
+        )
+
+    @admin.display(description=_("VAT check"))
+    def vat_check(self, quote: Quote) -> str:
+        try:
+            orders.check_vat_treatment(quote, quote.current_version)
+        except QuotingError as error:
+            return format_html('<strong style="color:#b42318">{}</strong>', error.message)
+        return gettext("The VAT treatment passes the checks an invoice meets.")
+
+    @admin.display(description=_("order"))
+    def order_change(self, quote: Quote) -> str:
+        ordered = quote.ordered_version
+        version = quote.current_version
+        if ordered is None:
+            return gettext("A new order of %(total)s excl. VAT.") % {
+                "total": euro(version.total_excl_vat)
+            }
+        return gettext(
+            "Version %(version)d of order %(number)s: from %(before)s to %(after)s excl. VAT "
+            "(change: %(change)s)."
+        ) % {
+            "version": version.version,
+            "number": quote.number,
+            "before": euro(ordered.total_excl_vat),
+            "after": euro(version.total_excl_vat),
+            "change": euro(version.total_excl_vat - ordered.total_excl_vat),
+        }
 
     @admin.display(description=_("accepted by"))
     def accepted_by(self, quote: Quote) -> str:

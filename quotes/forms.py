@@ -12,6 +12,7 @@ from invoicing.models import Client
 from invoicing.selectors import clients_visible_to
 from members.models import Language, User
 from quotes.models import Quote, QuoteVersion
+from quotes.schedule import RULE_HELP
 from quotes.services import QuoteTerms
 
 DUE_WORDS = {"order": "order", "delivery": "delivery"}
@@ -77,7 +78,7 @@ class QuoteForm(Form):
         decimal_places=2,
         min_value=Decimal("0.01"),
         max_value=Decimal(100),
-        help_text=_("The part invoiced when the order is confirmed, if any."),
+        help_text=RULE_HELP,
     )
     schedule = forms.CharField(
         label=_("Payment schedule"),

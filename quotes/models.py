@@ -87,6 +87,21 @@ class Quote(ChoiceLabels, models.Model):
     )
     sent_at = models.DateTimeField(_("first sent at"), null=True, blank=True)
     accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    # The version staff last confirmed: set, the quote is an order, whatever its status says of
+    # a later version (a new version of an order goes through the client and staff again).
+    ordered_version = models.ForeignKey(
+        "QuoteVersion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("ordered version"),
+    )
+    # What the order still guarantees the Activity (excl. VAT): kept with each of its guaranteed
+    # ledger entries, in their transaction, so the guarantee fund sums it per client by index.
+    guaranteed_excl_vat = models.DecimalField(
+        _("still guaranteed"), max_digits=12, decimal_places=2, default=ZERO
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
 
@@ -102,8 +117,30 @@ class Quote(ChoiceLabels, models.Model):
             # Staff's queue of accepted quotes to confirm, oldest acceptance first.
             models.Index(fields=["status", "accepted_at"], name="quote_status_accepted_idx"),
             models.Index(fields=["client", "-created_at"], name="quote_client_newest_idx"),
+            # A member's order list: per Activity, newest first, orders only.
+            models.Index(
+                fields=["activity", "-created_at", "-id"],
+                condition=Q(ordered_version__isnull=False),
+                name="order_activity_newest_idx",
+            ),
+            # Staff's list of every order, newest first.
+            models.Index(
+                fields=["-created_at", "-id"],
+                condition=Q(ordered_version__isnull=False),
+                name="order_newest_idx",
+            ),
+            # The guarantee fund's guaranteed orders per client: an index-only sum.
+            models.Index(
+                fields=["client"],
+                include=["guaranteed_excl_vat"],
+                condition=Q(guaranteed_excl_vat__gt=0),
+                name="order_guaranteed_client_idx",
+            ),
         ]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(guaranteed_excl_vat__gte=0), name="quote_guaranteed_not_negative"
+            ),
             models.UniqueConstraint(
                 fields=["series", "sequence_number"], name="quote_series_number_unique"
             ),
@@ -128,6 +165,11 @@ class Quote(ChoiceLabels, models.Model):
         if self.sequence_number is None:
             return ""
         return format_number(self.series, self.sequence_number)
+
+    @property
+    def is_order(self) -> bool:
+        """Staff confirmed a version: the quote is an order."""
+        return self.ordered_version_id is not None
 
     @property
     def is_answerable(self) -> bool:
@@ -358,6 +400,7 @@ class QuoteEvent(ChoiceLabels, models.Model):
         REFUSED = "refused", _("Refused")
         CANCELLED = "cancelled", _("Cancelled")
         INVOICED = "invoiced", _("Invoiced")
+        CREDITED = "credited", _("Credited")
         # Beyond the agreed list: the member's own steps.
         NEW_VERSION = "new_version", _("New version")
         LINK_REVOKED = "link_revoked", _("Link revoked")
@@ -456,7 +499,14 @@ class OrderInvoice(ChoiceLabels, models.Model):
     )
     part = models.CharField(_("part"), max_length=12, choices=Part.choices)
     label = models.CharField(_("label"), max_length=200, blank=True)
+    # The step of the payment schedule it invoices (0: the first); a step is invoiced once.
+    schedule_step = models.PositiveSmallIntegerField(_("schedule step"), null=True, blank=True)
     amount_excl_vat = models.DecimalField(_("amount excl. VAT"), max_digits=12, decimal_places=2)
+    # What the issued credit notes of the invoice took back (excl. VAT).
+    credited_excl_vat = models.DecimalField(
+        _("credited excl. VAT"), max_digits=12, decimal_places=2, default=ZERO
+    )
+    # The guaranteed budget its issue released, less what its credit notes restored.
     guarantee_released = models.DecimalField(
         _("guarantee released"), max_digits=12, decimal_places=2, default=ZERO
     )
@@ -481,10 +531,31 @@ class OrderInvoice(ChoiceLabels, models.Model):
                 condition=Q(guarantee_released__gte=0),
                 name="order_invoice_release_not_negative",
             ),
+            models.CheckConstraint(
+                condition=Q(credited_excl_vat__gte=0)
+                & Q(credited_excl_vat__lte=models.F("amount_excl_vat")),
+                name="order_invoice_credited_within_amount",
+            ),
+            # Invoicing from an order twice never invoices a step (or the deposit) twice.
+            models.UniqueConstraint(
+                fields=["quote", "schedule_step"],
+                condition=Q(schedule_step__isnull=False),
+                name="order_invoice_step_once",
+            ),
+            models.UniqueConstraint(
+                fields=["quote"],
+                condition=Q(part="deposit"),
+                name="order_invoice_deposit_once",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.quote} — {self.get_part_display()}"
+
+    @property
+    def net_excl_vat(self) -> Decimal:
+        """What the invoice still invoices of the order: its amount less its credit notes."""
+        return self.amount_excl_vat - self.credited_excl_vat
 
 
 class QuoteReminder(ChoiceLabels, models.Model):

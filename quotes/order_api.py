@@ -16,7 +16,6 @@ from quotes import orders, selectors
 from quotes.models import OrderInvoice, Quote
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
-ZERO = orders.ZERO
 
 
 class OrderInvoiceSerializer(serializers.ModelSerializer):
@@ -27,7 +26,11 @@ class OrderInvoiceSerializer(serializers.ModelSerializer):
     number = serializers.CharField(
         source="invoice.number", allow_null=True, read_only=True, help_text=_("Empty on a draft.")
     )
-    invoice_status = serializers.CharField(source="invoice.status", read_only=True)
+    invoice_status = serializers.CharField(
+        source="invoice.status",
+        read_only=True,
+        help_text=_("The invoice's own state: draft, pending_review, issued, paid…"),
+    )
 
     class Meta:
         model = OrderInvoice
@@ -38,7 +41,9 @@ class OrderInvoiceSerializer(serializers.ModelSerializer):
             "invoice_status",
             "part",
             "label",
+            "schedule_step",
             "amount_excl_vat",
+            "credited_excl_vat",
             "guarantee_released",
         ]
         read_only_fields = fields
@@ -46,14 +51,22 @@ class OrderInvoiceSerializer(serializers.ModelSerializer):
 
 class OrderSerializer(serializers.ModelSerializer):
     number = serializers.CharField(read_only=True)
-    title = serializers.CharField(source="current_version.title", read_only=True)
-    client_po_number = serializers.CharField(
-        source="current_version.client_po_number", read_only=True
+    ordered_version = serializers.IntegerField(
+        source="ordered_version.version",
+        read_only=True,
+        help_text=_(
+            "The version staff confirmed. A newer version the client accepts and staff confirm "
+            "replaces it: the order is then worth the newer version's total."
+        ),
     )
-    work_start = serializers.DateField(source="current_version.work_start", read_only=True)
-    work_end = serializers.DateField(source="current_version.work_end", read_only=True)
+    title = serializers.CharField(source="ordered_version.title", read_only=True)
+    client_po_number = serializers.CharField(
+        source="ordered_version.client_po_number", read_only=True
+    )
+    work_start = serializers.DateField(source="ordered_version.work_start", read_only=True)
+    work_end = serializers.DateField(source="ordered_version.work_end", read_only=True)
     deposit_percent = serializers.DecimalField(
-        source="current_version.deposit_percent",
+        source="ordered_version.deposit_percent",
         max_digits=5,
         decimal_places=2,
         allow_null=True,
@@ -62,6 +75,7 @@ class OrderSerializer(serializers.ModelSerializer):
     ordered_excl_vat = serializers.SerializerMethodField()
     invoiced_excl_vat = serializers.SerializerMethodField()
     in_draft_excl_vat = serializers.SerializerMethodField()
+    credited_excl_vat = serializers.SerializerMethodField()
     remaining_excl_vat = serializers.SerializerMethodField()
     guaranteed = serializers.SerializerMethodField()
     invoices = OrderInvoiceSerializer(source="order_invoices", many=True, read_only=True)
@@ -72,6 +86,7 @@ class OrderSerializer(serializers.ModelSerializer):
             "pk",
             "number",
             "status",
+            "ordered_version",
             "activity",
             "client",
             "title",
@@ -83,6 +98,7 @@ class OrderSerializer(serializers.ModelSerializer):
             "ordered_excl_vat",
             "invoiced_excl_vat",
             "in_draft_excl_vat",
+            "credited_excl_vat",
             "remaining_excl_vat",
             "guaranteed",
             "invoices",
@@ -93,19 +109,7 @@ class OrderSerializer(serializers.ModelSerializer):
         # From the prefetched invoices: no query per order.
         cached = getattr(quote, "_order_figures", None)
         if cached is None:
-            invoiced = in_draft = released = ZERO
-            for row in quote.order_invoices.all():
-                if row.invoice.number is None:
-                    in_draft += row.amount_excl_vat
-                else:
-                    invoiced += row.amount_excl_vat
-                released += row.guarantee_released
-            cached = quote._order_figures = orders.OrderFigures(
-                ordered=quote.current_version.total_excl_vat,
-                invoiced=invoiced,
-                in_draft=in_draft,
-                guarantee_released=released,
-            )
+            cached = quote._order_figures = orders.order_figures(quote, quote.order_invoices.all())
         return cached
 
     @extend_schema_field(serializers.DecimalField(**MONEY))
@@ -119,6 +123,10 @@ class OrderSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.DecimalField(**MONEY))
     def get_in_draft_excl_vat(self, quote: Quote) -> str:
         return f"{self._figures(quote).in_draft:.2f}"
+
+    @extend_schema_field(serializers.DecimalField(**MONEY))
+    def get_credited_excl_vat(self, quote: Quote) -> str:
+        return f"{self._figures(quote).credited:.2f}"
 
     @extend_schema_field(serializers.DecimalField(**MONEY))
     def get_remaining_excl_vat(self, quote: Quote) -> str:
@@ -145,7 +153,11 @@ class OrderViewSet(
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Orders (quotes the client accepted and staff confirmed) of the user's Activities."""
+    """Orders (quotes the client accepted and staff confirmed) of the user's Activities.
+
+    An order stays one while a new version of its quote goes to the client (its ``status``
+    then follows that version); its figures are the confirmed version's. ``invoiced_excl_vat``
+    is net of credit notes, which also restore the guaranteed budget."""
 
     serializer_class = OrderSerializer
     permission_classes = [IsMemberOrStaff]
@@ -157,23 +169,14 @@ class OrderViewSet(
             return Quote.objects.none()
         return (
             selectors.quotes_visible_to(self.request.user)
-            .filter(status=Quote.Status.CONFIRMED)
-            .select_related("current_version")
-            .defer("current_version__snapshot", "current_version__signature")
+            .filter(ordered_version__isnull=False)
+            .select_related("ordered_version")
+            .defer("ordered_version__snapshot", "ordered_version__signature")
             .prefetch_related(
                 Prefetch(
                     "order_invoices",
                     queryset=OrderInvoice.objects.select_related("invoice")
-                    .only(
-                        "quote_id",
-                        "invoice_id",
-                        "part",
-                        "label",
-                        "amount_excl_vat",
-                        "guarantee_released",
-                        "invoice__number",
-                        "invoice__status",
-                    )
+                    .only(*orders.ORDER_INVOICE_FIELDS)
                     .order_by("created_at", "pk"),
                 )
             )
@@ -182,8 +185,10 @@ class OrderViewSet(
     @extend_schema(request=OrderInvoiceRequestSerializer, responses={201: OrderInvoiceSerializer})
     @action(detail=True, methods=["post"])
     def invoices(self, request, pk=None):
-        """Draw up a draft invoice from the order: its deposit, a part of its schedule or its
-        balance (what is left). Refused (400) beyond what was ordered."""
+        """Draw up a draft invoice from the order: its deposit, a step of its schedule or its
+        balance (what is left). With a schedule, the deposit is its first step due at the
+        order. Each step (and the deposit) is invoiced once: again, 400. Refused (400) beyond
+        what remains of the confirmed version's total, net of credit notes."""
         order = self.get_object()
         serializer = OrderInvoiceRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -1,5 +1,8 @@
-"""The member's page of an order (a confirmed quote): what is ordered, invoiced and left, its
-invoices and contracts, and the buttons that draw up the next invoice or a contract."""
+"""The member's orders (confirmed quotes): their list, an order's page with what is ordered,
+invoiced and left, its invoices and contracts, and the buttons that draw up the next invoice or
+a contract (on the work days the member chooses)."""
+
+import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -7,17 +10,48 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from contracts.errors import ContractsError
-from contracts.models import Contract
-from contracts.services.contracts import create_contract_from_order
+from contracts.models import Contract, WorkDay
+from contracts.services.contracts import create_contract_from_order, order_work_days
 from coop.errors import CoopError
+from coop.keyset import cursor_from, keyset_page
 from quotes import orders, selectors
 from quotes.models import OrderInvoice, Quote
 from quotes.pdf import schedule_rows
+from quotes.schedule import deposit_of
 
 ORDER_NOT_FOUND = "No order matches the given query."
+PAGE_SIZE = 25
+
+
+@login_required
+@require_GET
+def order_list(request):
+    """The user's orders, newest first, one page at a time; ``?activity=`` narrows to one."""
+    user = request.user
+    activity = selectors.visible_activity(user, request.GET.get("activity"))
+    rows, split = selectors.order_list_of(
+        user, activity_ids=[activity.pk] if activity is not None else None
+    )
+    page = keyset_page(
+        rows,
+        selectors.QUOTE_KEYSET,
+        size=PAGE_SIZE,
+        cursor=cursor_from(request, selectors.QUOTE_KEYSET, Quote.objects.all()),
+        split=split,
+    )
+    labels = dict(Quote.Status.choices)
+    for row in page.rows:
+        row["number"] = f"{row['series']}-{row['sequence_number']:06d}"
+        row["status_label"] = labels.get(row["status"], row["status"])
+        row["remaining"] = row["ordered"] - row["invoiced"] - row["in_draft"]
+    return render(
+        request,
+        "quotes/order_list.html",
+        {"page": page, "orders": page.rows, "activity": activity},
+    )
 
 
 def _get_order(request, pk: int) -> Quote:
@@ -25,9 +59,14 @@ def _get_order(request, pk: int) -> Quote:
         raise Http404(ORDER_NOT_FOUND)
     order = (
         selectors.quotes_visible_to(request.user)
-        .filter(pk=pk, status=Quote.Status.CONFIRMED)
-        .select_related("client", "activity", "current_version")
-        .defer("current_version__snapshot", "current_version__signature")
+        .filter(pk=pk, ordered_version__isnull=False)
+        .select_related("client", "activity", "current_version", "ordered_version")
+        .defer(
+            "current_version__snapshot",
+            "current_version__signature",
+            "ordered_version__snapshot",
+            "ordered_version__signature",
+        )
         .first()
     )
     if order is None:
@@ -40,29 +79,19 @@ def _get_order(request, pk: int) -> Quote:
 def order_detail(request, pk: int):
     """An order: ordered, invoiced and remaining (excl. VAT), its invoices and contracts."""
     order = _get_order(request, pk)
-    version = order.current_version
-    invoices = list(
-        OrderInvoice.objects.filter(quote=order)
-        .select_related("invoice")
-        .only(
-            "part",
-            "label",
-            "amount_excl_vat",
-            "guarantee_released",
-            "invoice__number",
-            "invoice__status",
-            "invoice__total_excl_vat",
-        )
-        .order_by("created_at", "pk")
-    )
-    figures = orders.order_figures(order)
-    invoiced_parts = {(row.part, row.label) for row in invoices}
+    version = order.ordered_version
+    invoices = list(orders.order_invoices_of(order))
+    figures = orders.order_figures(order, invoices)
+    invoiced_steps = {row.schedule_step for row in invoices if row.schedule_step is not None}
+    has_deposit = any(row.part == OrderInvoice.Part.DEPOSIT for row in invoices)
+    deposit_percent, deposit_step = deposit_of(version.deposit_percent, version.schedule)
     schedule = [
         {
             **row,
             "index": index,
-            "done": (OrderInvoice.Part.INSTALMENT, f"{index + 1}. {row['label']}".strip())
-            in invoiced_parts,
+            "done": index in invoiced_steps or (index == deposit_step and has_deposit),
+            # Invoiced through the deposit's button.
+            "is_deposit": index == deposit_step,
         }
         for index, row in enumerate(schedule_rows(version.schedule or []))
     ]
@@ -71,15 +100,19 @@ def order_detail(request, pk: int):
         .only("pk", "title", "status", "first_work_day", "last_work_day", "amount_to_invoice")
         .order_by("pk")
     )
-    has_deposit = any(row.part == OrderInvoice.Part.DEPOSIT for row in invoices)
+    deposit_done = has_deposit or (deposit_step is not None and deposit_step in invoiced_steps)
     context = {
         "order": order,
         "version": version,
+        # A newer version under way (sent to the client, accepted, waiting for staff…).
+        "amendment": order.current_version if order.current_version_id != version.pk else None,
         "figures": figures,
         "invoices": invoices,
         "schedule": schedule,
         "contracts": contracts,
-        "can_invoice_deposit": bool(version.deposit_percent) and not has_deposit,
+        "deposit_percent": deposit_percent,
+        # With a schedule, its first step due at the order is the deposit: one button, not two.
+        "can_invoice_deposit": bool(deposit_percent) and not deposit_done,
         "can_invoice_balance": figures.remaining > 0,
         "can_make_contract": version.work_start is not None and version.work_end is not None,
     }
@@ -112,20 +145,64 @@ def order_invoice(request, pk: int):
     return redirect("invoicing:invoice_detail", pk=link.invoice_id)
 
 
-@login_required
-@require_POST
-def order_contract(request, pk: int):
-    """Draw up a draft contract for the order's work, linked to it."""
-    order = _get_order(request, pk)
-    try:
-        contract = create_contract_from_order(
-            user=request.user, order=order, today=timezone.localdate()
-        )
-    except ContractsError as error:
-        messages.error(request, error.message)
-        return redirect("orders:order_detail", pk=order.pk)
-    messages.success(
-        request,
-        _("The contract is drawn up as a draft from the order: check its days and wage."),
+def _taken_days(request, days: list[datetime.date]) -> dict:
+    """The member's days among ``days`` already on another contract: {date: contract}."""
+    taken = (
+        WorkDay.objects.filter(member__user=request.user, is_active=True, date__in=days)
+        .select_related("worker__contract")
+        .only("date", "worker__contract__title")
     )
-    return redirect("contracts:edit", pk=contract.pk)
+    return {day.date: day.worker.contract for day in taken}
+
+
+def _chosen_days(request) -> tuple[list[datetime.date], bool]:
+    """The days ticked on the form, and whether one could not be read."""
+    chosen, unreadable = [], False
+    for raw in request.POST.getlist("days"):
+        if not raw.strip():
+            continue
+        try:
+            chosen.append(datetime.date.fromisoformat(raw))
+        except ValueError:
+            unreadable = True
+    return chosen, unreadable
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def order_contract(request, pk: int):
+    """Choose the work days (the order's weekdays, ticked unless the member already works that
+    day on another contract), then draw up a draft contract for the order, linked to it."""
+    order = _get_order(request, pk)
+    today = timezone.localdate()
+    proposed = order_work_days(order, today=today)
+    error = ""
+    chosen = None
+    if request.method == "POST":
+        chosen, unreadable = _chosen_days(request)
+        if unreadable:
+            error = _("A work day could not be read: tick the days again.")
+        else:
+            try:
+                contract = create_contract_from_order(
+                    user=request.user, order=order, today=today, days=chosen
+                )
+            except ContractsError as refusal:
+                error = refusal.message
+            else:
+                done = _(
+                    "The contract is drawn up as a draft from the order: check its days and wage."
+                )
+                messages.success(request, done)
+                return redirect("contracts:edit", pk=contract.pk)
+    days = sorted(set(proposed) | set(chosen or []))
+    taken = _taken_days(request, days)
+    ticked = set(chosen) if chosen is not None else {day for day in proposed if day not in taken}
+    rows = [{"date": day, "ticked": day in ticked, "taken_by": taken.get(day)} for day in days]
+    context = {
+        "order": order,
+        "version": order.ordered_version,
+        "days": rows,
+        "error": error,
+    }
+    return render(request, "quotes/order_contract.html", context, status=400 if error else 200)

@@ -8,7 +8,13 @@ invoicing's own services; the link lives here (``OrderInvoice``). Whatever the m
 such a draft, invoicing asks this module, through ``invoicing.hooks``, before saving, submitting
 or issuing it: the order's invoices never add up to more than was ordered. As each is issued,
 the guaranteed budget it covers is released by a counter-entry, while invoicing plans its
-income: guaranteed and planned never count the same euro twice.
+income: guaranteed and planned never count the same euro twice; a credit note on such an
+invoice restores what it released.
+
+An order grows through a new version of its quote: the client accepts it, staff confirm it
+again, and the order is then the new version's (``Quote.ordered_version``); the guaranteed
+budget moves by the difference, in one more ledger entry. What the order still guarantees is
+kept on the quote with each of its guaranteed entries, for the guarantee fund to sum by client.
 """
 
 import datetime
@@ -18,25 +24,26 @@ from decimal import Decimal
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
-from django.db.models import Sum
+from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
-from django.utils.formats import date_format, number_format
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from audit.services import record_event
 from coop.money import round_money
 from coop.templatetags.money import euro
-from invoicing import hooks
+from invoicing import hooks, vat
 from invoicing.errors import InvoicingError
 from invoicing.models import Invoice
-from invoicing.services.drafts import LineInput, save_draft
+from invoicing.services.drafts import LineInput, clean_lines, save_draft
 from members.models import LedgerEntryKind, LedgerStage, Member, User
 from members.selectors import takes_part_in
 from members.services import post_ledger_entry
 from quotes.errors import QuotingError
 from quotes.models import OrderEventNotice, OrderInvoice, Quote, QuoteEvent, QuoteVersion
+from quotes.schedule import deposit_of, percent_text
 
 ZERO = Decimal("0.00")
 HUNDRED = Decimal(100)
@@ -48,13 +55,14 @@ class OrderFigures:
     """What an order is worth and how much of it is invoiced (amounts excluding VAT)."""
 
     ordered: Decimal
-    invoiced: Decimal  # on issued invoices
-    in_draft: Decimal  # on invoices drawn up and not issued yet
-    guarantee_released: Decimal
+    invoiced: Decimal  # on issued invoices, net of their credit notes
+    in_draft: Decimal  # on invoices drawn up and not issued yet (a draft or under review)
+    guarantee_released: Decimal  # by issued invoices, net of what credit notes restored
+    credited: Decimal = ZERO  # by credit notes on the order's invoices
 
     @property
     def remaining(self) -> Decimal:
-        """What may still be invoiced: neither issued nor drawn up."""
+        """What may still be invoiced: neither issued (net of credit notes) nor drawn up."""
         return self.ordered - self.invoiced - self.in_draft
 
     @property
@@ -63,30 +71,90 @@ class OrderFigures:
         return self.ordered - self.guarantee_released
 
 
-def order_figures(quote: Quote) -> OrderFigures:
-    """Read the order's figures: one query over its invoices (a handful)."""
-    version = quote.current_version
-    invoiced = in_draft = released = ZERO
-    for row in OrderInvoice.objects.filter(quote=quote).values(
-        "amount_excl_vat", "guarantee_released", "invoice__number"
-    ):
-        if row["invoice__number"] is None:
-            in_draft += row["amount_excl_vat"]
+def figures_of(ordered: Decimal, invoices) -> OrderFigures:
+    """Sum an order's invoices (``OrderInvoice`` rows with their invoice's number loaded)."""
+    invoiced = in_draft = released = credited = ZERO
+    for row in invoices:
+        if row.invoice.number is None:
+            in_draft += row.amount_excl_vat
         else:
-            invoiced += row["amount_excl_vat"]
-        released += row["guarantee_released"]
+            invoiced += row.net_excl_vat
+        credited += row.credited_excl_vat
+        released += row.guarantee_released
     return OrderFigures(
-        ordered=version.total_excl_vat if version is not None else ZERO,
+        ordered=ordered,
         invoiced=invoiced,
         in_draft=in_draft,
         guarantee_released=released,
+        credited=credited,
     )
+
+
+ORDER_INVOICE_FIELDS = (
+    "quote_id",
+    "invoice_id",
+    "part",
+    "label",
+    "schedule_step",
+    "amount_excl_vat",
+    "credited_excl_vat",
+    "guarantee_released",
+    "created_at",
+    "invoice__number",
+    "invoice__status",
+)
+
+
+def order_invoices_of(quote: Quote):
+    """The order's invoices, oldest first, with their invoice's number and status: one query."""
+    return (
+        OrderInvoice.objects.filter(quote=quote)
+        .select_related("invoice")
+        .only(*ORDER_INVOICE_FIELDS)
+        .order_by("created_at", "pk")
+    )
+
+
+def order_figures(quote: Quote, invoices=None) -> OrderFigures:
+    """Read the order's figures: one query over its invoices (a handful), none when given."""
+    version = quote.ordered_version
+    return figures_of(
+        version.total_excl_vat if version is not None else ZERO,
+        order_invoices_of(quote) if invoices is None else invoices,
+    )
+
+
+def _guarantee(
+    quote: Quote,
+    amount: Decimal,
+    *,
+    description: str,
+    actor: User | None,
+    now: datetime.datetime,
+) -> None:
+    """Move the order's guaranteed budget by ``amount``: one ledger entry, and the figure kept on
+    the quote (the caller holds its row lock)."""
+    if not amount:
+        return
+    post_ledger_entry(
+        activity=quote.activity,
+        kind=LedgerEntryKind.CLIENT_INCOME,
+        stage=LedgerStage.GUARANTEED,
+        amount=amount,
+        reference=quote.number,
+        description=description,
+        author=actor,
+        source=quote,
+        now=now,
+    )
+    Quote.objects.filter(pk=quote.pk).update(guaranteed_excl_vat=F("guaranteed_excl_vat") + amount)
+    quote.guaranteed_excl_vat += amount
 
 
 def _lock(quote: Quote) -> Quote:
     return (
         Quote.objects.select_for_update(of=("self",))
-        .select_related("current_version", "client", "activity__owner")
+        .select_related("current_version", "ordered_version", "client", "activity__owner")
         .get(pk=quote.pk)
     )
 
@@ -107,11 +175,40 @@ def _event(
 # Staff: the confirmation queue ----------------------------------------------------------------
 
 
+def check_vat_treatment(quote: Quote, version: QuoteVersion) -> None:
+    """Check the version's VAT treatment against the client's record as an invoice's is: the
+    lines' categories and rates (``clean_lines``), and Belgian VAT on a service to a business
+    elsewhere in the EU, which must be reverse charged (art. 21 §2 of the VAT Code)."""
+    lines = _order_lines(version, amount=version.total_excl_vat, description="")
+    try:
+        clean_lines(lines, client=quote.client)
+    except InvoicingError as error:
+        raise QuotingError(
+            _("The quote's VAT treatment does not fit the client: %(problem)s")
+            % {"problem": error.message},
+            code="vat",
+        ) from None
+    buyer = vat.customer_of(quote.client)
+    supplies = [(line.vat_category, line.supply_kind) for line in lines]
+    if vat.is_eu(buyer.country) and vat.charges_belgian_vat_abroad(buyer, supplies):
+        raise QuotingError(
+            _(
+                "The quote charges Belgian VAT on a service to a business established in another "
+                "EU country: such a service is reverse charged (AE, art. 21 §2 of the VAT Code). "
+                "Refuse the order so the member sends a corrected version."
+            ),
+            code="vat_place_of_supply",
+        )
+
+
 @transaction.atomic
 def confirm_order(*, staff_user: User, quote: Quote, now: datetime.datetime | None = None) -> Quote:
     """Confirm an accepted quote as an order: its total excl. VAT becomes guaranteed budget.
 
-    Nobody confirms an order of an Activity they own or share.
+    A new version of an order, once accepted, is confirmed the same way: the order becomes the
+    new version's and its guaranteed budget moves by the difference. Refused when the version's
+    VAT treatment would not pass an invoice's checks, or when it is worth less than what is
+    already invoiced or drawn up. Nobody confirms an order of an Activity they own or share.
     """
     now = now or timezone.now()
     quote = _lock(quote)
@@ -127,29 +224,52 @@ def confirm_order(*, staff_user: User, quote: Quote, now: datetime.datetime | No
             code="own_order",
         )
     version = quote.current_version
+    check_vat_treatment(quote, version)
+    previous = quote.ordered_version
+    if previous is not None:
+        figures = order_figures(quote)
+        committed = figures.invoiced + figures.in_draft
+        if version.total_excl_vat < committed:
+            raise QuotingError(
+                _(
+                    "Version %(version)d comes to %(total)s excl. VAT, less than the order's "
+                    "invoices already issued or drawn up (%(committed)s)."
+                )
+                % {
+                    "version": version.version,
+                    "total": euro(version.total_excl_vat),
+                    "committed": euro(committed),
+                },
+                code="below_invoiced",
+            )
+        guaranteed = version.total_excl_vat - figures.guarantee_released
+        description = _("Order amended by version %(version)d: %(title)s") % {
+            "version": version.version,
+            "title": version.title,
+        }
+    else:
+        guaranteed = version.total_excl_vat
+        description = _("Order confirmed: %(title)s") % {"title": version.title}
     quote.status = Quote.Status.CONFIRMED
+    quote.ordered_version = version
     quote.updated_at = now
-    quote.save(update_fields=["status", "updated_at"])
-    if version.total_excl_vat:
-        post_ledger_entry(
-            activity=quote.activity,
-            kind=LedgerEntryKind.CLIENT_INCOME,
-            stage=LedgerStage.GUARANTEED,
-            amount=version.total_excl_vat,
-            reference=quote.number,
-            description=_("Order confirmed: %(title)s") % {"title": version.title},
-            author=staff_user,
-            source=quote,
-            now=now,
-        )
-    event = _event(
-        quote,
-        QuoteEvent.Kind.CONFIRMED,
+    quote.save(update_fields=["status", "ordered_version", "updated_at"])
+    change = guaranteed - quote.guaranteed_excl_vat
+    _guarantee(quote, change, description=description, actor=staff_user, now=now)
+    details = {"guaranteed": f"{guaranteed:.2f}", "version": version.version}
+    if previous is not None:
+        details["replaces"] = previous.version
+        details["change"] = f"{change:.2f}"
+    event = _event(quote, QuoteEvent.Kind.CONFIRMED, actor=staff_user, now=now, details=details)
+    record_event(
+        action="confirmed",
+        obj=quote,
         actor=staff_user,
-        now=now,
-        details={"guaranteed": f"{version.total_excl_vat:.2f}"},
+        changes={
+            "ordered_version": [previous.version if previous else None, version.version],
+            "guaranteed_excl_vat": [str(quote.guaranteed_excl_vat - change), str(guaranteed)],
+        },
     )
-    record_event(action="confirmed", obj=quote, actor=staff_user)
     _notify_member(event)
     return quote
 
@@ -237,10 +357,6 @@ def notify_order_event_task(event_pk: int) -> None:
 # Members: invoices from an order --------------------------------------------------------------
 
 
-def _percent_text(percent: Decimal) -> str:
-    return number_format(percent.normalize() if percent == percent.to_integral() else percent)
-
-
 def _schedule_entry(version: QuoteVersion, index: int | None) -> dict:
     schedule = version.schedule or []
     if index is None or not 0 <= index < len(schedule):
@@ -317,7 +433,7 @@ def _order_lines(version: QuoteVersion, *, amount: Decimal, description: str) ->
         if len(groups) > 1:
             text = _("%(description)s — VAT %(rate)s %%") % {
                 "description": description,
-                "rate": _percent_text(treatment["vat_rate"]),
+                "rate": percent_text(treatment["vat_rate"]),
             }
         result.append(
             LineInput(
@@ -331,6 +447,20 @@ def _order_lines(version: QuoteVersion, *, amount: Decimal, description: str) ->
     return result
 
 
+def _invoiced_already(part: str) -> QuotingError:
+    if part == OrderInvoice.Part.DEPOSIT:
+        return QuotingError(
+            _("The deposit of this order is invoiced already."),
+            code="deposit_invoiced",
+            field="part",
+        )
+    return QuotingError(
+        _("This part of the schedule is invoiced already."),
+        code="instalment_invoiced",
+        field="part",
+    )
+
+
 @transaction.atomic
 def create_order_invoice(
     *,
@@ -340,53 +470,56 @@ def create_order_invoice(
     today: datetime.date,
     schedule_index: int | None = None,
 ) -> OrderInvoice:
-    """Draw up a draft invoice from a confirmed order: its deposit, one part of its schedule or
+    """Draw up a draft invoice from a confirmed order: its deposit, one step of its schedule or
     its balance (what remains), prefilled with the client, the Activity, the order's lines (or
     one line per VAT rate for a part) and the client's purchase order number.
 
-    Refuses more than remains to invoice: nothing is written then.
+    With a schedule, the deposit is the schedule's first step due at the order (``quotes.
+    schedule``). Each step, and the deposit, is invoiced once (unique constraints, under the
+    order's row lock). Refuses more than remains to invoice: nothing is written then.
     """
     quote = _lock(quote)
-    if quote.status != Quote.Status.CONFIRMED:
+    if quote.ordered_version_id is None:
         raise QuotingError(
             _("Only a confirmed order can be invoiced."), code="not_confirmed", field="part"
         )
-    version = quote.current_version
+    version = quote.ordered_version
     figures = order_figures(quote)
     existing = OrderInvoice.objects.filter(quote=quote)
+    step = None
     with translation.override(quote.language):
         if part == OrderInvoice.Part.DEPOSIT:
-            percent = version.deposit_percent
+            percent, step = deposit_of(version.deposit_percent, version.schedule)
             if not percent:
                 raise QuotingError(_("This order has no deposit."), code="no_deposit", field="part")
-            if existing.filter(part=OrderInvoice.Part.DEPOSIT).exists():
-                raise QuotingError(
-                    _("The deposit of this order is invoiced already."),
-                    code="deposit_invoiced",
-                    field="part",
-                )
+            taken = existing.filter(part=OrderInvoice.Part.DEPOSIT)
+            if step is not None:
+                taken = existing.filter(schedule_step=step) | taken
+            if taken.exists():
+                raise _invoiced_already(part)
             amount = round_money(version.total_excl_vat * percent / HUNDRED)
             label = ""
+            if step is not None:
+                label = f"{step + 1}. {version.schedule[step]['label']}"[:200]
             description = _("Deposit of %(percent)s %% on order %(number)s: %(title)s") % {
-                "percent": _percent_text(percent),
+                "percent": percent_text(percent),
                 "number": quote.number,
                 "title": version.title,
             }
         elif part == OrderInvoice.Part.INSTALMENT:
             entry = _schedule_entry(version, schedule_index)
-            label = str(entry.get("label") or "")[:150]
-            label = f"{schedule_index + 1}. {label}".strip()
-            if existing.filter(part=OrderInvoice.Part.INSTALMENT, label=label).exists():
-                raise QuotingError(
-                    _("This part of the schedule is invoiced already."),
-                    code="instalment_invoiced",
-                    field="part",
-                )
+            step = schedule_index
+            label = f"{step + 1}. {str(entry.get('label') or '')[:150]}".strip()
+            taken = existing.filter(schedule_step=step)
+            if step == 0 and deposit_of(version.deposit_percent, version.schedule)[1] == 0:
+                taken = taken | existing.filter(part=OrderInvoice.Part.DEPOSIT)
+            if taken.exists():
+                raise _invoiced_already(part)
             percent = Decimal(str(entry.get("percent")))
             amount = round_money(version.total_excl_vat * percent / HUNDRED)
             description = _("%(label)s (%(percent)s %%) of order %(number)s: %(title)s") % {
                 "label": entry.get("label") or _("Instalment"),
-                "percent": _percent_text(percent),
+                "percent": percent_text(percent),
                 "number": quote.number,
                 "title": version.title,
             }
@@ -414,7 +547,7 @@ def create_order_invoice(
                 field="part",
             )
         lines = _order_lines(version, amount=amount, description=description)
-        accepted_on = timezone.localdate(quote.accepted_at or timezone.now())
+        accepted_on = timezone.localdate(version.accepted_at or quote.accepted_at or timezone.now())
         notes = _("Order %(number)s accepted on %(date)s.") % {
             "number": quote.number,
             "date": date_format(accepted_on, "SHORT_DATE_FORMAT"),
@@ -432,14 +565,20 @@ def create_order_invoice(
         )
     except InvoicingError as error:
         raise QuotingError(error.message, code=error.code, field="part") from None
-    link = OrderInvoice.objects.create(
-        quote=quote,
-        invoice=invoice,
-        part=part,
-        label=label,
-        amount_excl_vat=invoice.total_excl_vat,
-        created_by=user,
-    )
+    try:
+        with transaction.atomic():
+            link = OrderInvoice.objects.create(
+                quote=quote,
+                invoice=invoice,
+                part=part,
+                label=label,
+                schedule_step=step,
+                amount_excl_vat=invoice.total_excl_vat,
+                created_by=user,
+            )
+    except IntegrityError:
+        # The database's own guard: the step (or the deposit) has its invoice already.
+        raise _invoiced_already(part) from None
     record_event(
         action="created",
         obj=link,
@@ -461,14 +600,15 @@ def check_order_invoice(invoice: Invoice) -> None:
     # The order's row lock: two of its invoices saved or issued at once are checked in turn.
     quote = (
         Quote.objects.select_for_update(of=("self",))
-        .select_related("current_version")
+        .select_related("ordered_version")
         .get(pk=link["quote_id"])
     )
-    ordered = quote.current_version.total_excl_vat
+    ordered = quote.ordered_version.total_excl_vat
+    # The others net of their credit notes: what a credit note took back may be invoiced again.
     others = (
         OrderInvoice.objects.filter(quote=quote)
         .exclude(pk=link["pk"])
-        .aggregate(total=Sum("amount_excl_vat"))["total"]
+        .aggregate(total=Sum(F("amount_excl_vat") - F("credited_excl_vat")))["total"]
         or ZERO
     )
     if invoice.total_excl_vat <= 0:
@@ -482,7 +622,7 @@ def check_order_invoice(invoice: Invoice) -> None:
             _(
                 "Order %(number)s was for %(ordered)s excl. VAT; with this invoice "
                 "(%(amount)s) its invoices would come to %(total)s. Lower the amount, or have "
-                "the client accept a new version of the quote."
+                "the client accept a new version of the quote, then staff confirm it."
             )
             % {
                 "number": quote.number,
@@ -498,37 +638,25 @@ def check_order_invoice(invoice: Invoice) -> None:
 
 
 def release_guarantee(*, invoice: Invoice, actor: User, now: datetime.datetime) -> None:
-    """Once an invoice drawn up from an order is issued, release the guaranteed budget it covers
-    (registered with ``invoicing.hooks``; the issue's transaction holds the order's lock)."""
+    """Once an invoice drawn up from an order is issued, release the guaranteed budget it covers;
+    once a credit note on one is issued, restore what it takes back (registered with
+    ``invoicing.hooks``; inside the issuing transaction, under the order's row lock)."""
+    if invoice.is_credit_note:
+        _restore_guarantee(credit_note=invoice, actor=actor, now=now)
+        return
     link = OrderInvoice.objects.filter(invoice=invoice).first()
     if link is None:
         return
-    quote = (
-        Quote.objects.select_for_update(of=("self",))
-        .select_related("current_version", "activity")
-        .get(pk=link.quote_id)
+    quote = _lock(link.quote)
+    release = max(min(invoice.total_excl_vat, quote.guaranteed_excl_vat), ZERO)
+    _guarantee(
+        quote,
+        -release,
+        description=_("Invoice %(number)s issued: no longer only guaranteed")
+        % {"number": invoice.number},
+        actor=actor,
+        now=now,
     )
-    released = (
-        OrderInvoice.objects.filter(quote=quote)
-        .exclude(pk=link.pk)
-        .aggregate(total=Sum("guarantee_released"))["total"]
-        or ZERO
-    )
-    still_guaranteed = quote.current_version.total_excl_vat - released
-    release = max(min(invoice.total_excl_vat, still_guaranteed), ZERO)
-    if release:
-        post_ledger_entry(
-            activity=quote.activity,
-            kind=LedgerEntryKind.CLIENT_INCOME,
-            stage=LedgerStage.GUARANTEED,
-            amount=-release,
-            reference=quote.number,
-            description=_("Invoice %(number)s issued: no longer only guaranteed")
-            % {"number": invoice.number},
-            author=actor,
-            source=quote,
-            now=now,
-        )
     link.amount_excl_vat = invoice.total_excl_vat
     link.guarantee_released = release
     link.save(update_fields=["amount_excl_vat", "guarantee_released"])
@@ -545,5 +673,57 @@ def release_guarantee(*, invoice: Invoice, actor: User, now: datetime.datetime) 
     )
 
 
+def _restore_guarantee(*, credit_note: Invoice, actor: User, now: datetime.datetime) -> None:
+    """A credit note on an order's invoice: the order counts that much less as invoiced, may
+    invoice it again, and guarantees again what the invoice had released (at most)."""
+    link = OrderInvoice.objects.filter(invoice_id=credit_note.credited_invoice_id).first()
+    if link is None:
+        return
+    quote = _lock(link.quote)
+    link = OrderInvoice.objects.select_for_update().get(pk=link.pk)
+    credited = min(credit_note.total_excl_vat, link.net_excl_vat)
+    restore = min(credited, link.guarantee_released)
+    _guarantee(
+        quote,
+        restore,
+        description=_("Credit note %(number)s: guaranteed again") % {"number": credit_note.number},
+        actor=actor,
+        now=now,
+    )
+    link.credited_excl_vat += credited
+    link.guarantee_released -= restore
+    link.save(update_fields=["credited_excl_vat", "guarantee_released"])
+    _event(
+        quote,
+        QuoteEvent.Kind.CREDITED,
+        actor=actor,
+        now=now,
+        details={
+            "credit_note": credit_note.number,
+            "invoice": link.invoice.number,
+            "credited_excl_vat": f"{credited:.2f}",
+            "guarantee_restored": f"{restore:.2f}",
+        },
+    )
+    record_event(
+        action="credited",
+        obj=link,
+        actor=actor,
+        changes={"credited_excl_vat": [str(link.credited_excl_vat - credited), str(credited)]},
+    )
+
+
+def guaranteed_per_client_sql() -> tuple[str, list]:
+    """What each client's confirmed orders still guarantee (``invoicing.hooks``): an index-only
+    sum over order_guaranteed_client_idx, the orders with something guaranteed."""
+    table = Quote._meta.db_table
+    return (
+        f"SELECT client_id, SUM(guaranteed_excl_vat) FROM {table}"  # noqa: S608 (a table name)
+        " WHERE guaranteed_excl_vat > 0 GROUP BY client_id",
+        [],
+    )
+
+
 hooks.register_invoice_check(check_order_invoice)
+hooks.register_guaranteed_per_client(guaranteed_per_client_sql)
 hooks.register_issued_hook(release_guarantee)

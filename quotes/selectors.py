@@ -1,10 +1,11 @@
 """Reads scoped to the requesting user: another member's quote is not found."""
 
-from django.db.models import F, QuerySet
+from django.db.models import DecimalField, F, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 
 from coop.keyset import Keyset
-from members.models import User, activity_id_list, of_activities_of
-from quotes.models import Quote, QuoteEvent, QuoteVersion
+from members.models import Activity, User, activity_id_list, of_activities_of
+from quotes.models import OrderInvoice, Quote, QuoteEvent, QuoteVersion
 
 QUOTE_KEYSET = Keyset("created_at")
 
@@ -16,6 +17,18 @@ def quotes_visible_to(user: User) -> QuerySet[Quote]:
     if not user.is_authenticated:
         return Quote.objects.none()
     return Quote.objects.filter(of_activities_of(user))
+
+
+def visible_activity(user: User, raw: str | None) -> Activity | None:
+    """The Activity a list is narrowed to (its id as typed in ``?activity=``), if the user
+    sees it; None otherwise."""
+    raw = (raw or "").strip()
+    if not raw.isdigit() or int(raw) >= 2**63:
+        return None
+    pk = int(raw)
+    if not user.is_staff and pk not in activity_id_list(user):
+        return None
+    return Activity.objects.filter(pk=pk).only("pk", "name").first()
 
 
 def has_quotes(user: User) -> bool:
@@ -50,6 +63,50 @@ def quote_list_of(
     if activity_ids is None:
         activity_ids = activity_id_list(user)
     return rows, ("activity_id", activity_ids)
+
+
+def _order_invoice_sum(*, issued: bool) -> Coalesce:
+    """The sum, per order, of its invoices issued (net of credit notes) or not yet issued: a
+    subquery on order_invoice_quote_idx, a handful of rows per order shown."""
+    net = F("amount_excl_vat") - F("credited_excl_vat") if issued else F("amount_excl_vat")
+    rows = (
+        OrderInvoice.objects.filter(quote=OuterRef("pk"), invoice__number__isnull=not issued)
+        .order_by()
+        .values("quote")
+        .annotate(total=Sum(net))
+        .values("total")
+    )
+    money = DecimalField(max_digits=12, decimal_places=2)
+    return Coalesce(Subquery(rows, output_field=money), Value(0), output_field=money)
+
+
+def order_list_of(
+    user: User, *, activity_ids: list[int] | None = None
+) -> tuple[QuerySet, tuple[str, list[int]] | None]:
+    """The orders a list shows the user (one query for the page, figures included) and the
+    ``split`` that scopes them: a member's list is read Activity by Activity through
+    order_activity_newest_idx; ``activity_ids`` narrows it (already checked as the user's)."""
+    rows = Quote.objects.filter(ordered_version__isnull=False).values(
+        "pk",
+        "status",
+        "series",
+        "sequence_number",
+        "created_at",
+        "guaranteed_excl_vat",
+        client_name=F("client__name"),
+        activity_name=F("activity__name"),
+        title=F("ordered_version__title"),
+        ordered_version_number=F("ordered_version__version"),
+        current_version_number=F("current_version__version"),
+        ordered=F("ordered_version__total_excl_vat"),
+        invoiced=_order_invoice_sum(issued=True),
+        in_draft=_order_invoice_sum(issued=False),
+    )
+    if activity_ids is not None:
+        return rows, ("activity_id", activity_ids)
+    if user.is_staff:
+        return rows, None
+    return rows, ("activity_id", activity_id_list(user))
 
 
 def versions_of(quote: Quote) -> QuerySet[QuoteVersion]:

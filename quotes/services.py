@@ -39,6 +39,7 @@ from quotes.models import (
     QuoteVersion,
     series_for_year,
 )
+from quotes.schedule import check_deposit_and_schedule
 
 HUNDRED = Decimal(100)
 MAX_VALIDITY_DAYS = 366
@@ -55,6 +56,20 @@ TOKEN_BYTES = 32
 VIEW_EVENT_EVERY = datetime.timedelta(hours=1)
 EDITABLE_STATUSES = (Quote.Status.DRAFT,)
 NEW_VERSION_FROM = (Quote.Status.SENT, Quote.Status.CHANGE_REQUESTED)
+# An order grows (or shrinks) through a new version that the client accepts and staff confirm.
+ORDER_NEW_VERSION_FROM = (
+    Quote.Status.CONFIRMED,
+    Quote.Status.DECLINED,
+    Quote.Status.EXPIRED,
+    Quote.Status.REFUSED,
+)
+
+
+def can_make_new_version(quote: Quote) -> bool:
+    """A sent quote, one the client asked to change, or an order, takes a new version."""
+    return quote.status in NEW_VERSION_FROM or (
+        quote.ordered_version_id is not None and quote.status in ORDER_NEW_VERSION_FROM
+    )
 
 
 # Helpers
@@ -365,6 +380,7 @@ def save_draft(
                 field="client",
             )
     fields = _clean_terms(terms, client=client, today=today)
+    check_deposit_and_schedule(fields["deposit_percent"], fields["schedule"])
     if quote is None:
         quote = Quote.objects.create(
             activity=activity,
@@ -595,6 +611,7 @@ def send_quote(
         )
     if not version.lines.exists():
         raise QuotingError(_("Add at least one line to the quote."), code="empty")
+    check_deposit_and_schedule(version.deposit_percent, version.schedule)
     if quote.sequence_number is None:
         quote.series = series_for_year(today.year)
         quote.sequence_number = _take_number(series=quote.series)
@@ -695,7 +712,7 @@ def new_version(*, user: User, quote: Quote, now: datetime.datetime | None = Non
     today = timezone.localdate(now)
     quote = _lock(quote)
     old = quote.current_version
-    if quote.status not in NEW_VERSION_FROM or old is None or not old.is_sent:
+    if not can_make_new_version(quote) or old is None or not old.is_sent:
         raise QuotingError(
             _("A new version is made of a sent quote, or one the client asked to change."),
             code="no_new_version",

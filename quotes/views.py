@@ -65,7 +65,11 @@ def _get_quote(request, pk: int) -> Quote:
 def quote_list(request):
     """List the user's quotes, newest first, one page at a time."""
     user = request.user
+    # From an Activity's page: its quotes only.
+    activity = selectors.visible_activity(user, request.GET.get("activity"))
     rows, split = selectors.quote_list_of(user)
+    if activity is not None:
+        split = ("activity_id", [activity.pk])
     page = keyset_page(
         rows,
         selectors.QUOTE_KEYSET,
@@ -82,7 +86,9 @@ def quote_list(request):
         row["status_label"] = labels.get(row["status"], row["status"])
     has_any = bool(quotes) or selectors.has_quotes(user)
     return render(
-        request, "quotes/quote_list.html", {"page": page, "quotes": quotes, "has_any": has_any}
+        request,
+        "quotes/quote_list.html",
+        {"page": page, "quotes": quotes, "has_any": has_any, "activity": activity},
     )
 
 
@@ -242,7 +248,7 @@ def quote_detail(request, pk: int):
         "can_edit": quote.status == Quote.Status.DRAFT,
         "can_send": quote.status == Quote.Status.DRAFT and bool(lines),
         "can_delete": quote.status == Quote.Status.DRAFT and quote.sequence_number is None,
-        "can_new_version": quote.status in services.NEW_VERSION_FROM,
+        "can_new_version": services.can_make_new_version(quote),
         "can_resend": quote.status == Quote.Status.SENT,
         # Where the work is taxed, checked as an invoice's draft is: before the client sees it.
         "place_of_supply_warning": (

@@ -151,6 +151,19 @@ class World:
             self.count += 1
             make_quote(self.member, self.activity, _client(self.member, self.count))
 
+    def add_orders(self, number: int) -> None:
+        from quotes.models import Quote
+        from tests.quotes.orders_helpers import make_quote as make_order
+
+        for _index in range(number):
+            self.count += 1
+            make_order(
+                activity=self.activity,
+                client=_client(self.member, self.count),
+                user=self.member.user,
+                status=Quote.Status.CONFIRMED,
+            )
+
     def add_issued_invoices(self, number: int) -> None:
         for _index in range(number):
             self.count += 1
@@ -316,6 +329,13 @@ CASES: list[tuple[str, str, Callable[[World], str], bool]] = [
     ),
     ("clients", "add_clients", lambda world: reverse("invoicing:client_list"), False),
     ("quotes", "add_quotes", lambda world: reverse("quotes:quote_list"), False),
+    ("orders", "add_orders", lambda world: reverse("orders:order_list"), False),
+    (
+        "orders of an Activity",
+        "add_orders",
+        lambda world: reverse("orders:order_list") + f"?activity={world.activity.pk}",
+        False,
+    ),
     (
         "recurring invoices",
         "add_recurring_invoices",

@@ -33,7 +33,6 @@ from coop.templatetags.money import euro
 from members.models import Activity, LedgerEntryKind, LedgerStage, Member, User
 from members.selectors import takes_part_in
 from members.services import post_ledger_entry
-from quotes.models import Quote
 from quotes.selectors import quotes_visible_to
 
 ZERO = Decimal("0.00")
@@ -775,40 +774,56 @@ def notify_contract_event(*, event: ContractEvent, now: datetime.datetime | None
     return True
 
 
+def order_work_days(order, *, today: datetime.date) -> list[datetime.date]:
+    """The weekdays of the order's work dates, from tomorrow at the earliest: the days a
+    contract from the order proposes."""
+    version = order.ordered_version
+    if version is None or version.work_start is None or version.work_end is None:
+        return []
+    first = max(version.work_start, today + datetime.timedelta(days=1))
+    return [
+        first + datetime.timedelta(days=offset)
+        for offset in range((version.work_end - first).days + 1)
+        if (first + datetime.timedelta(days=offset)).weekday() < 5
+    ][:MAX_DAYS_PER_WORKER]
+
+
 @transaction.atomic
-def create_contract_from_order(*, user: User, order, today: datetime.date) -> Contract:
+def create_contract_from_order(
+    *, user: User, order, today: datetime.date, days: list[datetime.date] | None = None
+) -> Contract:
     """Draw up a draft contract for a client's confirmed order: its Activity and client, its
-    title and description, the amount ordered (excl. VAT), and the member's work on each
-    weekday of the order's work dates (from tomorrow at the earliest) at the legal minimum
-    daily wage, for the member to adjust before submitting it. The contract links the order.
+    title and description, the amount ordered (excl. VAT), and the member's work on ``days``
+    (by default each weekday of the order's work dates, from tomorrow at the earliest) at the
+    legal minimum daily wage, for the member to adjust before submitting it. The contract
+    links the order. A day the member already works on another contract is refused, named.
     """
     order = (
         quotes_visible_to(user)
         .select_for_update(of=("self",))
-        .select_related("current_version", "client", "activity")
-        .filter(pk=order.pk, status=Quote.Status.CONFIRMED)
+        .select_related("ordered_version", "client", "activity")
+        .filter(pk=order.pk, ordered_version__isnull=False)
         .first()
     )
     if order is None:
         raise ContractsError(_("Only a confirmed order leads to a contract."), code="order")
-    version = order.current_version
-    if version.work_start is None or version.work_end is None:
-        raise ContractsError(
-            _("The order gives no work dates: record the contract with its days yourself."),
-            code="order_dates",
-        )
-    first = max(version.work_start, today + datetime.timedelta(days=1))
-    days = [
-        DayInput(date=first + datetime.timedelta(days=offset))
-        for offset in range((version.work_end - first).days + 1)
-        if (first + datetime.timedelta(days=offset)).weekday() < 5
-    ][:MAX_DAYS_PER_WORKER]
+    version = order.ordered_version
+    if days is None:
+        days = order_work_days(order, today=today)
+        if version.work_start is not None and version.work_end is not None and not days:
+            raise ContractsError(
+                _("The order's work dates are past: record the contract with its days yourself."),
+                code="order_dates",
+            )
     if not days:
-        raise ContractsError(
-            _("The order's work dates are past: record the contract with its days yourself."),
-            code="order_dates",
-        )
+        if version.work_start is None or version.work_end is None:
+            raise ContractsError(
+                _("The order gives no work dates: record the contract with its days yourself."),
+                code="order_dates",
+            )
+        raise ContractsError(_("Choose at least one work day."), code="no_days", field="days")
     member = Member.objects.filter(user=user).first() or order.activity.owner
+    day_inputs = [DayInput(date=day) for day in sorted(set(days))]
     contract = save_contract(
         user=user,
         activity=order.activity,
@@ -819,8 +834,8 @@ def create_contract_from_order(*, user: User, order, today: datetime.date) -> Co
         workers=[
             WorkerInput(
                 member=member,
-                daily_wage=load_parameters(days[0].date).minimum_daily_wage,
-                days=days,
+                daily_wage=load_parameters(day_inputs[0].date).minimum_daily_wage,
+                days=day_inputs,
             )
         ],
         today=today,
@@ -829,4 +844,10 @@ def create_contract_from_order(*, user: User, order, today: datetime.date) -> Co
     )
     contract.order = order
     contract.save(update_fields=["order"])
+    record_event(
+        action="linked_to_order",
+        obj=contract,
+        actor=user,
+        changes={"order": [None, order.number]},
+    )
     return contract

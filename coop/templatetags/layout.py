@@ -107,7 +107,7 @@ def site_header(context) -> SafeString:
     current = (
         path == _text(nav.get("members_dashboard")),
         app_name == "members" and url_name in ACTIVITY_PAGES,
-        app_name in ("invoicing", "quotes"),
+        app_name in ("invoicing", "quotes", "orders"),
         path == _text(nav.get("contracts_index")),
         path == _text(nav.get("contracts_payslips")),
         path == _text(nav.get("spaces_index")),

@@ -167,8 +167,8 @@ def test_a_quote_becomes_an_order_whose_deposit_is_invoiced_and_paid_online(
     member_page.goto(f"/orders/{quote.pk}/")
     for msgid, value in (
         ("Ordered (excl. VAT)", "1000.00"),
-        ("Invoiced", "300.00"),
-        ("In draft invoices", "0.00"),
+        ("Invoiced, net of credit notes", "300.00"),
+        ("Drawn up, not issued yet", "0.00"),
         ("Left to invoice", "700.00"),
         ("Still guaranteed", "700.00"),
     ):

@@ -30,6 +30,7 @@ def make_quote(
     sent_at=None,
     po_number="PO-4471",
     language="en",
+    supply_kind="services",
 ) -> Quote:
     """A quote with one version of ``lines`` (description, quantity, price, VAT rate), sent
     and, unless its status says otherwise, accepted."""
@@ -67,6 +68,7 @@ def make_quote(
                 unit_price=Decimal(price),
                 vat_category="S" if Decimal(rate) else "Z",
                 vat_rate=Decimal(rate),
+                supply_kind=supply_kind,
                 line_total=Decimal(quantity) * Decimal(price),
             )
         )
@@ -84,5 +86,11 @@ def make_quote(
     version.save()
     quote.current_version = version
     quote.accepted_at = version.accepted_at
-    quote.save(update_fields=["current_version", "accepted_at"])
+    fields = ["current_version", "accepted_at"]
+    if status == Quote.Status.CONFIRMED:
+        # Written straight, without the ledger entry confirm_order posts.
+        quote.ordered_version = version
+        quote.guaranteed_excl_vat = version.total_excl_vat
+        fields += ["ordered_version", "guaranteed_excl_vat"]
+    quote.save(update_fields=fields)
     return quote

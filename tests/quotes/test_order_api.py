@@ -5,11 +5,13 @@ drawn up from them, never beyond what was ordered."""
 import pytest
 
 from invoicing.models import Invoice
+from invoicing.services.credit import request_credit_note
+from invoicing.services.issue import approve_invoice, submit_invoice
 from quotes import orders
 from quotes.models import OrderInvoice
 from tests.conftest import api_client_for
-from tests.quotes.orders_helpers import NOW, make_quote
-from tests.quotes.test_orders import order_client  # noqa: F401 (a fixture)
+from tests.quotes.orders_helpers import NOW, TODAY, make_quote
+from tests.quotes.test_orders import no_review, order_client  # noqa: F401 (fixtures)
 
 
 @pytest.fixture
@@ -108,3 +110,41 @@ def test_an_invoice_asked_twice_with_one_idempotency_key_is_drawn_up_once(member
     other = api.post(url, {"part": "balance"}, format="json", HTTP_IDEMPOTENCY_KEY="balance-1")
     assert other.status_code == 201
     assert OrderInvoice.objects.filter(quote=order).count() == 2
+
+
+def test_an_order_tells_its_version_credits_and_steps(member, order, staff, no_review):
+    api = api_client_for(member.user)
+    response = api.post(f"/api/v1/orders/{order.pk}/invoices/", {"part": "deposit"}, format="json")
+    assert (response.json()["schedule_step"], response.json()["credited_excl_vat"]) == (0, "0.00")
+    # The deposit is the schedule's first step: asking for that step again is a 400.
+    again = api.post(
+        f"/api/v1/orders/{order.pk}/invoices/",
+        {"part": "instalment", "schedule_index": 0},
+        format="json",
+    )
+    assert again.status_code == 400
+    assert OrderInvoice.objects.filter(quote=order).count() == 1
+    link = OrderInvoice.objects.get(quote=order)
+    issued = submit_invoice(user=member.user, invoice=link.invoice, today=TODAY, now=NOW)
+    note = request_credit_note(user=member.user, invoice=issued, reason="Cancelled")
+    approve_invoice(staff_user=staff, invoice=note, today=TODAY, now=NOW)
+    detail = api.get(f"/api/v1/orders/{order.pk}/").json()
+    assert {
+        key: detail[key]
+        for key in (
+            "ordered_version",
+            "invoiced_excl_vat",
+            "credited_excl_vat",
+            "remaining_excl_vat",
+            "guaranteed",
+        )
+    } == {
+        "ordered_version": 1,
+        "invoiced_excl_vat": "0.00",
+        "credited_excl_vat": "250.00",
+        "remaining_excl_vat": "1000.00",
+        "guaranteed": "1000.00",
+    }
+    assert [(row["invoice_status"], row["credited_excl_vat"]) for row in detail["invoices"]] == [
+        ("credited", "250.00")
+    ]

@@ -3,6 +3,7 @@
 Activity's page and on the guarantee fund's."""
 
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
@@ -43,7 +44,7 @@ def test_the_order_page_shows_ordered_invoiced_and_left(client, member, order, n
     submit_invoice(user=member.user, invoice=deposit.invoice, today=TODAY, now=NOW)
     page = client.get(url).content.decode()
     assert "<dt>Ordered (excl. VAT)</dt><dd>1,000.00\xa0€</dd>" in page
-    assert "<dt>Invoiced</dt><dd>300.00\xa0€</dd>" in page
+    assert "<dt>Invoiced, net of credit notes</dt><dd>300.00\xa0€</dd>" in page
     assert "<dt>Left to invoice</dt><dd>700.00\xa0€</dd>" in page
     assert "<dt>Still guaranteed</dt><dd>700.00\xa0€</dd>" in page
     assert Invoice.objects.get(pk=deposit.invoice_id).number in page
@@ -82,10 +83,13 @@ def test_invoicing_beyond_the_order_from_the_page_says_why(client, member, order
 
 def test_a_contract_from_the_order_is_prefilled_and_linked(client, member, order):
     client.force_login(member.user)
-    response = client.post(reverse("orders:order_contract", args=[order.pk]))
+    url = reverse("orders:order_contract", args=[order.pk])
+    form = client.get(url).content.decode()
+    ticked = re.findall(r'name="days" value="([0-9-]+)" checked', form)
+    response = client.post(url, {"days": ticked})
     contract = Contract.objects.get(order=order)
     assert response["Location"] == reverse("contracts:edit", args=[contract.pk])
-    version = order.current_version
+    version = order.ordered_version
     assert (contract.activity_id, contract.client_id, contract.title, contract.status) == (
         order.activity_id,
         order.client_id,

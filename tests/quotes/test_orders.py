@@ -100,7 +100,7 @@ def test_confirming_posts_the_order_as_guaranteed_budget(
     ]
     assert balance(activity) == (D("0.00"), D("0.00"), D("1200.00"))
     event = QuoteEvent.objects.get(quote=accepted, kind="confirmed")
-    assert (event.actor, event.details) == (staff, {"guaranteed": "1200.00"})
+    assert (event.actor, event.details) == (staff, {"guaranteed": "1200.00", "version": 1})
     audit = AuditEvent.objects.get(action="confirmed")
     assert (audit.object_pk, audit.actor_id) == (str(accepted.pk), staff.pk)
     assert len(callbacks) == 1
