@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "invoicing",
     "quotes",
     "contracts",
+    "copyrights",
     "spaces",
     "checkout",
     "portal",
@@ -496,6 +497,7 @@ COOP_RECOVERY_SWEEPS = [
     "invoicing.tasks.recover_lost_work",
     "quotes.tasks.recover_lost_work",
     "contracts.tasks.recover_lost_work",
+    "copyrights.tasks.recover_lost_work",
     "spaces.tasks.recover_lost_work",
 ]
 
