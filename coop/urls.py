@@ -40,6 +40,7 @@ urlpatterns = [
     path("", include("quotes.urls")),
     path("", include("quotes.order_urls")),
     path("", include("contracts.urls")),
+    path("", include("copyrights.urls")),
     path("", include("spaces.urls")),
     path("", include("checkout.urls")),
 ]

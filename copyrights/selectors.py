@@ -5,8 +5,9 @@ from decimal import Decimal
 
 from django.db.models import QuerySet, Sum
 
-from copyrights.models import CopyrightPayment, CopyrightStatement
-from members.models import User
+from contracts.models import Contract
+from copyrights.models import CopyrightMemberYear, CopyrightPayment, CopyrightStatement
+from members.models import Activity, Member, User
 
 
 def copyright_payments_visible_to(user: User) -> QuerySet[CopyrightPayment]:
@@ -55,3 +56,23 @@ def copyright_years(year: int) -> list[CopyrightYear]:
         )
         for member_id, gross, costs, withholding in rows
     ]
+
+
+def recordable_activities(user: User) -> QuerySet[Activity]:
+    """The Activities a member may charge a copyright payment to: theirs and those they share."""
+    return Activity.objects.of_user(user).only("pk", "name")
+
+
+def recordable_contracts(user: User) -> QuerySet[Contract]:
+    """The user's artistic contracts still open to a copyright payment, newest first."""
+    return (
+        Contract.objects.of_user(user)
+        .filter(kind=Contract.Kind.ARTISTIC)
+        .exclude(status__in=[Contract.Status.REJECTED, Contract.Status.CANCELLED])
+        .only("pk", "title")
+        .order_by("-pk")
+    )
+
+
+def member_year(member: Member, income_year: int) -> CopyrightMemberYear | None:
+    return CopyrightMemberYear.objects.filter(member=member, income_year=income_year).first()

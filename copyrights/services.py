@@ -21,6 +21,7 @@ from contracts.models import Contract, PayrollRun
 from contracts.sepa import Transfer
 from coop import recovery
 from coop.documents import DocumentStatus
+from coop.money import round_money
 from coop.templatetags.money import euro
 from copyrights.computation import (
     Rates,
@@ -92,12 +93,15 @@ def lock_member_year(member: Member, income_year: int) -> CopyrightMemberYear:
 
 
 def _salary_beside(member: Member, contract: Contract | None, salary_gross: Decimal) -> Decimal:
-    """The salary paid beside the copyright for this work: the member's planned gross on the
-    contract when one is given, else what was typed."""
+    """The salary paid beside the copyright for this work: the member's days on the contract
+    at their daily wage when a contract is given, else what was typed."""
     if contract is None:
         return salary_gross
-    planned = contract.workers.filter(member=member).values_list("planned_gross", flat=True)
-    return sum(planned, ZERO)
+    salary = ZERO
+    for worker in contract.workers.filter(member=member).prefetch_related("days"):
+        days = sum((Decimal(day.portion) for day in worker.days.all()), Decimal("0"))
+        salary += round_money(days * worker.daily_wage)
+    return salary
 
 
 def _check_request(

@@ -52,6 +52,12 @@ from contracts.services.contracts import add_attachment, approve_contract, submi
 from contracts.services.documents import render_payslip
 from contracts.services.expenses import ReceiptInput, start_expense_claim, submit_expense_claim
 from contracts.services.payroll import run_payroll
+from copyrights.models import CopyrightMemberYear, CopyrightParameters, CopyrightPayment
+from copyrights.services import (
+    approve_copyright_payment,
+    record_copyright_payment,
+    render_statement,
+)
 from invoicing.models import BankStatementLine, InvoiceDocument, Refund, RefundPaymentFile
 from invoicing.services.clients import create_client
 from invoicing.services.credit import CreditLineInput, request_credit_note
@@ -412,6 +418,18 @@ def build_world() -> World:
     paid = make_contract(member, activity, workers=[worker(member)], client=client)
     submit_contract(user=member.user, contract=paid, today=TODAY, now=NOW)
     o["contract"] = approve_contract(staff_user=staff, contract=paid, today=TODAY, now=NOW)
+    # A copyright payment, approved: the payroll run pays it with the salaries.
+    copyright_payment = record_copyright_payment(
+        user=member.user,
+        member=member,
+        activity=activity,
+        work_kind="visual",
+        work_title="Poster for the première",
+        gross=Decimal("1000.00"),
+        today=TODAY,
+        now=NOW,
+    )
+    approve_copyright_payment(staff_user=staff, payment=copyright_payment, now=NOW)
     o["payrollrun"] = run_payroll(
         staff_user=staff,
         period_start=datetime.date(2026, 3, 1),
@@ -422,6 +440,10 @@ def build_world() -> World:
     payslip = o["payrollrun"].payslips.get()
     render_payslip(payslip=payslip, now=NOW)
     o["payslip"] = payslip
+    o["copyrightpayment"] = CopyrightPayment.objects.get(pk=copyright_payment.pk)
+    render_statement(statement=o["copyrightpayment"].statement, now=NOW)
+    o["copyrightparameters"] = CopyrightParameters.objects.order_by("pk").first()
+    o["copyrightmemberyear"] = CopyrightMemberYear.objects.get(member=member)
     waiting = make_contract(
         member, activity, workers=[worker(member, start=datetime.date(2026, 5, 4))]
     )
@@ -574,6 +596,9 @@ ADMIN_OBJECTS = {
     "contracts_payrollrun": "payrollrun",
     "contracts_payslip": "payslip",
     "contracts_expenseclaim": "claim",
+    "copyrights_copyrightparameters": "copyrightparameters",
+    "copyrights_copyrightpayment": "copyrightpayment",
+    "copyrights_copyrightmemberyear": "copyrightmemberyear",
     "spaces_site": "site",
     "spaces_room": "room",
     "spaces_booking": "booking",
@@ -648,6 +673,10 @@ OBJECTS = {
     "contracts:payslip-download": "payslip",
     "api:payslip-detail": "payslip",
     "api:payslip-pdf": "payslip",
+    "copyrights:cancel": "copyrightpayment",
+    "copyrights:statement": "copyrightpayment",
+    "api:copyright-payment-detail": "copyrightpayment",
+    "api:copyright-payment-statement": "copyrightpayment",
     "contracts:expense-claim": "claim",
     "contracts:expense-claim-submit": "claim_draft",
     "contracts:expense-claim-delete": "claim_draft",

@@ -24,7 +24,7 @@ from coop.documents import DocumentStatus
 from members.models import LedgerEntry, LedgerStage
 from members.services import create_activity
 from tests.conftest import make_member, run_at_once
-from tests.contracts.conftest import make_contract, worker
+from tests.contracts.conftest import TODAY, make_contract
 from tests.copyrights.conftest import DAY_2024, record
 
 D = Decimal
@@ -87,29 +87,18 @@ def test_share_beside_a_salary_is_capped_at_30_percent(member, activity):
 
 def test_salary_beside_a_contract_comes_from_the_contract(member, activity):
     # 10 days at 400.00: 4,000.00 planned, so at most 1,714.28 of copyright.
-    contract = make_contract(
-        member,
-        activity,
-        kind="artistic",
-        workers=[worker(member, start=datetime.date(2024, 3, 11))],
-        today=datetime.date(2024, 3, 1),
-    )
+    contract = make_contract(member, activity, kind="artistic")
     with pytest.raises(CopyrightError) as refused:
-        record(member, activity, "1714.29", contract=contract, salary_gross=D("0"))
+        record(member, activity, "1714.29", contract=contract, salary_gross=D("0"), today=TODAY)
     assert "1,714.28" in refused.value.message
-    payment = record(member, activity, "1714.28", contract=contract)
+    payment = record(member, activity, "1714.28", contract=contract, today=TODAY)
     assert (payment.contract, payment.salary_gross) == (contract, D("4000.00"))
 
 
 def test_non_artistic_contract_is_refused(member, activity):
-    contract = make_contract(
-        member,
-        activity,
-        workers=[worker(member, start=datetime.date(2024, 3, 11))],
-        today=datetime.date(2024, 3, 1),
-    )
+    contract = make_contract(member, activity)
     with pytest.raises(CopyrightError, match="only for artistic work"):
-        record(member, activity, "100.00", contract=contract)
+        record(member, activity, "100.00", contract=contract, today=TODAY)
 
 
 def test_yearly_ceiling_holds_across_activities(member, activity):
