@@ -71,8 +71,8 @@ class CopyrightPaymentViewSet(viewsets.ReadOnlyModelViewSet):
         if getattr(self, "swagger_fake_view", False):
             return CopyrightPayment.objects.none()
         payments = selectors.copyright_payments_visible_to(self.request.user)
-        return payments.select_related(None).select_related("statement").order_by(
-            "-created_at", "-pk"
+        return (
+            payments.select_related(None).select_related("statement").order_by("-created_at", "-pk")
         )
 
     @extend_schema(responses={(200, "application/pdf"): bytes})

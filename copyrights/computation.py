@@ -43,7 +43,9 @@ def _slice(start: Decimal, end: Decimal, lower: Decimal, upper: Decimal) -> Deci
     return max(ZERO, min(end, upper) - max(start, lower))
 
 
-def compute_copyright(*, gross: Decimal, year_gross_before: Decimal, rates: Rates) -> CopyrightFigures:
+def compute_copyright(
+    *, gross: Decimal, year_gross_before: Decimal, rates: Rates
+) -> CopyrightFigures:
     """Compute a payment of ``gross`` made after ``year_gross_before`` of the year's income.
 
     The second bracket's rate applies only to the part of the income above the first limit

@@ -24,9 +24,7 @@ PAYMENTS = [
 def seed(context: dict, *, stdout) -> None:
     """Record, approve and pay copyright payments of one demo artist."""
     staff, today = context["staff"], context["today"]
-    artists = [
-        member for member in context["members"] if member.niss and member.iban
-    ]
+    artists = [member for member in context["members"] if member.niss and member.iban]
     if not artists:
         return
     artist = artists[min(5, len(artists) - 1)]

@@ -22,7 +22,7 @@ class CopyrightPaymentForm(Form):
     work_kind = forms.ChoiceField(
         choices=[("", "---------"), *WorkKind.choices], label=gettext_lazy("Kind of work")
     )
-    work_title = forms.CharField(max_length=200, label=gettext_lazy("Work"))
+    work_title = forms.CharField(max_length=200, label=gettext_lazy("Title of the work"))
     gross = forms.DecimalField(
         max_digits=12,
         decimal_places=2,

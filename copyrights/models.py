@@ -147,7 +147,7 @@ class CopyrightPayment(ChoiceLabels, models.Model):
         verbose_name=_("contract"),
     )
     work_kind = models.CharField(_("kind of work"), max_length=16, choices=WorkKind.choices)
-    work_title = models.CharField(_("work"), max_length=200)
+    work_title = models.CharField(_("title of the work"), max_length=200)
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.SUBMITTED
     )

@@ -57,6 +57,11 @@ def percent(rate: Decimal) -> str:
     return number_format(value, decimal_pos=0 if value == value.to_integral_value() else 2)
 
 
+def percent_label(rate: Decimal) -> str:
+    """A rate as people read it: 0.30 → "30%" (French: "30 %")."""
+    return _("%(rate)s%%") % {"rate": percent(rate)}
+
+
 def load_rates(income_year: int) -> tuple[Rates, bool]:
     """The figures of an income year and whether any is unverified; refuse when missing."""
     row = CopyrightParameters.objects.filter(income_year=income_year).first()
@@ -142,9 +147,7 @@ def _check_request(
     if not work_title.strip():
         raise CopyrightError(_("Name the work."), code="work_title", field="work_title")
     if gross <= 0:
-        raise CopyrightError(
-            _("The amount must be more than zero."), code="gross", field="gross"
-        )
+        raise CopyrightError(_("The amount must be more than zero."), code="gross", field="gross")
     if salary_gross < 0:
         raise CopyrightError(
             _("The salary cannot be negative."), code="salary_gross", field="salary_gross"
@@ -208,11 +211,11 @@ def record_copyright_payment(
             raise CopyrightError(
                 _(
                     "Beside a salary of %(salary)s for this work, copyright may be at most "
-                    "%(share)s%% of the total pay: %(most)s."
+                    "%(share)s of the total pay: %(most)s."
                 )
                 % {
                     "salary": euro(salary),
-                    "share": percent(rates.salary_share_cap),
+                    "share": percent_label(rates.salary_share_cap),
                     "most": euro(most),
                 },
                 code="salary_share",
@@ -279,9 +282,7 @@ def approve_copyright_payment(
     now = now or timezone.now()
     payment = _lock_payment(payment)
     if payment.status != Status.SUBMITTED:
-        raise CopyrightError(
-            _("Only a payment awaiting approval can be approved."), code="status"
-        )
+        raise CopyrightError(_("Only a payment awaiting approval can be approved."), code="status")
     payment.status = Status.APPROVED
     payment.decided_by, payment.decided_at = staff_user, now
     payment.save(update_fields=["status", "decided_by", "decided_at"])
@@ -517,7 +518,9 @@ def _queue_rendering(statement_pks: list[int]) -> None:
     transaction.on_commit(enqueue, robust=True)
 
 
-def render_statement(*, statement: CopyrightStatement, now: datetime.datetime | None = None) -> bool:
+def render_statement(
+    *, statement: CopyrightStatement, now: datetime.datetime | None = None
+) -> bool:
     """Render a pending statement's PDF in its language; return whether it was rendered.
 
     A statement already ready is left alone, so a redelivered task renders nothing twice.

@@ -96,14 +96,22 @@ def record(request):
             )
             return redirect("copyrights:index")
     year = timezone.localdate().year
+    parameters = CopyrightParameters.objects.filter(income_year=year).first()
+    rates = {}
+    if parameters is not None:
+        rates = {
+            name: services.percent_label(getattr(parameters, field))
+            for name, field in [
+                ("first", "first_bracket_rate"),
+                ("second", "second_bracket_rate"),
+                ("withholding", "withholding_rate"),
+                ("share", "salary_share_cap"),
+            ]
+        }
     return render(
         request,
         "copyrights/payment_form.html",
-        {
-            "form": form,
-            "year": year,
-            "parameters": CopyrightParameters.objects.filter(income_year=year).first(),
-        },
+        {"form": form, "year": year, "parameters": parameters, "rates": rates},
     )
 
 

@@ -78,9 +78,7 @@ def test_refusals_are_form_errors(client, member, activity, this_year):
     assert not CopyrightPayment.objects.exists()
 
 
-def test_member_cannot_charge_another_members_activity(
-    client, member, other_activity, this_year
-):
+def test_member_cannot_charge_another_members_activity(client, member, other_activity, this_year):
     client.force_login(member.user)
     response = client.post(reverse("copyrights:record"), form(other_activity))
     assert response.status_code == 200
@@ -107,7 +105,9 @@ def test_statement_download_and_api(client, staff, member, other_member, activit
     download = client.get(reverse("copyrights:statement", args=[payment.pk]))
     assert download["Content-Type"] == "application/pdf"
     assert b"".join(download.streaming_content).startswith(b"%PDF-")
-    assert AuditEvent.objects.filter(action="downloaded", object_type__contains="statement").exists()
+    assert AuditEvent.objects.filter(
+        action="downloaded", object_type__contains="statement"
+    ).exists()
     mine = api_for(member.user).get("/api/v1/copyright-payments/").json()["results"]
     assert [(row["gross"], row["withholding"], row["net"], row["status"]) for row in mine] == [
         ("10000.00", "750.00", "9250.00", "paid")

@@ -11,6 +11,7 @@ from lxml import etree
 from audit.models import AuditEvent
 from contracts.errors import ContractsError
 from contracts.services.payroll import run_payroll
+from coop.documents import DocumentStatus
 from copyrights.errors import CopyrightError
 from copyrights.models import CopyrightMemberYear, CopyrightPayment, CopyrightStatement
 from copyrights.pdf import statement_context
@@ -20,12 +21,11 @@ from copyrights.services import (
     cancel_copyright_payment,
     render_statement,
 )
-from coop.documents import DocumentStatus
 from members.models import LedgerEntry, LedgerStage
 from members.services import create_activity
 from tests.conftest import make_member, run_at_once
 from tests.contracts.conftest import TODAY, make_contract
-from tests.copyrights.conftest import DAY_2024, record
+from tests.copyrights.conftest import record
 
 D = Decimal
 PAY_DAY_2024 = datetime.date(2024, 3, 25)
@@ -144,9 +144,10 @@ def test_cancelling_recomputes_later_payments(staff, member, activity):
     assert (second.year_gross_before, second.withholding) == (D("0.00"), D("375.00"))
     assert CopyrightMemberYear.objects.get(member=member).gross == D("5000.00")
     # The commitment made at approval is released.
-    assert sorted(
-        LedgerEntry.objects.filter(activity=activity).values_list("stage", "amount")
-    ) == [(LedgerStage.PLANNED, D("-20000.00")), (LedgerStage.PLANNED, D("20000.00"))]
+    assert sorted(LedgerEntry.objects.filter(activity=activity).values_list("stage", "amount")) == [
+        (LedgerStage.PLANNED, D("-20000.00")),
+        (LedgerStage.PLANNED, D("20000.00")),
+    ]
 
 
 def test_member_cancels_only_while_awaiting_approval(staff, member, activity):
@@ -182,9 +183,9 @@ def test_payroll_run_pays_approved_payments_in_its_sepa_file(
     ]
     document = etree.fromstring(run.sepa_file.open("rb").read())
     transfers = document.findall(".//{*}CdtTrfTxInf")
-    assert [
-        (t.findtext(".//{*}EndToEndId"), t.findtext(".//{*}InstdAmt")) for t in transfers
-    ] == [(payment.reference, "22918.00")]
+    assert [(t.findtext(".//{*}EndToEndId"), t.findtext(".//{*}InstdAmt")) for t in transfers] == [
+        (payment.reference, "22918.00")
+    ]
     statement = CopyrightStatement.objects.get(payment=payment)
     assert (statement.status, statement.language) == (DocumentStatus.PENDING, "fr")
     # A second run pays nothing twice.
