@@ -403,6 +403,7 @@ COOP_PRIVACY_MODULES = [
     "members.privacy",
     "invoicing.privacy",
     "contracts.privacy",
+    "copyrights.privacy",
     "spaces.privacy",
 ]
 

@@ -259,3 +259,30 @@ def test_two_payments_at_once_cannot_both_cross_the_ceiling():
     year = CopyrightMemberYear.objects.get(member=member)
     assert (year.gross, year.payments) == (D("40000.00"), 1)
     assert CopyrightPayment.objects.filter(member=member).count() == 1
+
+
+def test_lost_statement_renders_are_found_again(staff, member, activity):
+    from coop import recovery
+    from copyrights.services import lost_statements
+
+    approve_copyright_payment(staff_user=staff, payment=record(member, activity, "100.00"))
+    pay(staff)
+    statement = CopyrightStatement.objects.get()
+    later = statement.created_at + recovery.LOST_AFTER + datetime.timedelta(seconds=1)
+    assert list(lost_statements(now=statement.created_at)) == []
+    assert list(lost_statements(now=later)) == [statement]
+    render_statement(statement=statement)
+    assert list(lost_statements(now=later)) == []
+
+
+def test_data_export_and_anonymisation_blockers(staff, member, activity):
+    from copyrights.privacy import anonymisation_blockers, export_member_data
+
+    payment = record(member, activity, "100.00")
+    assert anonymisation_blockers(member) == [
+        "1 copyright payment is still to be approved or paid."
+    ]
+    exported = export_member_data(member)["data"]["copyright_payments"]
+    assert [(row["id"], row["gross"], row["withholding"]) for row in exported] == [
+        (payment.pk, "100.00", "7.50")
+    ]
