@@ -10,8 +10,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
-from django.db.models.functions import Coalesce
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
@@ -19,8 +18,7 @@ from django.utils.translation import gettext as _
 from audit.services import record_event
 from contracts.models import Contract, PayrollRun
 from contracts.sepa import Transfer
-from coop import recovery
-from coop.documents import DocumentStatus
+from coop.documents import lost_document_rows, render_document_row
 from coop.money import round_money
 from coop.templatetags.money import euro
 from copyrights.computation import (
@@ -527,38 +525,20 @@ def render_statement(
     """
     from copyrights.pdf import render_statement_pdf
 
-    with transaction.atomic():
-        statement = CopyrightStatement.objects.select_for_update().get(pk=statement.pk)
-        if statement.status == DocumentStatus.READY:
-            return False
-        statement.attempts += 1
-        statement.save(update_fields=["attempts"])
-    try:
-        content = render_statement_pdf(statement)
-    except Exception as error:
-        CopyrightStatement.objects.filter(pk=statement.pk).update(
-            status=DocumentStatus.FAILED, error=f"{type(error).__name__}: {error}"[:2000]
-        )
-        raise
-    with transaction.atomic():
-        statement = CopyrightStatement.objects.select_for_update().get(pk=statement.pk)
-        if statement.status == DocumentStatus.READY:
-            return False
-        statement.store(content=content, filename=f"{statement.reference}.pdf", now=now)
-    return True
+    return render_document_row(
+        CopyrightStatement,
+        statement.pk,
+        render=render_statement_pdf,
+        filename=lambda row: f"{row.reference}.pdf",
+        now=now,
+    )
 
 
 def lost_statements(*, now: datetime.datetime) -> QuerySet[CopyrightStatement]:
     """Statements to render again: pending while their message was lost, or failed a while ago."""
-    return (
-        CopyrightStatement.objects.exclude(status=DocumentStatus.READY)
-        .alias(last_queued=Coalesce(F("queued_at"), F("created_at")))
-        .filter(
-            Q(status=DocumentStatus.PENDING, last_queued__lt=now - recovery.LOST_AFTER)
-            | Q(
-                status=DocumentStatus.FAILED,
-                attempts__lt=MAX_ATTEMPTS,
-                last_queued__lt=now - RETRY_AFTER,
-            )
-        )
+    return lost_document_rows(
+        CopyrightStatement.objects.all(),
+        now=now,
+        retry_after=RETRY_AFTER,
+        max_attempts=MAX_ATTEMPTS,
     )
