@@ -257,6 +257,7 @@ ADMIN_PAGES = {
     "admin:index": None,
     "guarantee_fund": None,
     "admin:contracts_payrollrun_run": None,
+    "admin:copyrights_copyrightpayment_record": None,
     "admin:invoicing_bankstatement_import": None,
     "admin:invoicing_invoice_review": "credit_note_to_review",
 }

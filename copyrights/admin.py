@@ -4,10 +4,14 @@ Approved payments are paid by the next payroll run (Contracts and payroll › Pa
 in the same SEPA file as the salaries.
 """
 
-from django.contrib import admin
-from django.urls import reverse
+from django import forms
+from django.contrib import admin, messages
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from audit.admin import (
     CappedCountPaginator,
@@ -17,9 +21,18 @@ from audit.admin import (
     member_filter,
 )
 from contracts.admin import ContractActions, ReasonActionForm, _download_link
+from contracts.models import Contract
 from coop.admin_formats import LocalisedFieldsMixin
+from coop.errors import CoopError
+from coop.forms import add_service_error
 from copyrights import services
-from copyrights.models import CopyrightMemberYear, CopyrightParameters, CopyrightPayment
+from copyrights.models import (
+    CopyrightMemberYear,
+    CopyrightParameters,
+    CopyrightPayment,
+    WorkKind,
+)
+from members.models import Activity, Member
 
 
 @admin.register(CopyrightParameters)
@@ -36,6 +49,36 @@ class CopyrightParametersAdmin(LocalisedFieldsMixin, admin.ModelAdmin):
     ]
     list_filter = ["is_unverified"]
     save_as = True
+
+
+class StaffRecordForm(forms.Form):
+    """A payment staff record for a member; the rows are given by their numbers (ids), so
+    that no list of every member or Activity is read."""
+
+    member = forms.ModelChoiceField(
+        queryset=Member.objects.all(), widget=forms.NumberInput, label=_("Member (number)")
+    )
+    activity = forms.ModelChoiceField(
+        queryset=Activity.objects.all(), widget=forms.NumberInput, label=_("Activity (number)")
+    )
+    contract = forms.ModelChoiceField(
+        queryset=Contract.objects.all(),
+        widget=forms.NumberInput,
+        required=False,
+        label=_("Contract (number, optional)"),
+    )
+    work_kind = forms.ChoiceField(choices=WorkKind.choices, label=_("Kind of work"))
+    work_title = forms.CharField(max_length=200, label=_("Title of the work"))
+    gross = forms.DecimalField(
+        max_digits=12, decimal_places=2, min_value=0, label=_("Gross copyright income (€)")
+    )
+    salary_gross = forms.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        min_value=0,
+        required=False,
+        label=_("Salary paid beside it for this work (€)"),
+    )
 
 
 def _is_submitted(payment: CopyrightPayment) -> bool:
@@ -108,6 +151,7 @@ class CopyrightPaymentAdmin(
         "statement_file",
     ]
     fields = readonly_fields
+    change_list_template = "copyrights/admin/copyrightpayment_change_list.html"
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -117,6 +161,60 @@ class CopyrightPaymentAdmin(
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("statement")
+
+    def get_urls(self):
+        return [
+            path(
+                "record/",
+                self.admin_site.admin_view(self.record_view),
+                name="copyrights_copyrightpayment_record",
+            ),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "record_url": reverse("admin:copyrights_copyrightpayment_record"),
+        }
+        return super().changelist_view(request, extra_context)
+
+    def record_view(self, request):
+        """Record a copyright payment for a member (staff), awaiting approval."""
+        if not self.has_change_permission(request):
+            return redirect("admin:index")
+        form = StaffRecordForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                payment = services.record_copyright_payment(
+                    user=request.user,
+                    member=data["member"],
+                    activity=data["activity"],
+                    contract=data["contract"],
+                    work_kind=data["work_kind"],
+                    work_title=data["work_title"],
+                    gross=data["gross"],
+                    salary_gross=data["salary_gross"] or services.ZERO,
+                    today=timezone.localdate(),
+                )
+            except CoopError as error:
+                add_service_error(form, error)
+            else:
+                self.message_user(
+                    request,
+                    gettext("Copyright payment %(reference)s recorded.")
+                    % {"reference": payment.reference},
+                    messages.SUCCESS,
+                )
+                return redirect("admin:copyrights_copyrightpayment_change", payment.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": gettext("Record a copyright payment"),
+            "form": form,
+        }
+        return TemplateResponse(request, "copyrights/admin/record.html", context)
 
     @admin.display(description=_("reference"), ordering="pk")
     def reference_display(self, payment: CopyrightPayment) -> str:

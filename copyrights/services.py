@@ -38,7 +38,6 @@ from copyrights.models import (
     WorkKind,
 )
 from members.models import Activity, LedgerEntryKind, LedgerStage, Member, User
-from members.selectors import activities_visible_to
 from members.services import post_ledger_entry
 
 Status = CopyrightPayment.Status
@@ -127,10 +126,11 @@ def _check_request(
             raise CopyrightError(
                 _("Your membership is not active: you cannot record a payment."), code="member"
             )
-        if not activities_visible_to(user).filter(pk=activity.pk).exists():
-            raise CopyrightError(
-                _("Choose one of your Activities."), code="activity", field="activity"
-            )
+    # The Activity pays its own members: the beneficiary owns or shares it.
+    if not Activity.objects.of_user(member.user).filter(pk=activity.pk).exists():
+        raise CopyrightError(
+            _("Choose one of the beneficiary's Activities."), code="activity", field="activity"
+        )
     if work_kind not in WorkKind.values:
         raise CopyrightError(_("Choose the kind of work."), code="work_kind", field="work_kind")
     if work_kind in EXCLUDED_KINDS:

@@ -142,3 +142,34 @@ def test_staff_approves_in_the_admin(staff_client, member, activity):
     assert payment.status == "approved"
     change = reverse("admin:copyrights_copyrightpayment_change", args=[payment.pk])
     assert staff_client.get(change).status_code == 200
+
+
+def test_staff_records_for_a_member_in_the_admin(
+    staff_client, member, activity, other_activity, this_year
+):
+    url = reverse("admin:copyrights_copyrightpayment_record")
+    assert staff_client.get(url).status_code == 200
+    data = {
+        "member": member.pk,
+        "activity": other_activity.pk,
+        "contract": "",
+        "work_kind": "visual",
+        "work_title": "Poster",
+        "gross": "1000.00",
+        "salary_gross": "",
+    }
+    refused = staff_client.post(url, data)
+    assert "Choose one of the beneficiary&#x27;s Activities." in refused.content.decode()
+    assert not CopyrightPayment.objects.exists()
+    response = staff_client.post(url, {**data, "activity": activity.pk})
+    payment = CopyrightPayment.objects.get()
+    assert response["Location"] == reverse(
+        "admin:copyrights_copyrightpayment_change", args=[payment.pk]
+    )
+    assert (payment.member, payment.withholding) == (member, D("75.00"))
+
+
+def test_members_cannot_open_the_staff_record_page(client, member):
+    client.force_login(member.user)
+    response = client.get(reverse("admin:copyrights_copyrightpayment_record"))
+    assert response.status_code == 302
