@@ -38,6 +38,7 @@ from copyrights.models import (
     WorkKind,
 )
 from members.models import Activity, LedgerEntryKind, LedgerStage, Member, User
+from members.selectors import takes_part_in
 from members.services import post_ledger_entry
 
 Status = CopyrightPayment.Status
@@ -281,6 +282,18 @@ def approve_copyright_payment(
     payment = _lock_payment(payment)
     if payment.status != Status.SUBMITTED:
         raise CopyrightError(_("Only a payment awaiting approval can be approved."), code="status")
+    if (
+        payment.created_by_id == staff_user.pk
+        or payment.member.user_id == staff_user.pk
+        or takes_part_in(staff_user, payment.activity)
+    ):
+        raise CopyrightError(
+            _(
+                "You take part in this payment (you recorded it, receive it or share its "
+                "Activity): another staff member must approve it."
+            ),
+            code="own_payment",
+        )
     payment.status = Status.APPROVED
     payment.decided_by, payment.decided_at = staff_user, now
     payment.save(update_fields=["status", "decided_by", "decided_at"])

@@ -286,3 +286,13 @@ def test_data_export_and_anonymisation_blockers(staff, member, activity):
     assert [(row["id"], row["gross"], row["withholding"]) for row in exported] == [
         (payment.pk, "100.00", "7.50")
     ]
+
+
+def test_nobody_approves_a_payment_they_take_part_in(staff, member, activity):
+    recorded_by_staff = record(member, activity, "100.00", user=staff)
+    with pytest.raises(CopyrightError) as refused:
+        approve_copyright_payment(staff_user=staff, payment=recorded_by_staff)
+    assert refused.value.code == "own_payment"
+    recorded_by_staff.refresh_from_db()
+    assert recorded_by_staff.status == CopyrightPayment.Status.SUBMITTED
+    assert not LedgerEntry.objects.filter(activity=activity).exists()
