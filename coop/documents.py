@@ -64,7 +64,7 @@ def render_document_row(model: type[DocumentBase], pk: int, *, render, filename,
     not locked while rendering, and a failure marks it failed with the error and re-raises.
     """
     with transaction.atomic():
-        row = model.objects.select_for_update().get(pk=pk)
+        row = model._default_manager.select_for_update().get(pk=pk)
         if row.status == DocumentStatus.READY:
             return False
         row.attempts += 1
@@ -72,12 +72,12 @@ def render_document_row(model: type[DocumentBase], pk: int, *, render, filename,
     try:
         content = render(row)
     except Exception as error:
-        model.objects.filter(pk=pk).update(
+        model._default_manager.filter(pk=pk).update(
             status=DocumentStatus.FAILED, error=f"{type(error).__name__}: {error}"[:2000]
         )
         raise
     with transaction.atomic():
-        row = model.objects.select_for_update().get(pk=pk)
+        row = model._default_manager.select_for_update().get(pk=pk)
         if row.status == DocumentStatus.READY:
             return False
         row.store(content=content, filename=filename(row), now=now)

@@ -424,11 +424,11 @@ def statement_snapshot(payment: CopyrightPayment, rates_source: str) -> dict:
             "iban": member.iban_display,
         },
         "activity": payment.activity.name,
-        "contract": payment.contract.reference if payment.contract_id else "",
+        "contract": payment.contract.reference if payment.contract is not None else "",
         "work_kind": payment.work_kind,
         "work_title": payment.work_title,
         "income_year": payment.income_year,
-        "pay_date": payment.pay_date.isoformat(),
+        "pay_date": payment.pay_date.isoformat() if payment.pay_date else "",
         "figures": {
             name: str(getattr(payment, name))
             for name in [
