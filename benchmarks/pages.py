@@ -150,6 +150,8 @@ PAGES = [
     ("expense claim", "contracts:expense-claim", "member", "expense_claim", {}),
     ("mileage and per-diem form", "contracts:allowance", "member", None, {}),
     ("work statement", "contracts:work-statement", "member", None, {}),
+    ("copyright payments", "copyrights:index", "member", None, {}),
+    ("new copyright payment form", "copyrights:record", "member", None, {}),
     ("bookings", "spaces:index", "member", None, {}),
     ("rooms", "spaces:room_list", "member", None, {}),
     ("room and its week", "spaces:room_detail", "member", "room", {}),
@@ -217,6 +219,8 @@ EXCLUDED_URLS = {
     "contracts:c4-pdf": "a document drawn from a stored snapshot",
     "contracts:c4-data": "a document drawn from a stored snapshot",
     "declarations:account-download": "a PDF document, rendered and tested on its own",
+    "copyrights:cancel": "POST only",
+    "copyrights:statement": "a stored file",
     "spaces:booking_cancel": "POST only",
     "spaces:booking_move": "POST only",
     "spaces:booking_check_in": "POST only",
@@ -248,6 +252,7 @@ EXCLUDED_API = {
     "/api/v1/invoices/{id}/pdf/": "a stored file",
     "/api/v1/invoices/{id}/ubl/": "a stored file",
     "/api/v1/payslips/{id}/pdf/": "a stored file",
+    "/api/v1/copyright-payments/{id}/statement/": "a stored file",
     "/api/v1/portal/documents/": "a portal client's list (tests/portal/test_query_counts.py)",
     "/api/v1/portal/documents/{id}/": "a portal client's document, not a member's",
 }
@@ -265,6 +270,7 @@ ADMIN_PAGES = {
     "admin:contracts_payrollrun_run": None,
     "admin:taxforms_belcotaxexport_year": None,
     "admin:declarations_dmfaexport_quarter": None,
+    "admin:copyrights_copyrightpayment_record": None,
     "admin:invoicing_bankstatement_import": None,
     "admin:invoicing_invoice_review": "credit_note_to_review",
 }

@@ -5,6 +5,7 @@ from rest_framework.routers import SimpleRouter
 
 from checkout import api as checkout_api
 from contracts import api as contracts_api
+from copyrights import api as copyrights_api
 from invoicing import api as invoicing_api
 from invoicing import recurring_api
 from members import api as members_api
@@ -23,6 +24,7 @@ router.register(
 )
 router.register("tokens", members_api.ApiTokenViewSet, basename="api-token")
 contracts_api.register(router)
+copyrights_api.register(router)
 spaces_api.register(router)
 quotes_api.register(router)
 order_api.register(router)

@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "quotes",
     "contracts",
     "declarations",
+    "copyrights",
     "spaces",
     "checkout",
     "portal",
@@ -404,6 +405,7 @@ COOP_PRIVACY_MODULES = [
     "members.privacy",
     "invoicing.privacy",
     "contracts.privacy",
+    "copyrights.privacy",
     "spaces.privacy",
     "taxforms.privacy",
 ]
@@ -505,6 +507,7 @@ COOP_RECOVERY_SWEEPS = [
     "invoicing.tasks.recover_lost_work",
     "quotes.tasks.recover_lost_work",
     "contracts.tasks.recover_lost_work",
+    "copyrights.tasks.recover_lost_work",
     "spaces.tasks.recover_lost_work",
     "taxforms.tasks.recover_lost_work",
 ]

@@ -42,6 +42,7 @@ urlpatterns = [
     path("", include("contracts.urls")),
     path("", include("taxforms.urls")),
     path("", include("declarations.urls")),
+    path("", include("copyrights.urls")),
     path("", include("spaces.urls")),
     path("", include("checkout.urls")),
 ]

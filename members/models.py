@@ -307,6 +307,7 @@ class LedgerEntryKind(models.TextChoices):
     EXPENSE_REIMBURSEMENT = "expense_reimbursement", _("Expense reimbursement")
     SUPPLIER_PAYMENT = "supplier_payment", _("Supplier payment")
     BOOKING_CHARGE = "booking_charge", _("Booking charge")
+    COPYRIGHT_PAYMENT = "copyright_payment", _("Copyright payment")
     ADJUSTMENT = "adjustment", _("Adjustment")
 
 

@@ -15,6 +15,8 @@ from django.utils.translation import gettext, pgettext
 from contracts.models import Payslip
 from contracts.pdf import render_payslip_pdf
 from coop.templatetags.money import euro
+from copyrights.models import CopyrightPayment, CopyrightStatement
+from copyrights.pdf import render_statement_pdf
 from invoicing.pdf import invoice_context, render_invoice_pdf
 from tests.invoicing.snapshots import BELGIAN_COMPANY, make_snapshot
 
@@ -214,8 +216,59 @@ def payslip_mentions(payslip: Payslip) -> list[str]:
         ]
 
 
+def copyright_statement(length: str, language: str) -> tuple[bytes, list]:
+    long = length == "long"
+    base = payslip_snapshot(length)
+    snapshot = {
+        "payer": base["employer"],
+        "member": base["member"],
+        "activity": base["contract"]["activity"],
+        "contract": base["contract"]["reference"] if long else "",
+        "work_kind": "stage" if long else "visual",
+        "work_title": base["contract"]["title"] if long else "Poster",
+        "income_year": 2026,
+        "pay_date": "2026-03-10",
+        "figures": {
+            "gross": "25000.00",
+            "salary_gross": "60000.00" if long else "0.00",
+            "year_gross_before": "0.00",
+            "first_bracket_costs": "9740.00",
+            "second_bracket_costs": "1380.00",
+            "lump_sum_costs": "11120.00",
+            "taxable": "13880.00",
+            "withholding": "2082.00",
+            "net": "22918.00",
+        },
+        # The payslip's layout, whose fonts draw Latin, Greek and Cyrillic scripts.
+        "source": LONG_DESCRIPTION.rsplit("\n", 1)[0] if long else "Programme law of 26.12.2022",
+        "unverified": long,
+    }
+    document = CopyrightStatement(
+        payment=CopyrightPayment(pk=42),
+        language=language,
+        snapshot=snapshot,
+        created_at=timezone.make_aware(datetime.datetime(2026, 3, 10, 9)),
+    )
+    with translation.override(language):
+        mentions = [
+            gettext("Copyright statement"),
+            document.reference,
+            snapshot["payer"]["name"],
+            snapshot["payer"]["enterprise_number"],
+            snapshot["member"]["name"],
+            f"**.**.**-***.{snapshot['member']['niss'][-2:]}",
+            snapshot["member"]["iban"],
+            gettext("Withholding tax on movable income"),
+            euro(snapshot["figures"]["withholding"]),
+            gettext("Amount paid"),
+            euro(snapshot["figures"]["net"]),
+        ]
+    return render_statement_pdf(document), mentions
+
+
 DOCUMENTS: dict[str, Callable[[str, str], tuple[bytes, list]]] = {
     "invoice": invoice,
     "credit note": credit_note,
     "payslip": payslip,
+    "copyright statement": copyright_statement,
 }

@@ -59,6 +59,12 @@ from contracts.services.expenses import ReceiptInput, start_expense_claim, submi
 from contracts.services.payroll import run_payroll
 from declarations.selectors import Quarter
 from declarations.services import export_dmfa
+from copyrights.models import CopyrightMemberYear, CopyrightParameters, CopyrightPayment
+from copyrights.services import (
+    approve_copyright_payment,
+    record_copyright_payment,
+    render_statement,
+)
 from invoicing.models import BankStatementLine, InvoiceDocument, Refund, RefundPaymentFile
 from invoicing.services.clients import create_client
 from invoicing.services.credit import CreditLineInput, request_credit_note
@@ -422,6 +428,18 @@ def build_world() -> World:
     paid = make_contract(member, activity, workers=[worker(member)], client=client)
     submit_contract(user=member.user, contract=paid, today=TODAY, now=NOW)
     o["contract"] = approve_contract(staff_user=staff, contract=paid, today=TODAY, now=NOW)
+    # A copyright payment, approved: the payroll run pays it with the salaries.
+    copyright_payment = record_copyright_payment(
+        user=member.user,
+        member=member,
+        activity=activity,
+        work_kind="visual",
+        work_title="Poster for the première",
+        gross=Decimal("1000.00"),
+        today=TODAY,
+        now=NOW,
+    )
+    approve_copyright_payment(staff_user=staff, payment=copyright_payment, now=NOW)
     o["payrollrun"] = run_payroll(
         staff_user=staff,
         period_start=datetime.date(2026, 3, 1),
@@ -437,6 +455,10 @@ def build_world() -> World:
     o["taxcertificate"] = TaxCertificate.objects.get(member=member)
     render_certificate(certificate=o["taxcertificate"], now=NOW)
     o["belcotaxexport"] = export_belcotax(year=2026, staff_user=staff, now=NOW)
+    o["copyrightpayment"] = CopyrightPayment.objects.get(pk=copyright_payment.pk)
+    render_statement(statement=o["copyrightpayment"].statement, now=NOW)
+    o["copyrightparameters"] = CopyrightParameters.objects.order_by("pk").first()
+    o["copyrightmemberyear"] = CopyrightMemberYear.objects.get(member=member)
     waiting = make_contract(
         member, activity, workers=[worker(member, start=datetime.date(2026, 5, 4))]
     )
@@ -623,6 +645,9 @@ ADMIN_OBJECTS = {
     "contracts_mileagesystem": "mileagesystem",
     "contracts_allowance": "allowance",
     "contracts_c4certificate": "c4",
+    "copyrights_copyrightparameters": "copyrightparameters",
+    "copyrights_copyrightpayment": "copyrightpayment",
+    "copyrights_copyrightmemberyear": "copyrightmemberyear",
     "spaces_site": "site",
     "spaces_room": "room",
     "spaces_booking": "booking",
@@ -701,6 +726,10 @@ OBJECTS = {
     "contracts:c4-data": "c4",
     "api:payslip-detail": "payslip",
     "api:payslip-pdf": "payslip",
+    "copyrights:cancel": "copyrightpayment",
+    "copyrights:statement": "copyrightpayment",
+    "api:copyright-payment-detail": "copyrightpayment",
+    "api:copyright-payment-statement": "copyrightpayment",
     "contracts:expense-claim": "claim",
     "contracts:expense-claim-submit": "claim_draft",
     "contracts:expense-claim-delete": "claim_draft",

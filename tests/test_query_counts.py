@@ -19,6 +19,7 @@ from django.utils import timezone
 from contracts.models import ExpenseClaim, Payslip
 from contracts.services.contracts import approve_contract, submit_contract
 from contracts.services.payroll import run_payroll
+from copyrights.services import approve_copyright_payment
 from invoicing.services.clients import create_client
 from invoicing.services.drafts import LineInput
 from invoicing.services.issue import submit_invoice
@@ -30,6 +31,7 @@ from spaces.services import lifecycle
 from taxforms.models import Form, TaxCertificate
 from tests.conftest import NOW, api_client_for, make_api_token, make_member
 from tests.contracts.conftest import make_contract, worker
+from tests.copyrights.conftest import record as record_copyright
 from tests.invoicing.conftest import make_draft
 from tests.spaces.conftest import DAY, at, house_activity, make_room, site  # noqa: F401 - shared fixtures
 
@@ -250,6 +252,13 @@ class World:
         )
         self.count += number
 
+    def add_copyright_payments(self, number: int) -> None:
+        for _index in range(number):
+            self.count += 1
+            payment = record_copyright(self.member, self.activity, "10.00")
+            if self.count % 2:
+                approve_copyright_payment(staff_user=self.staff, payment=payment)
+
     def add_api_tokens(self, number: int) -> None:
         for _index in range(number):
             make_api_token(self.member.user, name=f"Token {self.count}")
@@ -363,6 +372,12 @@ CASES: list[tuple[str, str, Callable[[World], str], bool]] = [
         False,
     ),
     ("expense claims", "add_expense_claims", lambda world: reverse("contracts:expenses"), False),
+    (
+        "copyright payments",
+        "add_copyright_payments",
+        lambda world: reverse("copyrights:index"),
+        False,
+    ),
     ("bookings", "add_bookings", lambda world: reverse("spaces:index"), False),
     ("api tokens page", "add_api_tokens", lambda world: reverse("members:api_tokens"), False),
     ("rooms", "add_rooms", lambda world: reverse("spaces:room_list"), False),
@@ -398,6 +413,12 @@ CASES: list[tuple[str, str, Callable[[World], str], bool]] = [
     ("api contracts", "add_contracts", lambda world: "/api/v1/contracts/", True),
     ("api payslips", "add_payslips", lambda world: "/api/v1/payslips/", True),
     ("api expense claims", "add_expense_claims", lambda world: "/api/v1/expense-claims/", True),
+    (
+        "api copyright payments",
+        "add_copyright_payments",
+        lambda world: "/api/v1/copyright-payments/",
+        True,
+    ),
     ("api bookings", "add_bookings", lambda world: "/api/v1/bookings/", True),
     ("api tokens", "add_api_tokens", lambda world: "/api/v1/tokens/", True),
     ("api rooms", "add_rooms", lambda world: "/api/v1/rooms/", True),

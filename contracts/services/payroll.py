@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from audit.services import record_event
-from contracts import sepa
+from contracts import hooks, sepa
 from contracts.allowances import allowances_of, payslip_allowances
 from contracts.bulk import any_of, copy_insert
 from contracts.dimona import DEFAULT_JOINT_COMMITTEE
@@ -339,13 +339,13 @@ def run_payroll(
         .select_related("contract__activity", "member__tax_profile")
         .order_by("contract__last_work_day", "pk")
     )
-    if not workers:
+    paid_on = first_working_day_from(today)
+    if not workers and not hooks.payments_due(pay_date=paid_on):
         raise ContractsError(
             _("Nothing to pay: no approved work ended between %(start)s and %(end)s.")
             % {"start": period_start, "end": period_end},
             code="nothing_to_pay",
         )
-    paid_on = first_working_day_from(today)
     run = PayrollRun.objects.create(
         period_start=period_start, period_end=period_end, created_by=staff_user, created_at=now
     )
@@ -466,7 +466,9 @@ def run_payroll(
     run.payslip_count = len(payslips)
     run.total_net = sum((payslip.net for payslip in payslips), ZERO)
     run.total_employer_cost = sum((payslip.employer_cost for payslip in payslips), ZERO)
-    _attach_sepa_file(run, payslips)
+    # Other pay that goes out with the salaries (copyright payments) joins the same file.
+    more_transfers = hooks.pay_with_run(run=run, pay_date=paid_on, actor=staff_user, now=now)
+    _attach_sepa_file(run, payslips, more_transfers)
     run.save()
     changes = {"payslip_count": [None, run.payslip_count], "total_net": [None, run.total_net]}
     record_event(action="created", obj=run, actor=staff_user, changes=changes)
@@ -598,7 +600,9 @@ def _post_run_to_ledgers(
     post_ledger_entries(ledger)
 
 
-def _attach_sepa_file(run: PayrollRun, payslips: list[Payslip]) -> None:
+def _attach_sepa_file(
+    run: PayrollRun, payslips: list[Payslip], more_transfers: list[sepa.Transfer]
+) -> None:
     transfers = [
         sepa.Transfer(
             name=payslip.member.legal_name,
@@ -611,7 +615,7 @@ def _attach_sepa_file(run: PayrollRun, payslips: list[Payslip]) -> None:
         )
         for payslip in payslips
         if payslip.net > 0
-    ]
+    ] + more_transfers
     if not transfers:
         return
     content, run.sepa_message_id = sepa.pay_from_cooperative(transfers)
