@@ -57,14 +57,14 @@ from contracts.services.contracts import add_attachment, approve_contract, submi
 from contracts.services.documents import render_payslip
 from contracts.services.expenses import ReceiptInput, start_expense_claim, submit_expense_claim
 from contracts.services.payroll import run_payroll
-from declarations.selectors import Quarter
-from declarations.services import export_dmfa
 from copyrights.models import CopyrightMemberYear, CopyrightParameters, CopyrightPayment
 from copyrights.services import (
     approve_copyright_payment,
     record_copyright_payment,
     render_statement,
 )
+from declarations.selectors import Quarter
+from declarations.services import export_dmfa
 from invoicing.models import BankStatementLine, InvoiceDocument, Refund, RefundPaymentFile
 from invoicing.services.clients import create_client
 from invoicing.services.credit import CreditLineInput, request_credit_note

@@ -14,8 +14,10 @@ from lxml import etree
 
 from audit.models import AuditEvent
 from contracts.models import Payslip
-from contracts.services.payroll import correct_payslip
+from contracts.services.payroll import correct_payslip, run_payroll
 from coop.templatetags.money import euro
+from copyrights.services import approve_copyright_payment
+from members.services import create_activity
 from taxforms import belcotax
 from taxforms.documents import render_certificate
 from taxforms.errors import TaxformsError
@@ -24,6 +26,7 @@ from taxforms.services import export_belcotax, prepare_certificates
 from taxforms.sources import CopyrightYear, copyright_years
 from tests.conftest import NOW
 from tests.contracts.test_payroll_run import pdf_text
+from tests.copyrights.conftest import record
 from tests.pdf_layout import check_layout
 from tests.taxforms.conftest import YEAR, pay
 
@@ -262,8 +265,36 @@ def test_nothing_to_export_writes_nothing(staff):
     assert not AuditEvent.objects.filter(action="exported").exists()
 
 
-def test_copyright_rows_come_from_one_source_empty_until_wired():
-    assert copyright_years(YEAR) == []
+def test_copyright_payments_paid_in_the_year_become_281_45_fiches(staff, other_member):
+    """Paid copyright payments reach the year's file through copyright_years, not by hand."""
+    activity = create_activity(owner=other_member, name="Illustrations")
+    for gross in ("10000.00", "15000.00"):
+        approve_copyright_payment(
+            staff_user=staff,
+            payment=record(other_member, activity, gross, today=datetime.date(2024, 3, 4)),
+        )
+    run_payroll(
+        staff_user=staff,
+        today=datetime.date(2024, 3, 25),
+        period_start=datetime.date(2024, 3, 1),
+        period_end=datetime.date(2024, 3, 22),
+    )
+    assert copyright_years(2024) == [
+        CopyrightYear(
+            member_id=other_member.pk,
+            gross=D("25000.00"),
+            lump_sum_costs=D("11120.00"),
+            withholding=D("2082.00"),
+        )
+    ]
+    prepare_certificates(year=2024, staff_user=staff, now=EXPORT_TIME)
+    content = export_belcotax(year=2024, staff_user=staff, now=EXPORT_TIME).file.read()
+    assert xsd_errors(content) == []
+    fiche = etree.fromstring(content).find(".//Opgave32545/Fiche28145")
+    assert fiche.findtext("f2013_naam") == "Lucas Dubois"
+    assert fiche.findtext("f45_2063_roerendevoorheffing") == "208200"
+    assert fiche.findtext("f45_2067_paidamount4") == "2500000"
+    assert fiche.findtext("f45_2069_paidamount51") == "1112000"
 
 
 def test_a_member_downloads_only_their_own_certificate(
