@@ -195,6 +195,20 @@ _DRAFT_CLIENT_CHOICES = CompiledQuery(
 )
 
 
+def activity_choice_rows(user: User) -> list[dict]:
+    """The ``pk`` and ``name`` of the Activities a member may invoice for, as
+    ``invoicing_activities`` lists them, by a query compiled once per process."""
+    return _ACTIVITY_CHOICES.rows(user=user.pk)
+
+
+def client_choice_rows(user: User, client: int | None = None) -> list[dict]:
+    """The ``pk``, ``name`` and ``vat_number`` of a member's clients by name, and of the
+    ``client`` a draft names, by queries compiled once per process."""
+    if client is None:
+        return _CLIENT_CHOICES.rows(user=user.pk)
+    return _DRAFT_CLIENT_CHOICES.rows(user=user.pk, client=client)
+
+
 class DraftForm(Form):
     activity = ModelChoiceField(
         label=_("Activity"), queryset=Activity.objects.none(), empty_label=None
@@ -260,14 +274,11 @@ class DraftForm(Form):
         self.client_field.label_from_instance = _client_label
         if not user.is_staff:
             # The same rows as the querysets above (which still validate the choice).
-            activities = _ACTIVITY_CHOICES.rows(user=user.pk)
+            activities = activity_choice_rows(user)
             self.activity_field.widget.choices = ListedChoices(
                 [(row["pk"], row["name"]) for row in activities]
             )
-            if invoice is None:
-                clients = _CLIENT_CHOICES.rows(user=user.pk)
-            else:
-                clients = _DRAFT_CLIENT_CHOICES.rows(user=user.pk, client=invoice.client_id)
+            clients = client_choice_rows(user, invoice.client_id if invoice else None)
             self.client_field.widget.choices = ListedChoices(
                 [
                     ("", self.client_field.empty_label),

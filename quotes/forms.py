@@ -6,8 +6,8 @@ from typing import cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from coop.forms import Form, ModelChoiceField
-from invoicing.forms import invoicing_activities
+from coop.forms import Form, ListedChoices, ModelChoiceField
+from invoicing.forms import activity_choice_rows, client_choice_rows, invoicing_activities
 from invoicing.models import Client
 from invoicing.selectors import clients_visible_to
 from members.models import Language, User
@@ -103,6 +103,19 @@ class QuoteForm(Form):
             clients = clients | Client.objects.filter(pk=quote.client_id)
         self.activity_field.queryset = activities.order_by("name", "pk")
         self.client_field.queryset = clients.order_by("name", "pk")
+        if not user.is_staff:
+            # The same rows as the querysets above (which still validate the choice), read by
+            # queries compiled once per process.
+            self.activity_field.widget.choices = ListedChoices(
+                [(row["pk"], row["name"]) for row in activity_choice_rows(user)]
+            )
+            clients = client_choice_rows(user, quote.client_id if quote else None)
+            self.client_field.widget.choices = ListedChoices(
+                [
+                    ("", self.client_field.empty_label),
+                    *((row["pk"], row["name"]) for row in clients),
+                ]
+            )
         if quote is not None and quote.sequence_number is not None:
             # A sent quote keeps its Activity and client.
             self.activity_field.disabled = True

@@ -10,10 +10,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from contracts.errors import ContractsError
-from contracts.models import Contract
 from contracts.services.contracts import create_contract_from_order
 from coop.errors import CoopError
-from quotes import orders, selectors
+from quotes import orders, pages, selectors
 from quotes.models import OrderInvoice, Quote
 from quotes.pdf import schedule_rows
 
@@ -39,23 +38,15 @@ def _get_order(request, pk: int) -> Quote:
 @require_GET
 def order_detail(request, pk: int):
     """An order: ordered, invoiced and remaining (excl. VAT), its invoices and contracts."""
-    order = _get_order(request, pk)
+    order = pages.order_shown_to(request.user, pk)
+    if order is None:
+        raise Http404(ORDER_NOT_FOUND)
     version = order.current_version
-    invoices = list(
-        OrderInvoice.objects.filter(quote=order)
-        .select_related("invoice")
-        .only(
-            "part",
-            "label",
-            "amount_excl_vat",
-            "guarantee_released",
-            "invoice__number",
-            "invoice__status",
-            "invoice__total_excl_vat",
-        )
-        .order_by("created_at", "pk")
+    invoices = pages.order_invoices_of(order)
+    figures = orders.figures_of(
+        order,
+        ((row.amount_excl_vat, row.guarantee_released, row.invoice.number) for row in invoices),
     )
-    figures = orders.order_figures(order)
     invoiced_parts = {(row.part, row.label) for row in invoices}
     schedule = [
         {
@@ -66,11 +57,7 @@ def order_detail(request, pk: int):
         }
         for index, row in enumerate(schedule_rows(version.schedule or []))
     ]
-    contracts = list(
-        Contract.objects.filter(order=order)
-        .only("pk", "title", "status", "first_work_day", "last_work_day", "amount_to_invoice")
-        .order_by("pk")
-    )
+    contracts = pages.contracts_of(order)
     has_deposit = any(row.part == OrderInvoice.Part.DEPOSIT for row in invoices)
     context = {
         "order": order,

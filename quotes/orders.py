@@ -12,6 +12,7 @@ income: guaranteed and planned never count the same euro twice.
 """
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -65,16 +66,27 @@ class OrderFigures:
 
 def order_figures(quote: Quote) -> OrderFigures:
     """Read the order's figures: one query over its invoices (a handful)."""
+    return figures_of(
+        quote,
+        OrderInvoice.objects.filter(quote=quote).values_list(
+            "amount_excl_vat", "guarantee_released", "invoice__number"
+        ),
+    )
+
+
+def figures_of(
+    quote: Quote, invoices: Iterable[tuple[Decimal, Decimal, str | None]]
+) -> OrderFigures:
+    """The order's figures from its invoices' amount excl. VAT, guarantee released and
+    invoice number (none while a draft)."""
     version = quote.current_version
     invoiced = in_draft = released = ZERO
-    for row in OrderInvoice.objects.filter(quote=quote).values(
-        "amount_excl_vat", "guarantee_released", "invoice__number"
-    ):
-        if row["invoice__number"] is None:
-            in_draft += row["amount_excl_vat"]
+    for amount, guarantee_released, number in invoices:
+        if number is None:
+            in_draft += amount
         else:
-            invoiced += row["amount_excl_vat"]
-        released += row["guarantee_released"]
+            invoiced += amount
+        released += guarantee_released
     return OrderFigures(
         ordered=version.total_excl_vat if version is not None else ZERO,
         invoiced=invoiced,
