@@ -257,6 +257,25 @@ class DraftForm(Form):
 
     def __init__(self, *args, user: User, invoice: Invoice | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        # The querysets validate a choice (and list staff's): a member's form to fill in has
+        # nothing to validate, and lists the same rows below.
+        if self.is_bound or user.is_staff:
+            self._choose_from(user, invoice)
+        if not user.is_staff:
+            # The same rows as the querysets (which validate the choice).
+            activities = activity_choice_rows(user)
+            self.activity_field.widget.choices = ListedChoices(
+                [(row["pk"], row["name"]) for row in activities]
+            )
+            clients = client_choice_rows(user, invoice.client_id if invoice else None)
+            self.client_field.widget.choices = ListedChoices(
+                [
+                    ("", self.client_field.empty_label),
+                    *((row["pk"], _client_text(row["name"], row["vat_number"])) for row in clients),
+                ]
+            )
+
+    def _choose_from(self, user: User, invoice: Invoice | None) -> None:
         activities = invoicing_activities(user)
         clients = clients_visible_to(user)
         if user.is_staff:
@@ -272,19 +291,6 @@ class DraftForm(Form):
             clients = clients | Client.objects.filter(pk=invoice.client_id)
         self.client_field.queryset = clients.order_by("name", "pk")
         self.client_field.label_from_instance = _client_label
-        if not user.is_staff:
-            # The same rows as the querysets above (which still validate the choice).
-            activities = activity_choice_rows(user)
-            self.activity_field.widget.choices = ListedChoices(
-                [(row["pk"], row["name"]) for row in activities]
-            )
-            clients = client_choice_rows(user, invoice.client_id if invoice else None)
-            self.client_field.widget.choices = ListedChoices(
-                [
-                    ("", self.client_field.empty_label),
-                    *((row["pk"], _client_text(row["name"], row["vat_number"])) for row in clients),
-                ]
-            )
 
     @property
     def activity_field(self) -> ModelChoiceField:

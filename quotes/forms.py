@@ -94,18 +94,21 @@ class QuoteForm(Form):
 
     def __init__(self, *args, user: User, quote: Quote | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        activities = invoicing_activities(user)
-        clients = clients_visible_to(user)
-        if user.is_staff:
-            activities = activities.of_user(user)
-            clients = clients.filter(owner=user)
-        if quote is not None:
-            clients = clients | Client.objects.filter(pk=quote.client_id)
-        self.activity_field.queryset = activities.order_by("name", "pk")
-        self.client_field.queryset = clients.order_by("name", "pk")
+        # The querysets validate a choice (and list staff's): a member's form to fill in has
+        # nothing to validate, and lists the same rows below.
+        if self.is_bound or user.is_staff:
+            activities = invoicing_activities(user)
+            clients = clients_visible_to(user)
+            if user.is_staff:
+                activities = activities.of_user(user)
+                clients = clients.filter(owner=user)
+            if quote is not None:
+                clients = clients | Client.objects.filter(pk=quote.client_id)
+            self.activity_field.queryset = activities.order_by("name", "pk")
+            self.client_field.queryset = clients.order_by("name", "pk")
         if not user.is_staff:
-            # The same rows as the querysets above (which still validate the choice), read by
-            # queries compiled once per process.
+            # The same rows as the querysets (which validate the choice), read by queries
+            # compiled once per process.
             self.activity_field.widget.choices = ListedChoices(
                 [(row["pk"], row["name"]) for row in activity_choice_rows(user)]
             )
