@@ -1,6 +1,7 @@
 """REST API for quotes, scoped to the requesting member: drafts, sending, new versions."""
 
 from django.db.models import Prefetch
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
@@ -219,6 +220,17 @@ class QuoteViewSet(
         else:
             rows = self.paginate_queryset(quotes)
         return self.get_paginated_response(api_rows.represent(rows))
+
+    def retrieve(self, request, *args, **kwargs):
+        # QuoteDetailSerializer's answer, written from rows by quotes.api_rows.
+        try:
+            pk = int(kwargs[self.lookup_url_kwarg or self.lookup_field])
+        except ValueError:
+            raise Http404 from None
+        answer = api_rows.quote_detail(request.user, pk)
+        if answer is None:
+            raise Http404
+        return Response(answer)
 
     def _draft_arguments(self, request, quote: Quote | None = None) -> dict:
         serializer = QuoteDraftSerializer(data=request.data)

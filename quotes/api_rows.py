@@ -16,7 +16,9 @@ from django.db.models import F, QuerySet
 from rest_framework import serializers
 
 from coop.compiled import AnyOf, Array, CompiledQuery
-from quotes.models import Quote, QuoteLine, format_number
+from members.models import User
+from quotes import selectors
+from quotes.models import Quote, QuoteEvent, QuoteLine, QuoteVersion, format_number
 
 # The quote's own columns; the version's are read beside them as ``version__<name>``.
 _QUOTE_COLUMNS = (
@@ -40,7 +42,13 @@ def _writers() -> dict[str, list[tuple[str, str, serializers.Field]]]:
     """Per serializer of the answer: each field's name, the row's key it reads and the field
     that writes it, in the serializer's order (a nested serializer is written apart, in its
     place)."""
-    from quotes.api import QuoteLineOutSerializer, QuoteSerializer, QuoteVersionSerializer
+    from quotes.api import (
+        QuoteDetailSerializer,
+        QuoteEventSerializer,
+        QuoteLineOutSerializer,
+        QuoteSerializer,
+        QuoteVersionSerializer,
+    )
 
     def fields(serializer: serializers.Serializer, prefix: str = "") -> list:
         return [(name, prefix + field.source, field) for name, field in serializer.fields.items()]
@@ -48,6 +56,8 @@ def _writers() -> dict[str, list[tuple[str, str, serializers.Field]]]:
     version = QuoteVersionSerializer()
     return {
         "quote": fields(QuoteSerializer()),
+        "detail": fields(QuoteDetailSerializer()),
+        "event": fields(QuoteEventSerializer()),
         "version": fields(version, "version__"),
         "line": fields(QuoteLineOutSerializer()),
         "schedule": fields(version.fields["schedule"].child),
@@ -72,10 +82,11 @@ def _line_columns() -> list[str]:
     return ["version_id", *(field.source for field in QuoteLineOutSerializer().fields.values())]
 
 
-def quote_columns() -> QuerySet[dict]:
-    """What ``represent`` writes of each quote: a ``values()`` queryset of every quote, for a
-    caller to scope (only by selectors)."""
-    return Quote.objects.order_by().values(*_QUOTE_COLUMNS, **_version_columns())
+def quote_columns(quotes: QuerySet[Quote] | None = None) -> QuerySet[dict]:
+    """What ``represent`` writes of each quote: a ``values()`` queryset of ``quotes`` (every
+    quote by default, for a caller to scope only by selectors)."""
+    quotes = Quote.objects.all() if quotes is None else quotes
+    return quotes.order_by().values(*_QUOTE_COLUMNS, **_version_columns())
 
 
 _LINES = CompiledQuery(
@@ -86,6 +97,31 @@ _LINES = CompiledQuery(
         .values(*_line_columns())
     ),
     versions=Array,
+)
+
+
+# What the answer about one quote adds: its versions' numbers and its history.
+_QUOTE = CompiledQuery(
+    Quote,
+    lambda staff, *, user, pk: quote_columns(
+        selectors.quotes_visible_to(User(pk=user, is_staff=staff)).filter(pk=pk)
+    ),
+    user=int,
+    pk=int,
+)
+_VERSION_NUMBERS = CompiledQuery(
+    QuoteVersion,
+    lambda _shape, *, quote: QuoteVersion.objects.filter(quote_id=quote).values("version"),
+    quote=int,
+)
+_EVENTS = CompiledQuery(
+    QuoteEvent,
+    lambda _shape, *, quote: (
+        QuoteEvent.objects.filter(quote_id=quote)
+        .order_by("at", "pk")
+        .values(*(name for name, _key, _field in _writers()["event"]))
+    ),
+    quote=int,
 )
 
 
@@ -109,6 +145,24 @@ def _write(writers: list, row: dict, nested: dict | None = None) -> dict:
         else:
             answer[name] = field.to_representation(value)
     return answer
+
+
+def quote_detail(user: User, pk: int) -> dict | None:
+    """QuoteDetailSerializer's representation of the quote, None when the user does not see
+    it."""
+    if not 0 < pk < 2**63:
+        return None
+    rows = _QUOTE.rows(user.is_staff, user=user.pk, pk=pk)
+    if not rows:
+        return None
+    (answer,) = represent(rows)
+    writers = _writers()
+    nested = {
+        **answer,
+        "versions": [row["version"] for row in _VERSION_NUMBERS.rows(quote=pk)],
+        "events": [_write(writers["event"], row) for row in _EVENTS.rows(quote=pk)],
+    }
+    return {name: nested[name] for name, _key, _field in writers["detail"]}
 
 
 def represent(quotes: list[dict]) -> list[dict]:

@@ -1,6 +1,7 @@
-"""The quote API list writes its answers from plain rows (quotes/api_rows.py): byte for byte
-what QuoteSerializer writes of the same quotes, on its first page (a compiled query) and on the
-pages after it (the ORM), for a member with two Activities and for staff."""
+"""The quote API writes its answers from plain rows (quotes/api_rows.py): byte for byte what
+QuoteSerializer writes of the same quotes, on the list's first page (a compiled query) and on
+the pages after it (the ORM), for a member with two Activities and for staff; and what
+QuoteDetailSerializer writes of each quote."""
 
 from decimal import Decimal
 
@@ -10,8 +11,8 @@ from rest_framework.renderers import JSONRenderer
 
 from invoicing.services.drafts import LineInput
 from quotes import services
-from quotes.api import QuoteSerializer
-from quotes.models import Quote, QuoteLine
+from quotes.api import QuoteDetailSerializer, QuoteSerializer
+from quotes.models import Quote, QuoteEvent, QuoteLine, QuoteVersion
 from tests.conftest import api_client_for
 from tests.quotes.conftest import make_draft, send
 
@@ -129,3 +130,37 @@ def test_the_owner_of_the_shared_activity_reads_only_its_quotes(
     answers = _all_pages(api_client_for(other_member.user))
     assert len(answers) == len(shared) == 2
     assert JSONRenderer().render(answers) == JSONRenderer().render(_reference(shared))
+
+
+def test_each_quote_reads_as_the_detail_serializer_writes_it(
+    member, staff, other_member, quotes_in_every_state
+):
+    api = api_client_for(member.user)
+    owner_of_shared = api_client_for(other_member.user)
+    for quote in quotes_in_every_state:
+        reference = QuoteDetailSerializer(
+            Quote.objects.select_related("current_version")
+            .prefetch_related(
+                Prefetch("current_version__lines", queryset=QuoteLine.objects.order_by("position")),
+                Prefetch("versions", queryset=QuoteVersion.objects.only("quote_id", "version")),
+                Prefetch("events", queryset=QuoteEvent.objects.order_by("at", "pk")),
+            )
+            .get(pk=quote.pk)
+        ).data
+        for reader in (api, api_client_for(staff)):
+            response = reader.get(f"/api/v1/quotes/{quote.pk}/")
+            assert response.status_code == 200
+            assert response.content == JSONRenderer().render(reference)
+        assert len(reference["events"]) >= 1
+        # Someone who does not take part in its Activity finds nothing there.
+        shared = quote.activity.name == "Shared stage"
+        answer = owner_of_shared.get(f"/api/v1/quotes/{quote.pk}/")
+        assert answer.status_code == (200 if shared else 404)
+    sent = next(answer for answer in quotes_in_every_state if answer.status == "declined")
+    assert [event["kind"] for event in api.get(f"/api/v1/quotes/{sent.pk}/").json()["events"]] == [
+        "created",
+        "sent",
+        "declined",
+    ]
+    for wrong in ("0", "-1", "abc", str(2**63)):
+        assert api.get(f"/api/v1/quotes/{wrong}/").status_code == 404
