@@ -1,6 +1,7 @@
 """Browser forms of invoicing: they check the shape of input; services check the rules."""
 
 import datetime
+from collections.abc import Callable
 from dataclasses import asdict
 from decimal import Decimal, InvalidOperation
 from typing import cast
@@ -209,6 +210,27 @@ def client_choice_rows(user: User, client: int | None = None) -> list[dict]:
     return _DRAFT_CLIENT_CHOICES.rows(user=user.pk, client=client)
 
 
+def list_member_choices(
+    activity_field: ModelChoiceField,
+    client_field: ModelChoiceField,
+    user: User,
+    client: int | None = None,
+    *,
+    client_label: Callable[[dict], str] = lambda row: row["name"],
+) -> None:
+    """List a member's Activities and clients (and the ``client`` a draft names) in a form's
+    selects, from ``activity_choice_rows`` and ``client_choice_rows``."""
+    activity_field.widget.choices = ListedChoices(
+        [(row["pk"], row["name"]) for row in activity_choice_rows(user)]
+    )
+    client_field.widget.choices = ListedChoices(
+        [
+            ("", client_field.empty_label),
+            *((row["pk"], client_label(row)) for row in client_choice_rows(user, client)),
+        ]
+    )
+
+
 class DraftForm(Form):
     activity = ModelChoiceField(
         label=_("Activity"), queryset=Activity.objects.none(), empty_label=None
@@ -263,16 +285,12 @@ class DraftForm(Form):
             self._choose_from(user, invoice)
         if not user.is_staff:
             # The same rows as the querysets (which validate the choice).
-            activities = activity_choice_rows(user)
-            self.activity_field.widget.choices = ListedChoices(
-                [(row["pk"], row["name"]) for row in activities]
-            )
-            clients = client_choice_rows(user, invoice.client_id if invoice else None)
-            self.client_field.widget.choices = ListedChoices(
-                [
-                    ("", self.client_field.empty_label),
-                    *((row["pk"], _client_text(row["name"], row["vat_number"])) for row in clients),
-                ]
+            list_member_choices(
+                self.activity_field,
+                self.client_field,
+                user,
+                invoice.client_id if invoice else None,
+                client_label=lambda row: _client_text(row["name"], row["vat_number"]),
             )
 
     def _choose_from(self, user: User, invoice: Invoice | None) -> None:

@@ -87,15 +87,7 @@ def _quotes_in_every_state(member, activity, client, *, today) -> str:
     _accepted, accepted_token = _send(
         member, _draft(member, activity, client, index=3, today=today)
     )
-    services.accept_quote(
-        link=services.find_link(accepted_token),
-        name="Marie Lambert",
-        function="Production manager",
-        conditions_accepted=True,
-        po_number="PO-2026-041",
-        ip="192.0.2.11",
-        user_agent="Demo browser",
-    )
+    _accept(accepted_token, po_number="PO-2026-041", ip="192.0.2.11")
     _declined, declined_token = _send(
         member, _draft(member, activity, client, index=4, today=today)
     )
@@ -119,16 +111,21 @@ def _confirmed_order(member, activity, client, staff, *, today) -> Quote:
     from quotes import orders
 
     _quote, token = _send(member, _draft(member, activity, client, index=0, today=today))
-    quote = services.accept_quote(
+    quote = _accept(token, po_number="PO-2026-057", ip="192.0.2.13")
+    return orders.confirm_order(staff_user=staff, quote=quote)
+
+
+def _accept(token: str, *, po_number: str, ip: str, name: str = "Marie Lambert") -> Quote:
+    """The client accepts the quote the link shows, on its page."""
+    return services.accept_quote(
         link=services.find_link(token),
-        name="Marie Lambert",
+        name=name,
         function="Production manager",
         conditions_accepted=True,
-        po_number="PO-2026-057",
-        ip="192.0.2.13",
+        po_number=po_number,
+        ip=ip,
         user_agent="Demo browser",
     )
-    return orders.confirm_order(staff_user=staff, quote=quote)
 
 
 def _order_with_deposit(member, activity, client, staff, *, today) -> Quote:
@@ -208,12 +205,4 @@ def seed_heavy(context: dict, *, stdout) -> None:
 def _awaiting_confirmation(member, activity, client, *, today) -> Quote:
     """A quote the client accepted, in staff's queue of orders to confirm."""
     _quote, token = _send(member, _draft(member, activity, client, index=1, today=today))
-    return services.accept_quote(
-        link=services.find_link(token),
-        name="Jan Peeters",
-        function="Artistic director",
-        conditions_accepted=True,
-        po_number="PO-2026-112",
-        ip="192.0.2.14",
-        user_agent="Scale browser",
-    )
+    return _accept(token, po_number="PO-2026-112", ip="192.0.2.14", name="Jan Peeters")

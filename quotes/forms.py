@@ -6,8 +6,8 @@ from typing import cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from coop.forms import Form, ListedChoices, ModelChoiceField
-from invoicing.forms import activity_choice_rows, client_choice_rows, invoicing_activities
+from coop.forms import Form, ModelChoiceField
+from invoicing.forms import invoicing_activities, list_member_choices
 from invoicing.models import Client
 from invoicing.selectors import clients_visible_to
 from members.models import Language, User
@@ -109,15 +109,8 @@ class QuoteForm(Form):
         if not user.is_staff:
             # The same rows as the querysets (which validate the choice), read by queries
             # compiled once per process.
-            self.activity_field.widget.choices = ListedChoices(
-                [(row["pk"], row["name"]) for row in activity_choice_rows(user)]
-            )
-            clients = client_choice_rows(user, quote.client_id if quote else None)
-            self.client_field.widget.choices = ListedChoices(
-                [
-                    ("", self.client_field.empty_label),
-                    *((row["pk"], row["name"]) for row in clients),
-                ]
+            list_member_choices(
+                self.activity_field, self.client_field, user, quote.client_id if quote else None
             )
         if quote is not None and quote.sequence_number is not None:
             # A sent quote keeps its Activity and client.
