@@ -300,6 +300,11 @@ ADMIN_ROWS = {
     "invoicing.invoice": "invoice",
     "invoicing.client": "client",
     "contracts.contract": "contract",
+    "quotes.quoteawaitingconfirmation": "quote_awaiting_confirmation",
+    "quotes.orderinvoice": "order_invoice",
+    "checkout.onlinepayment": "online_payment",
+    "portal.portalquestion": "portal_question",
+    "portal.portaltoken": "portal_token",
 }
 
 
@@ -476,14 +481,17 @@ def pick_world(member_email: str | None = None) -> World:
     """Choose the personas and, for each detail page, a row the persona may open."""
     from allauth.mfa.models import Authenticator
     from django.db import connection
+    from django.db.models import Count
 
+    from checkout.models import OnlinePayment
     from contracts import selectors as contract_selectors
     from contracts.models import Contract
     from invoicing import selectors as invoice_selectors
     from invoicing.models import Invoice
     from members.models import Activity, LedgerEntry, Member, User
+    from portal.models import PortalQuestion, PortalToken
     from quotes import selectors as quote_selectors
-    from quotes.models import Quote
+    from quotes.models import OrderInvoice, Quote
     from spaces import selectors as space_selectors
     from spaces.apps import SPACE_MANAGERS_GROUP
     from spaces.models import Room, Site
@@ -521,6 +529,7 @@ def pick_world(member_email: str | None = None) -> World:
             row = cursor.fetchone()
         activity = row[0] if row else owned[0]
     invoices = Invoice.objects.filter(activity_id__in=owned)
+    questions = PortalQuestion.objects.filter(invoice__activity_id__in=owned)
     issued = invoices.filter(
         kind=Invoice.Kind.INVOICE,
         status__in=[Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_PAID, Invoice.Status.PAID],
@@ -539,7 +548,14 @@ def pick_world(member_email: str | None = None) -> World:
         "member_user": user.pk,
         "activity": activity,
         "invoice": _first_pk(issued),
-        "draft_invoice": _first_pk(invoices.filter(status=Invoice.Status.DRAFT)),
+        # The draft with the most lines (an order's deposit drawn up has one).
+        "draft_invoice": (
+            invoices.filter(status=Invoice.Status.DRAFT)
+            .annotate(line_count=Count("lines"))
+            .order_by("-line_count", "-pk")
+            .values_list("pk", flat=True)
+            .first()
+        ),
         "client": _first_pk(invoice_selectors.clients_visible_to(user)),
         "recurring_invoice": _first_pk(invoice_selectors.recurring_invoices_visible_to(user)),
         "quote": _first_pk(quote_selectors.quotes_visible_to(user)),
@@ -549,6 +565,14 @@ def pick_world(member_email: str | None = None) -> World:
         "order": _first_pk(
             quote_selectors.quotes_visible_to(user).filter(ordered_version__isnull=False)
         ),
+        "quote_awaiting_confirmation": _first_pk(
+            quote_selectors.quotes_visible_to(user).filter(status=Quote.Status.ACCEPTED)
+        ),
+        "order_invoice": _first_pk(OrderInvoice.objects.filter(quote__activity_id__in=owned)),
+        "online_payment": _first_pk(OnlinePayment.objects.filter(invoice__activity_id__in=owned)),
+        "portal_question": _first_pk(questions),
+        # The links e-mailed to the clients who asked those questions.
+        "portal_token": _first_pk(PortalToken.objects.filter(email__in=questions.values("email"))),
         "contract": _first_pk(contract_selectors.contracts_visible_to(user)),
         "draft_contract": _first_pk(
             contract_selectors.contracts_visible_to(user).filter(status=Contract.Status.DRAFT)

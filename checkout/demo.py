@@ -62,4 +62,23 @@ def seed(context: dict, *, stdout) -> None:
 
 
 def seed_heavy(context: dict, *, stdout) -> None:
-    """Nothing heavy: pay links are signed, not stored, and cost nothing per member."""
+    """Start paying the first heavy member's newest open invoice online, with the simulated
+    provider only: staff's pages of online payments have a row to show. Pay links themselves
+    are signed, not stored, and cost nothing per member."""
+    provider = get_provider()
+    members = context["members"]
+    if not isinstance(provider, SimulatedProvider) or not members:
+        stdout.write("  checkout: no online payment (no simulated provider)")
+        return
+    invoices = _open_invoices().filter(activity__owner=members[0]).order_by("-issue_date", "-pk")
+    invoice = next((invoice for invoice in invoices[:10] if amount_due(invoice) > 0), None)
+    if invoice is None:
+        stdout.write("  checkout: no open invoice to pay online")
+        return
+    online = start_online_payment(
+        invoice=invoice,
+        redirect_url_for=lambda reference: pay_url(invoice),
+        webhook_url=pay_url(invoice),
+        now=timezone.now(),
+    )
+    stdout.write(f"  checkout: an online payment of {online.amount} open for {invoice.number}")

@@ -14,6 +14,7 @@ of the member.
 import base64
 import binascii
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import models
@@ -23,6 +24,8 @@ from rest_framework.pagination import BasePagination, CursorPagination
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.utils.urls import replace_query_param
+
+from coop.compiled import CompiledQuery
 
 
 @dataclass(frozen=True)
@@ -202,6 +205,44 @@ def page_of_rows(
         newer=keyset.cursor_of(rows[0], older=False) if has_newer else None,
         older=keyset.cursor_of(rows[-1], older=True) if has_older else None,
     )
+
+
+# The most values of a split (a member's Activities) a first page is compiled for; a member
+# with more is read through the ORM, as are later pages.
+FIRST_PAGE_SPLIT = 8
+
+
+def first_page_query(
+    model: type[models.Model],
+    columns: Callable[[], QuerySet[dict]],
+    keyset: Keyset,
+    column: str = "activity_id",
+) -> CompiledQuery:
+    """The first page of ``columns()`` (a ``values()`` queryset of ``model``) split by
+    ``column``, as ``keyset_page`` reads it: compiled once per process, per page size and
+    number of values of the split."""
+
+    def build(shape: tuple[int, int], **values: int) -> QuerySet[dict]:
+        count, size = shape
+        split = (column, [values[f"value_{index}"] for index in range(count)])
+        return keyset_queryset(columns(), keyset, size=size, split=split)
+
+    kinds = {f"value_{index}": int for index in range(FIRST_PAGE_SPLIT)}
+    return CompiledQuery(model, build, **kinds)
+
+
+def first_page(
+    query: CompiledQuery, keyset: Keyset, split_values: list[int], *, size: int
+) -> KeysetPage | None:
+    """The first page read by ``query`` (``first_page_query``) for these values of its split;
+    None when there are more than it is compiled for (read it with ``keyset_page``)."""
+    if len(split_values) > FIRST_PAGE_SPLIT:
+        return None
+    if not split_values:
+        return KeysetPage([], newer=None, older=None)
+    values = {f"value_{index}": value for index, value in enumerate(split_values)}
+    rows = query.rows((len(split_values), size), **values)
+    return page_of_rows(rows, keyset, size=size)
 
 
 def cursor_from(request, keyset: Keyset, queryset: QuerySet) -> Cursor | None:

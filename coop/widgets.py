@@ -83,6 +83,38 @@ def _textarea_html(widget: dict) -> str:
     )
 
 
+def _radio_html(widget: dict) -> str:
+    """The markup of ``django/forms/widgets/radio.html`` (``multiple_input.html``, each option
+    by ``input_option.html``)."""
+    attrs = widget["attrs"]
+    element_id, css_class = attrs.get("id"), attrs.get("class")
+    parts = ["<div"]
+    if element_id:
+        parts.append(f' id="{_text(element_id)}"')
+    if css_class:
+        parts.append(f' class="{_text(css_class)}"')
+    parts.append(">")
+    for group_name, group_choices, _index in widget["optgroups"]:
+        if group_name:
+            parts.append(f"\n  <div><label>{_text(group_name)}</label>")
+        for option in group_choices:
+            parts.append("<div>\n    ")
+            if option["wrap_label"]:
+                option_id = option["attrs"].get("id")
+                label_for = f' for="{_text(option_id)}"' if option_id else ""
+                parts.append(
+                    f"<label{label_for}>{_input_html(option)}\n {_text(option['label'])}</label>"
+                )
+            else:
+                parts.append(f"{_input_html(option)}\n")
+            # The ends of input_option.html and radio_option.html.
+            parts.append("\n\n</div>")
+        if group_name:
+            parts.append("\n  </div>")
+    parts.append("\n</div>")
+    return "".join(parts)
+
+
 def _label_html(context: dict) -> str:
     """The markup of ``django/forms/label.html``."""
     if not context["use_tag"]:
@@ -94,6 +126,7 @@ def _label_html(context: dict) -> str:
 _WIDGET_WRITERS = {
     "django/forms/widgets/select.html": select_html,
     "django/forms/widgets/textarea.html": _textarea_html,
+    "django/forms/widgets/radio.html": _radio_html,
     **{
         f"django/forms/widgets/{kind}.html": _input_html
         for kind in (

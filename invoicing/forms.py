@@ -1,6 +1,7 @@
 """Browser forms of invoicing: they check the shape of input; services check the rules."""
 
 import datetime
+from collections.abc import Callable
 from dataclasses import asdict
 from decimal import Decimal, InvalidOperation
 from typing import cast
@@ -195,6 +196,41 @@ _DRAFT_CLIENT_CHOICES = CompiledQuery(
 )
 
 
+def activity_choice_rows(user: User) -> list[dict]:
+    """The ``pk`` and ``name`` of the Activities a member may invoice for, as
+    ``invoicing_activities`` lists them, by a query compiled once per process."""
+    return _ACTIVITY_CHOICES.rows(user=user.pk)
+
+
+def client_choice_rows(user: User, client: int | None = None) -> list[dict]:
+    """The ``pk``, ``name`` and ``vat_number`` of a member's clients by name, and of the
+    ``client`` a draft names, by queries compiled once per process."""
+    if client is None:
+        return _CLIENT_CHOICES.rows(user=user.pk)
+    return _DRAFT_CLIENT_CHOICES.rows(user=user.pk, client=client)
+
+
+def list_member_choices(
+    activity_field: ModelChoiceField,
+    client_field: ModelChoiceField,
+    user: User,
+    client: int | None = None,
+    *,
+    client_label: Callable[[dict], str] = lambda row: row["name"],
+) -> None:
+    """List a member's Activities and clients (and the ``client`` a draft names) in a form's
+    selects, from ``activity_choice_rows`` and ``client_choice_rows``."""
+    activity_field.widget.choices = ListedChoices(
+        [(row["pk"], row["name"]) for row in activity_choice_rows(user)]
+    )
+    client_field.widget.choices = ListedChoices(
+        [
+            ("", client_field.empty_label),
+            *((row["pk"], client_label(row)) for row in client_choice_rows(user, client)),
+        ]
+    )
+
+
 class DraftForm(Form):
     activity = ModelChoiceField(
         label=_("Activity"), queryset=Activity.objects.none(), empty_label=None
@@ -243,6 +279,21 @@ class DraftForm(Form):
 
     def __init__(self, *args, user: User, invoice: Invoice | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        # The querysets validate a choice (and list staff's): a member's form to fill in has
+        # nothing to validate, and lists the same rows below.
+        if self.is_bound or user.is_staff:
+            self._choose_from(user, invoice)
+        if not user.is_staff:
+            # The same rows as the querysets (which validate the choice).
+            list_member_choices(
+                self.activity_field,
+                self.client_field,
+                user,
+                invoice.client_id if invoice else None,
+                client_label=lambda row: _client_text(row["name"], row["vat_number"]),
+            )
+
+    def _choose_from(self, user: User, invoice: Invoice | None) -> None:
         activities = invoicing_activities(user)
         clients = clients_visible_to(user)
         if user.is_staff:
@@ -258,22 +309,6 @@ class DraftForm(Form):
             clients = clients | Client.objects.filter(pk=invoice.client_id)
         self.client_field.queryset = clients.order_by("name", "pk")
         self.client_field.label_from_instance = _client_label
-        if not user.is_staff:
-            # The same rows as the querysets above (which still validate the choice).
-            activities = _ACTIVITY_CHOICES.rows(user=user.pk)
-            self.activity_field.widget.choices = ListedChoices(
-                [(row["pk"], row["name"]) for row in activities]
-            )
-            if invoice is None:
-                clients = _CLIENT_CHOICES.rows(user=user.pk)
-            else:
-                clients = _DRAFT_CLIENT_CHOICES.rows(user=user.pk, client=invoice.client_id)
-            self.client_field.widget.choices = ListedChoices(
-                [
-                    ("", self.client_field.empty_label),
-                    *((row["pk"], _client_text(row["name"], row["vat_number"])) for row in clients),
-                ]
-            )
 
     @property
     def activity_field(self) -> ModelChoiceField:

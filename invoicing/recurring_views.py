@@ -3,18 +3,20 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from coop.compiled import CompiledInstances
 from coop.forms import add_service_error
 from coop.idempotency import one_time_form
 from invoicing import selectors
 from invoicing.calculation import compute_totals
 from invoicing.errors import InvoicingError
 from invoicing.forms import RecurringInvoiceForm, initial_lines, line_formset
-from invoicing.models import RecurringInvoice
+from invoicing.models import RecurringInvoice, RecurringInvoiceLine
 from invoicing.services import recurring as recurring_services
 from invoicing.services.recurring import Schedule
 from invoicing.views import (
@@ -22,6 +24,7 @@ from invoicing.views import (
     _preview_context,
     _vat_rows,
 )
+from members.models import User
 
 PAGE_SIZE = 25
 # Dates shown ahead on a recurring invoice's page.
@@ -30,10 +33,40 @@ UPCOMING = 5
 RECENT_RUNS = 24
 
 
+# What the pages read of a recurring invoice and its lines: compiled once per process.
+_RECURRING = CompiledInstances(
+    RecurringInvoice,
+    lambda staff, *, user, pk: (
+        selectors.recurring_invoices_visible_to(User(pk=user, is_staff=staff))
+        .filter(pk=pk)
+        .order_by()
+    ),
+    user=int,
+    pk=int,
+)
+_LINES = CompiledInstances(
+    RecurringInvoiceLine,
+    lambda _shape, *, recurring: RecurringInvoiceLine.objects.filter(
+        recurring_invoice_id=recurring
+    ),
+    recurring=int,
+)
+
+
 def _get_recurring(request, pk: int) -> RecurringInvoice:
-    return get_object_or_404(
-        selectors.recurring_invoices_visible_to(request.user), pk=pk if pk < 2**63 else 0
+    # An id beyond any bigint is no row (and no parameter PostgreSQL accepts).
+    found = (
+        _RECURRING.instances(request.user.is_staff, user=request.user.pk, pk=pk)
+        if pk < 2**63
+        else []
     )
+    if not found:
+        raise Http404("No RecurringInvoice matches the given query.")
+    return found[0]
+
+
+def _lines_of(recurring: RecurringInvoice) -> list[RecurringInvoiceLine]:
+    return _LINES.instances(recurring=recurring.pk)
 
 
 @login_required
@@ -112,7 +145,7 @@ def _form_page(request, recurring: RecurringInvoice | None = None):
             formset = line_formset()
             totals = compute_totals([])
         else:
-            lines = list(recurring.lines.all())
+            lines = _lines_of(recurring)
             form = RecurringInvoiceForm(
                 user=user,
                 recurring=recurring,
@@ -181,7 +214,7 @@ def recurring_edit(request, pk: int):
 def recurring_detail(request, pk: int):
     """Show a recurring invoice: its lines, its next dates and the invoices drawn up."""
     recurring = _get_recurring(request, pk)
-    lines = list(recurring.lines.all())
+    lines = _lines_of(recurring)
     totals = compute_totals([line.as_line() for line in lines])
     upcoming = []
     if recurring.is_active and recurring.next_date is not None:

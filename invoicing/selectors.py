@@ -8,7 +8,8 @@ from decimal import Decimal
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 
 from coop.compiled import CompiledQuery
-from coop.keyset import Keyset, KeysetPage, keyset_queryset, page_of_rows
+from coop.keyset import FIRST_PAGE_SPLIT, Keyset, KeysetPage, first_page
+from coop.keyset import first_page_query as keyset_first_page_query
 from invoicing.models import Buyer, Client, Invoice, Payment, RecurringInvoice
 from members.models import User, activity_id_list, of_activities_of
 
@@ -86,21 +87,14 @@ def invoice_list_of(
 
 # The most Activities a member's first page is compiled for (coop.compiled); a member with
 # more is read through the ORM, as are filtered lists and later pages.
-FIRST_PAGE_ACTIVITIES = 8
+FIRST_PAGE_ACTIVITIES = FIRST_PAGE_SPLIT
 
 
 def first_page_query(columns: Callable[[], QuerySet[dict]]) -> CompiledQuery:
     """The first page of a member's list of ``columns()`` (a ``values()`` queryset of
     invoices), newest first, as ``keyset_page`` reads it with the ``split`` of
     ``invoice_list_of``: compiled once per process, per page size and number of Activities."""
-
-    def build(shape: tuple[int, int], **activities: int) -> QuerySet[dict]:
-        count, size = shape
-        split = ("activity_id", [activities[f"activity_{index}"] for index in range(count)])
-        return keyset_queryset(columns(), INVOICE_KEYSET, size=size, split=split)
-
-    kinds = {f"activity_{index}": int for index in range(FIRST_PAGE_ACTIVITIES)}
-    return CompiledQuery(Invoice, build, **kinds)
+    return keyset_first_page_query(Invoice, columns, INVOICE_KEYSET)
 
 
 def first_invoice_page(
@@ -109,13 +103,7 @@ def first_invoice_page(
     """The first page of a member's list read by ``query`` (``first_page_query``) from the
     ``split`` of ``invoice_list_of``; None when the member has more Activities than it is
     compiled for (read it with ``keyset_page``)."""
-    if len(activity_ids) > FIRST_PAGE_ACTIVITIES:
-        return None
-    if not activity_ids:
-        return KeysetPage([], newer=None, older=None)
-    values = {f"activity_{index}": pk for index, pk in enumerate(activity_ids)}
-    rows = query.rows((len(activity_ids), size), **values)
-    return page_of_rows(rows, INVOICE_KEYSET, size=size)
+    return first_page(query, INVOICE_KEYSET, activity_ids, size=size)
 
 
 def invoices_to_review() -> QuerySet[Invoice]:

@@ -12,7 +12,7 @@ from django.utils import timezone
 from invoicing.models import Client, Invoice
 from portal.models import PortalQuestion, PortalToken
 from portal.selectors import VISIBLE_STATUSES, normalise_email
-from portal.services import hash_token
+from portal.services import email_link, hash_token
 
 DEMO_PORTAL_TOKEN = "demo-client-portal-link-not-for-production"  # noqa: S105
 DEMO_PORTAL_PATH = f"/portal/sign-in/{DEMO_PORTAL_TOKEN}/"
@@ -94,4 +94,8 @@ def seed_heavy(context: dict, *, stdout) -> None:
                 )
             )
     PortalQuestion.objects.bulk_create(questions)
-    stdout.write(f"  portal: {len(questions)} client questions")
+    # The link each of these invoices' e-mails carried to its client: staff's pages of portal
+    # links have rows to show.
+    for question in questions:
+        email_link(question.invoice, question.invoice.client.email, now=now)
+    stdout.write(f"  portal: {len(questions)} client questions and e-mail links")

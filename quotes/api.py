@@ -1,20 +1,22 @@
 """REST API for quotes, scoped to the requesting member: drafts, sending, new versions."""
 
 from django.db.models import Prefetch
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from coop.idempotency import IdempotentCreationMixin
-from coop.keyset import KeysetPagination
+from coop.keyset import KeysetPagination, first_page, first_page_query
 from invoicing.api import LineSerializer
 from invoicing.selectors import clients_visible_to
 from members.api import IsMemberOrStaff
 from members.selectors import activities_visible_to
-from quotes import selectors, services
+from quotes import api_rows, selectors, services
 from quotes.models import Quote, QuoteEvent, QuoteLine, QuoteVersion
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
@@ -163,6 +165,10 @@ class SentQuoteSerializer(QuoteSerializer):
         read_only_fields = fields
 
 
+# The first page of a member's quotes, with all that an answer writes (see QuoteViewSet.list).
+_FIRST_PAGE = first_page_query(Quote, api_rows.quote_columns, selectors.QUOTE_KEYSET)
+
+
 class QuoteViewSet(
     IdempotentCreationMixin,
     mixins.ListModelMixin,
@@ -201,13 +207,30 @@ class QuoteViewSet(
         return quotes.prefetch_related(lines)
 
     def list(self, request, *args, **kwargs):
-        # The split by the user's Activities is the list's scope (see quote_list_of).
-        rows = Quote.objects.select_related("current_version").prefetch_related(
-            Prefetch("current_version__lines", queryset=QuoteLine.objects.order_by("position"))
-        )
-        quotes, self.split = selectors.quote_list_of(request.user, rows)
-        page = self.paginate_queryset(quotes)
-        return self.get_paginated_response(QuoteSerializer(page, many=True).data)
+        # The split by the user's Activities is the list's scope (see quote_list_of); the
+        # answers are QuoteSerializer's, written from rows by quotes.api_rows.
+        quotes, self.split = selectors.quote_list_of(request.user, api_rows.quote_columns())
+        page = None
+        if not request.query_params and self.split is not None:
+            # A member's first page: the one most asked for, read by its query compiled once
+            # (the same SQL as paginate_queryset's).
+            page = first_page(_FIRST_PAGE, self.keyset, self.split[1], size=api_settings.PAGE_SIZE)
+        if page is not None:
+            rows = self.paginator.use_page(page, request)
+        else:
+            rows = self.paginate_queryset(quotes)
+        return self.get_paginated_response(api_rows.represent(rows))
+
+    def retrieve(self, request, *args, **kwargs):
+        # QuoteDetailSerializer's answer, written from rows by quotes.api_rows.
+        try:
+            pk = int(kwargs[self.lookup_url_kwarg or self.lookup_field])
+        except ValueError:
+            raise Http404 from None
+        answer = api_rows.quote_detail(request.user, pk)
+        if answer is None:
+            raise Http404
+        return Response(answer)
 
     def _draft_arguments(self, request, quote: Quote | None = None) -> dict:
         serializer = QuoteDraftSerializer(data=request.data)

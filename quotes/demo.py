@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from invoicing.services.drafts import LineInput
 from quotes import documents, services
-from quotes.models import Quote, QuoteEvent
+from quotes.models import OrderInvoice, Quote, QuoteEvent
 
 WORK = [
     ("Lighting design, rehearsal days", "day", "450.00"),
@@ -87,15 +87,7 @@ def _quotes_in_every_state(member, activity, client, *, today) -> str:
     _accepted, accepted_token = _send(
         member, _draft(member, activity, client, index=3, today=today)
     )
-    services.accept_quote(
-        link=services.find_link(accepted_token),
-        name="Marie Lambert",
-        function="Production manager",
-        conditions_accepted=True,
-        po_number="PO-2026-041",
-        ip="192.0.2.11",
-        user_agent="Demo browser",
-    )
+    _accept(accepted_token, po_number="PO-2026-041", ip="192.0.2.11")
     _declined, declined_token = _send(
         member, _draft(member, activity, client, index=4, today=today)
     )
@@ -119,16 +111,21 @@ def _confirmed_order(member, activity, client, staff, *, today) -> Quote:
     from quotes import orders
 
     _quote, token = _send(member, _draft(member, activity, client, index=0, today=today))
-    quote = services.accept_quote(
+    quote = _accept(token, po_number="PO-2026-057", ip="192.0.2.13")
+    return orders.confirm_order(staff_user=staff, quote=quote)
+
+
+def _accept(token: str, *, po_number: str, ip: str, name: str = "Marie Lambert") -> Quote:
+    """The client accepts the quote the link shows, on its page."""
+    return services.accept_quote(
         link=services.find_link(token),
-        name="Marie Lambert",
+        name=name,
         function="Production manager",
         conditions_accepted=True,
-        po_number="PO-2026-057",
-        ip="192.0.2.13",
+        po_number=po_number,
+        ip=ip,
         user_agent="Demo browser",
     )
-    return orders.confirm_order(staff_user=staff, quote=quote)
 
 
 def _order_with_deposit(member, activity, client, staff, *, today) -> Quote:
@@ -163,7 +160,10 @@ def seed(context: dict, *, stdout) -> None:
 
 
 def seed_heavy(context: dict, *, stdout) -> None:
-    """Give each heavy member a handful of quotes: drafts, sent and accepted ones."""
+    """Give each heavy member a handful of quotes: drafts and sent ones; the first also one
+    waiting for staff and a confirmed order with its deposit drawn up."""
+    from quotes.orders import create_order_invoice
+
     today = context["today"]
     count = 0
     started = timezone.now()
@@ -185,11 +185,24 @@ def seed_heavy(context: dict, *, stdout) -> None:
     first = context["members"][0] if context["members"] else None
     activity = first.activities.order_by("pk").first() if first else None
     client = first.user.clients.filter(country="BE").order_by("pk").first() if first else None
-    if activity is not None and client is not None:
-        # A confirmed order, not yet invoiced: the order page has its row to show.
-        _confirmed_order(first, activity, client, context["staff"], today=today)
+    if first is not None and activity is not None and client is not None:
+        _awaiting_confirmation(first, activity, client, today=today)
+        # A confirmed order (the newest quote, for the quote page), its deposit drawn up as a
+        # draft invoice: the order page and staff's pages of orders have their rows to show.
+        order = _confirmed_order(first, activity, client, context["staff"], today=today)
+        create_order_invoice(
+            user=first.user, quote=order, part=OrderInvoice.Part.DEPOSIT, today=today
+        )
+        count += 2
         orders = 1
     elapsed = (timezone.now() - started).total_seconds()
     stdout.write(
-        f"  {count} quotes and {orders} confirmed order of the heavy members in {elapsed:.1f} s"
+        f"  {count} quotes of the heavy members in {elapsed:.1f} s: {orders} accepted, waiting "
+        f"for staff, and {orders} confirmed order with its deposit drawn up"
     )
+
+
+def _awaiting_confirmation(member, activity, client, *, today) -> Quote:
+    """A quote the client accepted, in staff's queue of orders to confirm."""
+    _quote, token = _send(member, _draft(member, activity, client, index=1, today=today))
+    return _accept(token, po_number="PO-2026-112", ip="192.0.2.14", name="Jan Peeters")

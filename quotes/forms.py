@@ -7,7 +7,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from coop.forms import Form, ModelChoiceField
-from invoicing.forms import invoicing_activities
+from invoicing.forms import invoicing_activities, list_member_choices
 from invoicing.models import Client
 from invoicing.selectors import clients_visible_to
 from members.models import Language, User
@@ -95,15 +95,24 @@ class QuoteForm(Form):
 
     def __init__(self, *args, user: User, quote: Quote | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        activities = invoicing_activities(user)
-        clients = clients_visible_to(user)
-        if user.is_staff:
-            activities = activities.of_user(user)
-            clients = clients.filter(owner=user)
-        if quote is not None:
-            clients = clients | Client.objects.filter(pk=quote.client_id)
-        self.activity_field.queryset = activities.order_by("name", "pk")
-        self.client_field.queryset = clients.order_by("name", "pk")
+        # The querysets validate a choice (and list staff's): a member's form to fill in has
+        # nothing to validate, and lists the same rows below.
+        if self.is_bound or user.is_staff:
+            activities = invoicing_activities(user)
+            clients = clients_visible_to(user)
+            if user.is_staff:
+                activities = activities.of_user(user)
+                clients = clients.filter(owner=user)
+            if quote is not None:
+                clients = clients | Client.objects.filter(pk=quote.client_id)
+            self.activity_field.queryset = activities.order_by("name", "pk")
+            self.client_field.queryset = clients.order_by("name", "pk")
+        if not user.is_staff:
+            # The same rows as the querysets (which validate the choice), read by queries
+            # compiled once per process.
+            list_member_choices(
+                self.activity_field, self.client_field, user, quote.client_id if quote else None
+            )
         if quote is not None and quote.sequence_number is not None:
             # A sent quote keeps its Activity and client.
             self.activity_field.disabled = True

@@ -29,16 +29,15 @@ from invoicing.views import (
     _vat_rows,
 )
 from members.models import Language
-from quotes import selectors, services
+from quotes import pages, selectors, services
 from quotes.errors import QuotingError
 from quotes.forms import AcceptForm, ChangeRequestForm, DeclineForm, QuoteForm
-from quotes.models import Quote, QuoteDocument, QuoteLine, QuoteVersion
+from quotes.models import Quote, QuoteDocument, QuoteVersion
 from quotes.pdf import schedule_rows
 
 logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 25
-EVENTS_SHOWN = 100
 UNIT_LABELS = dict(InvoiceLine.Unit.choices)
 # The public page: requests per IP address and window, reads and answers apart.
 PUBLIC_READS_PER_WINDOW = 120
@@ -136,12 +135,14 @@ def _draft_page(request, quote: Quote | None = None):
         form = QuoteForm(user=user, initial=initial)
         formset = line_formset()
     else:
+        # The lines fill the forms and the totals: read once.
+        lines = pages.lines_of(version)
         form = QuoteForm(user=user, quote=quote, initial=QuoteForm.initial_from(quote, version))
-        formset = line_formset(initial=initial_lines(version.lines.all()), extra=1)
+        formset = line_formset(initial=initial_lines(lines), extra=1)
     if formset.is_bound:
         totals, _problem = _unchecked_totals(formset.line_inputs(), [])
     else:
-        totals = compute_totals(line.as_line() for line in (version.lines.all() if version else []))
+        totals = compute_totals(line.as_line() for line in (lines if version else []))
     context = {
         "quote": quote,
         "form": form,
@@ -170,7 +171,9 @@ def quote_create(request):
 @require_http_methods(["GET", "POST"])
 def quote_edit(request, pk: int):
     """Change the draft version of a quote."""
-    quote = _get_quote(request, pk)
+    quote = pages.quote_to_edit(request.user, pk)
+    if quote is None:
+        raise Http404("No Quote matches the given query.")
     if quote.status != Quote.Status.DRAFT:
         messages.info(request, _("This quote was sent: make a new version to change it."))
         return redirect("quotes:quote_detail", pk=quote.pk)
@@ -221,17 +224,14 @@ def _line_rows(lines) -> list[dict]:
 @require_GET
 def quote_detail(request, pk: int):
     """A quote with its current version's lines, its versions and what happened to it."""
-    quote = _get_quote(request, pk)
+    quote = pages.quote_shown_to(request.user, pk)
+    if quote is None:
+        raise Http404("No Quote matches the given query.")
     version = quote.current_version
-    lines = list(QuoteLine.objects.filter(version=version)) if version else []
+    lines = pages.lines_of(version)
     totals = compute_totals(line.as_line() for line in lines)
-    versions = list(selectors.versions_of(quote))
-    events = list(selectors.events_of(quote)[:EVENTS_SHOWN])
-    now = timezone.now()
-    live_links = (
-        version is not None
-        and version.links.filter(revoked_at__isnull=True, expires_at__gt=now).exists()
-    )
+    versions = pages.versions_of(quote)
+    events = pages.events_of(quote)
     document = next((v for v in versions if v.pk == getattr(version, "pk", None)), None)
     pdf = getattr(document, "document", None) if document else None
     context = {
@@ -242,7 +242,7 @@ def quote_detail(request, pk: int):
         "vat_rows": _vat_rows(totals),
         "versions": versions,
         "events": events,
-        "live_links": live_links,
+        "live_links": version is not None and quote.live_links,
         "pdf": pdf,
         "schedule": schedule_rows(version.schedule if version else []),
         "can_edit": quote.status == Quote.Status.DRAFT,

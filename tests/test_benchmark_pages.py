@@ -83,6 +83,12 @@ def test_every_admin_model_and_api_list_is_a_screen(demo):
         "admin members.Member change",
         "admin invoicing.Invoice change",
         "admin page guarantee_fund",
+        # Orders, online payments and the portal: the demo has a row of each.
+        "admin quotes.QuoteAwaitingConfirmation change",
+        "admin quotes.OrderInvoice change",
+        "admin checkout.OnlinePayment change",
+        "admin portal.PortalQuestion change",
+        "admin portal.PortalToken change",
     ]:
         assert label in measured, label
     member_change = next(s for s in screens if s.label == "admin members.Member change")

@@ -36,6 +36,10 @@ class EveryWidget(forms.Form):
     )
     typed = forms.TypedChoiceField(choices=[(1, Decimal("1.5")), (2, "two")], coerce=int)
     many = forms.MultipleChoiceField(choices=[("x", "X"), ("y", "Y")], required=False)
+    mode = forms.ChoiceField(
+        choices=[("a", "A & <b>"), ("Group <2>", [("b", mark_safe("<i>B</i>")), (3, 4)])],
+        widget=forms.RadioSelect(attrs={"class": 'radio "list"'}),
+    )
 
 
 INITIAL = {
@@ -48,6 +52,7 @@ INITIAL = {
     "choice": "b",
     "typed": 2,
     "many": ["x", "y"],
+    "mode": "b",
 }
 INVALID = {
     "text": "far too long",
@@ -61,6 +66,7 @@ INVALID = {
     "choice": "zz",
     "typed": "3",
     "many": ["x", "q"],
+    "mode": "zz",
 }
 
 
@@ -77,6 +83,20 @@ def test_every_widget_reads_as_with_django_templates(language, data):
         )
     assert ours == django
     assert "<select" in ours and "<textarea" in ours and "<label" in ours
+    assert 'type="radio"' in ours
+
+
+@pytest.mark.parametrize("auto_id", ["id_%s", False])
+def test_radio_buttons_read_as_with_django_templates(auto_id):
+    """Without ids, the labels name no field; the chosen button is checked."""
+    for data in (None, {"mode": "3"}):
+        ours, django = _both(
+            lambda renderer, data=data: EveryWidget(
+                data, initial=INITIAL, renderer=renderer, auto_id=auto_id
+            )["mode"].as_field_group()
+        )
+        assert ours == django
+        assert ours.count('type="radio"') == 3
 
 
 @pytest.mark.parametrize("language", ["fr", "nl"])

@@ -46,10 +46,18 @@ def test_a_new_drafts_selects_list_the_querysets_rows(
     shared = services.create_activity(owner=other_member, name="Shared")
     shared.co_members.add(member)
     services.create_activity(owner=other_member, name="Not shared")
-    form = DraftForm(user=member.user)
+    # A posted form validates the choice with the querysets; it lists the same rows.
+    form = DraftForm({}, user=member.user)
     for field in (form.activity_field, form.client_field):
         compiled = [(str(value), str(label)) for value, label in field.widget.choices]
         expected = [(str(value), str(label)) for value, label in field.iterator(field)]
         assert compiled == expected
     assert len(list(form.client_field.widget.choices)) == 3
     assert len(list(form.activity_field.widget.choices)) == 2
+    # A form to fill in lists them without building the querysets.
+    blank = DraftForm(user=member.user)
+    for field in ("activity_field", "client_field"):
+        assert list(getattr(blank, field).widget.choices) == list(
+            getattr(form, field).widget.choices
+        )
+        assert not getattr(blank, field).queryset.exists()

@@ -8,13 +8,16 @@ from decimal import Decimal
 
 import pytest
 from django.conf import settings
+from django.contrib import admin
 from django.core.management import ManagementUtility, call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Count, Q
+from django.test import RequestFactory
 from django.utils import timezone
 
 from audit.models import DataExport
+from checkout.models import OnlinePayment
 from contracts.models import Contract, ExpenseClaim
 from coop.money import round_money
 from coop.scale import BIG_TABLES, SCALE_DOMAIN, SCALE_PASSWORD, Plan, heavy_logins
@@ -26,9 +29,12 @@ from invoicing.models import (
     Payment,
     Refund,
 )
+from invoicing.services.payments import amount_due
 from members.demo import DEMO_MEMBER, DEMO_PASSWORD, DEMO_STAFF
 from members.models import Activity, ActivityBalance, LedgerEntry, Member, User
-from quotes.models import Quote
+from portal.models import PortalQuestion, PortalToken
+from portal.services import EMAIL_LINK_LIFETIME
+from quotes.models import OrderInvoice, Quote, QuoteAwaitingConfirmation
 from spaces.models import Booking, FeedToken
 from tests.conftest import make_member, make_user
 
@@ -95,8 +101,10 @@ def test_seed_scale_builds_a_coherent_world(world, client):
     invoices = Invoice.objects.filter(activity__in=activities).exclude(pk__in=heavy_work)
     # The refunded credit note's ledger entry comes on top of the planned ones.
     refund = Refund.objects.select_related("credit_note__credited_invoice", "payment_file").get()
-    # So does the first heavy member's confirmed order's guaranteed budget.
+    # So does the first heavy member's confirmed order's guaranteed budget; its deposit is drawn
+    # up as a draft invoice, which writes nothing to the ledger.
     order = Quote.objects.get(status=Quote.Status.CONFIRMED, activity__in=activities)
+    deposit = OrderInvoice.objects.select_related("invoice").get()
     ledger = LedgerEntry.objects.exclude(reference__in=[refund.credit_note.number, order.number])
 
     # Counts as planned, and the report gives a rate for every table.
@@ -121,7 +129,9 @@ def test_seed_scale_builds_a_coherent_world(world, client):
         member = Member.objects.get(user__email=login)
         assert invoices.filter(activity__owner=member).count() == plan.heavy_invoices
         # The heavy members' drafts and claims, for the forms and pages that show them.
-        draft = heavy_work.get(activity__owner=member, status=Invoice.Status.DRAFT)
+        draft = heavy_work.exclude(pk=deposit.invoice_id).get(
+            activity__owner=member, status=Invoice.Status.DRAFT
+        )
         assert draft.lines.count() == 10
         assert draft.allowance_charges.count() == 1
         contract = Contract.objects.get(
@@ -145,6 +155,47 @@ def test_seed_scale_builds_a_coherent_world(world, client):
     assert list(
         LedgerEntry.objects.filter(reference=order.number).values_list("kind", "stage", "amount")
     ) == [("client_income", "guaranteed", order.current_version.total_excl_vat)]
+    # Staff's pages of orders, online payments and portal links have the first heavy member's
+    # rows to show, written by the apps' services: a quote accepted and waiting for staff, the
+    # order's deposit, an online payment still open, the link each questioned invoice e-mailed.
+    first = Member.objects.get(user__email=heavy_logins(plan)[0])
+    awaiting = Quote.objects.select_related("current_version").get(
+        status=Quote.Status.ACCEPTED, activity__in=activities
+    )
+    assert awaiting.activity.owner == first
+    # The one row of staff's queue of orders to confirm.
+    queue = admin.site._registry[QuoteAwaitingConfirmation].get_queryset(RequestFactory().get("/"))
+    assert list(queue.values_list("pk", flat=True)) == [awaiting.pk]
+    assert (
+        awaiting.current_version.accepted_by_name,
+        awaiting.current_version.client_po_number,
+        len(awaiting.current_version.pdf_sha256),
+    ) == ("Jan Peeters", "PO-2026-112", 64)
+    assert (deposit.quote, deposit.part, deposit.guarantee_released) == (order, "deposit", ZERO)
+    assert deposit.amount_excl_vat == round_money(
+        order.current_version.total_excl_vat * Decimal("0.30")
+    )
+    assert (deposit.invoice.status, deposit.invoice.activity_id) == ("draft", order.activity_id)
+    assert deposit.invoice.total_excl_vat == deposit.amount_excl_vat
+    online = OnlinePayment.objects.select_related("invoice__activity").get()
+    assert online.invoice.activity.owner == first
+    assert (online.status, online.provider, online.invoice.status) == (
+        "open",
+        "simulated",
+        "issued",
+    )
+    assert online.amount == amount_due(online.invoice) == online.invoice.total_incl_vat
+    questions = PortalQuestion.objects.select_related("invoice__client")
+    assert sorted(question.invoice.activity.owner.user.email for question in questions) == (
+        heavy_logins(plan)
+    )
+    tokens = PortalToken.objects.order_by("pk")
+    assert sorted(token.email for token in tokens) == sorted(
+        question.email for question in questions
+    )
+    assert {(token.kind, token.expires_at - token.created_at) for token in tokens} == {
+        ("email", EMAIL_LINK_LIFETIME)
+    }
     credit_note = heavy_work.get(
         kind=Invoice.Kind.CREDIT_NOTE, status=Invoice.Status.PENDING_REVIEW
     )
