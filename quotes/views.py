@@ -244,11 +244,10 @@ def quote_detail(request, pk: int):
         "can_delete": quote.status == Quote.Status.DRAFT and quote.sequence_number is None,
         "can_new_version": quote.status in services.NEW_VERSION_FROM,
         "can_resend": quote.status == Quote.Status.SENT,
-        # Where the work is taxed, checked as an invoice's draft is: before the client sees it.
+        # Where the work is taxed, checked as an invoice's is: sending refuses the wrong VAT.
         "place_of_supply_warning": (
-            vat.place_of_supply_warning(
-                vat.customer_of(quote.client),
-                [(line.vat_category, line.supply_kind) for line in lines],
+            services.place_of_supply_refusal(
+                quote.client, [(line.vat_category, line.supply_kind) for line in lines]
             )
             if quote.status in (Quote.Status.DRAFT, Quote.Status.CHANGE_REQUESTED)
             else ""
@@ -374,16 +373,22 @@ def _page_language(request, quote: Quote | None) -> str:
     return quote.language if quote is not None else Language.FRENCH
 
 
-def _refusal(request, state: str, language: str) -> HttpResponse:
-    """A clear page for a link that does not (or no longer) open a quote: 404 or 410."""
+def _refusal(request, state: str, language: str, link=None) -> HttpResponse:
+    """A clear page for a link that does not (or no longer) open a quote: 404 or 410. A link
+    once given names its quote, who offered it and whom to write to."""
     status = 404 if state == services.LinkState.UNKNOWN else 410
+    context = {"state": state, "language": language}
+    if link is not None:
+        snapshot = link.version.snapshot or {}
+        seller = snapshot.get("seller") or {}
+        context |= {
+            "quote_number": link.version.quote.number,
+            "member_name": snapshot.get("member_name", ""),
+            "seller_name": seller.get("name", ""),
+            "seller_email": seller.get("email", ""),
+        }
     with translation.override(language):
-        response = render(
-            request,
-            "quotes/public_refused.html",
-            {"state": state, "language": language},
-            status=status,
-        )
+        response = render(request, "quotes/public_refused.html", context, status=status)
     response["Cache-Control"] = "no-store"
     response["X-Robots-Tag"] = "noindex"
     return response
@@ -402,8 +407,10 @@ def _public_context(link, language: str, **forms) -> dict:
         "snapshot": snapshot,
         "language": language,
         "languages": Language.choices,
-        "answerable": quote.status == Quote.Status.SENT
-        and version.valid_until >= timezone.localdate(),
+        "answerable": services.awaits_answer(quote, version, today=timezone.localdate()),
+        "status": (status := services.public_status(quote, version)),
+        "status_label": Quote.Status(status).label,
+        "link_expires": services.link_expiry_wording(link.expires_at),
         "pdf_ready": bool(version.pdf_sha256),
         **forms,
     }
@@ -427,7 +434,7 @@ def quote_public(request, token: str):
     state = services.link_state(link, now=now)
     language = _page_language(request, link.version.quote if link else None)
     if state != services.LinkState.OPEN:
-        return _refusal(request, state, language)
+        return _refusal(request, state, language, link)
     ip, agent = _client_origin(request)
     forms = {
         "accept_form": AcceptForm(prefix="accept"),
@@ -490,13 +497,22 @@ def quote_public(request, token: str):
                             "expired": services.LinkState.EXPIRED,
                         }[error.code],
                         language,
+                        link,
                     )
                 target = {
                     "accept": "accept_form",
                     "decline": "decline_form",
                     "change": "change_form",
                 }.get(action)
-                if target and error.field:
+                if target == "accept_form" and error.field == "signature":
+                    # Said above the form, whose other answers stay; the unreadable drawing
+                    # is not sent again.
+                    data = request.POST.copy()
+                    data["accept-signature"] = ""
+                    form = forms[target] = AcceptForm(data, prefix="accept")
+                    form.is_valid()
+                    form.add_error(None, error.message)
+                elif target and error.field:
                     add_service_error(forms[target], error)
                 else:
                     # Already answered, the PDF not ready yet: said above the quote.
@@ -531,7 +547,7 @@ def quote_public_pdf(request, token: str):
     state = services.link_state(link, now=timezone.now())
     language = _page_language(request, link.version.quote if link else None)
     if state != services.LinkState.OPEN:
-        return _refusal(request, state, language)
+        return _refusal(request, state, language, link)
     response = _pdf_response(request, link.version, link.version.quote, audit=False)
     if response is None:
         with translation.override(language):

@@ -90,3 +90,20 @@ def draft(member, activity, quote_client):
 @pytest.fixture
 def sent(member, draft, django_capture_on_commit_callbacks):
     return send(draft, member.user, capture=django_capture_on_commit_callbacks)
+
+
+def png(width: int = 4, height: int = 2) -> bytes:
+    """A whole PNG (a grey rectangle), as a drawn signature sends."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    rows = b"".join(b"\x00" + b"\x80" * width for _row in range(height))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )

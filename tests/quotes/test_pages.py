@@ -109,7 +109,7 @@ def test_form_errors_are_shown_not_raised(client, member, activity, quote_client
         reverse("quotes:quote_create"), _form(activity, quote_client, schedule="Acompte; 30; order")
     )
     assert response.status_code == 200
-    assert "add up to 30.00 %" in response.text
+    assert "add up to 30.00\u00a0%" in response.text
     assert not Quote.objects.exists()
 
 
@@ -184,7 +184,7 @@ def test_client_declines_and_the_member_is_told(client, sent, django_capture_on_
     assert len(callbacks) == 1
 
 
-def test_change_request_then_new_version_kills_the_old_link(
+def test_change_request_then_new_version_replaces_the_old_link_once_sent(
     client, member, sent, django_capture_on_commit_callbacks
 ):
     quote, token = sent
@@ -197,13 +197,21 @@ def test_change_request_then_new_version_kills_the_old_link(
     response = client.post(reverse("quotes:quote_new_version", args=[quote.pk]))
     assert response.url == reverse("quotes:quote_edit", args=[quote.pk])
     client.logout()
-    old = client.get(public(token))
+    # Until the new version is sent, the old link shows what the client answered.
+    old = client.get(public(token) + "?lang=en")
+    assert old.status_code == 200
+    assert "You asked for a change" in old.text
+    assert "Draft" not in old.text
+    mail.outbox.clear()
+    quote, token2 = send(quote, member.user, capture=django_capture_on_commit_callbacks)
+    # The new e-mail carries the new link, and the old one says it was replaced.
+    assert public(token2) in mail.outbox[-1].body
+    assert public(token) not in mail.outbox[-1].body
+    old = client.get(public(token) + "?lang=en")
     assert old.status_code == 410
-    assert (
-        "A newer version replaces this quote" in old.text
-        or "nieuwere" in old.text.lower()
-        or old.status_code == 410
-    )
+    assert "This quote was replaced by a newer version" in old.text
+    assert f"replaced this version of quote {quote.number} by a newer version" in old.text
+    assert client.get(public(token2)).status_code == 200
 
 
 @pytest.mark.parametrize("state", ["unknown", "revoked", "expired", "other"])
