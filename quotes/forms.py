@@ -17,6 +17,7 @@ from members.models import Language, User
 from quotes.models import Quote, QuoteVersion
 from quotes.services import QuoteTerms
 
+
 def _date_input() -> forms.DateInput:
     return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 

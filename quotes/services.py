@@ -44,6 +44,7 @@ from quotes.models import (
     QuoteLine,
     QuoteLink,
     QuoteVersion,
+    number_order_of,
     series_for_year,
 )
 
@@ -260,14 +261,10 @@ def clean_schedule(schedule) -> list[dict]:
     total = Decimal(0)
     for position, part in enumerate(schedule, 1):
         if not isinstance(part, dict):
-            raise _schedule_error(
-                position, "", _("give a label, a percentage and when it is due.")
-            )
+            raise _schedule_error(position, "", _("give a label, a percentage and when it is due."))
         label = str(part.get("label") or "").strip()
         if not label or len(label) > 100:
-            raise _schedule_error(
-                position, "", _("give it a label of at most 100 characters.")
-            )
+            raise _schedule_error(position, "", _("give it a label of at most 100 characters."))
         try:
             percent = _percent(part.get("percent", ""), field="schedule", label=_("percentage"))
         except QuotingError as error:
@@ -721,6 +718,7 @@ def send_quote(
     if quote.sequence_number is None:
         quote.series = series_for_year(today.year)
         quote.sequence_number = _take_number(series=quote.series)
+        quote.number_order = number_order_of(quote.series, quote.sequence_number)
     snapshot = build_snapshot(quote, version, sent_on=today)
     version.snapshot = snapshot
     version.data_sha256 = data_sha256(snapshot)
@@ -728,7 +726,7 @@ def send_quote(
     version.save(update_fields=["snapshot", "data_sha256", "sent_at"])
     quote.status = Quote.Status.SENT
     quote.sent_at = quote.sent_at or now
-    _touch(quote, now, "series", "sequence_number", "status", "sent_at")
+    _touch(quote, now, "series", "sequence_number", "number_order", "status", "sent_at")
     document = QuoteDocument.objects.create(version=version, created_at=now)
     link, token = _new_link(version, user=user, recipient=quote.client.email, now=now)
     _event(

@@ -18,7 +18,6 @@ from coop.forms import add_service_error
 from coop.idempotency import one_time_form
 from coop.keyset import cursor_from, keyset_page
 from coop.throttling import count_hit
-from invoicing import vat
 from invoicing.calculation import compute_totals
 from invoicing.forms import initial_lines, line_formset
 from invoicing.models import InvoiceLine
@@ -63,14 +62,14 @@ def _get_quote(request, pk: int) -> Quote:
 @login_required
 @require_GET
 def quote_list(request):
-    """List the user's quotes, newest first, one page at a time."""
+    """List the user's quotes, drafts first then the newest number first, a page at a time."""
     user = request.user
     rows, split = selectors.quote_list_of(user)
     page = keyset_page(
         rows,
-        selectors.QUOTE_KEYSET,
+        selectors.QUOTE_NUMBER_KEYSET,
         size=PAGE_SIZE,
-        cursor=cursor_from(request, selectors.QUOTE_KEYSET, Quote.objects.all()),
+        cursor=cursor_from(request, selectors.QUOTE_NUMBER_KEYSET, Quote.objects.all()),
         split=split,
     )
     quotes = page.rows
@@ -133,9 +132,10 @@ def _draft_page(request, quote: Quote | None = None):
         form = QuoteForm(user=user, quote=quote, initial=QuoteForm.initial_from(quote, version))
         formset = line_formset(initial=initial_lines(version.lines.all()), extra=1)
     if formset.is_bound:
-        totals, _problem = _unchecked_totals(formset.line_inputs(), [])
+        preview = _preview_context(formset, getattr(form, "cleaned_data", {}).get("client"))
     else:
         totals = compute_totals(line.as_line() for line in (version.lines.all() if version else []))
+        preview = {"totals": totals, "vat_rows": _vat_rows(totals)}
     context = {
         "quote": quote,
         "form": form,
@@ -144,10 +144,43 @@ def _draft_page(request, quote: Quote | None = None):
         "not_saved": not_saved,
         "can_quote": form.has_activities(),
         "has_clients": form.has_clients(),
-        "totals": totals,
-        "vat_rows": _vat_rows(totals),
+        **preview,
     }
     return render(request, "quotes/quote_form.html", context)
+
+
+def _preview_context(formset, client) -> dict:
+    """Totals of the valid rows and, once a client is chosen, the first rule they break or
+    what sending would refuse, in a quote's words (invoicing's rules, one code path)."""
+    lines = formset.line_inputs()
+    totals, problem = _unchecked_totals(lines, [])
+    warning = ""
+    if client is not None and lines:
+        try:
+            totals = compute_totals(services.check_lines(lines, client))
+        except QuotingError as error:
+            problem = error.message
+        else:
+            warning = services.place_of_supply_refusal(
+                client, [(line.vat_category, line.supply_kind) for line in lines]
+            )
+    return {
+        "totals": totals,
+        "vat_rows": _vat_rows(totals),
+        "problem": problem,
+        "warning": warning,
+        "incomplete": formset.has_incomplete_rows(),
+    }
+
+
+@login_required
+@require_POST
+def quote_preview(request):
+    """Return the totals and VAT breakdown of the posted quote form as an HTML fragment."""
+    form = QuoteForm(request.POST, user=request.user)
+    form.is_valid()
+    context = _preview_context(line_formset(request.POST), form.cleaned_data.get("client"))
+    return render(request, "invoicing/_totals.html", {**context, "live": True})
 
 
 @login_required

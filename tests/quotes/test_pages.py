@@ -11,7 +11,8 @@ from invoicing.services.clients import create_client
 from quotes import services
 from quotes.models import Quote, QuoteEvent
 from tests.conftest import api_client_for
-from tests.quotes.conftest import TODAY, make_draft, send
+from tests.quotes.conftest import form_data as _form
+from tests.quotes.conftest import make_draft, send
 
 UA = "Mozilla/5.0 (Client browser)"
 IP = "203.0.113.50"
@@ -47,35 +48,6 @@ def test_another_member_gets_404(client, other_member, draft):
         assert client.post(reverse(f"quotes:{name}", args=[draft.pk])).status_code == 404
     assert client.get(reverse("quotes:quote_pdf", args=[draft.pk, 1])).status_code == 404
     assert Quote.objects.get().status == Quote.Status.DRAFT
-
-
-def _form(activity, quote_client, **changes):
-    data = {
-        "activity": activity.pk,
-        "client": quote_client.pk,
-        "title": "Décor",
-        "description": "",
-        "valid_until": (TODAY + datetime.timedelta(days=20)).isoformat(),
-        "payment_terms_days": "30",
-        "deposit_percent": "",
-        "schedule": "Acompte; 30; order\nSolde; 70; delivery",
-        "work_start": "",
-        "work_end": "",
-        "lines-TOTAL_FORMS": "1",
-        "lines-INITIAL_FORMS": "0",
-        "lines-MIN_NUM_FORMS": "0",
-        "lines-MAX_NUM_FORMS": "200",
-        "lines-0-description": "Peinture",
-        "lines-0-quantity": "2",
-        "lines-0-unit": "day",
-        "lines-0-unit_price": "450.00",
-        "lines-0-supply_kind": "services",
-        "lines-0-vat_category": "S",
-        "lines-0-vat_rate": "21.00",
-        "save": "1",
-    }
-    data.update(changes)
-    return data
 
 
 def test_creating_a_quote_through_the_form(client, member, activity, quote_client):
