@@ -465,11 +465,12 @@ def save_draft(
     terms: QuoteTerms,
     today: datetime.date,
     quote: Quote | None = None,
+    now: datetime.datetime | None = None,
 ) -> Quote:
     """Create a draft quote, or replace the content of a quote's draft version."""
     _check_activity(user, activity)
     _check_client(user, client, quote)
-    now = timezone.now()
+    now = now or timezone.now()
     if quote is not None:
         quote = _lock(quote)
         version = quote.current_version
@@ -495,7 +496,7 @@ def save_draft(
             created_at=now,
             updated_at=now,
         )
-        version = QuoteVersion.objects.create(quote=quote, version=1, **fields)
+        version = QuoteVersion.objects.create(quote=quote, version=1, created_at=now, **fields)
         quote.current_version = version
         quote.save(update_fields=["current_version"])
         _event(quote, QuoteEvent.Kind.CREATED, version=version, actor=user, now=now)
