@@ -37,7 +37,7 @@ QUESTIONS_PER_HOUR = 10
 # Password sign-ins tried per address and per IP address in an hour, as other sign-ins.
 PASSWORD_TRIES_PER_ADDRESS = 10
 PASSWORD_TRIES_PER_IP = 30
-PASSWORD_SESSION = "password"
+PASSWORD_SESSION = "password"  # noqa: S105 (how a session was opened, no secret)
 # A hash to check against when the address has no account: the answer takes as long.
 _NO_ACCOUNT_HASH = make_password(None)
 HOUR = 3600

@@ -7,10 +7,10 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from invoicing.services.clients import create_client
 from quotes import services
 from quotes.models import Quote, QuoteEvent
 from tests.conftest import api_client_for
+from tests.invoicing.conftest import french_client  # noqa: F401
 from tests.quotes.conftest import form_data as _form
 from tests.quotes.conftest import make_draft, send
 
@@ -310,7 +310,11 @@ def test_a_second_answer_is_refused_with_a_message(client, sent):
 
 
 def test_a_draft_warns_of_belgian_vat_on_a_service_to_a_business_elsewhere_in_the_eu(
-    client, member, activity, draft
+    client,
+    member,
+    activity,
+    draft,
+    french_client,  # noqa: F811
 ):
     """Checked as an invoice's draft is, before the client accepts a quote with the wrong VAT."""
     client.force_login(member.user)
@@ -318,19 +322,7 @@ def test_a_draft_warns_of_belgian_vat_on_a_service_to_a_business_elsewhere_in_th
     # A Belgian client: Belgian VAT is right, no warning.
     page = client.get(reverse("quotes:quote_detail", args=[draft.pk]))
     assert warning not in page.content.decode()
-    french, _created = create_client(
-        owner=member.user,
-        kind="company",
-        name="Atelier Lumière SARL",
-        street="12 rue de la Paix",
-        postal_code="75002",
-        city="Paris",
-        country="FR",
-        email="factures@lumiere.example",
-        language="en",
-        vat_number="FR40303265045",
-    )
-    abroad = make_draft(member, activity, french)
+    abroad = make_draft(member, activity, french_client)
     page = client.get(reverse("quotes:quote_detail", args=[abroad.pk]), HTTP_ACCEPT_LANGUAGE="en")
     assert page.context["place_of_supply_warning"].startswith(warning)
     assert warning in page.content.decode()

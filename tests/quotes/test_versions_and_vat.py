@@ -9,11 +9,11 @@ from django.core import mail
 from django.db import DatabaseError, transaction
 from django.urls import reverse
 
-from invoicing.services.clients import create_client
 from invoicing.services.drafts import LineInput
 from quotes import services
 from quotes.errors import QuotingError
 from quotes.models import Quote, QuoteEvent, QuoteLine, QuoteVersion
+from tests.invoicing.conftest import french_client  # noqa: F401
 from tests.quotes.conftest import TODAY, make_draft, png, send
 
 EU_REFUSAL = (
@@ -23,27 +23,13 @@ EU_REFUSAL = (
 )
 
 
-@pytest.fixture
-def french_business(member):
-    client, _created = create_client(
-        owner=member.user,
-        kind="company",
-        name="Atelier Lumière SARL",
-        street="12 rue de la Paix",
-        postal_code="75002",
-        city="Paris",
-        country="FR",
-        email="factures@lumiere.example",
-        language="en",
-        vat_number="FR40303265045",
-    )
-    return client
-
-
 def test_sending_refuses_belgian_vat_on_a_service_to_a_business_elsewhere_in_the_eu(
-    member, activity, french_business, django_capture_on_commit_callbacks
+    member,
+    activity,
+    french_client,  # noqa: F811
+    django_capture_on_commit_callbacks,
 ):
-    draft = make_draft(member, activity, french_business)
+    draft = make_draft(member, activity, french_client)
     with pytest.raises(QuotingError) as refused:
         services.send_quote(user=member.user, quote=draft)
     assert refused.value.message == EU_REFUSAL
@@ -65,7 +51,7 @@ def test_sending_refuses_belgian_vat_on_a_service_to_a_business_elsewhere_in_the
             vat_rate=Decimal("0"),
         )
     ]
-    draft = make_draft(member, activity, french_business, lines=reverse_charged)
+    draft = make_draft(member, activity, french_client, lines=reverse_charged)
     quote, _token = send(draft, member.user, capture=django_capture_on_commit_callbacks)
     assert quote.status == Quote.Status.SENT
     assert quote.current_version.total_incl_vat == Decimal("59.97")
@@ -85,9 +71,12 @@ def test_sending_checks_the_lines_again_against_the_client_as_it_is_now(
 
 
 def test_the_send_button_is_refused_on_the_page_with_the_same_message(
-    client, member, activity, french_business
+    client,
+    member,
+    activity,
+    french_client,  # noqa: F811
 ):
-    draft = make_draft(member, activity, french_business)
+    draft = make_draft(member, activity, french_client)
     client.force_login(member.user)
     page = client.get(reverse("quotes:quote_detail", args=[draft.pk]))
     assert page.context["place_of_supply_warning"] == EU_REFUSAL
@@ -96,7 +85,12 @@ def test_the_send_button_is_refused_on_the_page_with_the_same_message(
     assert Quote.objects.get().status == Quote.Status.DRAFT
 
 
-def test_quote_errors_speak_of_a_quote(member, activity, quote_client, french_business):
+def test_quote_errors_speak_of_a_quote(
+    member,
+    activity,
+    quote_client,
+    french_client,  # noqa: F811
+):
     with pytest.raises(QuotingError) as refused:
         make_draft(member, activity, quote_client, lines=[])
     assert refused.value.message == "Add at least one line to the quote."
@@ -106,8 +100,8 @@ def test_quote_errors_speak_of_a_quote(member, activity, quote_client, french_bu
     with pytest.raises(QuotingError) as refused:
         make_draft(member, activity, quote_client, lines=[negative])
     assert refused.value.message == "Line 1: the unit price cannot be negative."
-    french_business.vat_number = ""
-    french_business.save(update_fields=["vat_number"])
+    french_client.vat_number = ""
+    french_client.save(update_fields=["vat_number"])
     reverse_charged = LineInput(
         description="x",
         quantity=Decimal("1"),
@@ -117,7 +111,7 @@ def test_quote_errors_speak_of_a_quote(member, activity, quote_client, french_bu
         vat_rate=Decimal("0"),
     )
     with pytest.raises(QuotingError) as refused:
-        make_draft(member, activity, french_business, lines=[reverse_charged])
+        make_draft(member, activity, french_client, lines=[reverse_charged])
     assert refused.value.message == (
         "Reverse charge and intra-EU quotes need the client's VAT number."
     )
