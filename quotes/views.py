@@ -31,7 +31,7 @@ from members.models import Language
 from quotes import selectors, services
 from quotes.errors import QuotingError
 from quotes.forms import AcceptForm, ChangeRequestForm, DeclineForm, QuoteForm
-from quotes.models import Quote, QuoteDocument, QuoteLine, QuoteVersion
+from quotes.models import Quote, QuoteDocument, QuoteLine, QuoteLink, QuoteVersion
 from quotes.pdf import schedule_rows
 
 logger = logging.getLogger(__name__)
@@ -255,10 +255,10 @@ def quote_detail(request, pk: int):
     versions = list(selectors.versions_of(quote))
     events = list(selectors.events_of(quote)[:EVENTS_SHOWN])
     now = timezone.now()
-    live_links = (
-        version is not None
-        and version.links.filter(revoked_at__isnull=True, expires_at__gt=now).exists()
-    )
+    # The sent version's links keep working while a newer version is still a draft.
+    live_links = QuoteLink.objects.filter(
+        version__quote=quote, revoked_at__isnull=True, expires_at__gt=now
+    ).exists()
     document = next((v for v in versions if v.pk == getattr(version, "pk", None)), None)
     pdf = getattr(document, "document", None) if document else None
     context = {

@@ -207,3 +207,17 @@ def test_new_version_is_valid_for_at_least_thirty_days(member, sent):
     quote, _token = sent
     quote = services.new_version(user=member.user, quote=quote)
     assert quote.current_version.valid_until >= TODAY + datetime.timedelta(days=30)
+
+
+def test_the_member_can_still_withdraw_the_sent_versions_link_while_drafting(
+    client, member, sent
+):
+    quote, token = sent
+    services.new_version(user=member.user, quote=quote)
+    client.force_login(member.user)
+    page = client.get(reverse("quotes:quote_detail", args=[quote.pk]))
+    assert page.context["live_links"] is True
+    client.post(reverse("quotes:quote_revoke", args=[quote.pk]))
+    assert services.link_state(services.find_link(token), now=services.timezone.now()) == (
+        "revoked"
+    )
