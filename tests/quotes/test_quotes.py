@@ -318,27 +318,22 @@ def test_a_change_request_then_a_new_version(member, sent, django_capture_on_com
     assert version.sent_at is None
     assert [line.description for line in version.lines.all()] == ["Illustrations", "Print files"]
     assert version.total_incl_vat == Decimal("178.56")
+
     # The first version, already answered, cannot be answered again; its link still opens
-    # it until the newer version is sent.
+    # it until the newer version is sent, then says a newer one replaces it.
+    def accept_first_version():
+        return services.accept_quote(
+            link=services.find_link(token), name="Jan", conditions_accepted=True, ip=None,
+            user_agent="",
+        )  # fmt: skip
+
     assert services.link_state(services.find_link(token), now=services.timezone.now()) == "open"
     with pytest.raises(QuotingError, match="already answered: Change requested"):
-        services.accept_quote(
-            link=services.find_link(token),
-            name="Jan",
-            conditions_accepted=True,
-            ip=None,
-            user_agent="",
-        )
+        accept_first_version()
     quote, token2 = send(quote, member.user, capture=django_capture_on_commit_callbacks)
     assert services.link_state(services.find_link(token), now=services.timezone.now()) == "replaced"
     with pytest.raises(QuotingError, match="newer version"):
-        services.accept_quote(
-            link=services.find_link(token),
-            name="Jan",
-            conditions_accepted=True,
-            ip=None,
-            user_agent="",
-        )
+        accept_first_version()
     assert quote.number == f"D-{TODAY.year}-000001"  # the quote keeps its number
     assert quote.current_version.version == 2
     quote = services.accept_quote(
