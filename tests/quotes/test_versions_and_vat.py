@@ -209,9 +209,7 @@ def test_new_version_is_valid_for_at_least_thirty_days(member, sent):
     assert quote.current_version.valid_until >= TODAY + datetime.timedelta(days=30)
 
 
-def test_the_member_can_still_withdraw_the_sent_versions_link_while_drafting(
-    client, member, sent
-):
+def test_the_member_can_still_withdraw_the_sent_versions_link_while_drafting(client, member, sent):
     quote, token = sent
     services.new_version(user=member.user, quote=quote)
     client.force_login(member.user)
