@@ -187,6 +187,7 @@ EXCLUDED_URLS = {
     "members:api_token_revoke": "POST only",
     "audit:data_export_download": "a stored file",
     "invoicing:invoice_preview": "POST only",
+    "quotes:quote_preview": "POST only",
     "invoicing:invoice_delete": "confirmation of an action",
     "invoicing:invoice_submit": "POST only",
     "invoicing:invoice_pdf": "a stored file",

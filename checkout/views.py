@@ -169,10 +169,12 @@ def simulated_checkout(request: HttpRequest, payment_id: str) -> HttpResponse:
     payment = SimulatedPayment.objects.filter(payment_id=payment_id).first()
     if payment is None:
         raise Http404
+    language = _provider_page_language(request, payment.locale)
     if request.method == "POST":
         outcome = request.POST.get("outcome")
         if outcome not in ("paid", "failed"):
-            return render(request, "checkout/simulated.html", {"payment": payment}, status=400)
+            with translation.override(language):
+                return render(request, "checkout/simulated.html", {"payment": payment}, status=400)
         provider.settle(payment.payment_id, paid=outcome == "paid")
         # The notification a real provider would send, signed, through the same code.
         body = urlencode({"id": payment.payment_id}).encode()
@@ -185,4 +187,14 @@ def simulated_checkout(request: HttpRequest, payment_id: str) -> HttpResponse:
                 post={"id": payment.payment_id},
             )
         return redirect(payment.redirect_url)
-    return render(request, "checkout/simulated.html", {"payment": payment})
+    with translation.override(language):
+        return render(request, "checkout/simulated.html", {"payment": payment})
+
+
+def _provider_page_language(request: HttpRequest, locale: str) -> str:
+    """The provider's page speaks the language it was asked for (the invoice's, as a real
+    provider's page does), unless the client chose one on the site."""
+    if settings.LANGUAGE_COOKIE_NAME in request.COOKIES:
+        return translation.get_language()
+    language = (locale or "").split("_")[0]
+    return language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE

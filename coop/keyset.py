@@ -32,12 +32,17 @@ from coop.compiled import CompiledQuery
 class Cursor:
     """A position in a list: after (``older``) or before a row's key and id."""
 
-    value: datetime.date | datetime.datetime | None
+    value: datetime.date | datetime.datetime | int | None
     pk: int
     older: bool = True
 
     def encode(self) -> str:
-        value = self.value.isoformat() if self.value is not None else ""
+        if self.value is None:
+            value = ""
+        elif isinstance(self.value, int):
+            value = str(self.value)
+        else:
+            value = self.value.isoformat()
         text = f"{'o' if self.older else 'n'}|{value}|{self.pk}"
         return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
@@ -69,6 +74,10 @@ class Keyset:
                 if not self.nullable:
                     raise ValueError("empty key")
                 parsed = None
+            elif isinstance(model_field, models.IntegerField):
+                parsed = int(value)
+                if not 0 <= parsed < 2**63:
+                    raise ValueError(value)
             elif isinstance(model_field, models.DateTimeField):
                 parsed = datetime.datetime.fromisoformat(value)
                 if parsed.tzinfo is None:

@@ -400,6 +400,25 @@ def place_of_supply_warning(buyer: Customer, lines: Iterable[tuple[str, str]]) -
     )
 
 
+def place_of_supply_refusal(buyer: Customer, lines: Iterable[tuple[str, str]]) -> str:
+    """Why a document the client answers without staff's review (a quote) cannot charge
+    Belgian VAT on a service to a business abroad, or "": the rule of
+    ``place_of_supply_warning``, which holds an invoice for staff's check."""
+    if not charges_belgian_vat_abroad(buyer, lines):
+        return ""
+    if is_eu(buyer.country):
+        return _(
+            "Belgian VAT on a service to a business established in another EU country: such a "
+            "service is taxed where the client is established (art. 21 §2 of the VAT Code). "
+            "Choose AE (reverse charge); if an exception applies, ask staff."
+        )
+    return _(
+        "Belgian VAT on a service to a business established outside the EU: such a service is "
+        "taxed where the client is established (art. 21 §2 of the VAT Code). Choose O (outside "
+        "the scope of Belgian VAT); if an exception applies, ask staff."
+    )
+
+
 def check_invoice(categories: set[str]) -> None:
     """Refuse mixing out-of-scope lines with others (EN 16931 BR-O-11 to BR-O-14)."""
     if VatCategory.OUTSIDE_SCOPE in categories and len(categories) > 1:

@@ -113,3 +113,27 @@ class PortalQuestion(models.Model):
     def __str__(self) -> str:
         asked_on = date_format(timezone.localtime(self.asked_at).date(), "SHORT_DATE_FORMAT")
         return f"{self.email} · {asked_on}"
+
+
+class PortalAccount(models.Model):
+    """A password a portal client chose beside the e-mail link. The address stays the identity:
+    a password session sees exactly what a link session of the same address sees. The
+    password is set (or reset) only from a session opened by an e-mail link."""
+
+    email = models.EmailField(_("e-mail address"), unique=True)
+    password = models.CharField(_("password"), max_length=128)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    password_set_at = models.DateTimeField(_("password set at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("portal account")
+        verbose_name_plural = _("portal accounts")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(email=models.functions.Lower("email")),
+                name="portal_account_email_lower",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.email

@@ -5,6 +5,9 @@ import hashlib
 import secrets
 
 from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -19,7 +22,7 @@ from invoicing.models import Invoice
 from members.models import User
 from portal import selectors
 from portal.errors import PortalError
-from portal.models import QUESTION_MAX_LENGTH, PortalQuestion, PortalToken
+from portal.models import QUESTION_MAX_LENGTH, PortalAccount, PortalQuestion, PortalToken
 
 SIGN_IN_LINK_LIFETIME = datetime.timedelta(minutes=30)
 # An invoice e-mail's link outlives the payment terms (at most 120 days) and the reminders.
@@ -31,6 +34,12 @@ LINKS_PER_ADDRESS = 5
 LINKS_PER_IP = 20
 # Questions: per portal address, per hour.
 QUESTIONS_PER_HOUR = 10
+# Password sign-ins tried per address and per IP address in an hour, as other sign-ins.
+PASSWORD_TRIES_PER_ADDRESS = 10
+PASSWORD_TRIES_PER_IP = 30
+PASSWORD_SESSION = "password"  # noqa: S105 (how a session was opened, no secret)
+# A hash to check against when the address has no account: the answer takes as long.
+_NO_ACCOUNT_HASH = make_password(None)
 HOUR = 3600
 
 
@@ -245,3 +254,74 @@ def mark_question_answered(
     question.save(update_fields=["answered_at", "answered_by"])
     record_event(action=AuditAction.CHANGED, obj=question, reason="answered", actor=user)
     return question
+
+
+@transaction.atomic
+def set_password(
+    *, identity: selectors.PortalIdentity, opened_by: str, password: str, now: datetime.datetime
+) -> PortalAccount:
+    """Give the signed-in address a password (or a new one): only from a session opened by an
+    e-mail link, which is also how a forgotten password is reset."""
+    if opened_by == PASSWORD_SESSION:
+        raise PortalError(
+            _(
+                "To set or change your password, sign in with an e-mail link first: it proves "
+                "the address is yours."
+            ),
+            code="link_session_required",
+        )
+    email = identity.email.lower()
+    try:
+        validate_password(password, user=PortalAccount(email=email))
+    except ValidationError as error:
+        raise PortalError(" ".join(error.messages), code="password", field="password1") from None
+    account, created = PortalAccount.objects.select_for_update().get_or_create(
+        email=email, defaults={"password": make_password(password), "created_at": now}
+    )
+    if not created:
+        account.password = make_password(password)
+    account.password_set_at = now
+    account.save()
+    record_event(
+        action=AuditAction.CREATED if created else AuditAction.CHANGED,
+        obj=account,
+        object_repr=f"portal {email}",
+        reason="password set" if created else "password changed",
+    )
+    return account
+
+
+def sign_in_with_password(
+    *, email: str, password: str, ip_address: str | None, now: datetime.datetime
+) -> str:
+    """Check an address and its password; return the address to open its portal session, or
+    raise ``PortalError`` (the same message whether the address or the password is wrong).
+    Tries are counted per address and per IP address, and every outcome is audited."""
+    email = (email or "").strip().lower()
+    _limit(f"portal-password-ip:{ip_address or '-'}", limit=PASSWORD_TRIES_PER_IP, now=now)
+    _limit(f"portal-password:{hash_token(email)}", limit=PASSWORD_TRIES_PER_ADDRESS, now=now)
+    account = PortalAccount.objects.filter(email=email).first()
+    if account is None:
+        check_password(password, _NO_ACCOUNT_HASH)
+    if account is None or not check_password(password, account.password):
+        record_event(
+            action=AuditAction.REJECTED,
+            object_type="portal.portalaccount",
+            object_pk=account.pk if account else "",
+            object_repr=f"portal {email}"[:200],
+            reason="password sign-in refused",
+        )
+        raise PortalError(
+            _(
+                "This e-mail address and password do not match. Forgot your password? Ask for "
+                "a sign-in link, then set a new one."
+            ),
+            code="wrong_password",
+        )
+    record_event(
+        action=AuditAction.SIGNED_IN,
+        obj=account,
+        object_repr=f"portal {email}",
+        reason=PASSWORD_SESSION,
+    )
+    return account.email

@@ -15,14 +15,24 @@ from portal.services import SESSION_LIFETIME
 SESSION_KEY = "portal"
 
 
-def open_session(request, *, email: str, language: str, now: datetime.datetime) -> None:
-    """Sign the browser in to the portal as ``email`` (a new session key: no fixation)."""
+def open_session(
+    request, *, email: str, language: str, now: datetime.datetime, opened_by: str = "link"
+) -> None:
+    """Sign the browser in to the portal as ``email`` (a new session key: no fixation);
+    ``opened_by`` says how ("link", or "password")."""
     request.session.cycle_key()
     request.session[SESSION_KEY] = {
         "email": email,
         "language": language,
         "expires_at": (now + SESSION_LIFETIME).isoformat(),
+        "opened_by": opened_by,
     }
+
+
+def opened_by(request) -> str:
+    """How the browser's portal session was opened: "link" or "password"."""
+    data = request.session.get(SESSION_KEY)
+    return data.get("opened_by", "link") if isinstance(data, dict) else ""
 
 
 def close_session(request) -> None:

@@ -27,7 +27,7 @@ from invoicing.models import Invoice, InvoiceDocument
 from invoicing.selectors import invoices_visible_to
 from portal import selectors, services, sessions
 from portal.errors import PortalError
-from portal.forms import QuestionForm, SignInRequestForm
+from portal.forms import PasswordForm, PasswordSignInForm, QuestionForm, SignInRequestForm
 from portal.models import PortalQuestion
 
 logger = logging.getLogger(__name__)
@@ -109,6 +109,78 @@ def sign_in(request, token: str):
         now=timezone.now(),
     )
     return redirect("portal:home")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def password_sign_in(request):
+    """Sign in with the e-mail address and the password the client chose; the session sees
+    what an e-mail link's session sees."""
+    form = PasswordSignInForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        now = timezone.now()
+        try:
+            email = services.sign_in_with_password(
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password"],
+                ip_address=_client_ip(request),
+                now=now,
+            )
+        except PortalError as error:
+            form.add_error(None, error.message)
+            status = 429 if error.code == "throttled" else 400
+        else:
+            sessions.open_session(
+                request,
+                email=email,
+                language=selectors.client_language(email),
+                now=now,
+                opened_by=services.PASSWORD_SESSION,
+            )
+            return redirect("portal:home")
+    elif request.method == "POST":
+        status = 400
+    context = {"form": form, "title": _("Sign in with a password")}
+    return render(request, "portal/password_sign_in.html", context, status=status)
+
+
+@portal_view
+@require_http_methods(["GET", "POST"])
+def password(request, identity):
+    """Set or change the password of the signed-in address (from an e-mail link's session)."""
+    form = PasswordForm(request.POST or None)
+    opened_by = sessions.opened_by(request)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.set_password(
+                identity=identity,
+                opened_by=opened_by,
+                password=form.cleaned_data["password1"],
+                now=timezone.now(),
+            )
+        except PortalError as error:
+            add_service_error(form, error)
+            status = 400
+        else:
+            messages.success(
+                request,
+                _(
+                    "Your password is set: you may now sign in with your e-mail address and "
+                    "this password, or with an e-mail link as before."
+                ),
+            )
+            return redirect("portal:home")
+    elif request.method == "POST":
+        status = 400
+    context = {
+        "title": _("Your password"),
+        "form": form,
+        "identity": identity,
+        "link_session": opened_by != services.PASSWORD_SESSION,
+    }
+    return render(request, "portal/password.html", context, status=status)
 
 
 @require_POST

@@ -299,16 +299,19 @@ class OrderAwaitingConfirmationAdmin(
     @admin.display(description=_("credit standing"))
     def credit(self, quote: Quote) -> str:
         standing = self._standing(quote)
-        scope = (
-            gettext("every member's clients with this VAT number")
-            if standing.is_buyer
-            else gettext("this client")
-        )
-        return gettext(
-            "Open invoices of %(scope)s: %(count)d, %(exposure)s due, of which %(overdue)s "
-            "overdue. Paid late over the last year: %(behaviour)s."
-        ) % {
-            "scope": scope,
+        # Whole sentences: "of" and its object do not combine alike in every language.
+        if standing.is_buyer:
+            text = gettext(
+                "Open invoices of every member's clients with this VAT number: %(count)d, "
+                "%(exposure)s due, of which %(overdue)s overdue. Paid late over the last "
+                "year: %(behaviour)s."
+            )
+        else:
+            text = gettext(
+                "Open invoices of this client: %(count)d, %(exposure)s due, of which "
+                "%(overdue)s overdue. Paid late over the last year: %(behaviour)s."
+            )
+        return text % {
             "count": standing.open_count,
             "exposure": euro(standing.exposure),
             "overdue": euro(standing.overdue),

@@ -183,7 +183,7 @@ class QuoteViewSet(
     permission_classes = [IsMemberOrStaff]
     http_method_names = ["get", "post", "put", "head", "options"]
     pagination_class = KeysetPagination
-    keyset = selectors.QUOTE_KEYSET
+    keyset = selectors.QUOTE_NUMBER_KEYSET
 
     def keyset_split(self):
         return self.split

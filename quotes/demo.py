@@ -10,8 +10,8 @@ from decimal import Decimal
 from django.utils import timezone
 
 from invoicing.services.drafts import LineInput
-from quotes import documents, services
-from quotes.models import OrderInvoice, Quote, QuoteEvent
+from quotes import documents, reminders, services
+from quotes.models import OrderInvoice, Quote
 
 WORK = [
     ("Lighting design, rehearsal days", "day", "450.00"),
@@ -47,7 +47,7 @@ def _lines(offset: int) -> list[LineInput]:
     ][:3]
 
 
-def _draft(member, activity, client, *, index: int, today: datetime.date) -> Quote:
+def _draft(member, activity, client, *, index: int, today: datetime.date, now=None) -> Quote:
     return services.save_draft(
         user=member.user,
         activity=activity,
@@ -63,11 +63,12 @@ def _draft(member, activity, client, *, index: int, today: datetime.date) -> Quo
             work_end=today + datetime.timedelta(days=47),
         ),
         today=today,
+        now=now,
     )
 
 
-def _send(member, quote: Quote) -> tuple[Quote, str]:
-    quote, token = services.send_quote(user=member.user, quote=quote, email=False)
+def _send(member, quote: Quote, *, now: datetime.datetime | None = None) -> tuple[Quote, str]:
+    quote, token = services.send_quote(user=member.user, quote=quote, email=False, now=now)
     documents.render_document(document=quote.current_version.document)
     quote.current_version.refresh_from_db()
     return quote, token
@@ -97,13 +98,26 @@ def _quotes_in_every_state(member, activity, client, *, today) -> str:
         ip="192.0.2.12",
         user_agent="Demo browser",
     )
-    expired, _expired_token = _send(member, _draft(member, activity, client, index=5, today=today))
-    # As the expiry task leaves a quote whose validity date has passed.
-    Quote.objects.filter(pk=expired.pk).update(status=Quote.Status.EXPIRED)
-    QuoteEvent.objects.create(
-        quote=expired, version=expired.current_version, kind=QuoteEvent.Kind.EXPIRED
-    )
+    _expired_quote(member, activity, client, today=today)
     return documents.public_url(token)
+
+
+def _expired_quote(member, activity, client, *, today: datetime.date) -> Quote:
+    """A quote sent 45 days ago, valid for 30 days, that the client never answered: the
+    expiry task expired it the day after its last valid day."""
+    sent_on = today - datetime.timedelta(days=45)
+    sent_at = timezone.make_aware(datetime.datetime.combine(sent_on, datetime.time(10)))
+    drafted_at = sent_at - datetime.timedelta(hours=1)
+    quote = _draft(member, activity, client, index=5, today=sent_on, now=drafted_at)
+    quote, _token = _send(member, quote, now=sent_at)
+    valid_until = quote.current_version.valid_until
+    expired_on = valid_until + datetime.timedelta(days=1)
+    reminders.expire_quote(
+        quote_pk=quote.pk,
+        today=expired_on,
+        now=timezone.make_aware(datetime.datetime.combine(expired_on, datetime.time(3))),
+    )
+    return Quote.objects.get(pk=quote.pk)
 
 
 def _confirmed_order(member, activity, client, staff, *, today) -> Quote:

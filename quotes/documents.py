@@ -14,6 +14,7 @@ from django.utils import timezone, translation
 from coop import recovery
 from coop.documents import DocumentStatus
 from quotes.models import QuoteDocument, QuoteEvent, QuoteLink, QuoteVersion
+from quotes.services import link_expiry_wording
 
 RETRY_AFTER = datetime.timedelta(minutes=10)
 MAX_ATTEMPTS = 10
@@ -82,6 +83,7 @@ def send_quote_email(*, link_pk: int, token: str, now: datetime.datetime | None 
             "version": version,
             "url": public_url(token),
             "expires_at": link.expires_at,
+            "expires_wording": link_expiry_wording(link.expires_at),
         }
         subject = render_to_string("emails/quote_subject.txt", context).strip()
         body = render_to_string("emails/quote.txt", context)

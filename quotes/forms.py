@@ -1,9 +1,12 @@
 """Browser forms of quotes: they check the shape of input; services check the rules."""
 
+import datetime
 from decimal import Decimal
 from typing import cast
 
 from django import forms
+from django.utils.formats import date_format, number_format
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from coop.forms import Form, ModelChoiceField
@@ -15,23 +18,31 @@ from quotes.models import Quote, QuoteVersion
 from quotes.schedule import RULE_HELP
 from quotes.services import QuoteTerms
 
-DUE_WORDS = {"order": "order", "delivery": "delivery"}
-
 
 def _date_input() -> forms.DateInput:
     return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
+def _due_words(due: str) -> str:
+    if due == "order":
+        return gettext("at order")
+    if due == "delivery":
+        return gettext("on delivery")
+    return date_format(datetime.date.fromisoformat(due), "d/m/Y")
+
+
 def schedule_text(schedule: list[dict]) -> str:
-    """A stored payment schedule as the member types it: one part a line."""
+    """A stored payment schedule as the member types it, in their language: one part a line."""
     return "\n".join(
-        f"{part['label']}; {Decimal(part['percent']).normalize():f}; {part['due']}"
+        f"{part['label']}; "
+        f"{number_format(Decimal(part['percent']).normalize(), use_l10n=True)}; "
+        f"{_due_words(part['due'])}"
         for part in schedule or []
     )
 
 
 def parse_schedule(text: str) -> list[dict]:
-    """Read "label; percent; order|delivery|YYYY-MM-DD" lines; the service checks them."""
+    """Read "label; percent; when" lines; the service checks them (services.clean_schedule)."""
     parts = []
     for line in (text or "").splitlines():
         if not line.strip():
@@ -41,6 +52,21 @@ def parse_schedule(text: str) -> list[dict]:
             cells.append("")
         parts.append({"label": cells[0], "percent": cells[1], "due": cells[2]})
     return parts
+
+
+class PercentField(forms.DecimalField):
+    """A percentage typed with a comma or a dot before its decimals, whatever the language."""
+
+    widget = forms.TextInput(attrs={"inputmode": "decimal"})
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("localize", True)
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = value.strip().replace("\u00a0", "").rstrip("%").strip().replace(",", ".")
+        return super().to_python(value)
 
 
 class QuoteForm(Form):
@@ -71,7 +97,7 @@ class QuoteForm(Form):
         max_value=120,
         help_text=_("Leave empty to apply the client's payment terms."),
     )
-    deposit_percent = forms.DecimalField(
+    deposit_percent = PercentField(
         label=_("Deposit (%)"),
         required=False,
         max_digits=5,
@@ -86,8 +112,8 @@ class QuoteForm(Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_(
-            'Optional, one part a line: "label; percentage; order, delivery or a date", '
-            'e.g. "Deposit; 30; order" then "Balance; 70; delivery".'
+            'Optional, one part a line: "label; percentage; at order, on delivery or a '
+            'date", e.g. "Deposit; 30; at order" then "Balance; 70; on delivery".'
         ),
     )
     work_start = forms.DateField(label=_("Work starts"), required=False, widget=_date_input())
@@ -180,7 +206,8 @@ class AcceptForm(Form):
     conditions = forms.BooleanField(
         label=_("I accept this quote and its conditions."), required=True
     )
-    signature = forms.CharField(required=False, widget=forms.HiddenInput, max_length=420_000)
+    # Checked by the service (services.clean_signature), which names the problem.
+    signature = forms.CharField(required=False, widget=forms.HiddenInput, strip=False)
 
 
 class DeclineForm(Form):

@@ -85,6 +85,9 @@ class Quote(ChoiceLabels, models.Model):
         related_name="+",
         verbose_name=_("current version"),
     )
+    # The number as one sortable figure (year × 1,000,000 + sequence number): lists show the
+    # newest number first, drafts (no number) before them.
+    number_order = models.BigIntegerField(_("number order"), null=True, blank=True, editable=False)
     sent_at = models.DateTimeField(_("first sent at"), null=True, blank=True)
     accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
     # The version staff last confirmed: set, the quote is an order, whatever its status says of
@@ -110,10 +113,12 @@ class Quote(ChoiceLabels, models.Model):
         verbose_name_plural = _("quotes")
         ordering = ["-created_at", "-id"]
         indexes = [
-            # A member's quote list: per Activity, newest first.
+            # A member's quote list: per Activity, drafts first, then the newest number first.
             models.Index(
-                fields=["activity", "-created_at", "-id"], name="quote_activity_newest_idx"
+                fields=["activity", "-number_order", "-id"], name="quote_activity_number_idx"
             ),
+            # Staff's list of every quote, in the same order.
+            models.Index(fields=["-number_order", "-id"], name="quote_number_idx"),
             # Staff's queue of accepted quotes to confirm, oldest acceptance first.
             models.Index(fields=["status", "accepted_at"], name="quote_status_accepted_idx"),
             models.Index(fields=["client", "-created_at"], name="quote_client_newest_idx"),
@@ -157,7 +162,8 @@ class Quote(ChoiceLabels, models.Model):
 
     def __str__(self) -> str:
         number = self.number
-        return f"{_('Quote')} {number}" if number else f"{_('Quote')} ({self.get_status_display()})"
+        word = _("Quote")
+        return f"{word} {number}" if number else f"{word} ({self.get_status_display()})"
 
     @property
     def number(self) -> str:
@@ -179,6 +185,11 @@ class Quote(ChoiceLabels, models.Model):
 
 # The statuses under a name of their own (the API schema names its enum after it).
 QuoteStatus = Quote.Status
+
+
+def number_order_of(series: str, sequence_number: int) -> int:
+    """The number's place in lists: by year, then sequence number."""
+    return int(series.removeprefix(SERIES_PREFIX)) * 1_000_000 + sequence_number
 
 
 def format_number(series: str, sequence_number: int) -> str:

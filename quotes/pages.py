@@ -40,7 +40,7 @@ _QUOTE = CompiledInstances(
     lambda staff, *, user, pk: _quote(staff, user, pk).annotate(
         live_links=Exists(
             QuoteLink.objects.filter(
-                version=OuterRef("current_version"),
+                version__quote=OuterRef("pk"),
                 revoked_at__isnull=True,
                 expires_at__gt=Now(),
             )
@@ -112,7 +112,8 @@ _CONTRACTS = CompiledInstances(
 
 def quote_shown_to(user: User, pk: int) -> Quote | None:
     """The quote with its client, Activity and current version (without its sent content),
-    annotated ``live_links``: whether a link to its current version still answers."""
+    annotated ``live_links``: whether a link to one of its versions still answers (the sent
+    version's links keep working while a newer version is still a draft)."""
     if pk >= _LARGEST_ID:
         return None
     found = _QUOTE.instances(user.is_staff, user=user.pk, pk=pk)

@@ -8,6 +8,8 @@ from members.models import Activity, User, activity_id_list, of_activities_of
 from quotes.models import OrderInvoice, Quote, QuoteEvent, QuoteVersion
 
 QUOTE_KEYSET = Keyset("created_at")
+# The quote list: drafts first (no number yet), then the newest number first.
+QUOTE_NUMBER_KEYSET = Keyset("number_order", nullable=True)
 
 
 def quotes_visible_to(user: User) -> QuerySet[Quote]:
@@ -43,6 +45,7 @@ def quote_list_rows() -> QuerySet[dict]:
         "series",
         "sequence_number",
         "created_at",
+        "number_order",
         client_name=F("client__name"),
         activity_name=F("activity__name"),
         title=F("current_version__title"),
@@ -56,7 +59,7 @@ def quote_list_of(
     user: User, rows: QuerySet | None = None, *, activity_ids: list[int] | None = None
 ) -> tuple[QuerySet, tuple[str, list[int]] | None]:
     """The quotes a list shows the user and the ``split`` that scopes them (coop.keyset):
-    a member's list is read Activity by Activity through (Activity, created at, id)."""
+    a member's list is read Activity by Activity through (Activity, number order, id)."""
     rows = (quote_list_rows() if rows is None else rows).all()
     if user.is_staff:
         return rows, None

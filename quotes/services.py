@@ -6,27 +6,34 @@ through invoicing's own checks and calculation (``invoicing.services.drafts.clea
 ``invoicing.calculation.compute_totals``): a quote's VAT is an invoice's VAT.
 """
 
+import base64
+import binascii
 import dataclasses
 import datetime
 import hashlib
 import json
 import secrets
+import struct
+import zlib
+import zoneinfo
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.formats import date_format, time_format
 from django.utils.translation import gettext as _
 
 from audit.context import current_request
 from audit.services import record_event
 from coop import bounds
 from coop.money import has_at_most_cents
+from coop.templatetags.money import percent as format_percent
 from invoicing import vat
 from invoicing.calculation import compute_totals
 from invoicing.errors import InvoicingError
 from invoicing.models import Client
-from invoicing.services.drafts import LineInput, clean_lines
+from invoicing.services.drafts import MAX_LINES, LineInput, clean_lines, line_input_of
 from invoicing.services.issue import UNIT_CODES
 from members.models import Activity, Member, User
 from quotes.errors import QuotingError
@@ -37,11 +44,13 @@ from quotes.models import (
     QuoteLine,
     QuoteLink,
     QuoteVersion,
+    number_order_of,
     series_for_year,
 )
 from quotes.schedule import check_deposit_and_schedule
 
 HUNDRED = Decimal(100)
+BRUSSELS = zoneinfo.ZoneInfo("Europe/Brussels")
 MAX_VALIDITY_DAYS = 366
 DEFAULT_VALIDITY_DAYS = 30
 MAX_SCHEDULE_PARTS = 12
@@ -185,9 +194,75 @@ def _percent(value, *, field: str, label: str) -> Decimal:
     return number
 
 
+# What the member may type for when a part falls due, in each language of the cooperative.
+DUE_WORDS = {
+    "order": (
+        "order",
+        "at order",
+        "on order",
+        "at the order",
+        "when ordered",
+        "when the order is confirmed",
+        "à la confirmation de la commande",
+        "a la confirmation de la commande",
+        "bij bevestiging van de bestelling",
+        "commande",
+        "à la commande",
+        "a la commande",
+        "bestelling",
+        "bij bestelling",
+        "bij de bestelling",
+    ),
+    "delivery": (
+        "delivery",
+        "on delivery",
+        "at delivery",
+        "livraison",
+        "à la livraison",
+        "a la livraison",
+        "levering",
+        "bij levering",
+        "bij de levering",
+    ),
+}
+_DUE_OF_WORD = {word: due for due, words in DUE_WORDS.items() for word in words}
+DATE_INPUTS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y")
+
+
+def due_of(text: str) -> str | None:
+    """When a schedule part falls due, read from what was typed ("à la commande", "bij
+    levering", "on delivery", "2027-03-31", "31/03/2027"): "order", "delivery", an ISO date,
+    or None when it means none of them."""
+    words = " ".join(str(text or "").split()).casefold()
+    if words in _DUE_OF_WORD:
+        return _DUE_OF_WORD[words]
+    for pattern in DATE_INPUTS:
+        try:
+            return datetime.datetime.strptime(words, pattern).date().isoformat()
+        except ValueError:
+            continue
+    return None
+
+
+def _schedule_error(position: int, label: str, problem: str) -> QuotingError:
+    if label:
+        message = _('Payment schedule, line %(position)d ("%(label)s"): %(problem)s') % {
+            "position": position,
+            "label": label[:40],
+            "problem": problem,
+        }
+    else:
+        message = _("Payment schedule, line %(position)d: %(problem)s") % {
+            "position": position,
+            "problem": problem,
+        }
+    return QuotingError(message, code="schedule", field="schedule")
+
+
 def clean_schedule(schedule) -> list[dict]:
-    """Check a payment schedule: parts with a label, a percentage and when they are due
-    ("order", "delivery" or a date), adding up to 100 %. Return it in its stored form."""
+    """Check a payment schedule: parts with a label, a percentage (a comma or a dot before
+    the decimals) and when they are due (at the order, on delivery, in French, Dutch or
+    English, or a date), adding up to 100 %. Return it in its stored form."""
     if not schedule:
         return []
     if not isinstance(schedule, list) or len(schedule) > MAX_SCHEDULE_PARTS:
@@ -201,41 +276,30 @@ def clean_schedule(schedule) -> list[dict]:
     total = Decimal(0)
     for position, part in enumerate(schedule, 1):
         if not isinstance(part, dict):
-            raise QuotingError(
-                _("Payment part %(position)d: give a label, a percentage and when it is due.")
-                % {"position": position},
-                code="schedule",
-                field="schedule",
-            )
+            raise _schedule_error(position, "", _("give a label, a percentage and when it is due."))
         label = str(part.get("label") or "").strip()
         if not label or len(label) > 100:
-            raise QuotingError(
-                _("Payment part %(position)d: give it a label of at most 100 characters.")
-                % {"position": position},
-                code="schedule",
-                field="schedule",
+            raise _schedule_error(position, "", _("give it a label of at most 100 characters."))
+        try:
+            percent = _percent(part.get("percent", ""), field="schedule", label=_("percentage"))
+        except QuotingError as error:
+            raise _schedule_error(position, label, error.message) from None
+        due = due_of(part.get("due") or "")
+        if due is None:
+            raise _schedule_error(
+                position,
+                label,
+                _(
+                    'say when it is due: "at order", "on delivery" or a date (31/12/2027 or '
+                    "2027-12-31)."
+                ),
             )
-        percent = _percent(part.get("percent", ""), field="schedule", label=_("percentage"))
-        due = str(part.get("due") or "").strip()
-        if due not in ("order", "delivery"):
-            try:
-                due = datetime.date.fromisoformat(due).isoformat()
-            except ValueError:
-                raise QuotingError(
-                    _(
-                        "Payment part %(position)d: it is due at the order, on delivery or on "
-                        "a date (YYYY-MM-DD)."
-                    )
-                    % {"position": position},
-                    code="schedule",
-                    field="schedule",
-                ) from None
         total += percent
         cleaned.append({"label": label, "percent": f"{percent:.2f}", "due": due})
     if total != HUNDRED:
         raise QuotingError(
-            _("The parts of the payment schedule add up to %(total)s %%, not 100 %%.")
-            % {"total": f"{total:.2f}"},
+            _("The parts of the payment schedule add up to %(total)s, not 100 %%.")
+            % {"total": format_percent(total)},
             code="schedule_total",
             field="schedule",
         )
@@ -314,12 +378,69 @@ def _clean_terms(terms: QuoteTerms, *, client: Client, today: datetime.date) -> 
     }
 
 
+def quote_wording(error: InvoicingError, lines: list[LineInput] = ()) -> str:
+    """Invoicing's message for a line rule, worded for a quote where it speaks of an invoice."""
+    if error.code == "empty":
+        return _("Add at least one line to the quote.")
+    if error.code == "too_many_lines":
+        return _("A quote has at most %(count)d lines.") % {"count": MAX_LINES}
+    if error.code == "buyer_vat_required":
+        return _("Reverse charge and intra-EU quotes need the client's VAT number.")
+    if error.code == "outside_scope_mixed":
+        return _(
+            "A quote outside the scope of Belgian VAT (O) has only such lines: quote the other "
+            "lines separately."
+        )
+    if error.code == "unit_price":
+        position = next(
+            (
+                number
+                for number, line in enumerate(lines, 1)
+                if str(line.unit_price).strip().startswith("-")
+            ),
+            None,
+        )
+        if position is not None:
+            return _("Line %(position)d: the unit price cannot be negative.") % {
+                "position": position
+            }
+    return error.message
+
+
+def check_lines(lines: list[LineInput], client: Client) -> list:
+    """Check the lines with invoicing's rules (one code path with invoices), worded for a
+    quote; return them ready for computing."""
+    try:
+        return clean_lines(lines, client=client)
+    except InvoicingError as error:
+        raise QuotingError(
+            quote_wording(error, lines), code=error.code, field=error.field
+        ) from None
+
+
+def place_of_supply_refusal(client: Client, lines) -> str:
+    """Why a quote cannot be sent with these lines' VAT (``(category, supply kind)`` pairs):
+    invoicing's place-of-supply rule, or ""."""
+    return vat.place_of_supply_refusal(vat.customer_of(client), lines)
+
+
+def _check_before_sending(quote: Quote, version: QuoteVersion) -> None:
+    """Check the stored lines again against the client as it is now (an invoice's checks),
+    and refuse Belgian VAT where the place of supply is abroad."""
+    stored = list(version.lines.all())
+    if not stored:
+        raise QuotingError(_("Add at least one line to the quote."), code="empty")
+    check_lines([line_input_of(line) for line in stored], quote.client)
+    refusal = place_of_supply_refusal(
+        quote.client, [(line.vat_category, line.supply_kind) for line in stored]
+    )
+    if refusal:
+        raise QuotingError(refusal, code="place_of_supply", field="lines")
+
+
 def _write_lines(version: QuoteVersion, lines: list[LineInput], client: Client) -> None:
     """Check the lines with invoicing's rules, store them and the version's totals."""
-    try:
-        cleaned = clean_lines(lines, client=client)
-    except InvoicingError as error:
-        raise QuotingError(error.message, code=error.code, field=error.field) from None
+    cleaned = check_lines(lines, client)
     for line in lines:
         _check_text("lines", line.description, bounds.LINE_DESCRIPTION_MAX_LENGTH, _("Description"))
     totals = compute_totals(cleaned)
@@ -359,11 +480,12 @@ def save_draft(
     terms: QuoteTerms,
     today: datetime.date,
     quote: Quote | None = None,
+    now: datetime.datetime | None = None,
 ) -> Quote:
     """Create a draft quote, or replace the content of a quote's draft version."""
     _check_activity(user, activity)
     _check_client(user, client, quote)
-    now = timezone.now()
+    now = now or timezone.now()
     if quote is not None:
         quote = _lock(quote)
         version = quote.current_version
@@ -390,7 +512,7 @@ def save_draft(
             created_at=now,
             updated_at=now,
         )
-        version = QuoteVersion.objects.create(quote=quote, version=1, **fields)
+        version = QuoteVersion.objects.create(quote=quote, version=1, created_at=now, **fields)
         quote.current_version = version
         quote.save(update_fields=["current_version"])
         _event(quote, QuoteEvent.Kind.CREATED, version=version, actor=user, now=now)
@@ -609,12 +731,12 @@ def send_quote(
             code="valid_until",
             field="valid_until",
         )
-    if not version.lines.exists():
-        raise QuotingError(_("Add at least one line to the quote."), code="empty")
+    _check_before_sending(quote, version)
     check_deposit_and_schedule(version.deposit_percent, version.schedule)
     if quote.sequence_number is None:
         quote.series = series_for_year(today.year)
         quote.sequence_number = _take_number(series=quote.series)
+        quote.number_order = number_order_of(quote.series, quote.sequence_number)
     snapshot = build_snapshot(quote, version, sent_on=today)
     version.snapshot = snapshot
     version.data_sha256 = data_sha256(snapshot)
@@ -622,7 +744,7 @@ def send_quote(
     version.save(update_fields=["snapshot", "data_sha256", "sent_at"])
     quote.status = Quote.Status.SENT
     quote.sent_at = quote.sent_at or now
-    _touch(quote, now, "series", "sequence_number", "status", "sent_at")
+    _touch(quote, now, "series", "sequence_number", "number_order", "status", "sent_at")
     document = QuoteDocument.objects.create(version=version, created_at=now)
     link, token = _new_link(version, user=user, recipient=quote.client.email, now=now)
     _event(
@@ -706,8 +828,8 @@ def revoke_link(*, user: User, quote: Quote, now: datetime.datetime | None = Non
 
 @transaction.atomic
 def new_version(*, user: User, quote: Quote, now: datetime.datetime | None = None) -> Quote:
-    """Start a new draft version from the current one (its lines copied); the earlier
-    version's links can no longer accept."""
+    """Start a new draft version from the current one (its lines copied). Until the new
+    version is sent, the client may still answer the sent one through its link."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     quote = _lock(quote)
@@ -747,10 +869,12 @@ def new_version(*, user: User, quote: Quote, now: datetime.datetime | None = Non
     quote.current_version = version
     quote.status = Quote.Status.DRAFT
     _touch(quote, now, "current_version", "status")
+    # The event names the sent version it starts from: the draft may yet be discarded, if the
+    # client accepts the sent version before the new one is sent (see ``accept_quote``).
     _event(
         quote,
         QuoteEvent.Kind.NEW_VERSION,
-        version=version,
+        version=old,
         actor=user,
         now=now,
         details={"version": version.version, "replaces": old.version},
@@ -784,16 +908,67 @@ def find_link(token: str) -> QuoteLink | None:
 
 
 def link_state(link: QuoteLink | None, *, now: datetime.datetime) -> str:
+    """What a link opens: its version until a newer version is sent to the client."""
     if link is None:
         return LinkState.UNKNOWN
     if link.revoked_at is not None:
         return LinkState.REVOKED
     quote = link.version.quote
-    if quote.current_version_id != link.version_id:
+    if quote.current_version_id != link.version_id and _sent_after(link.version):
         return LinkState.REPLACED
     if link.expires_at <= now or quote.status == Quote.Status.EXPIRED:
         return LinkState.EXPIRED
     return LinkState.OPEN
+
+
+def _sent_after(version: QuoteVersion) -> bool:
+    """Tell whether a newer version of the quote was sent to the client."""
+    return QuoteVersion.objects.filter(
+        quote_id=version.quote_id, version__gt=version.version, sent_at__isnull=False
+    ).exists()
+
+
+def answer_of(version: QuoteVersion) -> str:
+    """The client's answer to a version, as a quote status ("" while none)."""
+    if version.accepted_at is not None:
+        return Quote.Status.ACCEPTED
+    if version.declined_at is not None:
+        return Quote.Status.DECLINED
+    if version.change_requested_at is not None:
+        return Quote.Status.CHANGE_REQUESTED
+    return ""
+
+
+def public_status(quote: Quote, version: QuoteVersion) -> str:
+    """The status the client sees of the version a link opens: a newer version the member
+    drafts is not theirs to see."""
+    if answer := answer_of(version):
+        if answer == Quote.Status.ACCEPTED and quote.current_version_id == version.pk:
+            return quote.status
+        return answer
+    if quote.current_version_id != version.pk:
+        return Quote.Status.SENT
+    return quote.status
+
+
+def link_expiry_wording(expires_at: datetime.datetime) -> str:
+    """When a link stops working, in the cooperative's time (Brussels) and the current
+    language: its last minute, so that a link ending at midnight names the day it works."""
+    last = timezone.localtime(expires_at - datetime.timedelta(minutes=1), BRUSSELS)
+    return _("%(date)s at %(time)s, Brussels time") % {
+        "date": date_format(last.date(), "DATE_FORMAT"),
+        "time": time_format(last.time(), "TIME_FORMAT"),
+    }
+
+
+def awaits_answer(quote: Quote, version: QuoteVersion, *, today: datetime.date) -> bool:
+    """Tell whether the client may still answer this version: the sent version in force,
+    also while the member drafts a newer one not yet sent, until its validity date."""
+    if not version.is_sent or answer_of(version) or version.valid_until < today:
+        return False
+    if quote.current_version_id == version.pk:
+        return quote.status == Quote.Status.SENT
+    return quote.status == Quote.Status.DRAFT and not _sent_after(version)
 
 
 def record_view(*, link: QuoteLink, ip: str | None, user_agent: str, now=None) -> None:
@@ -828,21 +1003,30 @@ def _answerable(link: QuoteLink, *, now: datetime.datetime) -> tuple[Quote, Quot
         raise QuotingError(_("This link was withdrawn by the sender."), code="revoked")
     if state == LinkState.REPLACED:
         raise QuotingError(
-            _("A newer version of this quote replaces this one: answer the newer one."),
+            _(
+                "A newer version of this quote was sent to you and replaces this one: answer "
+                "the newer version, through the link of its e-mail."
+            ),
             code="replaced",
         )
     if state == LinkState.EXPIRED:
         raise QuotingError(_("This quote has expired."), code="expired")
-    version = quote.current_version
+    version = quote.current_version if quote.current_version_id == link.version_id else link.version
     if version.valid_until < timezone.localdate(now):
         raise QuotingError(_("This quote has expired."), code="expired")
-    if quote.status != Quote.Status.SENT:
+    if not awaits_answer(quote, version, today=timezone.localdate(now)):
+        answer = answer_of(version) or quote.status
         raise QuotingError(
             _("This quote was already answered: %(status)s.")
-            % {"status": quote.get_status_display()},
+            % {"status": Quote.Status(answer).label},
             code="answered",
         )
     return quote, version
+
+
+def _answered_before_new_version(quote: Quote, version: QuoteVersion) -> bool:
+    """Tell whether the client answers a sent version while a newer one is still a draft."""
+    return quote.current_version_id != version.pk
 
 
 def _notify_member(quote: Quote, event: QuoteEvent) -> None:
@@ -851,30 +1035,76 @@ def _notify_member(quote: Quote, event: QuoteEvent) -> None:
     transaction.on_commit(lambda: notify_member_task.delay(event.pk), robust=True)
 
 
+SIGNATURE_MAX_SIDE = 4000
+
+
+def _signature_refused() -> QuotingError:
+    return QuotingError(
+        _(
+            "Your drawn signature could not be read, so the quote was not accepted: clear it "
+            "and draw it again, or accept without a signature."
+        ),
+        code="signature",
+        field="signature",
+    )
+
+
+def _is_whole_png(data: bytes) -> bool:
+    """Tell whether the bytes are a complete PNG: its chunks whole with their checksums, a
+    header of sensible size, image data that decompresses, and its end marker last."""
+    if not data.startswith(PNG_MAGIC):
+        return False
+    position, kinds, compressed = len(PNG_MAGIC), [], b""
+    while position + 12 <= len(data):
+        (length,) = struct.unpack(">I", data[position : position + 4])
+        kind = data[position + 4 : position + 8]
+        body = data[position + 8 : position + 8 + length]
+        crc = data[position + 8 + length : position + 12 + length]
+        if len(body) != length or len(crc) != 4:
+            return False
+        if struct.unpack(">I", crc)[0] != zlib.crc32(kind + body):
+            return False
+        if not kinds and (kind != b"IHDR" or length != 13):
+            return False
+        if kind == b"IHDR":
+            width, height = struct.unpack(">II", body[:8])
+            if not (0 < width <= SIGNATURE_MAX_SIDE and 0 < height <= SIGNATURE_MAX_SIDE):
+                return False
+        if kind == b"IDAT":
+            compressed += body
+        kinds.append(kind)
+        position += 12 + length
+        if kind == b"IEND":
+            break
+    if not kinds or kinds[-1] != b"IEND" or position != len(data) or not compressed:
+        return False
+    try:
+        zlib.decompress(compressed)
+    except zlib.error:
+        return False
+    return True
+
+
 def clean_signature(signature) -> bytes | None:
-    """A drawn signature: PNG bytes of reasonable size, or nothing."""
+    """A drawn signature: the bytes of a whole PNG of reasonable size, or nothing. Anything
+    else is refused (never silently dropped): the client draws it again or accepts without."""
     if not signature:
         return None
     if isinstance(signature, str):
-        import base64
-        import binascii
-
-        text = signature.split(",", 1)[1] if signature.startswith("data:") else signature
+        text = signature.strip()
+        if text.startswith("data:"):
+            header, _comma, text = text.partition(",")
+            if header.lower() != "data:image/png;base64":
+                raise _signature_refused()
+        if len(text) > SIGNATURE_MAX_BYTES * 4 // 3 + 4:
+            raise _signature_refused()
         try:
             signature = base64.b64decode(text, validate=True)
         except (binascii.Error, ValueError):
-            raise QuotingError(
-                _("The signature could not be read: draw it again."),
-                code="signature",
-                field="signature",
-            ) from None
+            raise _signature_refused() from None
     signature = bytes(signature)
-    if not signature.startswith(PNG_MAGIC) or len(signature) > SIGNATURE_MAX_BYTES:
-        raise QuotingError(
-            _("The signature could not be read: draw it again."),
-            code="signature",
-            field="signature",
-        )
+    if len(signature) > SIGNATURE_MAX_BYTES or not _is_whole_png(signature):
+        raise _signature_refused()
     return signature
 
 
@@ -930,9 +1160,18 @@ def accept_quote(
             "signature",
         ]
     )
+    discarded = None
+    if _answered_before_new_version(quote, version):
+        # The client accepted what they were sent, before the member sent the newer version:
+        # the acceptance binds, and the unsent draft is set aside.
+        discarded = quote.current_version
+        quote.current_version = version
     quote.status = Quote.Status.ACCEPTED
     quote.accepted_at = now
-    _touch(quote, now, "status", "accepted_at")
+    _touch(quote, now, "status", "accepted_at", "current_version")
+    if discarded is not None:
+        QuoteLine.objects.filter(version=discarded).delete()
+        discarded.delete()
     event = _event(
         quote,
         QuoteEvent.Kind.ACCEPTED,
@@ -948,6 +1187,7 @@ def accept_quote(
             "data_sha256": version.data_sha256,
             "pdf_sha256": version.pdf_sha256,
             "link": link.pk,
+            **({"discarded_draft": discarded.version} if discarded is not None else {}),
         },
     )
     record_event(action="accepted", obj=quote, reason=name)
@@ -973,8 +1213,12 @@ def decline_quote(
     version.declined_at = now
     version.decline_reason = reason
     version.save(update_fields=["declined_at", "decline_reason"])
-    quote.status = Quote.Status.DECLINED
-    _touch(quote, now, "status")
+    if _answered_before_new_version(quote, version):
+        # The member is already drafting a newer version: it stays theirs to send.
+        _touch(quote, now)
+    else:
+        quote.status = Quote.Status.DECLINED
+        _touch(quote, now, "status")
     event = _event(
         quote,
         QuoteEvent.Kind.DECLINED,
@@ -1007,8 +1251,12 @@ def request_change(
     version.change_requested_at = now
     version.change_request = message
     version.save(update_fields=["change_requested_at", "change_request"])
-    quote.status = Quote.Status.CHANGE_REQUESTED
-    _touch(quote, now, "status")
+    if _answered_before_new_version(quote, version):
+        # The member is already drafting the newer version the client asks for.
+        _touch(quote, now)
+    else:
+        quote.status = Quote.Status.CHANGE_REQUESTED
+        _touch(quote, now, "status")
     event = _event(
         quote,
         QuoteEvent.Kind.CHANGE_REQUESTED,

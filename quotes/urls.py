@@ -7,6 +7,7 @@ app_name = "quotes"
 urlpatterns = [
     path("quotes/", views.quote_list, name="quote_list"),
     path("quotes/new/", views.quote_create, name="quote_create"),
+    path("quotes/preview/", views.quote_preview, name="quote_preview"),
     path("quotes/<int:pk>/", views.quote_detail, name="quote_detail"),
     path("quotes/<int:pk>/edit/", views.quote_edit, name="quote_edit"),
     path("quotes/<int:pk>/delete/", views.quote_delete, name="quote_delete"),

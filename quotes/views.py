@@ -18,7 +18,6 @@ from coop.forms import add_service_error
 from coop.idempotency import one_time_form
 from coop.keyset import cursor_from, keyset_page
 from coop.throttling import count_hit
-from invoicing import vat
 from invoicing.calculation import compute_totals
 from invoicing.forms import initial_lines, line_formset
 from invoicing.models import InvoiceLine
@@ -62,7 +61,7 @@ def _get_quote(request, pk: int) -> Quote:
 @login_required
 @require_GET
 def quote_list(request):
-    """List the user's quotes, newest first, one page at a time."""
+    """List the user's quotes, drafts first then the newest number first, a page at a time."""
     user = request.user
     # From an Activity's page: its quotes only.
     activity = selectors.visible_activity(user, request.GET.get("activity"))
@@ -71,9 +70,9 @@ def quote_list(request):
         split = ("activity_id", [activity.pk])
     page = keyset_page(
         rows,
-        selectors.QUOTE_KEYSET,
+        selectors.QUOTE_NUMBER_KEYSET,
         size=PAGE_SIZE,
-        cursor=cursor_from(request, selectors.QUOTE_KEYSET, Quote.objects.all()),
+        cursor=cursor_from(request, selectors.QUOTE_NUMBER_KEYSET, Quote.objects.all()),
         split=split,
     )
     quotes = page.rows
@@ -140,9 +139,10 @@ def _draft_page(request, quote: Quote | None = None):
         form = QuoteForm(user=user, quote=quote, initial=QuoteForm.initial_from(quote, version))
         formset = line_formset(initial=initial_lines(lines), extra=1)
     if formset.is_bound:
-        totals, _problem = _unchecked_totals(formset.line_inputs(), [])
+        preview = _preview_context(formset, getattr(form, "cleaned_data", {}).get("client"))
     else:
         totals = compute_totals(line.as_line() for line in (lines if version else []))
+        preview = {"totals": totals, "vat_rows": _vat_rows(totals)}
     context = {
         "quote": quote,
         "form": form,
@@ -151,10 +151,43 @@ def _draft_page(request, quote: Quote | None = None):
         "not_saved": not_saved,
         "can_quote": form.has_activities(),
         "has_clients": form.has_clients(),
-        "totals": totals,
-        "vat_rows": _vat_rows(totals),
+        **preview,
     }
     return render(request, "quotes/quote_form.html", context)
+
+
+def _preview_context(formset, client) -> dict:
+    """Totals of the valid rows and, once a client is chosen, the first rule they break or
+    what sending would refuse, in a quote's words (invoicing's rules, one code path)."""
+    lines = formset.line_inputs()
+    totals, problem = _unchecked_totals(lines, [])
+    warning = ""
+    if client is not None and lines:
+        try:
+            totals = compute_totals(services.check_lines(lines, client))
+        except QuotingError as error:
+            problem = error.message
+        else:
+            warning = services.place_of_supply_refusal(
+                client, [(line.vat_category, line.supply_kind) for line in lines]
+            )
+    return {
+        "totals": totals,
+        "vat_rows": _vat_rows(totals),
+        "problem": problem,
+        "warning": warning,
+        "incomplete": formset.has_incomplete_rows(),
+    }
+
+
+@login_required
+@require_POST
+def quote_preview(request):
+    """Return the totals and VAT breakdown of the posted quote form as an HTML fragment."""
+    form = QuoteForm(request.POST, user=request.user)
+    form.is_valid()
+    context = _preview_context(line_formset(request.POST), form.cleaned_data.get("client"))
+    return render(request, "invoicing/_totals.html", {**context, "live": True})
 
 
 @login_required
@@ -242,7 +275,7 @@ def quote_detail(request, pk: int):
         "vat_rows": _vat_rows(totals),
         "versions": versions,
         "events": events,
-        "live_links": version is not None and quote.live_links,
+        "live_links": quote.live_links,
         "pdf": pdf,
         "schedule": schedule_rows(version.schedule if version else []),
         "can_edit": quote.status == Quote.Status.DRAFT,
@@ -250,11 +283,10 @@ def quote_detail(request, pk: int):
         "can_delete": quote.status == Quote.Status.DRAFT and quote.sequence_number is None,
         "can_new_version": services.can_make_new_version(quote),
         "can_resend": quote.status == Quote.Status.SENT,
-        # Where the work is taxed, checked as an invoice's draft is: before the client sees it.
+        # Where the work is taxed, checked as an invoice's is: sending refuses the wrong VAT.
         "place_of_supply_warning": (
-            vat.place_of_supply_warning(
-                vat.customer_of(quote.client),
-                [(line.vat_category, line.supply_kind) for line in lines],
+            services.place_of_supply_refusal(
+                quote.client, [(line.vat_category, line.supply_kind) for line in lines]
             )
             if quote.status in (Quote.Status.DRAFT, Quote.Status.CHANGE_REQUESTED)
             else ""
@@ -380,16 +412,22 @@ def _page_language(request, quote: Quote | None) -> str:
     return quote.language if quote is not None else Language.FRENCH
 
 
-def _refusal(request, state: str, language: str) -> HttpResponse:
-    """A clear page for a link that does not (or no longer) open a quote: 404 or 410."""
+def _refusal(request, state: str, language: str, link=None) -> HttpResponse:
+    """A clear page for a link that does not (or no longer) open a quote: 404 or 410. A link
+    once given names its quote, who offered it and whom to write to."""
     status = 404 if state == services.LinkState.UNKNOWN else 410
+    context = {"state": state, "language": language}
+    if link is not None:
+        snapshot = link.version.snapshot or {}
+        seller = snapshot.get("seller") or {}
+        context |= {
+            "quote_number": link.version.quote.number,
+            "member_name": snapshot.get("member_name", ""),
+            "seller_name": seller.get("name", ""),
+            "seller_email": seller.get("email", ""),
+        }
     with translation.override(language):
-        response = render(
-            request,
-            "quotes/public_refused.html",
-            {"state": state, "language": language},
-            status=status,
-        )
+        response = render(request, "quotes/public_refused.html", context, status=status)
     response["Cache-Control"] = "no-store"
     response["X-Robots-Tag"] = "noindex"
     return response
@@ -408,8 +446,10 @@ def _public_context(link, language: str, **forms) -> dict:
         "snapshot": snapshot,
         "language": language,
         "languages": Language.choices,
-        "answerable": quote.status == Quote.Status.SENT
-        and version.valid_until >= timezone.localdate(),
+        "answerable": services.awaits_answer(quote, version, today=timezone.localdate()),
+        "status": (status := services.public_status(quote, version)),
+        "status_label": Quote.Status(status).label,
+        "link_expires": services.link_expiry_wording(link.expires_at),
         "pdf_ready": bool(version.pdf_sha256),
         **forms,
     }
@@ -433,7 +473,7 @@ def quote_public(request, token: str):
     state = services.link_state(link, now=now)
     language = _page_language(request, link.version.quote if link else None)
     if state != services.LinkState.OPEN:
-        return _refusal(request, state, language)
+        return _refusal(request, state, language, link)
     ip, agent = _client_origin(request)
     forms = {
         "accept_form": AcceptForm(prefix="accept"),
@@ -496,13 +536,22 @@ def quote_public(request, token: str):
                             "expired": services.LinkState.EXPIRED,
                         }[error.code],
                         language,
+                        link,
                     )
                 target = {
                     "accept": "accept_form",
                     "decline": "decline_form",
                     "change": "change_form",
                 }.get(action)
-                if target and error.field:
+                if target == "accept_form" and error.field == "signature":
+                    # Said above the form, whose other answers stay; the unreadable drawing
+                    # is not sent again.
+                    data = request.POST.copy()
+                    data["accept-signature"] = ""
+                    form = forms[target] = AcceptForm(data, prefix="accept")
+                    form.is_valid()
+                    form.add_error(None, error.message)
+                elif target and error.field:
                     add_service_error(forms[target], error)
                 else:
                     # Already answered, the PDF not ready yet: said above the quote.
@@ -537,7 +586,7 @@ def quote_public_pdf(request, token: str):
     state = services.link_state(link, now=timezone.now())
     language = _page_language(request, link.version.quote if link else None)
     if state != services.LinkState.OPEN:
-        return _refusal(request, state, language)
+        return _refusal(request, state, language, link)
     response = _pdf_response(request, link.version, link.version.quote, audit=False)
     if response is None:
         with translation.override(language):

@@ -26,6 +26,16 @@ def euro(amount: Decimal | str | None) -> str:
 
 
 @register.filter
+def percent(value: Decimal | str | None) -> str:
+    """Format a percentage with two decimals, as the current language writes it ("50,00 %")."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        value = Decimal(value)
+    return f"{number_format(value, 2, use_l10n=True)}\u00a0%"
+
+
+@register.filter
 def signed_class(amount: Decimal | None) -> str:
     """Return a CSS class for positive and negative amounts."""
     if amount is None:

@@ -132,7 +132,8 @@ def invoice_list_rows(invoices: list[dict]) -> SafeString:
     ``amount_to_refund`` and ``overdue``)."""
     address = conditional_escape(reverse("invoicing:invoice_detail", args=[_SENTINEL]))
     draft = conditional_escape(gettext("Draft"))
-    credit_note_badge = f' <span class="badge">{conditional_escape(gettext("credit note"))}</span>'
+    credit_note_label = conditional_escape(gettext("credit note"))
+    credit_note_badge = f' <span class="badge">{credit_note_label}</span>'
     labels = dict(Invoice.Status.choices)
     formats = _Formats()
     rows = []

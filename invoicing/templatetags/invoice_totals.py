@@ -64,21 +64,31 @@ def totals_panel(context) -> SafeString:
     if not rows:
         no_line = _label(gettext("No line yet."))
         rows = f'\n      <tr><td colspan="3" class="muted">{no_line}</td></tr>\n    '
+    # Every label is translated outside the f-strings below, where makemessages finds it.
+    lines_label = _label(gettext("Total of the lines"))
+    allowances_label = _label(gettext("Discounts on the invoice"))
+    charges_label = _label(gettext("Charges on the invoice"))
+    caption = _label(gettext("VAT breakdown"))
+    vat_label = _label(gettext("VAT"))
+    taxable_label = _label(gettext("Taxable amount"))
+    vat_amount_label = _label(gettext("VAT amount"))
+    excl_label = _label(gettext("Total excl. VAT"))
+    incl_label = _label(gettext("Total incl. VAT"))
     adjusted = ""
     if totals.allowance_total or totals.charge_total:
         adjusted = (
-            f"<div><dt>{_label(gettext('Total of the lines'))}</dt>"
+            f"<div><dt>{lines_label}</dt>"
             f'<dd class="number">{_amount(totals.line_extension)}</dd></div>\n    '
         )
         if totals.allowance_total:
             adjusted += (
-                f"<div><dt>{_label(gettext('Discounts on the invoice'))}</dt>"
+                f"<div><dt>{allowances_label}</dt>"
                 f'<dd class="number">−{_amount(totals.allowance_total)}</dd></div>'
             )
         adjusted += "\n    "
         if totals.charge_total:
             adjusted += (
-                f"<div><dt>{_label(gettext('Charges on the invoice'))}</dt>"
+                f"<div><dt>{charges_label}</dt>"
                 f'<dd class="number">{_amount(totals.charge_total)}</dd></div>'
             )
     return mark_safe(  # noqa: S308 (every value is escaped above)
@@ -88,11 +98,11 @@ def totals_panel(context) -> SafeString:
         f"\n  {incomplete_line}"
         '\n  <div class="table-wrap">'
         '\n  <table class="vat-breakdown">'
-        f"\n    <caption>{_label(gettext('VAT breakdown'))}</caption>"
+        f"\n    <caption>{caption}</caption>"
         "\n    <thead><tr>"
-        f'\n      <th scope="col">{_label(gettext("VAT"))}</th>'
-        f'\n      <th scope="col" class="number">{_label(gettext("Taxable amount"))}</th>'
-        f'\n      <th scope="col" class="number">{_label(gettext("VAT amount"))}</th>'
+        f'\n      <th scope="col">{vat_label}</th>'
+        f'\n      <th scope="col" class="number">{taxable_label}</th>'
+        f'\n      <th scope="col" class="number">{vat_amount_label}</th>'
         "\n    </tr></thead>"
         "\n    <tbody>"
         f"\n    {rows}"
@@ -101,11 +111,11 @@ def totals_panel(context) -> SafeString:
         "\n  </div>"
         '\n  <dl class="totals-list">'
         f"\n    {adjusted}"
-        f"\n    <div><dt>{_label(gettext('Total excl. VAT'))}</dt>"
+        f"\n    <div><dt>{excl_label}</dt>"
         f'<dd class="number">{_amount(totals.tax_exclusive)}</dd></div>'
-        f"\n    <div><dt>{_label(gettext('VAT'))}</dt>"
+        f"\n    <div><dt>{vat_label}</dt>"
         f'<dd class="number">{_amount(totals.vat)}</dd></div>'
-        f'\n    <div class="grand-total"><dt>{_label(gettext("Total incl. VAT"))}</dt>'
+        f'\n    <div class="grand-total"><dt>{incl_label}</dt>'
         f'<dd class="number">{_amount(totals.tax_inclusive)}</dd></div>'
         "\n  </dl>"
         "\n</div>\n"

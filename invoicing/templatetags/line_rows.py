@@ -70,9 +70,10 @@ def line_row(form, number) -> str:
     if "DELETE" in form.fields:
         delete = form["DELETE"]
         line = gettext("line %(number)s") % {"number": number}
+        remove_label = conditional_escape(gettext("Remove"))
         remove = (
             f'<label class="remove-line" for="{conditional_escape(delete.id_for_label)}">'
-            f"{delete} <span>{conditional_escape(gettext('Remove'))}</span>"
+            f"{delete} <span>{remove_label}</span>"
             f'<span class="visually-hidden"> {line}</span></label>'
         )
     return (
@@ -112,9 +113,10 @@ def adjustment_row(form, number) -> str:
     remove = ""
     if "DELETE" in form.fields:
         delete = form["DELETE"]
+        remove_label = conditional_escape(gettext("Remove"))
         remove = (
             f'<label class="remove-line" for="{conditional_escape(delete.id_for_label)}">'
-            f"{delete} <span>{conditional_escape(gettext('Remove'))}</span></label>"
+            f"{delete} <span>{remove_label}</span></label>"
         )
     return (
         "\n      <tr>"

@@ -18,6 +18,15 @@
     context.strokeStyle = "#111";
     var drawing = false;
     var drawn = false;
+    // The page came back with another answer to correct: show the signature already drawn.
+    if (/^data:image\/png;base64,/.test(field.value)) {
+      var image = new Image();
+      image.onload = function () {
+        context.drawImage(image, 0, 0);
+        drawn = true;
+      };
+      image.src = field.value;
+    }
 
     function point(event) {
       var rect = canvas.getBoundingClientRect();

@@ -331,3 +331,41 @@ def test_a_payment_paid_without_its_webhook_is_recorded_when_the_client_clicks_a
     assert Payment.objects.get(method="online").amount == Decimal("123.45")
     assert OnlinePayment.objects.count() == 1
     assert 'data-pay-state="paid"' in client.get(response["Location"]).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("language", "title", "button"),
+    [
+        (
+            "fr",
+            "Prestataire simulé (enregistre, ne prélève aucun argent)",
+            "Simuler un paiement réussi",
+        ),
+        (
+            "nl",
+            "Gesimuleerde aanbieder (registreert, int geen geld)",
+            "Een geslaagde betaling simuleren",
+        ),
+        ("en", "Simulated provider (records, takes no money)", "Simulate a successful payment"),
+    ],
+)
+def test_the_simulated_providers_page_speaks_the_invoices_language(
+    open_invoice, simulated, language, title, button
+):
+    """As a real provider's page does: the language it was asked for (the invoice's)."""
+    from django.conf import settings
+    from django.test import Client
+
+    from checkout.services import LOCALES
+
+    browser = Client()
+    started = browser.post(
+        reverse("checkout:pay_online", kwargs={"token": pay_token(open_invoice)})
+    )
+    SimulatedPayment.objects.update(locale=LOCALES[language])
+    html = browser.get(started["Location"]).content.decode()
+    assert f'<html lang="{language}">' in html
+    assert title in html and button in html
+    # A language the client chose on the site wins.
+    browser.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert '<html lang="en">' in browser.get(started["Location"]).content.decode()

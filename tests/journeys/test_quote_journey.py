@@ -135,6 +135,10 @@ def test_a_change_request_leads_to_a_new_version(
     pages.make_new_version(page)
     pages.fill_fields(page, {"lines-0-quantity": "4"})
     pages.save_draft(page)
+    # Until the new version is sent, the first link still shows what the client answered.
+    response = client.goto(first_link + "?lang=en")
+    assert response.status == 200
+    expect(client.locator("main")).to_contain_text("You asked for a change")
     pages.send_quote(page)
     quote.refresh_from_db()
     version = quote.current_version
@@ -146,7 +150,7 @@ def test_a_change_request_leads_to_a_new_version(
     # The first link can no longer answer; the new one can.
     response = client.goto(first_link + "?lang=en")
     assert response.status == 410
-    expect(client.locator("h1")).to_have_text("A newer version replaces this quote")
+    expect(client.locator("h1")).to_have_text("This quote was replaced by a newer version")
     second_link = _link_in(_to_client()[-1])
     assert second_link != first_link
     client.goto(second_link + "?lang=en")
@@ -154,3 +158,22 @@ def test_a_change_request_leads_to_a_new_version(
     quote.refresh_from_db()
     assert quote.status == Quote.Status.ACCEPTED
     assert quote.current_version.version == 2
+
+
+def test_a_long_title_wraps_on_the_clients_phone(
+    open_page,
+    member,
+    activity,
+    quote_client,  # noqa: F811
+    django_capture_on_commit_callbacks,
+):
+    from tests.quotes.conftest import make_draft, send
+
+    title = "Affiches" + "-saison" * 27 + "x" * 3
+    assert len(title) == 200
+    draft = make_draft(member, activity, quote_client, title=title)
+    _quote, token = send(draft, member.user, capture=django_capture_on_commit_callbacks)
+    client = open_page(language="en", viewport=PHONE)
+    client.goto(f"/q/{token}/?lang=en")
+    expect(client.locator(".quote-title")).to_have_text(title)
+    assert pages.page_width(client) <= PHONE["width"]

@@ -48,6 +48,8 @@ OTHER_ROUTES = {
     "portal:document_list",
     "portal:quote_list",
     "portal:question_answered",
+    "portal:password_sign_in",
+    "portal:password",
 }
 
 
@@ -63,7 +65,7 @@ def test_two_clients_see_only_their_own(client, world, tmp_path, settings):
     mine, different = world["mine"], world["different"]
     portal_browser(client, SHARED)
     secrets = secrets_of(world)
-    for name in ("portal:home", "portal:document_list"):
+    for name in ("portal:home", "portal:document_list", "portal:password"):
         response = client.get(reverse(name))
         assert response.status_code == 200
         text = response.content.decode()

@@ -90,3 +90,52 @@ def draft(member, activity, quote_client):
 @pytest.fixture
 def sent(member, draft, django_capture_on_commit_callbacks):
     return send(draft, member.user, capture=django_capture_on_commit_callbacks)
+
+
+def png(width: int = 4, height: int = 2) -> bytes:
+    """A whole PNG (a grey rectangle), as a drawn signature sends."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
+
+    rows = b"".join(b"\x00" + b"\x80" * width for _row in range(height))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+def form_data(activity, quote_client, **changes):
+    """The quote form's fields as the browser posts them."""
+    data = {
+        "activity": activity.pk,
+        "client": quote_client.pk,
+        "title": "Décor",
+        "description": "",
+        "valid_until": (TODAY + datetime.timedelta(days=20)).isoformat(),
+        "payment_terms_days": "30",
+        "deposit_percent": "",
+        "schedule": "Acompte; 30; order\nSolde; 70; delivery",
+        "work_start": "",
+        "work_end": "",
+        "lines-TOTAL_FORMS": "1",
+        "lines-INITIAL_FORMS": "0",
+        "lines-MIN_NUM_FORMS": "0",
+        "lines-MAX_NUM_FORMS": "200",
+        "lines-0-description": "Peinture",
+        "lines-0-quantity": "2",
+        "lines-0-unit": "day",
+        "lines-0-unit_price": "450.00",
+        "lines-0-supply_kind": "services",
+        "lines-0-vat_category": "S",
+        "lines-0-vat_rate": "21.00",
+        "save": "1",
+    }
+    data.update(changes)
+    return data

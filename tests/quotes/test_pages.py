@@ -7,11 +7,12 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from invoicing.services.clients import create_client
 from quotes import services
 from quotes.models import Quote, QuoteEvent
 from tests.conftest import api_client_for
-from tests.quotes.conftest import TODAY, make_draft, send
+from tests.invoicing.conftest import french_client  # noqa: F401
+from tests.quotes.conftest import form_data as _form
+from tests.quotes.conftest import make_draft, send
 
 UA = "Mozilla/5.0 (Client browser)"
 IP = "203.0.113.50"
@@ -49,35 +50,6 @@ def test_another_member_gets_404(client, other_member, draft):
     assert Quote.objects.get().status == Quote.Status.DRAFT
 
 
-def _form(activity, quote_client, **changes):
-    data = {
-        "activity": activity.pk,
-        "client": quote_client.pk,
-        "title": "Décor",
-        "description": "",
-        "valid_until": (TODAY + datetime.timedelta(days=20)).isoformat(),
-        "payment_terms_days": "30",
-        "deposit_percent": "",
-        "schedule": "Acompte; 30; order\nSolde; 70; delivery",
-        "work_start": "",
-        "work_end": "",
-        "lines-TOTAL_FORMS": "1",
-        "lines-INITIAL_FORMS": "0",
-        "lines-MIN_NUM_FORMS": "0",
-        "lines-MAX_NUM_FORMS": "200",
-        "lines-0-description": "Peinture",
-        "lines-0-quantity": "2",
-        "lines-0-unit": "day",
-        "lines-0-unit_price": "450.00",
-        "lines-0-supply_kind": "services",
-        "lines-0-vat_category": "S",
-        "lines-0-vat_rate": "21.00",
-        "save": "1",
-    }
-    data.update(changes)
-    return data
-
-
 def test_creating_a_quote_through_the_form(client, member, activity, quote_client):
     client.force_login(member.user)
     form = client.get(reverse("quotes:quote_create"))
@@ -109,7 +81,7 @@ def test_form_errors_are_shown_not_raised(client, member, activity, quote_client
         reverse("quotes:quote_create"), _form(activity, quote_client, schedule="Acompte; 30; order")
     )
     assert response.status_code == 200
-    assert "add up to 30.00 %" in response.text
+    assert "add up to 30.00\u00a0%" in response.text
     assert not Quote.objects.exists()
 
 
@@ -184,7 +156,7 @@ def test_client_declines_and_the_member_is_told(client, sent, django_capture_on_
     assert len(callbacks) == 1
 
 
-def test_change_request_then_new_version_kills_the_old_link(
+def test_change_request_then_new_version_replaces_the_old_link_once_sent(
     client, member, sent, django_capture_on_commit_callbacks
 ):
     quote, token = sent
@@ -197,13 +169,21 @@ def test_change_request_then_new_version_kills_the_old_link(
     response = client.post(reverse("quotes:quote_new_version", args=[quote.pk]))
     assert response.url == reverse("quotes:quote_edit", args=[quote.pk])
     client.logout()
-    old = client.get(public(token))
+    # Until the new version is sent, the old link shows what the client answered.
+    old = client.get(public(token) + "?lang=en")
+    assert old.status_code == 200
+    assert "You asked for a change" in old.text
+    assert "Draft" not in old.text
+    mail.outbox.clear()
+    quote, token2 = send(quote, member.user, capture=django_capture_on_commit_callbacks)
+    # The new e-mail carries the new link, and the old one says it was replaced.
+    assert public(token2) in mail.outbox[-1].body
+    assert public(token) not in mail.outbox[-1].body
+    old = client.get(public(token) + "?lang=en")
     assert old.status_code == 410
-    assert (
-        "A newer version replaces this quote" in old.text
-        or "nieuwere" in old.text.lower()
-        or old.status_code == 410
-    )
+    assert "This quote was replaced by a newer version" in old.text
+    assert f"replaced this version of quote {quote.number} by a newer version" in old.text
+    assert client.get(public(token2)).status_code == 200
 
 
 @pytest.mark.parametrize("state", ["unknown", "revoked", "expired", "other"])
@@ -330,7 +310,11 @@ def test_a_second_answer_is_refused_with_a_message(client, sent):
 
 
 def test_a_draft_warns_of_belgian_vat_on_a_service_to_a_business_elsewhere_in_the_eu(
-    client, member, activity, draft
+    client,
+    member,
+    activity,
+    draft,
+    french_client,  # noqa: F811
 ):
     """Checked as an invoice's draft is, before the client accepts a quote with the wrong VAT."""
     client.force_login(member.user)
@@ -338,19 +322,7 @@ def test_a_draft_warns_of_belgian_vat_on_a_service_to_a_business_elsewhere_in_th
     # A Belgian client: Belgian VAT is right, no warning.
     page = client.get(reverse("quotes:quote_detail", args=[draft.pk]))
     assert warning not in page.content.decode()
-    french, _created = create_client(
-        owner=member.user,
-        kind="company",
-        name="Atelier Lumière SARL",
-        street="12 rue de la Paix",
-        postal_code="75002",
-        city="Paris",
-        country="FR",
-        email="factures@lumiere.example",
-        language="en",
-        vat_number="FR40303265045",
-    )
-    abroad = make_draft(member, activity, french)
+    abroad = make_draft(member, activity, french_client)
     page = client.get(reverse("quotes:quote_detail", args=[abroad.pk]), HTTP_ACCEPT_LANGUAGE="en")
     assert page.context["place_of_supply_warning"].startswith(warning)
     assert warning in page.content.decode()

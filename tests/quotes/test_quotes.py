@@ -19,9 +19,9 @@ from quotes import services
 from quotes.errors import QuotingError
 from quotes.models import Quote, QuoteEvent, QuoteLink, QuoteSequence, QuoteVersion
 from tests.conftest import make_member
-from tests.quotes.conftest import LINES, TODAY, make_draft, send, terms
+from tests.quotes.conftest import LINES, TODAY, make_draft, png, send, terms
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 20
+PNG = png()
 
 
 def test_draft_totals_are_those_of_an_identical_invoice(member, activity, quote_client, draft):
@@ -54,12 +54,12 @@ def test_draft_totals_are_those_of_an_identical_invoice(member, activity, quote_
         (
             {"schedule": [{"label": "All", "percent": "90", "due": "order"}]},
             "schedule",
-            "add up to 90.00 %",
+            "add up to 90.00\u00a0%",
         ),
         (
             {"schedule": [{"label": "All", "percent": "100", "due": "someday"}]},
             "schedule",
-            "YYYY-MM-DD",
+            'line 1 \\("All"\\): say when it is due',
         ),
     ],
 )
@@ -318,17 +318,22 @@ def test_a_change_request_then_a_new_version(member, sent, django_capture_on_com
     assert version.sent_at is None
     assert [line.description for line in version.lines.all()] == ["Illustrations", "Print files"]
     assert version.total_incl_vat == Decimal("178.56")
-    # The first version's link can no longer answer.
+
+    # The first version, already answered, cannot be answered again; its link still opens
+    # it until the newer version is sent, then says a newer one replaces it.
+    def accept_first_version():
+        return services.accept_quote(
+            link=services.find_link(token), name="Jan", conditions_accepted=True, ip=None,
+            user_agent="",
+        )  # fmt: skip
+
+    assert services.link_state(services.find_link(token), now=services.timezone.now()) == "open"
+    with pytest.raises(QuotingError, match="already answered: Change requested"):
+        accept_first_version()
+    quote, token2 = send(quote, member.user, capture=django_capture_on_commit_callbacks)
     assert services.link_state(services.find_link(token), now=services.timezone.now()) == "replaced"
     with pytest.raises(QuotingError, match="newer version"):
-        services.accept_quote(
-            link=services.find_link(token),
-            name="Jan",
-            conditions_accepted=True,
-            ip=None,
-            user_agent="",
-        )
-    quote, token2 = send(quote, member.user, capture=django_capture_on_commit_callbacks)
+        accept_first_version()
     assert quote.number == f"D-{TODAY.year}-000001"  # the quote keeps its number
     assert quote.current_version.version == 2
     quote = services.accept_quote(
