@@ -166,7 +166,7 @@ class SentQuoteSerializer(QuoteSerializer):
 
 
 # The first page of a member's quotes, with all that an answer writes (see QuoteViewSet.list).
-_FIRST_PAGE = first_page_query(Quote, api_rows.quote_columns, selectors.QUOTE_KEYSET)
+_FIRST_PAGE = first_page_query(Quote, api_rows.quote_columns, selectors.QUOTE_NUMBER_KEYSET)
 
 
 class QuoteViewSet(

@@ -34,6 +34,7 @@ _QUOTE_COLUMNS = (
     "sent_at",
     "accepted_at",
     "current_version_id",
+    "number_order",  # the list's keyset (selectors.QUOTE_NUMBER_KEYSET)
 )
 
 

@@ -81,6 +81,7 @@ from quotes import services as quote_services
 from quotes.orders import create_order_invoice
 from spaces.services import feed_tokens, leasing, lifecycle
 from taxforms.documents import render_certificate
+from taxforms.models import Form as TaxForm
 from taxforms.models import TaxCertificate
 from taxforms.services import export_belcotax, prepare_certificates
 from tests.conftest import NOW, make_member, make_user
@@ -450,9 +451,10 @@ def build_world() -> World:
     payslip = o["payrollrun"].payslips.get()
     render_payslip(payslip=payslip, now=NOW)
     o["payslip"] = payslip
-    # The year's 281.10 of that payslip, and the Belcotax-on-web file that declares it.
+    # The year's 281.10 of that payslip (beside the 281.45 of the copyright payment), and the
+    # Belcotax-on-web file that declares them.
     prepare_certificates(year=2026, staff_user=staff, now=NOW)
-    o["taxcertificate"] = TaxCertificate.objects.get(member=member)
+    o["taxcertificate"] = TaxCertificate.objects.get(member=member, form=TaxForm.SALARY)
     render_certificate(certificate=o["taxcertificate"], now=NOW)
     o["belcotaxexport"] = export_belcotax(year=2026, staff_user=staff, now=NOW)
     o["copyrightpayment"] = CopyrightPayment.objects.get(pk=copyright_payment.pk)

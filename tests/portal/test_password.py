@@ -91,7 +91,8 @@ def test_a_password_session_cannot_change_the_password(client, world):
     _sign_in(browser)
     page = browser.get(reverse("portal:password"))
     assert page.status_code == 200
-    assert "sign in with an e-mail link first" in page.content.decode()
+    # The client reads the portal in their language (French here).
+    assert "connectez-vous d’abord par un lien reçu par e-mail" in page.content.decode()
     refused = _set(browser, password="Un-autre-mot-de-passe-2027")
     assert refused.status_code == 400
     assert check_password(PASSWORD, PortalAccount.objects.get().password)

@@ -6,7 +6,7 @@ QuoteDetailSerializer writes of each quote."""
 from decimal import Decimal
 
 import pytest
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch
 from rest_framework.renderers import JSONRenderer
 
 from invoicing.services.drafts import LineInput
@@ -68,9 +68,11 @@ def quotes_in_every_state(
     services.decline_quote(
         link=services.find_link(declined), reason="Too late", ip=None, user_agent=""
     )
-    return list(
-        Quote.objects.filter(activity__in=[activity, shared]).order_by("-created_at", "-pk")
-    )
+    return list(Quote.objects.filter(activity__in=[activity, shared]).order_by(*LIST_ORDER))
+
+
+# The API's list order: drafts (no number) first, then the newest number first.
+LIST_ORDER = (F("number_order").desc(nulls_first=True), "-pk")
 
 
 def _reference(quotes: list[Quote]) -> list[dict]:
@@ -80,7 +82,7 @@ def _reference(quotes: list[Quote]) -> list[dict]:
         .prefetch_related(
             Prefetch("current_version__lines", queryset=QuoteLine.objects.order_by("position"))
         )
-        .order_by("-created_at", "-pk")
+        .order_by(*LIST_ORDER)
     )
     return QuoteSerializer(rows, many=True).data
 
