@@ -13,11 +13,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from contracts.errors import ContractsError
-from contracts.models import Contract, WorkDay
+from contracts.models import WorkDay
 from contracts.services.contracts import create_contract_from_order, order_work_days
 from coop.errors import CoopError
 from coop.keyset import cursor_from, keyset_page
-from quotes import orders, selectors
+from quotes import orders, pages, selectors
 from quotes.models import OrderInvoice, Quote
 from quotes.pdf import schedule_rows
 from quotes.schedule import deposit_of
@@ -55,20 +55,7 @@ def order_list(request):
 
 
 def _get_order(request, pk: int) -> Quote:
-    if pk >= 2**63:
-        raise Http404(ORDER_NOT_FOUND)
-    order = (
-        selectors.quotes_visible_to(request.user)
-        .filter(pk=pk, ordered_version__isnull=False)
-        .select_related("client", "activity", "current_version", "ordered_version")
-        .defer(
-            "current_version__snapshot",
-            "current_version__signature",
-            "ordered_version__snapshot",
-            "ordered_version__signature",
-        )
-        .first()
-    )
+    order = pages.order_shown_to(request.user, pk)
     if order is None:
         raise Http404(ORDER_NOT_FOUND)
     return order
@@ -80,7 +67,7 @@ def order_detail(request, pk: int):
     """An order: ordered, invoiced and remaining (excl. VAT), its invoices and contracts."""
     order = _get_order(request, pk)
     version = order.ordered_version
-    invoices = list(orders.order_invoices_of(order))
+    invoices = pages.order_invoices_of(order)
     figures = orders.order_figures(order, invoices)
     invoiced_steps = {row.schedule_step for row in invoices if row.schedule_step is not None}
     has_deposit = any(row.part == OrderInvoice.Part.DEPOSIT for row in invoices)
@@ -95,11 +82,7 @@ def order_detail(request, pk: int):
         }
         for index, row in enumerate(schedule_rows(version.schedule or []))
     ]
-    contracts = list(
-        Contract.objects.filter(order=order)
-        .only("pk", "title", "status", "first_work_day", "last_work_day", "amount_to_invoice")
-        .order_by("pk")
-    )
+    contracts = pages.contracts_of(order)
     deposit_done = has_deposit or (deposit_step is not None and deposit_step in invoiced_steps)
     context = {
         "order": order,

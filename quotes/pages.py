@@ -12,7 +12,7 @@ from django.db.models.functions import Now
 from contracts.models import Contract
 from coop.compiled import CompiledInstances
 from members.models import User
-from quotes import selectors
+from quotes import orders, selectors
 from quotes.models import OrderInvoice, Quote, QuoteEvent, QuoteLine, QuoteLink, QuoteVersion
 
 # An id beyond any bigint is no row (and no parameter PostgreSQL accepts).
@@ -54,7 +54,12 @@ _DRAFT = CompiledInstances(
 )
 _ORDER = CompiledInstances(
     Quote,
-    lambda staff, *, user, pk: _quote(staff, user, pk).filter(status=Quote.Status.CONFIRMED),
+    lambda staff, *, user, pk: (
+        _quote(staff, user, pk)
+        .filter(ordered_version__isnull=False)
+        .select_related("ordered_version")
+        .defer("ordered_version__snapshot", "ordered_version__signature")
+    ),
     user=int,
     pk=int,
 )
@@ -82,20 +87,7 @@ _EVENTS = CompiledInstances(
 
 _ORDER_INVOICES = CompiledInstances(
     OrderInvoice,
-    lambda _shape, *, quote: (
-        OrderInvoice.objects.filter(quote_id=quote)
-        .select_related("invoice")
-        .only(
-            "part",
-            "label",
-            "amount_excl_vat",
-            "guarantee_released",
-            "invoice__number",
-            "invoice__status",
-            "invoice__total_excl_vat",
-        )
-        .order_by("created_at", "pk")
-    ),
+    lambda _shape, *, quote: orders.order_invoices_of(Quote(pk=quote)),
     quote=int,
 )
 
@@ -129,7 +121,8 @@ def quote_to_edit(user: User, pk: int) -> Quote | None:
 
 
 def order_shown_to(user: User, pk: int) -> Quote | None:
-    """The confirmed quote with its client, Activity and current version."""
+    """The order (a quote with an ordered version) with its client, Activity, current and
+    ordered versions (without their sent content)."""
     if pk >= _LARGEST_ID:
         return None
     found = _ORDER.instances(user.is_staff, user=user.pk, pk=pk)
@@ -157,5 +150,6 @@ def contracts_of(order: Quote) -> list[Contract]:
 
 
 def order_invoices_of(quote: Quote) -> list[OrderInvoice]:
-    """The order's invoices, oldest first, with what the order page shows of each."""
+    """``orders.order_invoices_of``: the order's invoices, oldest first, with their invoice's
+    number and status."""
     return _ORDER_INVOICES.instances(quote=quote.pk)

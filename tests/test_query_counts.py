@@ -63,6 +63,7 @@ class World:
         self.activity = activity
         self.site = site
         self.count = 0
+        self.order = None
 
     # Each ``add_*`` adds ``number`` rows of one kind.
 
@@ -165,6 +166,70 @@ class World:
                 user=self.member.user,
                 status=Quote.Status.CONFIRMED,
             )
+
+    def _order(self):
+        """One confirmed order, its work on weekdays from a Monday in two weeks, for a year."""
+        from quotes.models import Quote
+        from tests.quotes.orders_helpers import make_quote as make_order
+
+        if self.order is None:
+            start = timezone.localdate() + datetime.timedelta(days=14)
+            start += datetime.timedelta(days=-start.weekday() % 7)
+            self.order = make_order(
+                activity=self.activity,
+                client=_client(self.member, 0),
+                user=self.member.user,
+                status=Quote.Status.CONFIRMED,
+                lines=(("Stage design", "1000", "100.00", "21"),),
+                work_start=start,
+                work_end=start + datetime.timedelta(days=365),
+            )
+        return self.order
+
+    def add_order_invoices(self, number: int) -> None:
+        """Instalments invoiced from one order: every other one issued, some credited."""
+        from quotes.models import OrderInvoice
+
+        order = self._order()
+        for _index in range(number):
+            self.count += 1
+            invoice = make_draft(self.member, self.activity, order.client)
+            if self.count % 2:
+                submit_invoice(user=self.member.user, invoice=invoice, today=NOW.date(), now=NOW)
+            OrderInvoice.objects.create(
+                quote=order,
+                invoice=invoice,
+                part=OrderInvoice.Part.INSTALMENT,
+                label=f"Step {self.count}",
+                schedule_step=self.count,
+                amount_excl_vat=Decimal("100.00"),
+                credited_excl_vat=Decimal("10.00") if self.count % 3 == 0 else Decimal("0.00"),
+                created_by=self.member.user,
+            )
+
+    def add_order_contracts(self, number: int) -> None:
+        """Contracts of one order, each on one of the order's work days (a Monday)."""
+        from contracts.models import Contract
+
+        order = self._order()
+        for _index in range(number):
+            self.count += 1
+            contract = make_contract(
+                self.member,
+                self.activity,
+                client=order.client,
+                workers=[
+                    worker(
+                        self.member,
+                        start=order.ordered_version.work_start
+                        + datetime.timedelta(weeks=self.count),
+                        count=1,
+                    )
+                ],
+                title=f"Contract {self.count}",
+                today=timezone.localdate(),
+            )
+            Contract.objects.filter(pk=contract.pk).update(order=order)
 
     def add_issued_invoices(self, number: int) -> None:
         for _index in range(number):
@@ -343,6 +408,24 @@ CASES: list[tuple[str, str, Callable[[World], str], bool]] = [
         "orders of an Activity",
         "add_orders",
         lambda world: reverse("orders:order_list") + f"?activity={world.activity.pk}",
+        False,
+    ),
+    (
+        "an order's invoices",
+        "add_order_invoices",
+        lambda world: reverse("orders:order_detail", args=[world.order.pk]),
+        False,
+    ),
+    (
+        "an order's contracts",
+        "add_order_contracts",
+        lambda world: reverse("orders:order_detail", args=[world.order.pk]),
+        False,
+    ),
+    (
+        "contract from an order form, days taken",
+        "add_order_contracts",
+        lambda world: reverse("orders:order_contract", args=[world.order.pk]),
         False,
     ),
     (

@@ -14,7 +14,7 @@ from contracts.services.contracts import create_contract_from_order
 from invoicing import guarantee_fund
 from invoicing.models import Invoice
 from invoicing.services.issue import submit_invoice
-from quotes import orders
+from quotes import orders, pages, selectors
 from quotes.models import OrderInvoice, Quote
 from tests.quotes.orders_helpers import NOW, TODAY, make_quote
 from tests.quotes.test_orders import no_review, order_client, staff_client  # noqa: F401 (fixtures)
@@ -185,3 +185,59 @@ def test_credit_standing_counts_every_members_clients_of_the_buyer(
     assert later.overdue == D("363.00")
     assert later.behaviour == "—"
     assert Quote.objects.get(pk=order.pk).status == "confirmed"
+
+
+def _fields(instance):
+    return {name: value for name, value in vars(instance).items() if name != "_state"}
+
+
+def test_the_order_pages_compiled_reads_answer_as_the_orm(
+    client, member, other_member, staff, order, no_review
+):
+    """The order, its invoices and contracts read by queries compiled once per process are the
+    rows the ORM reads, for the owner, another member and staff, the ordered version included
+    while a newer version of the quote is under way."""
+    deposit = orders.create_order_invoice(
+        user=member.user, quote=order, part="deposit", today=TODAY
+    )
+    submit_invoice(user=member.user, invoice=deposit.invoice, today=TODAY, now=NOW)
+    orders.create_order_invoice(user=member.user, quote=order, part="balance", today=TODAY)
+    create_contract_from_order(user=member.user, order=order, today=TODAY)
+    Quote.objects.filter(pk=order.pk).update(status=Quote.Status.SENT)
+    for user in (member.user, other_member.user, staff):
+        expected = (
+            selectors.quotes_visible_to(user)
+            .filter(pk=order.pk, ordered_version__isnull=False)
+            .select_related("client", "activity", "current_version", "ordered_version")
+            .defer(
+                "current_version__snapshot",
+                "current_version__signature",
+                "ordered_version__snapshot",
+                "ordered_version__signature",
+            )
+            .first()
+        )
+        found = pages.order_shown_to(user, order.pk)
+        if expected is None:
+            assert found is None and user == other_member.user
+            continue
+        assert _fields(found) == _fields(expected)
+        for related in ("client", "activity", "current_version", "ordered_version"):
+            assert _fields(getattr(found, related)) == _fields(getattr(expected, related))
+        assert found.status == Quote.Status.SENT and found.ordered_version.version == 1
+    invoices = pages.order_invoices_of(order)
+    assert [(_fields(row), _fields(row.invoice)) for row in invoices] == [
+        (_fields(row), _fields(row.invoice)) for row in orders.order_invoices_of(order)
+    ]
+    assert [(row.part, row.invoice.status) for row in invoices] == [
+        ("deposit", "issued"),
+        ("balance", "draft"),
+    ]
+    contracts = Contract.objects.filter(order=order).order_by("pk")
+    assert len(contracts) == 1
+    assert [(c.pk, c.title, c.status) for c in pages.contracts_of(order)] == [
+        (c.pk, c.title, c.status) for c in contracts
+    ]
+    assert pages.order_shown_to(member.user, 2**63) is None
+    client.force_login(member.user)
+    assert client.get(reverse("orders:order_detail", args=[2**63])).status_code == 404
