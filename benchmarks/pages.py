@@ -238,6 +238,8 @@ EXCLUDED_URLS = {
     # query counts are held flat by tests/portal/test_query_counts.py.
     "portal:start": "sign-in form of the client portal",
     "portal:sign_in": "needs a sign-in link's token",
+    "portal:password_sign_in": "sign-in form of the client portal (with a password)",
+    "portal:password": "a portal client's password form (tests/portal/test_password.py)",
     "portal:sign_out": "POST only",
     "portal:home": "a portal client's page (tests/portal/test_query_counts.py)",
     "portal:document_list": "a portal client's page (tests/portal/test_query_counts.py)",

@@ -2,6 +2,7 @@
 
 import datetime
 import html as html_module
+import importlib
 import os
 import re
 import secrets
@@ -48,6 +49,33 @@ def _fresh_kept_figures():
 
     parameters._SHOWN.clear()
     home._KEPT_RECEIVABLES.rows.clear()
+
+
+# Reference rows written by data migrations, by the model that shows they are there. A
+# transactional test empties every table when it ends (post_migrate recreates groups, content
+# types and permissions, not these), so a transactional test puts them back before it runs.
+SEEDED_BY_MIGRATIONS = (
+    ("contracts", "PayrollRate", "contracts.migrations.0002_payroll_parameters"),
+    ("contracts", "AllowanceRate", "contracts.migrations.0011_allowance_rates"),
+    ("contracts", "YearEndPremiumRule", "contracts.migrations.0013_payroll_year"),
+    ("copyrights", "CopyrightParameters", "copyrights.migrations.0002_copyright_parameters_seed"),
+)
+
+
+@pytest.fixture(autouse=True)
+def _rows_of_data_migrations(request):
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or (
+        "transactional_db" in request.fixturenames or "live_server" in request.fixturenames
+    )
+    if not transactional:
+        return
+    request.getfixturevalue("transactional_db")
+    from django.apps import apps
+
+    for app_label, model_name, module in SEEDED_BY_MIGRATIONS:
+        if not apps.get_model(app_label, model_name).objects.exists():
+            importlib.import_module(module).seed(apps, None)
 
 
 def make_user(email: str, **flags) -> User:
