@@ -161,7 +161,10 @@ def test_member_downloads_281_10_work_statement_and_copyright_statement(
     statement = work_statement(member, today=timezone.localdate())
     quarters = {quarter.label: quarter for quarter in statement.quarters}
     # €2,300.00 / €76.70 = 29.98: 29 days, rounded down.
-    assert (quarters[f"{YEAR} Q2"].task_gross, quarters[f"{YEAR} Q2"].cachet_days) == (D("2300.00"), 29)
+    assert (quarters[f"{YEAR} Q2"].task_gross, quarters[f"{YEAR} Q2"].cachet_days) == (
+        D("2300.00"),
+        29,
+    )
     assert (quarters[f"{YEAR} Q1"].contract_days, statement.total_days) == (D("10"), D("39"))
     table = page.locator("main table").first
     expect(table).to_contain_text(pages.euro(D("6300.00"), "en"))
@@ -215,12 +218,24 @@ def test_staff_export_belcotax_and_dmfa_from_the_admin(
     page.locator(f"a[href='{reverse('admin:taxforms_belcotaxexport_year')}']").click()
     page.wait_for_load_state()
     content = page.locator("#content")
-    expect(content.locator("input[name=year]").first).to_have_value(str(YEAR))
+    # The last year is shown first; staff may choose it by its label too.
+    year_field = content.get_by_label(pages.words(page, "Income year"))
+    expect(year_field).to_have_value(str(YEAR))
+    year_field.fill(str(YEAR))
+    content.get_by_role("button", name=pages.words(page, "Show"), exact=True).click()
+    page.wait_for_load_state()
     page.locator("#content input[name=prepare]").click()
     page.wait_for_load_state()
     expect(page.locator("ul.messagelist li.success")).to_contain_text(str(YEAR))
     assert TaxCertificate.objects.filter(year=YEAR, form=Form.SALARY).count() == 2
-    expect(content.locator("tbody tr").first).to_contain_text("2")
+
+    def total(msgid: str):
+        header = page.get_by_role("rowheader", name=pages.words(page, msgid), exact=True)
+        return content.locator("tbody tr").filter(has=header).locator("td")
+
+    expect(total("281.10 fiches")).to_have_text("2")
+    expect(total("281.45 fiches")).to_have_text("0")
+    control_total = total("Sum of the control totals (r9013)").inner_text()
     page.locator("#content input[name=export]").click()
     page.wait_for_load_state()
     export = BelcotaxExport.objects.get()
@@ -228,7 +243,10 @@ def test_staff_export_belcotax_and_dmfa_from_the_admin(
         re.compile(re.escape(reverse("admin:taxforms_belcotaxexport_change", args=[export.pk])))
     )
     name, xml = download(
-        page, content.locator(f"a[href='{reverse('admin:taxforms_belcotaxexport_file', args=[export.pk])}']")
+        page,
+        content.locator(
+            f"a[href='{reverse('admin:taxforms_belcotaxexport_file', args=[export.pk])}']"
+        ),
     )
     assert name == export.file.name.rsplit("/", 1)[-1] and name.endswith(".xml")
     _schema_year, schema_path = belcotax.schema_for(YEAR)
@@ -237,6 +255,10 @@ def test_staff_export_belcotax_and_dmfa_from_the_admin(
     assert len(root.findall(".//Fiche28110")) == 2
     assert export.fiche_count == 2
     assert int(root.findtext(".//r9013_controletotaal")) == int(export.control_total * 100)
+    # What the page showed before the export is what the file declares.
+    assert " ".join(control_total.split()) == " ".join(
+        pages.euro(export.control_total, "nl").split()
+    )
 
     # DmfA: from the exports' list to the quarter's totals, then the export.
     q1 = Quarter(2026, 1)
@@ -258,7 +280,9 @@ def test_staff_export_belcotax_and_dmfa_from_the_admin(
     expect(page.locator("ul.messagelist li.success")).to_contain_text(export.filename)
     name, xml = download(
         page,
-        content.locator(f"a[href='{reverse('admin:declarations_dmfaexport_file', args=[export.pk])}']"),
+        content.locator(
+            f"a[href='{reverse('admin:declarations_dmfaexport_file', args=[export.pk])}']"
+        ),
     )
     assert name == export.filename
     assert validate(xml, dmfa.SCHEMA_FOLDER / dmfa.SCHEMA_FILE) == []
