@@ -14,14 +14,6 @@ from lxml import etree
 from playwright.sync_api import Page, expect
 
 from contracts.models import Contract, Payslip
-from contracts.services.contracts import (
-    DayInput,
-    WorkerInput,
-    approve_contract,
-    save_contract,
-    submit_contract,
-)
-from contracts.services.payroll import run_payroll
 from contracts.statements import work_statement
 from copyrights.models import CopyrightParameters, CopyrightPayment
 from copyrights.services import approve_copyright_payment
@@ -31,12 +23,12 @@ from declarations.selectors import Quarter, quarter_totals
 from taxforms import belcotax
 from taxforms.models import BelcotaxExport, Form, TaxCertificate
 from taxforms.services import prepare_certificates
-from tests.conftest import NOW, PASSWORD
+from tests.conftest import PASSWORD
 from tests.contracts.test_payroll_run import pdf_text
 from tests.copyrights.conftest import record
 from tests.declarations.conftest import quarter_jobs, quarter_paid  # noqa: F401
 from tests.journeys import pages
-from tests.taxforms.conftest import pay, weekdays
+from tests.taxforms.conftest import pay
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -59,39 +51,22 @@ def copyright_parameters_of_the_year(journey):
 def pay_task_based_and_copyright(staff, member, activity) -> tuple[Payslip, CopyrightPayment]:
     """Ana's artistic work of May, paid for the task (€2,300.00 for 4 days), and a copyright
     payment of €10,000.00 for her illustrations, both paid by the same payroll run."""
-    days = weekdays(datetime.date(YEAR, 5, 12), 4)
-    recorded_on = days[0] - datetime.timedelta(days=14)
-    contract = save_contract(
-        user=member.user,
-        activity=activity,
-        title="Concert at Flagey",
-        place="Flagey, Ixelles",
-        kind=Contract.Kind.ARTISTIC,
-        amount_to_invoice=D("5000.00"),
-        workers=[
-            WorkerInput(
-                member=member,
-                daily_wage=D("575.00"),
-                days=[DayInput(date=day) for day in days],
-                is_task_based=True,
-            )
-        ],
-        today=recorded_on,
-    )
-    submit_contract(user=member.user, contract=contract, today=recorded_on, now=NOW)
-    approve_contract(staff_user=staff, contract=contract, today=recorded_on, now=NOW)
-    payment = record(member, activity, "10000.00", today=recorded_on)
+    start = datetime.date(YEAR, 5, 12)
+    payment = record(member, activity, "10000.00", today=start - datetime.timedelta(days=14))
     approve_copyright_payment(staff_user=staff, payment=payment)
-    run_payroll(
-        staff_user=staff,
-        period_start=days[0],
-        period_end=days[-1],
-        today=days[-1] + datetime.timedelta(days=3),
-        now=NOW,
+    payslip = pay(
+        staff,
+        member,
+        activity,
+        start=start,
+        count=4,
+        wage="575.00",
+        kind=Contract.Kind.ARTISTIC,
+        is_task_based=True,
     )
     payment.refresh_from_db()
     assert payment.status == CopyrightPayment.Status.PAID
-    return Payslip.objects.get(worker__contract=contract), payment
+    return payslip, payment
 
 
 def download(page: Page, link) -> tuple[str, bytes]:
