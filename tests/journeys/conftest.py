@@ -37,17 +37,22 @@ def pytest_collection_modifyitems(items):
 
 
 def restore_rows_of_data_migrations() -> None:
-    """Put back the payroll parameters and bank accounts that data migrations wrote.
+    """Put back the payroll and copyright parameters and bank accounts that data migrations wrote.
 
     The live server needs committed rows, so journeys are transactional tests, and a
     transactional test empties every table when it ends: post_migrate recreates groups,
     content types and permissions, not what data migrations wrote.
     """
-    from contracts.models import PayrollRate
+    from contracts.models import AllowanceRate, PayrollRate, YearEndPremiumRule
+    from copyrights.models import CopyrightParameters
     from invoicing.models import BankAccount
 
+    # In migration order: the payroll year adds its rates to the first ones.
     for model, module in (
         (PayrollRate, "contracts.migrations.0002_payroll_parameters"),
+        (AllowanceRate, "contracts.migrations.0011_allowance_rates"),
+        (YearEndPremiumRule, "contracts.migrations.0013_payroll_year"),
+        (CopyrightParameters, "copyrights.migrations.0002_copyright_parameters_seed"),
         (BankAccount, "invoicing.migrations.0008_seed_bank_accounts"),
     ):
         if not model.objects.exists():

@@ -26,8 +26,12 @@ def weekdays(start: datetime.date, count: int) -> list[datetime.date]:
     return days
 
 
-def pay(staff, member, activity, *, start, count, wage, kind="non_artistic") -> Payslip:
-    """Pay the member for ``count`` days at ``wage`` from ``start``; return the payslip."""
+def pay(
+    staff, member, activity, *, start, count, wage, kind="non_artistic", is_task_based=False
+) -> Payslip:
+    """Pay the member for ``count`` days at ``wage`` from ``start``; return the payslip.
+
+    The run also pays the copyright payments of the year approved by then."""
     days = weekdays(start, count)
     recorded_on = days[0] - datetime.timedelta(days=14)
     contract = save_contract(
@@ -39,7 +43,10 @@ def pay(staff, member, activity, *, start, count, wage, kind="non_artistic") -> 
         amount_to_invoice=Decimal(wage) * count * 2,
         workers=[
             WorkerInput(
-                member=member, daily_wage=Decimal(wage), days=[DayInput(date=d) for d in days]
+                member=member,
+                daily_wage=Decimal(wage),
+                days=[DayInput(date=d) for d in days],
+                is_task_based=is_task_based,
             )
         ],
         today=recorded_on,
