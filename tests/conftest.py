@@ -51,31 +51,42 @@ def _fresh_kept_figures():
     home._KEPT_RECEIVABLES.rows.clear()
 
 
-# Reference rows written by data migrations, by the model that shows they are there. A
-# transactional test empties every table when it ends (post_migrate recreates groups, content
-# types and permissions, not these), so a transactional test puts them back before it runs.
+# Reference rows written by data migrations, by the model that shows they are there, in
+# migration order (the payroll year adds its rates to the first ones).
 SEEDED_BY_MIGRATIONS = (
     ("contracts", "PayrollRate", "contracts.migrations.0002_payroll_parameters"),
     ("contracts", "AllowanceRate", "contracts.migrations.0011_allowance_rates"),
     ("contracts", "YearEndPremiumRule", "contracts.migrations.0013_payroll_year"),
     ("copyrights", "CopyrightParameters", "copyrights.migrations.0002_copyright_parameters_seed"),
+    ("invoicing", "BankAccount", "invoicing.migrations.0008_seed_bank_accounts"),
 )
 
 
-@pytest.fixture(autouse=True)
-def _rows_of_data_migrations(request):
-    marker = request.node.get_closest_marker("django_db")
-    transactional = (marker is not None and marker.kwargs.get("transaction")) or (
-        "transactional_db" in request.fixturenames or "live_server" in request.fixturenames
-    )
-    if not transactional:
-        return
-    request.getfixturevalue("transactional_db")
+def restore_rows_of_data_migrations() -> None:
+    """Put back the rows data migrations wrote. A transactional test empties every table when
+    it ends: post_migrate recreates groups, content types and permissions, not these."""
     from django.apps import apps
 
     for app_label, model_name, module in SEEDED_BY_MIGRATIONS:
         if not apps.get_model(app_label, model_name).objects.exists():
             importlib.import_module(module).seed(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _rows_of_data_migrations(request):
+    """Transactional tests start with the rows of data migrations, whatever test emptied the
+    tables before. (Journeys put them back in their own fixture, once Playwright's event loop
+    allows ORM calls: see tests/journeys/conftest.py.)"""
+    if "live_server" in request.fixturenames:
+        return
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or (
+        "transactional_db" in request.fixturenames
+    )
+    if not transactional:
+        return
+    request.getfixturevalue("transactional_db")
+    restore_rows_of_data_migrations()
 
 
 def make_user(email: str, **flags) -> User:

@@ -7,14 +7,13 @@ and a worker shared by the two pytest-xdist processes would take the other's mes
 invoice and payslip PDFs are rendered as the request that queues them commits.
 """
 
-import importlib
 from pathlib import Path
 
 import pytest
-from django.apps import apps as django_apps
 from django.conf import settings as django_settings
 
 from coop.celery import app as celery_app
+from tests.conftest import restore_rows_of_data_migrations
 
 CHROMIUM = Path("/usr/bin/chromium")
 PHONE = {"width": 390, "height": 844}
@@ -34,29 +33,6 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "browser" in item.keywords:
             item.add_marker(skip)
-
-
-def restore_rows_of_data_migrations() -> None:
-    """Put back the payroll and copyright parameters and bank accounts that data migrations wrote.
-
-    The live server needs committed rows, so journeys are transactional tests, and a
-    transactional test empties every table when it ends: post_migrate recreates groups,
-    content types and permissions, not what data migrations wrote.
-    """
-    from contracts.models import AllowanceRate, PayrollRate, YearEndPremiumRule
-    from copyrights.models import CopyrightParameters
-    from invoicing.models import BankAccount
-
-    # In migration order: the payroll year adds its rates to the first ones.
-    for model, module in (
-        (PayrollRate, "contracts.migrations.0002_payroll_parameters"),
-        (AllowanceRate, "contracts.migrations.0011_allowance_rates"),
-        (YearEndPremiumRule, "contracts.migrations.0013_payroll_year"),
-        (CopyrightParameters, "copyrights.migrations.0002_copyright_parameters_seed"),
-        (BankAccount, "invoicing.migrations.0008_seed_bank_accounts"),
-    ):
-        if not model.objects.exists():
-            importlib.import_module(module).seed(django_apps, None)
 
 
 @pytest.fixture
