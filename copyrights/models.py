@@ -161,7 +161,7 @@ class CopyrightPayment(ChoiceLabels, models.Model):
     second_bracket_costs = models.DecimalField(_("lump-sum costs, second bracket"), **MONEY)
     lump_sum_costs = models.DecimalField(_("lump-sum costs"), **MONEY)
     taxable = models.DecimalField(_("taxable net income"), **MONEY)
-    withholding = models.DecimalField(_("withholding tax"), **MONEY)
+    withholding = models.DecimalField(_("withholding tax on movable income"), **MONEY)
     net = models.DecimalField(_("amount paid"), **MONEY)
     is_unverified = models.BooleanField(_("computed with unverified figures"), default=False)
     created_by = models.ForeignKey(

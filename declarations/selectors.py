@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from contracts.dimona import ARTISTIC_JOINT_COMMITTEE, DEFAULT_JOINT_COMMITTEE
-from contracts.models import Contract, DimonaDeclaration, Payslip
+from contracts.models import Contract, DimonaDeclaration, PayrollRate, Payslip
 from contracts.parameters import load_year_parameters
 from contracts.payroll import HolidayContributions, holiday_contributions
 from declarations.errors import DeclarationsError
@@ -345,7 +345,10 @@ def quarter_totals(quarter: Quarter) -> QuarterTotals:
     if holiday_gross:
         parameters = load_year_parameters(quarter.end)
         holiday = holiday_contributions(holiday_gross, parameters)
-        unverified = tuple(key for key in parameters.unverified if key.startswith("holiday_"))
+        labels = dict(PayrollRate.Key.choices)
+        unverified = tuple(
+            str(labels.get(key, key)) for key in parameters.unverified if key.startswith("holiday_")
+        )
     return QuarterTotals(
         quarter=quarter,
         workers=payslips.order_by().aggregate(count=Count("member", distinct=True))["count"],

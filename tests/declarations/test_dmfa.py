@@ -114,7 +114,11 @@ def test_the_quarter_totals(quarter_paid):
         D("324.00"),
         D("554.58"),
     )
-    assert set(totals.holiday_unverified) == {"holiday_yearly_rate", "holiday_quarterly_rate"}
+    # Named as staff read them, not by their keys.
+    assert set(totals.holiday_unverified) == {
+        "Holiday contributions: yearly rate",
+        "Holiday contributions: quarterly rate",
+    }
     assert quarter_totals(Quarter(2026, 2)).rows == []
 
 
