@@ -17,7 +17,7 @@ from contracts.models import Contract, WorkDay
 from contracts.services.contracts import create_contract_from_order, order_work_days
 from coop.errors import CoopError
 from coop.keyset import cursor_from, keyset_page
-from quotes import orders, selectors
+from quotes import order_pages, orders, selectors
 from quotes.models import OrderInvoice, Quote
 from quotes.pdf import schedule_rows
 from quotes.schedule import deposit_of
@@ -31,17 +31,17 @@ PAGE_SIZE = 25
 def order_list(request):
     """The user's orders, newest first, one page at a time; ``?activity=`` narrows to one."""
     user = request.user
-    activity = selectors.visible_activity(user, request.GET.get("activity"))
+    activity = order_pages.visible_activity(user, request.GET.get("activity"))
     rows, split = selectors.order_list_of(
         user, activity_ids=[activity.pk] if activity is not None else None
     )
-    page = keyset_page(
-        rows,
-        selectors.QUOTE_KEYSET,
-        size=PAGE_SIZE,
-        cursor=cursor_from(request, selectors.QUOTE_KEYSET, Quote.objects.all()),
-        split=split,
-    )
+    cursor = cursor_from(request, selectors.QUOTE_KEYSET, Quote.objects.all())
+    # The first page, the one most asked for, by its query compiled once (the same SQL).
+    page = order_pages.first_order_page(split, size=PAGE_SIZE) if cursor is None else None
+    if page is None:
+        page = keyset_page(
+            rows, selectors.QUOTE_KEYSET, size=PAGE_SIZE, cursor=cursor, split=split
+        )
     labels = dict(Quote.Status.choices)
     for row in page.rows:
         row["number"] = f"{row['series']}-{row['sequence_number']:06d}"
@@ -173,7 +173,9 @@ def _chosen_days(request) -> tuple[list[datetime.date], bool]:
 def order_contract(request, pk: int):
     """Choose the work days (the order's weekdays, ticked unless the member already works that
     day on another contract), then draw up a draft contract for the order, linked to it."""
-    order = _get_order(request, pk)
+    order = order_pages.order_shown_to(request.user, pk)
+    if order is None:
+        raise Http404(ORDER_NOT_FOUND)
     today = timezone.localdate()
     proposed = order_work_days(order, today=today)
     error = ""

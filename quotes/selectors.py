@@ -24,13 +24,21 @@ def quotes_visible_to(user: User) -> QuerySet[Quote]:
 def visible_activity(user: User, raw: str | None) -> Activity | None:
     """The Activity a list is narrowed to (its id as typed in ``?activity=``), if the user
     sees it; None otherwise."""
+    pk = visible_activity_id(user, raw)
+    if pk is None:
+        return None
+    return Activity.objects.filter(pk=pk).only("pk", "name").first()
+
+
+def visible_activity_id(user: User, raw: str | None) -> int | None:
+    """The id typed in ``?activity=`` if it is one of the user's Activities (staff: any id)."""
     raw = (raw or "").strip()
     if not raw.isdigit() or int(raw) >= 2**63:
         return None
     pk = int(raw)
     if not user.is_staff and pk not in activity_id_list(user):
         return None
-    return Activity.objects.filter(pk=pk).only("pk", "name").first()
+    return pk
 
 
 def has_quotes(user: User) -> bool:
@@ -89,7 +97,17 @@ def order_list_of(
     """The orders a list shows the user (one query for the page, figures included) and the
     ``split`` that scopes them: a member's list is read Activity by Activity through
     order_activity_newest_idx; ``activity_ids`` narrows it (already checked as the user's)."""
-    rows = Quote.objects.filter(ordered_version__isnull=False).values(
+    rows = order_list_rows()
+    if activity_ids is not None:
+        return rows, ("activity_id", activity_ids)
+    if user.is_staff:
+        return rows, None
+    return rows, ("activity_id", activity_id_list(user))
+
+
+def order_list_rows() -> QuerySet[dict]:
+    """What a row of the order list shows, its figures included: one query for the page."""
+    return Quote.objects.filter(ordered_version__isnull=False).values(
         "pk",
         "status",
         "series",
@@ -105,11 +123,6 @@ def order_list_of(
         invoiced=_order_invoice_sum(issued=True),
         in_draft=_order_invoice_sum(issued=False),
     )
-    if activity_ids is not None:
-        return rows, ("activity_id", activity_ids)
-    if user.is_staff:
-        return rows, None
-    return rows, ("activity_id", activity_id_list(user))
 
 
 def versions_of(quote: Quote) -> QuerySet[QuoteVersion]:
