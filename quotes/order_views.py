@@ -39,9 +39,7 @@ def order_list(request):
     # The first page, the one most asked for, by its query compiled once (the same SQL).
     page = order_pages.first_order_page(split, size=PAGE_SIZE) if cursor is None else None
     if page is None:
-        page = keyset_page(
-            rows, selectors.QUOTE_KEYSET, size=PAGE_SIZE, cursor=cursor, split=split
-        )
+        page = keyset_page(rows, selectors.QUOTE_KEYSET, size=PAGE_SIZE, cursor=cursor, split=split)
     labels = dict(Quote.Status.choices)
     for row in page.rows:
         row["number"] = f"{row['series']}-{row['sequence_number']:06d}"
