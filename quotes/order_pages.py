@@ -8,6 +8,8 @@ the user, the Activities and the order change between requests. Later pages of t
 read by ``keyset_page`` as before.
 """
 
+from django.urls import reverse
+
 from coop.compiled import CompiledInstances
 from coop.keyset import KeysetPage, first_page, first_page_query
 from members.models import Activity, User
@@ -60,6 +62,18 @@ def first_order_page(split: tuple[str, list[int]] | None, *, size: int) -> Keyse
     if split is None:
         return None
     return first_page(_FIRST_PAGE, selectors.QUOTE_KEYSET, split[1], size=size)
+
+
+# A stand-in id for an order's address, reversed once and replaced by each order's id.
+_STAND_IN = 918_273_645
+
+
+def order_url_around() -> tuple[str, str]:
+    """The address of an order's page before and after its id (``{% url %}``'s answer)."""
+    before, _stand_in, after = reverse("orders:order_detail", args=[_STAND_IN]).rpartition(
+        str(_STAND_IN)
+    )
+    return before, after
 
 
 def order_shown_to(user: User, pk: int) -> Quote | None:

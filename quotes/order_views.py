@@ -32,16 +32,20 @@ def order_list(request):
     """The user's orders, newest first, one page at a time; ``?activity=`` narrows to one."""
     user = request.user
     activity = order_pages.visible_activity(user, request.GET.get("activity"))
-    rows, split = selectors.order_list_of(
+    split = selectors.order_list_split(
         user, activity_ids=[activity.pk] if activity is not None else None
     )
     cursor = cursor_from(request, selectors.QUOTE_KEYSET, Quote.objects.all())
     # The first page, the one most asked for, by its query compiled once (the same SQL).
     page = order_pages.first_order_page(split, size=PAGE_SIZE) if cursor is None else None
     if page is None:
+        rows = selectors.order_list_rows()
         page = keyset_page(rows, selectors.QUOTE_KEYSET, size=PAGE_SIZE, cursor=cursor, split=split)
     labels = dict(Quote.Status.choices)
+    # Each order's address: the list's one reversal, around the order's id.
+    before, after = order_pages.order_url_around()
     for row in page.rows:
+        row["url"] = f"{before}{row['pk']}{after}"
         row["number"] = f"{row['series']}-{row['sequence_number']:06d}"
         row["status_label"] = labels.get(row["status"], row["status"])
         row["remaining"] = row["ordered"] - row["invoiced"] - row["in_draft"]

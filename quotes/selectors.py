@@ -97,12 +97,19 @@ def order_list_of(
     """The orders a list shows the user (one query for the page, figures included) and the
     ``split`` that scopes them: a member's list is read Activity by Activity through
     order_activity_newest_idx; ``activity_ids`` narrows it (already checked as the user's)."""
-    rows = order_list_rows()
+    return order_list_rows(), order_list_split(user, activity_ids=activity_ids)
+
+
+def order_list_split(
+    user: User, *, activity_ids: list[int] | None = None
+) -> tuple[str, list[int]] | None:
+    """The ``split`` of ``order_list_of``: the user's Activities (or ``activity_ids``), none
+    for staff."""
     if activity_ids is not None:
-        return rows, ("activity_id", activity_ids)
+        return ("activity_id", activity_ids)
     if user.is_staff:
-        return rows, None
-    return rows, ("activity_id", activity_id_list(user))
+        return None
+    return ("activity_id", activity_id_list(user))
 
 
 def order_list_rows() -> QuerySet[dict]:
