@@ -8,9 +8,12 @@ the user, the Activities and the order change between requests. Later pages of t
 read by ``keyset_page`` as before.
 """
 
+import datetime
+
 from django.urls import reverse
 
-from coop.compiled import CompiledInstances
+from contracts.models import Contract, WorkDay
+from coop.compiled import AnyOf, Array, CompiledInstances
 from coop.keyset import KeysetPage, first_page, first_page_query
 from members.models import Activity, User
 from quotes import selectors
@@ -64,6 +67,19 @@ def first_order_page(split: tuple[str, list[int]] | None, *, size: int) -> Keyse
     return first_page(_FIRST_PAGE, selectors.QUOTE_KEYSET, split[1], size=size)
 
 
+_TAKEN = CompiledInstances(
+    WorkDay,
+    lambda _shape, *, user, days: (
+        WorkDay.objects.filter(AnyOf("date", days), member__user_id=user, is_active=True)
+        .select_related("worker__contract")
+        .only("date", "worker__contract__title")
+    ),
+    user=int,
+    # The days, bound as one array of dates.
+    days=Array,
+)
+
+
 # A stand-in id for an order's address, reversed once and replaced by each order's id.
 _STAND_IN = 918_273_645
 
@@ -83,3 +99,9 @@ def order_shown_to(user: User, pk: int) -> Quote | None:
         return None
     found = _ORDER.instances(user.is_staff, user=user.pk, pk=pk)
     return found[0] if found else None
+
+
+def taken_days(user: User, days: list[datetime.date]) -> dict[datetime.date, Contract]:
+    """The user's days among ``days`` already on a contract: {date: contract (its title)}."""
+    taken = _TAKEN.instances(user=user.pk, days=days)
+    return {day.date: day.worker.contract for day in taken}

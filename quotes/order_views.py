@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from contracts.errors import ContractsError
-from contracts.models import Contract, WorkDay
+from contracts.models import Contract
 from contracts.services.contracts import create_contract_from_order, order_work_days
 from coop.errors import CoopError
 from coop.keyset import cursor_from, keyset_page
@@ -147,16 +147,6 @@ def order_invoice(request, pk: int):
     return redirect("invoicing:invoice_detail", pk=link.invoice_id)
 
 
-def _taken_days(request, days: list[datetime.date]) -> dict:
-    """The member's days among ``days`` already on another contract: {date: contract}."""
-    taken = (
-        WorkDay.objects.filter(member__user=request.user, is_active=True, date__in=days)
-        .select_related("worker__contract")
-        .only("date", "worker__contract__title")
-    )
-    return {day.date: day.worker.contract for day in taken}
-
-
 def _chosen_days(request) -> tuple[list[datetime.date], bool]:
     """The days ticked on the form, and whether one could not be read."""
     chosen, unreadable = [], False
@@ -200,7 +190,7 @@ def order_contract(request, pk: int):
                 messages.success(request, done)
                 return redirect("contracts:edit", pk=contract.pk)
     days = sorted(set(proposed) | set(chosen or []))
-    taken = _taken_days(request, days)
+    taken = order_pages.taken_days(request.user, days)
     ticked = set(chosen) if chosen is not None else {day for day in proposed if day not in taken}
     rows = [{"date": day, "ticked": day in ticked, "taken_by": taken.get(day)} for day in days]
     context = {
