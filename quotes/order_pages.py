@@ -33,16 +33,7 @@ _ACTIVITY = CompiledInstances(
 _ORDER = CompiledInstances(
     Quote,
     lambda staff, *, user, pk: (
-        selectors.quotes_visible_to(User(pk=user, is_staff=staff))
-        .filter(pk=pk, ordered_version__isnull=False)
-        .select_related("client", "activity", "current_version", "ordered_version")
-        .defer(
-            "current_version__snapshot",
-            "current_version__signature",
-            "ordered_version__snapshot",
-            "ordered_version__signature",
-        )
-        .order_by()
+        selectors.orders_shown_to(User(pk=user, is_staff=staff)).filter(pk=pk).order_by()
     ),
     user=int,
     pk=int,

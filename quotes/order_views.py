@@ -59,18 +59,7 @@ def order_list(request):
 def _get_order(request, pk: int) -> Quote:
     if pk >= 2**63:
         raise Http404(ORDER_NOT_FOUND)
-    order = (
-        selectors.quotes_visible_to(request.user)
-        .filter(pk=pk, ordered_version__isnull=False)
-        .select_related("client", "activity", "current_version", "ordered_version")
-        .defer(
-            "current_version__snapshot",
-            "current_version__signature",
-            "ordered_version__snapshot",
-            "ordered_version__signature",
-        )
-        .first()
-    )
+    order = selectors.orders_shown_to(request.user).filter(pk=pk).first()
     if order is None:
         raise Http404(ORDER_NOT_FOUND)
     return order

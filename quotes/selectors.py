@@ -21,6 +21,23 @@ def quotes_visible_to(user: User) -> QuerySet[Quote]:
     return Quote.objects.filter(of_activities_of(user))
 
 
+def orders_shown_to(user: User) -> QuerySet[Quote]:
+    """The user's orders (quotes with an ordered version) as an order's pages show them: with
+    their client, Activity, current and ordered versions, without the versions' sent content
+    nor signature."""
+    return (
+        quotes_visible_to(user)
+        .filter(ordered_version__isnull=False)
+        .select_related("client", "activity", "current_version", "ordered_version")
+        .defer(
+            "current_version__snapshot",
+            "current_version__signature",
+            "ordered_version__snapshot",
+            "ordered_version__signature",
+        )
+    )
+
+
 def visible_activity(user: User, raw: str | None) -> Activity | None:
     """The Activity a list is narrowed to (its id as typed in ``?activity=``), if the user
     sees it; None otherwise."""
