@@ -1,11 +1,11 @@
 """What the member's order list and an order's contract form read, by queries compiled once per
 process (coop.compiled).
 
-The order list's first page, the Activity it may be narrowed to and the order a contract is
-drawn up from were querysets built and compiled to SQL on every request: several times what
-PostgreSQL takes to run them. They are written with the same selectors and compiled once; only
-the user, the Activities and the order change between requests. Later pages of the list are
-read by ``keyset_page`` as before.
+The order list's first page, the Activity it may be narrowed to, the order a contract is drawn
+up from and the member's days already on a contract were querysets built and compiled to SQL on
+every request: several times what PostgreSQL takes to run them. They are written with the same
+selectors and compiled once; only the user, the Activities, the order and the days change
+between requests. Later pages of the list are read by ``keyset_page`` as before.
 """
 
 import datetime
