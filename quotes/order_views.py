@@ -13,11 +13,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from contracts.errors import ContractsError
-from contracts.models import WorkDay
 from contracts.services.contracts import create_contract_from_order, order_work_days
 from coop.errors import CoopError
 from coop.keyset import cursor_from, keyset_page
-from quotes import orders, pages, selectors
+from quotes import order_pages, orders, pages, selectors
 from quotes.models import OrderInvoice, Quote
 from quotes.pdf import schedule_rows
 from quotes.schedule import deposit_of
@@ -31,19 +30,21 @@ PAGE_SIZE = 25
 def order_list(request):
     """The user's orders, newest first, one page at a time; ``?activity=`` narrows to one."""
     user = request.user
-    activity = selectors.visible_activity(user, request.GET.get("activity"))
-    rows, split = selectors.order_list_of(
+    activity = order_pages.visible_activity(user, request.GET.get("activity"))
+    split = selectors.order_list_split(
         user, activity_ids=[activity.pk] if activity is not None else None
     )
-    page = keyset_page(
-        rows,
-        selectors.QUOTE_KEYSET,
-        size=PAGE_SIZE,
-        cursor=cursor_from(request, selectors.QUOTE_KEYSET, Quote.objects.all()),
-        split=split,
-    )
+    cursor = cursor_from(request, selectors.QUOTE_KEYSET, Quote.objects.all())
+    # The first page, the one most asked for, by its query compiled once (the same SQL).
+    page = order_pages.first_order_page(split, size=PAGE_SIZE) if cursor is None else None
+    if page is None:
+        rows = selectors.order_list_rows()
+        page = keyset_page(rows, selectors.QUOTE_KEYSET, size=PAGE_SIZE, cursor=cursor, split=split)
     labels = dict(Quote.Status.choices)
+    # Each order's address: the list's one reversal, around the order's id.
+    before, after = order_pages.order_url_around()
     for row in page.rows:
+        row["url"] = f"{before}{row['pk']}{after}"
         row["number"] = f"{row['series']}-{row['sequence_number']:06d}"
         row["status_label"] = labels.get(row["status"], row["status"])
         row["remaining"] = row["ordered"] - row["invoiced"] - row["in_draft"]
@@ -128,16 +129,6 @@ def order_invoice(request, pk: int):
     return redirect("invoicing:invoice_detail", pk=link.invoice_id)
 
 
-def _taken_days(request, days: list[datetime.date]) -> dict:
-    """The member's days among ``days`` already on another contract: {date: contract}."""
-    taken = (
-        WorkDay.objects.filter(member__user=request.user, is_active=True, date__in=days)
-        .select_related("worker__contract")
-        .only("date", "worker__contract__title")
-    )
-    return {day.date: day.worker.contract for day in taken}
-
-
 def _chosen_days(request) -> tuple[list[datetime.date], bool]:
     """The days ticked on the form, and whether one could not be read."""
     chosen, unreadable = [], False
@@ -156,7 +147,9 @@ def _chosen_days(request) -> tuple[list[datetime.date], bool]:
 def order_contract(request, pk: int):
     """Choose the work days (the order's weekdays, ticked unless the member already works that
     day on another contract), then draw up a draft contract for the order, linked to it."""
-    order = _get_order(request, pk)
+    order = order_pages.order_shown_to(request.user, pk)
+    if order is None:
+        raise Http404(ORDER_NOT_FOUND)
     today = timezone.localdate()
     proposed = order_work_days(order, today=today)
     error = ""
@@ -179,7 +172,7 @@ def order_contract(request, pk: int):
                 messages.success(request, done)
                 return redirect("contracts:edit", pk=contract.pk)
     days = sorted(set(proposed) | set(chosen or []))
-    taken = _taken_days(request, days)
+    taken = order_pages.taken_days(request.user, days)
     ticked = set(chosen) if chosen is not None else {day for day in proposed if day not in taken}
     rows = [{"date": day, "ticked": day in ticked, "taken_by": taken.get(day)} for day in days]
     context = {

@@ -21,16 +21,41 @@ def quotes_visible_to(user: User) -> QuerySet[Quote]:
     return Quote.objects.filter(of_activities_of(user))
 
 
+def orders_shown_to(user: User) -> QuerySet[Quote]:
+    """The user's orders (quotes with an ordered version) as an order's pages show them: with
+    their client, Activity, current and ordered versions, without the versions' sent content
+    nor signature."""
+    return (
+        quotes_visible_to(user)
+        .filter(ordered_version__isnull=False)
+        .select_related("client", "activity", "current_version", "ordered_version")
+        .defer(
+            "current_version__snapshot",
+            "current_version__signature",
+            "ordered_version__snapshot",
+            "ordered_version__signature",
+        )
+    )
+
+
 def visible_activity(user: User, raw: str | None) -> Activity | None:
     """The Activity a list is narrowed to (its id as typed in ``?activity=``), if the user
     sees it; None otherwise."""
+    pk = visible_activity_id(user, raw)
+    if pk is None:
+        return None
+    return Activity.objects.filter(pk=pk).only("pk", "name").first()
+
+
+def visible_activity_id(user: User, raw: str | None) -> int | None:
+    """The id typed in ``?activity=`` if it is one of the user's Activities (staff: any id)."""
     raw = (raw or "").strip()
     if not raw.isdigit() or int(raw) >= 2**63:
         return None
     pk = int(raw)
     if not user.is_staff and pk not in activity_id_list(user):
         return None
-    return Activity.objects.filter(pk=pk).only("pk", "name").first()
+    return pk
 
 
 def has_quotes(user: User) -> bool:
@@ -89,7 +114,24 @@ def order_list_of(
     """The orders a list shows the user (one query for the page, figures included) and the
     ``split`` that scopes them: a member's list is read Activity by Activity through
     order_activity_newest_idx; ``activity_ids`` narrows it (already checked as the user's)."""
-    rows = Quote.objects.filter(ordered_version__isnull=False).values(
+    return order_list_rows(), order_list_split(user, activity_ids=activity_ids)
+
+
+def order_list_split(
+    user: User, *, activity_ids: list[int] | None = None
+) -> tuple[str, list[int]] | None:
+    """The ``split`` of ``order_list_of``: the user's Activities (or ``activity_ids``), none
+    for staff."""
+    if activity_ids is not None:
+        return ("activity_id", activity_ids)
+    if user.is_staff:
+        return None
+    return ("activity_id", activity_id_list(user))
+
+
+def order_list_rows() -> QuerySet[dict]:
+    """What a row of the order list shows, its figures included: one query for the page."""
+    return Quote.objects.filter(ordered_version__isnull=False).values(
         "pk",
         "status",
         "series",
@@ -105,11 +147,6 @@ def order_list_of(
         invoiced=_order_invoice_sum(issued=True),
         in_draft=_order_invoice_sum(issued=False),
     )
-    if activity_ids is not None:
-        return rows, ("activity_id", activity_ids)
-    if user.is_staff:
-        return rows, None
-    return rows, ("activity_id", activity_id_list(user))
 
 
 def versions_of(quote: Quote) -> QuerySet[QuoteVersion]:
