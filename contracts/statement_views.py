@@ -18,12 +18,29 @@ from contracts.allowances import AllowanceInput, claim_allowance
 from contracts.c4 import c4_data, render_c4_pdf
 from contracts.errors import ContractsError
 from contracts.forms import AllowanceForm
+from contracts.models import C4Certificate
 from contracts.statements import work_statement
+from coop.compiled import CompiledInstances
 from coop.pdf import render_pdf
-from members.models import Language, Member
-from members.selectors import is_active_member
+from members.models import Language, Member, User
+from members.selectors import is_active_member, member_of
 
 LANGUAGES = dict(Language.choices)
+
+# The member's latest C4 certificates on the statement page: what it shows of them, by a query
+# compiled once per process (the shape: whether the user is staff).
+_CERTIFICATES = CompiledInstances(
+    C4Certificate,
+    lambda is_staff, *, user, member: (
+        selectors.c4_certificates_visible_to(User(pk=user, is_staff=is_staff))
+        .filter(member_id=member)
+        .select_related(None)
+        .only("pk", "created_at")
+        .order_by("-created_at", "-pk")[:50]
+    ),
+    user=int,
+    member=int,
+)
 
 
 def _statement_context(member: Member) -> dict:
@@ -42,14 +59,12 @@ def _statement_context(member: Member) -> dict:
 @require_GET
 def statement(request):
     """The member's days and pay per quarter over 24 months, and their C4 certificates."""
-    member = Member.objects.filter(user=request.user).first()
+    member = member_of(request.user)
     context = {"member": member, "languages": Language.choices}
     if member is not None:
         context |= _statement_context(member)
-        context["certificates"] = (
-            selectors.c4_certificates_visible_to(request.user)
-            .filter(member=member)
-            .order_by("-created_at", "-pk")[:50]
+        context["certificates"] = _CERTIFICATES.instances(
+            request.user.is_staff, user=request.user.pk, member=member.pk
         )
     return render(request, "contracts/work_statement.html", context)
 

@@ -15,7 +15,8 @@ member's payslips (adjustments included), without the allowances paid as taxable
 
 The figures come from one aggregate query over the member's payslips, through the index on
 (member, pay date): a payslip is paid after its work, so the window's payslips are the only ones
-that can hold its work.
+that can hold its work. It and the read of the dated figures are compiled once per process
+(coop.compiled), the window's dates sent as parameters.
 """
 
 import datetime
@@ -27,6 +28,7 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Coalesce, TruncMonth
 
 from contracts.models import AllowanceRate, Payslip
+from coop.compiled import CompiledInstances, CompiledQuery
 from members.models import Member
 
 ZERO = Decimal("0.00")
@@ -120,12 +122,35 @@ def quarter_start(day: datetime.date) -> datetime.date:
     return datetime.date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
 
 
-def _rows(key: str, start: datetime.date, end: datetime.date) -> list[AllowanceRate]:
-    return list(
-        AllowanceRate.objects.filter(key=key, country="", valid_from__lte=end)
-        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=start))
-        .order_by("valid_from")
-    )
+def _day(value: str) -> Cast:
+    """A date sent as a parameter of a compiled query (its ISO text, cast by PostgreSQL)."""
+    return Cast(Value(value), DateField())
+
+
+# The dated figures of the statement, of all three keys, in force at some time in a window.
+_RATES = CompiledInstances(
+    AllowanceRate,
+    lambda _shape, start, end: (
+        AllowanceRate.objects.filter(
+            key__in=[Key.CACHET_REFERENCE, Key.CACHET_QUARTER_MAX_DAYS, Key.ARTIST_ALLOWANCE_DAYS],
+            country="",
+            valid_from__lte=_day(end),
+        )
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=_day(start)))
+        .order_by("valid_from", "pk")
+    ),
+    start=str,
+    end=str,
+)
+
+
+def _rates(start: datetime.date, end: datetime.date) -> dict[str, list[AllowanceRate]]:
+    """The statement's figures by key, by date: in one query, those in force at some time in
+    the window."""
+    rows: dict[str, list[AllowanceRate]] = {key: [] for key in Key.values}
+    for row in _RATES.instances(start=start.isoformat(), end=end.isoformat()):
+        rows[row.key].append(row)
+    return rows
 
 
 def _in_force(rows: list[AllowanceRate], day: datetime.date) -> AllowanceRate | None:
@@ -135,19 +160,17 @@ def _in_force(rows: list[AllowanceRate], day: datetime.date) -> AllowanceRate | 
     return None
 
 
-def monthly_pay(member: Member, start: datetime.date, end: datetime.date) -> list[dict]:
-    """The member's pay and days by month of work and basis (per day or per task), in one
-    aggregate query."""
+def _monthly_pay_query(member: int, start: str, end: str):
     beyond_limits = Coalesce(
         Cast(KT("snapshot__allowances__taxable"), DecimalField(max_digits=12, decimal_places=2)),
         Value(ZERO),
     )
-    return list(
+    return (
         Payslip.objects.filter(
-            member=member,
-            pay_date__gte=start,
-            worker__contract__last_work_day__gte=start,
-            worker__contract__last_work_day__lte=end,
+            member_id=member,
+            pay_date__gte=_day(start),
+            worker__contract__last_work_day__gte=_day(start),
+            worker__contract__last_work_day__lte=_day(end),
         )
         .annotate(
             month=TruncMonth("worker__contract__last_work_day", output_field=DateField()),
@@ -160,6 +183,21 @@ def monthly_pay(member: Member, start: datetime.date, end: datetime.date) -> lis
     )
 
 
+_MONTHLY_PAY = CompiledQuery(
+    Payslip,
+    lambda _shape, member, start, end: _monthly_pay_query(member, start, end),
+    member=int,
+    start=str,
+    end=str,
+)
+
+
+def monthly_pay(member: Member, start: datetime.date, end: datetime.date) -> list[dict]:
+    """The member's pay and days by month of work and basis (per day or per task), in one
+    aggregate query compiled once per process."""
+    return _MONTHLY_PAY.rows(member=member.pk, start=start.isoformat(), end=end.isoformat())
+
+
 def cachet_days(quotient: Decimal, *, maximum: int) -> tuple[int, bool]:
     """Whole days from the quarter's sum of gross ÷ reference, rounded down, at most
     ``maximum``; and whether the maximum cut them."""
@@ -170,9 +208,13 @@ def cachet_days(quotient: Decimal, *, maximum: int) -> tuple[int, bool]:
 def work_statement(member: Member, *, today: datetime.date) -> WorkStatement:
     """The member's days and pay per quarter over the last 24 months."""
     start, end = window(today)
-    references = _rows(Key.CACHET_REFERENCE, start, end)
-    maxima = _rows(Key.CACHET_QUARTER_MAX_DAYS, end, end)
-    thresholds = _rows(Key.ARTIST_ALLOWANCE_DAYS, end, end)
+    rates = _rates(start, end)
+    references = rates[Key.CACHET_REFERENCE]
+    # The limits in force at the window's end.
+    maxima, thresholds = (
+        [row for row in rates[key] if row.valid_to is None or row.valid_to >= end]
+        for key in (Key.CACHET_QUARTER_MAX_DAYS, Key.ARTIST_ALLOWANCE_DAYS)
+    )
     quarter_max = int(maxima[-1].value) if maxima else 78
     threshold = int(thresholds[-1].value) if thresholds else 156
     quarters: dict[datetime.date, Quarter] = {}

@@ -6,9 +6,10 @@ from django import forms
 from django.utils.translation import gettext_lazy
 
 from contracts.models import Contract
-from coop.forms import Form, ModelChoiceField
+from coop.forms import Form, ListedChoices, ModelChoiceField
+from copyrights import selectors
 from copyrights.models import WorkKind
-from members.models import Activity
+from members.models import Activity, User
 
 
 class CopyrightPaymentForm(Form):
@@ -42,7 +43,29 @@ class CopyrightPaymentForm(Form):
         ),
     )
 
-    def __init__(self, *args, activities, contracts, **kwargs):
+    def __init__(self, *args, activities, contracts, user: User | None = None, **kwargs):
+        """``activities`` and ``contracts`` check the choice; with the ``user``, the selects
+        list them from queries compiled once per process, read when first shown."""
         super().__init__(*args, **kwargs)
         self.fields["activity"].queryset = activities.order_by("name", "pk")
         self.fields["contract"].queryset = contracts
+        if user is not None:
+            self.fields["activity"].widget.choices = ListedChoices(self._activity_choices(user))
+            self.fields["contract"].widget.choices = ListedChoices(self._contract_choices(user))
+
+    def _activity_choices(self, user: User):
+        field = self.fields["activity"]
+        if field.empty_label is not None:
+            yield ("", field.empty_label)
+        for row in selectors.recordable_activity_rows(user):
+            yield (row["pk"], field.label_from_instance(Activity(pk=row["pk"], name=row["name"])))
+
+    def _contract_choices(self, user: User):
+        field = self.fields["contract"]
+        if field.empty_label is not None:
+            yield ("", field.empty_label)
+        for row in selectors.recordable_contract_rows(user):
+            yield (
+                row["pk"],
+                field.label_from_instance(Contract(pk=row["pk"], title=row["title"])),
+            )

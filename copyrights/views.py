@@ -18,10 +18,9 @@ from coop.idempotency import one_time_form
 from coop.pagination import Paginator
 from copyrights import selectors, services
 from copyrights.forms import CopyrightPaymentForm
-from copyrights.models import CopyrightParameters
 from members.models import Member
 from members.onboarding import onboarding_redirect
-from members.selectors import is_active_member, member_of
+from members.selectors import member_of
 
 PAGE_SIZE = 25
 
@@ -33,13 +32,21 @@ def index(request):
     payments = selectors.copyright_payments_visible_to(request.user).filter(
         member__user=request.user
     )
-    page = Paginator(payments.order_by("-created_at", "-pk"), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    number = request.GET.get("page")
+    paginator = Paginator(payments.order_by("-created_at", "-pk"), PAGE_SIZE)
+    if number in (None, "", "1"):
+        # The first page by a compiled query, with one row more to know whether it is the only.
+        rows = selectors.first_own_payments(request.user, size=PAGE_SIZE + 1)
+        if len(rows) <= PAGE_SIZE:
+            paginator = Paginator(rows, PAGE_SIZE)
+        paginator.validate_number(1)
+        page = paginator._get_page(rows[:PAGE_SIZE], 1, paginator)
+    else:
+        page = paginator.get_page(number)
     year = timezone.localdate().year
     member = member_of(request.user)
     total = selectors.member_year(member, year) if member is not None else None
-    parameters = CopyrightParameters.objects.filter(income_year=year).first()
+    parameters = selectors.parameters_of(year)
     return render(
         request,
         "copyrights/payment_list.html",
@@ -52,7 +59,7 @@ def index(request):
             "room": (
                 max(parameters.ceiling - (total.gross if total else 0), 0) if parameters else None
             ),
-            "can_record": is_active_member(request.user),
+            "can_record": member is not None and member.status == Member.Status.ACTIVE,
         },
     )
 
@@ -71,6 +78,7 @@ def record(request):
         request.POST or None,
         activities=selectors.recordable_activities(request.user),
         contracts=selectors.recordable_contracts(request.user),
+        user=request.user,
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -96,7 +104,7 @@ def record(request):
             )
             return redirect("copyrights:index")
     year = timezone.localdate().year
-    parameters = CopyrightParameters.objects.filter(income_year=year).first()
+    parameters = selectors.parameters_of(year)
     rates = {}
     if parameters is not None:
         rates = {
