@@ -246,6 +246,7 @@ EXCLUDED_URLS = {
     "portal:quote_list": "a portal client's page (tests/portal/test_quotes.py)",
     "portal:document_detail": "a portal client's page (tests/portal/test_query_counts.py)",
     "portal:document_pdf": "a stored file",
+    "portal:quote_pdf": "a stored file",
     "portal:document_ubl": "a stored file",
     "portal:document_question": "POST only",
     "portal:question_answered": "POST only",

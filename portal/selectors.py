@@ -186,24 +186,32 @@ def payment_status(status: str, kind: str, due_date, amount_due, *, today: datet
 QUOTE_STATUSES = ("sent", "change_requested", "accepted", "declined", "expired", "confirmed")
 
 
+def _quotes_of(identity: PortalIdentity, client_ids: list[int] | None = None):
+    """The identity's quotes the client was sent, and orders whatever the member is drafting
+    (a confirmed order stays the client's while a new version is written)."""
+    from quotes.models import Quote
+
+    if client_ids is None:
+        client_ids = client_ids_of(identity)
+    return Quote.objects.filter(
+        Q(status__in=QUOTE_STATUSES) | Q(ordered_version__isnull=False),
+        client_id__in=client_ids,
+        sequence_number__isnull=False,
+    )
+
+
 def quote_rows(identity: PortalIdentity, client_ids: list[int] | None = None):
     """The identity's quotes, newest first, each as its latest sent version says it (a new
     version the member is drafting stays unseen until it is sent); a ``values()`` queryset."""
     from django.db.models import OuterRef, Subquery
 
-    from quotes.models import Quote, QuoteVersion
+    from quotes.models import QuoteVersion
 
-    if client_ids is None:
-        client_ids = client_ids_of(identity)
     sent = QuoteVersion.objects.filter(quote=OuterRef("pk"), sent_at__isnull=False).order_by(
         "-version"
     )
     return (
-        Quote.objects.filter(
-            client_id__in=client_ids,
-            status__in=QUOTE_STATUSES,
-            sequence_number__isnull=False,
-        )
+        _quotes_of(identity, client_ids)
         .order_by("-created_at", "-pk")
         .annotate(
             title=Subquery(sent.values("title")[:1]),
@@ -218,11 +226,29 @@ def quote_rows(identity: PortalIdentity, client_ids: list[int] | None = None):
             "series",
             "sequence_number",
             "status",
+            "ordered_version_id",
             "title",
             "valid_until",
             "total_incl_vat",
             "member_name",
         )
+    )
+
+
+def quote_document(identity: PortalIdentity, pk: int):
+    """The PDF row of the latest sent version of one of the identity's quotes, or None."""
+    from quotes.models import QuoteDocument
+
+    if not 0 < pk < 2**63:
+        return None
+    return (
+        QuoteDocument.objects.filter(
+            version__quote__in=_quotes_of(identity).filter(pk=pk).values("pk"),
+            version__sent_at__isnull=False,
+        )
+        .select_related("version__quote")
+        .order_by("-version__version")
+        .first()
     )
 
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("documents/", views.home, name="home"),
     path("documents/all/", views.document_list, name="document_list"),
     path("quotes/", views.quote_list, name="quote_list"),
+    path("quotes/<int:pk>/pdf/", views.quote_pdf, name="quote_pdf"),
     path("documents/<int:pk>/", views.document_detail, name="document_detail"),
     path("documents/<int:pk>/pdf/", views.document_pdf, name="document_pdf"),
     path("documents/<int:pk>/ubl/", views.document_ubl, name="document_ubl"),

@@ -237,7 +237,12 @@ def quote_list(request, identity):
         {
             **row,
             "number": format_number(row["series"], row["sequence_number"]),
-            "status_label": labels.get(row["status"], row["status"]),
+            # An order whose new version the member is still drafting reads as confirmed.
+            "status_label": labels[
+                row["status"]
+                if row["status"] in selectors.QUOTE_STATUSES
+                else Quote.Status.CONFIRMED
+            ],
         }
         for row in page.object_list
     ]
@@ -379,6 +384,29 @@ def _download(request, identity, pk: int, document_format: str):
             )
     context = {"title": invoice_title(invoice), "invoice": invoice, "identity": identity}
     return render(request, "portal/document_pending.html", context, status=404)
+
+
+@portal_view
+def quote_pdf(request, identity, pk: int):
+    """The PDF of the latest version of a quote the client was sent."""
+    document = selectors.quote_document(identity, pk)
+    if document is None:
+        raise Http404("No quote matches the given query.")
+    quote, version = document.version.quote, document.version
+    if document.is_ready:
+        try:
+            handle = document.file.open("rb")
+        except OSError:
+            logger.exception("Quote document %s cannot be read from storage", document.pk)
+        else:
+            record_event(action="downloaded", obj=quote, reason=f"portal v{version.version}")
+            return FileResponse(
+                handle,
+                as_attachment=True,
+                filename=f"{quote.number}-v{version.version}.pdf",
+                content_type="application/pdf",
+            )
+    raise Http404("The quote's PDF is being prepared: try again in a minute.")
 
 
 @portal_view

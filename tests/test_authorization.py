@@ -766,6 +766,7 @@ OBJECTS = {
     "portal:document_detail": "invoice",
     "portal:document_pdf": "invoice",
     "portal:document_ubl": "invoice",
+    "portal:quote_pdf": "quote",
     "portal:document_question": "invoice",
     "portal:question_answered": "portalquestion",
     "api:portal-document-detail": "invoice",

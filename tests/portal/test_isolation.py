@@ -47,6 +47,8 @@ OTHER_ROUTES = {
     "portal:home",
     "portal:document_list",
     "portal:quote_list",
+    # Its own test: tests/portal/test_quotes.py (a quote, not an invoice).
+    "portal:quote_pdf",
     "portal:question_answered",
     "portal:password_sign_in",
     "portal:password",
