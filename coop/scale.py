@@ -1011,7 +1011,7 @@ class ScaleSeeder:
             f"""INSERT INTO contracts_contract (id, title, description, place, kind,
                    amount_to_invoice, status, first_work_day, last_work_day, created_at,
                    submitted_at, approved_at, activity_id, approved_by_id, client_id,
-                   created_by_id, invoice_id)
+                   created_by_id, invoice_id, employee_category, ends_engagement)
             SELECT id, {titles}, '', {places}, {kinds}, 100 * (5 + {h("c", 31)} % 50), status,
                    first_day, last_day,
                    ((first_day - 12) + time '09:00') AT TIME ZONE '{TIME_ZONE}',
@@ -1022,7 +1022,7 @@ class ScaleSeeder:
                    activity_id,
                    CASE WHEN status IN ('approved', 'in_progress', 'completed')
                         THEN %(staff)s END,
-                   NULL, user_id, NULL
+                   NULL, user_id, NULL, 'white_collar', false
             FROM scale_ctr ORDER BY c""",
             {"staff": self.staff_id},
         )
