@@ -1029,11 +1029,11 @@ class ScaleSeeder:
         self.step(
             "contracts_contractworker",
             f"""INSERT INTO contracts_contractworker (id, daily_wage, planned_gross,
-                   planned_employer_cost, contract_id, member_id)
+                   planned_employer_cost, contract_id, member_id, is_task_based)
             SELECT {ids["contracts_contractworker"]} + w, wage,
                    CASE WHEN planned THEN wage * len ELSE 0 END,
                    CASE WHEN planned THEN round(wage * len * 1.27, 2) ELSE 0 END,
-                   id, {ids["members_member"]} + ((w - 1) % {plan.members}) + 1
+                   id, {ids["members_member"]} + ((w - 1) % {plan.members}) + 1, false
             FROM (
                 SELECT s.wstart + k AS w, s.id, s.len,
                        s.status IN ('approved', 'in_progress', 'completed') AS planned,
@@ -1071,13 +1071,13 @@ class ScaleSeeder:
                    rendered_at, kind, reason, pay_date, days, gross, personal_onss, work_bonus,
                    taxable, withholding_tax, special_contribution, expenses, net, employer_cost,
                    language, snapshot, activity_id, corrects_id, member_id, run_id, worker_id,
-                   queued_at)
+                   queued_at, exit_holiday_pay, year_end_premium)
             SELECT 'ready', %(file)s, %(sha)s, '', 1, r.created_at, r.created_at, 'regular', '',
                    s.run_date, s.len, f.gross, f.onss, 0, f.gross - f.onss, f.tax, 0, 0,
                    f.gross - f.onss - f.tax, w.planned_employer_cost, m.preferred_language,
                    {payslip_snapshot},
                    s.activity_id, NULL, w.member_id, {ids["contracts_payrollrun"]} + s.run_n, w.id,
-                   NULL
+                   NULL, 0, 0
             FROM contracts_contractworker w
             JOIN scale_ctr s ON s.id = w.contract_id
             JOIN contracts_contract c ON c.id = s.id
