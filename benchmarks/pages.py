@@ -239,6 +239,8 @@ EXCLUDED_URLS = {
     "portal:start": "sign-in form of the client portal",
     "portal:sign_in": "needs a sign-in link's token",
     "portal:sign_out": "POST only",
+    "portal:password_sign_in": "sign-in form of the client portal",
+    "portal:password": "a portal client's password form, not a member's",
     "portal:home": "a portal client's page (tests/portal/test_query_counts.py)",
     "portal:document_list": "a portal client's page (tests/portal/test_query_counts.py)",
     "portal:quote_list": "a portal client's page (tests/portal/test_quotes.py)",
