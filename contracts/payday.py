@@ -21,6 +21,7 @@ from django.db.models import Case, Exists, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from contracts.bulk import any_of
 from contracts.errors import ContractsError
 from contracts.models import (
     Contract,
@@ -121,9 +122,11 @@ def at_risk(*, today: datetime.date, warning_days: int | None = None):
 
     Bounded by dates on the indexed ``(status, first_work_day)`` and ``(status,
     last_work_day)`` of contracts: only the few weeks around today are read, and each of their
-    workers is looked up by primary key (payslip, Dimona, member, Activity balance): nothing is
-    joined whole. At 150,000 contracts the window holds some 10,000 contracts and 36,000
-    workers (EXPLAIN ANALYZE: 0.3 s with the member joined, 0.1 s without).
+    workers is looked up by key (payslip, Dimona, member, Activity balance): nothing is joined
+    whole. At 150,000 contracts the window holds some 10,000 contracts and 36,000 workers
+    (EXPLAIN ANALYZE on a loaded machine: 0.28-0.30 s with the member joined and a sequential
+    scan of 100,000 members, 0.19 s now, no sequential scan). Runs one query at once: the
+    window's contracts' keys.
     """
     if warning_days is None:
         warning_days = settings.COOP_PAYROLL_WARNING_WORKING_DAYS
@@ -165,8 +168,23 @@ def at_risk(*, today: datetime.date, warning_days: int | None = None):
         default=Value(""),
         output_field=models.CharField(),
     )
+    # The window's contracts first, by their indexes (some 10,000 at full size), then their
+    # workers by the contract's key: joined in one query, the planner may hash all 500,000
+    # workers to find them.
+    contracts = Contract.objects.filter(
+        Q(
+            status__in=AWAITING_APPROVAL,
+            first_work_day__lte=horizon,
+            last_work_day__gte=oldest,
+        )
+        | Q(
+            status__in=APPROVED,
+            last_work_day__lte=last_work_day_due_by(horizon),
+            last_work_day__gte=oldest,
+        )
+    ).values_list("pk", flat=True)
     return (
-        ContractWorker.objects.filter(in_window)
+        ContractWorker.objects.filter(in_window, contract__in=any_of(contracts))
         .exclude(Exists(paid))
         .annotate(risk=risk)
         .exclude(risk="")
