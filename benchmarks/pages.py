@@ -241,6 +241,8 @@ EXCLUDED_URLS = {
     "portal:password_sign_in": "sign-in form of the client portal (with a password)",
     "portal:password": "a portal client's password form (tests/portal/test_password.py)",
     "portal:sign_out": "POST only",
+    "portal:password_sign_in": "sign-in form of the client portal",
+    "portal:password": "a portal client's password form, not a member's",
     "portal:home": "a portal client's page (tests/portal/test_query_counts.py)",
     "portal:document_list": "a portal client's page (tests/portal/test_query_counts.py)",
     "portal:quote_list": "a portal client's page (tests/portal/test_quotes.py)",
@@ -309,6 +311,11 @@ ADMIN_ROWS = {
     "checkout.onlinepayment": "online_payment",
     "portal.portalquestion": "portal_question",
     "portal.portaltoken": "portal_token",
+    "copyrights.copyrightpayment": "copyright_payment",
+    "copyrights.copyrightmemberyear": "copyright_member_year",
+    "taxforms.taxcertificate": "tax_certificate",
+    "taxforms.belcotaxexport": "belcotax_export",
+    "declarations.dmfaexport": "dmfa_export",
 }
 
 
@@ -490,6 +497,8 @@ def pick_world(member_email: str | None = None) -> World:
     from checkout.models import OnlinePayment
     from contracts import selectors as contract_selectors
     from contracts.models import Contract
+    from copyrights.models import CopyrightMemberYear, CopyrightPayment
+    from declarations.models import DmfaExport
     from invoicing import selectors as invoice_selectors
     from invoicing.models import Invoice
     from members.models import Activity, LedgerEntry, Member, User
@@ -499,6 +508,7 @@ def pick_world(member_email: str | None = None) -> World:
     from spaces import selectors as space_selectors
     from spaces.apps import SPACE_MANAGERS_GROUP
     from spaces.models import Room, Site
+    from taxforms.models import BelcotaxExport, TaxCertificate
 
     if member_email:
         member = Member.objects.select_related("user").get(user__email=member_email)
@@ -577,6 +587,16 @@ def pick_world(member_email: str | None = None) -> World:
         "portal_question": _first_pk(questions),
         # The links e-mailed to the clients who asked those questions.
         "portal_token": _first_pk(PortalToken.objects.filter(email__in=questions.values("email"))),
+        # The heavy member's paid copyright payment, its year, its tax certificate (another
+        # heavy member's when this one has none); the newest exports.
+        "copyright_payment": _first_pk(CopyrightPayment.objects.filter(member=member))
+        or _first_pk(CopyrightPayment.objects.all()),
+        "copyright_member_year": _first_pk(CopyrightMemberYear.objects.filter(member=member))
+        or _first_pk(CopyrightMemberYear.objects.all()),
+        "tax_certificate": _first_pk(TaxCertificate.objects.filter(member=member))
+        or _first_pk(TaxCertificate.objects.all()),
+        "belcotax_export": _first_pk(BelcotaxExport.objects.all()),
+        "dmfa_export": _first_pk(DmfaExport.objects.all()),
         "contract": _first_pk(contract_selectors.contracts_visible_to(user)),
         "draft_contract": _first_pk(
             contract_selectors.contracts_visible_to(user).filter(status=Contract.Status.DRAFT)

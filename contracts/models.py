@@ -361,6 +361,8 @@ class Contract(ChoiceLabels, models.Model):
         indexes = [
             models.Index(fields=["status", "first_work_day"], name="contract_status_first_idx"),
             models.Index(fields=["status", "last_work_day"], name="contract_status_last_idx"),
+            # A quarter's (or year's) work whatever the status: DmfA, individual accounts.
+            models.Index(fields=["last_work_day"], name="contract_last_work_day_idx"),
             # A member's contract list, newest work first, per Activity.
             models.Index(
                 fields=["activity", "-first_work_day", "-id"], name="contract_activity_newest_idx"

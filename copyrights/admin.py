@@ -160,7 +160,9 @@ class CopyrightPaymentAdmin(
         return False
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("statement")
+        # Named here with the list's: a queryset already joining something makes the
+        # changelist ignore list_select_related (a query per row for member and Activity).
+        return super().get_queryset(request).select_related("statement", "member", "activity")
 
     def get_urls(self):
         return [

@@ -57,3 +57,36 @@ def seed(context: dict, *, stdout) -> None:
         f"{len(payments)} copyright payments of {artist.legal_name}, "
         f"{sum(1 for *_rest, approve in PAYMENTS if approve)} paid."
     )
+
+
+def seed_heavy(context: dict, *, stdout) -> None:
+    """Pay the first heavy member of a scaled world a copyright payment, through a payroll run
+    of a day without work (only the copyright payment is due): its payment, member year and
+    statement pages have a row to show."""
+    members = [member for member in context["members"] if member.niss and member.iban]
+    if not members:
+        return
+    member = members[0]
+    activity = Activity.objects.filter(owner=member).order_by("pk").first()
+    if activity is None:
+        return
+    today = context["today"]
+    payment = record_copyright_payment(
+        user=member.user,
+        member=member,
+        activity=activity,
+        work_kind="visual",
+        work_title="Illustrations for a scaled world",
+        gross=Decimal("4000.00"),
+        today=today,
+    )
+    approve_copyright_payment(staff_user=context["second_staff"], payment=payment)
+    if not copyright_payments_due(pay_date=first_working_day_from(today)):
+        stdout.write(f"  a copyright payment of {member.legal_name}, approved (paid next year)")
+        return
+    # No scaled contract ends on the first of January 2001: the run pays the copyright only.
+    quiet_day = datetime.date(2001, 1, 1)
+    run_payroll(
+        staff_user=context["staff"], period_start=quiet_day, period_end=quiet_day, today=today
+    )
+    stdout.write(f"  a copyright payment of {member.legal_name}, approved and paid")

@@ -127,11 +127,15 @@ class DmfaExportAdmin(LocalisedFieldsMixin, admin.ModelAdmin):
             return redirect("admin:index")
         today = timezone.localdate()
         data = request.POST if request.method == "POST" else request.GET
-        if "quarter" not in data:
-            data = {"quarter": str(Quarter.of(today).previous)}
-        form = QuarterForm(data)
         totals = None
-        if form.is_valid():
+        if "quarter" not in data:
+            # The totals on demand only: a quarter's work at full size is some 60,000 payslips
+            # (EXPLAIN ANALYZE in contracts/migrations/0014_contract_last_work_day_index.py),
+            # too much to sum on every opening of the page.
+            form = QuarterForm(initial={"quarter": str(Quarter.of(today).previous)})
+        else:
+            form = QuarterForm(data)
+        if form.is_bound and form.is_valid():
             quarter = form.cleaned_data["quarter"]
             if request.method == "POST":
                 try:

@@ -2,6 +2,7 @@
 exit holiday pay on the last payslip, and a blue-collar job, in the DmfA of their quarter."""
 
 import datetime
+import time
 from decimal import Decimal
 
 from contracts.demo import _weekdays
@@ -9,7 +10,8 @@ from contracts.models import Contract
 from contracts.services import contracts as services
 from contracts.services.contracts import DayInput, WorkerInput
 from contracts.services.payroll import run_payroll
-from declarations.services import set_engagement_terms
+from declarations.selectors import Quarter
+from declarations.services import export_dmfa, set_engagement_terms
 from members.models import Activity
 
 JOBS = [
@@ -73,4 +75,17 @@ def seed(context: dict, *, stdout) -> None:
     run = run_payroll(staff_user=staff, period_start=days[0], period_end=days[-1], today=today)
     stdout.write(
         f"A white-collar exit and a blue-collar job: payroll run with {run.payslip_count} payslips."
+    )
+
+
+def seed_heavy(context: dict, *, stdout) -> None:
+    """The DmfA file of last quarter, exported whole: its export page has a row to show."""
+    today = context["today"]
+    started = time.monotonic()
+    export = export_dmfa(
+        staff_user=context["staff"], quarter=Quarter.of(today).previous, today=today
+    )
+    stdout.write(
+        f"  the DmfA file of {export.year}-{export.quarter}: {export.workers:,} workers, "
+        f"in {time.monotonic() - started:.1f} s"
     )

@@ -7,7 +7,7 @@ from contracts.services import contracts as contract_services
 from contracts.services.contracts import DayInput, WorkerInput
 from contracts.services.payroll import run_payroll
 from members.models import Activity
-from taxforms.services import prepare_certificates
+from taxforms.services import export_belcotax, prepare_certificates
 
 # Work of the previous year: (month, day, working days, daily wage, kind).
 JOBS = [
@@ -72,3 +72,23 @@ def seed(context: dict, *, stdout) -> None:
         runs += 1
     prepared = prepare_certificates(year=year, staff_user=staff)
     stdout.write(f"{runs} payroll runs in {year}, {prepared.created} tax certificates of {year}.")
+
+
+def seed_heavy(context: dict, *, stdout) -> None:
+    """The heavy members' tax certificates of last year (theirs only, not 100,000 members'),
+    sent in one Belcotax file: the certificate and export pages have rows to show."""
+    members = [member for member in context["members"] if member.niss]
+    if not members:
+        return
+    year = context["today"].year - 1
+    prepared = prepare_certificates(
+        year=year, staff_user=context["staff"], members=[member.pk for member in members]
+    )
+    if not prepared.created:
+        stdout.write(f"  no pay of the heavy members in {year}: no tax certificates")
+        return
+    export = export_belcotax(year=year, staff_user=context["staff"])
+    stdout.write(
+        f"  {prepared.created} tax certificates of the heavy members for {year}, "
+        f"sent in the Belcotax file {export.pk}"
+    )

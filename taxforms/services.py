@@ -79,12 +79,17 @@ def _year_bounds(year: int) -> tuple[datetime.date, datetime.date]:
     return datetime.date(year, 1, 1), datetime.date(year, 12, 31)
 
 
-def salary_years(year: int) -> dict[int, dict[str, Decimal]]:
-    """Return each paid member's totals of the year's payslips (adjustments included)."""
+def salary_years(
+    year: int, *, members: Iterable[int] | None = None
+) -> dict[int, dict[str, Decimal]]:
+    """Return each paid member's totals of the year's payslips (adjustments included), of
+    ``members`` only when given."""
     start, end = _year_bounds(year)
+    payslips = Payslip.objects.filter(pay_date__range=(start, end))
+    if members is not None:
+        payslips = payslips.filter(member__in=list(members))
     rows = (
-        Payslip.objects.filter(pay_date__range=(start, end))
-        .order_by()
+        payslips.order_by()
         .values("member")
         .annotate(payslips=Count("pk"), **{name: Sum(name) for name in SALARY_FIGURES})
     )
@@ -132,6 +137,7 @@ def prepare_certificates(
     year: int,
     staff_user: User | None,
     copyright_rows: Iterable[sources.CopyrightYear] | None = None,
+    members: Iterable[int] | None = None,
     now: datetime.datetime | None = None,
 ) -> Prepared:
     """Write each beneficiary's 281.10 and 281.45 of the year from its figures.
@@ -139,6 +145,8 @@ def prepare_certificates(
     A fiche whose figures did not change is left alone; one not sent yet is replaced; one
     already sent in a Belcotax file gets a corrected version with the same fiche number, to
     send in the next file. ``copyright_rows`` defaults to ``sources.copyright_years(year)``.
+    ``members`` (primary keys) limits the fiches written to theirs: a scaled world prepares its
+    heavy members' only, not 100,000.
     """
     now = now or timezone.now()
     if not 2000 <= year <= now.year:
@@ -146,9 +154,12 @@ def prepare_certificates(
     _lock()
     if copyright_rows is None:
         copyright_rows = sources.copyright_years(year)
+    if members is not None:
+        members = set(members)
+        copyright_rows = [row for row in copyright_rows if row.member_id in members]
     wanted: dict[tuple[str, int], dict[str, str]] = {
         (Form.SALARY, member_pk): _as_text(figures)
-        for member_pk, figures in salary_years(year).items()
+        for member_pk, figures in salary_years(year, members=members).items()
     }
     for row in copyright_rows:
         wanted[(Form.COPYRIGHT, row.member_id)] = _as_text(

@@ -5,13 +5,14 @@ from decimal import Decimal
 
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP
+from django.core.cache import cache
 from django.urls import reverse
 
 from contracts import payday
 from contracts.models import DimonaDeclaration, PayrollRun, Payslip
 from contracts.services.contracts import approve_contract, submit_contract
 from contracts.tasks import pay_due_work_task
-from members.models import LedgerEntryKind, LedgerStage
+from members.models import LedgerEntryKind, LedgerStage, Member
 from members.services import create_activity, post_ledger_entry
 from tests.conftest import NOW, make_member, run_at_once
 from tests.contracts.conftest import TODAY, make_contract, worker
@@ -168,6 +169,24 @@ def test_payments_at_risk_show_what_stands_in_the_way(world):
     }
     # A week earlier only the work already late shows: the rest is more than 3 working days off.
     assert found(datetime.date(2026, 3, 19)) == {world["poor"].pk: payday.Risk.LOW_BUDGET}
+
+
+def test_the_staff_homes_counts_are_counted_once_in_five_minutes(world, django_assert_num_queries):
+    thursday = datetime.date(2026, 3, 26)
+    counts = {"no_iban": 1, "not_declared": 1, "not_approved": 1, "low_budget": 1}
+    cache.clear()
+    assert payday.cached_risk_counts(today=thursday) == counts
+    Member.objects.filter(contract_work__contract=world["no_iban"]).update(iban="BE68539007547034")
+    # Within five minutes the staff home shows the counts it had; the list counts afresh.
+    with django_assert_num_queries(1):  # the cache's read
+        assert payday.cached_risk_counts(today=thursday) == counts
+    assert "no_iban" not in payday.risk_counts(today=thursday)
+    cache.clear()
+    assert payday.cached_risk_counts(today=thursday) == {
+        "not_declared": 1,
+        "not_approved": 1,
+        "low_budget": 1,
+    }
 
 
 def test_the_dates_to_keep(world):

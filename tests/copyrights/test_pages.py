@@ -5,6 +5,8 @@ from decimal import Decimal
 
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -142,6 +144,20 @@ def test_staff_approves_in_the_admin(staff_client, member, activity):
     assert payment.status == "approved"
     change = reverse("admin:copyrights_copyrightpayment_change", args=[payment.pk])
     assert staff_client.get(change).status_code == 200
+
+
+def test_staff_list_reads_members_and_activities_in_the_same_query(staff_client, member, activity):
+    changelist = reverse("admin:copyrights_copyrightpayment_changelist")
+    record(member, activity, "100.00", today=datetime.date(2024, 3, 4))
+    staff_client.get(changelist)  # the session's first write out of the way
+    with CaptureQueriesContext(connection) as one:
+        assert staff_client.get(changelist).status_code == 200
+    for gross in ("200.00", "300.00"):
+        record(member, activity, gross, today=datetime.date(2024, 3, 5))
+    with CaptureQueriesContext(connection) as three:
+        page = staff_client.get(changelist).content.decode()
+    assert page.count("DA0") >= 3
+    assert len(three.captured_queries) == len(one.captured_queries)
 
 
 def test_staff_records_for_a_member_in_the_admin(

@@ -18,9 +18,13 @@ from django.utils import timezone
 
 from audit.models import DataExport
 from checkout.models import OnlinePayment
-from contracts.models import Contract, ExpenseClaim
+from contracts.models import Contract, ExpenseClaim, Payslip
+from contracts.services.payroll import first_working_day_from
 from coop.money import round_money
 from coop.scale import BIG_TABLES, SCALE_DOMAIN, SCALE_PASSWORD, Plan, heavy_logins
+from copyrights.models import CopyrightMemberYear, CopyrightPayment
+from declarations.models import DmfaExport
+from declarations.selectors import Quarter
 from invoicing.models import (
     BankStatement,
     Invoice,
@@ -36,6 +40,7 @@ from portal.models import PortalQuestion, PortalToken
 from portal.services import EMAIL_LINK_LIFETIME
 from quotes.models import OrderInvoice, Quote, QuoteAwaitingConfirmation
 from spaces.models import Booking, FeedToken
+from taxforms.models import BelcotaxExport, TaxCertificate
 from tests.conftest import make_member, make_user
 
 SCALE = 0.0005
@@ -105,7 +110,11 @@ def test_seed_scale_builds_a_coherent_world(world, client):
     # up as a draft invoice, which writes nothing to the ledger.
     order = Quote.objects.get(status=Quote.Status.CONFIRMED, activity__in=activities)
     deposit = OrderInvoice.objects.select_related("invoice").get()
-    ledger = LedgerEntry.objects.exclude(reference__in=[refund.credit_note.number, order.number])
+    # And the first heavy member's copyright payment: committed, then paid (three entries).
+    copyright_payment = CopyrightPayment.objects.get()
+    ledger = LedgerEntry.objects.exclude(
+        reference__in=[refund.credit_note.number, order.number, copyright_payment.reference]
+    )
 
     # Counts as planned, and the report gives a rate for every table.
     assert scale_members.count() == plan.members == 50
@@ -213,6 +222,49 @@ def test_seed_scale_builds_a_coherent_world(world, client):
     assert refund.amount == credited.total_incl_vat
     assert refund.payment_file.transfer_count == 1
     assert refund.payment_file.total == refund.amount
+    # The DmfA, copyright and tax-form change pages have a row each, written by the services.
+    heavy = list(Member.objects.filter(user__email__in=heavy_logins(plan)).order_by("pk"))
+    today = timezone.localdate()
+    payment = copyright_payment
+    assert (payment.member, payment.gross, payment.income_year) == (
+        heavy[0],
+        Decimal("4000.00"),
+        today.year,
+    )
+    # Paid by a payroll run, unless the next pay day is in the new year (income of the year).
+    if first_working_day_from(today).year == today.year:
+        assert (payment.status, payment.payroll_run.payslip_count) == ("paid", 0)
+    else:
+        assert (payment.status, payment.payroll_run) == ("approved", None)
+    member_year = CopyrightMemberYear.objects.get()
+    assert (member_year.member, member_year.income_year) == (heavy[0], today.year)
+    last_year = today.year - 1
+    paid_last_year = set(
+        Payslip.objects.filter(pay_date__year=last_year).values_list("member", flat=True)
+    )
+    certificates = TaxCertificate.objects.all()
+    # The heavy members' certificates only, every one sent in the one Belcotax file.
+    assert set(certificates.values_list("member", flat=True)) == paid_last_year & {
+        member.pk for member in heavy
+    }
+    assert paid_last_year & {member.pk for member in heavy}
+    assert set(certificates.values_list("form", "year", "version", "is_current")) == {
+        ("28110", last_year, 1, True)
+    }
+    belcotax = BelcotaxExport.objects.get()
+    assert (belcotax.year, belcotax.is_test) == (last_year, False)
+    assert set(certificates.values_list("export", flat=True)) == {belcotax.pk}
+    # Last quarter's DmfA, exported whole: every member paid for work that ended in it.
+    quarter = Quarter.of(today).previous
+    dmfa = DmfaExport.objects.get()
+    assert (dmfa.year, dmfa.quarter) == (quarter.year, quarter.number)
+    quarter_payslips = Payslip.objects.filter(
+        worker__contract__last_work_day__range=(quarter.start, quarter.end)
+    )
+    assert dmfa.workers == quarter_payslips.values("member").distinct().count() > 0
+    assert dmfa.gross == sum(quarter_payslips.values_list("gross", flat=True))
+    with dmfa.file.open("rb") as stored:
+        assert hashlib.sha256(stored.read()).hexdigest() == dmfa.sha256
 
     # Gapless numbers per series, dates following numbers, sequences in line with them; the
     # invoices take the years before the series already in use, which is left as it was.
