@@ -241,8 +241,6 @@ EXCLUDED_URLS = {
     "portal:password_sign_in": "sign-in form of the client portal (with a password)",
     "portal:password": "a portal client's password form (tests/portal/test_password.py)",
     "portal:sign_out": "POST only",
-    "portal:password_sign_in": "sign-in form of the client portal",
-    "portal:password": "a portal client's password form, not a member's",
     "portal:home": "a portal client's page (tests/portal/test_query_counts.py)",
     "portal:document_list": "a portal client's page (tests/portal/test_query_counts.py)",
     "portal:quote_list": "a portal client's page (tests/portal/test_quotes.py)",
