@@ -75,10 +75,14 @@ class C4CertificateAdmin(PageLimitMixin, LocalisedFieldsMixin, admin.ModelAdmin)
     paginator = CappedCountPaginator
     form = C4Form
     raw_id_fields = ["worker"]
-    list_display = ["reference", "member", "worker", "end_reason", "created_at", "downloads"]
+    list_display = ["reference_shown", "member", "worker", "end_reason", "created_at", "downloads"]
     list_select_related = ["member", "worker__contract", "worker__member"]
     ordering = ["-pk"]
     sortable_by = []
+
+    @admin.display(description=_("reference"))
+    def reference_shown(self, certificate: C4Certificate) -> str:
+        return certificate.reference
 
     def get_fields(self, request, obj=None):
         if obj is None:

@@ -47,6 +47,8 @@ class PaymentAtRiskAdmin(PageLimitMixin, admin.ModelAdmin):
     actions = None
     ordering = ["contract__last_work_day", "pk"]
     sortable_by = []
+    # A report: nothing is edited here (it has no change page), so no field lists rows.
+    fields = readonly_fields = ("member", "contract")
 
     def get_urls(self):
         # A report: the list alone, each row linking to its contract.

@@ -956,7 +956,9 @@ class Allowance(ChoiceLabels, models.Model):
         verbose_name=_("expense claim"),
     )
     # Copied from the claim: the yearly and monthly limits sum a member's allowances by date.
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="+", verbose_name=_("member")
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     travelled_on = models.DateField(_("date"))
     kilometres = models.DecimalField(

@@ -7,13 +7,17 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from audit.admin import CappedCountPaginator, PageLimitMixin
 from audit.services import record_event
+from contracts.models import Payslip
 from coop.admin_formats import LocalisedFieldsMixin
+from coop.templatetags.money import euro
+from copyrights.models import CopyrightPayment
 from invoicing.admin import ReadOnlyAdminMixin
 from taxforms import belcotax, services
 from taxforms.errors import TaxformsError
@@ -46,7 +50,7 @@ class TaxCertificateAdmin(
         "version",
         "corrects",
         "is_current",
-        "figures",
+        "figures_shown",
         "language",
         "export",
         "status",
@@ -64,6 +68,22 @@ class TaxCertificateAdmin(
     @admin.display(description=_("reference"), ordering="pk")
     def reference_display(self, certificate: TaxCertificate) -> str:
         return certificate.reference
+
+    @admin.display(description=_("figures"))
+    def figures_shown(self, certificate: TaxCertificate) -> str:
+        """The year's amounts, each under its name, written for the staff member's language."""
+        model = CopyrightPayment if certificate.form == Form.COPYRIGHT else Payslip
+        return format_html(
+            "<table>{}</table>",
+            format_html_join(
+                "",
+                "<tr><th scope='row'>{}</th><td class='number'>{}</td></tr>",
+                (
+                    (capfirst(model._meta.get_field(name).verbose_name), euro(amount))
+                    for name, amount in certificate.figures.items()
+                ),
+            ),
+        )
 
     @admin.display(description=_("file"))
     def download(self, certificate: TaxCertificate) -> str:
