@@ -95,16 +95,17 @@ def test_percentages_read_as_the_language_writes_them(
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fr"
     client.force_login(member.user)
     page = client.get(reverse("quotes:quote_detail", args=[draft.pk])).text
-    assert "Acompte: 50,00\u00a0%" in page
+    # French writes a no-break space before the colon and the percent sign.
+    assert "Acompte\u00a0: 50,00\u00a0%" in page
     assert "50.00" not in page
     quote, token = send(draft, member.user, capture=django_capture_on_commit_callbacks)
     public = client.get(reverse("quotes:public", args=[token]) + "?lang=fr").text
-    assert "Acompte: 50,00\u00a0%" in public
+    assert "Acompte\u00a0: 50,00\u00a0%" in public
     english = client.get(reverse("quotes:public", args=[token]) + "?lang=en").text
     assert "Acompte: 50.00\u00a0%" in english
     snapshot = dict(quote.current_version.snapshot, language="fr")
     lines = page_lines(pypdfium2.PdfDocument(render_quote_pdf(snapshot))[0])
-    assert any("Acompte: 50,00 %" in line for line in lines), lines
+    assert any("Acompte : 50,00 %" in line for line in lines), lines
 
 
 def test_a_total_not_100_is_said_in_the_readers_language():
